@@ -1,0 +1,83 @@
+# rblkit — build, test, demo.  See README.md.
+#   make            build ./rblkit
+#   make test       unit tests, fuzz corpus replay, integration tests
+#   make demo       serve the bundled example zone on loopback and query it
+#   make SANITIZE=1 address+undefined sanitizer build (CI runs the tests under it)
+#   make fuzz       libFuzzer binaries (clang)
+
+CC      ?= cc
+VERSION := 0.1.0
+BUILD   ?= build
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-unused-parameter
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -DRBLKIT_VERSION='"$(VERSION)"'
+LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
+LDLIBS  += -lz
+
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=address,undefined
+BUILD   := build-asan
+else
+CFLAGS  += $(HARDEN)
+endif
+
+LIB_SRC := $(sort $(wildcard src/lib/*.c))
+CMD_SRC := $(sort $(wildcard src/cmd/*.c))
+UNIT_SRC:= $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+FUZZ_SRC:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
+
+all: rblkit
+
+rblkit: $(BUILD)/rblkit
+	cp $< $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/librblkit.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/rblkit: $(CMD_OBJ) $(BUILD)/librblkit.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/librblkit.a $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h) $(wildcard src/cmd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librblkit.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librblkit.a $(LDLIBS)
+
+# Fuzz targets built with a small driver that replays a corpus (no clang needed).
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/librblkit.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/librblkit.a $(LDLIBS)
+
+units: $(UNIT_BIN)
+replays: $(REPLAY_BIN)
+
+test: rblkit units replays
+	@BUILD=$(BUILD) sh tests/run.sh
+
+demo: rblkit
+	@sh examples/demo.sh
+
+fuzz:
+	$(MAKE) -f tests/fuzz/Makefile.fuzz
+
+deps:
+	sh scripts/deps.sh
+
+clean:
+	rm -rf build build-asan build-fuzz rblkit
+
+.PHONY: all test demo fuzz deps clean units replays
+.SECONDARY:

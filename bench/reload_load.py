@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""Process helpers for bench/serve.sh: start a DNSBL server and time its load,
+and reload a zone under a fixed dnsperf load.
+
+Subcommands (all print `key=value` lines on stdout for serve.sh to read):
+
+  start  --port P --zone Z --entry E --pidfile F --log L [--timeout S] -- CMD...
+      Starts CMD (stdout+stderr to L, own session), then queries the A record
+      of entry E (an address or CIDR from the data file, e.g. 10.1.2.0/24 or
+      2001:db8::/48) under zone Z every ~5 ms until the server answers NOERROR
+      with an answer.  Prints pid= and load_s= (seconds from just before the
+      exec until that answer).  The server keeps running; its pid goes to F.
+      Exits 1 (and kills the server) if it dies or S seconds pass first.
+
+  probe  --port P --zone Z --entry E
+      Prints listed=1 or listed=0 (or exits 1 if no answer within 2 s).
+
+  reload --pid PID --port P --zone Z --data FILE --new NEWFILE --sentinel E
+         --at T --out OUT [--timeout S] -- DNSPERF-CMD...
+      Runs DNSPERF-CMD (output to OUT).  T seconds after it started: renames
+      NEWFILE over FILE, bumps FILE's mtime and sends SIGHUP to PID; then
+      polls sentinel E (listed only in NEWFILE) until the server answers it
+      as listed.  Prints reload_visible_s= (SIGHUP -> new data answered, or
+      "timeout"), hwm_kb= (VmHWM of PID after the run), dnsperf_rc=.
+
+The probes run with CPU affinity {1} (the client core) when the machine has
+one, so they do not compete with a server pinned to CPU 0.
+
+SECURITY: benchmark tool; talks only to 127.0.0.1, runs as the caller.
+"""
+
+import argparse
+import ipaddress
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+
+def qname_for(entry, zone):
+    """DNSBL query name for the first address of ENTRY (address or CIDR)."""
+    net = ipaddress.ip_network(entry.strip(), strict=False)
+    ptr = net.network_address.reverse_pointer
+    ptr = ptr.rsplit(".in-addr.arpa", 1)[0].rsplit(".ip6.arpa", 1)[0]
+    return ptr + "." + zone.strip(".")
+
+
+def build_query(qid, name, qtype=1):
+    wire = b"".join(bytes([len(lab)]) + lab.encode() for lab in name.split(".") if lab)
+    return struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0) + wire + b"\0" + struct.pack(">HH", qtype, 1)
+
+
+class Prober:
+    """One UDP socket asking one name; answer() -> (rcode, ancount) or None."""
+
+    def __init__(self, port, name):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.connect(("127.0.0.1", port))
+        self.name = name
+
+    def answer(self, wait):
+        qid = random.randrange(65536)
+        try:
+            self.sock.send(build_query(qid, self.name))
+        except ConnectionRefusedError:  # ICMP from an earlier probe: port not bound yet
+            time.sleep(wait)
+            return None
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                pkt = self.sock.recv(4096)
+            except (socket.timeout, ConnectionRefusedError):
+                if time.monotonic() < deadline:
+                    time.sleep(max(0.0, min(0.002, deadline - time.monotonic())))
+                    continue
+                return None
+            if len(pkt) >= 12:
+                rid, flags, _qd, an = struct.unpack(">HHHH", pkt[:8])
+                if rid == qid and flags & 0x8000:
+                    return flags & 0xF, an
+
+    def listed(self, wait):
+        r = self.answer(wait)
+        if r is None:
+            return None
+        return r[0] == 0 and r[1] > 0
+
+
+def pin_to_client_core():
+    try:
+        if os.cpu_count() and os.cpu_count() > 1:
+            os.sched_setaffinity(0, {1})
+    except OSError:
+        pass
+
+
+def vm_hwm_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def cmd_start(a):
+    name = qname_for(a.entry, a.zone)
+    log = open(a.log, "ab")
+    prober = Prober(a.port, name)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(a.cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            start_new_session=True)
+    with open(a.pidfile, "w") as f:
+        f.write(f"{proc.pid}\n")
+    print(f"pid={proc.pid}", flush=True)
+    while True:
+        if proc.poll() is not None:
+            print(f"error=server exited with status {proc.returncode} before answering", flush=True)
+            return 1
+        if time.monotonic() - t0 > a.timeout:
+            proc.kill()
+            proc.wait()
+            print(f"error=no answer for {name} within {a.timeout} s", flush=True)
+            return 1
+        if prober.listed(0.005):
+            break
+    print(f"load_s={time.monotonic() - t0:.3f}", flush=True)
+    return 0
+
+
+def cmd_probe(a):
+    r = Prober(a.port, qname_for(a.entry, a.zone)).listed(2.0)
+    if r is None:
+        return 1
+    print(f"listed={int(r)}")
+    return 0
+
+
+def cmd_reload(a):
+    prober = Prober(a.port, qname_for(a.sentinel, a.zone))
+    if prober.listed(2.0) is not False:
+        print("error=sentinel already listed (or server silent) before the reload")
+        return 1
+    out = open(a.out, "wb")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(a.cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    visible = "timeout"
+    try:
+        while time.monotonic() - t0 < a.at:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if proc.poll() is None:
+            os.rename(a.new, a.data)
+            os.utime(a.data)
+            t_hup = time.monotonic()
+            os.kill(a.pid, signal.SIGHUP)
+            while time.monotonic() - t_hup < a.timeout and proc.poll() is None:
+                if prober.listed(0.005):
+                    visible = f"{time.monotonic() - t_hup:.3f}"
+                    break
+                time.sleep(0.005)
+        else:
+            visible = "dnsperf-ended-early"
+        rc = proc.wait(timeout=a.timeout + 120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    print(f"reload_visible_s={visible}")
+    print(f"hwm_kb={vm_hwm_kb(a.pid)}")
+    print(f"dnsperf_rc={rc}")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+
+    s = sub.add_parser("start")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--zone", required=True)
+    s.add_argument("--entry", required=True)
+    s.add_argument("--pidfile", required=True)
+    s.add_argument("--log", required=True)
+    s.add_argument("--timeout", type=float, default=300)
+    s.add_argument("cmd", nargs="+")
+
+    s = sub.add_parser("probe")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--zone", required=True)
+    s.add_argument("--entry", required=True)
+
+    s = sub.add_parser("reload")
+    s.add_argument("--pid", type=int, required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--zone", required=True)
+    s.add_argument("--data", required=True)
+    s.add_argument("--new", required=True)
+    s.add_argument("--sentinel", required=True)
+    s.add_argument("--at", type=float, default=10)
+    s.add_argument("--out", required=True)
+    s.add_argument("--timeout", type=float, default=120)
+    s.add_argument("cmd", nargs="+")
+
+    a = p.parse_args()
+    pin_to_client_core()
+    return {"start": cmd_start, "probe": cmd_probe, "reload": cmd_reload}[a.what](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+/*
+ * cmd.h - the subcommands of the rblkit binary.
+ *
+ * SECURITY: command-line arguments are trusted (the operator's).
+ */
+#ifndef RBLKIT_CMD_H
+#define RBLKIT_CMD_H
+
+int cmd_serve(int argc, char **argv);
+void cmd_serve_help(void);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * main.c - the rblkit binary: dispatch to subcommands.
+ *
+ * SECURITY: command-line arguments only.
+ */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name, *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(void);
+} commands[] = {
+	{ "serve", "publish blocklist zones over DNS (rbldnsd compatible)",
+	  cmd_serve, cmd_serve_help },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rblkit COMMAND [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "help", "help [COMMAND]: this text, or a command's");
+	fprintf(f, "\nrblkit --version prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("rblkit %s\n", RBLKIT_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		for (size_t i = 0; argc > 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[2], commands[i].name)) {
+				commands[i].help();
+				return 0;
+			}
+		if (argc > 2) {
+			fprintf(stderr, "rblkit: no such command '%s'\n", argv[2]);
+			return 2;
+		}
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "rblkit: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

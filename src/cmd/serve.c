@@ -1,0 +1,153 @@
+/*
+ * serve.c - "rblkit serve": rbldnsd's command line, plus long options.
+ *
+ * SECURITY: command-line arguments only; see server.c for the network.
+ */
+#include "cmd.h"
+#include "server.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+void cmd_serve_help(void)
+{
+	printf(
+"usage: rblkit serve [options] zone:type:file[,file...] ...\n"
+"\n"
+"Serve DNS blocklist zones. The command line is rbldnsd's: an rbldnsd\n"
+"command line works with the binary name changed. Dataset types: ip4set,\n"
+"ip4tset, ip4trie, ip6trie, ip6tset, dnset, generic, combined, acl.\n"
+"\n"
+"  -b addr[/port]   listen on addr (port 53 by default); repeatable\n"
+"  -4 | -6          IPv4 or IPv6 only\n"
+"  -u user[:group]  drop privileges to user after binding\n"
+"  -r dir           chroot to dir;  -w dir: then chdir to dir\n"
+"  -t def:min:max   default, minimum and maximum TTL (default 35m)\n"
+"  -c interval      check data files for changes this often (default 1m, 0 off)\n"
+"  -e               allow host bits in CIDRs (127.0.0.1/24)\n"
+"  -a / -A          leave NS out of positive answers / include them (default)\n"
+"  -C               do not decompress gzip data files\n"
+"  -v               answer version.bind with \"rblkit\"; -vv refuse it\n"
+"  -p file          write the pid to file\n"
+"  -s file          accepted for compatibility (use --http or SIGUSR1)\n"
+"  -l file          accepted for compatibility (query logging is not done)\n"
+"  -n, -f, -q, -d   accepted: rblkit stays in the foreground, reloads never\n"
+"                   stop queries, loads quietly (-d dump is not supported)\n"
+"  --threads N      worker threads per address (default: the CPUs available)\n"
+"  --http addr/port Prometheus metrics over HTTP\n"
+"  --syslog         log to syslog instead of stderr\n"
+"  --tcp-idle MS    close idle TCP connections after MS (default 10000)\n"
+"\n"
+"Signals: SIGHUP reloads changed files, SIGUSR1 logs per-zone counters,\n"
+"SIGTERM/SIGINT stop.\n");
+}
+
+/* -t def:min:max, each optional. */
+static int parse_ttls(const char *s, struct ds_opts *d)
+{
+	uint32_t *f[3] = { &d->def_ttl, &d->min_ttl, &d->max_ttl };
+
+	for (int i = 0; i < 3 && *s; i++) {
+		if (*s != ':') {
+			uint32_t v;
+			const char *e = parse_time(s, &v);
+
+			if (!e || (*e && *e != ':') || (i == 0 && !v))
+				return -1;
+			*f[i] = v;
+			s = e;
+		}
+		if (*s == ':')
+			s++;
+	}
+	if ((d->min_ttl && d->max_ttl && d->min_ttl > d->max_ttl) ||
+	    (d->min_ttl && d->def_ttl < d->min_ttl) ||
+	    (d->max_ttl && d->def_ttl > d->max_ttl))
+		return -1;
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "threads", required_argument, NULL, 'T' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "tcp-idle", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_opts o = { .check_interval = 60, .tcp_idle_ms = 10000,
+				 .version = "rblkit " RBLKIT_VERSION };
+	int c, vcount = 0;
+
+	o.ds.def_ttl = 35 * 60;
+	o.binds = xcalloc((size_t)argc + 1, sizeof(char *));
+	while ((c = getopt_long(argc, argv, "u:r:w:b:46t:c:eqp:l:s:nfdvCaAx:X:h",
+				longopts, NULL)) != -1) {
+		uint32_t v;
+		const char *e;
+
+		switch (c) {
+		case 'u': o.user = optarg; break;
+		case 'r': o.rootdir = optarg; break;
+		case 'w': o.workdir = optarg; break;
+		case 'b': o.binds[o.nbinds++] = optarg; break;
+		case '4': o.family = AF_INET; break;
+		case '6': o.family = AF_INET6; break;
+		case 't':
+			if (parse_ttls(optarg, &o.ds))
+				fatal("invalid -t value '%s' (def:min:max)", optarg);
+			break;
+		case 'c':
+			e = parse_time(optarg, &v);
+			if (!e || *e)
+				fatal("invalid -c value '%s'", optarg);
+			o.check_interval = v;
+			break;
+		case 'e': o.ds.accept_in_cidr = 1; break;
+		case 'C': o.ds.no_gzip = 1; break;
+		case 'a': o.lazy = 1; break;
+		case 'A': o.lazy = 0; break;
+		case 'v':
+			vcount++;
+			o.version = vcount == 1 ? "rblkit" : NULL;
+			break;
+		case 'p': o.pidfile = optarg; break;
+		case 's': case 'l':
+			log_warn("-%c %s: accepted for compatibility; not written", c, optarg);
+			break;
+		case 'n': case 'f': case 'q': break;
+		case 'd':
+			fatal("-d (dump zones in BIND format) is not supported; "
+			      "use AXFR (dig axfr ZONE @server) instead");
+		case 'x': case 'X':
+			fatal("-%c: extensions are not supported", c);
+		case 'T':
+			o.threads = atoi(optarg);
+			if (o.threads < 1 || o.threads > 64)
+				fatal("--threads must be 1..64");
+			break;
+		case 'H': o.http = optarg; break;
+		case 'S': log_use_syslog("rblkit"); break;
+		case 'I': o.tcp_idle_ms = atoi(optarg); break;
+		case 'h': cmd_serve_help(); return 0;
+		default:
+			fprintf(stderr, "see 'rblkit help serve'\n");
+			return 2;
+		}
+	}
+	o.specs = xcalloc((size_t)(argc - optind) + 1, sizeof(*o.specs));
+	for (int i = optind; i < argc; i++) {
+		const char *err;
+
+		if (zone_spec_parse(argv[i], &o.specs[o.nspecs], &err))
+			fatal("invalid zone spec '%s': %s", argv[i], err);
+		o.nspecs++;
+	}
+	return server_run(&o);
+}

@@ -1,0 +1,462 @@
+/*
+ * query.c - answering one DNS query; see query.h.
+ *
+ * The rules are rbldnsd's (so that answers match it) except where rbldnsd
+ * is wrong, each marked "rbldnsd differs": empty non-terminals answer
+ * NODATA, EDNS0 is echoed, answers that do not fit set TC, TCP and AXFR
+ * are served.
+ *
+ * SECURITY: the request is untrusted; it is parsed with wire.c and copied
+ * only after validation. Responses are bounded by answer.c.
+ */
+#include "query.h"
+#include "answer.h"
+#include "ds_acl.h"
+#include "dname.h"
+#include "wire.h"
+
+#include <string.h>
+#include <netinet/in.h>
+
+#define T_A 1
+#define T_NS 2
+#define T_SOA 6
+#define T_MX 15
+#define T_TXT 16
+#define T_AAAA 28
+#define T_OPT 41
+#define T_IXFR 251
+#define T_AXFR 252
+#define T_ANY 255
+#define C_IN 1
+#define C_CH 3
+#define C_ANY 255
+
+#define R_NOERROR 0
+#define R_FORMERR 1
+#define R_SERVFAIL 2
+#define R_NXDOMAIN 3
+#define R_NOTIMP 4
+#define R_REFUSED 5
+
+#define EDNS_SIZE 1232          /* our UDP payload size (DNS flag day 2020) */
+
+struct req {
+	uint16_t id, flags, qtype, qclass;
+	uint8_t qname[256];     /* lowercased */
+	size_t qnamelen;
+	unsigned labels;
+	size_t qend;            /* end of the question in the request */
+	int edns;               /* OPT seen */
+	uint16_t edns_size;
+	int edns_do;
+	uint8_t edns_version;
+};
+
+static void count(struct query_ctx *qc, const struct zone *z, int what, uint64_t n)
+{
+	if (z && qc->stats)
+		qc->stats[z->id][what] += n;
+	else if (!z && qc->global)
+		qc->global[what] += n;
+}
+
+/* Parse header, question and EDNS. Returns -1 to drop, else an rcode. */
+static int parse_req(struct req *r, const uint8_t *buf, size_t len)
+{
+	struct wire w;
+	uint16_t qd, an, ns, ar;
+
+	wire_init(&w, buf, len);
+	r->id = wire_u16(&w);
+	r->flags = wire_u16(&w);
+	qd = wire_u16(&w);
+	an = wire_u16(&w);
+	ns = wire_u16(&w);
+	ar = wire_u16(&w);
+	if (!wire_ok(&w) || (r->flags & 0x8000))
+		return -1;              /* short, or a response: drop */
+	if (qd != 1)
+		return R_FORMERR;
+	r->qnamelen = wire_name(&w, r->qname, 1);
+	r->qtype = wire_u16(&w);
+	r->qclass = wire_u16(&w);
+	if (!wire_ok(&w))
+		return R_FORMERR;
+	r->qend = w.pos;
+	dname_lower(r->qname, r->qnamelen);
+	r->labels = (unsigned)dname_labels(r->qname, r->qnamelen);
+	/* skip answer and authority records, look for OPT in additional */
+	for (unsigned i = 0; i < (unsigned)an + ns + ar; i++) {
+		uint8_t name[256];
+		uint16_t type, rdlen, cls;
+		uint32_t ttl;
+
+		wire_name(&w, name, 0);
+		type = wire_u16(&w);
+		cls = wire_u16(&w);
+		ttl = wire_u32(&w);
+		rdlen = wire_u16(&w);
+		wire_skip(&w, rdlen);
+		if (!wire_ok(&w))
+			return R_FORMERR;
+		if (type != T_OPT)
+			continue;
+		if (i < (unsigned)an + ns || r->edns || name[0])
+			return R_FORMERR;       /* misplaced or second OPT */
+		r->edns = 1;
+		r->edns_size = cls;
+		r->edns_version = (uint8_t)(ttl >> 16);
+		r->edns_do = !!(ttl & 0x8000);
+	}
+	return R_NOERROR;
+}
+
+/* Response header flags: QR, opcode and RD copied, AA as given. */
+static void set_header(uint8_t *resp, const struct req *r, int aa, int rcode)
+{
+	uint16_t f = 0x8000 | (r->flags & 0x7900) | (aa ? 0x0400 : 0) |
+		     (uint16_t)(rcode & 15);
+
+	resp[2] = (uint8_t)(f >> 8);
+	resp[3] = (uint8_t)f;
+}
+
+static void add_opt(struct answer *a, const struct req *r, int rcode)
+{
+	uint8_t *p;
+
+	if (!r->edns || a->len + 11 > a->cap)
+		return;
+	p = a->buf + a->len;
+	p[0] = 0;
+	p[1] = 0; p[2] = T_OPT;
+	p[3] = EDNS_SIZE >> 8; p[4] = EDNS_SIZE & 255;
+	p[5] = (uint8_t)(rcode >> 4);   /* extended rcode */
+	p[6] = 0;                       /* version */
+	p[7] = r->edns_do ? 0x80 : 0;
+	p[8] = 0;
+	p[9] = 0; p[10] = 0;
+	a->len += 11;
+	a->count[SEC_ADDITIONAL]++;
+}
+
+/* An error response: the question if we have one, no records. */
+static size_t error_resp(struct query_ctx *qc, const struct req *r,
+			 const uint8_t *req, size_t qend, uint8_t *resp,
+			 size_t cap, int rcode)
+{
+	struct answer a;
+
+	answer_init(&a, resp, cap, cap, req, qend);
+	if (qend == 12)
+		resp[4] = resp[5] = 0;  /* no question */
+	set_header(resp, r, 0, rcode);
+	add_opt(&a, r, rcode);
+	return answer_finish(&a);
+}
+
+static int digit_label(const uint8_t *l, unsigned *v)
+{
+	unsigned n = 0;
+
+	if (!l[0] || l[0] > 3)
+		return 0;
+	for (unsigned i = 1; i <= l[0]; i++) {
+		if (l[i] < '0' || l[i] > '9')
+			return 0;
+		n = n * 10 + (l[i] - '0');
+	}
+	*v = n;
+	return n <= 255;
+}
+
+static int nibble_label(const uint8_t *l, unsigned *v)
+{
+	if (l[0] != 1)
+		return 0;
+	if (l[1] >= '0' && l[1] <= '9')
+		*v = l[1] - '0';
+	else if (l[1] >= 'a' && l[1] <= 'f')
+		*v = l[1] - 'a' + 10;
+	else
+		return 0;
+	return 1;
+}
+
+void query_qinfo_addr(struct qinfo *qi, unsigned flags)
+{
+	const uint8_t *p = qi->rel;
+	unsigned v, n = qi->rel_labels, k;
+
+	qi->ip4_ok = qi->ip6_ok = 0;
+	qi->ip4_pfx_bits = qi->ip6_pfx_bits = 0;
+	if (!(flags & (DS_F_IP4 | DS_F_IP6 | DS_F_ACL)) || !n)
+		return;
+	if (n <= 4) {
+		uint32_t a = 0;
+
+		for (k = 0; k < n && digit_label(p, &v); k++, p += *p + 1)
+			a |= v << (8 * k);
+		if (k == n) {
+			/* "4.3.2.1": the first label is the last octet */
+			if (n == 4) {
+				qi->ip4 = a;
+				qi->ip4_ok = 1;
+			} else {
+				qi->ip4 = a << (8 * (4 - n));
+				qi->ip4_pfx_bits = (int)(8 * n);
+			}
+			return;
+		}
+	}
+	if (n <= 32) {
+		uint8_t a[16] = { 0 };
+
+		p = qi->rel;
+		for (k = 0; k < n && nibble_label(p, &v); k++, p += 2) {
+			unsigned nib = n - 1 - k;       /* nibble index from the top */
+			a[nib / 2] |= (uint8_t)(nib & 1 ? v : v << 4);
+		}
+		if (k != n)
+			return;
+		memcpy(qi->ip6, a, 16);
+		if (n < 32) {
+			qi->ip6_pfx_bits = (int)(4 * n);
+			return;
+		}
+		qi->ip6_ok = 1;
+		if (!(flags & DS_F_IP4))
+			return;
+		if (a[0] == 0x20 && a[1] == 0x02) {             /* 6to4 */
+			qi->ip4 = (uint32_t)a[2] << 24 | a[3] << 16 | a[4] << 8 | a[5];
+			qi->ip4_ok = 1;
+		} else if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+			qi->ip4 = (uint32_t)a[12] << 24 | a[13] << 16 | a[14] << 8 | a[15];
+			qi->ip4_ok = 1;
+			qi->ip6_ok = 0;
+		}
+	}
+}
+
+static void add_soa(struct answer *a, const struct zone *z, enum ans_section sec)
+{
+	uint8_t rd[256 * 2 + 20];
+	size_t offs[2], n;
+	const struct ds_soa *s = z->soa;
+	size_t ml = (size_t)dname_rel_len(s->mname, 256) + 1;
+	size_t rl = (size_t)dname_rel_len(s->rname, 256) + 1;
+	uint32_t nums[5] = { z->serial, s->refresh, s->retry, s->expire, s->minttl };
+
+	memcpy(rd, s->mname, ml);
+	memcpy(rd + ml, s->rname, rl);
+	n = ml + rl;
+	for (int i = 0; i < 5; i++, n += 4) {
+		rd[n] = (uint8_t)(nums[i] >> 24);
+		rd[n + 1] = (uint8_t)(nums[i] >> 16);
+		rd[n + 2] = (uint8_t)(nums[i] >> 8);
+		rd[n + 3] = (uint8_t)nums[i];
+	}
+	offs[0] = 0;
+	offs[1] = ml;
+	/* in the authority section of negative answers, TTL = minimum */
+	answer_add_named(a, sec, z->name, T_SOA,
+			 sec == SEC_AUTHORITY ? s->minttl : s->ttl,
+			 rd, n, offs, 2);
+}
+
+static void add_ns(struct answer *a, const struct zone *z, enum ans_section sec)
+{
+	for (int i = 0; i < z->ns->count; i++) {
+		size_t off = 0;
+		size_t l = (size_t)dname_rel_len(z->ns->name[i], 256) + 1;
+
+		if (answer_add_named(a, sec, z->name, T_NS, z->ns->ttl,
+				     z->ns->name[i], l, &off, 1))
+			break;
+	}
+}
+
+static unsigned want_bits(uint16_t qtype)
+{
+	switch (qtype) {
+	case T_A: return Q_A;
+	case T_TXT: return Q_TXT;
+	case T_NS: return Q_NS;
+	case T_SOA: return Q_SOA;
+	case T_MX: return Q_MX;
+	case T_AAAA: return Q_AAAA;
+	case T_ANY: return Q_ANY;
+	default: return Q_OTHER;
+	}
+}
+
+static size_t version_resp(struct query_ctx *qc, const struct req *r,
+			   const uint8_t *req, uint8_t *resp, size_t cap)
+{
+	struct answer a;
+	uint8_t txt[256];
+	size_t n;
+
+	if (!qc->version || r->qtype != T_TXT ||
+	    (memcmp(r->qname, "\7version\4bind", 14) &&
+	     memcmp(r->qname, "\7version\6server", 16)))
+		return error_resp(qc, r, req, r->qend, resp, cap, R_REFUSED);
+	answer_init(&a, resp, cap, 512, req, r->qend);
+	set_header(resp, r, 0, R_NOERROR);
+	n = strlen(qc->version);
+	txt[0] = (uint8_t)(n > 255 ? 255 : n);
+	memcpy(txt + 1, qc->version, txt[0]);
+	answer_add(&a, SEC_ANSWER, T_TXT, 0, txt, txt[0] + 1u);
+	/* class CH: patch the class of the record just written */
+	resp[a.len - txt[0] - 1 - 10 + 2] = 0;
+	resp[a.len - txt[0] - 1 - 10 + 3] = C_CH;
+	add_opt(&a, r, 0);
+	return answer_finish(&a);
+}
+
+/* Search the zone's datasets. Returns 1 if the name exists. */
+static int search(const struct zone *z, const struct qinfo *qi, int acl,
+		  const struct value *aclval, struct answer *a)
+{
+	int found = 0;
+
+	for (unsigned i = 0; i < z->nds; i++) {
+		const struct dataset *ds = z->ds[i];
+
+		/* acl "empty"/listed: only generic data answers as usual */
+		if (acl != ACL_PASS && ds->type != &ds_generic)
+			continue;
+		found |= ds->type->query(ds, qi, a);
+	}
+	if (acl == ACL_VALUE && aclval && qi->rel_labels &&
+	    (qi->ip4_ok || qi->ip6_ok || (z->flags & DS_F_NAME))) {
+		answer_a_txt(a, qi->want, aclval, z->ds[0]->ttl, "", 0);
+		found = 1;
+	}
+	return found;
+}
+
+static int has_below(const struct zone *z, const struct qinfo *qi)
+{
+	for (unsigned i = 0; i < z->nds; i++) {
+		const struct dataset *ds = z->ds[i];
+
+		if (ds->type->has_below && ds->type->has_below(ds, qi))
+			return 1;
+	}
+	return 0;
+}
+
+size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
+		    uint8_t *resp, size_t cap)
+{
+	struct req r = { 0 };
+	struct qinfo qi = { 0 };
+	struct answer a;
+	const struct zone *z;
+	const struct value *aclval = NULL;
+	size_t limit;
+	int rc, found, acl;
+
+	rc = parse_req(&r, req, len);
+	if (rc < 0) {
+		count(qc, NULL, ST_ERRORS, 1);
+		return 0;
+	}
+	if (rc != R_NOERROR || ((r.flags >> 11) & 15) != 0) {
+		count(qc, NULL, ST_ERRORS, 1);
+		return error_resp(qc, &r, req, rc == R_NOERROR ? r.qend : 12, resp,
+				  cap, rc != R_NOERROR ? rc : R_NOTIMP);
+	}
+	if (r.edns && r.edns_version != 0) {
+		count(qc, NULL, ST_ERRORS, 1);
+		return error_resp(qc, &r, req, r.qend, resp, cap, 16 /* BADVERS */);
+	}
+	limit = qc->tcp ? 65535 : !r.edns ? 512 :
+		r.edns_size < 512 ? 512 : r.edns_size > EDNS_SIZE ? EDNS_SIZE : r.edns_size;
+	if (r.edns)
+		limit -= 11;            /* room for our OPT */
+	if (r.qclass == C_CH)
+		return version_resp(qc, &r, req, resp, cap);
+	if (r.qclass != C_IN && r.qclass != C_ANY)
+		return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
+	z = zoneset_find(qc->zs, r.qname, (unsigned)r.qnamelen, r.labels);
+	if (!z) {
+		count(qc, NULL, ST_QUERIES, 1);
+		return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
+	}
+	count(qc, z, ST_QUERIES, 1);
+	count(qc, z, ST_BYTES_IN, len);
+	qi.peer_family = qc->peer ? qc->peer->sa_family : 0;
+	if (qi.peer_family == AF_INET)
+		memcpy(qi.peer, &((const struct sockaddr_in *)qc->peer)->sin_addr, 4);
+	else if (qi.peer_family == AF_INET6)
+		memcpy(qi.peer, &((const struct sockaddr_in6 *)qc->peer)->sin6_addr, 16);
+	acl = acl_check(zoneset_global_acl(qc->zs), z->acl, &qi, &aclval);
+	if (acl == ACL_IGNORE)
+		return 0;
+	if (acl == ACL_REFUSE)
+		return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
+	if (!z->loaded) {
+		count(qc, z, ST_ERRORS, 1);
+		return error_resp(qc, &r, req, r.qend, resp, cap, R_SERVFAIL);
+	}
+	if (r.qtype == T_AXFR || r.qtype == T_IXFR) {
+		if (!qc->tcp || !z->soa || r.labels != z->labels)
+			return error_resp(qc, &r, req, r.qend, resp, cap,
+					  !qc->tcp ? R_FORMERR : R_REFUSED);
+		qc->xfr_zone = z;
+		return 0;
+	}
+	if (r.qtype >= 250 && r.qtype != T_ANY)
+		return error_resp(qc, &r, req, r.qend, resp, cap, R_NOTIMP);
+
+	answer_init(&a, resp, cap, limit, req, r.qend);
+	qi.want = want_bits(r.qtype);
+	qi.qtype = r.qtype;
+	qi.rel = r.qname;
+	qi.rel_labels = r.labels - z->labels;
+	qi.rel_len = (unsigned)(r.qnamelen - z->namelen);
+	query_qinfo_addr(&qi, z->flags);
+	found = 0;
+	if (!qi.rel_labels) {
+		found = 1;
+		/* rbldnsd refuses SOA/NS queries at the apex it has no data for */
+		if (((qi.want & Q_SOA) && !z->soa && r.qtype == T_SOA) ||
+		    ((qi.want & Q_NS) && !z->ns && r.qtype == T_NS))
+			return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
+		if ((qi.want & Q_SOA) && z->soa)
+			add_soa(&a, z, SEC_ANSWER);
+		if ((qi.want & Q_NS) && z->ns)
+			add_ns(&a, z, SEC_ANSWER);
+	}
+	found |= search(z, &qi, acl, aclval, &a);
+	rc = R_NOERROR;
+	if (a.truncated) {
+		/* rbldnsd differs: it drops what does not fit, we set TC */
+		answer_reset(&a);
+		set_header(resp, &r, 1, R_NOERROR);
+		resp[2] |= 0x02;
+		add_opt(&a, &r, 0);
+		count(qc, z, ST_BYTES_OUT, a.len);
+		return answer_finish(&a);
+	}
+	if (!found && !has_below(z, &qi)) {
+		rc = R_NXDOMAIN;
+		count(qc, z, ST_NXDOMAIN, 1);
+	} else if (found && a.count[SEC_ANSWER]) {
+		count(qc, z, ST_LISTED, 1);
+	}
+	/* rbldnsd differs: an empty non-terminal is NODATA, not NXDOMAIN */
+	if (!a.count[SEC_ANSWER]) {
+		if (z->soa)
+			add_soa(&a, z, SEC_AUTHORITY);
+	} else if (z->ns && !qc->lazy && !(qi.want == Q_NS && !qi.rel_labels)) {
+		add_ns(&a, z, SEC_AUTHORITY);
+	}
+	set_header(resp, &r, r.qclass == C_IN, rc);
+	add_opt(&a, &r, 0);
+	count(qc, z, ST_BYTES_OUT, a.len);
+	return answer_finish(&a);
+}

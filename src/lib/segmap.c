@@ -1,0 +1,212 @@
+/*
+ * segmap.c - immutable IP -> value-set maps; see segmap.h.
+ *
+ * SECURITY: see segmap.h. Sizes are overflow-checked before allocation.
+ */
+#define _GNU_SOURCE
+#include "segmap.h"
+#include "util.h"
+#include "value.h"
+
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+/* Raw entry vectors can be large (10M entries): they live in their own
+ * mappings, grown with mremap (no copy), and the build hands consumed
+ * pages back to the kernel so that input and output do not both peak. */
+static void *big_realloc(void *p, size_t oldbytes, size_t nmemb, size_t size)
+{
+	size_t bytes;
+
+	if (size && nmemb > SIZE_MAX / size)
+		panic("allocation overflow: %zu*%zu", nmemb, size);
+	bytes = nmemb * size;
+	if (!p)
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		p = mremap(p, oldbytes, bytes, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		panic("out of memory mapping %zu bytes", bytes);
+	return p;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
+/* Give back the whole pages below bytes (their content is dead). */
+static void big_release(void *p, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	bytes &= ~(page - 1);
+	if (bytes >= 64 * page)
+		madvise(p, bytes, MADV_DONTNEED);
+}
+
+/*
+ * Value sets. A result r is 0 (not listed), SINGLE|id for one value, or
+ * 1 + offset into a pool of [count, id, id...] for several.
+ */
+#define SINGLE 0x80000000u
+
+struct vset {
+	uint32_t *pool;
+	size_t n, cap;
+	uint32_t *htab;         /* offsets+1 by hash, 0 = empty */
+	size_t hsize, used;
+};
+
+static void vset_init(struct vset *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+}
+
+static uint32_t vset_hash(const uint32_t *ids, unsigned n)
+{
+	uint32_t h = 2166136261u ^ n;
+
+	for (unsigned i = 0; i < n; i++)
+		h = (h ^ ids[i]) * 16777619u;
+	return h;
+}
+
+static void vset_rehash(struct vset *vs)
+{
+	size_t nsize = vs->hsize ? vs->hsize * 2 : 64;
+	uint32_t *nt = xcalloc(nsize, sizeof(*nt));
+
+	for (size_t i = 0; i < vs->hsize; i++) {
+		uint32_t off = vs->htab[i];
+		size_t h;
+
+		if (!off)
+			continue;
+		h = vset_hash(vs->pool + off, vs->pool[off - 1]) & (nsize - 1);
+		while (nt[h])
+			h = (h + 1) & (nsize - 1);
+		nt[h] = off;
+	}
+	free(vs->htab);
+	vs->htab = nt;
+	vs->hsize = nsize;
+}
+
+static segres_t vset_intern(struct vset *vs, const uint32_t *ids, unsigned n)
+{
+	size_t h;
+	uint32_t off;
+
+	if (n == 1)
+		return SINGLE | ids[0];
+	if ((vs->used + 1) * 2 > vs->hsize)
+		vset_rehash(vs);
+	h = vset_hash(ids, n) & (vs->hsize - 1);
+	for (; (off = vs->htab[h]) != 0; h = (h + 1) & (vs->hsize - 1))
+		if (vs->pool[off - 1] == n &&
+		    !memcmp(vs->pool + off, ids, n * sizeof(*ids)))
+			return off;
+	if (vs->n + n + 1 > vs->cap) {
+		vs->cap = (vs->cap + n + 1) * 2;
+		vs->pool = xreallocarray(vs->pool, vs->cap, sizeof(*vs->pool));
+	}
+	if (vs->n + 1 >= SINGLE)
+		panic("too many value sets");
+	vs->pool[vs->n] = n;
+	memcpy(vs->pool + vs->n + 1, ids, n * sizeof(*ids));
+	off = (uint32_t)vs->n + 1;
+	vs->n += n + 1;
+	vs->htab[h] = off;
+	vs->used++;
+	return off;
+}
+
+static uint32_t *vset_take(struct vset *vs, size_t *n)
+{
+	free(vs->htab);
+	*n = vs->n;
+	return vs->pool;
+}
+
+static unsigned vset_get(const uint32_t *pool, segres_t r, uint32_t *one,
+			 const uint32_t **ids)
+{
+	if (r & SINGLE) {
+		*one = r & ~SINGLE;
+		*ids = one;
+		return 1;
+	}
+	*ids = pool + r;
+	return pool[r - 1];
+}
+
+/* IPv4: a table of the first segment of every /16 narrows the search. */
+#define IDX_MIN 4096
+static void index4(struct segmap4 *m);
+#define SEGMAP_INDEX(m) index4_or_not(m)
+#define SEGMAP_NARROW(m, a, lo, hi) narrow_or_not(m, a, &(lo), &(hi))
+
+#define KEY uint32_t
+#define KEY_MAX UINT32_MAX
+#define SFX 4
+#define META_T uint32_t
+#define PRIO_SHIFT 26
+#define EXCL_SHIFT 25
+#define index4_or_not(m) index4(m)
+#define narrow_or_not(m, a, plo, phi) narrow4(m, a, plo, phi)
+static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
+			   size_t *hi);
+#include "segmap_tmpl.h"
+#undef KEY
+#undef KEY_MAX
+#undef SFX
+#undef META_T
+#undef PRIO_SHIFT
+#undef EXCL_SHIFT
+#undef index4_or_not
+#undef narrow_or_not
+
+static void index4(struct segmap4 *m)
+{
+	size_t i = 0;
+
+	if (m->n < IDX_MIN)
+		return;
+	m->idx = xreallocarray(NULL, 65537, sizeof(*m->idx));
+	for (uint32_t b = 0; b < 65536; b++) {
+		/* first segment that ends at or after the block start */
+		while (i < m->n && segmap4_end_of(m, i) < (b << 16))
+			i++;
+		m->idx[b] = (uint32_t)i;
+	}
+	m->idx[65536] = (uint32_t)m->n;
+	m->bytes += 65537 * sizeof(*m->idx);
+}
+
+static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
+			   size_t *hi)
+{
+	uint32_t b = a >> 16;
+
+	if (!m->idx)
+		return;
+	/* The answer is the last start <= a: it is at or after idx[b] - 1
+	 * (a segment may begin in an earlier block) and before idx[b+1]+1. */
+	*lo = m->idx[b] ? m->idx[b] - 1 : 0;
+	*hi = m->idx[b + 1] < m->n ? m->idx[b + 1] + 1 : m->n;
+}
+
+#define KEY u128
+#define KEY_MAX (~(u128)0)
+#define SFX 6
+#define META_T uint64_t
+#define PRIO_SHIFT 33
+#define EXCL_SHIFT 32
+#define index4_or_not(m) ((void)0)
+#define narrow_or_not(m, a, plo, phi) ((void)0)
+#include "segmap_tmpl.h"

@@ -1,0 +1,43 @@
+/*
+ * server.h - the DNS server: listeners, worker threads, reloads.
+ *
+ * UDP: one socket per worker thread and address (SO_REUSEPORT), read and
+ * answered in batches with recvmmsg/sendmmsg. TCP: one event-loop thread
+ * per address (poll), several queries per connection, idle timeout, AXFR.
+ * The zone set in use is one pointer; a reload builds a new set in the
+ * main thread and swaps it in; the old one is freed once every worker has
+ * passed a quiescent point (QSBR), so queries never wait on a lock.
+ *
+ * SECURITY: receives untrusted packets on the network, as the
+ * unprivileged user after start-up (binds first, then drops privileges).
+ */
+#ifndef RBLKIT_SERVER_H
+#define RBLKIT_SERVER_H
+
+#include <stdint.h>
+
+#include "dataset.h"
+#include "zone.h"
+
+struct server_opts {
+	char **binds;           /* "addr/port" or "addr" (port 53) */
+	unsigned nbinds;
+	int family;             /* 0, or AF_INET / AF_INET6 for -4 / -6 */
+	int threads;            /* 0: the CPUs we may run on */
+	const char *user, *rootdir, *workdir, *pidfile;
+	uint32_t check_interval;        /* seconds, 0 = no automatic check */
+	int lazy;               /* -a */
+	const char *version;    /* version.bind answer, NULL: refuse */
+	const char *http;       /* "addr/port" for Prometheus metrics */
+	const char *statsfile;  /* -s */
+	int tcp_idle_ms;
+	struct ds_opts ds;
+	struct zone_spec *specs;
+	unsigned nspecs;
+};
+
+/* Bind, load, drop privileges and serve until SIGTERM/SIGINT. Returns
+ * the process exit status; start-up errors are logged. */
+int server_run(struct server_opts *o);
+
+#endif

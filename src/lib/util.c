@@ -1,0 +1,161 @@
+/*
+ * util.c - logging, fatal errors, checked allocation.
+ *
+ * SECURITY: no untrusted input.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <pthread.h>
+
+static int use_syslog;
+static enum log_level min_level = LOG_LVL_INFO;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_use_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	use_syslog = 1;
+}
+
+void log_set_level(enum log_level lvl)
+{
+	min_level = lvl;
+}
+
+static void log_v(enum log_level lvl, const char *fmt, va_list ap)
+{
+	static const char *const names[] = {
+		[LOG_LVL_ERR] = "error", [LOG_LVL_WARN] = "warning",
+		[LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
+	};
+	char buf[2048];
+
+	if (lvl > min_level)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (use_syslog) {
+		syslog((int)lvl, "%s", buf);
+		return;
+	}
+	pthread_mutex_lock(&log_lock);
+	fprintf(stderr, "rblkit: %s: %s\n", names[lvl], buf);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(LOG_LVL_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_err("panic at %s:%d: %s", file, line, buf);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		panic("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		panic("out of memory allocating %zu*%zu bytes", n, size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		panic("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		panic("allocation overflow: %zu*%zu", nmemb, size);
+	return xrealloc(p, nmemb * size);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *parse_time(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (uint64_t)(*p++ - '0');
+		if (v > UINT32_MAX)
+			return NULL;
+	}
+	switch (*p) {
+	case 's': case 'S': p++; break;
+	case 'm': case 'M': v *= 60; p++; break;
+	case 'h': case 'H': v *= 3600; p++; break;
+	case 'd': case 'D': v *= 86400; p++; break;
+	case 'w': case 'W': v *= 604800; p++; break;
+	default: break;
+	}
+	if (v > UINT32_MAX)
+		return NULL;
+	*out = (uint32_t)v;
+	return p;
+}

@@ -1,0 +1,337 @@
+/*
+ * zone.c - building zone sets from zone specs; see zone.h.
+ *
+ * SECURITY: data files are parsed by dataset.c; this file only arranges
+ * loaded datasets and compares file times.
+ */
+#include "zone.h"
+#include "dname.h"
+#include "util.h"
+#include "answer.h"
+#include "query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One distinct "type:files" dataset, shared by the zones that name it. */
+struct dsref {
+	char *key;              /* "type:files" */
+	const struct ds_type *type;
+	char *files;
+	struct dataset *ds;     /* NULL when never loaded */
+	time_t stamp;           /* files' newest mtime when loaded */
+	int owned;              /* freed with this set (not shared on) */
+};
+
+struct zoneset {
+	struct zone *zones;
+	unsigned nzones;
+	struct dsref *refs;
+	unsigned nrefs;
+	struct dataset *gacl;
+	time_t next_expiry;     /* earliest $TIMESTAMP expiry, 0 none */
+};
+
+int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err)
+{
+	const char *c1 = strchr(arg, ':'), *c2;
+
+	if (!c1 || !(c2 = strchr(c1 + 1, ':')) || !c2[1]) {
+		*err = "expected zone:type:file[,file...]";
+		return -1;
+	}
+	spec->zone = xstrndup(arg, (size_t)(c1 - arg));
+	spec->type = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
+	spec->files = xstrdup(c2 + 1);
+	if (!ds_type_find(spec->type)) {
+		*err = "unknown dataset type";
+		return -1;
+	}
+	if (!*spec->zone && strcmp(spec->type, "acl")) {
+		*err = "missing zone name (only acl may be global)";
+		return -1;
+	}
+	if (*spec->zone) {
+		uint8_t wire[256];
+
+		if (dname_from_text(spec->zone, wire) <= 1) {
+			*err = "invalid zone name";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct dsref *find_ref(struct dsref *refs, unsigned n, const char *key)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(refs[i].key, key))
+			return &refs[i];
+	return NULL;
+}
+
+/* Load or share the dataset of ref; returns 0, or -1 if it has none. */
+static int load_ref(struct dsref *r, const struct ds_opts *o,
+		    const struct zoneset *prev, int force, int *changed)
+{
+	const struct dsref *old = prev ? find_ref(prev->refs, prev->nrefs, r->key) : NULL;
+	time_t stamp = ds_files_stamp(r->files);
+	struct dataset *ds;
+
+	if (old && old->ds && !force && stamp && stamp == old->stamp) {
+		r->ds = old->ds;
+		r->stamp = old->stamp;
+		return 0;
+	}
+	if (ds_load(r->type, r->files, o, &ds) == 0) {
+		size_t entries = 0, bytes = 0;
+
+		ds->type->stats(ds->data, &entries, &bytes);
+		log_info("loaded %s:%s: %zu entries, %zu values, %zu KiB",
+			 r->type->name, r->files, entries, (size_t)vtab_count(ds->vt),
+			 (bytes + vtab_bytes(ds->vt)) / 1024);
+		r->ds = ds;
+		r->stamp = ds->stamp;
+		r->owned = 1;
+		*changed = 1;
+		return 0;
+	}
+	if (old && old->ds) {
+		log_err("%s:%s: keeping the data loaded before", r->type->name,
+			r->files);
+		r->ds = old->ds;
+		r->stamp = old->stamp;
+		return 0;
+	}
+	return -1;
+}
+
+static void zone_add_ds(struct zone *z, struct dataset *ds)
+{
+	z->ds = xreallocarray(z->ds, z->nds + 1, sizeof(*z->ds));
+	z->ds[z->nds++] = ds;
+	z->flags |= ds->type->flags;
+	if (!z->soa && ds->soa.set)
+		z->soa = &ds->soa;
+	if (!z->ns && ds->ns.count)
+		z->ns = &ds->ns;
+}
+
+static struct zone *get_zone(struct zoneset *zs, const char *name)
+{
+	uint8_t wire[256];
+	int n = dname_from_text_lc(name, wire);
+
+	for (unsigned i = 0; i < zs->nzones; i++)
+		if ((int)zs->zones[i].namelen == n &&
+		    !memcmp(zs->zones[i].name, wire, (size_t)n))
+			return &zs->zones[i];
+	zs->zones = xreallocarray(zs->zones, zs->nzones + 1, sizeof(*zs->zones));
+	struct zone *z = &zs->zones[zs->nzones];
+	memset(z, 0, sizeof(*z));
+	memcpy(z->name, wire, (size_t)n);
+	z->namelen = (unsigned)n;
+	z->labels = (unsigned)dname_labels(wire, (size_t)n);
+	snprintf(z->text, sizeof(z->text), "%s", name);
+	z->id = zs->nzones++;
+	return z;
+}
+
+static void finish_zone(struct zoneset *zs, struct zone *z)
+{
+	time_t newest = 0;
+
+	z->loaded = z->nds > 0;
+	for (unsigned i = 0; i < z->nds; i++) {
+		if (z->ds[i]->stamp > newest)
+			newest = z->ds[i]->stamp;
+		if (z->ds[i]->expires && (!zs->next_expiry ||
+					 z->ds[i]->expires < zs->next_expiry))
+			zs->next_expiry = z->ds[i]->expires;
+		if (z->ds[i]->expires && z->ds[i]->expires < time(NULL)) {
+			log_warn("zone %s: data expired ($TIMESTAMP), not served",
+				 z->text);
+			z->loaded = 0;
+		}
+	}
+	z->serial = z->soa && z->soa->serial ? z->soa->serial : (uint32_t)newest;
+}
+
+struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
+			      const struct ds_opts *o, const struct zoneset *prev,
+			      int force, int *changed)
+{
+	struct zoneset *zs = xcalloc(1, sizeof(*zs));
+	int dummy = 0;
+
+	if (!changed)
+		changed = &dummy;
+	zs->refs = xcalloc(nspecs ? nspecs : 1, sizeof(*zs->refs));
+	for (unsigned i = 0; i < nspecs; i++) {
+		size_t kl = strlen(specs[i].type) + strlen(specs[i].files) + 2;
+		char *key = xmalloc(kl);
+		struct dsref *r;
+		struct zone *z;
+
+		snprintf(key, kl, "%s:%s", specs[i].type, specs[i].files);
+		r = find_ref(zs->refs, zs->nrefs, key);
+		if (r) {
+			free(key);
+		} else {
+			r = &zs->refs[zs->nrefs++];
+			r->key = key;
+			r->type = ds_type_find(specs[i].type);
+			r->files = specs[i].files;
+			if (load_ref(r, o, prev, force, changed)) {
+				zoneset_free(zs);
+				return NULL;
+			}
+		}
+		if (!*specs[i].zone) {
+			zs->gacl = r->ds;
+			continue;
+		}
+		z = get_zone(zs, specs[i].zone);
+		if (r->type->flags & DS_F_ACL)
+			z->acl = r->ds;
+		else
+			zone_add_ds(z, r->ds);
+	}
+	for (unsigned i = 0; i < zs->nzones; i++)
+		finish_zone(zs, &zs->zones[i]);
+	if (prev && prev->nrefs != zs->nrefs)
+		*changed = 1;
+	return zs;
+}
+
+void zoneset_free(struct zoneset *zs)
+{
+	if (!zs)
+		return;
+	for (unsigned i = 0; i < zs->nzones; i++)
+		free(zs->zones[i].ds);
+	for (unsigned i = 0; i < zs->nrefs; i++) {
+		if (zs->refs[i].owned)
+			ds_free(zs->refs[i].ds);
+		free(zs->refs[i].key);
+	}
+	free(zs->refs);
+	free(zs->zones);
+	free(zs);
+}
+
+void zoneset_handover(struct zoneset *old, struct zoneset *new)
+{
+	for (unsigned i = 0; i < old->nrefs; i++) {
+		struct dsref *r = &old->refs[i];
+
+		if (!r->owned)
+			continue;
+		for (unsigned k = 0; k < new->nrefs; k++) {
+			if (new->refs[k].ds == r->ds) {
+				new->refs[k].owned = 1;
+				r->owned = 0;
+			}
+		}
+	}
+}
+
+int zoneset_stale(const struct zoneset *zs, time_t now)
+{
+	if (zs->next_expiry && now >= zs->next_expiry)
+		return 1;
+	for (unsigned i = 0; i < zs->nrefs; i++)
+		if (ds_files_stamp(zs->refs[i].files) != zs->refs[i].stamp)
+			return 1;
+	return 0;
+}
+
+const struct zone *zoneset_find(const struct zoneset *zs, const uint8_t *name,
+				unsigned len, unsigned labels)
+{
+	const struct zone *best = NULL;
+
+	for (unsigned i = 0; i < zs->nzones; i++) {
+		const struct zone *z = &zs->zones[i];
+
+		if (z->labels > labels || (best && z->labels <= best->labels))
+			continue;
+		if (z->namelen <= len &&
+		    !memcmp(name + len - z->namelen, z->name, z->namelen) &&
+		    dname_is_sub(name, len, z->name, z->namelen))
+			best = z;
+	}
+	return best;
+}
+
+unsigned zoneset_count(const struct zoneset *zs)
+{
+	return zs->nzones;
+}
+
+const struct zone *zoneset_zone(const struct zoneset *zs, unsigned i)
+{
+	return &zs->zones[i];
+}
+
+const struct dataset *zoneset_global_acl(const struct zoneset *zs)
+{
+	return zs->gacl;
+}
+
+/* Is rel (wire labels below the apex) listed in z? */
+static int probe(const struct zone *z, const uint8_t *rel, unsigned rel_len,
+		 unsigned labels)
+{
+	uint8_t buf[4096], q[12] = { 0 };
+	struct answer a;
+	struct qinfo qi = { .want = Q_A, .qtype = 1, .rel = rel,
+			    .rel_len = rel_len, .rel_labels = labels };
+	int found = 0;
+
+	answer_init(&a, buf, sizeof(buf), sizeof(buf), q, sizeof(q));
+	query_qinfo_addr(&qi, z->flags);
+	for (unsigned i = 0; i < z->nds; i++)
+		found |= z->ds[i]->type->query(z->ds[i], &qi, &a);
+	return found;
+}
+
+void zoneset_check_testpoints(const struct zoneset *zs)
+{
+	static const uint8_t v4ok[] = "\0012\0010\0010\003127";
+	static const uint8_t v4no[] = "\0011\0010\0010\003127";
+	static const uint8_t test[] = "\004test", invalid[] = "\007invalid";
+	uint8_t v6ok[64], v6no[64];
+	const char *nib = "200000f7ffff00000000000000000000";
+
+	/* ::ffff:7f00:2 in nibble order, least significant first */
+	for (int i = 0; i < 32; i++) {
+		v6ok[2 * i] = 1;
+		v6ok[2 * i + 1] = (uint8_t)nib[i];
+	}
+	memcpy(v6no, v6ok, sizeof(v6no));
+	v6no[1] = '1';
+	for (unsigned i = 0; i < zs->nzones; i++) {
+		const struct zone *z = &zs->zones[i];
+
+		if (z->flags & DS_F_IP4) {
+			if (!probe(z, v4ok, sizeof(v4ok) - 1, 4))
+				log_warn("zone %s: RFC 5782 test point 127.0.0.2 is not listed", z->text);
+			if (probe(z, v4no, sizeof(v4no) - 1, 4))
+				log_warn("zone %s: RFC 5782 test point 127.0.0.1 is listed", z->text);
+		}
+		if (z->flags & DS_F_IP6) {
+			if (!probe(z, v6ok, 64, 32))
+				log_warn("zone %s: RFC 5782 test point ::ffff:7f00:2 is not listed", z->text);
+			if (probe(z, v6no, 64, 32))
+				log_warn("zone %s: RFC 5782 test point ::ffff:7f00:1 is listed", z->text);
+		}
+		if (z->flags & DS_F_NAME) {
+			if (!probe(z, test, sizeof(test) - 1, 1))
+				log_warn("zone %s: RFC 5782 test point TEST is not listed", z->text);
+			if (probe(z, invalid, sizeof(invalid) - 1, 1))
+				log_warn("zone %s: RFC 5782 test point INVALID is listed", z->text);
+		}
+	}
+}
