@@ -64,14 +64,14 @@ void answer_reset(struct answer *a)
 }
 
 /* rbldnsd's answer rules: an identical RR is not added twice, and all RRs
- * of a type take the smallest TTL among them. Returns the TTL to use, or
- * 0 when the RR is present already. */
-static uint32_t check_present(struct answer *a, uint16_t type, uint32_t ttl,
-			      const uint8_t *rdata, size_t rdlen)
+ * of a type take the smallest TTL among them. Sets *ttl to the TTL to use;
+ * returns 1 when the RR is present already. */
+static int check_present(struct answer *a, uint16_t type, uint32_t *ttl,
+			 const uint8_t *rdata, size_t rdlen)
 {
 	uint8_t *p = a->buf + a->sec_start[SEC_ANSWER];
 	uint8_t *end = a->buf + a->len;
-	uint32_t tmin = ttl;
+	uint32_t tmin = *ttl;
 	int dup = 0;
 
 	/* answer RRs we write all start with a 2-byte pointer to the qname */
@@ -86,7 +86,8 @@ static uint32_t check_present(struct answer *a, uint16_t type, uint32_t ttl,
 	for (uint8_t *r = p; r + 12 <= end; r += 12 + get16(r + 10))
 		if (get16(r + 2) == type)
 			put32(r + 6, tmin);
-	return dup ? 0 : tmin;
+	*ttl = tmin;
+	return dup;
 }
 
 static int section_ok(struct answer *a, enum ans_section sec)
@@ -116,8 +117,7 @@ int answer_add(struct answer *a, enum ans_section sec, uint16_t type,
 	if (!section_ok(a, sec) || rdlen > 65535)
 		return -1;
 	if (sec == SEC_ANSWER) {
-		ttl = check_present(a, type, ttl, rdata, rdlen);
-		if (!ttl)
+		if (check_present(a, type, &ttl, rdata, rdlen))
 			return 0;
 	}
 	if (a->len + need > a->limit || a->count[sec] == 0xffff) {

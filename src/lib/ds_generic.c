@@ -101,12 +101,14 @@ static int pool_add(uint8_t **pool, size_t *len, size_t *cap,
 {
 	if (*len + n > UINT32_MAX)
 		return -1;
+	*off = (uint32_t)*len;
+	if (!n)
+		return 0;       /* the apex: no bytes, maybe no pool yet */
 	while (*len + n > *cap) {
 		*cap = *cap ? *cap * 2 : 16 * 1024;
 		*pool = xrealloc(*pool, *cap);
 	}
 	memcpy(*pool + *len, p, n);
-	*off = (uint32_t)*len;
 	*len += n;
 	return 0;
 }
@@ -170,6 +172,10 @@ static size_t parse_mx(char *s, struct ds_ctx *c, uint8_t *rd)
 		return 0;
 	}
 	w = next_word(&s);
+	if (!*w) {
+		ds_warn(c, "missing MX target");
+		return 0;
+	}
 	if ((n = dname_from_text(w, rd + 2)) < 0) {
 		ds_warn(c, "invalid MX target \"%.80s\": %s", w, dname_strerror(n));
 		return 0;
@@ -314,10 +320,11 @@ static void repool(struct generic *g, const struct builder *b)
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct gent *e = &g->e[i];
 
-		if (!i || e->nlen != prev_len ||
-		    memcmp(b->names + e->noff, b->names + prev_off, e->nlen)) {
+		if (!i || e->nlen != prev_len || (e->nlen &&
+		    memcmp(b->names + e->noff, b->names + prev_off, e->nlen))) {
 			new_off = (uint32_t)g->nlen;
-			memcpy(g->names + g->nlen, b->names + e->noff, e->nlen);
+			if (e->nlen)
+				memcpy(g->names + g->nlen, b->names + e->noff, e->nlen);
 			g->nlen += e->nlen;
 		}
 		prev_off = e->noff;

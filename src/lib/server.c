@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "server.h"
 #include "axfr.h"
+#include "metrics.h"
 #include "query.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@
 
 static _Atomic(struct zoneset *) current;
 static _Atomic uint64_t epoch = 1;
+static char **zone_names;       /* fixed by the command line */
 
 struct worker {
 	pthread_t tid;
@@ -465,7 +467,7 @@ void server_stats_sum(uint64_t (*sum)[ST_COUNT], uint64_t *global)
 	}
 }
 
-static void log_stats(const struct zoneset *zs)
+static void log_stats(void)
 {
 	uint64_t (*sum)[ST_COUNT] = xcalloc(nzones ? nzones : 1, sizeof(*sum));
 	uint64_t g[ST_COUNT];
@@ -473,7 +475,7 @@ static void log_stats(const struct zoneset *zs)
 	server_stats_sum(sum, g);
 	for (unsigned z = 0; z < nzones; z++)
 		log_info("stats %s: queries=%llu listed=%llu nxdomain=%llu errors=%llu"
-			 " bytes_in=%llu bytes_out=%llu", zoneset_zone(zs, z)->text,
+			 " bytes_in=%llu bytes_out=%llu", zone_names[z],
 			 (unsigned long long)sum[z][ST_QUERIES],
 			 (unsigned long long)sum[z][ST_LISTED],
 			 (unsigned long long)sum[z][ST_NXDOMAIN],
@@ -481,6 +483,73 @@ static void log_stats(const struct zoneset *zs)
 			 (unsigned long long)sum[z][ST_BYTES_IN],
 			 (unsigned long long)sum[z][ST_BYTES_OUT]);
 	free(sum);
+}
+
+/* --- Prometheus metrics over HTTP --- */
+
+static int http_fd = -1;
+
+static void http_reply(int fd)
+{
+	char req[2048], path[256], *body = NULL, head[256];
+	size_t have = 0, blen = 0;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	const char *status = "404 Not Found";
+
+	while (have < sizeof(req) && poll(&pf, 1, 2000) > 0) {
+		ssize_t r = recv(fd, req + have, sizeof(req) - have, 0);
+
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		if (memmem(req, have, "\r\n\r\n", 4) || memmem(req, have, "\n\n", 2))
+			break;
+	}
+	if (http_request_path(req, have, path, sizeof(path)) == 0 &&
+	    (!strcmp(path, "/metrics") || !strcmp(path, "/"))) {
+		uint64_t (*sum)[ST_COUNT] = xcalloc(nzones ? nzones : 1, sizeof(*sum));
+		uint64_t g[ST_COUNT];
+		size_t cap = 4096 + (size_t)nzones * ST_COUNT * 320;
+
+		server_stats_sum(sum, g);
+		body = xmalloc(cap);
+		blen = metrics_format(body, cap, (const char *const *)zone_names,
+				      nzones, (const uint64_t (*)[ST_COUNT])sum, g);
+		status = "200 OK";
+		free(sum);
+	}
+	snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; "
+		 "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		 status, blen);
+	if (send_all(fd, (const uint8_t *)head, strlen(head)) == 0 && body)
+		send_all(fd, (const uint8_t *)body, blen);
+	free(body);
+}
+
+static void *http_main(void *arg)
+{
+	(void)arg;
+	while (!stopping) {
+		int fd = accept4(http_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		http_reply(fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void open_http(const char *spec, int family)
+{
+	struct addrinfo *res;
+
+	if (parse_bind(spec, family, &res))
+		exit(1);
+	http_fd = open_socket(res, SOCK_STREAM, 0);
+	if (http_fd < 0)
+		fatal("cannot listen on %s (http): %s", spec, strerror(errno));
+	freeaddrinfo(res);
 }
 
 /* --- main loop --- */
@@ -529,10 +598,15 @@ int server_run(struct server_opts *o)
 	if (!zs)
 		fatal("cannot load the data; not starting");
 	nzones = zoneset_count(zs);
+	zone_names = xcalloc(nzones ? nzones : 1, sizeof(*zone_names));
+	for (unsigned z = 0; z < nzones; z++)
+		zone_names[z] = xstrdup(zoneset_zone(zs, z)->text);
 	zoneset_check_testpoints(zs);
 	atomic_store(&current, zs);
 	workers = xcalloc(MAX_THREADS, sizeof(*workers));
 	open_listeners(o, threads);
+	if (o->http)
+		open_http(o->http, o->family);
 	if (o->pidfile) {
 		FILE *f = fopen(o->pidfile, "w");
 		if (f) {
@@ -546,6 +620,12 @@ int server_run(struct server_opts *o)
 		if (pthread_create(&workers[i].tid, NULL,
 				   workers[i].tcp ? tcp_main : udp_main, &workers[i]))
 			fatal("cannot start threads");
+	if (http_fd >= 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, http_main, NULL))
+			fatal("cannot start the metrics thread");
+	}
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
 	next_check = now_ms() + o->check_interval * 1000ull;
@@ -558,7 +638,7 @@ int server_run(struct server_opts *o)
 		if (sig == SIGHUP)
 			reload(o, 0);
 		if (sig == SIGUSR1 || sig == SIGUSR2)
-			log_stats(atomic_load(&current));
+			log_stats();
 		if (o->check_interval && now_ms() >= next_check) {
 			if (zoneset_stale(atomic_load(&current), time(NULL)))
 				reload(o, 0);

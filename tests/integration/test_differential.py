@@ -186,6 +186,31 @@ def compare(q, ref, test, gen, confirm):
     return "mismatch", fields
 
 
+def signature(ref, test, fields):
+    """A short description of how two replies differ, to group mismatches:
+    e.g. "additional: -A", "answer: TTL only", "rcode NXDOMAIN->NOERROR"."""
+    parts = []
+    for f in fields:
+        if f in ("answer", "authority", "additional") and ref.wire and test.wire \
+                and not ref.error and not test.error:
+            a = collections.Counter(ref.fields[f])
+            b = collections.Counter(test.fields[f])
+            strip = lambda c: collections.Counter({(k[0], k[1], k[3]): n for k, n in c.items()})
+            if strip(a) == strip(b):
+                parts.append("%s: TTL only" % f)
+                continue
+            minus = ",".join(sorted({k[1] for k in (a - b)}))
+            plus = ",".join(sorted({k[1] for k in (b - a)}))
+            parts.append("%s: %s%s" % (f, "-" + minus if minus else "", " +" + plus if plus else ""))
+        elif f == "rcode":
+            parts.append("rcode %s->%s" % (ref.rcode, test.rcode))
+        elif f == "flags":
+            parts.append("flags [%s]->[%s]" % (ref.fields.get("flags"), test.fields.get("flags")))
+        else:
+            parts.append(f)
+    return "; ".join(parts)
+
+
 # --------------------------------------------------------------------------
 # the run
 
@@ -212,14 +237,19 @@ class Report:
                "%d differ only in name case" % (self.gen.seed, len(self.results), len(mm),
                                                 len(self.of_kind("ent")), len(self.of_kind("case")))]
         if mm:
-            groups = collections.Counter((q.zone, q.category, ",".join(f)) for q, _k, f, _r, _t in mm)
-            out.append("mismatches by (zone, category, differing fields):")
-            for (zone, cat, f), n in sorted(groups.items(), key=lambda x: -x[1]):
-                out.append("  %5d  %-20s %-28s %s" % (n, zone or "-", cat, f))
-            # show a spread of examples: round-robin over (zone, category)
-            buckets = collections.OrderedDict()
+            sigs = collections.defaultdict(list)
             for res in mm:
-                buckets.setdefault((res[0].zone, res[0].category), []).append(res)
+                q, _k, f, ref, test = res
+                sigs[signature(ref, test, f)].append(res)
+            out.append("mismatches by kind of difference (%s -> %s):" % (self.ref_name, self.test_name))
+            for sig, lst in sorted(sigs.items(), key=lambda x: -len(x[1])):
+                where = collections.Counter("%s/%s" % (r[0].zone or "-", r[0].category) for r in lst)
+                out.append("  %5d  %s" % (len(lst), sig))
+                out.append("         in: " + ", ".join("%s (%d)" % kv for kv in where.most_common(6))
+                           + (", ..." if len(where) > 6 else ""))
+            # show a spread of examples: round-robin over the kinds
+            buckets = collections.OrderedDict(sorted(sigs.items(), key=lambda x: -len(x[1])))
+            buckets = collections.OrderedDict((k, list(v)) for k, v in buckets.items())
             shown = []
             while len(shown) < min(limit, len(mm)):
                 for key in list(buckets):
