@@ -64,11 +64,19 @@ $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/librblkit.a
 units: $(UNIT_BIN)
 replays: $(REPLAY_BIN)
 
-test: rblkit units replays
+test: deps-test
+	$(MAKE) rblkit units replays
 	@BUILD=$(BUILD) sh tests/run.sh
 
-demo: rblkit
+demo: deps-build
+	$(MAKE) rblkit
 	@sh examples/demo.sh
+
+deps-build:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
 
 fuzz:
 	$(MAKE) -f tests/fuzz/Makefile.fuzz
@@ -79,5 +87,5 @@ deps:
 clean:
 	rm -rf build build-asan build-fuzz rblkit
 
-.PHONY: all test demo fuzz deps clean units replays
+.PHONY: all test demo fuzz deps deps-build deps-test clean units replays
 .SECONDARY:

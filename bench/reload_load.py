@@ -1,16 +1,18 @@
 #!/usr/bin/python3
-"""Process helpers for bench/serve.sh: start a DNSBL server and time its load,
-and reload a zone under a fixed dnsperf load.
+"""Probe helpers for bench/serve.sh: time a DNSBL server's load, and reload a
+zone under a fixed dnsperf load.
 
 Subcommands (all print `key=value` lines on stdout for serve.sh to read):
 
-  start  --port P --zone Z --entry E --pidfile F --log L [--timeout S] -- CMD...
-      Starts CMD (stdout+stderr to L, own session), then queries the A record
-      of entry E (an address or CIDR from the data file, e.g. 10.1.2.0/24 or
-      2001:db8::/48) under zone Z every ~5 ms until the server answers NOERROR
-      with an answer.  Prints pid= and load_s= (seconds from just before the
-      exec until that answer).  The server keeps running; its pid goes to F.
-      Exits 1 (and kills the server) if it dies or S seconds pass first.
+  wait   --port P --zone Z --entry E [--timeout S]
+      Prints "ready" once set up, then reads one line "T0 PID" from stdin
+      (T0: epoch seconds just before the caller started server PID) and
+      queries the A record of entry E (an address or CIDR from the data file,
+      e.g. 10.1.2.0/24 or 2001:db8::/48) under zone Z every ~5 ms until the
+      server answers NOERROR with an answer.  Prints load_s= (seconds from T0
+      to that answer), or error= and exits 1 if PID dies or S seconds pass.
+      The caller starts (and later reaps) the server itself, so the probe is
+      warm before the clock starts.
 
   probe  --port P --zone Z --entry E
       Prints listed=1 or listed=0 (or exits 1 if no answer within 2 s).
@@ -113,28 +115,33 @@ def vm_hwm_kb(pid):
     return -1
 
 
-def cmd_start(a):
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def cmd_wait(a):
     name = qname_for(a.entry, a.zone)
-    log = open(a.log, "ab")
     prober = Prober(a.port, name)
-    t0 = time.monotonic()
-    proc = subprocess.Popen(a.cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            start_new_session=True)
-    with open(a.pidfile, "w") as f:
-        f.write(f"{proc.pid}\n")
-    print(f"pid={proc.pid}", flush=True)
+    print("ready", flush=True)
+    line = sys.stdin.readline().split()
+    if len(line) != 2:
+        print("error=no 'T0 PID' line on stdin", flush=True)
+        return 1
+    t0, pid = float(line[0]), int(line[1])
     while True:
-        if proc.poll() is not None:
-            print(f"error=server exited with status {proc.returncode} before answering", flush=True)
+        if not pid_alive(pid):
+            print("error=server exited before answering", flush=True)
             return 1
-        if time.monotonic() - t0 > a.timeout:
-            proc.kill()
-            proc.wait()
+        if time.time() - t0 > a.timeout:
             print(f"error=no answer for {name} within {a.timeout} s", flush=True)
             return 1
         if prober.listed(0.005):
             break
-    print(f"load_s={time.monotonic() - t0:.3f}", flush=True)
+    print(f"load_s={time.time() - t0:.3f}", flush=True)
     return 0
 
 
@@ -187,14 +194,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="what", required=True)
 
-    s = sub.add_parser("start")
+    s = sub.add_parser("wait")
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--zone", required=True)
     s.add_argument("--entry", required=True)
-    s.add_argument("--pidfile", required=True)
-    s.add_argument("--log", required=True)
     s.add_argument("--timeout", type=float, default=300)
-    s.add_argument("cmd", nargs="+")
 
     s = sub.add_parser("probe")
     s.add_argument("--port", type=int, required=True)
@@ -215,7 +219,7 @@ def main():
 
     a = p.parse_args()
     pin_to_client_core()
-    return {"start": cmd_start, "probe": cmd_probe, "reload": cmd_reload}[a.what](a)
+    return {"wait": cmd_wait, "probe": cmd_probe, "reload": cmd_reload}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ else
 fi
 RELOAD_QPS=50000
 LOAD_TIMEOUT=300
+QUIET_MAX=${QUIET_MAX:-120} # seconds to wait for other load on the machine to stop
+[ "$QUICK" = 1 ] && QUIET_MAX=${QUIET_MAX_QUICK:-10}
 
 # dnsperf settings.  On this class of machine one dnsperf core tops out around
 # 300-340k qps over loopback (the client pays the kernel's UDP cost too), so a
@@ -107,6 +109,14 @@ want() { [[ ",$ONLY," == *",$1,"* ]]; }
 WORK=$(mktemp -d "${WORKROOT:-/tmp}/rblkit-bench.XXXXXX")
 chmod 755 "$WORK" # the servers drop to $BENCH_USER and must read the data
 CHILD=""
+RBLKIT_INFO=""
+if [ "$HAVE_RBLKIT" = 1 ]; then
+	# benchmark a snapshot: the tree's binary may be rebuilt while we run
+	RBLKIT_INFO="$RBLKIT, built $(date -u -r "$RBLKIT" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$RBLKIT" | cut -c1-12)"
+	cp "$RBLKIT" "$WORK/rblkit"
+	chmod 755 "$WORK/rblkit"
+	RBLKIT="$WORK/rblkit"
+fi
 
 cleanup() {
 	local rc=$? p
@@ -140,13 +150,36 @@ proc_alive() { [ -e "/proc/$1" ] && [ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/
 
 stop_pid() {
 	local pid=$1 i
-	proc_alive "$pid" || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do proc_alive "$pid" || return 0; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null || true
+	proc_alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	for i in $(seq 50); do proc_alive "$pid" || break; sleep 0.1; done
+	if proc_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+	wait "$pid" 2>/dev/null || true # reap it if it is our child
 }
 
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# all CPUs: busy ticks and total ticks so far
+cpu_sample() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+
+# wait_quiet: up to QUIET_MAX s for a 1-s window with < 5 % of the machine
+# busy (other people's builds and tests skew a pinned benchmark badly)
+wait_quiet() {
+	local start=$SECONDS b0 t0 b1 t1 pct said=0
+	while :; do
+		read -r b0 t0 < <(cpu_sample)
+		sleep 1
+		read -r b1 t1 < <(cpu_sample)
+		pct=$((100 * (b1 - b0) / (t1 - t0 > 0 ? t1 - t0 : 1)))
+		[ "$pct" -lt 5 ] && return 0
+		if ((SECONDS - start >= QUIET_MAX)); then
+			log "  machine still $pct % busy after ${QUIET_MAX} s of waiting: measuring anyway (see 'other CPU')"
+			return 0
+		fi
+		[ "$said" = 0 ] && log "  waiting for the machine to be quiet ($pct % busy)"
+		said=1
+	done
+}
+
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo -1; }
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); u = socket.socket(2, 2); u.bind(("127.0.0.1", s.getsockname()[1])); print(s.getsockname()[1])'; }
 human() { awk -v n="$1" 'BEGIN { if (n >= 1e6 && n % 1e6 == 0) printf "%dM", n / 1e6; else if (n >= 1e3 && n % 1e3 == 0) printf "%dk", n / 1e3; else print n }'; }
@@ -187,22 +220,37 @@ server_cmd() {
 	esac
 }
 
-# start_server NAME TYPE FILE TAG: sets SRV_PID PORT LOAD_S, or SRV_ERR and returns 1
+# start_server NAME TYPE FILE TAG: sets SRV_PID PORT LOAD_S, or SRV_ERR and returns 1.
+# The probe (reload_load.py wait) is started and warm first; then the clock
+# starts, the server is started as our own child, and the probe is told its pid.
 start_server() {
-	local out
+	local fifo="$WORK/go" wout="$WORK/wait.out" probe rc=0 i t0
 	PORT=$(free_port)
 	server_cmd "$1" "$2" "$3" "$PORT"
 	SRV_LOG="$WORK/$4.$1.log"
+	SRV_PID="" LOAD_S="" SRV_ERR=""
 	log "  start $1: ${SERVER_CMD[*]}"
-	out=$(run "$PY" "$HELPER" start --port "$PORT" --zone "$ZONE" --entry "$(first_entry "$3")" \
-		--pidfile "$WORK/pid.tmp" --log "$SRV_LOG" --timeout "$LOAD_TIMEOUT" -- "${SERVER_CMD[@]}") || true
-	SRV_PID=$(sed -n 's/^pid=//p' <<<"$out")
-	[ -n "$SRV_PID" ] && echo "$SRV_PID" >>"$WORK/pids"
-	LOAD_S=$(sed -n 's/^load_s=//p' <<<"$out")
-	if [ -z "$LOAD_S" ]; then
-		SRV_ERR="$(sed -n 's/^error=//p' <<<"$out"); log: $(grep -v '^ *$' "$SRV_LOG" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
+	rm -f "$fifo" "$wout"
+	mkfifo "$fifo"
+	"$PY" "$HELPER" wait --port "$PORT" --zone "$ZONE" --entry "$(first_entry "$3")" \
+		--timeout "$LOAD_TIMEOUT" <"$fifo" >"$wout" &
+	probe=$!
+	CHILD=$probe
+	exec 3>"$fifo"
+	for i in $(seq 1000); do grep -q '^ready' "$wout" 2>/dev/null && break; sleep 0.01; done
+	t0=$EPOCHREALTIME
+	"${SERVER_CMD[@]}" >"$SRV_LOG" 2>&1 &
+	SRV_PID=$!
+	echo "$SRV_PID" >>"$WORK/pids"
+	echo "$t0 $SRV_PID" >&3
+	exec 3>&-
+	wait "$probe" || rc=$?
+	CHILD=""
+	LOAD_S=$(sed -n 's/^load_s=//p' "$wout")
+	if [ "$rc" != 0 ] || [ -z "$LOAD_S" ]; then
+		SRV_ERR="$(sed -n 's/^error=//p' "$wout"); server log: $(grep -v '^ *$' "$SRV_LOG" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
 		log "  $1 FAILED: $SRV_ERR"
-		[ -n "$SRV_PID" ] && stop_pid "$SRV_PID"
+		stop_pid "$SRV_PID"
 		return 1
 	fi
 	log "  $1 answers after $LOAD_S s (pid $SRV_PID, port $PORT)"
