@@ -20,6 +20,7 @@ REPO=$(dirname "$BENCH")
 PY=/usr/bin/python3
 HELPER="$BENCH/reload_load.py"
 RBLKIT=${RBLKIT:-$REPO/rblkit}
+RBLKIT_SRC=$RBLKIT
 RBLDNSD=${RBLDNSD:-$(command -v rbldnsd || echo /usr/sbin/rbldnsd)}
 DNSPERF=${DNSPERF:-dnsperf}
 BENCH_USER=${BENCH_USER:-nobody}
@@ -282,11 +283,13 @@ parse_dnsperf() {
 reset_dp() { DP_SENT="" DP_DONE="" DP_LOST="" DP_LOSTP="" DP_NOERR="" DP_RT="" DP_QPS="" DP_AVG="" DP_MAX="" DP_MIN1=""; }
 
 # dnsperf_run OUT SECONDS QUERYFILE: runs pinned dnsperf, sets CLI_CPU_S (user+sys)
+# and CLI_WALL_S (wall time of the whole dnsperf process)
 dnsperf_run() {
 	local tf="$1.time"
-	run bash -c 'TIMEFORMAT="%U %S"; { time timeout "$1" taskset -c 1 "${@:3}" >"$2" 2>&1; } 2>"$2.time"' _ \
+	run bash -c 'TIMEFORMAT="%U %S %R"; { time timeout "$1" taskset -c 1 "${@:3}" >"$2" 2>&1; } 2>"$2.time"' _ \
 		"$(($2 + 30))" "$1" "$DNSPERF" "${DP_COMMON[@]}" -p "$PORT" "${DP_LOAD[@]}" -d "$3" -l "$2" || true
 	CLI_CPU_S=$(awk '{print $1 + $2}' "$tf" 2>/dev/null || echo 0)
+	CLI_WALL_S=$(awk '{print $3}' "$tf" 2>/dev/null || echo 0)
 }
 
 RESULTS="$WORK/results.tsv"
@@ -306,8 +309,12 @@ bench_one() {
 	local pid=$SRV_PID load=$LOAD_S h_load c0 c1 h_end note=""
 	h_load=$(hwm_kb "$pid")
 	dnsperf_run "$WORK/$tag.$srv.warmup" "$WARMUP" "$qf"
+	wait_quiet
+	local m0 m1 t0 t1
+	read -r m0 t0 < <(cpu_sample)
 	c0=$(cpu_ticks "$pid")
 	dnsperf_run "$WORK/$tag.$srv.dnsperf" "$DURATION" "$qf"
+	read -r m1 t1 < <(cpu_sample)
 	if ! proc_alive "$pid"; then
 		printf '%s\t%s\tFAILED\tserver died during the dnsperf run\n' "$id" "$srv" >>"$RESULTS"
 		return 0
@@ -322,15 +329,22 @@ bench_one() {
 		return 0
 	fi
 	# server CPU over the run; qps per server CPU-second uses completed queries
-	local hz srv_s
+	# server CPU % over dnsperf's run time; qps per server CPU-second counts
+	# completed queries; client CPU % over the dnsperf process's wall time;
+	# other CPU: busy time of the whole machine in the window that is neither
+	# server nor dnsperf (kernel softirq work not charged to either, and any
+	# other process), in % of one CPU
+	local hz srv_s other
 	hz=$(getconf CLK_TCK)
 	srv_s=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz }')
+	other=$(awk -v m="$((m1 - m0))" -v t="$((t1 - t0))" -v s="$srv_s" -v c="$CLI_CPU_S" -v hz="$hz" -v n="$(nproc)" \
+		'BEGIN { w = t / n / hz; o = m / hz - s - c; if (o < 0) o = 0; printf "%.0f", (w > 0 ? 100 * o / w : 0) }')
 	printf '%s\t%s\tOK\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$srv" "$load" "$DP_QPS" \
 		"$(awk -v s="$srv_s" -v t="$DP_RT" 'BEGIN { printf "%.0f", 100 * s / t }')" \
 		"$(awk -v d="$DP_DONE" -v s="$srv_s" 'BEGIN { if (s > 0) printf "%.0f", d / s; else print "inf" }')" \
-		"$(awk -v s="$CLI_CPU_S" -v t="$DP_RT" 'BEGIN { printf "%.0f", 100 * s / t }')" \
-		"$DP_LOSTP" "$DP_NOERR" "$h_load" "$h_end" "$DP_MAX" "$note" >>"$RESULTS"
-	log "  $srv: $(printf '%.0f' "$DP_QPS") qps, server CPU $srv_s s, client CPU $CLI_CPU_S s, NOERROR $DP_NOERR %"
+		"$(awk -v s="$CLI_CPU_S" -v t="$CLI_WALL_S" 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')" \
+		"$DP_LOSTP" "$DP_NOERR" "$h_load" "$h_end" "$DP_MAX" "$other" >>"$RESULTS"
+	log "  $srv: $(printf '%.0f' "$DP_QPS") qps, server CPU $srv_s s, client CPU $CLI_CPU_S s, other CPU $other %, NOERROR $DP_NOERR %"
 }
 
 # reload_one SERVER: 10M zone, SIGHUP after RELOAD_AT s of a RELOAD_QPS load
@@ -347,6 +361,7 @@ reload_one() {
 		return 0
 	fi
 	local pid=$SRV_PID load=$LOAD_S out
+	wait_quiet
 	out=$(run "$PY" "$HELPER" reload --pid "$pid" --port "$PORT" --zone "$ZONE" --data "$file" \
 		--new "$file.new" --sentinel 127.0.0.2 --at "$RELOAD_AT" --out "$WORK/$tag.$srv.dnsperf" \
 		--timeout $((RELOAD_LEN + 60)) -- taskset -c 1 "$DNSPERF" "${DP_COMMON[@]}" -p "$PORT" \
@@ -409,9 +424,9 @@ report() {
 	[ "$QUICK" = 1 ] && mode="QUICK smoke run (small data, short runs: not representative)"
 	rb_ver=$(dpkg-query -W -f '${Version}' rbldnsd 2>/dev/null || echo "?")
 	dp_ver=$("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p' | head -n1)
-	rk_ver="not available ($RBLKIT missing)"
+	rk_ver="not available ($RBLKIT_SRC missing)"
 	if [ "$HAVE_RBLKIT" = 1 ]; then
-		rk_ver="$RBLKIT"
+		rk_ver="$("$RBLKIT" --version 2>&1 | head -n1) = $RBLKIT_INFO"
 		local rev
 		rev=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || true)
 		[ -n "$rev" ] && rk_ver="$rk_ver (repo at $rev$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ', with uncommitted changes'))"
@@ -423,19 +438,19 @@ report() {
 	echo "- Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
 	echo "- Servers: rbldnsd $rb_ver; rblkit: $rk_ver. Server pinned to CPU 0, dnsperf $dp_ver pinned to CPU 1."
 	echo "- Throughput runs: \`dnsperf ${DP_COMMON[*]} ${DP_LOAD[*]} -l $DURATION\` after a ${WARMUP} s warm-up; queries ~50 % listed / 50 % unlisted, 5 % TXT, 95 % A."
-	[ "$HAVE_RBLKIT" = 1 ] || echo "- **rblkit was not found at \`$RBLKIT\`: its rows are missing.**"
+	[ "$HAVE_RBLKIT" = 1 ] || echo "- **rblkit was not found at \`$RBLKIT_SRC\`: its rows are missing.**"
 	echo
 	if [ -s "$RESULTS" ]; then
-		echo "| # | data set | server | load s | qps | server CPU | qps per CPU-s | client CPU | lost | NOERROR | VmHWM after load MB | VmHWM after run MB |"
-		echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-		local id srv st load qps scpu qpc ccpu lostp noerr hl he mx note
-		while IFS=$'\t' read -r id srv st load qps scpu qpc ccpu lostp noerr hl he mx note; do
+		echo "| # | data set | server | load s | qps | server CPU | qps per CPU-s | client CPU | other CPU | lost | NOERROR | VmHWM after load MB | VmHWM after run MB |"
+		echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		local id srv st load qps scpu qpc ccpu lostp noerr hl he mx other
+		while IFS=$'\t' read -r id srv st load qps scpu qpc ccpu lostp noerr hl he mx other; do
 			if [ "$st" != OK ]; then
-				echo "| $id | $(ds_label "$id") | $(server_label "$srv") | FAILED: ${load//|/\\|} | | | | | | | | |"
+				echo "| $id | $(ds_label "$id") | $(server_label "$srv") | FAILED: ${load//|/\\|} | | | | | | | | | |"
 				continue
 			fi
-			printf '| %s | %s | %s | %.2f | %.0f | %s %% | %s | %s %% | %s %% | %s %% | %s | %s |\n' "$id" "$(ds_label "$id")" \
-				"$(server_label "$srv")" "$load" "$qps" "$scpu" "$qpc" "$ccpu" "$lostp" "$noerr" "$(mb "$hl")" "$(mb "$he")"
+			printf '| %s | %s | %s | %.2f | %.0f | %s %% | %s | %s %% | %s %% | %s %% | %s %% | %s | %s |\n' "$id" "$(ds_label "$id")" \
+				"$(server_label "$srv")" "$load" "$qps" "$scpu" "$qpc" "$ccpu" "$other" "$lostp" "$noerr" "$(mb "$hl")" "$(mb "$he")"
 		done <"$RESULTS"
 		echo
 		if [ "$HAVE_RBLKIT" = 1 ]; then

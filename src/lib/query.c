@@ -422,13 +422,12 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 	found = 0;
 	if (!qi.rel_labels) {
 		found = 1;
-		/* rbldnsd refuses SOA/NS queries at the apex it has no data for */
-		if (((qi.want & Q_SOA) && !z->soa && r.qtype == T_SOA) ||
-		    ((qi.want & Q_NS) && !z->ns && r.qtype == T_NS))
+		/* as rbldnsd: SOA/NS (or ANY) at an apex without them: REFUSED */
+		if (((qi.want & Q_SOA) && !z->soa) || ((qi.want & Q_NS) && !z->ns))
 			return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
-		if ((qi.want & Q_SOA) && z->soa)
+		if (qi.want & Q_SOA)
 			add_soa(&a, z, SEC_ANSWER);
-		if ((qi.want & Q_NS) && z->ns)
+		if (qi.want & Q_NS)
 			add_ns(&a, z, SEC_ANSWER);
 	}
 	found |= search(z, &qi, acl, aclval, &a);
@@ -452,7 +451,7 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 	if (!a.count[SEC_ANSWER]) {
 		if (z->soa)
 			add_soa(&a, z, SEC_AUTHORITY);
-	} else if (z->ns && !qc->lazy && !(qi.want == Q_NS && !qi.rel_labels)) {
+	} else if (z->ns && !qc->lazy) {
 		add_ns(&a, z, SEC_AUTHORITY);
 	}
 	set_header(resp, &r, r.qclass == C_IN, rc);

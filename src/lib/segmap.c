@@ -39,14 +39,17 @@ static void big_free(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
-/* Give back the whole pages below bytes (their content is dead). */
-static void big_release(void *p, size_t bytes)
+/* Give back the pages below bytes (their content is dead), in steps of
+ * at least 1 MiB past what *done says was given back already. */
+static void big_release(void *p, size_t bytes, size_t *done)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
 	bytes &= ~(page - 1);
-	if (bytes >= 64 * page)
-		madvise(p, bytes, MADV_DONTNEED);
+	if (bytes < *done + (1u << 20))
+		return;
+	madvise((char *)p + *done, bytes - *done, MADV_DONTNEED);
+	*done = bytes;
 }
 
 /*

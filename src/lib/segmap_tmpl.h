@@ -219,7 +219,7 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 	MAP *m = xcalloc(1, sizeof(*m));
 	struct vset vs;
 	struct CAT(sweep, SFX) s;
-	size_t count = 0, i;
+	size_t count = 0, i, released = 0;
 	int single = 1, same = 1;
 	KEY lo, hi;
 	segres_t r, first = 0;
@@ -251,7 +251,7 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 		if (m->res)
 			m->res[i] = r;
 		i++;
-		big_release(v->e, (s.nact ? s.act[0] : s.next) * sizeof(ENT));
+		big_release(v->e, (s.nact ? s.act[0] : s.next) * sizeof(ENT), &released);
 	});
 	free(s.act);
 	V(free)(v);

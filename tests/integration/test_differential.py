@@ -355,7 +355,7 @@ def test_rblkit_matches_rbldnsd(seed, rblkit_bin, rbldnsd_bin, datadir):
     if report.mismatches:
         pytest.fail(report.text() + "\n\nreproduce by hand (data: python3 tests/integration/"
                     "gen_data.py --seed %d --out DIR):\n  %s\n  %s"
-                    % (seed, gen.rbldnsd_cmdline(), gen.rblkit_cmdline(servers.RBLKIT)),
+                    % (seed, gen.rbldnsd_cmdline(), gen.rblkit_cmdline(rblkit=servers.RBLKIT)),
                     pytrace=False)
 
 
