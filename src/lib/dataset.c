@@ -305,10 +305,11 @@ static int special(struct dataset *ds, char *line, struct ds_ctx *c,
 	return 0;
 }
 
+/* Blanks as rbldnsd has them: a CR of a CRLF file is kept (and then
+ * makes most lines invalid), so that answers stay rbldnsd's; we warn. */
 static int is_blank(char ch)
 {
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' ||
-	       ch == '\v' || ch == '\f';
+	return ch == ' ' || ch == '\t';
 }
 
 /* Process one line (already stripped). Inside a combined dataset the
@@ -340,7 +341,8 @@ static int do_line(struct dataset *ds, void *b, char *line, struct ds_ctx *c,
 	}
 	if (!line[0] || line[0] == '#' || line[0] == ';')
 		return 0;
-	if (line[0] == ':' &&
+	/* "::1" is an IPv6 entry, not a default line (as rbldnsd) */
+	if (line[0] == ':' && line[1] != ':' &&
 	    !(t->flags & (DS_F_ACL | DS_F_COMBINED | DS_F_OWN_DEFAULT)) &&
 	    t != &ds_generic) {
 		struct value_raw def, v;
@@ -361,7 +363,7 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 {
 	char *buf = xmalloc(DS_LINE_MAX);
 	gzFile gz;
-	int rc = 0, skipping = 0;
+	int rc = 0, skipping = 0, warned_cr = 0;
 
 	gz = gzopen(file, "rb");
 	if (!gz) {
@@ -390,6 +392,13 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 		if (!complete && !gzeof(gz)) {
 			ds_warn(c, "line longer than %d bytes (cut)", DS_LINE_MAX - 2);
 			skipping = 1;
+		}
+		if (n && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		if (n && buf[n - 1] == '\r' && !warned_cr) {
+			ds_warn(c, "line ends with CR (a CRLF file?): the CR is part of "
+				"the data, as in rbldnsd; convert with dos2unix");
+			warned_cr = 1;
 		}
 		while (n && is_blank(buf[n - 1]))
 			buf[--n] = '\0';

@@ -38,10 +38,14 @@ static int acl_value(const char *s, struct ds_ctx *c, struct value_raw *v)
 	const char *err;
 	struct value_raw def;
 
-	if (*s == ':' && action_word(s + 1, &action)) {
+	if ((*s == ':' || *s == '=') && action_word(s + 1, &action)) {
 		memset(v, 0, sizeof(*v));
 		v->a[3] = (uint8_t)action;
 		return 0;
+	}
+	if (*s == '=') {
+		ds_warn(c, "invalid keyword");
+		return -1;
 	}
 	value_default(&def);
 	if (value_parse(s, &def, v, &err)) {
@@ -125,7 +129,7 @@ const struct ds_type ds_acl = {
 };
 
 static enum acl_action lookup(const struct dataset *ds, const struct qinfo *qi,
-			      const struct value **val)
+			      const struct value **val, uint32_t *ttl)
 {
 	const struct ipdata *d;
 	segres_t r;
@@ -155,17 +159,22 @@ static enum acl_action lookup(const struct dataset *ds, const struct qinfo *qi,
 	if (!v->a[0] && !v->a[1] && !v->a[2])
 		return (enum acl_action)v->a[3];
 	*val = v;
+	*ttl = ds->ttl;
 	return ACL_VALUE;
 }
 
 enum acl_action acl_check(const struct dataset *global, const struct dataset *zone,
-			  const struct qinfo *qi, const struct value **val)
+			  const struct qinfo *qi, const struct value **val,
+			  uint32_t *ttl)
 {
 	const struct value *gv = NULL, *zv = NULL;
-	enum acl_action g = lookup(global, qi, &gv), z = lookup(zone, qi, &zv);
+	uint32_t gt = 0, zt = 0;
+	enum acl_action g = lookup(global, qi, &gv, &gt), z = lookup(zone, qi, &zv, &zt);
 	enum acl_action act = g > z ? g : z;
 
-	if (act == ACL_VALUE)
+	if (act == ACL_VALUE) {
 		*val = gv ? gv : zv;
+		*ttl = gv ? gt : zt;
+	}
 	return act;
 }

@@ -42,18 +42,30 @@
 
 struct ent {
 	uint32_t off;           /* reversed name in the pool */
-	uint32_t val;           /* value id; exclusions: next listed entry */
+	uint32_t val;           /* value id (unused for exclusions) */
 	uint8_t len;            /* bytes of the name */
 	uint8_t labels;
 	uint8_t flags;          /* E_WILD, E_EXCL */
+	uint8_t tag;            /* low byte of the group's hash */
 };
+
+/* Open-addressing hash table of entry indexes, at most half full. */
+struct htab {
+	uint32_t *slot;         /* entry index or HT_EMPTY */
+	uint32_t size;
+};
+#define HT_EMPTY UINT32_MAX
 
 struct dnset {
 	struct ent *e;
 	uint32_t n;
+	uint32_t nlisted;       /* entries that are not exclusions */
 	unsigned wild_maxlab;   /* most labels of a wildcard's base name */
 	uint8_t *pool;
 	size_t plen;
+	struct htab groups;     /* first entry of each (name, kind) group */
+	struct htab below;      /* names with a listed entry strictly below:
+				 * a listed entry under the name */
 };
 
 struct builder {
@@ -243,11 +255,173 @@ static void repool(struct dnset *d, struct builder *b)
 	d->pool = xrealloc(d->pool, d->plen ? d->plen : 1);
 }
 
+/*
+ * Lookup index. Queries look groups up by (name, kind) and, for
+ * has_below(), names that have a listed entry strictly below them; both
+ * go through hash tables of entry indexes (binary search over a large
+ * array costs a cache miss a step). The tag byte in each group's first
+ * entry saves most reads of the pool on collisions.
+ */
+static uint32_t key_hash(const uint8_t *k, size_t len, unsigned kind)
+{
+	uint64_t h = 0x243f6a8885a308d3ull ^ (uint64_t)(len << 2 | kind);
+
+	while (len) {
+		uint64_t w = 0;
+		size_t n = len < 8 ? len : 8;
+
+		memcpy(&w, k, n);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+		k += n;
+		len -= n;
+	}
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+/* Slot where probing for hash h starts. */
+static uint32_t ht_start(const struct htab *t, uint32_t h)
+{
+	return (uint32_t)(((uint64_t)h * t->size) >> 32);
+}
+
+/* Room for n keys at most half full; -1 if that passes 2^32 slots. */
+static int ht_alloc(struct htab *t, size_t n)
+{
+	if (n > (UINT32_MAX - 1) / 2)
+		return -1;
+	t->size = (uint32_t)(2 * n + 1);
+	t->slot = xreallocarray(NULL, t->size, sizeof(*t->slot));
+	memset(t->slot, 0xff, (size_t)t->size * sizeof(*t->slot));
+	return 0;
+}
+
+static void ht_insert(struct htab *t, uint32_t h, uint32_t idx)
+{
+	uint32_t p = ht_start(t, h);
+
+	while (t->slot[p] != HT_EMPTY)
+		p = p + 1 == t->size ? 0 : p + 1;
+	t->slot[p] = idx;
+}
+
+/* Index every group by the hash of its name and kind. */
+static int build_groups(struct dnset *d)
+{
+	size_t heads = 0;
+
+	for (uint32_t i = 0; i < d->n; i++)
+		heads += !i || !same_group(d->pool, &d->e[i - 1], &d->e[i]);
+	if (ht_alloc(&d->groups, heads) < 0)
+		return -1;
+	for (uint32_t i = 0; i < d->n; i++) {
+		struct ent *e = &d->e[i];
+		uint32_t h;
+
+		if (i && same_group(d->pool, &d->e[i - 1], e))
+			continue;
+		h = key_hash(d->pool + e->off, e->len, e->flags & E_WILD);
+		e->tag = (uint8_t)h;
+		ht_insert(&d->groups, h, i);
+	}
+	return 0;
+}
+
+/* Labels the reversed names a and b have in common. */
+static unsigned common_labels(const uint8_t *a, size_t alen, const uint8_t *b,
+			      size_t blen)
+{
+	unsigned k = 0;
+	size_t i = 0;
+
+	while (i < alen && i < blen && a[i] == b[i] && i + a[i] < alen &&
+	       i + a[i] < blen && !memcmp(a + i + 1, b + i + 1, a[i])) {
+		i += (size_t)a[i] + 1;
+		k++;
+	}
+	return k;
+}
+
+/* Walk the proper ancestors of listed names, each once (sorted order puts
+ * a subtree together); count them, or insert them if t is set. */
+static size_t walk_below(const struct dnset *d, struct htab *t)
+{
+	const struct ent *prev = NULL;
+	size_t count = 0;
+
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct ent *e = &d->e[i];
+		const uint8_t *key = d->pool + e->off;
+		unsigned from = 1, k = 0;
+		size_t end = 0;
+
+		if (e->flags & E_EXCL)
+			continue;
+		if (prev) {
+			from = common_labels(key, e->len, d->pool + prev->off, prev->len);
+			from += from < prev->labels;    /* prev itself is new */
+			from = from ? from : 1;
+		}
+		prev = e;
+		while (++k < e->labels) {
+			end += (size_t)key[end] + 1;
+			if (k < from)
+				continue;
+			count++;
+			if (t)
+				ht_insert(t, key_hash(key, end, 2), i);
+		}
+	}
+	return count;
+}
+
+static int build_below(struct dnset *d)
+{
+	if (ht_alloc(&d->below, walk_below(d, NULL)) < 0)
+		return -1;
+	walk_below(d, &d->below);
+	return 0;
+}
+
+/* First entry of the group (key, wild), or -1. */
+static int64_t find_group(const struct dnset *d, const uint8_t *key,
+			  size_t len, unsigned wild)
+{
+	uint32_t h = key_hash(key, len, wild), p = ht_start(&d->groups, h), i;
+
+	while ((i = d->groups.slot[p]) != HT_EMPTY) {
+		const struct ent *e = &d->e[i];
+
+		if (e->tag == (uint8_t)h && (e->flags & E_WILD) == wild &&
+		    e->len == len && !memcmp(d->pool + e->off, key, len))
+			return i;
+		p = p + 1 == d->groups.size ? 0 : p + 1;
+	}
+	return -1;
+}
+
+/* A listed entry lies strictly below key. */
+static int find_below(const struct dnset *d, const uint8_t *key, size_t len)
+{
+	uint32_t p = ht_start(&d->below, key_hash(key, len, 2)), i;
+
+	while ((i = d->below.slot[p]) != HT_EMPTY) {
+		const struct ent *e = &d->e[i];
+
+		if (e->len > len && !memcmp(d->pool + e->off, key, len))
+			return 1;
+		p = p + 1 == d->below.size ? 0 : p + 1;
+	}
+	return 0;
+}
+
+static void dnset_free(void *data);
+
 static void *dnset_end(void *bp, struct ds_ctx *c)
 {
 	struct builder *b = bp;
 	struct dnset *d = xcalloc(1, sizeof(*d));
-	uint32_t next;
 
 	for (size_t i = 0; i < b->n; i++)
 		if (!(b->e[i].flags & E_EXCL))
@@ -257,54 +431,20 @@ static void *dnset_end(void *bp, struct ds_ctx *c)
 	d->n = (uint32_t)compact(b);
 	d->e = xreallocarray(b->e, d->n ? d->n : 1, sizeof(*d->e));
 	repool(d, b);
-	/* exclusions point at the next listed entry, for has_below() */
-	next = d->n;
-	for (uint32_t i = d->n; i-- > 0;) {
-		if (d->e[i].flags & E_EXCL)
-			d->e[i].val = next;
-		else
-			next = i;
+	free(b->pool);
+	free(b);
+	for (uint32_t i = 0; i < d->n; i++) {
+		if (!(d->e[i].flags & E_EXCL))
+			d->nlisted++;
 		if ((d->e[i].flags & E_WILD) && d->e[i].labels > d->wild_maxlab)
 			d->wild_maxlab = d->e[i].labels;
 	}
-	free(b->pool);
-	free(b);
-	return d;
-}
-
-/* Index of the first entry not below (key, kind) in sort order, where
- * kind 0 is plain, 1 wildcard and 2 past both. */
-static uint32_t lower_bound(const struct dnset *d, const uint8_t *key,
-			    size_t len, unsigned kind)
-{
-	uint32_t lo = 0, hi = d->n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct ent *e = &d->e[mid];
-		int r = dname_rcmp(d->pool + e->off, e->len, key, len);
-
-		if (!r)
-			r = (int)(e->flags & E_WILD) - (int)kind;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (build_groups(d) < 0 || build_below(d) < 0) {
+		log_err("%s: dnset too large to index", c->file);
+		dnset_free(d);
+		return NULL;
 	}
-	return lo;
-}
-
-/* First entry of the group (key, wild), or -1. */
-static int64_t find_group(const struct dnset *d, const uint8_t *key,
-			  size_t len, unsigned wild)
-{
-	uint32_t i = lower_bound(d, key, len, wild);
-	const struct ent *e = &d->e[i];
-
-	if (i >= d->n || (e->flags & E_WILD) != wild || e->len != len ||
-	    memcmp(d->pool + e->off, key, len))
-		return -1;
-	return i;
+	return d;
 }
 
 /* The wildcard group of the nearest ancestor of key with at most from
@@ -384,15 +524,6 @@ static int dnset_query(const struct dataset *ds, const struct qinfo *qi,
 	return 1;
 }
 
-/* Entry i lies strictly below the reversed name key. */
-static int is_below(const struct dnset *d, uint32_t i, const uint8_t *key,
-		    size_t len)
-{
-	const struct ent *e = &d->e[i];
-
-	return i < d->n && e->len > len && !memcmp(d->pool + e->off, key, len);
-}
-
 /* Some name strictly below the query name is listed: a listed entry lies
  * below it, or its children are covered by a listed wildcard at or above
  * it (then e.g. an excluded name under a wildcard has listed children). */
@@ -400,19 +531,13 @@ static int dnset_has_below(const struct dataset *ds, const struct qinfo *qi)
 {
 	const struct dnset *d = ds->data;
 	uint8_t rev[DNAME_MAXLEN], ends[DNAME_MAXLABELS + 1];
-	uint32_t i;
 	int64_t w;
 	int nl;
 
-	if (!d->n || (nl = rev_query(qi, rev, ends)) < 0)
+	if (!d->nlisted || (nl = rev_query(qi, rev, ends)) < 0)
 		return 0;
-	i = lower_bound(d, rev, ends[nl], 2);
-	if (is_below(d, i, rev, ends[nl])) {
-		if (!(d->e[i].flags & E_EXCL))
-			return 1;
-		if (is_below(d, d->e[i].val, rev, ends[nl]))
-			return 1;
-	}
+	if (nl == 0 || find_below(d, rev, ends[nl]))
+		return 1;
 	w = nearest_wild(d, rev, ends, (unsigned)nl);
 	return w >= 0 && !(d->e[w].flags & E_EXCL);
 }
@@ -590,6 +715,8 @@ static void dnset_free(void *data)
 		return;
 	free(d->e);
 	free(d->pool);
+	free(d->groups.slot);
+	free(d->below.slot);
 	free(d);
 }
 
@@ -598,7 +725,8 @@ static void dnset_stats(const void *data, size_t *entries, size_t *bytes)
 	const struct dnset *d = data;
 
 	*entries = d->n;
-	*bytes = sizeof(*d) + (size_t)d->n * sizeof(*d->e) + d->plen;
+	*bytes = sizeof(*d) + (size_t)d->n * sizeof(*d->e) + d->plen +
+		 ((size_t)d->groups.size + d->below.size) * sizeof(uint32_t);
 }
 
 const struct ds_type ds_dnset = {

@@ -13,6 +13,7 @@
 #include "answer.h"
 #include "ds_acl.h"
 #include "dname.h"
+#include "ipaddr.h"
 #include "wire.h"
 
 #include <string.h>
@@ -267,13 +268,29 @@ static void add_soa(struct answer *a, const struct zone *z, enum ans_section sec
 
 static void add_ns(struct answer *a, const struct zone *z, enum ans_section sec)
 {
+	size_t save_len;
+	uint16_t save_count;
+
 	for (int i = 0; i < z->ns->count; i++) {
 		size_t off = 0;
 		size_t l = (size_t)dname_rel_len(z->ns->name[i], 256) + 1;
 
 		if (answer_add_named(a, sec, z->name, T_NS, z->ns->ttl,
 				     z->ns->name[i], l, &off, 1))
-			break;
+			return;
+	}
+	if (sec != SEC_AUTHORITY || !z->nglue)
+		return;
+	/* glue in the additional section: all of it or none, as rbldnsd */
+	save_len = a->len;
+	save_count = a->count[SEC_ADDITIONAL];
+	for (unsigned g = 0; g < z->nglue; g++) {
+		if (answer_add_named(a, SEC_ADDITIONAL, z->ns->name[z->glue_ns[g]],
+				     T_A, z->glue_ttl[g], z->glue_a[g], 4, NULL, 0)) {
+			a->len = save_len;
+			a->count[SEC_ADDITIONAL] = save_count;
+			return;
+		}
 	}
 }
 
@@ -317,7 +334,7 @@ static size_t version_resp(struct query_ctx *qc, const struct req *r,
 
 /* Search the zone's datasets. Returns 1 if the name exists. */
 static int search(const struct zone *z, const struct qinfo *qi, int acl,
-		  const struct value *aclval, struct answer *a)
+		  const struct value *aclval, uint32_t aclttl, struct answer *a)
 {
 	int found = 0;
 
@@ -331,7 +348,13 @@ static int search(const struct zone *z, const struct qinfo *qi, int acl,
 	}
 	if (acl == ACL_VALUE && aclval && qi->rel_labels &&
 	    (qi->ip4_ok || qi->ip6_ok || (z->flags & DS_F_NAME))) {
-		answer_a_txt(a, qi->want, aclval, z->ds[0]->ttl, "", 0);
+		char peer[48];
+		int n = qi->peer_family == AF_INET ? ip4_format(
+				(uint32_t)qi->peer[0] << 24 | (uint32_t)qi->peer[1] << 16 |
+				(uint32_t)qi->peer[2] << 8 | qi->peer[3], peer)
+			: ip6_format(qi->peer, peer);
+
+		answer_a_txt(a, qi->want, aclval, aclttl, peer, (size_t)n);
 		found = 1;
 	}
 	return found;
@@ -356,6 +379,7 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 	struct answer a;
 	const struct zone *z;
 	const struct value *aclval = NULL;
+	uint32_t aclttl = 0;
 	size_t limit;
 	int rc, found, acl;
 
@@ -366,6 +390,8 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 	}
 	if (rc != R_NOERROR || ((r.flags >> 11) & 15) != 0) {
 		count(qc, NULL, ST_ERRORS, 1);
+		if (rc == R_NOERROR)    /* an opcode we do not implement: */
+			r.flags = 0;    /* as rbldnsd, reply QUERY, no RD */
 		return error_resp(qc, &r, req, rc == R_NOERROR ? r.qend : 12, resp,
 				  cap, rc != R_NOERROR ? rc : R_NOTIMP);
 	}
@@ -393,7 +419,7 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 		memcpy(qi.peer, &((const struct sockaddr_in *)qc->peer)->sin_addr, 4);
 	else if (qi.peer_family == AF_INET6)
 		memcpy(qi.peer, &((const struct sockaddr_in6 *)qc->peer)->sin6_addr, 16);
-	acl = acl_check(zoneset_global_acl(qc->zs), z->acl, &qi, &aclval);
+	acl = acl_check(zoneset_global_acl(qc->zs), z->acl, &qi, &aclval, &aclttl);
 	if (acl == ACL_IGNORE)
 		return 0;
 	if (acl == ACL_REFUSE)
@@ -403,9 +429,10 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 		return error_resp(qc, &r, req, r.qend, resp, cap, R_SERVFAIL);
 	}
 	if (r.qtype == T_AXFR || r.qtype == T_IXFR) {
+		/* as rbldnsd: no transfers over UDP (NOTIMP) */
 		if (!qc->tcp || !z->soa || r.labels != z->labels)
 			return error_resp(qc, &r, req, r.qend, resp, cap,
-					  !qc->tcp ? R_FORMERR : R_REFUSED);
+					  !qc->tcp ? R_NOTIMP : R_REFUSED);
 		qc->xfr_zone = z;
 		return 0;
 	}
@@ -430,7 +457,7 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 		if (qi.want & Q_NS)
 			add_ns(&a, z, SEC_ANSWER);
 	}
-	found |= search(z, &qi, acl, aclval, &a);
+	found |= search(z, &qi, acl, aclval, aclttl, &a);
 	rc = R_NOERROR;
 	if (a.truncated) {
 		/* rbldnsd differs: it drops what does not fit, we set TC */

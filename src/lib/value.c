@@ -80,8 +80,10 @@ void value_default(struct value_raw *out)
 	out->txt[0] = '\0';
 }
 
-/* Parse an IPv4 A value: a.b.c.d, or a shorter form where a lone number n
- * means 127.0.0.n as rbldnsd has it. Returns pointer past it or NULL. */
+/* Parse an IPv4 A value the way rbldnsd does (inet_aton style): "a.b.c.d";
+ * "a.b.c" is a.b.0.c; "a.b" is a.0.0.b; a lone number n is 127.0.0.n.
+ * A value that is zero before that completion is refused, as rbldnsd
+ * refuses it. Returns pointer past it or NULL. */
 static const char *parse_a(const char *s, uint8_t a[4])
 {
 	unsigned oct[4], n = 0;
@@ -89,26 +91,34 @@ static const char *parse_a(const char *s, uint8_t a[4])
 	while (n < 4) {
 		unsigned v = 0, digits = 0;
 
-		while (*s >= '0' && *s <= '9' && digits < 4) {
+		while (*s >= '0' && *s <= '9') {
 			v = v * 10 + (unsigned)(*s++ - '0');
+			if (v > 255)
+				return NULL;
 			digits++;
 		}
-		if (!digits || v > 255)
+		if (!digits)
 			return NULL;
 		oct[n++] = v;
-		if (*s != '.' || n == 4)
+		if (*s != '.' || n == 4 || s[1] < '0' || s[1] > '9')
 			break;
 		s++;
 	}
-	if (n == 1) {
-		a[0] = 127; a[1] = 0; a[2] = 0; a[3] = (uint8_t)oct[0];
-	} else {
-		/* "127.0" is 127.0.0.0: missing octets are zero */
-		for (unsigned i = 0; i < 4; i++)
-			a[i] = i < n ? (uint8_t)oct[i] : 0;
+	a[0] = (uint8_t)oct[0];
+	a[1] = a[2] = 0;
+	a[3] = (uint8_t)oct[n - 1];
+	if (n == 3)
+		a[1] = (uint8_t)oct[1];
+	if (n == 4) {
+		a[1] = (uint8_t)oct[1];
+		a[2] = (uint8_t)oct[2];
 	}
 	if (!a[0] && !a[1] && !a[2] && !a[3])
 		return NULL;
+	if (n == 1) {
+		a[0] = 127;             /* ":5" is 127.0.0.5 */
+		a[3] = (uint8_t)oct[0];
+	}
 	return s;
 }
 
@@ -126,6 +136,12 @@ int value_parse(const char *s, const struct value_raw *def,
 		struct value_raw *out, const char **err)
 {
 	memcpy(out->a, def->a, 4);
+	if (!*s) {
+		/* fix: an empty value is the default, as value.h says (this
+		 * gave the default A with no TXT) */
+		copy_txt(out->txt, def->txt);
+		return 0;
+	}
 	if (*s != ':') {
 		copy_txt(out->txt, s);
 		return 0;

@@ -158,6 +158,59 @@ static void finish_zone(struct zoneset *zs, struct zone *z)
 	z->serial = z->soa && z->soa->serial ? z->soa->serial : (uint32_t)newest;
 }
 
+/* Glue for z's NS names: an A query for each through the zone that holds
+ * it, all into one answer so that rbldnsd's rules apply across them (an A
+ * already given for one name is not repeated; the smallest TTL wins). */
+static void find_glue(const struct zoneset *zs, struct zone *z)
+{
+	uint8_t buf[4096], q[12] = { 0 };
+	struct answer a;
+
+	z->nglue = 0;
+	if (!z->ns)
+		return;
+	answer_init(&a, buf, sizeof(buf), sizeof(buf), q, sizeof(q));
+	for (int i = 0; i < z->ns->count; i++) {
+		uint8_t lc[256];
+		size_t len = (size_t)dname_rel_len(z->ns->name[i], 256) + 1;
+		unsigned labels, before = a.count[SEC_ANSWER];
+		const struct zone *hz;
+		struct qinfo qi = { .want = Q_A, .qtype = 1 };
+
+		memcpy(lc, z->ns->name[i], len);
+		dname_lower(lc, len);
+		labels = (unsigned)dname_labels(lc, len);
+		hz = zoneset_find(zs, lc, (unsigned)len, labels);
+		if (!hz)
+			continue;
+		qi.rel = lc;
+		qi.rel_labels = labels - hz->labels;
+		qi.rel_len = (unsigned)(len - hz->namelen);
+		query_qinfo_addr(&qi, hz->flags);
+		for (unsigned k = 0; k < hz->nds; k++)
+			hz->ds[k]->type->query(hz->ds[k], &qi, &a);
+		/* the new A records belong to this name */
+		for (unsigned k = before; k < a.count[SEC_ANSWER] &&
+		     z->nglue < ARRAY_SIZE(z->glue_a); k++)
+			z->glue_ns[z->nglue++] = (uint8_t)i;
+	}
+	/* read back rdata and (final) TTLs of the A records */
+	const uint8_t *p = buf + a.sec_start[SEC_ANSWER];
+	unsigned k = 0;
+	for (unsigned n = 0; n < a.count[SEC_ANSWER] && k < z->nglue; n++) {
+		unsigned type = (unsigned)p[2] << 8 | p[3], rdlen = (unsigned)p[10] << 8 | p[11];
+
+		if (type == 1 && rdlen == 4) {
+			memcpy(z->glue_a[k], p + 12, 4);
+			z->glue_ttl[k] = (uint32_t)p[6] << 24 | (uint32_t)p[7] << 16 |
+					 (uint32_t)p[8] << 8 | p[9];
+			k++;
+		}
+		p += 12 + rdlen;
+	}
+	z->nglue = k;
+}
+
 struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 			      const struct ds_opts *o, const struct zoneset *prev,
 			      int force, int *changed)
@@ -200,6 +253,8 @@ struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 	}
 	for (unsigned i = 0; i < zs->nzones; i++)
 		finish_zone(zs, &zs->zones[i]);
+	for (unsigned i = 0; i < zs->nzones; i++)
+		find_glue(zs, &zs->zones[i]);
 	if (prev && prev->nrefs != zs->nrefs)
 		*changed = 1;
 	return zs;

@@ -37,6 +37,12 @@ struct zone {
 	const struct ds_soa *soa;
 	const struct ds_ns *ns;
 	uint32_t serial;        /* SOA serial to serve */
+	/* Glue: A records of the NS names found in the served data (as
+	 * rbldnsd finds them at load time), added to positive answers. */
+	unsigned nglue;
+	uint8_t glue_ns[DS_MAX_NS * 2];         /* index into ns->name */
+	uint8_t glue_a[DS_MAX_NS * 2][4];
+	uint32_t glue_ttl[DS_MAX_NS * 2];
 	int loaded;             /* all datasets loaded and none expired */
 };
 

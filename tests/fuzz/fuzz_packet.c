@@ -179,12 +179,15 @@ static const struct { const char *zone, *type, *file, *text; } files[] = {
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char dir[] = "/tmp/rblkit-fuzz-packet-XXXXXX";
-	struct zone_spec specs[ARRAY_SIZE(files)];
+	/* static: the zone set keeps pointers to the file names */
+	static struct zone_spec specs[ARRAY_SIZE(files)];
 	struct ds_opts o = { .def_ttl = 2100 };
 	const char *err;
 	char arg[600];
 
-	log_set_level(LOG_LVL_ERR);
+	/* quiet (RBLKIT_FUZZ_LOG=1 shows the load errors) */
+	log_set_level(getenv("RBLKIT_FUZZ_LOG") ? LOG_LVL_DEBUG :
+		      (enum log_level)(LOG_LVL_ERR - 1));
 	if (!mkdtemp(dir))
 		abort();
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -202,9 +205,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(arg, sizeof(arg), "%s/%s", dir, files[i].file);
 		unlink(arg);
-		free(specs[i].zone);
-		free(specs[i].type);
-		/* files stays: the zone set keeps pointers to it */
 	}
 	rmdir(dir);
 	return 0;

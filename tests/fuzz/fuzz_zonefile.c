@@ -46,7 +46,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int fd;
 
-	log_set_level(LOG_LVL_ERR);
+	/* quiet (RBLKIT_FUZZ_LOG=1 shows the load errors) */
+	log_set_level(getenv("RBLKIT_FUZZ_LOG") ? LOG_LVL_DEBUG :
+		      (enum log_level)(LOG_LVL_ERR - 1));
 	snprintf(path, sizeof(path), "/tmp/rblkit-fuzz-zone-XXXXXX");
 	fd = mkstemp(path);
 	if (fd < 0)

@@ -865,7 +865,8 @@ class Gen:
                 value = "" if is_excl else self.value()
             lines.append(("!" if is_excl else "") + text + value)
             ds.pm.add(net, plen, not is_excl)
-            rng = (net, net | (0xFFFFFFFF >> plen if plen else 0xFFFFFFFF), cat or ("excluded" if is_excl else "cidr/%d" % plen))
+            rng = (net, net | (0xFFFFFFFF >> plen if plen else 0xFFFFFFFF),
+                   cat or ("excluded" if is_excl else "cidr/%d" % plen))
             (excluded if is_excl else listed).append(rng)
 
         arenas = [10, 127, r.randrange(20, 120), r.randrange(140, 220)]
@@ -1217,7 +1218,6 @@ class Gen:
     def gen_combined(self):
         Z = "Comb.Test"
         z = Z.lower()
-        r = self.r
         zm = self.zone(z)
         lines = ["# common section", "$NS 1w ns1.comb.test ns2.comb.test",
                  "$SOA 1w ns1.comb.test admin.comb.test 0 2h 2h 1w 1h", "$TTL 1800",
@@ -1396,7 +1396,11 @@ class Gen:
             self.gen_acl()
         self.gen_misc()
         self.r.shuffle(self.queries)
-        return Generated(self.seed, self.outdir, self.specs, self.queries, self.zones)
+        gen = Generated(self.seed, self.outdir, self.specs, self.queries, self.zones)
+        for q in self.queries:                  # label each query with its real zone
+            z = gen.zone_of(q.qname)[0]
+            q.zone = z.name if z else ""
+        return gen
 
 
 def generate(seed, outdir, crlf=True, acl=True):

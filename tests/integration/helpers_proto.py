@@ -245,9 +245,10 @@ class Secondary:
     """A secondary name server (NSD or Knot) that transfers one zone from
     rblkit, run in the foreground as root from its own temp directory."""
 
-    def __init__(self, kind, zone, primary_port):
+    def __init__(self, kind, zones, primary_port):
         self.kind = kind
-        self.zone = zone.rstrip(".")
+        self.zones = [z.rstrip(".") for z in ([zones] if isinstance(zones, str) else zones)]
+        self.zone = self.zones[0]
         self.primary_port = primary_port
         self.dir = tempfile.mkdtemp(prefix=f"rblkit-{kind}-", dir="/tmp")
         self.port = servers.free_port()
@@ -277,12 +278,13 @@ class Secondary:
 remote-control:
     control-enable: no
 
+""" + "".join(f"""
 zone:
-    name: "{self.zone}"
-    zonefile: "{self.zone}.zone"
+    name: "{z}"
+    zonefile: "{z}.zone"
     request-xfr: 127.0.0.1@{self.primary_port} NOKEY
     allow-notify: 127.0.0.1 NOKEY
-"""
+""" for z in self.zones)
 
     def _knot_conf(self):
         d = self.dir
@@ -315,10 +317,10 @@ template:
     journal-content: none
 
 zone:
-  - domain: {self.zone}
+""" + "".join(f"""  - domain: {z}
     master: primary
     acl: notify_from_primary
-"""
+""" for z in self.zones)
 
     def argv(self):
         if self.kind == "nsd":
@@ -338,9 +340,9 @@ zone:
                                      stdout=self._log, stderr=subprocess.STDOUT)
         return self
 
-    def serial(self):
-        """The SOA serial the secondary serves, or None."""
-        q = dns.message.make_query(self.zone, "SOA")
+    def serial(self, zone=None):
+        """The SOA serial the secondary serves for zone, or None."""
+        q = dns.message.make_query(zone or self.zone, "SOA")
         try:
             r = dns.query.udp(q, servers.LOOPBACK, port=self.port, timeout=0.5)
         except (dns.exception.Timeout, OSError):
@@ -352,12 +354,12 @@ zone:
                 return rrset[0].serial
         return None
 
-    def wait_serial(self, serial, timeout=20.0):
+    def wait_serial(self, serial, timeout=20.0, zone=None):
         """Wait until the secondary serves the zone with this serial."""
         def ok():
             if self.proc.poll() is not None:
                 raise RuntimeError("exited")
-            return self.serial() == serial
+            return self.serial(zone) == serial
         try:
             return bool(wait_for(ok, timeout, 0.1))
         except RuntimeError:

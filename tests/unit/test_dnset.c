@@ -511,6 +511,61 @@ UNIT_TEST(dump_random_datasets)
 	}
 }
 
+/* Lines of random bytes: never a crash, never a failed load. */
+UNIT_TEST(random_lines_are_safe)
+{
+	static const char alpha[] = "aZ09 .\\\"*!:;#$=-\t\xc3\xff";
+	char *buf = malloc(400 * 200 + 1);
+	unsigned seed = 7;
+	size_t len = 0;
+	struct dataset *ds;
+	char out[256];
+
+	for (int i = 0; i < 400; i++) {
+		static const char *const pre[] = { "", "!", "*.", ".", "x.y ", "x :" };
+
+		len += (size_t)sprintf(buf + len, "%s", pre[rand_r(&seed) % 6]);
+		for (int k = rand_r(&seed) % 150; k > 0; k--)
+			buf[len++] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+		buf[len++] = '\n';
+	}
+	buf[len] = '\0';
+	ds = load(buf);
+	free(buf);
+	CHECK(ds != NULL);
+	if (!ds)
+		return;
+	ask(ds, "a.b", Q_A | Q_TXT, out, sizeof(out));
+	below(ds, "a");
+	nrecs = 0;
+	ds->type->dump(ds, collect, NULL);
+	ds_free(ds);
+}
+
+/* A name of 255 bytes (254 relative) loads, answers and dumps; one
+ * byte more is refused. */
+UNIT_TEST(longest_names)
+{
+	char name[300], buf[700], out[256];
+	struct dataset *ds;
+
+	memset(name, 'a', 63 * 3 + 61 + 3);
+	name[63] = name[127] = name[191] = '.';
+	name[63 * 3 + 61 + 3] = '\0';
+	snprintf(buf, sizeof(buf), ".%s\nb%s\n", name, name);
+	ds = load(buf);
+	CHECK(ds != NULL);
+	if (!ds)
+		return;
+	CHECK_EQ_INT(ask(ds, name, Q_A | Q_TXT, out, sizeof(out)), 1);
+	CHECK_EQ_INT(ask(ds, name + 64, Q_A, out, sizeof(out)), 0);
+	CHECK_EQ_INT(below(ds, name + 64), 1);
+	nrecs = 0;
+	CHECK_EQ_INT(ds->type->dump(ds, collect, NULL), 0);
+	CHECK_EQ_INT(nrecs, 1);         /* A only: no TXT, "*." would not fit */
+	ds_free(ds);
+}
+
 UNIT_TEST(empty_dataset)
 {
 	struct dataset *ds = load("# nothing\n");

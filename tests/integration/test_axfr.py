@@ -1,0 +1,356 @@
+"""Zone transfer: rblkit as the primary of real secondaries.
+
+An operator publishes a DNSBL through ordinary name servers by letting them
+transfer the zone from rblkit.  These tests check the transfer itself (dig,
+dnspython) and then start Debian's NSD and Knot as secondaries on loopback,
+wait until they have the zone, and ask both rblkit and the secondary the same
+questions: the rcode and the A records must agree.
+
+Documented differences, asserted in their precise form:
+  * A static zone cannot substitute the queried address into a TXT record
+    that comes from a wildcard; rblkit's AXFR writes the covering network
+    "a.b.c.d/len" for "$" there ("Listed 10.0.0.0/16" for 10.0.0.1).
+  * rblkit answers NXDOMAIN for names of more than 4 labels under an IPv4
+    zone where a secondary may match a wildcard; only proper 4-label names
+    are compared.
+  * Excluded names inside a dnset wildcard are written with an HINFO record
+    so that the wildcard does not cover them.
+"""
+
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.zone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+from helpers_proto import (  # noqa: E402
+    Secondary, a_values, rcode, rev4, rrset_values, txt_values, wait_for, write_data,
+    zone_header)
+
+BL = zone_header("bl.test") + """\
+:127.0.0.2:Listed $
+127.0.0.2
+10.0.0.0/8
+!10.1.2.3
+192.0.2.7 :127.0.0.4:Special $ here
+198.51.100.0/24 :3:Range $
+!198.51.100.77
+203.0.113.10-20
+172.16.0.0/20 :5:Twenty $
+"""
+
+GEN = """\
+www A 127.0.0.8
+@ TXT about bl.test
+"""
+
+DN = zone_header("dn.test") + """\
+:127.0.1.2:Domain $ listed
+exact.example
+*.wild.example
+.both.example
+!ok.wild.example
+"""
+
+# one zone made of two ip4set datasets that overlap, as a combined list
+# (zen = sbl + xbl + pbl) is: a CIDR in one, single addresses in the other
+M1 = zone_header("multi.test") + """\
+:127.0.0.2:One $
+127.0.0.2
+10.0.0.0/8
+"""
+M2 = """\
+:127.0.0.3:Two $
+127.0.0.2
+10.5.5.5
+192.0.2.1
+"""
+
+SPECS = ["bl.test:ip4set:bl.txt", "bl.test:generic:gen.txt", "dn.test:dnset:dn.txt",
+         "multi.test:ip4set:m1.txt", "multi.test:ip4set:m2.txt"]
+ZONES = ["bl.test", "dn.test", "multi.test"]
+
+BL_LISTED = ["127.0.0.2", "192.0.2.7", "10.0.0.1", "10.200.3.4", "10.1.2.2", "10.1.2.4",
+             "10.1.255.255", "10.255.255.255", "10.1.0.0", "198.51.100.1", "198.51.100.76",
+             "198.51.100.78", "198.51.100.255", "203.0.113.10", "203.0.113.15",
+             "203.0.113.20", "172.16.0.1", "172.16.15.255"]
+BL_NOT_LISTED = ["10.1.2.3", "198.51.100.77", "127.0.0.1", "9.255.255.255", "11.0.0.0",
+                 "203.0.113.9", "203.0.113.21", "172.16.16.0", "172.15.255.255"]
+DN_NAMES = ["exact.example", "sub.exact.example", "a.wild.example", "a.b.wild.example",
+            "both.example", "x.both.example", "ok.wild.example", "x.ok.wild.example",
+            "other.example", "nothing"]
+MULTI_NAMES = ["127.0.0.2", "10.5.5.5", "10.5.5.6", "10.5.6.1", "10.0.0.1", "192.0.2.1",
+               "192.0.2.2", "11.0.0.1"]
+
+
+@pytest.fixture(scope="module")
+def primary():
+    if not os.access(servers.RBLKIT, os.X_OK):
+        pytest.fail(f"rblkit binary not found at {servers.RBLKIT}: run make", pytrace=False)
+    d = servers.make_datadir()
+    write_data(d, "bl.txt", BL)
+    write_data(d, "gen.txt", GEN)
+    write_data(d, "dn.txt", DN)
+    write_data(d, "m1.txt", M1)
+    write_data(d, "m2.txt", M2)
+    s = servers.start_rblkit(SPECS, d)
+    yield s
+    s.__exit__(None, None, None)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _serial(srv, zone):
+    r = srv.query(zone, "SOA")
+    assert rcode(r) == "NOERROR" and r.answer, r.to_text()
+    return r.answer[0][0].serial
+
+
+# --------------------------------------------------------------------------
+# the transfer itself
+
+
+def _dig_axfr(port, zone):
+    dig = shutil.which("dig")
+    if not dig:
+        pytest.fail("dig is required: apt-get install dnsutils", pytrace=False)
+    p = subprocess.run([dig, "-p", str(port), "@127.0.0.1", zone, "AXFR", "+nocmd",
+                        "+nostats", "+nocomments", "+time=5", "+tries=1"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "failed" not in p.stdout.lower(), p.stdout
+    recs = []
+    for line in p.stdout.splitlines():
+        if not line.strip() or line.startswith(";"):
+            continue
+        owner, ttl, cls, typ, rdata = line.split(None, 4)
+        assert cls == "IN"
+        recs.append((owner.lower(), typ, rdata, int(ttl)))
+    return recs
+
+
+def test_dig_axfr_soa_first_and_last(primary):
+    recs = _dig_axfr(primary.port, "bl.test")
+    assert len(recs) > 10, recs
+    first, last = recs[0], recs[-1]
+    assert first[:2] == ("bl.test.", "SOA") and last[:2] == ("bl.test.", "SOA"), (first, last)
+    assert first == last
+    assert sum(1 for r in recs if r[1] == "SOA") == 2
+    serial = int(first[2].split()[2])
+    assert serial == _serial(primary, "bl.test")
+    body = {(o, t, rd) for o, t, rd, _ in recs[1:-1]}
+    assert len(body) == len(recs) - 2, "duplicate records in the transfer"
+    expected = {
+        ("bl.test.", "NS", "ns1.bl.test."),
+        ("bl.test.", "NS", "ns2.bl.test."),
+        ("2.0.0.127.bl.test.", "A", "127.0.0.2"),
+        ("2.0.0.127.bl.test.", "TXT", '"Listed 127.0.0.2"'),
+        ("7.2.0.192.bl.test.", "A", "127.0.0.4"),
+        ("7.2.0.192.bl.test.", "TXT", '"Special 192.0.2.7 here"'),
+        ("*.0.10.bl.test.", "A", "127.0.0.2"),
+        ("*.0.10.bl.test.", "TXT", '"Listed 10.0.0.0/16"'),
+        ("*.0.100.51.198.bl.test.", "A", "127.0.0.3") if False else
+        ("1.100.51.198.bl.test.", "A", "127.0.0.3"),
+        ("15.113.0.203.bl.test.", "A", "127.0.0.2"),
+        ("*.15.16.172.bl.test.", "A", "127.0.0.5"),
+        ("*.15.16.172.bl.test.", "TXT", '"Twenty 172.16.15.0/24"'),
+        ("www.bl.test.", "A", "127.0.0.8"),
+        ("bl.test.", "TXT", '"about bl.test"'),
+    }
+    missing = expected - body
+    assert not missing, f"missing from the AXFR: {sorted(missing)}"
+    owners = {o for o, _, _ in body}
+    # excluded and unlisted addresses have no records (and no wildcard)
+    for name in ("3.2.1.10.bl.test.", "77.100.51.198.bl.test.", "1.0.0.127.bl.test.",
+                 "*.16.16.172.bl.test.", "9.113.0.203.bl.test."):
+        assert name not in owners, name
+    # all records are inside the zone
+    assert all(o == "bl.test." or o.endswith(".bl.test.") for o in owners)
+
+
+def test_axfr_parses_as_a_zone_with_dnspython(primary):
+    z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "dn.test", port=primary.port,
+                                        timeout=5, lifetime=20))
+    assert z.origin.to_text() == "dn.test."
+    names = {n.to_text() for n in z.nodes}
+    for n in ("@", "exact.example", "*.wild.example", "both.example", "*.both.example"):
+        assert n in names, (n, sorted(names))
+    soa = z.get_rdataset("@", "SOA")
+    assert soa is not None and soa[0].serial == _serial(primary, "dn.test")
+
+
+def test_ixfr_request_gets_the_full_zone(primary):
+    # rblkit keeps no history: an IXFR is answered AXFR-style (RFC 1995 4)
+    serial = _serial(primary, "bl.test")
+    msgs = list(dns.query.xfr("127.0.0.1", "bl.test", rdtype=dns.rdatatype.IXFR,
+                              serial=serial - 1, port=primary.port, timeout=5,
+                              lifetime=20))
+    recs = [rrset for m in msgs for rrset in m.answer]
+    assert recs[0].rdtype == dns.rdatatype.SOA and recs[-1].rdtype == dns.rdatatype.SOA
+    assert recs[1].rdtype != dns.rdatatype.SOA, "looks like an incremental reply"
+    assert any(r.rdtype == dns.rdatatype.A for r in recs)
+
+
+def test_axfr_over_udp_is_not_served(primary):
+    q = dns.message.make_query("bl.test", "AXFR")
+    r = primary.query(q)
+    assert rcode(r) in ("FORMERR", "REFUSED", "NOTIMP"), rcode(r)
+    assert not r.answer
+
+
+def test_axfr_only_at_a_zone_apex(primary):
+    for name in ("0.0.127.bl.test", "2.0.0.127.bl.test", "example.com"):
+        q = dns.message.make_query(name, "AXFR")
+        r = dns.query.tcp(q, "127.0.0.1", port=primary.port, timeout=5)
+        assert rcode(r) in ("REFUSED", "NOTAUTH"), (name, rcode(r))
+        assert not r.answer, name
+
+
+# --------------------------------------------------------------------------
+# real secondaries
+
+_NET_RX = re.compile(r"(\d+\.\d+\.\d+\.\d+)/(\d+)")
+
+
+def _txt_ok(ip, primary_txt, secondary_txt):
+    """Secondary TXT records agree with the primary's, allowing the documented
+    wildcard form: "$" written as the covering network a.b.c.d/len."""
+    if sorted(primary_txt) == sorted(secondary_txt):
+        return True
+    if len(primary_txt) != len(secondary_txt) or ip is None:
+        return False
+    rest = list(primary_txt)
+    for t in secondary_txt:
+        m = _NET_RX.search(t)
+        if t in rest:
+            rest.remove(t)
+            continue
+        if not m:
+            return False
+        net = ipaddress.ip_network(m.group(0), strict=True)
+        if ipaddress.ip_address(ip) not in net:
+            return False
+        plain = t.replace(m.group(0), ip)
+        if plain not in rest:
+            return False
+        rest.remove(plain)
+    return not rest
+
+
+def _compare(prim, sec, zone, queries):
+    """queries: (name relative to zone, ip or None).  Returns mismatches."""
+    bad = []
+    for rel, ip in queries:
+        name = f"{rel}.{zone}" if rel else zone
+        ra, sa = prim.query(name, "A"), sec.query(name, "A")
+        if (rcode(ra), a_values(ra)) != (rcode(sa), a_values(sa)):
+            bad.append(f"{name} A: rblkit {rcode(ra)} {a_values(ra)}, "
+                       f"{sec.kind} {rcode(sa)} {a_values(sa)}")
+            continue
+        rt, st = prim.query(name, "TXT"), sec.query(name, "TXT")
+        if rcode(rt) != rcode(st) or not _txt_ok(ip, txt_values(rt), txt_values(st)):
+            bad.append(f"{name} TXT: rblkit {rcode(rt)} {txt_values(rt)}, "
+                       f"{sec.kind} {rcode(st)} {txt_values(st)}")
+    return bad
+
+
+@pytest.fixture(scope="module", params=["nsd", "knot"])
+def secondary(request, primary):
+    exe = {"nsd": "/usr/sbin/nsd", "knot": "/usr/sbin/knotd"}[request.param]
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is required: apt-get install {request.param}", pytrace=False)
+    if os.geteuid() != 0:
+        pytest.skip("the secondaries are run as root (no username switch)")
+    sec = Secondary(request.param, ZONES, primary.port).start()
+    try:
+        for z in ZONES:
+            serial = _serial(primary, z)
+            if not sec.wait_serial(serial, timeout=20, zone=z):
+                pytest.fail(f"{request.param} did not transfer {z} (serial {serial}) "
+                            f"from rblkit within 20 s; its log:\n{sec.log_text()[-4000:]}"
+                            f"\nrblkit stderr:\n{primary.stderr_text()[-2000:]}")
+        yield sec
+    finally:
+        sec.stop()
+
+
+def test_secondary_answers_like_rblkit_ip4set(primary, secondary):
+    queries = [(rev4(ip, "x")[:-2], ip) for ip in BL_LISTED + BL_NOT_LISTED]
+    queries += [("www", None), ("nope", None)]
+    bad = _compare(primary, secondary, "bl.test", queries)
+    assert not bad, "\n".join(bad)
+    # the listed addresses really are listed (the comparison is not vacuous)
+    for ip in BL_LISTED:
+        assert a_values(secondary.query(rev4(ip, "bl.test"))), ip
+    for ip in BL_NOT_LISTED:
+        assert rcode(secondary.query(rev4(ip, "bl.test"))) == "NXDOMAIN", ip
+
+
+def test_secondary_wildcard_txt_has_network_form(primary, secondary):
+    # documented difference: "$" of a wildcard-covered address is its network
+    r = secondary.query(rev4("10.200.3.4", "bl.test"), "TXT")
+    assert txt_values(r) == ["Listed 10.200.0.0/16"]
+    r = secondary.query(rev4("172.16.15.255", "bl.test"), "TXT")
+    assert txt_values(r) == ["Twenty 172.16.15.0/24"]
+    r = primary.query(rev4("10.200.3.4", "bl.test"), "TXT")
+    assert txt_values(r) == ["Listed 10.200.3.4"]
+
+
+def test_secondary_apex_records(primary, secondary):
+    for t in ("SOA", "NS", "TXT"):
+        p, s = primary.query("bl.test", t), secondary.query("bl.test", t)
+        assert rcode(p) == rcode(s) == "NOERROR"
+        assert rrset_values(p, t) == rrset_values(s, t), t
+
+
+def test_secondary_answers_like_rblkit_dnset(primary, secondary):
+    bad = _compare(primary, secondary, "dn.test", [(n, None) for n in DN_NAMES])
+    assert not bad, "\n".join(bad)
+    assert a_values(secondary.query("a.b.wild.example.dn.test")) == ["127.0.1.2"]
+
+
+def test_secondary_answers_like_rblkit_multi_dataset_zone(primary, secondary):
+    # an address listed by a CIDR in one dataset and by itself in another
+    # must keep both answers on the secondary, and its neighbours the first
+    queries = [(rev4(ip, "x")[:-2], ip) for ip in MULTI_NAMES]
+    bad = _compare(primary, secondary, "multi.test", queries)
+    assert not bad, "\n".join(bad)
+
+
+# --------------------------------------------------------------------------
+# a reload reaches the secondary
+
+
+def test_secondary_follows_a_reload(rblkit_server, datadir):
+    if os.geteuid() != 0:
+        pytest.skip("the secondary is run as root (no username switch)")
+    old = int(time.time()) - 1000
+    # refresh and retry of 1 s so that NSD asks for the SOA again soon
+    soa = "$SOA 3600 ns1.re.test hostmaster.re.test 0 1 1 1w 10m\n"
+    write_data(datadir, "re.txt", soa + "127.0.0.2\n", mtime=old)
+    prim = rblkit_server(["re.test:ip4set:re.txt"], datadir, ["-c", "0"])
+    s1 = _serial(prim, "re.test")
+    sec = Secondary("nsd", ["re.test"], prim.port).start()
+    try:
+        assert sec.wait_serial(s1, 20, "re.test"), sec.log_text()[-3000:]
+        assert rcode(sec.query(rev4("192.0.2.50", "re.test"))) == "NXDOMAIN"
+        write_data(datadir, "re.txt", soa + "127.0.0.2\n192.0.2.50\n")
+        prim.proc.send_signal(1)        # SIGHUP
+        s2 = wait_for(lambda: _serial(prim, "re.test") != s1 and _serial(prim, "re.test"))
+        assert s2 and s2 > s1, "the serial must grow when the data changes"
+        assert sec.wait_serial(s2, 20, "re.test"), sec.log_text()[-3000:]
+        assert a_values(sec.query(rev4("192.0.2.50", "re.test"))) == ["127.0.0.2"]
+    finally:
+        sec.stop()
