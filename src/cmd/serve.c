@@ -134,7 +134,11 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'H': o.http = optarg; break;
 		case 'S': log_use_syslog("rblkit"); break;
-		case 'I': o.tcp_idle_ms = atoi(optarg); break;
+		case 'I':
+			o.tcp_idle_ms = atoi(optarg);
+			if (o.tcp_idle_ms < 10 || o.tcp_idle_ms > 3600000)
+				fatal("--tcp-idle must be 10..3600000 (milliseconds)");
+			break;
 		case 'h': cmd_serve_help(); return 0;
 		default:
 			fprintf(stderr, "see 'rblkit help serve'\n");

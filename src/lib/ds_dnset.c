@@ -15,8 +15,10 @@
  * Storage: one array of entries sorted by (name in reversed-label form,
  * plain before wildcard, exclusion first, value id), with every name once
  * in one pool. A group of entries with the same name and kind is
- * contiguous; an excluded group is a single entry. In reversed form every
- * subtree is contiguous after its top, which gives has_below() cheaply.
+ * contiguous; an excluded group is a single entry. Two hash tables of
+ * entry indexes find a group, and whether a name has listed entries below
+ * it, in a probe or two; the sorted order serves the zone transfer, which
+ * needs ancestors before descendants.
  *
  * SECURITY: line() parses operator data (names capped at 255 bytes,
  * labels at 63, by dname.c). query() and has_below() read a query name
@@ -64,8 +66,8 @@ struct dnset {
 	uint8_t *pool;
 	size_t plen;
 	struct htab groups;     /* first entry of each (name, kind) group */
-	struct htab below;      /* names with a listed entry strictly below:
-				 * a listed entry under the name */
+	struct htab below;      /* per name with listed entries strictly
+				 * below it, one of those entries */
 };
 
 struct builder {

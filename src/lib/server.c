@@ -309,9 +309,9 @@ static void *tcp_main(void *arg)
 			pf[i + 1].fd = conns[i].fd;
 			pf[i + 1].events = POLLIN;
 		}
-		n = poll(pf, nconn + 1, 1000);
+		n = poll(pf, nconn + 1, w->o->tcp_idle_ms < 1000 ? w->o->tcp_idle_ms : 1000);
 		now = now_ms();
-		for (unsigned i = 0; n > 0 && i < nconn; i++) {
+		for (unsigned i = 0; n >= 0 && i < nconn; i++) {
 			struct conn *c = &conns[i];
 			ssize_t r = 0;
 
@@ -337,6 +337,8 @@ static void *tcp_main(void *arg)
 		}
 		if (n > 0 && (pf[0].revents & POLLIN))
 			tcp_accept(w, conns, &nconn);
+		if (n < 0 && errno != EINTR)
+			usleep(10000);
 	}
 	for (unsigned i = 0; i < nconn; i++)
 		conn_close(&conns[i]);

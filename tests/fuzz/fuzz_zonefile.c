@@ -154,10 +154,11 @@ static void check_acl(const struct dataset *ds)
 	for (size_t i = 0; i < ARRAY_SIZE(peers); i++) {
 		struct qinfo qi = { .peer_family = peers[i][0] };
 		const struct value *v = NULL;
+		uint32_t ttl = 0;
 		enum acl_action act;
 
 		memcpy(qi.peer, peers[i] + 1, 16);
-		act = acl_check(NULL, ds, &qi, &v);
+		act = acl_check(NULL, ds, &qi, &v, &ttl);
 		if (act == ACL_VALUE && !v)
 			abort();
 		if (act > ACL_IGNORE)

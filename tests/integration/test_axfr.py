@@ -112,6 +112,11 @@ def primary():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def _rel4(ip):
+    """"1.2.3.4" -> "4.3.2.1" (relative to the zone)."""
+    return ".".join(reversed(ip.split(".")))
+
+
 def _serial(srv, zone):
     r = srv.query(zone, "SOA")
     assert rcode(r) == "NOERROR" and r.answer, r.to_text()
@@ -161,7 +166,6 @@ def test_dig_axfr_soa_first_and_last(primary):
         ("7.2.0.192.bl.test.", "TXT", '"Special 192.0.2.7 here"'),
         ("*.0.10.bl.test.", "A", "127.0.0.2"),
         ("*.0.10.bl.test.", "TXT", '"Listed 10.0.0.0/16"'),
-        ("*.0.100.51.198.bl.test.", "A", "127.0.0.3") if False else
         ("1.100.51.198.bl.test.", "A", "127.0.0.3"),
         ("15.113.0.203.bl.test.", "A", "127.0.0.2"),
         ("*.15.16.172.bl.test.", "A", "127.0.0.5"),
@@ -287,7 +291,7 @@ def secondary(request, primary):
 
 
 def test_secondary_answers_like_rblkit_ip4set(primary, secondary):
-    queries = [(rev4(ip, "x")[:-2], ip) for ip in BL_LISTED + BL_NOT_LISTED]
+    queries = [(_rel4(ip), ip) for ip in BL_LISTED + BL_NOT_LISTED]
     queries += [("www", None), ("nope", None)]
     bad = _compare(primary, secondary, "bl.test", queries)
     assert not bad, "\n".join(bad)
@@ -324,7 +328,7 @@ def test_secondary_answers_like_rblkit_dnset(primary, secondary):
 def test_secondary_answers_like_rblkit_multi_dataset_zone(primary, secondary):
     # an address listed by a CIDR in one dataset and by itself in another
     # must keep both answers on the secondary, and its neighbours the first
-    queries = [(rev4(ip, "x")[:-2], ip) for ip in MULTI_NAMES]
+    queries = [(_rel4(ip), ip) for ip in MULTI_NAMES]
     bad = _compare(primary, secondary, "multi.test", queries)
     assert not bad, "\n".join(bad)
 
