@@ -70,22 +70,10 @@ static int emit(void *arg, const uint8_t *rel, size_t rel_len, uint16_t type,
 
 static int add_soa(struct xfr *x)
 {
-	const struct ds_soa *s = x->z->soa;
 	uint8_t rd[600];
-	size_t ml = (size_t)dname_rel_len(s->mname, 256) + 1;
-	size_t rl = (size_t)dname_rel_len(s->rname, 256) + 1, n, offs[2] = { 0, ml };
-	uint32_t nums[5] = { x->z->serial, s->refresh, s->retry, s->expire, s->minttl };
+	size_t offs[2], n = zone_soa_rdata(x->z, rd, offs);
 
-	memcpy(rd, s->mname, ml);
-	memcpy(rd + ml, s->rname, rl);
-	n = ml + rl;
-	for (int i = 0; i < 5; i++, n += 4) {
-		rd[n] = (uint8_t)(nums[i] >> 24);
-		rd[n + 1] = (uint8_t)(nums[i] >> 16);
-		rd[n + 2] = (uint8_t)(nums[i] >> 8);
-		rd[n + 3] = (uint8_t)nums[i];
-	}
-	return add(x, x->z->name, 6, s->ttl, rd, n, offs, 2);
+	return add(x, x->z->name, 6, x->z->soa->ttl, rd, n, offs, 2);
 }
 
 size_t axfr_question_len(const uint8_t *req, size_t len)

@@ -38,6 +38,16 @@ void *ds_ip_end(void *bp, struct ds_ctx *c)
 	return d;
 }
 
+int ds_ip_excl(char **s)
+{
+	if (**s != '!')
+		return 0;
+	(*s)++;
+	while (**s == ' ' || **s == '\t')
+		(*s)++;
+	return 1;
+}
+
 int ds_ip_tail_ok(const char *s)
 {
 	return !*s || *s == ' ' || *s == '\t' || *s == '#' || *s == ';' || *s == ':';

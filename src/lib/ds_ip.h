@@ -30,6 +30,8 @@ void *ds_ip_end(void *b, struct ds_ctx *c);
 /* Parse the value after an entry (blanks skipped here): default if empty
  * or a comment. Returns the raw id, or -1 after a warning. */
 int64_t ds_ip_value(const char *s, struct ds_ctx *c);
+/* A leading "!" (exclusion): skip it and blanks, return 1; else 0. */
+int ds_ip_excl(char **s);
 /* 1 if s (after an address) ends it properly: NUL, blank, comment, ':'. */
 int ds_ip_tail_ok(const char *s);
 int ds_ip_push4(struct ipbuild *b, struct ds_ctx *c, uint32_t lo, uint32_t hi,

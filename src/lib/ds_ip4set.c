@@ -70,15 +70,9 @@ static int ip4set_line(void *bp, char *s, struct ds_ctx *c)
 	struct ipbuild *b = bp;
 	const char *end;
 	uint32_t lo, hi;
-	int bits, excl = 0;
+	int bits, excl = ds_ip_excl(&s);
 	int64_t val = 0;
 
-	if (*s == '!') {
-		excl = 1;
-		s++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-	}
 	bits = ip4_range(s, &lo, &hi, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
 		ds_warn(c, "invalid address");

@@ -20,15 +20,9 @@ static int ip4trie_line(void *bp, char *s, struct ds_ctx *c)
 {
 	const char *end;
 	uint32_t a;
-	int bits, excl = 0;
+	int bits, excl = ds_ip_excl(&s);
 	int64_t val = 0;
 
-	if (*s == '!') {
-		excl = 1;
-		s++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-	}
 	bits = ip4_cidr(s, &a, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
 		ds_warn(c, "invalid address");

@@ -21,16 +21,10 @@ static int ip6trie_line(void *bp, char *s, struct ds_ctx *c)
 {
 	const char *end;
 	uint8_t a[16];
-	int bits, excl = 0;
+	int bits, excl = ds_ip_excl(&s);
 	int64_t val = 0;
 	u128 lo;
 
-	if (*s == '!') {
-		excl = 1;
-		s++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-	}
 	bits = ip6_cidr(s, a, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
 		ds_warn(c, "invalid address");

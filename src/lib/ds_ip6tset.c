@@ -18,12 +18,7 @@ static int ip6tset_line(void *bp, char *s, struct ds_ctx *c)
 
 	if (*s == ':')
 		return ds_tset_default(bp, s, c);
-	if (*s == '!') {
-		excl = 1;
-		s++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-	}
+	excl = ds_ip_excl(&s);
 	bits = ip6_prefix(s, a, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
 		ds_warn(c, "invalid address");

@@ -242,27 +242,12 @@ void query_qinfo_addr(struct qinfo *qi, unsigned flags)
 
 static void add_soa(struct answer *a, const struct zone *z, enum ans_section sec)
 {
-	uint8_t rd[256 * 2 + 20];
-	size_t offs[2], n;
-	const struct ds_soa *s = z->soa;
-	size_t ml = (size_t)dname_rel_len(s->mname, 256) + 1;
-	size_t rl = (size_t)dname_rel_len(s->rname, 256) + 1;
-	uint32_t nums[5] = { z->serial, s->refresh, s->retry, s->expire, s->minttl };
+	uint8_t rd[600];
+	size_t offs[2], n = zone_soa_rdata(z, rd, offs);
 
-	memcpy(rd, s->mname, ml);
-	memcpy(rd + ml, s->rname, rl);
-	n = ml + rl;
-	for (int i = 0; i < 5; i++, n += 4) {
-		rd[n] = (uint8_t)(nums[i] >> 24);
-		rd[n + 1] = (uint8_t)(nums[i] >> 16);
-		rd[n + 2] = (uint8_t)(nums[i] >> 8);
-		rd[n + 3] = (uint8_t)nums[i];
-	}
-	offs[0] = 0;
-	offs[1] = ml;
 	/* in the authority section of negative answers, TTL = minimum */
 	answer_add_named(a, sec, z->name, T_SOA,
-			 sec == SEC_AUTHORITY ? s->minttl : s->ttl,
+			 sec == SEC_AUTHORITY ? z->soa->minttl : z->soa->ttl,
 			 rd, n, offs, 2);
 }
 

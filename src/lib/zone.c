@@ -33,6 +33,27 @@ struct zoneset {
 	time_t next_expiry;     /* earliest $TIMESTAMP expiry, 0 none */
 };
 
+size_t zone_soa_rdata(const struct zone *z, uint8_t *rd, size_t offs[2])
+{
+	const struct ds_soa *s = z->soa;
+	size_t ml = (size_t)dname_rel_len(s->mname, 256) + 1;
+	size_t rl = (size_t)dname_rel_len(s->rname, 256) + 1, n;
+	uint32_t nums[5] = { z->serial, s->refresh, s->retry, s->expire, s->minttl };
+
+	memcpy(rd, s->mname, ml);
+	memcpy(rd + ml, s->rname, rl);
+	n = ml + rl;
+	for (int i = 0; i < 5; i++, n += 4) {
+		rd[n] = (uint8_t)(nums[i] >> 24);
+		rd[n + 1] = (uint8_t)(nums[i] >> 16);
+		rd[n + 2] = (uint8_t)(nums[i] >> 8);
+		rd[n + 3] = (uint8_t)nums[i];
+	}
+	offs[0] = 0;
+	offs[1] = ml;
+	return n;
+}
+
 int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err)
 {
 	const char *c1 = strchr(arg, ':'), *c2;

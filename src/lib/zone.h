@@ -48,6 +48,10 @@ struct zone {
 
 struct zoneset;
 
+/* The SOA rdata of z (which has one) into rd (at least 532 bytes);
+ * offs gets the offsets of its two names. Returns the length. */
+size_t zone_soa_rdata(const struct zone *z, uint8_t *rd, size_t offs[2]);
+
 /* Parse "zone:type:file,file" into spec; returns 0 or -1 with *err. */
 int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err);
 
