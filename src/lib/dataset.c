@@ -447,7 +447,8 @@ int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 	    struct dataset **out)
 {
 	struct dataset *ds = xcalloc(1, sizeof(*ds));
-	struct ds_ctx c = { .ttl = o->def_ttl, .accept_in_cidr = o->accept_in_cidr };
+	struct ds_ctx c = { .ttl = o->def_ttl, .accept_in_cidr = o->accept_in_cidr,
+			     .opts = o };
 	char *list = xstrdup(files), *p = list, *f;
 	void *b;
 	int rc = -1;

@@ -24,6 +24,7 @@
 #include "value.h"
 
 struct answer;
+struct ds_opts;
 struct dataset;
 
 /* What a query asks for, as bits (several for ANY). */
@@ -71,6 +72,7 @@ struct ds_ctx {
 	struct value_vars vars; /* $0..$9, $= */
 	vtab_t *vt;             /* values of the dataset being built */
 	int accept_in_cidr;     /* -e: allow host bits in CIDRs */
+	const struct ds_opts *opts;     /* command-line options (-t limits) */
 	/* Inside a combined dataset: the nested dataset being read. Lines
 	 * go to it; $SOA/$NS still go to the base. Set by ds_combined. */
 	struct ds_ctx *sub;

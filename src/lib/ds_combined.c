@@ -115,6 +115,7 @@ static int combined_line(void *bp, char *line, struct ds_ctx *c)
 	s->ctx.ttl = c->ttl;
 	s->ctx.vt = s->ds.vt;
 	s->ctx.accept_in_cidr = c->accept_in_cidr;
+	s->ctx.opts = c->opts;
 	s->ctx.maxrange4 = c->maxrange4;
 	value_default(&s->ctx.def);
 	value_vars_copy(&s->ctx.vars, &c->vars);

@@ -200,8 +200,8 @@ static int parse_ttl_field(char **s, struct ds_ctx *c, uint32_t *ttl)
 		ds_warn(c, "invalid TTL \"%.20s\"", w);
 		return -1;
 	}
-	if (!*ttl)
-		*ttl = c->ttl;
+	/* 0 means the $TTL in force; others obey -t min:max (as rbldnsd) */
+	*ttl = c->opts ? ds_ttl_clamp(c->opts, *ttl, c->ttl) : (*ttl ? *ttl : c->ttl);
 	return 0;
 }
 
@@ -486,9 +486,12 @@ static void generic_stats(const void *data, size_t *entries, size_t *bytes)
 	*bytes = sizeof(*g) + (size_t)g->n * sizeof(*g->e) + g->nlen + g->dlen;
 }
 
+/* No DS_F_NAME: generic holds a zone's own records, not listed names (it
+ * gets no RFC 5782 test points, and rbldnsd's generic query never answers
+ * for an acl's "always listed" peer: it lacks check_query_overwrites). */
 const struct ds_type ds_generic = {
 	.name = "generic",
-	.flags = DS_F_NAME,
+	.flags = 0,
 	.begin = generic_begin,
 	.line = generic_line,
 	.end = generic_end,

@@ -79,9 +79,20 @@ M2 = """\
 192.0.2.1
 """
 
+V6 = zone_header("v6.test") + """\
+:127.0.0.2:v6 listed $
+2001:db8::/32
+!2001:db8::bad
+2001:db8:1::1 :127.0.0.5:host $
+2001:db8:2::/48 :127.0.0.6:net $
+"""
+
 SPECS = ["bl.test:ip4set:bl.txt", "bl.test:generic:gen.txt", "dn.test:dnset:dn.txt",
-         "multi.test:ip4set:m1.txt", "multi.test:ip4set:m2.txt"]
-ZONES = ["bl.test", "dn.test", "multi.test"]
+         "multi.test:ip4set:m1.txt", "multi.test:ip4set:m2.txt", "v6.test:ip6trie:v6.txt"]
+ZONES = ["bl.test", "dn.test", "multi.test", "v6.test"]
+V6_ADDRS = ["2001:db8::1", "2001:db8::bad", "2001:db8::bac", "2001:db8:1::1", "2001:db8:1::2",
+            "2001:db8:2::1", "2001:db8:2:ffff::1", "2001:db8:3::1", "2001:db8:ffff::1",
+            "2001:db9::1", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff"]
 
 BL_LISTED = ["127.0.0.2", "192.0.2.7", "10.0.0.1", "10.200.3.4", "10.1.2.2", "10.1.2.4",
              "10.1.255.255", "10.255.255.255", "10.1.0.0", "198.51.100.1", "198.51.100.76",
@@ -106,6 +117,7 @@ def primary():
     write_data(d, "dn.txt", DN)
     write_data(d, "m1.txt", M1)
     write_data(d, "m2.txt", M2)
+    write_data(d, "v6.txt", V6)
     s = servers.start_rblkit(SPECS, d)
     yield s
     s.__exit__(None, None, None)
@@ -225,7 +237,7 @@ def test_axfr_only_at_a_zone_apex(primary):
 # --------------------------------------------------------------------------
 # real secondaries
 
-_NET_RX = re.compile(r"(\d+\.\d+\.\d+\.\d+)/(\d+)")
+_NET_RX = re.compile(r"([0-9a-f:.]+)/(\d+)")
 
 
 def _txt_ok(ip, primary_txt, secondary_txt):
@@ -323,6 +335,17 @@ def test_secondary_answers_like_rblkit_dnset(primary, secondary):
     bad = _compare(primary, secondary, "dn.test", [(n, None) for n in DN_NAMES])
     assert not bad, "\n".join(bad)
     assert a_values(secondary.query("a.b.wild.example.dn.test")) == ["127.0.1.2"]
+
+
+def test_secondary_answers_like_rblkit_ip6trie(primary, secondary):
+    queries = []
+    for ip in V6_ADDRS:
+        full = ipaddress.IPv6Address(ip).exploded.replace(":", "")
+        queries.append((".".join(reversed(full)), ipaddress.IPv6Address(ip).compressed))
+    bad = _compare(primary, secondary, "v6.test", queries)
+    assert not bad, "\n".join(bad)
+    name = ".".join(reversed(ipaddress.IPv6Address("2001:db8:3::1").exploded.replace(":", "")))
+    assert a_values(secondary.query(name + ".v6.test")) == ["127.0.0.2"]
 
 
 def test_secondary_answers_like_rblkit_multi_dataset_zone(primary, secondary):

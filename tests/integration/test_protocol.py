@@ -428,18 +428,35 @@ def test_formerr_for_two_questions(srv):
     assert not m.answer
 
 
-@pytest.mark.parametrize("opcode", [1, 2, 5])   # IQUERY, STATUS, UPDATE
+@pytest.mark.parametrize("opcode", [1, 2, 4, 5])   # IQUERY, STATUS, NOTIFY, UPDATE
 def test_notimp_for_other_opcodes(srv, opcode):
-    wire = _header(0x3333, opcode << 11, 1) + _question("2.0.0.127.bl.test")
+    wire = _header(0x3333, (opcode << 11) | 0x0100, 1) + _question("2.0.0.127.bl.test")
     reply = srv.query_wire(wire)
     assert reply is not None, f"no reply to opcode {opcode}"
     # parsed by hand: dnspython reads opcode 5 replies as UPDATE messages
     qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", reply[:12])
     assert qid == 0x3333
     assert flags & 0x8000, "QR not set"
-    assert (flags >> 11) & 15 == opcode
     assert flags & 15 == dns.rcode.NOTIMP, f"rcode {flags & 15}"
-    assert an == 0
+    assert an == 0 and ns == 0
+
+
+@pytest.mark.parametrize("opcode", [1, 4])
+def test_notimp_reply_echoes_opcode(srv, opcode):
+    # RFC 1035 4.1.1: the OPCODE "is set by the originator of a query and
+    # copied into the response".  Clients match replies on it: dnspython's
+    # is_response() and dig ("Opcode mismatch") reject a reply whose opcode
+    # differs, so a NOTIFY (opcode 4) sent to rblkit by a hidden primary
+    # never sees the NOTIMP.  rbldnsd differs: it answers with opcode QUERY;
+    # rblkit copies that (query.c "as rbldnsd, reply QUERY"), which this test
+    # reports as a protocol bug.
+    wire = _header(0x3334, opcode << 11, 1) + _question("bl.test", 6)
+    reply = srv.query_wire(wire)
+    assert reply is not None
+    flags = struct.unpack("!H", reply[2:4])[0]
+    assert flags & 15 == dns.rcode.NOTIMP
+    assert (flags >> 11) & 15 == opcode, \
+        f"reply opcode {(flags >> 11) & 15}, query opcode {opcode}"
 
 
 def test_malformed_packets_do_not_kill_the_server(srv):
