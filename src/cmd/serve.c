@@ -35,8 +35,9 @@ void cmd_serve_help(void)
 "  -p file          write the pid to file\n"
 "  -s file          accepted for compatibility (use --http or SIGUSR1)\n"
 "  -l file          accepted for compatibility (query logging is not done)\n"
-"  -n, -f, -q, -d   accepted: rblkit stays in the foreground, reloads never\n"
-"                   stop queries, loads quietly (-d dump is not supported)\n"
+"  -n, -f, -q       accepted: rblkit stays in the foreground and reloads\n"
+"                   never stop queries\n"
+"  -d, -x, -X       refused: no BIND-format dump (use AXFR), no extensions\n"
 "  --threads N      worker threads per address (default: the CPUs available)\n"
 "  --http addr/port Prometheus metrics over HTTP\n"
 "  --syslog         log to syslog instead of stderr\n"
@@ -139,9 +140,13 @@ int cmd_serve(int argc, char **argv)
 			if (o.tcp_idle_ms < 10 || o.tcp_idle_ms > 3600000)
 				fatal("--tcp-idle must be 10..3600000 (milliseconds)");
 			break;
-		case 'h': cmd_serve_help(); return 0;
+		case 'h':
+			cmd_serve_help();
+			free(o.binds);
+			return 0;
 		default:
 			fprintf(stderr, "see 'rblkit help serve'\n");
+			free(o.binds);
 			return 2;
 		}
 	}

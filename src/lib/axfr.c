@@ -6,6 +6,7 @@
 #include "axfr.h"
 #include "answer.h"
 #include "dname.h"
+#include "ds_ip.h"
 #include "util.h"
 #include "wire.h"
 
@@ -92,6 +93,8 @@ int axfr_run(const struct zone *z, const uint8_t *req, size_t qlen,
 	     axfr_send_fn send, void *arg)
 {
 	struct xfr x = { .z = z, .req = req, .qlen = qlen, .send = send, .arg = arg };
+	const struct dataset **ipds = NULL;
+	unsigned nip = 0;
 	int rc = -1;
 
 	x.buf = xmalloc(MSG_MAX);
@@ -104,16 +107,25 @@ int axfr_run(const struct zone *z, const uint8_t *req, size_t qlen,
 		if (add(&x, z->name, 2, z->ns->ttl, z->ns->name[i], l, &off, 1))
 			goto out;
 	}
+	/* the IP datasets together (their answers combine), then the rest */
+	ipds = xreallocarray(NULL, z->nds ? z->nds : 1, sizeof(*ipds));
+	for (unsigned i = 0; i < z->nds; i++)
+		if (z->ds[i]->type->dump == ds_ip_dump)
+			ipds[nip++] = z->ds[i];
+	if (nip && ds_ip_dump_zone(ipds, nip, emit, &x))
+		goto out;
 	for (unsigned i = 0; i < z->nds; i++) {
 		const struct dataset *ds = z->ds[i];
 
-		if (ds->type->dump && ds->type->dump(ds, emit, &x))
+		if (ds->type->dump && ds->type->dump != ds_ip_dump &&
+		    ds->type->dump(ds, emit, &x))
 			goto out;
 	}
 	if (add_soa(&x) || flush_msg(&x))
 		goto out;
 	rc = 0;
 out:
+	free(ipds);
 	free(x.buf);
 	return rc;
 }

@@ -9,6 +9,7 @@
  */
 #include "dataset.h"
 #include "dname.h"
+#include "ds_ip.h"
 #include "query.h"
 #include "util.h"
 
@@ -273,6 +274,35 @@ static int sub_emit(void *arg, const uint8_t *rel, size_t rel_len, uint16_t type
 	return se->emit(se->arg, owner, rel_len + se->zlen, type, ttl, rdata, rdlen);
 }
 
+/* Transfer subzone (zone, zlen): its IP datasets merged (their answers
+ * combine), then the others. */
+static int dump_subzone(const struct combined *cb, const uint8_t *zone,
+			unsigned zlen, ds_emit_fn emit, void *arg)
+{
+	struct subemit se = { emit, arg, zone, zlen };
+	const struct dataset **ip = xreallocarray(NULL, cb->nsubs, sizeof(*ip));
+	unsigned nip = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < cb->nsubs; i++) {
+		const struct sub *s = &cb->subs[i];
+
+		for (unsigned k = 0; k < s->nzones; k++) {
+			if (s->zlen[k] != zlen || memcmp(s->zones[k], zone, zlen))
+				continue;
+			if (s->ds.type->dump == ds_ip_dump)
+				ip[nip++] = &s->ds;
+			else if (s->ds.type->dump && !rc)
+				rc = s->ds.type->dump(&s->ds, sub_emit, &se);
+			break;
+		}
+	}
+	if (!rc && nip)
+		rc = ds_ip_dump_zone(ip, nip, sub_emit, &se);
+	free(ip);
+	return rc;
+}
+
 static int combined_dump(const struct dataset *ds, ds_emit_fn emit, void *arg)
 {
 	const struct combined *cb = ds->data;
@@ -281,9 +311,18 @@ static int combined_dump(const struct dataset *ds, ds_emit_fn emit, void *arg)
 		const struct sub *s = &cb->subs[i];
 
 		for (unsigned k = 0; k < s->nzones; k++) {
-			struct subemit se = { emit, arg, s->zones[k], s->zlen[k] };
+			int seen = 0;
 
-			if (s->ds.type->dump && s->ds.type->dump(&s->ds, sub_emit, &se))
+			/* each subzone once: at its first mention */
+			for (unsigned j = 0; j <= i && !seen; j++)
+				for (unsigned m = 0; m < cb->subs[j].nzones; m++) {
+					if (j == i && m == k)
+						break;
+					if (cb->subs[j].zlen[m] == s->zlen[k] &&
+					    !memcmp(cb->subs[j].zones[m], s->zones[k], s->zlen[k]))
+						seen = 1;
+				}
+			if (!seen && dump_subzone(cb, s->zones[k], s->zlen[k], emit, arg))
 				return -1;
 		}
 	}

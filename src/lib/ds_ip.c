@@ -137,26 +137,165 @@ int ds_ip_has_below(const struct dataset *ds, const struct qinfo *qi)
 
 /*
  * Zone transfer. The address space is a tree of labels (octets for IPv4,
- * nibbles for IPv6). A node whose whole range has one result becomes a
+ * nibbles for IPv6). The answer at an address is what every IP dataset of
+ * the zone gives there; a node whose whole range has one answer becomes a
  * wildcard "*.prefix" (or the exact name at full depth); a node with
- * several results is split into its children. Since no wildcard is ever
+ * several answers is split into its children. Since no wildcard is ever
  * emitted above a split node, DNS wildcard rules give every address the
- * same answer as the map. TXT "$" is the address for exact names and
- * "prefix/len" for wildcards, as a static zone cannot do better.
+ * zone's answer - also when several datasets of a zone overlap. TXT "$"
+ * is the address for exact names and "prefix/len" for wildcards, as a
+ * static zone cannot do better.
  */
+
+/* One dataset's result over a merged segment. */
+struct pair {
+	unsigned ds;
+	segres_t r;
+};
+
+/* Segments of the merged view: [lo, hi] has pairs[first .. first+n). */
+struct merged {
+	u128 *lo, *hi;
+	uint32_t *first, *n;
+	size_t count, cap;
+	struct pair *pairs;
+	size_t npairs, pcap;
+};
+
 struct dumpctx {
-	const struct dataset *ds;
+	const struct dataset *const *ds;
+	unsigned nds;
 	ds_emit_fn emit;
 	void *arg;
 	int v6;
-	const void *map;
+	struct merged m;
 };
 
-static unsigned map_values(const struct dumpctx *x, segres_t r, uint32_t *one,
-			   const uint32_t **ids)
+static const void *map_of(const struct dumpctx *x, unsigned i)
 {
-	return x->v6 ? segmap6_values(x->map, r, one, ids)
-		     : segmap4_values(x->map, r, one, ids);
+	const struct ipdata *d = x->ds[i]->data;
+
+	return x->v6 ? (const void *)d->m6 : (const void *)d->m4;
+}
+
+static segres_t find_in(const struct dumpctx *x, unsigned i, u128 a)
+{
+	return x->v6 ? segmap6_find(map_of(x, i), a)
+		     : segmap4_find(map_of(x, i), (uint32_t)a);
+}
+
+/* Collect every segment boundary of every dataset. */
+struct bounds {
+	u128 *b;
+	size_t n, cap;
+};
+
+static void add_bound(struct bounds *bs, u128 v)
+{
+	if (bs->n == bs->cap) {
+		bs->cap = bs->cap ? bs->cap * 2 : 256;
+		bs->b = xreallocarray(bs->b, bs->cap, sizeof(*bs->b));
+	}
+	bs->b[bs->n++] = v;
+}
+
+static int bound4(void *arg, uint32_t lo, uint32_t hi, segres_t r)
+{
+	add_bound(arg, lo);
+	add_bound(arg, (u128)hi + 1);
+	return 0;
+}
+
+static int bound6(void *arg, u128 lo, u128 hi, segres_t r)
+{
+	add_bound(arg, lo);
+	if (hi != ~(u128)0)
+		add_bound(arg, hi + 1);
+	return 0;
+}
+
+static int cmp_u128(const void *a, const void *b)
+{
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int same_pairs(const struct merged *m, size_t seg, const struct pair *p,
+		      unsigned n)
+{
+	return m->n[seg] == n &&
+	       !memcmp(m->pairs + m->first[seg], p, n * sizeof(*p));
+}
+
+/* Append [lo, hi] with pairs p (merging with the previous segment when it
+ * is adjacent and has the same pairs). */
+static void add_segment(struct merged *m, u128 lo, u128 hi, const struct pair *p,
+			unsigned n)
+{
+	if (m->count && m->hi[m->count - 1] + 1 == lo &&
+	    same_pairs(m, m->count - 1, p, n)) {
+		m->hi[m->count - 1] = hi;
+		return;
+	}
+	if (m->count == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 256;
+		m->lo = xreallocarray(m->lo, m->cap, sizeof(*m->lo));
+		m->hi = xreallocarray(m->hi, m->cap, sizeof(*m->hi));
+		m->first = xreallocarray(m->first, m->cap, sizeof(*m->first));
+		m->n = xreallocarray(m->n, m->cap, sizeof(*m->n));
+	}
+	while (m->npairs + n > m->pcap) {
+		m->pcap = m->pcap ? m->pcap * 2 : 256;
+		m->pairs = xreallocarray(m->pairs, m->pcap, sizeof(*m->pairs));
+	}
+	memcpy(m->pairs + m->npairs, p, n * sizeof(*p));
+	m->lo[m->count] = lo;
+	m->hi[m->count] = hi;
+	m->first[m->count] = (uint32_t)m->npairs;
+	m->n[m->count] = n;
+	m->npairs += n;
+	m->count++;
+}
+
+/* The merged view of all datasets of one address family. */
+static void merge(struct dumpctx *x)
+{
+	struct bounds bs = { 0 };
+	struct pair p[64];
+	u128 maxkey = x->v6 ? ~(u128)0 : 0xffffffffu;
+
+	for (unsigned i = 0; i < x->nds; i++) {
+		if (x->v6)
+			segmap6_walk(map_of(x, i), bound6, &bs);
+		else
+			segmap4_walk(map_of(x, i), bound4, &bs);
+	}
+	if (!bs.n)
+		return;
+	qsort(bs.b, bs.n, sizeof(*bs.b), cmp_u128);
+	for (size_t k = 0; k < bs.n; k++) {
+		u128 lo = bs.b[k], hi;
+		unsigned n = 0;
+		size_t nx = k + 1;
+
+		if ((k && lo == bs.b[k - 1]) || lo > maxkey)
+			continue;
+		while (nx < bs.n && bs.b[nx] == lo)
+			nx++;
+		hi = nx < bs.n ? bs.b[nx] - 1 : maxkey;
+		if (hi > maxkey)
+			hi = maxkey;
+		for (unsigned i = 0; i < x->nds && n < ARRAY_SIZE(p); i++) {
+			segres_t r = find_in(x, i, lo);
+
+			if (r)
+				p[n++] = (struct pair){ i, r };
+		}
+		if (n)
+			add_segment(&x->m, lo, hi, p, n);
+	}
+	free(bs.b);
 }
 
 /* Owner name for the node: labels of the prefix reversed, maybe "*". */
@@ -189,16 +328,37 @@ static size_t node_name(int v6, u128 prefix, int depth, int wild, uint8_t *out)
 	return n;
 }
 
-static int emit_node(struct dumpctx *x, u128 prefix, int depth, int wild,
-		     segres_t r)
+static int emit_values(struct dumpctx *x, const uint8_t *owner, size_t on,
+		       const struct pair *p, const char *sub, size_t sl)
 {
-	uint8_t owner[256], txt[VALUE_TXT_MAX + 1];
-	size_t on = node_name(x->v6, prefix, depth, wild, owner);
-	char sub[64];
-	int sl, bits = x->v6 ? depth * 4 : depth * 8;
+	const struct dataset *ds = x->ds[p->ds];
+	uint8_t txt[VALUE_TXT_MAX + 1];
 	const uint32_t *ids;
 	uint32_t one;
-	unsigned n = map_values(x, r, &one, &ids);
+	unsigned n = x->v6 ? segmap6_values(map_of(x, p->ds), p->r, &one, &ids)
+			   : segmap4_values(map_of(x, p->ds), p->r, &one, &ids);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct value *v = vtab_get(ds->vt, ids[i]);
+		size_t tl = value_expand(v, sub, sl, txt + 1);
+
+		if (x->emit(x->arg, owner, on, 1 /* A */, ds->ttl, v->a, 4))
+			return -1;
+		txt[0] = (uint8_t)tl;
+		if (tl && x->emit(x->arg, owner, on, 16 /* TXT */, ds->ttl,
+				  txt, tl + 1))
+			return -1;
+	}
+	return 0;
+}
+
+static int emit_node(struct dumpctx *x, u128 prefix, int depth, int wild,
+		     size_t seg)
+{
+	uint8_t owner[256];
+	size_t on = node_name(x->v6, prefix, depth, wild, owner);
+	char sub[64];
+	int sl;
 
 	if (x->v6) {
 		uint8_t a[16];
@@ -209,57 +369,20 @@ static int emit_node(struct dumpctx *x, u128 prefix, int depth, int wild,
 		sl = ip4_format((uint32_t)prefix, sub);
 	}
 	if (wild)
-		sl += snprintf(sub + sl, sizeof(sub) - (size_t)sl, "/%d", bits);
-	for (unsigned i = 0; i < n; i++) {
-		const struct value *v = vtab_get(x->ds->vt, ids[i]);
-		size_t tl = value_expand(v, sub, (size_t)sl, txt + 1);
-
-		if (x->emit(x->arg, owner, on, 1 /* A */, x->ds->ttl, v->a, 4))
+		sl += snprintf(sub + sl, sizeof(sub) - (size_t)sl, "/%d",
+			       x->v6 ? depth * 4 : depth * 8);
+	for (uint32_t k = 0; k < x->m.n[seg]; k++)
+		if (emit_values(x, owner, on, &x->m.pairs[x->m.first[seg] + k],
+				sub, (size_t)sl))
 			return -1;
-		txt[0] = (uint8_t)tl;
-		if (tl && x->emit(x->arg, owner, on, 16 /* TXT */, x->ds->ttl,
-				  txt, tl + 1))
-			return -1;
-	}
-	return 0;
-}
-
-/* Segment access, uniform over both widths. */
-static size_t seg_count(const struct dumpctx *x)
-{
-	return x->v6 ? segmap6_count(x->map) : segmap4_count(x->map);
-}
-
-struct segcopy {
-	u128 *lo, *hi;
-	segres_t *r;
-	size_t n;
-};
-
-static int copy4(void *arg, uint32_t lo, uint32_t hi, segres_t r)
-{
-	struct segcopy *s = arg;
-
-	s->lo[s->n] = lo;
-	s->hi[s->n] = hi;
-	s->r[s->n++] = r;
-	return 0;
-}
-
-static int copy6(void *arg, u128 lo, u128 hi, segres_t r)
-{
-	struct segcopy *s = arg;
-
-	s->lo[s->n] = lo;
-	s->hi[s->n] = hi;
-	s->r[s->n++] = r;
 	return 0;
 }
 
 /* Emit node [prefix, depth] given the segments [i, j) that meet it. */
-static int dump_node(struct dumpctx *x, const struct segcopy *s, size_t i,
-		     size_t j, u128 prefix, int depth)
+static int dump_node(struct dumpctx *x, size_t i, size_t j, u128 prefix,
+		     int depth)
 {
+	const struct merged *s = &x->m;
 	int maxd = x->v6 ? 32 : 4, lbits = x->v6 ? 4 : 8;
 	int total = x->v6 ? 128 : 32;
 	u128 span = depth == 0 ? ~(u128)0 >> (128 - total)
@@ -269,7 +392,7 @@ static int dump_node(struct dumpctx *x, const struct segcopy *s, size_t i,
 	if (i >= j)
 		return 0;
 	if (j - i == 1 && s->lo[i] <= prefix && s->hi[i] >= last)
-		return emit_node(x, prefix, depth, depth < maxd, s->r[i]);
+		return emit_node(x, prefix, depth, depth < maxd, i);
 	if (depth == maxd)
 		return 0;
 	u128 step = (u128)1 << (total - (depth + 1) * lbits);
@@ -285,7 +408,7 @@ static int dump_node(struct dumpctx *x, const struct segcopy *s, size_t i,
 			break;
 		while (e < j && s->lo[e] <= cend)
 			e++;
-		if (dump_node(x, s, k, e, child, depth + 1))
+		if (dump_node(x, k, e, child, depth + 1))
 			return -1;
 		if (cend >= last)
 			break;
@@ -296,39 +419,33 @@ static int dump_node(struct dumpctx *x, const struct segcopy *s, size_t i,
 	return 0;
 }
 
-static int dump_map(struct dumpctx *x)
+static void merged_free(struct merged *m)
 {
-	size_t n = seg_count(x);
-	struct segcopy s = { 0 };
-	int rc;
+	free(m->lo);
+	free(m->hi);
+	free(m->first);
+	free(m->n);
+	free(m->pairs);
+	memset(m, 0, sizeof(*m));
+}
 
-	if (!n)
-		return 0;
-	s.lo = xreallocarray(NULL, n, sizeof(u128));
-	s.hi = xreallocarray(NULL, n, sizeof(u128));
-	s.r = xreallocarray(NULL, n, sizeof(segres_t));
-	if (x->v6)
-		segmap6_walk(x->map, copy6, &s);
-	else
-		segmap4_walk(x->map, copy4, &s);
-	rc = dump_node(x, &s, 0, n, 0, 0);
-	free(s.lo);
-	free(s.hi);
-	free(s.r);
+int ds_ip_dump_zone(const struct dataset *const *ds, unsigned nds,
+		    ds_emit_fn emit, void *arg)
+{
+	struct dumpctx x = { .ds = ds, .nds = nds, .emit = emit, .arg = arg };
+	int rc = 0;
+
+	for (x.v6 = 0; x.v6 <= 1 && !rc; x.v6++) {
+		merge(&x);
+		rc = dump_node(&x, 0, x.m.count, 0, 0);
+		merged_free(&x.m);
+	}
 	return rc;
 }
 
 int ds_ip_dump(const struct dataset *ds, ds_emit_fn emit, void *arg)
 {
-	const struct ipdata *d = ds->data;
-	struct dumpctx x = { .ds = ds, .emit = emit, .arg = arg };
-
-	x.map = d->m4;
-	if (dump_map(&x))
-		return -1;
-	x.v6 = 1;
-	x.map = d->m6;
-	return dump_map(&x);
+	return ds_ip_dump_zone(&ds, 1, emit, arg);
 }
 
 void ds_ip_free(void *data)

@@ -43,6 +43,10 @@ int ds_ip_query(const struct dataset *ds, const struct qinfo *qi,
 		struct answer *ans);
 int ds_ip_has_below(const struct dataset *ds, const struct qinfo *qi);
 int ds_ip_dump(const struct dataset *ds, ds_emit_fn emit, void *arg);
+/* Transfer several IP datasets of one zone as one merged view, so that a
+ * secondary answers every address as the zone does. */
+int ds_ip_dump_zone(const struct dataset *const *ds, unsigned nds,
+		    ds_emit_fn emit, void *arg);
 void ds_ip_free(void *data);
 void ds_ip_stats(const void *data, size_t *entries, size_t *bytes);
 

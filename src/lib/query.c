@@ -375,10 +375,12 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 	}
 	if (rc != R_NOERROR || ((r.flags >> 11) & 15) != 0) {
 		count(qc, NULL, ST_ERRORS, 1);
-		if (rc == R_NOERROR)    /* an opcode we do not implement: */
-			r.flags = 0;    /* as rbldnsd, reply QUERY, no RD */
-		return error_resp(qc, &r, req, rc == R_NOERROR ? r.qend : 12, resp,
-				  cap, rc != R_NOERROR ? rc : R_NOTIMP);
+		/* rbldnsd differs: for an opcode we do not implement we copy
+		 * the opcode (RFC 1035 4.1.1: a NOTIFY sender must see its
+		 * NOTIMP) and answer with the header only (the question of
+		 * another opcode, e.g. UPDATE's zone, follows other rules). */
+		return error_resp(qc, &r, req, 12, resp, cap,
+				  rc != R_NOERROR ? rc : R_NOTIMP);
 	}
 	if (r.edns && r.edns_version != 0) {
 		count(qc, NULL, ST_ERRORS, 1);

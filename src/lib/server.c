@@ -577,9 +577,10 @@ static void reload(struct server_opts *o, int force)
 	idle_priority(0);
 	if (!ns)
 		return;
-	if (!changed && !zoneset_stale(old, time(NULL))) {
-		zoneset_handover(ns, old);      /* nothing new: keep old */
-		zoneset_free(ns);
+	/* publish when new data loaded, or when an expiry changed what is
+	 * served; a failed load alone changes nothing (and was logged) */
+	if (!changed && !zoneset_expiry_changed(old, ns)) {
+		zoneset_free(ns);       /* it owns nothing: all shared with old */
 		return;
 	}
 	old = publish(ns);

@@ -66,7 +66,8 @@ int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err)
 	spec->type = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
 	spec->files = xstrdup(c2 + 1);
 	if (!ds_type_find(spec->type)) {
-		*err = "unknown dataset type";
+		*err = "unknown dataset type (known: ip4set, ip4tset, ip4trie, "
+		       "ip6trie, ip6tset, dnset, generic, combined, acl)";
 		return -1;
 	}
 	if (!*spec->zone && strcmp(spec->type, "acl")) {
@@ -311,6 +312,14 @@ void zoneset_handover(struct zoneset *old, struct zoneset *new)
 			}
 		}
 	}
+}
+
+int zoneset_expiry_changed(const struct zoneset *a, const struct zoneset *b)
+{
+	for (unsigned i = 0; i < a->nzones && i < b->nzones; i++)
+		if (a->zones[i].loaded != b->zones[i].loaded)
+			return 1;
+	return 0;
 }
 
 int zoneset_stale(const struct zoneset *zs, time_t now)

@@ -68,6 +68,9 @@ void zoneset_free(struct zoneset *zs);
  * before freeing old, once no thread uses it. */
 void zoneset_handover(struct zoneset *old, struct zoneset *new);
 
+/* 1 if a zone is served in one set and not in the other (expiry). */
+int zoneset_expiry_changed(const struct zoneset *a, const struct zoneset *b);
+
 /* 1 if a data file changed or an expiry passed since zs was built. */
 int zoneset_stale(const struct zoneset *zs, time_t now);
 

@@ -75,7 +75,7 @@ static int collect(void *arg, const uint8_t *rel, size_t rel_len,
 		memcpy(nm->rel[nm->n], rel, rel_len);
 		nm->len[nm->n++] = (unsigned)rel_len;
 	}
-	return ++nm->records < 100000 ? 0 : -1;
+	return ++nm->records < 2000 ? 0 : -1;   /* a /8 dumps 65536 records */
 }
 
 static unsigned count_labels(const uint8_t *rel, unsigned len)
@@ -93,7 +93,8 @@ static void ask(const struct dataset *ds, const uint8_t *rel, unsigned len,
 		unsigned want, size_t limit)
 {
 	static const uint8_t zone[] = "\2bl\4test";
-	uint8_t q[12 + 256 + 16], buf[65536];
+	static uint8_t buf[65536];
+	uint8_t q[12 + 256 + 16];
 	struct answer a;
 	struct qinfo qi = { .want = want, .qtype = want == Q_ANY ? 255 :
 			    want == Q_TXT ? 16 : 1 };
@@ -186,7 +187,7 @@ static void exercise(const struct dataset *ds)
 	if (ds->type->dump)
 		ds->type->dump(ds, collect, nm);
 	for (unsigned i = 0; i < nm->n; i++) {
-		ask(ds, nm->rel[i], nm->len[i], Q_ANY, 65535);
+		ask(ds, nm->rel[i], nm->len[i], Q_ANY, 4096);
 		ask(ds, nm->rel[i], nm->len[i], Q_TXT, 512);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {

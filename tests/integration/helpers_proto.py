@@ -3,8 +3,8 @@
 servers.py (start/stop/query rblkit) is the base; this module adds what those
 tests need on top of it: writing data files (plain or gzip, with a chosen
 mtime), building reverse names, raw TCP exchanges with two-byte length
-framing, waiting for a condition or for a line on a server's stderr, and
-running Debian's NSD or Knot as a secondary of rblkit.
+framing, waiting for a condition, and running Debian's NSD or Knot as a
+secondary of rblkit.
 
 Nothing here talks to anything but loopback addresses.
 """
@@ -12,7 +12,6 @@ Nothing here talks to anything but loopback addresses.
 import gzip
 import ipaddress
 import os
-import re
 import shutil
 import socket
 import struct
@@ -104,10 +103,6 @@ def txt_values(resp):
     return sorted(out)
 
 
-def count_records(resp, section="answer"):
-    return sum(len(rrset) for rrset in getattr(resp, section))
-
-
 # --------------------------------------------------------------------------
 # raw transports
 
@@ -176,24 +171,11 @@ def wait_for(pred, timeout=10.0, interval=0.05):
             last = pred()
             if last:
                 return last
-        except (dns.exception.DNSException, OSError) as e:
+        except (dns.exception.DNSException, OSError):
             last = None
-            _ = e
         if time.monotonic() > deadline:
             return last
         time.sleep(interval)
-
-
-def wait_stderr(srv, pattern, timeout=10.0, count=1):
-    """Wait until srv's stderr matches regex pattern at least count times;
-    returns the stderr text (the caller asserts on it)."""
-    rx = re.compile(pattern)
-
-    def ok():
-        return len(rx.findall(srv.stderr_text())) >= count
-
-    wait_for(ok, timeout)
-    return srv.stderr_text()
 
 
 def have_ipv6_loopback():

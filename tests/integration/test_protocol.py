@@ -32,7 +32,7 @@ import dns.rdatatype
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 from helpers_proto import (  # noqa: E402
-    a_values, count_records, frame, free_port_both, have_ipv6_loopback, nibbles6,
+    a_values, frame, free_port_both, have_ipv6_loopback, nibbles6,
     rcode, rev4, rrset_values, tcp_connect, tcp_read_msg, txt_values, udp_exchange,
     write_data, zone_header)
 

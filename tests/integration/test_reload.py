@@ -31,7 +31,6 @@ import dns.query
 import dns.rcode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers  # noqa: E402
 from helpers_proto import (  # noqa: E402
     a_values, rcode, rev4, txt_values, wait_for, write_data, zone_header)
 
@@ -241,9 +240,9 @@ def test_expired_data_answers_servfail(rblkit_server, datadir):
 
 def test_data_expires_while_running(rblkit_server, datadir):
     now = time.time()
-    # expires 3 s from now (absolute form of the expiry)
+    # expires 4 s from now (absolute form of the expiry)
     text = (zone_header("bl.test") + f"$TIMESTAMP {_utc_stamp(now - 60)} "
-            f"{_utc_stamp(now + 3)}\n127.0.0.2\n")
+            f"{_utc_stamp(now + 4)}\n127.0.0.2\n")
     write_data(datadir, "ok.txt", zone_header("ok.test") + "127.0.0.2\n")
     write_data(datadir, "bl.txt", text)
     srv = rblkit_server(["ok.test:ip4set:ok.txt", "bl.test:ip4set:bl.txt"], datadir,
