@@ -88,4 +88,3 @@ clean:
 	rm -rf build build-asan build-fuzz rblkit
 
 .PHONY: all test demo fuzz deps deps-build deps-test clean units replays
-.SECONDARY:
