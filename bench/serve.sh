@@ -2,7 +2,7 @@
 # bench/serve.sh - `rblkit serve` against rbldnsd on the same data, same machine,
 # same run.  See bench/README.md for what is measured and how to read it.
 #
-#   bench/serve.sh [--quick] [--only 1,2,6] [--duration S] [--write] [--keep]
+#   bench/serve.sh [--quick] [--only 1,2,6] [--duration S] [--repeat N] [--write] [--keep]
 #                  [--no-fork] [--max-time S] [--workdir DIR]
 #
 # Environment: RBLKIT (default <repo>/rblkit), RBLDNSD (default rbldnsd on PATH),
@@ -27,7 +27,7 @@ BENCH_USER=${BENCH_USER:-nobody}
 ZONE=bl.test
 ORIG_ARGS="$*"
 
-QUICK=0 ONLY="1,2,3,4,5,6" WRITE=0 KEEP=0 FORK_ROW=1 DURATION="" MAXTIME="" WORKROOT=""
+QUICK=0 ONLY="1,2,3,4,5,6" WRITE=0 KEEP=0 FORK_ROW=1 DURATION="" REPEAT="" MAXTIME="" WORKROOT=""
 
 usage() {
 	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -39,6 +39,8 @@ Options:
                  4: 100k IPv6 prefixes ip6trie  5: 10M /32 ip4set
                  6: reload of the 10M zone under 50k qps
   --duration S   seconds per throughput measurement (default 12, quick 4)
+  --repeat N     measured runs per server and data set; the best one is
+                 reported (default 2, quick 1)
   --write        put the result tables into bench/RESULTS.md (replaces the
                  previous serve.sh block, keeps the rest of the file)
   --keep         keep the work directory (data, logs, raw dnsperf output)
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=${2:?--only needs a list}; shift ;;
 	--only=*) ONLY=${1#*=} ;;
 	--duration) DURATION=${2:?}; shift ;;
+	--repeat) REPEAT=${2:?}; shift ;;
 	--write) WRITE=1 ;;
 	--keep) KEEP=1 ;;
 	--no-fork) FORK_ROW=0 ;;
@@ -68,11 +71,11 @@ done
 
 if [ "$QUICK" = 1 ]; then
 	N_IP4=100000 N_CIDR=20000 N_IP6=20000 N_BIG=1000000 NQ=100000 NQ6=100000
-	DURATION=${DURATION:-4} WARMUP=1
+	DURATION=${DURATION:-4} WARMUP=1 REPEAT=${REPEAT:-1}
 	RELOAD_LEN=10 RELOAD_AT=4
 else
 	N_IP4=1000000 N_CIDR=100000 N_IP6=100000 N_BIG=10000000 NQ=1000000 NQ6=500000
-	DURATION=${DURATION:-12} WARMUP=2
+	DURATION=${DURATION:-12} WARMUP=2 REPEAT=${REPEAT:-2}
 	RELOAD_LEN=30 RELOAD_AT=10
 fi
 RELOAD_QPS=50000
@@ -84,7 +87,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	QUIET_MAX=${QUIET_MAX:-120} QUIET_BUDGET=${QUIET_BUDGET:-900}
 fi
-MAXTIME=${MAXTIME:-$((QUICK ? 600 : 1500) + QUIET_BUDGET)}
+MAXTIME=${MAXTIME:-$(((QUICK ? 600 : 1500) + QUIET_BUDGET))}
 
 # dnsperf settings.  On this class of machine one dnsperf core tops out around
 # 300-340k qps over loopback (the client pays the kernel's UDP cost too), so a
@@ -310,7 +313,40 @@ RELOADS="$WORK/reload.tsv"
 : >"$RESULTS"
 : >"$RELOADS"
 
-# bench_one ID SERVER
+# measure PID OUT: one measured dnsperf run against server PID; appends
+# "qps srvcpu% qps/cpu-s client% lost% noerror% maxlat other%" to OUT.tsv
+# server CPU % is over dnsperf's run time; qps per server CPU-second counts
+# completed queries; client CPU % is over the dnsperf process's wall time;
+# other CPU is busy time of the whole machine in the window that is neither
+# server nor dnsperf (kernel work not charged to either, and any other
+# process), in % of one CPU
+measure() {
+	local pid=$1 out=$2 qf=$3 m0 m1 t0 t1 c0 c1 hz srv_s other
+	wait_quiet
+	read -r m0 t0 < <(cpu_sample)
+	c0=$(cpu_ticks "$pid")
+	dnsperf_run "$out" "$DURATION" "$qf"
+	read -r m1 t1 < <(cpu_sample)
+	proc_alive "$pid" || return 1
+	c1=$(cpu_ticks "$pid")
+	reset_dp
+	eval "$(parse_dnsperf "$out")"
+	[ -n "$DP_QPS" ] || return 2
+	hz=$(getconf CLK_TCK)
+	srv_s=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz }')
+	other=$(awk -v m="$((m1 - m0))" -v t="$((t1 - t0))" -v s="$srv_s" -v c="$CLI_CPU_S" -v hz="$hz" -v n="$(nproc)" \
+		'BEGIN { w = t / n / hz; o = m / hz - s - c; if (o < 0) o = 0; printf "%.0f", (w > 0 ? 100 * o / w : 0) }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DP_QPS" \
+		"$(awk -v s="$srv_s" -v t="$DP_RT" 'BEGIN { printf "%.0f", 100 * s / t }')" \
+		"$(awk -v d="$DP_DONE" -v s="$srv_s" 'BEGIN { if (s > 0) printf "%.0f", d / s; else print 0 }')" \
+		"$(awk -v s="$CLI_CPU_S" -v t="$CLI_WALL_S" 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')" \
+		"$DP_LOSTP" "$DP_NOERR" "$DP_MAX" "$other" >>"$out.tsv"
+	log "  $(basename "$out"): $(printf '%.0f' "$DP_QPS") qps, server CPU $srv_s s, client CPU $CLI_CPU_S s, other CPU $other %, NOERROR $DP_NOERR %"
+}
+
+# bench_one ID SERVER: load, warm up, REPEAT measured runs; the row keeps the
+# run with the highest qps per server CPU-second (interference only ever
+# makes a run look worse)
 bench_one() {
 	local id=$1 srv=$2 key mode count seed nq type label
 	read -r key mode count seed nq type label <<<"${DS[$id]}"
@@ -319,45 +355,30 @@ bench_one() {
 		printf '%s\t%s\tFAILED\t%s\n' "$id" "$srv" "$SRV_ERR" >>"$RESULTS"
 		return 0
 	fi
-	local pid=$SRV_PID load=$LOAD_S h_load c0 c1 h_end note=""
+	local pid=$SRV_PID load=$LOAD_S h_load h_end r rc out="$WORK/$tag.$srv.dnsperf" best
 	h_load=$(hwm_kb "$pid")
 	dnsperf_run "$WORK/$tag.$srv.warmup" "$WARMUP" "$qf"
-	wait_quiet
-	local m0 m1 t0 t1
-	read -r m0 t0 < <(cpu_sample)
-	c0=$(cpu_ticks "$pid")
-	dnsperf_run "$WORK/$tag.$srv.dnsperf" "$DURATION" "$qf"
-	read -r m1 t1 < <(cpu_sample)
-	if ! proc_alive "$pid"; then
-		printf '%s\t%s\tFAILED\tserver died during the dnsperf run\n' "$id" "$srv" >>"$RESULTS"
-		stop_pid "$pid"
-		return 0
-	fi
-	c1=$(cpu_ticks "$pid")
+	: >"$out.tsv"
+	for r in $(seq "$REPEAT"); do
+		rc=0
+		measure "$pid" "$out" "$qf" || rc=$?
+		cp "$out" "$out.$r" 2>/dev/null || true
+		if [ "$rc" = 1 ]; then
+			printf '%s\t%s\tFAILED\tserver died during the dnsperf run\n' "$id" "$srv" >>"$RESULTS"
+			stop_pid "$pid"
+			return 0
+		fi
+	done
 	h_end=$(hwm_kb "$pid")
 	stop_pid "$pid"
-	reset_dp
-	eval "$(parse_dnsperf "$WORK/$tag.$srv.dnsperf")"
-	if [ -z "$DP_QPS" ]; then
-		printf '%s\t%s\tFAILED\tno dnsperf statistics (see %s)\n' "$id" "$srv" "$tag.$srv.dnsperf" >>"$RESULTS"
+	if [ ! -s "$out.tsv" ]; then
+		printf '%s\t%s\tFAILED\tno dnsperf statistics (see %s)\n' "$id" "$srv" "$(basename "$out")" >>"$RESULTS"
 		return 0
 	fi
-	# server CPU % over dnsperf's run time; qps per server CPU-second counts
-	# completed queries; client CPU % over the dnsperf process's wall time;
-	# other CPU: busy time of the whole machine in the window that is neither
-	# server nor dnsperf (kernel softirq work not charged to either, and any
-	# other process), in % of one CPU
-	local hz srv_s other
-	hz=$(getconf CLK_TCK)
-	srv_s=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz }')
-	other=$(awk -v m="$((m1 - m0))" -v t="$((t1 - t0))" -v s="$srv_s" -v c="$CLI_CPU_S" -v hz="$hz" -v n="$(nproc)" \
-		'BEGIN { w = t / n / hz; o = m / hz - s - c; if (o < 0) o = 0; printf "%.0f", (w > 0 ? 100 * o / w : 0) }')
-	printf '%s\t%s\tOK\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$srv" "$load" "$DP_QPS" \
-		"$(awk -v s="$srv_s" -v t="$DP_RT" 'BEGIN { printf "%.0f", 100 * s / t }')" \
-		"$(awk -v d="$DP_DONE" -v s="$srv_s" 'BEGIN { if (s > 0) printf "%.0f", d / s; else print "inf" }')" \
-		"$(awk -v s="$CLI_CPU_S" -v t="$CLI_WALL_S" 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')" \
-		"$DP_LOSTP" "$DP_NOERR" "$h_load" "$h_end" "$DP_MAX" "$other" >>"$RESULTS"
-	log "  $srv: $(printf '%.0f' "$DP_QPS") qps, server CPU $srv_s s, client CPU $CLI_CPU_S s, other CPU $other %, NOERROR $DP_NOERR %"
+	best=$(sort -t $'\t' -k3,3nr "$out.tsv" | head -n1)
+	# row: id srv OK load qps srvcpu qpc clicpu lost noerr hwm_load hwm_end maxlat other
+	awk -F'\t' -v OFS='\t' -v id="$id" -v srv="$srv" -v load="$load" -v hl="$h_load" -v he="$h_end" \
+		'{ print id, srv, "OK", load, $1, $2, $3, $4, $5, $6, hl, he, $7, $8 }' <<<"$best" >>"$RESULTS"
 }
 
 # reload_one SERVER: 10M zone, SIGHUP after RELOAD_AT s of a RELOAD_QPS load
@@ -450,7 +471,7 @@ report() {
 	echo "- Command: \`bench/serve.sh $ORIG_ARGS\`"
 	echo "- Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
 	echo "- Servers: rbldnsd $rb_ver; rblkit: $rk_ver. Server pinned to CPU 0, dnsperf $dp_ver pinned to CPU 1."
-	echo "- Throughput runs: \`dnsperf ${DP_COMMON[*]} ${DP_LOAD[*]} -l $DURATION\` after a ${WARMUP} s warm-up; queries ~50 % listed / 50 % unlisted, 5 % TXT, 95 % A."
+	echo "- Throughput runs: \`dnsperf ${DP_COMMON[*]} ${DP_LOAD[*]} -l $DURATION\` after a ${WARMUP} s warm-up, best of $REPEAT runs (by qps per CPU-s); queries ~50 % listed / 50 % unlisted, 5 % TXT, 95 % A."
 	[ "$HAVE_RBLKIT" = 1 ] || echo "- **rblkit was not found at \`$RBLKIT_SRC\`: its rows are missing.**"
 	echo
 	if [ -s "$RESULTS" ]; then

@@ -192,7 +192,9 @@ static int put_name(struct answer *a, const uint8_t *n, size_t limit)
 	while (*n) {
 		/* try the qname suffixes and the table */
 		size_t off = HDR;
-		for (;;) {
+		/* fix: a message without a question (qend == HDR, as zone.c's
+		 * probes make) has no qname to walk: this read past it */
+		while (off < a->qend) {
 			if (name_eq_at(a, n, off)) {
 				if (a->len + 2 > limit)
 					return -1;

@@ -414,6 +414,11 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 		const char *msg = gzerror(gz, &err);
 
 		if (err != Z_OK && err != Z_STREAM_END) {
+			size_t fl = strlen(file);
+
+			/* zlib's message starts with the path: drop it */
+			if (!strncmp(msg, file, fl) && !strncmp(msg + fl, ": ", 2))
+				msg += fl + 2;
 			log_err("%s:%u: read error: %s", file, c->line,
 				err == Z_ERRNO ? strerror(errno) : msg);
 			rc = -1;

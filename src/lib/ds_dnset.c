@@ -423,7 +423,15 @@ static void dnset_free(void *data);
 static void *dnset_end(void *bp, struct ds_ctx *c)
 {
 	struct builder *b = bp;
-	struct dnset *d = xcalloc(1, sizeof(*d));
+	struct dnset *d;
+
+	if (!c) {               /* a failed load: free the builder only */
+		free(b->e);
+		free(b->pool);
+		free(b);
+		return NULL;
+	}
+	d = xcalloc(1, sizeof(*d));
 
 	for (size_t i = 0; i < b->n; i++)
 		if (!(b->e[i].flags & E_EXCL))

@@ -301,7 +301,12 @@ static int gent_cmp(const void *x, const void *y, void *arg)
 {
 	const struct gent *a = x, *b = y;
 	const uint8_t *names = arg;
-	int r = dname_rcmp(names + a->noff, a->nlen, names + b->noff, b->nlen);
+	int r;
+
+	if (!names)             /* every owner is "@": all names empty */
+		r = 0;
+	else
+		r = dname_rcmp(names + a->noff, a->nlen, names + b->noff, b->nlen);
 
 	if (r)
 		return r;
@@ -337,7 +342,16 @@ static void repool(struct generic *g, const struct builder *b)
 static void *generic_end(void *bp, struct ds_ctx *c)
 {
 	struct builder *b = bp;
-	struct generic *g = xcalloc(1, sizeof(*g));
+	struct generic *g;
+
+	if (!c) {               /* a failed load: free the builder only */
+		free(b->e);
+		free(b->names);
+		free(b->data);
+		free(b);
+		return NULL;
+	}
+	g = xcalloc(1, sizeof(*g));
 
 	if (b->n)
 		qsort_r(b->e, b->n, sizeof(*b->e), gent_cmp, b->names);

@@ -74,7 +74,7 @@ static int ip4set_line(void *bp, char *s, struct ds_ctx *c)
 	int64_t val = 0;
 
 	bits = ip4_range(s, &lo, &hi, &end);
-	if (bits < 0 || !ds_ip_tail_ok(end)) {
+	if (bits <= 0 || !ds_ip_tail_ok(end)) {         /* "0/0" too, as rbldnsd */
 		ds_warn(c, "invalid address");
 		return 0;
 	}
