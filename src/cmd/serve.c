@@ -33,8 +33,9 @@ void cmd_serve_help(void)
 "  -C               do not decompress gzip data files\n"
 "  -v               answer version.bind with \"rblkit\"; -vv refuse it\n"
 "  -p file          write the pid to file\n"
-"  -s file          accepted for compatibility (use --http or SIGUSR1)\n"
-"  -l file          accepted for compatibility (query logging is not done)\n"
+"  -s [+]file       append per-zone counters every -c interval, in\n"
+"                   rbldnsd's format (+: deltas since the last line)\n"
+"  -l file          accepted for compatibility; query logging is not done\n"
 "  -n, -f, -q       accepted: rblkit stays in the foreground and reloads\n"
 "                   never stop queries\n"
 "  -d, -x, -X       refused: no BIND-format dump (use AXFR), no extensions\n"
@@ -42,6 +43,7 @@ void cmd_serve_help(void)
 "  --http addr/port Prometheus metrics over HTTP\n"
 "  --syslog         log to syslog instead of stderr\n"
 "  --tcp-idle MS    close idle TCP connections after MS (default 10000)\n"
+"  --check          load and check the data, report, and exit (0 if it loads)\n"
 "\n"
 "Signals: SIGHUP reloads changed files, SIGUSR1 logs per-zone counters,\n"
 "SIGTERM/SIGINT stop.\n");
@@ -79,6 +81,7 @@ int cmd_serve(int argc, char **argv)
 		{ "http", required_argument, NULL, 'H' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "tcp-idle", required_argument, NULL, 'I' },
+		{ "check", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,8 +122,9 @@ int cmd_serve(int argc, char **argv)
 			o.version = vcount == 1 ? "rblkit" : NULL;
 			break;
 		case 'p': o.pidfile = optarg; break;
-		case 's': case 'l':
-			log_warn("-%c %s: accepted for compatibility; not written", c, optarg);
+		case 's': o.statsfile = optarg; break;
+		case 'l':
+			log_warn("-l %s: query logging is not supported; ignored", optarg);
 			break;
 		case 'n': case 'f': case 'q': break;
 		case 'd':
@@ -134,6 +138,7 @@ int cmd_serve(int argc, char **argv)
 				fatal("--threads must be 1..64");
 			break;
 		case 'H': o.http = optarg; break;
+		case 'K': o.check_only = 1; break;
 		case 'S': log_use_syslog("rblkit"); break;
 		case 'I':
 			o.tcp_idle_ms = atoi(optarg);

@@ -554,6 +554,59 @@ static void open_http(const char *spec, int family)
 	freeaddrinfo(res);
 }
 
+/* rbldnsd's -s format, one line per interval:
+ *   time zone:queries:ok:nxdomain:bytes_in:bytes_out ... *:totals */
+static void write_statsfile(const char *spec, int start)
+{
+	static uint64_t (*last)[ST_COUNT];
+	static uint64_t last_total[ST_COUNT];
+	int delta = spec[0] == '+';
+	FILE *f = fopen(spec + delta, "a");
+	uint64_t (*sum)[ST_COUNT], g[ST_COUNT], tot[ST_COUNT] = { 0 };
+
+	if (!f) {
+		log_warn("%s: %s", spec + delta, strerror(errno));
+		return;
+	}
+	sum = xcalloc(nzones ? nzones : 1, sizeof(*sum));
+	if (!last)
+		last = xcalloc(nzones ? nzones : 1, sizeof(*last));
+	server_stats_sum(sum, g);
+	fprintf(f, "%ld", (long)time(NULL));
+	for (unsigned z = 0; !start && z < nzones; z++) {
+		uint64_t v[ST_COUNT];
+
+		for (int k = 0; k < ST_COUNT; k++) {
+			v[k] = sum[z][k] - (delta ? last[z][k] : 0);
+			tot[k] += sum[z][k];
+		}
+		fprintf(f, " %s:%llu:%llu:%llu:%llu:%llu", zone_names[z],
+			(unsigned long long)v[ST_QUERIES],
+			(unsigned long long)(v[ST_QUERIES] - v[ST_NXDOMAIN] - v[ST_ERRORS]),
+			(unsigned long long)v[ST_NXDOMAIN],
+			(unsigned long long)v[ST_BYTES_IN], (unsigned long long)v[ST_BYTES_OUT]);
+	}
+	if (!start) {
+		uint64_t q, b_in, b_out;
+
+		for (int k = 0; k < ST_COUNT; k++)
+			tot[k] += g[k];
+		q = tot[ST_QUERIES] - (delta ? last_total[ST_QUERIES] : 0);
+		b_in = tot[ST_BYTES_IN] - (delta ? last_total[ST_BYTES_IN] : 0);
+		b_out = tot[ST_BYTES_OUT] - (delta ? last_total[ST_BYTES_OUT] : 0);
+		fprintf(f, " *:%llu:%llu:%llu:%llu:%llu", (unsigned long long)q,
+			(unsigned long long)(q - (tot[ST_NXDOMAIN] - (delta ? last_total[ST_NXDOMAIN] : 0))
+					     - (tot[ST_ERRORS] - (delta ? last_total[ST_ERRORS] : 0))),
+			(unsigned long long)(tot[ST_NXDOMAIN] - (delta ? last_total[ST_NXDOMAIN] : 0)),
+			(unsigned long long)b_in, (unsigned long long)b_out);
+		memcpy(last, sum, nzones * sizeof(*sum));
+		memcpy(last_total, tot, sizeof(tot));
+	}
+	fputc('\n', f);
+	fclose(f);
+	free(sum);
+}
+
 /* --- main loop --- */
 
 /* The main thread builds new data at idle priority: on a busy machine
@@ -596,7 +649,7 @@ int server_run(struct server_opts *o)
 	int threads = o->threads > 0 ? o->threads : cpu_count();
 	uint64_t t0 = now_ms(), next_check;
 
-	if (!o->nbinds)
+	if (!o->nbinds && !o->check_only)
 		fatal("no listen address: use -b address/port");
 	if (!o->nspecs)
 		fatal("no zones given (zone:type:file...)");
@@ -612,6 +665,13 @@ int server_run(struct server_opts *o)
 	zs = zoneset_build(o->specs, o->nspecs, &o->ds, NULL, 1, NULL);
 	if (!zs)
 		fatal("cannot load the data; not starting");
+	if (o->check_only) {
+		zoneset_check_testpoints(zs);
+		log_info("data loaded: %u zones; ready in %llu ms", zoneset_count(zs),
+			 (unsigned long long)(now_ms() - t0));
+		zoneset_free(zs);
+		return 0;
+	}
 	nzones = zoneset_count(zs);
 	zone_names = xcalloc(nzones ? nzones : 1, sizeof(*zone_names));
 	for (unsigned z = 0; z < nzones; z++)
@@ -643,6 +703,8 @@ int server_run(struct server_opts *o)
 	}
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
+	if (o->statsfile)
+		write_statsfile(o->statsfile, 1);
 	next_check = now_ms() + o->check_interval * 1000ull;
 	while (!stopping) {
 		struct timespec ts = { 1, 0 };
@@ -657,10 +719,16 @@ int server_run(struct server_opts *o)
 		if (o->check_interval && now_ms() >= next_check) {
 			if (zoneset_stale(atomic_load(&current), time(NULL)))
 				reload(o, 0);
-			next_check = now_ms() + o->check_interval * 1000ull;
+			if (o->statsfile)
+				write_statsfile(o->statsfile, 0);
+			if (o->statsfile)
+		write_statsfile(o->statsfile, 1);
+	next_check = now_ms() + o->check_interval * 1000ull;
 		}
 	}
 	stopping = 1;
+	if (o->statsfile)
+		write_statsfile(o->statsfile, 1);
 	log_info("exiting");
 	_exit(0);
 }

@@ -29,7 +29,8 @@ struct server_opts {
 	int lazy;               /* -a */
 	const char *version;    /* version.bind answer, NULL: refuse */
 	const char *http;       /* "addr/port" for Prometheus metrics */
-	const char *statsfile;  /* -s */
+	const char *statsfile;  /* -s: "+file" writes deltas */
+	int check_only;         /* --check: load, report, exit */
 	int tcp_idle_ms;
 	struct ds_opts ds;
 	struct zone_spec *specs;

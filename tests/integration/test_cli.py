@@ -207,3 +207,61 @@ def test_sigterm_stops_cleanly(rblkit_server, datadir):
     srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir)
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(10) == 0
+
+
+# --------------------------------------------------------------------------
+# operations: --check, -s statistics file, --http metrics
+
+
+def test_check_loads_and_exits(datadir):
+    write_data(datadir, "bl.txt", DATA)
+    ok = run_rblkit(["serve", "--check", "bl.test:ip4set:bl.txt"], cwd=datadir)
+    assert ok.returncode == 0, ok.stderr
+    assert "loaded ip4set:bl.txt" in ok.stderr
+    write_data(datadir, "bad.txt", "$TIMESTAMP 2099:01:01\n127.0.0.2\n")
+    bad = run_rblkit(["serve", "--check", "bl.test:ip4set:bad.txt"], cwd=datadir)
+    assert bad.returncode != 0
+    assert "bad.txt:1" in bad.stderr and "future" in bad.stderr, bad.stderr
+
+
+def test_statsfile_in_rbldnsd_format(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", DATA)
+    stats = os.path.join(datadir, "stats")
+    srv = rblkit_server(["-c", "1", "-s", stats, "bl.test:ip4set:bl.txt"], datadir)
+    for ip in ("127.0.0.2", "127.0.0.1"):
+        srv.query(rev4(ip, "bl.test"), "A")
+    line_rx = re.compile(r"^\d+ bl\.test:(\d+):(\d+):(\d+):(\d+):(\d+) \*:\d+:\d+:\d+:\d+:\d+$")
+
+    def counted():
+        if not os.path.exists(stats):
+            return None
+        for ln in open(stats).read().splitlines():
+            m = line_rx.match(ln)
+            # the start-up probe may have added queries; ours are 2 more
+            if m and int(m.group(1)) >= 2 and int(m.group(3)) >= 1:
+                return m
+        return None
+    m = wait_for(counted, 10)
+    assert m, "no counter line in %s: %r" % (stats, open(stats).read() if os.path.exists(stats) else None)
+    assert int(m.group(4)) > 0 and int(m.group(5)) > 0, m.group(0)
+
+
+def test_http_metrics(rblkit_server, datadir):
+    import urllib.request
+    write_data(datadir, "bl.txt", DATA)
+    port = servers.free_port()
+    srv = rblkit_server(["--http", f"127.0.0.1/{port}", "bl.test:ip4set:bl.txt"], datadir)
+    before = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    rx = re.compile(r'^rblkit_queries_total\{zone="bl\.test"\} (\d+)$', re.M)
+    n0 = int(rx.search(before).group(1))
+    for _ in range(3):
+        srv.query(rev4("127.0.0.2", "bl.test"), "A")
+    after = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert int(rx.search(after).group(1)) == n0 + 3, after
+    assert re.search(r'^rblkit_listed_total\{zone="bl\.test"\} \d+$', after, re.M)
+    assert "# TYPE rblkit_nxdomain_total counter" in after
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/nothing", timeout=5)
+        assert False, "expected 404"
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
