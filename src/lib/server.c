@@ -424,7 +424,6 @@ static void add_worker(int fd, int tcp, const struct server_opts *o)
 	w->fd = fd;
 	w->tcp = tcp;
 	w->o = o;
-	w->stats = xcalloc(nzones ? nzones : 1, sizeof(*w->stats));
 }
 
 static void open_listeners(const struct server_opts *o, int threads)
@@ -649,55 +648,50 @@ static void reload(struct server_opts *o, int force)
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
 }
 
-int server_run(struct server_opts *o)
+static void block_signals(sigset_t *set)
 {
-	struct zoneset *zs;
-	sigset_t set;
-	int threads = o->threads > 0 ? o->threads : cpu_count();
-	uint64_t t0 = now_ms(), next_check;
-
-	if (!o->nbinds && !o->check_only)
-		fatal("no listen address: use -b address/port");
-	if (!o->nspecs)
-		fatal("no zones given (zone:type:file...)");
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	zs = zoneset_build(o->specs, o->nspecs, &o->ds, NULL, 1, NULL);
+static void write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		log_warn("%s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+/* Load the first data (as rbldnsd: after chroot and privilege drop, so
+ * that reloads see the same paths and rights). */
+static struct zoneset *first_load(const struct server_opts *o)
+{
+	struct zoneset *zs = zoneset_build(o->specs, o->nspecs, &o->ds, NULL, 1, NULL);
+
 	if (!zs)
 		fatal("cannot load the data; not starting");
-	if (o->check_only) {
-		zoneset_check_testpoints(zs);
-		log_info("data loaded: %u zones; ready in %llu ms", zoneset_count(zs),
-			 (unsigned long long)(now_ms() - t0));
-		zoneset_free(zs);
-		return 0;
-	}
+	zoneset_check_testpoints(zs);
 	nzones = zoneset_count(zs);
 	zone_names = xcalloc(nzones ? nzones : 1, sizeof(*zone_names));
 	for (unsigned z = 0; z < nzones; z++)
 		zone_names[z] = xstrdup(zoneset_zone(zs, z)->text);
-	zoneset_check_testpoints(zs);
-	atomic_store(&current, zs);
-	workers = xcalloc(MAX_THREADS, sizeof(*workers));
-	open_listeners(o, threads);
-	if (o->http)
-		open_http(o->http, o->family);
-	if (o->pidfile) {
-		FILE *f = fopen(o->pidfile, "w");
-		if (f) {
-			fprintf(f, "%ld\n", (long)getpid());
-			fclose(f);
-		}
-	}
-	if (drop_privileges(o))
-		return 1;
+	for (unsigned i = 0; i < nworkers; i++)
+		workers[i].stats = xcalloc(nzones ? nzones : 1, sizeof(*workers[i].stats));
+	return zs;
+}
+
+static void start_threads(void)
+{
 	for (unsigned i = 0; i < nworkers; i++)
 		if (pthread_create(&workers[i].tid, NULL,
 				   workers[i].tcp ? tcp_main : udp_main, &workers[i]))
@@ -708,14 +702,15 @@ int server_run(struct server_opts *o)
 		if (pthread_create(&t, NULL, http_main, NULL))
 			fatal("cannot start the metrics thread");
 	}
-	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
-		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
-	if (o->statsfile)
-		write_statsfile(o->statsfile, 1);
-	next_check = now_ms() + o->check_interval * 1000ull;
+}
+
+static void main_loop(struct server_opts *o, const sigset_t *set)
+{
+	uint64_t next_check = now_ms() + o->check_interval * 1000ull;
+
 	while (!stopping) {
 		struct timespec ts = { 1, 0 };
-		int sig = sigtimedwait(&set, NULL, &ts);
+		int sig = sigtimedwait(set, NULL, &ts);
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
@@ -728,11 +723,43 @@ int server_run(struct server_opts *o)
 				reload(o, 0);
 			if (o->statsfile)
 				write_statsfile(o->statsfile, 0);
-			if (o->statsfile)
-		write_statsfile(o->statsfile, 1);
-	next_check = now_ms() + o->check_interval * 1000ull;
+			next_check = now_ms() + o->check_interval * 1000ull;
 		}
 	}
+}
+
+int server_run(struct server_opts *o)
+{
+	sigset_t set;
+	int threads = o->threads > 0 ? o->threads : cpu_count();
+	uint64_t t0 = now_ms();
+
+	if (!o->nbinds && !o->check_only)
+		fatal("no listen address: use -b address/port");
+	if (!o->nspecs)
+		fatal("no zones given (zone:type:file...)");
+	block_signals(&set);
+	workers = xcalloc(MAX_THREADS, sizeof(*workers));
+	if (o->check_only) {
+		zoneset_free(first_load(o));
+		log_info("data loaded: %u zones in %llu ms", nzones,
+			 (unsigned long long)(now_ms() - t0));
+		return 0;
+	}
+	open_listeners(o, threads);
+	if (o->http)
+		open_http(o->http, o->family);
+	if (o->pidfile)
+		write_pidfile(o->pidfile);
+	if (drop_privileges(o))
+		return 1;
+	atomic_store(&current, first_load(o));
+	start_threads();
+	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
+		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
+	if (o->statsfile)
+		write_statsfile(o->statsfile, 1);
+	main_loop(o, &set);
 	stopping = 1;
 	if (o->statsfile)
 		write_statsfile(o->statsfile, 1);
