@@ -74,6 +74,72 @@ static int parse_ttls(const char *s, struct ds_opts *d)
 	return 0;
 }
 
+/* One option (rbldnsd's letters, then our long ones). Returns 0, 1 when
+ * the command is done (help), or -1 for a bad option. */
+static int serve_option(int c, const char *arg, struct server_opts *o, int *vcount)
+{
+	uint32_t v;
+	const char *e;
+
+	switch (c) {
+	case 'u': o->user = arg; break;
+	case 'r': o->rootdir = arg; break;
+	case 'w': o->workdir = arg; break;
+	case 'b': o->binds[o->nbinds++] = (char *)arg; break;
+	case '4': o->family = AF_INET; break;
+	case '6': o->family = AF_INET6; break;
+	case 't':
+		if (parse_ttls(arg, &o->ds))
+			fatal("invalid -t value '%s' (def:min:max)", arg);
+		break;
+	case 'c':
+		e = parse_time(arg, &v);
+		if (!e || *e)
+			fatal("invalid -c value '%s'", arg);
+		o->check_interval = v;
+		break;
+	case 'e': o->ds.accept_in_cidr = 1; break;
+	case 'C': o->ds.no_gzip = 1; break;
+	case 'a': o->lazy = 1; break;
+	case 'A': o->lazy = 0; break;
+	case 'v':
+		(*vcount)++;
+		o->version = *vcount == 1 ? "rblkit" : NULL;
+		break;
+	case 'p': o->pidfile = arg; break;
+	case 's': o->statsfile = arg; break;
+	case 'l':
+		log_warn("-l %s: query logging is not supported; ignored", arg);
+		break;
+	case 'n': case 'f': case 'q': break;
+	case 'd':
+		fatal("-d (dump zones in BIND format) is not supported; "
+		      "use AXFR (dig axfr ZONE @server) instead");
+	case 'x': case 'X':
+		fatal("-%c: extensions are not supported", c);
+	case 'T':
+		o->threads = atoi(arg);
+		if (o->threads < 1 || o->threads > 64)
+			fatal("--threads must be 1..64");
+		break;
+	case 'H': o->http = arg; break;
+	case 'S': log_use_syslog("rblkit"); break;
+	case 'I':
+		o->tcp_idle_ms = atoi(arg);
+		if (o->tcp_idle_ms < 10 || o->tcp_idle_ms > 3600000)
+			fatal("--tcp-idle must be 10..3600000 (milliseconds)");
+		break;
+	case 'K': o->check_only = 1; break;
+	case 'h':
+		cmd_serve_help();
+		return 1;
+	default:
+		fprintf(stderr, "see 'rblkit help serve'\n");
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -87,72 +153,16 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct server_opts o = { .check_interval = 60, .tcp_idle_ms = 10000,
 				 .version = "rblkit " RBLKIT_VERSION };
-	int c, vcount = 0;
+	int c, vcount = 0, rc;
 
 	o.ds.def_ttl = 35 * 60;
 	o.binds = xcalloc((size_t)argc + 1, sizeof(char *));
 	while ((c = getopt_long(argc, argv, "u:r:w:b:46t:c:eqp:l:s:nfdvCaAx:X:h",
 				longopts, NULL)) != -1) {
-		uint32_t v;
-		const char *e;
-
-		switch (c) {
-		case 'u': o.user = optarg; break;
-		case 'r': o.rootdir = optarg; break;
-		case 'w': o.workdir = optarg; break;
-		case 'b': o.binds[o.nbinds++] = optarg; break;
-		case '4': o.family = AF_INET; break;
-		case '6': o.family = AF_INET6; break;
-		case 't':
-			if (parse_ttls(optarg, &o.ds))
-				fatal("invalid -t value '%s' (def:min:max)", optarg);
-			break;
-		case 'c':
-			e = parse_time(optarg, &v);
-			if (!e || *e)
-				fatal("invalid -c value '%s'", optarg);
-			o.check_interval = v;
-			break;
-		case 'e': o.ds.accept_in_cidr = 1; break;
-		case 'C': o.ds.no_gzip = 1; break;
-		case 'a': o.lazy = 1; break;
-		case 'A': o.lazy = 0; break;
-		case 'v':
-			vcount++;
-			o.version = vcount == 1 ? "rblkit" : NULL;
-			break;
-		case 'p': o.pidfile = optarg; break;
-		case 's': o.statsfile = optarg; break;
-		case 'l':
-			log_warn("-l %s: query logging is not supported; ignored", optarg);
-			break;
-		case 'n': case 'f': case 'q': break;
-		case 'd':
-			fatal("-d (dump zones in BIND format) is not supported; "
-			      "use AXFR (dig axfr ZONE @server) instead");
-		case 'x': case 'X':
-			fatal("-%c: extensions are not supported", c);
-		case 'T':
-			o.threads = atoi(optarg);
-			if (o.threads < 1 || o.threads > 64)
-				fatal("--threads must be 1..64");
-			break;
-		case 'H': o.http = optarg; break;
-		case 'K': o.check_only = 1; break;
-		case 'S': log_use_syslog("rblkit"); break;
-		case 'I':
-			o.tcp_idle_ms = atoi(optarg);
-			if (o.tcp_idle_ms < 10 || o.tcp_idle_ms > 3600000)
-				fatal("--tcp-idle must be 10..3600000 (milliseconds)");
-			break;
-		case 'h':
-			cmd_serve_help();
+		rc = serve_option(c, optarg, &o, &vcount);
+		if (rc) {
 			free(o.binds);
-			return 0;
-		default:
-			fprintf(stderr, "see 'rblkit help serve'\n");
-			free(o.binds);
-			return 2;
+			return rc > 0 ? 0 : 2;
 		}
 	}
 	o.specs = xcalloc((size_t)(argc - optind) + 1, sizeof(*o.specs));

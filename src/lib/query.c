@@ -356,120 +356,187 @@ static int has_below(const struct zone *z, const struct qinfo *qi)
 	return 0;
 }
 
-size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
-		    uint8_t *resp, size_t cap)
-{
-	struct req r = { 0 };
-	struct qinfo qi = { 0 };
-	struct answer a;
+/* One query being answered. */
+struct job {
+	struct query_ctx *qc;
+	const uint8_t *req;
+	size_t len;
+	uint8_t *resp;
+	size_t cap;
+	struct req r;
 	const struct zone *z;
-	const struct value *aclval = NULL;
-	uint32_t aclttl = 0;
-	size_t limit;
-	int rc, found, acl;
+	struct qinfo qi;
+	int acl;
+	const struct value *aclval;
+	uint32_t aclttl;
+};
 
-	rc = parse_req(&r, req, len);
+static size_t fail(struct job *j, size_t qend, int rcode)
+{
+	return error_resp(j->qc, &j->r, j->req, qend, j->resp, j->cap, rcode);
+}
+
+/* Checks before a zone is known. Returns 1 when *out is the response. */
+static int request_checks(struct job *j, size_t *out)
+{
+	int rc = parse_req(&j->r, j->req, j->len);
+
+	*out = 0;
 	if (rc < 0) {
-		count(qc, NULL, ST_ERRORS, 1);
-		return 0;
+		count(j->qc, NULL, ST_ERRORS, 1);
+		return 1;
 	}
-	if (rc != R_NOERROR || ((r.flags >> 11) & 15) != 0) {
-		count(qc, NULL, ST_ERRORS, 1);
+	if (rc != R_NOERROR || ((j->r.flags >> 11) & 15) != 0) {
+		count(j->qc, NULL, ST_ERRORS, 1);
 		/* rbldnsd differs: for an opcode we do not implement we copy
 		 * the opcode (RFC 1035 4.1.1: a NOTIFY sender must see its
 		 * NOTIMP) and answer with the header only (the question of
 		 * another opcode, e.g. UPDATE's zone, follows other rules). */
-		return error_resp(qc, &r, req, 12, resp, cap,
-				  rc != R_NOERROR ? rc : R_NOTIMP);
+		*out = fail(j, 12, rc != R_NOERROR ? rc : R_NOTIMP);
+		return 1;
 	}
-	if (r.edns && r.edns_version != 0) {
-		count(qc, NULL, ST_ERRORS, 1);
-		return error_resp(qc, &r, req, r.qend, resp, cap, 16 /* BADVERS */);
+	if (j->r.edns && j->r.edns_version != 0) {
+		count(j->qc, NULL, ST_ERRORS, 1);
+		*out = fail(j, j->r.qend, 16 /* BADVERS */);
+		return 1;
 	}
-	limit = qc->tcp ? 65535 : !r.edns ? 512 :
-		r.edns_size < 512 ? 512 : r.edns_size > EDNS_SIZE ? EDNS_SIZE : r.edns_size;
-	if (r.edns)
-		limit -= 11;            /* room for our OPT */
-	if (r.qclass == C_CH)
-		return version_resp(qc, &r, req, resp, cap);
-	if (r.qclass != C_IN && r.qclass != C_ANY)
-		return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
-	z = zoneset_find(qc->zs, r.qname, (unsigned)r.qnamelen, r.labels);
-	if (!z) {
-		count(qc, NULL, ST_QUERIES, 1);
-		return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
+	if (j->r.qclass == C_CH) {
+		*out = version_resp(j->qc, &j->r, j->req, j->resp, j->cap);
+		return 1;
 	}
-	count(qc, z, ST_QUERIES, 1);
-	count(qc, z, ST_BYTES_IN, len);
-	qi.peer_family = qc->peer ? qc->peer->sa_family : 0;
-	if (qi.peer_family == AF_INET)
-		memcpy(qi.peer, &((const struct sockaddr_in *)qc->peer)->sin_addr, 4);
-	else if (qi.peer_family == AF_INET6)
-		memcpy(qi.peer, &((const struct sockaddr_in6 *)qc->peer)->sin6_addr, 16);
-	acl = acl_check(zoneset_global_acl(qc->zs), z->acl, &qi, &aclval, &aclttl);
-	if (acl == ACL_IGNORE)
-		return 0;
-	if (acl == ACL_REFUSE)
-		return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
-	if (!z->loaded) {
-		count(qc, z, ST_ERRORS, 1);
-		return error_resp(qc, &r, req, r.qend, resp, cap, R_SERVFAIL);
+	if (j->r.qclass != C_IN && j->r.qclass != C_ANY) {
+		*out = fail(j, j->r.qend, R_REFUSED);
+		return 1;
 	}
-	if (r.qtype == T_AXFR || r.qtype == T_IXFR) {
-		/* as rbldnsd: no transfers over UDP (NOTIMP) */
-		if (!qc->tcp || !z->soa || r.labels != z->labels)
-			return error_resp(qc, &r, req, r.qend, resp, cap,
-					  !qc->tcp ? R_NOTIMP : R_REFUSED);
-		qc->xfr_zone = z;
-		return 0;
-	}
-	if (r.qtype >= 250 && r.qtype != T_ANY)
-		return error_resp(qc, &r, req, r.qend, resp, cap, R_NOTIMP);
+	return 0;
+}
 
-	answer_init(&a, resp, cap, limit, req, r.qend);
-	qi.want = want_bits(r.qtype);
-	qi.qtype = r.qtype;
-	qi.rel = r.qname;
-	qi.rel_labels = r.labels - z->labels;
-	qi.rel_len = (unsigned)(r.qnamelen - z->namelen);
-	query_qinfo_addr(&qi, z->flags);
-	found = 0;
-	if (!qi.rel_labels) {
+/* Checks once the zone is known: client acls, data loaded, transfers
+ * and meta types. Returns 1 when *out is the response. */
+static int zone_checks(struct job *j, size_t *out)
+{
+	const struct sockaddr *peer = j->qc->peer;
+	const struct zone *z = j->z;
+
+	*out = 0;
+	j->qi.peer_family = peer ? peer->sa_family : 0;
+	if (j->qi.peer_family == AF_INET)
+		memcpy(j->qi.peer, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	else if (j->qi.peer_family == AF_INET6)
+		memcpy(j->qi.peer, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+	j->acl = acl_check(zoneset_global_acl(j->qc->zs), z->acl, &j->qi,
+			   &j->aclval, &j->aclttl);
+	if (j->acl == ACL_IGNORE)
+		return 1;
+	if (j->acl == ACL_REFUSE) {
+		*out = fail(j, j->r.qend, R_REFUSED);
+		return 1;
+	}
+	if (!z->loaded) {
+		count(j->qc, z, ST_ERRORS, 1);
+		*out = fail(j, j->r.qend, R_SERVFAIL);
+		return 1;
+	}
+	if (j->r.qtype == T_AXFR || j->r.qtype == T_IXFR) {
+		/* as rbldnsd: no transfers over UDP (NOTIMP) */
+		if (j->qc->tcp && z->soa && j->r.labels == z->labels)
+			j->qc->xfr_zone = z;    /* the caller transfers */
+		else
+			*out = fail(j, j->r.qend, !j->qc->tcp ? R_NOTIMP : R_REFUSED);
+		return 1;
+	}
+	if (j->r.qtype >= 250 && j->r.qtype != T_ANY) {
+		*out = fail(j, j->r.qend, R_NOTIMP);
+		return 1;
+	}
+	return 0;
+}
+
+/* The client's size limit for this response. */
+static size_t size_limit(const struct job *j)
+{
+	size_t limit = j->qc->tcp ? 65535 : !j->r.edns ? 512 :
+		       j->r.edns_size < 512 ? 512 :
+		       j->r.edns_size > EDNS_SIZE ? EDNS_SIZE : j->r.edns_size;
+
+	return j->r.edns ? limit - 11 : limit;  /* room for our OPT */
+}
+
+static size_t finish(struct job *j, struct answer *a, int aa, int rcode)
+{
+	set_header(j->resp, &j->r, aa, rcode);
+	add_opt(a, &j->r, 0);
+	count(j->qc, j->z, ST_BYTES_OUT, a->len);
+	return answer_finish(a);
+}
+
+/* Build the answer from the zone's data. */
+static size_t build_answer(struct job *j)
+{
+	const struct zone *z = j->z;
+	struct qinfo *qi = &j->qi;
+	struct answer a;
+	int found = 0, rc = R_NOERROR;
+
+	answer_init(&a, j->resp, j->cap, size_limit(j), j->req, j->r.qend);
+	qi->want = want_bits(j->r.qtype);
+	qi->qtype = j->r.qtype;
+	qi->rel = j->r.qname;
+	qi->rel_labels = j->r.labels - z->labels;
+	qi->rel_len = (unsigned)(j->r.qnamelen - z->namelen);
+	query_qinfo_addr(qi, z->flags);
+	if (!qi->rel_labels) {
 		found = 1;
 		/* as rbldnsd: SOA/NS (or ANY) at an apex without them: REFUSED */
-		if (((qi.want & Q_SOA) && !z->soa) || ((qi.want & Q_NS) && !z->ns))
-			return error_resp(qc, &r, req, r.qend, resp, cap, R_REFUSED);
-		if (qi.want & Q_SOA)
+		if (((qi->want & Q_SOA) && !z->soa) || ((qi->want & Q_NS) && !z->ns))
+			return fail(j, j->r.qend, R_REFUSED);
+		if (qi->want & Q_SOA)
 			add_soa(&a, z, SEC_ANSWER);
-		if (qi.want & Q_NS)
+		if (qi->want & Q_NS)
 			add_ns(&a, z, SEC_ANSWER);
 	}
-	found |= search(z, &qi, acl, aclval, aclttl, &a);
-	rc = R_NOERROR;
+	found |= search(z, qi, j->acl, j->aclval, j->aclttl, &a);
 	if (a.truncated) {
 		/* rbldnsd differs: it drops what does not fit, we set TC */
+		size_t n;
+
 		answer_reset(&a);
-		set_header(resp, &r, 1, R_NOERROR);
-		resp[2] |= 0x02;
-		add_opt(&a, &r, 0);
-		count(qc, z, ST_BYTES_OUT, a.len);
-		return answer_finish(&a);
-	}
-	if (!found && !has_below(z, &qi)) {
-		rc = R_NXDOMAIN;
-		count(qc, z, ST_NXDOMAIN, 1);
-	} else if (found && a.count[SEC_ANSWER]) {
-		count(qc, z, ST_LISTED, 1);
+		n = finish(j, &a, 1, R_NOERROR);
+		j->resp[2] |= 0x02;
+		return n;
 	}
 	/* rbldnsd differs: an empty non-terminal is NODATA, not NXDOMAIN */
+	if (!found && !has_below(z, qi)) {
+		rc = R_NXDOMAIN;
+		count(j->qc, z, ST_NXDOMAIN, 1);
+	} else if (found && a.count[SEC_ANSWER]) {
+		count(j->qc, z, ST_LISTED, 1);
+	}
 	if (!a.count[SEC_ANSWER]) {
 		if (z->soa)
 			add_soa(&a, z, SEC_AUTHORITY);
-	} else if (z->ns && !qc->lazy) {
+	} else if (z->ns && !j->qc->lazy) {
 		add_ns(&a, z, SEC_AUTHORITY);
 	}
-	set_header(resp, &r, r.qclass == C_IN, rc);
-	add_opt(&a, &r, 0);
-	count(qc, z, ST_BYTES_OUT, a.len);
-	return answer_finish(&a);
+	return finish(j, &a, j->r.qclass == C_IN, rc);
+}
+
+size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
+		    uint8_t *resp, size_t cap)
+{
+	struct job j = { .qc = qc, .req = req, .len = len, .resp = resp, .cap = cap };
+	size_t out;
+
+	if (request_checks(&j, &out))
+		return out;
+	j.z = zoneset_find(qc->zs, j.r.qname, (unsigned)j.r.qnamelen, j.r.labels);
+	if (!j.z) {
+		count(qc, NULL, ST_QUERIES, 1);
+		return fail(&j, j.r.qend, R_REFUSED);
+	}
+	count(qc, j.z, ST_QUERIES, 1);
+	count(qc, j.z, ST_BYTES_IN, len);
+	if (zone_checks(&j, &out))
+		return out;
+	return build_answer(&j);
 }
