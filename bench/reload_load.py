@@ -218,6 +218,8 @@ def main():
     s.add_argument("cmd", nargs="+")
 
     a = p.parse_args()
+    # on TERM (serve.sh's trap) unwind normally, so that dnsperf is reaped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     pin_to_client_core()
     return {"wait": cmd_wait, "probe": cmd_probe, "reload": cmd_reload}[a.what](a)
 

@@ -152,6 +152,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 # whole-run watchdog: TERM to this script, whose trap stops everything
 ( sleep "$MAXTIME"; echo "serve.sh: watchdog: --max-time $MAXTIME s reached" >&2; kill -TERM $$ ) &
 WATCHDOG=$!
+disown "$WATCHDOG" # no "Terminated" job notice when the trap stops it
 
 # run "$@" as a background job and wait for it, so signals reach the trap at once
 run() {
@@ -175,6 +176,14 @@ stop_pid() {
 }
 
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# the same plus the CPU time of its reaped children (rbldnsd -f reload children)
+cpu_ticks_all() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}'; }
+# other_pct BUSY_TICKS TOTAL_TICKS SERVER_S CLIENT_S: busy time of the machine
+# that is neither server nor client, in % of one CPU over the window
+other_pct() {
+	awk -v m="$1" -v t="$2" -v s="$3" -v c="$4" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" \
+		'BEGIN { w = t / n / hz; o = m / hz - s - c; if (o < 0) o = 0; printf "%.0f", (w > 0 ? 100 * o / w : 0) }'
+}
 # all CPUs: busy ticks and total ticks so far
 cpu_sample() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 
@@ -340,8 +349,7 @@ measure() {
 	[ -n "$DP_QPS" ] || return 2
 	hz=$(getconf CLK_TCK)
 	srv_s=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz }')
-	other=$(awk -v m="$((m1 - m0))" -v t="$((t1 - t0))" -v s="$srv_s" -v c="$CLI_CPU_S" -v hz="$hz" -v n="$(nproc)" \
-		'BEGIN { w = t / n / hz; o = m / hz - s - c; if (o < 0) o = 0; printf "%.0f", (w > 0 ? 100 * o / w : 0) }')
+	other=$(other_pct "$((m1 - m0))" "$((t1 - t0))" "$srv_s" "$CLI_CPU_S")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DP_QPS" \
 		"$(awk -v s="$srv_s" -v t="$DP_RT" 'BEGIN { printf "%.0f", 100 * s / t }')" \
 		"$(awk -v d="$DP_DONE" -v s="$srv_s" 'BEGIN { if (s > 0) printf "%.0f", d / s; else print 0 }')" \
@@ -400,14 +408,23 @@ reload_one() {
 		printf '%s\tFAILED\t%s\n' "$srv" "$SRV_ERR" >>"$RELOADS"
 		return 0
 	fi
-	local pid=$SRV_PID load=$LOAD_S out="$WORK/$tag.$srv.helper"
+	local pid=$SRV_PID load=$LOAD_S out="$WORK/$tag.$srv.helper" m0 m1 t0 t1 c0 c1 other
 	wait_quiet
-	run "$PY" "$HELPER" reload --pid "$pid" --port "$PORT" --zone "$ZONE" --data "$file" \
+	read -r m0 t0 < <(cpu_sample)
+	c0=$(cpu_ticks_all "$pid")
+	run bash -c 'TIMEFORMAT="%U %S %R"; { time "${@:3}" >"$1"; } 2>"$2"' _ "$out" "$out.time" \
+		"$PY" "$HELPER" reload --pid "$pid" --port "$PORT" --zone "$ZONE" --data "$file" \
 		--new "$file.new" --sentinel 127.0.0.2 --at "$RELOAD_AT" --out "$WORK/$tag.$srv.dnsperf" \
 		--timeout $((RELOAD_LEN + 60)) -- taskset -c 1 "$DNSPERF" "${DP_COMMON[@]}" -p "$PORT" \
-		"${DP_RELOAD[@]}" -d "$WORK/$key.queries" -l "$RELOAD_LEN" >"$out" || true
+		"${DP_RELOAD[@]}" -d "$WORK/$key.queries" -l "$RELOAD_LEN" || true
+	read -r m1 t1 < <(cpu_sample)
 	local alive=1
 	proc_alive "$pid" || alive=0
+	if [ "$alive" = 1 ]; then
+		c1=$(cpu_ticks_all "$pid")
+		other=$(other_pct "$((m1 - m0))" "$((t1 - t0))" "$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')" \
+			"$(awk '{print $1 + $2}' "$out.time" 2>/dev/null || echo 0)")
+	fi
 	stop_pid "$pid"
 	local err vis hwm
 	err=$(sed -n 's/^error=//p' "$out")
@@ -419,9 +436,9 @@ reload_one() {
 		printf '%s\tFAILED\t%s\n' "$srv" "${err:-server died or no dnsperf statistics}" >>"$RELOADS"
 		return 0
 	fi
-	printf '%s\tOK\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$load" "$DP_SENT" "$DP_LOST" \
-		"$DP_LOSTP" "$DP_MAX" "$DP_AVG" "$DP_MIN1" "${vis:-?}" "${hwm:--1}" >>"$RELOADS"
-	log "  $srv: lost $DP_LOST of $DP_SENT, max latency $DP_MAX s, new data visible after $vis s"
+	printf '%s\tOK\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$load" "$DP_SENT" "$DP_LOST" \
+		"$DP_LOSTP" "$DP_MAX" "$DP_AVG" "$DP_MIN1" "${vis:-?}" "${hwm:--1}" "$other" >>"$RELOADS"
+	log "  $srv: lost $DP_LOST of $DP_SENT, max latency $DP_MAX s, new data visible after $vis s, other CPU $other %"
 }
 
 # ---- run ----------------------------------------------------------------
@@ -517,17 +534,17 @@ report() {
 		echo "Reload under load (data set 6): $label, \`dnsperf ${DP_COMMON[*]} ${DP_RELOAD[*]} -l $RELOAD_LEN\`;" \
 			"at $RELOAD_AT s the file is replaced by a copy with one more entry (127.0.0.2) and the server gets SIGHUP."
 		echo
-		echo "| server | load s | queries sent | queries lost | lost % | max latency ms | avg latency ms | lowest 1-s qps | SIGHUP to new data answered, s | VmHWM MB |"
-		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-		local srv st load sent lost lostp mx avg mn vis hwm
-		while IFS=$'\t' read -r srv st load sent lost lostp mx avg mn vis hwm; do
+		echo "| server | load s | queries sent | queries lost | lost % | max latency ms | avg latency ms | lowest 1-s qps | SIGHUP to new data answered, s | VmHWM MB | other CPU |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		local srv st load sent lost lostp mx avg mn vis hwm other
+		while IFS=$'\t' read -r srv st load sent lost lostp mx avg mn vis hwm other; do
 			if [ "$st" != OK ]; then
-				echo "| $(server_label "$srv") | FAILED: ${load//|/\\|} | | | | | | | | |"
+				echo "| $(server_label "$srv") | FAILED: ${load//|/\\|} | | | | | | | | | |"
 				continue
 			fi
-			printf '| %s | %.2f | %s | %s | %s %% | %.1f | %.3f | %.0f | %s | %s |\n' "$(server_label "$srv")" "$load" "$sent" "$lost" \
+			printf '| %s | %.2f | %s | %s | %s %% | %.1f | %.3f | %.0f | %s | %s | %s %% |\n' "$(server_label "$srv")" "$load" "$sent" "$lost" \
 				"$lostp" "$(awk -v x="$mx" 'BEGIN { print x * 1000 }')" "$(awk -v x="$avg" 'BEGIN { print x * 1000 }')" \
-				"${mn:-0}" "$vis" "$(mb "$hwm")"
+				"${mn:-0}" "$vis" "$(mb "$hwm")" "${other:-?}"
 		done <"$RELOADS"
 		echo
 	fi

@@ -157,6 +157,11 @@ static void index4(struct segmap4 *m);
 #define KEY uint32_t
 #define KEY_MAX UINT32_MAX
 #define SFX 4
+#define BLOCKS_OK 0
+#define block_bits(lo, hi) ((void)(lo), (void)(hi), -1)
+#define block_mask(k) ((uint32_t)(k))
+#define ENT_LO(e) ((e)->lo)
+#define ENT_HI(e) ((e)->hi)
 #define META_T uint32_t
 #define PRIO_SHIFT 26
 #define EXCL_SHIFT 25
@@ -173,6 +178,25 @@ static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
 #undef EXCL_SHIFT
 #undef index4_or_not
 #undef narrow_or_not
+#undef BLOCKS_OK
+#undef block_bits
+#undef block_mask
+#undef ENT_LO
+#undef ENT_HI
+
+int segvec4_push(struct seg_vec4 *v, uint32_t lo, uint32_t hi, uint32_t val,
+		 unsigned prio, int excl)
+{
+	struct seg_ent4 *e;
+
+	if (val > SEG_VAL_MAX)
+		return -1;
+	e = vec_slot4(v);
+	e->lo = lo;
+	e->hi = hi;
+	e->meta = (uint32_t)prio << 26 | (uint32_t)!!excl << 25 | val;
+	return 0;
+}
 
 static void index4(struct segmap4 *m)
 {
@@ -204,12 +228,68 @@ static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
 	*hi = m->idx[b + 1] < m->n ? m->idx[b + 1] + 1 : m->n;
 }
 
+/* [lo, hi] as an aligned block of 2^k addresses: k, or -1. */
+static int block_bits6(u128 lo, u128 hi)
+{
+	u128 size = hi - lo + 1;        /* 0: the whole space */
+	int k = 0;
+
+	if (!size)
+		return lo ? -1 : 128;
+	if (size & (size - 1))
+		return -1;
+	while (((u128)1 << k) != size)
+		k++;
+	return (lo & (size - 1)) ? -1 : k;
+}
+
+static inline u128 block_mask6(unsigned k)
+{
+	return k >= 128 ? ~(u128)0 : ((u128)1 << k) - 1;
+}
+
 #define KEY u128
 #define KEY_MAX (~(u128)0)
 #define SFX 6
+#define BLOCKS_OK 1
+#define block_bits(lo, hi) block_bits6(lo, hi)
+#define block_mask(k) block_mask6(k)
 #define META_T uint64_t
-#define PRIO_SHIFT 33
+#define PRIO_SHIFT 41
 #define EXCL_SHIFT 32
+#define ENT_LO(e) ((u128)(e)->lo_h << 64 | (e)->lo_l)
+#define ENT_HI(e) (ENT_LO(e) | block_mask6((unsigned)((e)->meta >> 33) & 255))
 #define index4_or_not(m) ((void)0)
 #define narrow_or_not(m, a, plo, phi) ((void)0)
 #include "segmap_tmpl.h"
+
+/* IPv6 entries are stored as aligned blocks (a CIDR is one): a range that
+ * is not one is pushed as the blocks that make it up. */
+int segvec6_push(struct seg_vec6 *v, u128 lo, u128 hi, uint32_t val,
+		 unsigned prio, int excl)
+{
+	if (val > SEG_VAL_MAX || prio > 255)
+		return -1;
+	for (;;) {
+		int k = block_bits6(lo, hi);
+		struct seg_ent6 *e;
+		u128 size;
+
+		if (k < 0) {    /* the largest aligned block at lo within hi */
+			for (k = 127; k > 0; k--) {
+				size = (u128)1 << k;
+				if (!(lo & (size - 1)) && lo + size - 1 <= hi && lo + size - 1 >= lo)
+					break;
+			}
+		}
+		e = vec_slot6(v);
+		e->lo_h = (uint64_t)(lo >> 64);
+		e->lo_l = (uint64_t)lo;
+		e->meta = (uint64_t)prio << 41 | (uint64_t)(unsigned)k << 33 |
+			  (uint64_t)!!excl << 32 | val;
+		size = block_mask6((unsigned)k);
+		if (lo + size >= hi)
+			return 0;
+		lo += size + 1;
+	}
+}

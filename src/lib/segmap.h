@@ -48,8 +48,9 @@ struct seg_ent4 {
 	uint32_t meta;          /* prio << 26 | excl << 25 | raw value id */
 };
 struct seg_ent6 {
-	u128 lo, hi;
-	uint64_t meta;          /* prio << 33 | excl << 32 | raw value id */
+	uint64_t lo_h, lo_l;    /* start (an aligned block: CIDRs) */
+	uint64_t meta;          /* prio << 41 | block bits << 33 | excl << 32
+				 * | raw value id */
 };
 #define SEG_VAL_MAX ((1u << 25) - 1)
 

@@ -15,7 +15,11 @@
 MAP {
 	size_t n;               /* segments */
 	KEY *lo;                /* starts, ascending */
-	KEY *hi;                /* ends; NULL when every end == start */
+	KEY *hi;                /* ends; NULL when every end == start, or
+				 * when blk gives them */
+	uint8_t *blk;           /* IPv6: every segment is an aligned block
+				 * of 2^blk[i] addresses (the usual prefix
+				 * data): 1 byte instead of 16 for its end */
 	segres_t *res;          /* results; NULL when all are res0 */
 	segres_t res0;
 	uint32_t *vpool;        /* multi-value sets: count, then ids */
@@ -24,21 +28,16 @@ MAP {
 	size_t bytes;
 };
 
-int V(push)(VEC *v, KEY lo, KEY hi, uint32_t val, unsigned prio, int excl)
+/* Room for one more entry. */
+static ENT *CAT(vec_slot, SFX)(VEC *v)
 {
-	if (val > SEG_VAL_MAX)
-		return -1;
 	if (v->n == v->cap) {
 		size_t old = v->cap * sizeof(ENT);
 
 		v->cap = v->cap ? v->cap + v->cap / 2 : 1024;
 		v->e = big_realloc(v->e, old, v->cap, sizeof(ENT));
 	}
-	v->e[v->n].lo = lo;
-	v->e[v->n].hi = hi;
-	v->e[v->n].meta = (META_T)prio << PRIO_SHIFT | (META_T)!!excl << EXCL_SHIFT | val;
-	v->n++;
-	return 0;
+	return &v->e[v->n++];
 }
 
 void V(free)(VEC *v)
@@ -50,8 +49,8 @@ void V(free)(VEC *v)
 
 static inline int CAT(ent_lt, SFX)(const ENT *a, const ENT *b)
 {
-	if (a->lo != b->lo)
-		return a->lo < b->lo;
+	if (ENT_LO(a) != ENT_LO(b))
+		return ENT_LO(a) < ENT_LO(b);
 	return a->meta < b->meta;
 }
 
@@ -156,9 +155,9 @@ static int CAT(sweep_next, SFX)(struct CAT(sweep, SFX) *s, KEY *lo, KEY *hi,
 	if (!s->nact) {
 		if (s->next == s->n)
 			return 0;
-		s->x = s->e[s->next].lo;
+		s->x = ENT_LO(&s->e[s->next]);
 	}
-	while (s->next < s->n && s->e[s->next].lo == s->x) {
+	while (s->next < s->n && ENT_LO(&s->e[s->next]) == s->x) {
 		if (s->nact == s->aact) {
 			s->aact = s->aact ? s->aact * 2 : 16;
 			s->act = xreallocarray(s->act, s->aact, sizeof(*s->act));
@@ -167,10 +166,10 @@ static int CAT(sweep_next, SFX)(struct CAT(sweep, SFX) *s, KEY *lo, KEY *hi,
 	}
 	end = KEY_MAX;
 	for (k = 0; k < s->nact; k++)
-		if (s->e[s->act[k]].hi < end)
-			end = s->e[s->act[k]].hi;
-	if (s->next < s->n && s->e[s->next].lo - 1 < end)
-		end = s->e[s->next].lo - 1;
+		if (ENT_HI(&s->e[s->act[k]]) < end)
+			end = ENT_HI(&s->e[s->act[k]]);
+	if (s->next < s->n && ENT_LO(&s->e[s->next]) - 1 < end)
+		end = ENT_LO(&s->e[s->next]) - 1;
 	*lo = s->x;
 	*hi = end;
 	*r = CAT(sweep_result, SFX)(s);
@@ -178,7 +177,7 @@ static int CAT(sweep_next, SFX)(struct CAT(sweep, SFX) *s, KEY *lo, KEY *hi,
 		s->done = 1;
 	s->x = end + 1;
 	for (k = w = 0; k < s->nact; k++)
-		if (s->e[s->act[k]].hi >= s->x)
+		if (ENT_HI(&s->e[s->act[k]]) >= s->x)
 			s->act[w++] = s->act[k];
 	s->nact = s->done ? 0 : w;
 	return 1;
@@ -220,7 +219,7 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 	struct vset vs;
 	struct CAT(sweep, SFX) s;
 	size_t count = 0, i, released = 0;
-	int single = 1, same = 1;
+	int single = 1, same = 1, blocks = BLOCKS_OK;
 	KEY lo, hi;
 	segres_t r, first = 0;
 
@@ -233,12 +232,15 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 			first = r;
 		single &= lo == hi;
 		same &= r == first;
+		blocks &= block_bits(lo, hi) >= 0;
 		count++;
 	});
 	m->n = count;
 	m->res0 = first;
 	m->lo = xreallocarray(NULL, count ? count : 1, sizeof(KEY));
-	m->hi = single ? NULL : xreallocarray(NULL, count ? count : 1, sizeof(KEY));
+	blocks &= !single;
+	m->hi = single || blocks ? NULL : xreallocarray(NULL, count ? count : 1, sizeof(KEY));
+	m->blk = blocks ? xmalloc(count ? count : 1) : NULL;
 	m->res = same ? NULL : xreallocarray(NULL, count ? count : 1, sizeof(segres_t));
 	/* Pass 2: write, releasing the consumed input as we go. */
 	s.next = s.nact = 0;
@@ -248,6 +250,8 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 		m->lo[i] = lo;
 		if (m->hi)
 			m->hi[i] = hi;
+		if (m->blk)
+			m->blk[i] = (uint8_t)block_bits(lo, hi);
 		if (m->res)
 			m->res[i] = r;
 		i++;
@@ -257,6 +261,7 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 	V(free)(v);
 	m->vpool = vset_take(&vs, &m->nvpool);
 	m->bytes = sizeof(*m) + count * sizeof(KEY) * (m->hi ? 2 : 1) +
+		   (m->blk ? count : 0) +
 		   (m->res ? count * sizeof(segres_t) : 0) +
 		   m->nvpool * sizeof(uint32_t);
 	SEGMAP_INDEX(m);
@@ -282,7 +287,11 @@ static size_t F(locate)(const MAP *m, KEY a)
 
 static inline KEY F(end_of)(const MAP *m, size_t i)
 {
-	return m->hi ? m->hi[i] : m->lo[i];
+	if (m->hi)
+		return m->hi[i];
+	if (m->blk)
+		return m->lo[i] | block_mask(m->blk[i]);
+	return m->lo[i];
 }
 
 segres_t F(find)(const MAP *m, KEY a)
@@ -337,6 +346,7 @@ void F(free)(MAP *m)
 		return;
 	free(m->lo);
 	free(m->hi);
+	free(m->blk);
 	free(m->res);
 	free(m->vpool);
 	free(m->idx);

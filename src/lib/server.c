@@ -33,8 +33,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#define BATCH 64
-#define UDP_BUF 4096
+#define BATCH 32
+#define UDP_IN 2048             /* larger queries are not DNSBL queries */
+#define UDP_OUT 1280            /* our EDNS UDP size (1232) fits */
 #define TCP_MAX_CONN 256
 #define MAX_THREADS 256
 
@@ -144,7 +145,7 @@ static int open_socket(const struct addrinfo *ai, int type, int reuseport)
 static void *udp_main(void *arg)
 {
 	struct worker *w = arg;
-	static __thread uint8_t in[BATCH][UDP_BUF], out[BATCH][UDP_BUF];
+	static __thread uint8_t in[BATCH][UDP_IN], out[BATCH][UDP_OUT];
 	struct mmsghdr rmsg[BATCH], smsg[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage peer[BATCH];
@@ -153,7 +154,7 @@ static void *udp_main(void *arg)
 
 	for (int i = 0; i < BATCH; i++) {
 		riov[i].iov_base = in[i];
-		riov[i].iov_len = UDP_BUF;
+		riov[i].iov_len = UDP_IN;
 	}
 	while (!stopping) {
 		int n, k = 0;
@@ -173,7 +174,7 @@ static void *udp_main(void *arg)
 			size_t len;
 
 			qc.peer = (struct sockaddr *)&peer[i];
-			len = query_answer(&qc, in[i], rmsg[i].msg_len, out[k], UDP_BUF);
+			len = query_answer(&qc, in[i], rmsg[i].msg_len, out[k], UDP_OUT);
 			if (!len)
 				continue;
 			siov[k].iov_base = out[k];
