@@ -87,4 +87,4 @@ deps:
 clean:
 	rm -rf build build-asan build-fuzz rblkit
 
-.PHONY: all test demo fuzz deps deps-build deps-test clean units replays
+.PHONY: all rblkit test demo fuzz deps deps-build deps-test clean units replays
