@@ -148,11 +148,9 @@ static unsigned vset_get(const uint32_t *pool, segres_t r, uint32_t *one,
 	return pool[r - 1];
 }
 
-/* IPv4: a table of the first segment of every /16 narrows the search. */
+/* A table of the first segment of every block of the top 16 key bits
+ * narrows the binary search, for maps of IDX_MIN segments or more. */
 #define IDX_MIN 4096
-static void index4(struct segmap4 *m);
-#define SEGMAP_INDEX(m) index4_or_not(m)
-#define SEGMAP_NARROW(m, a, lo, hi) narrow_or_not(m, a, &(lo), &(hi))
 
 #define KEY uint32_t
 #define KEY_MAX UINT32_MAX
@@ -165,10 +163,7 @@ static void index4(struct segmap4 *m);
 #define META_T uint32_t
 #define PRIO_SHIFT 26
 #define EXCL_SHIFT 25
-#define index4_or_not(m) index4(m)
-#define narrow_or_not(m, a, plo, phi) narrow4(m, a, plo, phi)
-static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
-			   size_t *hi);
+#define TOP_SHIFT 16
 #include "segmap_tmpl.h"
 #undef KEY
 #undef KEY_MAX
@@ -176,8 +171,7 @@ static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
 #undef META_T
 #undef PRIO_SHIFT
 #undef EXCL_SHIFT
-#undef index4_or_not
-#undef narrow_or_not
+#undef TOP_SHIFT
 #undef BLOCKS_OK
 #undef block_bits
 #undef block_mask
@@ -196,36 +190,6 @@ int segvec4_push(struct seg_vec4 *v, uint32_t lo, uint32_t hi, uint32_t val,
 	e->hi = hi;
 	e->meta = (uint32_t)prio << 26 | (uint32_t)!!excl << 25 | val;
 	return 0;
-}
-
-static void index4(struct segmap4 *m)
-{
-	size_t i = 0;
-
-	if (m->n < IDX_MIN)
-		return;
-	m->idx = xreallocarray(NULL, 65537, sizeof(*m->idx));
-	for (uint32_t b = 0; b < 65536; b++) {
-		/* first segment that ends at or after the block start */
-		while (i < m->n && segmap4_end_of(m, i) < (b << 16))
-			i++;
-		m->idx[b] = (uint32_t)i;
-	}
-	m->idx[65536] = (uint32_t)m->n;
-	m->bytes += 65537 * sizeof(*m->idx);
-}
-
-static inline void narrow4(const struct segmap4 *m, uint32_t a, size_t *lo,
-			   size_t *hi)
-{
-	uint32_t b = a >> 16;
-
-	if (!m->idx)
-		return;
-	/* The answer is the last start <= a: it is at or after idx[b] - 1
-	 * (a segment may begin in an earlier block) and before idx[b+1]+1. */
-	*lo = m->idx[b] ? m->idx[b] - 1 : 0;
-	*hi = m->idx[b + 1] < m->n ? m->idx[b + 1] + 1 : m->n;
 }
 
 /* [lo, hi] as an aligned block of 2^k addresses: k, or -1. */
@@ -259,8 +223,7 @@ static inline u128 block_mask6(unsigned k)
 #define EXCL_SHIFT 32
 #define ENT_LO(e) ((u128)(e)->lo_h << 64 | (e)->lo_l)
 #define ENT_HI(e) (ENT_LO(e) | block_mask6((unsigned)((e)->meta >> 33) & 255))
-#define index4_or_not(m) ((void)0)
-#define narrow_or_not(m, a, plo, phi) ((void)0)
+#define TOP_SHIFT 112
 #include "segmap_tmpl.h"
 
 /* IPv6 entries are stored as aligned blocks (a CIDR is one): a range that

@@ -24,7 +24,7 @@ MAP {
 	segres_t res0;
 	uint32_t *vpool;        /* multi-value sets: count, then ids */
 	size_t nvpool;
-	uint32_t *idx;          /* IPv4: first segment per top-16-bit block */
+	uint32_t *idx;          /* first segment per top-16-bit block */
 	size_t bytes;
 };
 
@@ -213,6 +213,8 @@ static void CAT(sweep_init, SFX)(struct CAT(sweep, SFX) *s, const ENT *e,
 	if (have_) { LO = plo_; HI = phi_; R = pr_; BODY; }                 \
 } while (0)
 
+static void F(index)(MAP *m);
+
 MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 {
 	MAP *m = xcalloc(1, sizeof(*m));
@@ -264,8 +266,27 @@ MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 		   (m->blk ? count : 0) +
 		   (m->res ? count * sizeof(segres_t) : 0) +
 		   m->nvpool * sizeof(uint32_t);
-	SEGMAP_INDEX(m);
+	F(index)(m);
 	return m;
+}
+
+static inline KEY F(end_of)(const MAP *m, size_t i);
+
+static void F(index)(MAP *m)
+{
+	size_t i = 0;
+
+	if (m->n < IDX_MIN)
+		return;
+	m->idx = xreallocarray(NULL, 65537, sizeof(*m->idx));
+	for (uint32_t b = 0; b < 65536; b++) {
+		/* first segment that ends at or after the block start */
+		while (i < m->n && F(end_of)(m, i) < ((KEY)b << TOP_SHIFT))
+			i++;
+		m->idx[b] = (uint32_t)i;
+	}
+	m->idx[65536] = (uint32_t)m->n;
+	m->bytes += 65537 * sizeof(*m->idx);
 }
 
 /* Index of the last segment starting at or before a; (size_t)-1 if none. */
@@ -273,7 +294,14 @@ static size_t F(locate)(const MAP *m, KEY a)
 {
 	size_t lo = 0, hi = m->n;
 
-	SEGMAP_NARROW(m, a, lo, hi);
+	if (m->idx) {
+		uint32_t b = (uint32_t)(a >> TOP_SHIFT);
+
+		/* The last start <= a is at or after idx[b] - 1 (a segment
+		 * may begin in an earlier block) and before idx[b+1] + 1. */
+		lo = m->idx[b] ? m->idx[b] - 1 : 0;
+		hi = m->idx[b + 1] < m->n ? m->idx[b + 1] + 1 : m->n;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
