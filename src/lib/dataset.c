@@ -50,6 +50,15 @@ void ds_warn(struct ds_ctx *c, const char *fmt, ...)
 		log_warn("%s: more warnings suppressed", c->file);
 }
 
+uint32_t ds_default_id(struct ds_ctx *c)
+{
+	if (!c->def_cached) {
+		c->def_id = vtab_add_raw(c->vt, &c->def);
+		c->def_cached = 1;
+	}
+	return c->def_id;
+}
+
 uint32_t ds_ttl_clamp(const struct ds_opts *o, uint32_t ttl, uint32_t def)
 {
 	if (ttl == 0)
@@ -349,10 +358,12 @@ static int do_line(struct dataset *ds, void *b, char *line, struct ds_ctx *c,
 		const char *err;
 
 		value_default(&def);
-		if (value_parse(line, &def, &v, &err))
+		if (value_parse(line, &def, &v, &err)) {
 			ds_warn(cc, "%s", err);
-		else
+		} else {
 			cc->def = v;
+			cc->def_cached = 0;
+		}
 		return 0;
 	}
 	return t->line(b, line, cc);
@@ -377,8 +388,11 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 	c->file = file;
 	c->line = 0;
 	value_default(&c->def);         /* defaults last to the end of a file */
-	if (c->sub)
+	c->def_cached = 0;
+	if (c->sub) {
 		value_default(&c->sub->def);
+		c->sub->def_cached = 0;
+	}
 	while (gzgets(gz, buf, DS_LINE_MAX)) {
 		size_t n = strlen(buf);
 		int complete = n && buf[n - 1] == '\n';

@@ -69,6 +69,8 @@ struct ds_ctx {
 	uint32_t ttl;           /* $TTL of the current scope */
 	uint32_t maxrange4;     /* $MAXRANGE4 (0: none) */
 	struct value_raw def;   /* current ":A:TXT" default */
+	int def_cached;         /* def_id is def's raw id (reset when def changes) */
+	uint32_t def_id;
 	struct value_vars vars; /* $0..$9, $= */
 	vtab_t *vt;             /* values of the dataset being built */
 	int accept_in_cidr;     /* -e: allow host bits in CIDRs */
@@ -79,6 +81,9 @@ struct ds_ctx {
 	const struct ds_type *subtype;
 	void *subb;
 };
+
+/* The raw value id of the current default (added once per change). */
+uint32_t ds_default_id(struct ds_ctx *c);
 
 /* Log a warning with file and line; the line is skipped. */
 void ds_warn(struct ds_ctx *c, const char *fmt, ...)

@@ -61,6 +61,7 @@ static void *acl_begin(struct ds_ctx *c)
 
 	memset(&c->def, 0, sizeof(c->def));
 	c->def.a[3] = ACL_IGNORE;
+	c->def_cached = 0;
 	b->keep_first = 1;
 	return b;
 }
@@ -74,8 +75,10 @@ static int acl_line(void *bp, char *s, struct ds_ctx *c)
 	struct value_raw v;
 
 	if ((*s == ':' && s[1] != ':') || *s == '=') {
-		if (acl_value(s, c, &v) == 0)
+		if (acl_value(s, c, &v) == 0) {
 			c->def = v;
+			c->def_cached = 0;
+		}
 		return 0;
 	}
 	if ((bits = ip4_cidr(s, &a4, &end)) >= 0 && ds_ip_tail_ok(end)) {

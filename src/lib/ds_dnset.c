@@ -134,7 +134,7 @@ static int parse_value(char *s, struct ds_ctx *c, uint32_t *raw_id)
 
 	s = skip_blanks(s);
 	if (!*s || *s == '#' || *s == ';') {
-		*raw_id = vtab_add_raw(c->vt, &c->def);
+		*raw_id = ds_default_id(c);
 		return 0;
 	}
 	if (value_parse(s, &c->def, &v, &err)) {

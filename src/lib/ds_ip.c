@@ -61,7 +61,7 @@ int64_t ds_ip_value(const char *s, struct ds_ctx *c)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	if (!*s || *s == '#' || *s == ';')
-		return vtab_add_raw(c->vt, &c->def);
+		return ds_default_id(c);
 	if (value_parse(s, &c->def, &v, &err)) {
 		ds_warn(c, "%s", err);
 		return -1;

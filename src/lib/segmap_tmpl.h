@@ -54,35 +54,8 @@ static inline int CAT(ent_lt, SFX)(const ENT *a, const ENT *b)
 	return a->meta < b->meta;
 }
 
-/* Quicksort specialised for entries (no comparison callback): median of
- * three, recursion on the smaller part, insertion sort for short runs. */
-static void CAT(sort_ents, SFX)(ENT *e, size_t n)
+static void CAT(insertion_sort, SFX)(ENT *e, size_t n)
 {
-	while (n > 16) {
-		size_t i = 0, j = n - 1, m = n / 2;
-		ENT t, p;
-
-		if (CAT(ent_lt, SFX)(&e[m], &e[0])) { t = e[m]; e[m] = e[0]; e[0] = t; }
-		if (CAT(ent_lt, SFX)(&e[j], &e[0])) { t = e[j]; e[j] = e[0]; e[0] = t; }
-		if (CAT(ent_lt, SFX)(&e[j], &e[m])) { t = e[j]; e[j] = e[m]; e[m] = t; }
-		p = e[m];
-		for (;;) {
-			while (CAT(ent_lt, SFX)(&e[i], &p)) i++;
-			while (CAT(ent_lt, SFX)(&p, &e[j])) j--;
-			if (i >= j)
-				break;
-			t = e[i]; e[i] = e[j]; e[j] = t;
-			i++; j--;
-		}
-		if (j + 1 < n - j - 1) {
-			CAT(sort_ents, SFX)(e, j + 1);
-			e += j + 1;
-			n -= j + 1;
-		} else {
-			CAT(sort_ents, SFX)(e + j + 1, n - j - 1);
-			n = j + 1;
-		}
-	}
 	for (size_t i = 1; i < n; i++) {
 		ENT t = e[i];
 		size_t k = i;
@@ -93,6 +66,54 @@ static void CAT(sort_ents, SFX)(ENT *e, size_t n)
 		}
 		e[k] = t;
 	}
+}
+
+/* In-place MSD radix sort (American flag sort) on the start address, one
+ * byte per level from the top; short runs finish with insertion sort,
+ * which also orders equal starts by meta. Data files are often sorted
+ * already: that is checked first. */
+static void CAT(radix_sort, SFX)(ENT *e, size_t n, int byte)
+{
+	size_t count[256] = { 0 }, start[256], next[256];
+
+	if (n <= 32 || byte < 0) {
+		CAT(insertion_sort, SFX)(e, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		count[(unsigned)(ENT_LO(&e[i]) >> (8 * byte)) & 255]++;
+	for (size_t b = 0, sum = 0; b < 256; b++) {
+		start[b] = next[b] = sum;
+		sum += count[b];
+	}
+	for (unsigned b = 0; b < 256; b++) {
+		while (next[b] < start[b] + count[b]) {
+			ENT t = e[next[b]];
+			unsigned d = (unsigned)(ENT_LO(&t) >> (8 * byte)) & 255;
+
+			while (d != b) {        /* cycle t to where it belongs */
+				ENT u = e[next[d]];
+
+				e[next[d]++] = t;
+				t = u;
+				d = (unsigned)(ENT_LO(&t) >> (8 * byte)) & 255;
+			}
+			e[next[b]++] = t;
+		}
+	}
+	for (unsigned b = 0; b < 256; b++)
+		if (count[b] > 1)
+			CAT(radix_sort, SFX)(e + start[b], count[b], byte - 1);
+}
+
+static void CAT(sort_ents, SFX)(ENT *e, size_t n)
+{
+	size_t i = 1;
+
+	while (i < n && !CAT(ent_lt, SFX)(&e[i], &e[i - 1]))
+		i++;
+	if (i < n)
+		CAT(radix_sort, SFX)(e, n, (int)sizeof(KEY) - 1);
 }
 
 /* State of one sweep over the sorted entries. */
