@@ -173,5 +173,10 @@ int cmd_serve(int argc, char **argv)
 			fatal("invalid zone spec '%s': %s", argv[i], err);
 		o.nspecs++;
 	}
-	return server_run(&o);
+	rc = server_run(&o);    /* returns for --check and start-up errors */
+	for (unsigned i = 0; i < o.nspecs; i++)
+		zone_spec_free(&o.specs[i]);
+	free(o.specs);
+	free(o.binds);
+	return rc;
 }

@@ -745,6 +745,10 @@ int server_run(struct server_opts *o)
 		zoneset_free(first_load(o));
 		log_info("data loaded: %u zones in %llu ms", nzones,
 			 (unsigned long long)(now_ms() - t0));
+		for (unsigned z = 0; z < nzones; z++)
+			free(zone_names[z]);
+		free(zone_names);
+		free(workers);
 		return 0;
 	}
 	open_listeners(o, threads);

@@ -85,6 +85,14 @@ int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err)
 	return 0;
 }
 
+void zone_spec_free(struct zone_spec *spec)
+{
+	free(spec->zone);
+	free(spec->type);
+	free(spec->files);
+	spec->zone = spec->type = spec->files = NULL;
+}
+
 static struct dsref *find_ref(struct dsref *refs, unsigned n, const char *key)
 {
 	for (unsigned i = 0; i < n; i++)

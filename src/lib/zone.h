@@ -54,6 +54,7 @@ size_t zone_soa_rdata(const struct zone *z, uint8_t *rd, size_t offs[2]);
 
 /* Parse "zone:type:file,file" into spec; returns 0 or -1 with *err. */
 int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err);
+void zone_spec_free(struct zone_spec *spec);
 
 /* Build a zone set from the specs. prev (may be NULL) is the set being
  * replaced: datasets whose files did not change are shared with it, and a
