@@ -35,7 +35,8 @@ void cmd_serve_help(void)
 "  -p file          write the pid to file\n"
 "  -s [+]file       append per-zone counters every -c interval, in\n"
 "                   rbldnsd's format (+: deltas since the last line)\n"
-"  -l file          accepted for compatibility; query logging is not done\n"
+"  -l [+]file       log every answered query (\"-\": stdout; +: unbuffered);\n"
+"                   reopened on SIGHUP\n"
 "  -n, -f, -q       accepted: rblkit stays in the foreground and reloads\n"
 "                   never stop queries\n"
 "  -d, -x, -X       refused: no BIND-format dump (use AXFR), no extensions\n"
@@ -108,9 +109,7 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 		break;
 	case 'p': o->pidfile = arg; break;
 	case 's': o->statsfile = arg; break;
-	case 'l':
-		log_warn("-l %s: query logging is not supported; ignored", arg);
-		break;
+	case 'l': o->querylog = arg; break;
 	case 'n': case 'f': case 'q': break;
 	case 'd':
 		fatal("-d (dump zones in BIND format) is not supported; "

@@ -10,6 +10,7 @@
 #include "server.h"
 #include "axfr.h"
 #include "metrics.h"
+#include "qlog.h"
 #include "query.h"
 #include "util.h"
 
@@ -43,6 +44,7 @@
 
 static _Atomic(struct zoneset *) current;
 static _Atomic uint64_t epoch = 1;
+static int querylog;            /* -l given */
 static char **zone_names;       /* fixed by the command line */
 
 struct worker {
@@ -140,6 +142,17 @@ static int open_socket(const struct addrinfo *ai, int type, int reuseport)
 	return fd;
 }
 
+/* -l: one line per answered query. */
+static void log_query(const struct sockaddr *peer, const uint8_t *req, size_t rl,
+		      const uint8_t *resp, size_t len)
+{
+	char line[1200];
+	size_t n = qlog_format(line, sizeof(line), time(NULL), peer, req, rl, resp, len);
+
+	if (n)
+		qlog_write(line, n);
+}
+
 /* --- UDP --- */
 
 static void *udp_main(void *arg)
@@ -177,6 +190,8 @@ static void *udp_main(void *arg)
 			len = query_answer(&qc, in[i], rmsg[i].msg_len, out[k], UDP_OUT);
 			if (!len)
 				continue;
+			if (querylog)
+				log_query(qc.peer, in[i], rmsg[i].msg_len, out[k], len);
 			siov[k].iov_base = out[k];
 			siov[k].iov_len = len;
 			memset(&smsg[k].msg_hdr, 0, sizeof(smsg[k].msg_hdr));
@@ -254,6 +269,8 @@ static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
 			return 0;
 		qc.zs = enter(w);
 		len = query_answer(&qc, c->buf + 2, mlen, out, 65535);
+		if (len && querylog)
+			log_query(qc.peer, c->buf + 2, mlen, out, len);
 		if (len)
 			rc = send_framed(&c->fd, out, len);
 		else if (qc.xfr_zone)
@@ -715,8 +732,13 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
+			if (querylog && qlog_reopen())
+				log_warn("cannot reopen the query log: %s", strerror(errno));
 			reload(o, 0);
+		}
+		if (querylog)
+			qlog_flush();
 		if (sig == SIGUSR1 || sig == SIGUSR2)
 			log_stats();
 		if (o->check_interval && now_ms() >= next_check) {
@@ -758,6 +780,11 @@ int server_run(struct server_opts *o)
 		write_pidfile(o->pidfile);
 	if (drop_privileges(o))
 		return 1;
+	if (o->querylog) {      /* created as the user, inside the chroot */
+		if (qlog_open(o->querylog))
+			fatal("query log %s: %s", o->querylog, strerror(errno));
+		querylog = 1;
+	}
 	atomic_store(&current, first_load(o));
 	start_threads();
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",

@@ -30,6 +30,7 @@ struct server_opts {
 	const char *version;    /* version.bind answer, NULL: refuse */
 	const char *http;       /* "addr/port" for Prometheus metrics */
 	const char *statsfile;  /* -s: "+file" writes deltas */
+	const char *querylog;   /* -l: "+file" unbuffered, "-" stdout */
 	int check_only;         /* --check: load, report, exit */
 	int tcp_idle_ms;
 	struct ds_opts ds;

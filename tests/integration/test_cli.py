@@ -265,3 +265,22 @@ def test_http_metrics(rblkit_server, datadir):
         assert False, "expected 404"
     except urllib.error.HTTPError as e:
         assert e.code == 404
+
+
+def test_query_log(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", DATA)
+    qlog = os.path.join(datadir, "queries.log")
+    srv = rblkit_server(["-l", "+" + qlog, "bl.test:ip4set:bl.txt"], datadir)
+    srv.query(rev4("127.0.0.2", "bl.test"), "TXT")
+    srv.query(rev4("127.0.0.1", "bl.test"), "A", tcp=True)
+    want = [r"^\d+ 127\.0\.0\.1 2\.0\.0\.127\.bl\.test TXT IN: NOERROR/1/\d+$",
+            r"^\d+ 127\.0\.0\.1 1\.0\.0\.127\.bl\.test A IN: NXDOMAIN/0/\d+$"]
+    text = wait_for(lambda: all(re.search(w, open(qlog).read(), re.M) for w in want)
+                    and open(qlog).read(), 10)
+    assert text, open(qlog).read() if os.path.exists(qlog) else "no query log written"
+    # SIGHUP reopens it (log rotation)
+    os.rename(qlog, qlog + ".1")
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: os.path.exists(qlog), 10), "log not reopened after SIGHUP"
+    srv.query(rev4("127.0.0.2", "bl.test"), "A")
+    assert wait_for(lambda: "2.0.0.127.bl.test A IN" in open(qlog).read(), 10)
