@@ -190,6 +190,25 @@ int dname_to_text(const uint8_t *name, size_t len, char *out, size_t outsz)
 	return (int)o;
 }
 
+int dname_prepare(uint8_t *name, size_t len, uint8_t offs[DNAME_MAXLABELS + 1])
+{
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len && name[i]) {
+		size_t l = name[i];
+
+		if (l > DNAME_MAXLABEL || l >= len - i || n == DNAME_MAXLABELS)
+			return -1;
+		offs[n++] = (uint8_t)i;
+		for (size_t j = i + 1; j <= i + l; j++)
+			name[j] = lc(name[j]);
+		i += l + 1;
+	}
+	offs[n] = (uint8_t)i;   /* the root label */
+	return i < len ? n : -1;
+}
+
 void dname_lower(uint8_t *name, size_t len)
 {
 	size_t i = 0;

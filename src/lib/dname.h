@@ -63,6 +63,12 @@ const char *dname_strerror(int err);
  * length, or -1 if name is malformed or out is too small. */
 int dname_to_text(const uint8_t *name, size_t len, char *out, size_t outsz);
 
+/* For a query name (wire, with the final zero, len bytes): lowercase it
+ * in place and store the offset of each label in offs (offs[labels] is
+ * the root's). One pass instead of three on the query path. Returns the
+ * label count, or -1 when the name is malformed. */
+int dname_prepare(uint8_t *name, size_t len, uint8_t offs[DNAME_MAXLABELS + 1]);
+
 /* Lowercase the ASCII letters of name in place. */
 void dname_lower(uint8_t *name, size_t len);
 

@@ -47,6 +47,7 @@ struct req {
 	uint8_t qname[256];     /* lowercased */
 	size_t qnamelen;
 	unsigned labels;
+	uint8_t loff[DNAME_MAXLABELS + 1];      /* label offsets in qname */
 	size_t qend;            /* end of the question in the request */
 	int edns;               /* OPT seen */
 	uint16_t edns_size;
@@ -79,14 +80,12 @@ static int parse_req(struct req *r, const uint8_t *buf, size_t len)
 		return -1;              /* short, or a response: drop */
 	if (qd != 1)
 		return R_FORMERR;
-	r->qnamelen = wire_name(&w, r->qname, 1);
+	r->qnamelen = wire_qname(&w, r->qname, r->loff, &r->labels);
 	r->qtype = wire_u16(&w);
 	r->qclass = wire_u16(&w);
 	if (!wire_ok(&w))
 		return R_FORMERR;
 	r->qend = w.pos;
-	dname_lower(r->qname, r->qnamelen);
-	r->labels = (unsigned)dname_labels(r->qname, r->qnamelen);
 	/* skip answer and authority records, look for OPT in additional */
 	for (unsigned i = 0; i < (unsigned)an + ns + ar; i++) {
 		uint8_t name[256];
@@ -172,18 +171,13 @@ static int digit_label(const uint8_t *l, unsigned *v)
 	return n <= 255;
 }
 
-static int nibble_label(const uint8_t *l, unsigned *v)
-{
-	if (l[0] != 1)
-		return 0;
-	if (l[1] >= '0' && l[1] <= '9')
-		*v = l[1] - '0';
-	else if (l[1] >= 'a' && l[1] <= 'f')
-		*v = l[1] - 'a' + 10;
-	else
-		return 0;
-	return 1;
-}
+/* 1 + hex digit value of the (lowercased) nibble labels, 0 for others. */
+static const uint8_t hexval1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+#define hexval(c) ((int)hexval1[(c)] - 1)
 
 void query_qinfo_addr(struct qinfo *qi, unsigned flags)
 {
@@ -211,21 +205,21 @@ void query_qinfo_addr(struct qinfo *qi, unsigned flags)
 			return;
 		}
 	}
-	if (n <= 32) {
-		uint8_t a[16] = { 0 };
+	if (n == 32 && qi->rel_len == 64) {
+		uint8_t a[16];
 
-		p = qi->rel;
-		for (k = 0; k < n && nibble_label(p, &v); k++, p += 2) {
-			unsigned nib = n - 1 - k;       /* nibble index from the top */
-			a[nib / 2] |= (uint8_t)(nib & 1 ? v : v << 4);
+		/* 32 one-character labels, least significant nibble first */
+		for (k = 0; k < 32; k++) {
+			int h = hexval(p[2 * k + 1]);
+
+			if (p[2 * k] != 1 || h < 0)
+				return;
+			if (k & 1)
+				a[15 - k / 2] |= (uint8_t)(h << 4);
+			else
+				a[15 - k / 2] = (uint8_t)h;
 		}
-		if (k != n)
-			return;
 		memcpy(qi->ip6, a, 16);
-		if (n < 32) {
-			qi->ip6_pfx_bits = (int)(4 * n);
-			return;
-		}
 		qi->ip6_ok = 1;
 		if (!(flags & DS_F_IP4))
 			return;
@@ -237,6 +231,21 @@ void query_qinfo_addr(struct qinfo *qi, unsigned flags)
 			qi->ip4_ok = 1;
 			qi->ip6_ok = 0;
 		}
+		return;
+	}
+	if (n < 32) {           /* a prefix of nibbles: for empty non-terminals */
+		uint8_t a[16] = { 0 };
+
+		for (k = 0; k < n; k++, p += 2) {
+			unsigned nib = n - 1 - k;       /* nibble index from the top */
+			int h = hexval(p[1]);
+
+			if (p[0] != 1 || h < 0)
+				return;
+			a[nib / 2] |= (uint8_t)(nib & 1 ? h : h << 4);
+		}
+		memcpy(qi->ip6, a, 16);
+		qi->ip6_pfx_bits = (int)(4 * n);
 	}
 }
 
@@ -529,7 +538,7 @@ size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 
 	if (request_checks(&j, &out))
 		return out;
-	j.z = zoneset_find(qc->zs, j.r.qname, (unsigned)j.r.qnamelen, j.r.labels);
+	j.z = zoneset_find(qc->zs, j.r.qname, j.r.labels, j.r.loff);
 	if (!j.z) {
 		count(qc, NULL, ST_QUERIES, 1);
 		return fail(&j, j.r.qend, R_REFUSED);

@@ -105,3 +105,41 @@ bad:
 	w->err = 1;
 	return 0;
 }
+
+size_t wire_qname(struct wire *w, uint8_t *out, uint8_t *offs, unsigned *labels)
+{
+	size_t pos, olen = 0;
+	unsigned n = 0;
+
+	if (w->err)
+		return 0;
+	pos = w->pos;
+	for (;;) {
+		uint8_t l;
+
+		if (pos >= w->len)
+			goto bad;
+		l = w->buf[pos];
+		if (l & 0xc0)                   /* no pointers in a question */
+			goto bad;
+		if (olen + 1 + l > 255 || pos + 1 + l > w->len || n > 127)
+			goto bad;
+		offs[n] = (uint8_t)olen;
+		out[olen++] = l;
+		if (!l)
+			break;
+		n++;
+		for (size_t i = 1; i <= l; i++) {
+			uint8_t c = w->buf[pos + i];
+
+			out[olen++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+		}
+		pos += 1 + (size_t)l;
+	}
+	w->pos = pos + 1;
+	*labels = n;
+	return olen;
+bad:
+	w->err = 1;
+	return 0;
+}

@@ -36,4 +36,10 @@ void wire_skip(struct wire *w, size_t n);
  * no_compress, a pointer is an error (the question of a query). */
 size_t wire_name(struct wire *w, uint8_t *out, int no_compress);
 
+/* Read a query's name (no compression allowed) into out (256 bytes),
+ * lowercased, with the offset of each label in offs (128 bytes; offs at
+ * the label count is the root's) and the count in *labels. Returns the
+ * length, 0 on error (sticky). One pass: this is on the query path. */
+size_t wire_qname(struct wire *w, uint8_t *out, uint8_t *offs, unsigned *labels);
+
 #endif

@@ -207,10 +207,15 @@ static void find_glue(const struct zoneset *zs, struct zone *z)
 		const struct zone *hz;
 		struct qinfo qi = { .want = Q_A, .qtype = 1 };
 
+		uint8_t offs[DNAME_MAXLABELS + 1];
+		int nl;
+
 		memcpy(lc, z->ns->name[i], len);
-		dname_lower(lc, len);
-		labels = (unsigned)dname_labels(lc, len);
-		hz = zoneset_find(zs, lc, (unsigned)len, labels);
+		nl = dname_prepare(lc, len, offs);
+		if (nl < 0)
+			continue;
+		labels = (unsigned)nl;
+		hz = zoneset_find(zs, lc, labels, offs);
 		if (!hz)
 			continue;
 		qi.rel = lc;
@@ -341,18 +346,18 @@ int zoneset_stale(const struct zoneset *zs, time_t now)
 }
 
 const struct zone *zoneset_find(const struct zoneset *zs, const uint8_t *name,
-				unsigned len, unsigned labels)
+				unsigned labels, const uint8_t *offs)
 {
 	const struct zone *best = NULL;
 
 	for (unsigned i = 0; i < zs->nzones; i++) {
 		const struct zone *z = &zs->zones[i];
 
+		/* the zone's labels are the name's last ones, byte for byte
+		 * (both lowercased), starting at a label boundary */
 		if (z->labels > labels || (best && z->labels <= best->labels))
 			continue;
-		if (z->namelen <= len &&
-		    !memcmp(name + len - z->namelen, z->name, z->namelen) &&
-		    dname_is_sub(name, len, z->name, z->namelen))
+		if (!memcmp(name + offs[labels - z->labels], z->name, z->namelen))
 			best = z;
 	}
 	return best;

@@ -75,9 +75,10 @@ int zoneset_expiry_changed(const struct zoneset *a, const struct zoneset *b);
 /* 1 if a data file changed or an expiry passed since zs was built. */
 int zoneset_stale(const struct zoneset *zs, time_t now);
 
-/* The zone that holds the lowercased wire name (longest match). */
+/* The zone that holds the lowercased wire name (longest match); offs
+ * are its label offsets as dname_prepare() gives them. */
 const struct zone *zoneset_find(const struct zoneset *zs, const uint8_t *name,
-				unsigned len, unsigned labels);
+				unsigned labels, const uint8_t *offs);
 unsigned zoneset_count(const struct zoneset *zs);
 const struct zone *zoneset_zone(const struct zoneset *zs, unsigned i);
 const struct dataset *zoneset_global_acl(const struct zoneset *zs);

@@ -303,4 +303,47 @@ UNIT_TEST(name_pointer_chain)
 	CHECK_EQ_INT(w.pos, sizeof(b));
 }
 
+UNIT_TEST(qname_lowercased_with_label_offsets)
+{
+	static const uint8_t pkt[] = { 1, 'A', 2, 'b', 'C', 3, 'x', 'Y', 'z', 0, 0xee };
+	uint8_t out[256], offs[128];
+	unsigned labels = 99;
+	struct wire w;
+
+	wire_init(&w, pkt, sizeof(pkt));
+	CHECK_EQ_INT(wire_qname(&w, out, offs, &labels), 10);
+	CHECK(wire_ok(&w));
+	CHECK_EQ_INT(labels, 3);
+	CHECK(!memcmp(out, "\001a\002bc\003xyz\000", 10));
+	CHECK_EQ_INT(offs[0], 0);
+	CHECK_EQ_INT(offs[1], 2);
+	CHECK_EQ_INT(offs[2], 5);
+	CHECK_EQ_INT(offs[3], 9);
+	CHECK_EQ_INT(wire_u8(&w), 0xee);
+}
+
+UNIT_TEST(qname_refuses_pointers_and_overlong_names)
+{
+	static const uint8_t ptr[] = { 1, 'a', 0xc0, 0 };
+	uint8_t big[300], out[256], offs[128];
+	unsigned labels;
+	struct wire w;
+
+	wire_init(&w, ptr, sizeof(ptr));
+	CHECK_EQ_INT(wire_qname(&w, out, offs, &labels), 0);
+	CHECK(!wire_ok(&w));
+	/* 128 labels of one byte: 257 bytes with the root, over 255 */
+	for (int i = 0; i < 128; i++) {
+		big[2 * i] = 1;
+		big[2 * i + 1] = 'a';
+	}
+	big[256] = 0;
+	wire_init(&w, big, 257);
+	CHECK_EQ_INT(wire_qname(&w, out, offs, &labels), 0);
+	CHECK(!wire_ok(&w));
+	/* truncated inside a label */
+	wire_init(&w, big, 5);
+	CHECK_EQ_INT(wire_qname(&w, out, offs, &labels), 0);
+}
+
 UNIT_MAIN()
