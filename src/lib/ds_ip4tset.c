@@ -32,10 +32,8 @@ void *ds_tset_end(void *bp, struct ds_ctx *c)
 	struct ipbuild *b = bp;
 
 	if (c) {
-		for (size_t i = 0; i < b->v4.n; i++)
-			b->v4.e[i].meta = (b->v4.e[i].meta & ~(uint32_t)SEG_VAL_MAX) | b->def_raw;
-		for (size_t i = 0; i < b->v6.n; i++)
-			b->v6.e[i].meta = (b->v6.e[i].meta & ~(uint64_t)SEG_VAL_MAX) | b->def_raw;
+		segvec4_set_value(&b->v4, b->def_raw);
+		segvec6_set_value(&b->v6, b->def_raw);
 	}
 	return ds_ip_end(b, c);
 }

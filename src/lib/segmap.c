@@ -164,6 +164,18 @@ static unsigned vset_get(const uint32_t *pool, segres_t r, uint32_t *one,
 #define PRIO_SHIFT 26
 #define EXCL_SHIFT 25
 #define TOP_SHIFT 16
+static segmap4_t *build_points(struct seg_vec4 *v, const struct vtab *vt,
+			       int keep_first);
+#define BUILD_POINTS(v, vt, kf) do {                                       \
+	if (!(v)->mixed && (v)->pn)                                         \
+		return build_points(v, vt, kf);                             \
+} while (0)
+#define FREE_EXTRA(v) do {                                                 \
+	big_free((v)->pt, (v)->pcap * sizeof(*(v)->pt));                    \
+	(v)->pt = NULL;                                                     \
+	(v)->pn = (v)->pcap = 0;                                            \
+	(v)->mixed = 0;                                                     \
+} while (0)
 #include "segmap_tmpl.h"
 #undef KEY
 #undef KEY_MAX
@@ -172,24 +184,199 @@ static unsigned vset_get(const uint32_t *pool, segres_t r, uint32_t *one,
 #undef PRIO_SHIFT
 #undef EXCL_SHIFT
 #undef TOP_SHIFT
+#undef BUILD_POINTS
+#undef FREE_EXTRA
 #undef BLOCKS_OK
 #undef block_bits
 #undef block_mask
 #undef ENT_LO
 #undef ENT_HI
 
+static void push4(struct seg_vec4 *v, uint32_t lo, uint32_t hi, uint32_t meta)
+{
+	struct seg_ent4 *e = vec_slot4(v);
+
+	e->lo = lo;
+	e->hi = hi;
+	e->meta = meta;
+}
+
 int segvec4_push(struct seg_vec4 *v, uint32_t lo, uint32_t hi, uint32_t val,
 		 unsigned prio, int excl)
 {
-	struct seg_ent4 *e;
+	uint32_t meta = (uint32_t)prio << 26 | (uint32_t)!!excl << 25 | val;
 
 	if (val > SEG_VAL_MAX)
 		return -1;
-	e = vec_slot4(v);
-	e->lo = lo;
-	e->hi = hi;
-	e->meta = (uint32_t)prio << 26 | (uint32_t)!!excl << 25 | val;
+	if (!v->mixed && lo == hi) {
+		if (v->pn == v->pcap) {
+			size_t old = v->pcap * sizeof(*v->pt);
+
+			v->pcap = v->pcap ? v->pcap + v->pcap / 2 : 1024;
+			v->pt = big_realloc(v->pt, old, v->pcap, sizeof(*v->pt));
+		}
+		v->pt[v->pn++] = (uint64_t)lo << 32 | meta;
+		return 0;
+	}
+	if (!v->mixed) {        /* the first range: move the points over */
+		v->mixed = 1;
+		for (size_t i = 0; i < v->pn; i++)
+			push4(v, (uint32_t)(v->pt[i] >> 32), (uint32_t)(v->pt[i] >> 32),
+			      (uint32_t)v->pt[i]);
+		big_free(v->pt, v->pcap * sizeof(*v->pt));
+		v->pt = NULL;
+		v->pn = v->pcap = 0;
+	}
+	push4(v, lo, hi, meta);
 	return 0;
+}
+
+void segvec4_set_value(struct seg_vec4 *v, uint32_t val)
+{
+	for (size_t i = 0; i < v->n; i++)
+		v->e[i].meta = (v->e[i].meta & ~(uint32_t)SEG_VAL_MAX) | val;
+	for (size_t i = 0; i < v->pn; i++)
+		v->pt[i] = (v->pt[i] & ~(uint64_t)SEG_VAL_MAX) | val;
+}
+
+void segvec6_set_value(struct seg_vec6 *v, uint32_t val)
+{
+	for (size_t i = 0; i < v->n; i++)
+		v->e[i].meta = (v->e[i].meta & ~(uint64_t)SEG_VAL_MAX) | val;
+}
+
+/* In-place MSD radix sort of 64-bit words on their top 4 bytes (the
+ * address); runs of one address end in insertion sort, by meta. */
+static void radix_u64(uint64_t *a, size_t n, int byte)
+{
+	size_t count[256] = { 0 }, start[256], next[256];
+
+	if (n <= 32 || byte < 4) {
+		for (size_t i = 1; i < n; i++) {
+			uint64_t t = a[i];
+			size_t k = i;
+
+			while (k && t < a[k - 1]) {
+				a[k] = a[k - 1];
+				k--;
+			}
+			a[k] = t;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		count[(a[i] >> (8 * byte)) & 255]++;
+	for (size_t b = 0, sum = 0; b < 256; b++) {
+		start[b] = next[b] = sum;
+		sum += count[b];
+	}
+	for (unsigned b = 0; b < 256; b++) {
+		while (next[b] < start[b] + count[b]) {
+			uint64_t t = a[next[b]];
+			unsigned d = (unsigned)(t >> (8 * byte)) & 255;
+
+			while (d != b) {
+				uint64_t u = a[next[d]];
+
+				a[next[d]++] = t;
+				t = u;
+				d = (unsigned)(t >> (8 * byte)) & 255;
+			}
+			a[next[b]++] = t;
+		}
+	}
+	for (unsigned b = 0; b < 256; b++)
+		if (count[b] > 1)
+			radix_u64(a + start[b], count[b], byte - 1);
+}
+
+/* The result of the points [i, j) of one address: as the sweep decides
+ * (the best priority answers; an exclusion there means none). */
+static segres_t points_result(const uint64_t *pt, size_t i, size_t j,
+			      const struct vtab *vt, int keep_first, struct vset *vs)
+{
+	uint32_t best = UINT32_MAX, ids[64];
+	unsigned n = 0;
+
+	for (size_t k = i; k < j; k++)
+		if ((uint32_t)pt[k] >> 26 < best)
+			best = (uint32_t)pt[k] >> 26;
+	for (size_t k = i; k < j; k++) {
+		uint32_t meta = (uint32_t)pt[k], id;
+		unsigned d = 0;
+
+		if (meta >> 26 != best)
+			continue;
+		if (meta & (1u << 25))
+			return 0;
+		id = vtab_map(vt, meta & SEG_VAL_MAX);
+		while (d < n && ids[d] != id)
+			d++;
+		if (d == n && n < ARRAY_SIZE(ids))
+			ids[n++] = id;
+		if (keep_first)
+			break;
+	}
+	return n ? vset_intern(vs, ids, n) : 0;
+}
+
+/* The map of a vector of single addresses: one segment per listed
+ * address, no ends stored. Input pages are released as they are read. */
+static segmap4_t *build_points(struct seg_vec4 *v, const struct vtab *vt,
+			       int keep_first)
+{
+	segmap4_t *m = xcalloc(1, sizeof(*m));
+	struct vset vs;
+	size_t count = 0, released = 0, i, j, w = 0;
+	segres_t first = 0;
+	int same = 1;
+
+	vset_init(&vs);
+	if (v->pn > 1) {
+		for (i = 1; i < v->pn && v->pt[i] >= v->pt[i - 1]; i++)
+			;
+		if (i < v->pn)
+			radix_u64(v->pt, v->pn, 7);
+	}
+	for (i = 0; i < v->pn; i = j) {         /* pass 1: count */
+		segres_t r;
+
+		for (j = i + 1; j < v->pn && v->pt[j] >> 32 == v->pt[i] >> 32; j++)
+			;
+		r = points_result(v->pt, i, j, vt, keep_first, &vs);
+		if (!r)
+			continue;
+		if (!count)
+			first = r;
+		same &= r == first;
+		count++;
+	}
+	m->n = count;
+	m->res0 = first;
+	m->lo = xreallocarray(NULL, count ? count : 1, sizeof(*m->lo));
+	m->res = same ? NULL : xreallocarray(NULL, count ? count : 1, sizeof(*m->res));
+	for (i = 0; i < v->pn; i = j) {         /* pass 2: write */
+		segres_t r;
+
+		for (j = i + 1; j < v->pn && v->pt[j] >> 32 == v->pt[i] >> 32; j++)
+			;
+		r = points_result(v->pt, i, j, vt, keep_first, &vs);
+		if (!r)
+			continue;
+		m->lo[w] = (uint32_t)(v->pt[i] >> 32);
+		if (m->res)
+			m->res[w] = r;
+		w++;
+		big_release(v->pt, i * sizeof(*v->pt), &released);
+	}
+	big_free(v->pt, v->pcap * sizeof(*v->pt));
+	v->pt = NULL;
+	v->pn = v->pcap = 0;
+	m->vpool = vset_take(&vs, &m->nvpool);
+	m->bytes = sizeof(*m) + count * sizeof(*m->lo) +
+		   (m->res ? count * sizeof(*m->res) : 0) + m->nvpool * sizeof(uint32_t);
+	segmap4_index(m);
+	return m;
 }
 
 /* [lo, hi] as an aligned block of 2^k addresses: k, or -1. */
@@ -224,6 +411,8 @@ static inline u128 block_mask6(unsigned k)
 #define ENT_LO(e) ((u128)(e)->lo_h << 64 | (e)->lo_l)
 #define ENT_HI(e) (ENT_LO(e) | block_mask6((unsigned)((e)->meta >> 33) & 255))
 #define TOP_SHIFT 112
+#define BUILD_POINTS(v, vt, kf) ((void)0)
+#define FREE_EXTRA(v) ((void)0)
 #include "segmap_tmpl.h"
 
 /* IPv6 entries are stored as aligned blocks (a CIDR is one): a range that

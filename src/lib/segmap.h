@@ -38,6 +38,11 @@ typedef struct segmap6 segmap6_t;
 struct seg_vec4 {
 	struct seg_ent4 *e;
 	size_t n, cap;
+	/* While every entry is a single address (big lists usually are),
+	 * entries are kept as 8-byte lo << 32 | meta words instead. */
+	uint64_t *pt;
+	size_t pn, pcap;
+	int mixed;              /* a range came: all entries are in e */
 };
 struct seg_vec6 {
 	struct seg_ent6 *e;
@@ -61,6 +66,9 @@ int segvec4_push(struct seg_vec4 *v, uint32_t lo, uint32_t hi, uint32_t val,
 int segvec6_push(struct seg_vec6 *v, u128 lo, u128 hi, uint32_t val,
 		 unsigned prio, int excl);
 void segvec4_free(struct seg_vec4 *v);
+/* Give every entry the raw value val (the "trivial" set types). */
+void segvec4_set_value(struct seg_vec4 *v, uint32_t val);
+void segvec6_set_value(struct seg_vec6 *v, uint32_t val);
 void segvec6_free(struct seg_vec6 *v);
 
 /* Build a map from the vector (which is consumed and emptied). Raw value

@@ -45,6 +45,7 @@ void V(free)(VEC *v)
 	big_free(v->e, v->cap * sizeof(ENT));
 	v->e = NULL;
 	v->n = v->cap = 0;
+	FREE_EXTRA(v);
 }
 
 static inline int CAT(ent_lt, SFX)(const ENT *a, const ENT *b)
@@ -238,7 +239,10 @@ static void F(index)(MAP *m);
 
 MAP *F(build)(VEC *v, const struct vtab *vt, int keep_first)
 {
-	MAP *m = xcalloc(1, sizeof(*m));
+	MAP *m;
+
+	BUILD_POINTS(v, vt, keep_first);
+	m = xcalloc(1, sizeof(*m));
 	struct vset vs;
 	struct CAT(sweep, SFX) s;
 	size_t count = 0, i, released = 0;
