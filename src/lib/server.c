@@ -9,7 +9,7 @@
 #define _GNU_SOURCE
 #include "server.h"
 #include "axfr.h"
-#include "metrics.h"
+#include "stats.h"
 #include "qlog.h"
 #include "query.h"
 #include "util.h"
@@ -45,13 +45,12 @@
 static _Atomic(struct zoneset *) current;
 static _Atomic uint64_t epoch = 1;
 static int querylog;            /* -l given */
-static char **zone_names;       /* fixed by the command line */
 
 struct worker {
 	pthread_t tid;
 	_Atomic uint64_t seen;          /* epoch when it took current; 0 idle */
-	uint64_t (*stats)[ST_COUNT];    /* per zone */
-	uint64_t global[ST_COUNT];
+	uint64_t (*stats)[ST_COUNT];    /* per zone (see stats.h) */
+	uint64_t *global;               /* queries to no zone */
 	int fd;
 	int tcp;
 	const struct server_opts *o;
@@ -476,95 +475,9 @@ static void open_listeners(const struct server_opts *o, int threads)
 	}
 }
 
-/* --- statistics --- */
-
-void server_stats_sum(uint64_t (*sum)[ST_COUNT], uint64_t *global);
-void server_stats_sum(uint64_t (*sum)[ST_COUNT], uint64_t *global)
-{
-	memset(sum, 0, nzones * sizeof(*sum));
-	memset(global, 0, ST_COUNT * sizeof(*global));
-	for (unsigned i = 0; i < nworkers; i++) {
-		for (unsigned z = 0; z < nzones; z++)
-			for (int k = 0; k < ST_COUNT; k++)
-				sum[z][k] += __atomic_load_n(&workers[i].stats[z][k],
-							     __ATOMIC_RELAXED);
-		for (int k = 0; k < ST_COUNT; k++)
-			global[k] += workers[i].global[k];
-	}
-}
-
-static void log_stats(void)
-{
-	uint64_t (*sum)[ST_COUNT] = xcalloc(nzones ? nzones : 1, sizeof(*sum));
-	uint64_t g[ST_COUNT];
-
-	server_stats_sum(sum, g);
-	for (unsigned z = 0; z < nzones; z++)
-		log_info("stats %s: queries=%llu listed=%llu nxdomain=%llu errors=%llu"
-			 " bytes_in=%llu bytes_out=%llu", zone_names[z],
-			 (unsigned long long)sum[z][ST_QUERIES],
-			 (unsigned long long)sum[z][ST_LISTED],
-			 (unsigned long long)sum[z][ST_NXDOMAIN],
-			 (unsigned long long)sum[z][ST_ERRORS],
-			 (unsigned long long)sum[z][ST_BYTES_IN],
-			 (unsigned long long)sum[z][ST_BYTES_OUT]);
-	free(sum);
-}
-
-/* --- Prometheus metrics over HTTP --- */
+/* --- the metrics listener's socket (served by stats.c) --- */
 
 static int http_fd = -1;
-
-static void http_reply(int fd)
-{
-	char req[2048], path[256], *body = NULL, head[256];
-	size_t have = 0, blen = 0;
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
-	const char *status = "404 Not Found";
-
-	while (have < sizeof(req) && poll(&pf, 1, 2000) > 0) {
-		ssize_t r = recv(fd, req + have, sizeof(req) - have, 0);
-
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		if (memmem(req, have, "\r\n\r\n", 4) || memmem(req, have, "\n\n", 2))
-			break;
-	}
-	if (http_request_path(req, have, path, sizeof(path)) == 0 &&
-	    (!strcmp(path, "/metrics") || !strcmp(path, "/"))) {
-		uint64_t (*sum)[ST_COUNT] = xcalloc(nzones ? nzones : 1, sizeof(*sum));
-		uint64_t g[ST_COUNT];
-		size_t cap = 4096 + (size_t)nzones * ST_COUNT * 320;
-
-		server_stats_sum(sum, g);
-		body = xmalloc(cap);
-		blen = metrics_format(body, cap, (const char *const *)zone_names,
-				      nzones, (const uint64_t (*)[ST_COUNT])sum, g);
-		status = "200 OK";
-		free(sum);
-	}
-	snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; "
-		 "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		 status, blen);
-	if (send_all(fd, (const uint8_t *)head, strlen(head)) == 0 && body)
-		send_all(fd, (const uint8_t *)body, blen);
-	free(body);
-}
-
-static void *http_main(void *arg)
-{
-	(void)arg;
-	while (!stopping) {
-		int fd = accept4(http_fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0)
-			continue;
-		http_reply(fd);
-		close(fd);
-	}
-	return NULL;
-}
 
 static void open_http(const char *spec, int family)
 {
@@ -576,59 +489,6 @@ static void open_http(const char *spec, int family)
 	if (http_fd < 0)
 		fatal("cannot listen on %s (http): %s", spec, strerror(errno));
 	freeaddrinfo(res);
-}
-
-/* rbldnsd's -s format, one line per interval:
- *   time zone:queries:ok:nxdomain:bytes_in:bytes_out ... *:totals */
-static void write_statsfile(const char *spec, int start)
-{
-	static uint64_t (*last)[ST_COUNT];
-	static uint64_t last_total[ST_COUNT];
-	int delta = spec[0] == '+';
-	FILE *f = fopen(spec + delta, "a");
-	uint64_t (*sum)[ST_COUNT], g[ST_COUNT], tot[ST_COUNT] = { 0 };
-
-	if (!f) {
-		log_warn("%s: %s", spec + delta, strerror(errno));
-		return;
-	}
-	sum = xcalloc(nzones ? nzones : 1, sizeof(*sum));
-	if (!last)
-		last = xcalloc(nzones ? nzones : 1, sizeof(*last));
-	server_stats_sum(sum, g);
-	fprintf(f, "%ld", (long)time(NULL));
-	for (unsigned z = 0; !start && z < nzones; z++) {
-		uint64_t v[ST_COUNT];
-
-		for (int k = 0; k < ST_COUNT; k++) {
-			v[k] = sum[z][k] - (delta ? last[z][k] : 0);
-			tot[k] += sum[z][k];
-		}
-		fprintf(f, " %s:%llu:%llu:%llu:%llu:%llu", zone_names[z],
-			(unsigned long long)v[ST_QUERIES],
-			(unsigned long long)(v[ST_QUERIES] - v[ST_NXDOMAIN] - v[ST_ERRORS]),
-			(unsigned long long)v[ST_NXDOMAIN],
-			(unsigned long long)v[ST_BYTES_IN], (unsigned long long)v[ST_BYTES_OUT]);
-	}
-	if (!start) {
-		uint64_t q, b_in, b_out;
-
-		for (int k = 0; k < ST_COUNT; k++)
-			tot[k] += g[k];
-		q = tot[ST_QUERIES] - (delta ? last_total[ST_QUERIES] : 0);
-		b_in = tot[ST_BYTES_IN] - (delta ? last_total[ST_BYTES_IN] : 0);
-		b_out = tot[ST_BYTES_OUT] - (delta ? last_total[ST_BYTES_OUT] : 0);
-		fprintf(f, " *:%llu:%llu:%llu:%llu:%llu", (unsigned long long)q,
-			(unsigned long long)(q - (tot[ST_NXDOMAIN] - (delta ? last_total[ST_NXDOMAIN] : 0))
-					     - (tot[ST_ERRORS] - (delta ? last_total[ST_ERRORS] : 0))),
-			(unsigned long long)(tot[ST_NXDOMAIN] - (delta ? last_total[ST_NXDOMAIN] : 0)),
-			(unsigned long long)b_in, (unsigned long long)b_out);
-		memcpy(last, sum, nzones * sizeof(*sum));
-		memcpy(last_total, tot, sizeof(tot));
-	}
-	fputc('\n', f);
-	fclose(f);
-	free(sum);
 }
 
 /* --- main loop --- */
@@ -698,13 +558,17 @@ static struct zoneset *first_load(const struct server_opts *o)
 
 	if (!zs)
 		fatal("cannot load the data; not starting");
+	const char **names;
+
 	zoneset_check_testpoints(zs);
 	nzones = zoneset_count(zs);
-	zone_names = xcalloc(nzones ? nzones : 1, sizeof(*zone_names));
+	names = xcalloc(nzones ? nzones : 1, sizeof(*names));
 	for (unsigned z = 0; z < nzones; z++)
-		zone_names[z] = xstrdup(zoneset_zone(zs, z)->text);
+		names[z] = zoneset_zone(zs, z)->text;
+	stats_init(nzones, names);
+	free(names);
 	for (unsigned i = 0; i < nworkers; i++)
-		workers[i].stats = xcalloc(nzones ? nzones : 1, sizeof(*workers[i].stats));
+		stats_thread(&workers[i].stats, &workers[i].global);
 	return zs;
 }
 
@@ -714,12 +578,8 @@ static void start_threads(void)
 		if (pthread_create(&workers[i].tid, NULL,
 				   workers[i].tcp ? tcp_main : udp_main, &workers[i]))
 			fatal("cannot start threads");
-	if (http_fd >= 0) {
-		pthread_t t;
-
-		if (pthread_create(&t, NULL, http_main, NULL))
-			fatal("cannot start the metrics thread");
-	}
+	if (http_fd >= 0)
+		stats_http_start(http_fd);
 }
 
 static void main_loop(struct server_opts *o, const sigset_t *set)
@@ -740,12 +600,12 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 		if (querylog)
 			qlog_flush();
 		if (sig == SIGUSR1 || sig == SIGUSR2)
-			log_stats();
+			stats_log();
 		if (o->check_interval && now_ms() >= next_check) {
 			if (zoneset_stale(atomic_load(&current), time(NULL)))
 				reload(o, 0);
 			if (o->statsfile)
-				write_statsfile(o->statsfile, 0);
+				stats_write_file(o->statsfile, 0);
 			next_check = now_ms() + o->check_interval * 1000ull;
 		}
 	}
@@ -767,9 +627,7 @@ int server_run(struct server_opts *o)
 		zoneset_free(first_load(o));
 		log_info("data loaded: %u zones in %llu ms", nzones,
 			 (unsigned long long)(now_ms() - t0));
-		for (unsigned z = 0; z < nzones; z++)
-			free(zone_names[z]);
-		free(zone_names);
+		stats_free();
 		free(workers);
 		return 0;
 	}
@@ -790,11 +648,11 @@ int server_run(struct server_opts *o)
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
 	if (o->statsfile)
-		write_statsfile(o->statsfile, 1);
+		stats_write_file(o->statsfile, 1);
 	main_loop(o, &set);
 	stopping = 1;
 	if (o->statsfile)
-		write_statsfile(o->statsfile, 1);
+		stats_write_file(o->statsfile, 1);
 	log_info("exiting");
 	_exit(0);
 }

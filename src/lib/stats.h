@@ -1,0 +1,34 @@
+/*
+ * stats.h - the server's per-zone counters: one array per thread (no
+ * shared cache lines on the query path), summed when asked for: in the
+ * log (SIGUSR1), in rbldnsd's -s statistics file, and over HTTP in the
+ * Prometheus text format (--http).
+ *
+ * SECURITY: the HTTP listener reads requests from any client that can
+ * reach its port; requests are bounded (2 KiB, 2 s) and parsed by
+ * metrics.c. Runs as the unprivileged user.
+ */
+#ifndef RBLKIT_STATS_H
+#define RBLKIT_STATS_H
+
+#include <stdint.h>
+
+#include "query.h"
+
+/* Set the zone names (fixed by the command line); copies them. */
+void stats_init(unsigned nzones, const char *const *names);
+/* Free what stats_init() and stats_thread() allocated (--check). */
+void stats_free(void);
+/* A new thread's counters: per zone [nzones][ST_COUNT], and the counters
+ * of queries to no zone [ST_COUNT]. Owned by the stats module. */
+void stats_thread(uint64_t (**zones)[ST_COUNT], uint64_t **global);
+
+/* Log one line per zone (SIGUSR1). */
+void stats_log(void);
+/* Append a line to the -s file ("+file": deltas since the last line);
+ * start: a bare time stamp (start and stop, as rbldnsd). */
+void stats_write_file(const char *spec, int start);
+/* Serve /metrics on the listening socket fd from a thread of its own. */
+void stats_http_start(int fd);
+
+#endif
