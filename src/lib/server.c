@@ -38,6 +38,7 @@
 #define UDP_IN 2048             /* larger queries are not DNSBL queries */
 #define UDP_OUT 1280            /* our EDNS UDP size (1232) fits */
 #define TCP_MAX_CONN 256
+#define XFR_SLOTS 4             /* zone transfers running at once */
 #define MAX_THREADS 256
 
 /* --- the zone set in use, and quiescent-state reclamation --- */
@@ -52,7 +53,8 @@ struct worker {
 	uint64_t (*stats)[ST_COUNT];    /* per zone (see stats.h) */
 	uint64_t *global;               /* queries to no zone */
 	int fd;
-	int tcp;
+	int tcp;                        /* 0 UDP, 1 TCP, 2 zone transfer slot */
+	_Atomic int busy;               /* transfer slot in use */
 	const struct server_opts *o;
 };
 
@@ -254,7 +256,69 @@ static int send_framed(void *arg, const uint8_t *msg, size_t len)
 	return send_all(fd, l, 2) || send_all(fd, msg, len) ? -1 : 0;
 }
 
-/* Answer every complete message in c; returns -1 to close. */
+/* A zone transfer on a thread of its own, so that a slow secondary does
+ * not hold up the other TCP clients. It owns the connection. */
+struct xfr_job {
+	struct worker *slot;
+	int fd;
+	const struct zone *z;
+	uint8_t req[512];       /* header and question */
+	size_t qlen;
+};
+
+static void *xfr_main(void *arg)
+{
+	struct xfr_job *j = arg;
+
+	axfr_run(j->z, j->req, j->qlen, send_framed, &j->fd);
+	close(j->fd);
+	leave(j->slot);
+	atomic_store(&j->slot->busy, 0);
+	free(j);
+	return NULL;
+}
+
+/* Hand the transfer of z to a free slot; 1 when it took the connection.
+ * The slot inherits w's epoch: the zone set w entered stays alive until
+ * the transfer leaves it. */
+static int start_xfr(struct worker *w, int fd, const struct zone *z,
+		     const uint8_t *req, size_t qlen)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+
+	if (qlen == 0 || qlen > sizeof(((struct xfr_job *)0)->req))
+		return 0;
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct worker *s = &workers[i];
+		struct xfr_job *j;
+		int rc;
+
+		if (s->tcp != 2 || atomic_exchange(&s->busy, 1))
+			continue;
+		j = xmalloc(sizeof(*j));
+		j->slot = s;
+		j->fd = fd;
+		j->z = z;
+		j->qlen = qlen;
+		memcpy(j->req, req, qlen);
+		atomic_store(&s->seen, atomic_load(&w->seen));
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&t, &attr, xfr_main, j);
+		pthread_attr_destroy(&attr);
+		if (rc == 0)
+			return 1;
+		leave(s);
+		atomic_store(&s->busy, 0);
+		free(j);
+		return 0;
+	}
+	return 0;
+}
+
+/* Answer every complete message in c; returns -1 to close, -2 when a
+ * transfer thread took the connection. */
 static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
 {
 	while (c->have >= 2) {
@@ -270,12 +334,18 @@ static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
 		len = query_answer(&qc, c->buf + 2, mlen, out, 65535);
 		if (len && querylog)
 			log_query(qc.peer, c->buf + 2, mlen, out, len);
-		if (len)
+		if (len) {
 			rc = send_framed(&c->fd, out, len);
-		else if (qc.xfr_zone)
-			rc = axfr_run(qc.xfr_zone, c->buf + 2,
-				      axfr_question_len(c->buf + 2, mlen),
-				      send_framed, &c->fd);
+		} else if (qc.xfr_zone) {
+			size_t ql = axfr_question_len(c->buf + 2, mlen);
+
+			if (start_xfr(w, c->fd, qc.xfr_zone, c->buf + 2, ql)) {
+				leave(w);
+				return -2;
+			}
+			/* all slots busy: transfer here */
+			rc = axfr_run(qc.xfr_zone, c->buf + 2, ql, send_framed, &c->fd);
+		}
 		leave(w);
 		if (rc)
 			return -1;
@@ -287,7 +357,8 @@ static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
 
 static void conn_close(struct conn *c)
 {
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->buf);
 	c->fd = -1;
 	c->buf = NULL;
@@ -342,9 +413,14 @@ static void *tcp_main(void *arg)
 			if (pf[i + 1].revents) {
 				r = recv(c->fd, c->buf + c->have, 2 + 65535 - c->have, 0);
 				if (r > 0) {
+					int st;
+
 					c->have += (size_t)r;
 					c->last = now;
-					if (tcp_serve(w, c, out))
+					st = tcp_serve(w, c, out);
+					if (st == -2)
+						c->fd = -1;     /* given away */
+					if (st)
 						r = 0;
 				} else if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 					r = 1;
@@ -575,7 +651,8 @@ static struct zoneset *first_load(const struct server_opts *o)
 static void start_threads(void)
 {
 	for (unsigned i = 0; i < nworkers; i++)
-		if (pthread_create(&workers[i].tid, NULL,
+		if (workers[i].tcp != 2 &&
+		    pthread_create(&workers[i].tid, NULL,
 				   workers[i].tcp ? tcp_main : udp_main, &workers[i]))
 			fatal("cannot start threads");
 	if (http_fd >= 0)
@@ -632,6 +709,8 @@ int server_run(struct server_opts *o)
 		return 0;
 	}
 	open_listeners(o, threads);
+	for (int i = 0; i < XFR_SLOTS; i++)
+		add_worker(-1, 2, o);
 	if (o->http)
 		open_http(o->http, o->family);
 	if (o->pidfile)

@@ -37,7 +37,8 @@ import dns.zone
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 from helpers_proto import (  # noqa: E402
-    Secondary, a_values, rcode, rev4, rrset_values, txt_values, wait_for, write_data,
+    Secondary, a_values, frame, rcode, rev4, rrset_values, tcp_connect, txt_values, wait_for,
+    write_data,
     zone_header)
 
 BL = zone_header("bl.test") + """\
@@ -381,3 +382,29 @@ def test_secondary_follows_a_reload(rblkit_server, datadir):
         assert a_values(sec.query(rev4("192.0.2.50", "re.test"))) == ["127.0.0.2"]
     finally:
         sec.stop()
+
+
+def test_slow_transfer_does_not_block_other_tcp_clients(rblkit_server, datadir):
+    # A secondary that stops reading in the middle of a large transfer must
+    # not hold up queries from other TCP clients: transfers run on threads
+    # of their own.
+    import random
+    import socket
+    rnd = random.Random(42)
+    lines = [zone_header("big.test"), ":127.0.0.2:Listed $\n", "127.0.0.2\n"]
+    lines += ["%d.%d.%d.%d\n" % (rnd.randrange(1, 224), rnd.randrange(256),
+                                 rnd.randrange(256), rnd.randrange(256))
+              for _ in range(60000)]
+    write_data(datadir, "big.txt", "".join(lines))
+    srv = rblkit_server(["big.test:ip4set:big.txt"], datadir)
+    stalled = tcp_connect(srv.port)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(frame(dns.message.make_query("big.test", "AXFR").to_wire()))
+    time.sleep(0.5)                    # the transfer fills the socket buffers
+    try:
+        for _ in range(3):
+            reply = srv.query(rev4("127.0.0.2", "big.test"), "A", tcp=True, timeout=3)
+            assert reply.rcode() == dns.rcode.NOERROR
+            assert a_values(reply) == ["127.0.0.2"]
+    finally:
+        stalled.close()
