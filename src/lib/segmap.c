@@ -43,7 +43,10 @@ static void big_free(void *p, size_t bytes)
  * at least 1 MiB past what *done says was given back already. */
 static void big_release(void *p, size_t bytes, size_t *done)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	static size_t page;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
 
 	bytes &= ~(page - 1);
 	if (bytes < *done + (1u << 20))
@@ -383,14 +386,14 @@ static segmap4_t *build_points(struct seg_vec4 *v, const struct vtab *vt,
 static int block_bits6(u128 lo, u128 hi)
 {
 	u128 size = hi - lo + 1;        /* 0: the whole space */
-	int k = 0;
+	uint64_t low = (uint64_t)size;
+	int k;
 
 	if (!size)
 		return lo ? -1 : 128;
 	if (size & (size - 1))
 		return -1;
-	while (((u128)1 << k) != size)
-		k++;
+	k = low ? __builtin_ctzll(low) : 64 + __builtin_ctzll((uint64_t)(size >> 64));
 	return (lo & (size - 1)) ? -1 : k;
 }
 
