@@ -12,6 +12,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 /* Actions are stored as values whose A is 0.0.0.x (never a valid A). */
 static int action_word(const char *s, int *action)
@@ -143,13 +144,13 @@ static enum acl_action lookup(const struct dataset *ds, const struct qinfo *qi,
 	if (!ds)
 		return ACL_PASS;
 	d = ds->data;
-	if (qi->peer_family == 2 /* AF_INET */) {
+	if (qi->peer_family == AF_INET) {
 		uint32_t a = (uint32_t)qi->peer[0] << 24 | qi->peer[1] << 16 |
 			     qi->peer[2] << 8 | qi->peer[3];
 		r = segmap4_find(d->m4, a);
 		if (r)
 			segmap4_values(d->m4, r, &one, &ids);
-	} else if (qi->peer_family == 10 /* AF_INET6 */) {
+	} else if (qi->peer_family == AF_INET6) {
 		r = segmap6_find(d->m6, ip6_to_u128(qi->peer));
 		if (r)
 			segmap6_values(d->m6, r, &one, &ids);

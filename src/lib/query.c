@@ -307,7 +307,7 @@ static size_t version_resp(struct query_ctx *qc, const struct req *r,
 {
 	struct answer a;
 	uint8_t txt[256];
-	size_t n;
+	size_t n, rr;
 
 	if (!qc->version || r->qtype != T_TXT ||
 	    (memcmp(r->qname, "\7version\4bind", 14) &&
@@ -318,10 +318,11 @@ static size_t version_resp(struct query_ctx *qc, const struct req *r,
 	n = strlen(qc->version);
 	txt[0] = (uint8_t)(n > 255 ? 255 : n);
 	memcpy(txt + 1, qc->version, txt[0]);
+	rr = a.len;
 	answer_add(&a, SEC_ANSWER, T_TXT, 0, txt, txt[0] + 1u);
-	/* class CH: patch the class of the record just written */
-	resp[a.len - txt[0] - 1 - 10 + 2] = 0;
-	resp[a.len - txt[0] - 1 - 10 + 3] = C_CH;
+	/* class CH: answer_add() writes IN; its RR is [ptr 2][type 2][class 2] */
+	resp[rr + 4] = 0;
+	resp[rr + 5] = C_CH;
 	add_opt(&a, r, 0);
 	return answer_finish(&a);
 }

@@ -5,7 +5,7 @@
  * a line ":A:TXT" alone sets the default for the following entries. TXT
  * templates use "$" (the listed entry), "$$", "$0".."$9" and the base
  * template "$=". At load time (vtab_finish) every template is compiled so
- * that only "$" (the entry) remains to fill in at query time ("$$" stays
+ * that only the entry remains to fill in at query time (as "$!"; "$$" is
  * a literal dollar), and identical values are stored once.
  *
  * SECURITY: parses lines of data files (operator-supplied, untrusted as to
