@@ -13,9 +13,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-unused-parameter
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -DRBLKIT_VERSION='"$(VERSION)"'
+# src/lib/<part>/: base (shared by all), serve, check, policy, mail.
+LIB_DIRS:= $(sort $(dir $(wildcard src/lib/*/*.c)))
+CFLAGS  += -std=gnu11 $(WARN) -pthread $(LIB_DIRS:%=-I%) -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
-LDLIBS  += -lz
+LDLIBS  += -lunbound -lz
 
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
@@ -28,7 +30,7 @@ else
 CFLAGS  += $(HARDEN)
 endif
 
-LIB_SRC := $(sort $(wildcard src/lib/*.c))
+LIB_SRC := $(sort $(wildcard src/lib/*/*.c))
 CMD_SRC := $(sort $(wildcard src/cmd/*.c))
 UNIT_SRC:= $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -48,7 +50,7 @@ $(BUILD)/librblkit.a: $(LIB_OBJ)
 $(BUILD)/rblkit: $(CMD_OBJ) $(BUILD)/librblkit.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/librblkit.a $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(wildcard src/lib/*.h) $(wildcard src/cmd/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/lib/*/*.h) $(wildcard src/cmd/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

@@ -8,5 +8,11 @@
 
 int cmd_serve(int argc, char **argv);
 void cmd_serve_help(void);
+int cmd_check(int argc, char **argv);
+void cmd_check_help(void);
+int cmd_policy(int argc, char **argv);
+void cmd_policy_help(void);
+int cmd_diagnose(int argc, char **argv);
+void cmd_diagnose_help(void);
 
 #endif

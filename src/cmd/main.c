@@ -15,6 +15,12 @@ static const struct {
 } commands[] = {
 	{ "serve", "publish blocklist zones over DNS (rbldnsd compatible)",
 	  cmd_serve, cmd_serve_help },
+	{ "check", "is an address or domain listed, where, why, how to get off",
+	  cmd_check, cmd_check_help },
+	{ "policy", "Postfix policy daemon: blocklist scoring, outbound limits",
+	  cmd_policy, cmd_policy_help },
+	{ "diagnose", "read a bounce or headers: why the mail did not arrive",
+	  cmd_diagnose, cmd_diagnose_help },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,97 @@
+/*
+ * catalog.h - the catalogue of DNS blocklists and allowlists: which zones
+ * exist, what their return codes mean, how to get off them.
+ *
+ * The bundled catalogue (data/lists.conf, compiled into the binary) is
+ * read first; a user's file read after it adds lists or overrides fields
+ * of lists with the same id.  Format: see data/lists.conf's header and
+ * docs/catalog.md.
+ *
+ * Used by rblkit check (what to query, how to read answers), rblkit policy
+ * (refusal codes never count) and rblkit diagnose (which list a rejection
+ * text names, and its delisting URL).
+ *
+ * SECURITY: catalogue files are the operator's; parse errors are reported
+ * with file:line, never fatal inside the library.
+ */
+#ifndef RBLKIT_CATALOG_H
+#define RBLKIT_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a list can be asked about (bit mask). LK_NONE: a reputation
+ * service without a public DNS zone (Microsoft, Proofpoint, ...), kept for
+ * its delisting URL and the words that name it in rejections. */
+enum list_kind { LK_NONE = 0, LK_IP4 = 1, LK_IP6 = 2, LK_DOMAIN = 4 };
+enum list_type { LT_BLOCK, LT_ALLOW };
+enum list_status { LS_ACTIVE, LS_NEEDS_KEY, LS_RETIRED };
+/* What one A record in an answer means. */
+enum code_class { CC_LISTED, CC_ALLOWED, CC_ERROR };
+
+struct list_code {
+	uint32_t lo, hi;		/* range of IPv4 answers, host order */
+	enum code_class cls;
+	char *meaning;
+};
+
+struct list {
+	char *id;			/* short key: "spamhaus-zen" */
+	char *name;			/* "Spamhaus ZEN" */
+	char *zone;			/* NULL for LK_NONE */
+	unsigned kinds;			/* enum list_kind bits */
+	enum list_type type;
+	enum list_status status;
+	char **sets;			/* "default", "spamhaus", ... */
+	size_t nsets;
+	bool txt;			/* TXT carries the reason */
+	char *delist, *site, *notes;
+	char **match;			/* lowercase words naming it in texts */
+	size_t nmatch;
+	struct list_code *codes;	/* most specific first is not needed: */
+	size_t ncodes;			/* the narrowest matching range wins */
+	bool user;			/* added by --zone, not in a catalogue */
+};
+
+struct catalog {
+	struct list **lists;
+	size_t n;
+};
+
+struct catalog *catalog_new(void);
+void catalog_free(struct catalog *cat);
+/* Parse catalogue text (name is used in messages). On error returns -1
+ * and puts "name:line: reason" in err; the catalogue keeps the lists
+ * parsed before the bad line. */
+int catalog_parse(struct catalog *cat, const char *text, size_t len,
+		  const char *name, char *err, size_t errlen);
+int catalog_load_file(struct catalog *cat, const char *path,
+		      char *err, size_t errlen);
+/* The catalogue compiled into the binary. */
+int catalog_load_builtin(struct catalog *cat, char *err, size_t errlen);
+
+const struct list *catalog_by_id(const struct catalog *cat, const char *id);
+/* Case-insensitive, trailing dot ignored. */
+const struct list *catalog_by_zone(const struct catalog *cat, const char *zone);
+/* A zone nobody catalogued, with RFC 5782 defaults: IPv4 blocklist,
+ * 127.0.0.2-127.255.255.254 listed except 127.0.0.1 and 127.255.255.0/24,
+ * which are errors. Returns the existing entry when the zone is known. */
+const struct list *catalog_add_zone(struct catalog *cat, const char *zone,
+				    unsigned kinds);
+bool list_in_set(const struct list *l, const char *set);
+
+/* Class and meaning of one A answer (host order). Answers outside
+ * 127.0.0.0/8 are always errors. Never returns a NULL meaning. */
+enum code_class list_classify(const struct list *l, uint32_t code,
+			      const char **meaning);
+
+/* The list a rejection text names (case-insensitive word match against
+ * each list's match words and zone), or NULL. */
+const struct list *catalog_match_text(const struct catalog *cat,
+				      const char *text, size_t len);
+
+const char *list_kind_text(unsigned kinds, char *buf, size_t len);
+const char *code_class_text(enum code_class c);
+
+#endif
