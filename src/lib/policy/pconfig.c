@@ -505,6 +505,7 @@ struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t el
 	int rc = 0;
 
 	c->path = xstrdup(name);
+	c->refs = 1;
 	set_defaults(c, err, el);
 	while (rc == 0) {
 		size_t n = strcspn(p, "\n");
@@ -607,6 +608,18 @@ void pcfg_free(struct pcfg *c)
 	free(c->outnets);
 	free(c->path);
 	free(c);
+}
+
+struct pcfg *pcfg_ref(struct pcfg *c)
+{
+	c->refs++;
+	return c;
+}
+
+void pcfg_unref(struct pcfg *c)
+{
+	if (c && --c->refs == 0)
+		pcfg_free(c);
 }
 
 const struct rl_limits *pcfg_limits_for(const struct pcfg *c, const char *user)

@@ -68,6 +68,7 @@ struct pcfg {
 	char *user;			/* drop privileges to */
 	bool syslog;
 	bool log_requests;
+	unsigned refs;			/* pcfg_ref/pcfg_unref */
 };
 
 /* Read and check a configuration file. Returns a new pcfg, or NULL with
@@ -76,6 +77,9 @@ struct pcfg *pcfg_load(const char *path, char *err, size_t errlen);
 /* The same from text (name is used in messages); for tests. */
 struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t errlen);
 void pcfg_free(struct pcfg *c);
+/* Reference counting: a new pcfg has one reference; the last unref frees. */
+struct pcfg *pcfg_ref(struct pcfg *c);
+void pcfg_unref(struct pcfg *c);
 
 /* The limits that apply to user (an override, or the default). */
 const struct rl_limits *pcfg_limits_for(const struct pcfg *c, const char *user);

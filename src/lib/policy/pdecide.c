@@ -1,0 +1,257 @@
+/*
+ * pdecide.c - routing, outbound limits and action texts of the policy
+ * daemon.
+ *
+ * SECURITY: see pdecide.h. The alert command is run with /bin/sh -c on
+ * the operator's text only; user, counts and window are passed in the
+ * environment (RBLKIT_USER=...), so a sender address such as
+ * "a;rm -rf /"@x is data, never shell syntax. At most 8 alerts run at
+ * once; more are logged and skipped.
+ */
+#include "pdecide.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define PD_MAX_ALERTS 8
+
+extern char **environ;
+
+void pd_set_config(struct pd_ctx *x, const struct pcfg *cfg)
+{
+	const struct rl_limits *sets[64];
+	size_t ns = pcfg_limit_sets(cfg, sets, 64);
+
+	x->cfg = cfg;
+	if (rl_periods(sets, ns, x->periods, &x->nperiods) || x->nperiods == 0) {
+		/* no limits: still count per hour and day, for status */
+		x->periods[0] = 3600;
+		x->periods[1] = 86400;
+		x->nperiods = 2;
+	}
+}
+
+static bool addr_in(const struct pcfg_net *nets, size_t n, const char *text)
+{
+	uint8_t a[16] = { 0 };
+
+	if (!n)
+		return false;
+	if (inet_pton(AF_INET, text, a) == 1)
+		return pcfg_net_match(nets, n, AF_INET, a);
+	if (inet_pton(AF_INET6, text, a) == 1)
+		return pcfg_net_match(nets, n, AF_INET6, a);
+	return false;
+}
+
+enum pd_route pd_route(const struct pcfg *cfg, const struct pp_request *req,
+		       const char **key)
+{
+	const char *client = req->client_address;
+	enum pp_state st = pp_state_of(req);
+
+	if (req->sasl_username && req->sasl_username[0]) {
+		*key = req->sasl_username;
+		return PD_OUTBOUND;
+	}
+	if (!client || !client[0])
+		return PD_NONE;
+	if (addr_in(cfg->outnets, cfg->noutnets, client)) {
+		*key = req->sender && req->sender[0] ? req->sender : client;
+		return PD_OUTBOUND;
+	}
+	if (st != PS_CONNECT && st != PS_EHLO && st != PS_MAIL && st != PS_RCPT)
+		return PD_NONE;
+	if (addr_in(cfg->allow, cfg->nallow, client))
+		return PD_NONE;
+	return PD_INBOUND;
+}
+
+/* Run alert_command for u (first crossing of a limit). */
+static void alert(struct pd_ctx *x, const struct rl_user *u, uint32_t count)
+{
+	const struct rl_limit *l = &u->blocked_by;
+	char user[RL_MAX_KEY + 16], cnt[32], lim[32], kind[32], win[48], per[32];
+	char *envp[512];
+	char *argv[] = { "/bin/sh", "-c", x->cfg->alert_command, NULL };
+	posix_spawn_file_actions_t fa;
+	size_t ne = 0;
+	pid_t pid;
+	int rc;
+
+	if (!x->cfg->alert_command)
+		return;
+	if (x->alerts_running >= PD_MAX_ALERTS) {
+		log_warn("alert for %s skipped: %u alert commands still running",
+			 u->key, x->alerts_running);
+		return;
+	}
+	rl_period_text(l->period, per, sizeof(per));
+	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->key);
+	snprintf(cnt, sizeof(cnt), "RBLKIT_COUNT=%u", count);
+	snprintf(lim, sizeof(lim), "RBLKIT_LIMIT=%u", l->max);
+	snprintf(kind, sizeof(kind), "RBLKIT_KIND=%s",
+		 l->kind == RL_MESSAGES ? "messages" : "recipients");
+	snprintf(win, sizeof(win), "RBLKIT_WINDOW=%s", per);
+	for (char **e = environ; e && *e && ne < ARRAY_SIZE(envp) - 6; e++)
+		if (strncmp(*e, "RBLKIT_", 7))
+			envp[ne++] = *e;
+	envp[ne++] = user;
+	envp[ne++] = cnt;
+	envp[ne++] = lim;
+	envp[ne++] = kind;
+	envp[ne++] = win;
+	envp[ne] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		log_err("alert command for %s: %s", u->key, strerror(rc));
+		return;
+	}
+	x->alerts_running++;
+}
+
+void pd_reap(struct pd_ctx *x)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (x->alerts_running)
+			x->alerts_running--;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			log_warn("alert command (pid %d) failed (status %d)", (int)pid,
+				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+}
+
+static void refusal(const struct pd_ctx *x, const struct rl_user *u, uint32_t count,
+		    char *action, size_t len)
+{
+	const char *vars[128] = { 0 };
+	char cnt[16], lim[16], per[32], text[PD_ACTION_MAX];
+	const struct rl_limit *l = &u->blocked_by;
+
+	snprintf(cnt, sizeof(cnt), "%u", count);
+	snprintf(lim, sizeof(lim), "%u", l->max);
+	rl_period_text(l->period, per, sizeof(per));
+	vars['u'] = u->key;
+	vars['c'] = cnt;
+	vars['l'] = lim;
+	vars['k'] = l->kind == RL_MESSAGES ? "messages" : "recipients";
+	vars['w'] = per;
+	pcfg_expand(x->cfg->out_reply, vars, text, sizeof(text));
+	snprintf(action, len, "%s %s", x->cfg->out_action == OA_HOLD ? "HOLD" : "DEFER", text);
+}
+
+/* The user crossed limit idx of lim (count before this request). */
+static void cross(struct pd_ctx *x, struct rl_user *u, const struct rl_limit *l,
+		  uint32_t count, uint32_t now)
+{
+	char lt[64];
+	bool again = u->blocked_since && now - u->blocked_since < l->period;
+
+	u->blocked = true;
+	if (!again || u->blocked_by.period != l->period || u->blocked_by.kind != l->kind)
+		u->blocked_since = now;
+	u->blocked_by = *l;
+	if (x->pst)
+		pst_block(x->pst, u);
+	rl_limit_text(l, lt, sizeof(lt));
+	log_warn("outbound limit: %s blocked at %u (limit %s)%s", u->key, count, lt,
+		 again ? "; alert already sent in this window" : "");
+	if (!again)
+		alert(x, u, count);
+}
+
+bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key,
+		 uint32_t now, char *action, size_t len)
+{
+	enum pp_state st = pp_state_of(req);
+	const struct rl_limits *lim = pcfg_limits_for(x->cfg, key);
+	uint32_t rcpts = 1, count = 0;
+	struct rl_user *u;
+	int idx;
+
+	snprintf(action, len, "DUNNO");
+	if (st != PS_RCPT && st != PS_EOM)
+		return false;
+	if (st == PS_EOM) {
+		char *end;
+		unsigned long v = req->recipient_count ? strtoul(req->recipient_count, &end, 10) : 1;
+
+		if (req->recipient_count && (end == req->recipient_count || *end))
+			v = 1;
+		rcpts = v > 100000 ? 100000 : (uint32_t)v;
+	}
+	if (!(u = rl_get(x->t, key, true))) {
+		log_warn("outbound: %zu users counted already (max_users); %s not counted",
+			 rl_count(x->t), key);
+		return false;
+	}
+	if (u->blocked && x->cfg->block_until_reset) {
+		count = rl_estimate(u, u->blocked_by.kind, u->blocked_by.period, now);
+		refusal(x, u, count, action, len);
+		return true;
+	}
+	idx = rl_check(u, lim, now, 1, rcpts, &count);
+	if (idx >= 0) {
+		if (!u->blocked || u->blocked_by.period != lim->lim[idx].period ||
+		    u->blocked_by.kind != lim->lim[idx].kind)
+			cross(x, u, &lim->lim[idx], count, now);
+		refusal(x, u, count, action, len);
+		return true;
+	}
+	if (u->blocked) {
+		u->blocked = false;
+		if (x->pst)
+			pst_unblock(x->pst, u->key);
+		log_info("outbound limit: %s is under its limits again", u->key);
+	}
+	if (st == PS_EOM) {
+		rl_add(u, x->periods, x->nperiods, now, 1, rcpts);
+		if (x->pst)
+			pst_add(x->pst, u, x->periods, x->nperiods, now, 1, rcpts);
+	}
+	return false;
+}
+
+void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,
+		const struct dnsbl_result *res, char *action, size_t len)
+{
+	const char *vars[128] = { 0 };
+	char score[16];
+
+	snprintf(score, sizeof(score), "%d", res->score);
+	vars['a'] = req->client_address ? req->client_address : "";
+	vars['z'] = res->zone;
+	vars['t'] = res->txt;
+	vars['s'] = score;
+	vars['d'] = res->detail;
+	if (cfg->dnsbl_action == DA_PREPEND) {
+		if (!res->detail[0]) {
+			snprintf(action, len, "DUNNO");
+			return;
+		}
+		snprintf(action, len, "PREPEND %s: score=%d threshold=%d lists=%s%s",
+			 cfg->dnsbl_header, res->score, cfg->threshold, res->detail,
+			 res->listed ? " listed" : "");
+		return;
+	}
+	if (!res->listed) {
+		snprintf(action, len, "DUNNO");
+		return;
+	}
+	pcfg_expand(cfg->dnsbl_reply, vars, action, len);
+}

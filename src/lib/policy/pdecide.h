@@ -1,0 +1,61 @@
+/*
+ * pdecide.h - what the policy daemon answers: which requests are
+ * outbound (SASL login, or a client of outbound_networks) and which are
+ * inbound (scored against the blocklists), the outbound limit checks and
+ * counts, and the text of each action.
+ *
+ * SECURITY: the request attributes are untrusted (the sender address is
+ * the remote client's choice). They reach the alert command only through
+ * its environment, never through a shell command line; reply texts are
+ * cleaned of control characters by pp_format_reply().
+ */
+#ifndef RBLKIT_PDECIDE_H
+#define RBLKIT_PDECIDE_H
+
+#include "dnsbl.h"
+#include "pconfig.h"
+#include "pproto.h"
+#include "pstate.h"
+#include "ratelimit.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PD_ACTION_MAX 1024
+
+enum pd_route { PD_NONE, PD_INBOUND, PD_OUTBOUND };
+
+struct pd_ctx {
+	const struct pcfg *cfg;
+	struct rl_table *t;
+	struct pst *pst;		/* NULL: not persisted (tests) */
+	uint32_t periods[RL_MAX_PERIODS];
+	size_t nperiods;
+	unsigned alerts_running;
+};
+
+/* Recompute the counted windows after cfg changed. */
+void pd_set_config(struct pd_ctx *x, const struct pcfg *cfg);
+
+/* Where a request goes. For PD_OUTBOUND *key is the user it counts
+ * against (sasl_username, else sender, else client_address); for
+ * PD_INBOUND the client address is to be scored; PD_NONE: DUNNO (an
+ * allowlisted client, a state that is not scored, no client address). */
+enum pd_route pd_route(const struct pcfg *cfg, const struct pp_request *req,
+		       const char **key);
+
+/* Check, and at END-OF-MESSAGE count, an outbound request. Writes the
+ * action ("DUNNO", "DEFER 4.7.1 ...", "HOLD ...") into action. now is
+ * wall-clock seconds. Returns true when the request was refused. */
+bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key,
+		 uint32_t now, char *action, size_t len);
+
+/* The action for a blocklist result: DUNNO, the refusal of dnsbl_reply,
+ * or (dnsbl_action = prepend) "PREPEND header: ..." when a list matched. */
+void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,
+		const struct dnsbl_result *res, char *action, size_t len);
+
+/* Reap finished alert commands (SIGCHLD). */
+void pd_reap(struct pd_ctx *x);
+
+#endif
