@@ -69,7 +69,6 @@ void cmd_check_help(void)
 "  --resolver ADDR[:PORT][,...]  ask these resolvers (default: resolv.conf)\n"
 "  --recursive        resolve from the root with libunbound: for lists that\n"
 "                     refuse public resolvers (Spamhaus)\n"
-"  --root ADDR[:PORT] with --recursive: this root server (local root mirror)\n"
 "  --timeout SEC      overall deadline (default 10; in bulk runs none)\n"
 "  --query-timeout MS per try (default 2000); --tries N (default 2)\n"
 "  --window N         queries in flight (default 1000)\n"
@@ -561,7 +560,7 @@ static int parse_uint(const char *s, const char *opt, unsigned lo, unsigned hi,
 int cmd_check(int argc, char **argv)
 {
 	enum { O_LISTS = 256, O_ZONE, O_CATALOG, O_LISTCAT, O_RESOLVER, O_RECURSIVE,
-	       O_ROOT, O_TIMEOUT, O_QTIMEOUT, O_TRIES, O_WINDOW, O_CIDR, O_NOPROBE,
+	       O_TIMEOUT, O_QTIMEOUT, O_TRIES, O_WINDOW, O_CIDR, O_NOPROBE,
 	       O_ALL, O_JSON, O_JSONL, O_CSV, O_NAGIOS, O_COLOR, O_MX };
 	static const struct option longopts[] = {
 		{ "lists", required_argument, NULL, O_LISTS },
@@ -570,7 +569,6 @@ int cmd_check(int argc, char **argv)
 		{ "list-catalog", no_argument, NULL, O_LISTCAT },
 		{ "resolver", required_argument, NULL, O_RESOLVER },
 		{ "recursive", no_argument, NULL, O_RECURSIVE },
-		{ "root", required_argument, NULL, O_ROOT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "query-timeout", required_argument, NULL, O_QTIMEOUT },
 		{ "tries", required_argument, NULL, O_TRIES },
@@ -592,7 +590,7 @@ int cmd_check(int argc, char **argv)
 			      .window = 1000 };
 	struct dnsbl_opts dopt = { .cidr_limit = 256 };
 	const char *lists_spec = NULL, *file = NULL, *color = "auto";
-	const char *zones[CHECK_MAX_ZONES], *catalogs[16], *mx[64], *hosts[64], *root = NULL;
+	const char *zones[CHECK_MAX_ZONES], *catalogs[16], *mx[64], *hosts[64];
 	size_t nzones = 0, ncatalogs = 0, nmx = 0, nhosts = 0;
 	unsigned timeout_s = 0, u;
 	bool timeout_given = false, listcat = false;
@@ -619,7 +617,6 @@ int cmd_check(int argc, char **argv)
 		case O_LISTCAT: listcat = true; break;
 		case O_RESOLVER: ro.mode = RS_FORWARD; ro.servers = optarg; break;
 		case O_RECURSIVE: ro.mode = RS_RECURSIVE; break;
-		case O_ROOT: root = optarg; break;
 		case 't':
 		case O_TIMEOUT:
 			if (parse_uint(optarg, "--timeout", 1, 86400, &timeout_s) < 0)
@@ -689,13 +686,6 @@ int cmd_check(int argc, char **argv)
 	}
 	ck.color = !strcmp(color, "always") ||
 		   (!strcmp(color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	if (root) {
-		if (ro.mode != RS_RECURSIVE) {
-			fprintf(stderr, "rblkit check: --root goes with --recursive\n");
-			return 2;
-		}
-		ro.servers = root;
-	}
 
 	/* the catalogue: built in, then the system's, then --catalog */
 	struct catalog *cat = catalog_new();

@@ -209,7 +209,7 @@ struct dnsbl_engine *dnsbl_new(struct resolver *rs, const struct list **lists,
 		eng->probes[i].health = DH_UNKNOWN;
 		if (lists[i]->server) {
 			char e[300];
-			int g = rs_add_group(rs, lists[i]->server, e, sizeof(e));
+			int g = rs_add_group(rs, lists[i]->zone, lists[i]->server, e, sizeof(e));
 			if (g < 0) {
 				snprintf(err, errlen, "%s: %s", lists[i]->zone, e);
 				free(eng->probes);

@@ -302,33 +302,9 @@ static int open_unbound(struct resolver *rs, char *err, size_t errlen)
 		snprintf(err, errlen, "libunbound: cannot create a context");
 		return -1;
 	}
-	/* A root server given instead of the built-in hints: a local root
-	 * mirror (RFC 8806), or a test root on loopback. */
-	if (rs->o.servers && *rs->o.servers) {
-		char buf[160];
-		struct sockaddr_storage ss;
-		socklen_t sl;
-		size_t n = strcspn(rs->o.servers, ",");
-		if (parse_server(rs->o.servers, n, &ss, &sl) < 0) {
-			snprintf(err, errlen, "root server '%s': expected ADDR[:PORT]", rs->o.servers);
-			return -1;
-		}
-		char a[INET6_ADDRSTRLEN];
-		unsigned port;
-		if (ss.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		} else {
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		}
-		snprintf(buf, sizeof(buf), "%s@%u", a, port);
-		ub_ctx_set_option(rs->ub, "do-not-query-localhost:", "no");
-		if ((r = ub_ctx_set_stub(rs->ub, ".", buf, 0)) != 0) {
-			snprintf(err, errlen, "libunbound: %s", ub_strerror(r));
-			return -1;
-		}
-	}
+	/* zones with servers of their own are stub zones (rs_add_group);
+	 * those may be on this host (a local mirror) */
+	ub_ctx_set_option(rs->ub, "do-not-query-localhost:", "no");
 	/* Without a trust anchor nothing is validated: skip the module. */
 	ub_ctx_set_option(rs->ub, "module-config:", "iterator");
 	if ((r = ub_ctx_async(rs->ub, 1)) != 0) {
@@ -792,9 +768,58 @@ static void fill_window(struct resolver *rs)
 			flush_sock(rs->socks[i]);
 }
 
-int rs_add_group(struct resolver *rs, const char *servers, char *err, size_t errlen)
+/* "ADDR[:PORT]" as libunbound writes it: "ADDR@PORT". */
+static int ub_addr(const char *s, size_t n, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char a[INET6_ADDRSTRLEN];
+	unsigned port;
+	if (parse_server(s, n, &ss, &sl) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	snprintf(out, outlen, "%s@%u", a, port);
+	return 0;
+}
+
+int rs_add_group(struct resolver *rs, const char *zone, const char *servers,
+		 char *err, size_t errlen)
 {
 	unsigned first = rs->nsrv;
+	if (rs->ub) {
+		/* recursive: libunbound asks these servers for the zone */
+		const char *s = servers;
+		int n = 0;
+		while (*s) {
+			size_t len = strcspn(s, ", ");
+			char addr[160];
+			if (len && ub_addr(s, len, addr, sizeof(addr)) < 0) {
+				snprintf(err, errlen, "'%.*s': expected ADDR[:PORT]",
+					 (int)(len > 100 ? 100 : len), s);
+				return -1;
+			}
+			int r = len ? ub_ctx_set_stub(rs->ub, zone, addr, 0) : 0;
+			if (r) {
+				snprintf(err, errlen, "libunbound: %s", ub_strerror(r));
+				return -1;
+			}
+			n += len > 0;
+			s += len;
+			while (*s == ',' || *s == ' ')
+				s++;
+		}
+		if (!n) {
+			snprintf(err, errlen, "no server given");
+			return -1;
+		}
+		return 0;
+	}
 	if (rs->ngroups == RS_MAX_GROUPS) {
 		snprintf(err, errlen, "more than %d server groups", RS_MAX_GROUPS - 1);
 		return -1;
@@ -959,8 +984,14 @@ static void ub_answer(void *arg, int err, struct ub_result *res)
 {
 	struct rs_query *q = arg;
 	struct resolver *rs = q->rs;
-	if (err || !res || !res->answer_packet) {
-		query_fail(rs, q, RS_ERROR, err ? ub_strerror(err) : "no answer packet");
+	if (err || !res) {
+		query_fail(rs, q, RS_ERROR, err ? ub_strerror(err) : "no answer");
+	} else if (!res->answer_packet || res->answer_len <= 0) {
+		/* an error libunbound made itself: SERVFAIL, no packet */
+		answer_reset(rs, q);
+		rs->ans.status = RS_OK;
+		rs->ans.rcode = res->rcode;
+		query_done(rs, q);
 	} else if (take_response(rs, q, res->answer_packet,
 				 (size_t)res->answer_len, RESP_UB) != 1) {
 		query_fail(rs, q, RS_ERROR, "libunbound's answer does not match the query");

@@ -83,10 +83,13 @@ void rs_free(struct resolver *rs);
  * for a name that is not a valid domain name (the callback is not run). */
 int rs_submit(struct resolver *rs, const char *name, uint16_t qtype,
 	      rs_callback *cb, void *arg);
-/* A group of other servers to send some queries to (a zone's own server,
- * a local mirror): "ADDR[:PORT][,...]". Returns the group (>= 1), or -1
- * with err set. In recursive mode such queries go by the stub. */
-int rs_add_group(struct resolver *rs, const char *servers, char *err, size_t errlen);
+/* Servers of a zone's own (a local mirror, a test server):
+ * "ADDR[:PORT][,...]".  Stub modes: returns a group (>= 1) to submit
+ * the zone's queries to.  Recursive mode: they become a libunbound stub
+ * zone and 0 is returned.  -1 with err set when an address is bad.
+ * Call before the first query. */
+int rs_add_group(struct resolver *rs, const char *zone, const char *servers,
+		 char *err, size_t errlen);
 /* rs_submit() to a group; group 0 is the resolver's own servers. */
 int rs_submit_group(struct resolver *rs, int group, const char *name,
 		    uint16_t qtype, rs_callback *cb, void *arg);
