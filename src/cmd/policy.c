@@ -5,7 +5,7 @@
  * SECURITY: command-line arguments only; see pserver.c for the network.
  */
 #include "cmd.h"
-#include "dnsbl.h"
+#include "plookup.h"
 #include "pconfig.h"
 #include "pcontrol.h"
 #include "pserver.h"
@@ -52,18 +52,18 @@ static int check_config(const char *path)
 {
 	char err[1024];
 	struct pcfg *c = pcfg_load(path, err, sizeof(err));
-	struct dnsbl *d;
+	struct plk *d;
 
 	if (!c) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (!(d = dnsbl_new(c, err, sizeof(err)))) {
+	if (!(d = plk_new(c, err, sizeof(err)))) {
 		fprintf(stderr, "%s: %s\n", path, err);
 		pcfg_free(c);
 		return 1;
 	}
-	dnsbl_free(d);
+	plk_free(d);
 	if (access(c->state_dir, W_OK | X_OK))
 		fprintf(stderr, "%s: warning: state_dir %s: %s\n", path, c->state_dir,
 			strerror(errno));
@@ -174,17 +174,24 @@ int cmd_policy(int argc, char **argv)
 			fprintf(stderr, "rblkit policy: unknown command '%s' (status, reset)\n", cmd);
 			return 2;
 		}
-		/* options may also follow the command */
-		while ((c = getopt_long(argc, argv, "c:s:", longopts, NULL)) != -1) {
-			if (c == 'c')
-				cfg = optarg;
-			else if (c == 's')
-				state_dir = optarg;
+		/* options may also come after the command */
+		for (; optind < argc; optind++) {
+			const char *a = argv[optind];
+
+			if ((!strcmp(a, "--config") || !strcmp(a, "-c")) && optind + 1 < argc)
+				cfg = argv[++optind];
+			else if (!strncmp(a, "--config=", 9))
+				cfg = a + 9;
+			else if ((!strcmp(a, "--state-dir") || !strcmp(a, "-s")) &&
+				 optind + 1 < argc)
+				state_dir = argv[++optind];
+			else if (!strncmp(a, "--state-dir=", 12))
+				state_dir = a + 12;
+			else if (!arg)
+				arg = a;
 			else
-				return 2;
+				break;
 		}
-		if (optind < argc)
-			arg = argv[optind++];
 		if (optind < argc || (!strcmp(cmd, "reset") && !arg)) {
 			fprintf(stderr, "usage: rblkit policy %s\n",
 				strcmp(cmd, "reset") ? "status [N]" : "reset USER");

@@ -228,7 +228,7 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 }
 
 void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,
-		const struct dnsbl_result *res, char *action, size_t len)
+		const struct plk_result *res, char *action, size_t len)
 {
 	const char *vars[128] = { 0 };
 	char score[16];

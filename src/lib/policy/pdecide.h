@@ -12,7 +12,7 @@
 #ifndef RBLKIT_PDECIDE_H
 #define RBLKIT_PDECIDE_H
 
-#include "dnsbl.h"
+#include "plookup.h"
 #include "pconfig.h"
 #include "pproto.h"
 #include "pstate.h"
@@ -53,7 +53,7 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 /* The action for a blocklist result: DUNNO, the refusal of dnsbl_reply,
  * or (dnsbl_action = prepend) "PREPEND header: ..." when a list matched. */
 void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,
-		const struct dnsbl_result *res, char *action, size_t len);
+		const struct plk_result *res, char *action, size_t len);
 
 /* Reap finished alert commands (SIGCHLD). */
 void pd_reap(struct pd_ctx *x);

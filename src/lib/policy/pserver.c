@@ -18,7 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "pserver.h"
-#include "dnsbl.h"
+#include "plookup.h"
 #include "pconfig.h"
 #include "pcontrol.h"
 #include "pdecide.h"
@@ -59,7 +59,7 @@ struct conn {
 	size_t biglen, bigoff;
 	bool close_after;
 	struct pp_request req;
-	struct dnsbl_waiter w;
+	struct plk_waiter w;
 	uint64_t deadline, started, last_active;
 	char instance[64];		/* message that got a PREPEND */
 	struct conn *prev, *next;	/* all connections */
@@ -69,7 +69,7 @@ struct conn {
 
 struct srv {
 	struct pcfg *cfg;
-	struct dnsbl *dnsbl;
+	struct plk *dnsbl;
 	struct rl_table *t;
 	struct pst *pst;
 	struct pd_ctx pd;
@@ -120,7 +120,7 @@ static void conn_kill(struct conn *c)
 {
 	if (c->dead)
 		return;
-	dnsbl_detach(&c->w);
+	plk_detach(&c->w);
 	wait_unlink(c);
 	epoll_ctl(S.ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -215,7 +215,7 @@ static void log_decision(const struct conn *c, const char *what, const char *act
 		 r->protocol_state ? r->protocol_state : "", action);
 }
 
-static void finish_inbound(struct conn *c, const struct dnsbl_result *res)
+static void finish_inbound(struct conn *c, const struct plk_result *res)
 {
 	char action[PD_ACTION_MAX];
 
@@ -234,14 +234,14 @@ static void finish_inbound(struct conn *c, const struct dnsbl_result *res)
 	reply(c, action);
 }
 
-static void on_progress(struct dnsbl_waiter *w)
+static void on_progress(struct plk_waiter *w)
 {
 	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, w));
-	struct dnsbl_result res;
+	struct plk_result res;
 
-	if (!dnsbl_eval(w, false, &res))
+	if (!plk_eval(w, false, &res))
 		return;
-	dnsbl_detach(w);
+	plk_detach(w);
 	finish_inbound(c, &res);
 }
 
@@ -259,7 +259,7 @@ static void start_wait(struct conn *c)
 
 static void handle_inbound(struct conn *c)
 {
-	struct dnsbl_result res;
+	struct plk_result res;
 
 	if (S.cfg->dnsbl_action == DA_PREPEND && c->req.instance &&
 	    !strcmp(c->instance, c->req.instance)) {
@@ -267,14 +267,14 @@ static void handle_inbound(struct conn *c)
 		return;
 	}
 	c->w.cb = on_progress;
-	switch (dnsbl_lookup(S.dnsbl, c->req.client_address, &c->w, &res)) {
-	case DNSBL_DONE:
+	switch (plk_lookup(S.dnsbl, c->req.client_address, &c->w, &res)) {
+	case PLK_DONE:
 		finish_inbound(c, &res);
 		return;
-	case DNSBL_WAIT:
+	case PLK_WAIT:
 		start_wait(c);
 		return;
-	case DNSBL_BADADDR:
+	case PLK_BADADDR:
 		log_debug("client_address '%s' is not an address; DUNNO",
 			  c->req.client_address);
 		reply(c, "DUNNO");
@@ -337,7 +337,7 @@ static void handle_control(struct conn *c)
 	if (!strncmp(c->in, "status", 6)) {
 		fprintf(f, "ok\nrblkit policy %s: %u connections, %llu requests, "
 			"%llu refused by lists, %llu over limits, %llu budget "
-			"timeouts, %llu bad requests\n", RBLKIT_VERSION, S.nconns,
+			"timeouts, %llu bad requests\n", RBLKIT_VERSION, S.nconns - 1,
 			(unsigned long long)S.nreq, (unsigned long long)S.nin_refused,
 			(unsigned long long)S.nout_refused, (unsigned long long)S.nbudget,
 			(unsigned long long)S.nbad);
@@ -345,7 +345,7 @@ static void handle_control(struct conn *c)
 			uint64_t h, m;
 			unsigned inflight;
 
-			dnsbl_stats(S.dnsbl, &h, &m, &inflight);
+			plk_stats(S.dnsbl, &h, &m, &inflight);
 			fprintf(f, "blocklist cache: %llu hits, %llu misses, %u lookups "
 				"in flight\n", (unsigned long long)h,
 				(unsigned long long)m, inflight);
@@ -466,16 +466,16 @@ static void conn_accept(int lfd, bool control)
 
 static void budget_expired(struct conn *c)
 {
-	struct dnsbl_result res;
+	struct plk_result res;
 	char pend[256];
 
-	if (dnsbl_eval(&c->w, true, &res)) {
-		dnsbl_detach(&c->w);
+	if (plk_eval(&c->w, true, &res)) {
+		plk_detach(&c->w);
 		finish_inbound(c, &res);
 		return;
 	}
-	dnsbl_pending_zones(&c->w, pend, sizeof(pend));
-	dnsbl_detach(&c->w);
+	plk_pending_zones(&c->w, pend, sizeof(pend));
+	plk_detach(&c->w);
 	wait_unlink(c);
 	S.nbudget++;
 	log_warn("dnsbl_budget of %u ms spent for client %s, still waiting for: %s; "
@@ -498,7 +498,7 @@ static void check_deadlines(uint64_t now)
 static int next_timeout(uint64_t now)
 {
 	int64_t t = 1000 - (int64_t)(now - S.last_tick);
-	int dt = S.dnsbl ? dnsbl_timeout_ms(S.dnsbl) : -1;
+	int dt = S.dnsbl ? plk_timeout_ms(S.dnsbl) : -1;
 
 	if (t < 0)
 		t = 0;
@@ -634,12 +634,12 @@ static int add_fd(int fd, void *tag)
 	return epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int set_dnsbl(struct dnsbl *d)
+static int set_dnsbl(struct plk *d)
 {
 	if (S.dfd >= 0)
 		epoll_ctl(S.ep, EPOLL_CTL_DEL, S.dfd, NULL);
 	S.dnsbl = d;
-	S.dfd = dnsbl_fd(d);
+	S.dfd = plk_fd(d);
 	return S.dfd >= 0 ? add_fd(S.dfd, &tag_dns) : 0;
 }
 
@@ -647,7 +647,7 @@ static void reload(void)
 {
 	char err[1024];
 	struct pcfg *n = pcfg_load(S.cfg->path, err, sizeof(err));
-	struct dnsbl *d;
+	struct plk *d;
 
 	if (!n) {
 		log_err("reload: %s; the old configuration stays", err);
@@ -657,14 +657,14 @@ static void reload(void)
 	    (n->user ? !S.cfg->user || strcmp(n->user, S.cfg->user) : S.cfg->user != NULL))
 		log_warn("reload: listen, state_dir and user take effect at the next "
 			 "start only");
-	if (!(d = dnsbl_new(n, err, sizeof(err)))) {
+	if (!(d = plk_new(n, err, sizeof(err)))) {
 		log_err("reload: %s: %s; the old configuration stays", n->path, err);
 		pcfg_unref(n);
 		return;
 	}
 	/* lookups of the old configuration end now; their waiters answer
 	 * with what has arrived, through the old configuration */
-	dnsbl_free(S.dnsbl);
+	plk_free(S.dnsbl);
 	S.dnsbl = NULL;
 	free(n->listen);
 	n->listen = xstrdup(S.cfg->listen);
@@ -709,7 +709,7 @@ static void dispatch(struct epoll_event *ev)
 	else if (p == &tag_signal)
 		on_signal();
 	else if (p == &tag_dns)
-		dnsbl_process(S.dnsbl);
+		plk_process(S.dnsbl);
 	else if (!c->dead) {
 		if ((ev->events & EPOLLOUT) && flush(c))
 			return;
@@ -776,7 +776,7 @@ static int start(const char *path, sigset_t *mask)
 	signal(SIGPIPE, SIG_IGN);
 	S.sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	{
-		struct dnsbl *d = dnsbl_new(S.cfg, err, sizeof(err));
+		struct plk *d = plk_new(S.cfg, err, sizeof(err));
 
 		if (!d) {
 			log_err("%s: %s", S.cfg->path, err);
@@ -802,7 +802,7 @@ static void shutdown_all(void)
 		conn_kill(S.conns);
 	run_ready();
 	if (S.dnsbl)
-		dnsbl_free(S.dnsbl);
+		plk_free(S.dnsbl);
 	run_ready();
 	if (S.pst) {
 		rl_expire(S.t, (uint32_t)time(NULL));
@@ -850,8 +850,8 @@ int psrv_run(const char *path)
 			run_ready();
 		}
 		now = now_ms();
-		if (S.dnsbl && dnsbl_timeout_ms(S.dnsbl) == 0)
-			dnsbl_process(S.dnsbl);
+		if (S.dnsbl && plk_timeout_ms(S.dnsbl) == 0)
+			plk_process(S.dnsbl);
 		check_deadlines(now);
 		run_ready();
 		if (now - S.last_tick >= 1000)

@@ -1,8 +1,8 @@
 /*
- * dnsbl.c - concurrent blocklist lookups per client address, the result
+ * plookup.c - concurrent blocklist lookups per client address, the result
  * cache, and the reading of answers through the catalogue.
  *
- * A lookup (struct dnsbl_job) sends the A query of every zone at once;
+ * A lookup (struct plk_job) sends the A query of every zone at once;
  * when an answer holds a code that makes a positive-weight site match, the
  * TXT query of that zone follows at once (as Postfix does, the reason is
  * asked only of lists that list the client). The job lives until every
@@ -18,7 +18,7 @@
  * outside 127/8) is dropped here and logged, so no filter or weight can
  * make it count.
  */
-#include "dnsbl.h"
+#include "plookup.h"
 #include "catalog.h"
 #include "ipaddr.h"
 #include "resolve.h"
@@ -38,14 +38,14 @@
 #define WAYS 4
 
 struct qarg {
-	struct dnsbl_job *job;
+	struct plk_job *job;
 	uint16_t zone;
 	bool txt;
 };
 
-struct dnsbl_job {
-	struct dnsbl *d;
-	struct dnsbl_job *next;
+struct plk_job {
+	struct plk *d;
+	struct plk_job *next;
 	uint8_t key[17];		/* family byte + address */
 	int family;
 	uint8_t addr[16];
@@ -57,7 +57,7 @@ struct dnsbl_job {
 	unsigned pending;
 	uint32_t ttl;
 	bool failed;
-	struct dnsbl_waiter waiters;	/* list head */
+	struct plk_waiter waiters;	/* list head */
 	uint64_t started;
 };
 
@@ -70,13 +70,13 @@ struct centry {
 	char *txt, *detail;		/* listed clients only */
 };
 
-struct dnsbl {
+struct plk {
 	const struct pcfg *cfg;
 	struct resolver *rs;
 	struct catalog *cat;
 	const struct list *lists[SITES_MAX];
 	time_t warned[SITES_MAX];	/* last error-code warning per zone */
-	struct dnsbl_job *jobs;
+	struct plk_job *jobs;
 	unsigned njobs;
 	struct centry *cache;
 	size_t nsets;			/* power of two */
@@ -87,7 +87,7 @@ struct dnsbl {
 
 /* -- names ----------------------------------------------------------- */
 
-int dnsbl_qname(int family, const uint8_t *addr, const char *zone, char *out, size_t len)
+int plk_qname(int family, const uint8_t *addr, const char *zone, char *out, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t off = 0;
@@ -135,7 +135,7 @@ static int parse_addr(const char *text, int *family, uint8_t *addr)
 
 /* -- cache ----------------------------------------------------------- */
 
-static uint32_t key_hash(const struct dnsbl *d, const uint8_t *key)
+static uint32_t key_hash(const struct plk *d, const uint8_t *key)
 {
 	uint32_t h = 2166136261u ^ d->seed;
 
@@ -146,7 +146,7 @@ static uint32_t key_hash(const struct dnsbl *d, const uint8_t *key)
 	return h ^ (h >> 15);
 }
 
-static struct centry *cache_find(struct dnsbl *d, const uint8_t *key, uint64_t now)
+static struct centry *cache_find(struct plk *d, const uint8_t *key, uint64_t now)
 {
 	struct centry *set = &d->cache[(key_hash(d, key) & (d->nsets - 1)) * WAYS];
 
@@ -164,7 +164,7 @@ static void centry_clear(struct centry *e)
 }
 
 /* The slot for key: its own, an expired one, or the one expiring first. */
-static struct centry *cache_slot(struct dnsbl *d, const uint8_t *key, uint64_t now)
+static struct centry *cache_slot(struct plk *d, const uint8_t *key, uint64_t now)
 {
 	struct centry *set = &d->cache[(key_hash(d, key) & (d->nsets - 1)) * WAYS];
 	struct centry *victim = &set[0];
@@ -181,8 +181,8 @@ static struct centry *cache_slot(struct dnsbl *d, const uint8_t *key, uint64_t n
 	return victim;
 }
 
-static void fill_from_cache(const struct dnsbl *d, const struct centry *e,
-			    struct dnsbl_result *res)
+static void fill_from_cache(const struct plk *d, const struct centry *e,
+			    struct plk_result *res)
 {
 	const struct sites *s = d->cfg->sites;
 
@@ -216,7 +216,7 @@ static int resolver_opts(const struct pcfg *cfg, struct rs_opts *o)
 }
 
 /* Find each zone in the catalogue; unknown zones get RFC 5782 defaults. */
-static void bind_lists(struct dnsbl *d)
+static void bind_lists(struct plk *d)
 {
 	const struct sites *s = d->cfg->sites;
 
@@ -240,9 +240,9 @@ static void bind_lists(struct dnsbl *d)
 	}
 }
 
-struct dnsbl *dnsbl_new(const struct pcfg *cfg, char *err, size_t errlen)
+struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
 {
-	struct dnsbl *d = xcalloc(1, sizeof(*d));
+	struct plk *d = xcalloc(1, sizeof(*d));
 	struct rs_opts o;
 	size_t sets = 1;
 
@@ -271,7 +271,7 @@ fail:
 	return NULL;
 }
 
-void dnsbl_free(struct dnsbl *d)
+void plk_free(struct plk *d)
 {
 	if (!d)
 		return;
@@ -287,23 +287,23 @@ void dnsbl_free(struct dnsbl *d)
 	free(d);
 }
 
-int dnsbl_fd(const struct dnsbl *d)
+int plk_fd(const struct plk *d)
 {
 	return d->rs ? rs_fd(d->rs) : -1;
 }
 
-int dnsbl_timeout_ms(const struct dnsbl *d)
+int plk_timeout_ms(const struct plk *d)
 {
 	return d->rs ? rs_next_timeout_ms(d->rs) : -1;
 }
 
-void dnsbl_process(struct dnsbl *d)
+void plk_process(struct plk *d)
 {
 	if (d->rs)
 		rs_process(d->rs);
 }
 
-void dnsbl_stats(const struct dnsbl *d, uint64_t *hits, uint64_t *misses, unsigned *inflight)
+void plk_stats(const struct plk *d, uint64_t *hits, uint64_t *misses, unsigned *inflight)
 {
 	*hits = d->hits;
 	*misses = d->misses;
@@ -312,7 +312,7 @@ void dnsbl_stats(const struct dnsbl *d, uint64_t *hits, uint64_t *misses, unsign
 
 /* -- answers --------------------------------------------------------- */
 
-static void warn_error_code(struct dnsbl *d, unsigned zone, uint32_t code,
+static void warn_error_code(struct plk *d, unsigned zone, uint32_t code,
 			    const char *meaning, const char *client)
 {
 	time_t now = time(NULL);
@@ -339,11 +339,11 @@ static bool zone_lists(const struct sites *s, unsigned zone, const struct score_
 	return false;
 }
 
-static void submit(struct dnsbl_job *j, unsigned zone, bool txt);
+static void submit(struct plk_job *j, unsigned zone, bool txt);
 
-static void read_a(struct dnsbl_job *j, unsigned zone, const struct rs_answer *ans)
+static void read_a(struct plk_job *j, unsigned zone, const struct rs_answer *ans)
 {
-	struct dnsbl *d = j->d;
+	struct plk *d = j->d;
 	struct score_zone *z = &j->zones[zone];
 
 	z->state = SZ_DONE;
@@ -371,16 +371,16 @@ static void read_a(struct dnsbl_job *j, unsigned zone, const struct rs_answer *a
 		submit(j, zone, true);
 }
 
-static void read_txt(struct dnsbl_job *j, unsigned zone, const struct rs_answer *ans)
+static void read_txt(struct plk_job *j, unsigned zone, const struct rs_answer *ans)
 {
 	j->txt_state[zone] = 2;
 	if (ans->status == RS_OK && ans->rcode == 0 && ans->n && ans->txt[0])
-		j->txt[zone] = xstrndup(ans->txt[0], DNSBL_TXT_MAX - 1);
+		j->txt[zone] = xstrndup(ans->txt[0], PLK_TXT_MAX - 1);
 }
 
-static void notify(struct dnsbl_job *j)
+static void notify(struct plk_job *j)
 {
-	struct dnsbl_waiter *w = j->waiters.next, *nx;
+	struct plk_waiter *w = j->waiters.next, *nx;
 
 	for (; w != &j->waiters; w = nx) {
 		nx = w->next;
@@ -388,15 +388,15 @@ static void notify(struct dnsbl_job *j)
 	}
 }
 
-static void job_store(struct dnsbl_job *j)
+static void job_store(struct plk_job *j)
 {
-	struct dnsbl *d = j->d;
+	struct plk *d = j->d;
 	const struct pcfg *c = d->cfg;
 	struct score_result sr;
 	uint64_t now = now_ms();
 	uint32_t ttl = j->ttl;
 	struct centry *e;
-	char detail[DNSBL_DETAIL_MAX];
+	char detail[PLK_DETAIL_MAX];
 
 	if (d->closing)
 		return;
@@ -422,13 +422,13 @@ static void job_store(struct dnsbl_job *j)
 		e->txt = xstrdup(j->txt[c->sites->site[sr.top].zone_idx]);
 }
 
-static void job_finish(struct dnsbl_job *j)
+static void job_finish(struct plk_job *j)
 {
-	struct dnsbl *d = j->d;
+	struct plk *d = j->d;
 
 	/* out of the list first: a waiter's callback may look the same
 	 * address up again, and must then find the cache, not this job */
-	for (struct dnsbl_job **pp = &d->jobs; *pp; pp = &(*pp)->next)
+	for (struct plk_job **pp = &d->jobs; *pp; pp = &(*pp)->next)
 		if (*pp == j) {
 			*pp = j->next;
 			break;
@@ -437,7 +437,7 @@ static void job_finish(struct dnsbl_job *j)
 	job_store(j);
 	notify(j);
 	while (j->waiters.next != &j->waiters)	/* nobody should be left */
-		dnsbl_detach(j->waiters.next);
+		plk_detach(j->waiters.next);
 	for (size_t i = 0; i < SITES_MAX; i++)
 		free(j->txt[i]);
 	free(j);
@@ -446,7 +446,7 @@ static void job_finish(struct dnsbl_job *j)
 static void on_answer(void *arg, const struct rs_answer *ans)
 {
 	struct qarg *qa = arg;
-	struct dnsbl_job *j = qa->job;
+	struct plk_job *j = qa->job;
 
 	j->pending--;
 	if (qa->txt)
@@ -459,9 +459,9 @@ static void on_answer(void *arg, const struct rs_answer *ans)
 		notify(j);
 }
 
-static void submit(struct dnsbl_job *j, unsigned zone, bool txt)
+static void submit(struct plk_job *j, unsigned zone, bool txt)
 {
-	struct dnsbl *d = j->d;
+	struct plk *d = j->d;
 	struct qarg *qa = &j->qa[zone][txt];
 	char name[320];
 
@@ -470,7 +470,7 @@ static void submit(struct dnsbl_job *j, unsigned zone, bool txt)
 	qa->job = j;
 	qa->zone = (uint16_t)zone;
 	qa->txt = txt;
-	if (dnsbl_qname(j->family, j->addr, d->cfg->sites->zones[zone], name,
+	if (plk_qname(j->family, j->addr, d->cfg->sites->zones[zone], name,
 			sizeof(name)) ||
 	    rs_submit(d->rs, name, txt ? QTYPE_TXT : QTYPE_A, on_answer, qa)) {
 		if (!txt) {
@@ -486,7 +486,7 @@ static void submit(struct dnsbl_job *j, unsigned zone, bool txt)
 
 /* -- lookups --------------------------------------------------------- */
 
-static void attach(struct dnsbl_job *j, struct dnsbl_waiter *w)
+static void attach(struct plk_job *j, struct plk_waiter *w)
 {
 	w->job = j;
 	w->next = &j->waiters;
@@ -495,7 +495,7 @@ static void attach(struct dnsbl_job *j, struct dnsbl_waiter *w)
 	j->waiters.prev = w;
 }
 
-void dnsbl_detach(struct dnsbl_waiter *w)
+void plk_detach(struct plk_waiter *w)
 {
 	if (!w->job)
 		return;
@@ -505,10 +505,10 @@ void dnsbl_detach(struct dnsbl_waiter *w)
 	w->job = NULL;
 }
 
-static struct dnsbl_job *job_new(struct dnsbl *d, const uint8_t *key, int family,
+static struct plk_job *job_new(struct plk *d, const uint8_t *key, int family,
 				 const uint8_t *addr, const char *text)
 {
-	struct dnsbl_job *j = xcalloc(1, sizeof(*j));
+	struct plk_job *j = xcalloc(1, sizeof(*j));
 	const struct sites *s = d->cfg->sites;
 
 	j->d = d;
@@ -533,28 +533,28 @@ static struct dnsbl_job *job_new(struct dnsbl *d, const uint8_t *key, int family
 	return j;
 }
 
-enum dnsbl_status dnsbl_lookup(struct dnsbl *d, const char *text,
-			       struct dnsbl_waiter *w, struct dnsbl_result *res)
+enum plk_status plk_lookup(struct plk *d, const char *text,
+			       struct plk_waiter *w, struct plk_result *res)
 {
 	uint8_t key[17], addr[16];
 	int family;
 	struct centry *e;
-	struct dnsbl_job *j;
+	struct plk_job *j;
 
 	if (parse_addr(text, &family, addr))
-		return DNSBL_BADADDR;
+		return PLK_BADADDR;
 	if (d->cfg->sites->n == 0) {
 		memset(res, 0, sizeof(*res));
 		res->complete = true;
 		res->zone = "";
-		return DNSBL_DONE;
+		return PLK_DONE;
 	}
 	key[0] = (uint8_t)family;
 	memcpy(key + 1, addr, 16);
 	if ((e = cache_find(d, key, now_ms()))) {
 		d->hits++;
 		fill_from_cache(d, e, res);
-		return DNSBL_DONE;
+		return PLK_DONE;
 	}
 	d->misses++;
 	for (j = d->jobs; j; j = j->next)
@@ -566,21 +566,21 @@ enum dnsbl_status dnsbl_lookup(struct dnsbl *d, const char *text,
 			job_finish(j);
 			if ((e = cache_find(d, key, now_ms()))) {
 				fill_from_cache(d, e, res);
-				return DNSBL_DONE;
+				return PLK_DONE;
 			}
 			memset(res, 0, sizeof(*res));
 			res->complete = true;
 			res->zone = "";
-			return DNSBL_DONE;
+			return PLK_DONE;
 		}
 	}
 	attach(j, w);
-	return DNSBL_WAIT;
+	return PLK_WAIT;
 }
 
-bool dnsbl_eval(struct dnsbl_waiter *w, bool final, struct dnsbl_result *res)
+bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res)
 {
-	struct dnsbl_job *j = w->job;
+	struct plk_job *j = w->job;
 	const struct pcfg *c;
 	struct score_result sr;
 	bool listed, decided;
@@ -609,9 +609,9 @@ bool dnsbl_eval(struct dnsbl_waiter *w, bool final, struct dnsbl_result *res)
 	return true;
 }
 
-void dnsbl_pending_zones(const struct dnsbl_waiter *w, char *buf, size_t len)
+void plk_pending_zones(const struct plk_waiter *w, char *buf, size_t len)
 {
-	const struct dnsbl_job *j = w->job;
+	const struct plk_job *j = w->job;
 	size_t off = 0;
 
 	if (len)
