@@ -1,0 +1,362 @@
+"""rblkit policy over the policy protocol itself (no Postfix): scoring with
+test zones served by rblkit serve, refusal codes, allowlists, IPv6, the
+fail-open budget with a DNS server that never answers, bad requests that
+close only their own connection, limits, persistence, status/reset,
+SIGHUP reload and --check-config.  test_policy_postfix.py drives the same
+daemon through a real Postfix."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import servers
+from postfix_helper import PolicyDaemon, PolicyClient
+
+ZONES = {
+    "bl.txt": ":127.0.0.2:Listed by bl.test, see http://bl.test/lookup?$\n"
+              "192.0.2.0/24\n"
+              "203.0.113.5\n"
+              "198.51.100.7 :127.0.0.4:Dynamic address $\n",
+    # answers every address with Spamhaus' "public resolver" error code
+    "err.txt": ":127.255.255.254:Error: open resolver; see https://err.test\n"
+               "0.0.0.0/1\n128.0.0.0/1\n",
+    "wl.txt": ":127.0.10.2:allowlisted\n192.0.2.10\n",
+    "bl6.txt": ":127.0.0.2:Listed by bl6.test\n2001:db8:1::/48\n",
+}
+SPECS = ["bl.test:ip4set:bl.txt", "err.test:ip4set:err.txt", "wl.test:ip4set:wl.txt",
+         "bl6.test:ip6trie:bl6.txt"]
+SITES = "bl.test*3, err.test*5, wl.test=127.0.10.[0..255]*-5, bl6.test*3"
+
+
+@pytest.fixture(scope="module")
+def dns():
+    d = servers.make_datadir("rblkit-pol-dns-")
+    for name, text in ZONES.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    srv = servers.start_rblkit(SPECS, d)
+    yield srv
+    srv.__exit__(None, None, None)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def base_conf(dns_port, extra=""):
+    return (f"resolver = 127.0.0.1:{dns_port}\n"
+            f"dnsbl_sites = {SITES}\n"
+            "dnsbl_threshold = 3\n"
+            "client_allowlist = 203.0.113.0/24\n"
+            "outbound_limits = 3 messages/hour, 8 recipients/hour\n"
+            "outbound_override = big@example.com: 50 messages/hour, 100 recipients/hour\n"
+            + extra)
+
+
+@pytest.fixture
+def daemon(dns):
+    with PolicyDaemon(base_conf(dns.port)) as d:
+        yield d
+
+
+def test_listed_client_refused_with_zone_and_txt(daemon):
+    c = daemon.connect()
+    a = c.ask(client_address="192.0.2.1")
+    assert a == ("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+                 "bl.test; Listed by bl.test, see http://bl.test/lookup?192.0.2.1")
+    # the answer's own TXT, for another code
+    a = c.ask(client_address="198.51.100.7")
+    assert "blocked using bl.test; Dynamic address 198.51.100.7" in a
+
+
+def test_clean_client_dunno_although_error_code_has_weight_5(daemon):
+    # err.test answers 127.255.255.254 for everyone, with a weight of 5
+    # against a threshold of 3: an error code must never count
+    c = daemon.connect()
+    assert c.ask(client_address="10.20.30.40") == "DUNNO"
+    assert daemon.wait_log("err.test answered 127.255.255.254")
+    assert "never counts" in daemon.log()
+
+
+def test_allowlists(daemon):
+    c = daemon.connect()
+    # listed on bl.test, but in client_allowlist
+    assert c.ask(client_address="203.0.113.5") == "DUNNO"
+    # listed on bl.test (3) and on the DNS allowlist wl.test (-5)
+    assert c.ask(client_address="192.0.2.10") == "DUNNO"
+    # its neighbour is not on the allowlist
+    assert c.ask(client_address="192.0.2.11").startswith("554 ")
+
+
+def test_sasl_and_non_scored_states(daemon):
+    c = daemon.connect()
+    assert c.ask(client_address="192.0.2.1", sasl_username="carl") == "DUNNO"
+    assert c.ask(client_address="192.0.2.1", protocol_state="DATA") == "DUNNO"
+    assert c.ask(client_address="192.0.2.1", protocol_state="CONNECT").startswith("554 ")
+    assert c.ask(client_address="192.0.2.1", protocol_state="MAIL").startswith("554 ")
+
+
+def test_ipv6_client(daemon):
+    c = daemon.connect()
+    assert "blocked using bl6.test" in c.ask(client_address="2001:db8:1::25")
+    assert c.ask(client_address="2001:db8:2::25") == "DUNNO"
+    # IPv4-mapped addresses are looked up as IPv4
+    assert "blocked using bl.test" in c.ask(client_address="::ffff:192.0.2.1")
+
+
+def test_result_cached(daemon, dns):
+    c = daemon.connect()
+    assert c.ask(client_address="192.0.2.50").startswith("554 ")
+    st = daemon.command("status").stdout
+    assert "0 hits, 1 misses" in st, st
+    assert c.ask(client_address="192.0.2.50").startswith("554 ")
+    st = daemon.command("status").stdout
+    assert "1 hits, 1 misses" in st, st
+
+
+def test_many_connections_interleaved(daemon):
+    conns = [daemon.connect() for _ in range(60)]
+    for i, c in enumerate(conns):
+        c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                   + f"client_address=192.0.2.{i % 3}\n\n".encode())
+    for i, c in enumerate(conns):
+        assert c.read_reply().startswith("554 ")
+    for c in conns:
+        c.close()
+
+
+@pytest.mark.parametrize("bad", [
+    b"this is not a policy request\n\n",
+    b"sender=" + b"x" * 5000 + b"\n\n",
+    b"".join(b"a%d=1\n" % i for i in range(150)) + b"\n",
+    b"sender=a\x00b\n\n",
+    b"sender=one\nsender=two\n\n",
+])
+def test_bad_request_closes_only_its_connection(daemon, bad):
+    good1, badc, good2 = daemon.connect(), daemon.connect(), daemon.connect()
+    assert good1.ask(client_address="10.0.0.1") == "DUNNO"
+    # a request half sent on a good connection stays pending meanwhile
+    good2.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n")
+    badc.send_raw(bad)
+    assert badc.closed_by_peer()
+    good2.send_raw(b"client_address=192.0.2.1\n\n")
+    assert good2.read_reply().startswith("554 ")
+    assert good1.ask(client_address="192.0.2.2").startswith("554 ")
+    assert daemon.wait_log("bad request")
+    assert daemon.proc.poll() is None
+
+
+def test_request_without_empty_line_then_eof(daemon):
+    c = daemon.connect()
+    c.send_raw(b"request=smtpd_access_policy\nclient_address=1.2.3.4\n")
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.closed_by_peer()
+    assert daemon.wait_log("closed in the middle of a request")
+    assert daemon.connect().ask(client_address="10.0.0.1") == "DUNNO"
+
+
+def test_pipelined_requests(daemon):
+    c = daemon.connect()
+    one = b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\n\n"
+    c.send_raw(one % b"192.0.2.1" + one % b"10.0.0.9" + one % b"192.0.2.3")
+    assert c.read_reply().startswith("554 ")
+    assert c.read_reply() == "DUNNO"
+    assert c.read_reply().startswith("554 ")
+
+
+def test_prepend_mode(dns):
+    with PolicyDaemon(base_conf(dns.port, "dnsbl_action = prepend\n")) as d:
+        c = d.connect()
+        a = c.ask(client_address="192.0.2.1", instance="abc.1")
+        assert a == "PREPEND X-Rblkit-Score: score=3 threshold=3 lists=bl.test*3 listed"
+        # once per message, however many recipients
+        assert c.ask(client_address="192.0.2.1", instance="abc.1") == "DUNNO"
+        assert c.ask(client_address="192.0.2.1", instance="abc.2").startswith("PREPEND")
+        # a score below the threshold is still marked, as not listed
+        a = c.ask(client_address="192.0.2.10", instance="abc.3")
+        assert a == ("PREPEND X-Rblkit-Score: score=-2 threshold=3 "
+                     "lists=bl.test*3 wl.test*-5")
+        assert c.ask(client_address="10.0.0.1", instance="abc.4") == "DUNNO"
+
+
+class SilentDNS:
+    """A UDP socket on loopback that reads queries and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.queries = 0
+        self.stopped = False
+        self.sock.settimeout(0.2)
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                self.sock.recvfrom(4096)
+                self.queries += 1
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def close(self):
+        self.stopped = True
+        self.t.join()
+        self.sock.close()
+
+
+def test_fail_open_budget_with_a_server_that_never_answers():
+    silent = SilentDNS()
+    try:
+        conf = (f"resolver = 127.0.0.1:{silent.port}\n"
+                "dnsbl_sites = bl.test*3, other.test*2\n"
+                "dnsbl_threshold = 3\ndnsbl_budget = 300\n")
+        with PolicyDaemon(conf) as d:
+            c = d.connect()
+            t0 = time.monotonic()
+            assert c.ask(client_address="192.0.2.1") == "DUNNO"
+            took = time.monotonic() - t0
+            assert 0.28 <= took < 0.8, took
+            assert silent.queries >= 2
+            assert d.wait_log("dnsbl_budget of 300 ms spent for client 192.0.2.1")
+            assert "bl.test other.test" in d.log()
+            # other connections are answered meanwhile
+            c1, c2 = d.connect(), d.connect()
+            c1.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                        b"client_address=192.0.2.7\n\n")
+            t0 = time.monotonic()
+            assert c2.ask(client_address="10.0.0.1", sasl_username="u") == "DUNNO"
+            assert time.monotonic() - t0 < 0.2
+            assert c1.read_reply() == "DUNNO"
+    finally:
+        silent.close()
+
+
+def test_limits_restart_crash_status_reset(dns):
+    alerts = os.path.join(servers.make_datadir("rblkit-pol-alert-"), "alerts")
+    conf = base_conf(dns.port, f'alert_command = echo "$RBLKIT_USER $RBLKIT_COUNT '
+                               f'$RBLKIT_LIMIT $RBLKIT_KIND $RBLKIT_WINDOW" >> {alerts}\n')
+    with PolicyDaemon(conf) as d:
+        def message(c, user, rcpts=1):
+            a = c.ask(client_address="10.0.0.5", sasl_username=user, sender=user)
+            if a != "DUNNO":
+                return a
+            return c.ask(client_address="10.0.0.5", sasl_username=user, sender=user,
+                         protocol_state="END-OF-MESSAGE", recipient_count=str(rcpts))
+
+        c = d.connect()
+        for _ in range(3):
+            assert message(c, "alice") == "DUNNO"
+        refused = message(c, "alice")
+        assert refused.startswith("DEFER 4.7.1 Sending limit exceeded (3 of 3 messages "
+                                  "per hour)"), refused
+        assert message(c, "bob") == "DUNNO"
+        assert d.wait_log("alice blocked at 3")
+        deadline = time.monotonic() + 5
+        while not os.path.exists(alerts) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert open(alerts).read() == "alice 3 3 messages hour\n"
+        # restart: the counts are still there, no second alert
+        d.restart()
+        c = d.connect()
+        assert message(c, "alice").startswith("DEFER")
+        assert message(c, "bob") == "DUNNO"
+        # a crash (SIGKILL): nothing written before it is lost
+        d.restart(signal.SIGKILL)
+        c = d.connect()
+        assert message(c, "alice").startswith("DEFER")
+        assert message(c, "bob") == "DUNNO"
+        assert message(c, "bob").startswith("DEFER")   # bob's 3rd survived the crash
+        assert open(alerts).read().count("alice") == 1
+        st = d.command("status")
+        assert st.returncode == 0
+        assert "blocked: 2" in st.stdout and "alice  since" in st.stdout, st.stdout
+        r = d.command("reset", "alice")
+        assert r.returncode == 0 and "block lifted" in r.stdout
+        assert message(d.connect(), "alice") == "DUNNO"
+        assert d.command("reset", "nobody-here").returncode == 1
+        # with the daemon stopped, status and reset work on the files
+        d.stop()
+        st = d.command("status")
+        assert "daemon not running" in st.stdout and "bob" in st.stdout
+        assert d.command("reset", "bob").returncode == 0
+        assert "blocked: 0" in d.command("status").stdout
+        d.start()
+        assert message(d.connect(), "bob") == "DUNNO"
+    shutil.rmtree(os.path.dirname(alerts), ignore_errors=True)
+
+
+def test_recipients_override_hold_and_fallback_keys(dns):
+    conf = base_conf(dns.port, "outbound_action = hold\n")
+    with PolicyDaemon(conf) as d:
+        c = d.connect()
+        eom = dict(protocol_state="END-OF-MESSAGE", client_address="10.0.0.5")
+        assert c.ask(sasl_username="carol", recipient_count="5", **eom) == "DUNNO"
+        # 5 + 4 > 8 recipients/hour: refused at END-OF-MESSAGE, not counted
+        assert c.ask(sasl_username="carol", recipient_count="4", **eom).startswith(
+            "HOLD 4.7.1 Sending limit exceeded (5 of 8 recipients per hour)")
+        assert c.ask(sasl_username="carol", recipient_count="3", **eom) == "DUNNO"
+        # the override lets big@example.com send more
+        for _ in range(10):
+            assert c.ask(sasl_username="big@example.com", recipient_count="1", **eom) == "DUNNO"
+        # no SASL, from a local network (webmail): counted by sender
+        loc = dict(protocol_state="END-OF-MESSAGE", client_address="127.0.0.1")
+        for _ in range(3):
+            assert c.ask(sender="web@example.com", recipient_count="1", **loc) == "DUNNO"
+        assert c.ask(sender="web@example.com", recipient_count="1", **loc).startswith("HOLD")
+        assert c.ask(sender="other@example.com", recipient_count="1", **loc) == "DUNNO"
+        # a stranger using the same sender address is inbound, not counted
+        assert c.ask(sender="web@example.com", client_address="10.9.9.9") == "DUNNO"
+
+
+def test_sighup_reload(dns):
+    with PolicyDaemon(base_conf(dns.port)) as d:
+        c = d.connect()
+        assert c.ask(client_address="192.0.2.1").startswith("554 ")
+        # a bad file: the old configuration stays, the log says where and why
+        d.write_config(base_conf(dns.port) + "dnsbl_threshold = lots\n")
+        d.signal(signal.SIGHUP)
+        assert d.wait_log("policy.conf:9: dnsbl_threshold given twice (first on line 5)")
+        assert "the old configuration stays" in d.log()
+        assert c.ask(client_address="192.0.2.1").startswith("554 ")
+        # a good one takes effect (connections stay open)
+        d.write_config(base_conf(dns.port).replace("dnsbl_threshold = 3",
+                                                   "dnsbl_threshold = 4"))
+        d.signal(signal.SIGHUP)
+        assert d.wait_log("reloaded")
+        assert c.ask(client_address="192.0.2.1") == "DUNNO"
+
+
+def test_check_config(dns, tmp_path):
+    good = tmp_path / "good.conf"
+    good.write_text(base_conf(dns.port) + f"state_dir = {tmp_path}\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(good)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout and "4 sites on 4 zones" in r.stdout
+    bad = tmp_path / "bad.conf"
+    bad.write_text("dnsbl_threshold = 3\n\ndnsbl_sites = zen.spamhaus.org=127.0.0.[2..11*3\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert f"{bad}:3: dnsbl_sites:" in r.stderr, r.stderr
+    # the daemon refuses to start with it, and says the same
+    r = subprocess.run([servers.RBLKIT, "policy", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and f"{bad}:3:" in r.stderr
+
+
+def test_second_daemon_on_same_state_refused(daemon):
+    other = PolicyDaemon("", state_dir=daemon.state_dir)
+    try:
+        with pytest.raises(Exception) as e:
+            other.start()
+        assert "in use" in str(e.value)
+    finally:
+        other.close()
