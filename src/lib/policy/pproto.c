@@ -62,22 +62,23 @@ static int pp_measure(const char *buf, size_t len, size_t *end)
 
 static const struct {
 	const char *name;
-	size_t off;
+	size_t len, off;
 } pp_fields[] = {
-#define F(x) { #x, offsetof(struct pp_request, x) }
+#define F(x) { #x, sizeof(#x) - 1, offsetof(struct pp_request, x) }
 	F(request), F(protocol_state), F(client_address), F(client_name),
 	F(helo_name), F(sender), F(recipient), F(recipient_count),
 	F(sasl_username), F(instance), F(queue_id),
 #undef F
 };
 
-/* Store one name=value pair; returns 0 or PP_EDUP. */
-static int pp_store(struct pp_request *req, const char *name, const char *value)
+/* Store one name=value pair (name of length nl); returns 0 or PP_EDUP. */
+static int pp_store(struct pp_request *req, const char *name, size_t nl, const char *value)
 {
 	for (size_t i = 0; i < sizeof(pp_fields) / sizeof(pp_fields[0]); i++) {
 		const char **slot;
 
-		if (strcmp(name, pp_fields[i].name))
+		if (nl != pp_fields[i].len || name[0] != pp_fields[i].name[0] ||
+		    memcmp(name, pp_fields[i].name, nl))
 			continue;
 		slot = (const char **)((char *)req + pp_fields[i].off);
 		if (*slot)
@@ -114,7 +115,7 @@ int pp_parse(char *buf, size_t len, struct pp_request *req, size_t *used)
 			return PP_ESYNTAX;
 		*eq = '\0';
 		req->nattrs++;
-		if ((rc = pp_store(req, line, eq + 1)) < 0)
+		if ((rc = pp_store(req, line, (size_t)(eq - line), eq + 1)) < 0)
 			return rc;
 	}
 	*used = end;

@@ -218,6 +218,7 @@ static void log_decision(const struct conn *c, const char *what, const char *act
 static void finish_inbound(struct conn *c, const struct plk_result *res)
 {
 	char action[PD_ACTION_MAX];
+	bool waited = c->waiting;
 
 	wait_unlink(c);
 	pd_inbound(S.cfg, &c->req, res, action, sizeof(action));
@@ -229,8 +230,8 @@ static void finish_inbound(struct conn *c, const struct plk_result *res)
 	}
 	if (!strncmp(action, "PREPEND", 7) && c->req.instance)
 		snprintf(c->instance, sizeof(c->instance), "%s", c->req.instance);
-	if (!c->dead)
-		set_events(c);
+	if (waited && !c->dead)
+		set_events(c);	/* read again */
 	reply(c, action);
 }
 

@@ -13,6 +13,8 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,10 +41,18 @@ struct pst {
 	int lockfd, jfd;
 	uint64_t gen;		/* generation of the open journal */
 	uint64_t jbytes;	/* bytes in it */
-	bool dirty;		/* written since the last fdatasync */
+	atomic_bool dirty;	/* written since the last fdatasync */
 	uint64_t last_sync;
+	/* fdatasync runs on a thread of its own, so that the event loop
+	 * never waits for the disk; mu guards jfd against the switch to a
+	 * new journal while a sync is under way */
+	pthread_t syncer;
+	bool has_syncer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stopping;
 	uint64_t loaded;
-	time_t last_err;
+	_Atomic long long last_err;	/* both threads report errors */
 };
 
 /* -- encoding -------------------------------------------------------- */
@@ -396,6 +406,7 @@ static int open_journal(struct pst *p, uint64_t gen)
 		close(fd);
 		return -1;
 	}
+	pthread_mutex_lock(&p->mu);
 	if (p->jfd >= 0) {
 		fdatasync(p->jfd);
 		close(p->jfd);
@@ -404,7 +415,27 @@ static int open_journal(struct pst *p, uint64_t gen)
 	p->gen = gen;
 	p->jbytes = PST_HDR;
 	p->dirty = false;
+	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+/* Once a second, fdatasync the journal if it changed. */
+static void *syncer_main(void *arg)
+{
+	struct pst *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stopping) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		if (atomic_exchange(&p->dirty, false) && p->jfd >= 0 && fdatasync(p->jfd))
+			pst_error(p, "journal sync");
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 struct pst *pst_open(const char *dir, struct rl_table *t, bool readonly,
@@ -419,6 +450,8 @@ struct pst *pst_open(const char *dir, struct rl_table *t, bool readonly,
 	p->t = t;
 	p->readonly = readonly;
 	p->lockfd = p->jfd = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
 	if (!readonly) {
 		snprintf(path, sizeof(path), "%s/lock", dir);
 		p->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -451,10 +484,14 @@ struct pst *pst_open(const char *dir, struct rl_table *t, bool readonly,
 		snprintf(err, errlen, "%s: cannot write the state: %s", dir, strerror(errno));
 		goto fail;
 	}
+	if (!readonly && pthread_create(&p->syncer, NULL, syncer_main, p) == 0)
+		p->has_syncer = true;
 	return p;
 fail:
 	if (p->lockfd >= 0)
 		close(p->lockfd);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
 	free(p->dir);
 	free(p);
 	return NULL;
@@ -602,7 +639,7 @@ void pst_tick(struct pst *p, uint64_t now)
 {
 	if (p->readonly)
 		return;
-	if (p->dirty && now - p->last_sync >= 1000) {
+	if (!p->has_syncer && p->dirty && now - p->last_sync >= 1000) {
 		if (fdatasync(p->jfd))
 			pst_error(p, "journal sync");
 		p->dirty = false;
@@ -616,12 +653,21 @@ void pst_close(struct pst *p)
 {
 	if (!p)
 		return;
+	if (p->has_syncer) {
+		pthread_mutex_lock(&p->mu);
+		p->stopping = true;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->syncer, NULL);
+	}
 	if (!p->readonly && pst_snapshot(p) == 0 && p->jfd >= 0)
 		fdatasync(p->jfd);
 	if (p->jfd >= 0)
 		close(p->jfd);
 	if (p->lockfd >= 0)
 		close(p->lockfd);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
 	free(p->dir);
 	free(p);
 }
