@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,8 @@ static void alert(struct pd_ctx *x, const struct rl_user *u, uint32_t count)
 	char *envp[512];
 	char *argv[] = { "/bin/sh", "-c", x->cfg->alert_command, NULL };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, def;
 	size_t ne = 0;
 	pid_t pid;
 	int rc;
@@ -113,7 +116,17 @@ static void alert(struct pd_ctx *x, const struct rl_user *u, uint32_t count)
 	envp[ne] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, envp);
+	/* the daemon blocks its signals (signalfd) and ignores SIGPIPE: the
+	 * command starts with neither */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
 		log_err("alert command for %s: %s", u->key, strerror(rc));

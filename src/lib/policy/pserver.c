@@ -743,6 +743,15 @@ static int start(const char *path, sigset_t *mask)
 	char err[1024];
 
 	S.lfd = S.cfd = S.sfd = S.dfd = S.ep = -1;
+	/* blocked before any thread starts (the state's syncer, libunbound's),
+	 * so that they reach the signalfd only */
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (!(S.cfg = pcfg_load(path, err, sizeof(err)))) {
 		log_err("%s", err);
 		return -1;
@@ -768,13 +777,6 @@ static int start(const char *path, sigset_t *mask)
 	S.pd.pst = S.pst;
 	pd_set_config(&S.pd, S.cfg);
 	S.ep = epoll_create1(EPOLL_CLOEXEC);
-	sigemptyset(mask);
-	sigaddset(mask, SIGHUP);
-	sigaddset(mask, SIGTERM);
-	sigaddset(mask, SIGINT);
-	sigaddset(mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	S.sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	{
 		struct plk *d = plk_new(S.cfg, err, sizeof(err));

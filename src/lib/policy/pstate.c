@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -484,8 +485,15 @@ struct pst *pst_open(const char *dir, struct rl_table *t, bool readonly,
 		snprintf(err, errlen, "%s: cannot write the state: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (!readonly && pthread_create(&p->syncer, NULL, syncer_main, p) == 0)
-		p->has_syncer = true;
+	if (!readonly) {
+		sigset_t all, old;
+
+		/* signals are the event loop's (signalfd), never this thread's */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		p->has_syncer = pthread_create(&p->syncer, NULL, syncer_main, p) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	return p;
 fail:
 	if (p->lockfd >= 0)
