@@ -5,6 +5,9 @@
  * each, as Postfix's smtpd processes do; measures requests per second and
  * the latency of every request (send to complete reply).
  *
+ * Sender domains are s0..s299.bench.test and HELO names mail.c0..c996.bench.test,
+ * which bench/policy.sh serves (A and MX) for policyd-weight's DNS checks.
+ *
  * The request mix imitates an MX that also takes submissions (all requests
  * carry the attributes Postfix 3.7 sends):
  *   60 %  inbound RCPT from one of K client addresses (10 % of them in
@@ -24,7 +27,7 @@
  * the measured run of -d seconds (or -n requests).
  *
  * Output (one line): requests=N seconds=S rps=R p50_us=.. p90_us=..
- *   p99_us=.. p999_us=.. max_us=.. refused=.. errors=..
+ *   p99_us=.. p999_us=.. max_us=.. refused=.. errors=.. reconnects=..
  *
  * SECURITY: a benchmark client; connects to the address it is given only.
  */
@@ -103,15 +106,15 @@ static size_t make_request(char *buf, size_t len, long client)
 		}
 		snprintf(state, sizeof(state), "%s",
 			 client >= 0 || r < 60 ? "RCPT" : "END-OF-MESSAGE");
-		snprintf(sender, sizeof(sender), "news%u@sender%u.example", i % 50, i % 300);
+		snprintf(sender, sizeof(sender), "news%u@s%u.bench.test", i % 50, i % 300);
 		if (!strcmp(state, "END-OF-MESSAGE"))
 			snprintf(rc, sizeof(rc), "1");
 	} else {
 		unsigned u = rnd() % 200;
 
 		snprintf(addr, sizeof(addr), "198.18.%u.%u", u / 100, 10 + u % 100);
-		snprintf(sasl, sizeof(sasl), "user%u@example.net", u);
-		snprintf(sender, sizeof(sender), "user%u@example.net", u);
+		snprintf(sasl, sizeof(sasl), "user%u@s%u.bench.test", u, u % 300);
+		snprintf(sender, sizeof(sender), "user%u@s%u.bench.test", u, u % 300);
 		snprintf(state, sizeof(state), "%s", r < 90 ? "RCPT" : "END-OF-MESSAGE");
 		if (r >= 90)
 			snprintf(rc, sizeof(rc), "%u", 1 + rnd() % 5);
@@ -126,9 +129,9 @@ static size_t make_request(char *buf, size_t len, long client)
 		"reverse_client_name=unknown\n"
 		"server_address=192.0.2.25\n"
 		"server_port=25\n"
-		"helo_name=mail.client%u.example\n"
+		"helo_name=mail.c%u.bench.test\n"
 		"sender=%s\n"
-		"recipient=postmaster@example.org\n"
+		"recipient=postmaster@bench.test\n"
 		"recipient_count=%s\n"
 		"queue_id=4B%07X\n"
 		"instance=%x.%x.0\n"
@@ -179,7 +182,7 @@ struct run {
 	int nc;
 	uint32_t *lat;
 	size_t nlat, cap;
-	uint64_t refused, errors, done, limit;
+	uint64_t refused, errors, done, limit, reconnects;
 	uint64_t interval_ns;	/* -r: per connection; 0 = closed loop */
 	long next_client;	/* warm-up: next client index, or -1 */
 };
@@ -210,6 +213,36 @@ static void send_next(struct run *R, struct lconn *c)
 	}
 }
 
+static struct sockaddr_in target;
+
+/* The server closed c (Postfix reconnects too): open it again and resend
+ * the request it had not answered; its latency keeps counting. */
+static void reconnect(struct run *R, struct lconn *c)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
+
+	epoll_ctl(R->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = connect_to(&target);
+	epoll_ctl(R->ep, EPOLL_CTL_ADD, c->fd, &e);
+	c->inlen = 0;
+	R->reconnects++;
+	if (c->busy) {
+		c->outoff = 0;
+		while (c->outoff < c->outlen) {
+			ssize_t w = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+
+			if (w < 0 && errno == EAGAIN)
+				continue;
+			if (w <= 0) {
+				perror("write");
+				exit(1);
+			}
+			c->outoff += (size_t)w;
+		}
+	}
+}
+
 static void on_read(struct run *R, struct lconn *c, int measure)
 {
 	for (;;) {
@@ -219,8 +252,8 @@ static void on_read(struct run *R, struct lconn *c, int measure)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			fprintf(stderr, "policy_load: server closed a connection\n");
-			exit(1);
+			reconnect(R, c);	/* and send the request again */
+			return;
 		}
 		c->inlen += (size_t)n;
 		while ((end = memmem(c->in, c->inlen, "\n\n", 2))) {
@@ -351,6 +384,7 @@ int main(int argc, char **argv)
 		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &R.c[i] };
 
 		R.c[i].fd = connect_to(&sa);
+		target = sa;
 		epoll_ctl(R.ep, EPOLL_CTL_ADD, R.c[i].fd, &e);
 	}
 	if (warm) {
@@ -372,9 +406,10 @@ int main(int argc, char **argv)
 	qsort(R.lat, R.nlat, sizeof(*R.lat), cmp_u32);
 #define PCT(p) R.lat[(size_t)((double)(R.nlat - 1) * (p))]
 	printf("requests=%zu seconds=%.3f rps=%.0f p50_us=%u p90_us=%u p99_us=%u "
-	       "p999_us=%u max_us=%u refused=%llu errors=%llu\n",
+	       "p999_us=%u max_us=%u refused=%llu errors=%llu reconnects=%llu\n",
 	       R.nlat, (double)ns / 1e9, (double)R.nlat / ((double)ns / 1e9), PCT(0.50),
 	       PCT(0.90), PCT(0.99), PCT(0.999), R.lat[R.nlat - 1],
-	       (unsigned long long)R.refused, (unsigned long long)R.errors);
+	       (unsigned long long)R.refused, (unsigned long long)R.errors,
+	       (unsigned long long)R.reconnects);
 	return R.errors ? 1 : 0;
 }
