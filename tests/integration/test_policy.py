@@ -81,6 +81,16 @@ def test_clean_client_dunno_although_error_code_has_weight_5(daemon):
     assert "never counts" in daemon.log()
 
 
+def test_error_code_never_counts_even_when_the_filter_names_it(dns):
+    conf = (f"resolver = 127.0.0.1:{dns.port}\n"
+            "dnsbl_sites = err.test=127.255.255.254*5, bl.test*3\n"
+            "dnsbl_threshold = 3\n")
+    with PolicyDaemon(conf) as d:
+        c = d.connect()
+        assert c.ask(client_address="10.20.30.41") == "DUNNO"
+        assert "blocked using bl.test" in c.ask(client_address="192.0.2.1")
+
+
 def test_allowlists(daemon):
     c = daemon.connect()
     # listed on bl.test, but in client_allowlist
