@@ -341,19 +341,25 @@ class PolicyDaemon:
         raise PostfixError(f"rblkit policy did not listen on {self.port}:\n{self.log()}")
 
     def stop(self, sig=15, timeout=10.0):
-        """Stop with a signal (SIGTERM: state saved; SIGKILL: a crash)."""
-        if self.proc and self.proc.poll() is None:
+        """Stop with a signal (SIGTERM: state saved; SIGKILL: a crash).
+        A daemon stopped with SIGTERM must exit 0 (under ASan a leak or an
+        error at shutdown makes it exit non-zero): PostfixError otherwise."""
+        running = self.proc is not None and self.proc.poll() is None
+        if running:
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                raise PostfixError(f"rblkit policy did not stop on signal {sig}:\n{self.log()}")
         rc = self.proc.returncode if self.proc else None
         self.proc = None
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
+        if running and sig == 15 and rc != 0:
+            raise PostfixError(f"rblkit policy exited with {rc} on SIGTERM:\n{self.log()}")
         return rc
 
     def restart(self, sig=15):

@@ -184,6 +184,7 @@ static int flush(struct conn *c)
 	if (c->want_out) {
 		c->want_out = false;
 		set_events(c);
+		mark_ready(c);	/* requests may wait in the buffer */
 	}
 	return 0;
 }
