@@ -2,7 +2,12 @@
 # bench/policy.sh - `rblkit policy` against Debian's policyd-weight: the same
 # requests over 100 concurrent connections, warm caches, same machine, same run.
 #
-#   bench/policy.sh [--duration S] [--conns N] [--write] [--keep]
+#   bench/policy.sh [--duration S] [--conns N] [--rt] [--write] [--keep]
+#
+# --rt runs both daemons and the load generator under SCHED_FIFO (chrt -f 1):
+# on a machine shared with CPU-bound jobs, a woken daemon otherwise waits for
+# the other job's time slice (milliseconds) and the latencies measure the
+# neighbours; throughput and latency of the daemons themselves need --rt.
 #
 # What runs:
 #   - rblkit serve on 127.77.0.1:53 (policyd-weight only queries port 53):
@@ -33,13 +38,14 @@ REPO=$(dirname "$BENCH")
 RBLKIT=${RBLKIT:-$REPO/rblkit}
 PW=${POLICYD_WEIGHT:-/usr/sbin/policyd-weight}
 DNS_ADDR=127.77.0.1
-DURATION=10 CONNS=100 WRITE=0 KEEP=0
+DURATION=10 CONNS=100 WRITE=0 KEEP=0 RT=""
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--duration) DURATION=$2; shift 2 ;;
 	--conns) CONNS=$2; shift 2 ;;
 	--write) WRITE=1; shift ;;
+	--rt) RT="chrt -f 1"; shift ;;
 	--keep) KEEP=1; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
@@ -154,11 +160,11 @@ cat > "$W/pw.conf" <<C
 \$NTIME = 0;
 C
 
-load() { taskset -c 1 "$W/policy_load" -c "$CONNS" "$@"; }
+load() { $RT taskset -c 1 "$W/policy_load" -c "$CONNS" "$@"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
 echo "== rblkit policy"
-taskset -c 0 "$RBLKIT" policy --config "$W/policy.conf" > "$W/policy.log" 2>&1 &
+$RT taskset -c 0 "$RBLKIT" policy --config "$W/policy.conf" > "$W/policy.log" 2>&1 &
 PIDS+=($!)
 wait_port "$P1"
 R_SAT=$(load -d "$DURATION" "127.0.0.1:$P1")
@@ -183,7 +189,7 @@ while True: s.recvfrom(65536)
 ' &
 	PIDS+=($!)
 fi
-taskset -c 0 "$PW" -f "$W/pw.conf" -D start > "$W/pw.log" 2>&1 &
+$RT taskset -c 0 "$PW" -f "$W/pw.conf" -D start > "$W/pw.log" 2>&1 &
 PW_PID=$!
 wait_port "$P2"
 PW_SAT=$(load -d "$DURATION" "127.0.0.1:$P2")
@@ -205,7 +211,7 @@ mkdir -p "$W/state3"
 sed -e "s/^listen = .*/listen = 127.0.0.1:$P3/" -e "s|^state_dir = .*|state_dir = $W/state3|" \
     -e "s/^resolver = .*/resolver = 127.0.0.1:$(cat "$W/silent.port")/" \
     -e "s/^dnsbl_budget = .*/dnsbl_budget = 200/" "$W/policy.conf" > "$W/silent.conf"
-taskset -c 0 "$RBLKIT" policy --config "$W/silent.conf" > "$W/silent.log" 2>&1 &
+$RT taskset -c 0 "$RBLKIT" policy --config "$W/silent.conf" > "$W/silent.log" 2>&1 &
 PIDS+=($!)
 wait_port "$P3"
 B=$(load -u -c 20 -n 400 "127.0.0.1:$P3")
@@ -224,7 +230,7 @@ row() { # name line
 RESULT=$(
 	echo "## policy.sh results"
 	echo
-	echo "\`bench/policy.sh --duration $DURATION --conns $CONNS\`, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
+	echo "\`bench/policy.sh --duration $DURATION --conns $CONNS${RT:+ --rt}\`, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
 	echo "($(uname -r)); daemons pinned to CPU 0, load generator and DNS to CPU 1;"
 	echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)."
 	echo "Mix (bench/policy_load.c): 60 % inbound RCPT from 2000 clients (10 % listed),"

@@ -325,8 +325,8 @@ static uint64_t run_phase(struct run *R, uint64_t seconds, int measure)
 		}
 		if (!active && (stopping || !interval))
 			break;
-		if (wake != UINT64_MAX)
-			timeout = (int)((wake - now) / 1000000);
+		if (wake != UINT64_MAX)	/* rounded up: no busy wait (--rt) */
+			timeout = (int)((wake - now + 999999) / 1000000);
 		n = epoll_wait(R->ep, ev, 256, timeout);
 		for (int i = 0; i < n; i++) {
 			struct lconn *c = ev[i].data.ptr;

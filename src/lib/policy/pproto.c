@@ -12,6 +12,7 @@
  */
 #include "pproto.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Length of the line at p (without LF and an optional CR before it). */
@@ -23,8 +24,10 @@ static size_t line_len(const char *p, size_t n)
 }
 
 /* First pass: find the end of the request. Returns 1 with *end past the
- * empty line, PP_NEED_MORE, or an error. */
-static int pp_measure(const char *buf, size_t len, size_t *end)
+ * empty line and lf[0..*nlines) the offsets of the LFs of the attribute
+ * lines, PP_NEED_MORE, or an error. */
+static int pp_measure(const char *buf, size_t len, size_t *end, uint16_t *lf,
+		      unsigned *nlines)
 {
 	size_t pos = 0;
 	unsigned lines = 0;
@@ -32,10 +35,10 @@ static int pp_measure(const char *buf, size_t len, size_t *end)
 	for (;;) {
 		size_t avail = len - pos;
 		size_t scan = avail < PP_MAX_LINE + 2 ? avail : PP_MAX_LINE + 2;
-		const char *lf = memchr(buf + pos, '\n', scan);
+		const char *nl = memchr(buf + pos, '\n', scan);
 		size_t n;
 
-		if (!lf) {
+		if (!nl) {
 			/* a partial line already too long cannot end well */
 			if (avail > PP_MAX_LINE + 1)
 				return PP_ELINE;
@@ -43,7 +46,7 @@ static int pp_measure(const char *buf, size_t len, size_t *end)
 				return PP_ESIZE;
 			return PP_NEED_MORE;
 		}
-		n = (size_t)(lf - (buf + pos));
+		n = (size_t)(nl - (buf + pos));
 		if (line_len(buf + pos, n) > PP_MAX_LINE)
 			return PP_ELINE;
 		pos += n + 1;
@@ -53,10 +56,12 @@ static int pp_measure(const char *buf, size_t len, size_t *end)
 			if (lines == 0)
 				return PP_ESYNTAX;	/* an empty request */
 			*end = pos;
+			*nlines = lines;
 			return 1;
 		}
-		if (++lines > PP_MAX_ATTRS)
+		if (lines == PP_MAX_ATTRS)
 			return PP_EATTRS;
+		lf[lines++] = (uint16_t)(pos - 1);	/* pos <= PP_MAX_REQUEST */
 	}
 }
 
@@ -91,22 +96,23 @@ static int pp_store(struct pp_request *req, const char *name, size_t nl, const c
 
 int pp_parse(char *buf, size_t len, struct pp_request *req, size_t *used)
 {
+	uint16_t lf[PP_MAX_ATTRS];
 	size_t end = 0, pos = 0;
-	int rc = pp_measure(buf, len, &end);
+	unsigned nlines = 0;
+	int rc = pp_measure(buf, len, &end, lf, &nlines);
 
 	if (rc != 1)
 		return rc;
 	memset(req, 0, sizeof(*req));
-	while (pos < end) {
-		char *line = buf + pos, *lf = memchr(line, '\n', end - pos);
-		size_t n = (size_t)(lf - line);
+	/* the lines the first pass found (the empty one not among them) */
+	for (unsigned i = 0; i < nlines; i++) {
+		char *line = buf + pos;
+		size_t n = lf[i] - pos;
 		char *eq;
 
-		pos += n + 1;
+		pos = (size_t)lf[i] + 1;
 		n = line_len(line, n);
 		line[n] = '\0';
-		if (n == 0)
-			break;
 		/* a NUL inside the line would hide the rest of it */
 		if (memchr(line, '\0', n))
 			return PP_ESYNTAX;
