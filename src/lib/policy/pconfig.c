@@ -42,7 +42,7 @@ static const struct key keys[] = {
 	  "extra list catalogue file (return codes of lists not built in)" },
 	{ "dnsbl_sites", K_SITES, O(sites), "", 0, 0,
 	  "zone[=d.d.d.d][*weight], ... (postscreen_dnsbl_sites syntax)" },
-	{ "dnsbl_threshold", K_INT, O(threshold), "1", -1000000, 1000000,
+	{ "dnsbl_threshold", K_INT, O(threshold), "1", 1, 1000000,
 	  "score at which a client is refused (or marked)" },
 	{ "dnsbl_action", K_DACTION, O(dnsbl_action), "reject", 0, 0,
 	  "reject, or prepend (a score header instead of a refusal)" },

@@ -197,7 +197,7 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 	struct rl_user *u;
 	int idx;
 
-	snprintf(action, len, "DUNNO");
+	memcpy(action, "DUNNO", 6);
 	if (st != PS_RCPT && st != PS_EOM)
 		return false;
 	if (st == PS_EOM) {
@@ -246,6 +246,10 @@ void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,
 	const char *vars[128] = { 0 };
 	char score[16];
 
+	if (!res->detail[0] || (!res->listed && cfg->dnsbl_action == DA_REJECT)) {
+		memcpy(action, "DUNNO", 6);	/* the common case, without printf */
+		return;
+	}
 	snprintf(score, sizeof(score), "%d", res->score);
 	vars['a'] = req->client_address ? req->client_address : "";
 	vars['z'] = res->zone;

@@ -135,15 +135,19 @@ static int parse_addr(const char *text, int *family, uint8_t *addr)
 
 /* -- cache ----------------------------------------------------------- */
 
+/* A multiply-xorshift mix of the key's two 8-byte halves and its family
+ * byte, with a per-process seed (the addresses come from the network). */
 static uint32_t key_hash(const struct plk *d, const uint8_t *key)
 {
-	uint32_t h = 2166136261u ^ d->seed;
+	uint64_t a, b, h;
 
-	for (int i = 0; i < 17; i++) {
-		h ^= key[i];
-		h *= 16777619u;
-	}
-	return h ^ (h >> 15);
+	memcpy(&a, key + 1, 8);
+	memcpy(&b, key + 9, 8);
+	h = (a ^ d->seed) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	h = (h ^ b ^ key[0]) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 static struct centry *cache_find(struct plk *d, const uint8_t *key, uint64_t now)

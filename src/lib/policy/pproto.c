@@ -103,6 +103,9 @@ int pp_parse(char *buf, size_t len, struct pp_request *req, size_t *used)
 
 	if (rc != 1)
 		return rc;
+	/* a NUL inside a line would hide the rest of it */
+	if (memchr(buf, '\0', end))
+		return PP_ESYNTAX;
 	memset(req, 0, sizeof(*req));
 	/* the lines the first pass found (the empty one not among them) */
 	for (unsigned i = 0; i < nlines; i++) {
@@ -113,11 +116,10 @@ int pp_parse(char *buf, size_t len, struct pp_request *req, size_t *used)
 		pos = (size_t)lf[i] + 1;
 		n = line_len(line, n);
 		line[n] = '\0';
-		/* a NUL inside the line would hide the rest of it */
-		if (memchr(line, '\0', n))
-			return PP_ESYNTAX;
-		eq = memchr(line, '=', n);
-		if (!eq || eq == line)
+		/* names are short: a plain loop beats a call to memchr */
+		for (eq = line; *eq && *eq != '='; eq++)
+			;
+		if (!*eq || eq == line)
 			return PP_ESYNTAX;
 		*eq = '\0';
 		req->nattrs++;
