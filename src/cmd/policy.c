@@ -14,9 +14,11 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,14 +78,25 @@ static int check_config(const char *path)
 	return 0;
 }
 
-/* status or reset when no daemon answers: work on the files. */
+/* status or reset when no daemon answers: work on the files, as the
+ * owner of state_dir (root would leave files the daemon cannot read). */
 static int offline(struct pcfg *c, const char *cmd, const char *arg)
 {
 	char err[1024];
-	struct rl_table *t = rl_new(c->max_users);
+	struct rl_table *t;
 	bool reset = !strcmp(cmd, "reset");
-	struct pst *p = pst_open(c->state_dir, t, !reset, err, sizeof(err));
+	struct pst *p;
+	struct stat st;
 	int rc = 0;
+
+	if (geteuid() == 0 && stat(c->state_dir, &st) == 0 && st.st_uid != 0 &&
+	    (setgroups(0, NULL) || setgid(st.st_gid) || setuid(st.st_uid))) {
+		fprintf(stderr, "rblkit policy %s: cannot become the owner of %s: %s\n",
+			cmd, c->state_dir, strerror(errno));
+		return 1;
+	}
+	t = rl_new(c->max_users);
+	p = pst_open(c->state_dir, t, !reset, err, sizeof(err));
 
 	if (!p) {
 		fprintf(stderr, "rblkit policy %s: %s\n", cmd, err);

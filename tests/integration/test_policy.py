@@ -370,3 +370,48 @@ def test_second_daemon_on_same_state_refused(daemon):
         assert "in use" in str(e.value)
     finally:
         other.close()
+
+
+def test_garbage_from_many_connections_does_not_disturb_the_others(daemon):
+    """Seeded random traffic: valid requests cut at random points, random
+    bytes, long lines, abrupt closes, on 40 connections, while one good
+    connection keeps getting right answers. The daemon must stay up (under
+    ASan: with no memory error) and exit 0 on SIGTERM (checked at close)."""
+    import random
+    rnd = random.Random(4242)
+    valid = (b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+             b"client_address=192.0.2.%d\nsender=a@b\n\n")
+    good = daemon.connect()
+    socks = []
+    for i in range(40):
+        s = socket.create_connection(("127.0.0.1", daemon.port))
+        s.setblocking(False)
+        socks.append(s)
+    for round_ in range(30):
+        for s in socks:
+            kind = rnd.randrange(5)
+            if kind == 0:
+                data = valid % rnd.randrange(256)
+                data = data[:rnd.randrange(len(data) + 1)]
+            elif kind == 1:
+                data = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 300)))
+            elif kind == 2:
+                data = b"x=" + b"y" * rnd.randrange(100, 5000)
+            elif kind == 3:
+                data = (valid % 1) * rnd.randrange(1, 4)
+            else:
+                data = b"\n" * rnd.randrange(1, 4)
+            try:
+                s.send(data)
+                s.recv(65536)
+            except (BlockingIOError, ConnectionResetError, BrokenPipeError):
+                pass
+        # now and then one goes away abruptly
+        if round_ % 5 == 4:
+            socks.pop(rnd.randrange(len(socks))).close()
+        assert good.ask(client_address="192.0.2.9").startswith("554 ")
+        assert good.ask(client_address="10.0.0.9") == "DUNNO"
+    for s in socks:
+        s.close()
+    assert daemon.proc.poll() is None
+    assert "bad request" in daemon.log()
