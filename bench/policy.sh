@@ -15,8 +15,9 @@
 #     (A/MX records of the sender domains and HELO names of the mix, so that
 #     policyd-weight's HELO/MX checks get answers, not timeouts);
 #   - rblkit policy (dnsbl_sites = zen.test=127.0.0.[2..11]*3,
-#     spamcop.test*2, dnswl.test=127.0.[0..255].[2..3]*-5; limits for the
-#     SASL users) and policyd-weight (the same lists in @dnsbl_score, its
+#     spamcop.test*2, dnswl.test=127.0.[0..255].[2..3]*-5; limits high
+#     enough that no SASL user of the mix reaches them: every request is
+#     checked and counted, none refused) and policyd-weight (the same lists in @dnsbl_score, its
 #     caches sized to hold every client), each on a port of its own;
 #   - bench/policy_load.c (built here): 100 connections with one request
 #     outstanding each, the mix described in its header; a warm-up pass
@@ -125,7 +126,7 @@ resolver = $DNS_ADDR:53
 dnsbl_sites = $SITES
 dnsbl_threshold = 3
 dnsbl_budget = 2000
-outbound_limits = 1000 messages/hour, 10000 recipients/day
+outbound_limits = 100000 messages/hour, 1000000 recipients/day
 state_dir = $W/state
 C
 
