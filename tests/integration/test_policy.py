@@ -177,6 +177,21 @@ def test_pipelined_requests(daemon):
     assert c.read_reply().startswith("554 ")
 
 
+def test_valid_request_then_garbage_in_one_packet(daemon):
+    others = [daemon.connect() for _ in range(5)]
+    for o in others:        # requests waiting to be answered meanwhile
+        o.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                   b"client_address=192.0.2.77\n\n")
+    c = daemon.connect()
+    c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               b"client_address=10.0.0.1\n\nthis is no request\n\n")
+    assert c.read_reply() == "DUNNO"
+    assert c.closed_by_peer()
+    for o in others:
+        assert o.read_reply().startswith("554 ")
+        assert o.ask(client_address="10.0.0.2") == "DUNNO"
+
+
 def test_prepend_mode(dns):
     with PolicyDaemon(base_conf(dns.port, "dnsbl_action = prepend\n")) as d:
         c = d.connect()

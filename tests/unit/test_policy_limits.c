@@ -474,6 +474,52 @@ UNIT_TEST(state_torn_record_is_ignored)
 	rmrf(dir);
 }
 
+UNIT_TEST(state_snapshots_while_counting)
+{
+	/* snapshots finished by the syncer thread while counting goes on:
+	 * no change lost or counted twice, whatever the interleaving */
+	char *dir = tmpdir(), err[256];
+	struct rl_table *t = rl_new(1000);
+	struct pst *p = pst_open(dir, t, false, err, sizeof(err));
+	uint32_t periods[] = { 86400 }, now = 1700000000u;
+	char key[32];
+
+	if (!p)
+		return;
+	for (int i = 0; i < 300; i++) {
+		struct rl_user *u;
+
+		snprintf(key, sizeof(key), "u%d", i % 17);
+		u = rl_get(t, key, true);
+		rl_add(u, periods, 1, now, 1, 2);
+		pst_add(p, u, periods, 1, now, 1, 2);
+		if (i % 7 == 0)
+			pst_snapshot(p);
+		if (i % 50 == 0)
+			usleep(2000);
+	}
+	pst_close(p);
+	rl_free(t);
+	t = rl_new(1000);
+	p = pst_open(dir, t, true, err, sizeof(err));
+	{
+		uint32_t total = 0;
+
+		for (int i = 0; i < 17; i++) {
+			struct rl_user *u;
+
+			snprintf(key, sizeof(key), "u%d", i);
+			u = rl_get(t, key, false);
+			if (u)
+				total += rl_estimate(u, RL_MESSAGES, 86400, now);
+		}
+		CHECK_EQ_INT(total, 300);
+	}
+	pst_close(p);
+	rl_free(t);
+	rmrf(dir);
+}
+
 /* -- configuration --------------------------------------------------- */
 
 UNIT_TEST(config_issue_example)

@@ -63,7 +63,9 @@ struct conn {
 	uint64_t deadline, started, last_active;
 	char instance[64];		/* message that got a PREPEND */
 	struct conn *prev, *next;	/* all connections */
-	struct conn *rnext;		/* ready or dead list */
+	struct conn *rnext;		/* ready list */
+	struct conn *dnext;		/* dead list (a dead connection may
+					   still be on the ready list) */
 	struct conn *wprev, *wnext;	/* waiting list */
 };
 
@@ -132,7 +134,7 @@ static void conn_kill(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	S.nconns--;
-	c->rnext = S.deadl;
+	c->dnext = S.deadl;
 	S.deadl = c;
 }
 
@@ -733,7 +735,7 @@ static void run_ready(void)
 	while (S.deadl) {
 		struct conn *c = S.deadl;
 
-		S.deadl = c->rnext;
+		S.deadl = c->dnext;
 		free(c->big);
 		free(c);
 	}

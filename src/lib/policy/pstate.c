@@ -52,6 +52,11 @@ struct pst {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stopping;
+	/* a snapshot the syncer finishes: the journal it replaced (to sync
+	 * and close) and the written, not yet synced, temporary file */
+	bool snap_pending;
+	int snap_oldjfd, snap_tmpfd;
+	uint64_t snap_gen;
 	uint64_t loaded;
 	_Atomic long long last_err;	/* both threads report errors */
 };
@@ -393,8 +398,8 @@ static int write_header(int fd, const char *magic, uint64_t gen)
 	return write_all(fd, h, sizeof(h));
 }
 
-/* Open journal.gen as the current journal. */
-static int open_journal(struct pst *p, uint64_t gen)
+/* Create journal.gen with its header; returns the fd or -1. */
+static int new_journal(struct pst *p, uint64_t gen, bool sync)
 {
 	char path[4096];
 	int fd;
@@ -403,24 +408,33 @@ static int open_journal(struct pst *p, uint64_t gen)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (write_header(fd, PST_JRN_MAGIC, gen) || fdatasync(fd)) {
+	if (write_header(fd, PST_JRN_MAGIC, gen) || (sync && fdatasync(fd))) {
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* Make fd (journal gen) the current journal; returns the one it replaces. */
+static int swap_journal(struct pst *p, int fd, uint64_t gen)
+{
+	int old;
+
 	pthread_mutex_lock(&p->mu);
-	if (p->jfd >= 0) {
-		fdatasync(p->jfd);
-		close(p->jfd);
-	}
+	old = p->jfd;
 	p->jfd = fd;
 	p->gen = gen;
 	p->jbytes = PST_HDR;
 	p->dirty = false;
 	pthread_mutex_unlock(&p->mu);
-	return 0;
+	return old;
 }
 
-/* Once a second, fdatasync the journal if it changed. */
+static int snapshot_finish(struct pst *p, int tmpfd, uint64_t gen);
+
+/* Once a second, fdatasync the journal if it changed; finish the
+ * snapshots the event loop wrote. Only this thread closes journals while
+ * it runs, so the fd it syncs cannot be closed under it. */
 static void *syncer_main(void *arg)
 {
 	struct pst *p = arg;
@@ -428,12 +442,35 @@ static void *syncer_main(void *arg)
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping) {
 		struct timespec ts;
+		int fd, oldjfd, tmpfd;
+		uint64_t gen;
+		bool snap;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-		if (atomic_exchange(&p->dirty, false) && p->jfd >= 0 && fdatasync(p->jfd))
+		if (!p->snap_pending) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		}
+		fd = p->jfd;
+		snap = p->snap_pending;
+		oldjfd = p->snap_oldjfd;
+		tmpfd = p->snap_tmpfd;
+		gen = p->snap_gen;
+		pthread_mutex_unlock(&p->mu);
+		if (atomic_exchange(&p->dirty, false) && fd >= 0 && fdatasync(fd))
 			pst_error(p, "journal sync");
+		if (snap) {
+			if (oldjfd >= 0) {
+				if (fdatasync(oldjfd))
+					pst_error(p, "journal sync");
+				close(oldjfd);
+			}
+			if (tmpfd >= 0)
+				snapshot_finish(p, tmpfd, gen);
+		}
+		pthread_mutex_lock(&p->mu);
+		if (snap)
+			p->snap_pending = false;
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -561,7 +598,16 @@ void pst_reset(struct pst *p, const char *key) { key_record(p, R_RESET, key); }
 struct snap_ctx {
 	int fd;
 	int err;
+	size_t n;
+	uint8_t buf[1 << 16];
 };
+
+static void snap_flush(struct snap_ctx *s)
+{
+	if (!s->err && s->n && write_all(s->fd, s->buf, s->n))
+		s->err = -1;
+	s->n = 0;
+}
 
 static void snap_user(void *arg, struct rl_user *u)
 {
@@ -587,18 +633,22 @@ static void snap_user(void *arg, struct rl_user *u)
 		}
 	}
 	put_key(&r, u->key);
-	if ((n = rec_end(&r)) && write_all(s->fd, r.b, n))
-		s->err = -1;
+	if (!(n = rec_end(&r)))
+		return;
+	if (s->n + n > sizeof(s->buf))
+		snap_flush(s);
+	memcpy(s->buf + s->n, r.b, n);
+	s->n += n;
 }
 
-static void remove_old_journals(struct pst *p)
+static void remove_old_journals(struct pst *p, uint64_t gen)
 {
 	size_t ng;
 	uint64_t *g = journals(p->dir, &ng);
 	char path[4096];
 
 	for (size_t i = 0; i < ng; i++)
-		if (g[i] < p->gen) {
+		if (g[i] < gen) {
 			snprintf(path, sizeof(path), "%s/journal.%llu", p->dir,
 				 (unsigned long long)g[i]);
 			unlink(path);
@@ -606,41 +656,117 @@ static void remove_old_journals(struct pst *p)
 	free(g);
 }
 
-int pst_snapshot(struct pst *p)
+/* Write the table to counters.tmp with generation gen. Returns the fd
+ * (written, not synced) or -1. */
+static int snapshot_write(struct pst *p, uint64_t gen)
+{
+	char tmp[4096];
+	struct snap_ctx *s = xmalloc(sizeof(*s));
+	int fd;
+
+	s->err = 0;
+	s->n = 0;
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", p->dir, PST_SNAP);
+	s->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (s->fd < 0 || write_header(s->fd, PST_SNAP_MAGIC, gen)) {
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return -1;
+	}
+	rl_foreach(p->t, snap_user, s);
+	snap_flush(s);
+	fd = s->fd;
+	if (s->err) {
+		close(fd);
+		fd = -1;
+	}
+	free(s);
+	return fd;
+}
+
+/* Sync and close the written counters.tmp, rename it over counters, drop
+ * the journals it makes useless (those before gen). Any thread. */
+static int snapshot_finish(struct pst *p, int tmpfd, uint64_t gen)
 {
 	char tmp[4096], path[4096];
-	struct snap_ctx s = { -1, 0 };
 	int dfd;
 
-	if (p->readonly)
-		return 0;
-	/* new changes go to the next journal before the snapshot is taken */
-	if (open_journal(p, p->gen + 1))
-		goto fail;
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", p->dir, PST_SNAP);
 	snprintf(path, sizeof(path), "%s/%s", p->dir, PST_SNAP);
-	s.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (s.fd < 0 || write_header(s.fd, PST_SNAP_MAGIC, p->gen))
+	if (fsync(tmpfd)) {
+		close(tmpfd);
 		goto fail;
-	rl_foreach(p->t, snap_user, &s);
-	if (s.err || fsync(s.fd) || close(s.fd))
-		goto fail_closed;
-	s.fd = -1;
-	if (rename(tmp, path))
+	}
+	if (close(tmpfd) || rename(tmp, path))
 		goto fail;
 	if ((dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
-	remove_old_journals(p);
+	remove_old_journals(p, gen);
 	return 0;
-fail_closed:
-	s.fd = -1;
 fail:
 	pst_error(p, "snapshot");
-	if (s.fd >= 0)
-		close(s.fd);
 	return -1;
+}
+
+/* The whole snapshot on this thread (start-up, shut-down, no syncer). */
+static int snapshot_now(struct pst *p)
+{
+	uint64_t gen = p->gen + 1;
+	int fd = new_journal(p, gen, true), old, tmpfd;
+
+	/* new changes go to the next journal before the snapshot is taken */
+	if (fd < 0)
+		goto fail;
+	old = swap_journal(p, fd, gen);
+	if (old >= 0) {
+		fdatasync(old);
+		close(old);
+	}
+	if ((tmpfd = snapshot_write(p, gen)) < 0)
+		goto fail;
+	return snapshot_finish(p, tmpfd, gen);
+fail:
+	pst_error(p, "snapshot");
+	return -1;
+}
+
+int pst_snapshot(struct pst *p)
+{
+	uint64_t gen = p->gen + 1;
+	int fd, old, tmpfd;
+	bool busy;
+
+	if (p->readonly)
+		return 0;
+	if (!p->has_syncer)
+		return snapshot_now(p);
+	pthread_mutex_lock(&p->mu);
+	busy = p->snap_pending;
+	pthread_mutex_unlock(&p->mu);
+	if (busy)
+		return 0;		/* the one under way will do */
+	/* the loop only writes (page cache); the syncer does the fsyncs */
+	if ((fd = new_journal(p, gen, false)) < 0) {
+		pst_error(p, "snapshot");
+		return -1;
+	}
+	old = swap_journal(p, fd, gen);
+	tmpfd = snapshot_write(p, gen);
+	pthread_mutex_lock(&p->mu);
+	p->snap_oldjfd = old;
+	p->snap_tmpfd = tmpfd;
+	p->snap_gen = gen;
+	p->snap_pending = tmpfd >= 0 || old >= 0;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (tmpfd < 0) {
+		pst_error(p, "snapshot");
+		return -1;
+	}
+	return 0;
 }
 
 void pst_tick(struct pst *p, uint64_t now)
@@ -667,8 +793,18 @@ void pst_close(struct pst *p)
 		pthread_cond_signal(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->syncer, NULL);
+		p->has_syncer = false;
+		if (p->snap_pending) {	/* it stopped before this one */
+			if (p->snap_oldjfd >= 0) {
+				fdatasync(p->snap_oldjfd);
+				close(p->snap_oldjfd);
+			}
+			if (p->snap_tmpfd >= 0)
+				snapshot_finish(p, p->snap_tmpfd, p->snap_gen);
+			p->snap_pending = false;
+		}
 	}
-	if (!p->readonly && pst_snapshot(p) == 0 && p->jfd >= 0)
+	if (!p->readonly && snapshot_now(p) == 0 && p->jfd >= 0)
 		fdatasync(p->jfd);
 	if (p->jfd >= 0)
 		close(p->jfd);
