@@ -754,6 +754,12 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 
+	if (!timeout_given)
+		timeout_s = file ? 0 : 10;
+	/* the tries of one query end before the deadline, which stays a
+	 * backstop: a dead list is reported as such, not cut off */
+	if (timeout_s && ro.timeout_ms * ro.tries + 100 > timeout_s * 1000u)
+		ro.timeout_ms = (timeout_s * 1000u - 100) / ro.tries;
 	struct resolver *rs = rs_new(&ro, err, sizeof(err));
 	if (!rs) {
 		fprintf(stderr, "rblkit check: %s\n", err);
@@ -772,8 +778,6 @@ int cmd_check(int argc, char **argv)
 	ck.bulk = file != NULL;
 	ck.progress = ck.bulk && isatty(STDERR_FILENO) && ck.fmt != OUT_NAGIOS;
 	ck.t0 = now_ms();
-	if (!timeout_given)
-		timeout_s = ck.bulk ? 0 : 10;
 	uint64_t deadline = timeout_s ? ck.t0 + (uint64_t)timeout_s * 1000 : 0;
 	size_t max_active = ro.window * 2 / nsel + 16;
 
@@ -835,8 +839,8 @@ int cmd_check(int argc, char **argv)
 			printf(" (%s)", ck.nagios_listed);
 		if (ck.errors)
 			printf(" (%u could not be checked: %s)", ck.errors, ck.nagios_errors);
-		printf(" | servers=%u;%d;%d time=%.3fs\n", ck.listed, ck.warn - 1, ck.crit - 1,
-		       secs);
+		printf(" | servers=%u;%d;%d time=%.3fs;;\n", ck.listed, ck.warn - 1,
+		       ck.crit - 1, secs);
 		rc = st;
 	} else if (!rc) {
 		rc = ck.listed_targets ? 1 : ck.error_targets ? 3 : 0;
