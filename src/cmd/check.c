@@ -218,7 +218,7 @@ static void print_text(struct check *ck, struct dnsbl_target *t)
 		}
 		fprintf(f, "\n");
 		char code[16];
-		for (size_t j = 0; j < r->ncodes; j++) {
+		for (size_t j = 0; j < r->ncodes && r->status != DS_ERROR; j++) {
 			fprintf(f, "           %s  ", code_text(r->codes[j], code));
 			out_text(f, r->meanings[j]);
 			fprintf(f, "\n");
@@ -244,11 +244,13 @@ verdict:
 	if (t->error && !t->nresults)
 		fprintf(f, ": could not check");
 	else if (nl)
-		fprintf(f, ": LISTED on %u of %zu lists", nl, t->nresults);
+		fprintf(f, ": LISTED on %u of %zu list%s", nl, t->nresults,
+			t->nresults == 1 ? "" : "s");
 	else if (ne)
-		fprintf(f, ": not listed on %u lists; %u could not be checked", nc + na, ne);
+		fprintf(f, ": not listed on %u list%s; %u could not be checked", nc + na,
+			nc + na == 1 ? "" : "s", ne);
 	else
-		fprintf(f, ": clean on %zu lists", t->nresults);
+		fprintf(f, ": clean on %zu list%s", t->nresults, t->nresults == 1 ? "" : "s");
 	if (na)
 		fprintf(f, " (allowlisted on %u)", na);
 	fprintf(f, "%s\n", c_on(ck, C_OFF));
