@@ -257,7 +257,8 @@ static void text_results(struct check *ck, struct dnsbl_target *t)
 {
 	bool multi = t->naddrs > 1 || t->kind == TK_MX;
 	size_t clean_shown = 0;
-	qsort(t->results, t->nresults, sizeof(*t->results), result_cmp);
+	if (t->nresults)
+		qsort(t->results, t->nresults, sizeof(*t->results), result_cmp);
 	for (size_t i = 0; i < t->nresults; i++) {
 		const struct dnsbl_result *r = &t->results[i];
 		if (r->status == DS_CLEAN && !ck->show_clean)
