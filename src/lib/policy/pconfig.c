@@ -78,7 +78,7 @@ static const struct key keys[] = {
 	  "/bin/sh command run when a user first crosses a limit "
 	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
 	{ "state_dir", K_STR, O(state_dir), "/var/lib/rblkit", 0, 0,
-	  "counters, journal and the control socket" },
+	  "counters, journal and the control socket (created if missing)" },
 	{ "max_users", K_UINT, O(max_users), "1000000", 10, 100000000,
 	  "users counted at most" },
 	{ "max_connections", K_UINT, O(max_connections), "4096", 1, 1000000,

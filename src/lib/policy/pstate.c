@@ -491,6 +491,10 @@ struct pst *pst_open(const char *dir, struct rl_table *t, bool readonly,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	if (!readonly) {
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
 		snprintf(path, sizeof(path), "%s/lock", dir);
 		p->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (p->lockfd < 0) {

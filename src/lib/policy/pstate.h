@@ -30,7 +30,7 @@
 
 struct pst;
 
-/* Lock dir, load its state into t (which should be empty) and open a new
+/* Lock dir (created, mode 0700, when missing), load its state into t (which should be empty) and open a new
  * journal. Returns NULL with a reason in err (lock held: "in use"). With
  * readonly, nothing is written and no lock is taken (status of a stopped
  * daemon; a running one may change the files meanwhile). */
