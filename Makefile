@@ -99,7 +99,8 @@ install: rblkit
 	install -D -m 755 rblkit $(DESTDIR)$(PREFIX)/bin/rblkit
 	install -D -m 644 data/lists.conf $(DESTDIR)$(PREFIX)/share/rblkit/lists.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/rblkit
-	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rblkit/
+	install -m 644 README.md docs/*.md examples/policy.conf contrib/*.service \
+		$(DESTDIR)$(PREFIX)/share/doc/rblkit/
 
 clean:
 	rm -rf build build-asan build-fuzz rblkit
