@@ -9,6 +9,7 @@
  * SECURITY: catalogue files are the operator's (or bundled); every line is
  * length-checked and errors carry file:line.
  */
+#define _GNU_SOURCE	/* memmem */
 #include "catalog.h"
 #include "ipaddr.h"
 #include "util.h"
@@ -673,54 +674,65 @@ enum code_class list_classify(const struct list *l, uint32_t code,
 	return l->type == LT_ALLOW ? CC_ALLOWED : CC_LISTED;
 }
 
-/* Is w found in text as a whole word (no letter/digit right before or
- * after)?  Case-insensitive; w is lowercase. */
-static bool has_word(const char *text, size_t len, const char *w)
+/* Is w found in lower (a lowercased text) as a whole word, no letter or
+ * digit right before or after?  w is lowercase.  memmem does the scan. */
+static bool has_word(const char *lower, size_t len, const char *w)
 {
 	size_t wl = strlen(w);
-	if (!wl || wl > len)
-		return false;
-	for (size_t i = 0; i + wl <= len; i++) {
-		if (tolower((unsigned char)text[i]) != (unsigned char)w[0])
-			continue;
-		if (strncasecmp(text + i, w, wl))
-			continue;
-		if (i && isalnum((unsigned char)text[i - 1]))
-			continue;
-		if (i + wl < len && isalnum((unsigned char)text[i + wl]))
-			continue;
-		return true;
+	const char *p = lower, *end = lower + len;
+	while (wl && (size_t)(end - p) >= wl) {
+		const char *hit = memmem(p, (size_t)(end - p), w, wl);
+		if (!hit)
+			return false;
+		bool before = hit > lower && isalnum((unsigned char)hit[-1]);
+		bool after = hit + wl < end && isalnum((unsigned char)hit[wl]);
+		if (!before && !after)
+			return true;
+		p = hit + 1;
 	}
 	return false;
 }
 
-const struct list *catalog_match_text(const struct catalog *cat,
-				      const char *text, size_t len)
+/* The best list named in lower: a zone beats a word; the longest wins. */
+static const struct list *match_lower(const struct catalog *cat,
+				      const char *lower, size_t len)
 {
-	/* A zone named in the text beats a word: "blocked using
-	 * sbl.spamhaus.org" names the SBL, not ZEN that also matches
-	 * "spamhaus".  Among zones, the longest wins. */
+	/* "blocked using sbl.spamhaus.org" names the SBL, not ZEN that
+	 * also matches the word "spamhaus" */
 	const struct list *best = NULL;
 	size_t best_len = 0;
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct list *l = cat->lists[i];
-		if (l->zone && has_word(text, len, l->zone) &&
-		    strlen(l->zone) > best_len) {
+		size_t zl = l->zone ? strlen(l->zone) : 0;
+		if (zl > best_len && has_word(lower, len, l->zone)) {
 			best = l;
-			best_len = strlen(l->zone);
+			best_len = zl;
 		}
 	}
 	if (best)
 		return best;
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct list *l = cat->lists[i];
-		for (size_t j = 0; j < l->nmatch; j++)
-			if (strlen(l->match[j]) > best_len &&
-			    has_word(text, len, l->match[j])) {
+		for (size_t j = 0; j < l->nmatch; j++) {
+			size_t ml = strlen(l->match[j]);
+			if (ml > best_len && has_word(lower, len, l->match[j])) {
 				best = l;
-				best_len = strlen(l->match[j]);
+				best_len = ml;
 			}
+		}
 	}
+	return best;
+}
+
+const struct list *catalog_match_text(const struct catalog *cat,
+				      const char *text, size_t len)
+{
+	char stackbuf[4096], *lower = len <= sizeof(stackbuf) ? stackbuf : xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char)tolower((unsigned char)text[i]);
+	const struct list *best = match_lower(cat, lower, len);
+	if (lower != stackbuf)
+		free(lower);
 	return best;
 }
 
