@@ -1,0 +1,179 @@
+/*
+ * diagnose.c - one message end to end; see diagnose.h.
+ *
+ * SECURITY: untrusted input; the text is copied once (line endings
+ * normalised) and every later reader is bounded by that copy's length.
+ */
+#include "diagnose.h"
+#include "catalog.h"
+#include "mime.h"
+#include "msg.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int diag_mbox_next(const char *text, size_t len, size_t *pos,
+		   const char **msg, size_t *mlen)
+{
+	size_t s = *pos, e = s;
+	int mbox = len - s >= 5 && !memcmp(text + s, "From ", 5);
+
+	if (s >= len)
+		return 0;
+	/* in an mbox, the next line that starts with "From " (bodies quote
+	 * theirs as ">From ") ends this message; otherwise it is all one */
+	while (mbox) {
+		const char *nl = memchr(text + e, '\n', len - e);
+
+		if (!nl) {
+			e = len;
+			break;
+		}
+		e = (size_t)(nl - text) + 1;
+		if (len - e >= 5 && !memcmp(text + e, "From ", 5))
+			break;
+	}
+	if (!mbox)
+		e = len;
+	*msg = text + s;
+	*mlen = e - s;
+	*pos = e;
+	return 1;
+}
+
+/* Copy a header value decoded (RFC 2047) into out. */
+static void decoded(const struct msg *m, const char *name, char *out, size_t len)
+{
+	const char *v = msg_get(m, name);
+	char *dv;
+
+	out[0] = '\0';
+	if (!v)
+		return;
+	dv = mime_decode_words(v, strlen(v));
+	snprintf(out, len, "%s", dv);
+	free(dv);
+}
+
+static void path_of(struct diag *d, const struct msg *m)
+{
+	d->nhops = rcvd_chain(m, d->hops, RCVD_MAX_HOPS);
+	d->judged = rcvd_judged_hop(d->hops, d->nhops);
+	for (size_t i = 0; i < d->nhops && d->nips < ARRAY_SIZE(d->sender_ips); i++) {
+		int dup = 0;
+
+		if (!d->hops[i].ip[0] || !rcvd_ip_public(d->hops[i].ip))
+			continue;
+		for (size_t k = 0; k < d->nips; k++)
+			dup |= !strcmp(d->sender_ips[k], d->hops[i].ip);
+		if (!dup)
+			snprintf(d->sender_ips[d->nips++], sizeof(d->sender_ips[0]), "%s",
+				 d->hops[i].ip);
+	}
+}
+
+/* First and last known times of the path (Date: counts as the first);
+ * *hf says whether a first time is known. Returns 1 when both are. */
+static int path_span(const struct diag *d, const struct msg *om, int64_t *first,
+		     int64_t *last, int *hfp)
+{
+	int hf = 0, hl = 0;
+	const char *date = om ? msg_get(om, "Date") : NULL;
+
+	if (date && rcvd_parse_date(date, first) == 0)
+		hf = 1;
+	for (size_t i = 0; i < d->nhops; i++) {
+		if (!d->hops[i].has_t)
+			continue;
+		if (!hf) {
+			*first = d->hops[i].t;
+			hf = 1;
+		}
+		*last = d->hops[i].t;
+		hl = 1;
+	}
+	*hfp = hf;
+	return hf && hl;
+}
+
+int diag_read(struct diag *d, const char *text, size_t len,
+	      const struct catalog *cat, char *err, size_t errlen)
+{
+	struct msg m, om;
+	struct mime mm;
+	char *buf;
+	size_t blen;
+	int64_t first = 0, last = 0;
+	int has_om = 0, has_first = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->judged = -1;
+	if (len == 0 || len > MAIL_MAX_SIZE) {
+		snprintf(err, errlen, len ? "message larger than %u bytes" :
+			 "empty input", MAIL_MAX_SIZE);
+		return -1;
+	}
+	buf = msg_normalize(text, len, &blen);
+	msg_parse(&m, buf, blen);
+	if (m.nf == 0) {
+		snprintf(err, errlen, "no header fields: not a mail message");
+		msg_free(&m);
+		free(buf);
+		return -1;
+	}
+	mime_walk(&mm, &m);
+	dsn_read(&d->dsn, &m, &mm);
+	d->kind = d->dsn.kind;
+	d->cut = m.cut || mm.cut;
+	decoded(&m, "Subject", d->subject, sizeof(d->subject));
+	decoded(&m, "From", d->from, sizeof(d->from));
+	if (msg_get(&m, "Date") && rcvd_parse_date(msg_get(&m, "Date"), &d->date) == 0)
+		d->has_date = 1;
+	/* the path: of the original message in a report, else of this one */
+	if (d->dsn.orig) {
+		msg_parse(&om, d->dsn.orig, d->dsn.olen);
+		has_om = om.nf > 0;
+		if (!has_om)
+			msg_free(&om);
+	}
+	path_of(d, has_om ? &om : &m);
+	if (path_span(d, has_om ? &om : &m, &first, &last, &has_first)) {
+		d->total_delay = last - first;
+		d->has_total = 1;
+	}
+	d->x = xcalloc(d->dsn.n ? d->dsn.n : 1, sizeof(*d->x));
+	for (size_t i = 0; i < d->dsn.n; i++) {
+		const struct dsn_rcpt *r = &d->dsn.r[i];
+		struct diag_rcpt_extra *x = &d->x[i];
+		int64_t start = d->dsn.has_arrival ? d->dsn.arrival : first;
+		int has_start = d->dsn.has_arrival || has_first;
+
+		if (cat && r->diag[0])
+			x->bl = catalog_match_text(cat, r->diag, strlen(r->diag));
+		if (d->kind != DSN_BOUNCE || !has_start)
+			continue;
+		if (r->has_last_attempt) {
+			x->delay = r->last_attempt - start;
+			x->has_delay = 1;
+		} else if (d->has_date) {
+			x->delay = d->date - start;
+			x->has_delay = 1;
+		}
+	}
+	if (has_om)
+		msg_free(&om);
+	mime_free(&mm);
+	msg_free(&m);
+	free(buf);
+	return 0;
+}
+
+void diag_free(struct diag *d)
+{
+	dsn_free(&d->dsn);
+	free(d->x);
+	memset(d, 0, sizeof(*d));
+}

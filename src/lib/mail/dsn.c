@@ -1,0 +1,905 @@
+/*
+ * dsn.c - delivery reports of every shape into per-recipient records;
+ * see dsn.h.
+ *
+ * SECURITY: untrusted input; lines are scanned within the part lengths,
+ * copies are bounded by the fixed buffers of struct dsn_rcpt, and the
+ * number of recipients by DSN_MAX_RCPT.
+ */
+#define _GNU_SOURCE
+#include "dsn.h"
+#include "reason.h"
+#include "received.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HUMAN_MAX (256u << 10)	/* text of the report we scan */
+
+const char *dsn_kind_name(enum dsn_kind k)
+{
+	switch (k) {
+	case DSN_BOUNCE: return "bounce";
+	case DSN_FEEDBACK: return "feedback";
+	case DSN_AUTOREPLY: return "autoreply";
+	default: return "message";
+	}
+}
+
+static void copy_cut(char *dst, size_t dlen, const char *src, size_t n)
+{
+	if (n >= dlen)
+		n = dlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Append text to a one-line buffer, a blank between it and what is there
+ * already: blanks squeezed, control bytes out. */
+static void append_line(char *dst, size_t dlen, const char *src, size_t n)
+{
+	size_t o = strlen(dst);
+
+	if (o && dst[o - 1] != ' ' && o + 1 < dlen)
+		dst[o++] = ' ';
+
+	for (size_t i = 0; i < n && o + 1 < dlen; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c < 32 || c == 127)
+			c = ' ';
+		if (c == ' ' && (o == 0 || dst[o - 1] == ' '))
+			continue;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	while (o && dst[o - 1] == ' ')
+		dst[--o] = '\0';
+}
+
+static int local_char(unsigned char c)
+{
+	return isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c));
+}
+
+static int domain_char(unsigned char c)
+{
+	return isalnum(c) || c == '.' || c == '-' || c == '_';
+}
+
+/* First address in [p, p+n): start offset and length, or -1. */
+static int find_addr(const char *p, size_t n, size_t *as, size_t *al)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t s = i, e = i + 1;
+
+		if (p[i] != '@')
+			continue;
+		while (s > 0 && local_char((unsigned char)p[s - 1]))
+			s--;
+		while (e < n && domain_char((unsigned char)p[e]))
+			e++;
+		while (e > i + 1 && (p[e - 1] == '.' || p[e - 1] == '-'))
+			e--;
+		while (s < i && p[s] == '.')
+			s++;
+		if (s == i || e == i + 1 || !memchr(p + i + 1, '.', e - i - 1))
+			continue;
+		*as = s;
+		*al = e - s;
+		return 0;
+	}
+	return -1;
+}
+
+static void lower_str(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* An address taken from a field value ("rfc822; <a@b>"): 0 or -1. */
+static int addr_of(const char *v, char *out, size_t len)
+{
+	size_t as, al;
+
+	if (!v || find_addr(v, strlen(v), &as, &al))
+		return -1;
+	copy_cut(out, len, v + as, al);
+	return 0;
+}
+
+static struct dsn_rcpt *rcpt_add(struct dsn *d, size_t *cap, const char *addr)
+{
+	struct dsn_rcpt *r;
+
+	for (size_t i = 0; addr && i < d->n; i++)
+		if (!strcasecmp(d->r[i].recipient, addr))
+			return &d->r[i];
+	if (d->n >= DSN_MAX_RCPT)
+		return NULL;
+	if (d->n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		d->r = xreallocarray(d->r, *cap, sizeof(*d->r));
+	}
+	r = &d->r[d->n++];
+	memset(r, 0, sizeof(*r));
+	if (addr)
+		copy_cut(r->recipient, sizeof(r->recipient), addr, strlen(addr));
+	return r;
+}
+
+/* ---- enhanced status codes and reply codes in text ---- */
+
+/* Is there an x.y.z status code at p (class digit first)? Returns its
+ * length or 0.  An IPv4 address is not one. */
+static size_t status_at(const char *text, const char *p)
+{
+	const char *q = p;
+	int d2 = 0, d3 = 0;
+
+	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
+		return 0;
+	if (*q != '2' && *q != '4' && *q != '5')
+		return 0;
+	if (*++q != '.')
+		return 0;
+	while (isdigit((unsigned char)*++q))
+		d2++;
+	if (d2 < 1 || d2 > 3 || *q != '.')
+		return 0;
+	while (isdigit((unsigned char)*++q))
+		d3++;
+	if (d3 < 1 || d3 > 3 || (*q == '.' && isdigit((unsigned char)q[1])) ||
+	    isalpha((unsigned char)*q))
+		return 0;
+	return (size_t)(q - p);
+}
+
+int dsn_find_status(const char *text, char *out, size_t len)
+{
+	const char *first = NULL, *paired = NULL;
+	size_t fl = 0, pl = 0;
+
+	for (const char *p = text; *p; p++) {
+		size_t n = status_at(text, p);
+
+		if (!n)
+			continue;
+		if (*p == '2' && first) {
+			p += n - 1;
+			continue;
+		}
+		/* "550 5.1.1", "550-5.1.1", "#5.1.1" */
+		if (!paired && p - text >= 4 && isdigit((unsigned char)p[-4]) &&
+		    (p[-1] == ' ' || p[-1] == '-') && p[-4] == *p) {
+			paired = p;
+			pl = n;
+		}
+		if (!first || (first[0] == '2' && *p != '2')) {
+			first = p;
+			fl = n;
+		}
+		p += n - 1;
+	}
+	if (paired) {
+		first = paired;
+		fl = pl;
+	}
+	if (!first)
+		return -1;
+	copy_cut(out, len, first, fl);
+	return 0;
+}
+
+/* A reply code at p: three digits, [245][0-5][0-9], not inside a number
+ * or an address, followed by a blank, '-', or end. */
+static int reply_at(const char *text, const char *p)
+{
+	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.' ||
+			 p[-1] == ':' || p[-1] == '-' || p[-1] == '/' || p[-1] == '#' ||
+			 p[-1] == '_' || p[-1] == '=' || p[-1] == '+'))
+		return 0;
+	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] < '0' || p[1] > '5' ||
+	    !isdigit((unsigned char)p[2]))
+		return 0;
+	return p[3] == '\0' || p[3] == ' ' || (p[3] == '-' && p[4] != '-') ||
+	       p[3] == ']' || p[3] == ',';
+}
+
+int dsn_find_reply(const char *text, char out[4])
+{
+	const char *best = NULL;
+
+	for (const char *p = text; *p; p++) {
+		if (!reply_at(text, p))
+			continue;
+		/* "550 5.1.1": the code with the same class as a status */
+		if (status_at(text, p + 4) && p[4] == p[0]) {
+			best = p;
+			break;
+		}
+		if (!best && p[0] != '2')
+			best = p;
+	}
+	if (!best)
+		return -1;
+	memcpy(out, best, 3);
+	out[3] = '\0';
+	return 0;
+}
+
+/* ---- the failed command and the remote host ---- */
+
+static void find_command(const char *t, char *out, size_t len)
+{
+	static const struct { const char *word, *cmd; } cmds[] = {
+		{ "rcpt to", "RCPT" }, { "rcpt_to", "RCPT" }, { "mail from", "MAIL" },
+		{ "end of data", "DATA" }, { "data command", "DATA" },
+		{ "after data", "DATA" }, { "ehlo", "EHLO" }, { "helo", "HELO" },
+		{ "starttls", "STARTTLS" }, { "auth ", "AUTH" },
+		{ "initial connection", "CONN" },
+	};
+	const char *best = NULL, *bcmd = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		const char *p = strcasestr(t, cmds[i].word);
+
+		while (p) {
+			/* words that introduce the command that failed */
+			size_t back = (size_t)(p - t);
+			const char *pre = back >= 9 ? p - 9 : t;
+
+			if (strcasestr(pre, "reply to") == pre + (back >= 9 ? 0 : 0) ||
+			    (back >= 6 && !strncasecmp(p - 6, "after ", 6)) ||
+			    (back >= 4 && !strncasecmp(p - 4, ">>> ", 4)) ||
+			    (back >= 9 && !strncasecmp(p - 9, "reply to ", 9)) ||
+			    !strncasecmp(p + strlen(cmds[i].word), " command", 8) ||
+			    !strncasecmp(p + strlen(cmds[i].word), " response", 9) ||
+			    (back >= 1 && p[-1] == '['))
+				break;
+			p = strcasestr(p + 1, cmds[i].word);
+		}
+		if (p && (!best || p < best)) {
+			best = p;
+			bcmd = cmds[i].cmd;
+		}
+	}
+	if (bcmd)
+		snprintf(out, len, "%s", bcmd);
+}
+
+static void find_rhost(const char *t, char *out, size_t len)
+{
+	static const char *const intro[] = { "remote host ", "host ", "server ",
+		"by ", "mx " };
+
+	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
+		const char *p = t;
+
+		while ((p = strcasestr(p, intro[i])) != NULL) {
+			const char *s = p + strlen(intro[i]), *e = s;
+
+			if (p > t && isalnum((unsigned char)p[-1])) {
+				p++;
+				continue;
+			}
+			while (*e && (isalnum((unsigned char)*e) || *e == '.' || *e == '-'))
+				e++;
+			while (e > s && e[-1] == '.')
+				e--;
+			if (e - s >= 4 && memchr(s, '.', (size_t)(e - s))) {
+				copy_cut(out, len, s, (size_t)(e - s));
+				return;
+			}
+			p = s;
+		}
+	}
+}
+
+/* ---- RFC 3464 delivery-status fields ---- */
+
+static void strip_type(const char *v, char *type, size_t tlen, const char **rest)
+{
+	const char *semi = strchr(v, ';');
+
+	type[0] = '\0';
+	*rest = v;
+	if (semi && (size_t)(semi - v) < tlen && semi - v < 12) {
+		copy_cut(type, tlen, v, (size_t)(semi - v));
+		for (char *c = type; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		*rest = semi + 1;
+		while (**rest == ' ')
+			(*rest)++;
+	}
+}
+
+static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *f)
+{
+	const char *rest;
+	char type[16];
+
+	if (!strcasecmp(f->name, "Reporting-MTA")) {
+		strip_type(f->value, type, sizeof(type), &rest);
+		copy_cut(d->reporting_mta, sizeof(d->reporting_mta), rest, strlen(rest));
+	} else if (!strcasecmp(f->name, "Arrival-Date")) {
+		d->has_arrival = rcvd_parse_date(f->value, &d->arrival) == 0;
+	} else if (!r) {
+		return;
+	} else if (!strcasecmp(f->name, "Action")) {
+		size_t i = 0;
+
+		while (f->value[i] && !isspace((unsigned char)f->value[i]) &&
+		       f->value[i] != '(' && i + 1 < sizeof(r->action)) {
+			r->action[i] = (char)tolower((unsigned char)f->value[i]);
+			i++;
+		}
+		r->action[i] = '\0';
+	} else if (!strcasecmp(f->name, "Status")) {
+		char st[16];
+
+		if (dsn_find_status(f->value, st, sizeof(st)) == 0)
+			snprintf(r->status, sizeof(r->status), "%s", st);
+	} else if (!strcasecmp(f->name, "Remote-MTA")) {
+		strip_type(f->value, type, sizeof(type), &rest);
+		copy_cut(r->rhost, sizeof(r->rhost), rest, strcspn(rest, " ;[("));
+	} else if (!strcasecmp(f->name, "Diagnostic-Code")) {
+		strip_type(f->value, r->diag_type, sizeof(r->diag_type), &rest);
+		r->diag[0] = '\0';
+		append_line(r->diag, sizeof(r->diag), rest, strlen(rest));
+	} else if (!strcasecmp(f->name, "Last-Attempt-Date")) {
+		r->has_last_attempt = rcvd_parse_date(f->value, &r->last_attempt) == 0;
+	}
+}
+
+/* Parse delivery-status text: a per-message block, then one block per
+ * recipient (blocks that run together are split at each recipient). */
+static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		struct msg blk;
+		struct dsn_rcpt *r = NULL;
+
+		while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end)
+			break;
+		msg_parse(&blk, p, (size_t)(end - p));
+		for (size_t i = 0; i < blk.nf; i++) {
+			const struct msg_field *f = &blk.f[i];
+			char addr[256];
+
+			if ((!strcasecmp(f->name, "Final-Recipient") ||
+			     (!strcasecmp(f->name, "Original-Recipient") && !r)) &&
+			    addr_of(f->value, addr, sizeof(addr)) == 0) {
+				struct dsn_rcpt *nr;
+
+				if (r && !strcasecmp(f->name, "Final-Recipient") &&
+				    r->recipient[0] && strcasecmp(r->recipient, addr) &&
+				    !r->status[0] && !r->action[0]) {
+					/* Original- then a different Final-: same one */
+					copy_cut(r->recipient, sizeof(r->recipient), addr, strlen(addr));
+					continue;
+				}
+				if (r && !strcasecmp(r->recipient, addr))
+					continue;
+				nr = rcpt_add(d, cap, addr);
+				if (!nr)
+					break;
+				r = nr;
+				continue;
+			}
+			ds_field(d, r, f);
+		}
+		if (blk.body == p) {	/* not a field: skip the line */
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			blk.body = nl ? nl + 1 : end;
+		}
+		p = blk.body;
+		msg_free(&blk);
+	}
+}
+
+/* ---- plain-text reports ---- */
+
+/* Does the (lower-cased, trimmed) line start the copy of the original? */
+static int cut_line(const char *l, size_t n)
+{
+	static const char *const marks[] = { "original message", "original-message",
+		"below this line is a copy", "this is a copy of the message",
+		"copy of the message", "the original message", "returned message",
+		"message headers follow", "headers of the original",
+		"undelivered message", "unsent message", "content-type: message/rfc822",
+		"forwarded message", "text of the original", "original mail",
+		"returned mail", "rfc822 message", "header of the original",
+		"headers of your message", "message header", "--- message",
+		"your message reads", "included is a copy" };
+	char buf[128];
+	size_t i = 0, o = 0;
+
+	while (i < n && (l[i] == '-' || l[i] == '=' || l[i] == ' ' || l[i] == '*' ||
+			 l[i] == '_' || l[i] == '>' || l[i] == '[' || l[i] == '|'))
+		i++;
+	for (; i < n && o + 1 < sizeof(buf); i++)
+		buf[o++] = (char)tolower((unsigned char)l[i]);
+	buf[o] = '\0';
+	if (strstr(buf, "was received at") || strstr(buf, "could not be"))
+		return 0;
+	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
+		if (!strncmp(buf, marks[k], strlen(marks[k])))
+			return 1;
+	return !strncmp(l, "Received: ", 10) || !strncmp(l, "Return-Path: ", 13) ||
+	       !strncmp(l, "Return-path: ", 13);
+}
+
+/* Is this line a recipient line? Sets the address range. */
+static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
+{
+	size_t i = 0;
+
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	if (find_addr(l, n, as, al))
+		return 0;
+	if (*as <= i + 1 || (*as == i + 8 && !strncasecmp(l + i, "<mailto:", 8)))
+		goto tail;	/* the address starts the line */
+	/* a short label or name before it: "Recipient: ", "Neko<mailto:" */
+	if (*as - i > 40)
+		return 0;
+	for (size_t k = i; k < *as; k++)
+		if (isdigit((unsigned char)l[k]))
+			return 0;
+	if (l[i] == '<' || l[i] == '>' || l[i] == '(' || l[i] == '#')
+		return 0;
+	{
+		char pre[48];
+
+		copy_cut(pre, sizeof(pre), l + i, *as - i);
+		lower_str(pre);
+		if (strstr(pre, "from") || strstr(pre, "sender") || strstr(pre, "said") ||
+		    strstr(pre, "reply-to") || strstr(pre, "return-path") ||
+		    strstr(pre, "envelope") || strstr(pre, "message-id") ||
+		    strstr(pre, "cc:") || strstr(pre, "subject") || strstr(pre, "by "))
+			return 0;
+		if (!strchr(pre, ':') && !strchr(pre, '<') && !strchr(pre, '"') &&
+		    !strstr(pre, "to "))
+			return 0;
+	}
+tail:
+	{
+		/* what follows must not make it a sentence about something else */
+		const char *t = l + *as + *al;
+		size_t rest = n - (*as + *al);
+
+		while (rest && (*t == '>' || *t == ' ' || *t == '\t' || *t == '"' ||
+				*t == '\'')) {
+			t++;
+			rest--;
+		}
+		if (rest >= 3 && (!strncmp(t, "...", 3) || *t == ':' || *t == '(' ||
+				  *t == ',' || *t == ';'))
+			return 1;
+		if (!rest)
+			return 1;
+		/* "addr on 1/2/2011 ..." (Exchange), "addr:" already taken */
+		return rest >= 3 && (!strncasecmp(t, "on ", 3) || !strncasecmp(t, "- ", 2) ||
+				     *t == '[' || *t == '#');
+	}
+}
+
+/* The SMTP reply inside a block: from the first reply code to the end of
+ * that paragraph; else the whole block. */
+static void narrow_diag(struct dsn_rcpt *r, const char *blk)
+{
+	char rc[4];
+	const char *p = NULL;
+
+	if (dsn_find_reply(blk, rc) == 0)
+		p = strstr(blk, rc);
+	while (p && !reply_at(blk, p))
+		p = strstr(p + 1, rc);
+	r->diag[0] = '\0';
+	append_line(r->diag, sizeof(r->diag), p ? p : blk, strlen(p ? p : blk));
+}
+
+/* Scan the human-readable text for recipients and their blocks. */
+static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
+		      const char *self, int only_known)
+{
+	const char *p = text, *end = text + len;
+	struct dsn_rcpt *cur = NULL;
+	char *blk = xmalloc(DSN_DIAG_MAX * 2);
+	char *lead = xmalloc(DSN_DIAG_MAX);
+
+	blk[0] = lead[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p), as, al;
+
+		if (cut_line(p, n))
+			break;
+		if (rcpt_line(p, n, &as, &al)) {
+			char addr[256];
+			struct dsn_rcpt *r;
+
+			copy_cut(addr, sizeof(addr), p + as, al);
+			if (self && !strcasecmp(addr, self))
+				goto next;
+			if (cur && blk[0] && !cur->diag[0])
+				narrow_diag(cur, blk);
+			if (only_known) {
+				r = NULL;
+				for (size_t i = 0; i < d->n; i++)
+					if (!strcasecmp(d->r[i].recipient, addr))
+						r = &d->r[i];
+			} else {
+				r = rcpt_add(d, cap, addr);
+			}
+			if (r != cur)
+				blk[0] = '\0';
+			cur = r;
+			if (cur)
+				append_line(blk, DSN_DIAG_MAX * 2, p + as + al, n - as - al);
+			goto next;
+		}
+		if (cur)
+			append_line(blk, DSN_DIAG_MAX * 2, p, n);
+		else
+			append_line(lead, DSN_DIAG_MAX, p, n);
+next:
+		p = nl ? nl + 1 : end;
+	}
+	if (cur && blk[0] && !cur->diag[0])
+		narrow_diag(cur, blk);
+	/* recipients listed with no words of their own share the lead text */
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->r[i].diag[0] && lead[0])
+			narrow_diag(&d->r[i], lead);
+	free(blk);
+	free(lead);
+}
+
+/* ---- putting it together ---- */
+
+static int type_in(const char *t, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(t, *list))
+			return 1;
+	return 0;
+}
+
+static const char *const ds_types[] = { "message/delivery-status",
+	"message/global-delivery-status", NULL };
+static const char *const orig_types[] = { "message/rfc822", "text/rfc822-headers",
+	"message/rfc822-headers", "message/global", "message/global-headers",
+	"message/partial", NULL };
+
+/* Text/html to text: tags dropped, the common entities decoded. */
+static size_t html_text(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+	int tag = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '<') {
+			tag = 1;
+			if (i + 3 < len && (!strncasecmp(in + i, "<br", 3) ||
+					    !strncasecmp(in + i, "<p", 2) ||
+					    !strncasecmp(in + i, "</p", 3) ||
+					    !strncasecmp(in + i, "<div", 4) ||
+					    !strncasecmp(in + i, "<tr", 3)))
+				out[o++] = '\n';
+			continue;
+		}
+		if (tag) {
+			tag = in[i] != '>';
+			continue;
+		}
+		if (in[i] == '&') {
+			static const struct { const char *e; char c; } ent[] = {
+				{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+				{ "&nbsp;", ' ' }, { "&quot;", '"' }, { "&#39;", '\'' } };
+			size_t k;
+
+			for (k = 0; k < ARRAY_SIZE(ent); k++)
+				if (!strncasecmp(in + i, ent[k].e, strlen(ent[k].e)) &&
+				    i + strlen(ent[k].e) <= len)
+					break;
+			if (k < ARRAY_SIZE(ent)) {
+				out[o++] = ent[k].c;
+				i += strlen(ent[k].e) - 1;
+				continue;
+			}
+		}
+		out[o++] = in[i];
+	}
+	return o;
+}
+
+/* The human-readable text of the report: its text parts before the copy
+ * of the original (html only when there is no plain text). Malloc'd. */
+static char *human_text(const struct mime *mm, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *out = NULL;
+	int plain = 0;
+
+	for (size_t i = 0; i < mm->n; i++)
+		if (!strcmp(mm->p[i].type, "text/plain") || !mm->p[i].type[0])
+			plain = 1;
+	for (size_t i = 0; i < mm->n; i++) {
+		const struct mime_part *pt = &mm->p[i];
+		int html = !strcmp(pt->type, "text/html");
+
+		if (type_in(pt->type, orig_types))
+			break;
+		if (strcmp(pt->type, "text/plain") && pt->type[0] && !(html && !plain) &&
+		    strncmp(pt->type, "text/", 5))
+			continue;
+		if (html && plain)
+			continue;
+		if (n + pt->len + 2 > HUMAN_MAX)
+			break;
+		if (n + pt->len + 2 > cap) {
+			cap = n + pt->len + 2;
+			out = xrealloc(out, cap);
+		}
+		n += html ? html_text(pt->data, pt->len, out + n) : (memcpy(out + n, pt->data, pt->len), pt->len);
+		out[n++] = '\n';
+	}
+	if (!out)
+		out = xmalloc(1);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+/* The copy of the original message inside plain text: the first header
+ * line after the line that announces it. */
+static const char *inline_orig(const char *text, size_t len, size_t *olen)
+{
+	const char *p = text, *end = text + len;
+	int cut = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		if (!cut && cut_line(p, n)) {
+			cut = 1;
+			if (!msg_looks_like_header(p, n) || !strncasecmp(p, "content-type", 12)) {
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+		}
+		if (cut && msg_looks_like_header(p, n) && strncasecmp(p, "content-", 8)) {
+			*olen = (size_t)(end - p);
+			return p;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return NULL;
+}
+
+static int bounce_signals(const struct msg *m)
+{
+	static const char *const subj[] = { "undeliver", "delivery status",
+		"delivery failure", "failure notice", "returned mail", "mail delivery",
+		"delivery failed", "could not be delivered", "not delivered",
+		"delivery problem", "delivery notification", "failed delivery",
+		"delayed mail", "warning: could not send", "non remis", "non-remis",
+		"rejected", "nondeliverable", "non-deliverable", "mail error",
+		"mail system error", "delivery report", "returned to sender",
+		"message delivery", "unzustellbar", "delivery has failed",
+		"permanent error", "error sending", "bounce", "unable to deliver",
+		"failed mail", "delivery error", "warning: message", "mail failure" };
+	const char *from = msg_get(m, "From"), *s = msg_get(m, "Subject");
+	const char *ct = msg_get(m, "Content-Type");
+	char rt[40];
+
+	if (msg_get(m, "X-Failed-Recipients"))
+		return 1;
+	if (ct && mime_param(ct, "report-type", rt, sizeof(rt), 1) == 0 &&
+	    !strcmp(rt, "delivery-status"))
+		return 1;
+	if (from && (strcasestr(from, "mailer-daemon") || strcasestr(from, "postmaster") ||
+		     strcasestr(from, "mail delivery") || strcasestr(from, "mail-daemon") ||
+		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce")))
+		return 1;
+	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
+		if (strcasestr(s, subj[i]))
+			return 1;
+	return 0;
+}
+
+static int autoreply_signals(const struct msg *m)
+{
+	static const char *const subj[] = { "auto:", "automatic reply", "autoreply",
+		"auto-reply", "auto reply", "out of office", "out of the office",
+		"vacation", "away until", "abwesenheit", "absence", "réponse automatique",
+		"on leave", "away from" };
+	const char *as = msg_get(m, "Auto-Submitted"), *s = msg_get(m, "Subject");
+	const char *prec = msg_get(m, "Precedence");
+
+	if (msg_get(m, "X-Autoreply") || msg_get(m, "X-Autorespond") ||
+	    (prec && !strcasecmp(prec, "auto_reply")))
+		return 1;
+	if (as && !strncasecmp(as, "auto-replied", 12))
+		return 1;
+	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
+		if (strcasestr(s, subj[i]))
+			return 1;
+	return 0;
+}
+
+static void add_addresses(struct dsn *d, size_t *cap, const char *v)
+{
+	while (v && *v) {
+		size_t as, al;
+		char addr[256];
+
+		if (find_addr(v, strlen(v), &as, &al))
+			break;
+		copy_cut(addr, sizeof(addr), v + as, al);
+		if (!rcpt_add(d, cap, addr))
+			break;
+		v += as + al;
+	}
+}
+
+static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const struct msg *orig)
+{
+	for (size_t i = 0; i < mm->n; i++) {
+		struct msg fb;
+
+		if (strcmp(mm->p[i].type, "message/feedback-report"))
+			continue;
+		msg_parse(&fb, mm->p[i].data, mm->p[i].len);
+		for (size_t k = 0; k < fb.nf; k++)
+			if (!strcasecmp(fb.f[k].name, "Original-Rcpt-To") ||
+			    !strcasecmp(fb.f[k].name, "Removal-Recipient"))
+				add_addresses(d, cap, fb.f[k].value);
+		msg_free(&fb);
+	}
+	if (!d->n && orig)
+		add_addresses(d, cap, msg_get(orig, "To"));
+	for (size_t i = 0; i < d->n; i++) {
+		d->r[i].reason = "feedback";
+		snprintf(d->r[i].action, sizeof(d->r[i].action), "%s", "");
+	}
+}
+
+/* Fill in what the text tells about one bounced recipient. */
+static void enrich(struct dsn_rcpt *r)
+{
+	char st[16], rc[4];
+	struct reason_in in;
+
+	if (dsn_find_status(r->diag, st, sizeof(st)) == 0 &&
+	    (!r->status[0] || (!strcmp(r->status + 1, ".0.0") && st[0] == r->status[0])))
+		snprintf(r->status, sizeof(r->status), "%s", st);
+	if (!r->reply[0] && dsn_find_reply(r->diag, rc) == 0)
+		memcpy(r->reply, rc, 4);
+	if (!r->rhost[0])
+		find_rhost(r->diag, r->rhost, sizeof(r->rhost));
+	if (!r->command[0])
+		find_command(r->diag, r->command, sizeof(r->command));
+	r->temporary = r->status[0] == '4' || (!r->status[0] && r->reply[0] == '4') ||
+		       !strcmp(r->action, "delayed");
+	if (!r->action[0])
+		snprintf(r->action, sizeof(r->action), "%s",
+			 r->status[0] == '2' ? "delivered" : r->temporary ? "delayed" : "failed");
+	memset(&in, 0, sizeof(in));
+	in.status = r->status;
+	in.reply = r->reply;
+	in.action = r->action;
+	in.command = r->command;
+	in.diag = r->diag;
+	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
+	r->reason = reason_classify(&in);
+	if (!r->status[0])
+		reason_pseudo_status(r->reason, r->temporary, r->status);
+	r->hard = reason_is_hard(r->reason, r->status, r->reply);
+}
+
+int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
+{
+	size_t cap = 0, hlen = 0, olen = 0;
+	char *human = human_text(mm, &hlen);
+	const char *orig = NULL, *fb = NULL;
+	char self[256] = "";
+	struct msg om;
+	int have_orig = 0;
+
+	memset(d, 0, sizeof(*d));
+	addr_of(msg_get(m, "To"), self, sizeof(self));
+	for (size_t i = 0; i < mm->n; i++) {
+		if (type_in(mm->p[i].type, ds_types))
+			ds_parse(d, &cap, mm->p[i].data, mm->p[i].len);
+		else if (!orig && type_in(mm->p[i].type, orig_types)) {
+			orig = mm->p[i].data;
+			olen = mm->p[i].len;
+		} else if (!strcmp(mm->p[i].type, "message/feedback-report"))
+			fb = mm->p[i].data;
+	}
+	if (!orig)
+		orig = inline_orig(human, hlen, &olen);
+	if (orig) {
+		d->orig = xmalloc(olen + 1);
+		memcpy(d->orig, orig, olen);
+		d->orig[olen] = '\0';
+		d->olen = olen;
+		msg_parse(&om, d->orig, d->olen);
+		have_orig = 1;
+	}
+	if (fb || strcasestr(human, "\nFeedback-Type:")) {
+		d->kind = DSN_FEEDBACK;
+		feedback(d, &cap, mm, have_orig ? &om : NULL);
+		goto out;
+	}
+	if (!d->n) {
+		/* delivery-status fields written into the text */
+		const char *f = strcasestr(human, "\nFinal-Recipient:");
+
+		if (f && bounce_signals(m)) {
+			const char *st = f;
+
+			while (st > human && !(st[-1] == '\n' && st[0] == '\n'))
+				st--;
+			ds_parse(d, &cap, st, hlen - (size_t)(st - human));
+		}
+	}
+	if (d->n) {
+		d->kind = DSN_BOUNCE;
+		text_scan(d, &cap, human, hlen, self, 1);
+	} else if (bounce_signals(m)) {
+		d->kind = DSN_BOUNCE;
+		text_scan(d, &cap, human, hlen, self, 0);
+		if (!d->n)
+			add_addresses(d, &cap, msg_get(m, "X-Failed-Recipients"));
+		if (!d->n && have_orig)
+			add_addresses(d, &cap, msg_get(&om, "To"));
+		if (d->n && !d->r[0].diag[0])
+			text_scan(d, &cap, human, hlen, self, 1);
+		for (size_t i = 0; i < d->n; i++)
+			if (!d->r[i].diag[0])
+				narrow_diag(&d->r[i], human);
+	} else if (autoreply_signals(m) || reason_is_vacation(human)) {
+		struct dsn_rcpt *r;
+		char from[256];
+
+		d->kind = DSN_AUTOREPLY;
+		if (addr_of(msg_get(m, "From"), from, sizeof(from)) == 0 &&
+		    (r = rcpt_add(d, &cap, from)) != NULL) {
+			r->reason = "vacation";
+			append_line(r->diag, sizeof(r->diag), human, strlen(human));
+		}
+		goto out;
+	} else {
+		d->kind = DSN_MESSAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		enrich(&d->r[i]);
+out:
+	if (have_orig)
+		msg_free(&om);
+	free(human);
+	return 0;
+}
+
+void dsn_free(struct dsn *d)
+{
+	free(d->r);
+	free(d->orig);
+	memset(d, 0, sizeof(*d));
+}
