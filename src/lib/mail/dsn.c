@@ -235,42 +235,54 @@ int dsn_find_reply(const char *text, char out[4])
 
 /* ---- the failed command and the remote host ---- */
 
+static const struct { const char *word, *cmd; } smtp_cmds[] = {
+	{ "rcpt to", "RCPT" }, { "rcpt_to", "RCPT" }, { "rcpt", "RCPT" },
+	{ "mail from", "MAIL" }, { "mail_from", "MAIL" }, { "mail", "MAIL" },
+	{ "end of data", "DATA" }, { "data", "DATA" }, { "ehlo", "EHLO" },
+	{ "helo", "HELO" }, { "starttls", "STARTTLS" }, { "auth", "AUTH" },
+	{ "initial connection", "CONN" }, { "connect", "CONN" },
+};
+
+/* The command named at p (case-insensitive), or NULL. */
+static const char *cmd_at(const char *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(smtp_cmds); i++) {
+		size_t n = strlen(smtp_cmds[i].word);
+
+		if (!strncasecmp(p, smtp_cmds[i].word, n) && !isalpha((unsigned char)p[n]))
+			return smtp_cmds[i].cmd;
+	}
+	return NULL;
+}
+
+/* The SMTP command that failed: the last one a transcript sent (">>> "),
+ * else the one the text names ("in reply to RCPT TO command", "after end
+ * of data", "RCPT TO response", "[RCPT_TO]"). */
 static void find_command(const char *t, char *out, size_t len)
 {
-	static const struct { const char *word, *cmd; } cmds[] = {
-		{ "rcpt to", "RCPT" }, { "rcpt_to", "RCPT" }, { "mail from", "MAIL" },
-		{ "end of data", "DATA" }, { "data command", "DATA" },
-		{ "after data", "DATA" }, { "ehlo", "EHLO" }, { "helo", "HELO" },
-		{ "starttls", "STARTTLS" }, { "auth ", "AUTH" },
-		{ "initial connection", "CONN" },
-	};
-	const char *best = NULL, *bcmd = NULL;
+	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
+	const char *p, *best = NULL, *bp = NULL;
 
-	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
-		const char *p = strcasestr(t, cmds[i].word);
+	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4) {
+		const char *c = cmd_at(p + 4);
 
-		while (p) {
-			/* words that introduce the command that failed */
-			size_t back = (size_t)(p - t);
-			const char *pre = back >= 9 ? p - 9 : t;
+		if (c)
+			best = c;
+	}
+	for (size_t i = 0; !best && i < ARRAY_SIZE(intro); i++) {
+		size_t n = strlen(intro[i]);
 
-			if (strcasestr(pre, "reply to") == pre + (back >= 9 ? 0 : 0) ||
-			    (back >= 6 && !strncasecmp(p - 6, "after ", 6)) ||
-			    (back >= 4 && !strncasecmp(p - 4, ">>> ", 4)) ||
-			    (back >= 9 && !strncasecmp(p - 9, "reply to ", 9)) ||
-			    !strncasecmp(p + strlen(cmds[i].word), " command", 8) ||
-			    !strncasecmp(p + strlen(cmds[i].word), " response", 9) ||
-			    (back >= 1 && p[-1] == '['))
-				break;
-			p = strcasestr(p + 1, cmds[i].word);
-		}
-		if (p && (!best || p < best)) {
-			best = p;
-			bcmd = cmds[i].cmd;
+		for (p = t; (p = strcasestr(p, intro[i])) != NULL; p += n) {
+			const char *c = cmd_at(p + n);
+
+			if (c && (!bp || p < bp)) {
+				best = c;
+				bp = p;
+			}
 		}
 	}
-	if (bcmd)
-		snprintf(out, len, "%s", bcmd);
+	if (best)
+		snprintf(out, len, "%s", best);
 }
 
 static void find_rhost(const char *t, char *out, size_t len)
@@ -449,6 +461,10 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 		i++;
 	if (find_addr(l, n, as, al))
 		return 0;
+	/* sendmail's summary lines: "554 <addr>... reason" */
+	if (n - i > 6 && reply_at(l, l + i) && l[i + 3] == ' ' && l[i + 4] == '<' &&
+	    *as == i + 5 && n - (*as + *al) >= 4 && !strncmp(l + *as + *al, ">...", 4))
+		return 1;
 	if (*as <= i + 1 || (*as == i + 8 && !strncasecmp(l + i, "<mailto:", 8)))
 		goto tail;	/* the address starts the line */
 	/* a short label or name before it: "Recipient: ", "Neko<mailto:" */
@@ -484,8 +500,8 @@ tail:
 			t++;
 			rest--;
 		}
-		if (rest >= 3 && (!strncmp(t, "...", 3) || *t == ':' || *t == '(' ||
-				  *t == ',' || *t == ';'))
+		if ((rest >= 3 && !strncmp(t, "...", 3)) ||
+		    (rest >= 1 && (*t == ':' || *t == '(' || *t == ',' || *t == ';')))
 			return 1;
 		if (!rest)
 			return 1;
@@ -508,6 +524,16 @@ static void narrow_diag(struct dsn_rcpt *r, const char *blk)
 		p = strstr(p + 1, rc);
 	r->diag[0] = '\0';
 	append_line(r->diag, sizeof(r->diag), p ? p : blk, strlen(p ? p : blk));
+}
+
+/* The end of a recipient's block of text: its diagnostic if it has none,
+ * and the command the block names. */
+static void close_block(struct dsn_rcpt *r, const char *blk)
+{
+	if (!r->diag[0])
+		narrow_diag(r, blk);
+	if (!r->command[0])
+		find_command(blk, r->command, sizeof(r->command));
 }
 
 /* Scan the human-readable text for recipients and their blocks. */
@@ -533,8 +559,6 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			copy_cut(addr, sizeof(addr), p + as, al);
 			if (self && !strcasecmp(addr, self))
 				goto next;
-			if (cur && blk[0] && !cur->diag[0])
-				narrow_diag(cur, blk);
 			if (only_known) {
 				r = NULL;
 				for (size_t i = 0; i < d->n; i++)
@@ -543,11 +567,19 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			} else {
 				r = rcpt_add(d, cap, addr);
 			}
-			if (r != cur)
+			if (r != cur) {
+				if (cur && blk[0])
+					close_block(cur, blk);
 				blk[0] = '\0';
+			}
 			cur = r;
-			if (cur)
-				append_line(blk, DSN_DIAG_MAX * 2, p + as + al, n - as - al);
+			if (cur) {
+				size_t k = as + al;
+
+				while (k < n && strchr(">:\"' \t.;,", p[k]))
+					k++;
+				append_line(blk, DSN_DIAG_MAX * 2, p + k, n - k);
+			}
 			goto next;
 		}
 		if (cur)
@@ -557,8 +589,8 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 next:
 		p = nl ? nl + 1 : end;
 	}
-	if (cur && blk[0] && !cur->diag[0])
-		narrow_diag(cur, blk);
+	if (cur && blk[0])
+		close_block(cur, blk);
 	/* recipients listed with no words of their own share the lead text */
 	for (size_t i = 0; i < d->n; i++)
 		if (!d->r[i].diag[0] && lead[0])
@@ -690,6 +722,39 @@ static const char *inline_orig(const char *text, size_t len, size_t *olen)
 	return NULL;
 }
 
+static int report_type(const struct msg *m, const char *type)
+{
+	char rt[40];
+
+	return mime_param(msg_get(m, "Content-Type"), "report-type", rt, sizeof(rt), 1) == 0 &&
+	       !strcmp(rt, type);
+}
+
+/* Does the report's text say that mail was not delivered? */
+static int bounce_words(const char *human)
+{
+	static const char *const words[] = { "could not be delivered",
+		"couldn't be delivered", "undeliverable", "delivery has failed",
+		"delivery to the following", "permanent error", "not delivered",
+		"unable to deliver", "wasn't able to deliver", "failed permanently",
+		"delivery failure", "the following addresses had", "could not deliver",
+		"not be delivered", "delivery failed", "was not delivered",
+		"delivery status notification", "did not reach the following" };
+	size_t n = strlen(human);
+	char *low;
+	int hit = 0;
+
+	if (n > 8192)
+		n = 8192;
+	low = xstrndup(human, n);
+	for (char *c = low; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (size_t i = 0; !hit && i < ARRAY_SIZE(words); i++)
+		hit = strstr(low, words[i]) != NULL;
+	free(low);
+	return hit;
+}
+
 static int bounce_signals(const struct msg *m)
 {
 	static const char *const subj[] = { "undeliver", "delivery status",
@@ -756,6 +821,24 @@ static void add_addresses(struct dsn *d, size_t *cap, const char *v)
 	}
 }
 
+/* The first "<address>" of the text that is not self: the recipient a
+ * sentence names ("an error delivering your mail to <a@b>"). */
+static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const char *self)
+{
+	for (const char *p = text; (p = strchr(p, '<')) != NULL; p++) {
+		size_t as, al, n = strcspn(p + 1, ">\n");
+		char addr[256];
+
+		if (p[1 + n] != '>' || find_addr(p + 1, n, &as, &al) || as != 0 || al != n)
+			continue;
+		copy_cut(addr, sizeof(addr), p + 1, al);
+		if (self && !strcasecmp(addr, self))
+			continue;
+		rcpt_add(d, cap, addr);
+		return;
+	}
+}
+
 static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const struct msg *orig)
 {
 	for (size_t i = 0; i < mm->n; i++) {
@@ -772,6 +855,8 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 	}
 	if (!d->n && orig)
 		add_addresses(d, cap, msg_get(orig, "To"));
+	if (!d->n)		/* a complaint about mail to nobody named */
+		rcpt_add(d, cap, NULL);
 	for (size_t i = 0; i < d->n; i++) {
 		d->r[i].reason = "feedback";
 		snprintf(d->r[i].action, sizeof(d->r[i].action), "%s", "");
@@ -841,7 +926,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		msg_parse(&om, d->orig, d->olen);
 		have_orig = 1;
 	}
-	if (fb || strcasestr(human, "\nFeedback-Type:")) {
+	if (fb || strcasestr(human, "\nFeedback-Type:") || report_type(m, "feedback-report")) {
 		d->kind = DSN_FEEDBACK;
 		feedback(d, &cap, mm, have_orig ? &om : NULL);
 		goto out;
@@ -861,11 +946,13 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	if (d->n) {
 		d->kind = DSN_BOUNCE;
 		text_scan(d, &cap, human, hlen, self, 1);
-	} else if (bounce_signals(m)) {
+	} else if (bounce_signals(m) || bounce_words(human)) {
 		d->kind = DSN_BOUNCE;
-		text_scan(d, &cap, human, hlen, self, 0);
+		/* Exim and Google name the failed recipients in a header */
+		add_addresses(d, &cap, msg_get(m, "X-Failed-Recipients"));
+		text_scan(d, &cap, human, hlen, self, d->n > 0);
 		if (!d->n)
-			add_addresses(d, &cap, msg_get(m, "X-Failed-Recipients"));
+			bracketed_addr(d, &cap, human, self);
 		if (!d->n && have_orig)
 			add_addresses(d, &cap, msg_get(&om, "To"));
 		if (d->n && !d->r[0].diag[0])

@@ -98,7 +98,8 @@ static const char *const p_userunknown[] = {
 	"mailbox unavailable", "mailbox is unavailable", "mailbox not available",
 	"recipient address rejected: user", "recipient address rejected: invalid",
 	"recipient address rejected: unknown", "recipient address rejected: access denied",
-	"recipient rejected", "recipient not ok", "is not a valid mailbox",
+	"recipient address rejected: user", "recipient address rejected: invalid",
+	"recipient not ok", "is not a valid mailbox",
 	"not a valid recipient", "not a valid user", "not a known user",
 	"no valid recipients", "unrouteable address", "unroutable address",
 	"user doesn't have a", "user does not have a", "this user doesn't have",
@@ -110,6 +111,7 @@ static const char *const p_userunknown[] = {
 	"no mailbox here by that name", "envelope recipient has been denied",
 	"in my validrcptto list", "in my badrecipientto list", "recipient address rejected",
 	"resolver.adr.recipnotfound", "recipnotfound", "recipient does not exist",
+	"recipientnotfound",
 	"destination addresses were unknown", "addressee unknown", "unknown or illegal alias",
 	"the following recipients was undeliverable", "user's email name is not found",
 	"mailbox * does not exist", "user * not found", "user * does not exist",
@@ -118,7 +120,9 @@ static const char *const p_userunknown[] = {
 	"mailbox does not exist", "nessun utente", "utilisateur inconnu",
 	"adresse d au moins un destinataire invalide", "invalid mailbox path",
 	"is not an active address", "no such account", "account unavailable",
-	"address rejected", NULL };
+	"not listed in domino directory",
+	"not listed in public name & address book", "recipient name is not recognized",
+	NULL };
 static const char *const p_filtered[] = {
 	"user reject", "refused due to recipient preferences",
 	"only accepting mail from specific", "is not accepting any mail",
@@ -167,7 +171,9 @@ static const char *const p_rejected[] = {
 	"delivery not authorized, message refused", "is not a registered gateway user",
 	"rejected by senderfilter", "senderfilterconfig", "sender denied",
 	"sender address is not", "sender not allowed", "not allowed to post",
-	"isn't allowed to send", "mail from", NULL };
+	"isn't allowed to send", "sending to/from an address that has been blacklisted",
+	"can't determine purported responsible address", "does not exist e2110",
+	"domain is invalid", NULL };
 static const char *const p_hostunknown[] = {
 	"host unknown", "unknown host", "host or domain name not found",
 	"domain does not exist", "no such domain", "domain not found",
@@ -182,7 +188,7 @@ static const char *const p_spamdetected[] = {
 	"message content rejected", "rejecting banned content", "banned content",
 	"message filtered", "blacklisted url", "high probability of",
 	"appears to be unsolicited", "detected as", "looks like",
-	"considered as junk", "junk mail", "uce", "probable",
+	"considered as junk", "junk mail", "probable spam",
 	"mail content denied", "greylisted", "message refused by",
 	"message rejected as", "rejected due to suspected", "suspicious", NULL };
 static const char *const p_speeding[] = {
@@ -198,7 +204,7 @@ static const char *const p_toomanyconn[] = {
 	"exceeds per-domain connection", NULL };
 static const char *const p_blocked[] = {
 	"blocked", "blacklist", "black list", "blocklist", "block list",
-	"denylist", "listed", "dnsbl", "rbl", "spamhaus", "spamcop",
+	"denylist", "listed in", "listed on", "listed at", "is listed", "dnsbl", " rbl", "rbl:", "rbl ", "spamhaus", "spamcop",
 	"barracuda", "sorbs", "uceprotect", "abuseat", "not allowed to connect",
 	"refused to talk to me", "go away", "access denied", "banned",
 	"connection refused", "connection dropped", "connection reset",
@@ -251,11 +257,12 @@ static const char *const p_networkerror[] = {
 	"no route to host", "host is unreachable", "host unreachable",
 	"network is unreachable", "host name lookup failure",
 	"malformed name server reply", "malformed or unexpected name server",
-	"unable to resolve route", "could not connect", "connection timed out",
+	"unable to resolve route", "could not connect",
 	"name server timeout", "dns records for the destination computer",
 	"message looping", "mail forwarding loop", "maximum forwarding loop",
 	"message probably in a routing loop", "lost connection",
-	"connection closed", "temporary dns", "dns lookup failure",
+	"connection closed", "temporary dns", "dns lookup failure", "dns error",
+	"lookup of * responded with code",
 	"try again later", NULL };
 static const char *const p_expired[] = {
 	"delivery time expired", "message expired", "expired after",
@@ -269,7 +276,8 @@ static const char *const p_expired[] = {
 	"it has not been collected after", "failed to deliver to domain",
 	"could not find a gateway for", "delivery expired", "still undelivered",
 	"will retry", "retrying", "is delayed", "deferred", "queue period",
-	"delivery attempts", "temporarily deferred", NULL };
+	"delivery attempts", "temporarily deferred", "connection timed out",
+	"could not deliver for the last", "retried for", NULL };
 static const char *const p_contenterror[] = {
 	"header size exceeds", "improper use of 8-bit data", "8bit data",
 	"mime complexity", "invalid mime", "improperly-formatted binary",
@@ -284,7 +292,8 @@ static const char *const p_notaccept[] = {
 	"host/domain does not accept mail", "no mx record found for domain",
 	"no route for current request", "name server: .: host not found",
 	"smtp protocol returned a permanent error", "not accepting mail",
-	"accepts no mail", NULL };
+	"accepts no mail", "doesn't receive email", "does not receive email",
+	"no smtp service", NULL };
 static const char *const p_mailererror[] = {
 	"^procmail:", "bin/procmail", "bin/maildrop", "command failed:",
 	"command died with status", "command output:", "exit ", "mailer error",
@@ -292,7 +301,7 @@ static const char *const p_mailererror[] = {
 static const char *const p_failedstarttls[] = {
 	"starttls", "tls negotiation failed", "tls handshake", "ssl handshake",
 	"certificate verification failed", "tls is required", NULL };
-static const char *const p_syntaxerror[] = {
+static const char *const p_syntaxerror[] __attribute__((unused)) = {
 	"syntax error", "command unrecognized", "command not recognized",
 	"unrecognized command", "line too long", "bad command", "invalid command",
 	"bad sequence of commands", NULL };
@@ -319,10 +328,10 @@ static const struct rule second_pass[] = {
 	{ "mailboxfull", p_mailboxfull }, { "virusdetected", p_virusdetected },
 	{ "policyviolation", p_policyviolation }, { "norelaying", p_norelaying },
 	{ "failedstarttls", p_failedstarttls }, { "securityerror", p_securityerror },
-	{ "systemerror", p_systemerror }, { "networkerror", p_networkerror },
-	{ "suspend", p_suspend }, { "expired", p_expired },
-	{ "contenterror", p_contenterror }, { "systemfull", p_systemfull },
-	{ "notaccept", p_notaccept }, { "mailererror", p_mailererror },
+	{ "systemerror", p_systemerror }, { "notaccept", p_notaccept },
+	{ "networkerror", p_networkerror }, { "suspend", p_suspend },
+	{ "expired", p_expired }, { "contenterror", p_contenterror },
+	{ "systemfull", p_systemfull }, { "mailererror", p_mailererror },
 };
 
 static const struct { const char *code, *reason; } status_table[] = {
@@ -495,38 +504,116 @@ int reason_is_vacation(const char *text)
 	return rule_match(t, p_vacation);
 }
 
+static const char *const *pats_of(const char *reason)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(first_pass); i++)
+		if (!strcmp(first_pass[i].reason, reason))
+			return first_pass[i].pat;
+	for (size_t i = 0; i < ARRAY_SIZE(second_pass); i++)
+		if (!strcmp(second_pass[i].reason, reason))
+			return second_pass[i].pat;
+	return NULL;
+}
+
+static int is(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* Does the text say reason? */
+#define M(r) rule_match(t, pats_of(r))
+
+/* The first pass: each reason is true by its status code or its words,
+ * with the conditions that keep one reason from taking another's mail
+ * (the SMTP command matters: "user unknown" after DATA is a filter). */
+static const char *first_true(const char *t, const char *bs, const char *cmd)
+{
+	int pre_data = is(cmd, "CONN") || is(cmd, "EHLO") || is(cmd, "HELO") ||
+		       is(cmd, "MAIL") || is(cmd, "RCPT");
+
+	if (is(bs, "mailboxfull") || M("mailboxfull"))
+		return "mailboxfull";
+	if (is(bs, "mesgtoobig") || (!is(bs, "exceedlimit") && M("mesgtoobig")))
+		return "mesgtoobig";
+	if (is(bs, "exceedlimit") || M("exceedlimit"))
+		return "exceedlimit";
+	if (is(bs, "suspend") || M("suspend"))
+		return "suspend";
+	if (is(bs, "hasmoved") || M("hasmoved"))
+		return "hasmoved";
+	if (!is(cmd, "CONN") && !is(cmd, "EHLO") && !is(cmd, "HELO") && M("norelaying"))
+		return "norelaying";
+	if (is(bs, "authfailure") || M("authfailure"))
+		return "authfailure";
+	if (is(bs, "userunknown")) {
+		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
+		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
+			return "userunknown";
+	} else if ((!cmd || is(cmd, "RCPT")) && M("userunknown")) {
+		return "userunknown";
+	}
+	if (is(bs, "filtered")) {
+		if (M("userunknown") || M("filtered"))
+			return "filtered";
+	} else if (cmd && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
+		if (M("filtered") || M("userunknown"))
+			return "filtered";
+	}
+	if (is(bs, "requireptr") || M("requireptr"))
+		return "requireptr";
+	if (M("notcompliantrfc"))
+		return "notcompliantrfc";
+	if (M("badreputation"))
+		return "badreputation";
+	if (is(bs, "rejected"))
+		return "rejected";
+	if ((is(cmd, "MAIL") || (is(cmd, "DATA") && !is(bs, "userunknown")) ||
+	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M("rejected"))
+		return "rejected";
+	if (is(bs, "hostunknown") ? !M("networkerror") : M("hostunknown"))
+		return "hostunknown";
+	if (is(bs, "spamdetected") || (!pre_data && M("spamdetected")))
+		return "spamdetected";
+	if (M("speeding"))
+		return "speeding";
+	if (is(bs, "toomanyconn") || M("toomanyconn"))
+		return "toomanyconn";
+	if (is(bs, "blocked") || M("blocked"))
+		return "blocked";
+	return NULL;
+}
+
 const char *reason_classify(const struct reason_in *in)
 {
 	char t[TEXT_MAX];
 	const char *st = in->status ? in->status : "";
-	const char *bystatus = reason_of_status(st), *r;
+	const char *bs = reason_of_status(st), *r;
+	const char *cmd = in->command && in->command[0] ? in->command : NULL;
 
 	if (st[0] == '2')
 		return "delivered";
 	lower_copy(t, in->diag);
-	/* a status that names the reason exactly wins unless retryable */
-	if (bystatus && !retryable(bystatus) && strcmp(bystatus, "filtered"))
-		return bystatus;
-	for (size_t i = 0; i < ARRAY_SIZE(first_pass); i++) {
-		if ((bystatus && !strcmp(bystatus, first_pass[i].reason)) ||
-		    rule_match(t, first_pass[i].pat))
-			return first_pass[i].reason;
-	}
-	if (bystatus)
-		return bystatus;
+	if ((r = first_true(t, bs, cmd)) != NULL)
+		return r;
+	/* the status code, unless it is one a text may make more precise */
+	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)
+		return bs;
 	if ((r = match_rules(t, second_pass, ARRAY_SIZE(second_pass))) != NULL)
 		return r;
+	if (bs)
+		return bs;
 	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '6')
 		return "contenterror";
 	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '7')
 		return "securityerror";
 	if (in->unix_mailer)
 		return "mailererror";
-	if (rule_match(t, p_syntaxerror))
+	if (in->reply && in->reply[0] && in->reply[1] == '0' && in->reply[2] <= '7' &&
+	    strcmp(in->reply, "500") >= 0)
 		return "syntaxerror";
 	if (in->action && (!strcmp(in->action, "delayed") || !strcmp(in->action, "expired")))
 		return "expired";
-	if (in->command && (!strcmp(in->command, "EHLO") || !strcmp(in->command, "HELO")))
+	if (is(cmd, "EHLO") || is(cmd, "HELO"))
 		return "blocked";
 	if (rule_match(t, p_vacation))
 		return "vacation";
