@@ -33,7 +33,9 @@ endif
 LIB_SRC := $(sort $(wildcard src/lib/*/*.c))
 CMD_SRC := $(sort $(wildcard src/cmd/*.c))
 UNIT_SRC:= $(sort $(wildcard tests/unit/test_*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# data/lists.conf (the blocklist catalogue) is linked in by catalog_data.S
+LIB_ASM := $(sort $(wildcard src/lib/*/*.S))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 FUZZ_SRC:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -53,6 +55,10 @@ $(BUILD)/rblkit: $(CMD_OBJ) $(BUILD)/librblkit.a
 $(BUILD)/%.o: %.c $(wildcard src/lib/*/*.h) $(wildcard src/cmd/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.S data/lists.conf
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librblkit.a
 	@mkdir -p $(dir $@)

@@ -1,19 +1,849 @@
 /*
- * check.c - rblkit check (under construction).
+ * check.c - rblkit check: is this server listed, where, why, and how do
+ * I get off?  Options and output; the lookups are dnsbl.c's.
  *
- * SECURITY: command-line arguments only.
+ * SECURITY: arguments are the operator's; bulk input (-f) and all DNS
+ * answers are untrusted and reach the terminal only through out_text()
+ * (control bytes replaced) or the JSON/CSV writers.
  */
 #include "cmd.h"
+#include "catalog.h"
+#include "dnsbl.h"
+#include "json.h"
+#include "resolve.h"
+#include "util.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-int cmd_check(int argc, char **argv)
-{
-	fprintf(stderr, "rblkit check: not built yet\n");
-	return 3;
-}
+#define CHECK_MAX_ZONES 256
+#define SYSTEM_CATALOG "/etc/rblkit/lists.conf"
+
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CSV, OUT_NAGIOS };
+
+struct check {
+	enum out_fmt fmt;
+	bool color, quiet, progress, bulk, show_clean;
+	int warn, crit;			/* --nagios thresholds */
+	/* totals, for the verdict and the exit status */
+	unsigned targets, listed_targets, error_targets;
+	unsigned listed, allowed, clean, errors;
+	unsigned json_count;
+	uint64_t t0;
+	const struct list **lists;
+	size_t nlists;
+	struct dnsbl_engine *eng;
+	char nagios_listed[2048], nagios_errors[1024];
+};
 
 void cmd_check_help(void)
 {
-	printf("usage: rblkit check ...  (not built yet)\n");
+	printf(
+"usage: rblkit check [options] TARGET...\n"
+"       rblkit check [options] -f FILE        (one target a line; - is stdin)\n"
+"\n"
+"Look addresses, host names and mail domains up on DNS blocklists and\n"
+"allowlists, and say where they are listed, why, and how to get off.\n"
+"\n"
+"Targets: an IPv4 or IPv6 address, a CIDR block (expanded, see\n"
+"--cidr-limit), a host name (its A/AAAA addresses), or --mx DOMAIN (the\n"
+"domain's MX hosts' addresses, and the domain itself on domain lists).\n"
+"\n"
+"Lists:\n"
+"  --lists SEL        default | all | SET or ID or ZONE, comma separated\n"
+"                     (see --list-catalog); default: the 'default' set\n"
+"  --zone ZONE[@SRV]  add a zone (repeatable): a catalogue entry, or an\n"
+"                     unknown zone with RFC 5782 defaults; @ADDR[:PORT]:\n"
+"                     ask that server for it (a local mirror)\n"
+"  --catalog FILE     read FILE after the built-in catalogue and\n"
+"                     " SYSTEM_CATALOG " (adds or overrides lists)\n"
+"  --list-catalog     print the catalogue and exit\n"
+"\n"
+"DNS:\n"
+"  --resolver ADDR[:PORT][,...]  ask these resolvers (default: resolv.conf)\n"
+"  --recursive        resolve from the root with libunbound: for lists that\n"
+"                     refuse public resolvers (Spamhaus)\n"
+"  --timeout SEC      overall deadline (default 10; in bulk runs none)\n"
+"  --query-timeout MS per try (default 2000); --tries N (default 2)\n"
+"  --window N         queries in flight (default 1000)\n"
+"  --cidr-limit N     addresses a CIDR block may expand to (default 256)\n"
+"  --no-probe         skip the RFC 5782 test-point probe of each list\n"
+"\n"
+"Output:\n"
+"  (default)          a table per target, listed first, and a verdict\n"
+"  --all              also list the clean lists one per line\n"
+"  --json             a JSON array, one object per target (docs/check.md)\n"
+"  --jsonl            one JSON object a line (bulk)\n"
+"  --csv              one row per target, address and list (bulk)\n"
+"  --nagios           one status line with perfdata, for Nagios/Icinga;\n"
+"                     -w N / -c N: listings for WARNING / CRITICAL (1/1)\n"
+"                     check_rbl's -H HOST, -s ZONE and -t SEC work too\n"
+"  --color WHEN       auto (default: on a terminal), always, never\n"
+"  -q                 only the verdict line\n"
+"\n"
+"Exit status: 0 clean, 1 listed somewhere, 2 usage error, 3 could not\n"
+"check (errors and no listing). --nagios: 0 OK, 1 WARNING, 2 CRITICAL,\n"
+"3 UNKNOWN.\n");
+}
+
+/* ---- small output helpers ---- */
+
+static const char *c_on(const struct check *ck, const char *code)
+{
+	return ck->color ? code : "";
+}
+#define C_RED "\033[1;31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+#define C_OFF "\033[0m"
+
+/* Untrusted text to a terminal: control bytes become '?'. */
+static void out_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!s)
+		s = "";
+	if (!strpbrk(s, ",\"\r\n")) {
+		out_text(f, s);
+		return;
+	}
+	putc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', f);
+		putc((unsigned char)*s < 0x20 && *s != '\n' ? ' ' : *s, f);
+	}
+	putc('"', f);
+}
+
+static const char *code_text(uint32_t c, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", c >> 24, (c >> 16) & 255, (c >> 8) & 255, c & 255);
+	return buf;
+}
+
+static int status_rank(enum dnsbl_status s)
+{
+	switch (s) {
+	case DS_LISTED: return 0;
+	case DS_ERROR: return 1;
+	case DS_ALLOWED: return 2;
+	default: return 3;
+	}
+}
+
+static int result_cmp(const void *a, const void *b)
+{
+	const struct dnsbl_result *x = a, *y = b;
+	int d = status_rank(x->status) - status_rank(y->status);
+	return d ? d : strcmp(x->list->zone, y->list->zone);
+}
+
+/* ---- per-format output of one target ---- */
+
+static void print_text(struct check *ck, struct dnsbl_target *t)
+{
+	FILE *f = stdout;
+	unsigned nl = 0, na = 0, nc = 0, ne = 0;
+	for (size_t i = 0; i < t->nresults; i++)
+		switch (t->results[i].status) {
+		case DS_LISTED: nl++; break;
+		case DS_ALLOWED: na++; break;
+		case DS_CLEAN: nc++; break;
+		default: ne++; break;
+		}
+	if (ck->quiet)
+		goto verdict;
+	fprintf(f, "%s", c_on(ck, C_BOLD));
+	out_text(f, t->input);
+	fprintf(f, "%s", c_on(ck, C_OFF));
+	if (t->naddrs && !(t->naddrs == 1 && !strcmp(t->addrs[0], t->input))) {
+		fprintf(f, " (");
+		for (size_t i = 0; i < t->naddrs && i < 8; i++)
+			fprintf(f, "%s%s", i ? ", " : "", t->addrs[i]);
+		fprintf(f, "%s)", t->naddrs > 8 ? ", ..." : "");
+	}
+	fprintf(f, "\n");
+	if (t->error) {
+		fprintf(f, "  %sERROR%s    ", c_on(ck, C_YELLOW), c_on(ck, C_OFF));
+		out_text(f, t->error);
+		fprintf(f, "\n");
+	}
+	qsort(t->results, t->nresults, sizeof(*t->results), result_cmp);
+	bool multi = t->naddrs > 1 || t->kind == TK_MX;
+	size_t clean_shown = 0;
+	for (size_t i = 0; i < t->nresults; i++) {
+		struct dnsbl_result *r = &t->results[i];
+		const char *tag, *col;
+		switch (r->status) {
+		case DS_LISTED: tag = "LISTED"; col = C_RED; break;
+		case DS_ALLOWED: tag = "ALLOWED"; col = C_GREEN; break;
+		case DS_ERROR: tag = "ERROR"; col = C_YELLOW; break;
+		default: tag = "clean"; col = C_DIM; break;
+		}
+		if (r->status == DS_CLEAN && !ck->show_clean) {
+			if (!clean_shown++)
+				fprintf(f, "  %sclean%s    ", c_on(ck, C_DIM), c_on(ck, C_OFF));
+			else
+				fprintf(f, ", ");
+			fprintf(f, "%s", r->list->zone);
+			if (multi) {
+				fprintf(f, " (");
+				out_text(f, r->subject);
+				fprintf(f, ")");
+			}
+			continue;
+		}
+		if (clean_shown && r->status == DS_CLEAN && !ck->show_clean)
+			continue;
+		fprintf(f, "  %s%-8s%s %-28s %s", c_on(ck, col), tag, c_on(ck, C_OFF),
+			r->list->zone, r->list->name);
+		if (multi) {
+			fprintf(f, " [");
+			out_text(f, r->subject);
+			fprintf(f, "]");
+		}
+		fprintf(f, "\n");
+		char code[16];
+		for (size_t j = 0; j < r->ncodes; j++) {
+			fprintf(f, "           %s  ", code_text(r->codes[j], code));
+			out_text(f, r->meanings[j]);
+			fprintf(f, "\n");
+		}
+		for (size_t j = 0; j < r->ntxt; j++) {
+			fprintf(f, "           reason: ");
+			out_text(f, r->txt[j]);
+			fprintf(f, "\n");
+		}
+		if (r->status == DS_ERROR && r->error) {
+			fprintf(f, "           ");
+			out_text(f, r->error);
+			fprintf(f, "\n");
+		}
+		if (r->status == DS_LISTED && r->list->delist)
+			fprintf(f, "           delist: %s\n", r->list->delist);
+	}
+	if (clean_shown)
+		fprintf(f, "\n");
+verdict:
+	fprintf(f, "%s", c_on(ck, nl ? C_RED : ne || t->error ? C_YELLOW : C_GREEN));
+	out_text(f, t->input);
+	if (t->error && !t->nresults)
+		fprintf(f, ": could not check");
+	else if (nl)
+		fprintf(f, ": LISTED on %u of %zu lists", nl, t->nresults);
+	else if (ne)
+		fprintf(f, ": not listed on %u lists; %u could not be checked", nc + na, ne);
+	else
+		fprintf(f, ": clean on %zu lists", t->nresults);
+	if (na)
+		fprintf(f, " (allowlisted on %u)", na);
+	fprintf(f, "%s\n", c_on(ck, C_OFF));
+	if (!ck->quiet)
+		fprintf(f, "\n");
+}
+
+static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
+{
+	FILE *f = stdout;
+	if (!lines)
+		fprintf(f, ck->json_count++ ? ",\n" : "[\n");
+	fprintf(f, "{\"target\": ");
+	json_str(f, t->input);
+	fprintf(f, ", \"addresses\": [");
+	for (size_t i = 0; i < t->naddrs; i++) {
+		fprintf(f, i ? ", " : "");
+		json_str(f, t->addrs[i]);
+	}
+	fprintf(f, "], \"error\": ");
+	json_str(f, t->error);
+	fprintf(f, ", \"results\": [");
+	for (size_t i = 0; i < t->nresults; i++) {
+		struct dnsbl_result *r = &t->results[i];
+		char code[16];
+		fprintf(f, "%s{\"zone\": ", i ? ", " : "");
+		json_str(f, r->list->zone);
+		fprintf(f, ", \"list\": ");
+		json_str(f, r->list->name);
+		fprintf(f, ", \"subject\": ");
+		json_str(f, r->subject);
+		fprintf(f, ", \"status\": \"%s\", \"codes\": [", dnsbl_status_text(r->status));
+		for (size_t j = 0; j < r->ncodes; j++)
+			fprintf(f, "%s\"%s\"", j ? ", " : "", code_text(r->codes[j], code));
+		fprintf(f, "], \"meanings\": [");
+		for (size_t j = 0; j < r->ncodes; j++) {
+			fprintf(f, j ? ", " : "");
+			json_str(f, r->meanings[j]);
+		}
+		fprintf(f, "], \"txt\": [");
+		for (size_t j = 0; j < r->ntxt; j++) {
+			fprintf(f, j ? ", " : "");
+			json_str(f, r->txt[j]);
+		}
+		fprintf(f, "], \"ttl\": %u, \"ms\": %u, \"delist\": ", r->ttl, r->ms);
+		json_str(f, r->list->delist);
+		fprintf(f, ", \"error\": ");
+		json_str(f, r->status == DS_ERROR ? r->error : NULL);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]}%s", lines ? "\n" : "");
+}
+
+static void print_csv(struct check *ck, struct dnsbl_target *t)
+{
+	FILE *f = stdout;
+	if (t->error && !t->nresults) {
+		csv_field(f, t->input);
+		fprintf(f, ",,,error,,,,,,,");
+		csv_field(f, t->error);
+		fprintf(f, "\n");
+		return;
+	}
+	for (size_t i = 0; i < t->nresults; i++) {
+		struct dnsbl_result *r = &t->results[i];
+		char code[16], buf[1024];
+		size_t n = 0;
+		csv_field(f, t->input);
+		putc(',', f);
+		csv_field(f, r->subject);
+		putc(',', f);
+		csv_field(f, r->list->zone);
+		fprintf(f, ",%s,", dnsbl_status_text(r->status));
+		buf[0] = '\0';
+		for (size_t j = 0; j < r->ncodes && n < sizeof(buf) - 20; j++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? " " : "",
+					      code_text(r->codes[j], code));
+		csv_field(f, buf);
+		putc(',', f);
+		buf[0] = '\0';
+		n = 0;
+		for (size_t j = 0; j < r->ncodes && n < sizeof(buf) - 1; j++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? "; " : "",
+					      r->meanings[j]);
+		csv_field(f, buf);
+		putc(',', f);
+		buf[0] = '\0';
+		n = 0;
+		for (size_t j = 0; j < r->ntxt && n < sizeof(buf) - 1; j++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? " | " : "",
+					      r->txt[j]);
+		csv_field(f, buf);
+		fprintf(f, ",%u,%u,", r->ttl, r->ms);
+		csv_field(f, r->list->delist);
+		putc(',', f);
+		csv_field(f, r->status == DS_ERROR ? r->error : "");
+		putc('\n', f);
+	}
+}
+
+static void nagios_collect(struct check *ck, struct dnsbl_target *t)
+{
+	for (size_t i = 0; i < t->nresults; i++) {
+		struct dnsbl_result *r = &t->results[i];
+		char *buf = r->status == DS_LISTED ? ck->nagios_listed :
+			    r->status == DS_ERROR ? ck->nagios_errors : NULL;
+		size_t cap = r->status == DS_LISTED ? sizeof(ck->nagios_listed) :
+			     sizeof(ck->nagios_errors);
+		if (!buf)
+			continue;
+		size_t n = strlen(buf);
+		char code[16];
+		if (r->status == DS_LISTED)
+			snprintf(buf + n, cap - n, "%s%s (%s)", n ? " " : "", r->list->zone,
+				 code_text(r->codes[0], code));
+		else
+			snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", r->list->zone);
+	}
+}
+
+static void account(struct check *ck, struct dnsbl_target *t)
+{
+	unsigned nl = 0, ne = 0;
+	ck->targets++;
+	for (size_t i = 0; i < t->nresults; i++)
+		switch (t->results[i].status) {
+		case DS_LISTED: nl++; ck->listed++; break;
+		case DS_ALLOWED: ck->allowed++; break;
+		case DS_CLEAN: ck->clean++; break;
+		default: ne++; ck->errors++; break;
+		}
+	if (nl)
+		ck->listed_targets++;
+	else if (ne || t->error)
+		ck->error_targets++;
+}
+
+static void emit(struct check *ck, struct dnsbl_target *t)
+{
+	account(ck, t);
+	switch (ck->fmt) {
+	case OUT_TEXT: print_text(ck, t); break;
+	case OUT_JSON: print_json(ck, t, false); break;
+	case OUT_JSONL: print_json(ck, t, true); break;
+	case OUT_CSV: print_csv(ck, t); break;
+	case OUT_NAGIOS: nagios_collect(ck, t); break;
+	}
+}
+
+static void progress(struct check *ck, bool final)
+{
+	static uint64_t last;
+	uint64_t now = now_ms();
+	if (!ck->progress || (!final && now - last < 200))
+		return;
+	last = now;
+	double s = (double)(now - ck->t0) / 1000.0;
+	fprintf(stderr, "\r%u targets, %u listed, %u could not be checked, %.0f/s   %s",
+		ck->targets, ck->listed_targets, ck->error_targets,
+		s > 0 ? ck->targets / s : 0.0, final ? "\n" : "");
+}
+
+/* ---- the run ---- */
+
+static void drain(struct check *ck)
+{
+	struct dnsbl_target *t;
+	while ((t = dnsbl_next_done(ck->eng))) {
+		emit(ck, t);
+		dnsbl_target_free(t);
+		progress(ck, false);
+	}
+}
+
+static void wait_and_process(struct resolver *rs, uint64_t deadline)
+{
+	int timeout = rs_next_timeout_ms(rs);
+	if (deadline) {
+		uint64_t now = now_ms();
+		if (now >= deadline) {
+			rs_cancel_all(rs);
+			return;
+		}
+		if (timeout < 0 || (uint64_t)timeout > deadline - now)
+			timeout = (int)(deadline - now);
+	}
+	if (rs_pending(rs)) {
+		struct pollfd p = { .fd = rs_fd(rs), .events = POLLIN };
+		poll(&p, 1, timeout);
+	}
+	rs_process(rs);
+}
+
+/* Read targets from f, keeping at most max_active in the engine. */
+static void run_file(struct check *ck, struct resolver *rs, FILE *in,
+		     bool mx, size_t max_active, uint64_t deadline)
+{
+	char line[1024];
+	bool eof = false;
+	while (!eof || dnsbl_active(ck->eng)) {
+		while (!eof && dnsbl_active(ck->eng) < max_active) {
+			if (!fgets(line, sizeof(line), in)) {
+				eof = true;
+				break;
+			}
+			size_t n = strlen(line);
+			bool longline = n == sizeof(line) - 1 && line[n - 1] != '\n';
+			if (longline) {	/* skip the rest; report the line */
+				int c;
+				while ((c = getc(in)) != EOF && c != '\n')
+					;
+			}
+			char *s = line, *e;
+			while (*s == ' ' || *s == '\t')
+				s++;
+			for (e = s; *e && *e != '\n' && *e != '\r' && *e != '#' &&
+			     *e != ' ' && *e != '\t' && *e != ','; e++)
+				;
+			*e = '\0';
+			if (!*s)
+				continue;
+			dnsbl_add(ck->eng, longline ? "(line too long)" : s, mx);
+		}
+		drain(ck);
+		if (!dnsbl_active(ck->eng))
+			continue;
+		wait_and_process(rs, deadline);
+		drain(ck);
+	}
+}
+
+static void list_catalog(const struct catalog *cat)
+{
+	printf("%-22s %-34s %-14s %-6s %-9s %s\n", "ID", "ZONE", "KIND", "TYPE",
+	       "STATUS", "SETS");
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct list *l = cat->lists[i];
+		char kinds[32], sets[256] = "";
+		size_t n = 0;
+		for (size_t j = 0; j < l->nsets && n < sizeof(sets) - 1; j++)
+			n += (size_t)snprintf(sets + n, sizeof(sets) - n, "%s%s",
+					      j ? "," : "", l->sets[j]);
+		printf("%-22s %-34s %-14s %-6s %-9s %s\n", l->id, l->zone ? l->zone : "-",
+		       list_kind_text(l->kinds, kinds, sizeof(kinds)),
+		       l->type == LT_ALLOW ? "allow" : "block",
+		       l->status == LS_ACTIVE ? "active" :
+		       l->status == LS_NEEDS_KEY ? "needs-key" : "retired", sets);
+	}
+}
+
+static bool selected(const struct list **sel, size_t n, const struct list *l)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sel[i] == l)
+			return true;
+	return false;
+}
+
+/* --lists: "default", "all", or set names, ids and zones. */
+static int select_lists(struct catalog *cat, const char *spec, const struct list **sel,
+			size_t *n)
+{
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
+	     w = strtok_r(NULL, ", ", &save)) {
+		bool any = false;
+		for (size_t i = 0; i < cat->n; i++) {
+			const struct list *l = cat->lists[i];
+			bool want;
+			if (!l->zone)
+				continue;
+			if (!strcmp(w, "all"))
+				want = l->status == LS_ACTIVE;
+			else if (!strcmp(l->id, w) || !strcasecmp(l->zone, w))
+				want = true;	/* named: even retired, to show it */
+			else
+				want = list_in_set(l, w) && l->status == LS_ACTIVE;
+			if (!want)
+				continue;
+			any = true;
+			if (!selected(sel, *n, l) && *n < CHECK_MAX_ZONES)
+				sel[(*n)++] = l;
+		}
+		if (!any) {
+			fprintf(stderr, "rblkit check: --lists: no list or set named '%s' "
+				"(see --list-catalog)\n", w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_uint(const char *s, const char *opt, unsigned lo, unsigned hi,
+		      unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "rblkit check: %s: expected a number from %u to %u\n",
+			opt, lo, hi);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	enum { O_LISTS = 256, O_ZONE, O_CATALOG, O_LISTCAT, O_RESOLVER, O_RECURSIVE,
+	       O_TIMEOUT, O_QTIMEOUT, O_TRIES, O_WINDOW, O_CIDR, O_NOPROBE,
+	       O_ALL, O_JSON, O_JSONL, O_CSV, O_NAGIOS, O_COLOR, O_MX };
+	static const struct option longopts[] = {
+		{ "lists", required_argument, NULL, O_LISTS },
+		{ "zone", required_argument, NULL, O_ZONE },
+		{ "catalog", required_argument, NULL, O_CATALOG },
+		{ "list-catalog", no_argument, NULL, O_LISTCAT },
+		{ "resolver", required_argument, NULL, O_RESOLVER },
+		{ "recursive", no_argument, NULL, O_RECURSIVE },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "query-timeout", required_argument, NULL, O_QTIMEOUT },
+		{ "tries", required_argument, NULL, O_TRIES },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "cidr-limit", required_argument, NULL, O_CIDR },
+		{ "no-probe", no_argument, NULL, O_NOPROBE },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "jsonl", no_argument, NULL, O_JSONL },
+		{ "csv", no_argument, NULL, O_CSV },
+		{ "nagios", no_argument, NULL, O_NAGIOS },
+		{ "color", required_argument, NULL, O_COLOR },
+		{ "mx", required_argument, NULL, O_MX },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check ck = { .fmt = OUT_TEXT, .warn = 1, .crit = 1 };
+	struct rs_opts ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2,
+			      .window = 1000 };
+	struct dnsbl_opts dopt = { .cidr_limit = 256 };
+	const char *lists_spec = NULL, *file = NULL, *color = "auto";
+	const char *zones[CHECK_MAX_ZONES], *catalogs[16], *mx[64], *hosts[64];
+	size_t nzones = 0, ncatalogs = 0, nmx = 0, nhosts = 0;
+	unsigned timeout_s = 0, u;
+	bool timeout_given = false, listcat = false;
+	int c, rc = 0;
+	char err[512];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:qw:c:H:s:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTS: lists_spec = optarg; break;
+		case 's':
+		case O_ZONE:
+			if (nzones == CHECK_MAX_ZONES) {
+				fprintf(stderr, "rblkit check: at most %d zones\n", CHECK_MAX_ZONES);
+				return 2;
+			}
+			zones[nzones++] = optarg;
+			break;
+		case O_CATALOG:
+			if (ncatalogs == ARRAY_SIZE(catalogs))
+				return 2;
+			catalogs[ncatalogs++] = optarg;
+			break;
+		case O_LISTCAT: listcat = true; break;
+		case O_RESOLVER: ro.mode = RS_FORWARD; ro.servers = optarg; break;
+		case O_RECURSIVE: ro.mode = RS_RECURSIVE; break;
+		case 't':
+		case O_TIMEOUT:
+			if (parse_uint(optarg, "--timeout", 1, 86400, &timeout_s) < 0)
+				return 2;
+			timeout_given = true;
+			break;
+		case O_QTIMEOUT:
+			if (parse_uint(optarg, "--query-timeout", 10, 60000, &ro.timeout_ms) < 0)
+				return 2;
+			break;
+		case O_TRIES:
+			if (parse_uint(optarg, "--tries", 1, 10, &ro.tries) < 0)
+				return 2;
+			break;
+		case O_WINDOW:
+			if (parse_uint(optarg, "--window", 1, 20000, &ro.window) < 0)
+				return 2;
+			break;
+		case O_CIDR:
+			if (parse_uint(optarg, "--cidr-limit", 1, 1u << 24, &dopt.cidr_limit) < 0)
+				return 2;
+			break;
+		case O_NOPROBE: dopt.no_probe = true; break;
+		case O_ALL: ck.show_clean = true; break;
+		case O_JSON: ck.fmt = OUT_JSON; break;
+		case O_JSONL: ck.fmt = OUT_JSONL; break;
+		case O_CSV: ck.fmt = OUT_CSV; break;
+		case O_NAGIOS: ck.fmt = OUT_NAGIOS; break;
+		case O_COLOR: color = optarg; break;
+		case O_MX:
+			if (nmx == ARRAY_SIZE(mx))
+				return 2;
+			mx[nmx++] = optarg;
+			break;
+		case 'f': file = optarg; break;
+		case 'q': ck.quiet = true; break;
+		case 'w':
+			if (parse_uint(optarg, "-w", 1, 1000, &u) < 0)
+				return 2;
+			ck.warn = (int)u;
+			break;
+		case 'c':
+			if (parse_uint(optarg, "-c", 1, 1000, &u) < 0)
+				return 2;
+			ck.crit = (int)u;
+			break;
+		case 'H':			/* check_rbl's way to name a target */
+			if (nhosts == ARRAY_SIZE(hosts))
+				return 2;
+			hosts[nhosts++] = optarg;
+			break;
+		case 'h':
+			cmd_check_help();
+			return 0;
+		default:
+			fprintf(stderr, "rblkit check: see 'rblkit help check'\n");
+			return 2;
+		}
+	}
+	if (ck.crit < ck.warn) {
+		fprintf(stderr, "rblkit check: -c must be at least -w\n");
+		return 2;
+	}
+	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+		fprintf(stderr, "rblkit check: --color: auto, always or never\n");
+		return 2;
+	}
+	ck.color = !strcmp(color, "always") ||
+		   (!strcmp(color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+
+	/* the catalogue: built in, then the system's, then --catalog */
+	struct catalog *cat = catalog_new();
+	if (catalog_load_builtin(cat, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rblkit check: %s\n", err);
+		catalog_free(cat);
+		return 2;
+	}
+	if (access(SYSTEM_CATALOG, F_OK) == 0 &&
+	    catalog_load_file(cat, SYSTEM_CATALOG, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rblkit check: %s\n", err);
+		catalog_free(cat);
+		return 2;
+	}
+	for (size_t i = 0; i < ncatalogs; i++)
+		if (catalog_load_file(cat, catalogs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "rblkit check: %s\n", err);
+			catalog_free(cat);
+			return 2;
+		}
+	if (listcat) {
+		list_catalog(cat);
+		catalog_free(cat);
+		return 0;
+	}
+
+	/* the lists */
+	const struct list *sel[CHECK_MAX_ZONES];
+	size_t nsel = 0;
+	if (lists_spec || !nzones) {
+		if (select_lists(cat, lists_spec ? lists_spec : "default", sel, &nsel) < 0) {
+			catalog_free(cat);
+			return 2;
+		}
+	}
+	for (size_t i = 0; i < nzones; i++) {
+		/* ZONE or ZONE@SERVER: the zone's own server, e.g. a mirror */
+		char z[256];
+		snprintf(z, sizeof(z), "%s", zones[i]);
+		char *at = strchr(z, '@');
+		if (at)
+			*at++ = '\0';
+		size_t zl = strlen(z);
+		if (!zl || zl > 200 || strchr(z, ' ') || (at && !*at)) {
+			fprintf(stderr, "rblkit check: --zone '%s': expected ZONE or "
+				"ZONE@ADDR[:PORT]\n", zones[i]);
+			catalog_free(cat);
+			return 2;
+		}
+		struct list *l = catalog_add_zone(cat, z, 0);
+		if (at) {
+			free(l->server);
+			l->server = xstrdup(at);
+		}
+		if (!selected(sel, nsel, l) && nsel < CHECK_MAX_ZONES)
+			sel[nsel++] = l;
+	}
+	if (!nsel) {
+		fprintf(stderr, "rblkit check: no lists selected\n");
+		catalog_free(cat);
+		return 2;
+	}
+	if (optind >= argc && !file && !nmx && !nhosts) {
+		fprintf(stderr, "rblkit check: no target (see 'rblkit help check')\n");
+		catalog_free(cat);
+		return 2;
+	}
+
+	struct resolver *rs = rs_new(&ro, err, sizeof(err));
+	if (!rs) {
+		fprintf(stderr, "rblkit check: %s\n", err);
+		catalog_free(cat);
+		return 2;
+	}
+	ck.lists = sel;
+	ck.nlists = nsel;
+	ck.eng = dnsbl_new(rs, sel, nsel, &dopt, err, sizeof(err));
+	if (!ck.eng) {
+		fprintf(stderr, "rblkit check: %s\n", err);
+		rs_free(rs);
+		catalog_free(cat);
+		return 2;
+	}
+	ck.bulk = file != NULL;
+	ck.progress = ck.bulk && isatty(STDERR_FILENO) && ck.fmt != OUT_NAGIOS;
+	ck.t0 = now_ms();
+	if (!timeout_given)
+		timeout_s = ck.bulk ? 0 : 10;
+	uint64_t deadline = timeout_s ? ck.t0 + (uint64_t)timeout_s * 1000 : 0;
+	size_t max_active = ro.window * 2 / nsel + 16;
+
+	for (size_t i = 0; i < nmx; i++)
+		dnsbl_add(ck.eng, mx[i], true);
+	for (size_t i = 0; i < nhosts; i++)
+		dnsbl_add(ck.eng, hosts[i], false);
+	for (int i = optind; i < argc; i++)
+		dnsbl_add(ck.eng, argv[i], false);
+	if (file) {
+		FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
+		if (!in) {
+			fprintf(stderr, "rblkit check: %s: %s\n", file, strerror(errno));
+			rc = 2;
+		} else {
+			run_file(&ck, rs, in, false, max_active, deadline);
+			if (in != stdin)
+				fclose(in);
+		}
+	}
+	while (dnsbl_active(ck.eng)) {
+		drain(&ck);
+		if (dnsbl_active(ck.eng))
+			wait_and_process(rs, deadline);
+	}
+	drain(&ck);
+	progress(&ck, true);
+
+	/* notes on lists that misbehaved, once per run */
+	if (ck.fmt == OUT_TEXT && !ck.quiet) {
+		for (size_t i = 0; i < nsel; i++) {
+			const char *why;
+			enum dnsbl_health h = dnsbl_list_health(ck.eng, sel[i], &why);
+			if (h == DH_BROKEN || h == DH_REFUSING)
+				printf("%snote%s: %s: %s\n", c_on(&ck, C_YELLOW), c_on(&ck, C_OFF),
+				       sel[i]->zone, why);
+		}
+	}
+	if (ck.fmt == OUT_JSON)
+		printf(ck.json_count ? "\n]\n" : "[]\n");
+	if (ck.fmt == OUT_NAGIOS) {
+		static const char *names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+		int st;
+		unsigned checked = ck.listed + ck.clean + ck.allowed;
+		if (ck.listed >= (unsigned)ck.crit)
+			st = 2;
+		else if (ck.listed >= (unsigned)ck.warn)
+			st = 1;
+		else if (!checked)
+			st = 3;
+		else
+			st = 0;
+		double secs = (double)(now_ms() - ck.t0) / 1000.0;
+		printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
+		       nhosts ? hosts[0] : optind < argc ? argv[optind] :
+		       nmx ? mx[0] : "targets", ck.listed,
+		       ck.listed == 1 ? "" : "s", nsel);
+		if (ck.listed)
+			printf(" (%s)", ck.nagios_listed);
+		if (ck.errors)
+			printf(" (%u could not be checked: %s)", ck.errors, ck.nagios_errors);
+		printf(" | servers=%u;%d;%d time=%.3fs\n", ck.listed, ck.warn - 1, ck.crit - 1,
+		       secs);
+		rc = st;
+	} else if (!rc) {
+		rc = ck.listed_targets ? 1 : ck.error_targets ? 3 : 0;
+	}
+	fflush(stdout);
+	dnsbl_free(ck.eng);
+	rs_free(rs);
+	catalog_free(cat);
+	return rc;
 }

@@ -47,6 +47,8 @@ struct list {
 	size_t nsets;
 	bool txt;			/* TXT carries the reason */
 	char *delist, *site, *notes;
+	char *server;			/* ask this server, not the resolver:
+					   a local mirror, "ADDR[:PORT],..." */
 	char **match;			/* lowercase words naming it in texts */
 	size_t nmatch;
 	struct list_code *codes;	/* most specific first is not needed: */
@@ -77,8 +79,8 @@ const struct list *catalog_by_zone(const struct catalog *cat, const char *zone);
 /* A zone nobody catalogued, with RFC 5782 defaults: IPv4 blocklist,
  * 127.0.0.2-127.255.255.254 listed except 127.0.0.1 and 127.255.255.0/24,
  * which are errors. Returns the existing entry when the zone is known. */
-const struct list *catalog_add_zone(struct catalog *cat, const char *zone,
-				    unsigned kinds);
+struct list *catalog_add_zone(struct catalog *cat, const char *zone,
+			      unsigned kinds);
 bool list_in_set(const struct list *l, const char *set);
 
 /* Class and meaning of one A answer (host order). Answers outside

@@ -60,6 +60,9 @@ struct rs_answer {
 	const char *txt[RS_MAX_RR];	/* TXT: strings of one RR joined */
 	const char *name[RS_MAX_RR];	/* MX/NS/PTR/CNAME target names */
 	uint16_t pref[RS_MAX_RR];	/* MX preference */
+	/* storage of the texts above */
+	size_t text_used;
+	char text[64 * 1024];
 };
 
 /* ans and everything it points to is valid only during the call. */
@@ -67,12 +70,29 @@ typedef void rs_callback(void *arg, const struct rs_answer *ans);
 
 struct resolver;
 
+/* Read pkt as the response to (qname, qtype): qname in wire form,
+ * lowercase; id < 0 accepts any ID.  Fills ans (status RS_OK, rcode, the
+ * records, ttl; not ms).  Returns 1 for an answer, 2 when it is truncated
+ * (TC; ans not filled), 0 when pkt does not answer that question. */
+int rs_parse(const uint8_t *pkt, size_t len, const uint8_t *qname, size_t qlen,
+	     uint16_t qtype, int id, struct rs_answer *ans);
+
 struct resolver *rs_new(const struct rs_opts *opts, char *err, size_t errlen);
 void rs_free(struct resolver *rs);
 /* Queue a query for name (text, trailing dot optional). Returns 0, or -1
  * for a name that is not a valid domain name (the callback is not run). */
 int rs_submit(struct resolver *rs, const char *name, uint16_t qtype,
 	      rs_callback *cb, void *arg);
+/* Servers of a zone's own (a local mirror, a test server):
+ * "ADDR[:PORT][,...]".  Stub modes: returns a group (>= 1) to submit
+ * the zone's queries to.  Recursive mode: they become a libunbound stub
+ * zone and 0 is returned.  -1 with err set when an address is bad.
+ * Call before the first query. */
+int rs_add_group(struct resolver *rs, const char *zone, const char *servers,
+		 char *err, size_t errlen);
+/* rs_submit() to a group; group 0 is the resolver's own servers. */
+int rs_submit_group(struct resolver *rs, int group, const char *name,
+		    uint16_t qtype, rs_callback *cb, void *arg);
 int rs_fd(const struct resolver *rs);
 /* Milliseconds until rs_process() has timeouts to handle; -1: none. */
 int rs_next_timeout_ms(const struct resolver *rs);

@@ -1,0 +1,641 @@
+/*
+ * catalog.c - the catalogue of blocklists: parser, lookups, classification.
+ *
+ * The format is line based (see data/lists.conf): "[id]" starts an entry,
+ * "key = value" sets a field, "code = LO[-HI] CLASS MEANING" adds a return
+ * code.  An entry whose id is already known overrides the fields it names
+ * (codes and match words: the new lines replace the old set).
+ *
+ * SECURITY: catalogue files are the operator's (or bundled); every line is
+ * length-checked and errors carry file:line.
+ */
+#include "catalog.h"
+#include "ipaddr.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* data/lists.conf, linked in by catalog_data.S, NUL-terminated. */
+extern const char catalog_builtin_text[];
+
+#define CAT_LINE_MAX 2048
+
+/* Fresh entries and zones added with --zone get RFC 5782's conventions. */
+static const struct {
+	uint32_t lo, hi;
+	enum code_class cls;
+	const char *meaning;
+} rfc5782_codes[] = {
+	{ 0x7f000000, 0x7fffffff, CC_LISTED, "listed" },
+	{ 0x7f000001, 0x7f000001, CC_ERROR,
+	  "127.0.0.1 is never a listing (RFC 5782): the list is broken or refuses the query" },
+	{ 0x7fffff00, 0x7fffffff, CC_ERROR,
+	  "127.255.255.x: a refusal or error code on most lists" },
+};
+
+struct catalog *catalog_new(void)
+{
+	return xcalloc(1, sizeof(struct catalog));
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void codes_free(struct list *l)
+{
+	for (size_t i = 0; i < l->ncodes; i++)
+		free(l->codes[i].meaning);
+	free(l->codes);
+	l->codes = NULL;
+	l->ncodes = 0;
+}
+
+static void list_free(struct list *l)
+{
+	free(l->id);
+	free(l->name);
+	free(l->zone);
+	strv_free(l->sets, l->nsets);
+	free(l->delist);
+	free(l->site);
+	free(l->notes);
+	free(l->server);
+	strv_free(l->match, l->nmatch);
+	codes_free(l);
+	free(l);
+}
+
+void catalog_free(struct catalog *cat)
+{
+	if (!cat)
+		return;
+	for (size_t i = 0; i < cat->n; i++)
+		list_free(cat->lists[i]);
+	free(cat->lists);
+	free(cat);
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Zone names compare without case and without a trailing dot. */
+static size_t zone_len(const char *z)
+{
+	size_t n = strlen(z);
+	return n && z[n - 1] == '.' ? n - 1 : n;
+}
+
+static bool zone_eq(const char *a, const char *b)
+{
+	size_t na = zone_len(a), nb = zone_len(b);
+	return na == nb && !strncasecmp(a, b, na);
+}
+
+const struct list *catalog_by_id(const struct catalog *cat, const char *id)
+{
+	for (size_t i = 0; i < cat->n; i++)
+		if (!strcmp(cat->lists[i]->id, id))
+			return cat->lists[i];
+	return NULL;
+}
+
+const struct list *catalog_by_zone(const struct catalog *cat, const char *zone)
+{
+	for (size_t i = 0; i < cat->n; i++)
+		if (cat->lists[i]->zone && zone_eq(cat->lists[i]->zone, zone))
+			return cat->lists[i];
+	return NULL;
+}
+
+static struct list *catalog_append(struct catalog *cat, const char *id)
+{
+	struct list *l = xcalloc(1, sizeof(*l));
+	l->id = xstrdup(id);
+	cat->lists = xreallocarray(cat->lists, cat->n + 1, sizeof(*cat->lists));
+	cat->lists[cat->n++] = l;
+	return l;
+}
+
+static void code_add(struct list *l, uint32_t lo, uint32_t hi,
+		     enum code_class cls, const char *meaning)
+{
+	l->codes = xreallocarray(l->codes, l->ncodes + 1, sizeof(*l->codes));
+	l->codes[l->ncodes++] = (struct list_code){ lo, hi, cls, xstrdup(meaning) };
+}
+
+static void rfc5782_defaults(struct list *l)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rfc5782_codes); i++)
+		code_add(l, rfc5782_codes[i].lo, rfc5782_codes[i].hi,
+			 l->type == LT_ALLOW && rfc5782_codes[i].cls == CC_LISTED ?
+			 CC_ALLOWED : rfc5782_codes[i].cls, rfc5782_codes[i].meaning);
+}
+
+/* Split "a, b c" on commas and blanks into a fresh vector. */
+static char **split_words(const char *s, size_t *n, bool keep_spaces)
+{
+	char **v = NULL;
+	*n = 0;
+	while (*s) {
+		while (*s == ',' || *s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		const char *e = s;
+		while (*e && *e != ',' && (keep_spaces || (*e != ' ' && *e != '\t')))
+			e++;
+		size_t len = e - s;
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		v = xreallocarray(v, *n + 1, sizeof(*v));
+		char *w = xstrndup(s, len);
+		for (char *p = w; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		v[(*n)++] = w;
+		s = e;
+	}
+	return v;
+}
+
+static int parse_kind(const char *v, unsigned *kinds)
+{
+	size_t n;
+	char **w = split_words(v, &n, false);
+	int rc = 0;
+	*kinds = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(w[i], "ip4"))
+			*kinds |= LK_IP4;
+		else if (!strcmp(w[i], "ip6"))
+			*kinds |= LK_IP6;
+		else if (!strcmp(w[i], "domain"))
+			*kinds |= LK_DOMAIN;
+		else if (strcmp(w[i], "none") || n != 1)
+			rc = -1;
+	}
+	strv_free(w, n);
+	return n ? rc : -1;
+}
+
+/* "LO[-HI]" or "PREFIX/BITS" of 127.x answers. */
+static int parse_code_range(const char *s, uint32_t *lo, uint32_t *hi)
+{
+	const char *end;
+	int bits;
+	if (strchr(s, '/')) {
+		bits = ip4_cidr(s, lo, &end);
+		if (bits < 0 || *end)
+			return -1;
+		*hi = *lo | ~ip4_mask(bits);
+		return 0;
+	}
+	bits = ip4_prefix(s, lo, &end);
+	if (bits != 32)
+		return -1;
+	if (!*end) {
+		*hi = *lo;
+		return 0;
+	}
+	if (*end != '-' || ip4_prefix(end + 1, hi, &end) != 32 || *end || *hi < *lo)
+		return -1;
+	return 0;
+}
+
+static int set_field(struct list *l, const char *key, char *val,
+		     bool *codes_reset, bool *match_reset, const char **why)
+{
+	char **strp = NULL;
+
+	if (!strcmp(key, "name"))
+		strp = &l->name;
+	else if (!strcmp(key, "site"))
+		strp = &l->site;
+	else if (!strcmp(key, "delist"))
+		strp = &l->delist;
+	else if (!strcmp(key, "notes"))
+		strp = &l->notes;
+	else if (!strcmp(key, "server"))
+		strp = &l->server;
+	if (strp) {
+		free(*strp);
+		*strp = xstrdup(val);
+		return 0;
+	}
+	if (!strcmp(key, "zone")) {
+		if (!*val || strchr(val, ' ') || zone_len(val) > 200) {
+			*why = "zone must be one domain name";
+			return -1;
+		}
+		free(l->zone);
+		l->zone = xstrndup(val, zone_len(val));
+		for (char *p = l->zone; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		return 0;
+	}
+	if (!strcmp(key, "kind")) {
+		if (parse_kind(val, &l->kinds) < 0) {
+			*why = "kind: use ip4, ip6, domain (comma separated) or none";
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "type")) {
+		if (!strcmp(val, "block"))
+			l->type = LT_BLOCK;
+		else if (!strcmp(val, "allow"))
+			l->type = LT_ALLOW;
+		else {
+			*why = "type: use block or allow";
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "status")) {
+		if (!strcmp(val, "active"))
+			l->status = LS_ACTIVE;
+		else if (!strcmp(val, "needs-key"))
+			l->status = LS_NEEDS_KEY;
+		else if (!strcmp(val, "retired"))
+			l->status = LS_RETIRED;
+		else {
+			*why = "status: use active, needs-key or retired";
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "txt")) {
+		if (!strcmp(val, "yes"))
+			l->txt = true;
+		else if (!strcmp(val, "no"))
+			l->txt = false;
+		else {
+			*why = "txt: use yes or no";
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "sets")) {
+		strv_free(l->sets, l->nsets);
+		l->sets = split_words(val, &l->nsets, false);
+		return 0;
+	}
+	if (!strcmp(key, "match")) {
+		size_t n;
+		char **w = split_words(val, &n, true);
+		if (!*match_reset) {
+			strv_free(l->match, l->nmatch);
+			l->match = NULL;
+			l->nmatch = 0;
+			*match_reset = true;
+		}
+		l->match = xreallocarray(l->match, l->nmatch + n, sizeof(*l->match));
+		memcpy(l->match + l->nmatch, w, n * sizeof(*w));
+		l->nmatch += n;
+		free(w);
+		return 0;
+	}
+	if (!strcmp(key, "code")) {
+		char *range = val, *cls = val, *meaning;
+		while (*cls && *cls != ' ' && *cls != '\t')
+			cls++;
+		if (*cls)
+			*cls++ = '\0';
+		cls = trim(cls);
+		meaning = cls;
+		while (*meaning && *meaning != ' ' && *meaning != '\t')
+			meaning++;
+		if (*meaning)
+			*meaning++ = '\0';
+		meaning = trim(meaning);
+		uint32_t lo, hi;
+		enum code_class c;
+		if (parse_code_range(range, &lo, &hi) < 0) {
+			*why = "code: expected ADDR, ADDR-ADDR or PREFIX/BITS";
+			return -1;
+		}
+		if (!strcmp(cls, "listed"))
+			c = CC_LISTED;
+		else if (!strcmp(cls, "allowed"))
+			c = CC_ALLOWED;
+		else if (!strcmp(cls, "error"))
+			c = CC_ERROR;
+		else {
+			*why = "code: class must be listed, allowed or error";
+			return -1;
+		}
+		if (!*meaning) {
+			*why = "code: a meaning is required";
+			return -1;
+		}
+		if (!*codes_reset) {
+			codes_free(l);
+			*codes_reset = true;
+		}
+		code_add(l, lo, hi, c, meaning);
+		return 0;
+	}
+	*why = "unknown key";
+	return -1;
+}
+
+/* Checks once an entry is complete. */
+static const char *entry_problem(const struct list *l)
+{
+	if (!l->name)
+		return "no name";
+	if (l->kinds && !l->zone)
+		return "a list with a kind other than none needs a zone";
+	if (!l->kinds && l->zone)
+		return "kind = none takes no zone";
+	return NULL;
+}
+
+static int entry_finish(struct catalog *cat, struct list *l, const char *name,
+			unsigned line, char *err, size_t errlen)
+{
+	const char *why = entry_problem(l);
+	if (!why && l->zone) {
+		const struct list *o = catalog_by_zone(cat, l->zone);
+		if (o && o != l)
+			why = "zone already in another entry";
+	}
+	if (why) {
+		snprintf(err, errlen, "%s:%u: [%s]: %s", name, line, l->id, why);
+		return -1;
+	}
+	if (l->kinds && !l->ncodes)
+		rfc5782_defaults(l);
+	return 0;
+}
+
+static bool valid_id(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+int catalog_parse(struct catalog *cat, const char *text, size_t len,
+		  const char *name, char *err, size_t errlen)
+{
+	char buf[CAT_LINE_MAX];
+	struct list *cur = NULL;
+	unsigned lineno = 0, entry_line = 0;
+	bool codes_reset = false, match_reset = false;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		lineno++;
+		if (n >= sizeof(buf)) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes",
+				 name, lineno, CAT_LINE_MAX - 1);
+			return -1;
+		}
+		memcpy(buf, text + pos, n);
+		buf[n] = '\0';
+		pos += n + (nl != NULL);
+		if (memchr(buf, '\0', n)) {
+			snprintf(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+			return -1;
+		}
+		char *s = trim(buf);
+		if (!*s || *s == '#')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (!e || *trim(e + 1)) {
+				snprintf(err, errlen, "%s:%u: expected [id]", name, lineno);
+				return -1;
+			}
+			*e = '\0';
+			if (cur && entry_finish(cat, cur, name, entry_line, err, errlen) < 0)
+				return -1;
+			if (!valid_id(s + 1)) {
+				snprintf(err, errlen, "%s:%u: id '%s': use lowercase letters, digits and '-'",
+					 name, lineno, s + 1);
+				return -1;
+			}
+			cur = (struct list *)catalog_by_id(cat, s + 1);
+			if (!cur)
+				cur = catalog_append(cat, s + 1);
+			entry_line = lineno;
+			codes_reset = match_reset = false;
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected key = value", name, lineno);
+			return -1;
+		}
+		if (!cur) {
+			snprintf(err, errlen, "%s:%u: key before the first [id]", name, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		char *key = trim(s), *val = trim(eq + 1);
+		/* a comment after the value: " #" */
+		char *hash = strstr(val, " #");
+		if (hash) {
+			*hash = '\0';
+			val = trim(val);
+		}
+		const char *why = NULL;
+		if (set_field(cur, key, val, &codes_reset, &match_reset, &why) < 0) {
+			snprintf(err, errlen, "%s:%u: %s: %s", name, lineno, key, why);
+			return -1;
+		}
+	}
+	if (cur && entry_finish(cat, cur, name, entry_line, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int catalog_load_file(struct catalog *cat, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (64u << 20)) {
+				snprintf(err, errlen, "%s: larger than 64 MB", path);
+				free(text);
+				fclose(f);
+				return -1;
+			}
+			text = xrealloc(text, cap);
+		}
+		size_t r = fread(text + len, 1, cap - len, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(text);
+		return -1;
+	}
+	int rc = catalog_parse(cat, text, len, path, err, errlen);
+	free(text);
+	return rc;
+}
+
+int catalog_load_builtin(struct catalog *cat, char *err, size_t errlen)
+{
+	return catalog_parse(cat, catalog_builtin_text, strlen(catalog_builtin_text),
+			     "lists.conf (built in)", err, errlen);
+}
+
+struct list *catalog_add_zone(struct catalog *cat, const char *zone,
+			      unsigned kinds)
+{
+	struct list *known = (struct list *)catalog_by_zone(cat, zone);
+	if (known)
+		return known;
+	char id[256];
+	snprintf(id, sizeof(id), "zone:%.*s", (int)zone_len(zone), zone);
+	struct list *l = catalog_append(cat, id);
+	l->zone = xstrndup(zone, zone_len(zone));
+	for (char *p = l->zone; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	l->name = xstrdup(l->zone);
+	l->kinds = kinds ? kinds : LK_IP4;
+	l->type = LT_BLOCK;
+	l->status = LS_ACTIVE;
+	l->txt = true;
+	l->user = true;
+	rfc5782_defaults(l);
+	return l;
+}
+
+bool list_in_set(const struct list *l, const char *set)
+{
+	for (size_t i = 0; i < l->nsets; i++)
+		if (!strcmp(l->sets[i], set))
+			return true;
+	return false;
+}
+
+enum code_class list_classify(const struct list *l, uint32_t code,
+			      const char **meaning)
+{
+	if ((code >> 24) != 127) {
+		*meaning = "answer outside 127.0.0.0/8: not a blocklist answer "
+			   "(wildcard DNS or a hijacking resolver)";
+		return CC_ERROR;
+	}
+	const struct list_code *best = NULL;
+	for (size_t i = 0; i < l->ncodes; i++) {
+		const struct list_code *c = &l->codes[i];
+		if (code < c->lo || code > c->hi)
+			continue;
+		if (!best || c->hi - c->lo < best->hi - best->lo)
+			best = c;
+	}
+	if (best) {
+		*meaning = best->meaning;
+		return best->cls;
+	}
+	*meaning = "return code not documented for this list";
+	return l->type == LT_ALLOW ? CC_ALLOWED : CC_LISTED;
+}
+
+/* Is w found in text as a whole word (no letter/digit right before or
+ * after)?  Case-insensitive; w is lowercase. */
+static bool has_word(const char *text, size_t len, const char *w)
+{
+	size_t wl = strlen(w);
+	if (!wl || wl > len)
+		return false;
+	for (size_t i = 0; i + wl <= len; i++) {
+		if (tolower((unsigned char)text[i]) != (unsigned char)w[0])
+			continue;
+		if (strncasecmp(text + i, w, wl))
+			continue;
+		if (i && isalnum((unsigned char)text[i - 1]))
+			continue;
+		if (i + wl < len && isalnum((unsigned char)text[i + wl]))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+const struct list *catalog_match_text(const struct catalog *cat,
+				      const char *text, size_t len)
+{
+	/* A zone named in the text beats a word: "blocked using
+	 * sbl.spamhaus.org" names the SBL, not ZEN that also matches
+	 * "spamhaus".  Among zones, the longest wins. */
+	const struct list *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct list *l = cat->lists[i];
+		if (l->zone && has_word(text, len, l->zone) &&
+		    strlen(l->zone) > best_len) {
+			best = l;
+			best_len = strlen(l->zone);
+		}
+	}
+	if (best)
+		return best;
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct list *l = cat->lists[i];
+		for (size_t j = 0; j < l->nmatch; j++)
+			if (strlen(l->match[j]) > best_len &&
+			    has_word(text, len, l->match[j])) {
+				best = l;
+				best_len = strlen(l->match[j]);
+			}
+	}
+	return best;
+}
+
+const char *list_kind_text(unsigned kinds, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", kinds & LK_IP4 ? "ip4 " : "",
+		 kinds & LK_IP6 ? "ip6 " : "", kinds & LK_DOMAIN ? "domain " : "",
+		 kinds ? "" : "none ");
+	size_t n = strlen(buf);
+	if (n)
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+const char *code_class_text(enum code_class c)
+{
+	switch (c) {
+	case CC_LISTED: return "listed";
+	case CC_ALLOWED: return "allowlisted";
+	case CC_ERROR: return "error";
+	}
+	return "?";
+}
