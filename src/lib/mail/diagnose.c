@@ -99,6 +99,20 @@ static int path_span(const struct diag *d, const struct msg *om, int64_t *first,
 	return hf && hl;
 }
 
+/* Reasons where a blocklist or reputation service named in the text is
+ * the cause (a "user unknown" from outlook.com does not accuse anyone). */
+static int about_sender(const char *reason)
+{
+	static const char *const r[] = { "blocked", "badreputation", "spamdetected",
+		"rejected", "policyviolation", "securityerror", "requireptr",
+		"toomanyconn", "speeding", "onhold", "undefined", "filtered", NULL };
+
+	for (int i = 0; r[i]; i++)
+		if (!strcmp(r[i], reason))
+			return 1;
+	return 0;
+}
+
 int diag_read(struct diag *d, const char *text, size_t len,
 	      const struct catalog *cat, char *err, size_t errlen)
 {
@@ -151,7 +165,7 @@ int diag_read(struct diag *d, const char *text, size_t len,
 		int64_t start = d->dsn.has_arrival ? d->dsn.arrival : first;
 		int has_start = d->dsn.has_arrival || has_first;
 
-		if (cat && r->diag[0])
+		if (cat && r->diag[0] && about_sender(r->reason))
 			x->bl = catalog_match_text(cat, r->diag, strlen(r->diag));
 		if (d->kind != DSN_BOUNCE || !has_start)
 			continue;

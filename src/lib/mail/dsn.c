@@ -174,8 +174,9 @@ int dsn_find_status(const char *text, char *out, size_t len)
 			p += n - 1;
 			continue;
 		}
-		/* "550 5.1.1", "550-5.1.1", "#5.1.1" */
-		if (!paired && p - text >= 4 && isdigit((unsigned char)p[-4]) &&
+		/* "550 5.1.1", "550-5.1.1": the last such pair is the reply
+		 * that ended the attempt */
+		if (p - text >= 4 && isdigit((unsigned char)p[-4]) &&
 		    (p[-1] == ' ' || p[-1] == '-') && p[-4] == *p) {
 			paired = p;
 			pl = n;
@@ -485,8 +486,18 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 		    strstr(pre, "envelope") || strstr(pre, "message-id") ||
 		    strstr(pre, "cc:") || strstr(pre, "subject") || strstr(pre, "by "))
 			return 0;
-		if (!strchr(pre, ':') && !strchr(pre, '<') && !strchr(pre, '"') &&
-		    !strstr(pre, "to "))
+		size_t words = 1, plen = strlen(pre);
+
+		for (size_t k = 0; k + 1 < plen; k++)
+			words += pre[k] == ' ' && pre[k + 1] != ' ';
+		while (plen && (pre[plen - 1] == ' ' || pre[plen - 1] == '<' ||
+				pre[plen - 1] == '"'))
+			plen--;
+		/* a label ("Recipient address:", "Delivered to:") or a short
+		 * name ("Neko <a@b>"), not a sentence that mentions an address */
+		if (plen && pre[plen - 1] == ':' ? words > 6 :
+		    (words > 3 || strchr(pre, ',') ||
+		     (!strchr(pre, '<') && !strchr(pre, '"') && !strstr(pre, "to "))))
 			return 0;
 	}
 tail:
@@ -869,8 +880,10 @@ static void enrich(struct dsn_rcpt *r)
 	char st[16], rc[4];
 	struct reason_in in;
 
+	/* the code in the server's own words is more specific than the
+	 * Status field a relay wrote (often x.0.0, or 4.4.7 for "expired") */
 	if (dsn_find_status(r->diag, st, sizeof(st)) == 0 &&
-	    (!r->status[0] || (!strcmp(r->status + 1, ".0.0") && st[0] == r->status[0])))
+	    (!r->status[0] || st[0] != '2' || r->status[0] == '2'))
 		snprintf(r->status, sizeof(r->status), "%s", st);
 	if (!r->reply[0] && dsn_find_reply(r->diag, rc) == 0)
 		memcpy(r->reply, rc, 4);

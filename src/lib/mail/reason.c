@@ -277,7 +277,8 @@ static const char *const p_expired[] = {
 	"could not find a gateway for", "delivery expired", "still undelivered",
 	"will retry", "retrying", "is delayed", "deferred", "queue period",
 	"delivery attempts", "temporarily deferred", "connection timed out",
-	"could not deliver for the last", "retried for", NULL };
+	"could not deliver for the last", "retried for",
+	"did not accept our requests to connect", NULL };
 static const char *const p_contenterror[] = {
 	"header size exceeds", "improper use of 8-bit data", "8bit data",
 	"mime complexity", "invalid mime", "improperly-formatted binary",
@@ -390,14 +391,14 @@ static const struct { const char *reason, *code; } pseudo_table[] = {
 	{ "authfailure", "5.0.911" }, { "badreputation", "5.0.972" },
 	{ "blocked", "5.0.971" }, { "contenterror", "5.0.960" },
 	{ "exceedlimit", "5.0.923" }, { "expired", "5.0.947" },
-	{ "failedstarttls", "5.0.975" }, { "filtered", "5.0.910" },
+	{ "failedstarttls", "5.0.976" }, { "filtered", "5.0.910" },
 	{ "hasmoved", "5.0.916" }, { "hostunknown", "5.0.912" },
 	{ "mailboxfull", "5.0.922" }, { "mailererror", "5.0.939" },
 	{ "mesgtoobig", "5.0.934" }, { "networkerror", "5.0.944" },
 	{ "norelaying", "5.0.909" }, { "notaccept", "5.0.932" },
 	{ "notcompliantrfc", "5.0.900" }, { "onhold", "5.0.901" },
 	{ "policyviolation", "5.0.972" }, { "rejected", "5.0.918" },
-	{ "requireptr", "5.0.902" }, { "securityerror", "5.0.970" },
+	{ "requireptr", "5.0.973" }, { "securityerror", "5.0.970" },
 	{ "spamdetected", "5.0.980" }, { "speeding", "5.0.946" },
 	{ "suspend", "5.0.921" }, { "syntaxerror", "5.0.902" },
 	{ "systemerror", "5.0.930" }, { "systemfull", "5.0.931" },

@@ -151,7 +151,7 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 			     !strcmp(r->reason, "delivered") ? "Delivered" :
 			     r->temporary ? "Deferred" : "Rejected",
 			     r->rhost[0] ? " by " : "", r->rhost);
-	if (o < len && d->x[0].has_delay)
+	if (o < len && d->x[0].has_delay && d->x[0].delay >= 60)
 		o += (size_t)snprintf(buf + o, len - o, " for %s",
 				      report_duration(d->x[0].delay, dur, sizeof(dur)));
 	if (o < len && bl)
