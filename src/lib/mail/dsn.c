@@ -202,14 +202,16 @@ int dsn_find_status(const char *text, char *out, size_t len)
 static int reply_at(const char *text, const char *p)
 {
 	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.' ||
-			 p[-1] == ':' || p[-1] == '-' || p[-1] == '/' || p[-1] == '#' ||
+			 (p[-1] == ':' && (p - text < 2 || p[-2] != ' ')) ||
+			 p[-1] == '-' || p[-1] == '/' || p[-1] == '#' ||
 			 p[-1] == '_' || p[-1] == '=' || p[-1] == '+'))
 		return 0;
 	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] < '0' || p[1] > '5' ||
 	    !isdigit((unsigned char)p[2]))
 		return 0;
+	/* "550 text", "550-text", "550", "[550]", "550," and Yahoo's "550:" */
 	return p[3] == '\0' || p[3] == ' ' || (p[3] == '-' && p[4] != '-') ||
-	       p[3] == ']' || p[3] == ',';
+	       p[3] == ']' || p[3] == ',' || (p[3] == ':' && !isdigit((unsigned char)p[4]));
 }
 
 int dsn_find_reply(const char *text, char out[4])
@@ -449,8 +451,7 @@ static int cut_line(const char *l, size_t n)
 	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
 		if (!strncmp(buf, marks[k], strlen(marks[k])))
 			return 1;
-	return !strncmp(l, "Received: ", 10) || !strncmp(l, "Return-Path: ", 13) ||
-	       !strncmp(l, "Return-path: ", 13);
+	return !strncasecmp(l, "Received:", 9) || !strncasecmp(l, "Return-Path:", 12);
 }
 
 /* Is this line a recipient line? Sets the address range. */
@@ -516,6 +517,10 @@ tail:
 			return 1;
 		if (!rest)
 			return 1;
+		/* the address starts the line and words follow ("a@b Invalid
+		 * Address, ERROR_CODE :550") */
+		if (*as <= i + 1 && (l[*as + *al] == ' ' || l[*as + *al] == '\t'))
+			return 1;
 		/* "addr on 1/2/2011 ..." (Exchange), "addr:" already taken */
 		return rest >= 3 && (!strncasecmp(t, "on ", 3) || !strncasecmp(t, "- ", 2) ||
 				     *t == '[' || *t == '#');
@@ -541,7 +546,11 @@ static void narrow_diag(struct dsn_rcpt *r, const char *blk)
  * and the command the block names. */
 static void close_block(struct dsn_rcpt *r, const char *blk)
 {
-	if (!r->diag[0])
+	char rc[4];
+
+	/* the human text quotes the server when the Diagnostic-Code is a
+	 * local program's exit code ("X-Unix; 77") or missing */
+	if (!r->diag[0] || (dsn_find_reply(r->diag, rc) && dsn_find_reply(blk, rc) == 0))
 		narrow_diag(r, blk);
 	if (!r->command[0])
 		find_command(blk, r->command, sizeof(r->command));
