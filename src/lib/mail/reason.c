@@ -109,7 +109,7 @@ static const char *const p_userunknown[] = {
 	"rejected: account unavailable", "archived recipient", "non-existent user",
 	"nonexistent user", "non existent user", "sorry, user unknown", "badrcptto",
 	"no mailbox here by that name", "envelope recipient has been denied",
-	"in my validrcptto list", "in my badrecipientto list", "recipient address rejected",
+	"in my validrcptto list", "in my badrecipientto list",
 	"resolver.adr.recipnotfound", "recipnotfound", "recipient does not exist",
 	"recipientnotfound",
 	"destination addresses were unknown", "addressee unknown", "unknown or illegal alias",
@@ -181,7 +181,7 @@ static const char *const p_hostunknown[] = {
 	"name or service not known", "recipient domain must exist",
 	"unknown domain", "mail domain mentioned in email address is unknown",
 	"the account or domain may not exist", "host not found",
-	"domain name not found", "nxdomain", "no mx record", "dns error",
+	"domain name not found",
 	"could not be found", "domain lookup failed", NULL };
 static const char *const p_spamdetected[] = {
 	"spam", "unsolicited", "bulk mail", "bulk email", "content filter",
@@ -262,6 +262,7 @@ static const char *const p_networkerror[] = {
 	"message looping", "mail forwarding loop", "maximum forwarding loop",
 	"message probably in a routing loop", "lost connection",
 	"connection closed", "temporary dns", "dns lookup failure", "dns error",
+	"host not found, try again", "name service error",
 	"lookup of * responded with code",
 	"try again later", NULL };
 static const char *const p_expired[] = {
@@ -546,6 +547,10 @@ static const char *first_true(const char *t, const char *bs, const char *cmd)
 		return "norelaying";
 	if (is(bs, "authfailure") || M("authfailure"))
 		return "authfailure";
+	/* a mailbox-status code (5.2.x) with "user unknown" and no sign of
+	 * the RCPT stage: a filter after the envelope was accepted */
+	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M("userunknown") || M("filtered")))
+		return "filtered";
 	if (is(bs, "userunknown")) {
 		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
 		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
@@ -571,7 +576,9 @@ static const char *first_true(const char *t, const char *bs, const char *cmd)
 	if ((is(cmd, "MAIL") || (is(cmd, "DATA") && !is(bs, "userunknown")) ||
 	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M("rejected"))
 		return "rejected";
-	if (is(bs, "hostunknown") ? !M("networkerror") : M("hostunknown"))
+	/* DNS trouble ("host not found, try again", "DNS Error: ...") is a
+	 * network error, not a domain that does not exist */
+	if ((is(bs, "hostunknown") || M("hostunknown")) && !M("networkerror"))
 		return "hostunknown";
 	if (is(bs, "spamdetected") || (!pre_data && M("spamdetected")))
 		return "spamdetected";
