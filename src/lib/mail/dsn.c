@@ -408,6 +408,10 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 				nr = rcpt_add(d, cap, addr);
 				if (!nr)
 					break;
+				/* fields written before the first recipient of the
+				 * block belong to it (Facebook puts them first) */
+				for (size_t k = 0; !r && k < i; k++)
+					ds_field(d, nr, &blk.f[k]);
 				r = nr;
 				continue;
 			}
@@ -461,6 +465,10 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 
 	while (i < n && (l[i] == ' ' || l[i] == '\t'))
 		i++;
+	/* list bullets: "  * a@b", "- a@b" */
+	if (i + 1 < n && (l[i] == '*' || l[i] == '-' || l[i] == '+') && l[i + 1] == ' ')
+		for (i++; i < n && l[i] == ' '; i++)
+			;
 	if (find_addr(l, n, as, al))
 		return 0;
 	/* sendmail's summary lines: "554 <addr>... reason" */
@@ -472,8 +480,10 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 	/* a short label or name before it: "Recipient: ", "Neko<mailto:" */
 	if (*as - i > 40)
 		return 0;
+	/* digits: a reply ("550 5.1.1 <a@b>...") unless it is a label */
 	for (size_t k = i; k < *as; k++)
-		if (isdigit((unsigned char)l[k]))
+		if (isdigit((unsigned char)l[k]) &&
+		    (isdigit((unsigned char)l[i]) || !memchr(l + k, ':', *as - k)))
 			return 0;
 	if (l[i] == '<' || l[i] == '>' || l[i] == '(' || l[i] == '#')
 		return 0;
@@ -1000,6 +1010,14 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 	}
 }
 
+/* Without codes, does the text say the failure was temporary? */
+static int says_temporary(const char *t)
+{
+	return !strcasestr(t, "permanent") &&
+	       (strcasestr(t, "temporary") || strcasestr(t, "retry timeout exceeded") ||
+		strcasestr(t, "failing for a long time") || strcasestr(t, "will be retried"));
+}
+
 /* Fill in what the text tells about one bounced recipient. */
 static void enrich(struct dsn_rcpt *r)
 {
@@ -1009,7 +1027,8 @@ static void enrich(struct dsn_rcpt *r)
 	/* the code in the server's own words is more specific than the
 	 * Status field a relay wrote (often x.0.0, or 4.4.7 for "expired") */
 	if (dsn_find_status(r->diag, st, sizeof(st)) == 0 &&
-	    (!r->status[0] || st[0] != '2' || r->status[0] == '2'))
+	    (!r->status[0] || st[0] != '2' || r->status[0] == '2') &&
+	    (strcmp(st + 1, ".0.0") || !r->status[0] || !strcmp(r->status + 1, ".0.0")))
 		snprintf(r->status, sizeof(r->status), "%s", st);
 	if (!r->reply[0] && dsn_find_reply(r->diag, rc) == 0)
 		memcpy(r->reply, rc, 4);
@@ -1018,7 +1037,8 @@ static void enrich(struct dsn_rcpt *r)
 	if (!r->command[0])
 		find_command(r->diag, r->command, sizeof(r->command));
 	r->temporary = r->status[0] == '4' || (!r->status[0] && r->reply[0] == '4') ||
-		       !strcmp(r->action, "delayed");
+		       !strcmp(r->action, "delayed") ||
+		       (!r->status[0] && !r->reply[0] && says_temporary(r->diag));
 	if (!r->action[0])
 		snprintf(r->action, sizeof(r->action), "%s",
 			 r->status[0] == '2' ? "delivered" : r->temporary ? "delayed" : "failed");
