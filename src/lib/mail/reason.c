@@ -42,7 +42,8 @@ static const char *const p_mailboxfull[] = {
 	"account is full", "inbox is full", "mailbox is over",
 	"user's mailbox is full", "is over disk quota", "mailbox_full",
 	"user over quota", "storage quota", "exceeds its mailbox quota",
-	"exceeded its storage", "the user has exceeded", NULL };
+	"exceeded its storage", "the user has exceeded", "mailbox exceeds allowed size",
+	NULL };
 static const char *const p_mesgtoobig[] = {
 	"message too big", "message too large", "message is too big",
 	"message is too large", "message size exceeds", "message file too big",
@@ -81,16 +82,17 @@ static const char *const p_authfailure[] = {
 	"spf fail", "spf check failed", "spf check: fail", "spf validation",
 	"spf record", "spf: ", "does not designate", "sender policy framework",
 	"not allowed to send mail from", "per it's spf record",
-	"is not allowed to send from", "dkim", "dmarc", "authentication checks",
+	"is not allowed to send from", "dmarc", "authentication checks",
 	"domain authentication fail", "sender authentication",
-	"unauthenticated email", "5.7.26", "5.7.23", "5.7.25 ", NULL };
+	"unauthenticated email", "dkim verification", "dkim check", "dkim fail",
+	"dkim=fail", "dkim signature verification", NULL };
 static const char *const p_userunknown[] = {
 	"user unknown", "unknown user", "unknown recipient", "recipient unknown",
 	"unknown mailbox", "unknown local part", "unknown local-part",
 	"unknown e-mail address", "unknown email address", "unknown address",
 	"no such user", "no such mailbox", "no such recipient", "no such address",
 	"no such person", "no such local user", "no mailbox", "no account by that name",
-	"does not exist", "doesn't exist", "not exist", "address invalid",
+	"does not exist", "doesn't exist", "user not exist", "address invalid",
 	"invalid recipient", "invalid mailbox", "invalid address", "invalid user",
 	"bad recipient", "bad-recipient", "bad_recipient", "bad destination mailbox",
 	"bad address", "recipient not found", "user not found", "mailbox not found",
@@ -101,7 +103,7 @@ static const char *const p_userunknown[] = {
 	"recipient address rejected: user", "recipient address rejected: invalid",
 	"recipient not ok", "is not a valid mailbox",
 	"not a valid recipient", "not a valid user", "not a known user",
-	"no valid recipients", "unrouteable address", "unroutable address",
+	"no valid recipients", "recipient address rejected.",
 	"user doesn't have a", "user does not have a", "this user doesn't have",
 	"there is no one at this address", "no one by that name",
 	"account * does not exist", "email account that you tried to reach does not exist",
@@ -131,7 +133,7 @@ static const char *const p_filtered[] = {
 	"resolver.rst.notauthorized", "not found recipient account",
 	"recipient id refuse to receive mail", "bounced address",
 	"due to extended inactivity new mail is not currently being accepted",
-	"rejected by recipient", "recipient has blocked", NULL };
+	"rejected by recipient", "recipient has blocked", "message filtered", NULL };
 static const char *const p_requireptr[] = {
 	"ptr record", "reverse dns", "reverse lookup", "rdns", "reverse-dns",
 	"no ptr", "cannot find your hostname", "cannot resolve your address",
@@ -139,7 +141,8 @@ static const char *const p_requireptr[] = {
 	"hostname does not match", "fix reverse dns", "with no reverse dns",
 	"dynamic ip", "generic dns ptr", "dns ptr", "looks like a dynamic",
 	"fcrdns", "reverse name", "client host rejected: cannot find your",
-	"your hostname", NULL };
+	"your hostname", "unverifyable sending ip", "unverifiable sending ip",
+	"mismatches client ip", NULL };
 static const char *const p_notcompliantrfc[] = {
 	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc-5322", "not rfc",
 	"multiple addresses in from", "duplicate header", "message is not rfc",
@@ -179,7 +182,7 @@ static const char *const p_hostunknown[] = {
 	"domain does not exist", "no such domain", "domain not found",
 	"domain must exist", "domain is not reachable", "unrouteable mail domain",
 	"name or service not known", "recipient domain must exist",
-	"unknown domain", "mail domain mentioned in email address is unknown",
+	"unknown domain", "unrouteable address", "unroutable address", "mail domain mentioned in email address is unknown",
 	"the account or domain may not exist", "host not found",
 	"domain name not found",
 	"could not be found", "domain lookup failed", NULL };
@@ -203,7 +206,9 @@ static const char *const p_toomanyconn[] = {
 	"trop de connexions", "too many recipients", "too many simultaneous",
 	"exceeds per-domain connection", NULL };
 static const char *const p_blocked[] = {
-	"blocked", "blacklist", "black list", "blocklist", "block list",
+	"blocked using", "blocked by", "ip blocked", "is blocked", "blocked for",
+	"been blocked", "host blocked", "address blocked", "blocked -", "blocked.",
+	"blocked ip", "[bl]", "blacklist", "black list", "blocklist", "block list",
 	"denylist", "listed in", "listed on", "listed at", "is listed", "dnsbl", " rbl", "rbl:", "rbl ", "spamhaus", "spamcop",
 	"barracuda", "sorbs", "uceprotect", "abuseat", "not allowed to connect",
 	"refused to talk to me", "go away", "access denied", "banned",
@@ -247,8 +252,7 @@ static const char *const p_systemerror[] = {
 	"server configuration error", "mail system configuration error",
 	"remote server is misconfigured", "internal error", "internal server error",
 	"queue file write error", "interrupted system call",
-	"mail loop", "loops back to myself", "forwarding loop",
-	"loop was found", "routing loop", "too many hops", "hop count exceeded",
+	"mail loop", "loops back to myself", "forwarding loop", "loop was found",
 	"timeout waiting for input", "could not load drd",
 	"error while being processed", "service currently unavailable",
 	"transaction failed", "system error", "server error",
@@ -260,11 +264,12 @@ static const char *const p_networkerror[] = {
 	"unable to resolve route", "could not connect",
 	"name server timeout", "dns records for the destination computer",
 	"message looping", "mail forwarding loop", "maximum forwarding loop",
+	"too many hops", "hop count exceeded", "routing loop",
+	"wasn't able to establish an smtp connection", "unable to connect",
 	"message probably in a routing loop", "lost connection",
 	"connection closed", "temporary dns", "dns lookup failure", "dns error",
 	"host not found, try again", "name service error",
-	"lookup of * responded with code",
-	"try again later", NULL };
+	"lookup of * responded with code", NULL };
 static const char *const p_expired[] = {
 	"delivery time expired", "message expired", "expired after",
 	"retry timeout exceeded", "retry time not reached", "giving up on",
@@ -301,8 +306,10 @@ static const char *const p_mailererror[] = {
 	"command died with status", "command output:", "exit ", "mailer error",
 	"pipe to |", "x-unix; ", "local delivery failed", NULL };
 static const char *const p_failedstarttls[] = {
-	"starttls", "tls negotiation failed", "tls handshake", "ssl handshake",
-	"certificate verification failed", "tls is required", NULL };
+	"starttls failed", "failed starttls", "starttls negotiation",
+	"tls negotiation failed", "tls handshake", "ssl handshake",
+	"does not support tls", "does not support starttls",
+	"certificate verification failed", NULL };
 static const char *const p_syntaxerror[] __attribute__((unused)) = {
 	"syntax error", "command unrecognized", "command not recognized",
 	"unrecognized command", "line too long", "bad command", "invalid command",
@@ -366,6 +373,8 @@ static const struct { const char *code, *reason; } status_table[] = {
 	{ "5.3.3", "systemerror" }, { "5.3.4", "mesgtoobig" },
 	{ "5.3.5", "systemerror" }, { "5.4.0", "networkerror" },
 	{ "5.4.3", "systemerror" }, { "5.4.4", "hostunknown" },
+	{ "5.4.2", "networkerror" }, { "5.4.6", "networkerror" },
+	{ "5.4.7", "expired" },
 	{ "5.5.3", "toomanyconn" }, { "5.5.4", "systemerror" },
 	{ "5.5.5", "systemerror" }, { "5.5.6", "securityerror" },
 	{ "5.6.0", "contenterror" }, { "5.6.1", "contenterror" },
@@ -552,10 +561,12 @@ static const char *first_true(const char *t, const char *bs, const char *cmd)
 	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M("userunknown") || M("filtered")))
 		return "filtered";
 	if (is(bs, "userunknown")) {
+		if (M("filtered"))
+			return "filtered";
 		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
 		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
 			return "userunknown";
-	} else if ((!cmd || is(cmd, "RCPT")) && M("userunknown")) {
+	} else if ((!cmd || is(cmd, "RCPT")) && M("userunknown") && !M("hostunknown")) {
 		return "userunknown";
 	}
 	if (is(bs, "filtered")) {
@@ -601,7 +612,9 @@ const char *reason_classify(const struct reason_in *in)
 	if (st[0] == '2')
 		return "delivered";
 	lower_copy(t, in->diag);
-	if ((r = first_true(t, bs, cmd)) != NULL)
+	/* a local program's failure (X-Unix, X-Postfix) is not an SMTP
+	 * reply: its words are read by the second pass only */
+	if (!in->unix_mailer && (r = first_true(t, bs, cmd)) != NULL)
 		return r;
 	/* the status code, unless it is one a text may make more precise */
 	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)
