@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 	while (p < end) {
 		struct msg blk;
 		struct dsn_rcpt *r = NULL;
+		ptrdiff_t ri = -1;
 
 		while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
 			p++;
@@ -390,6 +392,9 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 		for (size_t i = 0; i < blk.nf; i++) {
 			const struct msg_field *f = &blk.f[i];
 			char addr[256];
+
+			/* d->r moves when it grows: take r afresh each time */
+			r = ri >= 0 ? &d->r[ri] : NULL;
 
 			if ((!strcasecmp(f->name, "Final-Recipient") ||
 			     (!strcasecmp(f->name, "Original-Recipient") && !r)) &&
@@ -412,7 +417,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 				 * block belong to it (Facebook puts them first) */
 				for (size_t k = 0; !r && k < i; k++)
 					ds_field(d, nr, &blk.f[k]);
-				r = nr;
+				ri = nr - d->r;
 				continue;
 			}
 			ds_field(d, r, f);
@@ -571,7 +576,7 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 		      const char *self, int only_known)
 {
 	const char *p = text, *end = text + len;
-	struct dsn_rcpt *cur = NULL;
+	long cur = -1;		/* index, not pointer: d->r may be reallocated */
 	char *blk = xmalloc(DSN_DIAG_MAX * 2);
 	char *lead = xmalloc(DSN_DIAG_MAX);
 
@@ -584,26 +589,25 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			break;
 		if (rcpt_line(p, n, &as, &al)) {
 			char addr[256];
-			struct dsn_rcpt *r;
+			long r = -1;
 
 			copy_cut(addr, sizeof(addr), p + as, al);
 			if (self && !strcasecmp(addr, self))
 				goto next;
-			if (only_known) {
-				r = NULL;
-				for (size_t i = 0; i < d->n; i++)
-					if (!strcasecmp(d->r[i].recipient, addr))
-						r = &d->r[i];
-			} else {
-				r = rcpt_add(d, cap, addr);
+			for (size_t i = 0; i < d->n; i++)
+				if (!strcasecmp(d->r[i].recipient, addr))
+					r = (long)i;
+			if (r != cur && cur >= 0 && blk[0])
+				close_block(&d->r[cur], blk);
+			if (r < 0 && !only_known) {
+				struct dsn_rcpt *nr = rcpt_add(d, cap, addr);
+
+				r = nr ? (long)(nr - d->r) : -1;
 			}
-			if (r != cur) {
-				if (cur && blk[0])
-					close_block(cur, blk);
+			if (r != cur)
 				blk[0] = '\0';
-			}
 			cur = r;
-			if (cur) {
+			if (cur >= 0) {
 				size_t k = as + al;
 
 				while (k < n && strchr(">:\"' \t.;,", p[k]))
@@ -612,15 +616,15 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			}
 			goto next;
 		}
-		if (cur)
+		if (cur >= 0)
 			append_line(blk, DSN_DIAG_MAX * 2, p, n);
 		else
 			append_line(lead, DSN_DIAG_MAX, p, n);
 next:
 		p = nl ? nl + 1 : end;
 	}
-	if (cur && blk[0])
-		close_block(cur, blk);
+	if (cur >= 0 && blk[0])
+		close_block(&d->r[cur], blk);
 	/* recipients listed with no words of their own share the lead text */
 	for (size_t i = 0; i < d->n; i++)
 		if (!d->r[i].diag[0] && lead[0])
@@ -1010,6 +1014,41 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 	}
 }
 
+/* Unwrap a multi-line SMTP reply: "550-5.7.1 a 550-5.7.1 b 550 5.7.1 c"
+ * becomes "550 5.7.1 a b c" (the continuation codes repeat the first). */
+static void unwrap_reply(char *s)
+{
+	char code[4], st[16] = "";
+	size_t n = strlen(s), o, sl = 0;
+
+	if (!reply_at(s, s))
+		return;
+	memcpy(code, s, 3);
+	code[3] = '\0';
+	if (s[3] == '-')
+		s[3] = ' ';
+	if (status_at(s, s + 4)) {
+		sl = status_at(s, s + 4);
+		copy_cut(st, sizeof(st), s + 4, sl);
+	}
+	o = 4 + (sl ? sl + 1 : 0);
+	for (size_t i = o; i < n;) {
+		if (s[i] == code[0] && !strncmp(s + i, code, 3) && (s[i + 3] == '-' ||
+		    s[i + 3] == ' ') && (i == 0 || s[i - 1] == ' ') && reply_at(s, s + i)) {
+			size_t k = i + 4;
+
+			if (sl && !strncmp(s + k, st, sl) && (s[k + sl] == ' ' || !s[k + sl]))
+				k += sl + (s[k + sl] == ' ');
+			if (s[i + 3] == '-' || k > i + 4) {
+				i = k;
+				continue;
+			}
+		}
+		s[o++] = s[i++];
+	}
+	s[o] = '\0';
+}
+
 /* Without codes, does the text say the failure was temporary? */
 static int says_temporary(const char *t)
 {
@@ -1024,6 +1063,7 @@ static void enrich(struct dsn_rcpt *r)
 	char st[16], rc[4];
 	struct reason_in in;
 
+	unwrap_reply(r->diag);
 	/* the code in the server's own words is more specific than the
 	 * Status field a relay wrote (often x.0.0, or 4.4.7 for "expired") */
 	if (dsn_find_status(r->diag, st, sizeof(st)) == 0 &&
