@@ -79,7 +79,21 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		} while (p < end && (*p == ' ' || *p == '\t'));
 		return p;
 	}
-	val = xmalloc(MSG_MAX_FIELD + 1);
+	{
+		/* the unfolded value is at most the field's raw size: measure
+		 * it first (bounded by MSG_MAX_FIELD) and allocate that */
+		const char *q = le;
+		size_t raw = (size_t)(le - v);
+
+		while (q < end && q + 1 < end && (q[1] == ' ' || q[1] == '\t') &&
+		       raw <= MSG_MAX_FIELD) {
+			const char *e2 = line_end(q + 1, end);
+
+			raw += (size_t)(e2 - q);
+			q = e2;
+		}
+		val = xmalloc((raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1);
+	}
 	for (;;) {
 		size_t n = (size_t)(le - v);
 
@@ -119,7 +133,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		nlen = sizeof(f->name) - 1;
 	memcpy(f->name, start, nlen);
 	f->name[nlen] = '\0';
-	f->value = xrealloc(val, vl + 1);
+	f->value = val;
 	f->vlen = vl;
 	return p;
 }

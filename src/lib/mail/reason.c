@@ -18,6 +18,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -428,19 +429,76 @@ static int retryable(const char *r)
 	return 0;
 }
 
-/* Does pattern pat match text t (lower case) anywhere? */
-static int pat_match(const char *t, const char *pat)
-{
-	const char *star = strchr(pat, '*');
-	size_t pre;
+/* A text being classified: lower-cased, blanks squeezed, with the set of
+ * its character pairs (hashed into 4096 bits) so that most patterns are
+ * ruled out without a search, and the answers for each pattern list. */
+struct text {
+	char s[TEXT_MAX];
+	size_t len;
+	uint64_t pairs[64];
+	const char *const *memo_list[48];
+	signed char memo_val[48];
+	int nmemo;
+};
 
-	if (pat[0] == '^') {
-		return !strncmp(t, pat + 1, strlen(pat + 1));
+static unsigned pair_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & 4095u;
+}
+
+static void text_init(struct text *t, const char *s)
+{
+	size_t o = 0;
+
+	memset(t->pairs, 0, sizeof(t->pairs));
+	t->nmemo = 0;
+	for (; s && *s && o + 1 < TEXT_MAX; s++) {
+		char c = (char)tolower((unsigned char)*s);
+
+		if (isspace((unsigned char)c))
+			c = ' ';
+		if (c == ' ' && o && t->s[o - 1] == ' ')
+			continue;
+		t->s[o++] = c;
+		if (o >= 2) {
+			unsigned h = pair_hash((unsigned char)t->s[o - 2], (unsigned char)c);
+
+			t->pairs[h >> 6] |= 1ull << (h & 63);
+		}
 	}
+	t->s[o] = '\0';
+	t->len = o;
+}
+
+/* Can the literal p (n bytes) occur in t, judging by its first pair? */
+static int may_have(const struct text *t, const char *p, size_t n)
+{
+	unsigned h;
+
+	if (n < 2)
+		return 1;
+	h = pair_hash((unsigned char)p[0], (unsigned char)p[1]);
+	if (!(t->pairs[h >> 6] & (1ull << (h & 63))))
+		return 0;
+	h = pair_hash((unsigned char)p[n - 2], (unsigned char)p[n - 1]);
+	return (t->pairs[h >> 6] & (1ull << (h & 63))) != 0;
+}
+
+/* Does pattern pat match the text anywhere? */
+static int pat_match(const struct text *tx, const char *pat)
+{
+	const char *t = tx->s, *star = strchr(pat, '*');
+	size_t pre, post;
+
+	if (pat[0] == '^')
+		return !strncmp(t, pat + 1, strlen(pat + 1));
 	if (!star)
-		return strstr(t, pat) != NULL;
+		return may_have(tx, pat, strlen(pat)) && strstr(t, pat) != NULL;
 	pre = (size_t)(star - pat);
-	for (const char *p = t; *p; p++) {
+	post = strlen(star + 1);
+	if (!may_have(tx, pat, pre) || !may_have(tx, star + 1, post))
+		return 0;
+	for (const char *p = t; (p = strstr(p, (char[]){ pat[0], 0 })) != NULL; p++) {
 		const char *q;
 
 		if (strncmp(p, pat, pre))
@@ -450,35 +508,28 @@ static int pat_match(const char *t, const char *pat)
 			continue;
 		while (*q && *q != ' ')
 			q++;
-		if (!strncmp(q, star + 1, strlen(star + 1)))
+		if (!strncmp(q, star + 1, post))
 			return 1;
 	}
 	return 0;
 }
 
-static int rule_match(const char *t, const char *const *pats)
+static int rule_match(struct text *t, const char *const *pats)
 {
-	for (int i = 0; pats[i]; i++)
-		if (pat_match(t, pats[i]))
-			return 1;
-	return 0;
-}
+	int v = 0;
 
-/* Lower-case copy of s with runs of blanks squeezed, at most TEXT_MAX. */
-static void lower_copy(char *out, const char *s)
-{
-	size_t o = 0;
-
-	for (; s && *s && o + 1 < TEXT_MAX; s++) {
-		char c = (char)tolower((unsigned char)*s);
-
-		if (isspace((unsigned char)c))
-			c = ' ';
-		if (c == ' ' && o && out[o - 1] == ' ')
-			continue;
-		out[o++] = c;
+	if (!pats)
+		return 0;
+	for (int i = 0; i < t->nmemo; i++)
+		if (t->memo_list[i] == pats)
+			return t->memo_val[i];
+	for (int i = 0; pats[i] && !v; i++)
+		v = pat_match(t, pats[i]);
+	if (t->nmemo < (int)ARRAY_SIZE(t->memo_list)) {
+		t->memo_list[t->nmemo] = pats;
+		t->memo_val[t->nmemo++] = (signed char)v;
 	}
-	out[o] = '\0';
+	return v;
 }
 
 const char *reason_of_status(const char *status)
@@ -489,7 +540,7 @@ const char *reason_of_status(const char *status)
 	return NULL;
 }
 
-static const char *match_rules(const char *t, const struct rule *r, size_t n)
+static const char *match_rules(struct text *t, const struct rule *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (rule_match(t, r[i].pat))
@@ -499,20 +550,20 @@ static const char *match_rules(const char *t, const struct rule *r, size_t n)
 
 const char *reason_of_text(const char *text)
 {
-	char t[TEXT_MAX];
+	struct text t;
 	const char *r;
 
-	lower_copy(t, text);
-	r = match_rules(t, first_pass, ARRAY_SIZE(first_pass));
-	return r ? r : match_rules(t, second_pass, ARRAY_SIZE(second_pass));
+	text_init(&t, text);
+	r = match_rules(&t, first_pass, ARRAY_SIZE(first_pass));
+	return r ? r : match_rules(&t, second_pass, ARRAY_SIZE(second_pass));
 }
 
 int reason_is_vacation(const char *text)
 {
-	char t[TEXT_MAX];
+	struct text t;
 
-	lower_copy(t, text);
-	return rule_match(t, p_vacation);
+	text_init(&t, text);
+	return rule_match(&t, p_vacation);
 }
 
 static const char *const *pats_of(const char *reason)
@@ -537,7 +588,7 @@ static int is(const char *a, const char *b)
 /* The first pass: each reason is true by its status code or its words,
  * with the conditions that keep one reason from taking another's mail
  * (the SMTP command matters: "user unknown" after DATA is a filter). */
-static const char *first_true(const char *t, const char *bs, const char *cmd)
+static const char *first_true(struct text *t, const char *bs, const char *cmd)
 {
 	int pre_data = is(cmd, "CONN") || is(cmd, "EHLO") || is(cmd, "HELO") ||
 		       is(cmd, "MAIL") || is(cmd, "RCPT");
@@ -604,14 +655,14 @@ static const char *first_true(const char *t, const char *bs, const char *cmd)
 
 const char *reason_classify(const struct reason_in *in)
 {
-	char t[TEXT_MAX];
+	struct text tx, *t = &tx;
 	const char *st = in->status ? in->status : "";
 	const char *bs = reason_of_status(st), *r;
 	const char *cmd = in->command && in->command[0] ? in->command : NULL;
 
 	if (st[0] == '2')
 		return "delivered";
-	lower_copy(t, in->diag);
+	text_init(t, in->diag);
 	/* a local program's failure (X-Unix, X-Postfix) is not an SMTP
 	 * reply: its words are read by the second pass only */
 	if (!in->unix_mailer && (r = first_true(t, bs, cmd)) != NULL)
@@ -638,7 +689,7 @@ const char *reason_classify(const struct reason_in *in)
 		return "blocked";
 	if (rule_match(t, p_vacation))
 		return "vacation";
-	if (t[0])
+	if (t->s[0])
 		return "onhold";
 	return "undefined";
 }
