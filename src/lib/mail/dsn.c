@@ -626,9 +626,12 @@ next:
 	if (cur >= 0 && blk[0])
 		close_block(&d->r[cur], blk);
 	/* recipients listed with no words of their own share the lead text */
-	for (size_t i = 0; i < d->n; i++)
-		if (!d->r[i].diag[0] && lead[0])
-			narrow_diag(&d->r[i], lead);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->r[i].diag[0] || !lead[0])
+			continue;
+		narrow_diag(&d->r[i], lead);
+		d->r[i].borrowed = 1;
+	}
 	free(blk);
 	free(lead);
 }
@@ -1090,6 +1093,10 @@ static void enrich(struct dsn_rcpt *r)
 	in.diag = r->diag;
 	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
 	r->reason = reason_classify(&in);
+	/* boilerplate that says nothing about this recipient is no reason */
+	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
+	    dsn_find_status(r->diag, st, sizeof(st)))
+		r->reason = "undefined";
 	if (!r->status[0])
 		reason_pseudo_status(r->reason, r->temporary, r->status);
 	r->hard = reason_is_hard(r->reason, r->status, r->reply);
@@ -1161,9 +1168,12 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 			add_addresses(d, &cap, msg_get(&om, "To"));
 		if (d->n && !d->r[0].diag[0])
 			text_scan(d, &cap, human, hlen, self, 1);
-		for (size_t i = 0; i < d->n; i++)
-			if (!d->r[i].diag[0])
-				narrow_diag(&d->r[i], human);
+		for (size_t i = 0; i < d->n; i++) {
+			if (d->r[i].diag[0])
+				continue;
+			narrow_diag(&d->r[i], human);
+			d->r[i].borrowed = 1;
+		}
 	} else if (autoreply_signals(m) || reason_is_vacation(human)) {
 		struct dsn_rcpt *r;
 		char from[256];

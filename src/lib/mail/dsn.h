@@ -41,6 +41,8 @@ struct dsn_rcpt {
 	const char *reason;	/* reason.h vocabulary, static */
 	int hard;		/* permanent: retrying will not help */
 	int temporary;		/* 4xx / delayed */
+	int borrowed;		/* diag is the report's general text, not
+				   words about this recipient */
 };
 
 struct dsn {

@@ -269,7 +269,7 @@ static const char *const p_networkerror[] = {
 	"wasn't able to establish an smtp connection", "unable to connect",
 	"message probably in a routing loop", "lost connection",
 	"connection closed", "temporary dns", "dns lookup failure", "dns error",
-	"host not found, try again", "name service error",
+	"host not found, try again",
 	"lookup of * responded with code", NULL };
 static const char *const p_expired[] = {
 	"delivery time expired", "message expired", "expired after",
