@@ -33,3 +33,14 @@ ask www.spam-sender.example.dbl.example TXT
 ask bulk.example.dbl.example A      # *.bulk.example lists only subdomains: NODATA
 printf '\n$ dig axfr bl.example (first lines)\n'
 dig +tcp +noall +answer -p $PORT @127.0.0.1 bl.example AXFR | head -8
+
+# The other side: is an address listed, and where? (rblkit check asks the
+# demo server for both zones; the catalogue does not know them, so RFC 5782
+# defaults apply, and each zone's test points are probed first.)
+for target in 192.0.2.15 198.51.100.77; do
+	printf '\n$ rblkit check --resolver 127.0.0.1:%s --zone bl.example %s\n' "$PORT" "$target"
+	$BIN check --resolver 127.0.0.1:$PORT --zone bl.example --color never "$target" || true
+done
+printf '\n$ rblkit check --json ... 198.51.100.9 (first lines)\n'
+$BIN check --resolver 127.0.0.1:$PORT --zone bl.example --json 198.51.100.9 | head -c 400 || true
+echo

@@ -7,7 +7,9 @@ set -e
 PKGS="build-essential zlib1g-dev libunbound-dev dnsutils"
 if [ "${1:-test}" = test ]; then
 	PKGS="$PKGS python3-dnspython python3-pytest rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
-		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight"
+		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
+		libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
+		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl"
 fi
 missing=""
 for p in $PKGS; do

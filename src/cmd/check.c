@@ -218,7 +218,7 @@ static void print_text(struct check *ck, struct dnsbl_target *t)
 		}
 		fprintf(f, "\n");
 		char code[16];
-		for (size_t j = 0; j < r->ncodes; j++) {
+		for (size_t j = 0; j < r->ncodes && r->status != DS_ERROR; j++) {
 			fprintf(f, "           %s  ", code_text(r->codes[j], code));
 			out_text(f, r->meanings[j]);
 			fprintf(f, "\n");
@@ -244,11 +244,13 @@ verdict:
 	if (t->error && !t->nresults)
 		fprintf(f, ": could not check");
 	else if (nl)
-		fprintf(f, ": LISTED on %u of %zu lists", nl, t->nresults);
+		fprintf(f, ": LISTED on %u of %zu list%s", nl, t->nresults,
+			t->nresults == 1 ? "" : "s");
 	else if (ne)
-		fprintf(f, ": not listed on %u lists; %u could not be checked", nc + na, ne);
+		fprintf(f, ": not listed on %u list%s; %u could not be checked", nc + na,
+			nc + na == 1 ? "" : "s", ne);
 	else
-		fprintf(f, ": clean on %zu lists", t->nresults);
+		fprintf(f, ": clean on %zu list%s", t->nresults, t->nresults == 1 ? "" : "s");
 	if (na)
 		fprintf(f, " (allowlisted on %u)", na);
 	fprintf(f, "%s\n", c_on(ck, C_OFF));
@@ -754,6 +756,12 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 
+	if (!timeout_given)
+		timeout_s = file ? 0 : 10;
+	/* the tries of one query end before the deadline, which stays a
+	 * backstop: a dead list is reported as such, not cut off */
+	if (timeout_s && ro.timeout_ms * ro.tries + 100 > timeout_s * 1000u)
+		ro.timeout_ms = (timeout_s * 1000u - 100) / ro.tries;
 	struct resolver *rs = rs_new(&ro, err, sizeof(err));
 	if (!rs) {
 		fprintf(stderr, "rblkit check: %s\n", err);
@@ -772,8 +780,6 @@ int cmd_check(int argc, char **argv)
 	ck.bulk = file != NULL;
 	ck.progress = ck.bulk && isatty(STDERR_FILENO) && ck.fmt != OUT_NAGIOS;
 	ck.t0 = now_ms();
-	if (!timeout_given)
-		timeout_s = ck.bulk ? 0 : 10;
 	uint64_t deadline = timeout_s ? ck.t0 + (uint64_t)timeout_s * 1000 : 0;
 	size_t max_active = ro.window * 2 / nsel + 16;
 
@@ -835,8 +841,8 @@ int cmd_check(int argc, char **argv)
 			printf(" (%s)", ck.nagios_listed);
 		if (ck.errors)
 			printf(" (%u could not be checked: %s)", ck.errors, ck.nagios_errors);
-		printf(" | servers=%u;%d;%d time=%.3fs\n", ck.listed, ck.warn - 1, ck.crit - 1,
-		       secs);
+		printf(" | servers=%u;%d;%d time=%.3fs;;\n", ck.listed, ck.warn - 1,
+		       ck.crit - 1, secs);
 		rc = st;
 	} else if (!rc) {
 		rc = ck.listed_targets ? 1 : ck.error_targets ? 3 : 0;

@@ -304,9 +304,11 @@ static int set_field(struct list *l, const char *key, char *val,
 			l->nmatch = 0;
 			*match_reset = true;
 		}
-		l->match = xreallocarray(l->match, l->nmatch + n, sizeof(*l->match));
-		memcpy(l->match + l->nmatch, w, n * sizeof(*w));
-		l->nmatch += n;
+		if (n) {
+			l->match = xreallocarray(l->match, l->nmatch + n, sizeof(*l->match));
+			memcpy(l->match + l->nmatch, w, n * sizeof(*w));
+			l->nmatch += n;
+		}
 		free(w);
 		return 0;
 	}

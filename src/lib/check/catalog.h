@@ -4,8 +4,7 @@
  *
  * The bundled catalogue (data/lists.conf, compiled into the binary) is
  * read first; a user's file read after it adds lists or overrides fields
- * of lists with the same id.  Format: see data/lists.conf's header and
- * docs/catalog.md.
+ * of lists with the same id.  Format: see data/lists.conf's header.
  *
  * Used by rblkit check (what to query, how to read answers), rblkit policy
  * (refusal codes never count) and rblkit diagnose (which list a rejection

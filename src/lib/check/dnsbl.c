@@ -681,8 +681,10 @@ static void finish(struct dnsbl_engine *eng, struct dnsbl_target *t)
 			r->error = xstrdup(why);
 		}
 	}
-	if (!t->error && t->naddrs == 0 && t->kind != TK_MX && t->nresults == 0)
+	if (!t->error && t->naddrs == 0 && t->kind == TK_HOST)
 		target_error(t, "%s has no address (no A or AAAA record)", t->input);
+	if (!t->error && t->naddrs == 0 && t->kind == TK_MX)
+		target_error(t, "no address found for the mail servers of %s", t->input);
 }
 
 struct dnsbl_target *dnsbl_next_done(struct dnsbl_engine *eng)

@@ -14,6 +14,14 @@
  * Targets finish in any order; dnsbl_next_done() hands them out in the
  * order they were added, so bulk output is stable.
  *
+ * Simplest use (a few targets):
+ *	eng = dnsbl_new(rs, lists, n, &opts, err, sizeof(err));
+ *	dnsbl_add(eng, "192.0.2.1", false); ...
+ *	rs_run(rs, now_ms() + 10000);		(follow-up lookups included)
+ *	while ((t = dnsbl_next_done(eng))) { ...; dnsbl_target_free(t); }
+ * Bulk use (see src/cmd/check.c): keep adding while dnsbl_active() is
+ * below a bound, and drive rs_process() from a poll loop.
+ *
  * SECURITY: target text is user input (bulk files: untrusted lines); it
  * is parsed strictly and never reaches a query name unchecked.  Answers
  * come through resolve.h.

@@ -1,0 +1,418 @@
+"""rblkit check against real DNS servers on loopback.
+
+The zones are named like the real lists, so the bundled catalogue's code
+tables apply, and are built to cover each class of answer:
+  zen.spamhaus.org   listed with several codes (two datasets), PBL, IPv6, TXT
+  bl.spamcop.net     listed / clean
+  list.dnswl.org     allowlisted (127.0.X.Y)
+  sbl.spamhaus.org   refuses everything: 127.255.255.254 ("public resolver")
+  dbl.spamhaus.org   a domain list (dnset)
+  dnsbl.dead.example an unknown list that lists everything, 127.0.0.1 too
+  wild.example       answers outside 127/8 (wildcard DNS)
+  psbl.surriel.com   not served: the server answers REFUSED
+  mail-domain.test   MX and A records (generic) for --mx and host targets
+plus a UDP socket that reads queries and never answers.
+Nothing leaves 127.0.0.1.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import servers
+
+ZEN_SBL = """:127.0.0.2:SBL listing of $, see https://check.spamhaus.org/
+127.0.0.2
+192.0.2.1
+192.0.2.77 :127.0.0.10:PBL: end-user range $
+"""
+ZEN_XBL = """:127.0.0.4:XBL: exploited host $
+127.0.0.2
+192.0.2.1
+"""
+ZEN_V6 = """:127.0.0.2:IPv6 listing $
+2001:db8:bad::/48
+"""
+SPAMCOP = """:127.0.0.2:Blocked - see https://www.spamcop.net/bl.shtml?$
+127.0.0.2
+192.0.2.1
+192.0.2.2
+"""
+DNSWL = """:127.0.5.2:
+127.0.0.2
+192.0.2.50
+"""
+REFUSE = """0.0.0.0/1 :127.255.255.254:public resolver
+128.0.0.0/1 :127.255.255.254:public resolver
+"""
+DBL = """:127.0.1.2:spam domain $
+test
+spam-domain.test
+mail-domain.test
+"""
+EVERYTHING = """0.0.0.0/1 :127.0.0.2:listed
+128.0.0.0/1 :127.0.0.2:listed
+"""
+WILD = """0.0.0.0/1 :10.1.2.3:
+128.0.0.0/1 :10.1.2.3:
+"""
+# generic names are relative to the zone (rbldnsd(8)); "@" is the apex
+GENERIC = """@ MX 10 mx1.mail-domain.test
+@ MX 20 mx2.mail-domain.test
+mx1 A 192.0.2.1
+mx2 A 198.51.100.9
+clean-host A 198.51.100.10
+"""
+NOMX = """@ A 192.0.2.2
+"""
+
+FILES = {"zen-sbl": ZEN_SBL, "zen-xbl": ZEN_XBL, "zen-v6": ZEN_V6, "spamcop": SPAMCOP,
+         "dnswl": DNSWL, "refuse": REFUSE, "dbl": DBL, "everything": EVERYTHING,
+         "wild": WILD, "generic": GENERIC, "nomx": NOMX}
+
+ZONES = ["zen.spamhaus.org:ip4set:zen-sbl", "zen.spamhaus.org:ip4set:zen-xbl",
+         "zen.spamhaus.org:ip6trie:zen-v6", "bl.spamcop.net:ip4set:spamcop",
+         "list.dnswl.org:ip4set:dnswl", "sbl.spamhaus.org:ip4set:refuse",
+         "dbl.spamhaus.org:dnset:dbl", "dnsbl.dead.example:ip4set:everything",
+         "wild.example:ip4set:wild", "mail-domain.test:generic:generic",
+         "nomx.test:generic:nomx"]
+
+
+def write_data(d):
+    for name, text in FILES.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    servers.make_readable(d)
+
+
+@pytest.fixture(scope="module")
+def dns_server(rblkit_bin):
+    d = servers.make_datadir("rblkit-check-")
+    write_data(d)
+    srv = servers.start_rblkit(ZONES, d)
+    yield srv
+    srv.__exit__(None, None, None)
+    import shutil
+    shutil.rmtree(d, ignore_errors=True)
+
+
+class Silent:
+    """A UDP socket on loopback that reads queries and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        self.sock.settimeout(0.1)
+        while not self.stop:
+            try:
+                self.sock.recvfrom(4096)
+                self.count += 1
+            except socket.timeout:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def silent():
+    s = Silent()
+    yield s
+    s.close()
+
+
+def run_check(srv, *args, stdin=None, timeout=30):
+    argv = [servers.RBLKIT, "check", "--resolver", "127.0.0.1:%d" % srv.port] + list(args)
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+def check_json(srv, *args):
+    p = run_check(srv, "--json", *args)
+    assert p.returncode in (0, 1, 3), p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+def by_zone(target):
+    out = {}
+    for r in target["results"]:
+        out.setdefault(r["zone"], []).append(r)
+    return out
+
+
+LISTS = "zen.spamhaus.org,bl.spamcop.net,list.dnswl.org"
+
+
+def test_listed_with_several_codes_and_txt(dns_server):
+    rc, out = check_json(dns_server, "--lists", LISTS, "192.0.2.1")
+    assert rc == 1
+    [t] = out
+    assert t["target"] == "192.0.2.1" and t["addresses"] == ["192.0.2.1"]
+    z = by_zone(t)
+    zen = z["zen.spamhaus.org"][0]
+    assert zen["status"] == "listed"
+    assert sorted(zen["codes"]) == ["127.0.0.2", "127.0.0.4"]   # every A record kept
+    assert any("SBL" in m for m in zen["meanings"]) and any("XBL" in m for m in zen["meanings"])
+    assert sorted(zen["txt"]) == ["SBL listing of 192.0.2.1, see https://check.spamhaus.org/",
+                                  "XBL: exploited host 192.0.2.1"]
+    assert zen["delist"].startswith("https://")
+    assert zen["ttl"] > 0 and zen["error"] is None
+    assert z["bl.spamcop.net"][0]["status"] == "listed"
+    assert z["list.dnswl.org"][0]["status"] == "clean"
+    assert set(t) >= {"target", "addresses", "results"}
+    for r in t["results"]:
+        assert set(r) >= {"zone", "status", "codes", "meanings", "txt", "ttl", "ms",
+                          "delist", "error"}
+
+
+def test_clean_and_allowlisted(dns_server):
+    rc, out = check_json(dns_server, "--lists", LISTS, "198.51.100.1")
+    assert rc == 0
+    assert {r["status"] for r in out[0]["results"]} == {"clean"}
+    rc, out = check_json(dns_server, "--lists", LISTS, "192.0.2.50")
+    assert rc == 0
+    z = by_zone(out[0])
+    assert z["list.dnswl.org"][0]["status"] == "allowlisted"
+    assert z["list.dnswl.org"][0]["codes"] == ["127.0.5.2"]
+
+
+def test_pbl_code_meaning(dns_server):
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org", "192.0.2.77")
+    zen = out[0]["results"][0]
+    assert rc == 1 and zen["codes"] == ["127.0.0.10"]
+    assert "PBL" in zen["meanings"][0]
+
+
+def test_refusal_code_is_an_error_never_a_listing(dns_server):
+    rc, out = check_json(dns_server, "--lists", "sbl.spamhaus.org", "198.51.100.1")
+    r = out[0]["results"][0]
+    assert r["status"] == "error" and r["codes"] == ["127.255.255.254"]
+    assert "resolver" in r["error"]          # says what to do
+    assert rc == 3                           # could not check, not "listed"
+    p = run_check(dns_server, "--lists", "sbl.spamhaus.org", "198.51.100.1", "--color", "never")
+    assert "LISTED" not in p.stdout and "--recursive" in p.stdout
+
+
+def test_broken_list_gives_no_verdict(dns_server):
+    # an unknown zone (RFC 5782 defaults) that lists its test point 127.0.0.1
+    rc, out = check_json(dns_server, "--zone", "dnsbl.dead.example", "198.51.100.1")
+    r = out[0]["results"][0]
+    assert r["status"] == "error" and "127.0.0.1" in r["error"]
+    assert rc == 3
+    p = run_check(dns_server, "--zone", "dnsbl.dead.example", "198.51.100.1")
+    assert "note: dnsbl.dead.example" in p.stdout
+    # without the probe the same answers would be taken as listings
+    rc, out = check_json(dns_server, "--zone", "dnsbl.dead.example", "--no-probe", "198.51.100.1")
+    assert out[0]["results"][0]["status"] == "listed" and rc == 1
+
+
+def test_answer_outside_loopback_range_is_an_error(dns_server):
+    rc, out = check_json(dns_server, "--zone", "wild.example", "198.51.100.1")
+    r = out[0]["results"][0]
+    assert r["status"] == "error" and r["codes"] == ["10.1.2.3"]
+    assert "127.0.0.0/8" in r["error"]
+
+
+def test_refused_zone_is_an_error(dns_server):
+    rc, out = check_json(dns_server, "--lists", "psbl", "198.51.100.1")
+    r = out[0]["results"][0]
+    assert r["zone"] == "psbl.surriel.com"
+    assert r["status"] == "error" and "REFUSED" in r["error"]
+    assert rc == 3
+
+
+def test_dead_server_keeps_the_deadline(dns_server, silent):
+    zones = ["--lists", LISTS, "--zone", "dead.example@127.0.0.1:%d" % silent.port]
+    t0 = time.monotonic()
+    p = run_check(dns_server, "--json", "--timeout", "3", *zones, "192.0.2.1")
+    wall = time.monotonic() - t0
+    out = json.loads(p.stdout)
+    z = by_zone(out[0])
+    assert z["dead.example"][0]["status"] == "error"
+    assert z["zen.spamhaus.org"][0]["status"] == "listed"   # the others still answer
+    assert silent.count > 0                                  # it was asked
+    assert wall < 3 + 2, wall                                # deadline, plus start-up slack
+    # the per-query timeout ends it sooner than the deadline
+    t0 = time.monotonic()
+    p = run_check(dns_server, "--json", "--query-timeout", "200", "--tries", "2", *zones,
+                  "192.0.2.1")
+    assert time.monotonic() - t0 < 3
+    assert "timeout" in by_zone(json.loads(p.stdout)[0])["dead.example"][0]["error"]
+
+
+def test_ipv6_nibbles_and_kinds(dns_server):
+    rc, out = check_json(dns_server, "--lists", LISTS, "2001:db8:bad::25")
+    z = by_zone(out[0])
+    assert z["zen.spamhaus.org"][0]["status"] == "listed"
+    assert "bl.spamcop.net" not in z        # an IPv4-only list is not asked
+    assert rc == 1
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org", "2001:db8:900d::1")
+    assert out[0]["results"][0]["status"] == "clean" and rc == 0
+
+
+def test_addresses_never_go_to_domain_lists(dns_server):
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org,dbl.spamhaus.org",
+                         "198.51.100.1")
+    assert [r["zone"] for r in out[0]["results"]] == ["zen.spamhaus.org"]
+
+
+def test_mx_domain(dns_server):
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org,dbl.spamhaus.org",
+                         "--mx", "mail-domain.test")
+    [t] = out
+    assert sorted(t["addresses"]) == ["192.0.2.1", "198.51.100.9"]
+    seen = {(r["zone"], r["subject"]): r["status"] for r in t["results"]}
+    assert seen == {("zen.spamhaus.org", "192.0.2.1"): "listed",
+                    ("zen.spamhaus.org", "198.51.100.9"): "clean",
+                    ("dbl.spamhaus.org", "mail-domain.test"): "listed"}
+    assert rc == 1
+
+
+def test_mx_fallback_and_errors(dns_server):
+    # no MX: the domain's own address (RFC 5321 implicit MX)
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "--mx", "nomx.test")
+    assert out[0]["addresses"] == ["192.0.2.2"] and rc == 1
+    # a domain that does not exist: an error, not clean
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "--mx", "nx.mail-domain.test")
+    assert out[0]["error"] and rc == 3
+
+
+def test_host_name_and_cidr(dns_server):
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "mx1.mail-domain.test")
+    assert out[0]["addresses"] == ["192.0.2.1"] and rc == 1
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "192.0.2.0/30")
+    t = out[0]
+    assert t["addresses"] == ["192.0.2.0", "192.0.2.1", "192.0.2.2", "192.0.2.3"]
+    listed = sorted(r["subject"] for r in t["results"] if r["status"] == "listed")
+    assert listed == ["192.0.2.1", "192.0.2.2"]
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "--cidr-limit", "16",
+                         "192.0.2.0/24")
+    assert "CIDR limit" in out[0]["error"] and rc == 3
+
+
+def test_bad_targets(dns_server):
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "not a host!", "300.1.2.3/8")
+    assert all(t["error"] for t in out) and rc == 3
+
+
+def test_bulk_csv_jsonl_and_stdin(dns_server, tmp_path):
+    targets = ["192.0.2.1", "# a comment", "", "198.51.100.1", "192.0.2.50"] + \
+              ["198.51.100.%d" % i for i in range(20, 220)]
+    f = tmp_path / "targets.txt"
+    f.write_text("\n".join(targets) + "\n")
+    p = run_check(dns_server, "--lists", LISTS, "--csv", "-f", str(f))
+    assert p.returncode == 1, p.stderr
+    rows = [l.split(",") for l in p.stdout.splitlines()]
+    assert len(rows) == 203 * 3
+    assert [r[0] for r in rows[::3]] == [t for t in targets if t and not t.startswith("#")]
+    assert {r[3] for r in rows} == {"listed", "clean", "allowlisted"}
+    p = run_check(dns_server, "--lists", LISTS, "--jsonl", "-f", "-", stdin=f.read_text())
+    objs = [json.loads(l) for l in p.stdout.splitlines()]
+    assert [o["target"] for o in objs][:3] == ["192.0.2.1", "198.51.100.1", "192.0.2.50"]
+    assert len(objs) == 203
+    assert p.stderr == ""              # no progress bar when stderr is not a terminal
+
+
+def test_text_output(dns_server):
+    p = run_check(dns_server, "--lists", LISTS, "192.0.2.1")
+    out = p.stdout
+    assert "\033[" not in out                      # no colour when not a terminal
+    assert out.index("LISTED") < out.index("clean")
+    assert "delist: https://" in out
+    assert "192.0.2.1: LISTED on 2 of 3 lists" in out
+    p = run_check(dns_server, "--lists", LISTS, "-q", "198.51.100.1")
+    assert p.stdout.strip() == "198.51.100.1: clean on 3 lists" and p.returncode == 0
+    p = run_check(dns_server, "--lists", LISTS, "--color", "always", "192.0.2.1")
+    assert "\033[" in p.stdout
+
+
+def test_nagios(dns_server):
+    base = ["--nagios", "-s", "zen.spamhaus.org", "-s", "bl.spamcop.net", "-s", "list.dnswl.org"]
+    p = run_check(dns_server, *base, "-H", "198.51.100.1")
+    assert p.returncode == 0
+    assert p.stdout.startswith("CHECK_RBL OK - 198.51.100.1 BLACKLISTED on 0 servers of 3 |")
+    assert "servers=0;0;0" in p.stdout
+    p = run_check(dns_server, *base, "-w", "1", "-c", "3", "-H", "192.0.2.1")
+    assert p.returncode == 1 and p.stdout.startswith("CHECK_RBL WARNING")
+    p = run_check(dns_server, *base, "-w", "1", "-c", "2", "-H", "192.0.2.1")
+    assert p.returncode == 2 and p.stdout.startswith("CHECK_RBL CRITICAL")
+    assert "zen.spamhaus.org (127.0.0." in p.stdout
+    p = run_check(dns_server, "--nagios", "-s", "sbl.spamhaus.org", "-H", "192.0.2.1")
+    assert p.returncode == 3 and p.stdout.startswith("CHECK_RBL UNKNOWN")
+    assert len(p.stdout.splitlines()) == 1
+
+
+def test_recursive_mode_with_stub_zone(dns_server):
+    # --recursive goes through libunbound; the zone's own server is a stub zone
+    argv = [servers.RBLKIT, "check", "--recursive", "--json",
+            "--zone", "zen.spamhaus.org@127.0.0.1:%d" % dns_server.port, "192.0.2.1"]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    r = json.loads(p.stdout)[0]["results"][0]
+    assert r["status"] == "listed" and sorted(r["codes"]) == ["127.0.0.2", "127.0.0.4"]
+    assert p.returncode == 1
+
+
+def test_catalogue_override_and_errors(dns_server, tmp_path):
+    cat = tmp_path / "lists.conf"
+    cat.write_text("[spamcop]\ncode = 127.0.0.2 error pretend this is a refusal\n"
+                   "[my-list]\nname = My list\nzone = zen.spamhaus.org.mirror.test\n"
+                   "kind = ip4\ntype = block\nstatus = active\nsets = mine\n")
+    rc, out = check_json(dns_server, "--catalog", str(cat), "--lists", "spamcop", "192.0.2.2")
+    assert out[0]["results"][0]["status"] == "error" and rc == 3
+    p = run_check(dns_server, "--catalog", str(cat), "--list-catalog")
+    assert "my-list" in p.stdout and "zen.spamhaus.org.mirror.test" in p.stdout
+    cat.write_text("[x]\nname = X\nkind = ip4\nzone = x.test\ncode = 127.0.0.2 maybe hmm\n")
+    p = run_check(dns_server, "--catalog", str(cat), "192.0.2.1")
+    assert p.returncode == 2
+    assert "%s:5:" % cat in p.stderr and "class" in p.stderr
+
+
+def test_usage_errors(dns_server):
+    for args in (["--lists", "no-such-list", "192.0.2.1"], [], ["--timeout", "x", "1.2.3.4"],
+                 ["--zone", "a b", "1.2.3.4"], ["-w", "3", "-c", "1", "1.2.3.4"]):
+        p = run_check(dns_server, *args)
+        assert p.returncode == 2, args
+        assert p.stderr.startswith("rblkit check:"), args
+
+
+def test_default_catalogue():
+    p = subprocess.run([servers.RBLKIT, "check", "--list-catalog"], capture_output=True,
+                       text=True)
+    lines = p.stdout.splitlines()[1:]
+    zones = [l for l in lines if l.split()[1] != "-"]
+    active = [l for l in zones if l.split()[-2:][0] in ("active",) or " active " in l]
+    assert len(zones) >= 40 and len(active) >= 30
+    retired = {l.split()[0] for l in lines if " retired " in l}
+    assert {"ahbl", "njabl", "sorbs", "spamcannibal"} <= retired
+    default = [l for l in lines if "default" in l.split()[-1].split(",")]
+    assert not any(" retired " in l or " needs-key " in l for l in default)
+
+
+@pytest.mark.rbldnsd
+def test_same_verdicts_against_rbldnsd(rbldnsd_server, dns_server, datadir):
+    """The reference server, same data: the same verdicts."""
+    write_data(datadir)
+    specs = [z for z in ZONES if ":ip6trie:" not in z and ":generic:" not in z]
+    ref = rbldnsd_server(specs, datadir)
+    targets = ["192.0.2.1", "192.0.2.2", "192.0.2.50", "192.0.2.77", "198.51.100.1"]
+    lists = ["--lists", LISTS + ",sbl.spamhaus.org"]
+
+    def verdicts(srv):
+        rc, out = check_json(srv, *lists, *targets)
+        return rc, [[(r["zone"], r["status"], sorted(r["codes"]), sorted(r["txt"]))
+                     for r in sorted(t["results"], key=lambda r: r["zone"])] for t in out]
+
+    assert verdicts(ref) == verdicts(dns_server)

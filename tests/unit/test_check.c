@@ -1,0 +1,241 @@
+/*
+ * test_check.c - unit tests for the catalogue (parser, overrides, code
+ * classification, text matching), DNSBL query names, response parsing
+ * and JSON strings.
+ */
+#include "unit.h"
+#include "catalog.h"
+#include "dname.h"
+#include "dnsbl.h"
+#include "json.h"
+#include "resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct catalog *parse(const char *text, char *err, size_t errlen, int *rc)
+{
+	struct catalog *cat = catalog_new();
+	*rc = catalog_parse(cat, text, strlen(text), "t.conf", err, errlen);
+	return cat;
+}
+
+UNIT_TEST(catalog_parses_entries_and_codes)
+{
+	char err[256] = "";
+	int rc;
+	struct catalog *cat = parse(
+		"# comment\n[zen]\nname = Z\nzone = ZEN.Example.\nkind = ip4, ip6\n"
+		"type = block\nstatus = active\nsets = default, x\ntxt = yes\n"
+		"delist = https://d/  # trailing comment\n"
+		"code = 127.0.0.0/8 listed generic\n"
+		"code = 127.0.0.2 listed SBL\n"
+		"code = 127.0.0.4-127.0.0.7 listed XBL\n"
+		"code = 127.255.255.254 error public resolver\n", err, sizeof(err), &rc);
+	CHECK_EQ_INT(rc, 0);
+	const struct list *l = catalog_by_zone(cat, "zen.example");
+	CHECK(l != NULL);
+	if (!l)
+		return;
+	CHECK(l == catalog_by_zone(cat, "ZEN.EXAMPLE."));
+	CHECK(l == catalog_by_id(cat, "zen"));
+	CHECK_EQ_STR(l->zone, "zen.example");
+	CHECK_EQ_INT(l->kinds, LK_IP4 | LK_IP6);
+	CHECK_EQ_STR(l->delist, "https://d/");
+	CHECK(list_in_set(l, "default") && list_in_set(l, "x") && !list_in_set(l, "y"));
+	const char *m;
+	CHECK_EQ_INT(list_classify(l, 0x7f000002, &m), CC_LISTED);
+	CHECK_EQ_STR(m, "SBL");			/* narrowest range wins */
+	CHECK_EQ_INT(list_classify(l, 0x7f000005, &m), CC_LISTED);
+	CHECK_EQ_STR(m, "XBL");
+	CHECK_EQ_INT(list_classify(l, 0x7ffffffe, &m), CC_ERROR);
+	CHECK_EQ_INT(list_classify(l, 0x7f000063, &m), CC_LISTED);
+	CHECK_EQ_STR(m, "generic");
+	CHECK_EQ_INT(list_classify(l, 0x0a000001, &m), CC_ERROR);	/* 10.0.0.1 */
+	catalog_free(cat);
+}
+
+UNIT_TEST(catalog_defaults_and_overrides)
+{
+	char err[256] = "";
+	int rc;
+	struct catalog *cat = parse("[a]\nname = A\nzone = a.test\nkind = ip4\n"
+				    "type = allow\n", err, sizeof(err), &rc);
+	CHECK_EQ_INT(rc, 0);
+	const struct list *a = catalog_by_id(cat, "a");
+	const char *m;
+	CHECK_EQ_INT(list_classify(a, 0x7f000002, &m), CC_ALLOWED);	/* RFC 5782 */
+	CHECK_EQ_INT(list_classify(a, 0x7f000001, &m), CC_ERROR);
+	CHECK_EQ_INT(list_classify(a, 0x7fffff05, &m), CC_ERROR);
+	/* a second file overrides fields; its codes replace the old set */
+	const char *over = "[a]\ncode = 127.0.0.9 listed nine\n";
+	CHECK_EQ_INT(catalog_parse(cat, over, strlen(over), "u.conf", err, sizeof(err)), 0);
+	CHECK_EQ_INT(a->ncodes, 1);
+	CHECK_EQ_STR(a->name, "A");
+	CHECK_EQ_INT(list_classify(a, 0x7f000009, &m), CC_LISTED);
+	/* unknown zones get RFC 5782 defaults; known ones are returned */
+	const struct list *u = catalog_add_zone(cat, "New.Test.", 0);
+	CHECK_EQ_STR(u->zone, "new.test");
+	CHECK(u->user && u->kinds == LK_IP4);
+	CHECK_EQ_INT(list_classify(u, 0x7f000001, &m), CC_ERROR);
+	CHECK_EQ_INT(list_classify(u, 0x7f00000a, &m), CC_LISTED);
+	CHECK(catalog_add_zone(cat, "a.test", 0) == a);
+	catalog_free(cat);
+}
+
+UNIT_TEST(catalog_errors_name_file_and_line)
+{
+	static const struct { const char *text, *want; } bad[] = {
+		{ "name = x\n", "t.conf:1: key before" },
+		{ "[a]\nname = A\nkind = ip4\n", "t.conf:1: [a]: a list with a kind" },
+		{ "[a]\nname=A\nzone=a.t\nkind=ip4\ncode = 127.0.0.2\n", "t.conf:5: code" },
+		{ "[a]\nname=A\nzone=a.t\nkind=ip4\ncode = 127.0.0.9-127.0.0.2 listed x\n", "t.conf:5:" },
+		{ "[a]\nname=A\nzone=a.t\nkind=ipx\n", "t.conf:4: kind" },
+		{ "[a]\nbogus = 1\n", "t.conf:2: bogus: unknown key" },
+		{ "[A b]\n", "t.conf:1: id" },
+		{ "[a]\nname=A\nzone=z.t\nkind=ip4\n[b]\nname=B\nzone=Z.T\nkind=ip4\n", "t.conf:5: [b]: zone already" },
+		{ "[a]\nno equals sign\n", "t.conf:2: expected key = value" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[256] = "";
+		int rc;
+		struct catalog *cat = parse(bad[i].text, err, sizeof(err), &rc);
+		CHECK_EQ_INT(rc, -1);
+		if (strncmp(err, bad[i].want, strlen(bad[i].want)))
+			printf("  case %zu: got '%s'\n", i, err);
+		CHECK(!strncmp(err, bad[i].want, strlen(bad[i].want)));
+		catalog_free(cat);
+	}
+}
+
+UNIT_TEST(builtin_catalogue_loads)
+{
+	char err[256] = "";
+	struct catalog *cat = catalog_new();
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	size_t zones = 0;
+	for (size_t i = 0; i < cat->n; i++)
+		zones += cat->lists[i]->zone != NULL;
+	CHECK(zones >= 40);
+	const struct list *zen = catalog_by_zone(cat, "zen.spamhaus.org");
+	CHECK(zen != NULL);
+	const char *m;
+	if (zen) {
+		CHECK_EQ_INT(list_classify(zen, 0x7ffffffe, &m), CC_ERROR);
+		CHECK_EQ_INT(list_classify(zen, 0x7ffffffc, &m), CC_ERROR);
+		CHECK_EQ_INT(list_classify(zen, 0x7fffffff, &m), CC_ERROR);
+		CHECK_EQ_INT(list_classify(zen, 0x7f000002, &m), CC_LISTED);
+	}
+	const struct list *dbl = catalog_by_zone(cat, "dbl.spamhaus.org");
+	if (dbl)
+		CHECK_EQ_INT(list_classify(dbl, 0x7f0001ff, &m), CC_ERROR);
+	const struct list *uribl = catalog_by_zone(cat, "multi.uribl.com");
+	if (uribl)
+		CHECK_EQ_INT(list_classify(uribl, 0x7f000001, &m), CC_ERROR);
+	const struct list *dnswl = catalog_by_zone(cat, "list.dnswl.org");
+	if (dnswl) {
+		CHECK_EQ_INT(list_classify(dnswl, 0x7f0000ff, &m), CC_ERROR);
+		CHECK_EQ_INT(list_classify(dnswl, 0x7f000502, &m), CC_ALLOWED);
+	}
+	/* rejection texts name their list; a named zone beats a word */
+	const char *t1 = "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
+			 "blocked using sbl.spamhaus.org; https://www.spamhaus.org/";
+	const struct list *l = catalog_match_text(cat, t1, strlen(t1));
+	CHECK(l && l->zone && !strcmp(l->zone, "sbl.spamhaus.org"));
+	const char *t2 = "450 4.7.1 ERS-QIL-2 [192.0.2.1] temporarily deferred";
+	l = catalog_match_text(cat, t2, strlen(t2));
+	CHECK(l && !strcmp(l->id, "trendmicro-ers"));
+	const char *t3 = "550 5.1.1 user unknown";
+	CHECK(catalog_match_text(cat, t3, strlen(t3)) == NULL);
+	catalog_free(cat);
+}
+
+UNIT_TEST(dnsbl_query_names)
+{
+	char out[300];
+	unsigned kind;
+	CHECK_EQ_INT(dnsbl_qname("192.0.2.1", "zen.test", out, sizeof(out), &kind), 0);
+	CHECK_EQ_STR(out, "1.2.0.192.zen.test");
+	CHECK_EQ_INT(kind, LK_IP4);
+	CHECK_EQ_INT(dnsbl_qname("2001:db8::1", "v6.test", out, sizeof(out), &kind), 0);
+	CHECK_EQ_STR(out, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.v6.test");
+	CHECK_EQ_INT(kind, LK_IP6);
+	CHECK_EQ_INT(dnsbl_qname("Spam.Example.", "dbl.test", out, sizeof(out), &kind), 0);
+	CHECK_EQ_STR(out, "Spam.Example.dbl.test");
+	CHECK_EQ_INT(kind, LK_DOMAIN);
+	CHECK_EQ_INT(dnsbl_qname("bad name", "z", out, sizeof(out), &kind), -1);
+	CHECK_EQ_INT(dnsbl_qname("a..b", "z", out, sizeof(out), &kind), -1);
+	CHECK_EQ_INT(dnsbl_qname("1.2.3.4", "z", out, 8, &kind), -1);	/* too small */
+}
+
+/* Build a response: question (name, type), answers as given. */
+static size_t response(uint8_t *p, uint16_t id, uint16_t flags, const char *qname,
+		       uint16_t qtype, const uint8_t *rrs, size_t rrlen, uint16_t an)
+{
+	uint8_t wire[DNAME_MAXLEN];
+	int n = dname_from_text(qname, wire);
+	p[0] = id >> 8; p[1] = id & 255; p[2] = flags >> 8; p[3] = flags & 255;
+	p[4] = 0; p[5] = 1; p[6] = 0; p[7] = (uint8_t)an;
+	memset(p + 8, 0, 4);
+	memcpy(p + 12, wire, (size_t)n);
+	size_t len = 12 + (size_t)n;
+	p[len++] = 0; p[len++] = (uint8_t)qtype; p[len++] = 0; p[len++] = 1;
+	memcpy(p + len, rrs, rrlen);
+	return len + rrlen;
+}
+
+UNIT_TEST(response_parsing)
+{
+	static struct rs_answer ans;
+	uint8_t pkt[512], q[DNAME_MAXLEN];
+	int qlen = dname_from_text_lc("2.0.0.127.zen.test", q);
+	/* two A records at the question name (pointer 0xc00c), TTL 300/60 */
+	static const uint8_t two_a[] = {
+		0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 127, 0, 0, 2,
+		0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 4 };
+	size_t n = response(pkt, 7, 0x8580, "2.0.0.127.ZEN.test", 1, two_a, sizeof(two_a), 2);
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 1, 7, &ans), 1);
+	CHECK_EQ_INT(ans.n, 2);
+	CHECK_EQ_INT(ans.u.a[0], 0x7f000002);
+	CHECK_EQ_INT(ans.u.a[1], 0x7f000004);
+	CHECK_EQ_INT(ans.ttl, 60);
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 1, 8, &ans), 0);	/* wrong ID */
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 16, 7, &ans), 0);	/* wrong type */
+	CHECK_EQ_INT(rs_parse(pkt, n - 1, q, (size_t)qlen, 1, 7, &ans), 1);	/* cut RR: dropped */
+	CHECK_EQ_INT(ans.n, 1);
+	n = response(pkt, 7, 0x0580, "2.0.0.127.zen.test", 1, two_a, sizeof(two_a), 2);
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 1, 7, &ans), 0);	/* not a response */
+	n = response(pkt, 7, 0x8780, "2.0.0.127.zen.test", 1, two_a, sizeof(two_a), 2);
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 1, 7, &ans), 2);	/* TC */
+	/* TXT with two strings and a control byte */
+	static const uint8_t txt[] = {
+		0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 10, 0, 9, 3, 'a', 'b', 'c', 4, 'd', 1, 'e', 'f' };
+	n = response(pkt, 1, 0x8180, "2.0.0.127.zen.test", 16, txt, sizeof(txt), 1);
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 16, 1, &ans), 1);
+	CHECK_EQ_INT(ans.n, 1);
+	CHECK_EQ_STR(ans.txt[0], "abcd?ef");
+	/* a CNAME is followed; records of other owners are ignored */
+	static const uint8_t cname[] = {
+		0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 10, 0, 4, 1, 'x', 0xc0, 0x16,
+		0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4, 10, 0, 0, 1,
+		0xc0, 0x30, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4, 127, 0, 0, 3 };
+	n = response(pkt, 1, 0x8180, "2.0.0.127.zen.test", 1, cname, sizeof(cname), 3);
+	CHECK_EQ_INT(rs_parse(pkt, n, q, (size_t)qlen, 1, 1, &ans), 1);
+	CHECK_EQ_INT(ans.n, 1);
+	CHECK_EQ_INT(ans.u.a[0], 0x7f000003);
+}
+
+UNIT_TEST(json_strings)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_str(f, "a\"b\\c\n\x01 \xc3\xa9 \xff");
+	json_str(f, NULL);
+	fclose(f);
+	CHECK_EQ_STR(buf, "\"a\\\"b\\\\c\\n\\u0001 \xc3\xa9 \\u00ff\"null");
+	free(buf);
+}
+
+UNIT_MAIN()
