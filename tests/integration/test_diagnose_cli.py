@@ -224,3 +224,33 @@ def test_hostile_nesting_and_long_lines(tmp_path):
     p, out = run_json(str(tmp_path / "deep"), str(tmp_path / "long"), str(tmp_path / "many"),
                       timeout=60)
     assert p.returncode == 0 and len(out) == 3
+
+
+def test_check_looks_the_judged_address_up(tmp_path, datadir, rblkit_server):
+    """--check: the address receivers judged (203.0.113.7 in the Trend
+    Micro deferral) is looked up with the engine of rblkit check, here on
+    a zone served by `rblkit serve` on loopback, named in a catalogue."""
+    import sys
+    sys.path.insert(0, HERE)
+    from helpers_proto import write_data, zone_header
+    write_data(datadir, "bl", zone_header("bl.test") +
+               ":127.0.0.2:Listed for testing: $\n203.0.113.7\n")
+    srv = rblkit_server(["bl.test:ip4set:bl"], datadir)
+    cat = tmp_path / "cat.conf"
+    cat.write_text("[test-bl]\nname = Test BL\nzone = bl.test\nkind = ip4\n"
+                   "sets = testset\ntxt = yes\ndelist = https://bl.test/remove\n"
+                   "code = 127.0.0.2 listed test listing\n")
+    p, out = run_json("--check", "--catalog", str(cat), "--lists", "testset",
+                      "--resolver", "127.0.0.1:%d" % srv.port, "--timeout", "5",
+                      TREND, os.path.join(EML, "arf-01.eml"))
+    assert p.returncode == 0, p.stderr
+    chk = out[0]["check"]
+    assert chk["ip"] == "203.0.113.7"
+    assert [h["list"] for h in chk["listed"]] == ["Test BL"]
+    assert chk["listed"][0]["delist"] == "https://bl.test/remove"
+    assert "Listed for testing" in (chk["listed"][0]["txt"] or "")
+    t = run("--check", "--catalog", str(cat), "--lists", "testset",
+            "--resolver", "127.0.0.1:%d" % srv.port, "--timeout", "5", TREND)
+    assert b"check of 203.0.113.7: listed on 1 list" in t.stdout
+    # without --check nothing is looked up
+    assert run_json(TREND)[1][0]["check"] is None

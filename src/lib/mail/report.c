@@ -179,6 +179,30 @@ static void text_str(FILE *f, const char *s)
 		fputc((unsigned char)*s < 32 || *s == 127 ? ' ' : *s, f);
 }
 
+static void text_check(FILE *f, const struct report_check *c)
+{
+	fprintf(f, "  check of %s: listed on %zu list%s, clean on %zu, %zu error%s\n",
+		c->ip, c->nhits, c->nhits == 1 ? "" : "s", c->nclean, c->nerror,
+		c->nerror == 1 ? "" : "s");
+	for (size_t i = 0; i < c->nhits; i++) {
+		const struct report_hit *h = &c->hits[i];
+
+		fprintf(f, "    listed on %s (%s)", h->list, h->zone);
+		if (h->meaning) {
+			fprintf(f, ": ");
+			text_str(f, h->meaning);
+		}
+		if (h->txt) {
+			fprintf(f, " \"");
+			text_str(f, h->txt);
+			fputc('"', f);
+		}
+		if (h->delist)
+			fprintf(f, "  removal: %s", h->delist);
+		fputc('\n', f);
+	}
+}
+
 void report_text(FILE *f, const struct report_item *it)
 {
 	const struct diag *d = it->d;
@@ -236,6 +260,8 @@ void report_text(FILE *f, const struct report_item *it)
 			fputc('\n', f);
 		}
 	}
+	if (it->chk)
+		text_check(f, it->chk);
 	if (d->nhops) {
 		fprintf(f, "  path (%zu hops%s%s):\n", d->nhops, d->has_total ? ", total " : "",
 			d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
@@ -359,6 +385,33 @@ static void json_recipient(FILE *f, const struct diag *d, size_t i)
 	fputs("}", f);
 }
 
+static void json_check(FILE *f, const struct report_check *c)
+{
+	if (!c) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"ip\": ", f);
+	json_str(f, c->ip);
+	fputs(", \"listed\": [", f);
+	for (size_t i = 0; i < c->nhits; i++) {
+		const struct report_hit *h = &c->hits[i];
+
+		fputs(i ? ", {\"list\": " : "{\"list\": ", f);
+		json_str(f, h->list);
+		fputs(", \"zone\": ", f);
+		json_str(f, h->zone);
+		fputs(", \"meaning\": ", f);
+		json_str(f, h->meaning);
+		fputs(", \"txt\": ", f);
+		json_str(f, h->txt);
+		fputs(", \"delist\": ", f);
+		json_str(f, h->delist);
+		fputs("}", f);
+	}
+	fprintf(f, "], \"clean\": %zu, \"errors\": %zu}", c->nclean, c->nerror);
+}
+
 void report_json(FILE *f, const struct report_item *it, int first)
 {
 	const struct diag *d = it->d;
@@ -391,7 +444,9 @@ void report_json(FILE *f, const struct report_item *it, int first)
 			fputs(", ", f);
 		json_str(f, d->sender_ips[i]);
 	}
-	fputs("],\n   \"hops\": [", f);
+	fputs("], \"check\": ", f);
+	json_check(f, it->chk);
+	fputs(",\n   \"hops\": [", f);
 	for (size_t i = 0; i < d->nhops; i++) {
 		const struct rcvd_hop *h = &d->hops[i];
 
@@ -553,6 +608,24 @@ void report_html(FILE *f, const struct report_item *it)
 			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
+	}
+	if (it->chk) {
+		fputs("<p>check of ", f);
+		html_str(f, it->chk->ip);
+		fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", it->chk->nhits,
+			it->chk->nclean, it->chk->nerror);
+		for (size_t i = 0; i < it->chk->nhits; i++) {
+			fputs("<p class=\"hard\">listed on ", f);
+			html_str(f, it->chk->hits[i].list);
+			fputs(" ", f);
+			html_str(f, it->chk->hits[i].txt);
+			if (it->chk->hits[i].delist) {
+				fputs(" (removal: ", f);
+				html_str(f, it->chk->hits[i].delist);
+				fputs(")", f);
+			}
+			fputs("</p>\n", f);
+		}
 	}
 	if (d->nhops) {
 		fprintf(f, "<p>path: %zu hops", d->nhops);

@@ -14,11 +14,24 @@
 
 #include "diagnose.h"
 
+/* --check: what the blocklists say about the judged address. */
+struct report_hit {
+	const char *list, *zone, *meaning, *txt, *delist;
+};
+
+struct report_check {
+	const char *ip;
+	const struct report_hit *hits;	/* the lists that list it */
+	size_t nhits;
+	size_t nclean, nerror;		/* lists that do not; that failed */
+};
+
 struct report_item {
 	const char *file;	/* name given on the command line, "-" stdin */
 	unsigned index;		/* 1-based position in an mbox */
 	const struct diag *d;	/* NULL when unreadable: see error */
 	const char *error;
+	const struct report_check *chk;	/* NULL: not checked */
 };
 
 /* The one-line summary of a diagnosis into buf. */
