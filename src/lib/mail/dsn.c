@@ -627,7 +627,15 @@ next:
 		close_block(&d->r[cur], blk);
 	/* recipients listed with no words of their own share the lead text */
 	for (size_t i = 0; i < d->n; i++) {
-		if (d->r[i].diag[0] || !lead[0])
+		char rc[4], st[16];
+
+		if (!lead[0])
+			break;
+		/* or, when their words carry no code, the lead's codes */
+		if (d->r[i].diag[0] && (dsn_find_reply(d->r[i].diag, rc) == 0 ||
+					dsn_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
+					reason_of_text(d->r[i].diag) ||
+					dsn_find_reply(lead, rc)))
 			continue;
 		narrow_diag(&d->r[i], lead);
 		d->r[i].borrowed = 1;
@@ -903,6 +911,13 @@ static int bounce_words(const char *human)
 	low = xstrndup(human, n);
 	for (char *c = low; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
+	{
+		/* a quoted SMTP dialogue: a failure reply and the envelope */
+		char rc[4];
+
+		hit = dsn_find_reply(low, rc) == 0 && rc[0] != '2' &&
+		      strstr(low, "rcpt to:") != NULL;
+	}
 	for (size_t i = 0; !hit && i < ARRAY_SIZE(words); i++)
 		hit = strstr(low, words[i]) != NULL;
 	free(low);
