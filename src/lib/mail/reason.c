@@ -81,7 +81,7 @@ static const char *const p_norelaying[] = {
 	"requires authentication when attempting to send to a non-local", NULL };
 static const char *const p_authfailure[] = {
 	"spf fail", "spf check failed", "spf check: fail", "spf validation",
-	"spf record", "spf: ", "does not designate", "sender policy framework",
+	"spf: ", "bad spf records", "does not designate", "sender policy framework",
 	"not allowed to send mail from", "per it's spf record",
 	"is not allowed to send from", "dmarc", "authentication checks",
 	"domain authentication fail", "sender authentication",
@@ -199,12 +199,14 @@ static const char *const p_speeding[] = {
 	"rate limit", "rate-limit", "ratelimit", "rate limited",
 	"sending rate", "too many messages", "too many emails",
 	"sending too fast", "message submission rate", "exceeded the max emails",
-	"receiving mail at a rate", "unusual rate", "throttl", NULL };
+	"receiving mail at a rate", "unusual rate", "throttl",
+	"sent to too many recipients", NULL };
 static const char *const p_toomanyconn[] = {
 	"too many connections", "too many concurrent", "connection rate limit",
 	"connection limit", "too many smtp sessions", "too many sessions",
 	"maximum connection limit", "too many errors from your ip",
-	"trop de connexions", "too many recipients", "too many simultaneous",
+	"trop de connexions", "too many simultaneous", "frequency limited",
+	"too many recipients",
 	"exceeds per-domain connection", NULL };
 static const char *const p_blocked[] = {
 	"blocked using", "blocked by", "ip blocked", "is blocked", "blocked for",
@@ -266,7 +268,7 @@ static const char *const p_networkerror[] = {
 	"name server timeout", "dns records for the destination computer",
 	"message looping", "mail forwarding loop", "maximum forwarding loop",
 	"too many hops", "hop count exceeded", "routing loop",
-	"wasn't able to establish an smtp connection", "unable to connect",
+	"wasn't able to establish an smtp connection",
 	"message probably in a routing loop", "lost connection",
 	"connection closed", "temporary dns", "dns lookup failure", "dns error",
 	"host not found, try again",
@@ -285,7 +287,8 @@ static const char *const p_expired[] = {
 	"will retry", "retrying", "is delayed", "deferred", "queue period",
 	"delivery attempts", "temporarily deferred", "connection timed out",
 	"could not deliver for the last", "retried for",
-	"did not accept our requests to connect", NULL };
+	"did not accept our requests to connect", "unable to connect successfully",
+	NULL };
 static const char *const p_contenterror[] = {
 	"header size exceeds", "improper use of 8-bit data", "8bit data",
 	"mime complexity", "invalid mime", "improperly-formatted binary",
@@ -311,8 +314,8 @@ static const char *const p_failedstarttls[] = {
 	"tls negotiation failed", "tls handshake", "ssl handshake",
 	"does not support tls", "does not support starttls",
 	"certificate verification failed", NULL };
-static const char *const p_syntaxerror[] __attribute__((unused)) = {
-	"syntax error", "command unrecognized", "command not recognized",
+static const char *const p_syntaxerror[] = {
+	"syntax error", "malformed address", "command unrecognized", "command not recognized",
 	"unrecognized command", "line too long", "bad command", "invalid command",
 	"bad sequence of commands", NULL };
 static const char *const p_vacation[] = {
@@ -342,6 +345,7 @@ static const struct rule second_pass[] = {
 	{ "networkerror", p_networkerror }, { "suspend", p_suspend },
 	{ "expired", p_expired }, { "contenterror", p_contenterror },
 	{ "systemfull", p_systemfull }, { "mailererror", p_mailererror },
+	{ "syntaxerror", p_syntaxerror },
 };
 
 static const struct { const char *code, *reason; } status_table[] = {
@@ -644,10 +648,10 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd)
 		return "hostunknown";
 	if (is(bs, "spamdetected") || (!pre_data && M("spamdetected")))
 		return "spamdetected";
-	if (M("speeding"))
-		return "speeding";
 	if (is(bs, "toomanyconn") || M("toomanyconn"))
 		return "toomanyconn";
+	if (M("speeding"))
+		return "speeding";
 	if (is(bs, "blocked") || M("blocked"))
 		return "blocked";
 	return NULL;
@@ -663,9 +667,11 @@ const char *reason_classify(const struct reason_in *in)
 	if (st[0] == '2')
 		return "delivered";
 	text_init(t, in->diag);
-	/* a local program's failure (X-Unix, X-Postfix) is not an SMTP
-	 * reply: its words are read by the second pass only */
-	if (!in->unix_mailer && (r = first_true(t, bs, cmd)) != NULL)
+	/* a local program's failure (X-Unix, X-Postfix): the program's own
+	 * words first ("procmail: ... No such user" is not a missing mailbox) */
+	if (in->unix_mailer && rule_match(t, p_mailererror))
+		return "mailererror";
+	if ((r = first_true(t, bs, cmd)) != NULL)
 		return r;
 	/* the status code, unless it is one a text may make more precise */
 	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)
