@@ -497,7 +497,10 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 
 		copy_cut(pre, sizeof(pre), l + i, *as - i);
 		lower_str(pre);
-		if (strstr(pre, "from") || strstr(pre, "sender") || strstr(pre, "said") ||
+		/* "To:" quotes the original message's header (Exchange's "Your
+		 * message To: ... did not reach"), it is not the report's word */
+		if (!strcmp(pre, "to:") || !strcmp(pre, "to: ") ||
+		    strstr(pre, "from") || strstr(pre, "sender") || strstr(pre, "said") ||
 		    strstr(pre, "reply-to") || strstr(pre, "return-path") ||
 		    strstr(pre, "envelope") || strstr(pre, "message-id") ||
 		    strstr(pre, "cc:") || strstr(pre, "subject") || strstr(pre, "by "))
@@ -1067,6 +1070,13 @@ static void unwrap_reply(char *s)
 	s[o] = '\0';
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
 /* Without codes, does the text say the failure was temporary? */
 static int says_temporary(const char *t)
 {
@@ -1108,6 +1118,11 @@ static void enrich(struct dsn_rcpt *r)
 	in.diag = r->diag;
 	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
 	r->reason = reason_classify(&in);
+	/* Google Groups refuses posts (not a member, no permission) in the
+	 * poster's language and without any code */
+	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
+	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined")))
+		r->reason = "rejected";
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
 	    dsn_find_status(r->diag, st, sizeof(st)))

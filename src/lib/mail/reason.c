@@ -177,7 +177,7 @@ static const char *const p_rejected[] = {
 	"sender address is not", "sender not allowed", "not allowed to post",
 	"isn't allowed to send", "sending to/from an address that has been blacklisted",
 	"can't determine purported responsible address", "does not exist e2110",
-	"domain is invalid", NULL };
+	"domain is invalid", "'send mail as'", NULL };
 static const char *const p_hostunknown[] = {
 	"host unknown", "unknown host", "host or domain name not found",
 	"domain does not exist", "no such domain", "domain not found",
@@ -288,6 +288,7 @@ static const char *const p_expired[] = {
 	"delivery attempts", "temporarily deferred", "connection timed out",
 	"could not deliver for the last", "retried for",
 	"did not accept our requests to connect", "unable to connect successfully",
+	"failed * attempts",
 	NULL };
 static const char *const p_contenterror[] = {
 	"header size exceeds", "improper use of 8-bit data", "8bit data",
