@@ -1082,7 +1082,7 @@ static int says_temporary(const char *t)
 {
 	return !strcasestr(t, "permanent") &&
 	       (strcasestr(t, "temporary") || strcasestr(t, "retry timeout exceeded") ||
-		strcasestr(t, "failing for a long time") || strcasestr(t, "will be retried"));
+		strcasestr(t, "failing for a long time"));
 }
 
 /* Fill in what the text tells about one bounced recipient. */
