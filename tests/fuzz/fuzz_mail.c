@@ -33,7 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (diag_mbox_next(text, size, &pos, &m, &ml)) {
 		struct diag d;
-		struct report_item it = { "fuzz", ++idx, NULL, NULL };
+		static const struct report_hit hit = { "List", "bl.example", "spam source",
+						       "listed \"x\" <y>", "https://x/" };
+		static const struct report_check chk = { "192.0.2.1", &hit, 1, 2, 3 };
+		struct report_item it = { "fuzz", ++idx, NULL, NULL, idx % 2 ? &chk : NULL };
 		char sum[512];
 
 		if (diag_read(&d, m, ml, cat, err, sizeof(err)) == 0) {
