@@ -223,7 +223,7 @@ int dsn_find_reply(const char *text, char out[4])
 		if (!reply_at(text, p))
 			continue;
 		/* "550 5.1.1": the code with the same class as a status */
-		if (status_at(text, p + 4) && p[4] == p[0]) {
+		if (p[3] && status_at(text, p + 4) && p[4] == p[0]) {
 			best = p;
 			break;
 		}
@@ -1046,6 +1046,8 @@ static void unwrap_reply(char *s)
 		return;
 	memcpy(code, s, 3);
 	code[3] = '\0';
+	if (!s[3])
+		return;
 	if (s[3] == '-')
 		s[3] = ' ';
 	if (status_at(s, s + 4)) {
