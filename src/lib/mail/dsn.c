@@ -444,7 +444,7 @@ static int cut_line(const char *l, size_t n)
 		"undelivered message", "unsent message", "content-type: message/rfc822",
 		"forwarded message", "text of the original", "original mail",
 		"returned mail", "rfc822 message", "header of the original",
-		"headers of your message", "message header", "--- message",
+		"headers of your message", "message header",
 		"your message reads", "included is a copy" };
 	char buf[128];
 	size_t i = 0, o = 0;
@@ -452,6 +452,9 @@ static int cut_line(const char *l, size_t n)
 	while (i < n && (l[i] == '-' || l[i] == '=' || l[i] == ' ' || l[i] == '*' ||
 			 l[i] == '_' || l[i] == '>' || l[i] == '[' || l[i] == '|'))
 		i++;
+	/* most lines start with no mark's first letter: decide at once */
+	if (i >= n || !strchr("obtcrmhufyiOBTCRMHUFYI", l[i]))
+		return 0;
 	for (; i < n && o + 1 < sizeof(buf); i++)
 		buf[o++] = (char)tolower((unsigned char)l[i]);
 	buf[o] = '\0';
