@@ -165,8 +165,10 @@ int diag_read(struct diag *d, const char *text, size_t len,
 		int64_t start = d->dsn.has_arrival ? d->dsn.arrival : first;
 		int has_start = d->dsn.has_arrival || has_first;
 
+		/* the list is named in the reply, not in the advice a long
+		 * report appends: the first KiB is enough */
 		if (cat && r->diag[0] && about_sender(r->reason))
-			x->bl = catalog_match_text(cat, r->diag, strlen(r->diag));
+			x->bl = catalog_match_text(cat, r->diag, strnlen(r->diag, 1024));
 		if (d->kind != DSN_BOUNCE || !has_start)
 			continue;
 		if (r->has_last_attempt) {

@@ -492,8 +492,14 @@ static int may_have(const struct text *t, const char *p, size_t n)
 /* Does pattern pat match the text anywhere? */
 static int pat_match(const struct text *tx, const char *pat)
 {
-	const char *t = tx->s, *star = strchr(pat, '*');
+	const char *t = tx->s, *star;
 	size_t pre, post;
+
+	/* most patterns fail on their first two letters: test those before
+	 * measuring the pattern */
+	if (pat[0] != '^' && pat[1] && pat[1] != '*' && !may_have(tx, pat, 2))
+		return 0;
+	star = strchr(pat, '*');
 
 	if (pat[0] == '^')
 		return !strncmp(t, pat + 1, strlen(pat + 1));
