@@ -273,6 +273,24 @@ static void find_command(const char *t, char *out, size_t len)
 		if (c)
 			best = c;
 	}
+	/* "RCPT TO response", "DATA command" */
+	for (const char *q = t; !best && *q; q++) {
+		const char *c = (q == t || !isalpha((unsigned char)q[-1])) ? cmd_at(q) : NULL;
+		const char *e;
+
+		if (!c)
+			continue;
+		e = q;
+		while (*e && *e != ' ')
+			e++;
+		if (!strncasecmp(e, " to ", 4) || !strncasecmp(e, " from ", 6)) {
+			e += e[1] == 't' || e[1] == 'T' ? 3 : 5;
+			while (*e && *e != ' ')
+				e++;
+		}
+		if (!strncasecmp(e, " response", 9) || !strncasecmp(e, " command", 8))
+			best = c;
+	}
 	for (size_t i = 0; !best && i < ARRAY_SIZE(intro); i++) {
 		size_t n = strlen(intro[i]);
 
