@@ -230,8 +230,14 @@ UNIT_TEST(received_fields)
 	CHECK_EQ_STR(h.ip, "192.0.2.4");
 	rcvd_parse("from x ([IPv6:2001:db8::25]) by y; Mon, 2 Mar 2026 10:00:00 +0000", &h);
 	CHECK_EQ_STR(h.ip, "2001:db8::25");
-	rcvd_parse("(qmail 10000 invoked for bounce); 24 Apr 2013 00:00:00 +0900", &h);
+	/* the receiver's TCP-info beats the address the client claimed */
+	rcvd_parse("from [192.0.2.202] (c1.example.net. [192.0.2.135]) by mx.google.com "
+		   "with ESMTPSA id x; Fri, 18 Jul 2014 00:31:01 -0700 (PDT)", &h);
+	CHECK_EQ_STR(h.from, "[192.0.2.202]");
+	CHECK_EQ_STR(h.ip, "192.0.2.135");
+	rcvd_parse("(qmail 10000 invoked by uid 99); 24 Apr 2013 00:00:00 +0900", &h);
 	CHECK_EQ_STR(h.ip, "");
+	CHECK_EQ_STR(h.by, "");
 	CHECK(h.has_t);
 	CHECK(!rcvd_ip_public("10.1.2.3") && !rcvd_ip_public("::1") &&
 	      !rcvd_ip_public("fe80::1") && rcvd_ip_public("192.0.2.1"));

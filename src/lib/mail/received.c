@@ -187,23 +187,46 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 	}
 }
 
+/* The client address of a from-clause [v, end): the address in the
+ * comment the receiver wrote (TCP-info: "(name [192.0.2.1])", qmail's
+ * "(192.0.2.1)"), else an address literal the client gave as its name. */
+static void client_ip(const char *v, const char *end, char *out, size_t len)
+{
+	const char *p = v;
+
+	out[0] = '\0';
+	while ((p = memchr(p, '(', (size_t)(end - p))) != NULL) {
+		const char *close = memchr(p, ')', (size_t)(end - p));
+
+		if (!close)
+			break;
+		first_ip(p + 1, close, out, len);
+		if (out[0])
+			return;
+		p = close + 1;
+	}
+	first_ip(v, end, out, len);
+}
+
 void rcvd_parse(const char *value, struct rcvd_hop *hop)
 {
 	const char *semi = strrchr(value, ';'), *by;
 
 	memset(hop, 0, sizeof(*hop));
-	word_after(value, "from ", hop->from, sizeof(hop->from));
+	if (semi && rcvd_parse_date(semi + 1, &hop->t) == 0)
+		hop->has_t = 1;
+	/* "(qmail 123 invoked by uid 0)": a local hand-over, no hosts */
+	if (value[0] == '(')
+		return;
 	word_after(value, "by ", hop->by, sizeof(hop->by));
 	word_after(value, "with ", hop->with, sizeof(hop->with));
 	if (strncasecmp(value, "from", 4))
-		hop->from[0] = '\0';
+		return;
+	word_after(value, "from ", hop->from, sizeof(hop->from));
 	by = strcasestr(value, " by ");
 	if (!by)
 		by = semi ? semi : value + strlen(value);
-	if (!strncasecmp(value, "from", 4))
-		first_ip(value, by, hop->ip, sizeof(hop->ip));
-	if (semi && rcvd_parse_date(semi + 1, &hop->t) == 0)
-		hop->has_t = 1;
+	client_ip(value, by, hop->ip, sizeof(hop->ip));
 }
 
 size_t rcvd_chain(const struct msg *m, struct rcvd_hop *hops, size_t max)
