@@ -205,9 +205,9 @@ static int run_checks(struct run *rn, const char *spec, const struct rs_opts *ro
 		const char *ip;
 		int dup = 0;
 
-		if (!rn->held[i].ok || d->judged < 0)
+		if (!rn->held[i].ok || !d->judged_ip[0])
 			continue;
-		ip = d->hops[d->judged].ip;
+		ip = d->judged_ip;
 		for (size_t k = 0; k < n; k++)
 			dup |= !strcmp(ic[k].ip, ip);
 		if (dup)
@@ -248,8 +248,8 @@ static int run_checks(struct run *rn, const char *spec, const struct rs_opts *ro
 	}
 	for (size_t i = 0; i < rn->nheld; i++)
 		for (size_t k = 0; k < n; k++)
-			if (rn->held[i].ok && rn->held[i].d.judged >= 0 && ic[k].t &&
-			    !strcmp(ic[k].ip, rn->held[i].d.hops[rn->held[i].d.judged].ip))
+			if (rn->held[i].ok && ic[k].t &&
+			    !strcmp(ic[k].ip, rn->held[i].d.judged_ip))
 				rn->held[i].chk = &ic[k].chk;
 	*out = ic;
 	*nout = n;

@@ -71,7 +71,9 @@ def test_json_schema():
     # path of the original: 2 hops, signed delays, the skew kept negative
     assert [h["ip"] for h in m["hops"]] == ["192.168.1.20", "203.0.113.7"]
     assert [h["delay_s"] for h in m["hops"]] == [7, -3]
-    assert m["judged_ip"] == "203.0.113.7"
+    # the rejection names the address the receiver judged (the relay that
+    # talked to it, which the original's own path does not show)
+    assert m["judged_ip"] == "198.51.100.77" and m["judged_from"] == "rejection"
     assert m["sender_ips"] == ["203.0.113.7"]
 
 
@@ -159,7 +161,7 @@ def test_plain_message_path(tmp_path):
     assert m["kind"] == "message" and m["recipients"] == []
     assert [h["delay_s"] for h in m["hops"]] == [5, 5, 20]
     assert m["total_delay_s"] == 30
-    assert m["judged_ip"] == "192.0.2.33"
+    assert m["judged_ip"] == "192.0.2.33" and m["judged_from"] == "path"
 
 
 def test_missing_empty_and_garbage_files(tmp_path):
@@ -234,7 +236,7 @@ def test_check_looks_the_judged_address_up(tmp_path, datadir, rblkit_server):
     sys.path.insert(0, HERE)
     from helpers_proto import write_data, zone_header
     write_data(datadir, "bl", zone_header("bl.test") +
-               ":127.0.0.2:Listed for testing: $\n203.0.113.7\n")
+               ":127.0.0.2:Listed for testing: $\n198.51.100.77\n")
     srv = rblkit_server(["bl.test:ip4set:bl"], datadir)
     cat = tmp_path / "cat.conf"
     cat.write_text("[test-bl]\nname = Test BL\nzone = bl.test\nkind = ip4\n"
@@ -245,12 +247,12 @@ def test_check_looks_the_judged_address_up(tmp_path, datadir, rblkit_server):
                       TREND, os.path.join(EML, "arf-01.eml"))
     assert p.returncode == 0, p.stderr
     chk = out[0]["check"]
-    assert chk["ip"] == "203.0.113.7"
+    assert chk["ip"] == "198.51.100.77"
     assert [h["list"] for h in chk["listed"]] == ["Test BL"]
     assert chk["listed"][0]["delist"] == "https://bl.test/remove"
     assert "Listed for testing" in (chk["listed"][0]["txt"] or "")
     t = run("--check", "--catalog", str(cat), "--lists", "testset",
             "--resolver", "127.0.0.1:%d" % srv.port, "--timeout", "5", TREND)
-    assert b"check of 203.0.113.7: listed on 1 list" in t.stdout
+    assert b"check of 198.51.100.77: listed on 1 list" in t.stdout
     # without --check nothing is looked up
     assert run_json(TREND)[1][0]["check"] is None

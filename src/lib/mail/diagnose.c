@@ -10,6 +10,7 @@
 #include "msg.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,71 @@ static int path_span(const struct diag *d, const struct msg *om, int64_t *first,
 	return hf && hl;
 }
 
+/* Is the address at ip (n bytes, inside text) the receiving host's own:
+ * "host mx.example.jp [192.0.2.1]", "mx[192.0.2.1] said", "Other MXes
+ * tried: 192.0.2.1 said", "Received-From-MTA: DNS; [192.0.2.1]"? */
+static int about_receiver(const char *text, const char *ip, size_t n)
+{
+	const char *p = ip, *after = ip + n;
+	size_t back = (size_t)(ip - text);
+	char pre[96];
+	size_t k;
+
+	while (*after == ']' || *after == ')')
+		after++;
+	if (!strncasecmp(after, " said", 5) || !strncasecmp(after, ":25", 3))
+		return 1;
+	k = back < sizeof(pre) - 1 ? back : sizeof(pre) - 1;
+	memcpy(pre, p - k, k);
+	pre[k] = '\0';
+	for (char *c = pre; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	/* the last words before the address */
+	{
+		char *w = pre + strlen(pre);
+
+		while (w > pre && (w[-1] == '[' || w[-1] == ' ' || w[-1] == '('))
+			w--;
+		*w = '\0';
+		while (w > pre && w[-1] != ' ')
+			w--;
+		/* "host NAME [ip]" or "NAME[ip]" right after "host" */
+		if (w - pre >= 5 && !strncmp(w - 5, "host ", 5))
+			return 1;
+		if (strstr(pre, "mxes tried") || strstr(pre, "-mta: dns;") ||
+		    strstr(pre, "remote host") || strstr(pre, "connect to"))
+			return 1;
+	}
+	return 0;
+}
+
+/* The address receivers judged: the one a rejection names ("Client host
+ * [192.0.2.1] blocked", "messages from 192.0.2.1") in the server's words
+ * (from its reply code on, so that the "host mx[ip]" of the remote MTA
+ * is not taken), else the one of the Received chain. */
+static void judged_address(struct diag *d)
+{
+	for (size_t i = 0; d->kind == DSN_BOUNCE && i < d->dsn.n; i++) {
+		const struct dsn_rcpt *r = &d->dsn.r[i];
+		const char *from = r->reply[0] ? strstr(r->diag, r->reply) : NULL;
+
+		while (from && rcvd_find_public_ip(from, d->judged_ip, sizeof(d->judged_ip)) == 0) {
+			const char *at = strstr(from, d->judged_ip);
+
+			if (at && !about_receiver(r->diag, at, strlen(d->judged_ip))) {
+				d->judged_src = "rejection";
+				return;
+			}
+			from = at ? at + strlen(d->judged_ip) : NULL;
+		}
+		d->judged_ip[0] = '\0';
+	}
+	if (d->judged >= 0) {
+		snprintf(d->judged_ip, sizeof(d->judged_ip), "%s", d->hops[d->judged].ip);
+		d->judged_src = "path";
+	}
+}
+
 /* Reasons where a blocklist or reputation service named in the text is
  * the cause (a "user unknown" from outlook.com does not accuse anyone). */
 static int about_sender(const char *reason)
@@ -179,6 +245,7 @@ int diag_read(struct diag *d, const char *text, size_t len,
 			x->has_delay = 1;
 		}
 	}
+	judged_address(d);
 	if (has_om)
 		msg_free(&om);
 	mime_free(&mm);

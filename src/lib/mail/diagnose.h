@@ -33,6 +33,9 @@ struct diag {
 	struct rcvd_hop hops[RCVD_MAX_HOPS];
 	size_t nhops;
 	int judged;			/* index in hops, -1 if none */
+	char judged_ip[64];		/* the address receivers judge, "" */
+	const char *judged_src;		/* "rejection" (named in the reply),
+					   "path" (Received chain) or NULL */
 	char sender_ips[8][64];		/* public client addresses, in order */
 	size_t nips;
 	int64_t total_delay;		/* last hop minus first time known */

@@ -187,6 +187,24 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 	}
 }
 
+int rcvd_find_public_ip(const char *text, char *out, size_t len)
+{
+	const char *end = text + strlen(text);
+
+	for (const char *p = text; p < end; p++) {
+		if (!isxdigit((unsigned char)*p) || (p > text && (isalnum((unsigned char)p[-1]) ||
+							p[-1] == '.' || p[-1] == ':')))
+			continue;
+		first_ip(p, end, out, len);
+		if (out[0] && rcvd_ip_public(out))
+			return 0;
+		if (out[0])	/* a private one: go past it */
+			p += strlen(out) - 1;
+	}
+	out[0] = '\0';
+	return -1;
+}
+
 /* The client address of a from-clause [v, end): the address in the
  * comment the receiver wrote (TCP-info: "(name [192.0.2.1])", qmail's
  * "(192.0.2.1)"), else an address literal the client gave as its name. */

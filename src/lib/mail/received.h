@@ -43,6 +43,10 @@ size_t rcvd_chain(const struct msg *m, struct rcvd_hop *hops, size_t max);
  * documentation is public on purpose: test data uses it)? */
 int rcvd_ip_public(const char *ip);
 
+/* The first public address literal in text (IPv4 or IPv6, bracketed or
+ * bare) into out; 0, or -1 when there is none. */
+int rcvd_find_public_ip(const char *text, char *out, size_t len);
+
 /* Index of the hop whose client address receivers judge: the first hop
  * received by a host outside the sender's organisation (the domain of the
  * first receiving host), else the last hop with a public client address.

@@ -121,12 +121,12 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 	size_t o;
 
 	if (d->kind == DSN_MESSAGE || d->dsn.n == 0) {
-		if (d->judged >= 0)
+		if (d->judged_ip[0])
 			snprintf(buf, len, "%s: %zu hops%s%s, receivers judge %s",
 				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
 				 "Message", d->nhops, d->has_total ? " in " : "",
 				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "",
-				 d->hops[d->judged].ip);
+				 d->judged_ip);
 		else
 			snprintf(buf, len, "%s: %zu hops%s%s",
 				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
@@ -260,6 +260,10 @@ void report_text(FILE *f, const struct report_item *it)
 			fputc('\n', f);
 		}
 	}
+	if (d->judged_ip[0])
+		fprintf(f, "  address receivers judge: %s (%s)\n", d->judged_ip,
+			!strcmp(d->judged_src, "rejection") ? "named in the rejection" :
+			"first hop outside the sender's servers");
 	if (it->chk)
 		text_check(f, it->chk);
 	if (d->nhops) {
@@ -280,7 +284,7 @@ void report_text(FILE *f, const struct report_item *it)
 				fprintf(f, " with ");
 				text_str(f, h->with);
 			}
-			if ((int)i == d->judged)
+			if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
 				fprintf(f, "   <- judged by receivers");
 			if (h->has_delay && h->delay < 0)
 				fprintf(f, "   (clock skew)");
@@ -437,7 +441,9 @@ void report_json(FILE *f, const struct report_item *it, int first)
 	fputs(", \"total_delay_s\": ", f);
 	json_int(f, d->has_total, d->total_delay);
 	fputs(", \"judged_ip\": ", f);
-	json_str(f, d->judged >= 0 ? d->hops[d->judged].ip : NULL);
+	json_str(f, nz(d->judged_ip));
+	fputs(", \"judged_from\": ", f);
+	json_str(f, d->judged_src);
 	fputs(", \"sender_ips\": [", f);
 	for (size_t i = 0; i < d->nips; i++) {
 		if (i)
@@ -639,14 +645,15 @@ void report_html(FILE *f, const struct report_item *it)
 			const struct rcvd_hop *h = &d->hops[i];
 
 			fprintf(f, "<tr%s><td>%zu</td><td>%s</td><td%s>%s</td><td>",
-				(int)i == d->judged ? " style=\"font-weight:600\"" : "", i + 1,
+				h->ip[0] && !strcmp(h->ip, d->judged_ip) ?
+				" style=\"font-weight:600\"" : "", i + 1,
 				h->has_t ? iso_time(h->t, t, sizeof(t)) : "",
 				h->has_delay && h->delay < 0 ? " class=\"skew\"" : "",
 				h->has_delay ? report_duration(h->delay, dur, sizeof(dur)) : "");
 			html_str(f, h->from);
 			fputs("</td><td>", f);
 			html_str(f, h->ip);
-			if ((int)i == d->judged)
+			if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
 				fputs(" (judged)", f);
 			fputs("</td><td>", f);
 			html_str(f, h->by);
