@@ -615,6 +615,12 @@ void report_html(FILE *f, const struct report_item *it)
 		}
 		fputs("</table>\n", f);
 	}
+	if (d->judged_ip[0]) {
+		fputs("<p>address receivers judge: ", f);
+		html_str(f, d->judged_ip);
+		fprintf(f, " (%s)</p>\n", !strcmp(d->judged_src, "rejection") ?
+			"named in the rejection" : "first hop outside the sender's servers");
+	}
 	if (it->chk) {
 		fputs("<p>check of ", f);
 		html_str(f, it->chk->ip);
