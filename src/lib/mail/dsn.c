@@ -267,12 +267,25 @@ static void find_command(const char *t, char *out, size_t len)
 	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
 	const char *p, *best = NULL, *bp = NULL;
 
+	static const struct { const char *words, *cmd; } phrases[] = {
+		/* qmail-remote's own words */
+		{ "does not like recipient", "RCPT" }, { "but sender was rejected", "MAIL" },
+		{ "but greeting failed", "CONN" }, { "but my name was rejected", "EHLO" },
+		{ "failed on data command", "DATA" }, { "failed after i sent the message", "DATA" },
+	};
+
 	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4) {
 		const char *c = cmd_at(p + 4);
 
 		if (c)
 			best = c;
 	}
+	/* a transcript with a reply and nothing sent: the greeting failed */
+	if (!best && strstr(t, "<<< ") && !strstr(t, ">>> "))
+		best = "CONN";
+	for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
+		if (strcasestr(t, phrases[i].words))
+			best = phrases[i].cmd;
 	/* "RCPT TO response", "DATA command" */
 	for (const char *q = t; !best && *q; q++) {
 		const char *c = (q == t || !isalpha((unsigned char)q[-1])) ? cmd_at(q) : NULL;
@@ -476,7 +489,7 @@ static int cut_line(const char *l, size_t n)
 	for (; i < n && o + 1 < sizeof(buf); i++)
 		buf[o++] = (char)tolower((unsigned char)l[i]);
 	buf[o] = '\0';
-	if (strstr(buf, "was received at") || strstr(buf, "could not be"))
+	if (strstr(buf, "was received") || strstr(buf, "could not be"))
 		return 0;
 	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
 		if (!strncmp(buf, marks[k], strlen(marks[k])))
@@ -558,8 +571,18 @@ tail:
 			return 1;
 		/* the address starts the line and words follow ("a@b Invalid
 		 * Address, ERROR_CODE :550") */
-		if (*as <= i + 1 && (l[*as + *al] == ' ' || l[*as + *al] == '\t'))
+		/* "addr on 1/2/2011 ..." (Exchange), "addr - reason", "addr [..." */
+		if (rest >= 3 && (!strncasecmp(t, "on ", 3) || !strncasecmp(t, "- ", 2) ||
+				  *t == '[' || *t == '#'))
 			return 1;
+		if (*as <= i + 1 && (l[*as + *al] == ' ' || l[*as + *al] == '\t')) {
+			char rest_l[160];
+
+			copy_cut(rest_l, sizeof(rest_l), t, rest);
+			lower_str(rest_l);
+			return strstr(rest_l, "error") || strstr(rest_l, "invalid") ||
+			       strstr(rest_l, "unknown") || strstr(rest_l, "failed");
+		}
 		/* "addr on 1/2/2011 ..." (Exchange), "addr:" already taken */
 		return rest >= 3 && (!strncasecmp(t, "on ", 3) || !strncasecmp(t, "- ", 2) ||
 				     *t == '[' || *t == '#');
@@ -621,6 +644,17 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			for (size_t i = 0; i < d->n; i++)
 				if (!strcasecmp(d->r[i].recipient, addr))
 					r = (long)i;
+			/* a report about one recipient: its text is about it,
+			 * whatever address the text shows (aliases, rewriting) */
+			if (r < 0 && only_known && d->n == 1 && cur < 0)
+				r = 0;
+			/* an address nobody reported on is just text of the block
+			 * ("... Domain of sender address a@b does not exist") */
+			if (r < 0 && only_known) {
+				if (cur >= 0)
+					append_line(blk, DSN_DIAG_MAX * 2, p, n);
+				goto next;
+			}
 			if (r != cur && cur >= 0 && blk[0])
 				close_block(&d->r[cur], blk);
 			if (r < 0 && !only_known) {

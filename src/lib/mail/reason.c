@@ -698,7 +698,7 @@ const char *reason_classify(const struct reason_in *in)
 		return "syntaxerror";
 	if (in->action && (!strcmp(in->action, "delayed") || !strcmp(in->action, "expired")))
 		return "expired";
-	if (is(cmd, "EHLO") || is(cmd, "HELO"))
+	if (is(cmd, "EHLO") || is(cmd, "HELO") || is(cmd, "CONN"))
 		return "blocked";
 	if (rule_match(t, p_vacation))
 		return "vacation";
