@@ -272,6 +272,10 @@ static void find_command(const char *t, char *out, size_t len)
 		{ "does not like recipient", "RCPT" }, { "but sender was rejected", "MAIL" },
 		{ "but greeting failed", "CONN" }, { "but my name was rejected", "EHLO" },
 		{ "failed on data command", "DATA" }, { "failed after i sent the message", "DATA" },
+		/* Postfix: the server refused the connection; 1&1: the body */
+		{ "refused to talk to me", "CONN" }, { "for text command", "DATA" },
+		{ "smtp command data", "DATA" }, { "smtp command rcpt", "RCPT" },
+		{ "smtp command mail", "MAIL" },
 	};
 
 	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4) {
@@ -475,7 +479,7 @@ static int cut_line(const char *l, size_t n)
 		"undelivered message", "unsent message", "content-type: message/rfc822",
 		"forwarded message", "text of the original", "original mail",
 		"returned mail", "rfc822 message", "header of the original",
-		"headers of your message", "message header",
+		"headers of your message", "message header", "the header of the original",
 		"your message reads", "included is a copy" };
 	char buf[128];
 	size_t i = 0, o = 0;
@@ -531,6 +535,8 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 
 		copy_cut(pre, sizeof(pre), l + i, *as - i);
 		lower_str(pre);
+		for (size_t e = strlen(pre); e > 0 && (pre[e - 1] == ' ' || pre[e - 1] == '\t'); e--)
+			pre[e - 1] = '\0';
 		/* "To:" quotes the original message's header (Exchange's "Your
 		 * message To: ... did not reach"), it is not the report's word */
 		if (!strcmp(pre, "to:") || !strcmp(pre, "to: ") ||
@@ -550,7 +556,8 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 		 * name ("Neko <a@b>"), not a sentence that mentions an address */
 		if (plen && pre[plen - 1] == ':' ? words > 6 :
 		    (words > 3 || strchr(pre, ',') ||
-		     (!strchr(pre, '<') && !strchr(pre, '"') && !strstr(pre, "to "))))
+		     (!strchr(pre, '<') && !strchr(pre, '"') && !strstr(pre, "to ") &&
+		      !(plen >= 3 && !strncmp(pre + plen - 3, " to", 3)))))
 			return 0;
 	}
 tail:

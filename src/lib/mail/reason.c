@@ -248,7 +248,8 @@ static const char *const p_securityerror[] = {
 	"encryption required", "insecure mail relay", "dead domain",
 	"executable files are not allowed in compressed files",
 	"you don't authenticate", "you dont authenticate",
-	"authentification requise", "authentification invalide", NULL };
+	"authentification requise", "authentification invalide",
+	"turn on smtp authentication", NULL };
 static const char *const p_systemerror[] = {
 	"local configuration error", "local error in processing",
 	"temporary local problem", "system config error",
