@@ -1078,7 +1078,7 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 	for (size_t i = 0; i < mm->n; i++) {
 		struct msg fb;
 
-		if (strcmp(mm->p[i].type, "message/feedback-report"))
+		if (strcmp(mm->p[i].type, "message/feedback-report") || mm->p[i].nested)
 			continue;
 		msg_parse(&fb, mm->p[i].data, mm->p[i].len);
 		for (size_t k = 0; k < fb.nf; k++)
@@ -1208,6 +1208,8 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	memset(d, 0, sizeof(*d));
 	addr_of(msg_get(m, "To"), self, sizeof(self));
 	for (size_t i = 0; i < mm->n; i++) {
+		if (mm->p[i].nested)
+			continue;
 		if (type_in(mm->p[i].type, ds_types))
 			ds_parse(d, &cap, mm->p[i].data, mm->p[i].len);
 		else if (!orig && type_in(mm->p[i].type, orig_types)) {
@@ -1216,6 +1218,13 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		} else if (!strcmp(mm->p[i].type, "message/feedback-report"))
 			fb = mm->p[i].data;
 	}
+	/* no report of its own: a forwarded one inside the attached message
+	 * (a bounce sent on by a filter or a help desk) */
+	for (size_t i = 0; !d->n && i < mm->n; i++)
+		if (mm->p[i].nested && type_in(mm->p[i].type, ds_types))
+			for (size_t k = i; k < mm->n && mm->p[k].nested; k++)
+				if (type_in(mm->p[k].type, ds_types))
+					ds_parse(d, &cap, mm->p[k].data, mm->p[k].len);
 	if (!orig)
 		orig = inline_orig(human, hlen, &olen);
 	if (orig) {

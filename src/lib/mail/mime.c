@@ -325,7 +325,7 @@ static int textual(const char *type)
 }
 
 static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
-		     const char *type, int depth)
+		     const char *type, int depth, int nested)
 {
 	const char *cte = msg_get(m, "Content-Transfer-Encoding");
 	const char *ct = msg_get(m, "Content-Type");
@@ -353,6 +353,7 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 	pt = &mm->p[mm->n++];
 	snprintf(pt->type, sizeof(pt->type), "%s", type);
 	pt->depth = depth;
+	pt->nested = nested;
 	if (textual(type)) {
 		mime_param(ct, "charset", cs, sizeof(cs), 1);
 		if (cte && !strncasecmp(cte, "base64", 6)) {
@@ -396,7 +397,8 @@ static const char *find_boundary(const char *p, const char *end, const char *b,
 	return NULL;
 }
 
-static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth)
+static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
+		 int nested)
 {
 	const char *ct = msg_get(m, "Content-Type");
 	char type[64] = "", b[200];
@@ -416,7 +418,23 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth)
 	    !(bl = strlen(b)) ||
 	    !(first = find_boundary(m->body, end, b, bl, &last))) {
 		add_leaf(mm, cap, m, strncmp(type, "multipart/", 10) ? type : "text/plain",
-			 depth);
+			 depth, nested);
+		/* an attached message is a leaf and, one level down, its parts:
+		 * a forwarded bounce carries its report inside */
+		if (!strcmp(type, "message/rfc822") && depth < MIME_MAX_DEPTH && mm->n &&
+		    mm->n < MIME_MAX_PARTS) {
+			struct msg inner;
+			const struct mime_part *leaf = &mm->p[mm->n - 1];
+			char *copy = xmalloc(leaf->len + 1);
+
+			/* the leaf's buffer may move as parts are added */
+			memcpy(copy, leaf->data, leaf->len + 1);
+			msg_parse(&inner, copy, leaf->len);
+			if (inner.nf)
+				walk(mm, cap, &inner, depth + 1, 1);
+			msg_free(&inner);
+			free(copy);
+		}
 		return;
 	}
 	if (depth >= MIME_MAX_DEPTH) {
@@ -437,7 +455,7 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth)
 		if (plen && start[plen - 1] == '\n')
 			plen--;		/* the line break belongs to the boundary */
 		msg_parse(&sub, start, plen);
-		walk(mm, cap, &sub, depth + 1);
+		walk(mm, cap, &sub, depth + 1, nested);
 		msg_free(&sub);
 		if (!next || mm->n >= MIME_MAX_PARTS)
 			break;
@@ -450,7 +468,7 @@ int mime_walk(struct mime *mm, const struct msg *m)
 	size_t cap = 0;
 
 	memset(mm, 0, sizeof(*mm));
-	walk(mm, &cap, m, 0);
+	walk(mm, &cap, m, 0, 0);
 	return 0;
 }
 

@@ -26,6 +26,9 @@ struct mime_part {
 				   NUL-terminated, owned by the mime */
 	size_t len;
 	int depth;		/* 0: the message body itself */
+	int nested;		/* inside an attached message (message/rfc822):
+				   a forwarded report's parts, or the
+				   original message's own */
 };
 
 struct mime {
