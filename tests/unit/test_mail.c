@@ -141,6 +141,37 @@ UNIT_TEST(multipart_walk)
 	msg_free(&m);
 }
 
+UNIT_TEST(forwarded_report_is_read)
+{
+	/* a help desk forwards a bounce as an attachment: the report inside
+	 * is read, the outer mail has none of its own */
+	const char *t =
+		"From: helpdesk@example.org\nTo: admin@example.org\nSubject: Fwd: bounce\n"
+		"Content-Type: multipart/mixed; boundary=o\n\n"
+		"--o\nContent-Type: text/plain\n\nplease look\n"
+		"--o\nContent-Type: message/rfc822\n\n"
+		"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=i\n\n"
+		"--i\nContent-Type: text/plain\n\nbounced\n"
+		"--i\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.org\n\n"
+		"Final-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.2.2\n"
+		"Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n"
+		"--i--\n--o--\n";
+	struct diag d;
+	char err[64];
+
+	CHECK(diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.kind, DSN_BOUNCE);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "bob@example.net");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "mailboxfull");
+		CHECK_EQ_STR(d.dsn.r[0].reply, "552");
+	}
+	diag_free(&d);
+}
+
 UNIT_TEST(status_and_reply_codes)
 {
 	char st[16], rc[4];
