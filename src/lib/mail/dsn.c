@@ -292,7 +292,8 @@ static void find_command(const char *t, char *out, size_t len)
 			best = phrases[i].cmd;
 	/* "RCPT TO response", "DATA command" */
 	for (const char *q = t; !best && *q; q++) {
-		const char *c = (q == t || !isalpha((unsigned char)q[-1])) ? cmd_at(q) : NULL;
+		const char *c = (q == t || !isalpha((unsigned char)q[-1])) &&
+				strchr("rRmMdDeEhHsSaAcC", *q) ? cmd_at(q) : NULL;
 		const char *e;
 
 		if (!c)
