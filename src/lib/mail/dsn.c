@@ -262,11 +262,9 @@ static const char *cmd_at(const char *p)
 /* The SMTP command that failed: the last one a transcript sent (">>> "),
  * else the one the text names ("in reply to RCPT TO command", "after end
  * of data", "RCPT TO response", "[RCPT_TO]"). */
-static void find_command(const char *t, char *out, size_t len)
+static void find_command(const char *text, char *out, size_t len)
 {
 	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
-	const char *p, *best = NULL, *bp = NULL;
-
 	static const struct { const char *words, *cmd; } phrases[] = {
 		/* qmail-remote's own words */
 		{ "does not like recipient", "RCPT" }, { "but sender was rejected", "MAIL" },
@@ -277,7 +275,14 @@ static void find_command(const char *t, char *out, size_t len)
 		{ "smtp command data", "DATA" }, { "smtp command rcpt", "RCPT" },
 		{ "smtp command mail", "MAIL" },
 	};
+	char t[DSN_DIAG_MAX * 2];
+	const char *p, *best = NULL;
+	size_t n = 0;
 
+	/* one lower-case copy, then plain searches */
+	for (; text[n] && n + 1 < sizeof(t); n++)
+		t[n] = (char)tolower((unsigned char)text[n]);
+	t[n] = '\0';
 	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4) {
 		const char *c = cmd_at(p + 4);
 
@@ -288,12 +293,12 @@ static void find_command(const char *t, char *out, size_t len)
 	if (!best && strstr(t, "<<< ") && !strstr(t, ">>> "))
 		best = "CONN";
 	for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
-		if (strcasestr(t, phrases[i].words))
+		if (strstr(t, phrases[i].words))
 			best = phrases[i].cmd;
 	/* "RCPT TO response", "DATA command" */
 	for (const char *q = t; !best && *q; q++) {
 		const char *c = (q == t || !isalpha((unsigned char)q[-1])) &&
-				strchr("rRmMdDeEhHsSaAcC", *q) ? cmd_at(q) : NULL;
+				strchr("rmdehsac", *q) ? cmd_at(q) : NULL;
 		const char *e;
 
 		if (!c)
@@ -301,24 +306,23 @@ static void find_command(const char *t, char *out, size_t len)
 		e = q;
 		while (*e && *e != ' ')
 			e++;
-		if (!strncasecmp(e, " to ", 4) || !strncasecmp(e, " from ", 6)) {
-			e += e[1] == 't' || e[1] == 'T' ? 3 : 5;
+		if (!strncmp(e, " to ", 4) || !strncmp(e, " from ", 6)) {
+			e += e[1] == 't' ? 3 : 5;
 			while (*e && *e != ' ')
 				e++;
 		}
-		if (!strncasecmp(e, " response", 9) || !strncasecmp(e, " command", 8))
+		if (!strncmp(e, " response", 9) || !strncmp(e, " command", 8))
 			best = c;
 	}
-	for (size_t i = 0; !best && i < ARRAY_SIZE(intro); i++) {
-		size_t n = strlen(intro[i]);
+	/* the earliest "in reply to X", "after X", "[X", ">>> X" */
+	for (const char *q = t; !best && *q; q++) {
+		if (!strchr("ia[>", *q))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
+			size_t k = strlen(intro[i]);
 
-		for (p = t; (p = strcasestr(p, intro[i])) != NULL; p += n) {
-			const char *c = cmd_at(p + n);
-
-			if (c && (!bp || p < bp)) {
-				best = c;
-				bp = p;
-			}
+			if (!strncmp(q, intro[i], k) && (best = cmd_at(q + k)) != NULL)
+				break;
 		}
 	}
 	if (best)
