@@ -256,3 +256,53 @@ def test_check_looks_the_judged_address_up(tmp_path, datadir, rblkit_server):
     assert b"check of 198.51.100.77: listed on 1 list" in t.stdout
     # without --check nothing is looked up
     assert run_json(TREND)[1][0]["check"] is None
+
+
+REJECTIONS = [
+    ("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; "
+     "https://www.spamhaus.org/query/ip/192.0.2.1", "Spamhaus ZEN", "blocked"),
+    ("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using sbl.spamhaus.org",
+     "Spamhaus SBL", "blocked"),
+    ("550 5.7.1 Client host [192.0.2.1] blocked using bl.spamcop.net", "SpamCop", "blocked"),
+    ("550 5.7.1 Service unavailable; client [192.0.2.1] blocked using b.barracudacentral.org",
+     "Barracuda", "blocked"),
+    ("554 5.7.1 Rejected: IP 192.0.2.1 listed in dnsbl-1.uceprotect.net", "UCEPROTECT", "blocked"),
+    ("550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your "
+     "Internet service provider since part of their network is on our block list (S3150).",
+     "Microsoft", "blocked"),
+    ("554 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1", "Proofpoint", "blocked"),
+    ("550 5.7.1 Mail from 192.0.2.1 refused: Talos reputation", "Talos", None),
+]
+
+
+@pytest.mark.parametrize("text,listname,reason", REJECTIONS)
+def test_blocklist_named_with_removal_url(tmp_path, text, listname, reason):
+    msg = ("From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n"
+           "Subject: Undelivered Mail Returned to Sender\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+           "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+           "Final-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.7.1\n"
+           "Diagnostic-Code: smtp; %s\n--b--\n" % text)
+    f = tmp_path / "b.eml"
+    f.write_text(msg)
+    r = run_json(str(f))[1][0]["recipients"][0]
+    assert listname in (r["blocklist"] or ""), r
+    assert (r["delist"] or "").startswith("http"), r
+    if reason:
+        assert r["reason"] == reason, r
+
+
+def test_user_unknown_names_no_blocklist(tmp_path):
+    """A mailbox that does not exist at outlook.com accuses nobody."""
+    msg = ("From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Undeliverable\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+           "--b\nContent-Type: message/delivery-status\n\n"
+           "Final-Recipient: rfc822; bob@outlook.com\nAction: failed\nStatus: 5.5.0\n"
+           "Remote-MTA: dns; outlook-com.olc.protection.outlook.com\n"
+           "Diagnostic-Code: smtp; 550 5.5.0 Requested action not taken: mailbox unavailable "
+           "(S2017062302). [AM4PEPF00025F9B.EURP195.PROD.OUTLOOK.COM]\n--b--\n")
+    f = tmp_path / "u.eml"
+    f.write_text(msg)
+    r = run_json(str(f))[1][0]["recipients"][0]
+    assert r["reason"] == "userunknown" and r["hard"] is True
+    assert r["blocklist"] is None and r["delist"] is None

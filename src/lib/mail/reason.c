@@ -188,7 +188,14 @@ static const char *const p_hostunknown[] = {
 	"domain name not found",
 	"could not be found", "domain lookup failed", NULL };
 static const char *const p_spamdetected[] = {
-	"spam", "unsolicited", "bulk mail", "bulk email", "content filter",
+	"spam detected", "spam content", "as spam", "is spam", "spam message",
+	"spam score", "spamassassin", "spam filter", "spam policy", "likely spam",
+	"considered spam", "spam rejected", "spam email", "spam blocked",
+	"spam refused", "identified as spam", "spam-like", "spam classification",
+	"- spam", "spam check", "spam not accepted", "spam reporting",
+	"spam exceeded", "spamming", "sending spam", "spam mail", "spam (",
+	"blocked for spam", "spam]", "incident de spam",
+	"unsolicited", "bulk mail", "bulk email", "content filter",
 	"message content rejected", "rejecting banned content", "banned content",
 	"message filtered", "blacklisted url", "high probability of",
 	"appears to be unsolicited", "detected as", "looks like",
