@@ -79,7 +79,7 @@ r_mbs=$(mb "$best_rblkit"); s_mbs=$(mb "$sis_t")
 ratio=$(echo "scale=1; $sis_t / $best_rblkit" | bc -l)
 
 report=$(cat <<EOT
-Corpus: $N messages, $BYTES bytes ($CORPUS), $REPEAT passes each, one CPU (taskset -c 0).
+Corpus: $N messages, $BYTES bytes (${CORPUS#"$REPO"/}), $REPEAT passes each, one CPU (taskset -c 0).
 
 | reader | time per pass | messages/s | MB/s |
 |---|---|---|---|
