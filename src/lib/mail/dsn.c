@@ -413,6 +413,24 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 	}
 }
 
+/* The recipient of a Final-Recipient value: its address, or for local
+ * deliveries (a file, a pipe: "rfc822;/var/mail/x") the value itself. */
+static int recipient_of(const char *v, char *out, size_t len)
+{
+	char type[16];
+	const char *rest;
+	size_t n;
+
+	if (addr_of(v, out, len) == 0)
+		return 0;
+	strip_type(v, type, sizeof(type), &rest);
+	n = strcspn(rest, " \t");
+	if (!n)
+		return -1;
+	copy_cut(out, len, rest, n);
+	return 0;
+}
+
 /* Parse delivery-status text: a per-message block, then one block per
  * recipient (blocks that run together are split at each recipient). */
 static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
@@ -438,7 +456,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 
 			if ((!strcasecmp(f->name, "Final-Recipient") ||
 			     (!strcasecmp(f->name, "Original-Recipient") && !r)) &&
-			    addr_of(f->value, addr, sizeof(addr)) == 0) {
+			    recipient_of(f->value, addr, sizeof(addr)) == 0) {
 				struct dsn_rcpt *nr;
 
 				if (r && !strcasecmp(f->name, "Final-Recipient") &&
