@@ -177,10 +177,17 @@ int dsn_find_status(const char *text, char *out, size_t len)
 		}
 		/* "550 5.1.1", "550-5.1.1": the last such pair is the reply
 		 * that ended the attempt */
-		if (p - text >= 4 && isdigit((unsigned char)p[-4]) &&
-		    (p[-1] == ' ' || p[-1] == '-') && p[-4] == *p) {
-			paired = p;
-			pl = n;
+		{
+			/* a quote may sit between them: "550-'5.7.1 ..." */
+			const char *q = p;
+
+			if (q - text >= 1 && (q[-1] == '\'' || q[-1] == '"'))
+				q--;
+			if (q - text >= 4 && isdigit((unsigned char)q[-4]) &&
+			    (q[-1] == ' ' || q[-1] == '-') && q[-4] == *p) {
+				paired = p;
+				pl = n;
+			}
 		}
 		if (!first || (first[0] == '2' && *p != '2')) {
 			first = p;
