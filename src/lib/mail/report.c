@@ -158,6 +158,8 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 		o += (size_t)snprintf(buf + o, len - o, ": %s listed on %s",
 				      !strcmp(r->reason, "spamdetected") ? "content or sender" :
 				      "sending IP or domain", bl->name);
+	else if (o < len && !strcmp(r->reason, "delivered"))
+		o += (size_t)snprintf(buf + o, len - o, ": delivered to %s", r->recipient);
 	else if (o < len)
 		o += (size_t)snprintf(buf + o, len - o, ": %s", explain(r->reason, bl));
 	if (o < len && (r->reply[0] || r->status[0]))
@@ -233,8 +235,10 @@ void report_text(FILE *f, const struct report_item *it)
 
 		fprintf(f, "  recipient: ");
 		text_str(f, r->recipient);
-		fprintf(f, "\n    reason: %s (%s)%s%s\n", r->reason,
-			r->hard ? "hard" : "soft", r->action[0] ? ", action " : "", r->action);
+		fprintf(f, "\n    reason: %s%s%s%s\n", r->reason,
+			!strcmp(r->reason, "delivered") || !strcmp(r->reason, "feedback") ||
+			!strcmp(r->reason, "vacation") ? "" : r->hard ? " (hard)" : " (soft)",
+			r->action[0] ? ", action " : "", r->action);
 		if (r->status[0] || r->reply[0])
 			fprintf(f, "    status: %s  reply: %s\n", r->status[0] ? r->status : "-",
 				r->reply[0] ? r->reply : "-");
