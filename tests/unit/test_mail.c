@@ -5,6 +5,7 @@
  */
 #include "diagnose.h"
 #include "dsn.h"
+#include "smtp.h"
 #include "mime.h"
 #include "msg.h"
 #include "reason.h"
@@ -176,17 +177,17 @@ UNIT_TEST(status_and_reply_codes)
 {
 	char st[16], rc[4];
 
-	CHECK(dsn_find_status("host 192.0.2.1 said: 550 5.1.1 <a@b>", st, sizeof(st)) == 0);
+	CHECK(smtp_find_status("host 192.0.2.1 said: 550 5.1.1 <a@b>", st, sizeof(st)) == 0);
 	CHECK_EQ_STR(st, "5.1.1");
-	CHECK(dsn_find_status("(#5.5.0)", st, sizeof(st)) == 0);
+	CHECK(smtp_find_status("(#5.5.0)", st, sizeof(st)) == 0);
 	CHECK_EQ_STR(st, "5.5.0");
-	CHECK(dsn_find_status("connect to 5.1.2.3 failed", st, sizeof(st)) == -1);
-	CHECK(dsn_find_status("554 4.4.7 expired <421 4.4.2 timed out>", st, sizeof(st)) == 0);
+	CHECK(smtp_find_status("connect to 5.1.2.3 failed", st, sizeof(st)) == -1);
+	CHECK(smtp_find_status("554 4.4.7 expired <421 4.4.2 timed out>", st, sizeof(st)) == 0);
 	CHECK_EQ_STR(st, "4.4.2");
-	CHECK(dsn_find_reply("host [192.0.2.20]: 550 5.7.0 no", rc) == 0);
+	CHECK(smtp_find_reply("host [192.0.2.20]: 550 5.7.0 no", rc) == 0);
 	CHECK_EQ_STR(rc, "550");
-	CHECK(dsn_find_reply("SIZE=1543 at 19:15:24 2010", rc) == -1);
-	CHECK(dsn_find_reply("said: 421-4.7.0 try later", rc) == 0);
+	CHECK(smtp_find_reply("SIZE=1543 at 19:15:24 2010", rc) == -1);
+	CHECK(smtp_find_reply("said: 421-4.7.0 try later", rc) == 0);
 	CHECK_EQ_STR(rc, "421");
 }
 

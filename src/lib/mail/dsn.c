@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include "dsn.h"
+#include "ses.h"
+#include "smtp.h"
 #include "reason.h"
 #include "received.h"
 #include "util.h"
@@ -41,7 +43,7 @@ static void copy_cut(char *dst, size_t dlen, const char *src, size_t n)
 
 /* Append text to a one-line buffer, a blank between it and what is there
  * already: blanks squeezed, control bytes out. */
-static void append_line(char *dst, size_t dlen, const char *src, size_t n)
+void dsn_append(char *dst, size_t dlen, const char *src, size_t n)
 {
 	size_t o = strlen(dst);
 
@@ -114,7 +116,7 @@ static int addr_of(const char *v, char *out, size_t len)
 	return 0;
 }
 
-static struct dsn_rcpt *rcpt_add(struct dsn *d, size_t *cap, const char *addr)
+struct dsn_rcpt *dsn_add(struct dsn *d, size_t *cap, const char *addr)
 {
 	struct dsn_rcpt *r;
 
@@ -132,236 +134,6 @@ static struct dsn_rcpt *rcpt_add(struct dsn *d, size_t *cap, const char *addr)
 	if (addr)
 		copy_cut(r->recipient, sizeof(r->recipient), addr, strlen(addr));
 	return r;
-}
-
-/* ---- enhanced status codes and reply codes in text ---- */
-
-/* Is there an x.y.z status code at p (class digit first)? Returns its
- * length or 0.  An IPv4 address is not one. */
-static size_t status_at(const char *text, const char *p)
-{
-	const char *q = p;
-	int d2 = 0, d3 = 0;
-
-	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
-		return 0;
-	if (*q != '2' && *q != '4' && *q != '5')
-		return 0;
-	if (*++q != '.')
-		return 0;
-	while (isdigit((unsigned char)*++q))
-		d2++;
-	if (d2 < 1 || d2 > 3 || *q != '.')
-		return 0;
-	while (isdigit((unsigned char)*++q))
-		d3++;
-	if (d3 < 1 || d3 > 3 || (*q == '.' && isdigit((unsigned char)q[1])) ||
-	    isalpha((unsigned char)*q))
-		return 0;
-	return (size_t)(q - p);
-}
-
-int dsn_find_status(const char *text, char *out, size_t len)
-{
-	const char *first = NULL, *paired = NULL;
-	size_t fl = 0, pl = 0;
-
-	for (const char *p = text; *p; p++) {
-		size_t n = status_at(text, p);
-
-		if (!n)
-			continue;
-		if (*p == '2' && first) {
-			p += n - 1;
-			continue;
-		}
-		/* "550 5.1.1", "550-5.1.1": the last such pair is the reply
-		 * that ended the attempt */
-		{
-			/* a quote may sit between them: "550-'5.7.1 ..." */
-			const char *q = p;
-
-			if (q - text >= 1 && (q[-1] == '\'' || q[-1] == '"'))
-				q--;
-			if (q - text >= 4 && isdigit((unsigned char)q[-4]) &&
-			    (q[-1] == ' ' || q[-1] == '-') && q[-4] == *p) {
-				paired = p;
-				pl = n;
-			}
-		}
-		if (!first || (first[0] == '2' && *p != '2')) {
-			first = p;
-			fl = n;
-		}
-		p += n - 1;
-	}
-	if (paired) {
-		first = paired;
-		fl = pl;
-	}
-	if (!first)
-		return -1;
-	copy_cut(out, len, first, fl);
-	return 0;
-}
-
-/* A reply code at p: three digits, [245][0-5][0-9], not inside a number
- * or an address, followed by a blank, '-', or end. */
-static int reply_at(const char *text, const char *p)
-{
-	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.' ||
-			 (p[-1] == ':' && (p - text < 2 || p[-2] != ' ')) ||
-			 p[-1] == '-' || p[-1] == '/' || p[-1] == '#' ||
-			 p[-1] == '_' || p[-1] == '=' || p[-1] == '+'))
-		return 0;
-	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] < '0' || p[1] > '5' ||
-	    !isdigit((unsigned char)p[2]))
-		return 0;
-	/* "550 text", "550-text", "550", "[550]", "550," and Yahoo's "550:" */
-	return p[3] == '\0' || p[3] == ' ' || (p[3] == '-' && p[4] != '-') ||
-	       p[3] == ']' || p[3] == ',' || (p[3] == ':' && !isdigit((unsigned char)p[4]));
-}
-
-int dsn_find_reply(const char *text, char out[4])
-{
-	const char *best = NULL;
-
-	for (const char *p = text; *p; p++) {
-		if (!reply_at(text, p))
-			continue;
-		/* "550 5.1.1": the code with the same class as a status */
-		if (p[3] && status_at(text, p + 4) && p[4] == p[0]) {
-			best = p;
-			break;
-		}
-		if (!best && p[0] != '2')
-			best = p;
-	}
-	if (!best)
-		return -1;
-	memcpy(out, best, 3);
-	out[3] = '\0';
-	return 0;
-}
-
-/* ---- the failed command and the remote host ---- */
-
-static const struct { const char *word, *cmd; } smtp_cmds[] = {
-	{ "rcpt to", "RCPT" }, { "rcpt_to", "RCPT" }, { "rcpt", "RCPT" },
-	{ "mail from", "MAIL" }, { "mail_from", "MAIL" }, { "mail", "MAIL" },
-	{ "end of data", "DATA" }, { "data", "DATA" }, { "ehlo", "EHLO" },
-	{ "helo", "HELO" }, { "starttls", "STARTTLS" }, { "auth", "AUTH" },
-	{ "initial connection", "CONN" }, { "connect", "CONN" },
-};
-
-/* The command named at p (case-insensitive), or NULL. */
-static const char *cmd_at(const char *p)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(smtp_cmds); i++) {
-		size_t n = strlen(smtp_cmds[i].word);
-
-		if (!strncasecmp(p, smtp_cmds[i].word, n) && !isalpha((unsigned char)p[n]))
-			return smtp_cmds[i].cmd;
-	}
-	return NULL;
-}
-
-/* The SMTP command that failed: the last one a transcript sent (">>> "),
- * else the one the text names ("in reply to RCPT TO command", "after end
- * of data", "RCPT TO response", "[RCPT_TO]"). */
-static void find_command(const char *text, char *out, size_t len)
-{
-	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
-	static const struct { const char *words, *cmd; } phrases[] = {
-		/* qmail-remote's own words */
-		{ "does not like recipient", "RCPT" }, { "but sender was rejected", "MAIL" },
-		{ "but greeting failed", "CONN" }, { "but my name was rejected", "EHLO" },
-		{ "failed on data command", "DATA" }, { "failed after i sent the message", "DATA" },
-		/* Postfix: the server refused the connection; 1&1: the body */
-		{ "refused to talk to me", "CONN" }, { "for text command", "DATA" },
-		{ "smtp command data", "DATA" }, { "smtp command rcpt", "RCPT" },
-		{ "smtp command mail", "MAIL" },
-	};
-	char t[DSN_DIAG_MAX * 2];
-	const char *p, *best = NULL;
-	size_t n = 0;
-
-	/* one lower-case copy, then plain searches */
-	for (; text[n] && n + 1 < sizeof(t); n++)
-		t[n] = (char)tolower((unsigned char)text[n]);
-	t[n] = '\0';
-	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4) {
-		const char *c = cmd_at(p + 4);
-
-		if (c)
-			best = c;
-	}
-	/* a transcript with a reply and nothing sent: the greeting failed */
-	if (!best && strstr(t, "<<< ") && !strstr(t, ">>> "))
-		best = "CONN";
-	for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
-		if (strstr(t, phrases[i].words))
-			best = phrases[i].cmd;
-	/* "RCPT TO response", "DATA command" */
-	for (const char *q = t; !best && *q; q++) {
-		const char *c = (q == t || !isalpha((unsigned char)q[-1])) &&
-				strchr("rmdehsac", *q) ? cmd_at(q) : NULL;
-		const char *e;
-
-		if (!c)
-			continue;
-		e = q;
-		while (*e && *e != ' ')
-			e++;
-		if (!strncmp(e, " to ", 4) || !strncmp(e, " from ", 6)) {
-			e += e[1] == 't' ? 3 : 5;
-			while (*e && *e != ' ')
-				e++;
-		}
-		if (!strncmp(e, " response", 9) || !strncmp(e, " command", 8))
-			best = c;
-	}
-	/* the earliest "in reply to X", "after X", "[X", ">>> X" */
-	for (const char *q = t; !best && *q; q++) {
-		if (!strchr("ia[>", *q))
-			continue;
-		for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
-			size_t k = strlen(intro[i]);
-
-			if (!strncmp(q, intro[i], k) && (best = cmd_at(q + k)) != NULL)
-				break;
-		}
-	}
-	if (best)
-		snprintf(out, len, "%s", best);
-}
-
-static void find_rhost(const char *t, char *out, size_t len)
-{
-	static const char *const intro[] = { "remote host ", "host ", "server ",
-		"by ", "mx " };
-
-	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
-		const char *p = t;
-
-		while ((p = strcasestr(p, intro[i])) != NULL) {
-			const char *s = p + strlen(intro[i]), *e = s;
-
-			if (p > t && isalnum((unsigned char)p[-1])) {
-				p++;
-				continue;
-			}
-			while (*e && (isalnum((unsigned char)*e) || *e == '.' || *e == '-'))
-				e++;
-			while (e > s && e[-1] == '.')
-				e--;
-			if (e - s >= 4 && memchr(s, '.', (size_t)(e - s))) {
-				copy_cut(out, len, s, (size_t)(e - s));
-				return;
-			}
-			p = s;
-		}
-	}
 }
 
 /* ---- RFC 3464 delivery-status fields ---- */
@@ -406,7 +178,7 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 	} else if (!strcasecmp(f->name, "Status")) {
 		char st[16];
 
-		if (dsn_find_status(f->value, st, sizeof(st)) == 0)
+		if (smtp_find_status(f->value, st, sizeof(st)) == 0)
 			snprintf(r->status, sizeof(r->status), "%s", st);
 	} else if (!strcasecmp(f->name, "Remote-MTA")) {
 		strip_type(f->value, type, sizeof(type), &rest);
@@ -414,7 +186,7 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 	} else if (!strcasecmp(f->name, "Diagnostic-Code")) {
 		strip_type(f->value, r->diag_type, sizeof(r->diag_type), &rest);
 		r->diag[0] = '\0';
-		append_line(r->diag, sizeof(r->diag), rest, strlen(rest));
+		dsn_append(r->diag, sizeof(r->diag), rest, strlen(rest));
 	} else if (!strcasecmp(f->name, "Last-Attempt-Date")) {
 		r->has_last_attempt = rcvd_parse_date(f->value, &r->last_attempt) == 0;
 	}
@@ -475,7 +247,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 				}
 				if (r && !strcasecmp(r->recipient, addr))
 					continue;
-				nr = rcpt_add(d, cap, addr);
+				nr = dsn_add(d, cap, addr);
 				if (!nr)
 					break;
 				/* fields written before the first recipient of the
@@ -545,7 +317,7 @@ static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 	if (find_addr(l, n, as, al))
 		return 0;
 	/* sendmail's summary lines: "554 <addr>... reason" */
-	if (n - i > 6 && reply_at(l, l + i) && l[i + 3] == ' ' && l[i + 4] == '<' &&
+	if (n - i > 6 && smtp_reply_at(l, l + i) && l[i + 3] == ' ' && l[i + 4] == '<' &&
 	    *as == i + 5 && n - (*as + *al) >= 4 && !strncmp(l + *as + *al, ">...", 4))
 		return 1;
 	if (*as <= i + 1 || (*as == i + 8 && !strncasecmp(l + i, "<mailto:", 8)))
@@ -633,12 +405,12 @@ static void narrow_diag(struct dsn_rcpt *r, const char *blk)
 	char rc[4];
 	const char *p = NULL;
 
-	if (dsn_find_reply(blk, rc) == 0)
+	if (smtp_find_reply(blk, rc) == 0)
 		p = strstr(blk, rc);
-	while (p && !reply_at(blk, p))
+	while (p && !smtp_reply_at(blk, p))
 		p = strstr(p + 1, rc);
 	r->diag[0] = '\0';
-	append_line(r->diag, sizeof(r->diag), p ? p : blk, strlen(p ? p : blk));
+	dsn_append(r->diag, sizeof(r->diag), p ? p : blk, strlen(p ? p : blk));
 }
 
 /* The end of a recipient's block of text: its diagnostic if it has none,
@@ -649,10 +421,10 @@ static void close_block(struct dsn_rcpt *r, const char *blk)
 
 	/* the human text quotes the server when the Diagnostic-Code is a
 	 * local program's exit code ("X-Unix; 77") or missing */
-	if (!r->diag[0] || (dsn_find_reply(r->diag, rc) && dsn_find_reply(blk, rc) == 0))
+	if (!r->diag[0] || (smtp_find_reply(r->diag, rc) && smtp_find_reply(blk, rc) == 0))
 		narrow_diag(r, blk);
 	if (!r->command[0])
-		find_command(blk, r->command, sizeof(r->command));
+		smtp_find_command(blk, r->command, sizeof(r->command));
 }
 
 /* Scan the human-readable text for recipients and their blocks. */
@@ -689,13 +461,13 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			 * ("... Domain of sender address a@b does not exist") */
 			if (r < 0 && only_known) {
 				if (cur >= 0)
-					append_line(blk, DSN_DIAG_MAX * 2, p, n);
+					dsn_append(blk, DSN_DIAG_MAX * 2, p, n);
 				goto next;
 			}
 			if (r != cur && cur >= 0 && blk[0])
 				close_block(&d->r[cur], blk);
 			if (r < 0 && !only_known) {
-				struct dsn_rcpt *nr = rcpt_add(d, cap, addr);
+				struct dsn_rcpt *nr = dsn_add(d, cap, addr);
 
 				r = nr ? (long)(nr - d->r) : -1;
 			}
@@ -707,14 +479,14 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 
 				while (k < n && strchr(">:\"' \t.;,", p[k]))
 					k++;
-				append_line(blk, DSN_DIAG_MAX * 2, p + k, n - k);
+				dsn_append(blk, DSN_DIAG_MAX * 2, p + k, n - k);
 			}
 			goto next;
 		}
 		if (cur >= 0)
-			append_line(blk, DSN_DIAG_MAX * 2, p, n);
+			dsn_append(blk, DSN_DIAG_MAX * 2, p, n);
 		else
-			append_line(lead, DSN_DIAG_MAX, p, n);
+			dsn_append(lead, DSN_DIAG_MAX, p, n);
 next:
 		p = nl ? nl + 1 : end;
 	}
@@ -727,133 +499,16 @@ next:
 		if (!lead[0])
 			break;
 		/* or, when their words carry no code, the lead's codes */
-		if (d->r[i].diag[0] && (dsn_find_reply(d->r[i].diag, rc) == 0 ||
-					dsn_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
+		if (d->r[i].diag[0] && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
+					smtp_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
 					reason_of_text(d->r[i].diag) ||
-					dsn_find_reply(lead, rc)))
+					smtp_find_reply(lead, rc)))
 			continue;
 		narrow_diag(&d->r[i], lead);
 		d->r[i].borrowed = 1;
 	}
 	free(blk);
 	free(lead);
-}
-
-/* ---- Amazon SES notifications (JSON, sent through SNS) ---- */
-
-/* The JSON string that starts at p (after the quote) into out; returns the
- * position after its closing quote, or NULL. */
-static const char *json_string(const char *p, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *p && *p != '"'; p++) {
-		char c = *p;
-
-		if (c == '\\' && p[1]) {
-			c = *++p;
-			if (c == 'n' || c == 't' || c == 'r')
-				c = ' ';
-			else if (c == 'u') {	/* keep it simple: not text we match */
-				c = '?';
-				for (int k = 0; k < 4 && p[1]; k++)
-					p++;
-			}
-		}
-		if (o + 1 < len)
-			out[o++] = c;
-	}
-	out[o] = '\0';
-	return *p == '"' ? p + 1 : NULL;
-}
-
-/* The string value of "key" at or after p (before end), or -1. */
-static int json_value(const char *p, const char *end, const char *key, char *out,
-		      size_t len)
-{
-	char pat[64];
-	const char *k;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	if (!(k = strstr(p, pat)) || (end && k >= end))
-		return -1;
-	k += strlen(pat);
-	while (*k == ' ' || *k == ':')
-		k++;
-	if (*k != '"')
-		return -1;
-	return json_string(k + 1, out, len) ? 0 : -1;
-}
-
-/* An SES notification: 1 when text is one (d filled), else 0. */
-static int ses_json(struct dsn *d, size_t *cap, const char *text)
-{
-	const char *j = strstr(text, "{\"notificationType\"");
-	char type[32], v[DSN_DIAG_MAX];
-
-	if (!j)
-		j = strstr(text, "{\"eventType\"");
-	if (!j || (json_value(j, NULL, "notificationType", type, sizeof(type)) &&
-		   json_value(j, NULL, "eventType", type, sizeof(type))))
-		return 0;
-	if (!strcmp(type, "Complaint")) {
-		const char *p = strstr(j, "\"complainedRecipients\"");
-
-		d->kind = DSN_FEEDBACK;
-		while (p && (p = strstr(p, "\"emailAddress\"")) != NULL &&
-		       json_value(p, NULL, "emailAddress", v, sizeof(v)) == 0) {
-			struct dsn_rcpt *r = rcpt_add(d, cap, v);
-
-			if (r)
-				r->reason = "feedback";
-			p++;
-		}
-		return 1;
-	}
-	if (!strcmp(type, "Delivery")) {
-		const char *p = strstr(j, "\"recipients\"");
-		char resp[DSN_DIAG_MAX] = "", mta[256] = "";
-
-		d->kind = DSN_BOUNCE;
-		json_value(j, NULL, "smtpResponse", resp, sizeof(resp));
-		json_value(j, NULL, "reportingMTA", mta, sizeof(mta));
-		p = p ? strchr(p, '[') : NULL;
-		while (p && *p && *p != ']') {
-			const char *q = strchr(p, '"');
-			struct dsn_rcpt *r;
-
-			if (!q || (strchr(p, ']') && q > strchr(p, ']')))
-				break;
-			if (!(p = json_string(q + 1, v, sizeof(v))))
-				break;
-			if ((r = rcpt_add(d, cap, v)) != NULL) {
-				snprintf(r->action, sizeof(r->action), "delivered");
-				append_line(r->diag, sizeof(r->diag), resp, strlen(resp));
-				snprintf(r->rhost, sizeof(r->rhost), "%s", mta);
-			}
-		}
-		return 1;
-	}
-	if (!strcmp(type, "Bounce")) {
-		const char *p = strstr(j, "\"bouncedRecipients\"");
-
-		d->kind = DSN_BOUNCE;
-		while (p && (p = strstr(p, "\"emailAddress\"")) != NULL &&
-		       json_value(p, NULL, "emailAddress", v, sizeof(v)) == 0) {
-			const char *next = strstr(p + 1, "\"emailAddress\"");
-			struct dsn_rcpt *r = rcpt_add(d, cap, v);
-
-			if (r) {
-				json_value(p, next, "action", r->action, sizeof(r->action));
-				json_value(p, next, "status", r->status, sizeof(r->status));
-				if (json_value(p, next, "diagnosticCode", v, sizeof(v)) == 0)
-					append_line(r->diag, sizeof(r->diag), v, strlen(v));
-			}
-			p++;
-		}
-		return 1;
-	}
-	return 0;
 }
 
 /* ---- putting it together ---- */
@@ -1010,7 +665,7 @@ static int bounce_words(const char *human)
 		/* a quoted SMTP dialogue: a failure reply and the envelope */
 		char rc[4];
 
-		hit = dsn_find_reply(low, rc) == 0 && rc[0] != '2' &&
+		hit = smtp_find_reply(low, rc) == 0 && rc[0] != '2' &&
 		      strstr(low, "rcpt to:") != NULL;
 	}
 	for (size_t i = 0; !hit && i < ARRAY_SIZE(words); i++)
@@ -1079,7 +734,7 @@ static void add_addresses(struct dsn *d, size_t *cap, const char *v)
 		if (find_addr(v, strlen(v), &as, &al))
 			break;
 		copy_cut(addr, sizeof(addr), v + as, al);
-		if (!rcpt_add(d, cap, addr))
+		if (!dsn_add(d, cap, addr))
 			break;
 		v += as + al;
 	}
@@ -1098,7 +753,7 @@ static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const c
 		copy_cut(addr, sizeof(addr), p + 1, al);
 		if (self && !strcasecmp(addr, self))
 			continue;
-		rcpt_add(d, cap, addr);
+		dsn_add(d, cap, addr);
 		return;
 	}
 }
@@ -1120,48 +775,11 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 	if (!d->n && orig)
 		add_addresses(d, cap, msg_get(orig, "To"));
 	if (!d->n)		/* a complaint about mail to nobody named */
-		rcpt_add(d, cap, NULL);
+		dsn_add(d, cap, NULL);
 	for (size_t i = 0; i < d->n; i++) {
 		d->r[i].reason = "feedback";
 		snprintf(d->r[i].action, sizeof(d->r[i].action), "%s", "");
 	}
-}
-
-/* Unwrap a multi-line SMTP reply: "550-5.7.1 a 550-5.7.1 b 550 5.7.1 c"
- * becomes "550 5.7.1 a b c" (the continuation codes repeat the first). */
-static void unwrap_reply(char *s)
-{
-	char code[4], st[16] = "";
-	size_t n = strlen(s), o, sl = 0;
-
-	if (!reply_at(s, s))
-		return;
-	memcpy(code, s, 3);
-	code[3] = '\0';
-	if (!s[3])
-		return;
-	if (s[3] == '-')
-		s[3] = ' ';
-	if (status_at(s, s + 4)) {
-		sl = status_at(s, s + 4);
-		copy_cut(st, sizeof(st), s + 4, sl);
-	}
-	o = 4 + (sl ? sl + 1 : 0);
-	for (size_t i = o; i < n;) {
-		if (s[i] == code[0] && !strncmp(s + i, code, 3) && (s[i + 3] == '-' ||
-		    s[i + 3] == ' ') && (i == 0 || s[i - 1] == ' ') && reply_at(s, s + i)) {
-			size_t k = i + 4;
-
-			if (sl && !strncmp(s + k, st, sl) && (s[k + sl] == ' ' || !s[k + sl]))
-				k += sl + (s[k + sl] == ' ');
-			if (s[i + 3] == '-' || k > i + 4) {
-				i = k;
-				continue;
-			}
-		}
-		s[o++] = s[i++];
-	}
-	s[o] = '\0';
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -1185,19 +803,19 @@ static void enrich(struct dsn_rcpt *r)
 	char st[16], rc[4];
 	struct reason_in in;
 
-	unwrap_reply(r->diag);
+	smtp_unwrap(r->diag);
 	/* the code in the server's own words is more specific than the
 	 * Status field a relay wrote (often x.0.0, or 4.4.7 for "expired") */
-	if (dsn_find_status(r->diag, st, sizeof(st)) == 0 &&
+	if (smtp_find_status(r->diag, st, sizeof(st)) == 0 &&
 	    (!r->status[0] || st[0] != '2' || r->status[0] == '2') &&
 	    (strcmp(st + 1, ".0.0") || !r->status[0] || !strcmp(r->status + 1, ".0.0")))
 		snprintf(r->status, sizeof(r->status), "%s", st);
-	if (!r->reply[0] && dsn_find_reply(r->diag, rc) == 0)
+	if (!r->reply[0] && smtp_find_reply(r->diag, rc) == 0)
 		memcpy(r->reply, rc, 4);
 	if (!r->rhost[0])
-		find_rhost(r->diag, r->rhost, sizeof(r->rhost));
+		smtp_find_rhost(r->diag, r->rhost, sizeof(r->rhost));
 	if (!r->command[0])
-		find_command(r->diag, r->command, sizeof(r->command));
+		smtp_find_command(r->diag, r->command, sizeof(r->command));
 	r->temporary = r->status[0] == '4' || (!r->status[0] && r->reply[0] == '4') ||
 		       !strcmp(r->action, "delayed") ||
 		       (!r->status[0] && !r->reply[0] && says_temporary(r->diag));
@@ -1219,7 +837,7 @@ static void enrich(struct dsn_rcpt *r)
 		r->reason = "rejected";
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
-	    dsn_find_status(r->diag, st, sizeof(st)))
+	    smtp_find_status(r->diag, st, sizeof(st)))
 		r->reason = "undefined";
 	if (!r->status[0])
 		reason_pseudo_status(r->reason, r->temporary, r->status);
@@ -1270,7 +888,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		feedback(d, &cap, mm, have_orig ? &om : NULL);
 		goto out;
 	}
-	if (!d->n && ses_json(d, &cap, human)) {
+	if (!d->n && ses_read(d, &cap, human)) {
 		if (d->kind == DSN_FEEDBACK)
 			goto out;
 		goto enrich;
@@ -1313,9 +931,9 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 
 		d->kind = DSN_AUTOREPLY;
 		if (addr_of(msg_get(m, "From"), from, sizeof(from)) == 0 &&
-		    (r = rcpt_add(d, &cap, from)) != NULL) {
+		    (r = dsn_add(d, &cap, from)) != NULL) {
 			r->reason = "vacation";
-			append_line(r->diag, sizeof(r->diag), human, strlen(human));
+			dsn_append(r->diag, sizeof(r->diag), human, strlen(human));
 		}
 		goto out;
 	} else {

@@ -64,11 +64,13 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm);
 void dsn_free(struct dsn *d);
 const char *dsn_kind_name(enum dsn_kind k);
 
-/* Text helpers, exported for tests. */
-/* Enhanced status code in text ("5.1.1"), preferring one next to a reply
- * code; 0 and out set, or -1. */
-int dsn_find_status(const char *text, char *out, size_t len);
-/* SMTP reply code in text; 0 and out set, or -1. */
-int dsn_find_reply(const char *text, char out[4]);
+/* For readers of other formats (ses.c): the record of addr (an existing
+ * one, case-insensitively, or a new one; addr NULL: a new empty one), or
+ * NULL past DSN_MAX_RCPT.  *cap is the allocated size of d->r; records
+ * move when it grows, so keep indexes, not pointers, across calls. */
+struct dsn_rcpt *dsn_add(struct dsn *d, size_t *cap, const char *addr);
+/* Append n bytes of src to the one-line buffer dst (a blank between,
+ * blanks squeezed, control bytes dropped, cut at dlen). */
+void dsn_append(char *dst, size_t dlen, const char *src, size_t n);
 
 #endif
