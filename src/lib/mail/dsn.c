@@ -844,27 +844,37 @@ static void enrich(struct dsn_rcpt *r)
 	r->hard = reason_is_hard(r->reason, r->status, r->reply);
 }
 
-int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
-{
-	size_t cap = 0, hlen = 0, olen = 0;
-	char *human = human_text(mm, &hlen);
-	const char *orig = NULL, *fb = NULL;
-	char self[256] = "";
-	struct msg om;
-	int have_orig = 0;
+/* What one report is made of, collected before it is read. */
+struct report {
+	const struct msg *m;
+	const struct mime *mm;
+	char *human;		/* its text for people (malloc'd) */
+	size_t hlen;
+	const char *fb;		/* a message/feedback-report part */
+	char self[256];		/* the report's addressee: never a recipient */
+	struct msg om;		/* the original message's header, if any */
+	int have_orig;
+	size_t cap;		/* allocation of d->r */
+};
 
-	memset(d, 0, sizeof(*d));
-	addr_of(msg_get(m, "To"), self, sizeof(self));
+/* The delivery-status parts (the report's own, else a forwarded one),
+ * the feedback part and the copy of the original message. */
+static void read_parts(struct dsn *d, struct report *rp)
+{
+	const struct mime *mm = rp->mm;
+	const char *orig = NULL;
+	size_t olen = 0;
+
 	for (size_t i = 0; i < mm->n; i++) {
 		if (mm->p[i].nested)
 			continue;
 		if (type_in(mm->p[i].type, ds_types))
-			ds_parse(d, &cap, mm->p[i].data, mm->p[i].len);
+			ds_parse(d, &rp->cap, mm->p[i].data, mm->p[i].len);
 		else if (!orig && type_in(mm->p[i].type, orig_types)) {
 			orig = mm->p[i].data;
 			olen = mm->p[i].len;
 		} else if (!strcmp(mm->p[i].type, "message/feedback-report"))
-			fb = mm->p[i].data;
+			rp->fb = mm->p[i].data;
 	}
 	/* no report of its own: a forwarded one inside the attached message
 	 * (a bounce sent on by a filter or a help desk) */
@@ -872,81 +882,101 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		if (mm->p[i].nested && type_in(mm->p[i].type, ds_types))
 			for (size_t k = i; k < mm->n && mm->p[k].nested; k++)
 				if (type_in(mm->p[k].type, ds_types))
-					ds_parse(d, &cap, mm->p[k].data, mm->p[k].len);
+					ds_parse(d, &rp->cap, mm->p[k].data, mm->p[k].len);
 	if (!orig)
-		orig = inline_orig(human, hlen, &olen);
+		orig = inline_orig(rp->human, rp->hlen, &olen);
 	if (orig) {
 		d->orig = xmalloc(olen + 1);
 		memcpy(d->orig, orig, olen);
 		d->orig[olen] = '\0';
 		d->olen = olen;
-		msg_parse(&om, d->orig, d->olen);
-		have_orig = 1;
-	}
-	if (fb || strcasestr(human, "\nFeedback-Type:") || report_type(m, "feedback-report")) {
-		d->kind = DSN_FEEDBACK;
-		feedback(d, &cap, mm, have_orig ? &om : NULL);
-		goto out;
-	}
-	if (!d->n && ses_read(d, &cap, human)) {
-		if (d->kind == DSN_FEEDBACK)
-			goto out;
-		goto enrich;
+		msg_parse(&rp->om, d->orig, d->olen);
+		rp->have_orig = 1;
 	}
 	if (!d->n) {
 		/* delivery-status fields written into the text */
-		const char *f = strcasestr(human, "\nFinal-Recipient:");
+		const char *f = strcasestr(rp->human, "\nFinal-Recipient:");
 
-		if (f && bounce_signals(m)) {
+		if (f && bounce_signals(rp->m)) {
 			const char *st = f;
 
-			while (st > human && !(st[-1] == '\n' && st[0] == '\n'))
+			while (st > rp->human && !(st[-1] == '\n' && st[0] == '\n'))
 				st--;
-			ds_parse(d, &cap, st, hlen - (size_t)(st - human));
+			ds_parse(d, &rp->cap, st, rp->hlen - (size_t)(st - rp->human));
 		}
 	}
-	if (d->n) {
-		d->kind = DSN_BOUNCE;
-		text_scan(d, &cap, human, hlen, self, 1);
-	} else if (bounce_signals(m) || bounce_words(human)) {
-		d->kind = DSN_BOUNCE;
-		/* Exim and Google name the failed recipients in a header */
-		add_addresses(d, &cap, msg_get(m, "X-Failed-Recipients"));
-		text_scan(d, &cap, human, hlen, self, d->n > 0);
-		if (!d->n)
-			bracketed_addr(d, &cap, human, self);
-		if (!d->n && have_orig)
-			add_addresses(d, &cap, msg_get(&om, "To"));
-		if (d->n && !d->r[0].diag[0])
-			text_scan(d, &cap, human, hlen, self, 1);
-		for (size_t i = 0; i < d->n; i++) {
-			if (d->r[i].diag[0])
-				continue;
-			narrow_diag(&d->r[i], human);
-			d->r[i].borrowed = 1;
-		}
-	} else if (autoreply_signals(m) || reason_is_vacation(human)) {
-		struct dsn_rcpt *r;
-		char from[256];
+}
 
+/* A bounce in prose: recipients from X-Failed-Recipients, the text, an
+ * address in brackets, the original's To:, in that order of trust. */
+static void read_prose_bounce(struct dsn *d, struct report *rp)
+{
+	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
+	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0);
+	if (!d->n)
+		bracketed_addr(d, &rp->cap, rp->human, rp->self);
+	if (!d->n && rp->have_orig)
+		add_addresses(d, &rp->cap, msg_get(&rp->om, "To"));
+	if (d->n && !d->r[0].diag[0])
+		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->r[i].diag[0])
+			continue;
+		narrow_diag(&d->r[i], rp->human);
+		d->r[i].borrowed = 1;
+	}
+}
+
+static void read_autoreply(struct dsn *d, struct report *rp)
+{
+	struct dsn_rcpt *r;
+	char from[256];
+
+	if (addr_of(msg_get(rp->m, "From"), from, sizeof(from)) == 0 &&
+	    (r = dsn_add(d, &rp->cap, from)) != NULL) {
+		r->reason = "vacation";
+		dsn_append(r->diag, sizeof(r->diag), rp->human, strlen(rp->human));
+	}
+}
+
+int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
+{
+	struct report rp;
+	int enrich_all = 1;
+
+	memset(d, 0, sizeof(*d));
+	memset(&rp, 0, sizeof(rp));
+	rp.m = m;
+	rp.mm = mm;
+	rp.human = human_text(mm, &rp.hlen);
+	addr_of(msg_get(m, "To"), rp.self, sizeof(rp.self));
+	read_parts(d, &rp);
+	if (rp.fb || strcasestr(rp.human, "\nFeedback-Type:") ||
+	    report_type(m, "feedback-report")) {
+		d->kind = DSN_FEEDBACK;
+		feedback(d, &rp.cap, mm, rp.have_orig ? &rp.om : NULL);
+		enrich_all = 0;
+	} else if (!d->n && ses_read(d, &rp.cap, rp.human)) {
+		enrich_all = d->kind != DSN_FEEDBACK;
+	} else if (d->n) {
+		d->kind = DSN_BOUNCE;
+		text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1);
+	} else if (bounce_signals(m) || bounce_words(rp.human)) {
+		d->kind = DSN_BOUNCE;
+		read_prose_bounce(d, &rp);
+	} else if (autoreply_signals(m) || reason_is_vacation(rp.human)) {
 		d->kind = DSN_AUTOREPLY;
-		if (addr_of(msg_get(m, "From"), from, sizeof(from)) == 0 &&
-		    (r = dsn_add(d, &cap, from)) != NULL) {
-			r->reason = "vacation";
-			dsn_append(r->diag, sizeof(r->diag), human, strlen(human));
-		}
-		goto out;
+		read_autoreply(d, &rp);
+		enrich_all = 0;
 	} else {
 		d->kind = DSN_MESSAGE;
-		goto out;
+		enrich_all = 0;
 	}
-enrich:
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; enrich_all && i < d->n; i++)
 		enrich(&d->r[i]);
-out:
-	if (have_orig)
-		msg_free(&om);
-	free(human);
+	if (rp.have_orig)
+		msg_free(&rp.om);
+	free(rp.human);
 	return 0;
 }
 
