@@ -561,31 +561,8 @@ static void html_svg(FILE *f, const struct diag *d)
 	fputs("</svg>\n", f);
 }
 
-void report_html(FILE *f, const struct report_item *it)
+static void html_recipients(FILE *f, const struct diag *d)
 {
-	const struct diag *d = it->d;
-	char buf[1024], t[40], dur[48];
-
-	fputs("<section><h2>", f);
-	html_str(f, it->file);
-	if (it->index > 1)
-		fprintf(f, " #%u", it->index);
-	fputs("</h2>\n", f);
-	if (!d) {
-		fputs("<p class=\"hard\">error: ", f);
-		html_str(f, it->error);
-		fputs("</p></section>\n", f);
-		return;
-	}
-	report_summary(d, buf, sizeof(buf));
-	fputs("<p class=\"sum\">", f);
-	html_str(f, buf);
-	fprintf(f, "</p>\n<p>kind: %s", dsn_kind_name(d->kind));
-	if (d->subject[0]) {
-		fputs(" &middot; subject: ", f);
-		html_str(f, d->subject);
-	}
-	fputs("</p>\n", f);
 	if (d->dsn.n) {
 		fputs("<table><tr><th>recipient</th><th>reason</th><th>status</th><th>reply</th>"
 		      "<th>remote MTA</th><th>command</th><th>blocklist</th><th>diagnostic</th></tr>\n", f);
@@ -618,31 +595,13 @@ void report_html(FILE *f, const struct report_item *it)
 			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
-	}
-	if (d->judged_ip[0]) {
-		fputs("<p>address receivers judge: ", f);
-		html_str(f, d->judged_ip);
-		fprintf(f, " (%s)</p>\n", !strcmp(d->judged_src, "rejection") ?
-			"named in the rejection" : "first hop outside the sender's servers");
-	}
-	if (it->chk) {
-		fputs("<p>check of ", f);
-		html_str(f, it->chk->ip);
-		fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", it->chk->nhits,
-			it->chk->nclean, it->chk->nerror);
-		for (size_t i = 0; i < it->chk->nhits; i++) {
-			fputs("<p class=\"hard\">listed on ", f);
-			html_str(f, it->chk->hits[i].list);
-			fputs(" ", f);
-			html_str(f, it->chk->hits[i].txt);
-			if (it->chk->hits[i].delist) {
-				fputs(" (removal: ", f);
-				html_str(f, it->chk->hits[i].delist);
-				fputs(")", f);
-			}
-			fputs("</p>\n", f);
-		}
-	}
+}
+}
+
+static void html_hops(FILE *f, const struct diag *d)
+{
+	char t[40], dur[48];
+
 	if (d->nhops) {
 		fprintf(f, "<p>path: %zu hops", d->nhops);
 		if (d->has_total)
@@ -672,6 +631,59 @@ void report_html(FILE *f, const struct report_item *it)
 			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
+}
+}
+
+void report_html(FILE *f, const struct report_item *it)
+{
+	const struct diag *d = it->d;
+	char buf[1024];
+
+	fputs("<section><h2>", f);
+	html_str(f, it->file);
+	if (it->index > 1)
+		fprintf(f, " #%u", it->index);
+	fputs("</h2>\n", f);
+	if (!d) {
+		fputs("<p class=\"hard\">error: ", f);
+		html_str(f, it->error);
+		fputs("</p></section>\n", f);
+		return;
 	}
+	report_summary(d, buf, sizeof(buf));
+	fputs("<p class=\"sum\">", f);
+	html_str(f, buf);
+	fprintf(f, "</p>\n<p>kind: %s", dsn_kind_name(d->kind));
+	if (d->subject[0]) {
+		fputs(" &middot; subject: ", f);
+		html_str(f, d->subject);
+	}
+	fputs("</p>\n", f);
+	html_recipients(f, d);
+	if (d->judged_ip[0]) {
+		fputs("<p>address receivers judge: ", f);
+		html_str(f, d->judged_ip);
+		fprintf(f, " (%s)</p>\n", !strcmp(d->judged_src, "rejection") ?
+			"named in the rejection" : "first hop outside the sender's servers");
+	}
+	if (it->chk) {
+		fputs("<p>check of ", f);
+		html_str(f, it->chk->ip);
+		fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", it->chk->nhits,
+			it->chk->nclean, it->chk->nerror);
+		for (size_t i = 0; i < it->chk->nhits; i++) {
+			fputs("<p class=\"hard\">listed on ", f);
+			html_str(f, it->chk->hits[i].list);
+			fputs(" ", f);
+			html_str(f, it->chk->hits[i].txt);
+			if (it->chk->hits[i].delist) {
+				fputs(" (removal: ", f);
+				html_str(f, it->chk->hits[i].delist);
+				fputs(")", f);
+			}
+			fputs("</p>\n", f);
+		}
+	}
+	html_hops(f, d);
 	fputs("</section>\n", f);
 }
