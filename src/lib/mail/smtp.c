@@ -176,15 +176,27 @@ void smtp_find_command(const char *text, char *out, size_t len)
 	for (; text[n] && n + 1 < sizeof(t); n++)
 		t[n] = (char)tolower((unsigned char)text[n]);
 	t[n] = '\0';
-	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4) {
-		const char *c = cmd_at(p + 4);
+	/* a transcript (">>> sent", "<<< received"): the command the first
+	 * 4xx/5xx reply answered; a failing reply before anything was sent
+	 * (after "while talking to") answered the connection itself */
+	{
+		const char *sent = NULL;
 
-		if (c)
-			best = c;
+		for (p = t; *p && !best; p++) {
+			if (p != t && p[-1] != ' ' && p[-1] != '\n')
+				continue;
+			if (!strncmp(p, "while talking to", 16))
+				sent = NULL;
+			else if (!strncmp(p, ">>> ", 4))
+				sent = cmd_at(p + 4) ? cmd_at(p + 4) : "";
+			else if (!strncmp(p, "<<< ", 4) && (p[4] == '4' || p[4] == '5') &&
+				 smtp_reply_at(t, p + 4))
+				best = sent && *sent ? sent : sent ? NULL : "CONN";
+		}
+		for (p = t; !best && (p = strstr(p, ">>> ")) != NULL; p += 4)
+			if (cmd_at(p + 4))
+				best = cmd_at(p + 4);
 	}
-	/* a transcript with a reply and nothing sent: the greeting failed */
-	if (!best && strstr(t, "<<< ") && !strstr(t, ">>> "))
-		best = "CONN";
 	for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
 		if (strstr(t, phrases[i].words))
 			best = phrases[i].cmd;
