@@ -146,7 +146,9 @@ static const char *cmd_at(const char *p)
 	for (size_t i = 0; i < ARRAY_SIZE(smtp_cmds); i++) {
 		size_t n = strlen(smtp_cmds[i].word);
 
-		if (!strncasecmp(p, smtp_cmds[i].word, n) && !isalpha((unsigned char)p[n]))
+		/* a word of its own: not "mail.example.com", "data-center" */
+		if (!strncasecmp(p, smtp_cmds[i].word, n) && !isalnum((unsigned char)p[n]) &&
+		    p[n] != '.' && p[n] != '-' && p[n] != '@' && p[n] != '/')
 			return smtp_cmds[i].cmd;
 	}
 	return NULL;
