@@ -35,7 +35,16 @@ def _read_corpus(rblkit_bin):
                          [os.path.join(eml, f) for f in files],
                          capture_output=True, timeout=300)
     assert out.returncode == 0, out.stderr.decode(errors="replace")
-    got = {os.path.basename(m["file"]): m for m in json.loads(out.stdout)}
+    # a file may hold several messages (mail concatenated mbox-style):
+    # its recipients are those of all of them, in order
+    got = {}
+    for m in json.loads(out.stdout):
+        name = os.path.basename(m["file"])
+        if name in got:
+            got[name]["recipients"] = (got[name].get("recipients") or []) + \
+                (m.get("recipients") or [])
+        else:
+            got[name] = m
     assert len(got) == len(files)
     return got
 

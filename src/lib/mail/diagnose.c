@@ -16,17 +16,42 @@
 #include <string.h>
 #include <strings.h>
 
+/* Is the line at p (up to end) an mbox envelope line, "From sender
+ * Thu Apr 29 23:34:45 2015": a sender, then a time and a year? */
+static int mbox_sep(const char *p, const char *end)
+{
+	const char *e = memchr(p, '\n', (size_t)(end - p));
+	int colon = 0, year = 0;
+
+	if (!e)
+		e = end;
+	if (e - p < 12 || memcmp(p, "From ", 5) || p[5] == ' ')
+		return 0;
+	for (const char *q = p + 5; q + 1 < e; q++) {
+		if (isdigit((unsigned char)q[0]) && q[1] == ':' && q + 2 < e &&
+		    isdigit((unsigned char)q[2]))
+			colon = 1;
+		if (q + 4 <= e && isdigit((unsigned char)q[0]) && isdigit((unsigned char)q[1]) &&
+		    isdigit((unsigned char)q[2]) && isdigit((unsigned char)q[3]) &&
+		    (q[-1] == ' ') && (q + 4 == e || !isdigit((unsigned char)q[4])))
+			year = 1;
+	}
+	return colon && year;
+}
+
 int diag_mbox_next(const char *text, size_t len, size_t *pos,
 		   const char **msg, size_t *mlen)
 {
 	size_t s = *pos, e = s;
+	/* an mbox starts with an envelope line and every "From " line starts
+	 * a message (bodies quote theirs as ">From "); mail concatenated
+	 * without one at the top is split where an envelope line follows an
+	 * empty line */
 	int mbox = len - s >= 5 && !memcmp(text + s, "From ", 5);
 
 	if (s >= len)
 		return 0;
-	/* in an mbox, the next line that starts with "From " (bodies quote
-	 * theirs as ">From ") ends this message; otherwise it is all one */
-	while (mbox) {
+	for (;;) {
 		const char *nl = memchr(text + e, '\n', len - e);
 
 		if (!nl) {
@@ -34,11 +59,10 @@ int diag_mbox_next(const char *text, size_t len, size_t *pos,
 			break;
 		}
 		e = (size_t)(nl - text) + 1;
-		if (len - e >= 5 && !memcmp(text + e, "From ", 5))
+		if (len - e >= 5 && !memcmp(text + e, "From ", 5) &&
+		    (mbox || (e >= 2 && text[e - 2] == '\n' && mbox_sep(text + e, text + len))))
 			break;
 	}
-	if (!mbox)
-		e = len;
 	*msg = text + s;
 	*mlen = e - s;
 	*pos = e;
