@@ -797,6 +797,8 @@ static int says_temporary(const char *t)
 		strcasestr(t, "failing for a long time"));
 }
 
+static int bounce_words(const char *human);
+
 /* Fill in what the text tells about one bounced recipient. */
 static void enrich(struct dsn_rcpt *r)
 {
@@ -837,7 +839,7 @@ static void enrich(struct dsn_rcpt *r)
 		r->reason = "rejected";
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
-	    smtp_find_status(r->diag, st, sizeof(st)))
+	    smtp_find_status(r->diag, st, sizeof(st)) && bounce_words(r->diag))
 		r->reason = "undefined";
 	if (!r->status[0])
 		reason_pseudo_status(r->reason, r->temporary, r->status);
