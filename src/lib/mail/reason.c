@@ -185,7 +185,7 @@ static const char *const p_hostunknown[] = {
 	"name or service not known", "recipient domain must exist",
 	"unknown domain", "unrouteable address", "unroutable address", "mail domain mentioned in email address is unknown",
 	"the account or domain may not exist", "host not found",
-	"domain name not found",
+	"domain name not found", "dns lookup failure",
 	"could not be found", "domain lookup failed", NULL };
 static const char *const p_spamdetected[] = {
 	"spam detected", "spam content", "as spam", "is spam", "spam message",
@@ -278,7 +278,7 @@ static const char *const p_networkerror[] = {
 	"too many hops", "hop count exceeded", "routing loop",
 	"wasn't able to establish an smtp connection",
 	"message probably in a routing loop", "lost connection",
-	"connection closed", "temporary dns", "dns lookup failure", "dns error",
+	"connection closed", "temporary dns", "dns error",
 	"host not found, try again",
 	"lookup of * responded with code", NULL };
 static const char *const p_expired[] = {
