@@ -288,6 +288,18 @@ UNIT_TEST(mbox_split)
 	pos = 0;
 	CHECK(diag_mbox_next("X: y\n\nFrom inside body\n", 24, &pos, &m, &ml));
 	CHECK_EQ_INT(ml, 24);	/* not an mbox: one message */
+	/* mail concatenated without an envelope line at the top: split where
+	 * one follows an empty line, not at prose that starts with From */
+	{
+		const char *cat = "X: 1\n\nFrom here on at 10:30 in 2026\n"
+				  "\nFrom MAILER-DAEMON  Thu Apr 29 23:34:45 2015\nX: 2\n\nb\n";
+
+		pos = 0;
+		n = 0;
+		while (diag_mbox_next(cat, strlen(cat), &pos, &m, &ml))
+			n++;
+		CHECK_EQ_INT(n, 2);
+	}
 }
 
 UNIT_TEST(diagnose_errors)

@@ -17,7 +17,7 @@
 #include <strings.h>
 
 /* Is the line at p (up to end) an mbox envelope line, "From sender
- * Thu Apr 29 23:34:45 2015": a sender, then a time and a year? */
+ * Thu Apr 29 23:34:45 2015": a sender, a month name, a time, a year? */
 static int mbox_sep(const char *p, const char *end)
 {
 	const char *e = memchr(p, '\n', (size_t)(end - p));
@@ -36,7 +36,19 @@ static int mbox_sep(const char *p, const char *end)
 		    (q[-1] == ' ') && (q + 4 == e || !isdigit((unsigned char)q[4])))
 			year = 1;
 	}
-	return colon && year;
+	if (!colon || !year)
+		return 0;
+	/* and a month name, as ctime() writes dates */
+	for (const char *q = p + 5; q + 4 < e; q++) {
+		static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+		if (q[-1] != ' ' || q[3] != ' ')
+			continue;
+		for (int k = 0; k < 12; k++)
+			if (!memcmp(q, months + 3 * k, 3))
+				return 1;
+	}
+	return 0;
 }
 
 int diag_mbox_next(const char *text, size_t len, size_t *pos,
