@@ -829,7 +829,8 @@ static void enrich(struct dsn_rcpt *r)
 	in.reply = r->reply;
 	in.action = r->action;
 	in.command = r->command;
-	in.diag = r->diag;
+	/* the report's general prose is no evidence against its own Status */
+	in.diag = r->borrowed && !r->reply[0] && reason_of_status(r->status) ? "" : r->diag;
 	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
 	r->reason = reason_classify(&in);
 	/* Google Groups refuses posts (not a member, no permission) in the
