@@ -72,7 +72,7 @@ static const char *const p_hasmoved[] = {
 	" has been replaced by ", "has moved", "no longer at this address",
 	"address has changed", NULL };
 static const char *const p_norelaying[] = {
-	"relay access denied", "relaying denied", "relay denied",
+	"relay access denied", "relaying denied", "relay denied", "no relaying",
 	"relay not permitted", "relaying not allowed", "not allowed to relay",
 	"unable to relay", "we do not relay", "not permitted to relay",
 	"insecure mail relay", "as a relay", "relaying mail to ",
@@ -233,7 +233,8 @@ static const char *const p_blocked[] = {
 	"not authorized to send", "service not available, closing transmission",
 	"smtp error from remote mail server after initial connection",
 	"esmtp not accepting connections", "ips with missing ptr",
-	"invalid ip for sending", "has been temporarily blocked", NULL };
+	"invalid ip for sending", "has been temporarily blocked",
+	"too many unwanted messages", "messages from * weren't sent", NULL };
 static const char *const p_policyviolation[] = {
 	"policy violation", "policy reasons", "local policy", "denied by policy",
 	"organization policy", "organizational settings", "security policies",
