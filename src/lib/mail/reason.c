@@ -177,7 +177,8 @@ static const char *const p_rejected[] = {
 	"sender address is not", "sender not allowed", "not allowed to post",
 	"isn't allowed to send", "sending to/from an address that has been blacklisted",
 	"can't determine purported responsible address", "does not exist e2110",
-	"domain is invalid", "'send mail as'", NULL };
+	"domain is invalid", "'send mail as'", "recipient addresses rejected : access denied",
+	NULL };
 static const char *const p_hostunknown[] = {
 	"host unknown", "unknown host", "host or domain name not found",
 	"domain does not exist", "no such domain", "domain not found",
@@ -221,7 +222,7 @@ static const char *const p_blocked[] = {
 	"blocked ip", "[bl]", "blacklist", "black list", "blocklist", "block list",
 	"denylist", "listed in", "listed on", "listed at", "is listed", "dnsbl", " rbl", "rbl:", "rbl ", "spamhaus", "spamcop",
 	"barracuda", "sorbs", "uceprotect", "abuseat", "not allowed to connect",
-	"refused to talk to me", "go away", "access denied", "banned",
+	"refused to talk to me", "go away", "banned",
 	"connection refused", "connection dropped", "connection reset",
 	"not currently accepting mail from your ip", "not accepting connections",
 	"access from ip address", "client host rejected", "helo command rejected",
