@@ -930,6 +930,13 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 	}
 }
 
+static int unsubscribe_request(const struct msg *m)
+{
+	const char *s = msg_get(m, "Subject");
+
+	return s && !strcasecmp(s, "unsubscribe");
+}
+
 static void read_autoreply(struct dsn *d, struct report *rp)
 {
 	struct dsn_rcpt *r;
@@ -958,6 +965,14 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	    report_type(m, "feedback-report")) {
 		d->kind = DSN_FEEDBACK;
 		feedback(d, &rp.cap, mm, rp.have_orig ? &rp.om : NULL);
+		enrich_all = 0;
+	} else if (unsubscribe_request(m)) {
+		/* a mail client acting on List-Unsubscribe (RFC 2369 mailto):
+		 * the recipient's complaint, sent by the recipient */
+		d->kind = DSN_FEEDBACK;
+		read_autoreply(d, &rp);
+		for (size_t i = 0; i < d->n; i++)
+			d->r[i].reason = "feedback";
 		enrich_all = 0;
 	} else if (!d->n && ses_read(d, &rp.cap, rp.human)) {
 		enrich_all = d->kind != DSN_FEEDBACK;
