@@ -92,7 +92,16 @@ fuzz:
 deps:
 	sh scripts/deps.sh
 
+# The catalogue is compiled in; the copy in share/ is for reading and for
+# /etc/rblkit/lists.conf overrides.
+PREFIX  ?= /usr/local
+install: rblkit
+	install -D -m 755 rblkit $(DESTDIR)$(PREFIX)/bin/rblkit
+	install -D -m 644 data/lists.conf $(DESTDIR)$(PREFIX)/share/rblkit/lists.conf
+	install -d $(DESTDIR)$(PREFIX)/share/doc/rblkit
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rblkit/
+
 clean:
 	rm -rf build build-asan build-fuzz rblkit
 
-.PHONY: all rblkit test demo fuzz deps deps-build deps-test clean units replays
+.PHONY: all rblkit test demo fuzz deps deps-build deps-test clean units replays install

@@ -154,19 +154,28 @@ static int result_cmp(const void *a, const void *b)
 
 /* ---- per-format output of one target ---- */
 
-static void print_text(struct check *ck, struct dnsbl_target *t)
+/* How many results of a target have each status. */
+struct tally {
+	unsigned listed, allowed, clean, errors;
+};
+
+static struct tally tally(const struct dnsbl_target *t)
 {
-	FILE *f = stdout;
-	unsigned nl = 0, na = 0, nc = 0, ne = 0;
+	struct tally n = { 0, 0, 0, 0 };
 	for (size_t i = 0; i < t->nresults; i++)
 		switch (t->results[i].status) {
-		case DS_LISTED: nl++; break;
-		case DS_ALLOWED: na++; break;
-		case DS_CLEAN: nc++; break;
-		default: ne++; break;
+		case DS_LISTED: n.listed++; break;
+		case DS_ALLOWED: n.allowed++; break;
+		case DS_CLEAN: n.clean++; break;
+		default: n.errors++; break;
 		}
-	if (ck->quiet)
-		goto verdict;
+	return n;
+}
+
+/* The target, its addresses (the first 8) and its own error. */
+static void text_head(struct check *ck, const struct dnsbl_target *t)
+{
+	FILE *f = stdout;
 	fprintf(f, "%s", c_on(ck, C_BOLD));
 	out_text(f, t->input);
 	fprintf(f, "%s", c_on(ck, C_OFF));
@@ -182,80 +191,119 @@ static void print_text(struct check *ck, struct dnsbl_target *t)
 		out_text(f, t->error);
 		fprintf(f, "\n");
 	}
-	qsort(t->results, t->nresults, sizeof(*t->results), result_cmp);
+}
+
+/* A clean list, without --all: one more entry on the "clean" line. */
+static void text_clean(struct check *ck, const struct dnsbl_result *r, bool multi,
+		       size_t *shown)
+{
+	FILE *f = stdout;
+	if (!(*shown)++)
+		fprintf(f, "  %sclean%s    ", c_on(ck, C_DIM), c_on(ck, C_OFF));
+	else
+		fprintf(f, ", ");
+	fprintf(f, "%s", r->list->zone);
+	if (multi) {
+		fprintf(f, " (");
+		out_text(f, r->subject);
+		fprintf(f, ")");
+	}
+}
+
+/* A detail line under a result: indented, untrusted text. */
+static void text_detail(FILE *f, const char *label, const char *s)
+{
+	fprintf(f, "           %s", label);
+	out_text(f, s);
+	fprintf(f, "\n");
+}
+
+/* A result on a line of its own: its status, list and subject; then the
+ * codes and their meanings (not for an error), the TXT reasons, what went
+ * wrong (an error) and where to get off (a listing). */
+static void text_result(struct check *ck, const struct dnsbl_result *r, bool multi)
+{
+	FILE *f = stdout;
+	const char *tag, *col;
+	switch (r->status) {
+	case DS_LISTED: tag = "LISTED"; col = C_RED; break;
+	case DS_ALLOWED: tag = "ALLOWED"; col = C_GREEN; break;
+	case DS_ERROR: tag = "ERROR"; col = C_YELLOW; break;
+	default: tag = "clean"; col = C_DIM; break;
+	}
+	fprintf(f, "  %s%-8s%s %-28s %s", c_on(ck, col), tag, c_on(ck, C_OFF),
+		r->list->zone, r->list->name);
+	if (multi) {
+		fprintf(f, " [");
+		out_text(f, r->subject);
+		fprintf(f, "]");
+	}
+	fprintf(f, "\n");
+	char code[16], label[24];
+	for (size_t j = 0; j < r->ncodes && r->status != DS_ERROR; j++) {
+		snprintf(label, sizeof(label), "%s  ", code_text(r->codes[j], code));
+		text_detail(f, label, r->meanings[j]);
+	}
+	for (size_t j = 0; j < r->ntxt; j++)
+		text_detail(f, "reason: ", r->txt[j]);
+	if (r->status == DS_ERROR && r->error)
+		text_detail(f, "", r->error);
+	if (r->status == DS_LISTED && r->list->delist)
+		fprintf(f, "           delist: %s\n", r->list->delist);
+}
+
+/* The results, listed first (they are sorted here). */
+static void text_results(struct check *ck, struct dnsbl_target *t)
+{
 	bool multi = t->naddrs > 1 || t->kind == TK_MX;
 	size_t clean_shown = 0;
+	if (t->nresults)
+		qsort(t->results, t->nresults, sizeof(*t->results), result_cmp);
 	for (size_t i = 0; i < t->nresults; i++) {
-		struct dnsbl_result *r = &t->results[i];
-		const char *tag, *col;
-		switch (r->status) {
-		case DS_LISTED: tag = "LISTED"; col = C_RED; break;
-		case DS_ALLOWED: tag = "ALLOWED"; col = C_GREEN; break;
-		case DS_ERROR: tag = "ERROR"; col = C_YELLOW; break;
-		default: tag = "clean"; col = C_DIM; break;
-		}
-		if (r->status == DS_CLEAN && !ck->show_clean) {
-			if (!clean_shown++)
-				fprintf(f, "  %sclean%s    ", c_on(ck, C_DIM), c_on(ck, C_OFF));
-			else
-				fprintf(f, ", ");
-			fprintf(f, "%s", r->list->zone);
-			if (multi) {
-				fprintf(f, " (");
-				out_text(f, r->subject);
-				fprintf(f, ")");
-			}
-			continue;
-		}
-		if (clean_shown && r->status == DS_CLEAN && !ck->show_clean)
-			continue;
-		fprintf(f, "  %s%-8s%s %-28s %s", c_on(ck, col), tag, c_on(ck, C_OFF),
-			r->list->zone, r->list->name);
-		if (multi) {
-			fprintf(f, " [");
-			out_text(f, r->subject);
-			fprintf(f, "]");
-		}
-		fprintf(f, "\n");
-		char code[16];
-		for (size_t j = 0; j < r->ncodes && r->status != DS_ERROR; j++) {
-			fprintf(f, "           %s  ", code_text(r->codes[j], code));
-			out_text(f, r->meanings[j]);
-			fprintf(f, "\n");
-		}
-		for (size_t j = 0; j < r->ntxt; j++) {
-			fprintf(f, "           reason: ");
-			out_text(f, r->txt[j]);
-			fprintf(f, "\n");
-		}
-		if (r->status == DS_ERROR && r->error) {
-			fprintf(f, "           ");
-			out_text(f, r->error);
-			fprintf(f, "\n");
-		}
-		if (r->status == DS_LISTED && r->list->delist)
-			fprintf(f, "           delist: %s\n", r->list->delist);
+		const struct dnsbl_result *r = &t->results[i];
+		if (r->status == DS_CLEAN && !ck->show_clean)
+			text_clean(ck, r, multi, &clean_shown);
+		else
+			text_result(ck, r, multi);
 	}
 	if (clean_shown)
-		fprintf(f, "\n");
-verdict:
-	fprintf(f, "%s", c_on(ck, nl ? C_RED : ne || t->error ? C_YELLOW : C_GREEN));
+		fprintf(stdout, "\n");
+}
+
+/* One line: listed, clean, or could not be checked. */
+static void text_verdict(struct check *ck, const struct dnsbl_target *t,
+			 const struct tally *n)
+{
+	FILE *f = stdout;
+	unsigned ok = n->clean + n->allowed;
+	fprintf(f, "%s", c_on(ck, n->listed ? C_RED : n->errors || t->error ?
+			   C_YELLOW : C_GREEN));
 	out_text(f, t->input);
 	if (t->error && !t->nresults)
 		fprintf(f, ": could not check");
-	else if (nl)
-		fprintf(f, ": LISTED on %u of %zu list%s", nl, t->nresults,
+	else if (n->listed)
+		fprintf(f, ": LISTED on %u of %zu list%s", n->listed, t->nresults,
 			t->nresults == 1 ? "" : "s");
-	else if (ne)
-		fprintf(f, ": not listed on %u list%s; %u could not be checked", nc + na,
-			nc + na == 1 ? "" : "s", ne);
+	else if (n->errors)
+		fprintf(f, ": not listed on %u list%s; %u could not be checked", ok,
+			ok == 1 ? "" : "s", n->errors);
 	else
 		fprintf(f, ": clean on %zu list%s", t->nresults, t->nresults == 1 ? "" : "s");
-	if (na)
-		fprintf(f, " (allowlisted on %u)", na);
+	if (n->allowed)
+		fprintf(f, " (allowlisted on %u)", n->allowed);
 	fprintf(f, "%s\n", c_on(ck, C_OFF));
+}
+
+static void print_text(struct check *ck, struct dnsbl_target *t)
+{
+	struct tally n = tally(t);
+	if (!ck->quiet) {
+		text_head(ck, t);
+		text_results(ck, t);
+	}
+	text_verdict(ck, t, &n);
 	if (!ck->quiet)
-		fprintf(f, "\n");
+		fprintf(stdout, "\n");
 }
 
 static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
@@ -373,18 +421,15 @@ static void nagios_collect(struct check *ck, struct dnsbl_target *t)
 
 static void account(struct check *ck, struct dnsbl_target *t)
 {
-	unsigned nl = 0, ne = 0;
+	struct tally n = tally(t);
 	ck->targets++;
-	for (size_t i = 0; i < t->nresults; i++)
-		switch (t->results[i].status) {
-		case DS_LISTED: nl++; ck->listed++; break;
-		case DS_ALLOWED: ck->allowed++; break;
-		case DS_CLEAN: ck->clean++; break;
-		default: ne++; ck->errors++; break;
-		}
-	if (nl)
+	ck->listed += n.listed;
+	ck->allowed += n.allowed;
+	ck->clean += n.clean;
+	ck->errors += n.errors;
+	if (n.listed)
 		ck->listed_targets++;
-	else if (ne || t->error)
+	else if (n.errors || t->error)
 		ck->error_targets++;
 }
 
@@ -413,7 +458,6 @@ static void progress(struct check *ck, bool final)
 		s > 0 ? ck->targets / s : 0.0, final ? "\n" : "");
 }
 
-/* ---- the run ---- */
 
 static void drain(struct check *ck)
 {
@@ -559,295 +603,385 @@ static int parse_uint(const char *s, const char *opt, unsigned lo, unsigned hi,
 	return 0;
 }
 
-int cmd_check(int argc, char **argv)
-{
-	enum { O_LISTS = 256, O_ZONE, O_CATALOG, O_LISTCAT, O_RESOLVER, O_RECURSIVE,
-	       O_TIMEOUT, O_QTIMEOUT, O_TRIES, O_WINDOW, O_CIDR, O_NOPROBE,
-	       O_ALL, O_JSON, O_JSONL, O_CSV, O_NAGIOS, O_COLOR, O_MX };
-	static const struct option longopts[] = {
-		{ "lists", required_argument, NULL, O_LISTS },
-		{ "zone", required_argument, NULL, O_ZONE },
-		{ "catalog", required_argument, NULL, O_CATALOG },
-		{ "list-catalog", no_argument, NULL, O_LISTCAT },
-		{ "resolver", required_argument, NULL, O_RESOLVER },
-		{ "recursive", no_argument, NULL, O_RECURSIVE },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "query-timeout", required_argument, NULL, O_QTIMEOUT },
-		{ "tries", required_argument, NULL, O_TRIES },
-		{ "window", required_argument, NULL, O_WINDOW },
-		{ "cidr-limit", required_argument, NULL, O_CIDR },
-		{ "no-probe", no_argument, NULL, O_NOPROBE },
-		{ "all", no_argument, NULL, O_ALL },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "jsonl", no_argument, NULL, O_JSONL },
-		{ "csv", no_argument, NULL, O_CSV },
-		{ "nagios", no_argument, NULL, O_NAGIOS },
-		{ "color", required_argument, NULL, O_COLOR },
-		{ "mx", required_argument, NULL, O_MX },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct check ck = { .fmt = OUT_TEXT, .warn = 1, .crit = 1 };
-	struct rs_opts ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2,
-			      .window = 1000 };
-	struct dnsbl_opts dopt = { .cidr_limit = 256 };
-	const char *lists_spec = NULL, *file = NULL, *color = "auto";
-	const char *zones[CHECK_MAX_ZONES], *catalogs[16], *mx[64], *hosts[64];
-	size_t nzones = 0, ncatalogs = 0, nmx = 0, nhosts = 0;
-	unsigned timeout_s = 0, u;
-	bool timeout_given = false, listcat = false;
-	int c, rc = 0;
-	char err[512];
+/* ---- options ---- */
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:qw:c:H:s:t:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_LISTS: lists_spec = optarg; break;
-		case 's':
-		case O_ZONE:
-			if (nzones == CHECK_MAX_ZONES) {
-				fprintf(stderr, "rblkit check: at most %d zones\n", CHECK_MAX_ZONES);
-				return 2;
-			}
-			zones[nzones++] = optarg;
-			break;
-		case O_CATALOG:
-			if (ncatalogs == ARRAY_SIZE(catalogs))
-				return 2;
-			catalogs[ncatalogs++] = optarg;
-			break;
-		case O_LISTCAT: listcat = true; break;
-		case O_RESOLVER: ro.mode = RS_FORWARD; ro.servers = optarg; break;
-		case O_RECURSIVE: ro.mode = RS_RECURSIVE; break;
-		case 't':
-		case O_TIMEOUT:
-			if (parse_uint(optarg, "--timeout", 1, 86400, &timeout_s) < 0)
-				return 2;
-			timeout_given = true;
-			break;
-		case O_QTIMEOUT:
-			if (parse_uint(optarg, "--query-timeout", 10, 60000, &ro.timeout_ms) < 0)
-				return 2;
-			break;
-		case O_TRIES:
-			if (parse_uint(optarg, "--tries", 1, 10, &ro.tries) < 0)
-				return 2;
-			break;
-		case O_WINDOW:
-			if (parse_uint(optarg, "--window", 1, 20000, &ro.window) < 0)
-				return 2;
-			break;
-		case O_CIDR:
-			if (parse_uint(optarg, "--cidr-limit", 1, 1u << 24, &dopt.cidr_limit) < 0)
-				return 2;
-			break;
-		case O_NOPROBE: dopt.no_probe = true; break;
-		case O_ALL: ck.show_clean = true; break;
-		case O_JSON: ck.fmt = OUT_JSON; break;
-		case O_JSONL: ck.fmt = OUT_JSONL; break;
-		case O_CSV: ck.fmt = OUT_CSV; break;
-		case O_NAGIOS: ck.fmt = OUT_NAGIOS; break;
-		case O_COLOR: color = optarg; break;
-		case O_MX:
-			if (nmx == ARRAY_SIZE(mx))
-				return 2;
-			mx[nmx++] = optarg;
-			break;
-		case 'f': file = optarg; break;
-		case 'q': ck.quiet = true; break;
-		case 'w':
-			if (parse_uint(optarg, "-w", 1, 1000, &u) < 0)
-				return 2;
-			ck.warn = (int)u;
-			break;
-		case 'c':
-			if (parse_uint(optarg, "-c", 1, 1000, &u) < 0)
-				return 2;
-			ck.crit = (int)u;
-			break;
-		case 'H':			/* check_rbl's way to name a target */
-			if (nhosts == ARRAY_SIZE(hosts))
-				return 2;
-			hosts[nhosts++] = optarg;
-			break;
-		case 'h':
-			cmd_check_help();
-			return 0;
-		default:
-			fprintf(stderr, "rblkit check: see 'rblkit help check'\n");
-			return 2;
-		}
+/* What the command line asked for, besides the output settings that go
+ * straight into struct check. */
+struct check_opts {
+	struct rs_opts ro;
+	struct dnsbl_opts dopt;
+	const char *lists_spec, *file, *color;
+	const char *zones[CHECK_MAX_ZONES], *catalogs[16], *mx[64], *hosts[64];
+	size_t nzones, ncatalogs, nmx, nhosts;
+	char **targets;			/* the operands */
+	size_t ntargets;
+	unsigned timeout_s;
+	bool timeout_given, listcat;
+};
+
+enum { O_LISTS = 256, O_ZONE, O_CATALOG, O_LISTCAT, O_RESOLVER, O_RECURSIVE,
+       O_TIMEOUT, O_QTIMEOUT, O_TRIES, O_WINDOW, O_CIDR, O_NOPROBE,
+       O_ALL, O_JSON, O_JSONL, O_CSV, O_NAGIOS, O_COLOR, O_MX };
+
+static const struct option check_longopts[] = {
+	{ "lists", required_argument, NULL, O_LISTS },
+	{ "zone", required_argument, NULL, O_ZONE },
+	{ "catalog", required_argument, NULL, O_CATALOG },
+	{ "list-catalog", no_argument, NULL, O_LISTCAT },
+	{ "resolver", required_argument, NULL, O_RESOLVER },
+	{ "recursive", no_argument, NULL, O_RECURSIVE },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "query-timeout", required_argument, NULL, O_QTIMEOUT },
+	{ "tries", required_argument, NULL, O_TRIES },
+	{ "window", required_argument, NULL, O_WINDOW },
+	{ "cidr-limit", required_argument, NULL, O_CIDR },
+	{ "no-probe", no_argument, NULL, O_NOPROBE },
+	{ "all", no_argument, NULL, O_ALL },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "jsonl", no_argument, NULL, O_JSONL },
+	{ "csv", no_argument, NULL, O_CSV },
+	{ "nagios", no_argument, NULL, O_NAGIOS },
+	{ "color", required_argument, NULL, O_COLOR },
+	{ "mx", required_argument, NULL, O_MX },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The option handlers return GO_ON, or the exit status to end with. */
+#define GO_ON (-1)
+
+static int opt_uint(const char *arg, const char *opt, unsigned lo, unsigned hi,
+		    unsigned *out)
+{
+	return parse_uint(arg, opt, lo, hi, out) < 0 ? 2 : GO_ON;
+}
+
+static int opt_int(const char *arg, const char *opt, int *out)
+{
+	unsigned u;
+	if (parse_uint(arg, opt, 1, 1000, &u) < 0)
+		return 2;
+	*out = (int)u;
+	return GO_ON;
+}
+
+/* A repeatable option: one more value, if there is room. */
+static int opt_push(const char **v, size_t *n, size_t max, const char *arg)
+{
+	if (*n == max)
+		return 2;
+	v[(*n)++] = arg;
+	return GO_ON;
+}
+
+static int opt_zone(struct check_opts *o, const char *arg)
+{
+	if (o->nzones == CHECK_MAX_ZONES) {
+		fprintf(stderr, "rblkit check: at most %d zones\n", CHECK_MAX_ZONES);
+		return 2;
 	}
-	if (ck.crit < ck.warn) {
+	o->zones[o->nzones++] = arg;
+	return GO_ON;
+}
+
+/* Output options; everything else is a usage error. */
+static int opt_output(struct check *ck, struct check_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case O_ALL: ck->show_clean = true; return GO_ON;
+	case O_JSON: ck->fmt = OUT_JSON; return GO_ON;
+	case O_JSONL: ck->fmt = OUT_JSONL; return GO_ON;
+	case O_CSV: ck->fmt = OUT_CSV; return GO_ON;
+	case O_NAGIOS: ck->fmt = OUT_NAGIOS; return GO_ON;
+	case O_COLOR: o->color = arg; return GO_ON;
+	case 'q': ck->quiet = true; return GO_ON;
+	case 'w': return opt_int(arg, "-w", &ck->warn);
+	case 'c': return opt_int(arg, "-c", &ck->crit);
+	case 'h':
+		cmd_check_help();
+		return 0;
+	default:
+		fprintf(stderr, "rblkit check: see 'rblkit help check'\n");
+		return 2;
+	}
+}
+
+/* One option from getopt_long(). */
+static int opt_one(struct check *ck, struct check_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case O_LISTS: o->lists_spec = arg; return GO_ON;
+	case 's':
+	case O_ZONE: return opt_zone(o, arg);
+	case O_CATALOG:
+		return opt_push(o->catalogs, &o->ncatalogs, ARRAY_SIZE(o->catalogs), arg);
+	case O_LISTCAT: o->listcat = true; return GO_ON;
+	case O_RESOLVER: o->ro.mode = RS_FORWARD; o->ro.servers = arg; return GO_ON;
+	case O_RECURSIVE: o->ro.mode = RS_RECURSIVE; return GO_ON;
+	case 't':
+	case O_TIMEOUT:
+		o->timeout_given = true;
+		return opt_uint(arg, "--timeout", 1, 86400, &o->timeout_s);
+	case O_QTIMEOUT:
+		return opt_uint(arg, "--query-timeout", 10, 60000, &o->ro.timeout_ms);
+	case O_TRIES: return opt_uint(arg, "--tries", 1, 10, &o->ro.tries);
+	case O_WINDOW: return opt_uint(arg, "--window", 1, 20000, &o->ro.window);
+	case O_CIDR:
+		return opt_uint(arg, "--cidr-limit", 1, 1u << 24, &o->dopt.cidr_limit);
+	case O_NOPROBE: o->dopt.no_probe = true; return GO_ON;
+	case O_MX: return opt_push(o->mx, &o->nmx, ARRAY_SIZE(o->mx), arg);
+	case 'H':			/* check_rbl's way to name a target */
+		return opt_push(o->hosts, &o->nhosts, ARRAY_SIZE(o->hosts), arg);
+	case 'f': o->file = arg; return GO_ON;
+	default: return opt_output(ck, o, c, arg);
+	}
+}
+
+/* The command line into ck and o.  Returns GO_ON, or the exit status:
+ * 0 after --help, 2 for a usage error (the message is out). */
+static int parse_args(struct check *ck, struct check_opts *o, int argc, char **argv)
+{
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:qw:c:H:s:t:h", check_longopts,
+				NULL)) != -1)
+		if ((rc = opt_one(ck, o, c, optarg)) != GO_ON)
+			return rc;
+	o->targets = argv + optind;
+	o->ntargets = optind < argc ? (size_t)(argc - optind) : 0;
+	if (ck->crit < ck->warn) {
 		fprintf(stderr, "rblkit check: -c must be at least -w\n");
 		return 2;
 	}
-	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+	if (strcmp(o->color, "auto") && strcmp(o->color, "always") &&
+	    strcmp(o->color, "never")) {
 		fprintf(stderr, "rblkit check: --color: auto, always or never\n");
 		return 2;
 	}
-	ck.color = !strcmp(color, "always") ||
-		   (!strcmp(color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	ck->color = !strcmp(o->color, "always") ||
+		    (!strcmp(o->color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	return GO_ON;
+}
 
-	/* the catalogue: built in, then the system's, then --catalog */
-	struct catalog *cat = catalog_new();
-	if (catalog_load_builtin(cat, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rblkit check: %s\n", err);
-		catalog_free(cat);
-		return 2;
-	}
+/* ---- catalogue and lists ---- */
+
+/* Built in, then the system's, then each --catalog.  -1: message out. */
+static int load_catalogs(struct catalog *cat, const struct check_opts *o)
+{
+	char err[512];
+	if (catalog_load_builtin(cat, err, sizeof(err)) < 0)
+		goto fail;
 	if (access(SYSTEM_CATALOG, F_OK) == 0 &&
-	    catalog_load_file(cat, SYSTEM_CATALOG, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rblkit check: %s\n", err);
-		catalog_free(cat);
-		return 2;
-	}
-	for (size_t i = 0; i < ncatalogs; i++)
-		if (catalog_load_file(cat, catalogs[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "rblkit check: %s\n", err);
-			catalog_free(cat);
-			return 2;
-		}
-	if (listcat) {
-		list_catalog(cat);
-		catalog_free(cat);
-		return 0;
-	}
+	    catalog_load_file(cat, SYSTEM_CATALOG, err, sizeof(err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < o->ncatalogs; i++)
+		if (catalog_load_file(cat, o->catalogs[i], err, sizeof(err)) < 0)
+			goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "rblkit check: %s\n", err);
+	return -1;
+}
 
-	/* the lists */
-	const struct list *sel[CHECK_MAX_ZONES];
-	size_t nsel = 0;
-	if (lists_spec || !nzones) {
-		if (select_lists(cat, lists_spec ? lists_spec : "default", sel, &nsel) < 0) {
-			catalog_free(cat);
-			return 2;
-		}
+/* --zone ZONE or ZONE@SERVER (the zone's own server, e.g. a mirror):
+ * its catalogue entry, or a new one, added to the selection. */
+static int add_zone(struct catalog *cat, const char *spec, const struct list **sel,
+		    size_t *n)
+{
+	char z[256];
+	snprintf(z, sizeof(z), "%s", spec);
+	char *at = strchr(z, '@');
+	if (at)
+		*at++ = '\0';
+	size_t zl = strlen(z);
+	if (!zl || zl > 200 || strchr(z, ' ') || (at && !*at)) {
+		fprintf(stderr, "rblkit check: --zone '%s': expected ZONE or "
+			"ZONE@ADDR[:PORT]\n", spec);
+		return -1;
 	}
-	for (size_t i = 0; i < nzones; i++) {
-		/* ZONE or ZONE@SERVER: the zone's own server, e.g. a mirror */
-		char z[256];
-		snprintf(z, sizeof(z), "%s", zones[i]);
-		char *at = strchr(z, '@');
-		if (at)
-			*at++ = '\0';
-		size_t zl = strlen(z);
-		if (!zl || zl > 200 || strchr(z, ' ') || (at && !*at)) {
-			fprintf(stderr, "rblkit check: --zone '%s': expected ZONE or "
-				"ZONE@ADDR[:PORT]\n", zones[i]);
-			catalog_free(cat);
-			return 2;
-		}
-		struct list *l = catalog_add_zone(cat, z, 0);
-		if (at) {
-			free(l->server);
-			l->server = xstrdup(at);
-		}
-		if (!selected(sel, nsel, l) && nsel < CHECK_MAX_ZONES)
-			sel[nsel++] = l;
+	struct list *l = catalog_add_zone(cat, z, 0);
+	if (at) {
+		free(l->server);
+		l->server = xstrdup(at);
 	}
-	if (!nsel) {
+	if (!selected(sel, *n, l) && *n < CHECK_MAX_ZONES)
+		sel[(*n)++] = l;
+	return 0;
+}
+
+/* --lists (the default set unless only --zone is given), then --zone.
+ * -1 (message out) when nothing is selected or a name is unknown. */
+static int choose_lists(struct catalog *cat, const struct check_opts *o,
+			const struct list **sel, size_t *n)
+{
+	*n = 0;
+	if ((o->lists_spec || !o->nzones) &&
+	    select_lists(cat, o->lists_spec ? o->lists_spec : "default", sel, n) < 0)
+		return -1;
+	for (size_t i = 0; i < o->nzones; i++)
+		if (add_zone(cat, o->zones[i], sel, n) < 0)
+			return -1;
+	if (!*n) {
 		fprintf(stderr, "rblkit check: no lists selected\n");
-		catalog_free(cat);
-		return 2;
+		return -1;
 	}
-	if (optind >= argc && !file && !nmx && !nhosts) {
-		fprintf(stderr, "rblkit check: no target (see 'rblkit help check')\n");
-		catalog_free(cat);
-		return 2;
-	}
+	return 0;
+}
 
-	if (!timeout_given)
-		timeout_s = file ? 0 : 10;
+/* ---- the run ---- */
+
+/* The resolver and the engine for the selected lists.  -1: message out
+ * (*rs may be set; the caller frees it). */
+static int start_engine(struct check *ck, struct check_opts *o, struct resolver **rs)
+{
+	char err[512];
+	if (!o->timeout_given)
+		o->timeout_s = o->file ? 0 : 10;
 	/* the tries of one query end before the deadline, which stays a
 	 * backstop: a dead list is reported as such, not cut off */
-	if (timeout_s && ro.timeout_ms * ro.tries + 100 > timeout_s * 1000u)
-		ro.timeout_ms = (timeout_s * 1000u - 100) / ro.tries;
-	struct resolver *rs = rs_new(&ro, err, sizeof(err));
-	if (!rs) {
+	if (o->timeout_s && o->ro.timeout_ms * o->ro.tries + 100 > o->timeout_s * 1000u)
+		o->ro.timeout_ms = (o->timeout_s * 1000u - 100) / o->ro.tries;
+	*rs = rs_new(&o->ro, err, sizeof(err));
+	if (*rs)
+		ck->eng = dnsbl_new(*rs, ck->lists, ck->nlists, &o->dopt, err, sizeof(err));
+	if (!ck->eng) {
 		fprintf(stderr, "rblkit check: %s\n", err);
-		catalog_free(cat);
-		return 2;
+		return -1;
 	}
-	ck.lists = sel;
-	ck.nlists = nsel;
-	ck.eng = dnsbl_new(rs, sel, nsel, &dopt, err, sizeof(err));
-	if (!ck.eng) {
-		fprintf(stderr, "rblkit check: %s\n", err);
-		rs_free(rs);
-		catalog_free(cat);
-		return 2;
-	}
-	ck.bulk = file != NULL;
-	ck.progress = ck.bulk && isatty(STDERR_FILENO) && ck.fmt != OUT_NAGIOS;
-	ck.t0 = now_ms();
-	uint64_t deadline = timeout_s ? ck.t0 + (uint64_t)timeout_s * 1000 : 0;
-	size_t max_active = ro.window * 2 / nsel + 16;
+	ck->bulk = o->file != NULL;
+	ck->progress = ck->bulk && isatty(STDERR_FILENO) && ck->fmt != OUT_NAGIOS;
+	ck->t0 = now_ms();
+	return 0;
+}
 
-	for (size_t i = 0; i < nmx; i++)
-		dnsbl_add(ck.eng, mx[i], true);
-	for (size_t i = 0; i < nhosts; i++)
-		dnsbl_add(ck.eng, hosts[i], false);
-	for (int i = optind; i < argc; i++)
-		dnsbl_add(ck.eng, argv[i], false);
-	if (file) {
-		FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
+/* Every target, to the end.  Returns 0, or 2 when -f FILE cannot be
+ * opened (the other targets are still checked). */
+static int run_targets(struct check *ck, const struct check_opts *o,
+		       struct resolver *rs)
+{
+	uint64_t deadline = o->timeout_s ? ck->t0 + (uint64_t)o->timeout_s * 1000 : 0;
+	size_t max_active = o->ro.window * 2 / ck->nlists + 16;
+	int rc = 0;
+
+	for (size_t i = 0; i < o->nmx; i++)
+		dnsbl_add(ck->eng, o->mx[i], true);
+	for (size_t i = 0; i < o->nhosts; i++)
+		dnsbl_add(ck->eng, o->hosts[i], false);
+	for (size_t i = 0; i < o->ntargets; i++)
+		dnsbl_add(ck->eng, o->targets[i], false);
+	if (o->file) {
+		FILE *in = strcmp(o->file, "-") ? fopen(o->file, "r") : stdin;
 		if (!in) {
-			fprintf(stderr, "rblkit check: %s: %s\n", file, strerror(errno));
+			fprintf(stderr, "rblkit check: %s: %s\n", o->file, strerror(errno));
 			rc = 2;
 		} else {
-			run_file(&ck, rs, in, false, max_active, deadline);
+			run_file(ck, rs, in, false, max_active, deadline);
 			if (in != stdin)
 				fclose(in);
 		}
 	}
-	while (dnsbl_active(ck.eng)) {
-		drain(&ck);
-		if (dnsbl_active(ck.eng))
+	while (dnsbl_active(ck->eng)) {
+		drain(ck);
+		if (dnsbl_active(ck->eng))
 			wait_and_process(rs, deadline);
 	}
-	drain(&ck);
-	progress(&ck, true);
+	drain(ck);
+	progress(ck, true);
+	return rc;
+}
 
-	/* notes on lists that misbehaved, once per run */
-	if (ck.fmt == OUT_TEXT && !ck.quiet) {
-		for (size_t i = 0; i < nsel; i++) {
-			const char *why;
-			enum dnsbl_health h = dnsbl_list_health(ck.eng, sel[i], &why);
-			if (h == DH_BROKEN || h == DH_REFUSING)
-				printf("%snote%s: %s: %s\n", c_on(&ck, C_YELLOW), c_on(&ck, C_OFF),
-				       sel[i]->zone, why);
-		}
+/* ---- after the run ---- */
+
+/* Notes on lists that misbehaved, once per run (text output). */
+static void print_notes(struct check *ck)
+{
+	for (size_t i = 0; i < ck->nlists; i++) {
+		const char *why;
+		enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
+		if (h == DH_BROKEN || h == DH_REFUSING)
+			printf("%snote%s: %s: %s\n", c_on(ck, C_YELLOW), c_on(ck, C_OFF),
+			       ck->lists[i]->zone, why);
 	}
-	if (ck.fmt == OUT_JSON)
-		printf(ck.json_count ? "\n]\n" : "[]\n");
-	if (ck.fmt == OUT_NAGIOS) {
-		static const char *names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-		int st;
-		unsigned checked = ck.listed + ck.clean + ck.allowed;
-		if (ck.listed >= (unsigned)ck.crit)
-			st = 2;
-		else if (ck.listed >= (unsigned)ck.warn)
-			st = 1;
-		else if (!checked)
-			st = 3;
-		else
-			st = 0;
-		double secs = (double)(now_ms() - ck.t0) / 1000.0;
-		printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
-		       nhosts ? hosts[0] : optind < argc ? argv[optind] :
-		       nmx ? mx[0] : "targets", ck.listed,
-		       ck.listed == 1 ? "" : "s", nsel);
-		if (ck.listed)
-			printf(" (%s)", ck.nagios_listed);
-		if (ck.errors)
-			printf(" (%u could not be checked: %s)", ck.errors, ck.nagios_errors);
-		printf(" | servers=%u;%d;%d time=%.3fs;;\n", ck.listed, ck.warn - 1,
-		       ck.crit - 1, secs);
-		rc = st;
-	} else if (!rc) {
-		rc = ck.listed_targets ? 1 : ck.error_targets ? 3 : 0;
+}
+
+/* check_rbl's line; returns its exit status (0 OK ... 3 UNKNOWN). */
+static int nagios_summary(struct check *ck, const struct check_opts *o)
+{
+	static const char *names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	unsigned checked = ck->listed + ck->clean + ck->allowed;
+	int st;
+	if (ck->listed >= (unsigned)ck->crit)
+		st = 2;
+	else if (ck->listed >= (unsigned)ck->warn)
+		st = 1;
+	else if (!checked)
+		st = 3;
+	else
+		st = 0;
+	double secs = (double)(now_ms() - ck->t0) / 1000.0;
+	printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
+	       o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
+	       o->nmx ? o->mx[0] : "targets", ck->listed,
+	       ck->listed == 1 ? "" : "s", ck->nlists);
+	if (ck->listed)
+		printf(" (%s)", ck->nagios_listed);
+	if (ck->errors)
+		printf(" (%u could not be checked: %s)", ck->errors, ck->nagios_errors);
+	printf(" | servers=%u;%d;%d time=%.3fs;;\n", ck->listed, ck->warn - 1,
+	       ck->crit - 1, secs);
+	return st;
+}
+
+/* What ends the output, and the exit status: rc is run_targets()'s. */
+static int finish_run(struct check *ck, const struct check_opts *o, int rc)
+{
+	if (ck->fmt == OUT_TEXT && !ck->quiet)
+		print_notes(ck);
+	if (ck->fmt == OUT_JSON)
+		printf(ck->json_count ? "\n]\n" : "[]\n");
+	if (ck->fmt == OUT_NAGIOS)
+		return nagios_summary(ck, o);
+	if (rc)
+		return rc;
+	return ck->listed_targets ? 1 : ck->error_targets ? 3 : 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check ck = { .fmt = OUT_TEXT, .warn = 1, .crit = 1 };
+	struct check_opts o = {
+		.ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2, .window = 1000 },
+		.dopt = { .cidr_limit = 256 },
+		.color = "auto",
+	};
+	const struct list *sel[CHECK_MAX_ZONES];
+	struct catalog *cat = NULL;
+	struct resolver *rs = NULL;
+	int rc = parse_args(&ck, &o, argc, argv);
+
+	if (rc != GO_ON)
+		return rc;
+	rc = 2;
+	cat = catalog_new();
+	if (load_catalogs(cat, &o) < 0)
+		goto out;
+	if (o.listcat) {
+		list_catalog(cat);
+		rc = 0;
+		goto out;
 	}
+	ck.lists = sel;
+	if (choose_lists(cat, &o, sel, &ck.nlists) < 0)
+		goto out;
+	if (!o.ntargets && !o.file && !o.nmx && !o.nhosts) {
+		fprintf(stderr, "rblkit check: no target (see 'rblkit help check')\n");
+		goto out;
+	}
+	if (start_engine(&ck, &o, &rs) < 0)
+		goto out;
+	rc = finish_run(&ck, &o, run_targets(&ck, &o, rs));
 	fflush(stdout);
+out:
 	dnsbl_free(ck.eng);
 	rs_free(rs);
 	catalog_free(cat);

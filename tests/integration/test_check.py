@@ -303,9 +303,18 @@ def test_host_name_and_cidr(dns_server):
     assert "CIDR limit" in out[0]["error"] and rc == 3
 
 
-def test_bad_targets(dns_server):
+def test_bad_targets(dns_server, tmp_path):
     rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "not a host!", "300.1.2.3/8")
     assert all(t["error"] for t in out) and rc == 3
+    # the text report of targets without results, and an over-long bulk line
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "bad!", "10.0.0.0/8")
+    assert p.returncode == 3 and "could not check" in p.stdout
+    f = tmp_path / "t.txt"
+    f.write_text("192.0.2.1\n" + "x" * 5000 + "\n198.51.100.1\n")
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--jsonl", "-f", str(f))
+    objs = [json.loads(l) for l in p.stdout.splitlines()]
+    assert [o["target"] for o in objs] == ["192.0.2.1", "(line too long)", "198.51.100.1"]
+    assert objs[1]["error"] and p.returncode == 1
 
 
 def test_bulk_csv_jsonl_and_stdin(dns_server, tmp_path):

@@ -119,6 +119,7 @@ char *xstrdup(const char *s)
 
 char *xstrndup(const char *s, size_t n)
 {
+	n = strnlen(s, n);	/* as strndup(3): never past the NUL */
 	char *p = xmalloc(n + 1);
 
 	memcpy(p, s, n);

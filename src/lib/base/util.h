@@ -39,6 +39,7 @@ void *xrealloc(void *p, size_t n);
 /* realloc of nmemb*size with overflow check; panics on overflow/ENOMEM. */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
+/* At most n bytes of s, as strndup(3). */
 char *xstrndup(const char *s, size_t n);
 
 /* Monotonic clock in milliseconds. */

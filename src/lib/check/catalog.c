@@ -15,6 +15,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,139 +219,202 @@ static int parse_code_range(const char *s, uint32_t *lo, uint32_t *hi)
 	return 0;
 }
 
-static int set_field(struct list *l, const char *key, char *val,
-		     bool *codes_reset, bool *match_reset, const char **why)
-{
-	char **strp = NULL;
+/* Per-entry state of the parser: in an entry that overrides a known id,
+ * the first code line and the first match line replace the old set. */
+struct entry_state {
+	bool codes_reset, match_reset;
+};
 
-	if (!strcmp(key, "name"))
-		strp = &l->name;
-	else if (!strcmp(key, "site"))
-		strp = &l->site;
-	else if (!strcmp(key, "delist"))
-		strp = &l->delist;
-	else if (!strcmp(key, "notes"))
-		strp = &l->notes;
-	else if (!strcmp(key, "server"))
-		strp = &l->server;
-	if (strp) {
+/* One "key = value" line's parser: 0, or -1 with *why set. */
+typedef int key_parser(struct list *l, char *val, struct entry_state *es,
+		       const char **why);
+
+static int key_zone(struct list *l, char *val, struct entry_state *es,
+		    const char **why)
+{
+	if (!*val || strchr(val, ' ') || zone_len(val) > 200) {
+		*why = "zone must be one domain name";
+		return -1;
+	}
+	free(l->zone);
+	l->zone = xstrndup(val, zone_len(val));
+	for (char *p = l->zone; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+static int key_kind(struct list *l, char *val, struct entry_state *es,
+		    const char **why)
+{
+	if (parse_kind(val, &l->kinds) < 0) {
+		*why = "kind: use ip4, ip6, domain (comma separated) or none";
+		return -1;
+	}
+	return 0;
+}
+
+static int key_type(struct list *l, char *val, struct entry_state *es,
+		    const char **why)
+{
+	if (!strcmp(val, "block"))
+		l->type = LT_BLOCK;
+	else if (!strcmp(val, "allow"))
+		l->type = LT_ALLOW;
+	else {
+		*why = "type: use block or allow";
+		return -1;
+	}
+	return 0;
+}
+
+static int key_status(struct list *l, char *val, struct entry_state *es,
+		      const char **why)
+{
+	if (!strcmp(val, "active"))
+		l->status = LS_ACTIVE;
+	else if (!strcmp(val, "needs-key"))
+		l->status = LS_NEEDS_KEY;
+	else if (!strcmp(val, "retired"))
+		l->status = LS_RETIRED;
+	else {
+		*why = "status: use active, needs-key or retired";
+		return -1;
+	}
+	return 0;
+}
+
+static int key_txt(struct list *l, char *val, struct entry_state *es,
+		   const char **why)
+{
+	if (!strcmp(val, "yes"))
+		l->txt = true;
+	else if (!strcmp(val, "no"))
+		l->txt = false;
+	else {
+		*why = "txt: use yes or no";
+		return -1;
+	}
+	return 0;
+}
+
+static int key_sets(struct list *l, char *val, struct entry_state *es,
+		    const char **why)
+{
+	strv_free(l->sets, l->nsets);
+	l->sets = split_words(val, &l->nsets, false);
+	return 0;
+}
+
+/* match lines add up; in an override the first replaces the old words. */
+static int key_match(struct list *l, char *val, struct entry_state *es,
+		     const char **why)
+{
+	size_t n;
+	char **w = split_words(val, &n, true);
+	if (!es->match_reset) {
+		strv_free(l->match, l->nmatch);
+		l->match = NULL;
+		l->nmatch = 0;
+		es->match_reset = true;
+	}
+	if (n) {
+		l->match = xreallocarray(l->match, l->nmatch + n, sizeof(*l->match));
+		memcpy(l->match + l->nmatch, w, n * sizeof(*w));
+		l->nmatch += n;
+	}
+	free(w);
+	return 0;
+}
+
+/* Cut the first blank-separated word off *s: returns it, *s is the rest
+ * (trimmed). */
+static char *cut_word(char **s)
+{
+	char *word = *s, *e = *s;
+	while (*e && *e != ' ' && *e != '\t')
+		e++;
+	if (*e)
+		*e++ = '\0';
+	*s = trim(e);
+	return word;
+}
+
+static int parse_code_class(const char *s, enum code_class *c)
+{
+	if (!strcmp(s, "listed"))
+		*c = CC_LISTED;
+	else if (!strcmp(s, "allowed"))
+		*c = CC_ALLOWED;
+	else if (!strcmp(s, "error"))
+		*c = CC_ERROR;
+	else
+		return -1;
+	return 0;
+}
+
+/* "code = LO[-HI] CLASS MEANING" */
+static int key_code(struct list *l, char *val, struct entry_state *es,
+		    const char **why)
+{
+	char *meaning = val;
+	char *range = cut_word(&meaning);
+	char *cls = cut_word(&meaning);
+	uint32_t lo, hi;
+	enum code_class c;
+
+	if (parse_code_range(range, &lo, &hi) < 0) {
+		*why = "code: expected ADDR, ADDR-ADDR or PREFIX/BITS";
+		return -1;
+	}
+	if (parse_code_class(cls, &c) < 0) {
+		*why = "code: class must be listed, allowed or error";
+		return -1;
+	}
+	if (!*meaning) {
+		*why = "code: a meaning is required";
+		return -1;
+	}
+	if (!es->codes_reset) {
+		codes_free(l);
+		es->codes_reset = true;
+	}
+	code_add(l, lo, hi, c, meaning);
+	return 0;
+}
+
+/* The keys of an entry: a string field is copied as it is (parse NULL,
+ * field its offset); the others have a parser. */
+static const struct {
+	const char *key;
+	key_parser *parse;
+	size_t field;
+} catalog_keys[] = {
+	{ "name", NULL, offsetof(struct list, name) },
+	{ "site", NULL, offsetof(struct list, site) },
+	{ "delist", NULL, offsetof(struct list, delist) },
+	{ "notes", NULL, offsetof(struct list, notes) },
+	{ "server", NULL, offsetof(struct list, server) },
+	{ "zone", key_zone, 0 },
+	{ "kind", key_kind, 0 },
+	{ "type", key_type, 0 },
+	{ "status", key_status, 0 },
+	{ "txt", key_txt, 0 },
+	{ "sets", key_sets, 0 },
+	{ "match", key_match, 0 },
+	{ "code", key_code, 0 },
+};
+
+static int set_field(struct list *l, const char *key, char *val,
+		     struct entry_state *es, const char **why)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(catalog_keys); i++) {
+		if (strcmp(key, catalog_keys[i].key))
+			continue;
+		if (catalog_keys[i].parse)
+			return catalog_keys[i].parse(l, val, es, why);
+		char **strp = (char **)((char *)l + catalog_keys[i].field);
 		free(*strp);
 		*strp = xstrdup(val);
-		return 0;
-	}
-	if (!strcmp(key, "zone")) {
-		if (!*val || strchr(val, ' ') || zone_len(val) > 200) {
-			*why = "zone must be one domain name";
-			return -1;
-		}
-		free(l->zone);
-		l->zone = xstrndup(val, zone_len(val));
-		for (char *p = l->zone; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		return 0;
-	}
-	if (!strcmp(key, "kind")) {
-		if (parse_kind(val, &l->kinds) < 0) {
-			*why = "kind: use ip4, ip6, domain (comma separated) or none";
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "type")) {
-		if (!strcmp(val, "block"))
-			l->type = LT_BLOCK;
-		else if (!strcmp(val, "allow"))
-			l->type = LT_ALLOW;
-		else {
-			*why = "type: use block or allow";
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "status")) {
-		if (!strcmp(val, "active"))
-			l->status = LS_ACTIVE;
-		else if (!strcmp(val, "needs-key"))
-			l->status = LS_NEEDS_KEY;
-		else if (!strcmp(val, "retired"))
-			l->status = LS_RETIRED;
-		else {
-			*why = "status: use active, needs-key or retired";
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "txt")) {
-		if (!strcmp(val, "yes"))
-			l->txt = true;
-		else if (!strcmp(val, "no"))
-			l->txt = false;
-		else {
-			*why = "txt: use yes or no";
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "sets")) {
-		strv_free(l->sets, l->nsets);
-		l->sets = split_words(val, &l->nsets, false);
-		return 0;
-	}
-	if (!strcmp(key, "match")) {
-		size_t n;
-		char **w = split_words(val, &n, true);
-		if (!*match_reset) {
-			strv_free(l->match, l->nmatch);
-			l->match = NULL;
-			l->nmatch = 0;
-			*match_reset = true;
-		}
-		if (n) {
-			l->match = xreallocarray(l->match, l->nmatch + n, sizeof(*l->match));
-			memcpy(l->match + l->nmatch, w, n * sizeof(*w));
-			l->nmatch += n;
-		}
-		free(w);
-		return 0;
-	}
-	if (!strcmp(key, "code")) {
-		char *range = val, *cls = val, *meaning;
-		while (*cls && *cls != ' ' && *cls != '\t')
-			cls++;
-		if (*cls)
-			*cls++ = '\0';
-		cls = trim(cls);
-		meaning = cls;
-		while (*meaning && *meaning != ' ' && *meaning != '\t')
-			meaning++;
-		if (*meaning)
-			*meaning++ = '\0';
-		meaning = trim(meaning);
-		uint32_t lo, hi;
-		enum code_class c;
-		if (parse_code_range(range, &lo, &hi) < 0) {
-			*why = "code: expected ADDR, ADDR-ADDR or PREFIX/BITS";
-			return -1;
-		}
-		if (!strcmp(cls, "listed"))
-			c = CC_LISTED;
-		else if (!strcmp(cls, "allowed"))
-			c = CC_ALLOWED;
-		else if (!strcmp(cls, "error"))
-			c = CC_ERROR;
-		else {
-			*why = "code: class must be listed, allowed or error";
-			return -1;
-		}
-		if (!*meaning) {
-			*why = "code: a meaning is required";
-			return -1;
-		}
-		if (!*codes_reset) {
-			codes_free(l);
-			*codes_reset = true;
-		}
-		code_add(l, lo, hi, c, meaning);
 		return 0;
 	}
 	*why = "unknown key";
@@ -396,116 +461,154 @@ static bool valid_id(const char *s)
 	return true;
 }
 
+/* The state of one catalog_parse() call. */
+struct cat_parser {
+	struct catalog *cat;
+	const char *name;		/* for messages */
+	char *err;
+	size_t errlen;
+	unsigned lineno, entry_line;
+	struct list *cur;		/* the entry being read */
+	struct entry_state es;
+};
+
+static int parse_error(struct cat_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Put "name:line: " and the message in err; returns -1. */
+static int parse_error(struct cat_parser *p, const char *fmt, ...)
+{
+	char msg[CAT_LINE_MAX + 128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%u: %s", p->name, p->lineno, msg);
+	return -1;
+}
+
+/* Copy the line at *pos into buf (CAT_LINE_MAX) and step over it.
+ * Returns -1 for a line that is too long or holds a NUL byte. */
+static int next_line(struct cat_parser *p, const char *text, size_t len,
+		     size_t *pos, char *buf)
+{
+	const char *nl = memchr(text + *pos, '\n', len - *pos);
+	size_t n = nl ? (size_t)(nl - (text + *pos)) : len - *pos;
+	p->lineno++;
+	if (n >= CAT_LINE_MAX)
+		return parse_error(p, "line longer than %d bytes", CAT_LINE_MAX - 1);
+	memcpy(buf, text + *pos, n);
+	buf[n] = '\0';
+	*pos += n + (nl != NULL);
+	if (memchr(buf, '\0', n))
+		return parse_error(p, "NUL byte in line");
+	return 0;
+}
+
+/* "[id]": finish the entry before, start (or reopen) this one. */
+static int open_entry(struct cat_parser *p, char *s)
+{
+	char *e = strchr(s, ']');
+	if (!e || *trim(e + 1))
+		return parse_error(p, "expected [id]");
+	*e = '\0';
+	if (p->cur && entry_finish(p->cat, p->cur, p->name, p->entry_line,
+				   p->err, p->errlen) < 0)
+		return -1;
+	if (!valid_id(s + 1))
+		return parse_error(p, "id '%s': use lowercase letters, digits and '-'", s + 1);
+	p->cur = (struct list *)catalog_by_id(p->cat, s + 1);
+	if (!p->cur)
+		p->cur = catalog_append(p->cat, s + 1);
+	p->entry_line = p->lineno;
+	p->es.codes_reset = p->es.match_reset = false;
+	return 0;
+}
+
+/* "key = value" in the current entry. */
+static int key_line(struct cat_parser *p, char *s)
+{
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return parse_error(p, "expected key = value");
+	if (!p->cur)
+		return parse_error(p, "key before the first [id]");
+	*eq = '\0';
+	char *key = trim(s), *val = trim(eq + 1);
+	/* a comment after the value: " #" */
+	char *hash = strstr(val, " #");
+	if (hash) {
+		*hash = '\0';
+		val = trim(val);
+	}
+	const char *why = NULL;
+	if (set_field(p->cur, key, val, &p->es, &why) < 0)
+		return parse_error(p, "%s: %s", key, why);
+	return 0;
+}
+
 int catalog_parse(struct catalog *cat, const char *text, size_t len,
 		  const char *name, char *err, size_t errlen)
 {
+	struct cat_parser p = { .cat = cat, .name = name, .err = err, .errlen = errlen };
 	char buf[CAT_LINE_MAX];
-	struct list *cur = NULL;
-	unsigned lineno = 0, entry_line = 0;
-	bool codes_reset = false, match_reset = false;
 	size_t pos = 0;
 
 	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		lineno++;
-		if (n >= sizeof(buf)) {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes",
-				 name, lineno, CAT_LINE_MAX - 1);
+		if (next_line(&p, text, len, &pos, buf) < 0)
 			return -1;
-		}
-		memcpy(buf, text + pos, n);
-		buf[n] = '\0';
-		pos += n + (nl != NULL);
-		if (memchr(buf, '\0', n)) {
-			snprintf(err, errlen, "%s:%u: NUL byte in line", name, lineno);
-			return -1;
-		}
 		char *s = trim(buf);
 		if (!*s || *s == '#')
 			continue;
-		if (*s == '[') {
-			char *e = strchr(s, ']');
-			if (!e || *trim(e + 1)) {
-				snprintf(err, errlen, "%s:%u: expected [id]", name, lineno);
-				return -1;
-			}
-			*e = '\0';
-			if (cur && entry_finish(cat, cur, name, entry_line, err, errlen) < 0)
-				return -1;
-			if (!valid_id(s + 1)) {
-				snprintf(err, errlen, "%s:%u: id '%s': use lowercase letters, digits and '-'",
-					 name, lineno, s + 1);
-				return -1;
-			}
-			cur = (struct list *)catalog_by_id(cat, s + 1);
-			if (!cur)
-				cur = catalog_append(cat, s + 1);
-			entry_line = lineno;
-			codes_reset = match_reset = false;
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected key = value", name, lineno);
+		if ((*s == '[' ? open_entry(&p, s) : key_line(&p, s)) < 0)
 			return -1;
-		}
-		if (!cur) {
-			snprintf(err, errlen, "%s:%u: key before the first [id]", name, lineno);
-			return -1;
-		}
-		*eq = '\0';
-		char *key = trim(s), *val = trim(eq + 1);
-		/* a comment after the value: " #" */
-		char *hash = strstr(val, " #");
-		if (hash) {
-			*hash = '\0';
-			val = trim(val);
-		}
-		const char *why = NULL;
-		if (set_field(cur, key, val, &codes_reset, &match_reset, &why) < 0) {
-			snprintf(err, errlen, "%s:%u: %s: %s", name, lineno, key, why);
-			return -1;
-		}
 	}
-	if (cur && entry_finish(cat, cur, name, entry_line, err, errlen) < 0)
+	if (p.cur && entry_finish(cat, p.cur, name, p.entry_line, err, errlen) < 0)
 		return -1;
+	return 0;
+}
+
+/* The whole of f, at most 64 MB, in *text (the caller frees it). */
+static int read_all(FILE *f, const char *path, char **text, size_t *len,
+		    char *err, size_t errlen)
+{
+	size_t cap = 0;
+	for (;;) {
+		if (*len + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (64u << 20)) {
+				snprintf(err, errlen, "%s: larger than 64 MB", path);
+				return -1;
+			}
+			*text = xrealloc(*text, cap);
+		}
+		size_t r = fread(*text + *len, 1, cap - *len, f);
+		*len += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		return -1;
+	}
 	return 0;
 }
 
 int catalog_load_file(struct catalog *cat, const char *path, char *err, size_t errlen)
 {
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 4096 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (64u << 20)) {
-				snprintf(err, errlen, "%s: larger than 64 MB", path);
-				free(text);
-				fclose(f);
-				return -1;
-			}
-			text = xrealloc(text, cap);
-		}
-		size_t r = fread(text + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	int bad = ferror(f);
+	if (read_all(f, path, &text, &len, err, errlen) < 0)
+		goto out;
+	rc = catalog_parse(cat, text, len, path, err, errlen);
+out:
 	fclose(f);
-	if (bad) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(text);
-		return -1;
-	}
-	int rc = catalog_parse(cat, text, len, path, err, errlen);
 	free(text);
 	return rc;
 }

@@ -60,26 +60,38 @@ struct catalog {
 	size_t n;
 };
 
+/* An empty catalogue; the caller frees it with catalog_free().  Never
+ * NULL (allocation failure is fatal, as everywhere in rblkit). */
 struct catalog *catalog_new(void);
+/* Free cat and every list in it (pointers to its lists die too). NULL is
+ * allowed. */
 void catalog_free(struct catalog *cat);
 /* Parse catalogue text (name is used in messages). On error returns -1
  * and puts "name:line: reason" in err; the catalogue keeps the lists
  * parsed before the bad line. */
 int catalog_parse(struct catalog *cat, const char *text, size_t len,
 		  const char *name, char *err, size_t errlen);
+/* Read the file at path (at most 64 MB) and parse it as above.  On error
+ * returns -1 with "path: reason" or "path:line: reason" in err. */
 int catalog_load_file(struct catalog *cat, const char *path,
 		      char *err, size_t errlen);
-/* The catalogue compiled into the binary. */
+/* Parse the catalogue compiled into the binary; -1 and err as above
+ * (only if data/lists.conf was broken at build time). */
 int catalog_load_builtin(struct catalog *cat, char *err, size_t errlen);
 
+/* The list with this id, or NULL.  The catalogue owns what is returned. */
 const struct list *catalog_by_id(const struct catalog *cat, const char *id);
-/* Case-insensitive, trailing dot ignored. */
+/* The list of this zone, or NULL: case-insensitive, trailing dot
+ * ignored.  The catalogue owns what is returned. */
 const struct list *catalog_by_zone(const struct catalog *cat, const char *zone);
 /* A zone nobody catalogued, with RFC 5782 defaults: IPv4 blocklist,
  * 127.0.0.2-127.255.255.254 listed except 127.0.0.1 and 127.255.255.0/24,
- * which are errors. Returns the existing entry when the zone is known. */
+ * which are errors. Returns the existing entry when the zone is known.
+ * The catalogue owns the entry (the caller may change its fields, e.g.
+ * server, with xstrdup()ed strings).  Never NULL. */
 struct list *catalog_add_zone(struct catalog *cat, const char *zone,
 			      unsigned kinds);
+/* Is l in the set named set ("default", "spamhaus", ...)? */
 bool list_in_set(const struct list *l, const char *set);
 
 /* Class and meaning of one A answer (host order). Answers outside
@@ -92,7 +104,10 @@ enum code_class list_classify(const struct list *l, uint32_t code,
 const struct list *catalog_match_text(const struct catalog *cat,
 				      const char *text, size_t len);
 
+/* "ip4 ip6 domain" or "none" for kinds (enum list_kind bits), written
+ * to buf (len bytes, truncated if short); returns buf. */
 const char *list_kind_text(unsigned kinds, char *buf, size_t len);
+/* "listed", "allowlisted" or "error": a static string. */
 const char *code_class_text(enum code_class c);
 
 #endif

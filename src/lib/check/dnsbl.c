@@ -338,7 +338,62 @@ static void ask_host(struct dnsbl_engine *eng, struct dnsbl_target *t,
 	submit(eng, host, 28, aaaa);
 }
 
-/* CIDR block: every address of it, up to the limit. */
+static void cidr_too_large(struct dnsbl_target *t, const char *s)
+{
+	target_error(t, "%s is larger than the CIDR limit (--cidr-limit)", s);
+}
+
+/* Every address of an IPv4 block; -1 when bits is out of range. */
+static int expand_cidr4(struct dnsbl_engine *eng, struct dnsbl_target *t,
+			const char *s, struct in_addr a4, long bits)
+{
+	char text[INET6_ADDRSTRLEN];
+	if (bits < 0 || bits > 32)
+		return -1;
+	uint64_t n = 1ull << (32 - bits);
+	if (n > eng->o.cidr_limit) {
+		cidr_too_large(t, s);
+		return 0;
+	}
+	uint32_t base = ntohl(a4.s_addr) & (bits ? ~0u << (32 - bits) : 0);
+	for (uint64_t i = 0; i < n; i++) {
+		struct in_addr x = { htonl(base + (uint32_t)i) };
+		inet_ntop(AF_INET, &x, text, sizeof(text));
+		add_address(eng, t, text);
+	}
+	return 0;
+}
+
+/* Every address of an IPv6 block; -1 when bits is out of range. */
+static int expand_cidr6(struct dnsbl_engine *eng, struct dnsbl_target *t,
+			const char *s, struct in6_addr a6, long bits)
+{
+	char text[INET6_ADDRSTRLEN];
+	if (bits < 0 || bits > 128)
+		return -1;
+	if (128 - bits >= 32 || (1ull << (128 - bits)) > eng->o.cidr_limit) {
+		cidr_too_large(t, s);
+		return 0;
+	}
+	uint64_t n = 1ull << (128 - bits);
+	for (int i = bits; i < 128; i++)
+		a6.s6_addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	for (uint64_t i = 0; i < n; i++) {
+		struct in6_addr x = a6;
+		uint64_t v = i;
+		for (int b = 15; b >= 0 && v; b--) {
+			unsigned sum = x.s6_addr[b] + (v & 0xff);
+			x.s6_addr[b] = (uint8_t)sum;
+			v = (v >> 8) + (sum >> 8);
+		}
+		inet_ntop(AF_INET6, &x, text, sizeof(text));
+		add_address(eng, t, text);
+	}
+	return 0;
+}
+
+/* CIDR block: every address of it, up to the limit.  -1 when s is not
+ * ADDR/BITS. */
 static int expand_cidr(struct dnsbl_engine *eng, struct dnsbl_target *t,
 		       const char *s)
 {
@@ -355,46 +410,10 @@ static int expand_cidr(struct dnsbl_engine *eng, struct dnsbl_target *t,
 		return -1;
 	struct in_addr a4;
 	struct in6_addr a6;
-	char text[INET6_ADDRSTRLEN];
-	if (inet_pton(AF_INET, host, &a4) == 1) {
-		if (bits < 0 || bits > 32)
-			return -1;
-		uint64_t n = 1ull << (32 - bits);
-		if (n > eng->o.cidr_limit) {
-			target_error(t, "%s is larger than the CIDR limit (--cidr-limit)", s);
-			return 0;
-		}
-		uint32_t base = ntohl(a4.s_addr) & (bits ? ~0u << (32 - bits) : 0);
-		for (uint64_t i = 0; i < n; i++) {
-			struct in_addr x = { htonl(base + (uint32_t)i) };
-			inet_ntop(AF_INET, &x, text, sizeof(text));
-			add_address(eng, t, text);
-		}
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &a6) == 1) {
-		if (bits < 0 || bits > 128)
-			return -1;
-		if (128 - bits >= 32 || (1ull << (128 - bits)) > eng->o.cidr_limit) {
-			target_error(t, "%s is larger than the CIDR limit (--cidr-limit)", s);
-			return 0;
-		}
-		uint64_t n = 1ull << (128 - bits);
-		for (int i = bits; i < 128; i++)
-			a6.s6_addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-		for (uint64_t i = 0; i < n; i++) {
-			struct in6_addr x = a6;
-			uint64_t v = i;
-			for (int b = 15; b >= 0 && v; b--) {
-				unsigned sum = x.s6_addr[b] + (v & 0xff);
-				x.s6_addr[b] = (uint8_t)sum;
-				v = (v >> 8) + (sum >> 8);
-			}
-			inet_ntop(AF_INET6, &x, text, sizeof(text));
-			add_address(eng, t, text);
-		}
-		return 0;
-	}
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return expand_cidr4(eng, t, s, a4, bits);
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return expand_cidr6(eng, t, s, a6, bits);
 	return -1;
 }
 

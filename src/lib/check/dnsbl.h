@@ -83,23 +83,30 @@ struct dnsbl_engine;
 struct dnsbl_engine *dnsbl_new(struct resolver *rs, const struct list **lists,
 			       size_t nlists, const struct dnsbl_opts *opts,
 			       char *err, size_t errlen);
+/* Free eng and the targets it still holds (not rs, not the lists).
+ * Lookups still pending in rs point into eng: let them finish, or
+ * rs_cancel_all(), first.  NULL is allowed. */
 void dnsbl_free(struct dnsbl_engine *eng);
 
 /* Parse a target and start its lookups.  mx: input is a mail domain.
- * A bad target comes back done, with ->error set. */
+ * A bad target comes back done, with ->error set.  The engine owns the
+ * target until dnsbl_next_done() hands it out; never NULL. */
 struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool mx);
 /* The oldest target if it is finished (and the probes too), else NULL.
  * The caller frees it with dnsbl_target_free(). */
 struct dnsbl_target *dnsbl_next_done(struct dnsbl_engine *eng);
+/* Free a target from dnsbl_next_done(). NULL is allowed. */
 void dnsbl_target_free(struct dnsbl_target *t);
 /* Targets added and not yet handed out. */
 size_t dnsbl_active(const struct dnsbl_engine *eng);
 
-/* Health of a list from its test points, once the probes are done. */
+/* Health of a list from its test points, once the probes are done;
+ * *why: the reason in words (owned by eng; "" when healthy or unknown). */
 enum dnsbl_health { DH_UNKNOWN, DH_OK, DH_NO_TESTPOINT, DH_BROKEN, DH_REFUSING };
 enum dnsbl_health dnsbl_list_health(const struct dnsbl_engine *eng,
 				    const struct list *l, const char **why);
 
+/* "clean", "listed", "allowlisted", "error" ("pending"): static. */
 const char *dnsbl_status_text(enum dnsbl_status s);
 
 /* Query name of subject on zone: reversed IPv4 octets, IPv6 nibbles,

@@ -9,19 +9,20 @@
  * recvmmsg).  In-flight queries sit on a list in deadline order: every
  * try has the same timeout, so appending keeps it sorted.  A retry goes
  * to the next server with a new ID.  A truncated answer is asked again
- * over TCP.  Recursive mode hands the names to libunbound and reads its
- * answer packets with the same parser.
+ * over TCP (resolve_tcp.c).  Recursive mode hands the names to libunbound
+ * and reads its answer packets with the same parser (resolve_parse.c).
+ * The structs are in resolve_int.h, private to these three files.
  *
  * SECURITY: responses are untrusted.  A response is accepted only from
  * the socket the query went out on, with its ID, QR set, and the question
- * it asked (name, type, class); everything is read with the sticky-error
- * reader of wire.c; text from TXT records has control bytes replaced.
+ * it asked (name, type, class); rs_parse() (resolve_parse.c) reads it
+ * with the sticky-error reader of wire.c and replaces control bytes in
+ * texts.  Server addresses come from the operator or /etc/resolv.conf.
  */
 #define _GNU_SOURCE
-#include "resolve.h"
+#include "resolve_int.h"
 #include "dname.h"
 #include "util.h"
-#include "wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,114 +38,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <unbound.h>
-
-#define RS_SOCKS	4	/* UDP sockets per server */
-#define RS_BATCH	64	/* datagrams per sendmmsg/recvmmsg */
-#define RS_PKT		4096	/* receive buffer per datagram */
-#define RS_QPKT		(12 + 256 + 4 + 11)	/* largest query we send */
-#define RS_EDNS_SIZE	1232
-#define RS_MAX_SERVERS	32
-#define RS_MAX_GROUPS	16
-
-enum rs_qstate { Q_FREE, Q_QUEUED, Q_UDP, Q_TCP, Q_UB };
-
-struct rs_sock;
-
-/* What an epoll event points at. */
-struct rs_ref {
-	enum { REF_UDP, REF_TCP, REF_UB } kind;
-	void *p;
-};
-
-struct rs_query {
-	uint8_t qname[DNAME_MAXLEN];
-	uint16_t qlen, qtype, id;
-	enum rs_qstate state;
-	unsigned tries, server, group;
-	uint64_t t_first, deadline;
-	rs_callback *cb;
-	void *arg;
-	struct rs_sock *sock;		/* Q_UDP */
-	struct rs_query *prev, *next;	/* queue, flight or free list */
-	/* Q_TCP */
-	int tcp_fd;
-	struct rs_ref tcp_ref;
-	uint8_t *tcp_buf;
-	size_t tcp_len, tcp_pos;
-	bool tcp_sent;
-	/* Q_UB */
-	int ub_id;
-	struct resolver *rs;
-};
-
-struct rs_sock {
-	int fd;
-	unsigned server;
-	struct rs_ref ref;
-	struct rs_query **byid;		/* 65536 slots */
-	/* pending batch */
-	unsigned nout;
-	struct mmsghdr out[RS_BATCH];
-	struct iovec outv[RS_BATCH];
-	uint8_t outbuf[RS_BATCH][RS_QPKT];
-};
-
-struct rs_list {
-	struct rs_query *head, *tail;
-	size_t n;
-};
-
-struct resolver {
-	struct rs_opts o;
-	int ep;
-	struct sockaddr_storage srv[RS_MAX_SERVERS];
-	socklen_t srvlen[RS_MAX_SERVERS];
-	unsigned nsrv;
-	/* groups of servers: 0 is the resolver's own (none when recursive),
-	 * the others were added with rs_add_group() */
-	struct { unsigned first, n; } group[RS_MAX_GROUPS];
-	unsigned ngroups;
-	struct rs_sock *socks[RS_MAX_SERVERS * RS_SOCKS];
-	unsigned nsocks, next_sock;
-	struct rs_list queue, flight, ubflight, free;
-	size_t pending;
-	struct ub_ctx *ub;
-	struct rs_ref ub_ref;
-	/* receive batch */
-	struct mmsghdr in[RS_BATCH];
-	struct iovec inv[RS_BATCH];
-	uint8_t (*inbuf)[RS_PKT];
-	/* the answer handed to callbacks */
-	struct rs_answer ans;
-};
-
-/* ---- lists ---- */
-
-static void list_push(struct rs_list *l, struct rs_query *q)
-{
-	q->next = NULL;
-	q->prev = l->tail;
-	if (l->tail)
-		l->tail->next = q;
-	else
-		l->head = q;
-	l->tail = q;
-	l->n++;
-}
-
-static void list_del(struct rs_list *l, struct rs_query *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		l->head = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	else
-		l->tail = q->prev;
-	q->prev = q->next = NULL;
-	l->n--;
-}
 
 /* ---- set-up ---- */
 
@@ -256,7 +149,7 @@ static int system_servers(struct resolver *rs, char *err, size_t errlen)
 	return 0;
 }
 
-static int ep_add(struct resolver *rs, int fd, uint32_t events, struct rs_ref *ref)
+int rs_ep_add(struct resolver *rs, int fd, uint32_t events, struct rs_ref *ref)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = ref };
 	return epoll_ctl(rs->ep, EPOLL_CTL_ADD, fd, &ev);
@@ -286,7 +179,7 @@ static int open_socks(struct resolver *rs, unsigned first, char *err, size_t err
 		setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		k->ref.kind = REF_UDP;
 		k->ref.p = k;
-		if (ep_add(rs, k->fd, EPOLLIN, &k->ref) < 0) {
+		if (rs_ep_add(rs, k->fd, EPOLLIN, &k->ref) < 0) {
 			snprintf(err, errlen, "epoll: %s", strerror(errno));
 			return -1;
 		}
@@ -313,7 +206,7 @@ static int open_unbound(struct resolver *rs, char *err, size_t errlen)
 	}
 	rs->ub_ref.kind = REF_UB;
 	rs->ub_ref.p = NULL;
-	if (ep_add(rs, ub_fd(rs->ub), EPOLLIN, &rs->ub_ref) < 0) {
+	if (rs_ep_add(rs, ub_fd(rs->ub), EPOLLIN, &rs->ub_ref) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -1;
 	}
@@ -410,142 +303,6 @@ size_t rs_pending(const struct resolver *rs)
 	return rs->pending;
 }
 
-/* ---- answers ---- */
-
-/* Copy text into the scratch area; control bytes become '?'. */
-static const char *scratch_put(struct rs_answer *a, const uint8_t *s, size_t n)
-{
-	if (a->text_used + n + 1 > sizeof(a->text))
-		return "";
-	char *d = a->text + a->text_used;
-	for (size_t i = 0; i < n; i++)
-		d[i] = (s[i] < 0x20 || s[i] == 0x7f) ? '?' : (char)s[i];
-	d[n] = '\0';
-	a->text_used += n + 1;
-	return d;
-}
-
-static const char *scratch_name(struct rs_answer *a, const uint8_t *name, size_t len)
-{
-	char text[DNAME_TEXT_MAX];
-	if (dname_to_text(name, len, text, sizeof(text)) < 0)
-		return "";
-	return scratch_put(a, (const uint8_t *)text, strlen(text));
-}
-
-static bool name_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	return dname_cmp(a, alen, b, blen) == 0;
-}
-
-/* Read the answer (and, for a negative answer, the SOA of the authority
- * section) into a.  The header and question were checked. */
-static void read_answer(struct rs_answer *a, const uint8_t *qname, size_t qlen,
-			uint16_t qtype, struct wire *w, unsigned an, unsigned ns)
-{
-	uint8_t target[DNAME_MAXLEN], owner[DNAME_MAXLEN], rname[DNAME_MAXLEN];
-	size_t tlen = qlen;
-	uint32_t minttl = UINT32_MAX;
-
-	memcpy(target, qname, qlen);
-	for (unsigned i = 0; i < an + ns && wire_ok(w); i++) {
-		size_t olen = wire_name(w, owner, 0);
-		uint16_t type = wire_u16(w), cls = wire_u16(w);
-		uint32_t ttl = wire_u32(w);
-		uint16_t rdlen = wire_u16(w);
-		if (!wire_ok(w) || wire_left(w) < rdlen)
-			break;
-		size_t rdstart = w->pos;
-		struct wire rd = *w;
-		rd.len = rdstart + rdlen;	/* names may point back, not past */
-		wire_skip(w, rdlen);
-		if (ttl > 0x7fffffff)
-			ttl = 0;
-		if (cls != 1)
-			continue;
-		if (i >= an) {
-			/* authority: the negative TTL is min(SOA TTL, MINIMUM) */
-			if (type == 6 && !a->n) {
-				wire_name(&rd, rname, 0);
-				wire_name(&rd, rname, 0);
-				wire_skip(&rd, 16);
-				uint32_t min = wire_u32(&rd);
-				if (wire_ok(&rd))
-					minttl = ttl < min ? ttl : min;
-			}
-			continue;
-		}
-		if (!name_eq(owner, olen, target, tlen))
-			continue;
-		if (type == 5 && qtype != 5) {	/* CNAME: follow */
-			size_t n = wire_name(&rd, target, 0);
-			if (!wire_ok(&rd) || !n)
-				break;
-			tlen = n;
-			if (ttl < minttl)
-				minttl = ttl;
-			continue;
-		}
-		if (type != qtype || a->n == RS_MAX_RR)
-			continue;
-		bool ok = true;
-		switch (type) {
-		case 1:
-			if (rdlen != 4) {
-				ok = false;
-				break;
-			}
-			a->u.a[a->n] = wire_u32(&rd);
-			break;
-		case 28:
-			if (rdlen != 16) {
-				ok = false;
-				break;
-			}
-			memcpy(a->u.aaaa[a->n], rd.buf + rd.pos, 16);
-			break;
-		case 16: {
-			/* character-strings joined */
-			uint8_t txt[65536];
-			size_t tl = 0;
-			while (wire_ok(&rd) && rd.pos < rd.len) {
-				uint8_t l = wire_u8(&rd);
-				if (wire_left(&rd) < l) {
-					ok = false;
-					break;
-				}
-				memcpy(txt + tl, rd.buf + rd.pos, l);
-				tl += l;
-				wire_skip(&rd, l);
-			}
-			if (ok)
-				a->txt[a->n] = scratch_put(a, txt, tl);
-			break;
-		}
-		case 15:
-			a->pref[a->n] = wire_u16(&rd);
-			/* fall through */
-		case 2: case 12: case 5: {
-			size_t n = wire_name(&rd, rname, 0);
-			if (!wire_ok(&rd) || !n) {
-				ok = false;
-				break;
-			}
-			a->name[a->n] = scratch_name(a, rname, n);
-			break;
-		}
-		default:
-			ok = false;
-		}
-		if (!ok || !wire_ok(&rd))
-			continue;
-		a->n++;
-		if (ttl < minttl)
-			minttl = ttl;
-	}
-	a->ttl = minttl == UINT32_MAX ? 0 : minttl;
-}
-
 static void answer_reset(struct resolver *rs, struct rs_query *q)
 {
 	memset(&rs->ans, 0, offsetof(struct rs_answer, u));
@@ -594,8 +351,8 @@ static void query_done(struct resolver *rs, struct rs_query *q)
 	cb(arg, &rs->ans);
 }
 
-static void query_fail(struct resolver *rs, struct rs_query *q,
-		       enum rs_status st, const char *why)
+void rs_query_fail(struct resolver *rs, struct rs_query *q,
+		   enum rs_status st, const char *why)
 {
 	answer_reset(rs, q);
 	rs->ans.status = st;
@@ -603,43 +360,10 @@ static void query_fail(struct resolver *rs, struct rs_query *q,
 	query_done(rs, q);
 }
 
-int rs_parse(const uint8_t *pkt, size_t len, const uint8_t *qname, size_t qlen,
-	     uint16_t qtype, int id, struct rs_answer *ans)
-{
-	struct wire w;
-	uint8_t name[DNAME_MAXLEN];
-
-	wire_init(&w, pkt, len);
-	uint16_t pid = wire_u16(&w), flags = wire_u16(&w);
-	uint16_t qd = wire_u16(&w), an = wire_u16(&w), ns = wire_u16(&w);
-	wire_u16(&w);
-	if (!wire_ok(&w) || (id >= 0 && pid != id) || !(flags & 0x8000) ||
-	    ((flags >> 11) & 15) != 0 || qd != 1)
-		return 0;
-	size_t n = wire_name(&w, name, 0);
-	uint16_t rqtype = wire_u16(&w), qclass = wire_u16(&w);
-	if (!wire_ok(&w) || rqtype != qtype || qclass != 1 ||
-	    !name_eq(name, n, qname, qlen))
-		return 0;
-	if (flags & 0x0200)
-		return 2;
-	memset(ans, 0, offsetof(struct rs_answer, u));
-	ans->text_used = 0;
-	ans->qtype = qtype;
-	ans->status = RS_OK;
-	ans->rcode = flags & 15;
-	read_answer(ans, qname, qlen, qtype, &w, an, ns);
-	return 1;
-}
-
-enum resp_via { RESP_UDP, RESP_TCP, RESP_UB };
-
-/* Check a response against q. Returns 1 when it is q's answer and q is
- * finished, 2 when it is truncated (UDP), 0 when it is not q's.
- * libunbound's packets carry no ID of ours; over TCP and from libunbound
+/* libunbound's packets carry no ID of ours; over TCP and from libunbound
  * a truncated answer is taken as it is. */
-static int take_response(struct resolver *rs, struct rs_query *q,
-			 const uint8_t *pkt, size_t len, enum resp_via via)
+int rs_take_response(struct resolver *rs, struct rs_query *q,
+		     const uint8_t *pkt, size_t len, enum resp_via via)
 {
 	int r = rs_parse(pkt, len, q->qname, q->qlen, q->qtype,
 			 via == RESP_UB ? -1 : q->id, &rs->ans);
@@ -672,7 +396,7 @@ static uint16_t new_id(struct rs_sock *k)
 	}
 }
 
-static size_t build_query(const struct rs_query *q, uint8_t *p)
+size_t rs_build_query(const struct rs_query *q, uint8_t *p)
 {
 	p[0] = q->id >> 8;
 	p[1] = q->id & 0xff;
@@ -727,7 +451,7 @@ static void send_udp(struct resolver *rs, struct rs_query *q, uint64_t now)
 	q->deadline = now + rs->o.timeout_ms;
 	list_push(&rs->flight, q);
 	unsigned i = k->nout++;
-	size_t len = build_query(q, k->outbuf[i]);
+	size_t len = rs_build_query(q, k->outbuf[i]);
 	k->outv[i].iov_base = k->outbuf[i];
 	k->outv[i].iov_len = len;
 	memset(&k->out[i], 0, sizeof(k->out[i]));
@@ -746,7 +470,7 @@ static void send_ub(struct resolver *rs, struct rs_query *q, uint64_t now)
 	dname_to_text(q->qname, q->qlen, text, sizeof(text));
 	int r = ub_resolve_async(rs->ub, text, q->qtype, 1, q, ub_answer, &q->ub_id);
 	if (r != 0)
-		query_fail(rs, q, RS_ERROR, ub_strerror(r));
+		rs_query_fail(rs, q, RS_ERROR, ub_strerror(r));
 }
 
 /* Move queued queries into flight while the window has room. */
@@ -871,84 +595,6 @@ int rs_submit_group(struct resolver *rs, int group, const char *name,
 	return 0;
 }
 
-/* ---- TCP, for truncated answers ---- */
-
-static void tcp_start(struct resolver *rs, struct rs_query *q)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)&rs->srv[q->server];
-	list_del(&rs->flight, q);
-	q->sock->byid[q->id] = NULL;
-	q->sock = NULL;
-	q->state = Q_TCP;
-	q->deadline = now_ms() + rs->o.timeout_ms;
-	list_push(&rs->flight, q);
-	q->tcp_fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (q->tcp_fd < 0) {
-		query_fail(rs, q, RS_ERROR, "TCP socket failed");
-		return;
-	}
-	if (connect(q->tcp_fd, sa, rs->srvlen[q->server]) < 0 && errno != EINPROGRESS) {
-		query_fail(rs, q, RS_ERROR, "TCP connect to the resolver failed");
-		return;
-	}
-	q->tcp_buf = xmalloc(2 + 65535);
-	size_t len = build_query(q, q->tcp_buf + 2);
-	q->tcp_buf[0] = (uint8_t)(len >> 8);
-	q->tcp_buf[1] = (uint8_t)len;
-	q->tcp_len = len + 2;
-	q->tcp_pos = 0;
-	q->tcp_sent = false;
-	q->tcp_ref.kind = REF_TCP;
-	q->tcp_ref.p = q;
-	if (ep_add(rs, q->tcp_fd, EPOLLOUT, &q->tcp_ref) < 0)
-		query_fail(rs, q, RS_ERROR, "epoll failed");
-}
-
-static void tcp_event(struct resolver *rs, struct rs_query *q)
-{
-	ssize_t r;
-	if (!q->tcp_sent) {
-		r = send(q->tcp_fd, q->tcp_buf + q->tcp_pos, q->tcp_len - q->tcp_pos,
-			 MSG_NOSIGNAL);
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			query_fail(rs, q, RS_ERROR, "TCP to the resolver failed");
-			return;
-		}
-		q->tcp_pos += (size_t)r;
-		if (q->tcp_pos < q->tcp_len)
-			return;
-		q->tcp_sent = true;
-		q->tcp_pos = 0;
-		q->tcp_len = 2;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &q->tcp_ref };
-		epoll_ctl(rs->ep, EPOLL_CTL_MOD, q->tcp_fd, &ev);
-		return;
-	}
-	r = recv(q->tcp_fd, q->tcp_buf + q->tcp_pos, q->tcp_len - q->tcp_pos, 0);
-	if (r <= 0) {
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		query_fail(rs, q, RS_ERROR, "the resolver closed the TCP connection");
-		return;
-	}
-	q->tcp_pos += (size_t)r;
-	if (q->tcp_pos < q->tcp_len)
-		return;
-	if (q->tcp_len == 2) {
-		size_t n = (size_t)q->tcp_buf[0] << 8 | q->tcp_buf[1];
-		if (n < 12) {
-			query_fail(rs, q, RS_ERROR, "short TCP response");
-			return;
-		}
-		q->tcp_len = 2 + n;
-		return;
-	}
-	if (take_response(rs, q, q->tcp_buf + 2, q->tcp_len - 2, RESP_TCP) != 1)
-		query_fail(rs, q, RS_ERROR, "the TCP response does not answer the query");
-}
-
 /* ---- receiving ---- */
 
 static void udp_event(struct resolver *rs, struct rs_sock *k)
@@ -971,8 +617,8 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 			struct rs_query *q = k->byid[(uint16_t)(pkt[0] << 8 | pkt[1])];
 			if (!q)
 				continue;
-			if (take_response(rs, q, pkt, len, RESP_UDP) == 2)
-				tcp_start(rs, q);
+			if (rs_take_response(rs, q, pkt, len, RESP_UDP) == 2)
+				rs_tcp_start(rs, q);
 		}
 		if (n < RS_BATCH)
 			return;
@@ -985,16 +631,16 @@ static void ub_answer(void *arg, int err, struct ub_result *res)
 	struct rs_query *q = arg;
 	struct resolver *rs = q->rs;
 	if (err || !res) {
-		query_fail(rs, q, RS_ERROR, err ? ub_strerror(err) : "no answer");
+		rs_query_fail(rs, q, RS_ERROR, err ? ub_strerror(err) : "no answer");
 	} else if (!res->answer_packet || res->answer_len <= 0) {
 		/* an error libunbound made itself: SERVFAIL, no packet */
 		answer_reset(rs, q);
 		rs->ans.status = RS_OK;
 		rs->ans.rcode = res->rcode;
 		query_done(rs, q);
-	} else if (take_response(rs, q, res->answer_packet,
+	} else if (rs_take_response(rs, q, res->answer_packet,
 				 (size_t)res->answer_len, RESP_UB) != 1) {
-		query_fail(rs, q, RS_ERROR, "libunbound's answer does not match the query");
+		rs_query_fail(rs, q, RS_ERROR, "libunbound's answer does not match the query");
 	}
 	if (res)
 		ub_resolve_free(res);
@@ -1015,11 +661,11 @@ static void handle_timeouts(struct resolver *rs, uint64_t now)
 			send_udp(rs, q, now);
 			continue;
 		}
-		query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
+		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
 	}
 	while ((q = rs->ubflight.head) && q->deadline <= now) {
 		ub_cancel(rs->ub, q->ub_id);
-		query_fail(rs, q, RS_TIMEOUT, "timeout: no answer while resolving");
+		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer while resolving");
 	}
 	for (unsigned i = 0; i < rs->nsocks; i++)
 		if (rs->socks[i]->nout)
@@ -1051,7 +697,7 @@ void rs_process(struct resolver *rs)
 			udp_event(rs, ref->p);
 			break;
 		case REF_TCP:
-			tcp_event(rs, ref->p);
+			rs_tcp_event(rs, ref->p);
 			break;
 		case REF_UB:
 			ub_process(rs->ub);
@@ -1066,12 +712,12 @@ void rs_cancel_all(struct resolver *rs)
 {
 	struct rs_query *q;
 	while ((q = rs->queue.head))
-		query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
+		rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
 	while ((q = rs->flight.head))
-		query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
+		rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
 	while ((q = rs->ubflight.head)) {
 		ub_cancel(rs->ub, q->ub_id);
-		query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
+		rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
 	}
 }
 

@@ -77,7 +77,13 @@ struct resolver;
 int rs_parse(const uint8_t *pkt, size_t len, const uint8_t *qname, size_t qlen,
 	     uint16_t qtype, int id, struct rs_answer *ans);
 
+/* A resolver in the mode of opts (0 fields take their defaults; opts is
+ * copied).  NULL with err set when
+ * a server address is bad or a socket, epoll or libunbound cannot be
+ * set up.  The caller frees it with rs_free(). */
 struct resolver *rs_new(const struct rs_opts *opts, char *err, size_t errlen);
+/* End every pending query (its callback runs with RS_TIMEOUT), then free
+ * rs.  NULL is allowed. */
 void rs_free(struct resolver *rs);
 /* Queue a query for name (text, trailing dot optional). Returns 0, or -1
  * for a name that is not a valid domain name (the callback is not run). */
@@ -93,9 +99,12 @@ int rs_add_group(struct resolver *rs, const char *zone, const char *servers,
 /* rs_submit() to a group; group 0 is the resolver's own servers. */
 int rs_submit_group(struct resolver *rs, int group, const char *name,
 		    uint16_t qtype, rs_callback *cb, void *arg);
+/* The one descriptor to poll for POLLIN (an epoll set); rs owns it. */
 int rs_fd(const struct resolver *rs);
 /* Milliseconds until rs_process() has timeouts to handle; -1: none. */
 int rs_next_timeout_ms(const struct resolver *rs);
+/* Read what has arrived, handle timeouts and retries, send what the
+ * window allows; never blocks.  Callbacks run from here. */
 void rs_process(struct resolver *rs);
 /* Queries submitted and not yet answered (queued or in flight). */
 size_t rs_pending(const struct resolver *rs);
