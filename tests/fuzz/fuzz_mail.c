@@ -36,9 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const struct report_hit hit = { "List", "bl.example", "spam source",
 						       "listed \"x\" <y>", "https://x/" };
 		static const struct report_check chk = { "192.0.2.1", &hit, 1, 2, 3 };
-		struct report_item it = { "fuzz", ++idx, NULL, NULL, idx % 2 ? &chk : NULL };
+		struct report_item it = { "fuzz", 0, NULL, NULL, NULL };
 		char sum[512];
 
+		it.index = ++idx;
+		it.chk = idx % 2 ? &chk : NULL;
 		if (diag_read(&d, m, ml, cat, err, sizeof(err)) == 0) {
 			it.d = &d;
 			report_summary(&d, sum, sizeof(sum));
