@@ -189,17 +189,18 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 
 int rcvd_find_public_ip(const char *text, char *out, size_t len)
 {
-	const char *end = text + strlen(text);
+	const char *p = text, *end = text + strlen(text);
 
-	for (const char *p = text; p < end; p++) {
-		if (!isxdigit((unsigned char)*p) || (p > text && (isalnum((unsigned char)p[-1]) ||
-							p[-1] == '.' || p[-1] == ':')))
-			continue;
+	/* one scan: each address found, then on past it */
+	while (p < end) {
+		const char *at;
+
 		first_ip(p, end, out, len);
-		if (out[0] && rcvd_ip_public(out))
+		if (!out[0] || !(at = strstr(p, out)))
+			break;
+		if (rcvd_ip_public(out))
 			return 0;
-		if (out[0])	/* a private one: go past it */
-			p += strlen(out) - 1;
+		p = at + strlen(out);
 	}
 	out[0] = '\0';
 	return -1;
