@@ -518,12 +518,24 @@ void report_html_end(FILE *f)
 	fputs("</body></html>\n", f);
 }
 
-/* A hop timeline: one dot per hop on a time axis, skew in red. */
+/* x of time t on the axis [lo, hi] drawn from X0 over W pixels. */
+#define SVG_X0 240
+#define SVG_W 700
+static double svg_x(int64_t t, int64_t lo, int64_t hi)
+{
+	return SVG_X0 + (hi > lo ? (double)(t - lo) * SVG_W / (double)(hi - lo) : 0);
+}
+
+/* A hop timeline: one row per hop (receiving host on the left), a bar
+ * from the previous hop's time to this one's (the time the hop took),
+ * red when it runs backwards (clock skew), the axis labelled with the
+ * first and last times. */
 static void html_svg(FILE *f, const struct diag *d)
 {
-	int64_t lo = 0, hi = 0;
-	int any = 0;
-	const int w = 760, h = 40 + 22 * (int)d->nhops;
+	int64_t lo = 0, hi = 0, prev = 0;
+	int any = 0, has_prev = 0;
+	const int h = 56 + 22 * (int)d->nhops;
+	char t1[40], t2[40];
 
 	for (size_t i = 0; i < d->nhops; i++) {
 		if (!d->hops[i].has_t)
@@ -537,26 +549,37 @@ static void html_svg(FILE *f, const struct diag *d)
 	if (!any)
 		return;
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		"role=\"img\" aria-label=\"hop timeline\">\n", w + 240, h);
-	fprintf(f, "<line x1=\"220\" y1=\"20\" x2=\"%d\" y2=\"20\" stroke=\"#888\"/>\n", 220 + w);
+		"role=\"img\" aria-label=\"hop timeline\" font-family=\"sans-serif\">\n",
+		SVG_X0 + SVG_W + 100, h);
+	fprintf(f, "<line x1=\"%d\" y1=\"24\" x2=\"%d\" y2=\"24\" stroke=\"#888\"/>\n",
+		SVG_X0, SVG_X0 + SVG_W);
+	fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"11\">%s</text>\n", SVG_X0,
+		iso_time(lo, t1, sizeof(t1)));
+	fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
+		SVG_X0 + SVG_W, iso_time(hi, t2, sizeof(t2)));
 	for (size_t i = 0; i < d->nhops; i++) {
 		const struct rcvd_hop *hp = &d->hops[i];
-		int y = 40 + 22 * (int)i;
-		double x;
-		char dur[48];
+		int y = 46 + 22 * (int)i;
+		char dur[48], name[40];
 
+		snprintf(name, sizeof(name), "%.32s", hp->by[0] ? hp->by : "?");
 		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%zu ", y + 4, i + 1);
-		html_str(f, hp->by[0] ? hp->by : "?");
+		html_str(f, name);
 		fputs("</text>\n", f);
 		if (!hp->has_t)
 			continue;
-		x = 220 + (hi > lo ? (double)(hp->t - lo) * w / (double)(hi - lo) : 0);
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\"/>\n", x, y,
-			hp->has_delay && hp->delay < 0 ? "#b00" : "#36c");
+		if (has_prev)
+			fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+				"stroke=\"%s\" stroke-width=\"6\"/>\n", svg_x(prev, lo, hi), y,
+				svg_x(hp->t, lo, hi), y, hp->t < prev ? "#b00" : "#9bd");
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\"/>\n",
+			svg_x(hp->t, lo, hi), y, hp->has_delay && hp->delay < 0 ? "#b00" : "#36c");
 		if (hp->has_delay)
-			fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>\n",
-				x > 220 + w - 80 ? x - 80 : x + 8, y + 4,
+			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n",
+				SVG_X0 + SVG_W + 8, y + 4,
 				report_duration(hp->delay, dur, sizeof(dur)));
+		prev = hp->t;
+		has_prev = 1;
 	}
 	fputs("</svg>\n", f);
 }
