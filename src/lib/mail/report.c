@@ -104,18 +104,31 @@ static void snippet(const char *diag, const char *reply, const char *status,
 		p += strlen(status);
 	while (*p == ' ' || *p == ':')
 		p++;
+	/* the address the server repeats says nothing new: "<a@b>: ...",
+	 * "<a@b>... User unknown" */
+	if (*p == '<' && strchr(p, '>') && strchr(p, '@') && strchr(p, '@') < strchr(p, '>')) {
+		p = strchr(p, '>') + 1;
+		while (*p == ' ' || *p == ':' || *p == '.' || *p == ',')
+			p++;
+	}
 	n = strlen(p);
-	if (n > 40) {
-		n = 40;
-		while (n > 20 && p[n] != ' ')
+	if (n > 60) {
+		n = 60;
+		while (n > 30 && p[n] != ' ')
 			n--;
 	}
 	snprintf(out, len, "%.*s%s", (int)n, p, strlen(p) > n ? "..." : "");
 }
 
+/* sisimai's internal codes (x.0.9xx) mean nothing to a reader. */
+static int pseudo_status(const char *st)
+{
+	return strlen(st) == 7 && !strncmp(st + 1, ".0.9", 4);
+}
+
 void report_summary(const struct diag *d, char *buf, size_t len)
 {
-	char dur[48], snip[64];
+	char dur[48], snip[80];
 	const struct dsn_rcpt *r;
 	const struct list *bl;
 	size_t o;
@@ -162,10 +175,13 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 		o += (size_t)snprintf(buf + o, len - o, ": delivered to %s", r->recipient);
 	else if (o < len)
 		o += (size_t)snprintf(buf + o, len - o, ": %s", explain(r->reason, bl));
-	if (o < len && (r->reply[0] || r->status[0]))
+	if (o < len && (r->reply[0] || (r->status[0] && !pseudo_status(r->status)))) {
+		const char *st = pseudo_status(r->status) ? "" : r->status;
+
 		o += (size_t)snprintf(buf + o, len - o, " (%s%s%s%s%s)", r->reply,
-				      r->reply[0] && r->status[0] ? " " : "", r->status,
+				      r->reply[0] && st[0] ? " " : "", st,
 				      snip[0] ? " " : "", snip);
+	}
 	if (o < len && bl && bl->delist)
 		o += (size_t)snprintf(buf + o, len - o, ". Request removal: %s", bl->delist);
 	if (o < len && d->dsn.n > 1)
