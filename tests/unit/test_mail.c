@@ -93,6 +93,13 @@ UNIT_TEST(encoded_words)
 			      strlen("=?ISO-2022-JP?B?GyRCJWEhPCVrJSglaSE8RExDThsoQg==?="));
 	CHECK_EQ_STR(s, "メールエラー通知");
 	free(s);
+	/* a multibyte character split between two words (real mailers do) */
+	s = mime_decode_words("=?iso-2022-jp?B?GyRCJWEh?= =?iso-2022-jp?B?PCVrGyhC?=", strlen("=?iso-2022-jp?B?GyRCJWEh?= =?iso-2022-jp?B?PCVrGyhC?="));
+	CHECK_EQ_STR(s, "メール");
+	free(s);
+	s = mime_decode_words("=?UTF-8?B?w6k=?= =?broken", strlen("=?UTF-8?B?w6k=?= =?broken"));
+	CHECK_EQ_STR(s, "\xc3\xa9 =?broken");
+	free(s);
 }
 
 UNIT_TEST(charsets)

@@ -93,6 +93,8 @@ static void decoded(const struct msg *m, const char *name, char *out, size_t len
 	dv = mime_decode_words(v, strlen(v));
 	snprintf(out, len, "%s", dv);
 	free(dv);
+	for (size_t n = strlen(out); n && (unsigned char)out[n - 1] <= ' '; n--)
+		out[n - 1] = '\0';
 }
 
 static void path_of(struct diag *d, const struct msg *m)

@@ -151,28 +151,23 @@ static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 	return out;
 }
 
-char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outlen)
+/* in converted from name to UTF-8 with iconv; bytes that do not convert
+ * become U+FFFD and are counted in *bad.  NULL when iconv does not know
+ * the name. */
+static char *convert(const char *in, size_t len, const char *name, size_t *outlen,
+		     size_t *bad)
 {
-	const char *name = iconv_name(charset);
-	iconv_t cd;
+	iconv_t cd = iconv_open("UTF-8", name);
 	char *out, *ip = (char *)in, *op;
 	size_t il = len, ol, cap;
 
-	if (plain_ascii(in, len)) {
-		out = xmalloc(len + 1);
-		memcpy(out, in, len);
-		out[len] = '\0';
-		*outlen = len;
-		return out;
-	}
-	if (!name && memchr(in, 0x1b, len))
-		name = "ISO-2022-JP-2";	/* unlabelled Japanese mail */
-	if (!name || (cd = iconv_open("UTF-8", name)) == (iconv_t)-1)
-		return utf8_clean(in, len, outlen);
+	if (cd == (iconv_t)-1)
+		return NULL;
 	cap = len * 4 + 16;
 	out = xmalloc(cap);
 	op = out;
 	ol = cap - 1;
+	*bad = 0;
 	while (il > 0) {
 		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
 			break;
@@ -183,11 +178,67 @@ char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outl
 		ol -= 3;
 		ip++;
 		il--;
+		(*bad)++;
 	}
 	iconv(cd, NULL, NULL, &op, &ol);
 	iconv_close(cd);
 	*outlen = (size_t)(op - out);
 	out[*outlen] = '\0';
+	return out;
+}
+
+static int valid_utf8(const char *in, size_t len)
+{
+	size_t n, bad = 1;
+	char *t = convert(in, len, "UTF-8", &n, &bad);
+	int ok = t && !bad;
+
+	free(t);
+	return ok;
+}
+
+char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outlen)
+{
+	/* what mail labelled as Japanese often really is */
+	static const char *const japanese[] = { "EUC-JP-MS", "CP932", "ISO-2022-JP-2" };
+	const char *name = iconv_name(charset);
+	char *out;
+	size_t bad = 0;
+
+	if (plain_ascii(in, len)) {
+		out = xmalloc(len + 1);
+		memcpy(out, in, len);
+		out[len] = '\0';
+		*outlen = len;
+		return out;
+	}
+	if (!name && memchr(in, 0x1b, len))
+		name = "ISO-2022-JP-2";	/* unlabelled Japanese mail */
+	if (!name || !(out = convert(in, len, name, outlen, &bad)))
+		return utf8_clean(in, len, outlen);
+	if (!bad)
+		return out;
+	/* the label lies (EUC-JP bytes under "ISO-2022-JP", UTF-8 under
+	 * "iso-8859-1"...): keep the reading with the fewest bad bytes */
+	if (valid_utf8(in, len)) {
+		free(out);
+		return utf8_clean(in, len, outlen);
+	}
+	if (strstr(name, "JP") || strstr(name, "932") || strstr(name, "JIS")) {
+		for (size_t k = 0; k < ARRAY_SIZE(japanese) && bad; k++) {
+			size_t n2, bad2;
+			char *alt = convert(in, len, japanese[k], &n2, &bad2);
+
+			if (alt && bad2 < bad) {
+				free(out);
+				out = alt;
+				*outlen = n2;
+				bad = bad2;
+			} else {
+				free(alt);
+			}
+		}
+	}
 	return out;
 }
 
@@ -234,85 +285,102 @@ int mime_param(const char *value, const char *name, char *out, size_t outlen,
 	return -1;
 }
 
-/* One encoded word at p ("=?cs?E?text?="): decoded UTF-8 appended to out,
- * returns its length in the input, or 0 if p is not one. */
-static size_t decode_word(const char *p, const char *end, char *out, size_t *o)
+/* One encoded word at p ("=?cs?E?text?="): its charset into cs and its
+ * decoded bytes appended to raw at *rn (raw has room for the word's own
+ * length); returns the word's length in the input, or 0 if p is not one. */
+static size_t word_bytes(const char *p, const char *end, char cs[40], char *raw,
+			 size_t *rn)
 {
 	const char *q1, *q2, *q3;
-	char cs[40], *tmp, *conv;
-	size_t n, cl;
+	size_t n;
 
 	if (end - p < 8 || p[0] != '=' || p[1] != '?')
 		return 0;
 	q1 = memchr(p + 2, '?', (size_t)(end - p - 2));
-	if (!q1 || q1 + 3 >= end || q1[2] != '?' || (size_t)(q1 - p - 2) >= sizeof(cs))
+	if (!q1 || q1 + 3 >= end || q1[2] != '?' || (size_t)(q1 - p - 2) >= 40)
 		return 0;
 	q2 = q1 + 2;
 	for (q3 = q2 + 1; q3 + 1 < end && !(q3[0] == '?' && q3[1] == '='); q3++)
 		if (*q3 == ' ')
 			return 0;
-	if (q3 + 1 >= end)
+	if (q3 + 1 >= end || (q1[1] != 'B' && q1[1] != 'b' && q1[1] != 'Q' && q1[1] != 'q'))
 		return 0;
 	memcpy(cs, p + 2, (size_t)(q1 - p - 2));
 	cs[q1 - p - 2] = '\0';
 	if (strchr(cs, '*'))		/* RFC 2231 language suffix */
 		*strchr(cs, '*') = '\0';
-	tmp = xmalloc((size_t)(q3 - q2) + 4);
 	if (q1[1] == 'B' || q1[1] == 'b') {
-		n = mime_b64_decode(q2 + 1, (size_t)(q3 - q2 - 1), tmp);
-	} else if (q1[1] == 'Q' || q1[1] == 'q') {
-		n = mime_qp_decode(q2 + 1, (size_t)(q3 - q2 - 1), tmp);
-		for (size_t i = 0; i < n; i++)
-			if (tmp[i] == '_')
-				tmp[i] = ' ';
+		n = mime_b64_decode(q2 + 1, (size_t)(q3 - q2 - 1), raw + *rn);
 	} else {
-		free(tmp);
-		return 0;
+		n = mime_qp_decode(q2 + 1, (size_t)(q3 - q2 - 1), raw + *rn);
+		for (size_t i = 0; i < n; i++)
+			if (raw[*rn + i] == '_')
+				raw[*rn + i] = ' ';
 	}
-	conv = mime_to_utf8(tmp, n, cs, &cl);
+	*rn += n;
+	return (size_t)(q3 + 2 - p);
+}
+
+/* The bytes gathered in raw (charset cs), converted and appended to out. */
+static void flush_words(char *out, size_t *o, const char *cs, const char *raw, size_t *rn)
+{
+	size_t cl;
+	char *conv;
+
+	if (!*rn)
+		return;
+	conv = mime_to_utf8(raw, *rn, cs, &cl);
 	memcpy(out + *o, conv, cl);
 	*o += cl;
 	free(conv);
-	free(tmp);
-	return (size_t)(q3 + 2 - p);
+	*rn = 0;
 }
 
 char *mime_decode_words(const char *in, size_t len)
 {
-	/* a decoded word is at most 4x its encoded size (+ U+FFFD growth) */
-	char *out = xmalloc(len * 4 + 16);
+	/* decoded text is at most 4x its encoded size (+ U+FFFD growth) */
+	char *out = xmalloc(len * 4 + 16), *raw = xmalloc(len + 4);
 	const char *p = in, *end = in + len;
-	size_t o = 0;
-	int last_word = 0;
+	char cs[40] = "", wcs[40];
+	size_t o = 0, rn = 0;
 
+	/* adjacent words of one charset are converted as one text: Japanese
+	 * mailers split a multibyte character between two words */
 	while (p < end) {
-		size_t n = decode_word(p, end, out, &o);
+		size_t mark = rn, n = word_bytes(p, end, wcs, raw, &rn);
+		const char *q;
 
 		if (n) {
+			if (mark && strcasecmp(wcs, cs)) {
+				/* a new charset: convert the earlier words alone */
+				size_t k = rn - mark;
+
+				rn = mark;
+				flush_words(out, &o, cs, raw, &rn);
+				memmove(raw, raw + mark, k);
+				rn = k;
+			}
+			snprintf(cs, sizeof(cs), "%s", wcs);
 			p += n;
-			last_word = 1;
+			/* blanks between two encoded words vanish */
+			for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (q > p) {
+				size_t probe = rn;
+				char pcs[40];
+
+				/* a dry run: raw has room, rn stays */
+				if (word_bytes(q, end, pcs, raw, &probe))
+					p = q;
+			}
 			continue;
 		}
-		if (last_word && (*p == ' ' || *p == '\t')) {
-			/* blanks between two encoded words vanish */
-			const char *q = p;
-
-			while (q < end && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q < end && q + 1 < end && q[0] == '=' && q[1] == '?') {
-				size_t save = o, m = decode_word(q, end, out, &o);
-
-				if (m) {
-					p = q + m;
-					continue;
-				}
-				o = save;
-			}
-		}
-		last_word = 0;
+		flush_words(out, &o, cs, raw, &rn);
 		out[o++] = *p++;
 	}
+	flush_words(out, &o, cs, raw, &rn);
 	out[o] = '\0';
+	free(raw);
 	return out;
 }
 
