@@ -35,6 +35,11 @@ while [ $# -gt 0 ]; do
 done
 
 [ -x "$RBLKIT" ] || { echo "diagnose.sh: no rblkit at $RBLKIT (run make)" >&2; exit 1; }
+# make SANITIZE=1 leaves its (4x slower) binary at ./rblkit
+if ldd "$RBLKIT" 2>/dev/null | grep -q libasan; then
+	echo "diagnose.sh: $RBLKIT is a sanitizer build: run make (without SANITIZE) first" >&2
+	exit 1
+fi
 $PERL -MSisimai -e1 2>/dev/null || { echo "diagnose.sh: sisimai missing (apt-get install libsisimai-perl)" >&2; exit 1; }
 
 mapfile -t FILES < <(find "$CORPUS" -maxdepth 1 -name '*.eml' | sort)
