@@ -1,19 +1,447 @@
 /*
- * diagnose.c - rblkit diagnose (under construction).
+ * diagnose.c - "rblkit diagnose": read bounces, feedback reports or plain
+ * messages (.eml files, mbox files, stdin) and say why the mail did not
+ * arrive: text (summary first), --json or --html.
  *
- * SECURITY: command-line arguments only.
+ * SECURITY: reads untrusted mail with the invoking user's privileges; the
+ * library (src/lib/mail) bounds every read.  No network unless --check.
  */
+#include "catalog.h"
 #include "cmd.h"
+#include "diagnose.h"
+#include "dnsbl.h"
+#include "report.h"
+#include "resolve.h"
+#include "util.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
-int cmd_diagnose(int argc, char **argv)
-{
-	fprintf(stderr, "rblkit diagnose: not built yet\n");
-	return 3;
-}
+#define INPUT_MAX (1024u << 20)	/* one file or stdin: 1 GiB (mbox) */
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML };
+
+/* With --check every message is read first, the judged addresses are
+ * looked up together, then everything is printed. */
+struct held {
+	char *file;
+	unsigned index;
+	int ok;
+	struct diag d;
+	char err[160];
+	const struct report_check *chk;
+};
+
+struct ipcheck {
+	char ip[64];
+	struct dnsbl_target *t;
+	struct report_check chk;
+	struct report_hit *hits;
+};
+
+struct run {
+	enum fmt fmt;
+	const struct catalog *cat;
+	int first;		/* no JSON item written yet */
+	int errors;		/* inputs that could not be read */
+	int quiet;
+	int check;
+	struct held *held;
+	size_t nheld, capheld;
+};
 
 void cmd_diagnose_help(void)
 {
-	printf("usage: rblkit diagnose ...  (not built yet)\n");
+	printf(
+"usage: rblkit diagnose [options] [FILE...]\n"
+"\n"
+"Read bounces (RFC 3464 DSNs and the plain-text reports of Postfix, Exim,\n"
+"Sendmail, qmail, Exchange, Gmail, ...), feedback reports, auto-replies or\n"
+"plain messages, and say why the mail did not arrive: recipient, status,\n"
+"reply code, remote host, failed command, reason (sisimai's vocabulary),\n"
+"the blocklist a rejection names and how to get off it, and the path of the\n"
+"message with the delay of every hop.  FILE is an .eml file or an mbox\n"
+"(several messages); none or \"-\" reads standard input.\n"
+"\n"
+"  --json           one JSON array, an object per message (docs/diagnose.md)\n"
+"  --html           one self-contained HTML page with a hop timeline\n"
+"  --catalog FILE   read FILE after the built-in catalogue of blocklists\n"
+"  -q               text: the summary line only\n"
+"  --check          look the address receivers judged up on the blocklists\n"
+"                   (the engine of rblkit check; DNS queries leave the host)\n"
+"  --lists SPEC     with --check: sets, ids or zones (default: default)\n"
+"  --resolver ADDR[:PORT][,...]  with --check: ask these servers\n"
+"  --recursive      with --check: resolve from the root (libunbound)\n"
+"  --timeout S      with --check: give up after S seconds (default 10)\n"
+"\n"
+"Exit status: 0 every input was read; 1 some input could not be read as\n"
+"mail (reported, the others still are); 2 usage error.\n");
+}
+
+static int read_all(FILE *f, char **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *b = xmalloc(cap);
+
+	for (;;) {
+		size_t r;
+
+		if (n == cap) {
+			if (cap >= INPUT_MAX) {
+				free(b);
+				errno = EFBIG;
+				return -1;
+			}
+			cap *= 2;
+			b = xrealloc(b, cap);
+		}
+		r = fread(b + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(b);
+		return -1;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static void emit(struct run *rn, const struct report_item *it)
+{
+	char sum[1024];
+
+	switch (rn->fmt) {
+	case FMT_JSON:
+		report_json(stdout, it, rn->first);
+		break;
+	case FMT_HTML:
+		report_html(stdout, it);
+		break;
+	default:
+		if (rn->quiet && it->d) {
+			report_summary(it->d, sum, sizeof(sum));
+			printf("%s: %s\n", it->file, sum);
+		} else {
+			report_text(stdout, it);
+		}
+	}
+	rn->first = 0;
+}
+
+static void hold(struct run *rn, const char *name, unsigned idx, int ok,
+		 const struct diag *d, const char *err)
+{
+	struct held *h;
+
+	if (rn->nheld == rn->capheld) {
+		rn->capheld = rn->capheld ? rn->capheld * 2 : 16;
+		rn->held = xreallocarray(rn->held, rn->capheld, sizeof(*rn->held));
+	}
+	h = &rn->held[rn->nheld++];
+	memset(h, 0, sizeof(*h));
+	h->file = xstrdup(name);
+	h->index = idx;
+	h->ok = ok;
+	h->d = *d;		/* the diag's buffers move with it */
+	snprintf(h->err, sizeof(h->err), "%s", err);
+}
+
+/* --lists: comma-separated set names, list ids or zones. */
+static size_t select_lists(const struct catalog *cat, const char *spec,
+			   const struct list **sel, size_t max)
+{
+	char buf[512];
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
+	     w = strtok_r(NULL, ", ", &save))
+		for (size_t i = 0; i < cat->n && n < max; i++) {
+			const struct list *l = cat->lists[i];
+			int dup = 0;
+
+			if (!l->zone || !(l->kinds & (LK_IP4 | LK_IP6)) ||
+			    !(!strcmp(l->id, w) || !strcasecmp(l->zone, w) ||
+			      (list_in_set(l, w) && l->status == LS_ACTIVE)))
+				continue;
+			for (size_t k = 0; k < n; k++)
+				dup |= sel[k] == l;
+			if (!dup)
+				sel[n++] = l;
+		}
+	return n;
+}
+
+/* Look the judged address of every held message up; 0 or -1 (err). */
+static int run_checks(struct run *rn, const char *spec, const struct rs_opts *ro,
+		      unsigned timeout_s, struct ipcheck **out, size_t *nout,
+		      struct resolver **rsp, struct dnsbl_engine **engp)
+{
+	static const struct list *sel[256];
+	struct dnsbl_opts dopt = { .cidr_limit = 1 };
+	struct ipcheck *ic = NULL;
+	size_t nsel = select_lists(rn->cat, spec, sel, ARRAY_SIZE(sel)), n = 0;
+	char err[256];
+	struct dnsbl_target *t;
+
+	if (!nsel) {
+		fprintf(stderr, "rblkit diagnose: --lists: no IP list named '%s'\n", spec);
+		return -1;
+	}
+	if (!(*rsp = rs_new(ro, err, sizeof(err))) ||
+	    !(*engp = dnsbl_new(*rsp, sel, nsel, &dopt, err, sizeof(err)))) {
+		fprintf(stderr, "rblkit diagnose: --check: %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < rn->nheld; i++) {
+		const struct diag *d = &rn->held[i].d;
+		const char *ip;
+		int dup = 0;
+
+		if (!rn->held[i].ok || !d->judged_ip[0])
+			continue;
+		ip = d->judged_ip;
+		for (size_t k = 0; k < n; k++)
+			dup |= !strcmp(ic[k].ip, ip);
+		if (dup)
+			continue;
+		ic = xreallocarray(ic, n + 1, sizeof(*ic));
+		memset(&ic[n], 0, sizeof(*ic));
+		snprintf(ic[n].ip, sizeof(ic[n].ip), "%s", ip);
+		dnsbl_add(*engp, ip, false);
+		n++;
+	}
+	rs_run(*rsp, now_ms() + (uint64_t)timeout_s * 1000);
+	for (size_t k = 0; k < n && (t = dnsbl_next_done(*engp)) != NULL; k++) {
+		struct ipcheck *c = &ic[k];
+
+		c->t = t;
+		c->hits = xcalloc(t->nresults ? t->nresults : 1, sizeof(*c->hits));
+		c->chk.ip = c->ip;
+		c->chk.hits = c->hits;
+		for (size_t r = 0; r < t->nresults; r++) {
+			const struct dnsbl_result *res = &t->results[r];
+			struct report_hit *h = &c->hits[c->chk.nhits];
+
+			if (res->status == DS_CLEAN || res->status == DS_ALLOWED) {
+				c->chk.nclean++;
+				continue;
+			}
+			if (res->status != DS_LISTED) {
+				c->chk.nerror++;
+				continue;
+			}
+			h->list = res->list->name;
+			h->zone = res->list->zone;
+			h->meaning = res->ncodes ? res->meanings[0] : NULL;
+			h->txt = res->ntxt ? res->txt[0] : NULL;
+			h->delist = res->list->delist;
+			c->chk.nhits++;
+		}
+	}
+	for (size_t i = 0; i < rn->nheld; i++)
+		for (size_t k = 0; k < n; k++)
+			if (rn->held[i].ok && ic[k].t &&
+			    !strcmp(ic[k].ip, rn->held[i].d.judged_ip))
+				rn->held[i].chk = &ic[k].chk;
+	*out = ic;
+	*nout = n;
+	return 0;
+}
+
+static void begin(const struct run *rn)
+{
+	if (rn->fmt == FMT_JSON)
+		report_json_begin(stdout);
+	else if (rn->fmt == FMT_HTML)
+		report_html_begin(stdout);
+}
+
+static void emit_held(struct run *rn)
+{
+	for (size_t i = 0; i < rn->nheld; i++) {
+		struct held *h = &rn->held[i];
+		struct report_item it = { h->file, h->index, h->ok ? &h->d : NULL,
+					  h->ok ? NULL : h->err, h->chk };
+
+		emit(rn, &it);
+	}
+}
+
+static void free_held(struct run *rn, struct ipcheck *ic, size_t nic,
+		      struct resolver *rs, struct dnsbl_engine *eng)
+{
+	for (size_t i = 0; i < rn->nheld; i++) {
+		diag_free(&rn->held[i].d);
+		free(rn->held[i].file);
+	}
+	free(rn->held);
+	for (size_t k = 0; k < nic; k++) {
+		if (ic[k].t)
+			dnsbl_target_free(ic[k].t);
+		free(ic[k].hits);
+	}
+	free(ic);
+	if (eng)
+		dnsbl_free(eng);
+	if (rs)
+		rs_free(rs);
+}
+
+static void one_input(struct run *rn, const char *name, const char *text, size_t len)
+{
+	size_t pos = 0;
+	const char *m;
+	size_t ml;
+	unsigned idx = 0;
+
+	if (len == 0) {
+		struct report_item it = { name, 1, NULL, "empty input", NULL };
+
+		rn->errors++;
+		emit(rn, &it);
+		return;
+	}
+	while (diag_mbox_next(text, len, &pos, &m, &ml)) {
+		struct diag d;
+		char err[128];
+		struct report_item it = { name, ++idx, NULL, NULL, NULL };
+		int ok = diag_read(&d, m, ml, rn->cat, err, sizeof(err)) == 0;
+
+		if (!ok)
+			rn->errors++;
+		if (rn->check) {
+			hold(rn, name, idx, ok, &d, err);
+			continue;
+		}
+		if (ok)
+			it.d = &d;
+		else
+			it.error = err;
+		emit(rn, &it);
+		diag_free(&d);
+	}
+}
+
+static void one_file(struct run *rn, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char *buf;
+	size_t len;
+
+	if (!f || read_all(f, &buf, &len)) {
+		char err[256];
+		struct report_item it = { path, 1, NULL, err, NULL };
+		struct diag none;
+
+		snprintf(err, sizeof(err), "cannot read: %s", strerror(errno));
+		rn->errors++;
+		if (rn->check) {
+			memset(&none, 0, sizeof(none));
+			hold(rn, path, 1, 0, &none, err);
+		} else {
+			emit(rn, &it);
+		}
+		if (f && f != stdin)
+			fclose(f);
+		return;
+	}
+	if (f != stdin)
+		fclose(f);
+	one_input(rn, path, buf, len);
+	free(buf);
+}
+
+int cmd_diagnose(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_HTML, O_CATALOG, O_CHECK, O_LISTS, O_RESOLVER,
+	       O_RECURSIVE, O_TIMEOUT };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, O_JSON },
+		{ "html", no_argument, NULL, O_HTML },
+		{ "catalog", required_argument, NULL, O_CATALOG },
+		{ "check", no_argument, NULL, O_CHECK },
+		{ "lists", required_argument, NULL, O_LISTS },
+		{ "resolver", required_argument, NULL, O_RESOLVER },
+		{ "recursive", no_argument, NULL, O_RECURSIVE },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run rn = { .fmt = FMT_TEXT, .first = 1 };
+	struct rs_opts ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2,
+			      .window = 256 };
+	struct catalog *cat = catalog_new();
+	const char *catfile = NULL, *lists = "default";
+	struct ipcheck *ic = NULL;
+	size_t nic = 0;
+	struct resolver *rs = NULL;
+	struct dnsbl_engine *eng = NULL;
+	unsigned timeout_s = 10;
+	char err[256], *end;
+	int c, rc = 2;
+
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON: rn.fmt = FMT_JSON; break;
+		case O_HTML: rn.fmt = FMT_HTML; break;
+		case O_CATALOG: catfile = optarg; break;
+		case O_CHECK: rn.check = 1; break;
+		case O_LISTS: lists = optarg; break;
+		case O_RESOLVER: ro.mode = RS_FORWARD; ro.servers = optarg; break;
+		case O_RECURSIVE: ro.mode = RS_RECURSIVE; break;
+		case O_TIMEOUT:
+			timeout_s = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !timeout_s || timeout_s > 3600) {
+				fprintf(stderr, "rblkit diagnose: --timeout: 1 to 3600 seconds\n");
+				goto out;
+			}
+			break;
+		case 'q': rn.quiet = 1; break;
+		case 'h':
+			cmd_diagnose_help();
+			rc = 0;
+			goto out;
+		default:
+			cmd_diagnose_help();
+			goto out;
+		}
+	}
+	if (catalog_load_builtin(cat, err, sizeof(err)) ||
+	    (catfile && catalog_load_file(cat, catfile, err, sizeof(err)))) {
+		fprintf(stderr, "rblkit diagnose: catalogue: %s\n", err);
+		goto out;
+	}
+	rn.cat = cat;
+	if (ro.timeout_ms * ro.tries + 100 > timeout_s * 1000u)
+		ro.timeout_ms = (timeout_s * 1000u - 100) / ro.tries;
+	if (!rn.check)		/* streamed: one message at a time */
+		begin(&rn);
+	if (optind >= argc)
+		one_file(&rn, "-");
+	for (int i = optind; i < argc; i++)
+		one_file(&rn, argv[i]);
+	if (rn.check) {
+		if (run_checks(&rn, lists, &ro, timeout_s, &ic, &nic, &rs, &eng))
+			goto out;
+		begin(&rn);
+		emit_held(&rn);
+	}
+	if (rn.fmt == FMT_JSON)
+		report_json_end(stdout);
+	else if (rn.fmt == FMT_HTML)
+		report_html_end(stdout);
+	fflush(stdout);
+	rc = rn.errors ? 1 : 0;
+out:
+	free_held(&rn, ic, nic, rs, eng);
+	catalog_free(cat);
+	return rc;
 }

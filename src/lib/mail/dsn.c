@@ -1,0 +1,1006 @@
+/*
+ * dsn.c - delivery reports of every shape into per-recipient records;
+ * see dsn.h.
+ *
+ * SECURITY: untrusted input; lines are scanned within the part lengths,
+ * copies are bounded by the fixed buffers of struct dsn_rcpt, and the
+ * number of recipients by DSN_MAX_RCPT.
+ */
+#define _GNU_SOURCE
+#include "dsn.h"
+#include "ses.h"
+#include "smtp.h"
+#include "reason.h"
+#include "received.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HUMAN_MAX (256u << 10)	/* text of the report we scan */
+
+const char *dsn_kind_name(enum dsn_kind k)
+{
+	switch (k) {
+	case DSN_BOUNCE: return "bounce";
+	case DSN_FEEDBACK: return "feedback";
+	case DSN_AUTOREPLY: return "autoreply";
+	default: return "message";
+	}
+}
+
+static void copy_cut(char *dst, size_t dlen, const char *src, size_t n)
+{
+	if (n >= dlen)
+		n = dlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Append text to a one-line buffer, a blank between it and what is there
+ * already: blanks squeezed, control bytes out. */
+void dsn_append(char *dst, size_t dlen, const char *src, size_t n)
+{
+	size_t o = strlen(dst);
+
+	if (o && dst[o - 1] != ' ' && o + 1 < dlen)
+		dst[o++] = ' ';
+
+	for (size_t i = 0; i < n && o + 1 < dlen; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c < 32 || c == 127)
+			c = ' ';
+		if (c == ' ' && (o == 0 || dst[o - 1] == ' '))
+			continue;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	while (o && dst[o - 1] == ' ')
+		dst[--o] = '\0';
+}
+
+static int local_char(unsigned char c)
+{
+	return isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c));
+}
+
+static int domain_char(unsigned char c)
+{
+	return isalnum(c) || c == '.' || c == '-' || c == '_';
+}
+
+/* First address in [p, p+n): start offset and length, or -1. */
+static int find_addr(const char *p, size_t n, size_t *as, size_t *al)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t s = i, e = i + 1;
+
+		if (p[i] != '@')
+			continue;
+		while (s > 0 && local_char((unsigned char)p[s - 1]))
+			s--;
+		while (e < n && domain_char((unsigned char)p[e]))
+			e++;
+		while (e > i + 1 && (p[e - 1] == '.' || p[e - 1] == '-'))
+			e--;
+		while (s < i && p[s] == '.')
+			s++;
+		if (s == i || e == i + 1 || !memchr(p + i + 1, '.', e - i - 1))
+			continue;
+		*as = s;
+		*al = e - s;
+		return 0;
+	}
+	return -1;
+}
+
+static void lower_str(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* An address taken from a field value ("rfc822; <a@b>"): 0 or -1. */
+static int addr_of(const char *v, char *out, size_t len)
+{
+	size_t as, al;
+
+	if (!v || find_addr(v, strlen(v), &as, &al))
+		return -1;
+	copy_cut(out, len, v + as, al);
+	return 0;
+}
+
+struct dsn_rcpt *dsn_add(struct dsn *d, size_t *cap, const char *addr)
+{
+	struct dsn_rcpt *r;
+
+	for (size_t i = 0; addr && i < d->n; i++)
+		if (!strcasecmp(d->r[i].recipient, addr))
+			return &d->r[i];
+	if (d->n >= DSN_MAX_RCPT)
+		return NULL;
+	if (d->n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		d->r = xreallocarray(d->r, *cap, sizeof(*d->r));
+	}
+	r = &d->r[d->n++];
+	memset(r, 0, sizeof(*r));
+	if (addr)
+		copy_cut(r->recipient, sizeof(r->recipient), addr, strlen(addr));
+	return r;
+}
+
+/* ---- RFC 3464 delivery-status fields ---- */
+
+static void strip_type(const char *v, char *type, size_t tlen, const char **rest)
+{
+	const char *semi = strchr(v, ';');
+
+	type[0] = '\0';
+	*rest = v;
+	if (semi && (size_t)(semi - v) < tlen && semi - v < 12) {
+		copy_cut(type, tlen, v, (size_t)(semi - v));
+		for (char *c = type; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		*rest = semi + 1;
+		while (**rest == ' ')
+			(*rest)++;
+	}
+}
+
+static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *f)
+{
+	const char *rest;
+	char type[16];
+
+	if (!strcasecmp(f->name, "Reporting-MTA")) {
+		strip_type(f->value, type, sizeof(type), &rest);
+		copy_cut(d->reporting_mta, sizeof(d->reporting_mta), rest, strlen(rest));
+	} else if (!strcasecmp(f->name, "Arrival-Date")) {
+		d->has_arrival = rcvd_parse_date(f->value, &d->arrival) == 0;
+	} else if (!r) {
+		return;
+	} else if (!strcasecmp(f->name, "Action")) {
+		size_t i = 0;
+
+		while (f->value[i] && !isspace((unsigned char)f->value[i]) &&
+		       f->value[i] != '(' && i + 1 < sizeof(r->action)) {
+			r->action[i] = (char)tolower((unsigned char)f->value[i]);
+			i++;
+		}
+		r->action[i] = '\0';
+	} else if (!strcasecmp(f->name, "Status")) {
+		char st[16];
+
+		if (smtp_find_status(f->value, st, sizeof(st)) == 0)
+			snprintf(r->status, sizeof(r->status), "%s", st);
+	} else if (!strcasecmp(f->name, "Remote-MTA")) {
+		strip_type(f->value, type, sizeof(type), &rest);
+		copy_cut(r->rhost, sizeof(r->rhost), rest, strcspn(rest, " ;[("));
+	} else if (!strcasecmp(f->name, "Diagnostic-Code")) {
+		strip_type(f->value, r->diag_type, sizeof(r->diag_type), &rest);
+		r->diag[0] = '\0';
+		dsn_append(r->diag, sizeof(r->diag), rest, strlen(rest));
+	} else if (!strcasecmp(f->name, "Last-Attempt-Date")) {
+		r->has_last_attempt = rcvd_parse_date(f->value, &r->last_attempt) == 0;
+	}
+}
+
+/* The recipient of a Final-Recipient value: its address, or for local
+ * deliveries (a file, a pipe: "rfc822;/var/mail/x") the value itself. */
+static int recipient_of(const char *v, char *out, size_t len)
+{
+	char type[16];
+	const char *rest;
+	size_t n;
+
+	if (addr_of(v, out, len) == 0)
+		return 0;
+	strip_type(v, type, sizeof(type), &rest);
+	n = strcspn(rest, " \t");
+	if (!n)
+		return -1;
+	copy_cut(out, len, rest, n);
+	return 0;
+}
+
+/* Parse delivery-status text: a per-message block, then one block per
+ * recipient (blocks that run together are split at each recipient). */
+static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		struct msg blk;
+		struct dsn_rcpt *r = NULL;
+		ptrdiff_t ri = -1;
+
+		while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end)
+			break;
+		msg_parse(&blk, p, (size_t)(end - p));
+		for (size_t i = 0; i < blk.nf; i++) {
+			const struct msg_field *f = &blk.f[i];
+			char addr[256];
+
+			/* d->r moves when it grows: take r afresh each time */
+			r = ri >= 0 ? &d->r[ri] : NULL;
+
+			if ((!strcasecmp(f->name, "Final-Recipient") ||
+			     (!strcasecmp(f->name, "Original-Recipient") && !r)) &&
+			    recipient_of(f->value, addr, sizeof(addr)) == 0) {
+				struct dsn_rcpt *nr;
+
+				if (r && !strcasecmp(f->name, "Final-Recipient") &&
+				    r->recipient[0] && strcasecmp(r->recipient, addr) &&
+				    !r->status[0] && !r->action[0]) {
+					/* Original- then a different Final-: same one */
+					copy_cut(r->recipient, sizeof(r->recipient), addr, strlen(addr));
+					continue;
+				}
+				if (r && !strcasecmp(r->recipient, addr))
+					continue;
+				nr = dsn_add(d, cap, addr);
+				if (!nr)
+					break;
+				/* fields written before the first recipient of the
+				 * block belong to it (Facebook puts them first) */
+				for (size_t k = 0; !r && k < i; k++)
+					ds_field(d, nr, &blk.f[k]);
+				ri = nr - d->r;
+				continue;
+			}
+			ds_field(d, r, f);
+		}
+		if (blk.body == p) {	/* not a field: skip the line */
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			blk.body = nl ? nl + 1 : end;
+		}
+		p = blk.body;
+		msg_free(&blk);
+	}
+}
+
+/* ---- plain-text reports ---- */
+
+/* Does the (lower-cased, trimmed) line start the copy of the original? */
+static int cut_line(const char *l, size_t n)
+{
+	static const char *const marks[] = { "original message", "original-message",
+		"below this line is a copy", "this is a copy of the message",
+		"copy of the message", "the original message", "returned message",
+		"message headers follow", "headers of the original",
+		"undelivered message", "unsent message", "content-type: message/rfc822",
+		"forwarded message", "text of the original", "original mail",
+		"returned mail", "rfc822 message", "header of the original",
+		"headers of your message", "message header", "the header of the original",
+		"your message reads", "included is a copy" };
+	char buf[128];
+	size_t i = 0, o = 0;
+
+	while (i < n && (l[i] == '-' || l[i] == '=' || l[i] == ' ' || l[i] == '*' ||
+			 l[i] == '_' || l[i] == '>' || l[i] == '[' || l[i] == '|'))
+		i++;
+	/* most lines start with no mark's first letter: decide at once */
+	if (i >= n || !strchr("obtcrmhufyiOBTCRMHUFYI", l[i]))
+		return 0;
+	for (; i < n && o + 1 < sizeof(buf); i++)
+		buf[o++] = (char)tolower((unsigned char)l[i]);
+	buf[o] = '\0';
+	if (strstr(buf, "was received") || strstr(buf, "could not be"))
+		return 0;
+	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
+		if (!strncmp(buf, marks[k], strlen(marks[k])))
+			return 1;
+	return !strncasecmp(l, "Received:", 9) || !strncasecmp(l, "Return-Path:", 12);
+}
+
+/* Is this line a recipient line? Sets the address range. */
+static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
+{
+	size_t i = 0;
+
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	/* list bullets: "  * a@b", "- a@b" */
+	if (i + 1 < n && (l[i] == '*' || l[i] == '-' || l[i] == '+') && l[i + 1] == ' ')
+		for (i++; i < n && l[i] == ' '; i++)
+			;
+	if (find_addr(l, n, as, al))
+		return 0;
+	/* sendmail's summary lines: "554 <addr>... reason" */
+	if (n - i > 6 && smtp_reply_at(l, l + i) && l[i + 3] == ' ' && l[i + 4] == '<' &&
+	    *as == i + 5 && n - (*as + *al) >= 4 && !strncmp(l + *as + *al, ">...", 4))
+		return 1;
+	if (*as <= i + 1 || (*as == i + 8 && !strncasecmp(l + i, "<mailto:", 8)))
+		goto tail;	/* the address starts the line */
+	/* a short label or name before it: "Recipient: ", "Neko<mailto:" */
+	if (*as - i > 40)
+		return 0;
+	/* digits: a reply ("550 5.1.1 <a@b>...") unless it is a label */
+	for (size_t k = i; k < *as; k++)
+		if (isdigit((unsigned char)l[k]) &&
+		    (isdigit((unsigned char)l[i]) || !memchr(l + k, ':', *as - k)))
+			return 0;
+	if (l[i] == '<' || l[i] == '>' || l[i] == '(' || l[i] == '#')
+		return 0;
+	{
+		char pre[48];
+
+		copy_cut(pre, sizeof(pre), l + i, *as - i);
+		lower_str(pre);
+		for (size_t e = strlen(pre); e > 0 && (pre[e - 1] == ' ' || pre[e - 1] == '\t'); e--)
+			pre[e - 1] = '\0';
+		/* "To:" quotes the original message's header (Exchange's "Your
+		 * message To: ... did not reach"), it is not the report's word */
+		if (!strcmp(pre, "to:") || !strcmp(pre, "to: ") ||
+		    strstr(pre, "from") || strstr(pre, "sender") || strstr(pre, "said") ||
+		    strstr(pre, "reply-to") || strstr(pre, "return-path") ||
+		    strstr(pre, "envelope") || strstr(pre, "message-id") ||
+		    strstr(pre, "cc:") || strstr(pre, "subject") || strstr(pre, "by "))
+			return 0;
+		size_t words = 1, plen = strlen(pre);
+
+		for (size_t k = 0; k + 1 < plen; k++)
+			words += pre[k] == ' ' && pre[k + 1] != ' ';
+		while (plen && (pre[plen - 1] == ' ' || pre[plen - 1] == '<' ||
+				pre[plen - 1] == '"'))
+			plen--;
+		/* a label ("Recipient address:", "Delivered to:") or a short
+		 * name ("Neko <a@b>"), not a sentence that mentions an address */
+		if (plen && pre[plen - 1] == ':' ? words > 6 :
+		    (words > 3 || strchr(pre, ',') ||
+		     (!strchr(pre, '<') && !strchr(pre, '"') && !strstr(pre, "to ") &&
+		      !(plen >= 3 && !strncmp(pre + plen - 3, " to", 3)))))
+			return 0;
+	}
+tail:
+	{
+		/* what follows must not make it a sentence about something else */
+		const char *t = l + *as + *al;
+		size_t rest = n - (*as + *al);
+
+		while (rest && (*t == '>' || *t == ' ' || *t == '\t' || *t == '"' ||
+				*t == '\'')) {
+			t++;
+			rest--;
+		}
+		if ((rest >= 3 && !strncmp(t, "...", 3)) ||
+		    (rest >= 1 && (*t == ':' || *t == '(' || *t == ',' || *t == ';')))
+			return 1;
+		if (!rest)
+			return 1;
+		/* the address starts the line and words follow ("a@b Invalid
+		 * Address, ERROR_CODE :550") */
+		/* "addr on 1/2/2011 ..." (Exchange), "addr - reason", "addr [..." */
+		if (rest >= 3 && (!strncasecmp(t, "on ", 3) || !strncasecmp(t, "- ", 2) ||
+				  *t == '[' || *t == '#'))
+			return 1;
+		if (*as <= i + 1 && (l[*as + *al] == ' ' || l[*as + *al] == '\t')) {
+			char rest_l[160];
+
+			copy_cut(rest_l, sizeof(rest_l), t, rest);
+			lower_str(rest_l);
+			return strstr(rest_l, "error") || strstr(rest_l, "invalid") ||
+			       strstr(rest_l, "unknown") || strstr(rest_l, "failed");
+		}
+		/* "addr on 1/2/2011 ..." (Exchange), "addr:" already taken */
+		return rest >= 3 && (!strncasecmp(t, "on ", 3) || !strncasecmp(t, "- ", 2) ||
+				     *t == '[' || *t == '#');
+	}
+}
+
+/* The SMTP reply inside a block: from the first reply code to the end of
+ * that paragraph; else the whole block. */
+static void narrow_diag(struct dsn_rcpt *r, const char *blk)
+{
+	char rc[4];
+	const char *p = NULL;
+
+	if (smtp_find_reply(blk, rc) == 0)
+		p = strstr(blk, rc);
+	while (p && !smtp_reply_at(blk, p))
+		p = strstr(p + 1, rc);
+	r->diag[0] = '\0';
+	dsn_append(r->diag, sizeof(r->diag), p ? p : blk, strlen(p ? p : blk));
+}
+
+/* The end of a recipient's block of text: its diagnostic if it has none,
+ * and the command the block names. */
+static void close_block(struct dsn_rcpt *r, const char *blk)
+{
+	char rc[4];
+
+	/* the human text quotes the server when the Diagnostic-Code is a
+	 * local program's exit code ("X-Unix; 77") or missing */
+	if (!r->diag[0] || (smtp_find_reply(r->diag, rc) && smtp_find_reply(blk, rc) == 0))
+		narrow_diag(r, blk);
+	if (!r->command[0])
+		smtp_find_command(blk, r->command, sizeof(r->command));
+}
+
+/* Scan the human-readable text for recipients and their blocks. */
+static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
+		      const char *self, int only_known)
+{
+	const char *p = text, *end = text + len;
+	long cur = -1;		/* index, not pointer: d->r may be reallocated */
+	char *blk = xmalloc(DSN_DIAG_MAX * 2);
+	char *lead = xmalloc(DSN_DIAG_MAX);
+
+	blk[0] = lead[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p), as, al;
+
+		if (cut_line(p, n))
+			break;
+		if (rcpt_line(p, n, &as, &al)) {
+			char addr[256];
+			long r = -1;
+
+			copy_cut(addr, sizeof(addr), p + as, al);
+			if (self && !strcasecmp(addr, self))
+				goto next;
+			for (size_t i = 0; i < d->n; i++)
+				if (!strcasecmp(d->r[i].recipient, addr))
+					r = (long)i;
+			/* a report about one recipient: its text is about it,
+			 * whatever address the text shows (aliases, rewriting) */
+			if (r < 0 && only_known && d->n == 1 && cur < 0)
+				r = 0;
+			/* an address nobody reported on is just text of the block
+			 * ("... Domain of sender address a@b does not exist") */
+			if (r < 0 && only_known) {
+				if (cur >= 0)
+					dsn_append(blk, DSN_DIAG_MAX * 2, p, n);
+				goto next;
+			}
+			if (r != cur && cur >= 0 && blk[0])
+				close_block(&d->r[cur], blk);
+			if (r < 0 && !only_known) {
+				struct dsn_rcpt *nr = dsn_add(d, cap, addr);
+
+				r = nr ? (long)(nr - d->r) : -1;
+			}
+			if (r != cur)
+				blk[0] = '\0';
+			cur = r;
+			if (cur >= 0) {
+				size_t k = as + al;
+
+				while (k < n && strchr(">:\"' \t.;,", p[k]))
+					k++;
+				dsn_append(blk, DSN_DIAG_MAX * 2, p + k, n - k);
+			}
+			goto next;
+		}
+		if (cur >= 0)
+			dsn_append(blk, DSN_DIAG_MAX * 2, p, n);
+		else
+			dsn_append(lead, DSN_DIAG_MAX, p, n);
+next:
+		p = nl ? nl + 1 : end;
+	}
+	if (cur >= 0 && blk[0])
+		close_block(&d->r[cur], blk);
+	/* recipients listed with no words of their own share the lead text */
+	for (size_t i = 0; i < d->n; i++) {
+		char rc[4], st[16];
+
+		if (!lead[0])
+			break;
+		/* or, when their words carry no code, the lead's codes */
+		if (d->r[i].diag[0] && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
+					smtp_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
+					reason_of_text(d->r[i].diag) ||
+					smtp_find_reply(lead, rc)))
+			continue;
+		narrow_diag(&d->r[i], lead);
+		d->r[i].borrowed = 1;
+	}
+	free(blk);
+	free(lead);
+}
+
+/* ---- putting it together ---- */
+
+static int type_in(const char *t, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(t, *list))
+			return 1;
+	return 0;
+}
+
+static const char *const ds_types[] = { "message/delivery-status",
+	"message/global-delivery-status", NULL };
+static const char *const orig_types[] = { "message/rfc822", "text/rfc822-headers",
+	"message/rfc822-headers", "message/global", "message/global-headers",
+	"message/partial", NULL };
+
+/* Text/html to text: tags dropped, the common entities decoded. */
+static size_t html_text(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+	int tag = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '<') {
+			tag = 1;
+			if (i + 3 < len && (!strncasecmp(in + i, "<br", 3) ||
+					    !strncasecmp(in + i, "<p", 2) ||
+					    !strncasecmp(in + i, "</p", 3) ||
+					    !strncasecmp(in + i, "<div", 4) ||
+					    !strncasecmp(in + i, "<tr", 3)))
+				out[o++] = '\n';
+			continue;
+		}
+		if (tag) {
+			tag = in[i] != '>';
+			continue;
+		}
+		if (in[i] == '&') {
+			static const struct { const char *e; char c; } ent[] = {
+				{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+				{ "&nbsp;", ' ' }, { "&quot;", '"' }, { "&#39;", '\'' } };
+			size_t k;
+
+			for (k = 0; k < ARRAY_SIZE(ent); k++)
+				if (!strncasecmp(in + i, ent[k].e, strlen(ent[k].e)) &&
+				    i + strlen(ent[k].e) <= len)
+					break;
+			if (k < ARRAY_SIZE(ent)) {
+				out[o++] = ent[k].c;
+				i += strlen(ent[k].e) - 1;
+				continue;
+			}
+		}
+		out[o++] = in[i];
+	}
+	return o;
+}
+
+/* The human-readable text of the report: its text parts before the copy
+ * of the original (html only when there is no plain text). Malloc'd. */
+static char *human_text(const struct mime *mm, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *out = NULL;
+	int plain = 0;
+
+	for (size_t i = 0; i < mm->n; i++)
+		if (!strcmp(mm->p[i].type, "text/plain") || !mm->p[i].type[0])
+			plain = 1;
+	for (size_t i = 0; i < mm->n; i++) {
+		const struct mime_part *pt = &mm->p[i];
+		int html = !strcmp(pt->type, "text/html");
+
+		if (type_in(pt->type, orig_types))
+			break;
+		if (strcmp(pt->type, "text/plain") && pt->type[0] && !(html && !plain) &&
+		    strncmp(pt->type, "text/", 5))
+			continue;
+		if (html && plain)
+			continue;
+		if (n + pt->len + 2 > HUMAN_MAX)
+			break;
+		if (n + pt->len + 2 > cap) {
+			cap = n + pt->len + 2;
+			out = xrealloc(out, cap);
+		}
+		n += html ? html_text(pt->data, pt->len, out + n) : (memcpy(out + n, pt->data, pt->len), pt->len);
+		out[n++] = '\n';
+	}
+	if (!out)
+		out = xmalloc(1);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+/* The copy of the original message inside plain text: the first header
+ * line after the line that announces it. */
+static const char *inline_orig(const char *text, size_t len, size_t *olen)
+{
+	const char *p = text, *end = text + len;
+	int cut = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		if (!cut && cut_line(p, n)) {
+			cut = 1;
+			if (!msg_looks_like_header(p, n) || !strncasecmp(p, "content-type", 12)) {
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+		}
+		if (cut && msg_looks_like_header(p, n) && strncasecmp(p, "content-", 8)) {
+			*olen = (size_t)(end - p);
+			return p;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return NULL;
+}
+
+static int report_type(const struct msg *m, const char *type)
+{
+	char rt[40];
+
+	return mime_param(msg_get(m, "Content-Type"), "report-type", rt, sizeof(rt), 1) == 0 &&
+	       !strcmp(rt, type);
+}
+
+/* Does the report's text say that mail was not delivered? */
+static int bounce_words(const char *human)
+{
+	static const char *const words[] = { "could not be delivered",
+		"couldn't be delivered", "undeliverable", "delivery has failed",
+		"delivery to the following", "permanent error", "not delivered",
+		"unable to deliver", "wasn't able to deliver", "failed permanently",
+		"delivery failure", "the following addresses had", "could not deliver",
+		"not be delivered", "delivery failed", "was not delivered",
+		"delivery status notification", "did not reach the following" };
+	size_t n = strlen(human);
+	char *low;
+	int hit = 0;
+
+	if (n > 8192)
+		n = 8192;
+	low = xstrndup(human, n);
+	for (char *c = low; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	{
+		/* a quoted SMTP dialogue: a failure reply and the envelope */
+		char rc[4];
+
+		hit = smtp_find_reply(low, rc) == 0 && rc[0] != '2' &&
+		      strstr(low, "rcpt to:") != NULL;
+	}
+	for (size_t i = 0; !hit && i < ARRAY_SIZE(words); i++)
+		hit = strstr(low, words[i]) != NULL;
+	free(low);
+	return hit;
+}
+
+static int bounce_signals(const struct msg *m)
+{
+	static const char *const subj[] = { "undeliver", "delivery status",
+		"delivery failure", "failure notice", "returned mail", "mail delivery",
+		"delivery failed", "could not be delivered", "not delivered",
+		"delivery problem", "delivery notification", "failed delivery",
+		"delayed mail", "warning: could not send", "non remis", "non-remis",
+		"rejected", "nondeliverable", "non-deliverable", "mail error",
+		"mail system error", "delivery report", "returned to sender",
+		"message delivery", "unzustellbar", "delivery has failed",
+		"permanent error", "error sending", "bounce", "unable to deliver",
+		"failed mail", "delivery error", "warning: message", "mail failure" };
+	const char *from = msg_get(m, "From"), *s = msg_get(m, "Subject");
+	const char *ct = msg_get(m, "Content-Type");
+	char rt[40];
+
+	if (msg_get(m, "X-Failed-Recipients"))
+		return 1;
+	if (ct && mime_param(ct, "report-type", rt, sizeof(rt), 1) == 0 &&
+	    !strcmp(rt, "delivery-status"))
+		return 1;
+	if (from && (strcasestr(from, "mailer-daemon") || strcasestr(from, "postmaster") ||
+		     strcasestr(from, "mail delivery") || strcasestr(from, "mail-daemon") ||
+		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce")))
+		return 1;
+	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
+		if (strcasestr(s, subj[i]))
+			return 1;
+	return 0;
+}
+
+static int autoreply_signals(const struct msg *m)
+{
+	static const char *const subj[] = { "auto:", "automatic reply", "autoreply",
+		"auto-reply", "auto reply", "out of office", "out of the office",
+		"vacation", "away until", "abwesenheit", "absence", "réponse automatique",
+		"on leave", "away from" };
+	const char *as = msg_get(m, "Auto-Submitted"), *s = msg_get(m, "Subject");
+	const char *prec = msg_get(m, "Precedence");
+
+	if (msg_get(m, "X-Autoreply") || msg_get(m, "X-Autorespond") ||
+	    (prec && !strcasecmp(prec, "auto_reply")))
+		return 1;
+	if (as && !strncasecmp(as, "auto-replied", 12))
+		return 1;
+	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
+		if (strcasestr(s, subj[i]))
+			return 1;
+	return 0;
+}
+
+static void add_addresses(struct dsn *d, size_t *cap, const char *v)
+{
+	while (v && *v) {
+		size_t as, al;
+		char addr[256];
+
+		if (find_addr(v, strlen(v), &as, &al))
+			break;
+		copy_cut(addr, sizeof(addr), v + as, al);
+		if (!dsn_add(d, cap, addr))
+			break;
+		v += as + al;
+	}
+}
+
+/* The first "<address>" of the text that is not self: the recipient a
+ * sentence names ("an error delivering your mail to <a@b>"). */
+static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const char *self)
+{
+	for (const char *p = text; (p = strchr(p, '<')) != NULL; p++) {
+		size_t as, al, n = strcspn(p + 1, ">\n");
+		char addr[256];
+
+		if (p[1 + n] != '>' || find_addr(p + 1, n, &as, &al) || as != 0 || al != n)
+			continue;
+		copy_cut(addr, sizeof(addr), p + 1, al);
+		if (self && !strcasecmp(addr, self))
+			continue;
+		dsn_add(d, cap, addr);
+		return;
+	}
+}
+
+static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const struct msg *orig)
+{
+	for (size_t i = 0; i < mm->n; i++) {
+		struct msg fb;
+
+		if (strcmp(mm->p[i].type, "message/feedback-report") || mm->p[i].nested)
+			continue;
+		msg_parse(&fb, mm->p[i].data, mm->p[i].len);
+		for (size_t k = 0; k < fb.nf; k++)
+			if (!strcasecmp(fb.f[k].name, "Original-Rcpt-To") ||
+			    !strcasecmp(fb.f[k].name, "Removal-Recipient"))
+				add_addresses(d, cap, fb.f[k].value);
+		msg_free(&fb);
+	}
+	if (!d->n && orig)
+		add_addresses(d, cap, msg_get(orig, "To"));
+	if (!d->n)		/* a complaint about mail to nobody named */
+		dsn_add(d, cap, NULL);
+	for (size_t i = 0; i < d->n; i++) {
+		d->r[i].reason = "feedback";
+		snprintf(d->r[i].action, sizeof(d->r[i].action), "%s", "");
+	}
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+/* Without codes, does the text say the failure was temporary? */
+static int says_temporary(const char *t)
+{
+	return !strcasestr(t, "permanent") &&
+	       (strcasestr(t, "temporary") || strcasestr(t, "retry timeout exceeded") ||
+		strcasestr(t, "failing for a long time"));
+}
+
+static int bounce_words(const char *human);
+
+/* Fill in what the text tells about one bounced recipient. */
+static void enrich(struct dsn_rcpt *r)
+{
+	char st[16], rc[4];
+	struct reason_in in;
+
+	smtp_unwrap(r->diag);
+	/* the code in the server's own words is more specific than the
+	 * Status field a relay wrote (often x.0.0, or 4.4.7 for "expired") */
+	if (smtp_find_status(r->diag, st, sizeof(st)) == 0 &&
+	    (!r->status[0] || st[0] != '2' || r->status[0] == '2') &&
+	    (strcmp(st + 1, ".0.0") || !r->status[0] || !strcmp(r->status + 1, ".0.0")))
+		snprintf(r->status, sizeof(r->status), "%s", st);
+	if (!r->reply[0] && smtp_find_reply(r->diag, rc) == 0)
+		memcpy(r->reply, rc, 4);
+	if (!r->rhost[0])
+		smtp_find_rhost(r->diag, r->rhost, sizeof(r->rhost));
+	if (!r->command[0])
+		smtp_find_command(r->diag, r->command, sizeof(r->command));
+	r->temporary = r->status[0] == '4' || (!r->status[0] && r->reply[0] == '4') ||
+		       !strcmp(r->action, "delayed") ||
+		       (!r->status[0] && !r->reply[0] && says_temporary(r->diag));
+	if (!r->action[0])
+		snprintf(r->action, sizeof(r->action), "%s",
+			 r->status[0] == '2' ? "delivered" : r->temporary ? "delayed" : "failed");
+	memset(&in, 0, sizeof(in));
+	in.status = r->status;
+	in.reply = r->reply;
+	in.action = r->action;
+	in.command = r->command;
+	/* the report's general prose is no evidence against its own Status */
+	in.diag = r->borrowed && !r->reply[0] && reason_of_status(r->status) ? "" : r->diag;
+	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
+	r->reason = reason_classify(&in);
+	/* Google Groups refuses posts (not a member, no permission) in the
+	 * poster's language and without any code */
+	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
+	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined")))
+		r->reason = "rejected";
+	/* boilerplate that says nothing about this recipient is no reason */
+	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
+	    smtp_find_status(r->diag, st, sizeof(st)) && bounce_words(r->diag))
+		r->reason = "undefined";
+	if (!r->status[0])
+		reason_pseudo_status(r->reason, r->temporary, r->status);
+	r->hard = reason_is_hard(r->reason, r->status, r->reply);
+}
+
+/* What one report is made of, collected before it is read. */
+struct report {
+	const struct msg *m;
+	const struct mime *mm;
+	char *human;		/* its text for people (malloc'd) */
+	size_t hlen;
+	const char *fb;		/* a message/feedback-report part */
+	char self[256];		/* the report's addressee: never a recipient */
+	struct msg om;		/* the original message's header, if any */
+	int have_orig;
+	size_t cap;		/* allocation of d->r */
+};
+
+/* The delivery-status parts (the report's own, else a forwarded one),
+ * the feedback part and the copy of the original message. */
+static void read_parts(struct dsn *d, struct report *rp)
+{
+	const struct mime *mm = rp->mm;
+	const char *orig = NULL;
+	size_t olen = 0;
+
+	for (size_t i = 0; i < mm->n; i++) {
+		if (mm->p[i].nested)
+			continue;
+		if (type_in(mm->p[i].type, ds_types))
+			ds_parse(d, &rp->cap, mm->p[i].data, mm->p[i].len);
+		else if (!orig && type_in(mm->p[i].type, orig_types)) {
+			orig = mm->p[i].data;
+			olen = mm->p[i].len;
+		} else if (!strcmp(mm->p[i].type, "message/feedback-report"))
+			rp->fb = mm->p[i].data;
+	}
+	/* no report of its own: a forwarded one inside the attached message
+	 * (a bounce sent on by a filter or a help desk) */
+	for (size_t i = 0; !d->n && i < mm->n; i++)
+		if (mm->p[i].nested && type_in(mm->p[i].type, ds_types))
+			for (size_t k = i; k < mm->n && mm->p[k].nested; k++)
+				if (type_in(mm->p[k].type, ds_types))
+					ds_parse(d, &rp->cap, mm->p[k].data, mm->p[k].len);
+	if (!orig)
+		orig = inline_orig(rp->human, rp->hlen, &olen);
+	if (orig) {
+		d->orig = xmalloc(olen + 1);
+		memcpy(d->orig, orig, olen);
+		d->orig[olen] = '\0';
+		d->olen = olen;
+		msg_parse(&rp->om, d->orig, d->olen);
+		rp->have_orig = 1;
+	}
+	if (!d->n) {
+		/* delivery-status fields written into the text */
+		const char *f = strcasestr(rp->human, "\nFinal-Recipient:");
+
+		if (f && bounce_signals(rp->m)) {
+			const char *st = f;
+
+			while (st > rp->human && !(st[-1] == '\n' && st[0] == '\n'))
+				st--;
+			ds_parse(d, &rp->cap, st, rp->hlen - (size_t)(st - rp->human));
+		}
+	}
+}
+
+/* A bounce in prose: recipients from X-Failed-Recipients, the text, an
+ * address in brackets, the original's To:, in that order of trust. */
+static void read_prose_bounce(struct dsn *d, struct report *rp)
+{
+	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
+	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0);
+	if (!d->n)
+		bracketed_addr(d, &rp->cap, rp->human, rp->self);
+	if (!d->n && rp->have_orig)
+		add_addresses(d, &rp->cap, msg_get(&rp->om, "To"));
+	if (d->n && !d->r[0].diag[0])
+		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->r[i].diag[0])
+			continue;
+		narrow_diag(&d->r[i], rp->human);
+		d->r[i].borrowed = 1;
+	}
+}
+
+static int unsubscribe_request(const struct msg *m)
+{
+	const char *s = msg_get(m, "Subject");
+
+	return s && !strcasecmp(s, "unsubscribe");
+}
+
+static void read_autoreply(struct dsn *d, struct report *rp)
+{
+	struct dsn_rcpt *r;
+	char from[256];
+
+	if (addr_of(msg_get(rp->m, "From"), from, sizeof(from)) == 0 &&
+	    (r = dsn_add(d, &rp->cap, from)) != NULL) {
+		r->reason = "vacation";
+		dsn_append(r->diag, sizeof(r->diag), rp->human, strlen(rp->human));
+	}
+}
+
+int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
+{
+	struct report rp;
+	int enrich_all = 1;
+
+	memset(d, 0, sizeof(*d));
+	memset(&rp, 0, sizeof(rp));
+	rp.m = m;
+	rp.mm = mm;
+	rp.human = human_text(mm, &rp.hlen);
+	addr_of(msg_get(m, "To"), rp.self, sizeof(rp.self));
+	read_parts(d, &rp);
+	if (rp.fb || strcasestr(rp.human, "\nFeedback-Type:") ||
+	    report_type(m, "feedback-report")) {
+		d->kind = DSN_FEEDBACK;
+		feedback(d, &rp.cap, mm, rp.have_orig ? &rp.om : NULL);
+		enrich_all = 0;
+	} else if (unsubscribe_request(m)) {
+		/* a mail client acting on List-Unsubscribe (RFC 2369 mailto):
+		 * the recipient's complaint, sent by the recipient */
+		d->kind = DSN_FEEDBACK;
+		read_autoreply(d, &rp);
+		for (size_t i = 0; i < d->n; i++)
+			d->r[i].reason = "feedback";
+		enrich_all = 0;
+	} else if (!d->n && ses_read(d, &rp.cap, rp.human)) {
+		enrich_all = d->kind != DSN_FEEDBACK;
+	} else if (d->n) {
+		d->kind = DSN_BOUNCE;
+		text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1);
+	} else if (bounce_signals(m) || bounce_words(rp.human)) {
+		d->kind = DSN_BOUNCE;
+		read_prose_bounce(d, &rp);
+	} else if (autoreply_signals(m) || reason_is_vacation(rp.human)) {
+		d->kind = DSN_AUTOREPLY;
+		read_autoreply(d, &rp);
+		enrich_all = 0;
+	} else {
+		d->kind = DSN_MESSAGE;
+		enrich_all = 0;
+	}
+	for (size_t i = 0; enrich_all && i < d->n; i++)
+		enrich(&d->r[i]);
+	if (rp.have_orig)
+		msg_free(&rp.om);
+	free(rp.human);
+	return 0;
+}
+
+void dsn_free(struct dsn *d)
+{
+	free(d->r);
+	free(d->orig);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,549 @@
+/*
+ * mime.c - MIME walking, transfer decodings, charsets; see mime.h.
+ *
+ * SECURITY: untrusted input; decoders are bounded by their input length,
+ * nesting and part counts by MIME_MAX_DEPTH / MIME_MAX_PARTS.  iconv from
+ * glibc converts; its errors are absorbed (U+FFFD), never propagated.
+ */
+#include "mime.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+size_t mime_b64_decode(const char *in, size_t len, char *out)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int v = b64val((unsigned char)in[i]);
+
+		if (in[i] == '=')
+			break;
+		if (v < 0)
+			continue;	/* line breaks, blanks, junk */
+		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	return o;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+size_t mime_qp_decode(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '=') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (i + 1 < len && in[i + 1] == '\n') {		/* soft break */
+			i++;
+			continue;
+		}
+		if (i + 2 < len && hexval((unsigned char)in[i + 1]) >= 0 &&
+		    hexval((unsigned char)in[i + 2]) >= 0) {
+			out[o++] = (char)(hexval((unsigned char)in[i + 1]) << 4 |
+					  hexval((unsigned char)in[i + 2]));
+			i += 2;
+			continue;
+		}
+		out[o++] = '=';
+	}
+	return o;
+}
+
+/* glibc names for the labels mail uses; NULL: no conversion needed. */
+static const char *iconv_name(const char *cs)
+{
+	static const struct { const char *label, *name; } alias[] = {
+		{ "shift_jis", "CP932" }, { "shift-jis", "CP932" },
+		{ "sjis", "CP932" }, { "x-sjis", "CP932" },
+		{ "windows-31j", "CP932" }, { "cp932", "CP932" },
+		{ "iso-2022-jp", "ISO-2022-JP-2" }, { "euc-jp", "EUC-JP-MS" },
+		{ "ks_c_5601-1987", "CP949" }, { "gb2312", "GB18030" },
+		{ "gbk", "GB18030" }, { "x-unknown", NULL },
+		{ "unknown-8bit", NULL },
+	};
+
+	if (!cs || !*cs || !strcasecmp(cs, "utf-8") || !strcasecmp(cs, "utf8") ||
+	    !strcasecmp(cs, "us-ascii") || !strcasecmp(cs, "ascii"))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(alias); i++)
+		if (!strcasecmp(cs, alias[i].label))
+			return alias[i].name;
+	return cs;
+}
+
+static int plain_ascii(const char *in, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)in[i] >= 0x80 || in[i] == 0x1b)
+			return 0;
+	return 1;
+}
+
+/* Valid UTF-8 copy of in: bad bytes become U+FFFD. */
+static char *utf8_clean(const char *in, size_t len, size_t *outlen)
+{
+	char *out = xmalloc(len * 3 + 1);
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)in[i];
+		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
+			   (c >> 3) == 30 ? 4 : 0;
+		size_t k;
+
+		for (k = 1; n && k < n; k++)
+			if (i + k >= len || ((unsigned char)in[i + k] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 2 && c < 0xc2)
+			n = 0;
+		if (!n) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, in + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* in converted from name to UTF-8 with iconv; bytes that do not convert
+ * become U+FFFD and are counted in *bad.  NULL when iconv does not know
+ * the name. */
+static char *convert(const char *in, size_t len, const char *name, size_t *outlen,
+		     size_t *bad)
+{
+	iconv_t cd = iconv_open("UTF-8", name);
+	char *out, *ip = (char *)in, *op;
+	size_t il = len, ol, cap;
+
+	if (cd == (iconv_t)-1)
+		return NULL;
+	cap = len * 4 + 16;
+	out = xmalloc(cap);
+	op = out;
+	ol = cap - 1;
+	*bad = 0;
+	while (il > 0) {
+		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
+			break;
+		if (errno == E2BIG || ol < 3)
+			break;		/* cannot happen at 4x; stop safely */
+		memcpy(op, "\xef\xbf\xbd", 3);	/* EILSEQ or EINVAL */
+		op += 3;
+		ol -= 3;
+		ip++;
+		il--;
+		(*bad)++;
+	}
+	iconv(cd, NULL, NULL, &op, &ol);
+	iconv_close(cd);
+	*outlen = (size_t)(op - out);
+	out[*outlen] = '\0';
+	return out;
+}
+
+static int valid_utf8(const char *in, size_t len)
+{
+	size_t n, bad = 1;
+	char *t = convert(in, len, "UTF-8", &n, &bad);
+	int ok = t && !bad;
+
+	free(t);
+	return ok;
+}
+
+char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outlen)
+{
+	/* what mail labelled as Japanese often really is */
+	static const char *const japanese[] = { "EUC-JP-MS", "CP932", "ISO-2022-JP-2" };
+	const char *name = iconv_name(charset);
+	char *out;
+	size_t bad = 0;
+
+	if (plain_ascii(in, len)) {
+		out = xmalloc(len + 1);
+		memcpy(out, in, len);
+		out[len] = '\0';
+		*outlen = len;
+		return out;
+	}
+	if (!name && memchr(in, 0x1b, len))
+		name = "ISO-2022-JP-2";	/* unlabelled Japanese mail */
+	if (!name || !(out = convert(in, len, name, outlen, &bad)))
+		return utf8_clean(in, len, outlen);
+	if (!bad)
+		return out;
+	/* the label lies (EUC-JP bytes under "ISO-2022-JP", UTF-8 under
+	 * "iso-8859-1"...): keep the reading with the fewest bad bytes */
+	if (valid_utf8(in, len)) {
+		free(out);
+		return utf8_clean(in, len, outlen);
+	}
+	if (strstr(name, "JP") || strstr(name, "932") || strstr(name, "JIS")) {
+		for (size_t k = 0; k < ARRAY_SIZE(japanese) && bad; k++) {
+			size_t n2, bad2;
+			char *alt = convert(in, len, japanese[k], &n2, &bad2);
+
+			if (alt && bad2 < bad) {
+				free(out);
+				out = alt;
+				*outlen = n2;
+				bad = bad2;
+			} else {
+				free(alt);
+			}
+		}
+	}
+	return out;
+}
+
+int mime_param(const char *value, const char *name, char *out, size_t outlen,
+	       int lower)
+{
+	size_t nl = strlen(name);
+	const char *p = value;
+
+	if (!value || !outlen)
+		return -1;
+	while ((p = strchr(p, ';')) != NULL) {
+		size_t o = 0;
+
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, name, nl))
+			continue;
+		p += nl;
+		while (*p == ' ')
+			p++;
+		if (*p != '=')
+			continue;
+		p++;
+		while (*p == ' ')
+			p++;
+		if (*p == '"') {
+			for (p++; *p && *p != '"' && o + 1 < outlen; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				out[o++] = *p;
+			}
+		} else {
+			for (; *p && *p != ';' && !isspace((unsigned char)*p) &&
+			       o + 1 < outlen; p++)
+				out[o++] = *p;
+		}
+		out[o] = '\0';
+		for (size_t i = 0; lower && i < o; i++)
+			out[i] = (char)tolower((unsigned char)out[i]);
+		return 0;
+	}
+	return -1;
+}
+
+/* One encoded word at p ("=?cs?E?text?="): its charset into cs and its
+ * decoded bytes appended to raw at *rn (raw has room for the word's own
+ * length); returns the word's length in the input, or 0 if p is not one. */
+static size_t word_bytes(const char *p, const char *end, char cs[40], char *raw,
+			 size_t *rn)
+{
+	const char *q1, *q2, *q3;
+	size_t n;
+
+	if (end - p < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	q1 = memchr(p + 2, '?', (size_t)(end - p - 2));
+	if (!q1 || q1 + 3 >= end || q1[2] != '?' || (size_t)(q1 - p - 2) >= 40)
+		return 0;
+	q2 = q1 + 2;
+	for (q3 = q2 + 1; q3 + 1 < end && !(q3[0] == '?' && q3[1] == '='); q3++)
+		if (*q3 == ' ')
+			return 0;
+	if (q3 + 1 >= end || (q1[1] != 'B' && q1[1] != 'b' && q1[1] != 'Q' && q1[1] != 'q'))
+		return 0;
+	memcpy(cs, p + 2, (size_t)(q1 - p - 2));
+	cs[q1 - p - 2] = '\0';
+	if (strchr(cs, '*'))		/* RFC 2231 language suffix */
+		*strchr(cs, '*') = '\0';
+	if (q1[1] == 'B' || q1[1] == 'b') {
+		n = mime_b64_decode(q2 + 1, (size_t)(q3 - q2 - 1), raw + *rn);
+	} else {
+		n = mime_qp_decode(q2 + 1, (size_t)(q3 - q2 - 1), raw + *rn);
+		for (size_t i = 0; i < n; i++)
+			if (raw[*rn + i] == '_')
+				raw[*rn + i] = ' ';
+	}
+	*rn += n;
+	return (size_t)(q3 + 2 - p);
+}
+
+/* The bytes gathered in raw (charset cs), converted and appended to out. */
+static void flush_words(char *out, size_t *o, const char *cs, const char *raw, size_t *rn)
+{
+	size_t cl;
+	char *conv;
+
+	if (!*rn)
+		return;
+	conv = mime_to_utf8(raw, *rn, cs, &cl);
+	memcpy(out + *o, conv, cl);
+	*o += cl;
+	free(conv);
+	*rn = 0;
+}
+
+char *mime_decode_words(const char *in, size_t len)
+{
+	/* decoded text is at most 4x its encoded size (+ U+FFFD growth) */
+	char *out = xmalloc(len * 4 + 16), *raw = xmalloc(len + 4);
+	const char *p = in, *end = in + len;
+	char cs[40] = "", wcs[40];
+	size_t o = 0, rn = 0;
+
+	/* adjacent words of one charset are converted as one text: Japanese
+	 * mailers split a multibyte character between two words */
+	while (p < end) {
+		size_t mark = rn, n = word_bytes(p, end, wcs, raw, &rn);
+		const char *q;
+
+		if (n) {
+			if (mark && strcasecmp(wcs, cs)) {
+				/* a new charset: convert the earlier words alone */
+				size_t k = rn - mark;
+
+				rn = mark;
+				flush_words(out, &o, cs, raw, &rn);
+				memmove(raw, raw + mark, k);
+				rn = k;
+			}
+			snprintf(cs, sizeof(cs), "%s", wcs);
+			p += n;
+			/* blanks between two encoded words vanish */
+			for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (q > p) {
+				size_t probe = rn;
+				char pcs[40];
+
+				/* a dry run: raw has room, rn stays */
+				if (word_bytes(q, end, pcs, raw, &probe))
+					p = q;
+			}
+			continue;
+		}
+		flush_words(out, &o, cs, raw, &rn);
+		out[o++] = *p++;
+	}
+	flush_words(out, &o, cs, raw, &rn);
+	out[o] = '\0';
+	free(raw);
+	return out;
+}
+
+/* Is the part one whose text we convert to UTF-8? */
+static int textual(const char *type)
+{
+	return !strncmp(type, "text/", 5) || !strcmp(type, "message/delivery-status") ||
+	       !strcmp(type, "message/feedback-report") || !type[0] ||
+	       !strcmp(type, "message/global-delivery-status");
+}
+
+static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
+		     const char *type, int depth, int nested)
+{
+	const char *cte = msg_get(m, "Content-Transfer-Encoding");
+	const char *ct = msg_get(m, "Content-Type");
+	char cs[40] = "", *raw;
+	size_t n;
+	struct mime_part *pt;
+
+	if (mm->n >= MIME_MAX_PARTS) {
+		mm->cut = 1;
+		return;
+	}
+	raw = xmalloc(m->blen + 4);
+	if (cte && !strncasecmp(cte, "base64", 6))
+		n = mime_b64_decode(m->body, m->blen, raw);
+	else if (cte && !strncasecmp(cte, "quoted-printable", 16))
+		n = mime_qp_decode(m->body, m->blen, raw);
+	else {
+		memcpy(raw, m->body, m->blen);
+		n = m->blen;
+	}
+	if (mm->n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
+	}
+	pt = &mm->p[mm->n++];
+	snprintf(pt->type, sizeof(pt->type), "%s", type);
+	pt->depth = depth;
+	pt->nested = nested;
+	if (textual(type)) {
+		mime_param(ct, "charset", cs, sizeof(cs), 1);
+		if (cte && !strncasecmp(cte, "base64", 6)) {
+			/* decoded bytes may hold CRs */
+			size_t nl;
+			char *t = msg_normalize(raw, n, &nl);
+
+			free(raw);
+			raw = t;
+			n = nl;
+		}
+		pt->data = mime_to_utf8(raw, n, cs, &pt->len);
+		free(raw);
+	} else {
+		raw[n] = '\0';
+		pt->data = raw;
+		pt->len = n;
+	}
+}
+
+/* Next line that is "--boundary" or "--boundary--" at or after p; sets
+ * *last for the closing one.  Returns its start or NULL. */
+static const char *find_boundary(const char *p, const char *end, const char *b,
+				 size_t bl, int *last)
+{
+	while (p < end) {
+		const char *nl;
+
+		if ((size_t)(end - p) >= bl + 2 && p[0] == '-' && p[1] == '-' &&
+		    !memcmp(p + 2, b, bl)) {
+			const char *q = p + 2 + bl;
+
+			*last = end - q >= 2 && q[0] == '-' && q[1] == '-';
+			return p;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
+		 int nested)
+{
+	const char *ct = msg_get(m, "Content-Type");
+	char type[64] = "", b[200];
+	const char *p, *end = m->body + m->blen, *first;
+	size_t bl;
+	int last = 0;
+
+	if (ct) {
+		size_t i;
+
+		for (i = 0; ct[i] && ct[i] != ';' && !isspace((unsigned char)ct[i]) &&
+			    i + 1 < sizeof(type); i++)
+			type[i] = (char)tolower((unsigned char)ct[i]);
+		type[i] = '\0';
+	}
+	if (strncmp(type, "multipart/", 10) || mime_param(ct, "boundary", b, sizeof(b), 0) ||
+	    !(bl = strlen(b)) ||
+	    !(first = find_boundary(m->body, end, b, bl, &last))) {
+		add_leaf(mm, cap, m, strncmp(type, "multipart/", 10) ? type : "text/plain",
+			 depth, nested);
+		/* an attached message is a leaf and, one level down, its parts:
+		 * a forwarded bounce carries its report inside */
+		if (!strcmp(type, "message/rfc822") && depth < MIME_MAX_DEPTH && mm->n &&
+		    mm->n < MIME_MAX_PARTS) {
+			struct msg inner;
+			const struct mime_part *leaf = &mm->p[mm->n - 1];
+			char *copy = xmalloc(leaf->len + 1);
+
+			/* the leaf's buffer may move as parts are added */
+			memcpy(copy, leaf->data, leaf->len + 1);
+			msg_parse(&inner, copy, leaf->len);
+			if (inner.nf)
+				walk(mm, cap, &inner, depth + 1, 1);
+			msg_free(&inner);
+			free(copy);
+		}
+		return;
+	}
+	if (depth >= MIME_MAX_DEPTH) {
+		mm->cut = 1;
+		return;
+	}
+	p = first;
+	while (!last && p < end) {
+		const char *start = memchr(p, '\n', (size_t)(end - p)), *next;
+		struct msg sub;
+		size_t plen;
+
+		if (!start)
+			break;
+		start++;
+		next = find_boundary(start, end, b, bl, &last);
+		plen = (size_t)((next ? next : end) - start);
+		if (plen && start[plen - 1] == '\n')
+			plen--;		/* the line break belongs to the boundary */
+		msg_parse(&sub, start, plen);
+		walk(mm, cap, &sub, depth + 1, nested);
+		msg_free(&sub);
+		if (!next || mm->n >= MIME_MAX_PARTS)
+			break;
+		p = next;
+	}
+}
+
+int mime_walk(struct mime *mm, const struct msg *m)
+{
+	size_t cap = 0;
+
+	memset(mm, 0, sizeof(*mm));
+	walk(mm, &cap, m, 0, 0);
+	return 0;
+}
+
+void mime_free(struct mime *mm)
+{
+	for (size_t i = 0; i < mm->n; i++)
+		free(mm->p[i].data);
+	free(mm->p);
+	memset(mm, 0, sizeof(*mm));
+}

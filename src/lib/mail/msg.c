@@ -1,0 +1,186 @@
+/*
+ * msg.c - RFC 5322 header reader; see msg.h.
+ *
+ * SECURITY: untrusted input; lengths are checked before every copy and the
+ * limits of msg.h are applied before a field is stored.
+ */
+#include "msg.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+char *msg_normalize(const char *text, size_t len, size_t *outlen)
+{
+	char *out = xmalloc(len + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\r') {
+			out[o++] = '\n';
+			if (i + 1 < len && text[i + 1] == '\n')
+				i++;
+		} else {
+			out[o++] = text[i];
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* Length of the field name at p if the line is "name:" (WSP before the
+ * colon allowed, as obsolete syntax), else 0. */
+static size_t field_name_len(const char *p, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len && p[i] > 32 && p[i] < 127 && p[i] != ':')
+		i++;
+	n = i;
+	if (n == 0)
+		return 0;
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < len && p[i] == ':' ? n : 0;
+}
+
+int msg_looks_like_header(const char *p, size_t len)
+{
+	return field_name_len(p, len) > 0;
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl : end;
+}
+
+/* Append the unfolded value of one field (first line at p, name length
+ * nlen) and return the start of the next line. */
+static const char *add_field(struct msg *m, size_t *cap, const char *p,
+			     const char *end, size_t nlen)
+{
+	const char *start = p, *le = line_end(p, end);
+	const char *v = memchr(p, ':', (size_t)(le - p));
+	struct msg_field *f;
+	char *val;
+	size_t vl = 0;
+
+	v = v ? v + 1 : le;
+	if (m->nf >= MSG_MAX_HEADERS) {	/* skip it before allocating */
+		m->cut = 1;
+		do {
+			p = le < end ? le + 1 : end;
+			le = line_end(p, end);
+		} while (p < end && (*p == ' ' || *p == '\t'));
+		return p;
+	}
+	{
+		/* the unfolded value is at most the field's raw size: measure
+		 * it first (bounded by MSG_MAX_FIELD) and allocate that */
+		const char *q = le;
+		size_t raw = (size_t)(le - v);
+
+		while (q < end && q + 1 < end && (q[1] == ' ' || q[1] == '\t') &&
+		       raw <= MSG_MAX_FIELD) {
+			const char *e2 = line_end(q + 1, end);
+
+			raw += (size_t)(e2 - q);
+			q = e2;
+		}
+		val = xmalloc((raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1);
+	}
+	for (;;) {
+		size_t n = (size_t)(le - v);
+
+		if (vl + n + 1 > MSG_MAX_FIELD) {
+			n = vl + 1 < MSG_MAX_FIELD ? MSG_MAX_FIELD - vl - 1 : 0;
+			m->cut = 1;
+		}
+		if (vl && n)
+			val[vl++] = ' ';
+		memcpy(val + vl, v, n);
+		vl += n;
+		p = le < end ? le + 1 : end;
+		if (p >= end || (*p != ' ' && *p != '\t'))
+			break;
+		le = line_end(p, end);
+		v = p;
+		while (v < le && (*v == ' ' || *v == '\t'))
+			v++;
+	}
+	while (vl && isspace((unsigned char)val[vl - 1]))
+		vl--;
+	val[vl] = '\0';
+	{
+		size_t s = 0;
+
+		while (s < vl && (val[s] == ' ' || val[s] == '\t'))
+			s++;
+		memmove(val, val + s, vl - s + 1);
+		vl -= s;
+	}
+	if (m->nf == *cap) {
+		*cap = *cap ? *cap * 2 : 32;
+		m->f = xreallocarray(m->f, *cap, sizeof(*m->f));
+	}
+	f = &m->f[m->nf++];
+	if (nlen >= sizeof(f->name))
+		nlen = sizeof(f->name) - 1;
+	memcpy(f->name, start, nlen);
+	f->name[nlen] = '\0';
+	f->value = val;
+	f->vlen = vl;
+	return p;
+}
+
+int msg_parse(struct msg *m, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	size_t cap = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (len >= 5 && !memcmp(p, "From ", 5))
+		p = line_end(p, end) < end ? line_end(p, end) + 1 : end;
+	while (p < end) {
+		size_t nlen;
+
+		if (*p == '\n') {
+			p++;
+			break;
+		}
+		nlen = field_name_len(p, (size_t)(line_end(p, end) - p));
+		if (!nlen) {
+			if (*p == ' ' || *p == '\t') {	/* stray continuation */
+				p = line_end(p, end);
+				p = p < end ? p + 1 : end;
+				continue;
+			}
+			break;		/* not a header: the body starts here */
+		}
+		p = add_field(m, &cap, p, end, nlen);
+	}
+	m->body = p;
+	m->blen = (size_t)(end - p);
+	return 0;
+}
+
+void msg_free(struct msg *m)
+{
+	for (size_t i = 0; i < m->nf; i++)
+		free(m->f[i].value);
+	free(m->f);
+	memset(m, 0, sizeof(*m));
+}
+
+const char *msg_get(const struct msg *m, const char *name)
+{
+	for (size_t i = 0; i < m->nf; i++)
+		if (!strcasecmp(m->f[i].name, name))
+			return m->f[i].value;
+	return NULL;
+}

@@ -1,0 +1,752 @@
+/*
+ * reason.c - bounce reasons from status codes and reply texts; see
+ * reason.h.
+ *
+ * The vocabulary (reason names, the status-code table, the internal
+ * "5.0.9xx" codes) is sisimai's, so that readings can be compared with
+ * that well-known reference; the phrase lists are what MTAs and mail
+ * providers actually answer, gathered per reason.  sisimai is
+ * Copyright (C) 2014 azumakuniyuki, BSD 2-Clause licence (see
+ * tests/corpus/sisimai/LICENSE).
+ *
+ * Pattern syntax: lower-case text; '*' stands for one word (a run of
+ * non-blank characters); a leading '^' anchors at the start of the text.
+ *
+ * SECURITY: untrusted text, lower-cased into a bounded buffer first.
+ */
+#include "reason.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TEXT_MAX 4096
+
+struct rule {
+	const char *reason;
+	const char *const *pat;
+};
+
+static const char *const p_mailboxfull[] = {
+	"mailbox full", "mailbox is full", "mailbox quota", "mailbox size limit",
+	"mailbox exceeded", "mailbox has exceeded", "mailbox would exceed",
+	"over quota", "over the quota", "overquota", "quota exceeded",
+	"exceeded storage", "quota violation", "disk quota", "disc quota",
+	"quota usage exceeded", "exceeds * quota", "exceeding * quota",
+	"exceeding their quota", "full mailbox", "mailfolder is full",
+	"not enough storage", "insufficient storage", "does not have enough space",
+	"too much mail data", "user has too many messages", "boite du destinataire pleine",
+	"mail file size exceeds the maximum size allowed for mail delivery",
+	"recipient reached disk quota", "maildir over quota", "over its quota",
+	"account is full", "inbox is full", "mailbox is over",
+	"user's mailbox is full", "is over disk quota", "mailbox_full",
+	"user over quota", "storage quota", "exceeds its mailbox quota",
+	"exceeded its storage", "the user has exceeded", "mailbox exceeds allowed size",
+	NULL };
+static const char *const p_mesgtoobig[] = {
+	"message too big", "message too large", "message is too big",
+	"message is too large", "message size exceeds", "message file too big",
+	"message length exceeds", "max message size", "maximum message size",
+	"exceeded maximum inbound message size", "size limit", "mail size",
+	"exceeds size limit", "taille limite du message atteinte",
+	"message exceeds the maximum", "line limit exceeded", NULL };
+static const char *const p_exceedlimit[] = {
+	"message header size exceeds limit", "exceeds the local limit",
+	"recipient list exceeds", "too many received headers", NULL };
+static const char *const p_suspend[] = {
+	"is currently suspended", "has been suspended", "account suspended",
+	"user suspended", "mailbox currently suspended", "temporary locked",
+	"temporarily locked", "mailbox is frozen", "account is disabled",
+	"account has been disabled", "account disabled", "mailbox is disabled",
+	"mailbox disabled", "this mailbox is disabled",
+	"email account that you tried to reach is disabled",
+	"is a deactivated mailbox", "deactivated", "invalid/inactive user",
+	"inactive user", "recipient suspend the service",
+	"boite du destinataire archivee", "account is locked",
+	"account has been locked", "temporarily inactive",
+	"disabled or discontinued", "mailbox unavailable or access denied",
+	"account is inactive", "is inactive", "has been deactivated", NULL };
+static const char *const p_hasmoved[] = {
+	" has been replaced by ", "has moved", "no longer at this address",
+	"address has changed", NULL };
+static const char *const p_norelaying[] = {
+	"relay access denied", "relaying denied", "relay denied", "no relaying",
+	"relay not permitted", "relaying not allowed", "not allowed to relay",
+	"unable to relay", "we do not relay", "not permitted to relay",
+	"insecure mail relay", "as a relay", "relaying mail to ",
+	"not configured to relay", "open relay", "not a gateway",
+	"not local host", "relay prohibited", "relaying prohibited",
+	"requires authentication when attempting to send to a non-local", NULL };
+static const char *const p_authfailure[] = {
+	"spf fail", "spf check failed", "spf check: fail", "spf validation",
+	"spf: ", "bad spf records", "does not designate", "sender policy framework",
+	"not allowed to send mail from", "per it's spf record",
+	"is not allowed to send from", "dmarc", "authentication checks",
+	"domain authentication fail", "sender authentication",
+	"unauthenticated email", "dkim verification", "dkim check", "dkim fail",
+	"dkim=fail", "dkim signature verification", NULL };
+static const char *const p_userunknown[] = {
+	"user unknown", "unknown user", "unknown recipient", "recipient unknown",
+	"unknown mailbox", "unknown local part", "unknown local-part",
+	"unknown e-mail address", "unknown email address", "unknown address",
+	"no such user", "no such mailbox", "no such recipient", "no such address",
+	"no such person", "no such local user", "no mailbox", "no account by that name",
+	"does not exist", "doesn't exist", "user not exist", "address invalid",
+	"invalid recipient", "invalid mailbox", "invalid address", "invalid user",
+	"bad recipient", "bad-recipient", "bad_recipient", "bad destination mailbox",
+	"bad address", "recipient not found", "user not found", "mailbox not found",
+	"address not found", "not found in directory", "address unknown",
+	"mailbox unavailable", "mailbox is unavailable", "mailbox not available",
+	"recipient address rejected: user", "recipient address rejected: invalid",
+	"recipient address rejected: unknown", "recipient address rejected: access denied",
+	"recipient address rejected: user", "recipient address rejected: invalid",
+	"recipient not ok", "is not a valid mailbox",
+	"not a valid recipient", "not a valid user", "not a known user",
+	"no valid recipients", "recipient address rejected.",
+	"user doesn't have a", "user does not have a", "this user doesn't have",
+	"there is no one at this address", "no one by that name",
+	"account * does not exist", "email account that you tried to reach does not exist",
+	"address no longer accepts mail", "not a local address", "is not local",
+	"rejected: account unavailable", "archived recipient", "non-existent user",
+	"nonexistent user", "non existent user", "sorry, user unknown", "badrcptto",
+	"no mailbox here by that name", "envelope recipient has been denied",
+	"in my validrcptto list", "in my badrecipientto list",
+	"resolver.adr.recipnotfound", "recipnotfound", "recipient does not exist",
+	"recipientnotfound",
+	"destination addresses were unknown", "addressee unknown", "unknown or illegal alias",
+	"the following recipients was undeliverable", "user's email name is not found",
+	"mailbox * does not exist", "user * not found", "user * does not exist",
+	"no such user here", "user not exist", "not our customer", "no existe",
+	"unknown to address", "rcpt * does not exist", "recipient is not local",
+	"mailbox does not exist", "nessun utente", "utilisateur inconnu",
+	"adresse d au moins un destinataire invalide", "invalid mailbox path",
+	"is not an active address", "no such account", "account unavailable",
+	"not listed in domino directory",
+	"not listed in public name & address book", "recipient name is not recognized",
+	NULL };
+static const char *const p_filtered[] = {
+	"user reject", "refused due to recipient preferences",
+	"only accepting mail from specific", "is not accepting any mail",
+	"message rejected due to user rules", "you have been blocked by the recipient",
+	"has restricted sms e-mail", "this account is protected by",
+	"resolver.rst.notauthorized", "not found recipient account",
+	"recipient id refuse to receive mail", "bounced address",
+	"due to extended inactivity new mail is not currently being accepted",
+	"rejected by recipient", "recipient has blocked", "message filtered", NULL };
+static const char *const p_requireptr[] = {
+	"ptr record", "reverse dns", "reverse lookup", "rdns", "reverse-dns",
+	"no ptr", "cannot find your hostname", "cannot resolve your address",
+	"can't resolve your address", "ip name lookup failed",
+	"hostname does not match", "fix reverse dns", "with no reverse dns",
+	"dynamic ip", "generic dns ptr", "dns ptr", "looks like a dynamic",
+	"fcrdns", "reverse name", "client host rejected: cannot find your",
+	"your hostname", "unverifyable sending ip", "unverifiable sending ip",
+	"mismatches client ip", NULL };
+static const char *const p_notcompliantrfc[] = {
+	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc-5322", "not rfc",
+	"multiple addresses in from", "duplicate header", "message is not rfc",
+	"not compliant with rfc", "has multiple from", "header is missing",
+	"missing message-id", "bare lf", "bare linefeed", NULL };
+static const char *const p_badreputation[] = {
+	"poor reputation", "poor email reputation", "low reputation",
+	"bad reputation", "reputation problem", "ip/domain reputation",
+	"sender reputation", "reputation score", "domain reputation",
+	"reputation is too low", "limited due to ip reputation",
+	"temporarily rate limited due to ip reputation",
+	"temporarily deferred due to unexpected volume or user complaints",
+	"due to user complaints", NULL };
+static const char *const p_rejected[] = {
+	"sender rejected", "sender address rejected", "invalid sender",
+	"sender verify failed", "sender verification", "sender is spammer",
+	"sender not pre-approved", "sender domain is empty", "domain of sender address",
+	"unroutable sender address", "null sender is not allowed",
+	"empty envelope senders not allowed", "bogus mail from",
+	"mail from not owned by user", "administrative prohibition",
+	"batv", "backscatter", "no third-party dsns", "unsigned dsn",
+	"returned mail not accepted here", "invalid domain, see",
+	"fully qualified email address required", "sender email address rejected",
+	"sender address has been blacklisted", "sender is in my black list",
+	"you are not allowed to post to this mailing list",
+	"from: domain is invalid", "email address is not verified",
+	"this server does not accept mail from", "emetteur invalide",
+	"envelope blocked", "access denied (in reply to mail from",
+	"delivery not authorized, message refused", "is not a registered gateway user",
+	"rejected by senderfilter", "senderfilterconfig", "sender denied",
+	"sender address is not", "sender not allowed", "not allowed to post",
+	"isn't allowed to send", "sending to/from an address that has been blacklisted",
+	"can't determine purported responsible address", "does not exist e2110",
+	"domain is invalid", "'send mail as'", "recipient addresses rejected : access denied",
+	NULL };
+static const char *const p_hostunknown[] = {
+	"host unknown", "unknown host", "host or domain name not found",
+	"domain does not exist", "no such domain", "domain not found",
+	"domain must exist", "domain is not reachable", "unrouteable mail domain",
+	"name or service not known", "recipient domain must exist",
+	"unknown domain", "unrouteable address", "unroutable address", "mail domain mentioned in email address is unknown",
+	"the account or domain may not exist", "host not found",
+	"domain name not found", "dns lookup failure",
+	"could not be found", "domain lookup failed", NULL };
+static const char *const p_spamdetected[] = {
+	"spam detected", "spam content", "as spam", "is spam", "spam message",
+	"spam score", "spamassassin", "spam filter", "spam policy", "likely spam",
+	"considered spam", "spam rejected", "spam email", "spam blocked",
+	"spam refused", "identified as spam", "spam-like", "spam classification",
+	"- spam", "spam check", "spam not accepted", "spam reporting",
+	"spam exceeded", "spamming", "sending spam", "spam mail", "spam (",
+	"blocked for spam", "spam]", "incident de spam",
+	"unsolicited", "bulk mail", "bulk email", "content filter",
+	"message content rejected", "rejecting banned content", "banned content",
+	"message filtered", "blacklisted url", "high probability of",
+	"appears to be unsolicited", "detected as", "looks like",
+	"considered as junk", "junk mail", "probable spam",
+	"mail content denied", "greylisted", "message refused by",
+	"message rejected as", "rejected due to suspected", "suspicious", NULL };
+static const char *const p_speeding[] = {
+	"rate limit", "rate-limit", "ratelimit", "rate limited",
+	"sending rate", "too many messages", "too many emails",
+	"sending too fast", "message submission rate", "exceeded the max emails",
+	"receiving mail at a rate", "unusual rate", "throttl",
+	"sent to too many recipients", NULL };
+static const char *const p_toomanyconn[] = {
+	"too many connections", "too many concurrent", "connection rate limit",
+	"connection limit", "too many smtp sessions", "too many sessions",
+	"maximum connection limit", "too many errors from your ip",
+	"trop de connexions", "too many simultaneous", "frequency limited",
+	"too many recipients",
+	"exceeds per-domain connection", NULL };
+static const char *const p_blocked[] = {
+	"blocked using", "blocked by", "ip blocked", "is blocked", "blocked for",
+	"been blocked", "host blocked", "address blocked", "blocked -", "blocked.",
+	"blocked ip", "[bl]", "blacklist", "black list", "blocklist", "block list",
+	"denylist", "listed in", "listed on", "listed at", "is listed", "dnsbl", " rbl", "rbl:", "rbl ", "spamhaus", "spamcop",
+	"barracuda", "sorbs", "uceprotect", "abuseat", "not allowed to connect",
+	"refused to talk to me", "go away", "banned",
+	"connection refused", "connection dropped", "connection reset",
+	"not currently accepting mail from your ip", "not accepting connections",
+	"access from ip address", "client host rejected", "helo command rejected",
+	"ip address rejected", "sender ip", "your ip", "network is on our",
+	"host network not allowed", "please use the smtp server of your isp",
+	"use your isp", "dynamic", "dial-up", "dialup", "residential",
+	"zombie", "extreme bad ip", "abusive", "confirm this mail server",
+	"sending ip", "rejected because the sending mta",
+	"not authorized to send", "service not available, closing transmission",
+	"smtp error from remote mail server after initial connection",
+	"esmtp not accepting connections", "ips with missing ptr",
+	"invalid ip for sending", "has been temporarily blocked",
+	"too many unwanted messages", "messages from * weren't sent", NULL };
+static const char *const p_policyviolation[] = {
+	"policy violation", "policy reasons", "local policy", "denied by policy",
+	"organization policy", "organizational settings", "security policies",
+	"members-only list", "closed mailing list", "not subscribed to this group",
+	"illegal attachment", "multiple addresses", "protocol violation",
+	"header error", "header are not accepted", "low priority",
+	"message bounced due to", "not accepted for policy", "policy rejection",
+	"prohibited attachment", "attachments are not allowed",
+	"solving a captcha", "content presents a potential", "policy", NULL };
+static const char *const p_virusdetected[] = {
+	"virus", "malware", "infected", "potentially executable attachment",
+	"executable attachment", NULL };
+static const char *const p_securityerror[] = {
+	"authentication required", "authentication failure",
+	"authentication credentials invalid", "authentication failed",
+	"authentication is required", "not authorized to perform ses:",
+	"account not subscribed to ses", "unauthenticated senders not allowed",
+	"verification failure", "tls required", "must issue a starttls",
+	"encryption required", "insecure mail relay", "dead domain",
+	"executable files are not allowed in compressed files",
+	"you don't authenticate", "you dont authenticate",
+	"authentification requise", "authentification invalide",
+	"turn on smtp authentication", NULL };
+static const char *const p_systemerror[] = {
+	"local configuration error", "local error in processing",
+	"temporary local problem", "system config error",
+	"server configuration error", "mail system configuration error",
+	"remote server is misconfigured", "internal error", "internal server error",
+	"queue file write error", "interrupted system call",
+	"mail loop", "loops back to myself", "forwarding loop", "loop was found",
+	"timeout waiting for input", "could not load drd",
+	"error while being processed", "service currently unavailable",
+	"transaction failed", "system error", "server error",
+	"aliasing/forwarding loop", NULL };
+static const char *const p_networkerror[] = {
+	"no route to host", "host is unreachable", "host unreachable",
+	"network is unreachable", "host name lookup failure",
+	"malformed name server reply", "malformed or unexpected name server",
+	"unable to resolve route", "could not connect",
+	"name server timeout", "dns records for the destination computer",
+	"message looping", "mail forwarding loop", "maximum forwarding loop",
+	"too many hops", "hop count exceeded", "routing loop",
+	"wasn't able to establish an smtp connection",
+	"message probably in a routing loop", "lost connection",
+	"connection closed", "temporary dns", "dns error",
+	"host not found, try again",
+	"lookup of * responded with code", NULL };
+static const char *const p_expired[] = {
+	"delivery time expired", "message expired", "expired after",
+	"retry timeout exceeded", "retry time not reached", "giving up on",
+	"too long in the queue", "in the queue too long", "been in the queue",
+	"queue too long", "could not be delivered for more than",
+	"delivery attempts will continue", "has been delayed", "not yet been delivered",
+	"message timed out", "timeout exceeded", "have been failing for a long time",
+	"unable to deliver message after multiple retries",
+	"was not reachable within the allowed queue period", "server did not respond",
+	"it has not been collected after", "failed to deliver to domain",
+	"could not find a gateway for", "delivery expired", "still undelivered",
+	"will retry", "retrying", "is delayed", "deferred", "queue period",
+	"delivery attempts", "temporarily deferred", "connection timed out",
+	"could not deliver for the last", "retried for",
+	"did not accept our requests to connect", "unable to connect successfully",
+	"failed * attempts",
+	NULL };
+static const char *const p_contenterror[] = {
+	"header size exceeds", "improper use of 8-bit data", "8bit data",
+	"mime complexity", "invalid mime", "improperly-formatted binary",
+	"unnecessary base64", "content error", "contains invalid characters",
+	"message header size", "routing loop detected -- too many received", NULL };
+static const char *const p_systemfull[] = {
+	"mail system full", "exceeded storage allocation", "system full",
+	"insufficient system storage", "out of disk", "no space left",
+	"insufficient disk space", NULL };
+static const char *const p_notaccept[] = {
+	"does not accept mail", "null mx", "nullmx", "host does not accept",
+	"host/domain does not accept mail", "no mx record found for domain",
+	"no route for current request", "name server: .: host not found",
+	"smtp protocol returned a permanent error", "not accepting mail",
+	"accepts no mail", "doesn't receive email", "does not receive email",
+	"no smtp service", NULL };
+static const char *const p_mailererror[] = {
+	"^procmail:", "bin/procmail", "bin/maildrop", "command failed:",
+	"command died with status", "command output:", "exit ", "mailer error",
+	"pipe to |", "x-unix; ", "local delivery failed", NULL };
+static const char *const p_failedstarttls[] = {
+	"starttls failed", "failed starttls", "starttls negotiation",
+	"tls negotiation failed", "tls handshake", "ssl handshake",
+	"does not support tls", "does not support starttls",
+	"certificate verification failed", NULL };
+static const char *const p_syntaxerror[] = {
+	"syntax error", "malformed address", "command unrecognized", "command not recognized",
+	"unrecognized command", "line too long", "bad command", "invalid command",
+	"bad sequence of commands", NULL };
+static const char *const p_vacation[] = {
+	"i am away on vacation", "i am away until", "i am out of the office",
+	"i will be traveling for work", "out of office", "out of the office",
+	"on vacation", "on holiday", "away from the office", "away from my desk",
+	"auto-reply", "autoreply", "automatic reply", NULL };
+
+/* Text rules, first match wins; the order is the priority. */
+static const struct rule first_pass[] = {
+	{ "mailboxfull", p_mailboxfull }, { "mesgtoobig", p_mesgtoobig },
+	{ "exceedlimit", p_exceedlimit }, { "suspend", p_suspend },
+	{ "hasmoved", p_hasmoved }, { "norelaying", p_norelaying },
+	{ "authfailure", p_authfailure }, { "userunknown", p_userunknown },
+	{ "filtered", p_filtered }, { "requireptr", p_requireptr },
+	{ "notcompliantrfc", p_notcompliantrfc },
+	{ "badreputation", p_badreputation }, { "rejected", p_rejected },
+	{ "hostunknown", p_hostunknown }, { "spamdetected", p_spamdetected },
+	{ "speeding", p_speeding }, { "toomanyconn", p_toomanyconn },
+	{ "blocked", p_blocked },
+};
+static const struct rule second_pass[] = {
+	{ "mailboxfull", p_mailboxfull }, { "virusdetected", p_virusdetected },
+	{ "policyviolation", p_policyviolation }, { "norelaying", p_norelaying },
+	{ "failedstarttls", p_failedstarttls }, { "securityerror", p_securityerror },
+	{ "systemerror", p_systemerror }, { "notaccept", p_notaccept },
+	{ "networkerror", p_networkerror }, { "suspend", p_suspend },
+	{ "expired", p_expired }, { "contenterror", p_contenterror },
+	{ "systemfull", p_systemfull }, { "mailererror", p_mailererror },
+	{ "syntaxerror", p_syntaxerror },
+};
+
+static const struct { const char *code, *reason; } status_table[] = {
+	{ "4.1.6", "hasmoved" }, { "4.1.7", "rejected" }, { "4.1.8", "rejected" },
+	{ "4.1.9", "systemerror" }, { "4.2.1", "suspend" },
+	{ "4.2.2", "mailboxfull" }, { "4.2.3", "exceedlimit" },
+	{ "4.2.4", "filtered" }, { "4.3.1", "systemfull" },
+	{ "4.3.2", "notaccept" }, { "4.3.3", "systemerror" },
+	{ "4.3.4", "mesgtoobig" }, { "4.3.5", "systemerror" },
+	{ "4.4.1", "expired" }, { "4.4.2", "networkerror" },
+	{ "4.4.4", "networkerror" }, { "4.4.5", "systemfull" },
+	{ "4.4.6", "networkerror" }, { "4.4.7", "expired" },
+	{ "4.5.3", "systemerror" }, { "4.5.5", "systemerror" },
+	{ "4.6.0", "contenterror" }, { "4.6.2", "contenterror" },
+	{ "4.6.5", "contenterror" }, { "4.7.1", "blocked" },
+	{ "4.7.2", "blocked" }, { "4.7.5", "securityerror" },
+	{ "4.7.6", "securityerror" }, { "4.7.7", "securityerror" },
+	{ "4.7.12", "securityerror" }, { "4.7.15", "securityerror" },
+	{ "4.7.16", "mesgtoobig" }, { "4.7.24", "authfailure" },
+	{ "4.7.25", "requireptr" }, { "4.7.26", "authfailure" },
+	{ "5.1.0", "userunknown" }, { "5.1.1", "userunknown" },
+	{ "5.1.2", "hostunknown" }, { "5.1.3", "userunknown" },
+	{ "5.1.4", "filtered" }, { "5.1.6", "hasmoved" },
+	{ "5.1.7", "rejected" }, { "5.1.8", "rejected" },
+	{ "5.1.9", "systemerror" }, { "5.1.10", "notaccept" },
+	{ "5.2.0", "filtered" }, { "5.2.1", "filtered" },
+	{ "5.2.2", "mailboxfull" }, { "5.2.3", "exceedlimit" },
+	{ "5.2.4", "filtered" }, { "5.3.0", "systemerror" },
+	{ "5.3.1", "systemfull" }, { "5.3.2", "notaccept" },
+	{ "5.3.3", "systemerror" }, { "5.3.4", "mesgtoobig" },
+	{ "5.3.5", "systemerror" }, { "5.4.0", "networkerror" },
+	{ "5.4.3", "systemerror" }, { "5.4.4", "hostunknown" },
+	{ "5.4.2", "networkerror" }, { "5.4.6", "networkerror" },
+	{ "5.4.7", "expired" },
+	{ "5.5.3", "toomanyconn" }, { "5.5.4", "systemerror" },
+	{ "5.5.5", "systemerror" }, { "5.5.6", "securityerror" },
+	{ "5.6.0", "contenterror" }, { "5.6.1", "contenterror" },
+	{ "5.6.2", "contenterror" }, { "5.6.3", "contenterror" },
+	{ "5.6.5", "contenterror" }, { "5.6.6", "contenterror" },
+	{ "5.6.7", "contenterror" }, { "5.6.8", "contenterror" },
+	{ "5.6.9", "contenterror" }, { "5.7.0", "securityerror" },
+	{ "5.7.1", "securityerror" }, { "5.7.2", "securityerror" },
+	{ "5.7.3", "securityerror" }, { "5.7.4", "securityerror" },
+	{ "5.7.5", "securityerror" }, { "5.7.6", "securityerror" },
+	{ "5.7.7", "securityerror" }, { "5.7.8", "securityerror" },
+	{ "5.7.9", "securityerror" }, { "5.7.10", "securityerror" },
+	{ "5.7.11", "securityerror" }, { "5.7.13", "suspend" },
+	{ "5.7.14", "securityerror" }, { "5.7.15", "securityerror" },
+	{ "5.7.16", "mesgtoobig" }, { "5.7.17", "hasmoved" },
+	{ "5.7.18", "hasmoved" }, { "5.7.19", "securityerror" },
+	{ "5.7.20", "authfailure" }, { "5.7.21", "authfailure" },
+	{ "5.7.22", "authfailure" }, { "5.7.23", "authfailure" },
+	{ "5.7.24", "authfailure" }, { "5.7.25", "requireptr" },
+	{ "5.7.26", "authfailure" }, { "5.7.27", "notaccept" },
+};
+
+static const struct { const char *reason, *code; } pseudo_table[] = {
+	{ "authfailure", "5.0.911" }, { "badreputation", "5.0.972" },
+	{ "blocked", "5.0.971" }, { "contenterror", "5.0.960" },
+	{ "exceedlimit", "5.0.923" }, { "expired", "5.0.947" },
+	{ "failedstarttls", "5.0.976" }, { "filtered", "5.0.910" },
+	{ "hasmoved", "5.0.916" }, { "hostunknown", "5.0.912" },
+	{ "mailboxfull", "5.0.922" }, { "mailererror", "5.0.939" },
+	{ "mesgtoobig", "5.0.934" }, { "networkerror", "5.0.944" },
+	{ "norelaying", "5.0.909" }, { "notaccept", "5.0.932" },
+	{ "notcompliantrfc", "5.0.900" }, { "onhold", "5.0.901" },
+	{ "policyviolation", "5.0.972" }, { "rejected", "5.0.918" },
+	{ "requireptr", "5.0.973" }, { "securityerror", "5.0.970" },
+	{ "spamdetected", "5.0.980" }, { "speeding", "5.0.946" },
+	{ "suspend", "5.0.921" }, { "syntaxerror", "5.0.902" },
+	{ "systemerror", "5.0.930" }, { "systemfull", "5.0.931" },
+	{ "toomanyconn", "5.0.945" }, { "undefined", "5.0.900" },
+	{ "userunknown", "5.0.911" }, { "virusdetected", "5.0.971" },
+};
+
+/* Reasons that a later, more specific rule may overrule. */
+static int retryable(const char *r)
+{
+	static const char *const list[] = { "undefined", "onhold", "systemerror",
+		"securityerror", "networkerror", "hostunknown", "userunknown", NULL };
+
+	for (int i = 0; list[i]; i++)
+		if (!strcmp(r, list[i]))
+			return 1;
+	return 0;
+}
+
+/* A text being classified: lower-cased, blanks squeezed, with the set of
+ * its character pairs (hashed into 4096 bits) so that most patterns are
+ * ruled out without a search, and the answers for each pattern list. */
+struct text {
+	char s[TEXT_MAX];
+	size_t len;
+	uint64_t pairs[64];
+	const char *const *memo_list[48];
+	signed char memo_val[48];
+	int nmemo;
+};
+
+static unsigned pair_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & 4095u;
+}
+
+static void text_init(struct text *t, const char *s)
+{
+	size_t o = 0;
+
+	memset(t->pairs, 0, sizeof(t->pairs));
+	t->nmemo = 0;
+	for (; s && *s && o + 1 < TEXT_MAX; s++) {
+		char c = (char)tolower((unsigned char)*s);
+
+		if (isspace((unsigned char)c))
+			c = ' ';
+		if (c == ' ' && o && t->s[o - 1] == ' ')
+			continue;
+		t->s[o++] = c;
+		if (o >= 2) {
+			unsigned h = pair_hash((unsigned char)t->s[o - 2], (unsigned char)c);
+
+			t->pairs[h >> 6] |= 1ull << (h & 63);
+		}
+	}
+	t->s[o] = '\0';
+	t->len = o;
+}
+
+/* Can the literal p (n bytes) occur in t, judging by its first pair? */
+static int may_have(const struct text *t, const char *p, size_t n)
+{
+	unsigned h;
+
+	if (n < 2)
+		return 1;
+	h = pair_hash((unsigned char)p[0], (unsigned char)p[1]);
+	if (!(t->pairs[h >> 6] & (1ull << (h & 63))))
+		return 0;
+	h = pair_hash((unsigned char)p[n - 2], (unsigned char)p[n - 1]);
+	return (t->pairs[h >> 6] & (1ull << (h & 63))) != 0;
+}
+
+/* Does pattern pat match the text anywhere? */
+static int pat_match(const struct text *tx, const char *pat)
+{
+	const char *t = tx->s, *star;
+	size_t pre, post;
+
+	/* most patterns fail on their first two letters: test those before
+	 * measuring the pattern */
+	if (pat[0] != '^' && pat[1] && pat[1] != '*' && !may_have(tx, pat, 2))
+		return 0;
+	star = strchr(pat, '*');
+
+	if (pat[0] == '^')
+		return !strncmp(t, pat + 1, strlen(pat + 1));
+	if (!star)
+		return may_have(tx, pat, strlen(pat)) && strstr(t, pat) != NULL;
+	pre = (size_t)(star - pat);
+	post = strlen(star + 1);
+	if (!may_have(tx, pat, pre) || !may_have(tx, star + 1, post))
+		return 0;
+	for (const char *p = t; (p = strstr(p, (char[]){ pat[0], 0 })) != NULL; p++) {
+		const char *q;
+
+		if (strncmp(p, pat, pre))
+			continue;
+		q = p + pre;
+		if (!*q || *q == ' ')
+			continue;
+		while (*q && *q != ' ')
+			q++;
+		if (!strncmp(q, star + 1, post))
+			return 1;
+	}
+	return 0;
+}
+
+static int rule_match(struct text *t, const char *const *pats)
+{
+	int v = 0;
+
+	if (!pats)
+		return 0;
+	for (int i = 0; i < t->nmemo; i++)
+		if (t->memo_list[i] == pats)
+			return t->memo_val[i];
+	for (int i = 0; pats[i] && !v; i++)
+		v = pat_match(t, pats[i]);
+	if (t->nmemo < (int)ARRAY_SIZE(t->memo_list)) {
+		t->memo_list[t->nmemo] = pats;
+		t->memo_val[t->nmemo++] = (signed char)v;
+	}
+	return v;
+}
+
+const char *reason_of_status(const char *status)
+{
+	for (size_t i = 0; status && i < ARRAY_SIZE(status_table); i++)
+		if (!strcmp(status, status_table[i].code))
+			return status_table[i].reason;
+	return NULL;
+}
+
+static const char *match_rules(struct text *t, const struct rule *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rule_match(t, r[i].pat))
+			return r[i].reason;
+	return NULL;
+}
+
+const char *reason_of_text(const char *text)
+{
+	struct text t;
+	const char *r;
+
+	text_init(&t, text);
+	r = match_rules(&t, first_pass, ARRAY_SIZE(first_pass));
+	return r ? r : match_rules(&t, second_pass, ARRAY_SIZE(second_pass));
+}
+
+int reason_is_vacation(const char *text)
+{
+	struct text t;
+
+	text_init(&t, text);
+	return rule_match(&t, p_vacation);
+}
+
+static const char *const *pats_of(const char *reason)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(first_pass); i++)
+		if (!strcmp(first_pass[i].reason, reason))
+			return first_pass[i].pat;
+	for (size_t i = 0; i < ARRAY_SIZE(second_pass); i++)
+		if (!strcmp(second_pass[i].reason, reason))
+			return second_pass[i].pat;
+	return NULL;
+}
+
+static int is(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* Does the text say reason? */
+#define M(r) rule_match(t, pats_of(r))
+
+/* The first pass: each reason is true by its status code or its words,
+ * with the conditions that keep one reason from taking another's mail
+ * (the SMTP command matters: "user unknown" after DATA is a filter). */
+static const char *first_true(struct text *t, const char *bs, const char *cmd)
+{
+	int pre_data = is(cmd, "CONN") || is(cmd, "EHLO") || is(cmd, "HELO") ||
+		       is(cmd, "MAIL") || is(cmd, "RCPT");
+
+	if (is(bs, "mailboxfull") || M("mailboxfull"))
+		return "mailboxfull";
+	if (is(bs, "mesgtoobig") || (!is(bs, "exceedlimit") && M("mesgtoobig")))
+		return "mesgtoobig";
+	if (is(bs, "exceedlimit") || M("exceedlimit"))
+		return "exceedlimit";
+	if (is(bs, "suspend") || M("suspend"))
+		return "suspend";
+	if (is(bs, "hasmoved") || M("hasmoved"))
+		return "hasmoved";
+	if (!is(cmd, "CONN") && !is(cmd, "EHLO") && !is(cmd, "HELO") && M("norelaying"))
+		return "norelaying";
+	if (is(bs, "authfailure") || M("authfailure"))
+		return "authfailure";
+	/* a mailbox-status code (5.2.x) with "user unknown" and no sign of
+	 * the RCPT stage: a filter after the envelope was accepted */
+	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M("userunknown") || M("filtered")))
+		return "filtered";
+	if (is(bs, "userunknown")) {
+		if (M("filtered"))
+			return "filtered";
+		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
+		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
+			return "userunknown";
+	} else if ((!cmd || is(cmd, "RCPT")) && M("userunknown") && !M("hostunknown")) {
+		return "userunknown";
+	}
+	if (is(bs, "filtered")) {
+		if (M("userunknown") || M("filtered"))
+			return "filtered";
+	} else if (cmd && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
+		if (M("filtered") || M("userunknown"))
+			return "filtered";
+	}
+	if (is(bs, "requireptr") || M("requireptr"))
+		return "requireptr";
+	if (M("notcompliantrfc"))
+		return "notcompliantrfc";
+	if (M("badreputation"))
+		return "badreputation";
+	if (is(bs, "rejected"))
+		return "rejected";
+	if ((is(cmd, "MAIL") || (is(cmd, "DATA") && !is(bs, "userunknown")) ||
+	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M("rejected"))
+		return "rejected";
+	/* DNS trouble ("host not found, try again", "DNS Error: ...") is a
+	 * network error, not a domain that does not exist */
+	if ((is(bs, "hostunknown") || M("hostunknown")) && !M("networkerror"))
+		return "hostunknown";
+	if (is(bs, "spamdetected") || (!pre_data && M("spamdetected")))
+		return "spamdetected";
+	if (is(bs, "toomanyconn") || M("toomanyconn"))
+		return "toomanyconn";
+	if (M("speeding"))
+		return "speeding";
+	if (is(bs, "blocked") || M("blocked"))
+		return "blocked";
+	return NULL;
+}
+
+const char *reason_classify(const struct reason_in *in)
+{
+	struct text tx, *t = &tx;
+	const char *st = in->status ? in->status : "";
+	const char *bs = reason_of_status(st), *r;
+	const char *cmd = in->command && in->command[0] ? in->command : NULL;
+
+	if (st[0] == '2')
+		return "delivered";
+	text_init(t, in->diag);
+	/* a local program's failure (X-Unix, X-Postfix): the program's own
+	 * words first ("procmail: ... No such user" is not a missing mailbox) */
+	if (in->unix_mailer && rule_match(t, p_mailererror))
+		return "mailererror";
+	if ((r = first_true(t, bs, cmd)) != NULL)
+		return r;
+	/* the status code, unless it is one a text may make more precise */
+	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)
+		return bs;
+	if ((r = match_rules(t, second_pass, ARRAY_SIZE(second_pass))) != NULL)
+		return r;
+	if (bs)
+		return bs;
+	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '6')
+		return "contenterror";
+	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '7')
+		return "securityerror";
+	if (in->unix_mailer)
+		return "mailererror";
+	if (in->reply && in->reply[0] && in->reply[1] == '0' && in->reply[2] <= '7' &&
+	    strcmp(in->reply, "500") >= 0)
+		return "syntaxerror";
+	if (in->action && (!strcmp(in->action, "delayed") || !strcmp(in->action, "expired")))
+		return "expired";
+	if (is(cmd, "EHLO") || is(cmd, "HELO") || is(cmd, "CONN"))
+		return "blocked";
+	if (rule_match(t, p_vacation))
+		return "vacation";
+	if (t->s[0])
+		return "onhold";
+	return "undefined";
+}
+
+void reason_pseudo_status(const char *reason, int temporary, char out[16])
+{
+	static const char *const soft[] = { "blocked", "contenterror", "expired",
+		"filtered", "mailboxfull", "networkerror", "notaccept", "onhold",
+		"rejected", "securityerror", "spamdetected", "systemerror",
+		"systemfull", "toomanyconn", "undefined", "speeding",
+		"badreputation", "requireptr", NULL };
+	for (size_t i = 0; i < ARRAY_SIZE(pseudo_table); i++) {
+		if (strcmp(reason, pseudo_table[i].reason))
+			continue;
+		if (temporary)
+			for (int k = 0; soft[k]; k++)
+				if (!strcmp(soft[k], reason)) {
+					snprintf(out, 16, "4%s", pseudo_table[i].code + 1);
+					return;
+				}
+		snprintf(out, 16, "%s", pseudo_table[i].code);
+		return;
+	}
+	out[0] = '\0';
+}
+
+int reason_is_hard(const char *reason, const char *status, const char *reply)
+{
+	int temp = (status && status[0] == '4') || (reply && reply[0] == '4');
+
+	if (!strcmp(reason, "userunknown") || !strcmp(reason, "hostunknown") ||
+	    !strcmp(reason, "hasmoved"))
+		return 1;
+	if (!strcmp(reason, "notaccept"))
+		return !temp;
+	return 0;
+}

@@ -1,0 +1,341 @@
+/*
+ * received.c - Received chains and dates; see received.h.
+ *
+ * SECURITY: untrusted header values; tokens are copied with explicit
+ * bounds, numbers parsed with limits on their digits.
+ */
+#define _GNU_SOURCE
+#include "received.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int month_of(const char *s)
+{
+	static const char *const mon[] = { "jan", "feb", "mar", "apr", "may", "jun",
+		"jul", "aug", "sep", "oct", "nov", "dec" };
+
+	for (int i = 0; i < 12; i++)
+		if (!strncasecmp(s, mon[i], 3))
+			return i + 1;
+	return 0;
+}
+
+/* Zone offset in seconds east of UTC; *ok cleared when unknown. */
+static int zone_offset(const char *s, int *ok)
+{
+	static const struct { const char *n; int h; } names[] = {
+		{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
+		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
+		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
+		{ "JST", 9 }, { "CET", 1 }, { "CEST", 2 }, { "BST", 1 },
+	};
+	char tok[8];
+	size_t i = 0;
+
+	if ((s[0] == '+' || s[0] == '-') && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) &&
+	    isdigit((unsigned char)s[4])) {
+		int v = ((s[1] - '0') * 10 + s[2] - '0') * 3600 +
+			((s[3] - '0') * 10 + s[4] - '0') * 60;
+
+		return s[0] == '-' ? -v : v;
+	}
+	while (i + 1 < sizeof(tok) && isalpha((unsigned char)s[i])) {
+		tok[i] = (char)toupper((unsigned char)s[i]);
+		i++;
+	}
+	tok[i] = '\0';
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++)
+		if (!strcmp(tok, names[k].n))
+			return names[k].h * 3600;
+	*ok = 0;		/* RFC 5322: unknown zones mean -0000 */
+	return 0;
+}
+
+static const char *skip_blank(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == ',')
+		s++;
+	return s;
+}
+
+/* Up to maxd digits into *v; returns the end or NULL. */
+static const char *num(const char *s, int maxd, long *v)
+{
+	int n = 0;
+
+	*v = 0;
+	while (isdigit((unsigned char)*s) && n < maxd) {
+		*v = *v * 10 + (*s++ - '0');
+		n++;
+	}
+	return n ? s : NULL;
+}
+
+int rcvd_parse_date(const char *s, int64_t *t)
+{
+	long day, year, hh, mm, ss = 0;
+	int mon, ok = 1, off;
+
+	s = skip_blank(s);
+	if (isalpha((unsigned char)*s)) {	/* day of week */
+		while (isalpha((unsigned char)*s))
+			s++;
+		s = skip_blank(s);
+	}
+	if (!(s = num(s, 2, &day)))
+		return -1;
+	s = skip_blank(s);
+	if (*s == '-')
+		s++;
+	if (!(mon = month_of(s)))
+		return -1;
+	while (isalpha((unsigned char)*s))
+		s++;
+	if (*s == '-')
+		s++;
+	s = skip_blank(s);
+	{
+		const char *e = num(s, 4, &year);
+
+		if (!e)
+			return -1;
+		if (e - s == 2)
+			year += year < 50 ? 2000 : 1900;
+		else if (e - s == 3)
+			year += 1900;
+		s = skip_blank(e);
+	}
+	if (!(s = num(s, 2, &hh)) || *s++ != ':' || !(s = num(s, 2, &mm)))
+		return -1;
+	if (*s == ':' && !(s = num(s + 1, 2, &ss)))
+		return -1;
+	if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
+		return -1;
+	s = skip_blank(s);
+	off = zone_offset(s, &ok);
+	*t = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
+	     hh * 3600 + mm * 60 + ss - off;
+	return 0;
+}
+
+/* Copy the word after keyword kw (" by ", "with ") into out. */
+static void word_after(const char *v, const char *kw, char *out, size_t len)
+{
+	const char *p = v;
+	size_t kl = strlen(kw), o = 0;
+
+	out[0] = '\0';
+	while ((p = strcasestr(p, kw)) != NULL) {
+		if (p == v || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ')')
+			break;
+		p += kl;
+	}
+	if (!p)
+		return;
+	p = skip_blank(p + kl);
+	while (*p && !isspace((unsigned char)*p) && *p != ';' && *p != '(' && o + 1 < len)
+		out[o++] = *p++;
+	out[o] = '\0';
+}
+
+/* First IP address literal in [v, end): "[1.2.3.4]", "(1.2.3.4)",
+ * "[IPv6:..]" or a bare dotted quad. */
+static void first_ip(const char *v, const char *end, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (const char *p = v; p < end; p++) {
+		char buf[64];
+		size_t n = 0;
+		const char *q = p;
+		unsigned char a[16];
+
+		if (p > v && (isalnum((unsigned char)p[-1]) || p[-1] == '.' || p[-1] == ':'))
+			continue;
+		if (!strncasecmp(q, "ipv6:", 5))
+			q += 5;
+		while (q < end && n + 1 < sizeof(buf) &&
+		       (isxdigit((unsigned char)*q) || *q == '.' || *q == ':'))
+			buf[n++] = *q++;
+		buf[n] = '\0';
+		if (n < 7)
+			continue;
+		if (inet_pton(AF_INET, buf, a) == 1 ||
+		    (strchr(buf, ':') && inet_pton(AF_INET6, buf, a) == 1)) {
+			snprintf(out, len, "%s", buf);
+			return;
+		}
+	}
+}
+
+int rcvd_find_public_ip(const char *text, char *out, size_t len)
+{
+	const char *p = text, *end = text + strlen(text);
+
+	/* one scan: each address found, then on past it */
+	while (p < end) {
+		const char *at;
+
+		first_ip(p, end, out, len);
+		if (!out[0] || !(at = strstr(p, out)))
+			break;
+		if (rcvd_ip_public(out))
+			return 0;
+		p = at + strlen(out);
+	}
+	out[0] = '\0';
+	return -1;
+}
+
+/* The client address of a from-clause [v, end): the address in the
+ * comment the receiver wrote (TCP-info: "(name [192.0.2.1])", qmail's
+ * "(192.0.2.1)"), else an address literal the client gave as its name. */
+static void client_ip(const char *v, const char *end, char *out, size_t len)
+{
+	const char *p = v;
+
+	out[0] = '\0';
+	while ((p = memchr(p, '(', (size_t)(end - p))) != NULL) {
+		const char *close = memchr(p, ')', (size_t)(end - p));
+
+		if (!close)
+			break;
+		first_ip(p + 1, close, out, len);
+		if (out[0])
+			return;
+		p = close + 1;
+	}
+	first_ip(v, end, out, len);
+}
+
+void rcvd_parse(const char *value, struct rcvd_hop *hop)
+{
+	const char *semi = strrchr(value, ';'), *by;
+
+	memset(hop, 0, sizeof(*hop));
+	if (semi && rcvd_parse_date(semi + 1, &hop->t) == 0)
+		hop->has_t = 1;
+	/* "(qmail 123 invoked by uid 0)": a local hand-over, no hosts */
+	if (value[0] == '(')
+		return;
+	word_after(value, "by ", hop->by, sizeof(hop->by));
+	word_after(value, "with ", hop->with, sizeof(hop->with));
+	if (strncasecmp(value, "from", 4))
+		return;
+	word_after(value, "from ", hop->from, sizeof(hop->from));
+	by = strcasestr(value, " by ");
+	if (!by)
+		by = semi ? semi : value + strlen(value);
+	client_ip(value, by, hop->ip, sizeof(hop->ip));
+}
+
+size_t rcvd_chain(const struct msg *m, struct rcvd_hop *hops, size_t max)
+{
+	size_t n = 0;
+	int64_t prev = 0;
+	int has_prev = 0;
+	const char *date = msg_get(m, "Date");
+
+	for (size_t i = m->nf; i-- > 0 && n < max;) {
+		if (strcasecmp(m->f[i].name, "Received"))
+			continue;
+		rcvd_parse(m->f[i].value, &hops[n++]);
+	}
+	if (date && rcvd_parse_date(date, &prev) == 0)
+		has_prev = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!hops[i].has_t)
+			continue;
+		if (has_prev) {
+			hops[i].delay = hops[i].t - prev;
+			hops[i].has_delay = 1;
+		}
+		prev = hops[i].t;
+		has_prev = 1;
+	}
+	return n;
+}
+
+int rcvd_ip_public(const char *ip)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		return !(a[0] == 10 || a[0] == 127 || a[0] == 0 ||
+			 (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+			 (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+			 (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224);
+	if (inet_pton(AF_INET6, ip, a) == 1) {
+		static const unsigned char zero[15];
+
+		if (!memcmp(a, zero, 15))			/* :: and ::1 */
+			return 0;
+		return !((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+			 a[0] == 0xff);
+	}
+	return 0;
+}
+
+/* The organisation of a host name: its last two labels, three under a
+ * country code with a short second level (example.co.jp, x.com.au). */
+static const char *org_of(const char *host)
+{
+	const char *lab[3] = { NULL, NULL, NULL };	/* last, second, third */
+	size_t n = strlen(host), k = 0;
+
+	while (n && host[n - 1] == '.')
+		n--;
+	for (size_t i = n; i > 0 && k < 3; i--)
+		if (host[i - 1] == '.')
+			lab[k++] = host + i;
+	if (!lab[0])
+		return host;
+	if (!lab[1])
+		return host;
+	if ((size_t)(host + n - lab[0]) == 2 && lab[0] - lab[1] - 1 <= 3)
+		return lab[2] ? lab[2] : host;
+	return lab[1];
+}
+
+static int same_org(const char *a, const char *b)
+{
+	const char *oa = org_of(a), *ob = org_of(b);
+
+	return *a && *b && !strcasecmp(oa, ob);
+}
+
+int rcvd_judged_hop(const struct rcvd_hop *hops, size_t n)
+{
+	const char *home = NULL;
+	int last_public = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!home && hops[i].by[0])
+			home = hops[i].by;
+		if (hops[i].ip[0] && rcvd_ip_public(hops[i].ip)) {
+			if (home && hops[i].by[0] && !same_org(home, hops[i].by))
+				return (int)i;
+			last_public = (int)i;
+		}
+	}
+	return last_public;
+}

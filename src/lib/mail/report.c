@@ -1,0 +1,728 @@
+/*
+ * report.c - text, JSON and HTML output of a diagnosis; see report.h.
+ *
+ * SECURITY: untrusted strings are escaped for each format: JSON escapes
+ * and U+FFFD for bytes that are not UTF-8; HTML entities; text with
+ * control characters blanked.
+ */
+#include "report.h"
+#include "catalog.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+const char *report_duration(int64_t s, char *buf, size_t len)
+{
+	const char *sign = s < 0 ? "-" : "";
+	uint64_t a = s < 0 ? (uint64_t)-(s + 1) + 1 : (uint64_t)s;
+
+	if (a >= 86400)
+		snprintf(buf, len, "%s%" PRIu64 " d %02" PRIu64 " h", sign, a / 86400,
+			 a % 86400 / 3600);
+	else if (a >= 3600)
+		snprintf(buf, len, "%s%" PRIu64 " h %02" PRIu64 " min", sign, a / 3600,
+			 a % 3600 / 60);
+	else if (a >= 60)
+		snprintf(buf, len, "%s%" PRIu64 " min %02" PRIu64 " s", sign, a / 60, a % 60);
+	else
+		snprintf(buf, len, "%s%" PRIu64 " s", sign, a);
+	return buf;
+}
+
+static const char *iso_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%" PRId64, t);
+	return buf;
+}
+
+static const char *explain(const char *reason, const struct list *bl)
+{
+	static const struct { const char *r, *t; } words[] = {
+		{ "userunknown", "the recipient address does not exist" },
+		{ "hostunknown", "the recipient domain does not exist" },
+		{ "mailboxfull", "the recipient's mailbox is full" },
+		{ "mesgtoobig", "the message is too big" },
+		{ "exceedlimit", "the message exceeds a limit of the receiver" },
+		{ "suspend", "the recipient's account is suspended" },
+		{ "hasmoved", "the recipient has moved" },
+		{ "filtered", "the recipient does not accept this mail" },
+		{ "rejected", "the sender address was refused" },
+		{ "blocked", "the sending IP was refused" },
+		{ "badreputation", "the sending IP or domain has a poor reputation" },
+		{ "requireptr", "the sending IP has no valid reverse DNS (PTR)" },
+		{ "authfailure", "SPF, DKIM or DMARC authentication failed" },
+		{ "spamdetected", "the message was judged to be spam" },
+		{ "virusdetected", "the message was judged to carry a virus" },
+		{ "policyviolation", "the message violates the receiver's policy" },
+		{ "securityerror", "a security check of the receiver failed" },
+		{ "norelaying", "the server refused to relay" },
+		{ "toomanyconn", "too many connections or recipients" },
+		{ "speeding", "sending too fast (rate limited)" },
+		{ "expired", "delivery was given up after retrying too long" },
+		{ "networkerror", "the receiver could not be reached (network or DNS)" },
+		{ "systemerror", "the receiving system failed" },
+		{ "systemfull", "the receiving system is out of space" },
+		{ "notaccept", "the domain accepts no mail" },
+		{ "contenterror", "the message content was refused" },
+		{ "notcompliantrfc", "the message does not follow the mail standards" },
+		{ "mailererror", "the local delivery program failed" },
+		{ "syntaxerror", "an SMTP command was refused" },
+		{ "failedstarttls", "TLS (STARTTLS) could not be set up" },
+		{ "onhold", "the reason could not be determined" },
+		{ "undefined", "the reason could not be determined" },
+		{ "delivered", "delivered" }, { "feedback", "a complaint (feedback report)" },
+		{ "vacation", "an out-of-office reply" },
+	};
+
+	(void)bl;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(words[i].r, reason))
+			return words[i].t;
+	return reason;
+}
+
+/* Text after the codes at the start of the diagnostic, first words only. */
+static void snippet(const char *diag, const char *reply, const char *status,
+		    char *out, size_t len)
+{
+	const char *p = diag;
+	size_t n;
+
+	while (*p == ' ' || *p == '#')
+		p++;
+	if (reply[0] && !strncmp(p, reply, 3) && (p[3] == ' ' || p[3] == '-'))
+		p += 4;
+	while (*p == ' ' || *p == '#')
+		p++;
+	if (status[0] && !strncmp(p, status, strlen(status)))
+		p += strlen(status);
+	while (*p == ' ' || *p == ':')
+		p++;
+	/* the address the server repeats says nothing new: "<a@b>: ...",
+	 * "<a@b>... User unknown" */
+	if (*p == '<' && strchr(p, '>') && strchr(p, '@') && strchr(p, '@') < strchr(p, '>')) {
+		p = strchr(p, '>') + 1;
+		while (*p == ' ' || *p == ':' || *p == '.' || *p == ',')
+			p++;
+	}
+	n = strlen(p);
+	if (n > 60) {
+		n = 60;
+		while (n > 30 && p[n] != ' ')
+			n--;
+	}
+	snprintf(out, len, "%.*s%s", (int)n, p, strlen(p) > n ? "..." : "");
+}
+
+/* sisimai's internal codes (x.0.9xx) mean nothing to a reader. */
+static int pseudo_status(const char *st)
+{
+	return strlen(st) == 7 && !strncmp(st + 1, ".0.9", 4);
+}
+
+void report_summary(const struct diag *d, char *buf, size_t len)
+{
+	char dur[48], snip[80];
+	const struct dsn_rcpt *r;
+	const struct list *bl;
+	size_t o;
+
+	if (d->kind == DSN_MESSAGE || d->dsn.n == 0) {
+		if (d->judged_ip[0])
+			snprintf(buf, len, "%s: %zu hops%s%s, receivers judge %s",
+				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
+				 "Message", d->nhops, d->has_total ? " in " : "",
+				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "",
+				 d->judged_ip);
+		else
+			snprintf(buf, len, "%s: %zu hops%s%s",
+				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
+				 "Message", d->nhops, d->has_total ? " in " : "",
+				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
+		return;
+	}
+	r = &d->dsn.r[0];
+	bl = d->x[0].bl;
+	if (d->kind == DSN_FEEDBACK) {
+		snprintf(buf, len, "Feedback report: a complaint about mail to %s%s",
+			 r->recipient, d->dsn.n > 1 ? " and others" : "");
+		return;
+	}
+	if (d->kind == DSN_AUTOREPLY) {
+		snprintf(buf, len, "Automatic reply from %s (out of office): not a bounce",
+			 r->recipient);
+		return;
+	}
+	snippet(r->diag, r->reply, r->status, snip, sizeof(snip));
+	o = (size_t)snprintf(buf, len, "%s%s%s",
+			     !strcmp(r->reason, "delivered") ? "Delivered" :
+			     r->temporary ? "Deferred" : "Rejected",
+			     r->rhost[0] ? " by " : "", r->rhost);
+	if (o < len && d->x[0].has_delay && d->x[0].delay >= 60)
+		o += (size_t)snprintf(buf + o, len - o, " for %s",
+				      report_duration(d->x[0].delay, dur, sizeof(dur)));
+	if (o < len && bl)
+		o += (size_t)snprintf(buf + o, len - o, ": %s listed on %s",
+				      !strcmp(r->reason, "spamdetected") ? "content or sender" :
+				      "sending IP or domain", bl->name);
+	else if (o < len && !strcmp(r->reason, "delivered"))
+		o += (size_t)snprintf(buf + o, len - o, ": delivered to %s", r->recipient);
+	else if (o < len)
+		o += (size_t)snprintf(buf + o, len - o, ": %s", explain(r->reason, bl));
+	if (o < len && (r->reply[0] || (r->status[0] && !pseudo_status(r->status)))) {
+		const char *st = pseudo_status(r->status) ? "" : r->status;
+
+		o += (size_t)snprintf(buf + o, len - o, " (%s%s%s%s%s)", r->reply,
+				      r->reply[0] && st[0] ? " " : "", st,
+				      snip[0] ? " " : "", snip);
+	}
+	if (o < len && bl && bl->delist)
+		o += (size_t)snprintf(buf + o, len - o, ". Request removal: %s", bl->delist);
+	if (o < len && d->dsn.n > 1)
+		snprintf(buf + o, len - o, " [+%zu more recipient%s]", d->dsn.n - 1,
+			 d->dsn.n > 2 ? "s" : "");
+}
+
+/* ---- text ---- */
+
+static void text_str(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc((unsigned char)*s < 32 || *s == 127 ? ' ' : *s, f);
+}
+
+static void text_check(FILE *f, const struct report_check *c)
+{
+	fprintf(f, "  check of %s: listed on %zu list%s, clean on %zu, %zu error%s\n",
+		c->ip, c->nhits, c->nhits == 1 ? "" : "s", c->nclean, c->nerror,
+		c->nerror == 1 ? "" : "s");
+	for (size_t i = 0; i < c->nhits; i++) {
+		const struct report_hit *h = &c->hits[i];
+
+		fprintf(f, "    listed on %s (%s)", h->list, h->zone);
+		if (h->meaning) {
+			fprintf(f, ": ");
+			text_str(f, h->meaning);
+		}
+		if (h->txt) {
+			fprintf(f, " \"");
+			text_str(f, h->txt);
+			fputc('"', f);
+		}
+		if (h->delist)
+			fprintf(f, "  removal: %s", h->delist);
+		fputc('\n', f);
+	}
+}
+
+void report_text(FILE *f, const struct report_item *it)
+{
+	const struct diag *d = it->d;
+	char buf[1024], t[40], dur[48];
+
+	if (!d) {
+		fprintf(f, "%s", it->file);
+		if (it->index > 1)
+			fprintf(f, " #%u", it->index);
+		fprintf(f, ": error: %s\n\n", it->error);
+		return;
+	}
+	report_summary(d, buf, sizeof(buf));
+	text_str(f, buf);
+	fprintf(f, "\n  file: ");
+	text_str(f, it->file);
+	if (it->index > 1)
+		fprintf(f, " (message %u)", it->index);
+	fprintf(f, "\n  kind: %s\n", dsn_kind_name(d->kind));
+	if (d->subject[0]) {
+		fprintf(f, "  subject: ");
+		text_str(f, d->subject);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < d->dsn.n; i++) {
+		const struct dsn_rcpt *r = &d->dsn.r[i];
+		const struct list *bl = d->x[i].bl;
+
+		fprintf(f, "  recipient: ");
+		text_str(f, r->recipient);
+		fprintf(f, "\n    reason: %s%s%s%s\n", r->reason,
+			!strcmp(r->reason, "delivered") || !strcmp(r->reason, "feedback") ||
+			!strcmp(r->reason, "vacation") ? "" : r->hard ? " (hard)" : " (soft)",
+			r->action[0] ? ", action " : "", r->action);
+		if (r->status[0] || r->reply[0])
+			fprintf(f, "    status: %s  reply: %s\n", r->status[0] ? r->status : "-",
+				r->reply[0] ? r->reply : "-");
+		if (r->rhost[0]) {
+			fprintf(f, "    remote MTA: ");
+			text_str(f, r->rhost);
+			fputc('\n', f);
+		}
+		if (r->command[0])
+			fprintf(f, "    failed command: %s\n", r->command);
+		if (d->x[i].has_delay)
+			fprintf(f, "    time from arrival to report: %s\n",
+				report_duration(d->x[i].delay, dur, sizeof(dur)));
+		if (bl) {
+			fprintf(f, "    blocklist: %s", bl->name);
+			if (bl->delist)
+				fprintf(f, "  removal: %s", bl->delist);
+			fputc('\n', f);
+		}
+		if (r->diag[0]) {
+			fprintf(f, "    diagnostic: ");
+			text_str(f, r->diag);
+			fputc('\n', f);
+		}
+	}
+	if (d->judged_ip[0])
+		fprintf(f, "  address receivers judge: %s (%s)\n", d->judged_ip,
+			!strcmp(d->judged_src, "rejection") ? "named in the rejection" :
+			"first hop outside the sender's servers");
+	if (it->chk)
+		text_check(f, it->chk);
+	if (d->nhops) {
+		fprintf(f, "  path (%zu hops%s%s):\n", d->nhops, d->has_total ? ", total " : "",
+			d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
+		for (size_t i = 0; i < d->nhops; i++) {
+			const struct rcvd_hop *h = &d->hops[i];
+
+			fprintf(f, "   %2zu %s  %8s  ", i + 1,
+				h->has_t ? iso_time(h->t, t, sizeof(t)) : "(no time)           ",
+				h->has_delay ? report_duration(h->delay, dur, sizeof(dur)) : "-");
+			text_str(f, h->from[0] ? h->from : "?");
+			if (h->ip[0])
+				fprintf(f, " [%s]", h->ip);
+			fprintf(f, " -> ");
+			text_str(f, h->by[0] ? h->by : "?");
+			if (h->with[0]) {
+				fprintf(f, " with ");
+				text_str(f, h->with);
+			}
+			if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
+				fprintf(f, "   <- judged by receivers");
+			if (h->has_delay && h->delay < 0)
+				fprintf(f, "   (clock skew)");
+			fputc('\n', f);
+		}
+	}
+	fputc('\n', f);
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	while (*p) {
+		unsigned char c = *p;
+		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
+			   (c >> 3) == 30 ? 4 : 0;
+
+		for (size_t k = 1; n > 1 && k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 2 && c < 0xc2)
+			n = 0;
+		if (!n) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
+		}
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 32 || c == 127)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+		p++;
+	}
+	fputc('"', f);
+}
+
+static const char *nz(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static void json_int(FILE *f, int has, int64_t v)
+{
+	if (has)
+		fprintf(f, "%" PRId64, v);
+	else
+		fputs("null", f);
+}
+
+void report_json_begin(FILE *f)
+{
+	fputs("[", f);
+}
+
+void report_json_end(FILE *f)
+{
+	fputs("\n]\n", f);
+}
+
+static void json_recipient(FILE *f, const struct diag *d, size_t i)
+{
+	const struct dsn_rcpt *r = &d->dsn.r[i];
+	const struct list *bl = d->x[i].bl;
+
+	fputs("\n    {\"recipient\": ", f);
+	json_str(f, r->recipient);
+	fputs(", \"action\": ", f);
+	json_str(f, nz(r->action));
+	fputs(", \"status\": ", f);
+	json_str(f, nz(r->status));
+	fputs(", \"reply_code\": ", f);
+	json_str(f, nz(r->reply));
+	fputs(", \"remote_mta\": ", f);
+	json_str(f, nz(r->rhost));
+	fputs(", \"command\": ", f);
+	json_str(f, nz(r->command));
+	fputs(", \"diagnostic\": ", f);
+	json_str(f, nz(r->diag));
+	fputs(", \"reason\": ", f);
+	json_str(f, r->reason);
+	fprintf(f, ", \"hard\": %s, \"blocklist\": ", r->hard ? "true" : "false");
+	json_str(f, bl ? bl->name : NULL);
+	fputs(", \"delist\": ", f);
+	json_str(f, bl ? bl->delist : NULL);
+	fputs(", \"delay_s\": ", f);
+	json_int(f, d->x[i].has_delay, d->x[i].delay);
+	fputs("}", f);
+}
+
+static void json_check(FILE *f, const struct report_check *c)
+{
+	if (!c) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"ip\": ", f);
+	json_str(f, c->ip);
+	fputs(", \"listed\": [", f);
+	for (size_t i = 0; i < c->nhits; i++) {
+		const struct report_hit *h = &c->hits[i];
+
+		fputs(i ? ", {\"list\": " : "{\"list\": ", f);
+		json_str(f, h->list);
+		fputs(", \"zone\": ", f);
+		json_str(f, h->zone);
+		fputs(", \"meaning\": ", f);
+		json_str(f, h->meaning);
+		fputs(", \"txt\": ", f);
+		json_str(f, h->txt);
+		fputs(", \"delist\": ", f);
+		json_str(f, h->delist);
+		fputs("}", f);
+	}
+	fprintf(f, "], \"clean\": %zu, \"errors\": %zu}", c->nclean, c->nerror);
+}
+
+void report_json(FILE *f, const struct report_item *it, int first)
+{
+	const struct diag *d = it->d;
+	char t[40], sum[1024];
+
+	fputs(first ? "\n  {" : ",\n  {", f);
+	fputs("\"file\": ", f);
+	json_str(f, it->file);
+	fprintf(f, ", \"index\": %u", it->index);
+	if (!d) {
+		fputs(", \"kind\": null, \"error\": ", f);
+		json_str(f, it->error);
+		fputs("}", f);
+		return;
+	}
+	report_summary(d, sum, sizeof(sum));
+	fprintf(f, ", \"kind\": \"%s\", \"summary\": ", dsn_kind_name(d->kind));
+	json_str(f, sum);
+	fputs(", \"subject\": ", f);
+	json_str(f, nz(d->subject));
+	fputs(", \"date\": ", f);
+	json_str(f, d->has_date ? iso_time(d->date, t, sizeof(t)) : NULL);
+	fputs(", \"total_delay_s\": ", f);
+	json_int(f, d->has_total, d->total_delay);
+	fputs(", \"judged_ip\": ", f);
+	json_str(f, nz(d->judged_ip));
+	fputs(", \"judged_from\": ", f);
+	json_str(f, d->judged_src);
+	fputs(", \"sender_ips\": [", f);
+	for (size_t i = 0; i < d->nips; i++) {
+		if (i)
+			fputs(", ", f);
+		json_str(f, d->sender_ips[i]);
+	}
+	fputs("], \"check\": ", f);
+	json_check(f, it->chk);
+	fputs(",\n   \"hops\": [", f);
+	for (size_t i = 0; i < d->nhops; i++) {
+		const struct rcvd_hop *h = &d->hops[i];
+
+		fputs(i ? ",\n    {\"from\": " : "\n    {\"from\": ", f);
+		json_str(f, nz(h->from));
+		fputs(", \"by\": ", f);
+		json_str(f, nz(h->by));
+		fputs(", \"with\": ", f);
+		json_str(f, nz(h->with));
+		fputs(", \"ip\": ", f);
+		json_str(f, nz(h->ip));
+		fputs(", \"time\": ", f);
+		json_str(f, h->has_t ? iso_time(h->t, t, sizeof(t)) : NULL);
+		fputs(", \"delay_s\": ", f);
+		json_int(f, h->has_delay, h->delay);
+		fputs("}", f);
+	}
+	fputs("],\n   \"recipients\": [", f);
+	for (size_t i = 0; i < d->dsn.n; i++) {
+		if (i)
+			fputs(",", f);
+		json_recipient(f, d, i);
+	}
+	fputs("]}", f);
+}
+
+/* ---- HTML ---- */
+
+static void html_str(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			fputc((unsigned char)*s < 32 ? ' ' : *s, f);
+		}
+	}
+}
+
+void report_html_begin(FILE *f)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>rblkit diagnose</title>\n<style>\n"
+	      "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
+	      "section{border:1px solid #ccc;border-radius:6px;padding:1em;margin:1em 0}\n"
+	      "h2{font-size:16px;margin:0 0 .5em}\n.sum{font-weight:600}\n"
+	      "table{border-collapse:collapse;margin:.5em 0}\n"
+	      "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\n"
+	      ".skew{color:#b00}.hard{color:#b00}.soft{color:#a60}\n"
+	      "</style></head><body>\n<h1>rblkit diagnose</h1>\n", f);
+}
+
+void report_html_end(FILE *f)
+{
+	fputs("</body></html>\n", f);
+}
+
+/* x of time t on the axis [lo, hi] drawn from X0 over W pixels. */
+#define SVG_X0 240
+#define SVG_W 700
+static double svg_x(int64_t t, int64_t lo, int64_t hi)
+{
+	return SVG_X0 + (hi > lo ? (double)(t - lo) * SVG_W / (double)(hi - lo) : 0);
+}
+
+/* A hop timeline: one row per hop (receiving host on the left), a bar
+ * from the previous hop's time to this one's (the time the hop took),
+ * red when it runs backwards (clock skew), the axis labelled with the
+ * first and last times. */
+static void html_svg(FILE *f, const struct diag *d)
+{
+	int64_t lo = 0, hi = 0, prev = 0;
+	int any = 0, has_prev = 0;
+	const int h = 56 + 22 * (int)d->nhops;
+	char t1[40], t2[40];
+
+	for (size_t i = 0; i < d->nhops; i++) {
+		if (!d->hops[i].has_t)
+			continue;
+		if (!any || d->hops[i].t < lo)
+			lo = d->hops[i].t;
+		if (!any || d->hops[i].t > hi)
+			hi = d->hops[i].t;
+		any = 1;
+	}
+	if (!any)
+		return;
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"role=\"img\" aria-label=\"hop timeline\" font-family=\"sans-serif\">\n",
+		SVG_X0 + SVG_W + 100, h);
+	fprintf(f, "<line x1=\"%d\" y1=\"24\" x2=\"%d\" y2=\"24\" stroke=\"#888\"/>\n",
+		SVG_X0, SVG_X0 + SVG_W);
+	fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"11\">%s</text>\n", SVG_X0,
+		iso_time(lo, t1, sizeof(t1)));
+	fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
+		SVG_X0 + SVG_W, iso_time(hi, t2, sizeof(t2)));
+	for (size_t i = 0; i < d->nhops; i++) {
+		const struct rcvd_hop *hp = &d->hops[i];
+		int y = 46 + 22 * (int)i;
+		char dur[48], name[40];
+
+		snprintf(name, sizeof(name), "%.32s", hp->by[0] ? hp->by : "?");
+		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%zu ", y + 4, i + 1);
+		html_str(f, name);
+		fputs("</text>\n", f);
+		if (!hp->has_t)
+			continue;
+		if (has_prev)
+			fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+				"stroke=\"%s\" stroke-width=\"6\"/>\n", svg_x(prev, lo, hi), y,
+				svg_x(hp->t, lo, hi), y, hp->t < prev ? "#b00" : "#9bd");
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\"/>\n",
+			svg_x(hp->t, lo, hi), y, hp->has_delay && hp->delay < 0 ? "#b00" : "#36c");
+		if (hp->has_delay)
+			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n",
+				SVG_X0 + SVG_W + 8, y + 4,
+				report_duration(hp->delay, dur, sizeof(dur)));
+		prev = hp->t;
+		has_prev = 1;
+	}
+	fputs("</svg>\n", f);
+}
+
+static void html_recipients(FILE *f, const struct diag *d)
+{
+	if (d->dsn.n) {
+		fputs("<table><tr><th>recipient</th><th>reason</th><th>status</th><th>reply</th>"
+		      "<th>remote MTA</th><th>command</th><th>blocklist</th><th>diagnostic</th></tr>\n", f);
+		for (size_t i = 0; i < d->dsn.n; i++) {
+			const struct dsn_rcpt *r = &d->dsn.r[i];
+			const struct list *bl = d->x[i].bl;
+
+			fputs("<tr><td>", f);
+			html_str(f, r->recipient);
+			fprintf(f, "</td><td class=\"%s\">%s</td><td>", r->hard ? "hard" : "soft",
+				r->reason);
+			html_str(f, r->status);
+			fputs("</td><td>", f);
+			html_str(f, r->reply);
+			fputs("</td><td>", f);
+			html_str(f, r->rhost);
+			fputs("</td><td>", f);
+			html_str(f, r->command);
+			fputs("</td><td>", f);
+			if (bl) {
+				html_str(f, bl->name);
+				if (bl->delist) {
+					fputs(" (removal: ", f);
+					html_str(f, bl->delist);
+					fputs(")", f);
+				}
+			}
+			fputs("</td><td>", f);
+			html_str(f, r->diag);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+}
+}
+
+static void html_hops(FILE *f, const struct diag *d)
+{
+	char t[40], dur[48];
+
+	if (d->nhops) {
+		fprintf(f, "<p>path: %zu hops", d->nhops);
+		if (d->has_total)
+			fprintf(f, ", total %s", report_duration(d->total_delay, dur, sizeof(dur)));
+		fputs("</p>\n", f);
+		html_svg(f, d);
+		fputs("<table><tr><th>#</th><th>time (UTC)</th><th>delay</th><th>from</th>"
+		      "<th>IP</th><th>by</th><th>with</th></tr>\n", f);
+		for (size_t i = 0; i < d->nhops; i++) {
+			const struct rcvd_hop *h = &d->hops[i];
+
+			fprintf(f, "<tr%s><td>%zu</td><td>%s</td><td%s>%s</td><td>",
+				h->ip[0] && !strcmp(h->ip, d->judged_ip) ?
+				" style=\"font-weight:600\"" : "", i + 1,
+				h->has_t ? iso_time(h->t, t, sizeof(t)) : "",
+				h->has_delay && h->delay < 0 ? " class=\"skew\"" : "",
+				h->has_delay ? report_duration(h->delay, dur, sizeof(dur)) : "");
+			html_str(f, h->from);
+			fputs("</td><td>", f);
+			html_str(f, h->ip);
+			if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
+				fputs(" (judged)", f);
+			fputs("</td><td>", f);
+			html_str(f, h->by);
+			fputs("</td><td>", f);
+			html_str(f, h->with);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+}
+}
+
+void report_html(FILE *f, const struct report_item *it)
+{
+	const struct diag *d = it->d;
+	char buf[1024];
+
+	fputs("<section><h2>", f);
+	html_str(f, it->file);
+	if (it->index > 1)
+		fprintf(f, " #%u", it->index);
+	fputs("</h2>\n", f);
+	if (!d) {
+		fputs("<p class=\"hard\">error: ", f);
+		html_str(f, it->error);
+		fputs("</p></section>\n", f);
+		return;
+	}
+	report_summary(d, buf, sizeof(buf));
+	fputs("<p class=\"sum\">", f);
+	html_str(f, buf);
+	fprintf(f, "</p>\n<p>kind: %s", dsn_kind_name(d->kind));
+	if (d->subject[0]) {
+		fputs(" &middot; subject: ", f);
+		html_str(f, d->subject);
+	}
+	fputs("</p>\n", f);
+	html_recipients(f, d);
+	if (d->judged_ip[0]) {
+		fputs("<p>address receivers judge: ", f);
+		html_str(f, d->judged_ip);
+		fprintf(f, " (%s)</p>\n", !strcmp(d->judged_src, "rejection") ?
+			"named in the rejection" : "first hop outside the sender's servers");
+	}
+	if (it->chk) {
+		fputs("<p>check of ", f);
+		html_str(f, it->chk->ip);
+		fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", it->chk->nhits,
+			it->chk->nclean, it->chk->nerror);
+		for (size_t i = 0; i < it->chk->nhits; i++) {
+			fputs("<p class=\"hard\">listed on ", f);
+			html_str(f, it->chk->hits[i].list);
+			fputs(" ", f);
+			html_str(f, it->chk->hits[i].txt);
+			if (it->chk->hits[i].delist) {
+				fputs(" (removal: ", f);
+				html_str(f, it->chk->hits[i].delist);
+				fputs(")", f);
+			}
+			fputs("</p>\n", f);
+		}
+	}
+	html_hops(f, d);
+	fputs("</section>\n", f);
+}

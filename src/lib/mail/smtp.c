@@ -1,0 +1,302 @@
+/*
+ * smtp.c - what an SMTP reply quoted in a report says: the reply code,
+ * the enhanced status code, the command that failed, the remote host;
+ * multi-line replies unwrapped.  See smtp.h.
+ *
+ * SECURITY: untrusted text (a remote server's words, a report's prose),
+ * NUL-terminated; every look-ahead stops at the terminator.
+ */
+#define _GNU_SOURCE
+#include "smtp.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static void cut_copy(char *dst, size_t dlen, const char *src, size_t n)
+{
+	if (n >= dlen)
+		n = dlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Is there an x.y.z status code at p (class digit first)? Returns its
+ * length or 0.  An IPv4 address is not one. */
+size_t smtp_status_at(const char *text, const char *p)
+{
+	const char *q = p;
+	int d2 = 0, d3 = 0;
+
+	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
+		return 0;
+	if (*q != '2' && *q != '4' && *q != '5')
+		return 0;
+	if (*++q != '.')
+		return 0;
+	while (isdigit((unsigned char)*++q))
+		d2++;
+	if (d2 < 1 || d2 > 3 || *q != '.')
+		return 0;
+	while (isdigit((unsigned char)*++q))
+		d3++;
+	if (d3 < 1 || d3 > 3 || (*q == '.' && isdigit((unsigned char)q[1])) ||
+	    isalpha((unsigned char)*q))
+		return 0;
+	return (size_t)(q - p);
+}
+
+int smtp_find_status(const char *text, char *out, size_t len)
+{
+	const char *first = NULL, *paired = NULL;
+	size_t fl = 0, pl = 0;
+
+	for (const char *p = text; *p; p++) {
+		size_t n = smtp_status_at(text, p);
+
+		if (!n)
+			continue;
+		if (*p == '2' && first) {
+			p += n - 1;
+			continue;
+		}
+		/* "550 5.1.1", "550-5.1.1": the last such pair is the reply
+		 * that ended the attempt */
+		{
+			/* a quote may sit between them: "550-'5.7.1 ..." */
+			const char *q = p;
+
+			if (q - text >= 1 && (q[-1] == '\'' || q[-1] == '"'))
+				q--;
+			if (q - text >= 4 && isdigit((unsigned char)q[-4]) &&
+			    (q[-1] == ' ' || q[-1] == '-') && q[-4] == *p) {
+				paired = p;
+				pl = n;
+			}
+		}
+		if (!first || (first[0] == '2' && *p != '2')) {
+			first = p;
+			fl = n;
+		}
+		p += n - 1;
+	}
+	if (paired) {
+		first = paired;
+		fl = pl;
+	}
+	if (!first)
+		return -1;
+	cut_copy(out, len, first, fl);
+	return 0;
+}
+
+/* A reply code at p: three digits, [245][0-5][0-9], not inside a number
+ * or an address, followed by a blank, '-', or end. */
+int smtp_reply_at(const char *text, const char *p)
+{
+	if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.' ||
+			 (p[-1] == ':' && (p - text < 2 || p[-2] != ' ')) ||
+			 p[-1] == '-' || p[-1] == '/' || p[-1] == '#' ||
+			 p[-1] == '_' || p[-1] == '=' || p[-1] == '+'))
+		return 0;
+	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] < '0' || p[1] > '5' ||
+	    !isdigit((unsigned char)p[2]))
+		return 0;
+	/* "550 text", "550-text", "550", "[550]", "550," and Yahoo's "550:" */
+	return p[3] == '\0' || p[3] == ' ' || (p[3] == '-' && p[4] != '-') ||
+	       p[3] == ']' || p[3] == ',' || (p[3] == ':' && !isdigit((unsigned char)p[4]));
+}
+
+int smtp_find_reply(const char *text, char out[4])
+{
+	const char *best = NULL;
+
+	for (const char *p = text; *p; p++) {
+		if (!smtp_reply_at(text, p))
+			continue;
+		/* "550 5.1.1": the code with the same class as a status */
+		if (p[3] && smtp_status_at(text, p + 4) && p[4] == p[0]) {
+			best = p;
+			break;
+		}
+		if (!best && p[0] != '2')
+			best = p;
+	}
+	if (!best)
+		return -1;
+	memcpy(out, best, 3);
+	out[3] = '\0';
+	return 0;
+}
+
+
+static const struct { const char *word, *cmd; } smtp_cmds[] = {
+	{ "rcpt to", "RCPT" }, { "rcpt_to", "RCPT" }, { "rcpt", "RCPT" },
+	{ "mail from", "MAIL" }, { "mail_from", "MAIL" }, { "mail", "MAIL" },
+	{ "end of data", "DATA" }, { "data", "DATA" }, { "ehlo", "EHLO" },
+	{ "helo", "HELO" }, { "starttls", "STARTTLS" }, { "auth", "AUTH" },
+	{ "initial connection", "CONN" }, { "connect", "CONN" },
+};
+
+/* The command named at p (case-insensitive), or NULL. */
+static const char *cmd_at(const char *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(smtp_cmds); i++) {
+		size_t n = strlen(smtp_cmds[i].word);
+
+		/* a word of its own: not "mail.example.com", "data-center" */
+		if (!strncasecmp(p, smtp_cmds[i].word, n) && !isalnum((unsigned char)p[n]) &&
+		    p[n] != '.' && p[n] != '-' && p[n] != '@' && p[n] != '/')
+			return smtp_cmds[i].cmd;
+	}
+	return NULL;
+}
+
+/* The SMTP command that failed: the last one a transcript sent (">>> "),
+ * else the one the text names ("in reply to RCPT TO command", "after end
+ * of data", "RCPT TO response", "[RCPT_TO]"). */
+void smtp_find_command(const char *text, char *out, size_t len)
+{
+	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
+	static const struct { const char *words, *cmd; } phrases[] = {
+		/* qmail-remote's own words */
+		{ "does not like recipient", "RCPT" }, { "but sender was rejected", "MAIL" },
+		{ "but greeting failed", "CONN" }, { "but my name was rejected", "EHLO" },
+		{ "failed on data command", "DATA" }, { "failed after i sent the message", "DATA" },
+		/* Postfix: the server refused the connection; 1&1: the body */
+		{ "refused to talk to me", "CONN" }, { "for text command", "DATA" },
+		{ "smtp command data", "DATA" }, { "smtp command rcpt", "RCPT" },
+		{ "smtp command mail", "MAIL" },
+	};
+	char t[4096];		/* a recipient's block is at most this long */
+	const char *p, *best = NULL;
+	size_t n = 0;
+
+	/* one lower-case copy, then plain searches */
+	for (; text[n] && n + 1 < sizeof(t); n++)
+		t[n] = (char)tolower((unsigned char)text[n]);
+	t[n] = '\0';
+	/* a transcript (">>> sent", "<<< received"): the command the first
+	 * 4xx/5xx reply answered; a failing reply before anything was sent
+	 * (after "while talking to") answered the connection itself */
+	{
+		const char *sent = NULL;
+
+		for (p = t; *p && !best; p++) {
+			if (p != t && p[-1] != ' ' && p[-1] != '\n')
+				continue;
+			if (!strncmp(p, "while talking to", 16))
+				sent = NULL;
+			else if (!strncmp(p, ">>> ", 4))
+				sent = cmd_at(p + 4) ? cmd_at(p + 4) : "";
+			else if (!strncmp(p, "<<< ", 4) && (p[4] == '4' || p[4] == '5') &&
+				 smtp_reply_at(t, p + 4))
+				best = sent && *sent ? sent : sent ? NULL : "CONN";
+		}
+		for (p = t; !best && (p = strstr(p, ">>> ")) != NULL; p += 4)
+			if (cmd_at(p + 4))
+				best = cmd_at(p + 4);
+	}
+	for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
+		if (strstr(t, phrases[i].words))
+			best = phrases[i].cmd;
+	/* "RCPT TO response", "DATA command" */
+	for (const char *q = t; !best && *q; q++) {
+		const char *c = (q == t || !isalpha((unsigned char)q[-1])) &&
+				strchr("rmdehsac", *q) ? cmd_at(q) : NULL;
+		const char *e;
+
+		if (!c)
+			continue;
+		e = q;
+		while (*e && *e != ' ')
+			e++;
+		if (!strncmp(e, " to ", 4) || !strncmp(e, " from ", 6)) {
+			e += e[1] == 't' ? 3 : 5;
+			while (*e && *e != ' ')
+				e++;
+		}
+		if (!strncmp(e, " response", 9) || !strncmp(e, " command", 8))
+			best = c;
+	}
+	/* the earliest "in reply to X", "after X", "[X", ">>> X" */
+	for (const char *q = t; !best && *q; q++) {
+		if (!strchr("ia[>", *q))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
+			size_t k = strlen(intro[i]);
+
+			if (!strncmp(q, intro[i], k) && (best = cmd_at(q + k)) != NULL)
+				break;
+		}
+	}
+	if (best)
+		snprintf(out, len, "%s", best);
+}
+
+void smtp_find_rhost(const char *t, char *out, size_t len)
+{
+	static const char *const intro[] = { "remote host ", "host ", "server ",
+		"by ", "mx " };
+
+	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
+		const char *p = t;
+
+		while ((p = strcasestr(p, intro[i])) != NULL) {
+			const char *s = p + strlen(intro[i]), *e = s;
+
+			if (p > t && isalnum((unsigned char)p[-1])) {
+				p++;
+				continue;
+			}
+			while (*e && (isalnum((unsigned char)*e) || *e == '.' || *e == '-'))
+				e++;
+			while (e > s && e[-1] == '.')
+				e--;
+			if (e - s >= 4 && memchr(s, '.', (size_t)(e - s))) {
+				cut_copy(out, len, s, (size_t)(e - s));
+				return;
+			}
+			p = s;
+		}
+	}
+}
+
+/* Unwrap a multi-line SMTP reply: "550-5.7.1 a 550-5.7.1 b 550 5.7.1 c"
+ * becomes "550 5.7.1 a b c" (the continuation codes repeat the first). */
+void smtp_unwrap(char *s)
+{
+	char code[4], st[16] = "";
+	size_t n = strlen(s), o, sl = 0;
+
+	if (!smtp_reply_at(s, s))
+		return;
+	memcpy(code, s, 3);
+	code[3] = '\0';
+	if (!s[3])
+		return;
+	if (s[3] == '-')
+		s[3] = ' ';
+	if (smtp_status_at(s, s + 4)) {
+		sl = smtp_status_at(s, s + 4);
+		cut_copy(st, sizeof(st), s + 4, sl);
+	}
+	o = 4 + (sl ? sl + 1 : 0);
+	for (size_t i = o; i < n;) {
+		if (s[i] == code[0] && !strncmp(s + i, code, 3) && (s[i + 3] == '-' ||
+		    s[i + 3] == ' ') && (i == 0 || s[i - 1] == ' ') && smtp_reply_at(s, s + i)) {
+			size_t k = i + 4;
+
+			if (sl && !strncmp(s + k, st, sl) && (s[k + sl] == ' ' || !s[k + sl]))
+				k += sl + (s[k + sl] == ' ');
+			if (s[i + 3] == '-' || k > i + 4) {
+				i = k;
+				continue;
+			}
+		}
+		s[o++] = s[i++];
+	}
+	s[o] = '\0';
+}

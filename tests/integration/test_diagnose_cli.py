@@ -1,0 +1,308 @@
+"""rblkit diagnose as a user runs it: files, mbox, stdin, the three output
+formats, line endings, charsets, and bad input (truncated, garbage, empty,
+missing files).
+
+Exit status (documented in `rblkit help diagnose` and docs/diagnose.md):
+0 every input was read as mail, 1 some input could not be (each one is
+reported, the others still are), 2 usage error.  A crash is never an
+answer: a negative return code (signal) or a sanitizer report fails.
+"""
+
+import json
+import os
+import random
+import re
+import subprocess
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "diagnose_data")
+EML = os.path.join(HERE, "..", "corpus", "sisimai", "eml")
+TREND = os.path.join(DATA, "trendmicro-deferred.eml")
+
+
+@pytest.fixture(autouse=True)
+def _binary(rblkit_bin):
+    global RBLKIT
+    RBLKIT = rblkit_bin
+
+
+def run(*args, stdin=None, timeout=60):
+    p = subprocess.run([RBLKIT, "diagnose", *args], input=stdin,
+                       capture_output=True, timeout=timeout)
+    assert p.returncode >= 0, "killed by signal %d: %s" % (-p.returncode, p.stderr[-2000:])
+    assert b"Sanitizer" not in p.stderr, p.stderr.decode(errors="replace")[-3000:]
+    return p
+
+
+def run_json(*args, stdin=None, timeout=60):
+    p = run("--json", *args, stdin=stdin, timeout=timeout)
+    return p, json.loads(p.stdout)
+
+
+def test_trendmicro_deferral_summary():
+    """The case of issue 5: 12 hours of retries, Trend Micro ERS named with
+    its removal page, the failed command and the remote host."""
+    p = run(TREND)
+    assert p.returncode == 0
+    first = p.stdout.decode().splitlines()[0]
+    assert first.startswith("Deferred by in.hes.trendmicro.com for 12 h 01 min: "), first
+    assert "Trend Micro" in first and "(450 4.7.1" in first, first
+    assert first.endswith("Request removal: https://servicecentral.trendmicro.com/en-US/ers/")
+
+
+def test_json_schema():
+    p, out = run_json(TREND)
+    assert p.returncode == 0 and len(out) == 1
+    m = out[0]
+    for key in ("file", "kind", "total_delay_s", "hops", "sender_ips", "recipients"):
+        assert key in m, key
+    assert m["kind"] == "bounce"
+    r = m["recipients"][0]
+    assert r == {**r, "recipient": "bob@customer.example", "action": "delayed",
+                 "status": "4.7.1", "reply_code": "450",
+                 "remote_mta": "in.hes.trendmicro.com", "command": "RCPT",
+                 "reason": "blocked", "hard": False,
+                 "delist": "https://servicecentral.trendmicro.com/en-US/ers/"}
+    assert "Trend Micro" in r["blocklist"]
+    assert r["delay_s"] == 12 * 3600 + 65    # Arrival-Date to Last report Date
+    assert "ERS-QIL" in r["diagnostic"]
+    # path of the original: 2 hops, signed delays, the skew kept negative
+    assert [h["ip"] for h in m["hops"]] == ["192.168.1.20", "203.0.113.7"]
+    assert [h["delay_s"] for h in m["hops"]] == [7, -3]
+    # the rejection names the address the receiver judged (the relay that
+    # talked to it, which the original's own path does not show)
+    assert m["judged_ip"] == "198.51.100.77" and m["judged_from"] == "rejection"
+    assert m["sender_ips"] == ["203.0.113.7"]
+
+
+def test_line_endings_do_not_matter(tmp_path):
+    raw = open(TREND, "rb").read()
+    outs = []
+    for name, data in (("lf", raw), ("crlf", raw.replace(b"\n", b"\r\n")),
+                       ("cr", raw.replace(b"\n", b"\r"))):
+        f = tmp_path / name
+        f.write_bytes(data)
+        p, out = run_json(str(f))
+        assert p.returncode == 0
+        del out[0]["file"]
+        outs.append(out)
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_stdin_dash_and_no_argument():
+    raw = open(TREND, "rb").read()
+    for args in ((), ("-",)):
+        p, out = run_json(*args, stdin=raw)
+        assert p.returncode == 0
+        assert out[0]["file"] == "-" and out[0]["recipients"][0]["reason"] == "blocked"
+
+
+def test_mbox_with_several_messages(tmp_path):
+    names = ["lhost-postfix-01.eml", "lhost-exim-01.eml", "lhost-qmail-01.eml"]
+    box = b""
+    for n in names:
+        box += b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"
+        box += open(os.path.join(EML, n), "rb").read().rstrip(b"\n") + b"\n\n"
+    f = tmp_path / "bounces.mbox"
+    f.write_bytes(box)
+    p, out = run_json(str(f))
+    assert p.returncode == 0
+    assert [m["index"] for m in out] == [1, 2, 3]
+    single = [run_json(os.path.join(EML, n))[1][0] for n in names]
+    for a, b in zip(out, single):
+        assert a["recipients"] == b["recipients"]
+
+
+def test_html_is_self_contained_and_escaped(tmp_path):
+    evil = open(TREND, "rb").read().replace(
+        b"ERS-QIL", b"ERS-QIL <script>alert(1)</script> <img src=x>")
+    f = tmp_path / "evil.eml"
+    f.write_bytes(evil)
+    p = run("--html", str(f), os.path.join(EML, "lhost-exim-01.eml"))
+    html = p.stdout.decode()
+    assert p.returncode == 0
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert html.count("<section>") == 2 and "<svg" in html
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert not re.search(r"<[a-zA-Z][^>]*\s(src|href)=", html)
+    for external in ("<link", "@import", "url("):
+        assert external not in html, external
+
+
+def test_encoded_subject_and_japanese_bounce():
+    p, out = run_json(TREND, os.path.join(EML, "lhost-kddi-01.eml"))
+    assert p.returncode == 0
+    assert out[1]["subject"] == "メールエラー通知"
+    assert out[1]["recipients"][0]["reason"] == "mailboxfull"
+
+
+def test_kinds():
+    p, out = run_json(os.path.join(EML, "arf-01.eml"), os.path.join(EML, "rfc3834-01.eml"),
+                      os.path.join(EML, "lhost-postfix-01.eml"))
+    assert [m["kind"] for m in out] == ["feedback", "autoreply", "bounce"]
+
+
+def test_plain_message_path(tmp_path):
+    msg = (b"Received: from mx.example.org (mx.example.org [198.51.100.9])\n"
+           b"\tby mx.dest.example (Postfix) with ESMTPS id 1; Mon, 2 Mar 2026 10:00:30 +0000\n"
+           b"Received: from out.sender.example (out.sender.example [192.0.2.33])\n"
+           b"\tby mx.example.org with ESMTP id 2; Mon, 2 Mar 2026 10:00:10 +0000\n"
+           b"Received: from [10.1.2.3] by out.sender.example with ESMTPSA id 3;\n"
+           b"\tMon, 2 Mar 2026 11:00:05 +0100\n"
+           b"Date: Mon, 2 Mar 2026 11:00:00 +0100\nFrom: a@sender.example\n"
+           b"To: b@dest.example\nSubject: hello\n\nbody\n")
+    f = tmp_path / "plain.eml"
+    f.write_bytes(msg)
+    p, out = run_json(str(f))
+    m = out[0]
+    assert m["kind"] == "message" and m["recipients"] == []
+    assert [h["delay_s"] for h in m["hops"]] == [5, 5, 20]
+    assert m["total_delay_s"] == 30
+    assert m["judged_ip"] == "192.0.2.33" and m["judged_from"] == "path"
+
+
+def test_missing_empty_and_garbage_files(tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(bytes(random.Random(5).randrange(256) for _ in range(20000)))
+    p, out = run_json(str(tmp_path / "missing"), str(empty), str(garbage), TREND)
+    assert p.returncode == 1
+    assert "cannot read" in out[0]["error"]
+    assert out[1]["error"] == "empty input"
+    assert out[2].get("error") or out[2]["kind"] == "message"
+    assert out[3]["kind"] == "bounce"          # the good file is still read
+    t = run(str(empty))
+    assert t.returncode == 1 and b"error: empty input" in t.stdout
+
+
+def test_usage_error():
+    assert run("--no-such-option").returncode == 2
+
+
+@pytest.mark.parametrize("name", ["lhost-postfix-01.eml", "lhost-exim-01.eml",
+                                  "lhost-sendmail-01.eml", "lhost-kddi-01.eml",
+                                  "rfc3464-01.eml", "arf-16.eml"])
+def test_truncated_files_never_crash(tmp_path, name):
+    raw = open(os.path.join(EML, name), "rb").read()
+    cuts = sorted(set(range(0, len(raw), max(1, len(raw) // 40))) | {1, len(raw) - 1})
+    paths = []
+    for c in cuts:
+        f = tmp_path / ("cut%06d" % c)
+        f.write_bytes(raw[:c])
+        paths.append(str(f))
+    p, out = run_json(*paths)
+    assert p.returncode in (0, 1)
+    assert len(out) == len(paths)
+
+
+def test_random_mutations_never_crash(tmp_path):
+    rnd = random.Random(1234)
+    raw = open(TREND, "rb").read()
+    paths = []
+    for i in range(60):
+        b = bytearray(raw)
+        for _ in range(rnd.randrange(1, 40)):
+            b[rnd.randrange(len(b))] = rnd.randrange(256)
+        f = tmp_path / ("m%03d" % i)
+        f.write_bytes(bytes(b))
+        paths.append(str(f))
+    p, out = run_json(*paths)
+    assert p.returncode in (0, 1) and len(out) == len(paths)
+
+
+def test_hostile_nesting_and_long_lines(tmp_path):
+    """Deep multipart nesting, a 2 MB header line, 5000 header fields."""
+    deep = b"Content-Type: multipart/mixed; boundary=b0\nSubject: deep\n\n"
+    for i in range(1, 200):
+        deep += b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i - 1, i)
+    (tmp_path / "deep").write_bytes(deep)
+    (tmp_path / "long").write_bytes(b"Subject: " + b"x" * (2 << 20) + b"\n\nbody\n")
+    (tmp_path / "many").write_bytes(b"".join(b"X-H%d: v\n" % i for i in range(5000)) +
+                                    b"\nbody\n")
+    p, out = run_json(str(tmp_path / "deep"), str(tmp_path / "long"), str(tmp_path / "many"),
+                      timeout=60)
+    assert p.returncode == 0 and len(out) == 3
+
+
+def test_check_looks_the_judged_address_up(tmp_path, datadir, rblkit_server):
+    """--check: the address receivers judged (203.0.113.7 in the Trend
+    Micro deferral) is looked up with the engine of rblkit check, here on
+    a zone served by `rblkit serve` on loopback, named in a catalogue."""
+    import sys
+    sys.path.insert(0, HERE)
+    from helpers_proto import write_data, zone_header
+    write_data(datadir, "bl", zone_header("bl.test") +
+               ":127.0.0.2:Listed for testing: $\n198.51.100.77\n")
+    srv = rblkit_server(["bl.test:ip4set:bl"], datadir)
+    cat = tmp_path / "cat.conf"
+    cat.write_text("[test-bl]\nname = Test BL\nzone = bl.test\nkind = ip4\n"
+                   "sets = testset\ntxt = yes\ndelist = https://bl.test/remove\n"
+                   "code = 127.0.0.2 listed test listing\n")
+    p, out = run_json("--check", "--catalog", str(cat), "--lists", "testset",
+                      "--resolver", "127.0.0.1:%d" % srv.port, "--timeout", "5",
+                      TREND, os.path.join(EML, "arf-01.eml"))
+    assert p.returncode == 0, p.stderr
+    chk = out[0]["check"]
+    assert chk["ip"] == "198.51.100.77"
+    assert [h["list"] for h in chk["listed"]] == ["Test BL"]
+    assert chk["listed"][0]["delist"] == "https://bl.test/remove"
+    assert "Listed for testing" in (chk["listed"][0]["txt"] or "")
+    t = run("--check", "--catalog", str(cat), "--lists", "testset",
+            "--resolver", "127.0.0.1:%d" % srv.port, "--timeout", "5", TREND)
+    assert b"check of 198.51.100.77: listed on 1 list" in t.stdout
+    # without --check nothing is looked up
+    assert run_json(TREND)[1][0]["check"] is None
+
+
+REJECTIONS = [
+    ("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; "
+     "https://www.spamhaus.org/query/ip/192.0.2.1", "Spamhaus ZEN", "blocked"),
+    ("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using sbl.spamhaus.org",
+     "Spamhaus SBL", "blocked"),
+    ("550 5.7.1 Client host [192.0.2.1] blocked using bl.spamcop.net", "SpamCop", "blocked"),
+    ("550 5.7.1 Service unavailable; client [192.0.2.1] blocked using b.barracudacentral.org",
+     "Barracuda", "blocked"),
+    ("554 5.7.1 Rejected: IP 192.0.2.1 listed in dnsbl-1.uceprotect.net", "UCEPROTECT", "blocked"),
+    ("550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your "
+     "Internet service provider since part of their network is on our block list (S3150).",
+     "Microsoft", "blocked"),
+    ("554 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1", "Proofpoint", "blocked"),
+    ("550 5.7.1 Mail from 192.0.2.1 refused: Talos reputation", "Talos", None),
+]
+
+
+@pytest.mark.parametrize("text,listname,reason", REJECTIONS)
+def test_blocklist_named_with_removal_url(tmp_path, text, listname, reason):
+    msg = ("From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n"
+           "Subject: Undelivered Mail Returned to Sender\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+           "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+           "Final-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.7.1\n"
+           "Diagnostic-Code: smtp; %s\n--b--\n" % text)
+    f = tmp_path / "b.eml"
+    f.write_text(msg)
+    r = run_json(str(f))[1][0]["recipients"][0]
+    assert listname in (r["blocklist"] or ""), r
+    assert (r["delist"] or "").startswith("http"), r
+    if reason:
+        assert r["reason"] == reason, r
+
+
+def test_user_unknown_names_no_blocklist(tmp_path):
+    """A mailbox that does not exist at outlook.com accuses nobody."""
+    msg = ("From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Undeliverable\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+           "--b\nContent-Type: message/delivery-status\n\n"
+           "Final-Recipient: rfc822; bob@outlook.com\nAction: failed\nStatus: 5.5.0\n"
+           "Remote-MTA: dns; outlook-com.olc.protection.outlook.com\n"
+           "Diagnostic-Code: smtp; 550 5.5.0 Requested action not taken: mailbox unavailable "
+           "(S2017062302). [AM4PEPF00025F9B.EURP195.PROD.OUTLOOK.COM]\n--b--\n")
+    f = tmp_path / "u.eml"
+    f.write_text(msg)
+    r = run_json(str(f))[1][0]["recipients"][0]
+    assert r["reason"] == "userunknown" and r["hard"] is True
+    assert r["blocklist"] is None and r["delist"] is None

@@ -1,0 +1,324 @@
+/*
+ * test_mail.c - unit tests of the mail reader: headers, MIME decodings and
+ * charsets, status and reply codes, reasons, dates and Received fields,
+ * mbox splitting.
+ */
+#include "diagnose.h"
+#include "dsn.h"
+#include "smtp.h"
+#include "mime.h"
+#include "msg.h"
+#include "reason.h"
+#include "received.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+UNIT_TEST(normalize_line_endings)
+{
+	size_t n;
+	char *s = msg_normalize("a\r\nb\rc\n\r\r\n", 10, &n);
+
+	CHECK_EQ_STR(s, "a\nb\nc\n\n\n");
+	CHECK_EQ_INT(n, 8);
+	free(s);
+}
+
+UNIT_TEST(header_unfolding_and_body)
+{
+	const char *t = "From MAILER-DAEMON x\nSubject: one\n two\n\tthree  \n"
+			"X-Empty:\nTo : a@b.c\n\nbody\n";
+	struct msg m;
+
+	msg_parse(&m, t, strlen(t));
+	CHECK_EQ_INT(m.nf, 3);
+	CHECK_EQ_STR(msg_get(&m, "subject"), "one two three");
+	CHECK_EQ_STR(msg_get(&m, "X-EMPTY"), "");
+	CHECK_EQ_STR(msg_get(&m, "To"), "a@b.c");
+	CHECK_EQ_STR(m.body, "body\n");
+	CHECK(!m.cut);
+	msg_free(&m);
+}
+
+UNIT_TEST(header_limits)
+{
+	size_t n = 2000 * 8 + 40000;
+	char *t = malloc(n), *p = t;
+	struct msg m;
+
+	for (int i = 0; i < 2000; i++)
+		p += sprintf(p, "X-%04d:v\n", i);
+	p += sprintf(p, "Subject: ");
+	memset(p, 'x', 30000);
+	p += 30000;
+	p += sprintf(p, "\n\nb");
+	msg_parse(&m, t, (size_t)(p - t));
+	CHECK_EQ_INT(m.nf, MSG_MAX_HEADERS);
+	CHECK(m.cut);
+	CHECK_EQ_STR(m.body, "b");
+	msg_free(&m);
+	free(t);
+}
+
+UNIT_TEST(not_a_header_section)
+{
+	struct msg m;
+
+	msg_parse(&m, "hello world\nsecond", 18);
+	CHECK_EQ_INT(m.nf, 0);
+	CHECK_EQ_INT(m.blen, 18);
+	msg_free(&m);
+}
+
+UNIT_TEST(base64_and_qp)
+{
+	char out[64];
+	size_t n = mime_b64_decode("aGVs\nbG8g\r\nd29y bGQ=", 20, out);
+
+	out[n] = '\0';
+	CHECK_EQ_STR(out, "hello world");
+	n = mime_qp_decode("caf=C3=A9=\nlatte =3D x=ZZ", 25, out);
+	out[n] = '\0';
+	CHECK_EQ_STR(out, "caf\xc3\xa9latte = x=ZZ");
+}
+
+UNIT_TEST(encoded_words)
+{
+	char *s = mime_decode_words("=?UTF-8?B?w6k=?= =?utf-8?q?a_b?= c =?bogus", 42);
+
+	CHECK_EQ_STR(s, "\xc3\xa9" "a b c =?bogus");
+	free(s);
+	/* ISO-2022-JP (the subject of many Japanese bounces) */
+	s = mime_decode_words("=?ISO-2022-JP?B?GyRCJWEhPCVrJSglaSE8RExDThsoQg==?=",
+			      strlen("=?ISO-2022-JP?B?GyRCJWEhPCVrJSglaSE8RExDThsoQg==?="));
+	CHECK_EQ_STR(s, "メールエラー通知");
+	free(s);
+	/* a multibyte character split between two words (real mailers do) */
+	s = mime_decode_words("=?iso-2022-jp?B?GyRCJWEh?= =?iso-2022-jp?B?PCVrGyhC?=", strlen("=?iso-2022-jp?B?GyRCJWEh?= =?iso-2022-jp?B?PCVrGyhC?="));
+	CHECK_EQ_STR(s, "メール");
+	free(s);
+	s = mime_decode_words("=?UTF-8?B?w6k=?= =?broken", strlen("=?UTF-8?B?w6k=?= =?broken"));
+	CHECK_EQ_STR(s, "\xc3\xa9 =?broken");
+	free(s);
+}
+
+UNIT_TEST(charsets)
+{
+	size_t n;
+	char *s = mime_to_utf8("\x83\x81\x81\x5b\x83\x8b", 6, "Shift_JIS", &n);
+
+	CHECK_EQ_STR(s, "メール");
+	free(s);
+	s = mime_to_utf8("\xa5\xe1\xa1\xbc\xa5\xeb", 6, "EUC-JP", &n);
+	CHECK_EQ_STR(s, "メール");
+	free(s);
+	s = mime_to_utf8("caf\xe9", 4, "iso-8859-1", &n);
+	CHECK_EQ_STR(s, "caf\xc3\xa9");
+	free(s);
+	/* unlabelled ISO-2022-JP is recognised by its escapes */
+	s = mime_to_utf8("\x1b$B%a!<%k\x1b(B", 12, NULL, &n);
+	CHECK_EQ_STR(s, "メール");
+	free(s);
+	/* bad bytes become U+FFFD, never invalid UTF-8 */
+	s = mime_to_utf8("a\xff" "b", 3, "utf-8", &n);
+	CHECK_EQ_STR(s, "a\xef\xbf\xbd" "b");
+	free(s);
+	s = mime_to_utf8("x\x1b$B\xff\xff", 6, "iso-2022-jp", &n);
+	CHECK(n > 0 && s[0] == 'x');
+	free(s);
+}
+
+UNIT_TEST(multipart_walk)
+{
+	const char *t = "Content-Type: multipart/report; boundary=\"B\"\n\npreamble\n"
+			"--B\nContent-Type: text/plain\n\nhuman\n"
+			"--B\nContent-Type: message/delivery-status\n"
+			"Content-Transfer-Encoding: base64\n\nU3RhdHVzOiA1LjEuMQ==\n"
+			"--B--\nepilogue\n";
+	struct msg m;
+	struct mime mm;
+
+	msg_parse(&m, t, strlen(t));
+	mime_walk(&mm, &m);
+	CHECK_EQ_INT(mm.n, 2);
+	CHECK_EQ_STR(mm.p[0].type, "text/plain");
+	CHECK_EQ_STR(mm.p[0].data, "human");
+	CHECK_EQ_STR(mm.p[1].type, "message/delivery-status");
+	CHECK_EQ_STR(mm.p[1].data, "Status: 5.1.1");
+	mime_free(&mm);
+	msg_free(&m);
+}
+
+UNIT_TEST(forwarded_report_is_read)
+{
+	/* a help desk forwards a bounce as an attachment: the report inside
+	 * is read, the outer mail has none of its own */
+	const char *t =
+		"From: helpdesk@example.org\nTo: admin@example.org\nSubject: Fwd: bounce\n"
+		"Content-Type: multipart/mixed; boundary=o\n\n"
+		"--o\nContent-Type: text/plain\n\nplease look\n"
+		"--o\nContent-Type: message/rfc822\n\n"
+		"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=i\n\n"
+		"--i\nContent-Type: text/plain\n\nbounced\n"
+		"--i\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.org\n\n"
+		"Final-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.2.2\n"
+		"Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n"
+		"--i--\n--o--\n";
+	struct diag d;
+	char err[64];
+
+	CHECK(diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.kind, DSN_BOUNCE);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "bob@example.net");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "mailboxfull");
+		CHECK_EQ_STR(d.dsn.r[0].reply, "552");
+	}
+	diag_free(&d);
+}
+
+UNIT_TEST(status_and_reply_codes)
+{
+	char st[16], rc[4];
+
+	CHECK(smtp_find_status("host 192.0.2.1 said: 550 5.1.1 <a@b>", st, sizeof(st)) == 0);
+	CHECK_EQ_STR(st, "5.1.1");
+	CHECK(smtp_find_status("(#5.5.0)", st, sizeof(st)) == 0);
+	CHECK_EQ_STR(st, "5.5.0");
+	CHECK(smtp_find_status("connect to 5.1.2.3 failed", st, sizeof(st)) == -1);
+	CHECK(smtp_find_status("554 4.4.7 expired <421 4.4.2 timed out>", st, sizeof(st)) == 0);
+	CHECK_EQ_STR(st, "4.4.2");
+	CHECK(smtp_find_reply("host [192.0.2.20]: 550 5.7.0 no", rc) == 0);
+	CHECK_EQ_STR(rc, "550");
+	CHECK(smtp_find_reply("SIZE=1543 at 19:15:24 2010", rc) == -1);
+	CHECK(smtp_find_reply("said: 421-4.7.0 try later", rc) == 0);
+	CHECK_EQ_STR(rc, "421");
+}
+
+static const char *why(const char *st, const char *cmd, const char *text)
+{
+	struct reason_in in = { st, "", "", cmd, text, 0 };
+
+	return reason_classify(&in);
+}
+
+UNIT_TEST(reasons)
+{
+	CHECK_EQ_STR(why("5.1.1", "RCPT", "550 5.1.1 <a@b>: User unknown"), "userunknown");
+	CHECK_EQ_STR(why("5.0.0", "DATA", "550 Unknown user a@b"), "filtered");
+	CHECK_EQ_STR(why("4.2.2", "", "452 4.2.2 Mailbox full"), "mailboxfull");
+	CHECK_EQ_STR(why("5.7.1", "RCPT",
+			 "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
+			 "blocked using zen.spamhaus.org"), "blocked");
+	CHECK_EQ_STR(why("5.1.8", "MAIL", "501 5.1.8 Sender address rejected"), "rejected");
+	CHECK_EQ_STR(why("4.4.7", "", "delivery time expired"), "expired");
+	CHECK_EQ_STR(why("2.0.0", "", "250 ok"), "delivered");
+	CHECK_EQ_STR(why("", "", ""), "undefined");
+	CHECK_EQ_STR(why("", "", "something odd"), "onhold");
+	CHECK(reason_is_hard("userunknown", "5.1.1", "550"));
+	CHECK(!reason_is_hard("mailboxfull", "5.2.2", "552"));
+	CHECK(!reason_is_hard("notaccept", "4.0.932", "450"));
+}
+
+UNIT_TEST(pseudo_status)
+{
+	char st[16];
+
+	reason_pseudo_status("userunknown", 0, st);
+	CHECK_EQ_STR(st, "5.0.911");
+	reason_pseudo_status("expired", 1, st);
+	CHECK_EQ_STR(st, "4.0.947");
+	reason_pseudo_status("userunknown", 1, st);	/* never soft */
+	CHECK_EQ_STR(st, "5.0.911");
+}
+
+UNIT_TEST(dates)
+{
+	int64_t t;
+
+	CHECK(rcvd_parse_date("Fri, 1 Oct 2010 19:15:24 +0900 (JST)", &t) == 0);
+	CHECK_EQ_INT(t, 1285928124);
+	CHECK(rcvd_parse_date("24 Apr 2013 00:00:00 +0900", &t) == 0);
+	CHECK_EQ_INT(t, 1366729200);
+	CHECK(rcvd_parse_date("Sat, 1 Jan 00 00:00 GMT", &t) == 0);
+	CHECK_EQ_INT(t, 946684800);
+	CHECK(rcvd_parse_date("Mon, 2 Mar 2026 10:00:00 EST", &t) == 0);
+	CHECK_EQ_INT(t, 1772463600);
+	CHECK(rcvd_parse_date("yesterday", &t) == -1);
+	CHECK(rcvd_parse_date("1 Foo 2010 10:00", &t) == -1);
+	CHECK(rcvd_parse_date("99 Jan 2010 10:00", &t) == -1);
+}
+
+UNIT_TEST(received_fields)
+{
+	struct rcvd_hop h;
+
+	rcvd_parse("from e1.example.org (r135.example.net [192.0.2.128]) by mx.example.jp "
+		   "(8.14.4/8.14.4) with ESMTP id o91 for <a@b.c>; Fri, 1 Oct 2010 19:15:24 +0900",
+		   &h);
+	CHECK_EQ_STR(h.from, "e1.example.org");
+	CHECK_EQ_STR(h.by, "mx.example.jp");
+	CHECK_EQ_STR(h.with, "ESMTP");
+	CHECK_EQ_STR(h.ip, "192.0.2.128");
+	CHECK(h.has_t && h.t == 1285928124);
+	rcvd_parse("from relay (HELO rr41) (192.0.2.4) by mx4s with SMTP; 24 Apr 2013 00:00:00 +0900",
+		   &h);
+	CHECK_EQ_STR(h.ip, "192.0.2.4");
+	rcvd_parse("from x ([IPv6:2001:db8::25]) by y; Mon, 2 Mar 2026 10:00:00 +0000", &h);
+	CHECK_EQ_STR(h.ip, "2001:db8::25");
+	/* the receiver's TCP-info beats the address the client claimed */
+	rcvd_parse("from [192.0.2.202] (c1.example.net. [192.0.2.135]) by mx.google.com "
+		   "with ESMTPSA id x; Fri, 18 Jul 2014 00:31:01 -0700 (PDT)", &h);
+	CHECK_EQ_STR(h.from, "[192.0.2.202]");
+	CHECK_EQ_STR(h.ip, "192.0.2.135");
+	rcvd_parse("(qmail 10000 invoked by uid 99); 24 Apr 2013 00:00:00 +0900", &h);
+	CHECK_EQ_STR(h.ip, "");
+	CHECK_EQ_STR(h.by, "");
+	CHECK(h.has_t);
+	CHECK(!rcvd_ip_public("10.1.2.3") && !rcvd_ip_public("::1") &&
+	      !rcvd_ip_public("fe80::1") && rcvd_ip_public("192.0.2.1"));
+}
+
+UNIT_TEST(mbox_split)
+{
+	const char *box = "From a x\nS: 1\n\nb\nFrom b y\nS: 2\n\n>From c\n";
+	size_t pos = 0, ml;
+	const char *m;
+	int n = 0;
+
+	while (diag_mbox_next(box, strlen(box), &pos, &m, &ml))
+		n++;
+	CHECK_EQ_INT(n, 2);
+	pos = 0;
+	CHECK(diag_mbox_next("X: y\n\nFrom inside body\n", 24, &pos, &m, &ml));
+	CHECK_EQ_INT(ml, 24);	/* not an mbox: one message */
+	/* mail concatenated without an envelope line at the top: split where
+	 * one follows an empty line, not at prose that starts with From */
+	{
+		const char *cat = "X: 1\n\nFrom here on at 10:30 in 2026\n"
+				  "\nFrom MAILER-DAEMON  Thu Apr 29 23:34:45 2015\nX: 2\n\nb\n";
+
+		pos = 0;
+		n = 0;
+		while (diag_mbox_next(cat, strlen(cat), &pos, &m, &ml))
+			n++;
+		CHECK_EQ_INT(n, 2);
+	}
+}
+
+UNIT_TEST(diagnose_errors)
+{
+	struct diag d;
+	char err[128];
+
+	CHECK(diag_read(&d, "", 0, NULL, err, sizeof(err)) == -1);
+	diag_free(&d);
+	CHECK(diag_read(&d, "\x01\x02 no headers", 13, NULL, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "header") != NULL);
+	diag_free(&d);
+}
+
+UNIT_MAIN()
