@@ -9,6 +9,7 @@
 #include "mime.h"
 #include "msg.h"
 #include "reason.h"
+#include "rhost.h"
 #include "received.h"
 #include "unit.h"
 
@@ -221,6 +222,53 @@ UNIT_TEST(reasons)
 	CHECK(reason_is_hard("userunknown", "5.1.1", "550"));
 	CHECK(!reason_is_hard("mailboxfull", "5.2.2", "552"));
 	CHECK(!reason_is_hard("notaccept", "4.0.932", "450"));
+}
+
+static const char *rh(const char *host, const char *st, const char *reply,
+		      const char *cmd, const char *text)
+{
+	struct rhost_in in = { host, "", st, reply, cmd, text };
+
+	return rhost_reason(&in);
+}
+
+UNIT_TEST(rhost_codes)
+{
+	/* Orange / La Poste codes are their own signature, whoever relayed */
+	CHECK_EQ_STR(rh("", "5.2.0", "550", "", "550 5.2.0 Mail rejected. OFR_506 [506]"),
+		     "spamdetected");
+	CHECK_EQ_STR(rh("mx.example", "5.5.0", "550", "",
+			"550 5.5.0 Invalid recipient. LPN007_416"), "userunknown");
+	CHECK_EQ_STR(rh("", "4.2.0", "421", "", "421 Service refused OFR005_505 [505]"),
+		     "systemerror");
+	CHECK(rh("", "5.5.0", "550", "", "550 XLPN007_416 is no code") == NULL);
+	CHECK(rh("", "5.5.0", "550", "", "550 LPN007_41 short") == NULL);
+	/* Cox names, Spectrum numbers */
+	CHECK_EQ_STR(rh("", "5.1.0", "550", "MAIL", "550 sender rejected. AUP#CDRBL"),
+		     "blocked");
+	CHECK_EQ_STR(rh("", "5.1.0", "550", "", "550 sender rejected. AUP#In-1310"),
+		     "toomanyconn");
+	CHECK(rh("", "5.1.0", "550", "", "550 AUP#XYZZY") == NULL);
+	CHECK(rh("", "5.1.0", "550", "", "550 AUP#") == NULL);
+	/* codes of a common shape need the provider's host */
+	CHECK_EQ_STR(rh("smtp.secureserver.net", "5.1.1", "550", "RCPT",
+			"550 too many recipients this hour. IB607"), "speeding");
+	CHECK(rh("smtp.example.net", "5.1.1", "550", "RCPT",
+		 "550 too many recipients this hour. IB607") == NULL);
+	CHECK(rh("notsecureserver.net", "5.1.1", "550", "", "550 x IB607") == NULL);
+	CHECK_EQ_STR(rh("service1.mimecast.com", "", "554", "DATA",
+			"554 email rejected due to security policies - x"), "virusdetected");
+	CHECK(rh("service1.mimecast.com", "", "550", "DATA",
+		 "550 email rejected due to security policies - x") == NULL);
+	CHECK_EQ_STR(rh("mfsmax.docomo.ne.jp", "5.0.0", "550", "DATA",
+			"550 Unknown user a@b"), "rejected");
+	CHECK_EQ_STR(rh("mfsmax.docomo.ne.jp", "5.0.0", "550", "RCPT",
+			"550 Unknown user a@b"), "userunknown");
+	CHECK_EQ_STR(rh("mta6.am0.yahoodns.net", "4.7.0", "421", "MAIL",
+			"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred"),
+		     "rejected");
+	CHECK(rh("mx.example", "4.7.0", "421", "MAIL", "421 4.7.0 [TSS04] x") == NULL);
+	CHECK(rh("mx.example", "", "", "", "") == NULL);
 }
 
 UNIT_TEST(pseudo_status)

@@ -11,6 +11,7 @@
 #include "ses.h"
 #include "smtp.h"
 #include "reason.h"
+#include "rhost.h"
 #include "received.h"
 #include "util.h"
 
@@ -799,6 +800,23 @@ static int says_temporary(const char *t)
 
 static int bounce_words(const char *human);
 
+/* A receiving host's own error code (Orange's "OFR_506", Cox's
+ * "AUP#CXBL", ...) says more than the general reading of its words. */
+static void rhost_override(struct dsn_rcpt *r)
+{
+	struct rhost_in h;
+	const char *v;
+
+	h.rhost = r->rhost;
+	h.recipient = r->recipient;
+	h.status = r->status;
+	h.reply = r->reply;
+	h.command = r->command;
+	h.diag = r->diag;
+	if ((v = rhost_reason(&h)) != NULL)
+		r->reason = v;
+}
+
 /* Fill in what the text tells about one bounced recipient. */
 static void enrich(struct dsn_rcpt *r)
 {
@@ -833,6 +851,7 @@ static void enrich(struct dsn_rcpt *r)
 	in.diag = r->borrowed && !r->reply[0] && reason_of_status(r->status) ? "" : r->diag;
 	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
 	r->reason = reason_classify(&in);
+	rhost_override(r);
 	/* Google Groups refuses posts (not a member, no permission) in the
 	 * poster's language and without any code */
 	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
