@@ -181,6 +181,34 @@ UNIT_TEST(forwarded_report_is_read)
 	diag_free(&d);
 }
 
+/* The same "user unknown" notice, plain and from a filtering gateway
+ * whose format never names the SMTP command. */
+static const char *gateway_reason(const char *extra_field)
+{
+	char t[512];
+	struct diag d;
+	char err[64];
+	static const char *reason;
+
+	snprintf(t, sizeof(t),
+		 "From: postmaster@gw.example.org\n%sSubject: Delivery Status\n\n"
+		 "<bob@example.net>: 550 Unknown user bob@example.net\n", extra_field);
+	reason = NULL;
+	if (diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0 && d.dsn.n == 1)
+		reason = d.dsn.r[0].reason;
+	diag_free(&d);
+	return reason ? reason : "(none)";
+}
+
+UNIT_TEST(stageless_formats)
+{
+	CHECK_EQ_STR(gateway_reason(""), "userunknown");
+	CHECK_EQ_STR(gateway_reason("X-NAI-Header: Modified by McAfee Email Gateway\n"),
+		     "filtered");
+	CHECK_EQ_STR(gateway_reason("X-NAI-Header: something else\n"), "userunknown");
+	CHECK_EQ_STR(gateway_reason("X-MXL-Hash: 0123\n"), "filtered");
+}
+
 UNIT_TEST(status_and_reply_codes)
 {
 	char st[16], rc[4];
@@ -201,7 +229,15 @@ UNIT_TEST(status_and_reply_codes)
 
 static const char *why(const char *st, const char *cmd, const char *text)
 {
-	struct reason_in in = { st, "", "", cmd, text, 0 };
+	struct reason_in in = { st, "", "", cmd, text, 0, 0 };
+
+	return reason_classify(&in);
+}
+
+/* the same, for a bounce format that never names the SMTP command */
+static const char *why_stageless(const char *st, const char *cmd, const char *text)
+{
+	struct reason_in in = { st, "", "", cmd, text, 0, 1 };
 
 	return reason_classify(&in);
 }
@@ -219,6 +255,12 @@ UNIT_TEST(reasons)
 	CHECK_EQ_STR(why("2.0.0", "", "250 ok"), "delivered");
 	CHECK_EQ_STR(why("", "", ""), "undefined");
 	CHECK_EQ_STR(why("", "", "something odd"), "onhold");
+	/* "user unknown" without a command: the RCPT stage's answer, unless
+	 * the format never names one (a filtering gateway's notice) */
+	CHECK_EQ_STR(why("", "", "550 User unknown"), "userunknown");
+	CHECK_EQ_STR(why_stageless("", "", "550 User unknown"), "filtered");
+	CHECK_EQ_STR(why_stageless("", "RCPT", "550 User unknown"), "userunknown");
+	CHECK_EQ_STR(why_stageless("5.1.1", "", "550 5.1.1 User unknown"), "userunknown");
 	CHECK(reason_is_hard("userunknown", "5.1.1", "550"));
 	CHECK(!reason_is_hard("mailboxfull", "5.2.2", "552"));
 	CHECK(!reason_is_hard("notaccept", "4.0.932", "450"));

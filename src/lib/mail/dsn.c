@@ -817,8 +817,60 @@ static void rhost_override(struct dsn_rcpt *r)
 		r->reason = v;
 }
 
-/* Fill in what the text tells about one bounced recipient. */
-static void enrich(struct dsn_rcpt *r)
+/* Formats whose notices never name the SMTP command (filtering gateways
+ * and providers that write their own text; signatures as sisimai's Lhost
+ * modules know them): FORMAT_STAGELESS, or FORMAT_QUOTES_RCPT when the
+ * format quotes "<address>" in a reply only at the RCPT stage (Yahoo's
+ * relay); else 0. */
+enum { FORMAT_STAGELESS = 1, FORMAT_QUOTES_RCPT = 2 };
+
+static int starts(const char *s, const char *prefix)
+{
+	return s && !strncmp(s, prefix, strlen(prefix));
+}
+
+static int stageless_format(const struct msg *m)
+{
+	static const char *const gateway_fields[] = { "X-AHMAILID", "X-MX-Bounce",
+		"X-MXL-Hash", "X-MXL-NoteHash", "X-ZohoMail", NULL };
+	const char *from = msg_get(m, "From"), *subj = msg_get(m, "Subject");
+	const char *v;
+
+	if (msg_get(m, "X-YMailISG"))
+		return FORMAT_QUOTES_RCPT;
+	for (int i = 0; gateway_fields[i]; i++)
+		if (msg_get(m, gateway_fields[i]))
+			return FORMAT_STAGELESS;
+	if ((v = msg_get(m, "X-NAI-Header")) && strstr(v, "Modified by McAfee"))
+		return FORMAT_STAGELESS;
+	if (msg_get(m, "X-SEF-Processed") && (v = msg_get(m, "X-Mailer")) &&
+	    !strcmp(v, "SurfControl E-mail Filter"))
+		return FORMAT_STAGELESS;
+	/* two Japanese providers' plain notices (sisimai's X1 and X2) */
+	if (starts(subj, "Returned Mail: ") && starts(from, "\"Mail Deliver System\" "))
+		return FORMAT_STAGELESS;
+	if (from && strstr(from, "MAILER-DAEMON@") &&
+	    (starts(subj, "Delivery failure") || starts(subj, "failure delivery") ||
+	     starts(subj, "failed delivery")))
+		return FORMAT_STAGELESS;
+	return 0;
+}
+
+/* Does the text quote an "<local@domain>"? */
+static int quotes_address(const char *t)
+{
+	for (const char *p = t; (p = strchr(p, '<')) != NULL; p++) {
+		size_t n = strcspn(p + 1, "> ");
+
+		if (p[1 + n] == '>' && memchr(p + 1, '@', n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Fill in what the text tells about one bounced recipient; format is
+ * what stageless_format() says of the report. */
+static void enrich(struct dsn_rcpt *r, int format)
 {
 	char st[16], rc[4];
 	struct reason_in in;
@@ -850,6 +902,10 @@ static void enrich(struct dsn_rcpt *r)
 	/* the report's general prose is no evidence against its own Status */
 	in.diag = r->borrowed && !r->reply[0] && reason_of_status(r->status) ? "" : r->diag;
 	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
+	if (format == FORMAT_QUOTES_RCPT && !r->command[0] && quotes_address(r->diag))
+		in.command = "RCPT";
+	else
+		in.stageless = format != 0;
 	r->reason = reason_classify(&in);
 	rhost_override(r);
 	/* Google Groups refuses posts (not a member, no permission) in the
@@ -971,7 +1027,7 @@ static void read_autoreply(struct dsn *d, struct report *rp)
 int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 {
 	struct report rp;
-	int enrich_all = 1;
+	int enrich_all = 1, format = stageless_format(m);
 
 	memset(d, 0, sizeof(*d));
 	memset(&rp, 0, sizeof(rp));
@@ -1010,7 +1066,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		enrich_all = 0;
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
-		enrich(&d->r[i]);
+		enrich(&d->r[i], format);
 	if (rp.have_orig)
 		msg_free(&rp.om);
 	free(rp.human);

@@ -609,8 +609,12 @@ static int is(const char *a, const char *b)
 /* The first pass: each reason is true by its status code or its words,
  * with the conditions that keep one reason from taking another's mail
  * (the SMTP command matters: "user unknown" after DATA is a filter). */
-static const char *first_true(struct text *t, const char *bs, const char *cmd)
+static const char *first_true(struct text *t, const char *bs, const char *cmd, int stageless)
 {
+	/* without a command, "user unknown" is read as the RCPT stage's
+	 * answer, unless the format is one that never says (a filtering
+	 * gateway's own notice): then, as in sisimai, it is a filter's */
+	int rcpt_like = is(cmd, "RCPT") || (!cmd && !stageless);
 	int pre_data = is(cmd, "CONN") || is(cmd, "EHLO") || is(cmd, "HELO") ||
 		       is(cmd, "MAIL") || is(cmd, "RCPT");
 
@@ -638,13 +642,13 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd)
 		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
 		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
 			return "userunknown";
-	} else if ((!cmd || is(cmd, "RCPT")) && M("userunknown") && !M("hostunknown")) {
+	} else if (rcpt_like && M("userunknown") && !M("hostunknown")) {
 		return "userunknown";
 	}
 	if (is(bs, "filtered")) {
 		if (M("userunknown") || M("filtered"))
 			return "filtered";
-	} else if (cmd && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
+	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
 		if (M("filtered") || M("userunknown"))
 			return "filtered";
 	}
@@ -688,7 +692,7 @@ const char *reason_classify(const struct reason_in *in)
 	 * words first ("procmail: ... No such user" is not a missing mailbox) */
 	if (in->unix_mailer && rule_match(t, p_mailererror))
 		return "mailererror";
-	if ((r = first_true(t, bs, cmd)) != NULL)
+	if ((r = first_true(t, bs, cmd, in->stageless)) != NULL)
 		return r;
 	/* the status code, unless it is one a text may make more precise */
 	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)
