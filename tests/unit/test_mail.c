@@ -255,6 +255,9 @@ UNIT_TEST(reasons)
 	CHECK_EQ_STR(why("2.0.0", "", "250 ok"), "delivered");
 	CHECK_EQ_STR(why("", "", ""), "undefined");
 	CHECK_EQ_STR(why("", "", "something odd"), "onhold");
+	CHECK_EQ_STR(why("5.4.4", "", "Sorry, I couldn't find a mail exchanger or IP "
+			 "address. (#5.4.4)"), "notaccept");
+	CHECK_EQ_STR(why("5.1.2", "", "550 Host unknown"), "hostunknown");
 	/* "user unknown" without a command: the RCPT stage's answer, unless
 	 * the format never names one (a filtering gateway's notice) */
 	CHECK_EQ_STR(why("", "", "550 User unknown"), "userunknown");

@@ -818,7 +818,8 @@ static void rhost_override(struct dsn_rcpt *r)
 }
 
 /* Formats whose notices never name the SMTP command (filtering gateways
- * and providers that write their own text; signatures as sisimai's Lhost
+ * and providers that write their own text: McAfee, SurfControl, MXLogic,
+ * Activehunter, Zoho, Amazon SES, Yahoo; signatures as sisimai's Lhost
  * modules know them): FORMAT_STAGELESS, or FORMAT_QUOTES_RCPT when the
  * format quotes "<address>" in a reply only at the RCPT stage (Yahoo's
  * relay); else 0. */
@@ -832,7 +833,7 @@ static int starts(const char *s, const char *prefix)
 static int stageless_format(const struct msg *m)
 {
 	static const char *const gateway_fields[] = { "X-AHMAILID", "X-MX-Bounce",
-		"X-MXL-Hash", "X-MXL-NoteHash", "X-ZohoMail", NULL };
+		"X-MXL-Hash", "X-MXL-NoteHash", "X-ZohoMail", "X-AWS-Outgoing", NULL };
 	const char *from = msg_get(m, "From"), *subj = msg_get(m, "Subject");
 	const char *v;
 
