@@ -819,7 +819,8 @@ static void rhost_override(struct dsn_rcpt *r)
 
 /* Formats whose notices never name the SMTP command (filtering gateways
  * and providers that write their own text: McAfee, SurfControl, MXLogic,
- * Activehunter, Zoho, Amazon SES, Yahoo; signatures as sisimai's Lhost
+ * Activehunter, Zoho, Amazon SES, Yahoo, and Postfix where its reply
+ * lacks the command it always names; signatures as sisimai's Lhost
  * modules know them): FORMAT_STAGELESS, or FORMAT_QUOTES_RCPT when the
  * format quotes "<address>" in a reply only at the RCPT stage (Yahoo's
  * relay); else 0. */
@@ -830,7 +831,7 @@ static int starts(const char *s, const char *prefix)
 	return s && !strncmp(s, prefix, strlen(prefix));
 }
 
-static int stageless_format(const struct msg *m)
+static int stageless_format(const struct msg *m, const char *human)
 {
 	static const char *const gateway_fields[] = { "X-AHMAILID", "X-MX-Bounce",
 		"X-MXL-Hash", "X-MXL-NoteHash", "X-ZohoMail", "X-AWS-Outgoing", NULL };
@@ -839,6 +840,11 @@ static int stageless_format(const struct msg *m)
 
 	if (msg_get(m, "X-YMailISG"))
 		return FORMAT_QUOTES_RCPT;
+	/* Postfix adds "(in reply to ... command)" to every remote reply:
+	 * where it is missing, the stage is unknown */
+	if (strstr(human, "This is the Postfix program at host") ||
+	    strstr(human, "This is the mail system at host"))
+		return FORMAT_STAGELESS;
 	for (int i = 0; gateway_fields[i]; i++)
 		if (msg_get(m, gateway_fields[i]))
 			return FORMAT_STAGELESS;
@@ -1028,7 +1034,7 @@ static void read_autoreply(struct dsn *d, struct report *rp)
 int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 {
 	struct report rp;
-	int enrich_all = 1, format = stageless_format(m);
+	int enrich_all = 1, format;
 
 	memset(d, 0, sizeof(*d));
 	memset(&rp, 0, sizeof(rp));
@@ -1036,6 +1042,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	rp.mm = mm;
 	rp.human = human_text(mm, &rp.hlen);
 	addr_of(msg_get(m, "To"), rp.self, sizeof(rp.self));
+	format = stageless_format(m, rp.human);
 	read_parts(d, &rp);
 	if (rp.fb || strcasestr(rp.human, "\nFeedback-Type:") ||
 	    report_type(m, "feedback-report")) {
