@@ -313,6 +313,9 @@ UNIT_TEST(rhost_codes)
 			"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred"),
 		     "rejected");
 	CHECK(rh("mx.example", "4.7.0", "421", "MAIL", "421 4.7.0 [TSS04] x") == NULL);
+	CHECK_EQ_STR(rh("mta5.am0.yahoodns.net", "5.0.0", "554", "DATA",
+			"554 delivery error: dd This user doesn't have a yahoo.com account "
+			"(a@yahoo.com) [0] - mta1"), "userunknown");
 	CHECK(rh("mx.example", "", "", "", "") == NULL);
 }
 

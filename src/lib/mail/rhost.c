@@ -258,6 +258,19 @@ static const char *docomo(const struct rhost_in *in)
 	return NULL;
 }
 
+/* Yahoo gives [TSS04] also for addresses that do not exist: sisimai
+ * reads it as a refusal of the sender, not a reputation verdict.  Yahoo
+ * checks recipients after DATA: its "delivery error: dd This user doesn't
+ * have a ... account" is a missing mailbox, not a content filter. */
+static const char *yahoo(const char *diag)
+{
+	if (strcasestr(diag, "[tss04]"))
+		return "rejected";
+	if (strcasestr(diag, "delivery error: dd this user doesn't have a"))
+		return "userunknown";
+	return NULL;
+}
+
 const char *rhost_reason(const struct rhost_in *in)
 {
 	const char *r, *host = in->rhost ? in->rhost : "";
@@ -272,10 +285,7 @@ const char *rhost_reason(const struct rhost_in *in)
 		return mimecast(in->diag, in->reply);
 	if (host_in(host, "docomo.ne.jp"))
 		return docomo(in);
-	/* Yahoo gives [TSS04] also for addresses that do not exist: sisimai
-	 * reads it as a refusal of the sender, not a reputation verdict */
-	if ((host_in(host, "yahoodns.net") || host_in(host, "yahoo.com")) &&
-	    strcasestr(in->diag, "[tss04]"))
-		return "rejected";
+	if (host_in(host, "yahoodns.net") || host_in(host, "yahoo.com"))
+		return yahoo(in->diag);
 	return NULL;
 }
