@@ -16,6 +16,7 @@
  * SECURITY: untrusted text; read in place up to its NUL, codes copied
  * into fixed buffers with their length checked first.
  */
+#define _GNU_SOURCE
 #include "rhost.h"
 #include "util.h"
 
