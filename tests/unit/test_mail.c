@@ -258,6 +258,10 @@ UNIT_TEST(reasons)
 	CHECK_EQ_STR(why("5.4.4", "", "Sorry, I couldn't find a mail exchanger or IP "
 			 "address. (#5.4.4)"), "notaccept");
 	CHECK_EQ_STR(why("5.1.2", "", "550 Host unknown"), "hostunknown");
+	CHECK_EQ_STR(why("5.7.0", "", "554 554 5.7.0 Header error (state 18)."), "filtered");
+	CHECK_EQ_STR(why("5.1.1", "", "550 550 5.1.1 <a@b>... User Unknown (state 14)."),
+		     "userunknown");
+	CHECK_EQ_STR(why("5.7.0", "", "554 Header error (state 18"), "policyviolation");
 	/* "user unknown" without a command: the RCPT stage's answer, unless
 	 * the format never names one (a filtering gateway's notice) */
 	CHECK_EQ_STR(why("", "", "550 User unknown"), "userunknown");

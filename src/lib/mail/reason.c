@@ -685,6 +685,24 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd, i
 	return NULL;
 }
 
+/* Gmail's relay ends a remote reply with the SMTP state it failed in,
+ * "(state 18)."; states 15, 17 and 18 are the DATA stage, where the
+ * refusal is the receiver's filter whatever its words (sisimai's Gmail
+ * module reads them the same way).  NULL for any other state or none. */
+static const char *gmail_state(const struct text *t)
+{
+	const char *p = strstr(t->s, "(state ");
+	int v = 0;
+
+	if (!p)
+		return NULL;
+	for (p += 7; *p >= '0' && *p <= '9' && v < 1000; p++)
+		v = v * 10 + (*p - '0');
+	if (p[0] != ')' || p[1] != '.')
+		return NULL;
+	return v == 15 || v == 17 || v == 18 ? "filtered" : NULL;
+}
+
 const char *reason_classify(const struct reason_in *in)
 {
 	struct text tx, *t = &tx;
@@ -699,6 +717,8 @@ const char *reason_classify(const struct reason_in *in)
 	 * words first ("procmail: ... No such user" is not a missing mailbox) */
 	if (in->unix_mailer && rule_match(t, p_mailererror))
 		return "mailererror";
+	if ((r = gmail_state(t)) != NULL)
+		return r;
 	if ((r = first_true(t, bs, cmd, in->stageless)) != NULL)
 		return r;
 	/* the status code, unless it is one a text may make more precise */
