@@ -9,6 +9,7 @@
 #include "mime.h"
 #include "msg.h"
 #include "reason.h"
+#include "rhost.h"
 #include "received.h"
 #include "unit.h"
 
@@ -180,6 +181,34 @@ UNIT_TEST(forwarded_report_is_read)
 	diag_free(&d);
 }
 
+/* The same "user unknown" notice, plain and from a filtering gateway
+ * whose format never names the SMTP command. */
+static const char *gateway_reason(const char *extra_field)
+{
+	char t[512];
+	struct diag d;
+	char err[64];
+	static const char *reason;
+
+	snprintf(t, sizeof(t),
+		 "From: postmaster@gw.example.org\n%sSubject: Delivery Status\n\n"
+		 "<bob@example.net>: 550 Unknown user bob@example.net\n", extra_field);
+	reason = NULL;
+	if (diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0 && d.dsn.n == 1)
+		reason = d.dsn.r[0].reason;
+	diag_free(&d);
+	return reason ? reason : "(none)";
+}
+
+UNIT_TEST(stageless_formats)
+{
+	CHECK_EQ_STR(gateway_reason(""), "userunknown");
+	CHECK_EQ_STR(gateway_reason("X-NAI-Header: Modified by McAfee Email Gateway\n"),
+		     "filtered");
+	CHECK_EQ_STR(gateway_reason("X-NAI-Header: something else\n"), "userunknown");
+	CHECK_EQ_STR(gateway_reason("X-MXL-Hash: 0123\n"), "filtered");
+}
+
 UNIT_TEST(status_and_reply_codes)
 {
 	char st[16], rc[4];
@@ -200,7 +229,15 @@ UNIT_TEST(status_and_reply_codes)
 
 static const char *why(const char *st, const char *cmd, const char *text)
 {
-	struct reason_in in = { st, "", "", cmd, text, 0 };
+	struct reason_in in = { st, "", "", cmd, text, 0, 0 };
+
+	return reason_classify(&in);
+}
+
+/* the same, for a bounce format that never names the SMTP command */
+static const char *why_stageless(const char *st, const char *cmd, const char *text)
+{
+	struct reason_in in = { st, "", "", cmd, text, 0, 1 };
 
 	return reason_classify(&in);
 }
@@ -218,9 +255,72 @@ UNIT_TEST(reasons)
 	CHECK_EQ_STR(why("2.0.0", "", "250 ok"), "delivered");
 	CHECK_EQ_STR(why("", "", ""), "undefined");
 	CHECK_EQ_STR(why("", "", "something odd"), "onhold");
+	CHECK_EQ_STR(why("5.4.4", "", "Sorry, I couldn't find a mail exchanger or IP "
+			 "address. (#5.4.4)"), "notaccept");
+	CHECK_EQ_STR(why("5.1.2", "", "550 Host unknown"), "hostunknown");
+	CHECK_EQ_STR(why("5.7.0", "", "554 554 5.7.0 Header error (state 18)."), "filtered");
+	CHECK_EQ_STR(why("5.1.1", "", "550 550 5.1.1 <a@b>... User Unknown (state 14)."),
+		     "userunknown");
+	CHECK_EQ_STR(why("5.7.0", "", "554 Header error (state 18"), "policyviolation");
+	/* "user unknown" without a command: the RCPT stage's answer, unless
+	 * the format never names one (a filtering gateway's notice) */
+	CHECK_EQ_STR(why("", "", "550 User unknown"), "userunknown");
+	CHECK_EQ_STR(why_stageless("", "", "550 User unknown"), "filtered");
+	CHECK_EQ_STR(why_stageless("", "RCPT", "550 User unknown"), "userunknown");
+	CHECK_EQ_STR(why_stageless("5.1.1", "", "550 5.1.1 User unknown"), "userunknown");
 	CHECK(reason_is_hard("userunknown", "5.1.1", "550"));
 	CHECK(!reason_is_hard("mailboxfull", "5.2.2", "552"));
 	CHECK(!reason_is_hard("notaccept", "4.0.932", "450"));
+}
+
+static const char *rh(const char *host, const char *st, const char *reply,
+		      const char *cmd, const char *text)
+{
+	struct rhost_in in = { host, "", st, reply, cmd, text };
+
+	return rhost_reason(&in);
+}
+
+UNIT_TEST(rhost_codes)
+{
+	/* Orange / La Poste codes are their own signature, whoever relayed */
+	CHECK_EQ_STR(rh("", "5.2.0", "550", "", "550 5.2.0 Mail rejected. OFR_506 [506]"),
+		     "spamdetected");
+	CHECK_EQ_STR(rh("mx.example", "5.5.0", "550", "",
+			"550 5.5.0 Invalid recipient. LPN007_416"), "userunknown");
+	CHECK_EQ_STR(rh("", "4.2.0", "421", "", "421 Service refused OFR005_505 [505]"),
+		     "systemerror");
+	CHECK(rh("", "5.5.0", "550", "", "550 XLPN007_416 is no code") == NULL);
+	CHECK(rh("", "5.5.0", "550", "", "550 LPN007_41 short") == NULL);
+	/* Cox names, Spectrum numbers */
+	CHECK_EQ_STR(rh("", "5.1.0", "550", "MAIL", "550 sender rejected. AUP#CDRBL"),
+		     "blocked");
+	CHECK_EQ_STR(rh("", "5.1.0", "550", "", "550 sender rejected. AUP#In-1310"),
+		     "toomanyconn");
+	CHECK(rh("", "5.1.0", "550", "", "550 AUP#XYZZY") == NULL);
+	CHECK(rh("", "5.1.0", "550", "", "550 AUP#") == NULL);
+	/* codes of a common shape need the provider's host */
+	CHECK_EQ_STR(rh("smtp.secureserver.net", "5.1.1", "550", "RCPT",
+			"550 too many recipients this hour. IB607"), "speeding");
+	CHECK(rh("smtp.example.net", "5.1.1", "550", "RCPT",
+		 "550 too many recipients this hour. IB607") == NULL);
+	CHECK(rh("notsecureserver.net", "5.1.1", "550", "", "550 x IB607") == NULL);
+	CHECK_EQ_STR(rh("service1.mimecast.com", "", "554", "DATA",
+			"554 email rejected due to security policies - x"), "virusdetected");
+	CHECK(rh("service1.mimecast.com", "", "550", "DATA",
+		 "550 email rejected due to security policies - x") == NULL);
+	CHECK_EQ_STR(rh("mfsmax.docomo.ne.jp", "5.0.0", "550", "DATA",
+			"550 Unknown user a@b"), "rejected");
+	CHECK_EQ_STR(rh("mfsmax.docomo.ne.jp", "5.0.0", "550", "RCPT",
+			"550 Unknown user a@b"), "userunknown");
+	CHECK_EQ_STR(rh("mta6.am0.yahoodns.net", "4.7.0", "421", "MAIL",
+			"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred"),
+		     "rejected");
+	CHECK(rh("mx.example", "4.7.0", "421", "MAIL", "421 4.7.0 [TSS04] x") == NULL);
+	CHECK_EQ_STR(rh("mta5.am0.yahoodns.net", "5.0.0", "554", "DATA",
+			"554 delivery error: dd This user doesn't have a yahoo.com account "
+			"(a@yahoo.com) [0] - mta1"), "userunknown");
+	CHECK(rh("mx.example", "", "", "", "") == NULL);
 }
 
 UNIT_TEST(pseudo_status)

@@ -11,6 +11,7 @@
 #include "ses.h"
 #include "smtp.h"
 #include "reason.h"
+#include "rhost.h"
 #include "received.h"
 #include "util.h"
 
@@ -799,8 +800,84 @@ static int says_temporary(const char *t)
 
 static int bounce_words(const char *human);
 
-/* Fill in what the text tells about one bounced recipient. */
-static void enrich(struct dsn_rcpt *r)
+/* A receiving host's own error code (Orange's "OFR_506", Cox's
+ * "AUP#CXBL", ...) says more than the general reading of its words. */
+static void rhost_override(struct dsn_rcpt *r)
+{
+	struct rhost_in h;
+	const char *v;
+
+	h.rhost = r->rhost;
+	h.recipient = r->recipient;
+	h.status = r->status;
+	h.reply = r->reply;
+	h.command = r->command;
+	h.diag = r->diag;
+	if ((v = rhost_reason(&h)) != NULL)
+		r->reason = v;
+}
+
+/* Formats whose notices never name the SMTP command (filtering gateways
+ * and providers that write their own text: McAfee, SurfControl, MXLogic,
+ * Activehunter, Zoho, Amazon SES, Yahoo, and Postfix where its reply
+ * lacks the command it always names; signatures as sisimai's Lhost
+ * modules know them): FORMAT_STAGELESS, or FORMAT_QUOTES_RCPT when the
+ * format quotes "<address>" in a reply only at the RCPT stage (Yahoo's
+ * relay); else 0. */
+enum { FORMAT_STAGELESS = 1, FORMAT_QUOTES_RCPT = 2 };
+
+static int starts(const char *s, const char *prefix)
+{
+	return s && !strncmp(s, prefix, strlen(prefix));
+}
+
+static int stageless_format(const struct msg *m, const char *human)
+{
+	static const char *const gateway_fields[] = { "X-AHMAILID", "X-MX-Bounce",
+		"X-MXL-Hash", "X-MXL-NoteHash", "X-ZohoMail", "X-AWS-Outgoing", NULL };
+	const char *from = msg_get(m, "From"), *subj = msg_get(m, "Subject");
+	const char *v;
+
+	if (msg_get(m, "X-YMailISG"))
+		return FORMAT_QUOTES_RCPT;
+	/* Postfix adds "(in reply to ... command)" to every remote reply:
+	 * where it is missing, the stage is unknown */
+	if (strstr(human, "This is the Postfix program at host") ||
+	    strstr(human, "This is the mail system at host"))
+		return FORMAT_STAGELESS;
+	for (int i = 0; gateway_fields[i]; i++)
+		if (msg_get(m, gateway_fields[i]))
+			return FORMAT_STAGELESS;
+	if ((v = msg_get(m, "X-NAI-Header")) && strstr(v, "Modified by McAfee"))
+		return FORMAT_STAGELESS;
+	if (msg_get(m, "X-SEF-Processed") && (v = msg_get(m, "X-Mailer")) &&
+	    !strcmp(v, "SurfControl E-mail Filter"))
+		return FORMAT_STAGELESS;
+	/* two Japanese providers' plain notices (sisimai's X1 and X2) */
+	if (starts(subj, "Returned Mail: ") && starts(from, "\"Mail Deliver System\" "))
+		return FORMAT_STAGELESS;
+	if (from && strstr(from, "MAILER-DAEMON@") &&
+	    (starts(subj, "Delivery failure") || starts(subj, "failure delivery") ||
+	     starts(subj, "failed delivery")))
+		return FORMAT_STAGELESS;
+	return 0;
+}
+
+/* Does the text quote an "<local@domain>"? */
+static int quotes_address(const char *t)
+{
+	for (const char *p = t; (p = strchr(p, '<')) != NULL; p++) {
+		size_t n = strcspn(p + 1, "> ");
+
+		if (p[1 + n] == '>' && memchr(p + 1, '@', n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Fill in what the text tells about one bounced recipient; format is
+ * what stageless_format() says of the report. */
+static void enrich(struct dsn_rcpt *r, int format)
 {
 	char st[16], rc[4];
 	struct reason_in in;
@@ -832,7 +909,12 @@ static void enrich(struct dsn_rcpt *r)
 	/* the report's general prose is no evidence against its own Status */
 	in.diag = r->borrowed && !r->reply[0] && reason_of_status(r->status) ? "" : r->diag;
 	in.unix_mailer = !strcmp(r->diag_type, "X-UNIX") || !strcmp(r->diag_type, "X-POSTFIX");
+	if (format == FORMAT_QUOTES_RCPT && !r->command[0] && quotes_address(r->diag))
+		in.command = "RCPT";
+	else
+		in.stageless = format != 0;
 	r->reason = reason_classify(&in);
+	rhost_override(r);
 	/* Google Groups refuses posts (not a member, no permission) in the
 	 * poster's language and without any code */
 	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
@@ -952,7 +1034,7 @@ static void read_autoreply(struct dsn *d, struct report *rp)
 int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 {
 	struct report rp;
-	int enrich_all = 1;
+	int enrich_all = 1, format;
 
 	memset(d, 0, sizeof(*d));
 	memset(&rp, 0, sizeof(rp));
@@ -960,6 +1042,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	rp.mm = mm;
 	rp.human = human_text(mm, &rp.hlen);
 	addr_of(msg_get(m, "To"), rp.self, sizeof(rp.self));
+	format = stageless_format(m, rp.human);
 	read_parts(d, &rp);
 	if (rp.fb || strcasestr(rp.human, "\nFeedback-Type:") ||
 	    report_type(m, "feedback-report")) {
@@ -991,7 +1074,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		enrich_all = 0;
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
-		enrich(&d->r[i]);
+		enrich(&d->r[i], format);
 	if (rp.have_orig)
 		msg_free(&rp.om);
 	free(rp.human);

@@ -316,6 +316,9 @@ static const char *const p_notaccept[] = {
 	"smtp protocol returned a permanent error", "not accepting mail",
 	"accepts no mail", "doesn't receive email", "does not receive email",
 	"no smtp service", NULL };
+/* no mail exchanger for the domain at all (qmail's words) */
+static const char *const p_nomx[] = {
+	"couldn't find a mail exchanger", "could not find a mail exchanger", NULL };
 static const char *const p_mailererror[] = {
 	"^procmail:", "bin/procmail", "bin/maildrop", "command failed:",
 	"command died with status", "command output:", "exit ", "mailer error",
@@ -609,8 +612,12 @@ static int is(const char *a, const char *b)
 /* The first pass: each reason is true by its status code or its words,
  * with the conditions that keep one reason from taking another's mail
  * (the SMTP command matters: "user unknown" after DATA is a filter). */
-static const char *first_true(struct text *t, const char *bs, const char *cmd)
+static const char *first_true(struct text *t, const char *bs, const char *cmd, int stageless)
 {
+	/* without a command, "user unknown" is read as the RCPT stage's
+	 * answer, unless the format is one that never says (a filtering
+	 * gateway's own notice): then, as in sisimai, it is a filter's */
+	int rcpt_like = is(cmd, "RCPT") || (!cmd && !stageless);
 	int pre_data = is(cmd, "CONN") || is(cmd, "EHLO") || is(cmd, "HELO") ||
 		       is(cmd, "MAIL") || is(cmd, "RCPT");
 
@@ -638,13 +645,13 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd)
 		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
 		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
 			return "userunknown";
-	} else if ((!cmd || is(cmd, "RCPT")) && M("userunknown") && !M("hostunknown")) {
+	} else if (rcpt_like && M("userunknown") && !M("hostunknown")) {
 		return "userunknown";
 	}
 	if (is(bs, "filtered")) {
 		if (M("userunknown") || M("filtered"))
 			return "filtered";
-	} else if (cmd && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
+	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
 		if (M("filtered") || M("userunknown"))
 			return "filtered";
 	}
@@ -659,6 +666,10 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd)
 	if ((is(cmd, "MAIL") || (is(cmd, "DATA") && !is(bs, "userunknown")) ||
 	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M("rejected"))
 		return "rejected";
+	/* a domain without a mail exchanger (no MX, null MX, an MX lookup
+	 * that fails) accepts no mail: more precise than its 5.4.4 */
+	if (rule_match(t, p_nomx))
+		return "notaccept";
 	/* DNS trouble ("host not found, try again", "DNS Error: ...") is a
 	 * network error, not a domain that does not exist */
 	if ((is(bs, "hostunknown") || M("hostunknown")) && !M("networkerror"))
@@ -672,6 +683,24 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd)
 	if (is(bs, "blocked") || M("blocked"))
 		return "blocked";
 	return NULL;
+}
+
+/* Gmail's relay ends a remote reply with the SMTP state it failed in,
+ * "(state 18)."; states 15, 17 and 18 are the DATA stage, where the
+ * refusal is the receiver's filter whatever its words (sisimai's Gmail
+ * module reads them the same way).  NULL for any other state or none. */
+static const char *gmail_state(const struct text *t)
+{
+	const char *p = strstr(t->s, "(state ");
+	int v = 0;
+
+	if (!p)
+		return NULL;
+	for (p += 7; *p >= '0' && *p <= '9' && v < 1000; p++)
+		v = v * 10 + (*p - '0');
+	if (p[0] != ')' || p[1] != '.')
+		return NULL;
+	return v == 15 || v == 17 || v == 18 ? "filtered" : NULL;
 }
 
 const char *reason_classify(const struct reason_in *in)
@@ -688,7 +717,9 @@ const char *reason_classify(const struct reason_in *in)
 	 * words first ("procmail: ... No such user" is not a missing mailbox) */
 	if (in->unix_mailer && rule_match(t, p_mailererror))
 		return "mailererror";
-	if ((r = first_true(t, bs, cmd)) != NULL)
+	if ((r = gmail_state(t)) != NULL)
+		return r;
+	if ((r = first_true(t, bs, cmd, in->stageless)) != NULL)
 		return r;
 	/* the status code, unless it is one a text may make more precise */
 	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)

@@ -19,6 +19,8 @@ struct reason_in {
 	const char *command;	/* "RCPT", "DATA", "EHLO", ... or "" */
 	const char *diag;	/* diagnostic text, any case */
 	int unix_mailer;	/* Diagnostic-Code type was X-Unix/X-Postfix */
+	int stageless;		/* the bounce's format never records the SMTP
+				   command: none given is not evidence of RCPT */
 };
 
 /* The reason (a static string) for one recipient; never NULL. */
