@@ -430,3 +430,77 @@ def test_garbage_from_many_connections_does_not_disturb_the_others(daemon):
         s.close()
     assert daemon.proc.poll() is None
     assert "bad request" in daemon.log()
+
+
+class HeldDNS:
+    """A UDP DNS server on loopback that keeps the queries it reads until
+    release(), then answers each with NXDOMAIN (not listed)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.sock.settimeout(0.1)
+        self.stopped = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                self.held.append(self.sock.recvfrom(4096))
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def release(self):
+        held, self.held = self.held, []
+        for q, peer in held:
+            # header: same id, QR RD RA, rcode 3; the question copied back
+            flags = 0x8183 | (q[2] & 1) << 8
+            self.sock.sendto(q[:2] + flags.to_bytes(2, "big") + q[4:6] + b"\0\0\0\0\0\0"
+                             + q[12:], peer)
+        return len(held)
+
+    def close(self):
+        self.stopped = True
+        self.t.join()
+        self.sock.close()
+
+
+def test_client_gone_when_its_answer_arrives_no_use_after_free():
+    """The DNS answer and the client's reset reach the daemon in the same
+    epoll batch (the daemon is stopped meanwhile): writing the reply fails
+    and closes the connection; the connection's own event that follows in
+    the batch must not touch freed memory (ASan build: heap-use-after-free)."""
+    held = HeldDNS()
+    try:
+        conf = (f"resolver = 127.0.0.1:{held.port}\n"
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 5000\n")
+        with PolicyDaemon(conf) as d:
+            for round_ in range(3):
+                c = d.connect()
+                c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                           b"client_address=192.0.2.%d\n\n" % (50 + round_))
+                deadline = time.monotonic() + 5
+                while not held.held and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert held.held
+                d.signal(signal.SIGSTOP)
+                try:
+                    assert held.release() >= 1
+                    time.sleep(0.2)
+                    # abortive close: RST, so that the reply cannot be sent
+                    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                      b"\1\0\0\0\0\0\0\0")
+                    c.sock.close()
+                    time.sleep(0.2)
+                finally:
+                    d.signal(signal.SIGCONT)
+                time.sleep(0.3)
+                assert d.proc.poll() is None, d.log()
+            assert d.connect().ask(client_address="10.0.0.1", sasl_username="u") == "DUNNO"
+    finally:
+        held.close()
