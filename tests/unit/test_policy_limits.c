@@ -474,6 +474,42 @@ UNIT_TEST(state_torn_record_is_ignored)
 	rmrf(dir);
 }
 
+UNIT_TEST(state_limit_with_window_0_is_refused)
+{
+	/* a state file (corrupted, or written by someone else with a valid
+	 * CRC) blocking a user by a limit of window 0: with outbound_block =
+	 * reset the next request of that user divided by the window (SIGFPE) */
+	char *dir = tmpdir(), err[256];
+	struct rl_table *t = rl_new(100);
+	struct pst *p = pst_open(dir, t, false, err, sizeof(err));
+	uint32_t now = 1700000000u;
+	struct rl_user *u;
+
+	if (!p)
+		return;
+	/* a user without counters: no counter for window 0 either */
+	u = rl_get(t, "mallory", true);
+	CHECK_EQ_INT(rl_estimate(u, RL_MESSAGES, 0, now), 0);
+	u->blocked = true;
+	u->blocked_since = now;
+	u->blocked_by = (struct rl_limit){ RL_MESSAGES, 1, 0 };
+	pst_block(p, u);	/* journal: R_BLOCK */
+	for (int round = 0; round < 2; round++) {
+		struct rl_table *t2 = rl_new(100);
+		struct pst *ro = pst_open(dir, t2, true, err, sizeof(err));
+		struct rl_user *m = rl_get(t2, "mallory", false);
+
+		CHECK(ro != NULL);
+		CHECK(!m || !m->blocked || m->blocked_by.period != 0);
+		pst_close(ro);
+		rl_free(t2);
+		if (round == 0)
+			pst_close(p);	/* snapshot: R_USER */
+	}
+	rl_free(t);
+	rmrf(dir);
+}
+
 UNIT_TEST(state_snapshots_while_counting)
 {
 	/* snapshots finished by the syncer thread while counting goes on:
