@@ -209,6 +209,36 @@ UNIT_TEST(outbound_recipients_counted_at_end_of_message)
 	pcfg_free(c);
 }
 
+UNIT_TEST(full_table_makes_room_from_idle_users)
+{
+	/* idle users were dropped only at SIGTERM: once max_users had ever
+	 * been counted, every new user went uncounted (unlimited) until a
+	 * restart, although the table held only users long idle */
+	struct pcfg *c = cfg_ok("outbound_limits = 1 messages/hour\nmax_users = 10\n"
+				"state_dir = /x\n");
+	struct pd_ctx x = { 0 };
+	uint32_t now = 1700000000u;
+	char user[16];
+
+	if (!c)
+		return;
+	x.t = rl_new(c->max_users);
+	pd_set_config(&x, c);
+	for (int i = 0; i < 10; i++) {
+		snprintf(user, sizeof(user), "old%d", i);
+		CHECK_EQ_STR(send_msg(&x, user, 1, now), "DUNNO");
+	}
+	CHECK_EQ_INT(rl_count(x.t), 10);
+	/* still full of active users: a new one cannot be counted */
+	CHECK_EQ_STR(send_msg(&x, "new", 1, now + 60), "DUNNO");
+	CHECK(rl_get(x.t, "new", false) == NULL);
+	/* three hours later all of them are idle: the new user is counted */
+	CHECK_EQ_STR(send_msg(&x, "late", 1, now + 3 * 3600), "DUNNO");
+	CHECK(!strncmp(send_msg(&x, "late", 1, now + 3 * 3600 + 1), "DEFER", 5));
+	rl_free(x.t);
+	pcfg_free(c);
+}
+
 UNIT_TEST(outbound_override_and_hold)
 {
 	struct pcfg *c = cfg_ok("outbound_limits = 1 messages/hour\n"
