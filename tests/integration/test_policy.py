@@ -504,3 +504,69 @@ def test_client_gone_when_its_answer_arrives_no_use_after_free():
             assert d.connect().ask(client_address="10.0.0.1", sasl_username="u") == "DUNNO"
     finally:
         held.close()
+
+
+class TxtDNS:
+    """A UDP DNS server on loopback that lists every address (A 127.0.0.2)
+    with the given TXT text."""
+
+    def __init__(self, txt):
+        self.txt = txt
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.1)
+        self.stopped = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _answer(self, q):
+        i = 12
+        while q[i]:
+            i += 1 + q[i]
+        qtype = int.from_bytes(q[i + 1:i + 3], "big")
+        question = q[12:i + 5]
+        if qtype == 16:
+            rdata = bytes([len(self.txt)]) + self.txt
+        else:
+            rdata = bytes([127, 0, 0, 2])
+        rr = (b"\xc0\x0c" + qtype.to_bytes(2, "big") + b"\0\1" + (60).to_bytes(4, "big")
+              + len(rdata).to_bytes(2, "big") + rdata)
+        return q[:2] + b"\x81\x80\0\1\0\1\0\0\0\0" + question + rr
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+                self.sock.sendto(self._answer(q), peer)
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def close(self):
+        self.stopped = True
+        self.t.join()
+        self.sock.close()
+
+
+def test_txt_with_newlines_breaks_neither_the_reply_nor_the_log():
+    """A TXT record is the list operator's (or a spoofer's) text: a CR or LF
+    in it must not end the policy reply early nor forge a log line."""
+    txt = TxtDNS(b"see http://bl.test\nrblkit: warning: forged line\r\nend")
+    try:
+        conf = (f"resolver = 127.0.0.1:{txt.port}\n"
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\n")
+        with PolicyDaemon(conf) as d:
+            c = d.connect()
+            a = c.ask(client_address="192.0.2.1")
+            assert a.startswith("554 5.7.1 Service unavailable; Client host [192.0.2.1] "
+                                "blocked using bl.test; see http://bl.test"), a
+            assert "\r" not in a and "forged line" in a and a.endswith("end"), a
+            assert d.wait_log("blocklisted")
+            assert c.ask(client_address="192.0.2.1") == a      # cached: the same
+            assert not any(line.startswith("rblkit: warning: forged")
+                           for line in d.log().splitlines()), d.log()
+            assert "\r" not in d.log()
+    finally:
+        txt.close()
