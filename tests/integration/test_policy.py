@@ -570,3 +570,33 @@ def test_txt_with_newlines_breaks_neither_the_reply_nor_the_log():
             assert "\r" not in d.log()
     finally:
         txt.close()
+
+
+def test_sighup_while_lookups_are_in_flight():
+    """A reload ends the lookups of the old configuration: a client that
+    waits gets its answer at once (DUNNO: nothing arrived), not at the end
+    of the budget, and the daemon goes on with the new file."""
+    held = HeldDNS()
+    try:
+        conf = (f"resolver = 127.0.0.1:{held.port}\n"
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 8000\n")
+        with PolicyDaemon(conf) as d:
+            waiting = [d.connect() for _ in range(3)]
+            for i, c in enumerate(waiting):
+                c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                           b"client_address=192.0.2.%d\n\n" % (60 + i))
+            deadline = time.monotonic() + 5
+            while len(held.held) < 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            waiting[1].sock.close()         # one has gone meanwhile
+            time.sleep(0.1)
+            t0 = time.monotonic()
+            d.signal(signal.SIGHUP)
+            assert waiting[0].read_reply() == "DUNNO"
+            assert waiting[2].read_reply() == "DUNNO"
+            assert time.monotonic() - t0 < 3
+            assert d.wait_log("reloaded")
+            assert d.connect().ask(client_address="10.0.0.1", sasl_username="u") == "DUNNO"
+            assert d.proc.poll() is None
+    finally:
+        held.close()
