@@ -430,3 +430,173 @@ def test_garbage_from_many_connections_does_not_disturb_the_others(daemon):
         s.close()
     assert daemon.proc.poll() is None
     assert "bad request" in daemon.log()
+
+
+class HeldDNS:
+    """A UDP DNS server on loopback that keeps the queries it reads until
+    release(), then answers each with NXDOMAIN (not listed)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.sock.settimeout(0.1)
+        self.stopped = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                self.held.append(self.sock.recvfrom(4096))
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def release(self):
+        held, self.held = self.held, []
+        for q, peer in held:
+            # header: same id, QR RD RA, rcode 3; the question copied back
+            flags = 0x8183 | (q[2] & 1) << 8
+            self.sock.sendto(q[:2] + flags.to_bytes(2, "big") + q[4:6] + b"\0\0\0\0\0\0"
+                             + q[12:], peer)
+        return len(held)
+
+    def close(self):
+        self.stopped = True
+        self.t.join()
+        self.sock.close()
+
+
+def test_client_gone_when_its_answer_arrives_no_use_after_free():
+    """The DNS answer and the client's reset reach the daemon in the same
+    epoll batch (the daemon is stopped meanwhile): writing the reply fails
+    and closes the connection; the connection's own event that follows in
+    the batch must not touch freed memory (ASan build: heap-use-after-free)."""
+    held = HeldDNS()
+    try:
+        conf = (f"resolver = 127.0.0.1:{held.port}\n"
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 5000\n")
+        with PolicyDaemon(conf) as d:
+            for round_ in range(3):
+                c = d.connect()
+                c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                           b"client_address=192.0.2.%d\n\n" % (50 + round_))
+                deadline = time.monotonic() + 5
+                while not held.held and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert held.held
+                d.signal(signal.SIGSTOP)
+                try:
+                    assert held.release() >= 1
+                    time.sleep(0.2)
+                    # abortive close: RST, so that the reply cannot be sent
+                    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                      b"\1\0\0\0\0\0\0\0")
+                    c.sock.close()
+                    time.sleep(0.2)
+                finally:
+                    d.signal(signal.SIGCONT)
+                time.sleep(0.3)
+                assert d.proc.poll() is None, d.log()
+            assert d.connect().ask(client_address="10.0.0.1", sasl_username="u") == "DUNNO"
+    finally:
+        held.close()
+
+
+class TxtDNS:
+    """A UDP DNS server on loopback that lists every address (A 127.0.0.2)
+    with the given TXT text."""
+
+    def __init__(self, txt):
+        self.txt = txt
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.1)
+        self.stopped = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _answer(self, q):
+        i = 12
+        while q[i]:
+            i += 1 + q[i]
+        qtype = int.from_bytes(q[i + 1:i + 3], "big")
+        question = q[12:i + 5]
+        if qtype == 16:
+            rdata = bytes([len(self.txt)]) + self.txt
+        else:
+            rdata = bytes([127, 0, 0, 2])
+        rr = (b"\xc0\x0c" + qtype.to_bytes(2, "big") + b"\0\1" + (60).to_bytes(4, "big")
+              + len(rdata).to_bytes(2, "big") + rdata)
+        return q[:2] + b"\x81\x80\0\1\0\1\0\0\0\0" + question + rr
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+                self.sock.sendto(self._answer(q), peer)
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def close(self):
+        self.stopped = True
+        self.t.join()
+        self.sock.close()
+
+
+def test_txt_with_newlines_breaks_neither_the_reply_nor_the_log():
+    """A TXT record is the list operator's (or a spoofer's) text: a CR or LF
+    in it must not end the policy reply early nor forge a log line."""
+    txt = TxtDNS(b"see http://bl.test\nrblkit: warning: forged line\r\nend")
+    try:
+        conf = (f"resolver = 127.0.0.1:{txt.port}\n"
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\n")
+        with PolicyDaemon(conf) as d:
+            c = d.connect()
+            a = c.ask(client_address="192.0.2.1")
+            assert a.startswith("554 5.7.1 Service unavailable; Client host [192.0.2.1] "
+                                "blocked using bl.test; see http://bl.test"), a
+            assert "\r" not in a and "forged line" in a and a.endswith("end"), a
+            assert d.wait_log("blocklisted")
+            assert c.ask(client_address="192.0.2.1") == a      # cached: the same
+            assert not any(line.startswith("rblkit: warning: forged")
+                           for line in d.log().splitlines()), d.log()
+            assert "\r" not in d.log()
+    finally:
+        txt.close()
+
+
+def test_sighup_while_lookups_are_in_flight():
+    """A reload ends the lookups of the old configuration: a client that
+    waits gets its answer at once (DUNNO: nothing arrived), not at the end
+    of the budget, and the daemon goes on with the new file."""
+    held = HeldDNS()
+    try:
+        conf = (f"resolver = 127.0.0.1:{held.port}\n"
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 8000\n")
+        with PolicyDaemon(conf) as d:
+            waiting = [d.connect() for _ in range(3)]
+            for i, c in enumerate(waiting):
+                c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                           b"client_address=192.0.2.%d\n\n" % (60 + i))
+            deadline = time.monotonic() + 5
+            while len(held.held) < 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            waiting[1].sock.close()         # one has gone meanwhile
+            time.sleep(0.1)
+            t0 = time.monotonic()
+            d.signal(signal.SIGHUP)
+            assert waiting[0].read_reply() == "DUNNO"
+            assert waiting[2].read_reply() == "DUNNO"
+            assert time.monotonic() - t0 < 3
+            assert d.wait_log("reloaded")
+            assert d.connect().ask(client_address="10.0.0.1", sasl_username="u") == "DUNNO"
+            assert d.proc.poll() is None
+    finally:
+        held.close()

@@ -209,6 +209,36 @@ UNIT_TEST(outbound_recipients_counted_at_end_of_message)
 	pcfg_free(c);
 }
 
+UNIT_TEST(full_table_makes_room_from_idle_users)
+{
+	/* idle users were dropped only at SIGTERM: once max_users had ever
+	 * been counted, every new user went uncounted (unlimited) until a
+	 * restart, although the table held only users long idle */
+	struct pcfg *c = cfg_ok("outbound_limits = 1 messages/hour\nmax_users = 10\n"
+				"state_dir = /x\n");
+	struct pd_ctx x = { 0 };
+	uint32_t now = 1700000000u;
+	char user[16];
+
+	if (!c)
+		return;
+	x.t = rl_new(c->max_users);
+	pd_set_config(&x, c);
+	for (int i = 0; i < 10; i++) {
+		snprintf(user, sizeof(user), "old%d", i);
+		CHECK_EQ_STR(send_msg(&x, user, 1, now), "DUNNO");
+	}
+	CHECK_EQ_INT(rl_count(x.t), 10);
+	/* still full of active users: a new one cannot be counted */
+	CHECK_EQ_STR(send_msg(&x, "new", 1, now + 60), "DUNNO");
+	CHECK(rl_get(x.t, "new", false) == NULL);
+	/* three hours later all of them are idle: the new user is counted */
+	CHECK_EQ_STR(send_msg(&x, "late", 1, now + 3 * 3600), "DUNNO");
+	CHECK(!strncmp(send_msg(&x, "late", 1, now + 3 * 3600 + 1), "DEFER", 5));
+	rl_free(x.t);
+	pcfg_free(c);
+}
+
 UNIT_TEST(outbound_override_and_hold)
 {
 	struct pcfg *c = cfg_ok("outbound_limits = 1 messages/hour\n"
@@ -470,6 +500,42 @@ UNIT_TEST(state_torn_record_is_ignored)
 		close(lfd);
 	}
 	pst_close(p);
+	rl_free(t);
+	rmrf(dir);
+}
+
+UNIT_TEST(state_limit_with_window_0_is_refused)
+{
+	/* a state file (corrupted, or written by someone else with a valid
+	 * CRC) blocking a user by a limit of window 0: with outbound_block =
+	 * reset the next request of that user divided by the window (SIGFPE) */
+	char *dir = tmpdir(), err[256];
+	struct rl_table *t = rl_new(100);
+	struct pst *p = pst_open(dir, t, false, err, sizeof(err));
+	uint32_t now = 1700000000u;
+	struct rl_user *u;
+
+	if (!p)
+		return;
+	/* a user without counters: no counter for window 0 either */
+	u = rl_get(t, "mallory", true);
+	CHECK_EQ_INT(rl_estimate(u, RL_MESSAGES, 0, now), 0);
+	u->blocked = true;
+	u->blocked_since = now;
+	u->blocked_by = (struct rl_limit){ RL_MESSAGES, 1, 0 };
+	pst_block(p, u);	/* journal: R_BLOCK */
+	for (int round = 0; round < 2; round++) {
+		struct rl_table *t2 = rl_new(100);
+		struct pst *ro = pst_open(dir, t2, true, err, sizeof(err));
+		struct rl_user *m = rl_get(t2, "mallory", false);
+
+		CHECK(ro != NULL);
+		CHECK(!m || !m->blocked || m->blocked_by.period != 0);
+		pst_close(ro);
+		rl_free(t2);
+		if (round == 0)
+			pst_close(p);	/* snapshot: R_USER */
+	}
 	rl_free(t);
 	rmrf(dir);
 }

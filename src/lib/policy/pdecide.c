@@ -208,7 +208,15 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 			v = 1;
 		rcpts = v > 100000 ? 100000 : (uint32_t)v;
 	}
-	if (!(u = rl_get(x->t, key, true))) {
+	u = rl_get(x->t, key, true);
+	/* a full table may hold users idle for long: make room, but walk the
+	 * table at most once a minute */
+	if (!u && now - x->last_expire >= 60) {
+		x->last_expire = now;
+		if (rl_expire(x->t, now))
+			u = rl_get(x->t, key, true);
+	}
+	if (!u) {
 		log_warn("outbound: %zu users counted already (max_users); %s not counted",
 			 rl_count(x->t), key);
 		return false;

@@ -32,6 +32,7 @@ struct pd_ctx {
 	uint32_t periods[RL_MAX_PERIODS];
 	size_t nperiods;
 	unsigned alerts_running;
+	uint32_t last_expire;		/* last search for idle users (full table) */
 };
 
 /* Recompute the counted windows after cfg changed. */

@@ -117,7 +117,7 @@ static void wait_unlink(struct conn *c)
 	c->waiting = false;
 }
 
-/* Close c now; it is freed at the end of the loop iteration. */
+/* Close c now; free_dead() frees it at the end of the loop iteration. */
 static void conn_kill(struct conn *c)
 {
 	if (c->dead)
@@ -732,6 +732,13 @@ static void run_ready(void)
 		if (!c->dead)
 			process(c);
 	}
+}
+
+/* Free the closed connections. Only between two epoll_wait() calls: an
+ * event later in the same batch may still point at a connection that an
+ * earlier event (a DNS answer, a reload) closed. */
+static void free_dead(void)
+{
 	while (S.deadl) {
 		struct conn *c = S.deadl;
 
@@ -810,6 +817,7 @@ static void shutdown_all(void)
 	if (S.dnsbl)
 		plk_free(S.dnsbl);
 	run_ready();
+	free_dead();
 	if (S.pst) {
 		rl_expire(S.t, (uint32_t)time(NULL));
 		pst_close(S.pst);	/* final snapshot */
@@ -863,6 +871,7 @@ int psrv_run(const char *path)
 		if (now - S.last_tick >= 1000)
 			tick(now);
 		run_ready();
+		free_dead();
 	}
 out:
 	shutdown_all();

@@ -185,6 +185,8 @@ static int apply(struct rl_table *t, uint8_t type, struct rd *d)
 		uint32_t since = get32(d);
 
 		get_limit(d, &l);
+		if (l.period == 0)	/* no limit has a window of 0 s */
+			return -1;
 		if (!get_key(d, key) || !(u = rl_get(t, key, true)))
 			return d->err ? -1 : 0;
 		u->blocked = true;
@@ -221,6 +223,8 @@ static int apply(struct rl_table *t, uint8_t type, struct rd *d)
 				c->prev[k] = get32(d);
 			}
 		}
+		if (tmp.blocked && tmp.blocked_by.period == 0)
+			return -1;
 		if (!get_key(d, key) || !(u = rl_get(t, key, true)))
 			return d->err ? -1 : 0;
 		u->last = tmp.last;

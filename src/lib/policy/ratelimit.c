@@ -321,6 +321,8 @@ static void rl_rotate(struct rl_counter *c, uint32_t now)
 
 static struct rl_counter *rl_counter_of(struct rl_user *u, uint32_t period)
 {
+	if (period == 0)	/* an unused slot, not a window */
+		return NULL;
 	for (int i = 0; i < RL_MAX_PERIODS; i++)
 		if (u->c[i].period == period)
 			return &u->c[i];
