@@ -39,6 +39,11 @@ static void log_v(enum log_level lvl, const char *fmt, va_list ap)
 	if (lvl > min_level)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* messages carry data from files, packets and requests: a CR, LF or
+	 * ESC in them must not forge a log line or reach a terminal */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (use_syslog) {
 		syslog((int)lvl, "%s", buf);
 		return;

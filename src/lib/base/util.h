@@ -17,6 +17,7 @@ enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6, LOG_LVL_DE
 void log_use_syslog(const char *ident);
 /* Lines below this level are dropped (default: info). */
 void log_set_level(enum log_level lvl);
+/* Control bytes in the formatted message are written as '?'. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
