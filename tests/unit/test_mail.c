@@ -380,6 +380,9 @@ UNIT_TEST(received_fields)
 	CHECK(h.has_t);
 	CHECK(!rcvd_ip_public("10.1.2.3") && !rcvd_ip_public("::1") &&
 	      !rcvd_ip_public("fe80::1") && rcvd_ip_public("192.0.2.1"));
+	/* IPv4-mapped addresses are as private as the IPv4 address inside */
+	CHECK(!rcvd_ip_public("::ffff:10.1.2.3") && !rcvd_ip_public("::ffff:127.0.0.1") &&
+	      !rcvd_ip_public("::ffff:192.168.0.1") && rcvd_ip_public("::ffff:192.0.2.1"));
 }
 
 UNIT_TEST(mbox_split)
