@@ -306,3 +306,26 @@ def test_user_unknown_names_no_blocklist(tmp_path):
     r = run_json(str(f))[1][0]["recipients"][0]
     assert r["reason"] == "userunknown" and r["hard"] is True
     assert r["blocklist"] is None and r["delist"] is None
+
+
+HOSTILE_BOUNCE = (
+    b"From: MAILER-DAEMON@x.example\nTo: a@b.example\nSubject: Undelivered\n"
+    b"Date: Thu, 1 Jan 2015 00:00:00 +0000\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=BB\n\n"
+    b"--BB\nContent-Type: text/plain; charset=utf-8\n\nbounce\n"
+    b"--BB\nContent-Type: message/delivery-status\n\n"
+    b"Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; u@d.example\n"
+    b"Action: \x1b]0;PWN\x07\x1b[2J\nStatus: 5.1.1\n"
+    b"Diagnostic-Code: smtp; 550 5.1.1 user unknown \xc2\x9b31m\n\n--BB--\n")
+
+
+def test_text_passes_no_terminal_escapes(tmp_path):
+    """ESC and the C1 controls (U+009B is CSI) from the mail never reach
+    the terminal, whichever field carries them (here Action:)."""
+    f = tmp_path / "esc.eml"
+    f.write_bytes(HOSTILE_BOUNCE)
+    p = run(str(f))
+    assert p.returncode == 0 and b"u@d.example" in p.stdout
+    assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout
+    assert b"\xc2\x9b" not in p.stdout
+

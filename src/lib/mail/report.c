@@ -191,10 +191,19 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 
 /* ---- text ---- */
 
+/* Mail text for a terminal: C0 controls, DEL and the C1 controls in
+ * UTF-8 (U+0080..U+009F; U+009B is CSI) become blanks. */
 static void text_str(FILE *f, const char *s)
 {
-	for (; s && *s; s++)
+	for (; s && *s; s++) {
+		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			fputc(' ', f);
+			s++;
+			continue;
+		}
 		fputc((unsigned char)*s < 32 || *s == 127 ? ' ' : *s, f);
+	}
 }
 
 static void text_check(FILE *f, const struct report_check *c)
@@ -251,10 +260,12 @@ void report_text(FILE *f, const struct report_item *it)
 
 		fprintf(f, "  recipient: ");
 		text_str(f, r->recipient);
-		fprintf(f, "\n    reason: %s%s%s%s\n", r->reason,
+		fprintf(f, "\n    reason: %s%s%s", r->reason,
 			!strcmp(r->reason, "delivered") || !strcmp(r->reason, "feedback") ||
 			!strcmp(r->reason, "vacation") ? "" : r->hard ? " (hard)" : " (soft)",
-			r->action[0] ? ", action " : "", r->action);
+			r->action[0] ? ", action " : "");
+		text_str(f, r->action);	/* the mail's own Action: word */
+		fputc('\n', f);
 		if (r->status[0] || r->reply[0])
 			fprintf(f, "    status: %s  reply: %s\n", r->status[0] ? r->status : "-",
 				r->reply[0] ? r->reply : "-");
