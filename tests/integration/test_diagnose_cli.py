@@ -329,3 +329,18 @@ def test_text_passes_no_terminal_escapes(tmp_path):
     assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout
     assert b"\xc2\x9b" not in p.stdout
 
+
+def test_json_is_strict_utf8_with_bad_sequences(tmp_path):
+    """Overlong forms, surrogates and code points past U+10FFFF in the mail
+    (and in file names) are not UTF-8: JSON carries U+FFFD instead."""
+    bad = b"\xe0\x80\x80 \xed\xa0\x80 \xf5\x80\x80\x80 \xf4\x90\x80\x80 \xf0\x80\x80\x80"
+    body = (b"From: MAILER-DAEMON@x.example\nSubject: x\nContent-Type: text/plain; "
+            b"charset=utf-8\n\n<u@d.example>: host mx.d.example[192.0.2.1] said: "
+            b"550 5.1.1 unknown " + bad + b" (in reply to RCPT TO command)\n")
+    f = tmp_path / "bad.eml"
+    f.write_bytes(body)
+    g = tmp_path / os.fsdecode(b"name\xe0\x80\x80.eml")
+    g.write_bytes(body)
+    p = run("--json", str(f), str(g))
+    out = json.loads(p.stdout.decode("utf-8"))     # strict: no surrogatepass
+    assert len(out) == 2 and "\ufffd" in out[0]["recipients"][0]["diagnostic"]

@@ -136,6 +136,12 @@ static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 				n = 0;
 		if (n == 2 && c < 0xc2)
 			n = 0;
+		/* overlong forms, surrogates, past U+10FFFF */
+		if ((n == 3 && ((c == 0xe0 && (unsigned char)in[i + 1] < 0xa0) ||
+				(c == 0xed && (unsigned char)in[i + 1] >= 0xa0))) ||
+		    (n == 4 && (c > 0xf4 || (c == 0xf0 && (unsigned char)in[i + 1] < 0x90) ||
+				(c == 0xf4 && (unsigned char)in[i + 1] >= 0x90))))
+			n = 0;
 		if (!n) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;

@@ -346,6 +346,11 @@ static void json_str(FILE *f, const char *s)
 				n = 0;
 		if (n == 2 && c < 0xc2)
 			n = 0;
+		/* overlong forms, surrogates, past U+10FFFF: not UTF-8 */
+		if ((n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) ||
+		    (n == 4 && (c > 0xf4 || (c == 0xf0 && p[1] < 0x90) ||
+				(c == 0xf4 && p[1] >= 0x90))))
+			n = 0;
 		if (!n) {
 			fputs("\\ufffd", f);
 			p++;
