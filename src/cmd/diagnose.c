@@ -115,8 +115,6 @@ static int read_all(FILE *f, char **buf, size_t *len)
 
 static void emit(struct run *rn, const struct report_item *it)
 {
-	char sum[1024];
-
 	switch (rn->fmt) {
 	case FMT_JSON:
 		report_json(stdout, it, rn->first);
@@ -125,12 +123,10 @@ static void emit(struct run *rn, const struct report_item *it)
 		report_html(stdout, it);
 		break;
 	default:
-		if (rn->quiet && it->d) {
-			report_summary(it->d, sum, sizeof(sum));
-			printf("%s: %s\n", it->file, sum);
-		} else {
+		if (rn->quiet)
+			report_text_quiet(stdout, it);
+		else
 			report_text(stdout, it);
-		}
 	}
 	rn->first = 0;
 }

@@ -344,3 +344,16 @@ def test_json_is_strict_utf8_with_bad_sequences(tmp_path):
     p = run("--json", str(f), str(g))
     out = json.loads(p.stdout.decode("utf-8"))     # strict: no surrogatepass
     assert len(out) == 2 and "\ufffd" in out[0]["recipients"][0]["diagnostic"]
+
+
+def test_quiet_summary_passes_no_terminal_escapes(tmp_path):
+    """-q prints the summary line alone; it carries the mail's Remote-MTA
+    and recipient, so it is blanked like the full text report."""
+    raw = HOSTILE_BOUNCE.replace(b"Final-Recipient: rfc822; u@d.example",
+                                 b"Final-Recipient: rfc822; u@d.example\n"
+                                 b"Remote-MTA: dns; mx\x1b]0;PWN\x07.d.example")
+    f = tmp_path / "esc.eml"
+    f.write_bytes(raw)
+    p = run("-q", str(f))
+    assert p.returncode == 0 and b"Rejected by mx" in p.stdout
+    assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout

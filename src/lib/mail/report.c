@@ -236,7 +236,7 @@ void report_text(FILE *f, const struct report_item *it)
 	char buf[1024], t[40], dur[48];
 
 	if (!d) {
-		fprintf(f, "%s", it->file);
+		text_str(f, it->file);
 		if (it->index > 1)
 			fprintf(f, " #%u", it->index);
 		fprintf(f, ": error: %s\n\n", it->error);
@@ -322,6 +322,21 @@ void report_text(FILE *f, const struct report_item *it)
 			fputc('\n', f);
 		}
 	}
+	fputc('\n', f);
+}
+
+void report_text_quiet(FILE *f, const struct report_item *it)
+{
+	char buf[1024];
+
+	if (!it->d) {
+		report_text(f, it);
+		return;
+	}
+	report_summary(it->d, buf, sizeof(buf));
+	text_str(f, it->file);
+	fputs(": ", f);
+	text_str(f, buf);
 	fputc('\n', f);
 }
 
