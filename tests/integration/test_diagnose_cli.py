@@ -357,3 +357,29 @@ def test_quiet_summary_passes_no_terminal_escapes(tmp_path):
     p = run("-q", str(f))
     assert p.returncode == 0 and b"Rejected by mx" in p.stdout
     assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout
+
+
+def test_bounce_without_original_judges_no_address(tmp_path):
+    """A report with no copy of the original has only its own path: the
+    reporting MTA's way back to the sender.  That hop is the receiver,
+    not the sender's relay, and the report's own Date: is not the
+    arrival of the mail: neither is reported as if it were."""
+    f = tmp_path / "noorig.eml"
+    f.write_bytes(
+        b"Received: from mx.example (mx.example [192.0.2.7]) by inbound.sender.example;"
+        b" Thu, 1 Jan 2015 00:05:00 +0000\n"
+        b"From: MAILER-DAEMON@mx.example\nTo: a@sender.example\nSubject: Undelivered\n"
+        b"Date: Thu, 1 Jan 2015 00:04:00 +0000\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=BB\n\n"
+        b"--BB\nContent-Type: text/plain\n\nbounce\n"
+        b"--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n"
+        b"Final-Recipient: rfc822; u@d.example\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n--BB--\n")
+    p, out = run_json(str(f))
+    m = out[0]
+    assert p.returncode == 0 and m["kind"] == "bounce"
+    assert m["judged_ip"] is None
+    assert m["recipients"][0]["delay_s"] is None
+    assert len(m["hops"]) == 1        # the path itself is still shown
+    t = run(str(f)).stdout
+    assert b"time from arrival" not in t and b"judged" not in t
