@@ -383,3 +383,12 @@ def test_bounce_without_original_judges_no_address(tmp_path):
     assert len(m["hops"]) == 1        # the path itself is still shown
     t = run(str(f)).stdout
     assert b"time from arrival" not in t and b"judged" not in t
+
+
+def test_write_error_is_not_success():
+    """Output that could not be written (a full disk) is not a run that
+    read every input: a truncated JSON file must not look complete."""
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([RBLKIT, "diagnose", "--json", TREND], stdout=full,
+                           stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 1 and b"write error" in p.stderr
