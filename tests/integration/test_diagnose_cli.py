@@ -392,3 +392,21 @@ def test_write_error_is_not_success():
         p = subprocess.run([RBLKIT, "diagnose", "--json", TREND], stdout=full,
                            stderr=subprocess.PIPE, timeout=60)
     assert p.returncode == 1 and b"write error" in p.stderr
+
+
+@pytest.mark.parametrize("line", [b"<", b"<a", b"<a@b"])
+def test_open_brackets_take_linear_time(tmp_path, line):
+    """A plain-text bounce whose text is one long run of '<' (no '>' and
+    no line break) was scanned to its end once per '<': seconds for the
+    256 KiB of report text read.  Input that big is read in well under
+    a second."""
+    f = tmp_path / "lt.eml"
+    f.write_bytes(b"From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail\n"
+                  b"Content-Type: text/plain\n\nI'm sorry to have to inform you that "
+                  b"your message could not be delivered.\n\n" +
+                  line * (250000 // len(line)) + b"\n")
+    import time
+    t0 = time.monotonic()
+    p = run(str(f))
+    assert p.returncode == 0
+    assert time.monotonic() - t0 < 1.5

@@ -746,7 +746,8 @@ static void add_addresses(struct dsn *d, size_t *cap, const char *v)
 static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const char *self)
 {
 	for (const char *p = text; (p = strchr(p, '<')) != NULL; p++) {
-		size_t as, al, n = strcspn(p + 1, ">\n");
+		/* stop at the next '<' too: "<<<<..." is one scan, not n */
+		size_t as, al, n = strcspn(p + 1, "<>\n");
 		char addr[256];
 
 		if (p[1 + n] != '>' || find_addr(p + 1, n, &as, &al) || as != 0 || al != n)
