@@ -964,11 +964,16 @@ static void read_parts(struct dsn *d, struct report *rp)
 	}
 	/* no report of its own: a forwarded one inside the attached message
 	 * (a bounce sent on by a filter or a help desk) */
-	for (size_t i = 0; !d->n && i < mm->n; i++)
-		if (mm->p[i].nested && type_in(mm->p[i].type, ds_types))
-			for (size_t k = i; k < mm->n && mm->p[k].nested; k++)
-				if (type_in(mm->p[k].type, ds_types))
-					ds_parse(d, &rp->cap, mm->p[k].data, mm->p[k].len);
+	for (size_t i = 0; !d->n && i < mm->n; i++) {
+		size_t k;
+
+		if (!mm->p[i].nested || !type_in(mm->p[i].type, ds_types))
+			continue;
+		for (k = i; k < mm->n && mm->p[k].nested; k++)
+			if (type_in(mm->p[k].type, ds_types))
+				ds_parse(d, &rp->cap, mm->p[k].data, mm->p[k].len);
+		i = k;		/* each part once: the run is read */
+	}
 	if (!orig)
 		orig = inline_orig(rp->human, rp->hlen, &olen);
 	if (orig) {
