@@ -4,7 +4,8 @@ missing files).
 
 Exit status (documented in `rblkit help diagnose` and docs/diagnose.md):
 0 every input was read as mail, 1 some input could not be (each one is
-reported, the others still are), 2 usage error.  A crash is never an
+reported, the others still are) or the output could not be written, 2
+usage error.  A crash is never an
 answer: a negative return code (signal) or a sanitizer report fails.
 """
 
