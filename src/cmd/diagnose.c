@@ -79,7 +79,8 @@ void cmd_diagnose_help(void)
 "  --timeout S      with --check: give up after S seconds (default 10)\n"
 "\n"
 "Exit status: 0 every input was read; 1 some input could not be read as\n"
-"mail (reported, the others still are); 2 usage error.\n");
+"mail (reported, the others still are) or the output could not be\n"
+"written; 2 usage error.\n");
 }
 
 static int read_all(FILE *f, char **buf, size_t *len)
@@ -115,8 +116,6 @@ static int read_all(FILE *f, char **buf, size_t *len)
 
 static void emit(struct run *rn, const struct report_item *it)
 {
-	char sum[1024];
-
 	switch (rn->fmt) {
 	case FMT_JSON:
 		report_json(stdout, it, rn->first);
@@ -125,12 +124,10 @@ static void emit(struct run *rn, const struct report_item *it)
 		report_html(stdout, it);
 		break;
 	default:
-		if (rn->quiet && it->d) {
-			report_summary(it->d, sum, sizeof(sum));
-			printf("%s: %s\n", it->file, sum);
-		} else {
+		if (rn->quiet)
+			report_text_quiet(stdout, it);
+		else
 			report_text(stdout, it);
-		}
 	}
 	rn->first = 0;
 }
@@ -438,8 +435,11 @@ int cmd_diagnose(int argc, char **argv)
 		report_json_end(stdout);
 	else if (rn.fmt == FMT_HTML)
 		report_html_end(stdout);
-	fflush(stdout);
 	rc = rn.errors ? 1 : 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "rblkit diagnose: write error: %s\n", strerror(errno));
+		rc = 1;
+	}
 out:
 	free_held(&rn, ic, nic, rs, eng);
 	catalog_free(cat);

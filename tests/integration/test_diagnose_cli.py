@@ -4,7 +4,8 @@ missing files).
 
 Exit status (documented in `rblkit help diagnose` and docs/diagnose.md):
 0 every input was read as mail, 1 some input could not be (each one is
-reported, the others still are), 2 usage error.  A crash is never an
+reported, the others still are) or the output could not be written, 2
+usage error.  A crash is never an
 answer: a negative return code (signal) or a sanitizer report fails.
 """
 
@@ -306,3 +307,135 @@ def test_user_unknown_names_no_blocklist(tmp_path):
     r = run_json(str(f))[1][0]["recipients"][0]
     assert r["reason"] == "userunknown" and r["hard"] is True
     assert r["blocklist"] is None and r["delist"] is None
+
+
+HOSTILE_BOUNCE = (
+    b"From: MAILER-DAEMON@x.example\nTo: a@b.example\nSubject: Undelivered\n"
+    b"Date: Thu, 1 Jan 2015 00:00:00 +0000\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=BB\n\n"
+    b"--BB\nContent-Type: text/plain; charset=utf-8\n\nbounce\n"
+    b"--BB\nContent-Type: message/delivery-status\n\n"
+    b"Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; u@d.example\n"
+    b"Action: \x1b]0;PWN\x07\x1b[2J\nStatus: 5.1.1\n"
+    b"Diagnostic-Code: smtp; 550 5.1.1 user unknown \xc2\x9b31m\n\n--BB--\n")
+
+
+def test_text_passes_no_terminal_escapes(tmp_path):
+    """ESC and the C1 controls (U+009B is CSI) from the mail never reach
+    the terminal, whichever field carries them (here Action:)."""
+    f = tmp_path / "esc.eml"
+    f.write_bytes(HOSTILE_BOUNCE)
+    p = run(str(f))
+    assert p.returncode == 0 and b"u@d.example" in p.stdout
+    assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout
+    assert b"\xc2\x9b" not in p.stdout
+
+
+def test_json_is_strict_utf8_with_bad_sequences(tmp_path):
+    """Overlong forms, surrogates and code points past U+10FFFF in the mail
+    (and in file names) are not UTF-8: JSON carries U+FFFD instead."""
+    bad = b"\xe0\x80\x80 \xed\xa0\x80 \xf5\x80\x80\x80 \xf4\x90\x80\x80 \xf0\x80\x80\x80"
+    body = (b"From: MAILER-DAEMON@x.example\nSubject: x\nContent-Type: text/plain; "
+            b"charset=utf-8\n\n<u@d.example>: host mx.d.example[192.0.2.1] said: "
+            b"550 5.1.1 unknown " + bad + b" (in reply to RCPT TO command)\n")
+    f = tmp_path / "bad.eml"
+    f.write_bytes(body)
+    g = tmp_path / os.fsdecode(b"name\xe0\x80\x80.eml")
+    g.write_bytes(body)
+    p = run("--json", str(f), str(g))
+    out = json.loads(p.stdout.decode("utf-8"))     # strict: no surrogatepass
+    assert len(out) == 2 and "\ufffd" in out[0]["recipients"][0]["diagnostic"]
+
+
+def test_quiet_summary_passes_no_terminal_escapes(tmp_path):
+    """-q prints the summary line alone; it carries the mail's Remote-MTA
+    and recipient, so it is blanked like the full text report."""
+    raw = HOSTILE_BOUNCE.replace(b"Final-Recipient: rfc822; u@d.example",
+                                 b"Final-Recipient: rfc822; u@d.example\n"
+                                 b"Remote-MTA: dns; mx\x1b]0;PWN\x07.d.example")
+    f = tmp_path / "esc.eml"
+    f.write_bytes(raw)
+    p = run("-q", str(f))
+    assert p.returncode == 0 and b"Rejected by mx" in p.stdout
+    assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout
+
+
+def test_bounce_without_original_judges_no_address(tmp_path):
+    """A report with no copy of the original has only its own path: the
+    reporting MTA's way back to the sender.  That hop is the receiver,
+    not the sender's relay, and the report's own Date: is not the
+    arrival of the mail: neither is reported as if it were."""
+    f = tmp_path / "noorig.eml"
+    f.write_bytes(
+        b"Received: from mx.example (mx.example [192.0.2.7]) by inbound.sender.example;"
+        b" Thu, 1 Jan 2015 00:05:00 +0000\n"
+        b"From: MAILER-DAEMON@mx.example\nTo: a@sender.example\nSubject: Undelivered\n"
+        b"Date: Thu, 1 Jan 2015 00:04:00 +0000\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=BB\n\n"
+        b"--BB\nContent-Type: text/plain\n\nbounce\n"
+        b"--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n"
+        b"Final-Recipient: rfc822; u@d.example\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n--BB--\n")
+    p, out = run_json(str(f))
+    m = out[0]
+    assert p.returncode == 0 and m["kind"] == "bounce"
+    assert m["judged_ip"] is None
+    assert m["recipients"][0]["delay_s"] is None
+    assert len(m["hops"]) == 1        # the path itself is still shown
+    t = run(str(f)).stdout
+    assert b"time from arrival" not in t and b"judged" not in t
+
+
+def test_write_error_is_not_success():
+    """Output that could not be written (a full disk) is not a run that
+    read every input: a truncated JSON file must not look complete."""
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([RBLKIT, "diagnose", "--json", TREND], stdout=full,
+                           stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 1 and b"write error" in p.stderr
+
+
+@pytest.mark.parametrize("line", [b"<", b"<a", b"<a@b"])
+def test_open_brackets_take_linear_time(tmp_path, line):
+    """A plain-text bounce whose text is one long run of '<' (no '>' and
+    no line break) was scanned to its end once per '<': seconds for the
+    256 KiB of report text read.  Input that big is read in well under
+    a second."""
+    f = tmp_path / "lt.eml"
+    f.write_bytes(b"From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail\n"
+                  b"Content-Type: text/plain\n\nI'm sorry to have to inform you that "
+                  b"your message could not be delivered.\n\n" +
+                  line * (250000 // len(line)) + b"\n")
+    import time
+    t0 = time.monotonic()
+    p = run(str(f))
+    assert p.returncode == 0
+    assert time.monotonic() - t0 < 1.5
+
+
+def _forwarded_status_parts(nparts, total):
+    """A forwarded message whose multipart holds nparts delivery-status
+    parts (total bytes in all) that name no recipient."""
+    lines = b"Reporting-MTA: dns; x.example\n" * (total // nparts // 30)
+    part = b"--i\nContent-Type: message/delivery-status\n\n" + lines + b"\n"
+    inner = (b"From: a@b.example\nContent-Type: multipart/mixed; boundary=i\n\n" +
+             part * nparts + b"--i--\n")
+    return (b"From: x@y.example\nSubject: fwd\n"
+            b"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/plain\n\n"
+            b"hi\n--o\nContent-Type: message/rfc822\n\n" + inner + b"\n--o--\n")
+
+
+def test_forwarded_status_parts_are_read_once(tmp_path):
+    """Delivery-status parts inside an attached message were read again
+    from each part on (n^2/2 part readings): 250 parts took ten times as
+    long as 25 parts of the same total size.  Now about the same."""
+    import time
+    took = []
+    for n in (25, 250):
+        f = tmp_path / ("fwd%d.eml" % n)
+        f.write_bytes(_forwarded_status_parts(n, 8 << 20))
+        t0 = time.monotonic()
+        p = run("-q", str(f))
+        took.append(time.monotonic() - t0)
+        assert p.returncode == 0
+    assert took[1] < 3 * took[0] + 0.2, took

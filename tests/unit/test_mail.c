@@ -150,6 +150,34 @@ UNIT_TEST(multipart_walk)
 	msg_free(&m);
 }
 
+UNIT_TEST(nested_messages_are_bounded)
+{
+	/* every attached message is a leaf holding all that follows it: 17
+	 * levels of message/rfc822 over 9 MB must not keep 17 copies */
+	const size_t body = 9u << 20;
+	size_t hl = strlen("Content-Type: message/rfc822\n\n"), n = 0, total = 0;
+	char *t = malloc(20 * hl + 16 + body);
+	struct msg m;
+	struct mime mm;
+
+	for (int i = 0; i < 20; i++, n += hl)
+		memcpy(t + n, "Content-Type: message/rfc822\n\n", hl);
+	memcpy(t + n, "Subject: x\n\n", 12);
+	n += 12;
+	memset(t + n, 'a', body);
+	n += body;
+	msg_parse(&m, t, n);
+	mime_walk(&mm, &m);
+	for (size_t i = 0; i < mm.n; i++)
+		total += mm.p[i].len;
+	CHECK(total <= 2 * (size_t)MAIL_MAX_SIZE);
+	CHECK(mm.cut);
+	CHECK(mm.n > 0 && !strcmp(mm.p[0].type, "message/rfc822"));
+	mime_free(&mm);
+	msg_free(&m);
+	free(t);
+}
+
 UNIT_TEST(forwarded_report_is_read)
 {
 	/* a help desk forwards a bounce as an attachment: the report inside
@@ -380,6 +408,9 @@ UNIT_TEST(received_fields)
 	CHECK(h.has_t);
 	CHECK(!rcvd_ip_public("10.1.2.3") && !rcvd_ip_public("::1") &&
 	      !rcvd_ip_public("fe80::1") && rcvd_ip_public("192.0.2.1"));
+	/* IPv4-mapped addresses are as private as the IPv4 address inside */
+	CHECK(!rcvd_ip_public("::ffff:10.1.2.3") && !rcvd_ip_public("::ffff:127.0.0.1") &&
+	      !rcvd_ip_public("::ffff:192.168.0.1") && rcvd_ip_public("::ffff:192.0.2.1"));
 }
 
 UNIT_TEST(mbox_split)

@@ -225,7 +225,7 @@ int diag_read(struct diag *d, const char *text, size_t len,
 	char *buf;
 	size_t blen;
 	int64_t first = 0, last = 0;
-	int has_om = 0, has_first = 0;
+	int has_om = 0, has_first = 0, own_path;
 
 	memset(d, 0, sizeof(*d));
 	d->judged = -1;
@@ -258,6 +258,12 @@ int diag_read(struct diag *d, const char *text, size_t len,
 			msg_free(&om);
 	}
 	path_of(d, has_om ? &om : &m);
+	/* a report without the original has only its own path, from the
+	 * receiver back to the sender: its hops are not the sender's relays
+	 * and its first time is not the arrival of the mail */
+	own_path = d->kind == DSN_BOUNCE && !has_om;
+	if (own_path)
+		d->judged = -1;
 	if (path_span(d, has_om ? &om : &m, &first, &last, &has_first)) {
 		d->total_delay = last - first;
 		d->has_total = 1;
@@ -267,7 +273,7 @@ int diag_read(struct diag *d, const char *text, size_t len,
 		const struct dsn_rcpt *r = &d->dsn.r[i];
 		struct diag_rcpt_extra *x = &d->x[i];
 		int64_t start = d->dsn.has_arrival ? d->dsn.arrival : first;
-		int has_start = d->dsn.has_arrival || has_first;
+		int has_start = d->dsn.has_arrival || (has_first && !own_path);
 
 		/* the list is named in the reply, not in the advice a long
 		 * report appends: the first KiB is enough */

@@ -746,7 +746,8 @@ static void add_addresses(struct dsn *d, size_t *cap, const char *v)
 static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const char *self)
 {
 	for (const char *p = text; (p = strchr(p, '<')) != NULL; p++) {
-		size_t as, al, n = strcspn(p + 1, ">\n");
+		/* stop at the next '<' too: "<<<<..." is one scan, not n */
+		size_t as, al, n = strcspn(p + 1, "<>\n");
 		char addr[256];
 
 		if (p[1 + n] != '>' || find_addr(p + 1, n, &as, &al) || as != 0 || al != n)
@@ -963,11 +964,16 @@ static void read_parts(struct dsn *d, struct report *rp)
 	}
 	/* no report of its own: a forwarded one inside the attached message
 	 * (a bounce sent on by a filter or a help desk) */
-	for (size_t i = 0; !d->n && i < mm->n; i++)
-		if (mm->p[i].nested && type_in(mm->p[i].type, ds_types))
-			for (size_t k = i; k < mm->n && mm->p[k].nested; k++)
-				if (type_in(mm->p[k].type, ds_types))
-					ds_parse(d, &rp->cap, mm->p[k].data, mm->p[k].len);
+	for (size_t i = 0; !d->n && i < mm->n; i++) {
+		size_t k;
+
+		if (!mm->p[i].nested || !type_in(mm->p[i].type, ds_types))
+			continue;
+		for (k = i; k < mm->n && mm->p[k].nested; k++)
+			if (type_in(mm->p[k].type, ds_types))
+				ds_parse(d, &rp->cap, mm->p[k].data, mm->p[k].len);
+		i = k;		/* each part once: the run is read */
+	}
 	if (!orig)
 		orig = inline_orig(rp->human, rp->hlen, &olen);
 	if (orig) {

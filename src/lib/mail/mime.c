@@ -136,6 +136,12 @@ static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 				n = 0;
 		if (n == 2 && c < 0xc2)
 			n = 0;
+		/* overlong forms, surrogates, past U+10FFFF */
+		if ((n == 3 && ((c == 0xe0 && (unsigned char)in[i + 1] < 0xa0) ||
+				(c == 0xed && (unsigned char)in[i + 1] >= 0xa0))) ||
+		    (n == 4 && (c > 0xf4 || (c == 0xf0 && (unsigned char)in[i + 1] < 0x90) ||
+				(c == 0xf4 && (unsigned char)in[i + 1] >= 0x90))))
+			n = 0;
 		if (!n) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -401,7 +407,7 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 	size_t n;
 	struct mime_part *pt;
 
-	if (mm->n >= MIME_MAX_PARTS) {
+	if (mm->n >= MIME_MAX_PARTS || m->blen > MIME_MAX_BYTES - mm->bytes) {
 		mm->cut = 1;
 		return;
 	}
@@ -440,6 +446,9 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		pt->data = raw;
 		pt->len = n;
 	}
+	/* UTF-8 conversion can grow a part past its raw size */
+	mm->bytes = pt->len < MIME_MAX_BYTES - mm->bytes ? mm->bytes + pt->len :
+		    MIME_MAX_BYTES;
 }
 
 /* Next line that is "--boundary" or "--boundary--" at or after p; sets
@@ -485,23 +494,22 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
 	if (strncmp(type, "multipart/", 10) || mime_param(ct, "boundary", b, sizeof(b), 0) ||
 	    !(bl = strlen(b)) ||
 	    !(first = find_boundary(m->body, end, b, bl, &last))) {
+		size_t before = mm->n;
+
 		add_leaf(mm, cap, m, strncmp(type, "multipart/", 10) ? type : "text/plain",
 			 depth, nested);
 		/* an attached message is a leaf and, one level down, its parts:
 		 * a forwarded bounce carries its report inside */
-		if (!strcmp(type, "message/rfc822") && depth < MIME_MAX_DEPTH && mm->n &&
-		    mm->n < MIME_MAX_PARTS) {
+		if (!strcmp(type, "message/rfc822") && depth < MIME_MAX_DEPTH &&
+		    mm->n > before && mm->n < MIME_MAX_PARTS) {
 			struct msg inner;
-			const struct mime_part *leaf = &mm->p[mm->n - 1];
-			char *copy = xmalloc(leaf->len + 1);
 
-			/* the leaf's buffer may move as parts are added */
-			memcpy(copy, leaf->data, leaf->len + 1);
-			msg_parse(&inner, copy, leaf->len);
+			/* the part records move as parts are added, the leaf's
+			 * data does not (the mime owns it until mime_free) */
+			msg_parse(&inner, mm->p[mm->n - 1].data, mm->p[mm->n - 1].len);
 			if (inner.nf)
 				walk(mm, cap, &inner, depth + 1, 1);
 			msg_free(&inner);
-			free(copy);
 		}
 		return;
 	}

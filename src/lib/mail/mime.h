@@ -3,8 +3,9 @@
  * quoted-printable, RFC 2047 encoded words, charsets to UTF-8 (iconv).
  *
  * Limits: MIME_MAX_DEPTH levels of nested multiparts, MIME_MAX_PARTS leaf
- * parts per message; deeper or further parts are dropped (and counted in
- * mime.cut), never followed.
+ * parts per message, MIME_MAX_BYTES of leaf data in all (an attached
+ * message is a leaf and its parts again); deeper or further parts are
+ * dropped (and counted in mime.cut), never followed.
  *
  * SECURITY: untrusted input (mail from anywhere); decoders write at most
  * the sizes documented below, computed from the input length.
@@ -18,6 +19,7 @@
 
 #define MIME_MAX_DEPTH 16
 #define MIME_MAX_PARTS 256
+#define MIME_MAX_BYTES (2 * (size_t)MAIL_MAX_SIZE)
 
 struct mime_part {
 	char type[64];		/* lower case "text/plain"; "" if none */
@@ -34,6 +36,7 @@ struct mime_part {
 struct mime {
 	struct mime_part *p;
 	size_t n;
+	size_t bytes;		/* leaf data held, against MIME_MAX_BYTES */
 	int cut;		/* a limit dropped parts */
 };
 

@@ -275,20 +275,28 @@ size_t rcvd_chain(const struct msg *m, struct rcvd_hop *hops, size_t max)
 	return n;
 }
 
+static int ip4_public(const unsigned char *a)
+{
+	return !(a[0] == 10 || a[0] == 127 || a[0] == 0 ||
+		 (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		 (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+		 (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224);
+}
+
 int rcvd_ip_public(const char *ip)
 {
 	unsigned char a[16];
 
 	if (inet_pton(AF_INET, ip, a) == 1)
-		return !(a[0] == 10 || a[0] == 127 || a[0] == 0 ||
-			 (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-			 (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
-			 (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224);
+		return ip4_public(a);
 	if (inet_pton(AF_INET6, ip, a) == 1) {
 		static const unsigned char zero[15];
 
 		if (!memcmp(a, zero, 15))			/* :: and ::1 */
 			return 0;
+		/* ::ffff:10.0.0.1 is 10.0.0.1 (a dual-stack listener's view) */
+		if (!memcmp(a, zero, 10) && a[10] == 0xff && a[11] == 0xff)
+			return ip4_public(a + 12);
 		return !((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
 			 a[0] == 0xff);
 	}

@@ -191,10 +191,19 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 
 /* ---- text ---- */
 
+/* Mail text for a terminal: C0 controls, DEL and the C1 controls in
+ * UTF-8 (U+0080..U+009F; U+009B is CSI) become blanks. */
 static void text_str(FILE *f, const char *s)
 {
-	for (; s && *s; s++)
+	for (; s && *s; s++) {
+		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			fputc(' ', f);
+			s++;
+			continue;
+		}
 		fputc((unsigned char)*s < 32 || *s == 127 ? ' ' : *s, f);
+	}
 }
 
 static void text_check(FILE *f, const struct report_check *c)
@@ -227,7 +236,7 @@ void report_text(FILE *f, const struct report_item *it)
 	char buf[1024], t[40], dur[48];
 
 	if (!d) {
-		fprintf(f, "%s", it->file);
+		text_str(f, it->file);
 		if (it->index > 1)
 			fprintf(f, " #%u", it->index);
 		fprintf(f, ": error: %s\n\n", it->error);
@@ -251,10 +260,12 @@ void report_text(FILE *f, const struct report_item *it)
 
 		fprintf(f, "  recipient: ");
 		text_str(f, r->recipient);
-		fprintf(f, "\n    reason: %s%s%s%s\n", r->reason,
+		fprintf(f, "\n    reason: %s%s%s", r->reason,
 			!strcmp(r->reason, "delivered") || !strcmp(r->reason, "feedback") ||
 			!strcmp(r->reason, "vacation") ? "" : r->hard ? " (hard)" : " (soft)",
-			r->action[0] ? ", action " : "", r->action);
+			r->action[0] ? ", action " : "");
+		text_str(f, r->action);	/* the mail's own Action: word */
+		fputc('\n', f);
 		if (r->status[0] || r->reply[0])
 			fprintf(f, "    status: %s  reply: %s\n", r->status[0] ? r->status : "-",
 				r->reply[0] ? r->reply : "-");
@@ -314,6 +325,21 @@ void report_text(FILE *f, const struct report_item *it)
 	fputc('\n', f);
 }
 
+void report_text_quiet(FILE *f, const struct report_item *it)
+{
+	char buf[1024];
+
+	if (!it->d) {
+		report_text(f, it);
+		return;
+	}
+	report_summary(it->d, buf, sizeof(buf));
+	text_str(f, it->file);
+	fputs(": ", f);
+	text_str(f, buf);
+	fputc('\n', f);
+}
+
 /* ---- JSON ---- */
 
 static void json_str(FILE *f, const char *s)
@@ -334,6 +360,11 @@ static void json_str(FILE *f, const char *s)
 			if ((p[k] & 0xc0) != 0x80)
 				n = 0;
 		if (n == 2 && c < 0xc2)
+			n = 0;
+		/* overlong forms, surrogates, past U+10FFFF: not UTF-8 */
+		if ((n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) ||
+		    (n == 4 && (c > 0xf4 || (c == 0xf0 && p[1] < 0x90) ||
+				(c == 0xf4 && p[1] >= 0x90))))
 			n = 0;
 		if (!n) {
 			fputs("\\ufffd", f);

@@ -38,6 +38,9 @@ struct report_item {
 void report_summary(const struct diag *d, char *buf, size_t len);
 
 void report_text(FILE *f, const struct report_item *it);
+/* -q: "FILE: summary" on one line, blanked for a terminal like
+ * report_text; an unreadable item (d NULL) as report_text writes it. */
+void report_text_quiet(FILE *f, const struct report_item *it);
 /* JSON: report_json_begin, one report_json per message, report_json_end. */
 void report_json_begin(FILE *f);
 void report_json(FILE *f, const struct report_item *it, int first);
