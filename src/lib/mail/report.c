@@ -342,6 +342,16 @@ void report_text_quiet(FILE *f, const struct report_item *it)
 
 /* ---- JSON ---- */
 
+/* Length of the run of printable ASCII at p that JSON takes as it is. */
+static size_t plain_run(const unsigned char *p)
+{
+	size_t n = 0;
+
+	while (p[n] >= 32 && p[n] < 127 && p[n] != '"' && p[n] != '\\')
+		n++;
+	return n;
+}
+
 static void json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -353,7 +363,15 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 	while (*p) {
 		unsigned char c = *p;
-		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
+		size_t n = plain_run(p);
+
+		/* a run of printable ASCII needs no escape: one write for it */
+		if (n) {
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
+		}
+		n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
 			   (c >> 3) == 30 ? 4 : 0;
 
 		for (size_t k = 1; n > 1 && k < n; k++)

@@ -157,6 +157,9 @@ static const char *orange(const char *diag)
 	static const char *const pre[] = { "LPNAAA", "LPN", "OFR", "OUK", NULL };
 
 	for (const char *p = diag; *p; p++) {
+		/* every prefix starts with L or O: skip the rest cheaply */
+		if ((*p | 0x20) != 'l' && (*p | 0x20) != 'o')
+			continue;
 		for (int i = 0; pre[i]; i++) {
 			size_t k = strlen(pre[i]);
 			const char *q = p + k, *d;
