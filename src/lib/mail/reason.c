@@ -488,18 +488,24 @@ static void text_init(struct text *t, const char *s)
 	t->len = o;
 }
 
-/* Can the literal p (n bytes) occur in t, judging by its first pair? */
+/* Can the literal p (n bytes) occur in t, judging by its pairs?  The
+ * last pair first, then the others: a pair the text lacks rules the
+ * literal out without a search. */
 static int may_have(const struct text *t, const char *p, size_t n)
 {
 	unsigned h;
 
 	if (n < 2)
 		return 1;
-	h = pair_hash((unsigned char)p[0], (unsigned char)p[1]);
+	h = pair_hash((unsigned char)p[n - 2], (unsigned char)p[n - 1]);
 	if (!(t->pairs[h >> 6] & (1ull << (h & 63))))
 		return 0;
-	h = pair_hash((unsigned char)p[n - 2], (unsigned char)p[n - 1]);
-	return (t->pairs[h >> 6] & (1ull << (h & 63))) != 0;
+	for (size_t i = 0; i + 2 < n; i++) {
+		h = pair_hash((unsigned char)p[i], (unsigned char)p[i + 1]);
+		if (!(t->pairs[h >> 6] & (1ull << (h & 63))))
+			return 0;
+	}
+	return 1;
 }
 
 /* Does pattern pat match the text anywhere? */
