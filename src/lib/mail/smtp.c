@@ -144,8 +144,12 @@ static const struct { const char *word, *cmd; } smtp_cmds[] = {
 static const char *cmd_at(const char *p)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(smtp_cmds); i++) {
-		size_t n = strlen(smtp_cmds[i].word);
+		size_t n;
 
+		/* the first letter decides most: no call for the others */
+		if ((*p | 0x20) != smtp_cmds[i].word[0])
+			continue;
+		n = strlen(smtp_cmds[i].word);
 		/* a word of its own: not "mail.example.com", "data-center" */
 		if (!strncasecmp(p, smtp_cmds[i].word, n) && !isalnum((unsigned char)p[n]) &&
 		    p[n] != '.' && p[n] != '-' && p[n] != '@' && p[n] != '/')
@@ -186,6 +190,8 @@ void smtp_find_command(const char *text, char *out, size_t len)
 
 		for (p = t; *p && !best; p++) {
 			if (p != t && p[-1] != ' ' && p[-1] != '\n')
+				continue;
+			if (*p != 'w' && *p != '>' && *p != '<')
 				continue;
 			if (!strncmp(p, "while talking to", 16))
 				sent = NULL;
