@@ -4,6 +4,7 @@
  * SECURITY: untrusted input; the text is copied once (line endings
  * normalised) and every later reader is bounded by that copy's length.
  */
+#define _GNU_SOURCE	/* memmem */
 #include "diagnose.h"
 #include "catalog.h"
 #include "mime.h"
@@ -63,16 +64,16 @@ int diag_mbox_next(const char *text, size_t len, size_t *pos,
 
 	if (s >= len)
 		return 0;
+	/* only lines that start with "From " can end the message */
 	for (;;) {
-		const char *nl = memchr(text + e, '\n', len - e);
+		const char *nl = memmem(text + e, len - e, "\nFrom ", 6);
 
 		if (!nl) {
 			e = len;
 			break;
 		}
 		e = (size_t)(nl - text) + 1;
-		if (len - e >= 5 && !memcmp(text + e, "From ", 5) &&
-		    (mbox || (e >= 2 && text[e - 2] == '\n' && mbox_sep(text + e, text + len))))
+		if (mbox || (e >= 2 && text[e - 2] == '\n' && mbox_sep(text + e, text + len)))
 			break;
 	}
 	*msg = text + s;

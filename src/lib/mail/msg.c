@@ -15,16 +15,20 @@
 char *msg_normalize(const char *text, size_t len, size_t *outlen)
 {
 	char *out = xmalloc(len + 1);
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\r') {
-			out[o++] = '\n';
-			if (i + 1 < len && text[i + 1] == '\n')
-				i++;
-		} else {
-			out[o++] = text[i];
-		}
+	/* copy the runs between CRs whole; a CR or CRLF becomes LF */
+	while (i < len) {
+		const char *cr = memchr(text + i, '\r', len - i);
+		size_t run = cr ? (size_t)(cr - text) - i : len - i;
+
+		memcpy(out + o, text + i, run);
+		o += run;
+		i += run;
+		if (!cr)
+			break;
+		out[o++] = '\n';
+		i += i + 1 < len && text[i + 1] == '\n' ? 2 : 1;
 	}
 	out[o] = '\0';
 	*outlen = o;
