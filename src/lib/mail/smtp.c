@@ -242,15 +242,36 @@ void smtp_find_command(const char *text, char *out, size_t len)
 		snprintf(out, len, "%s", best);
 }
 
+/* strcasestr(p, w) for p inside t, by a plain search of low, the
+ * lower-case copy of t (NULL: no copy, search t itself). */
+static const char *find_ci(const char *t, const char *low, const char *p, const char *w)
+{
+	const char *q;
+
+	if (!low)
+		return strcasestr(p, w);
+	q = strstr(low + (p - t), w);
+	return q ? t + (q - low) : NULL;
+}
+
 void smtp_find_rhost(const char *t, char *out, size_t len)
 {
 	static const char *const intro[] = { "remote host ", "host ", "server ",
 		"by ", "mx " };
+	char buf[4096], *low = NULL;
+	size_t n = strlen(t);
 
+	/* one lower-case copy for the five searches; a longer text (not
+	 * one of ours: a recipient's words are shorter) is searched as is */
+	if (n < sizeof(buf)) {
+		for (size_t i = 0; i <= n; i++)
+			buf[i] = (char)tolower((unsigned char)t[i]);
+		low = buf;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
 		const char *p = t;
 
-		while ((p = strcasestr(p, intro[i])) != NULL) {
+		while ((p = find_ci(t, low, p, intro[i])) != NULL) {
 			const char *s = p + strlen(intro[i]), *e = s;
 
 			if (p > t && isalnum((unsigned char)p[-1])) {
