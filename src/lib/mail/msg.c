@@ -183,8 +183,12 @@ void msg_free(struct msg *m)
 
 const char *msg_get(const struct msg *m, const char *name)
 {
+	int c0 = tolower((unsigned char)name[0]);
+
+	/* the first letter rules out most fields without a call */
 	for (size_t i = 0; i < m->nf; i++)
-		if (!strcasecmp(m->f[i].name, name))
+		if (tolower((unsigned char)m->f[i].name[0]) == c0 &&
+		    !strcasecmp(m->f[i].name, name))
 			return m->f[i].value;
 	return NULL;
 }
