@@ -89,7 +89,7 @@ static int read_all(FILE *f, char **buf, size_t *len)
 	char *b = xmalloc(cap);
 
 	for (;;) {
-		size_t r;
+		size_t r, want;
 
 		if (n == cap) {
 			if (cap >= INPUT_MAX) {
@@ -100,9 +100,12 @@ static int read_all(FILE *f, char **buf, size_t *len)
 			cap *= 2;
 			b = xrealloc(b, cap);
 		}
-		r = fread(b + n, 1, cap - n, f);
+		want = cap - n;
+		r = fread(b + n, 1, want, f);
 		n += r;
-		if (r == 0)
+		/* a short count is end of file or an error: asking again
+		 * would only cost another read(2) */
+		if (r < want)
 			break;
 	}
 	if (ferror(f)) {
