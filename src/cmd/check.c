@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #define CHECK_MAX_ZONES 256
-#define SYSTEM_CATALOG "/etc/rblkit/lists.conf"
 
 enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CSV, OUT_NAGIOS };
 
@@ -62,7 +61,7 @@ void cmd_check_help(void)
 "                     unknown zone with RFC 5782 defaults; @ADDR[:PORT]:\n"
 "                     ask that server for it (a local mirror)\n"
 "  --catalog FILE     read FILE after the built-in catalogue and\n"
-"                     " SYSTEM_CATALOG " (adds or overrides lists)\n"
+"                     " CATALOG_SYSTEM_FILE " (adds or overrides lists)\n"
 "  --list-catalog     print the catalogue and exit\n"
 "\n"
 "DNS:\n"
@@ -557,35 +556,13 @@ static bool selected(const struct list **sel, size_t n, const struct list *l)
 static int select_lists(struct catalog *cat, const char *spec, const struct list **sel,
 			size_t *n)
 {
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", spec);
-	for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
-	     w = strtok_r(NULL, ", ", &save)) {
-		bool any = false;
-		for (size_t i = 0; i < cat->n; i++) {
-			const struct list *l = cat->lists[i];
-			bool want;
-			if (!l->zone)
-				continue;
-			if (!strcmp(w, "all"))
-				want = l->status == LS_ACTIVE;
-			else if (!strcmp(l->id, w) || !strcasecmp(l->zone, w))
-				want = true;	/* named: even retired, to show it */
-			else
-				want = list_in_set(l, w) && l->status == LS_ACTIVE;
-			if (!want)
-				continue;
-			any = true;
-			if (!selected(sel, *n, l) && *n < CHECK_MAX_ZONES)
-				sel[(*n)++] = l;
-		}
-		if (!any) {
-			fprintf(stderr, "rblkit check: --lists: no list or set named '%s' "
-				"(see --list-catalog)\n", w);
-			return -1;
-		}
-	}
-	return 0;
+	char bad[256];
+	if (catalog_select(cat, spec, LK_IP4 | LK_IP6 | LK_DOMAIN, sel, n,
+			   CHECK_MAX_ZONES, bad, sizeof(bad)) == 0)
+		return 0;
+	fprintf(stderr, "rblkit check: --lists: no list or set named '%s' "
+		"(see --list-catalog)\n", bad);
+	return -1;
 }
 
 static int parse_uint(const char *s, const char *opt, unsigned lo, unsigned hi,
@@ -769,16 +746,8 @@ static int parse_args(struct check *ck, struct check_opts *o, int argc, char **a
 static int load_catalogs(struct catalog *cat, const struct check_opts *o)
 {
 	char err[512];
-	if (catalog_load_builtin(cat, err, sizeof(err)) < 0)
-		goto fail;
-	if (access(SYSTEM_CATALOG, F_OK) == 0 &&
-	    catalog_load_file(cat, SYSTEM_CATALOG, err, sizeof(err)) < 0)
-		goto fail;
-	for (size_t i = 0; i < o->ncatalogs; i++)
-		if (catalog_load_file(cat, o->catalogs[i], err, sizeof(err)) < 0)
-			goto fail;
-	return 0;
-fail:
+	if (catalog_load_all(cat, o->catalogs, o->ncatalogs, err, sizeof(err)) == 0)
+		return 0;
 	fprintf(stderr, "rblkit check: %s\n", err);
 	return -1;
 }

@@ -153,32 +153,6 @@ static void hold(struct run *rn, const char *name, unsigned idx, int ok,
 	snprintf(h->err, sizeof(h->err), "%s", err);
 }
 
-/* --lists: comma-separated set names, list ids or zones. */
-static size_t select_lists(const struct catalog *cat, const char *spec,
-			   const struct list **sel, size_t max)
-{
-	char buf[512];
-	size_t n = 0;
-
-	snprintf(buf, sizeof(buf), "%s", spec);
-	for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
-	     w = strtok_r(NULL, ", ", &save))
-		for (size_t i = 0; i < cat->n && n < max; i++) {
-			const struct list *l = cat->lists[i];
-			int dup = 0;
-
-			if (!l->zone || !(l->kinds & (LK_IP4 | LK_IP6)) ||
-			    !(!strcmp(l->id, w) || !strcasecmp(l->zone, w) ||
-			      (list_in_set(l, w) && l->status == LS_ACTIVE)))
-				continue;
-			for (size_t k = 0; k < n; k++)
-				dup |= sel[k] == l;
-			if (!dup)
-				sel[n++] = l;
-		}
-	return n;
-}
-
 /* Look the judged address of every held message up; 0 or -1 (err). */
 static int run_checks(struct run *rn, const char *spec, const struct rs_opts *ro,
 		      unsigned timeout_s, struct ipcheck **out, size_t *nout,
@@ -187,10 +161,14 @@ static int run_checks(struct run *rn, const char *spec, const struct rs_opts *ro
 	static const struct list *sel[256];
 	struct dnsbl_opts dopt = { .cidr_limit = 1 };
 	struct ipcheck *ic = NULL;
-	size_t nsel = select_lists(rn->cat, spec, sel, ARRAY_SIZE(sel)), n = 0;
+	size_t nsel = 0, n = 0;
 	char err[256];
 	struct dnsbl_target *t;
 
+	/* a word naming only domain lists is passed over; nothing at all
+	 * selected is an error */
+	catalog_select(rn->cat, spec, LK_IP4 | LK_IP6, sel, &nsel, ARRAY_SIZE(sel),
+		       err, sizeof(err));
 	if (!nsel) {
 		fprintf(stderr, "rblkit diagnose: --lists: no IP list named '%s'\n", spec);
 		return -1;
@@ -414,8 +392,7 @@ int cmd_diagnose(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (catalog_load_builtin(cat, err, sizeof(err)) ||
-	    (catfile && catalog_load_file(cat, catfile, err, sizeof(err)))) {
+	if (catalog_load_all(cat, &catfile, catfile ? 1 : 0, err, sizeof(err))) {
 		fprintf(stderr, "rblkit diagnose: catalogue: %s\n", err);
 		goto out;
 	}

@@ -151,6 +151,31 @@ UNIT_TEST(builtin_catalogue_loads)
 	catalog_free(cat);
 }
 
+UNIT_TEST(catalog_selection)
+{
+	char err[256] = "", bad[64] = "";
+	int rc;
+	struct catalog *cat = parse(
+		"[a]\nname=A\nzone=a.t\nkind=ip4\nsets=default,x\n"
+		"[d]\nname=D\nzone=d.t\nkind=domain\nsets=default\n"
+		"[r]\nname=R\nzone=r.t\nkind=ip4\nstatus=retired\nsets=default\n",
+		err, sizeof(err), &rc);
+	const struct list *sel[8];
+	size_t n = 0;
+	CHECK_EQ_INT(catalog_select(cat, "default", LK_IP4 | LK_DOMAIN, sel, &n, 8,
+				    bad, sizeof(bad)), 0);
+	CHECK_EQ_INT(n, 2);			/* retired lists only by name */
+	CHECK_EQ_INT(catalog_select(cat, "x,a.t r", LK_IP4, sel, &n, 8, bad,
+				    sizeof(bad)), 0);
+	CHECK_EQ_INT(n, 3);			/* a again is not added twice */
+	n = 0;
+	CHECK_EQ_INT(catalog_select(cat, "d,nosuch", LK_IP4, sel, &n, 8, bad,
+				    sizeof(bad)), -1);
+	CHECK_EQ_STR(bad, "d");			/* a domain list, not of this kind */
+	CHECK_EQ_INT(n, 0);
+	catalog_free(cat);
+}
+
 UNIT_TEST(dnsbl_query_names)
 {
 	char out[300];

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* data/lists.conf, linked in by catalog_data.S, NUL-terminated. */
 extern const char catalog_builtin_text[];
@@ -108,6 +109,60 @@ static bool zone_eq(const char *a, const char *b)
 {
 	size_t na = zone_len(a), nb = zone_len(b);
 	return na == nb && !strncasecmp(a, b, na);
+}
+
+int catalog_load_all(struct catalog *cat, const char *const *files, size_t nfiles,
+		     char *err, size_t errlen)
+{
+	if (catalog_load_builtin(cat, err, errlen) < 0)
+		return -1;
+	if (access(CATALOG_SYSTEM_FILE, F_OK) == 0 &&
+	    catalog_load_file(cat, CATALOG_SYSTEM_FILE, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < nfiles; i++)
+		if (catalog_load_file(cat, files[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* Does word w of a --lists spec select l? */
+static bool select_word(const struct list *l, const char *w)
+{
+	if (!strcmp(w, "all"))
+		return l->status == LS_ACTIVE;
+	if (!strcmp(l->id, w) || !strcasecmp(l->zone, w))
+		return true;
+	return list_in_set(l, w) && l->status == LS_ACTIVE;
+}
+
+int catalog_select(const struct catalog *cat, const char *spec, unsigned kinds,
+		   const struct list **sel, size_t *n, size_t max,
+		   char *bad, size_t badlen)
+{
+	char buf[1024];
+	int rc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
+	     w = strtok_r(NULL, ", ", &save)) {
+		bool any = false;
+		for (size_t i = 0; i < cat->n; i++) {
+			const struct list *l = cat->lists[i];
+			if (!l->zone || !(l->kinds & kinds) || !select_word(l, w))
+				continue;
+			any = true;
+			size_t k = 0;
+			while (k < *n && sel[k] != l)
+				k++;
+			if (k == *n && *n < max)
+				sel[(*n)++] = l;
+		}
+		if (!any && rc == 0) {
+			snprintf(bad, badlen, "%s", w);
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 const struct list *catalog_by_id(const struct catalog *cat, const char *id)

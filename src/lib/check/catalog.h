@@ -79,6 +79,25 @@ int catalog_load_file(struct catalog *cat, const char *path,
  * (only if data/lists.conf was broken at build time). */
 int catalog_load_builtin(struct catalog *cat, char *err, size_t errlen);
 
+/* The operator's overrides, read by every command after the built-in one. */
+#define CATALOG_SYSTEM_FILE "/etc/rblkit/lists.conf"
+/* What every command reads, in this order: the built-in catalogue,
+ * CATALOG_SYSTEM_FILE when it exists, then each of files (may be NULL
+ * when nfiles is 0).  0, or -1 with "file:line: why" in err. */
+int catalog_load_all(struct catalog *cat, const char *const *files, size_t nfiles,
+		     char *err, size_t errlen);
+
+/* Add the lists spec names to sel (n in use, max room; duplicates are
+ * skipped): a comma or blank separated mix of "all" (every active list),
+ * set names (their active lists), list ids and zone names (those even
+ * when retired, so that they can be shown).  Only lists with a zone and
+ * a kind in kinds count.  Returns 0, or -1 when a word selects nothing;
+ * that word is then copied to bad (the lists of the other words are
+ * still added). */
+int catalog_select(const struct catalog *cat, const char *spec, unsigned kinds,
+		   const struct list **sel, size_t *n, size_t max,
+		   char *bad, size_t badlen);
+
 /* The list with this id, or NULL.  The catalogue owns what is returned. */
 const struct list *catalog_by_id(const struct catalog *cat, const char *id);
 /* The list of this zone, or NULL: case-insensitive, trailing dot

@@ -252,9 +252,8 @@ struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
 
 	d->cfg = cfg;
 	d->cat = catalog_new();
-	if (catalog_load_builtin(d->cat, err, errlen))
-		goto fail;
-	if (cfg->catalog && catalog_load_file(d->cat, cfg->catalog, err, errlen))
+	if (catalog_load_all(d->cat, (const char *const *)&cfg->catalog,
+			     cfg->catalog ? 1 : 0, err, errlen))
 		goto fail;
 	bind_lists(d);
 	if (cfg->sites->nzones) {
