@@ -85,6 +85,7 @@ void catalog_free(struct catalog *cat)
 	for (size_t i = 0; i < cat->n; i++)
 		list_free(cat->lists[i]);
 	free(cat->lists);
+	catalog_index_free(cat);
 	free(cat);
 }
 
@@ -122,6 +123,7 @@ int catalog_load_all(struct catalog *cat, const char *const *files, size_t nfile
 	for (size_t i = 0; i < nfiles; i++)
 		if (catalog_load_file(cat, files[i], err, errlen) < 0)
 			return -1;
+	catalog_index_build(cat);
 	return 0;
 }
 
@@ -610,6 +612,7 @@ int catalog_parse(struct catalog *cat, const char *text, size_t len,
 	char buf[CAT_LINE_MAX];
 	size_t pos = 0;
 
+	catalog_index_free(cat);	/* words and zones may change */
 	while (pos < len) {
 		if (next_line(&p, text, len, &pos, buf) < 0)
 			return -1;
@@ -682,6 +685,7 @@ struct list *catalog_add_zone(struct catalog *cat, const char *zone,
 	if (known)
 		return known;
 	char id[256];
+	catalog_index_free(cat);
 	snprintf(id, sizeof(id), "zone:%.*s", (int)zone_len(zone), zone);
 	struct list *l = catalog_append(cat, id);
 	l->zone = xstrndup(zone, zone_len(zone));
@@ -727,68 +731,6 @@ enum code_class list_classify(const struct list *l, uint32_t code,
 	}
 	*meaning = "return code not documented for this list";
 	return l->type == LT_ALLOW ? CC_ALLOWED : CC_LISTED;
-}
-
-/* Is w found in lower (a lowercased text) as a whole word, no letter or
- * digit right before or after?  w is lowercase.  memmem does the scan. */
-static bool has_word(const char *lower, size_t len, const char *w)
-{
-	size_t wl = strlen(w);
-	const char *p = lower, *end = lower + len;
-	while (wl && (size_t)(end - p) >= wl) {
-		const char *hit = memmem(p, (size_t)(end - p), w, wl);
-		if (!hit)
-			return false;
-		bool before = hit > lower && isalnum((unsigned char)hit[-1]);
-		bool after = hit + wl < end && isalnum((unsigned char)hit[wl]);
-		if (!before && !after)
-			return true;
-		p = hit + 1;
-	}
-	return false;
-}
-
-/* The best list named in lower: a zone beats a word; the longest wins. */
-static const struct list *match_lower(const struct catalog *cat,
-				      const char *lower, size_t len)
-{
-	/* "blocked using sbl.spamhaus.org" names the SBL, not ZEN that
-	 * also matches the word "spamhaus" */
-	const struct list *best = NULL;
-	size_t best_len = 0;
-	for (size_t i = 0; i < cat->n; i++) {
-		const struct list *l = cat->lists[i];
-		size_t zl = l->zone ? strlen(l->zone) : 0;
-		if (zl > best_len && has_word(lower, len, l->zone)) {
-			best = l;
-			best_len = zl;
-		}
-	}
-	if (best)
-		return best;
-	for (size_t i = 0; i < cat->n; i++) {
-		const struct list *l = cat->lists[i];
-		for (size_t j = 0; j < l->nmatch; j++) {
-			size_t ml = strlen(l->match[j]);
-			if (ml > best_len && has_word(lower, len, l->match[j])) {
-				best = l;
-				best_len = ml;
-			}
-		}
-	}
-	return best;
-}
-
-const struct list *catalog_match_text(const struct catalog *cat,
-				      const char *text, size_t len)
-{
-	char stackbuf[4096], *lower = len <= sizeof(stackbuf) ? stackbuf : xmalloc(len);
-	for (size_t i = 0; i < len; i++)
-		lower[i] = (char)tolower((unsigned char)text[i]);
-	const struct list *best = match_lower(cat, lower, len);
-	if (lower != stackbuf)
-		free(lower);
-	return best;
 }
 
 const char *list_kind_text(unsigned kinds, char *buf, size_t len)

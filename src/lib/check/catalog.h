@@ -55,9 +55,14 @@ struct list {
 	bool user;			/* added by --zone, not in a catalogue */
 };
 
+struct catalog_index;
+
 struct catalog {
 	struct list **lists;
 	size_t n;
+	struct catalog_index *index;	/* of zones and match words, for
+					   catalog_match_text(); NULL when
+					   not built or out of date */
 };
 
 /* An empty catalogue; the caller frees it with catalog_free().  Never
@@ -118,10 +123,19 @@ bool list_in_set(const struct list *l, const char *set);
 enum code_class list_classify(const struct list *l, uint32_t code,
 			      const char **meaning);
 
-/* The list a rejection text names (case-insensitive word match against
- * each list's match words and zone), or NULL. */
+/* The list a rejection text names, or NULL: a zone or match word found
+ * in text without case, with no letter or digit right before or after
+ * it.  A zone beats a match word, a longer one a shorter one, and on a
+ * tie the first in catalogue order wins.  One pass over text
+ * (catalog_match.c).  The first call after the catalogue changed builds
+ * the index: threads sharing a catalogue call catalog_index_build() first
+ * (catalog_load_all() does). */
 const struct list *catalog_match_text(const struct catalog *cat,
 				      const char *text, size_t len);
+/* Build the index of catalog_match_text() if it is not; drop it (the
+ * parser does when lists change). */
+void catalog_index_build(struct catalog *cat);
+void catalog_index_free(struct catalog *cat);
 
 /* "ip4 ip6 domain" or "none" for kinds (enum list_kind bits), written
  * to buf (len bytes, truncated if short); returns buf. */
