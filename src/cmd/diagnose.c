@@ -15,11 +15,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define INPUT_MAX (1024u << 20)	/* one file or stdin: 1 GiB (mbox) */
 
@@ -52,6 +55,8 @@ struct run {
 	int check;
 	struct held *held;
 	size_t nheld, capheld;
+	char *buf;		/* the input being read, reused */
+	size_t cap;
 };
 
 void cmd_diagnose_help(void)
@@ -83,36 +88,48 @@ void cmd_diagnose_help(void)
 "written; 2 usage error.\n");
 }
 
-static int read_all(FILE *f, char **buf, size_t *len)
+/* The whole of fd into *buf (grown as needed, kept for the next file:
+ * *cap is its size), its length in *len.  A regular file is read with
+ * one read(2) of its size (and one more to see the end); a pipe or
+ * terminal in a loop.  -1 with errno on error or past INPUT_MAX. */
+static int read_all(int fd, char **buf, size_t *cap, size_t *len)
 {
-	size_t cap = 1 << 16, n = 0;
-	char *b = xmalloc(cap);
+	struct stat st;
+	size_t n = 0;
 
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
+		if ((uint64_t)st.st_size > INPUT_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		if ((size_t)st.st_size + 1 > *cap) {
+			*cap = (size_t)st.st_size + 1;
+			free(*buf);
+			*buf = xmalloc(*cap);
+		}
+	}
 	for (;;) {
-		size_t r, want;
+		ssize_t r;
 
-		if (n == cap) {
-			if (cap >= INPUT_MAX) {
-				free(b);
+		if (n == *cap) {
+			if (*cap >= INPUT_MAX) {
 				errno = EFBIG;
 				return -1;
 			}
-			cap *= 2;
-			b = xrealloc(b, cap);
+			*cap = *cap ? *cap * 2 : 1 << 16;
+			if (*cap > INPUT_MAX)
+				*cap = INPUT_MAX;
+			*buf = xrealloc(*buf, *cap);
 		}
-		want = cap - n;
-		r = fread(b + n, 1, want, f);
-		n += r;
-		/* a short count is end of file or an error: asking again
-		 * would only cost another read(2) */
-		if (r < want)
+		r = read(fd, *buf + n, *cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
 			break;
+		n += (size_t)r;
 	}
-	if (ferror(f)) {
-		free(b);
-		return -1;
-	}
-	*buf = b;
 	*len = n;
 	return 0;
 }
@@ -310,11 +327,11 @@ static void one_input(struct run *rn, const char *name, const char *text, size_t
 
 static void one_file(struct run *rn, const char *path)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf;
+	int own = strcmp(path, "-") != 0;
+	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	size_t len;
 
-	if (!f || read_all(f, &buf, &len)) {
+	if (fd < 0 || read_all(fd, &rn->buf, &rn->cap, &len)) {
 		char err[256];
 		struct report_item it = { path, 1, NULL, err, NULL };
 		struct diag none;
@@ -327,14 +344,13 @@ static void one_file(struct run *rn, const char *path)
 		} else {
 			emit(rn, &it);
 		}
-		if (f && f != stdin)
-			fclose(f);
+		if (own && fd >= 0)
+			close(fd);
 		return;
 	}
-	if (f != stdin)
-		fclose(f);
-	one_input(rn, path, buf, len);
-	free(buf);
+	if (own)
+		close(fd);
+	one_input(rn, path, rn->buf, len);
 }
 
 int cmd_diagnose(int argc, char **argv)
@@ -422,6 +438,7 @@ int cmd_diagnose(int argc, char **argv)
 	}
 out:
 	free_held(&rn, ic, nic, rs, eng);
+	free(rn.buf);
 	catalog_free(cat);
 	return rc;
 }
