@@ -439,3 +439,32 @@ def test_forwarded_status_parts_are_read_once(tmp_path):
         took.append(time.monotonic() - t0)
         assert p.returncode == 0
     assert took[1] < 3 * took[0] + 0.2, took
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--html"], ["-q"]])
+def test_threads_print_in_file_order(tmp_path, fmt):
+    """-j reads files in parallel; the report is the same, byte for byte,
+    as one thread's: every format, unreadable files and an mbox among
+    them, and the exit status."""
+    files = sorted(os.path.join(EML, f) for f in os.listdir(EML))[:120]
+    mbox = tmp_path / "two.mbox"
+    with open(files[0], "rb") as a, open(files[1], "rb") as b:
+        mbox.write_bytes(b"From a@b Thu Jan  1 00:00:00 2026\n" + a.read() +
+                         b"\nFrom c@d Thu Jan  1 00:00:00 2026\n" + b.read())
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    args = files[:50] + [str(mbox), str(tmp_path / "missing.eml"), str(empty)] + files[50:]
+    one = run(*fmt, "-j", "1", *args)
+    assert one.returncode == 1 and one.stdout
+    for jobs in ("2", "7", "0"):
+        many = run(*fmt, "-j", jobs, *args)
+        assert many.returncode == one.returncode
+        assert many.stdout == one.stdout, "-j %s differs from -j 1" % jobs
+    if fmt == ["--json"]:
+        assert len(json.loads(one.stdout)) == len(args) + 1   # the mbox has two
+
+
+def test_jobs_usage():
+    for bad in ("x", "-1", "65", ""):
+        p = run("-j", bad, TREND)
+        assert p.returncode == 2, bad
