@@ -18,15 +18,53 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define TEXT_MAX 4096
 
+/* The phrase lists, numbered: a text's matches are a bit per list. */
+enum {
+	L_mailboxfull,
+	L_mesgtoobig,
+	L_exceedlimit,
+	L_suspend,
+	L_hasmoved,
+	L_norelaying,
+	L_authfailure,
+	L_userunknown,
+	L_filtered,
+	L_requireptr,
+	L_notcompliantrfc,
+	L_badreputation,
+	L_rejected,
+	L_hostunknown,
+	L_spamdetected,
+	L_speeding,
+	L_toomanyconn,
+	L_blocked,
+	L_policyviolation,
+	L_virusdetected,
+	L_securityerror,
+	L_systemerror,
+	L_networkerror,
+	L_expired,
+	L_contenterror,
+	L_systemfull,
+	L_notaccept,
+	L_nomx,
+	L_mailererror,
+	L_failedstarttls,
+	L_syntaxerror,
+	L_vacation,
+	L_COUNT
+};
+
 struct rule {
 	const char *reason;
-	const char *const *pat;
+	int list;		/* L_* */
 };
 
 static const char *const p_mailboxfull[] = {
@@ -340,26 +378,62 @@ static const char *const p_vacation[] = {
 
 /* Text rules, first match wins; the order is the priority. */
 static const struct rule first_pass[] = {
-	{ "mailboxfull", p_mailboxfull }, { "mesgtoobig", p_mesgtoobig },
-	{ "exceedlimit", p_exceedlimit }, { "suspend", p_suspend },
-	{ "hasmoved", p_hasmoved }, { "norelaying", p_norelaying },
-	{ "authfailure", p_authfailure }, { "userunknown", p_userunknown },
-	{ "filtered", p_filtered }, { "requireptr", p_requireptr },
-	{ "notcompliantrfc", p_notcompliantrfc },
-	{ "badreputation", p_badreputation }, { "rejected", p_rejected },
-	{ "hostunknown", p_hostunknown }, { "spamdetected", p_spamdetected },
-	{ "speeding", p_speeding }, { "toomanyconn", p_toomanyconn },
-	{ "blocked", p_blocked },
+	{ "mailboxfull", L_mailboxfull }, { "mesgtoobig", L_mesgtoobig },
+	{ "exceedlimit", L_exceedlimit }, { "suspend", L_suspend },
+	{ "hasmoved", L_hasmoved }, { "norelaying", L_norelaying },
+	{ "authfailure", L_authfailure }, { "userunknown", L_userunknown },
+	{ "filtered", L_filtered }, { "requireptr", L_requireptr },
+	{ "notcompliantrfc", L_notcompliantrfc },
+	{ "badreputation", L_badreputation }, { "rejected", L_rejected },
+	{ "hostunknown", L_hostunknown }, { "spamdetected", L_spamdetected },
+	{ "speeding", L_speeding }, { "toomanyconn", L_toomanyconn },
+	{ "blocked", L_blocked },
 };
 static const struct rule second_pass[] = {
-	{ "mailboxfull", p_mailboxfull }, { "virusdetected", p_virusdetected },
-	{ "policyviolation", p_policyviolation }, { "norelaying", p_norelaying },
-	{ "failedstarttls", p_failedstarttls }, { "securityerror", p_securityerror },
-	{ "systemerror", p_systemerror }, { "notaccept", p_notaccept },
-	{ "networkerror", p_networkerror }, { "suspend", p_suspend },
-	{ "expired", p_expired }, { "contenterror", p_contenterror },
-	{ "systemfull", p_systemfull }, { "mailererror", p_mailererror },
-	{ "syntaxerror", p_syntaxerror },
+	{ "mailboxfull", L_mailboxfull }, { "virusdetected", L_virusdetected },
+	{ "policyviolation", L_policyviolation }, { "norelaying", L_norelaying },
+	{ "failedstarttls", L_failedstarttls }, { "securityerror", L_securityerror },
+	{ "systemerror", L_systemerror }, { "notaccept", L_notaccept },
+	{ "networkerror", L_networkerror }, { "suspend", L_suspend },
+	{ "expired", L_expired }, { "contenterror", L_contenterror },
+	{ "systemfull", L_systemfull }, { "mailererror", L_mailererror },
+	{ "syntaxerror", L_syntaxerror },
+};
+
+/* The lists by number. */
+static const char *const *const lists[L_COUNT] = {
+	[L_mailboxfull] = p_mailboxfull,
+	[L_mesgtoobig] = p_mesgtoobig,
+	[L_exceedlimit] = p_exceedlimit,
+	[L_suspend] = p_suspend,
+	[L_hasmoved] = p_hasmoved,
+	[L_norelaying] = p_norelaying,
+	[L_authfailure] = p_authfailure,
+	[L_userunknown] = p_userunknown,
+	[L_filtered] = p_filtered,
+	[L_requireptr] = p_requireptr,
+	[L_notcompliantrfc] = p_notcompliantrfc,
+	[L_badreputation] = p_badreputation,
+	[L_rejected] = p_rejected,
+	[L_hostunknown] = p_hostunknown,
+	[L_spamdetected] = p_spamdetected,
+	[L_speeding] = p_speeding,
+	[L_toomanyconn] = p_toomanyconn,
+	[L_blocked] = p_blocked,
+	[L_policyviolation] = p_policyviolation,
+	[L_virusdetected] = p_virusdetected,
+	[L_securityerror] = p_securityerror,
+	[L_systemerror] = p_systemerror,
+	[L_networkerror] = p_networkerror,
+	[L_expired] = p_expired,
+	[L_contenterror] = p_contenterror,
+	[L_systemfull] = p_systemfull,
+	[L_notaccept] = p_notaccept,
+	[L_nomx] = p_nomx,
+	[L_mailererror] = p_mailererror,
+	[L_failedstarttls] = p_failedstarttls,
+	[L_syntaxerror] = p_syntaxerror,
+	[L_vacation] = p_vacation,
 };
 
 static const struct { const char *code, *reason; } status_table[] = {
@@ -447,29 +521,120 @@ static int retryable(const char *r)
 	return 0;
 }
 
-/* A text being classified: lower-cased, blanks squeezed, with the set of
- * its character pairs (hashed into 4096 bits) so that most patterns are
- * ruled out without a search, and the answers for each pattern list. */
+/*
+ * Matching.  Every pattern of every list is indexed by its first two
+ * bytes (patterns anchored with '^', or shorter, are kept apart).  A text
+ * is scanned once: at each place, the patterns that begin with the two
+ * bytes found there are compared, and each one that matches sets its
+ * list's bit.  The rules then only test bits.
+ */
+#define BUCKETS 1024u		/* power of two */
+
+struct ipat {
+	const char *pat;	/* without a leading '^' */
+	size_t pre;		/* bytes before the '*', or all */
+	const char *post;	/* after the '*', or NULL: no star */
+	size_t postlen;
+	int list;
+	int next;		/* in the same chain, -1 at the end */
+};
+
+static struct {
+	struct ipat *p;
+	size_t n;
+	int head[BUCKETS];
+	int shorts;		/* shorter than two bytes before a '*' */
+	int anchored;		/* '^': at the start of the text only */
+} ix;
+static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
+
+static unsigned bucket(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 131u + b) & (BUCKETS - 1);
+}
+
+static void ix_add(const char *pat, int list)
+{
+	struct ipat *e = &ix.p[ix.n];
+	const char *star;
+	int *chain;
+
+	e->list = list;
+	if (pat[0] == '^') {
+		/* anchored: a literal, a '*' included */
+		e->pat = pat + 1;
+		e->pre = strlen(pat + 1);
+		chain = &ix.anchored;
+	} else {
+		e->pat = pat;
+		star = strchr(pat, '*');
+		e->pre = star ? (size_t)(star - pat) : strlen(pat);
+		if (star) {
+			e->post = star + 1;
+			e->postlen = strlen(star + 1);
+		}
+		chain = e->pre >= 2 ? &ix.head[bucket((unsigned char)pat[0],
+						      (unsigned char)pat[1])] : &ix.shorts;
+	}
+	e->next = *chain;
+	*chain = (int)ix.n++;
+}
+
+static void ix_build(void)
+{
+	size_t n = 0;
+
+	for (int l = 0; l < L_COUNT; l++)
+		for (size_t i = 0; lists[l][i]; i++)
+			n++;
+	ix.p = xcalloc(n, sizeof(*ix.p));
+	memset(ix.head, 0xff, sizeof(ix.head));
+	ix.shorts = ix.anchored = -1;
+	for (int l = 0; l < L_COUNT; l++)
+		for (size_t i = 0; lists[l][i]; i++)
+			ix_add(lists[l][i], l);
+}
+
+/* Does pattern e match at s (rest bytes to the end)?  "a * b": "a ",
+ * then a word (a run of non-blanks, at least one), then " b". */
+static int ix_match(const struct ipat *e, const char *s, size_t rest)
+{
+	size_t q;
+
+	if (e->pre > rest || s[0] != e->pat[0] || memcmp(s, e->pat, e->pre))
+		return 0;
+	if (!e->post)
+		return 1;
+	q = e->pre;
+	if (q >= rest || s[q] == ' ')
+		return 0;
+	while (q < rest && s[q] != ' ')
+		q++;
+	return e->postlen <= rest - q && !memcmp(s + q, e->post, e->postlen);
+}
+
+static uint64_t scan_chain(int k, const char *s, size_t rest, uint64_t hit)
+{
+	for (; k >= 0; k = ix.p[k].next)
+		if (!(hit >> ix.p[k].list & 1) && ix_match(&ix.p[k], s, rest))
+			hit |= 1ull << ix.p[k].list;
+	return hit;
+}
+
+/* A text being classified: lower-cased, blanks squeezed, and the lists
+ * it has a phrase of. */
 struct text {
 	char s[TEXT_MAX];
 	size_t len;
-	uint64_t pairs[64];
-	const char *const *memo_list[48];
-	signed char memo_val[48];
-	int nmemo;
+	uint64_t hit;		/* bit L_*: a phrase of that list is in s */
 };
-
-static unsigned pair_hash(unsigned char a, unsigned char b)
-{
-	return ((unsigned)a * 31u + b) & 4095u;
-}
 
 static void text_init(struct text *t, const char *s)
 {
 	size_t o = 0;
+	uint64_t hit = 0;
 
-	memset(t->pairs, 0, sizeof(t->pairs));
-	t->nmemo = 0;
+	pthread_once(&ix_once, ix_build);
 	for (; s && *s && o + 1 < TEXT_MAX; s++) {
 		char c = (char)tolower((unsigned char)*s);
 
@@ -478,88 +643,26 @@ static void text_init(struct text *t, const char *s)
 		if (c == ' ' && o && t->s[o - 1] == ' ')
 			continue;
 		t->s[o++] = c;
-		if (o >= 2) {
-			unsigned h = pair_hash((unsigned char)t->s[o - 2], (unsigned char)c);
-
-			t->pairs[h >> 6] |= 1ull << (h & 63);
-		}
 	}
 	t->s[o] = '\0';
 	t->len = o;
+	for (size_t p = 0; p < o; p++) {
+		if (p + 1 < o)
+			hit = scan_chain(ix.head[bucket((unsigned char)t->s[p],
+							(unsigned char)t->s[p + 1])],
+					 t->s + p, o - p, hit);
+		if (ix.shorts >= 0)
+			hit = scan_chain(ix.shorts, t->s + p, o - p, hit);
+	}
+	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
+		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre))
+			hit |= 1ull << ix.p[k].list;
+	t->hit = hit;
 }
 
-/* Can the literal p (n bytes) occur in t, judging by its pairs?  The
- * last pair first, then the others: a pair the text lacks rules the
- * literal out without a search. */
-static int may_have(const struct text *t, const char *p, size_t n)
+static int has(const struct text *t, int list)
 {
-	unsigned h;
-
-	if (n < 2)
-		return 1;
-	h = pair_hash((unsigned char)p[n - 2], (unsigned char)p[n - 1]);
-	if (!(t->pairs[h >> 6] & (1ull << (h & 63))))
-		return 0;
-	for (size_t i = 0; i + 2 < n; i++) {
-		h = pair_hash((unsigned char)p[i], (unsigned char)p[i + 1]);
-		if (!(t->pairs[h >> 6] & (1ull << (h & 63))))
-			return 0;
-	}
-	return 1;
-}
-
-/* Does pattern pat match the text anywhere? */
-static int pat_match(const struct text *tx, const char *pat)
-{
-	const char *t = tx->s, *star;
-	size_t pre, post;
-
-	/* most patterns fail on their first two letters: test those before
-	 * measuring the pattern */
-	if (pat[0] != '^' && pat[1] && pat[1] != '*' && !may_have(tx, pat, 2))
-		return 0;
-	star = strchr(pat, '*');
-
-	if (pat[0] == '^')
-		return !strncmp(t, pat + 1, strlen(pat + 1));
-	if (!star)
-		return may_have(tx, pat, strlen(pat)) && strstr(t, pat) != NULL;
-	pre = (size_t)(star - pat);
-	post = strlen(star + 1);
-	if (!may_have(tx, pat, pre) || !may_have(tx, star + 1, post))
-		return 0;
-	for (const char *p = t; (p = strstr(p, (char[]){ pat[0], 0 })) != NULL; p++) {
-		const char *q;
-
-		if (strncmp(p, pat, pre))
-			continue;
-		q = p + pre;
-		if (!*q || *q == ' ')
-			continue;
-		while (*q && *q != ' ')
-			q++;
-		if (!strncmp(q, star + 1, post))
-			return 1;
-	}
-	return 0;
-}
-
-static int rule_match(struct text *t, const char *const *pats)
-{
-	int v = 0;
-
-	if (!pats)
-		return 0;
-	for (int i = 0; i < t->nmemo; i++)
-		if (t->memo_list[i] == pats)
-			return t->memo_val[i];
-	for (int i = 0; pats[i] && !v; i++)
-		v = pat_match(t, pats[i]);
-	if (t->nmemo < (int)ARRAY_SIZE(t->memo_list)) {
-		t->memo_list[t->nmemo] = pats;
-		t->memo_val[t->nmemo++] = (signed char)v;
-	}
-	return v;
+	return (int)(t->hit >> list & 1);
 }
 
 const char *reason_of_status(const char *status)
@@ -570,10 +673,10 @@ const char *reason_of_status(const char *status)
 	return NULL;
 }
 
-static const char *match_rules(struct text *t, const struct rule *r, size_t n)
+static const char *match_rules(const struct text *t, const struct rule *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (rule_match(t, r[i].pat))
+		if (has(t, r[i].list))
 			return r[i].reason;
 	return NULL;
 }
@@ -593,18 +696,7 @@ int reason_is_vacation(const char *text)
 	struct text t;
 
 	text_init(&t, text);
-	return rule_match(&t, p_vacation);
-}
-
-static const char *const *pats_of(const char *reason)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(first_pass); i++)
-		if (!strcmp(first_pass[i].reason, reason))
-			return first_pass[i].pat;
-	for (size_t i = 0; i < ARRAY_SIZE(second_pass); i++)
-		if (!strcmp(second_pass[i].reason, reason))
-			return second_pass[i].pat;
-	return NULL;
+	return has(&t, L_vacation);
 }
 
 static int is(const char *a, const char *b)
@@ -613,12 +705,12 @@ static int is(const char *a, const char *b)
 }
 
 /* Does the text say reason? */
-#define M(r) rule_match(t, pats_of(r))
+#define M(r) has(t, L_##r)
 
 /* The first pass: each reason is true by its status code or its words,
  * with the conditions that keep one reason from taking another's mail
  * (the SMTP command matters: "user unknown" after DATA is a filter). */
-static const char *first_true(struct text *t, const char *bs, const char *cmd, int stageless)
+static const char *first_true(const struct text *t, const char *bs, const char *cmd, int stageless)
 {
 	/* without a command, "user unknown" is read as the RCPT stage's
 	 * answer, unless the format is one that never says (a filtering
@@ -627,66 +719,66 @@ static const char *first_true(struct text *t, const char *bs, const char *cmd, i
 	int pre_data = is(cmd, "CONN") || is(cmd, "EHLO") || is(cmd, "HELO") ||
 		       is(cmd, "MAIL") || is(cmd, "RCPT");
 
-	if (is(bs, "mailboxfull") || M("mailboxfull"))
+	if (is(bs, "mailboxfull") || M(mailboxfull))
 		return "mailboxfull";
-	if (is(bs, "mesgtoobig") || (!is(bs, "exceedlimit") && M("mesgtoobig")))
+	if (is(bs, "mesgtoobig") || (!is(bs, "exceedlimit") && M(mesgtoobig)))
 		return "mesgtoobig";
-	if (is(bs, "exceedlimit") || M("exceedlimit"))
+	if (is(bs, "exceedlimit") || M(exceedlimit))
 		return "exceedlimit";
-	if (is(bs, "suspend") || M("suspend"))
+	if (is(bs, "suspend") || M(suspend))
 		return "suspend";
-	if (is(bs, "hasmoved") || M("hasmoved"))
+	if (is(bs, "hasmoved") || M(hasmoved))
 		return "hasmoved";
-	if (!is(cmd, "CONN") && !is(cmd, "EHLO") && !is(cmd, "HELO") && M("norelaying"))
+	if (!is(cmd, "CONN") && !is(cmd, "EHLO") && !is(cmd, "HELO") && M(norelaying))
 		return "norelaying";
-	if (is(bs, "authfailure") || M("authfailure"))
+	if (is(bs, "authfailure") || M(authfailure))
 		return "authfailure";
 	/* a mailbox-status code (5.2.x) with "user unknown" and no sign of
 	 * the RCPT stage: a filter after the envelope was accepted */
-	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M("userunknown") || M("filtered")))
+	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M(userunknown) || M(filtered)))
 		return "filtered";
 	if (is(bs, "userunknown")) {
-		if (M("filtered"))
+		if (M(filtered))
 			return "filtered";
-		if (!M("norelaying") && !M("blocked") && !M("mailboxfull") &&
-		    !M("hasmoved") && !M("rejected") && !M("notaccept"))
+		if (!M(norelaying) && !M(blocked) && !M(mailboxfull) &&
+		    !M(hasmoved) && !M(rejected) && !M(notaccept))
 			return "userunknown";
-	} else if (rcpt_like && M("userunknown") && !M("hostunknown")) {
+	} else if (rcpt_like && M(userunknown) && !M(hostunknown)) {
 		return "userunknown";
 	}
 	if (is(bs, "filtered")) {
-		if (M("userunknown") || M("filtered"))
+		if (M(userunknown) || M(filtered))
 			return "filtered";
 	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
-		if (M("filtered") || M("userunknown"))
+		if (M(filtered) || M(userunknown))
 			return "filtered";
 	}
-	if (is(bs, "requireptr") || M("requireptr"))
+	if (is(bs, "requireptr") || M(requireptr))
 		return "requireptr";
-	if (M("notcompliantrfc"))
+	if (M(notcompliantrfc))
 		return "notcompliantrfc";
-	if (M("badreputation"))
+	if (M(badreputation))
 		return "badreputation";
 	if (is(bs, "rejected"))
 		return "rejected";
 	if ((is(cmd, "MAIL") || (is(cmd, "DATA") && !is(bs, "userunknown")) ||
-	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M("rejected"))
+	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M(rejected))
 		return "rejected";
 	/* a domain without a mail exchanger (no MX, null MX, an MX lookup
 	 * that fails) accepts no mail: more precise than its 5.4.4 */
-	if (rule_match(t, p_nomx))
+	if (has(t, L_nomx))
 		return "notaccept";
 	/* DNS trouble ("host not found, try again", "DNS Error: ...") is a
 	 * network error, not a domain that does not exist */
-	if ((is(bs, "hostunknown") || M("hostunknown")) && !M("networkerror"))
+	if ((is(bs, "hostunknown") || M(hostunknown)) && !M(networkerror))
 		return "hostunknown";
-	if (is(bs, "spamdetected") || (!pre_data && M("spamdetected")))
+	if (is(bs, "spamdetected") || (!pre_data && M(spamdetected)))
 		return "spamdetected";
-	if (is(bs, "toomanyconn") || M("toomanyconn"))
+	if (is(bs, "toomanyconn") || M(toomanyconn))
 		return "toomanyconn";
-	if (M("speeding"))
+	if (M(speeding))
 		return "speeding";
-	if (is(bs, "blocked") || M("blocked"))
+	if (is(bs, "blocked") || M(blocked))
 		return "blocked";
 	return NULL;
 }
@@ -721,7 +813,7 @@ const char *reason_classify(const struct reason_in *in)
 	text_init(t, in->diag);
 	/* a local program's failure (X-Unix, X-Postfix): the program's own
 	 * words first ("procmail: ... No such user" is not a missing mailbox) */
-	if (in->unix_mailer && rule_match(t, p_mailererror))
+	if (in->unix_mailer && has(t, L_mailererror))
 		return "mailererror";
 	if ((r = gmail_state(t)) != NULL)
 		return r;
@@ -747,7 +839,7 @@ const char *reason_classify(const struct reason_in *in)
 		return "expired";
 	if (is(cmd, "EHLO") || is(cmd, "HELO") || is(cmd, "CONN"))
 		return "blocked";
-	if (rule_match(t, p_vacation))
+	if (has(t, L_vacation))
 		return "vacation";
 	if (t->s[0])
 		return "onhold";
