@@ -522,19 +522,22 @@ static int retryable(const char *r)
 }
 
 /*
- * Matching.  Every pattern of every list is indexed by its first two
- * bytes (patterns anchored with '^', or shorter, are kept apart).  A text
- * is scanned once: at each place, the patterns that begin with the two
- * bytes found there are compared, and each one that matches sets its
- * list's bit.  The rules then only test bits.
+ * Matching.  Every pattern of every list is indexed by its first four
+ * bytes (by two when it has only two or three before a '*'; shorter and
+ * anchored ones are kept apart).  A text is scanned once: at each place,
+ * the patterns that begin with the bytes found there are compared, and
+ * each one that matches sets its list's bit.  The rules then only test
+ * bits.
  */
-#define BUCKETS 1024u		/* power of two */
+#define B4 4096u		/* buckets by four bytes, a power of two */
+#define B2 512u			/* by two */
 
 struct ipat {
 	const char *pat;	/* without a leading '^' */
 	size_t pre;		/* bytes before the '*', or all */
 	const char *post;	/* after the '*', or NULL: no star */
 	size_t postlen;
+	uint32_t head4;		/* the first four bytes, when pre >= 4 */
 	int list;
 	int next;		/* in the same chain, -1 at the end */
 };
@@ -542,15 +545,28 @@ struct ipat {
 static struct {
 	struct ipat *p;
 	size_t n;
-	int head[BUCKETS];
-	int shorts;		/* shorter than two bytes before a '*' */
+	int by4[B4], by2[B2];
+	int shorts;		/* fewer than two bytes before a '*' */
 	int anchored;		/* '^': at the start of the text only */
 } ix;
 static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
 
-static unsigned bucket(unsigned char a, unsigned char b)
+static uint32_t load4(const char *s)
 {
-	return ((unsigned)a * 131u + b) & (BUCKETS - 1);
+	uint32_t v;
+
+	memcpy(&v, s, 4);
+	return v;
+}
+
+static unsigned hash4(uint32_t v)
+{
+	return (v * 2654435761u) >> 20;		/* 12 bits: B4 */
+}
+
+static unsigned hash2(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 131u + b) & (B2 - 1);
 }
 
 static void ix_add(const char *pat, int list)
@@ -573,8 +589,14 @@ static void ix_add(const char *pat, int list)
 			e->post = star + 1;
 			e->postlen = strlen(star + 1);
 		}
-		chain = e->pre >= 2 ? &ix.head[bucket((unsigned char)pat[0],
-						      (unsigned char)pat[1])] : &ix.shorts;
+		if (e->pre >= 4) {
+			e->head4 = load4(pat);
+			chain = &ix.by4[hash4(e->head4)];
+		} else if (e->pre >= 2) {
+			chain = &ix.by2[hash2((unsigned char)pat[0], (unsigned char)pat[1])];
+		} else {
+			chain = &ix.shorts;
+		}
 	}
 	e->next = *chain;
 	*chain = (int)ix.n++;
@@ -588,7 +610,8 @@ static void ix_build(void)
 		for (size_t i = 0; lists[l][i]; i++)
 			n++;
 	ix.p = xcalloc(n, sizeof(*ix.p));
-	memset(ix.head, 0xff, sizeof(ix.head));
+	memset(ix.by4, 0xff, sizeof(ix.by4));
+	memset(ix.by2, 0xff, sizeof(ix.by2));
 	ix.shorts = ix.anchored = -1;
 	for (int l = 0; l < L_COUNT; l++)
 		for (size_t i = 0; lists[l][i]; i++)
@@ -621,6 +644,19 @@ static uint64_t scan_chain(int k, const char *s, size_t rest, uint64_t hit)
 	return hit;
 }
 
+/* The same for a chain of patterns of four bytes or more: w is the text's
+ * four bytes at s. */
+static uint64_t scan_chain4(int k, uint32_t w, const char *s, size_t rest, uint64_t hit)
+{
+	for (; k >= 0; k = ix.p[k].next) {
+		const struct ipat *e = &ix.p[k];
+
+		if (e->head4 == w && !(hit >> e->list & 1) && ix_match(e, s, rest))
+			hit |= 1ull << e->list;
+	}
+	return hit;
+}
+
 /* A text being classified: lower-cased, blanks squeezed, and the lists
  * it has a phrase of. */
 struct text {
@@ -647,12 +683,20 @@ static void text_init(struct text *t, const char *s)
 	t->s[o] = '\0';
 	t->len = o;
 	for (size_t p = 0; p < o; p++) {
-		if (p + 1 < o)
-			hit = scan_chain(ix.head[bucket((unsigned char)t->s[p],
-							(unsigned char)t->s[p + 1])],
-					 t->s + p, o - p, hit);
+		const char *at = t->s + p;
+		int k;
+
+		if (p + 4 <= o) {
+			uint32_t w = load4(at);
+
+			if ((k = ix.by4[hash4(w)]) >= 0)
+				hit = scan_chain4(k, w, at, o - p, hit);
+		}
+		if (p + 1 < o && (k = ix.by2[hash2((unsigned char)at[0],
+						  (unsigned char)at[1])]) >= 0)
+			hit = scan_chain(k, at, o - p, hit);
 		if (ix.shorts >= 0)
-			hit = scan_chain(ix.shorts, t->s + p, o - p, hit);
+			hit = scan_chain(ix.shorts, at, o - p, hit);
 	}
 	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
 		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre))
