@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,20 @@ static int mbox_sep(const char *p, const char *end)
 	return 0;
 }
 
+/* The first "\nFrom " at or after text + from, or NULL.  By the 'F's:
+ * they are rarer than line ends. */
+static const char *next_from_line(const char *text, size_t from, size_t len)
+{
+	const char *p = text + from + 1, *end = text + len;
+
+	while (p < end && (p = memchr(p, 'F', (size_t)(end - p))) != NULL) {
+		if (p[-1] == '\n' && end - p >= 5 && !memcmp(p, "From ", 5))
+			return p - 1;
+		p++;
+	}
+	return NULL;
+}
+
 int diag_mbox_next(const char *text, size_t len, size_t *pos,
 		   const char **msg, size_t *mlen)
 {
@@ -66,7 +81,7 @@ int diag_mbox_next(const char *text, size_t len, size_t *pos,
 		return 0;
 	/* only lines that start with "From " can end the message */
 	for (;;) {
-		const char *nl = memmem(text + e, len - e, "\nFrom ", 6);
+		const char *nl = next_from_line(text, e, len);
 
 		if (!nl) {
 			e = len;
@@ -228,7 +243,9 @@ int diag_read(struct diag *d, const char *text, size_t len,
 	int64_t first = 0, last = 0;
 	int has_om = 0, has_first = 0, own_path;
 
-	memset(d, 0, sizeof(*d));
+	/* all but the hops (24 KiB), which rcvd_chain() fills as it goes */
+	memset(d, 0, offsetof(struct diag, hops));
+	memset(&d->nhops, 0, sizeof(*d) - offsetof(struct diag, nhops));
 	d->judged = -1;
 	if (len == 0 || len > MAIL_MAX_SIZE) {
 		snprintf(err, errlen, len ? "message larger than %u bytes" :
@@ -303,5 +320,6 @@ void diag_free(struct diag *d)
 {
 	dsn_free(&d->dsn);
 	free(d->x);
-	memset(d, 0, sizeof(*d));
+	d->x = NULL;
+	d->nhops = 0;
 }

@@ -42,13 +42,12 @@ static void copy_cut(char *dst, size_t dlen, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
-/* Append text to a one-line buffer, a blank between it and what is there
- * already: blanks squeezed, control bytes out. */
-void dsn_append(char *dst, size_t dlen, const char *src, size_t n)
+/* dsn_append() to dst, whose length o is known; returns the new one. */
+static size_t append_at(char *dst, size_t o, size_t dlen, const char *src, size_t n)
 {
-	size_t o = strlen(dst);
-
-	if (o && dst[o - 1] != ' ' && o + 1 < dlen)
+	if (o + 1 >= dlen)
+		return o;	/* full */
+	if (o && dst[o - 1] != ' ')
 		dst[o++] = ' ';
 
 	for (size_t i = 0; i < n && o + 1 < dlen; i++) {
@@ -63,6 +62,14 @@ void dsn_append(char *dst, size_t dlen, const char *src, size_t n)
 	dst[o] = '\0';
 	while (o && dst[o - 1] == ' ')
 		dst[--o] = '\0';
+	return o;
+}
+
+/* Append text to a one-line buffer, a blank between it and what is there
+ * already: blanks squeezed, control bytes out. */
+void dsn_append(char *dst, size_t dlen, const char *src, size_t n)
+{
+	append_at(dst, strlen(dst), dlen, src, n);
 }
 
 static int local_char(unsigned char c)
@@ -436,6 +443,7 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 	long cur = -1;		/* index, not pointer: d->r may be reallocated */
 	char *blk = xmalloc(DSN_DIAG_MAX * 2);
 	char *lead = xmalloc(DSN_DIAG_MAX);
+	size_t blen = 0, llen = 0;	/* strlen of blk and lead */
 
 	blk[0] = lead[0] = '\0';
 	while (p < end) {
@@ -462,7 +470,7 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			 * ("... Domain of sender address a@b does not exist") */
 			if (r < 0 && only_known) {
 				if (cur >= 0)
-					dsn_append(blk, DSN_DIAG_MAX * 2, p, n);
+					blen = append_at(blk, blen, DSN_DIAG_MAX * 2, p, n);
 				goto next;
 			}
 			if (r != cur && cur >= 0 && blk[0])
@@ -473,21 +481,21 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 				r = nr ? (long)(nr - d->r) : -1;
 			}
 			if (r != cur)
-				blk[0] = '\0';
+				blk[0] = '\0', blen = 0;
 			cur = r;
 			if (cur >= 0) {
 				size_t k = as + al;
 
 				while (k < n && strchr(">:\"' \t.;,", p[k]))
 					k++;
-				dsn_append(blk, DSN_DIAG_MAX * 2, p + k, n - k);
+				blen = append_at(blk, blen, DSN_DIAG_MAX * 2, p + k, n - k);
 			}
 			goto next;
 		}
 		if (cur >= 0)
-			dsn_append(blk, DSN_DIAG_MAX * 2, p, n);
+			blen = append_at(blk, blen, DSN_DIAG_MAX * 2, p, n);
 		else
-			dsn_append(lead, DSN_DIAG_MAX, p, n);
+			llen = append_at(lead, llen, DSN_DIAG_MAX, p, n);
 next:
 		p = nl ? nl + 1 : end;
 	}
