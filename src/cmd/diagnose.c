@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "diagnose.h"
 #include "dnsbl.h"
+#include "mime.h"
 #include "report.h"
 #include "resolve.h"
 #include "util.h"
@@ -425,6 +426,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 	}
 	free(rn.buf);
+	mime_thread_cleanup();
 	return NULL;
 }
 
@@ -593,6 +595,7 @@ int cmd_diagnose(int argc, char **argv)
 out:
 	free_held(&rn, ic, nic, rs, eng);
 	free(rn.buf);
+	mime_thread_cleanup();
 	catalog_free(cat);
 	return rc;
 }

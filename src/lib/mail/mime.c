@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <errno.h>
 #include <iconv.h>
@@ -117,9 +118,23 @@ static const char *iconv_name(const char *cs)
 	return cs;
 }
 
+/* No byte of 0x80 or more and no ESC (ISO-2022 shifts): eight bytes at
+ * a time. */
 static int plain_ascii(const char *in, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
+	const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull,
+		       esc = 0x1b1b1b1b1b1b1b1bull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, x;
+
+		memcpy(&w, in + i, 8);
+		x = w ^ esc;		/* a zero byte where w has ESC */
+		if ((w | ((x - ones) & ~x)) & hi)
+			break;
+	}
+	for (; i < len; i++)
 		if ((unsigned char)in[i] >= 0x80 || in[i] == 0x1b)
 			return 0;
 	return 1;
@@ -166,10 +181,58 @@ static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 /* in converted from name to UTF-8 with iconv; bytes that do not convert
  * become U+FFFD and are counted in *bad.  NULL when iconv does not know
  * the name. */
+/* iconv_open() loads and sets up a converter each time: each thread
+ * keeps the last few it used, reset between texts. */
+#define CD_CACHE 4
+
+static __thread struct {
+	char name[40];
+	iconv_t cd;
+} cd_cache[CD_CACHE];
+static __thread unsigned cd_next;
+
+static iconv_t cd_get(const char *name)
+{
+	iconv_t cd;
+	unsigned k;
+
+	for (k = 0; k < CD_CACHE; k++)
+		if (cd_cache[k].name[0] && !strcmp(cd_cache[k].name, name)) {
+			iconv(cd_cache[k].cd, NULL, NULL, NULL, NULL);	/* reset */
+			return cd_cache[k].cd;
+		}
+	cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1 || strlen(name) >= sizeof(cd_cache[0].name))
+		return cd;	/* not kept: the caller closes it */
+	k = cd_next++ % CD_CACHE;
+	if (cd_cache[k].name[0])
+		iconv_close(cd_cache[k].cd);
+	snprintf(cd_cache[k].name, sizeof(cd_cache[k].name), "%s", name);
+	cd_cache[k].cd = cd;
+	return cd;
+}
+
+static void cd_put(const char *name, iconv_t cd)
+{
+	for (unsigned k = 0; k < CD_CACHE; k++)
+		if (cd_cache[k].name[0] && cd_cache[k].cd == cd && !strcmp(cd_cache[k].name, name))
+			return;
+	iconv_close(cd);
+}
+
+void mime_thread_cleanup(void)
+{
+	for (unsigned k = 0; k < CD_CACHE; k++)
+		if (cd_cache[k].name[0]) {
+			iconv_close(cd_cache[k].cd);
+			cd_cache[k].name[0] = '\0';
+		}
+}
+
 static char *convert(const char *in, size_t len, const char *name, size_t *outlen,
 		     size_t *bad)
 {
-	iconv_t cd = iconv_open("UTF-8", name);
+	iconv_t cd = cd_get(name);
 	char *out, *ip = (char *)in, *op;
 	size_t il = len, ol, cap;
 
@@ -193,7 +256,7 @@ static char *convert(const char *in, size_t len, const char *name, size_t *outle
 		(*bad)++;
 	}
 	iconv(cd, NULL, NULL, &op, &ol);
-	iconv_close(cd);
+	cd_put(name, cd);
 	*outlen = (size_t)(op - out);
 	out[*outlen] = '\0';
 	return out;
@@ -445,8 +508,15 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 			raw = t;
 			n = nl;
 		}
-		pt->data = mime_to_utf8(raw, n, cs, &pt->len);
-		free(raw);
+		if (plain_ascii(raw, n)) {
+			/* what mime_to_utf8() would copy: kept as it is */
+			raw[n] = '\0';
+			pt->data = raw;
+			pt->len = n;
+		} else {
+			pt->data = mime_to_utf8(raw, n, cs, &pt->len);
+			free(raw);
+		}
 	} else {
 		raw[n] = '\0';
 		pt->data = raw;

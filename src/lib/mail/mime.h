@@ -56,6 +56,10 @@ size_t mime_qp_decode(const char *in, size_t len, char *out);
  * length in *outlen.  Bytes that do not convert become U+FFFD. */
 char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outlen);
 
+/* Close the charset converters the calling thread keeps for reuse (call
+ * before a thread that read mail ends). */
+void mime_thread_cleanup(void);
+
 /* A header value with RFC 2047 encoded words decoded to UTF-8. Malloc'd. */
 char *mime_decode_words(const char *in, size_t len);
 
