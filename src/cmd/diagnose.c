@@ -427,6 +427,7 @@ static void *worker(void *arg)
 	}
 	free(rn.buf);
 	mime_thread_cleanup();
+	report_thread_cleanup();
 	return NULL;
 }
 
@@ -596,6 +597,7 @@ out:
 	free_held(&rn, ic, nic, rs, eng);
 	free(rn.buf);
 	mime_thread_cleanup();
+	report_thread_cleanup();
 	catalog_free(cat);
 	return rc;
 }

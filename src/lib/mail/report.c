@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -342,38 +343,63 @@ void report_text_quiet(FILE *f, const struct report_item *it)
 
 /* ---- JSON ---- */
 
-/* Length of the run of printable ASCII at p that JSON takes as it is. */
-static size_t plain_run(const unsigned char *p)
-{
-	size_t n = 0;
+/* A message's JSON is put together in memory and written with one call:
+ * a buffer per thread, kept from message to message. */
+struct jbuf {
+	char *s;
+	size_t n, cap;
+};
 
-	while (p[n] >= 32 && p[n] < 127 && p[n] != '"' && p[n] != '\\')
-		n++;
-	return n;
+static __thread struct jbuf jb_tls;
+
+static void jb_room(struct jbuf *b, size_t more)
+{
+	if (b->n + more <= b->cap)
+		return;
+	while (b->n + more > b->cap)
+		b->cap = b->cap ? b->cap * 2 : 16384;
+	b->s = xrealloc(b->s, b->cap);
 }
 
-static void json_str(FILE *f, const char *s)
+static void jb_putn(struct jbuf *b, const char *s, size_t n)
+{
+	jb_room(b, n);
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+}
+
+static void jb_put(struct jbuf *b, const char *s)
+{
+	jb_putn(b, s, strlen(s));
+}
+
+/* s as a JSON string (with quotes), NULL as null: printable ASCII as it
+ * is, '"' and '\\' and control bytes escaped, UTF-8 sequences copied,
+ * and every byte that does not begin a valid sequence as \ufffd. */
+static void json_str(struct jbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	if (!s) {
-		fputs("null", f);
+		jb_putn(b, "null", 4);
 		return;
 	}
-	fputc('"', f);
+	/* at most six bytes out for a byte in */
+	jb_room(b, strlen(s) * 6 + 2);
+	b->s[b->n++] = '"';
 	while (*p) {
 		unsigned char c = *p;
-		size_t n = plain_run(p);
+		size_t n;
 
-		/* a run of printable ASCII needs no escape: one write for it */
-		if (n) {
-			fwrite(p, 1, n, f);
-			p += n;
+		if (c >= 32 && c < 127) {
+			if (c == '"' || c == '\\')
+				b->s[b->n++] = '\\';
+			b->s[b->n++] = (char)c;
+			p++;
 			continue;
 		}
 		n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
 			   (c >> 3) == 30 ? 4 : 0;
-
 		for (size_t k = 1; n > 1 && k < n; k++)
 			if ((p[k] & 0xc0) != 0x80)
 				n = 0;
@@ -385,24 +411,20 @@ static void json_str(FILE *f, const char *s)
 				(c == 0xf4 && p[1] >= 0x90))))
 			n = 0;
 		if (!n) {
-			fputs("\\ufffd", f);
+			memcpy(b->s + b->n, "\\ufffd", 6);
+			b->n += 6;
 			p++;
-			continue;
-		}
-		if (n > 1) {
-			fwrite(p, 1, n, f);
+		} else if (n > 1) {
+			memcpy(b->s + b->n, p, n);
+			b->n += n;
 			p += n;
-			continue;
+		} else {
+			/* a control byte or DEL */
+			b->n += (size_t)snprintf(b->s + b->n, 7, "\\u%04x", c);
+			p++;
 		}
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 32 || c == 127)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-		p++;
 	}
-	fputc('"', f);
+	b->s[b->n++] = '"';
 }
 
 static const char *nz(const char *s)
@@ -410,12 +432,22 @@ static const char *nz(const char *s)
 	return s && *s ? s : NULL;
 }
 
-static void json_int(FILE *f, int has, int64_t v)
+static void json_int(struct jbuf *b, int has, int64_t v)
 {
-	if (has)
-		fprintf(f, "%" PRId64, v);
-	else
-		fputs("null", f);
+	char t[24];
+
+	if (!has) {
+		jb_putn(b, "null", 4);
+		return;
+	}
+	jb_putn(b, t, (size_t)snprintf(t, sizeof(t), "%" PRId64, v));
+}
+
+static void json_uint(struct jbuf *b, uint64_t v)
+{
+	char t[24];
+
+	jb_putn(b, t, (size_t)snprintf(t, sizeof(t), "%" PRIu64, v));
 }
 
 void report_json_begin(FILE *f)
@@ -428,124 +460,147 @@ void report_json_end(FILE *f)
 	fputs("\n]\n", f);
 }
 
-static void json_recipient(FILE *f, const struct diag *d, size_t i)
+static void json_recipient(struct jbuf *b, const struct diag *d, size_t i)
 {
 	const struct dsn_rcpt *r = &d->dsn.r[i];
 	const struct list *bl = d->x[i].bl;
 
-	fputs("\n    {\"recipient\": ", f);
-	json_str(f, r->recipient);
-	fputs(", \"action\": ", f);
-	json_str(f, nz(r->action));
-	fputs(", \"status\": ", f);
-	json_str(f, nz(r->status));
-	fputs(", \"reply_code\": ", f);
-	json_str(f, nz(r->reply));
-	fputs(", \"remote_mta\": ", f);
-	json_str(f, nz(r->rhost));
-	fputs(", \"command\": ", f);
-	json_str(f, nz(r->command));
-	fputs(", \"diagnostic\": ", f);
-	json_str(f, nz(r->diag));
-	fputs(", \"reason\": ", f);
-	json_str(f, r->reason);
-	fprintf(f, ", \"hard\": %s, \"blocklist\": ", r->hard ? "true" : "false");
-	json_str(f, bl ? bl->name : NULL);
-	fputs(", \"delist\": ", f);
-	json_str(f, bl ? bl->delist : NULL);
-	fputs(", \"delay_s\": ", f);
-	json_int(f, d->x[i].has_delay, d->x[i].delay);
-	fputs("}", f);
+	jb_put(b, "\n    {\"recipient\": ");
+	json_str(b, r->recipient);
+	jb_put(b, ", \"action\": ");
+	json_str(b, nz(r->action));
+	jb_put(b, ", \"status\": ");
+	json_str(b, nz(r->status));
+	jb_put(b, ", \"reply_code\": ");
+	json_str(b, nz(r->reply));
+	jb_put(b, ", \"remote_mta\": ");
+	json_str(b, nz(r->rhost));
+	jb_put(b, ", \"command\": ");
+	json_str(b, nz(r->command));
+	jb_put(b, ", \"diagnostic\": ");
+	json_str(b, nz(r->diag));
+	jb_put(b, ", \"reason\": ");
+	json_str(b, r->reason);
+	jb_put(b, r->hard ? ", \"hard\": true, \"blocklist\": " :
+			    ", \"hard\": false, \"blocklist\": ");
+	json_str(b, bl ? bl->name : NULL);
+	jb_put(b, ", \"delist\": ");
+	json_str(b, bl ? bl->delist : NULL);
+	jb_put(b, ", \"delay_s\": ");
+	json_int(b, d->x[i].has_delay, d->x[i].delay);
+	jb_put(b, "}");
 }
 
-static void json_check(FILE *f, const struct report_check *c)
+static void json_check(struct jbuf *b, const struct report_check *c)
 {
 	if (!c) {
-		fputs("null", f);
+		jb_put(b, "null");
 		return;
 	}
-	fputs("{\"ip\": ", f);
-	json_str(f, c->ip);
-	fputs(", \"listed\": [", f);
+	jb_put(b, "{\"ip\": ");
+	json_str(b, c->ip);
+	jb_put(b, ", \"listed\": [");
 	for (size_t i = 0; i < c->nhits; i++) {
 		const struct report_hit *h = &c->hits[i];
 
-		fputs(i ? ", {\"list\": " : "{\"list\": ", f);
-		json_str(f, h->list);
-		fputs(", \"zone\": ", f);
-		json_str(f, h->zone);
-		fputs(", \"meaning\": ", f);
-		json_str(f, h->meaning);
-		fputs(", \"txt\": ", f);
-		json_str(f, h->txt);
-		fputs(", \"delist\": ", f);
-		json_str(f, h->delist);
-		fputs("}", f);
+		jb_put(b, i ? ", {\"list\": " : "{\"list\": ");
+		json_str(b, h->list);
+		jb_put(b, ", \"zone\": ");
+		json_str(b, h->zone);
+		jb_put(b, ", \"meaning\": ");
+		json_str(b, h->meaning);
+		jb_put(b, ", \"txt\": ");
+		json_str(b, h->txt);
+		jb_put(b, ", \"delist\": ");
+		json_str(b, h->delist);
+		jb_put(b, "}");
 	}
-	fprintf(f, "], \"clean\": %zu, \"errors\": %zu}", c->nclean, c->nerror);
+	jb_put(b, "], \"clean\": ");
+	json_uint(b, c->nclean);
+	jb_put(b, ", \"errors\": ");
+	json_uint(b, c->nerror);
+	jb_put(b, "}");
 }
 
-void report_json(FILE *f, const struct report_item *it, int first)
+static void json_item(struct jbuf *b, const struct report_item *it, int first)
 {
 	const struct diag *d = it->d;
 	char t[40], sum[1024];
 
-	fputs(first ? "\n  {" : ",\n  {", f);
-	fputs("\"file\": ", f);
-	json_str(f, it->file);
-	fprintf(f, ", \"index\": %u", it->index);
+	jb_put(b, first ? "\n  {" : ",\n  {");
+	jb_put(b, "\"file\": ");
+	json_str(b, it->file);
+	jb_put(b, ", \"index\": ");
+	json_uint(b, it->index);
 	if (!d) {
-		fputs(", \"kind\": null, \"error\": ", f);
-		json_str(f, it->error);
-		fputs("}", f);
+		jb_put(b, ", \"kind\": null, \"error\": ");
+		json_str(b, it->error);
+		jb_put(b, "}");
 		return;
 	}
 	report_summary(d, sum, sizeof(sum));
-	fprintf(f, ", \"kind\": \"%s\", \"summary\": ", dsn_kind_name(d->kind));
-	json_str(f, sum);
-	fputs(", \"subject\": ", f);
-	json_str(f, nz(d->subject));
-	fputs(", \"date\": ", f);
-	json_str(f, d->has_date ? iso_time(d->date, t, sizeof(t)) : NULL);
-	fputs(", \"total_delay_s\": ", f);
-	json_int(f, d->has_total, d->total_delay);
-	fputs(", \"judged_ip\": ", f);
-	json_str(f, nz(d->judged_ip));
-	fputs(", \"judged_from\": ", f);
-	json_str(f, d->judged_src);
-	fputs(", \"sender_ips\": [", f);
+	jb_put(b, ", \"kind\": \"");
+	jb_put(b, dsn_kind_name(d->kind));
+	jb_put(b, "\", \"summary\": ");
+	json_str(b, sum);
+	jb_put(b, ", \"subject\": ");
+	json_str(b, nz(d->subject));
+	jb_put(b, ", \"date\": ");
+	json_str(b, d->has_date ? iso_time(d->date, t, sizeof(t)) : NULL);
+	jb_put(b, ", \"total_delay_s\": ");
+	json_int(b, d->has_total, d->total_delay);
+	jb_put(b, ", \"judged_ip\": ");
+	json_str(b, nz(d->judged_ip));
+	jb_put(b, ", \"judged_from\": ");
+	json_str(b, d->judged_src);
+	jb_put(b, ", \"sender_ips\": [");
 	for (size_t i = 0; i < d->nips; i++) {
 		if (i)
-			fputs(", ", f);
-		json_str(f, d->sender_ips[i]);
+			jb_put(b, ", ");
+		json_str(b, d->sender_ips[i]);
 	}
-	fputs("], \"check\": ", f);
-	json_check(f, it->chk);
-	fputs(",\n   \"hops\": [", f);
+	jb_put(b, "], \"check\": ");
+	json_check(b, it->chk);
+	jb_put(b, ",\n   \"hops\": [");
 	for (size_t i = 0; i < d->nhops; i++) {
 		const struct rcvd_hop *h = &d->hops[i];
 
-		fputs(i ? ",\n    {\"from\": " : "\n    {\"from\": ", f);
-		json_str(f, nz(h->from));
-		fputs(", \"by\": ", f);
-		json_str(f, nz(h->by));
-		fputs(", \"with\": ", f);
-		json_str(f, nz(h->with));
-		fputs(", \"ip\": ", f);
-		json_str(f, nz(h->ip));
-		fputs(", \"time\": ", f);
-		json_str(f, h->has_t ? iso_time(h->t, t, sizeof(t)) : NULL);
-		fputs(", \"delay_s\": ", f);
-		json_int(f, h->has_delay, h->delay);
-		fputs("}", f);
+		jb_put(b, i ? ",\n    {\"from\": " : "\n    {\"from\": ");
+		json_str(b, nz(h->from));
+		jb_put(b, ", \"by\": ");
+		json_str(b, nz(h->by));
+		jb_put(b, ", \"with\": ");
+		json_str(b, nz(h->with));
+		jb_put(b, ", \"ip\": ");
+		json_str(b, nz(h->ip));
+		jb_put(b, ", \"time\": ");
+		json_str(b, h->has_t ? iso_time(h->t, t, sizeof(t)) : NULL);
+		jb_put(b, ", \"delay_s\": ");
+		json_int(b, h->has_delay, h->delay);
+		jb_put(b, "}");
 	}
-	fputs("],\n   \"recipients\": [", f);
+	jb_put(b, "],\n   \"recipients\": [");
 	for (size_t i = 0; i < d->dsn.n; i++) {
 		if (i)
-			fputs(",", f);
-		json_recipient(f, d, i);
+			jb_put(b, ",");
+		json_recipient(b, d, i);
 	}
-	fputs("]}", f);
+	jb_put(b, "]}");
+}
+
+void report_json(FILE *f, const struct report_item *it, int first)
+{
+	struct jbuf *b = &jb_tls;
+
+	b->n = 0;
+	json_item(b, it, first);
+	fwrite(b->s, 1, b->n, f);
+}
+
+void report_thread_cleanup(void)
+{
+	free(jb_tls.s);
+	memset(&jb_tls, 0, sizeof(jb_tls));
 }
 
 /* ---- HTML ---- */

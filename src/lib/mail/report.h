@@ -45,6 +45,9 @@ void report_text_quiet(FILE *f, const struct report_item *it);
 void report_json_begin(FILE *f);
 void report_json(FILE *f, const struct report_item *it, int first);
 void report_json_end(FILE *f);
+/* Free the buffer the calling thread keeps for report_json (call before
+ * a thread that wrote reports ends). */
+void report_thread_cleanup(void);
 void report_html_begin(FILE *f);
 void report_html(FILE *f, const struct report_item *it);
 void report_html_end(FILE *f);
