@@ -54,9 +54,11 @@ int smtp_find_status(const char *text, char *out, size_t len)
 	size_t fl = 0, pl = 0;
 
 	for (const char *p = text; *p; p++) {
-		size_t n = smtp_status_at(text, p);
+		size_t n;
 
-		if (!n)
+		/* a code starts with its class digit: the rest is skipped
+		 * without a call */
+		if ((*p != '2' && *p != '4' && *p != '5') || !(n = smtp_status_at(text, p)))
 			continue;
 		if (*p == '2' && first) {
 			p += n - 1;
@@ -114,7 +116,7 @@ int smtp_find_reply(const char *text, char out[4])
 	const char *best = NULL;
 
 	for (const char *p = text; *p; p++) {
-		if (!smtp_reply_at(text, p))
+		if ((*p != '2' && *p != '4' && *p != '5') || !smtp_reply_at(text, p))
 			continue;
 		/* "550 5.1.1": the code with the same class as a status */
 		if (p[3] && smtp_status_at(text, p + 4) && p[4] == p[0]) {
@@ -229,7 +231,7 @@ void smtp_find_command(const char *text, char *out, size_t len)
 	}
 	/* the earliest "in reply to X", "after X", "[X", ">>> X" */
 	for (const char *q = t; !best && *q; q++) {
-		if (!strchr("ia[>", *q))
+		if (*q != 'i' && *q != 'a' && *q != '[' && *q != '>')
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
 			size_t k = strlen(intro[i]);
