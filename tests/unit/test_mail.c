@@ -150,6 +150,27 @@ UNIT_TEST(multipart_walk)
 	msg_free(&m);
 }
 
+UNIT_TEST(media_parts_keep_type_only)
+{
+	const char *t = "Content-Type: multipart/mixed; boundary=B\n\n"
+			"--B\nContent-Type: text/plain\n\nhello\n"
+			"--B\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\n"
+			"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==\n"
+			"--B--\n";
+	struct msg m;
+	struct mime mm;
+
+	msg_parse(&m, t, strlen(t));
+	mime_walk(&mm, &m);
+	CHECK_EQ_INT(mm.n, 2);
+	CHECK_EQ_STR(mm.p[1].type, "image/png");
+	CHECK_EQ_STR(mm.p[1].data, "");
+	CHECK_EQ_INT(mm.p[1].len, 0);
+	CHECK_EQ_STR(mm.p[0].data, "hello");
+	mime_free(&mm);
+	msg_free(&m);
+}
+
 UNIT_TEST(nested_messages_are_bounded)
 {
 	/* every attached message is a leaf holding all that follows it: 17

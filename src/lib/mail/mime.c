@@ -467,6 +467,14 @@ static int textual(const char *type)
 	       !strcmp(type, "message/global-delivery-status");
 }
 
+/* Is the part one that holds no text: a picture, a sound, a file? */
+static int media(const char *type)
+{
+	return !strncmp(type, "image/", 6) || !strncmp(type, "audio/", 6) ||
+	       !strncmp(type, "video/", 6) || !strncmp(type, "application/", 12) ||
+	       !strncmp(type, "font/", 5) || !strncmp(type, "model/", 6);
+}
+
 static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		     const char *type, int depth, int nested)
 {
@@ -478,6 +486,20 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 
 	if (mm->n >= MIME_MAX_PARTS || m->blen > MIME_MAX_BYTES - mm->bytes) {
 		mm->cut = 1;
+		return;
+	}
+	if (media(type)) {
+		/* a picture or a file: its type is all anyone reads */
+		if (mm->n == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
+		}
+		pt = &mm->p[mm->n++];
+		snprintf(pt->type, sizeof(pt->type), "%s", type);
+		pt->depth = depth;
+		pt->nested = nested;
+		pt->data = xstrdup("");
+		pt->len = 0;
 		return;
 	}
 	raw = xmalloc(m->blen + 4);

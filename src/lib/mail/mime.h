@@ -25,7 +25,9 @@ struct mime_part {
 	char type[64];		/* lower case "text/plain"; "" if none */
 	char *data;		/* transfer-decoded; text and message/
 				   delivery-status also converted to UTF-8;
-				   NUL-terminated, owned by the mime */
+				   NUL-terminated, owned by the mime;
+				   "" for image, audio, video, application,
+				   font and model parts (not decoded) */
 	size_t len;
 	int depth;		/* 0: the message body itself */
 	int nested;		/* inside an attached message (message/rfc822):
