@@ -63,6 +63,41 @@ static const char *line_end(const char *p, const char *end)
 	return nl ? nl : end;
 }
 
+/* The field values of a message are kept in a few large blocks, not a
+ * malloc each: a message has dozens of fields, and every part and
+ * attached message is a message too. */
+#define BLOCK_SIZE 8192
+
+struct msg_block {
+	struct msg_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* Room for n bytes, taken from the newest block (or a new one). */
+static char *block_take(struct msg *m, size_t n)
+{
+	struct msg_block *b = m->blocks;
+
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > BLOCK_SIZE ? n : BLOCK_SIZE;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->used = 0;
+		b->cap = cap;
+		b->next = m->blocks;
+		m->blocks = b;
+	}
+	b->used += n;
+	return b->data + b->used - n;
+}
+
+/* Give back the end of the last block_take(): only used bytes stay. */
+static void block_trim(struct msg *m, size_t unused)
+{
+	m->blocks->used -= unused;
+}
+
 /* Append the unfolded value of one field (first line at p, name length
  * nlen) and return the start of the next line. */
 static const char *add_field(struct msg *m, size_t *cap, const char *p,
@@ -72,7 +107,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 	const char *v = memchr(p, ':', (size_t)(le - p));
 	struct msg_field *f;
 	char *val;
-	size_t vl = 0;
+	size_t vl = 0, bound;
 
 	v = v ? v + 1 : le;
 	if (m->nf >= MSG_MAX_HEADERS) {	/* skip it before allocating */
@@ -96,7 +131,8 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 			raw += (size_t)(e2 - q);
 			q = e2;
 		}
-		val = xmalloc((raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1);
+		bound = (raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1;
+		val = block_take(m, bound);
 	}
 	for (;;) {
 		size_t n = (size_t)(le - v);
@@ -128,6 +164,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		memmove(val, val + s, vl - s + 1);
 		vl -= s;
 	}
+	block_trim(m, bound - (vl + 1));
 	if (m->nf == *cap) {
 		*cap = *cap ? *cap * 2 : 32;
 		m->f = xreallocarray(m->f, *cap, sizeof(*m->f));
@@ -175,8 +212,12 @@ int msg_parse(struct msg *m, const char *text, size_t len)
 
 void msg_free(struct msg *m)
 {
-	for (size_t i = 0; i < m->nf; i++)
-		free(m->f[i].value);
+	while (m->blocks) {
+		struct msg_block *b = m->blocks;
+
+		m->blocks = b->next;
+		free(b);
+	}
 	free(m->f);
 	memset(m, 0, sizeof(*m));
 }
