@@ -306,7 +306,7 @@ static int cut_line(const char *l, size_t n)
 	if (strstr(buf, "was received") || strstr(buf, "could not be"))
 		return 0;
 	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
-		if (!strncmp(buf, marks[k], strlen(marks[k])))
+		if (buf[0] == marks[k][0] && !strncmp(buf, marks[k], strlen(marks[k])))
 			return 1;
 	return !strncasecmp(l, "Received:", 9) || !strncasecmp(l, "Return-Path:", 12);
 }

@@ -32,11 +32,30 @@ const char *report_duration(int64_t s, char *buf, size_t len)
 	return buf;
 }
 
+/* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC).  The civil date from the day count
+ * (Howard Hinnant's civil_from_days) for years 1000 to 9999, without
+ * gmtime_r() and strftime(): JSON and text write one for every hop. */
 static const char *iso_time(int64_t t, char *buf, size_t len)
 {
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t secs = t - days * 86400, z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
+
 	time_t tt = (time_t)t;
 	struct tm tm;
 
+	if (y >= 1000 && y <= 9999) {
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d,
+			 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+		return buf;
+	}
+	/* other years as strftime() writes them */
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, len, "%" PRId64, t);
 	return buf;
