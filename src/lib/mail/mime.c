@@ -5,6 +5,7 @@
  * nesting and part counts by MIME_MAX_DEPTH / MIME_MAX_PARTS.  iconv from
  * glibc converts; its errors are absorbed (U+FFFD), never propagated.
  */
+#define _GNU_SOURCE		/* memmem */
 #include "mime.h"
 #include "util.h"
 
@@ -549,34 +550,31 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		    MIME_MAX_BYTES;
 }
 
-/* Next line that is "--boundary" or "--boundary--" at or after p; sets
- * *last for the closing one.  Returns its start or NULL. */
-static const char *find_boundary(const char *p, const char *end, const char *b,
-				 size_t bl, int *last)
+/* Next line that is "--boundary" or "--boundary--" at or after p (a
+ * line start); sets *last for the closing one.  nb is "\n--boundary"
+ * (nbl bytes): past p, a boundary line is found by one search for it.
+ * Returns its start or NULL. */
+static const char *find_boundary(const char *p, const char *end, const char *nb,
+				 size_t nbl, int *last)
 {
-	while (p < end) {
-		const char *nl;
+	const char *q;
 
-		if ((size_t)(end - p) >= bl + 2 && p[0] == '-' && p[1] == '-' &&
-		    !memcmp(p + 2, b, bl)) {
-			const char *q = p + 2 + bl;
-
-			*last = end - q >= 2 && q[0] == '-' && q[1] == '-';
-			return p;
-		}
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break;
-		p = nl + 1;
+	if (!((size_t)(end - p) >= nbl - 1 && !memcmp(p, nb + 1, nbl - 1))) {
+		p = memmem(p, (size_t)(end - p), nb, nbl);
+		if (!p)
+			return NULL;
+		p++;
 	}
-	return NULL;
+	q = p + nbl - 1;
+	*last = end - q >= 2 && q[0] == '-' && q[1] == '-';
+	return p;
 }
 
 static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
 		 int nested)
 {
 	const char *ct = msg_get(m, "Content-Type");
-	char type[64] = "", b[200];
+	char type[64] = "", b[203];	/* "\n--" and the boundary */
 	const char *p, *end = m->body + m->blen, *first;
 	size_t bl;
 	int last = 0;
@@ -589,8 +587,10 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
 			type[i] = (char)tolower((unsigned char)ct[i]);
 		type[i] = '\0';
 	}
-	if (strncmp(type, "multipart/", 10) || mime_param(ct, "boundary", b, sizeof(b), 0) ||
-	    !(bl = strlen(b)) ||
+	memcpy(b, "\n--", 3);
+	if (strncmp(type, "multipart/", 10) ||
+	    mime_param(ct, "boundary", b + 3, sizeof(b) - 3, 0) ||
+	    (bl = 3 + strlen(b + 3)) == 3 ||
 	    !(first = find_boundary(m->body, end, b, bl, &last))) {
 		size_t before = mm->n;
 
@@ -624,7 +624,7 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
 		if (!start)
 			break;
 		start++;
-		next = find_boundary(start, end, b, bl, &last);
+		next = find_boundary(start, end, b, bl, &last);	/* b: "\n--..." */
 		plen = (size_t)((next ? next : end) - start);
 		if (plen && start[plen - 1] == '\n')
 			plen--;		/* the line break belongs to the boundary */
