@@ -98,12 +98,12 @@ static void block_trim(struct msg *m, size_t unused)
 	m->blocks->used -= unused;
 }
 
-/* Append the unfolded value of one field (first line at p, name length
- * nlen) and return the start of the next line. */
+/* Append the unfolded value of one field (first line at p, ending at le,
+ * name length nlen) and return the start of the next line. */
 static const char *add_field(struct msg *m, size_t *cap, const char *p,
-			     const char *end, size_t nlen)
+			     const char *le, const char *end, size_t nlen)
 {
-	const char *start = p, *le = line_end(p, end);
+	const char *start = p;
 	const char *v = memchr(p, ':', (size_t)(le - p));
 	struct msg_field *f;
 	char *val;
@@ -188,22 +188,23 @@ int msg_parse(struct msg *m, const char *text, size_t len)
 	if (len >= 5 && !memcmp(p, "From ", 5))
 		p = line_end(p, end) < end ? line_end(p, end) + 1 : end;
 	while (p < end) {
+		const char *le;
 		size_t nlen;
 
 		if (*p == '\n') {
 			p++;
 			break;
 		}
-		nlen = field_name_len(p, (size_t)(line_end(p, end) - p));
+		le = line_end(p, end);
+		nlen = field_name_len(p, (size_t)(le - p));
 		if (!nlen) {
 			if (*p == ' ' || *p == '\t') {	/* stray continuation */
-				p = line_end(p, end);
-				p = p < end ? p + 1 : end;
+				p = le < end ? le + 1 : end;
 				continue;
 			}
 			break;		/* not a header: the body starts here */
 		}
-		p = add_field(m, &cap, p, end, nlen);
+		p = add_field(m, &cap, p, le, end, nlen);
 	}
 	m->body = p;
 	m->blen = (size_t)(end - p);
