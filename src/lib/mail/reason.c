@@ -546,7 +546,9 @@ static struct {
 	struct ipat *p;
 	size_t n;
 	int by4[B4], by2[B2];
+	size_t n2;		/* patterns in by2 (none, with today's lists) */
 	int shorts;		/* fewer than two bytes before a '*' */
+	unsigned char fold[256];	/* lower case; blanks to ' ' */
 	int anchored;		/* '^': at the start of the text only */
 } ix;
 static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
@@ -594,6 +596,7 @@ static void ix_add(const char *pat, int list)
 			chain = &ix.by4[hash4(e->head4)];
 		} else if (e->pre >= 2) {
 			chain = &ix.by2[hash2((unsigned char)pat[0], (unsigned char)pat[1])];
+			ix.n2++;
 		} else {
 			chain = &ix.shorts;
 		}
@@ -613,6 +616,8 @@ static void ix_build(void)
 	memset(ix.by4, 0xff, sizeof(ix.by4));
 	memset(ix.by2, 0xff, sizeof(ix.by2));
 	ix.shorts = ix.anchored = -1;
+	for (int c = 0; c < 256; c++)
+		ix.fold[c] = isspace(c) ? ' ' : (unsigned char)tolower(c);
 	for (int l = 0; l < L_COUNT; l++)
 		for (size_t i = 0; lists[l][i]; i++)
 			ix_add(lists[l][i], l);
@@ -672,10 +677,8 @@ static void text_init(struct text *t, const char *s)
 
 	pthread_once(&ix_once, ix_build);
 	for (; s && *s && o + 1 < TEXT_MAX; s++) {
-		char c = (char)tolower((unsigned char)*s);
+		char c = (char)ix.fold[(unsigned char)*s];
 
-		if (isspace((unsigned char)c))
-			c = ' ';
 		if (c == ' ' && o && t->s[o - 1] == ' ')
 			continue;
 		t->s[o++] = c;
@@ -692,7 +695,7 @@ static void text_init(struct text *t, const char *s)
 			if ((k = ix.by4[hash4(w)]) >= 0)
 				hit = scan_chain4(k, w, at, o - p, hit);
 		}
-		if (p + 1 < o && (k = ix.by2[hash2((unsigned char)at[0],
+		if (ix.n2 && p + 1 < o && (k = ix.by2[hash2((unsigned char)at[0],
 						  (unsigned char)at[1])]) >= 0)
 			hit = scan_chain(k, at, o - p, hit);
 		if (ix.shorts >= 0)
