@@ -238,7 +238,7 @@ int diag_read(struct diag *d, const char *text, size_t len,
 {
 	struct msg m, om;
 	struct mime mm;
-	char *buf;
+	char *buf = NULL;
 	size_t blen;
 	int64_t first = 0, last = 0;
 	int has_om = 0, has_first = 0, own_path;
@@ -252,8 +252,14 @@ int diag_read(struct diag *d, const char *text, size_t len,
 			 "empty input", MAIL_MAX_SIZE);
 		return -1;
 	}
-	buf = msg_normalize(text, len, &blen);
-	msg_parse(&m, buf, blen);
+	/* line ends to LF; text without a CR is read where it is (nothing
+	 * below needs it NUL-terminated: every reader takes a length) */
+	if (memchr(text, '\r', len)) {
+		buf = msg_normalize(text, len, &blen);
+		msg_parse(&m, buf, blen);
+	} else {
+		msg_parse(&m, text, len);
+	}
 	if (m.nf == 0) {
 		snprintf(err, errlen, "no header fields: not a mail message");
 		msg_free(&m);
