@@ -50,9 +50,22 @@ static const char *iso_time(int64_t t, char *buf, size_t len)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (y >= 1000 && y <= 9999) {
-		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d,
-			 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	if (y >= 1000 && y <= 9999 && len >= 21) {
+		/* digits by hand: snprintf() costs more than the rest */
+		int v[6] = { (int)y, (int)m, (int)d, (int)(secs / 3600),
+			     (int)(secs / 60 % 60), (int)(secs % 60) };
+		char *o = buf;
+
+		for (int k = 0; k < 6; k++) {
+			if (k == 0) {
+				*o++ = (char)('0' + v[0] / 1000);
+				*o++ = (char)('0' + v[0] / 100 % 10);
+			}
+			*o++ = (char)('0' + v[k] / 10 % 10);
+			*o++ = (char)('0' + v[k] % 10);
+			*o++ = "--T::Z"[k];
+		}
+		*o = '\0';
 		return buf;
 	}
 	/* other years as strftime() writes them */
@@ -451,22 +464,30 @@ static const char *nz(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* v in decimal, a '-' first if neg */
+static void json_digits(struct jbuf *b, uint64_t v, int neg)
+{
+	char t[24], *o = t + sizeof(t);
+
+	do
+		*--o = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (neg)
+		*--o = '-';
+	jb_putn(b, o, (size_t)(t + sizeof(t) - o));
+}
+
 static void json_int(struct jbuf *b, int has, int64_t v)
 {
-	char t[24];
-
-	if (!has) {
+	if (!has)
 		jb_putn(b, "null", 4);
-		return;
-	}
-	jb_putn(b, t, (size_t)snprintf(t, sizeof(t), "%" PRId64, v));
+	else
+		json_digits(b, v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v, v < 0);
 }
 
 static void json_uint(struct jbuf *b, uint64_t v)
 {
-	char t[24];
-
-	jb_putn(b, t, (size_t)snprintf(t, sizeof(t), "%" PRIu64, v));
+	json_digits(b, v, 0);
 }
 
 void report_json_begin(FILE *f)
