@@ -132,6 +132,14 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

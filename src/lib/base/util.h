@@ -43,6 +43,10 @@ char *xstrdup(const char *s);
 /* At most n bytes of s, as strndup(3). */
 char *xstrndup(const char *s, size_t n);
 
+/* Copy src into dst (size bytes, > 0), cut to fit, always terminated:
+ * snprintf(dst, size, "%s", src) without the formatting machinery. */
+void str_copy(char *dst, size_t size, const char *src);
+
 /* Monotonic clock in milliseconds. */
 uint64_t now_ms(void);
 

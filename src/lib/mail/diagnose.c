@@ -107,7 +107,7 @@ static void decoded(const struct msg *m, const char *name, char *out, size_t len
 	if (!v)
 		return;
 	dv = mime_decode_words(v, strlen(v));
-	snprintf(out, len, "%s", dv);
+	str_copy(out, len, dv);
 	free(dv);
 	for (size_t n = strlen(out); n && (unsigned char)out[n - 1] <= ' '; n--)
 		out[n - 1] = '\0';
@@ -214,7 +214,7 @@ static void judged_address(struct diag *d)
 		d->judged_ip[0] = '\0';
 	}
 	if (d->judged >= 0) {
-		snprintf(d->judged_ip, sizeof(d->judged_ip), "%s", d->hops[d->judged].ip);
+		str_copy(d->judged_ip, sizeof(d->judged_ip), d->hops[d->judged].ip);
 		d->judged_src = "path";
 	}
 }

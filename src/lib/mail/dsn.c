@@ -187,7 +187,7 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 		char st[16];
 
 		if (smtp_find_status(f->value, st, sizeof(st)) == 0)
-			snprintf(r->status, sizeof(r->status), "%s", st);
+			str_copy(r->status, sizeof(r->status), st);
 	} else if (!strcasecmp(f->name, "Remote-MTA")) {
 		strip_type(f->value, type, sizeof(type), &rest);
 		copy_cut(r->rhost, sizeof(r->rhost), rest, strcspn(rest, " ;[("));
@@ -788,7 +788,7 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 		dsn_add(d, cap, NULL);
 	for (size_t i = 0; i < d->n; i++) {
 		d->r[i].reason = "feedback";
-		snprintf(d->r[i].action, sizeof(d->r[i].action), "%s", "");
+		str_copy(d->r[i].action, sizeof(d->r[i].action), "");
 	}
 }
 
@@ -897,7 +897,7 @@ static void enrich(struct dsn_rcpt *r, int format)
 	if (smtp_find_status(r->diag, st, sizeof(st)) == 0 &&
 	    (!r->status[0] || st[0] != '2' || r->status[0] == '2') &&
 	    (strcmp(st + 1, ".0.0") || !r->status[0] || !strcmp(r->status + 1, ".0.0")))
-		snprintf(r->status, sizeof(r->status), "%s", st);
+		str_copy(r->status, sizeof(r->status), st);
 	if (!r->reply[0] && smtp_find_reply(r->diag, rc) == 0)
 		memcpy(r->reply, rc, 4);
 	if (!r->rhost[0])

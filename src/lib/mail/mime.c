@@ -208,7 +208,7 @@ static iconv_t cd_get(const char *name)
 	k = cd_next++ % CD_CACHE;
 	if (cd_cache[k].name[0])
 		iconv_close(cd_cache[k].cd);
-	snprintf(cd_cache[k].name, sizeof(cd_cache[k].name), "%s", name);
+	str_copy(cd_cache[k].name, sizeof(cd_cache[k].name), name);
 	cd_cache[k].cd = cd;
 	return cd;
 }
@@ -436,7 +436,7 @@ char *mime_decode_words(const char *in, size_t len)
 				memmove(raw, raw + mark, k);
 				rn = k;
 			}
-			snprintf(cs, sizeof(cs), "%s", wcs);
+			str_copy(cs, sizeof(cs), wcs);
 			p += n;
 			/* blanks between two encoded words vanish */
 			for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
@@ -496,7 +496,7 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 			mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
 		}
 		pt = &mm->p[mm->n++];
-		snprintf(pt->type, sizeof(pt->type), "%s", type);
+		str_copy(pt->type, sizeof(pt->type), type);
 		pt->depth = depth;
 		pt->nested = nested;
 		pt->data = xstrdup("");
@@ -517,7 +517,7 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
 	}
 	pt = &mm->p[mm->n++];
-	snprintf(pt->type, sizeof(pt->type), "%s", type);
+	str_copy(pt->type, sizeof(pt->type), type);
 	pt->depth = depth;
 	pt->nested = nested;
 	if (textual(type)) {

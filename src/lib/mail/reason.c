@@ -909,7 +909,7 @@ void reason_pseudo_status(const char *reason, int temporary, char out[16])
 					snprintf(out, 16, "4%s", pseudo_table[i].code + 1);
 					return;
 				}
-		snprintf(out, 16, "%s", pseudo_table[i].code);
+		str_copy(out, 16, pseudo_table[i].code);
 		return;
 	}
 	out[0] = '\0';

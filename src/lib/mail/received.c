@@ -181,7 +181,7 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 			continue;
 		if (inet_pton(AF_INET, buf, a) == 1 ||
 		    (strchr(buf, ':') && inet_pton(AF_INET6, buf, a) == 1)) {
-			snprintf(out, len, "%s", buf);
+			str_copy(out, len, buf);
 			return;
 		}
 	}

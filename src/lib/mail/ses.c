@@ -98,7 +98,7 @@ int ses_read(struct dsn *d, size_t *cap, const char *text)
 			if ((r = dsn_add(d, cap, v)) != NULL) {
 				snprintf(r->action, sizeof(r->action), "delivered");
 				dsn_append(r->diag, sizeof(r->diag), resp, strlen(resp));
-				snprintf(r->rhost, sizeof(r->rhost), "%s", mta);
+				str_copy(r->rhost, sizeof(r->rhost), mta);
 			}
 		}
 		return 1;

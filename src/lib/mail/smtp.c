@@ -241,7 +241,7 @@ void smtp_find_command(const char *text, char *out, size_t len)
 		}
 	}
 	if (best)
-		snprintf(out, len, "%s", best);
+		str_copy(out, len, best);
 }
 
 /* strcasestr(p, w) for p inside t, by a plain search of low, the
