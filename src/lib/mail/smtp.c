@@ -160,6 +160,25 @@ static const char *cmd_at(const char *p)
 	return NULL;
 }
 
+/* "RCPT TO response", "DATA command": the command named at q when those
+ * words follow it, else NULL. */
+static const char *response_of(const char *q)
+{
+	const char *c = cmd_at(q), *e;
+
+	if (!c)
+		return NULL;
+	e = q;
+	while (*e && *e != ' ')
+		e++;
+	if (!strncmp(e, " to ", 4) || !strncmp(e, " from ", 6)) {
+		e += e[1] == 't' ? 3 : 5;
+		while (*e && *e != ' ')
+			e++;
+	}
+	return !strncmp(e, " response", 9) || !strncmp(e, " command", 8) ? c : NULL;
+}
+
 /* The SMTP command that failed: the last one a transcript sent (">>> "),
  * else the one the text names ("in reply to RCPT TO command", "after end
  * of data", "RCPT TO response", "[RCPT_TO]"). */
@@ -207,38 +226,37 @@ void smtp_find_command(const char *text, char *out, size_t len)
 			if (cmd_at(p + 4))
 				best = cmd_at(p + 4);
 	}
-	for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
-		if (strstr(t, phrases[i].words))
-			best = phrases[i].cmd;
-	/* "RCPT TO response", "DATA command" */
-	for (const char *q = t; !best && *q; q++) {
-		const char *c = (q == t || !isalpha((unsigned char)q[-1])) &&
-				strchr("rmdehsac", *q) ? cmd_at(q) : NULL;
-		const char *e;
+	/* then, in this order: a phrase (the first in the list that occurs),
+	 * the first "RCPT TO response" / "DATA command", the first "in reply
+	 * to X", "after X", "[X", ">>> X" (the last two found in one pass) */
+	if (!best) {
+		unsigned phr = 0;
+		const char *resp = NULL, *intro_cmd = NULL;
 
-		if (!c)
-			continue;
-		e = q;
-		while (*e && *e != ' ')
-			e++;
-		if (!strncmp(e, " to ", 4) || !strncmp(e, " from ", 6)) {
-			e += e[1] == 't' ? 3 : 5;
-			while (*e && *e != ' ')
-				e++;
-		}
-		if (!strncmp(e, " response", 9) || !strncmp(e, " command", 8))
-			best = c;
-	}
-	/* the earliest "in reply to X", "after X", "[X", ">>> X" */
-	for (const char *q = t; !best && *q; q++) {
-		if (*q != 'i' && *q != 'a' && *q != '[' && *q != '>')
-			continue;
-		for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
-			size_t k = strlen(intro[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(phrases) && !phr; i++)
+			if (strstr(t, phrases[i].words))
+				phr |= 1u << i;
+		for (const char *q = t; *q && !phr && !resp; q++) {
+			const char c = *q;
 
-			if (!strncmp(q, intro[i], k) && (best = cmd_at(q + k)) != NULL)
-				break;
+			if (!resp && (q == t || !isalpha((unsigned char)q[-1])) &&
+			    (c == 'r' || c == 'm' || c == 'd' || c == 'e' || c == 'h' ||
+			     c == 's' || c == 'a' || c == 'c'))
+				resp = response_of(q);
+			if (!intro_cmd && (c == 'i' || c == 'a' || c == '[' || c == '>'))
+				for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
+					size_t k = strlen(intro[i]);
+
+					if (!strncmp(q, intro[i], k) &&
+					    (intro_cmd = cmd_at(q + k)) != NULL)
+						break;
+				}
 		}
+		for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
+			if (phr >> i & 1)
+				best = phrases[i].cmd;
+		if (!best)
+			best = resp ? resp : intro_cmd;
 	}
 	if (best)
 		str_copy(out, len, best);
