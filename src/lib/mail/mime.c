@@ -78,7 +78,13 @@ size_t mime_qp_decode(const char *in, size_t len, char *out)
 
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] != '=') {
-			out[o++] = in[i];
+			/* the run up to the next '=' as it is */
+			const char *eq = memchr(in + i, '=', len - i);
+			size_t run = eq ? (size_t)(eq - in) - i : len - i;
+
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run - 1;
 			continue;
 		}
 		if (i + 1 < len && in[i + 1] == '\n') {		/* soft break */

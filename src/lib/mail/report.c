@@ -424,8 +424,18 @@ static void json_str(struct jbuf *b, const char *s)
 		size_t n;
 
 		if (c >= 32 && c < 127) {
-			if (c == '"' || c == '\\')
-				b->s[b->n++] = '\\';
+			/* printable ASCII: a run of it copied at once */
+			const unsigned char *q = p;
+
+			while (*q >= 32 && *q < 127 && *q != '"' && *q != '\\')
+				q++;
+			if (q > p) {
+				memcpy(b->s + b->n, p, (size_t)(q - p));
+				b->n += (size_t)(q - p);
+				p = q;
+				continue;
+			}
+			b->s[b->n++] = '\\';
 			b->s[b->n++] = (char)c;
 			p++;
 			continue;
