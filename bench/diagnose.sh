@@ -2,17 +2,20 @@
 # bench/diagnose.sh - `rblkit diagnose` against sisimai (Debian's
 # libsisimai-perl) on the same bounce corpus, same machine, same run.
 #
-#   bench/diagnose.sh [--repeat N] [--write] [--corpus DIR]
+#   bench/diagnose.sh [--repeat N] [--rounds R] [--write] [--corpus DIR]
 #
 # Both read every .eml file of the corpus (default tests/corpus/sisimai/eml,
 # 433 bounces) and produce a per-recipient reading: rblkit with --json (the
 # file list given N times to one process, output to /dev/null), sisimai
 # with Sisimai->make on each file, N passes inside one perl process (module
 # load time excluded: it happens before the clock starts).  The time per
-# pass is the total divided by N (default 5).  Both are pinned to CPU 0.
+# pass is the total divided by N (default 5).  rblkit runs twice: with
+# -j 1 pinned to CPU 0, as sisimai is, and as it runs by default (a
+# thread per CPU).  R rounds (default 3) of the three runs in turn; the
+# best time of each counts.
 #
-# Output: messages/s and MB/s of each, and the ratio.  --write replaces the
-# diagnose block of bench/RESULTS.md with the results and this command.
+# Output: messages/s and MB/s of each, and the ratios.  --write replaces
+# the diagnose block of bench/RESULTS.md with the results and this command.
 #
 # Environment: RBLKIT (default <repo>/rblkit), PERL (default perl).
 set -euo pipefail
@@ -22,11 +25,12 @@ REPO=$(dirname "$BENCH")
 RBLKIT=${RBLKIT:-$REPO/rblkit}
 PERL=${PERL:-perl}
 CORPUS=$REPO/tests/corpus/sisimai/eml
-REPEAT=5 WRITE=0 ARGS="$*"
+REPEAT=5 ROUNDS=3 WRITE=0 ARGS="$*"
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--repeat) REPEAT=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
 	--write) WRITE=1; shift ;;
 	--corpus) CORPUS=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -52,15 +56,21 @@ command -v taskset >/dev/null || PIN=""
 # repeated), as sisimai reads it REPEAT times in one perl process; the
 # time per pass is the total divided by REPEAT.  Start-up (dynamic
 # linking, the catalogue) is paid once, like perl's module loading.
+# Two runs: -j 1 pinned to CPU 0 (one core, as sisimai), and the default
+# (-j 0: a thread per CPU, not pinned).
 ARGS_R=()
 for _ in $(seq "$REPEAT"); do ARGS_R+=("${FILES[@]}"); done
-t0=$EPOCHREALTIME
-$PIN "$RBLKIT" diagnose --json "${ARGS_R[@]}" >/dev/null
-t1=$EPOCHREALTIME
-best_rblkit=$(echo "($t1 - $t0) / $REPEAT" | bc -l)
+rblkit_pass() {		# $1: jobs, $2: pin command (may be empty)
+	local t0 t1
+	t0=$EPOCHREALTIME
+	$2 "$RBLKIT" diagnose -j "$1" --json "${ARGS_R[@]}" >/dev/null
+	t1=$EPOCHREALTIME
+	echo "($t1 - $t0) / $REPEAT" | bc -l
+}
 
 # sisimai: the same files, REPEAT passes in one process, time per pass
-best_sisimai=$($PIN $PERL -MSisimai -MTime::HiRes=time -e '
+sisimai_pass() {
+	$PIN $PERL -MSisimai -MTime::HiRes=time -e '
 	my ($repeat, @files) = @ARGV;
 	my $recips;
 	my $t0 = time;
@@ -73,28 +83,45 @@ best_sisimai=$($PIN $PERL -MSisimai -MTime::HiRes=time -e '
 		$recips = $n;
 	}
 	printf "%.6f %d\n", (time - $t0) / $repeat, $recips;
-' "$REPEAT" "${FILES[@]}" 2>/dev/null)
-sis_t=${best_sisimai% *}
-sis_recips=${best_sisimai#* }
+' "$REPEAT" "${FILES[@]}" 2>/dev/null
+}
+
+# ROUNDS rounds, the three readers in turn, the best time of each: a
+# neighbour's burst on the shared machine hits one round, not one reader
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+best_one=999 best_all=999 sis_t=999
+for _ in $(seq "$ROUNDS"); do
+	best_one=$(min "$best_one" "$(rblkit_pass 1 "$PIN")")
+	best_all=$(min "$best_all" "$(rblkit_pass 0 "")")
+	out=$(sisimai_pass)
+	sis_t=$(min "$sis_t" "${out% *}")
+	sis_recips=${out#* }
+done
+best_rblkit=$best_all
 
 rate() { echo "scale=1; $1 / $2" | bc -l; }
 mb() { echo "scale=2; $BYTES / 1048576 / $1" | bc -l; }
-r_mps=$(rate "$N" "$best_rblkit"); s_mps=$(rate "$N" "$sis_t")
-r_mbs=$(mb "$best_rblkit"); s_mbs=$(mb "$sis_t")
-ratio=$(echo "scale=1; $sis_t / $best_rblkit" | bc -l)
+ratio() { echo "scale=1; $sis_t / $1" | bc -l; }
+NCPU=$(nproc)
 
 report=$(cat <<EOT
-Corpus: $N messages, $BYTES bytes (${CORPUS#"$REPO"/}), $REPEAT passes each, one CPU (taskset -c 0).
+Corpus: $N messages, $BYTES bytes (${CORPUS#"$REPO"/}), $REPEAT passes per run,
+best of $ROUNDS rounds (the readers take turns in each round).
 
-| reader | time per pass | messages/s | MB/s |
-|---|---|---|---|
-| rblkit diagnose --json | $(printf '%.3f' "$best_rblkit") s | $r_mps | $r_mbs |
-| sisimai $($PERL -MSisimai -e 'print $Sisimai::VERSION') (Sisimai->make, $sis_recips records) | $(printf '%.3f' "$sis_t") s | $s_mps | $s_mbs |
+| reader | CPUs | time per pass | messages/s | MB/s | vs sisimai |
+|---|---|---|---|---|---|
+| rblkit diagnose --json (default: a thread per CPU) | $NCPU | $(printf '%.4f' "$best_all") s | $(rate "$N" "$best_all") | $(mb "$best_all") | **$(ratio "$best_all")x** |
+| rblkit diagnose --json -j 1 | 1 (taskset -c 0) | $(printf '%.4f' "$best_one") s | $(rate "$N" "$best_one") | $(mb "$best_one") | $(ratio "$best_one")x |
+| sisimai $($PERL -MSisimai -e 'print $Sisimai::VERSION') (Sisimai->make, $sis_recips records) | 1 (taskset -c 0) | $(printf '%.4f' "$sis_t") s | $(rate "$N" "$sis_t") | $(mb "$sis_t") | 1x |
 
-rblkit is **${ratio}x** sisimai's throughput (target: 50x).
+Target: 50x sisimai's throughput.  rblkit as run by default (all $NCPU CPUs)
+is $(ratio "$best_all")x; on one core against sisimai's one core it is
+$(ratio "$best_one")x.  sisimai has no way to use a second CPU within one
+run; two sisimai processes on halves of a corpus would at best double its
+rate, which is the one-core ratio.
 rblkit's time includes process start-up and loading the blocklist catalogue
-(once), reading the files and the JSON output; sisimai's excludes loading
-perl and its modules.  Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)
+(once per run), reading the files and writing the JSON; sisimai's excludes
+loading perl and its modules.  Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)
 (the machine is shared).
 EOT
 )
