@@ -63,34 +63,59 @@ struct run {
 	FILE *out;		/* stdout, or a worker's buffer */
 };
 
-/* Parallel reading (-j): workers take the files in runs of a few (a
- * slot) and write each run's report into its own buffer; the main thread
- * prints the buffers in the order of the command line, so the output is
- * the same as with one thread.  At most WINDOW slots are read ahead of
- * the printing. */
+/*
+ * Parallel reading (-j).  The main thread reads each file and splits it
+ * into messages (cheap: a search for "From " lines); runs of messages,
+ * of one file or of several small ones, make a slot.  Workers take the
+ * slots in turn and write each slot's report into its own buffer; the
+ * main thread prints the buffers in order, so the output is byte for byte
+ * what one thread prints.  At most WINDOW slots are in flight, and a file
+ * is freed once its last slot is printed.
+ */
 #define JOBS_MAX 64
-#define WINDOW 64
-#define RUN_MAX 16		/* files in one slot */
+#define WINDOW 64		/* slots in flight */
+#define PIECES_MAX 16		/* runs of messages in one slot */
+#define SLOT_MSGS 16		/* a slot is full at this many messages */
+#define SLOT_BYTES (256u << 10)	/* or this much text */
+
+struct input {
+	char *buf;		/* the whole file */
+	size_t len;
+	const char *name;
+	int refs;		/* slots not yet printed, +1 while splitting */
+};
+
+/* Messages [pos, end) of in, numbered from idx + 1; or, when err is set,
+ * an input that could not be read (in NULL, name given). */
+struct piece {
+	struct input *in;
+	const char *name;
+	size_t pos, end;
+	unsigned idx;
+	const char *err;
+	char errbuf[160];
+};
 
 struct slot {
-	char *text;		/* the run's report (open_memstream) */
+	struct piece p[PIECES_MAX];
+	int np;
+	size_t msgs, bytes;
+	char *text;		/* its report (open_memstream) */
 	size_t len;
 	int errors;
-	int done;
+	int done;		/* under pool.mu */
 };
 
 struct pool {
 	const struct run *proto;	/* the options */
-	char *const *files;
-	size_t nfiles;
-	size_t per;		/* files in a slot */
-	size_t nslots;
-	size_t next;		/* the next slot to take */
-	size_t printed;		/* slots printed so far */
-	struct slot *slots;
+	struct slot ring[WINDOW];	/* slot k at ring[k % WINDOW] */
+	size_t published;	/* slots handed to the workers */
+	size_t next;		/* the next slot a worker takes */
+	size_t printed;		/* slots printed */
+	int closed;		/* no more slots will come */
 	pthread_mutex_t mu;
+	pthread_cond_t work;	/* a slot was published, or closed */
 	pthread_cond_t done;	/* a slot is done */
-	pthread_cond_t room;	/* printed moved on */
 };
 
 void cmd_diagnose_help(void)
@@ -326,21 +351,15 @@ static void free_held(struct run *rn, struct ipcheck *ic, size_t nic,
 		rs_free(rs);
 }
 
-static void one_input(struct run *rn, const char *name, const char *text, size_t len)
+/* Read and report the messages of text that start in [pos, end), the
+ * first numbered idx + 1. */
+static void read_messages(struct run *rn, const char *name, const char *text,
+			  size_t pos, size_t end, unsigned idx)
 {
-	size_t pos = 0;
 	const char *m;
 	size_t ml;
-	unsigned idx = 0;
 
-	if (len == 0) {
-		struct report_item it = { name, 1, NULL, "empty input", NULL };
-
-		rn->errors++;
-		emit(rn, &it);
-		return;
-	}
-	while (diag_mbox_next(text, len, &pos, &m, &ml)) {
+	while (diag_mbox_next(text, end, &pos, &m, &ml)) {
 		struct diag d;
 		char err[128];
 		struct report_item it = { name, ++idx, NULL, NULL, NULL };
@@ -359,6 +378,18 @@ static void one_input(struct run *rn, const char *name, const char *text, size_t
 		emit(rn, &it);
 		diag_free(&d);
 	}
+}
+
+static void one_input(struct run *rn, const char *name, const char *text, size_t len)
+{
+	if (len == 0) {
+		struct report_item it = { name, 1, NULL, "empty input", NULL };
+
+		rn->errors++;
+		emit(rn, &it);
+		return;
+	}
+	read_messages(rn, name, text, 0, len, 0);
 }
 
 static void one_file(struct run *rn, const char *path)
@@ -389,6 +420,22 @@ static void one_file(struct run *rn, const char *path)
 	one_input(rn, path, rn->buf, len);
 }
 
+static void read_slot(struct run *rn, struct slot *sl)
+{
+	for (int k = 0; k < sl->np; k++) {
+		const struct piece *pc = &sl->p[k];
+
+		if (pc->err) {
+			struct report_item it = { pc->name, 1, NULL, pc->err, NULL };
+
+			rn->errors++;
+			emit(rn, &it);
+		} else {
+			read_messages(rn, pc->name, pc->in->buf, pc->pos, pc->end, pc->idx);
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
@@ -398,25 +445,25 @@ static void *worker(void *arg)
 	rn.cap = 0;
 	for (;;) {
 		struct slot *sl;
-		size_t i;
 
 		pthread_mutex_lock(&pl->mu);
-		while (pl->next < pl->nslots && pl->next >= pl->printed + WINDOW)
-			pthread_cond_wait(&pl->room, &pl->mu);
-		i = pl->next < pl->nslots ? pl->next++ : pl->nslots;
-		pthread_mutex_unlock(&pl->mu);
-		if (i == pl->nslots)
+		while (pl->next == pl->published && !pl->closed)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (pl->next == pl->published) {
+			pthread_mutex_unlock(&pl->mu);
 			break;
-		sl = &pl->slots[i];
+		}
+		sl = &pl->ring[pl->next++ % WINDOW];
+		pthread_mutex_unlock(&pl->mu);
+
 		rn.out = open_memstream(&sl->text, &sl->len);
 		if (!rn.out)
 			fatal("diagnose: open_memstream: %s", strerror(errno));
-		/* each run's first item is written as the first of all; the
+		/* each slot's first item is written as the first of all; the
 		 * printer adds the separator */
 		rn.first = 1;
 		rn.errors = 0;
-		for (size_t f = i * pl->per; f < pl->nfiles && f < (i + 1) * pl->per; f++)
-			one_file(&rn, pl->files[f]);
+		read_slot(&rn, sl);
 		if (fclose(rn.out) == EOF)
 			fatal("diagnose: out of memory for a report");
 		pthread_mutex_lock(&pl->mu);
@@ -425,60 +472,174 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&pl->done);
 		pthread_mutex_unlock(&pl->mu);
 	}
-	free(rn.buf);
 	mime_thread_cleanup();
 	report_thread_cleanup();
 	return NULL;
 }
 
+static void input_release(struct input *in)
+{
+	if (in && --in->refs == 0) {
+		free(in->buf);
+		free(in);
+	}
+}
+
+/* Print the oldest slot (waiting for it when wait, else only when it is
+ * done).  Returns 1 when one was printed. */
+static int print_one(struct pool *pl, struct run *rn, int wait)
+{
+	struct slot *sl;
+
+	if (pl->printed == pl->published)
+		return 0;
+	sl = &pl->ring[pl->printed % WINDOW];
+	pthread_mutex_lock(&pl->mu);
+	while (wait && !sl->done)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	if (!sl->done) {
+		pthread_mutex_unlock(&pl->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	if (sl->len) {
+		/* JSON: a comma between the items of two slots */
+		if (rn->fmt == FMT_JSON && !rn->first)
+			fputc(',', rn->out);
+		fwrite(sl->text, 1, sl->len, rn->out);
+		rn->first = 0;
+	}
+	rn->errors += sl->errors;
+	free(sl->text);
+	for (int k = 0; k < sl->np; k++)
+		input_release(sl->p[k].in);
+	memset(sl, 0, sizeof(*sl));
+	pl->printed++;	/* only this thread reads or writes printed */
+	return 1;
+}
+
+/* The slot being filled (the one after the published ones), made room
+ * for: the oldest is printed first when the ring is full. */
+static struct slot *filling(struct pool *pl, struct run *rn)
+{
+	while (pl->published - pl->printed == WINDOW)
+		print_one(pl, rn, 1);
+	return &pl->ring[pl->published % WINDOW];
+}
+
+static void publish(struct pool *pl, struct run *rn)
+{
+	struct slot *sl = &pl->ring[pl->published % WINDOW];
+
+	if (!sl->np)
+		return;
+	pthread_mutex_lock(&pl->mu);
+	pl->published++;
+	pthread_cond_signal(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	while (print_one(pl, rn, 0))
+		;
+}
+
+/* Add a piece to the slot being filled, publishing it when it is full. */
+static void add_piece(struct pool *pl, struct run *rn, const struct piece *pc,
+		      size_t msgs, size_t bytes)
+{
+	struct slot *sl = filling(pl, rn);
+
+	sl->p[sl->np++] = *pc;
+	if (pc->in)
+		pc->in->refs++;
+	sl->msgs += msgs;
+	sl->bytes += bytes;
+	if (sl->np == PIECES_MAX || sl->msgs >= SLOT_MSGS || sl->bytes >= SLOT_BYTES)
+		publish(pl, rn);
+}
+
+/* Read one file and cut it into pieces. */
+static void split_file(struct pool *pl, struct run *rn, const char *path)
+{
+	int own = strcmp(path, "-") != 0;
+	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	struct piece pc = { .name = path };
+	struct input *in;
+	size_t cap = 0, pos = 0, msgs = 0;
+	const char *m;
+	size_t ml;
+
+	in = xcalloc(1, sizeof(*in));
+	in->name = path;
+	in->refs = 1;
+	if (fd < 0 || read_all(fd, &in->buf, &cap, &in->len)) {
+		snprintf(pc.errbuf, sizeof(pc.errbuf), "cannot read: %s", strerror(errno));
+		pc.err = "";	/* set below: the piece is copied */
+	} else if (in->len == 0) {
+		snprintf(pc.errbuf, sizeof(pc.errbuf), "empty input");
+		pc.err = "";
+	}
+	if (own && fd >= 0)
+		close(fd);
+	if (pc.err) {
+		struct slot *sl = filling(pl, rn);
+
+		input_release(in);
+		sl->p[sl->np] = pc;
+		sl->p[sl->np].err = sl->p[sl->np].errbuf;
+		sl->np++;
+		sl->msgs++;
+		if (sl->np == PIECES_MAX || sl->msgs >= SLOT_MSGS)
+			publish(pl, rn);
+		return;
+	}
+	/* runs of messages, cut where a slot fills up */
+	pc.in = in;
+	while (diag_mbox_next(in->buf, in->len, &pos, &m, &ml)) {
+		struct slot *sl = filling(pl, rn);
+
+		msgs++;
+		pc.end = pos;
+		if (sl->msgs + msgs >= SLOT_MSGS || sl->bytes + (pc.end - pc.pos) >= SLOT_BYTES ||
+		    pos == in->len) {
+			add_piece(pl, rn, &pc, msgs, pc.end - pc.pos);
+			pc.idx += (unsigned)msgs;
+			pc.pos = pos;
+			msgs = 0;
+		}
+	}
+	input_release(in);	/* the splitter's reference */
+}
+
 /* Read files with jobs threads and print the reports in order. */
 static void run_parallel(struct run *rn, char *const *files, size_t n, unsigned jobs)
 {
-	struct pool pl = { .proto = rn, .files = files, .nfiles = n };
+	struct pool *pl = xcalloc(1, sizeof(*pl));
 	pthread_t tid[JOBS_MAX];
 	unsigned started = 0;
 
-	/* runs short enough that every thread gets several */
-	pl.per = n / ((size_t)jobs * 8);
-	pl.per = pl.per < 1 ? 1 : pl.per > RUN_MAX ? RUN_MAX : pl.per;
-	pl.nslots = (n + pl.per - 1) / pl.per;
-	pl.slots = xcalloc(pl.nslots, sizeof(*pl.slots));
-	pthread_mutex_init(&pl.mu, NULL);
-	pthread_cond_init(&pl.done, NULL);
-	pthread_cond_init(&pl.room, NULL);
+	pl->proto = rn;
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_cond_init(&pl->done, NULL);
 	for (unsigned k = 0; k < jobs; k++)
-		if (pthread_create(&tid[started], NULL, worker, &pl) == 0)
+		if (pthread_create(&tid[started], NULL, worker, pl) == 0)
 			started++;
 	if (!started)
 		fatal("diagnose: cannot start a thread");
-	for (size_t i = 0; i < pl.nslots; i++) {
-		struct slot *sl = &pl.slots[i];
-
-		pthread_mutex_lock(&pl.mu);
-		while (!sl->done)
-			pthread_cond_wait(&pl.done, &pl.mu);
-		pthread_mutex_unlock(&pl.mu);
-		if (sl->len) {
-			/* JSON: a comma between the items of two runs */
-			if (rn->fmt == FMT_JSON && !rn->first)
-				fputc(',', rn->out);
-			fwrite(sl->text, 1, sl->len, rn->out);
-			rn->first = 0;
-		}
-		rn->errors += sl->errors;
-		free(sl->text);
-		sl->text = NULL;
-		pthread_mutex_lock(&pl.mu);
-		pl.printed = i + 1;
-		pthread_cond_broadcast(&pl.room);
-		pthread_mutex_unlock(&pl.mu);
-	}
+	for (size_t i = 0; i < n; i++)
+		split_file(pl, rn, files[i]);
+	publish(pl, rn);
+	pthread_mutex_lock(&pl->mu);
+	pl->closed = 1;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	while (print_one(pl, rn, 1))
+		;
 	for (unsigned k = 0; k < started; k++)
 		pthread_join(tid[k], NULL);
-	pthread_cond_destroy(&pl.room);
-	pthread_cond_destroy(&pl.done);
-	pthread_mutex_destroy(&pl.mu);
-	free(pl.slots);
+	pthread_cond_destroy(&pl->done);
+	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
 }
 
 /* Threads for -j 0 (the default): one per CPU, at most 8. */
@@ -516,6 +677,9 @@ int cmd_diagnose(int argc, char **argv)
 	struct resolver *rs = NULL;
 	struct dnsbl_engine *eng = NULL;
 	unsigned timeout_s = 10, jobs = 0;
+	static char *stdin_only[] = { "-" };	/* no FILE: standard input */
+	char *const *files = stdin_only;
+	size_t nfiles = 1;
 	char err[256], *end;
 	int c, rc = 2;
 
@@ -569,15 +733,15 @@ int cmd_diagnose(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	if (!jobs)
 		jobs = default_jobs();
-	if ((size_t)(argc - optind) < jobs)
-		jobs = (unsigned)(argc - optind);
-	if (optind >= argc)
-		one_file(&rn, "-");
-	else if (jobs > 1 && !rn.check)
-		run_parallel(&rn, argv + optind, (size_t)(argc - optind), jobs);
+	if (optind < argc) {
+		files = argv + optind;
+		nfiles = (size_t)(argc - optind);
+	}
+	if (jobs > 1 && !rn.check)
+		run_parallel(&rn, files, nfiles, jobs);
 	else
-		for (int i = optind; i < argc; i++)
-			one_file(&rn, argv[i]);
+		for (size_t i = 0; i < nfiles; i++)
+			one_file(&rn, files[i]);
 	if (rn.check) {
 		if (run_checks(&rn, lists, &ro, timeout_s, &ic, &nic, &rs, &eng))
 			goto out;

@@ -464,6 +464,30 @@ def test_threads_print_in_file_order(tmp_path, fmt):
         assert len(json.loads(one.stdout)) == len(args) + 1   # the mbox has two
 
 
+def test_threads_split_one_big_mbox(tmp_path):
+    """One mbox of many messages is shared among the threads too: the
+    messages keep their numbers and their order."""
+    files = sorted(os.path.join(EML, f) for f in os.listdir(EML))[:90]
+    box = tmp_path / "archive.mbox"
+    with open(box, "wb") as out:
+        for i, f in enumerate(files):
+            with open(f, "rb") as inp:
+                body = inp.read().replace(b"\r\n", b"\n")
+            if body.startswith(b"From "):       # its own envelope line
+                body = body.split(b"\n", 1)[1]
+            out.write(b"From MAILER-DAEMON Thu Jan  1 00:00:%02d 2026\n" % (i % 60))
+            out.write(body.replace(b"\nFrom ", b"\n>From "))
+            out.write(b"\n")
+    one = run("--json", "-j", "1", str(box))
+    items = json.loads(one.stdout)
+    assert [m["index"] for m in items] == list(range(1, len(files) + 1))
+    assert sum(1 for m in items if m["kind"] == "bounce") > 60
+    for jobs in ("2", "5"):
+        many = run("--json", "-j", jobs, str(box))
+        assert many.returncode == one.returncode
+        assert many.stdout == one.stdout
+
+
 def test_jobs_usage():
     for bad in ("x", "-1", "65", ""):
         p = run("-j", bad, TREND)
