@@ -35,13 +35,20 @@ char *msg_normalize(const char *text, size_t len, size_t *outlen)
 	return out;
 }
 
+/* 1 for the bytes of a field name: '!' to '~' except ':' */
+static const unsigned char name_char[256] = {
+	['!' ... '9'] = 1, [';' ... '~'] = 1,
+};
+
 /* Length of the field name at p if the line is "name:" (WSP before the
  * colon allowed, as obsolete syntax), else 0. */
 static size_t field_name_len(const char *p, size_t len)
 {
 	size_t i = 0, n;
 
-	while (i < len && p[i] > 32 && p[i] < 127 && p[i] != ':')
+	/* a name is printable ASCII without ':' (the table); the line's
+	 * end is a byte outside it */
+	while (i < len && name_char[(unsigned char)p[i]])
 		i++;
 	n = i;
 	if (n == 0)

@@ -171,7 +171,7 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 
 		if (p > v && (isalnum((unsigned char)p[-1]) || p[-1] == '.' || p[-1] == ':'))
 			continue;
-		if (!strncasecmp(q, "ipv6:", 5))
+		if ((*q | 0x20) == 'i' && !strncasecmp(q, "ipv6:", 5))
 			q += 5;
 		while (q < end && n + 1 < sizeof(buf) &&
 		       (isxdigit((unsigned char)*q) || *q == '.' || *q == ':'))
