@@ -86,10 +86,14 @@ static int domain_char(unsigned char c)
 static int find_addr(const char *p, size_t n, size_t *as, size_t *al)
 {
 	for (size_t i = 0; i < n; i++) {
-		size_t s = i, e = i + 1;
+		const char *at = memchr(p + i, '@', n - i);
+		size_t s, e;
 
-		if (p[i] != '@')
-			continue;
+		if (!at)
+			break;
+		i = (size_t)(at - p);
+		s = i;
+		e = i + 1;
 		while (s > 0 && local_char((unsigned char)p[s - 1]))
 			s--;
 		while (e < n && domain_char((unsigned char)p[e]))
