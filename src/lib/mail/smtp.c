@@ -239,14 +239,18 @@ void smtp_find_command(const char *text, char *out, size_t len)
 		for (const char *q = t; *q && !phr && !resp; q++) {
 			const char c = *q;
 
-			if (!resp && (q == t || !isalpha((unsigned char)q[-1])) &&
+			/* t is lower case: a letter is a..z */
+			if (!resp && (q == t || q[-1] < 'a' || q[-1] > 'z') &&
 			    (c == 'r' || c == 'm' || c == 'd' || c == 'e' || c == 'h' ||
 			     c == 's' || c == 'a' || c == 'c'))
 				resp = response_of(q);
 			if (!intro_cmd && (c == 'i' || c == 'a' || c == '[' || c == '>'))
 				for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
-					size_t k = strlen(intro[i]);
+					size_t k;
 
+					if (intro[i][0] != c || (intro[i][1] && q[1] != intro[i][1]))
+						continue;
+					k = strlen(intro[i]);
 					if (!strncmp(q, intro[i], k) &&
 					    (intro_cmd = cmd_at(q + k)) != NULL)
 						break;
