@@ -403,6 +403,8 @@ static size_t word_bytes(const char *p, const char *end, char cs[40], char *raw,
 	return (size_t)(q3 + 2 - p);
 }
 
+static char *decode_words(const char *in, size_t len);
+
 /* The bytes gathered in raw (charset cs), converted and appended to out. */
 static void flush_words(char *out, size_t *o, const char *cs, const char *raw, size_t *rn)
 {
@@ -419,6 +421,13 @@ static void flush_words(char *out, size_t *o, const char *cs, const char *raw, s
 }
 
 char *mime_decode_words(const char *in, size_t len)
+{
+	if (!memmem(in, len, "=?", 2))
+		return xstrndup(in, len);	/* no encoded word: as it is */
+	return decode_words(in, len);
+}
+
+static char *decode_words(const char *in, size_t len)
 {
 	/* decoded text is at most 4x its encoded size (+ U+FFFD growth) */
 	char *out = xmalloc(len * 4 + 16), *raw = xmalloc(len + 4);
