@@ -236,7 +236,8 @@ static int about_sender(const char *reason)
 int diag_read(struct diag *d, const char *text, size_t len,
 	      const struct catalog *cat, char *err, size_t errlen)
 {
-	struct msg m, om;
+	struct msg m;
+	const struct msg *om;
 	struct mime mm;
 	char *buf = NULL;
 	size_t blen;
@@ -275,20 +276,16 @@ int diag_read(struct diag *d, const char *text, size_t len,
 	if (msg_get(&m, "Date") && rcvd_parse_date(msg_get(&m, "Date"), &d->date) == 0)
 		d->has_date = 1;
 	/* the path: of the original message in a report, else of this one */
-	if (d->dsn.orig) {
-		msg_parse(&om, d->dsn.orig, d->dsn.olen);
-		has_om = om.nf > 0;
-		if (!has_om)
-			msg_free(&om);
-	}
-	path_of(d, has_om ? &om : &m);
+	has_om = d->dsn.orig && d->dsn.om.nf > 0;
+	om = has_om ? &d->dsn.om : NULL;
+	path_of(d, has_om ? om : &m);
 	/* a report without the original has only its own path, from the
 	 * receiver back to the sender: its hops are not the sender's relays
 	 * and its first time is not the arrival of the mail */
 	own_path = d->kind == DSN_BOUNCE && !has_om;
 	if (own_path)
 		d->judged = -1;
-	if (path_span(d, has_om ? &om : &m, &first, &last, &has_first)) {
+	if (path_span(d, has_om ? om : &m, &first, &last, &has_first)) {
 		d->total_delay = last - first;
 		d->has_total = 1;
 	}
@@ -314,8 +311,6 @@ int diag_read(struct diag *d, const char *text, size_t len,
 		}
 	}
 	judged_address(d);
-	if (has_om)
-		msg_free(&om);
 	mime_free(&mm);
 	msg_free(&m);
 	free(buf);

@@ -950,7 +950,6 @@ struct report {
 	size_t hlen;
 	const char *fb;		/* a message/feedback-report part */
 	char self[256];		/* the report's addressee: never a recipient */
-	struct msg om;		/* the original message's header, if any */
 	int have_orig;
 	size_t cap;		/* allocation of d->r */
 };
@@ -1005,7 +1004,7 @@ static void read_parts(struct dsn *d, struct report *rp)
 		memcpy(d->orig, orig, olen);
 		d->orig[olen] = '\0';
 		d->olen = olen;
-		msg_parse(&rp->om, d->orig, d->olen);
+		msg_parse(&d->om, d->orig, d->olen);
 		rp->have_orig = 1;
 	}
 	if (!d->n) {
@@ -1031,7 +1030,7 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 	if (!d->n)
 		bracketed_addr(d, &rp->cap, rp->human, rp->self);
 	if (!d->n && rp->have_orig)
-		add_addresses(d, &rp->cap, msg_get(&rp->om, "To"));
+		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
 		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1);
 	for (size_t i = 0; i < d->n; i++) {
@@ -1077,7 +1076,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	if (rp.fb || line_ci(rp.human, "\nFeedback-Type:") ||
 	    report_type(m, "feedback-report")) {
 		d->kind = DSN_FEEDBACK;
-		feedback(d, &rp.cap, mm, rp.have_orig ? &rp.om : NULL);
+		feedback(d, &rp.cap, mm, rp.have_orig ? &d->om : NULL);
 		enrich_all = 0;
 	} else if (unsubscribe_request(m)) {
 		/* a mail client acting on List-Unsubscribe (RFC 2369 mailto):
@@ -1105,8 +1104,6 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
 		enrich(&d->r[i], format);
-	if (rp.have_orig)
-		msg_free(&rp.om);
 	free(rp.human);
 	return 0;
 }
@@ -1114,6 +1111,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 void dsn_free(struct dsn *d)
 {
 	free(d->r);
+	msg_free(&d->om);
 	free(d->orig);
 	memset(d, 0, sizeof(*d));
 }

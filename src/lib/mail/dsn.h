@@ -56,6 +56,7 @@ struct dsn {
 	 * NULL when the report carries none */
 	char *orig;
 	size_t olen;
+	struct msg om;		/* orig's header section, read (nf 0: none) */
 };
 
 /* Read message m (MIME parts mm) as a report. Always fills d (kind
