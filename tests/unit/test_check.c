@@ -10,6 +10,7 @@
 #include "json.h"
 #include "resolve.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,120 @@ UNIT_TEST(builtin_catalogue_loads)
 	CHECK(l && !strcmp(l->id, "trendmicro-ers"));
 	const char *t3 = "550 5.1.1 user unknown";
 	CHECK(catalog_match_text(cat, t3, strlen(t3)) == NULL);
+	catalog_free(cat);
+}
+
+/* The definition catalog_match_text() keeps, written the plain way: each
+ * zone, then each word, searched in the lower-cased text as a whole word. */
+static int ref_has_word(const char *lower, size_t len, const char *w)
+{
+	size_t wl = strlen(w);
+
+	for (size_t i = 0; wl && i + wl <= len; i++) {
+		if (memcmp(lower + i, w, wl))
+			continue;
+		if ((i == 0 || !isalnum((unsigned char)lower[i - 1])) &&
+		    (i + wl == len || !isalnum((unsigned char)lower[i + wl])))
+			return 1;
+	}
+	return 0;
+}
+
+static const struct list *ref_match(const struct catalog *cat, const char *text, size_t len)
+{
+	char *lower = malloc(len + 1);
+	const struct list *best = NULL;
+	size_t best_len = 0;
+	int zone_found;
+
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char)tolower((unsigned char)text[i]);
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct list *l = cat->lists[i];
+		size_t zl = l->zone ? strlen(l->zone) : 0;
+
+		if (zl > best_len && ref_has_word(lower, len, l->zone)) {
+			best = l;
+			best_len = zl;
+		}
+	}
+	zone_found = best != NULL;
+	for (size_t i = 0; !zone_found && i < cat->n; i++)
+		for (size_t j = 0; j < cat->lists[i]->nmatch; j++) {
+			const char *w = cat->lists[i]->match[j];
+
+			if (strlen(w) > best_len && ref_has_word(lower, len, w)) {
+				best = cat->lists[i];
+				best_len = strlen(w);
+			}
+		}
+	free(lower);
+	return best;
+}
+
+
+UNIT_TEST(catalog_match_agrees_with_its_definition)
+{
+	/* random texts of the built-in catalogue's zones and words, in any
+	 * case, glued by blanks, dots, letters and digits (word edges), up
+	 * to 6 KB (past the matcher's stack buffer) */
+	static const char *const glue[] = { " ", ".", "x", "7", "-", "@", "", "  ", "(" };
+	struct catalog *cat = catalog_new();
+	char err[256];
+	unsigned seed = 12345;
+	const char *words[1024];
+	size_t nw = 0, agree = 0, named = 0;
+
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	for (size_t i = 0; i < cat->n && nw < 1000; i++) {
+		if (cat->lists[i]->zone)
+			words[nw++] = cat->lists[i]->zone;
+		for (size_t j = 0; j < cat->lists[i]->nmatch && nw < 1000; j++)
+			words[nw++] = cat->lists[i]->match[j];
+	}
+	CHECK(nw > 100);
+	for (int round = 0; round < 3000; round++) {
+		char text[6200];
+		size_t n = 0, parts = 1 + (size_t)(round % 40) * (round % 7 == 0 ? 8 : 1);
+
+		for (size_t k = 0; k < parts && n < 6000; k++) {
+			const char *w, *g;
+
+			seed = seed * 1103515245u + 12345u;
+			w = words[((seed >> 4) & 0xffff) % nw];
+			g = glue[(seed >> 8) % (sizeof(glue) / sizeof(glue[0]))];
+			for (const char *c = w; *c && n < 6000; c++)
+				text[n++] = (seed >> 20) & 1 ? (char)toupper((unsigned char)*c) : *c;
+			/* sometimes cut a word short or glue without an edge */
+			if ((seed >> 24) % 5 == 0 && n > 2)
+				n -= 2;
+			for (const char *c = g; *c && n < 6000; c++)
+				text[n++] = *c;
+			seed = seed * 1103515245u + 12345u;
+		}
+		const struct list *want = ref_match(cat, text, n);
+
+		const struct list *got = catalog_match_text(cat, text, n);
+
+		if (got != want && getenv("DEBUG_MATCH"))
+			fprintf(stderr, "text [%.*s]\n got %s want %s\n", (int)n, text,
+				got ? got->id : "-", want ? want->id : "-");
+		agree += got == want;
+		named += want != NULL;
+	}
+	CHECK_EQ_INT(agree, 3000);
+	CHECK(named > 1000);
+	/* a catalogue that changes drops its index: the new word is found */
+	const char *t = "rejected by the foobarlist filter";
+	CHECK(catalog_match_text(cat, t, strlen(t)) == NULL);
+	const char *extra = "[foo]\nname=Foo\nkind=none\nmatch=foobarlist\n";
+	int rc = catalog_parse(cat, extra, strlen(extra), "x", err, sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "%s\n", err);
+	CHECK_EQ_INT(rc, 0);
+	const struct list *l = catalog_match_text(cat, t, strlen(t));
+	CHECK(l && !strcmp(l->id, "foo"));
 	catalog_free(cat);
 }
 
