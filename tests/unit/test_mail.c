@@ -317,6 +317,24 @@ UNIT_TEST(reasons)
 	CHECK_EQ_STR(why_stageless("", "", "550 User unknown"), "filtered");
 	CHECK_EQ_STR(why_stageless("", "RCPT", "550 User unknown"), "userunknown");
 	CHECK_EQ_STR(why_stageless("5.1.1", "", "550 5.1.1 User unknown"), "userunknown");
+	/* phrase syntax: blanks squeezed, no case; "*" one word, at least
+	 * one byte; "^" the start of the text */
+	CHECK_EQ_STR(reason_of_text("MAILBOX\t\n exceeds   HER  quota"), "mailboxfull");
+	{
+		const char *r = reason_of_text("the message exceeds  quota");	/* no word */
+
+		CHECK(!r || strcmp(r, "mailboxfull"));
+	}
+	CHECK_EQ_STR(reason_of_text("lookup of example.org responded with code NXDOMAIN"),
+		     "networkerror");
+	{
+		struct reason_in in = { "5.3.0", "", "", "", "procmail: Quota exceeded", 1, 0 };
+		struct reason_in mid = { "5.3.0", "", "", "", "x procmail: Quota exceeded", 1, 0 };
+
+		CHECK_EQ_STR(reason_classify(&in), "mailererror");
+		/* not at the start: the words, not the program, decide */
+		CHECK_EQ_STR(reason_classify(&mid), "mailboxfull");
+	}
 	CHECK(reason_is_hard("userunknown", "5.1.1", "550"));
 	CHECK(!reason_is_hard("mailboxfull", "5.2.2", "552"));
 	CHECK(!reason_is_hard("notaccept", "4.0.932", "450"));
