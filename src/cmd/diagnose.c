@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,14 @@ struct ipcheck {
 	struct report_hit *hits;
 };
 
+/* Files of one directory, opened by name in it: the directory's path is
+ * looked up once, not for every file (a corpus of thousands of bounces
+ * is thousands of names in one place).  Only the main thread opens. */
+struct dircache {
+	char dir[4096];
+	int fd;			/* -1: none */
+};
+
 struct run {
 	enum fmt fmt;
 	const struct catalog *cat;
@@ -61,6 +70,7 @@ struct run {
 	char *buf;		/* the input being read, reused */
 	size_t cap;
 	FILE *out;		/* stdout, or a worker's buffer */
+	struct dircache dc;	/* the main thread's */
 };
 
 /*
@@ -149,16 +159,43 @@ void cmd_diagnose_help(void)
 "written; 2 usage error.\n");
 }
 
+static int open_input(struct dircache *dc, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) : 0;
+
+	if (!slash || slash == path || dl >= sizeof(dc->dir))
+		return open(path, O_RDONLY | O_CLOEXEC);
+	if (dc->fd < 0 || strlen(dc->dir) != dl || memcmp(dc->dir, path, dl)) {
+		if (dc->fd >= 0)
+			close(dc->fd);
+		memcpy(dc->dir, path, dl);
+		dc->dir[dl] = '\0';
+		dc->fd = open(dc->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dc->fd < 0)
+			return open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return openat(dc->fd, slash + 1, O_RDONLY | O_CLOEXEC);
+}
+
+static void dircache_close(struct dircache *dc)
+{
+	if (dc->fd >= 0)
+		close(dc->fd);
+	dc->fd = -1;
+}
+
 /* The whole of fd into *buf (grown as needed, kept for the next file:
  * *cap is its size), its length in *len.  A regular file is read with
- * one read(2) of its size (and one more to see the end); a pipe or
- * terminal in a loop.  -1 with errno on error or past INPUT_MAX. */
+ * one read(2) of its size; a pipe or terminal in a loop to its end.  -1
+ * with errno on error or past INPUT_MAX. */
 static int read_all(int fd, char **buf, size_t *cap, size_t *len)
 {
 	struct stat st;
-	size_t n = 0;
+	size_t n = 0, want = SIZE_MAX;	/* a regular file: its size */
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
+		want = (size_t)st.st_size;
 		if ((uint64_t)st.st_size > INPUT_MAX) {
 			errno = EFBIG;
 			return -1;
@@ -190,6 +227,10 @@ static int read_all(int fd, char **buf, size_t *cap, size_t *len)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/* all of a regular file as fstat() saw it: a read(2) less
+		 * (what is appended after that is not this run's) */
+		if (n == want)
+			break;
 	}
 	*len = n;
 	return 0;
@@ -395,7 +436,7 @@ static void one_input(struct run *rn, const char *name, const char *text, size_t
 static void one_file(struct run *rn, const char *path)
 {
 	int own = strcmp(path, "-") != 0;
-	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	int fd = own ? open_input(&rn->dc, path) : STDIN_FILENO;
 	size_t len;
 
 	if (fd < 0 || read_all(fd, &rn->buf, &rn->cap, &len)) {
@@ -560,7 +601,7 @@ static void add_piece(struct pool *pl, struct run *rn, const struct piece *pc,
 static void split_file(struct pool *pl, struct run *rn, const char *path)
 {
 	int own = strcmp(path, "-") != 0;
-	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	int fd = own ? open_input(&rn->dc, path) : STDIN_FILENO;
 	struct piece pc = { .name = path };
 	struct input *in;
 	size_t cap = 0, pos = 0, msgs = 0;
@@ -667,7 +708,7 @@ int cmd_diagnose(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run rn = { .fmt = FMT_TEXT, .first = 1, .out = stdout };
+	struct run rn = { .fmt = FMT_TEXT, .first = 1, .out = stdout, .dc = { .fd = -1 } };
 	struct rs_opts ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2,
 			      .window = 256 };
 	struct catalog *cat = catalog_new();
@@ -760,6 +801,7 @@ int cmd_diagnose(int argc, char **argv)
 out:
 	free_held(&rn, ic, nic, rs, eng);
 	free(rn.buf);
+	dircache_close(&rn.dc);
 	mime_thread_cleanup();
 	report_thread_cleanup();
 	catalog_free(cat);
