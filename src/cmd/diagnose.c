@@ -95,12 +95,15 @@ struct input {
 	int refs;		/* slots not yet printed, +1 while splitting */
 };
 
-/* Messages [pos, end) of in, numbered from idx + 1; or, when err is set,
- * an input that could not be read (in NULL, name given). */
+/* Messages of in, numbered from idx + 1: message k is the bytes from
+ * off[k] to off[k + 1] (as the main thread cut them); or, when err is
+ * set, an input that could not be read (in NULL, name given). */
 struct piece {
 	struct input *in;
 	const char *name;
 	size_t pos, end;
+	size_t off[SLOT_MSGS + 1];
+	unsigned nmsg;
 	unsigned idx;
 	const char *err;
 	char errbuf[160];
@@ -392,6 +395,29 @@ static void free_held(struct run *rn, struct ipcheck *ic, size_t nic,
 		rs_free(rs);
 }
 
+/* Read and report one message, number idx of its input. */
+static void read_one(struct run *rn, const char *name, const char *m, size_t ml,
+		     unsigned idx)
+{
+	struct diag d;
+	char err[128];
+	struct report_item it = { name, idx, NULL, NULL, NULL };
+	int ok = diag_read(&d, m, ml, rn->cat, err, sizeof(err)) == 0;
+
+	if (!ok)
+		rn->errors++;
+	if (rn->check) {
+		hold(rn, name, idx, ok, &d, err);
+		return;
+	}
+	if (ok)
+		it.d = &d;
+	else
+		it.error = err;
+	emit(rn, &it);
+	diag_free(&d);
+}
+
 /* Read and report the messages of text that start in [pos, end), the
  * first numbered idx + 1. */
 static void read_messages(struct run *rn, const char *name, const char *text,
@@ -400,25 +426,8 @@ static void read_messages(struct run *rn, const char *name, const char *text,
 	const char *m;
 	size_t ml;
 
-	while (diag_mbox_next(text, end, &pos, &m, &ml)) {
-		struct diag d;
-		char err[128];
-		struct report_item it = { name, ++idx, NULL, NULL, NULL };
-		int ok = diag_read(&d, m, ml, rn->cat, err, sizeof(err)) == 0;
-
-		if (!ok)
-			rn->errors++;
-		if (rn->check) {
-			hold(rn, name, idx, ok, &d, err);
-			continue;
-		}
-		if (ok)
-			it.d = &d;
-		else
-			it.error = err;
-		emit(rn, &it);
-		diag_free(&d);
-	}
+	while (diag_mbox_next(text, end, &pos, &m, &ml))
+		read_one(rn, name, m, ml, ++idx);
 }
 
 static void one_input(struct run *rn, const char *name, const char *text, size_t len)
@@ -472,7 +481,9 @@ static void read_slot(struct run *rn, struct slot *sl)
 			rn->errors++;
 			emit(rn, &it);
 		} else {
-			read_messages(rn, pc->name, pc->in->buf, pc->pos, pc->end, pc->idx);
+			for (unsigned i = 0; i < pc->nmsg; i++)
+				read_one(rn, pc->name, pc->in->buf + pc->off[i],
+					 pc->off[i + 1] - pc->off[i], pc->idx + i + 1);
 		}
 	}
 }
@@ -604,7 +615,7 @@ static void split_file(struct pool *pl, struct run *rn, const char *path)
 	int fd = own ? open_input(&rn->dc, path) : STDIN_FILENO;
 	struct piece pc = { .name = path };
 	struct input *in;
-	size_t cap = 0, pos = 0, msgs = 0;
+	size_t cap = 0, pos = 0;
 	const char *m;
 	size_t ml;
 
@@ -637,14 +648,14 @@ static void split_file(struct pool *pl, struct run *rn, const char *path)
 	while (diag_mbox_next(in->buf, in->len, &pos, &m, &ml)) {
 		struct slot *sl = filling(pl, rn);
 
-		msgs++;
+		pc.off[++pc.nmsg] = pos;	/* messages are contiguous */
 		pc.end = pos;
-		if (sl->msgs + msgs >= SLOT_MSGS || sl->bytes + (pc.end - pc.pos) >= SLOT_BYTES ||
+		if (sl->msgs + pc.nmsg >= SLOT_MSGS || sl->bytes + (pc.end - pc.pos) >= SLOT_BYTES ||
 		    pos == in->len) {
-			add_piece(pl, rn, &pc, msgs, pc.end - pc.pos);
-			pc.idx += (unsigned)msgs;
-			pc.pos = pos;
-			msgs = 0;
+			add_piece(pl, rn, &pc, pc.nmsg, pc.end - pc.pos);
+			pc.idx += pc.nmsg;
+			pc.pos = pc.off[0] = pos;
+			pc.nmsg = 0;
 		}
 	}
 	input_release(in);	/* the splitter's reference */
