@@ -164,7 +164,10 @@ static const char *orange(const char *diag)
 			size_t k = strlen(pre[i]);
 			const char *q = p + k, *d;
 
-			if (strncasecmp(p, pre[i], k) || !word_start(diag, p))
+			/* the second letter before the call: 'l' and 'o' are
+			 * everywhere in text */
+			if ((p[1] | 0x20) != (pre[i][1] | 0x20) || strncasecmp(p, pre[i], k) ||
+			    !word_start(diag, p))
 				continue;
 			if (q[0] == '_')
 				d = q + 1;

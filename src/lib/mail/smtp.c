@@ -148,8 +148,8 @@ static const char *cmd_at(const char *p)
 	for (size_t i = 0; i < ARRAY_SIZE(smtp_cmds); i++) {
 		size_t n;
 
-		/* the first letter decides most: no call for the others */
-		if ((*p | 0x20) != smtp_cmds[i].word[0])
+		/* the first two letters decide most: no call for the others */
+		if ((p[0] | 0x20) != smtp_cmds[i].word[0] || (p[1] | 0x20) != smtp_cmds[i].word[1])
 			continue;
 		n = strlen(smtp_cmds[i].word);
 		/* a word of its own: not "mail.example.com", "data-center" */
