@@ -121,6 +121,7 @@ struct slot {
 
 struct pool {
 	const struct run *proto;	/* the options */
+	struct run helper;	/* the main thread's, when it reads a slot */
 	struct slot ring[WINDOW];	/* slot k at ring[k % WINDOW] */
 	size_t published;	/* slots handed to the workers */
 	size_t next;		/* the next slot a worker takes */
@@ -488,6 +489,27 @@ static void read_slot(struct run *rn, struct slot *sl)
 	}
 }
 
+/* Read slot sl (taken from the ring) with the thread's own context wr,
+ * into the slot's buffer, and mark it done. */
+static void work_slot(struct pool *pl, struct run *wr, struct slot *sl)
+{
+	wr->out = open_memstream(&sl->text, &sl->len);
+	if (!wr->out)
+		fatal("diagnose: open_memstream: %s", strerror(errno));
+	/* each slot's first item is written as the first of all; the
+	 * printer adds the separator */
+	wr->first = 1;
+	wr->errors = 0;
+	read_slot(wr, sl);
+	if (fclose(wr->out) == EOF)
+		fatal("diagnose: out of memory for a report");
+	pthread_mutex_lock(&pl->mu);
+	sl->errors = wr->errors;
+	sl->done = 1;
+	pthread_cond_broadcast(&pl->done);
+	pthread_mutex_unlock(&pl->mu);
+}
+
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
@@ -507,22 +529,7 @@ static void *worker(void *arg)
 		}
 		sl = &pl->ring[pl->next++ % WINDOW];
 		pthread_mutex_unlock(&pl->mu);
-
-		rn.out = open_memstream(&sl->text, &sl->len);
-		if (!rn.out)
-			fatal("diagnose: open_memstream: %s", strerror(errno));
-		/* each slot's first item is written as the first of all; the
-		 * printer adds the separator */
-		rn.first = 1;
-		rn.errors = 0;
-		read_slot(&rn, sl);
-		if (fclose(rn.out) == EOF)
-			fatal("diagnose: out of memory for a report");
-		pthread_mutex_lock(&pl->mu);
-		sl->errors = rn.errors;
-		sl->done = 1;
-		pthread_cond_broadcast(&pl->done);
-		pthread_mutex_unlock(&pl->mu);
+		work_slot(pl, &rn, sl);
 	}
 	mime_thread_cleanup();
 	report_thread_cleanup();
@@ -547,8 +554,18 @@ static int print_one(struct pool *pl, struct run *rn, int wait)
 		return 0;
 	sl = &pl->ring[pl->printed % WINDOW];
 	pthread_mutex_lock(&pl->mu);
-	while (wait && !sl->done)
+	while (wait && !sl->done) {
+		/* rather than wait, read a slot nobody has taken yet */
+		if (pl->next < pl->published) {
+			struct slot *t = &pl->ring[pl->next++ % WINDOW];
+
+			pthread_mutex_unlock(&pl->mu);
+			work_slot(pl, &pl->helper, t);
+			pthread_mutex_lock(&pl->mu);
+			continue;
+		}
 		pthread_cond_wait(&pl->done, &pl->mu);
+	}
 	if (!sl->done) {
 		pthread_mutex_unlock(&pl->mu);
 		return 0;
@@ -669,6 +686,9 @@ static void run_parallel(struct run *rn, char *const *files, size_t n, unsigned 
 	unsigned started = 0;
 
 	pl->proto = rn;
+	pl->helper = *rn;
+	pl->helper.buf = NULL;
+	pl->helper.cap = 0;
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->work, NULL);
 	pthread_cond_init(&pl->done, NULL);
