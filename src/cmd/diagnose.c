@@ -120,7 +120,8 @@ struct slot {
 };
 
 struct pool {
-	const struct run *proto;	/* the options */
+	struct run proto;	/* the options, copied before the threads start
+				   (the main thread's own changes as it runs) */
 	struct run helper;	/* the main thread's, when it reads a slot */
 	struct slot ring[WINDOW];	/* slot k at ring[k % WINDOW] */
 	size_t published;	/* slots handed to the workers */
@@ -513,7 +514,7 @@ static void work_slot(struct pool *pl, struct run *wr, struct slot *sl)
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
-	struct run rn = *pl->proto;
+	struct run rn = pl->proto;
 
 	rn.buf = NULL;
 	rn.cap = 0;
@@ -685,8 +686,9 @@ static void run_parallel(struct run *rn, char *const *files, size_t n, unsigned 
 	pthread_t tid[JOBS_MAX];
 	unsigned started = 0;
 
-	pl->proto = rn;
-	pl->helper = *rn;
+	pl->proto = *rn;
+	pl->proto.dc.fd = -1;	/* the main thread's alone */
+	pl->helper = pl->proto;
 	pl->helper.buf = NULL;
 	pl->helper.cap = 0;
 	pthread_mutex_init(&pl->mu, NULL);
