@@ -3,6 +3,7 @@
 #   make test       unit tests, fuzz corpus replay, integration tests
 #   make demo       serve the bundled example zone on loopback and query it
 #   make SANITIZE=1 address+undefined sanitizer build (CI runs the tests under it)
+#   make SANITIZE=thread  ThreadSanitizer build (CI runs the threaded tests)
 #   make fuzz       libFuzzer binaries (clang)
 
 CC      ?= cc
@@ -26,6 +27,10 @@ ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
 BUILD   := build-asan
+else ifeq ($(SANITIZE),thread)
+CFLAGS  += -fsanitize=thread -O1
+LDFLAGS += -fsanitize=thread
+BUILD   := build-tsan
 else
 CFLAGS  += $(HARDEN)
 endif
