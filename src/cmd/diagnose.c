@@ -156,6 +156,8 @@ void cmd_diagnose_help(void)
 "  --resolver ADDR[:PORT][,...]  with --check: ask these servers\n"
 "  --recursive      with --check: resolve from the root (libunbound)\n"
 "  --timeout S      with --check: give up after S seconds (default 10)\n"
+"  --files-from F   also read the files named in F, one per line (\"-\":\n"
+"                   standard input)\n"
 "  -j, --jobs N     read files with N threads (default 0: one per CPU, at\n"
 "                   most 8); the output is in the order of the files\n"
 "\n"
@@ -724,10 +726,54 @@ static unsigned default_jobs(void)
 	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
+/* The inputs: the n command-line names in args, then one name per line
+ * of the file path ("-": standard input; empty lines skipped, a CR before
+ * the LF dropped).  *buf holds the names, *names the vector (both the
+ * caller's to free), *count their number.  -1 with a message when the
+ * list cannot be read. */
+static int read_list(const char *path, char *const *args, size_t n, char **buf,
+		     char ***names, size_t *count)
+{
+	int own = strcmp(path, "-") != 0;
+	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	size_t cap = 0, len = 0, k = 0, room;
+	char *p;
+
+	if (fd < 0 || read_all(fd, buf, &cap, &len)) {
+		fprintf(stderr, "rblkit diagnose: --files-from %s: %s\n", path, strerror(errno));
+		if (own && fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (own)
+		close(fd);
+	*buf = xrealloc(*buf, len + 1);
+	(*buf)[len] = '\0';
+	room = n + 1;
+	for (size_t i = 0; i < len; i++)
+		room += (*buf)[i] == '\n';
+	*names = xreallocarray(NULL, room, sizeof(**names));
+	for (size_t i = 0; i < n; i++)
+		(*names)[k++] = args[i];
+	for (p = *buf; p < *buf + len;) {
+		char *nl = memchr(p, '\n', (size_t)(*buf + len - p)), *e;
+
+		e = nl ? nl : *buf + len;
+		*e = '\0';
+		if (e > p && e[-1] == '\r')
+			e[-1] = '\0';
+		if (*p)
+			(*names)[k++] = p;
+		p = e + 1;
+	}
+	*count = k;
+	return 0;
+}
+
 int cmd_diagnose(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_HTML, O_CATALOG, O_CHECK, O_LISTS, O_RESOLVER,
-	       O_RECURSIVE, O_TIMEOUT };
+	       O_RECURSIVE, O_TIMEOUT, O_FILES_FROM };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "html", no_argument, NULL, O_HTML },
@@ -738,6 +784,7 @@ int cmd_diagnose(int argc, char **argv)
 		{ "recursive", no_argument, NULL, O_RECURSIVE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "files-from", required_argument, NULL, O_FILES_FROM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -754,6 +801,8 @@ int cmd_diagnose(int argc, char **argv)
 	static char *stdin_only[] = { "-" };	/* no FILE: standard input */
 	char *const *files = stdin_only;
 	size_t nfiles = 1;
+	const char *files_from = NULL;
+	char *listbuf = NULL, **listed = NULL;
 	char err[256], *end;
 	int c, rc = 2;
 
@@ -774,6 +823,7 @@ int cmd_diagnose(int argc, char **argv)
 			}
 			break;
 		case 'q': rn.quiet = 1; break;
+		case O_FILES_FROM: files_from = optarg; break;
 		case 'j':
 			jobs = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || !*optarg || jobs > JOBS_MAX) {
@@ -798,8 +848,6 @@ int cmd_diagnose(int argc, char **argv)
 	rn.cat = cat;
 	if (ro.timeout_ms * ro.tries + 100 > timeout_s * 1000u)
 		ro.timeout_ms = (timeout_s * 1000u - 100) / ro.tries;
-	if (!rn.check)		/* streamed: one message at a time */
-		begin(&rn);
 	/* memory handed back to the kernel and asked for again costs system
 	 * calls (and, with threads, a TLB flush on every CPU): keep what is
 	 * freed for the next message */
@@ -811,6 +859,16 @@ int cmd_diagnose(int argc, char **argv)
 		files = argv + optind;
 		nfiles = (size_t)(argc - optind);
 	}
+	if (files_from) {
+		if (read_list(files_from, argv + optind, (size_t)(argc - optind), &listbuf,
+			      &listed, &nfiles) < 0) {
+			rc = 2;
+			goto out;
+		}
+		files = listed;
+	}
+	if (!rn.check)		/* streamed: one message at a time */
+		begin(&rn);
 	if (jobs > 1 && !rn.check)
 		run_parallel(&rn, files, nfiles, jobs);
 	else
@@ -834,6 +892,8 @@ int cmd_diagnose(int argc, char **argv)
 out:
 	free_held(&rn, ic, nic, rs, eng);
 	free(rn.buf);
+	free(listbuf);
+	free(listed);
 	dircache_close(&rn.dc);
 	mime_thread_cleanup();
 	report_thread_cleanup();

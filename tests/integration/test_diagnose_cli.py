@@ -488,6 +488,21 @@ def test_threads_split_one_big_mbox(tmp_path):
         assert many.stdout == one.stdout
 
 
+def test_files_from_a_list(tmp_path):
+    """--files-from reads the names from a file or stdin (for more files
+    than a command line takes), after the command line's."""
+    files = sorted(os.path.join(EML, f) for f in os.listdir(EML))[:30]
+    lst = tmp_path / "list"
+    lst.write_text("\n".join(files[1:]) + "\r\n\n")
+    direct = run("--json", *files)
+    assert run("--json", "--files-from", str(lst), files[0]).stdout == direct.stdout
+    piped = run("--json", "--files-from", "-", files[0],
+                stdin=("\n".join(files[1:]) + "\n").encode())
+    assert piped.stdout == direct.stdout
+    missing = run("--files-from", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and b"--files-from" in missing.stderr
+
+
 def test_jobs_usage():
     for bad in ("x", "-1", "65", ""):
         p = run("-j", bad, TREND)
