@@ -5,11 +5,11 @@
 #   bench/diagnose.sh [--repeat N] [--rounds R] [--write] [--corpus DIR]
 #
 # Both read every .eml file of the corpus (default tests/corpus/sisimai/eml,
-# 433 bounces) and produce a per-recipient reading: rblkit with --json (the
-# file list N times over, given to one process with --files-from, output
-# to /dev/null), sisimai
-# with Sisimai->make on each file, N passes inside one perl process (module
-# load time excluded: it happens before the clock starts).  The time per
+# 433 bounces) and produce a per-recipient reading: rblkit with --json
+# (the file list N times over, given to one process with --files-from,
+# output to /dev/null), sisimai with Sisimai->make on each file, N passes
+# inside one perl process (module load time excluded: it happens before
+# the clock starts).  The time per
 # pass is the total divided by N (default 5).  rblkit runs twice: with
 # -j 1 pinned to CPU 0, as sisimai is, and as it runs by default (a
 # thread per CPU).  R rounds (default 3) of the three runs in turn; the
