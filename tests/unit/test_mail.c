@@ -3,6 +3,7 @@
  * charsets, status and reply codes, reasons, dates and Received fields,
  * mbox splitting.
  */
+#include "batch.h"
 #include "diagnose.h"
 #include "dsn.h"
 #include "smtp.h"
@@ -14,6 +15,7 @@
 #include "unit.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 UNIT_TEST(normalize_line_endings)
 {
@@ -492,3 +494,71 @@ UNIT_TEST(diagnose_errors)
 }
 
 UNIT_MAIN()
+
+static size_t kept;
+
+static void keep_count(void *arg, const char *name, unsigned idx, struct diag *d,
+		       const char *err)
+{
+	(void)arg;
+	(void)name;
+	(void)idx;
+	(void)err;
+	kept++;
+	diag_free(d);
+}
+
+/* batch_run: the same reports in the same order with one thread and with
+ * three; an unreadable and an empty input are reported and counted. */
+UNIT_TEST(batch_threads_write_what_one_writes)
+{
+	char dir[] = "/tmp/rblkit-batch-XXXXXX", path[4][64];
+	char *names[6];
+	const char *bounce = "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered\n\n"
+			     "<a@example.com>: host mx.example.com said: 550 5.1.1 "
+			     "User unknown (in reply to RCPT TO command)\n";
+	char *one = NULL, *many = NULL;
+	size_t lone = 0, lmany = 0, e1, e3;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	for (int i = 0; i < 4; i++)
+		snprintf(path[i], sizeof(path[i]), "%s/%d.eml", dir, i);
+	for (int i = 0; i < 3; i++) {
+		f = fopen(path[i], "w");
+		if (i < 2)
+			for (int k = 0; k <= i * 20; k++)	/* 1, then an mbox of 21 */
+				fprintf(f, "From x@y Thu Jan  1 00:00:00 2026\n%s\n", bounce);
+		fclose(f);	/* the third is empty */
+	}
+	names[0] = path[0];
+	names[1] = path[3];	/* missing */
+	names[2] = path[1];
+	names[3] = path[2];
+	{
+		struct batch_opts o = { .fmt = BATCH_JSON, .jobs = 1 };
+
+		o.out = open_memstream(&one, &lone);
+		e1 = batch_run(&o, names, 4);
+		fclose(o.out);
+		o.jobs = 3;
+		o.out = open_memstream(&many, &lmany);
+		e3 = batch_run(&o, names, 4);
+		fclose(o.out);
+		o.keep = keep_count;
+		o.jobs = 3;		/* keeping reads with one thread */
+		CHECK_EQ_INT(batch_run(&o, names, 4), 2);
+	}
+	CHECK_EQ_INT(e1, 2);
+	CHECK_EQ_INT(e3, 2);
+	CHECK_EQ_INT(kept, 24);		/* 1 + 21 messages, 2 inputs not read */
+	CHECK(lone > 1000 && lone == lmany && !memcmp(one, many, lone));
+	CHECK(strstr(one, "cannot read") && strstr(one, "empty input"));
+	free(one);
+	free(many);
+	for (int i = 0; i < 3; i++)
+		unlink(path[i]);
+	rmdir(dir);
+	mime_thread_cleanup();
+	report_thread_cleanup();
+}

@@ -1,0 +1,567 @@
+/*
+ * batch.c - many inputs read into reports written in order, with one
+ * thread or several; see batch.h.
+ *
+ * Several jobs: the calling thread reads each file and cuts it into
+ * messages (a search for "From " lines); runs of messages, of one file
+ * or of several small ones, make a slot.  Workers take the slots in turn
+ * and write each slot's report into its own buffer; the calling thread
+ * prints the buffers in order (and reads a slot itself rather than wait).
+ * At most WINDOW slots are in flight; a file is freed once its last slot
+ * is printed.
+ *
+ * SECURITY: untrusted mail, read with the caller's privileges; the
+ * library below (diagnose.h) bounds every read.
+ */
+#include "batch.h"
+#include "diagnose.h"
+#include "mime.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WINDOW 64		/* slots in flight */
+#define PIECES_MAX 16		/* runs of messages in one slot */
+#define SLOT_MSGS 16		/* a slot is full at this many messages */
+#define SLOT_BYTES (256u << 10)	/* or this much text */
+
+/* Files of one directory, opened by name in it: the directory's path is
+ * looked up once, not for every file (a corpus of thousands of bounces
+ * is thousands of names in one place).  Only the main thread opens. */
+struct dircache {
+	char dir[4096];
+	int fd;			/* -1: none */
+};
+
+/* What one thread writes with. */
+struct ctx {
+	const struct batch_opts *o;
+	FILE *out;		/* o->out, or a worker's slot buffer */
+	int first;		/* no JSON item written yet */
+	size_t errors;		/* inputs and messages not read */
+	char *buf;		/* the input being read (one thread), reused */
+	size_t cap;
+	struct dircache dc;	/* the reading thread's */
+};
+
+struct input {
+	char *buf;		/* the whole file */
+	size_t len;
+	const char *name;
+	int refs;		/* slots not yet printed, +1 while splitting */
+};
+
+/* Messages of in, numbered from idx + 1: message k is the bytes from
+ * off[k] to off[k + 1] (as the main thread cut them); or, when err is
+ * set, an input that could not be read (in NULL, name given). */
+struct piece {
+	struct input *in;
+	const char *name;
+	size_t pos, end;
+	size_t off[SLOT_MSGS + 1];
+	unsigned nmsg;
+	unsigned idx;
+	const char *err;
+	char errbuf[160];
+};
+
+struct slot {
+	struct piece p[PIECES_MAX];
+	int np;
+	size_t msgs, bytes;
+	char *text;		/* its report (open_memstream) */
+	size_t len;
+	int errors;
+	int done;		/* under pool.mu */
+};
+
+struct pool {
+	const struct batch_opts *o;
+	struct ctx helper;	/* the calling thread's, when it reads a slot */
+	struct slot ring[WINDOW];	/* slot k at ring[k % WINDOW] */
+	size_t published;	/* slots handed to the workers */
+	size_t next;		/* the next slot a worker takes */
+	size_t printed;		/* slots printed */
+	int closed;		/* no more slots will come */
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* a slot was published, or closed */
+	pthread_cond_t done;	/* a slot is done */
+};
+
+static int open_input(struct dircache *dc, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) : 0;
+
+	if (!slash || slash == path || dl >= sizeof(dc->dir))
+		return open(path, O_RDONLY | O_CLOEXEC);
+	if (dc->fd < 0 || strlen(dc->dir) != dl || memcmp(dc->dir, path, dl)) {
+		if (dc->fd >= 0)
+			close(dc->fd);
+		memcpy(dc->dir, path, dl);
+		dc->dir[dl] = '\0';
+		dc->fd = open(dc->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dc->fd < 0)
+			return open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return openat(dc->fd, slash + 1, O_RDONLY | O_CLOEXEC);
+}
+
+static void dircache_close(struct dircache *dc)
+{
+	if (dc->fd >= 0)
+		close(dc->fd);
+	dc->fd = -1;
+}
+
+
+/* The whole of fd into *buf (grown as needed, kept for the next file:
+ * *cap is its size), its length in *len.  A regular file is read with
+ * one read(2) of its size; a pipe or terminal in a loop to its end.  -1
+ * with errno on error or past BATCH_INPUT_MAX. */
+static int read_all(int fd, char **buf, size_t *cap, size_t *len)
+{
+	struct stat st;
+	size_t n = 0, want = SIZE_MAX;	/* a regular file: its size */
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
+		want = (size_t)st.st_size;
+		if ((uint64_t)st.st_size > BATCH_INPUT_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		if ((size_t)st.st_size + 1 > *cap) {
+			*cap = (size_t)st.st_size + 1;
+			free(*buf);
+			*buf = xmalloc(*cap);
+		}
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == *cap) {
+			if (*cap >= BATCH_INPUT_MAX) {
+				errno = EFBIG;
+				return -1;
+			}
+			*cap = *cap ? *cap * 2 : 1 << 16;
+			if (*cap > BATCH_INPUT_MAX)
+				*cap = BATCH_INPUT_MAX;
+			*buf = xrealloc(*buf, *cap);
+		}
+		r = read(fd, *buf + n, *cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		/* all of a regular file as fstat() saw it: a read(2) less
+		 * (what is appended after that is not this run's) */
+		if (n == want)
+			break;
+	}
+	*len = n;
+	return 0;
+}
+
+int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
+{
+	int own = strcmp(path, "-") != 0;
+	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	int rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = read_all(fd, buf, cap, len);
+	e = errno;
+	if (own)
+		close(fd);
+	errno = e;
+	return rc;
+}
+
+void batch_begin(enum batch_fmt fmt, FILE *out)
+{
+	if (fmt == BATCH_JSON)
+		report_json_begin(out);
+	else if (fmt == BATCH_HTML)
+		report_html_begin(out);
+}
+
+void batch_end(enum batch_fmt fmt, FILE *out)
+{
+	if (fmt == BATCH_JSON)
+		report_json_end(out);
+	else if (fmt == BATCH_HTML)
+		report_html_end(out);
+}
+
+void batch_emit(enum batch_fmt fmt, FILE *out, const struct report_item *it, int first)
+{
+	switch (fmt) {
+	case BATCH_JSON:
+		report_json(out, it, first);
+		break;
+	case BATCH_HTML:
+		report_html(out, it);
+		break;
+	case BATCH_QUIET:
+		report_text_quiet(out, it);
+		break;
+	default:
+		report_text(out, it);
+	}
+}
+
+static void emit(struct ctx *c, const struct report_item *it)
+{
+	batch_emit(c->o->fmt, c->out, it, c->first);
+	c->first = 0;
+}
+
+/* An input or message that could not be read, in its place. */
+static void failed(struct ctx *c, const char *name, unsigned idx, const char *err)
+{
+	struct report_item it = { name, idx, NULL, err, NULL };
+
+	c->errors++;
+	if (c->o->keep) {
+		struct diag none;
+
+		memset(&none, 0, sizeof(none));
+		c->o->keep(c->o->keep_arg, name, idx, &none, err);
+	} else {
+		emit(c, &it);
+	}
+}
+
+/* Read and report one message, number idx of its input. */
+static void read_one(struct ctx *c, const char *name, const char *m, size_t ml,
+		     unsigned idx)
+{
+	struct diag d;
+	char err[128];
+	struct report_item it = { name, idx, &d, NULL, NULL };
+
+	if (diag_read(&d, m, ml, c->o->cat, err, sizeof(err)) < 0) {
+		diag_free(&d);
+		failed(c, name, idx, err);
+		return;
+	}
+	if (c->o->keep) {
+		c->o->keep(c->o->keep_arg, name, idx, &d, NULL);
+		return;
+	}
+	emit(c, &it);
+	diag_free(&d);
+}
+
+/* One input read by this thread alone. */
+static void one_file(struct ctx *c, const char *path)
+{
+	int own = strcmp(path, "-") != 0;
+	int fd = own ? open_input(&c->dc, path) : STDIN_FILENO;
+	size_t len, pos = 0;
+	unsigned idx = 0;
+	const char *m;
+	size_t ml;
+
+	if (fd < 0 || read_all(fd, &c->buf, &c->cap, &len)) {
+		char err[256];
+
+		snprintf(err, sizeof(err), "cannot read: %s", strerror(errno));
+		if (own && fd >= 0)
+			close(fd);
+		failed(c, path, 1, err);
+		return;
+	}
+	if (own)
+		close(fd);
+	if (len == 0) {
+		failed(c, path, 1, "empty input");
+		return;
+	}
+	while (diag_mbox_next(c->buf, len, &pos, &m, &ml))
+		read_one(c, path, m, ml, ++idx);
+}
+
+static void read_slot(struct ctx *c, struct slot *sl)
+{
+	for (int k = 0; k < sl->np; k++) {
+		const struct piece *pc = &sl->p[k];
+
+		if (pc->err)
+			failed(c, pc->name, 1, pc->err);
+		else
+			for (unsigned i = 0; i < pc->nmsg; i++)
+				read_one(c, pc->name, pc->in->buf + pc->off[i],
+					 pc->off[i + 1] - pc->off[i], pc->idx + i + 1);
+	}
+}
+
+/* Read slot sl (taken from the ring) with the thread's own context wr,
+ * into the slot's buffer, and mark it done. */
+static void work_slot(struct pool *pl, struct ctx *wr, struct slot *sl)
+{
+	wr->out = open_memstream(&sl->text, &sl->len);
+	if (!wr->out)
+		fatal("batch: open_memstream: %s", strerror(errno));
+	/* each slot's first item is written as the first of all; the
+	 * printer adds the separator */
+	wr->first = 1;
+	wr->errors = 0;
+	read_slot(wr, sl);
+	if (fclose(wr->out) == EOF)
+		fatal("batch: out of memory for a report");
+	pthread_mutex_lock(&pl->mu);
+	sl->errors = wr->errors;
+	sl->done = 1;
+	pthread_cond_broadcast(&pl->done);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct ctx c = { .o = pl->o, .dc = { .fd = -1 } };
+
+	for (;;) {
+		struct slot *sl;
+
+		pthread_mutex_lock(&pl->mu);
+		while (pl->next == pl->published && !pl->closed)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (pl->next == pl->published) {
+			pthread_mutex_unlock(&pl->mu);
+			break;
+		}
+		sl = &pl->ring[pl->next++ % WINDOW];
+		pthread_mutex_unlock(&pl->mu);
+		work_slot(pl, &c, sl);
+	}
+	mime_thread_cleanup();
+	report_thread_cleanup();
+	return NULL;
+}
+
+static void input_release(struct input *in)
+{
+	if (in && --in->refs == 0) {
+		free(in->buf);
+		free(in);
+	}
+}
+
+/* Print the oldest slot (waiting for it when wait, else only when it is
+ * done).  Returns 1 when one was printed. */
+static int print_one(struct pool *pl, struct ctx *c, int wait)
+{
+	struct slot *sl;
+
+	if (pl->printed == pl->published)
+		return 0;
+	sl = &pl->ring[pl->printed % WINDOW];
+	pthread_mutex_lock(&pl->mu);
+	while (wait && !sl->done) {
+		/* rather than wait, read a slot nobody has taken yet */
+		if (pl->next < pl->published) {
+			struct slot *t = &pl->ring[pl->next++ % WINDOW];
+
+			pthread_mutex_unlock(&pl->mu);
+			work_slot(pl, &pl->helper, t);
+			pthread_mutex_lock(&pl->mu);
+			continue;
+		}
+		pthread_cond_wait(&pl->done, &pl->mu);
+	}
+	if (!sl->done) {
+		pthread_mutex_unlock(&pl->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	if (sl->len) {
+		/* JSON: a comma between the items of two slots */
+		if (c->o->fmt == BATCH_JSON && !c->first)
+			fputc(',', c->out);
+		fwrite(sl->text, 1, sl->len, c->out);
+		c->first = 0;
+	}
+	c->errors += sl->errors;
+	free(sl->text);
+	for (int k = 0; k < sl->np; k++)
+		input_release(sl->p[k].in);
+	memset(sl, 0, sizeof(*sl));
+	pl->printed++;	/* only this thread reads or writes printed */
+	return 1;
+}
+
+/* The slot being filled (the one after the published ones), made room
+ * for: the oldest is printed first when the ring is full. */
+static struct slot *filling(struct pool *pl, struct ctx *c)
+{
+	while (pl->published - pl->printed == WINDOW)
+		print_one(pl, c, 1);
+	return &pl->ring[pl->published % WINDOW];
+}
+
+static void publish(struct pool *pl, struct ctx *c)
+{
+	struct slot *sl = &pl->ring[pl->published % WINDOW];
+
+	if (!sl->np)
+		return;
+	pthread_mutex_lock(&pl->mu);
+	pl->published++;
+	pthread_cond_signal(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	while (print_one(pl, c, 0))
+		;
+}
+
+/* Add a piece to the slot being filled, publishing it when it is full. */
+static void add_piece(struct pool *pl, struct ctx *c, const struct piece *pc,
+		      size_t msgs, size_t bytes)
+{
+	struct slot *sl = filling(pl, c);
+
+	sl->p[sl->np++] = *pc;
+	if (pc->in)
+		pc->in->refs++;
+	sl->msgs += msgs;
+	sl->bytes += bytes;
+	if (sl->np == PIECES_MAX || sl->msgs >= SLOT_MSGS || sl->bytes >= SLOT_BYTES)
+		publish(pl, c);
+}
+
+/* Read one file and cut it into pieces. */
+static void split_file(struct pool *pl, struct ctx *c, const char *path)
+{
+	int own = strcmp(path, "-") != 0;
+	int fd = own ? open_input(&c->dc, path) : STDIN_FILENO;
+	struct piece pc = { .name = path };
+	struct input *in;
+	size_t cap = 0, pos = 0;
+	const char *m;
+	size_t ml;
+
+	in = xcalloc(1, sizeof(*in));
+	in->name = path;
+	in->refs = 1;
+	if (fd < 0 || read_all(fd, &in->buf, &cap, &in->len)) {
+		snprintf(pc.errbuf, sizeof(pc.errbuf), "cannot read: %s", strerror(errno));
+		pc.err = "";	/* set below: the piece is copied */
+	} else if (in->len == 0) {
+		snprintf(pc.errbuf, sizeof(pc.errbuf), "empty input");
+		pc.err = "";
+	}
+	if (own && fd >= 0)
+		close(fd);
+	if (pc.err) {
+		struct slot *sl = filling(pl, c);
+
+		input_release(in);
+		sl->p[sl->np] = pc;
+		sl->p[sl->np].err = sl->p[sl->np].errbuf;
+		sl->np++;
+		sl->msgs++;
+		if (sl->np == PIECES_MAX || sl->msgs >= SLOT_MSGS)
+			publish(pl, c);
+		return;
+	}
+	/* runs of messages, cut where a slot fills up */
+	pc.in = in;
+	while (diag_mbox_next(in->buf, in->len, &pos, &m, &ml)) {
+		struct slot *sl = filling(pl, c);
+
+		pc.off[++pc.nmsg] = pos;	/* messages are contiguous */
+		pc.end = pos;
+		if (sl->msgs + pc.nmsg >= SLOT_MSGS || sl->bytes + (pc.end - pc.pos) >= SLOT_BYTES ||
+		    pos == in->len) {
+			add_piece(pl, c, &pc, pc.nmsg, pc.end - pc.pos);
+			pc.idx += pc.nmsg;
+			pc.pos = pc.off[0] = pos;
+			pc.nmsg = 0;
+		}
+	}
+	input_release(in);	/* the splitter's reference */
+}
+
+/* Read files with jobs threads (and this one) and print the reports in
+ * order. */
+static void run_parallel(struct ctx *c, char *const *files, size_t n, unsigned jobs)
+{
+	struct pool *pl = xcalloc(1, sizeof(*pl));
+	pthread_t tid[BATCH_JOBS_MAX];
+	unsigned started = 0;
+
+	pl->o = c->o;
+	pl->helper.o = c->o;
+	pl->helper.dc.fd = -1;
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_cond_init(&pl->done, NULL);
+	for (unsigned k = 0; k < jobs; k++)
+		if (pthread_create(&tid[started], NULL, worker, pl) == 0)
+			started++;
+	if (!started)
+		fatal("batch: cannot start a thread");
+	for (size_t i = 0; i < n; i++)
+		split_file(pl, c, files[i]);
+	publish(pl, c);
+	pthread_mutex_lock(&pl->mu);
+	pl->closed = 1;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	while (print_one(pl, c, 1))
+		;
+	for (unsigned k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	pthread_cond_destroy(&pl->done);
+	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
+}
+
+/* Threads for jobs 0: one per CPU, at most 8. */
+static unsigned default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
+
+size_t batch_run(const struct batch_opts *o, char *const *names, size_t n)
+{
+	struct ctx c = { .o = o, .out = o->out, .first = 1, .dc = { .fd = -1 } };
+	unsigned jobs = o->jobs ? o->jobs : default_jobs();
+
+	/* memory handed back to the kernel and asked for again costs system
+	 * calls (and, with threads, a TLB flush on every CPU): keep what is
+	 * freed for the next message */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	if (jobs > BATCH_JOBS_MAX)
+		jobs = BATCH_JOBS_MAX;
+	if (!o->keep)
+		batch_begin(o->fmt, o->out);
+	if (jobs > 1 && !o->keep)
+		run_parallel(&c, names, n, jobs);
+	else
+		for (size_t i = 0; i < n; i++)
+			one_file(&c, names[i]);
+	if (!o->keep)
+		batch_end(o->fmt, o->out);
+	free(c.buf);
+	dircache_close(&c.dc);
+	return c.errors;
+}
