@@ -855,9 +855,10 @@ static int stageless_format(const struct msg *m, const char *human)
 		return FORMAT_QUOTES_RCPT;
 	/* Postfix adds "(in reply to ... command)" to every remote reply:
 	 * where it is missing, the stage is unknown */
-	if (strstr(human, "This is the Postfix program at host") ||
-	    strstr(human, "This is the mail system at host"))
-		return FORMAT_STAGELESS;
+	for (const char *p = human; (p = strstr(p, "This is the ")) != NULL; p++)
+		if (!strncmp(p + 12, "Postfix program at host", 23) ||
+		    !strncmp(p + 12, "mail system at host", 19))
+			return FORMAT_STAGELESS;
 	for (int i = 0; gateway_fields[i]; i++)
 		if (msg_get(m, gateway_fields[i]))
 			return FORMAT_STAGELESS;
@@ -957,14 +958,26 @@ struct report {
 /* The delivery-status parts (the report's own, else a forwarded one),
  * the feedback part and the copy of the original message. */
 /* strcasestr(s, w) for a w that starts with a newline: only the line
- * starts are compared, which is cheaper than a search of every byte. */
+ * starts with w's first letter are compared. */
 static const char *line_ci(const char *s, const char *w)
 {
+	/* the line starts with w's first letter in either case: two
+	 * searches for a newline and that letter, in step */
+	const char up[3] = { '\n', (char)toupper((unsigned char)w[1]), '\0' };
+	const char lo[3] = { '\n', (char)tolower((unsigned char)w[1]), '\0' };
 	size_t n = strlen(w + 1);
+	const char *a = strstr(s, up), *b = up[1] != lo[1] ? strstr(s, lo) : NULL;
 
-	for (const char *p = strchr(s, '\n'); p; p = strchr(p + 1, '\n'))
-		if ((p[1] | 0x20) == (w[1] | 0x20) && !strncasecmp(p + 1, w + 1, n))
+	while (a || b) {
+		const char *p = !b || (a && a < b) ? a : b;
+
+		if (!strncasecmp(p + 1, w + 1, n))
 			return p;
+		if (p == a)
+			a = strstr(a + 1, up);
+		else
+			b = strstr(b + 1, lo);
+	}
 	return NULL;
 }
 
