@@ -237,12 +237,12 @@ int diag_read(struct diag *d, const char *text, size_t len,
 	      const struct catalog *cat, char *err, size_t errlen)
 {
 	struct msg m;
-	const struct msg *om;
+	const struct msg *path;	/* whose Received chain: the original's */
 	struct mime mm;
 	char *buf = NULL;
 	size_t blen;
 	int64_t first = 0, last = 0;
-	int has_om = 0, has_first = 0, own_path;
+	int has_first = 0, own_path;
 
 	/* all but the hops (24 KiB), which rcvd_chain() fills as it goes */
 	memset(d, 0, offsetof(struct diag, hops));
@@ -276,16 +276,15 @@ int diag_read(struct diag *d, const char *text, size_t len,
 	if (msg_get(&m, "Date") && rcvd_parse_date(msg_get(&m, "Date"), &d->date) == 0)
 		d->has_date = 1;
 	/* the path: of the original message in a report, else of this one */
-	has_om = d->dsn.orig && d->dsn.om.nf > 0;
-	om = has_om ? &d->dsn.om : NULL;
-	path_of(d, has_om ? om : &m);
+	path = d->dsn.orig && d->dsn.om.nf > 0 ? &d->dsn.om : &m;
+	path_of(d, path);
 	/* a report without the original has only its own path, from the
 	 * receiver back to the sender: its hops are not the sender's relays
 	 * and its first time is not the arrival of the mail */
-	own_path = d->kind == DSN_BOUNCE && !has_om;
+	own_path = d->kind == DSN_BOUNCE && path == &m;
 	if (own_path)
 		d->judged = -1;
-	if (path_span(d, has_om ? om : &m, &first, &last, &has_first)) {
+	if (path_span(d, path, &first, &last, &has_first)) {
 		d->total_delay = last - first;
 		d->has_total = 1;
 	}

@@ -504,16 +504,16 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		mm->cut = 1;
 		return;
 	}
+	if (mm->n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
+	}
+	pt = &mm->p[mm->n++];
+	str_copy(pt->type, sizeof(pt->type), type);
+	pt->depth = depth;
+	pt->nested = nested;
 	if (media(type)) {
 		/* a picture or a file: its type is all anyone reads */
-		if (mm->n == *cap) {
-			*cap = *cap ? *cap * 2 : 8;
-			mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
-		}
-		pt = &mm->p[mm->n++];
-		str_copy(pt->type, sizeof(pt->type), type);
-		pt->depth = depth;
-		pt->nested = nested;
 		pt->data = xstrdup("");
 		pt->len = 0;
 		return;
@@ -527,14 +527,6 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		memcpy(raw, m->body, m->blen);
 		n = m->blen;
 	}
-	if (mm->n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		mm->p = xreallocarray(mm->p, *cap, sizeof(*mm->p));
-	}
-	pt = &mm->p[mm->n++];
-	str_copy(pt->type, sizeof(pt->type), type);
-	pt->depth = depth;
-	pt->nested = nested;
 	if (textual(type)) {
 		mime_param(ct, "charset", cs, sizeof(cs), 1);
 		if (cte && !strncasecmp(cte, "base64", 6)) {
@@ -546,16 +538,14 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 			raw = t;
 			n = nl;
 		}
-		if (plain_ascii(raw, n)) {
-			/* what mime_to_utf8() would copy: kept as it is */
-			raw[n] = '\0';
-			pt->data = raw;
-			pt->len = n;
-		} else {
+		/* plain ASCII is what mime_to_utf8() would copy: kept as it is */
+		if (!plain_ascii(raw, n)) {
 			pt->data = mime_to_utf8(raw, n, cs, &pt->len);
 			free(raw);
+			raw = NULL;
 		}
-	} else {
+	}
+	if (raw) {
 		raw[n] = '\0';
 		pt->data = raw;
 		pt->len = n;
