@@ -43,3 +43,19 @@ UNIT_TEST(xstrndup_stops_at_nul)
 }
 
 UNIT_MAIN()
+
+UNIT_TEST(utf8_sequences)
+{
+	static const struct { const char *s; size_t n, want; } cases[] = {
+		{ "a", 1, 1 }, { "\xc3\xa9", 2, 2 }, { "\xc3", 1, 0 },
+		{ "\xc0\xaf", 2, 0 },			/* overlong */
+		{ "\xe2\x82\xac", 3, 3 }, { "\xe0\x9f\xbf", 3, 0 },
+		{ "\xed\xa0\x80", 3, 0 },		/* surrogate */
+		{ "\xf0\x9f\x98\x80", 4, 4 }, { "\xf4\x90\x80\x80", 4, 0 },
+		{ "\xf0\x9f\x98", 3, 0 },		/* cut short */
+		{ "\x80", 1, 0 }, { "\xff", 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_EQ_INT(utf8_len((const unsigned char *)cases[i].s, cases[i].n),
+			     cases[i].want);
+}

@@ -43,6 +43,11 @@ char *xstrdup(const char *s);
 /* At most n bytes of s, as strndup(3). */
 char *xstrndup(const char *s, size_t n);
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes there), or 0
+ * for a byte that does not start one: overlong forms, surrogates and
+ * code points past U+10FFFF are not valid.  ASCII is 1. */
+size_t utf8_len(const unsigned char *s, size_t n);
+
 /* Copy src into dst (size bytes, > 0), cut to fit, always terminated:
  * snprintf(dst, size, "%s", src) without the formatting machinery. */
 void str_copy(char *dst, size_t size, const char *src);

@@ -154,22 +154,8 @@ static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 	size_t o = 0, i = 0;
 
 	while (i < len) {
-		unsigned char c = (unsigned char)in[i];
-		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
-			   (c >> 3) == 30 ? 4 : 0;
-		size_t k;
+		size_t n = utf8_len((const unsigned char *)in + i, len - i);
 
-		for (k = 1; n && k < n; k++)
-			if (i + k >= len || ((unsigned char)in[i + k] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 2 && c < 0xc2)
-			n = 0;
-		/* overlong forms, surrogates, past U+10FFFF */
-		if ((n == 3 && ((c == 0xe0 && (unsigned char)in[i + 1] < 0xa0) ||
-				(c == 0xed && (unsigned char)in[i + 1] >= 0xa0))) ||
-		    (n == 4 && (c > 0xf4 || (c == 0xf0 && (unsigned char)in[i + 1] < 0x90) ||
-				(c == 0xf4 && (unsigned char)in[i + 1] >= 0x90))))
-			n = 0;
 		if (!n) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;

@@ -410,14 +410,15 @@ static void jb_put(struct jbuf *b, const char *s)
  * and every byte that does not begin a valid sequence as \ufffd. */
 static void json_str(struct jbuf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end;
 
 	if (!s) {
 		jb_putn(b, "null", 4);
 		return;
 	}
+	end = p + strlen(s);
 	/* at most six bytes out for a byte in */
-	jb_room(b, strlen(s) * 6 + 2);
+	jb_room(b, (size_t)(end - p) * 6 + 2);
 	b->s[b->n++] = '"';
 	while (*p) {
 		unsigned char c = *p;
@@ -440,18 +441,7 @@ static void json_str(struct jbuf *b, const char *s)
 			p++;
 			continue;
 		}
-		n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
-			   (c >> 3) == 30 ? 4 : 0;
-		for (size_t k = 1; n > 1 && k < n; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 2 && c < 0xc2)
-			n = 0;
-		/* overlong forms, surrogates, past U+10FFFF: not UTF-8 */
-		if ((n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) ||
-		    (n == 4 && (c > 0xf4 || (c == 0xf0 && p[1] < 0x90) ||
-				(c == 0xf4 && p[1] >= 0x90))))
-			n = 0;
+		n = utf8_len(p, (size_t)(end - p));
 		if (!n) {
 			memcpy(b->s + b->n, "\\ufffd", 6);
 			b->n += 6;
