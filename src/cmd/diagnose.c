@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,11 @@ int cmd_diagnose(int argc, char **argv)
 		bo.keep = hold;
 		bo.keep_arg = &rn;
 	}
+	/* memory handed back to the kernel and asked for again costs system
+	 * calls (and, with threads, a TLB flush on every CPU): keep what is
+	 * freed for the next message */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	errors = batch_run(&bo, files, nfiles);
 	if (check) {
 		if (run_checks(&rn, cat, lists, &ro, timeout_s, &ic, &nic, &rs, &eng))

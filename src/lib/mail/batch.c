@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,22 +54,19 @@ struct ctx {
 struct input {
 	char *buf;		/* the whole file */
 	size_t len;
-	const char *name;
 	int refs;		/* slots not yet printed, +1 while splitting */
 };
 
 /* Messages of in, numbered from idx + 1: message k is the bytes from
  * off[k] to off[k + 1] (as the main thread cut them); or, when err is
- * set, an input that could not be read (in NULL, name given). */
+ * not "", an input that could not be read (in NULL, name given). */
 struct piece {
 	struct input *in;
 	const char *name;
-	size_t pos, end;
 	size_t off[SLOT_MSGS + 1];
 	unsigned nmsg;
 	unsigned idx;
-	const char *err;
-	char errbuf[160];
+	char err[160];
 };
 
 struct slot {
@@ -96,12 +92,14 @@ struct pool {
 	pthread_cond_t done;	/* a slot is done */
 };
 
+/* Open path for reading, by name in its directory when dc (not NULL)
+ * holds that directory open. */
 static int open_input(struct dircache *dc, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dl = slash ? (size_t)(slash - path) : 0;
 
-	if (!slash || slash == path || dl >= sizeof(dc->dir))
+	if (!dc || !slash || slash == path || dl >= sizeof(dc->dir))
 		return open(path, O_RDONLY | O_CLOEXEC);
 	if (dc->fd < 0 || strlen(dc->dir) != dl || memcmp(dc->dir, path, dl)) {
 		if (dc->fd >= 0)
@@ -174,10 +172,12 @@ static int read_all(int fd, char **buf, size_t *cap, size_t *len)
 	return 0;
 }
 
-int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
+/* batch_read(), opening through dc (may be NULL). */
+static int read_path(struct dircache *dc, const char *path, char **buf, size_t *cap,
+		     size_t *len)
 {
 	int own = strcmp(path, "-") != 0;
-	int fd = own ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	int fd = own ? open_input(dc, path) : STDIN_FILENO;
 	int rc, e;
 
 	if (fd < 0)
@@ -188,6 +188,27 @@ int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
 		close(fd);
 	errno = e;
 	return rc;
+}
+
+int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
+{
+	return read_path(NULL, path, buf, cap, len);
+}
+
+/* An input to cut into messages: 0, or -1 with why there are none in err
+ * (it cannot be read, or it is empty). */
+static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
+		size_t *len, char *err, size_t errlen)
+{
+	if (read_path(dc, path, buf, cap, len)) {
+		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (!*len) {
+		str_copy(err, errlen, "empty input");
+		return -1;
+	}
+	return 0;
 }
 
 void batch_begin(enum batch_fmt fmt, FILE *out)
@@ -269,26 +290,13 @@ static void read_one(struct ctx *c, const char *name, const char *m, size_t ml,
 /* One input read by this thread alone. */
 static void one_file(struct ctx *c, const char *path)
 {
-	int own = strcmp(path, "-") != 0;
-	int fd = own ? open_input(&c->dc, path) : STDIN_FILENO;
-	size_t len, pos = 0;
+	size_t len, pos = 0, ml;
 	unsigned idx = 0;
 	const char *m;
-	size_t ml;
+	char err[256];
 
-	if (fd < 0 || read_all(fd, &c->buf, &c->cap, &len)) {
-		char err[256];
-
-		snprintf(err, sizeof(err), "cannot read: %s", strerror(errno));
-		if (own && fd >= 0)
-			close(fd);
+	if (load(&c->dc, path, &c->buf, &c->cap, &len, err, sizeof(err))) {
 		failed(c, path, 1, err);
-		return;
-	}
-	if (own)
-		close(fd);
-	if (len == 0) {
-		failed(c, path, 1, "empty input");
 		return;
 	}
 	while (diag_mbox_next(c->buf, len, &pos, &m, &ml))
@@ -300,7 +308,7 @@ static void read_slot(struct ctx *c, struct slot *sl)
 	for (int k = 0; k < sl->np; k++) {
 		const struct piece *pc = &sl->p[k];
 
-		if (pc->err)
+		if (pc->err[0])
 			failed(c, pc->name, 1, pc->err);
 		else
 			for (unsigned i = 0; i < pc->nmsg; i++)
@@ -446,50 +454,29 @@ static void add_piece(struct pool *pl, struct ctx *c, const struct piece *pc,
 /* Read one file and cut it into pieces. */
 static void split_file(struct pool *pl, struct ctx *c, const char *path)
 {
-	int own = strcmp(path, "-") != 0;
-	int fd = own ? open_input(&c->dc, path) : STDIN_FILENO;
 	struct piece pc = { .name = path };
-	struct input *in;
-	size_t cap = 0, pos = 0;
+	struct input *in = xcalloc(1, sizeof(*in));
+	size_t cap = 0, pos = 0, ml;
 	const char *m;
-	size_t ml;
 
-	in = xcalloc(1, sizeof(*in));
-	in->name = path;
 	in->refs = 1;
-	if (fd < 0 || read_all(fd, &in->buf, &cap, &in->len)) {
-		snprintf(pc.errbuf, sizeof(pc.errbuf), "cannot read: %s", strerror(errno));
-		pc.err = "";	/* set below: the piece is copied */
-	} else if (in->len == 0) {
-		snprintf(pc.errbuf, sizeof(pc.errbuf), "empty input");
-		pc.err = "";
-	}
-	if (own && fd >= 0)
-		close(fd);
-	if (pc.err) {
-		struct slot *sl = filling(pl, c);
-
+	if (load(&c->dc, path, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
+		add_piece(pl, c, &pc, 1, 0);	/* the error in its place */
 		input_release(in);
-		sl->p[sl->np] = pc;
-		sl->p[sl->np].err = sl->p[sl->np].errbuf;
-		sl->np++;
-		sl->msgs++;
-		if (sl->np == PIECES_MAX || sl->msgs >= SLOT_MSGS)
-			publish(pl, c);
 		return;
 	}
 	/* runs of messages, cut where a slot fills up */
 	pc.in = in;
 	while (diag_mbox_next(in->buf, in->len, &pos, &m, &ml)) {
 		struct slot *sl = filling(pl, c);
+		size_t bytes = pos - pc.off[0];
 
 		pc.off[++pc.nmsg] = pos;	/* messages are contiguous */
-		pc.end = pos;
-		if (sl->msgs + pc.nmsg >= SLOT_MSGS || sl->bytes + (pc.end - pc.pos) >= SLOT_BYTES ||
+		if (sl->msgs + pc.nmsg >= SLOT_MSGS || sl->bytes + bytes >= SLOT_BYTES ||
 		    pos == in->len) {
-			add_piece(pl, c, &pc, pc.nmsg, pc.end - pc.pos);
+			add_piece(pl, c, &pc, pc.nmsg, bytes);
 			pc.idx += pc.nmsg;
-			pc.pos = pc.off[0] = pos;
+			pc.off[0] = pos;
 			pc.nmsg = 0;
 		}
 	}
@@ -545,11 +532,6 @@ size_t batch_run(const struct batch_opts *o, char *const *names, size_t n)
 	struct ctx c = { .o = o, .out = o->out, .first = 1, .dc = { .fd = -1 } };
 	unsigned jobs = o->jobs ? o->jobs : default_jobs();
 
-	/* memory handed back to the kernel and asked for again costs system
-	 * calls (and, with threads, a TLB flush on every CPU): keep what is
-	 * freed for the next message */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	if (jobs > BATCH_JOBS_MAX)
 		jobs = BATCH_JOBS_MAX;
 	if (!o->keep)
