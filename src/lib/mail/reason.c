@@ -641,22 +641,17 @@ static int ix_match(const struct ipat *e, const char *s, size_t rest)
 	return e->postlen <= rest - q && !memcmp(s + q, e->post, e->postlen);
 }
 
-static uint64_t scan_chain(int k, const char *s, size_t rest, uint64_t hit)
-{
-	for (; k >= 0; k = ix.p[k].next)
-		if (!(hit >> ix.p[k].list & 1) && ix_match(&ix.p[k], s, rest))
-			hit |= 1ull << ix.p[k].list;
-	return hit;
-}
-
-/* The same for a chain of patterns of four bytes or more: w is the text's
- * four bytes at s. */
-static uint64_t scan_chain4(int k, uint32_t w, const char *s, size_t rest, uint64_t hit)
+/* The lists of the patterns of chain k that match at s (rest bytes to
+ * the end), added to hit.  w is the text's first four bytes at s (0 when
+ * there are fewer): a pattern of four bytes or more is ruled out by its
+ * own four before it is compared. */
+static uint64_t scan_chain(int k, uint32_t w, const char *s, size_t rest, uint64_t hit)
 {
 	for (; k >= 0; k = ix.p[k].next) {
 		const struct ipat *e = &ix.p[k];
 
-		if (e->head4 == w && !(hit >> e->list & 1) && ix_match(e, s, rest))
+		if ((e->pre < 4 || e->head4 == w) && !(hit >> e->list & 1) &&
+		    ix_match(e, s, rest))
 			hit |= 1ull << e->list;
 	}
 	return hit;
@@ -687,19 +682,16 @@ static void text_init(struct text *t, const char *s)
 	t->len = o;
 	for (size_t p = 0; p < o; p++) {
 		const char *at = t->s + p;
+		uint32_t w = p + 4 <= o ? load4(at) : 0;
 		int k;
 
-		if (p + 4 <= o) {
-			uint32_t w = load4(at);
-
-			if ((k = ix.by4[hash4(w)]) >= 0)
-				hit = scan_chain4(k, w, at, o - p, hit);
-		}
+		if (p + 4 <= o && (k = ix.by4[hash4(w)]) >= 0)
+			hit = scan_chain(k, w, at, o - p, hit);
 		if (ix.n2 && p + 1 < o && (k = ix.by2[hash2((unsigned char)at[0],
 						  (unsigned char)at[1])]) >= 0)
-			hit = scan_chain(k, at, o - p, hit);
+			hit = scan_chain(k, w, at, o - p, hit);
 		if (ix.shorts >= 0)
-			hit = scan_chain(ix.shorts, at, o - p, hit);
+			hit = scan_chain(ix.shorts, w, at, o - p, hit);
 	}
 	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
 		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre))
