@@ -484,8 +484,10 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 
 				r = nr ? (long)(nr - d->r) : -1;
 			}
-			if (r != cur)
-				blk[0] = '\0', blen = 0;
+			if (r != cur) {
+				blk[0] = '\0';
+				blen = 0;
+			}
 			cur = r;
 			if (cur >= 0) {
 				size_t k = as + al;
