@@ -678,8 +678,7 @@ static int opt_output(struct check *ck, struct check_opts *o, int c, const char 
 		cmd_check_help();
 		return 0;
 	default:
-		fprintf(stderr, "rblkit check: see 'rblkit help check'\n");
-		return 2;
+		return cmd_usage_error("check");
 	}
 }
 

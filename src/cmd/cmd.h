@@ -15,4 +15,9 @@ void cmd_policy_help(void);
 int cmd_diagnose(int argc, char **argv);
 void cmd_diagnose_help(void);
 
+/* After a usage error (getopt has named the option): one line, the same
+ * in every command, pointing at the command's help.  Returns 2, the exit
+ * status of a usage error. */
+int cmd_usage_error(const char *cmd);
+
 #endif

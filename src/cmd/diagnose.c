@@ -321,7 +321,7 @@ int cmd_diagnose(int argc, char **argv)
 			rc = 0;
 			goto out;
 		default:
-			cmd_diagnose_help();
+			rc = cmd_usage_error("diagnose");
 			goto out;
 		}
 	}

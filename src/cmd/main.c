@@ -32,6 +32,12 @@ static void usage(FILE *f)
 	fprintf(f, "\nrblkit --version prints the version.\n");
 }
 
+int cmd_usage_error(const char *cmd)
+{
+	fprintf(stderr, "Try 'rblkit help %s' for the options.\n", cmd);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -57,8 +63,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			/* getopt names the program in its messages:
+			 * "rblkit check: unrecognized option '--x'" */
+			char prog[32];
+
+			snprintf(prog, sizeof(prog), "rblkit %s", commands[i].name);
+			argv[1] = prog;
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "rblkit: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

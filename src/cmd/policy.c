@@ -176,8 +176,7 @@ int cmd_policy(int argc, char **argv)
 		case 'v': log_set_level(LOG_LVL_DEBUG); break;
 		case 'h': cmd_policy_help(); return 0;
 		default:
-			fprintf(stderr, "see 'rblkit help policy'\n");
-			return 2;
+			return cmd_usage_error("policy");
 		}
 	}
 	if (optind < argc) {

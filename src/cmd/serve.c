@@ -133,7 +133,7 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 		cmd_serve_help();
 		return 1;
 	default:
-		fprintf(stderr, "see 'rblkit help serve'\n");
+		cmd_usage_error("serve");
 		return -1;
 	}
 	return 0;
