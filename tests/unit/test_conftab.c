@@ -267,6 +267,30 @@ UNIT_TEST(long_lines_and_lists)
 	free(text);
 }
 
+/* A value may start with '#' right after '=' (only '#' after white space
+ * starts a comment); the dump keeps it a value. */
+UNIT_TEST(dump_keeps_values_that_start_with_hash)
+{
+	struct cfg *c, *again;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK_EQ_STR(run("user =#x\nnets =#a,#b\n", &c), "ok");
+	CHECK_EQ_STR(c->user, "#x");
+	CHECK(c->nets.n == 2 && !strcmp(c->nets.v[1], "#b"));
+	f = open_memstream(&buf, &len);
+	conftab_dump(&tab, c, f);
+	fclose(f);
+	CHECK(strstr(buf, "\nuser =#x\n") && strstr(buf, "\nnets =#a,#b\n"));
+	CHECK_EQ_STR(run(buf, &again), "ok");
+	CHECK_EQ_STR(again->user, "#x");
+	CHECK(again->nets.n == 2 && !strcmp(again->nets.v[1], "#b"));
+	free(buf);
+	conftab_free(&tab, c);
+	conftab_free(&tab, again);
+}
+
 UNIT_TEST(set_one_key)
 {
 	struct cfg *c = conftab_new(&tab);
@@ -345,7 +369,7 @@ UNIT_TEST(help_and_dump)
 	fclose(f);
 	CHECK(strstr(buf, "listen = 127.0.0.1:10040\n# user is not set\nthreshold = 1\n"
 			  "budget = 2000\nttl = 7200\nmin_ttl = 60\nlog_requests = yes\n"
-			  "action = reject\nmode = off\nnets = 10.0.0.0/8, 10.1.0.0/16\n"
+			  "action = reject\nmode = off\nnets = 10.0.0.0/8,10.1.0.0/16\n"
 			  "sites =\n# pair = (set)\n") == buf);
 	/* the dump parses back to the same configuration */
 	CHECK_EQ_STR(run(buf, &again), "ok");

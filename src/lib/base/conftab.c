@@ -424,6 +424,13 @@ void conftab_help(const struct conftab *t, FILE *f)
 	}
 }
 
+/* What goes between '=' and a value: a space, unless the value starts
+ * with '#' (a comment after white space, a value right after '='). */
+static const char *sep(const char *v)
+{
+	return v[0] == '#' ? "" : " ";
+}
+
 static void dump_one(const struct conftab_key *k, const void *f, FILE *out)
 {
 	static const char *const bools[] = { "no", "yes" };
@@ -433,7 +440,8 @@ static void dump_one(const struct conftab_key *k, const void *f, FILE *out)
 	switch (k->type) {
 	case CONFTAB_STR:
 		if (*(char *const *)f)
-			fprintf(out, "%s = %s\n", k->name, *(char *const *)f);
+			fprintf(out, "%s =%s%s\n", k->name, sep(*(char *const *)f),
+				*(char *const *)f);
 		else
 			fprintf(out, "# %s is not set\n", k->name);
 		return;
@@ -461,7 +469,7 @@ static void dump_one(const struct conftab_key *k, const void *f, FILE *out)
 	case CONFTAB_LIST:
 		fprintf(out, "%s =", k->name);
 		for (size_t i = 0; i < l->n; i++)
-			fprintf(out, "%s%s", i ? ", " : " ", l->v[i]);
+			fprintf(out, "%s%s", i ? "," : sep(l->v[i]), l->v[i]);
 		fputc('\n', out);
 		return;
 	case CONFTAB_FUNC:

@@ -113,9 +113,9 @@ void conftab_errors_print(const struct conftab_errors *e, FILE *f);
 /* The keys, their meaning, default and range, for a help page. */
 void conftab_help(const struct conftab *t, FILE *f);
 
-/* Every key of conf as "name = value" (a FUNC key as its text is not
- * kept: "(set)"), for a check-config listing.  The output parses back to
- * the same configuration, FUNC keys aside. */
+/* Every key of conf as "name = value", for a check-config listing; a
+ * FUNC key, whose text is not kept, as a comment "# name = (set)".  The
+ * output parses back to the same configuration, FUNC keys aside. */
 void conftab_dump(const struct conftab *t, const void *conf, FILE *f);
 
 #endif
