@@ -47,7 +47,7 @@ UNIT_TEST(serve_forms)
 	CHECK_EQ_STR(parse("::1", SERVE, "53", 0), "[::1]:53");
 	CHECK_EQ_STR(parse("[::1]/5353", SERVE, "53", 0), "[::1]:5353");
 	CHECK_EQ_STR(parse("[::1]", SERVE, "53", 0), "[::1]:53");
-	CHECK_EQ_STR(parse("/5353", SERVE, "53", 0), "[::]:5353 0.0.0.0:5353");
+	CHECK_EQ_STR(parse("/5353", SERVE, "53", 0), "0.0.0.0:5353 [::]:5353");
 	CHECK_EQ_STR(parse("/5353", SERVE, "53", AF_INET), "0.0.0.0:5353");
 	CHECK_EQ_STR(parse("/5353", SERVE, "53", AF_INET6), "[::]:5353");
 	CHECK_EQ_STR(parse("0.0.0.0/53", SERVE, "53", 0), "0.0.0.0:53");

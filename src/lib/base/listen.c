@@ -135,11 +135,11 @@ static int numeric(const char *spec, const char *host, const char *port, unsigne
 			 (flags & LISTEN_SLASH) ? '/' : ':');
 		return -EINVAL;
 	}
-	if (!*host) {           /* /PORT: every address, v6 first as getaddrinfo */
-		if (family != AF_INET)
-			add_inet(out, AF_INET6, any, p);
+	if (!*host) {           /* /PORT: every address, in getaddrinfo's order */
 		if (family != AF_INET6)
 			add_inet(out, AF_INET, any, p);
+		if (family != AF_INET)
+			add_inet(out, AF_INET6, any, p);
 		return 0;
 	}
 	if (family != AF_INET6 && inet_pton(AF_INET, host, buf) == 1) {
