@@ -161,9 +161,8 @@ UNIT_TEST(bind_inet_and_unix)
 	CHECK(fd2 >= 0);
 	if (fd >= 0)
 		close(fd);
-	if (fd2 >= 0)
-		close(fd2);
-	unlink(path);
+	listen_close(&l.a[0], fd2);
+	CHECK(access(path, F_OK) != 0);
 	/* a file that is not a socket is never removed */
 	FILE *f = fopen(path, "w");
 	if (f)
@@ -171,6 +170,8 @@ UNIT_TEST(bind_inet_and_unix)
 	fd = listen_bind(&l.a[0], SOCK_STREAM, 0, 16, err, sizeof(err));
 	CHECK(fd == -EEXIST);
 	CHECK(strstr(err, "exists and is not a socket") != NULL);
+	CHECK(access(path, F_OK) == 0);
+	listen_close(&l.a[0], -1);      /* nor by the close */
 	CHECK(access(path, F_OK) == 0);
 	unlink(path);
 }

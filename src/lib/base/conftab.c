@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -149,7 +150,10 @@ void *conftab_new(const struct conftab *t)
 
 		if ((k->type == CONFTAB_ENUM && (!k->words || !k->words[0])) ||
 		    (k->type == CONFTAB_FUNC && !k->parse) ||
-		    (k->type == CONFTAB_UINT && k->min < 0) || k->min > k->max)
+		    (k->type == CONFTAB_INT && (k->min < INT_MIN || k->max > INT_MAX)) ||
+		    (k->type == CONFTAB_UINT && (k->min < 0 || k->max > UINT_MAX)) ||
+		    (k->type == CONFTAB_TIME && (k->min < 0 || k->max > UINT32_MAX)) ||
+		    k->min > k->max)
 			panic("configuration key %s is not well defined", k->name);
 	}
 	for (size_t i = 0; i < t->nkeys; i++)

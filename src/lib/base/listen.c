@@ -315,3 +315,11 @@ fail:
 		close(fd);
 	return rc;
 }
+
+void listen_close(const struct listen_addr *a, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (a->sa.ss_family == AF_UNIX)
+		clear_unix_path(((const struct sockaddr_un *)&a->sa)->sun_path);
+}

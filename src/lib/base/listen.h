@@ -62,4 +62,9 @@ char *listen_format(const struct listen_addr *a, char *buf, size_t len);
 int listen_bind(const struct listen_addr *a, int type, unsigned opts, int backlog,
 		char *err, size_t errlen);
 
+/* Close fd (when >= 0), and remove a's path when a is a unix socket:
+ * the end of what listen_bind began.  Best effort: after a chroot or the
+ * privilege drop the path may no longer be reachable. */
+void listen_close(const struct listen_addr *a, int fd);
+
 #endif
