@@ -79,7 +79,9 @@ int ev_timer_active(const struct ev_timer *t);
 /* Deliver signo to cb through the loop's signalfd.  Blocks signo in the
  * calling thread: call before starting other threads (daemon.h's
  * daemon_block_signals does the same for a whole set), or they may take
- * the signal instead.  Returns 0, -EINVAL, or signalfd's -errno. */
+ * the signal instead.  A signal belongs to one loop of the process (two
+ * signalfds for one signal race for it).  Returns 0, -EINVAL, or
+ * signalfd's -errno. */
 int ev_signal_add(ev_loop *ev, int signo, ev_signal_cb *cb, void *arg);
 
 /* Wait at most max_ms (-1: until something happens, bounded by the next

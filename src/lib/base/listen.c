@@ -263,7 +263,7 @@ static int clear_unix_path(const char *path)
 	return unlink(path) == 0 ? 0 : -errno;
 }
 
-static void set_options(int fd, const struct listen_addr *a, int type, unsigned opts)
+static void set_options(int fd, const struct listen_addr *a, unsigned opts)
 {
 	int one = 1, size = 8 << 20;
 
@@ -277,7 +277,6 @@ static void set_options(int fd, const struct listen_addr *a, int type, unsigned 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (a->sa.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	(void)type;
 }
 
 int listen_bind(const struct listen_addr *a, int type, unsigned opts, int backlog,
@@ -298,7 +297,7 @@ int listen_bind(const struct listen_addr *a, int type, unsigned opts, int backlo
 		rc = -errno;
 		goto fail;
 	}
-	set_options(fd, a, type, opts);
+	set_options(fd, a, opts);
 	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, backlog) != 0)) {
 		rc = -errno;
