@@ -693,3 +693,62 @@ def test_check_keeps_every_code_of_a_multi_code_answer(tmp_path, datadir, rblkit
     assert "127.0.0.2 SBL" in line and "127.0.0.4 XBL" in line, line
     h = run("--html", *args).stdout.decode()
     assert "127.0.0.4 XBL" in h and '<a href="https://check.spamhaus.org/"' in h
+
+
+EXO = os.path.join(DATA, "exchange-online-ndr.eml")
+
+
+def test_exchange_online_ndr_names_the_remote_host():
+    """An Exchange Online NDR names the host that refused only in its
+    "Diagnostic information for administrators" (recipient, host, "Remote
+    Server returned '550 ...'"); the DSN has no Remote-MTA.  The remote
+    MTA was left empty (issue 10.5)."""
+    p, out = run_json(EXO)
+    m = out[0]
+    r = m["recipients"][0]
+    assert (r["recipient"], r["remote_mta"], r["status"], r["reply_code"]) == (
+        "bob@example.net", "mx1.example.net", "5.7.1", "550"), r
+    assert r["reason"] == "blocked" and r["blocklist"] == "Spamhaus ZEN"
+    assert m["summary"].startswith("Rejected by mx1.example.net: "), m["summary"]
+    assert m["judged_ip"] == "40.107.220.45"
+
+
+def test_exchange_online_hop_protocol_reads_whole():
+    """Microsoft writes "with Microsoft SMTP Server (version=TLS1_2,
+    cipher=...) id 15.20...": the protocol is all of it, not "Microsoft"."""
+    hops = run_json(EXO)[1][0]["hops"]
+    assert [h["with"] for h in hops] == [
+        "mapi", "Microsoft SMTP Server (version=TLS1_2, "
+        "cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)"], hops
+    assert hops[1]["by"] == "SN6PR04MB4020.namprd04.prod.outlook.com"
+    assert "with Microsoft SMTP Server (version=TLS1_2," in run(EXO).stdout.decode()
+
+
+@pytest.mark.parametrize("received,proto", [
+    # Postfix with TLS: the "with" inside the comment is not the clause
+    ("from mx.example.org (mx.example.org [192.0.2.9]) (using TLSv1.3 with cipher "
+     "TLS_AES_256_GCM_SHA384 (256/256 bits)) (No client certificate requested) "
+     "by mx.dest.example (Postfix) with ESMTPS id 4Q; Mon, 2 Mar 2026 10:00:30 +0000",
+     "ESMTPS"),
+    ("from a.example (a.example [192.0.2.9]) by b.example with Microsoft SMTPSVC(6.0.3790.4675);"
+     " Mon, 2 Mar 2026 10:00:30 +0000", "Microsoft SMTPSVC(6.0.3790.4675)"),
+    ("from a.example ([192.0.2.9]) by b.example with esmtps (TLS1.3) tls "
+     "TLS_AES_256_GCM_SHA384 (Exim 4.96) id 1x; Mon, 2 Mar 2026 10:00:30 +0000", "esmtps"),
+    ("from a.example by b.example with ESMTP idA8C7 for <x@y>; Mon, 2 Mar 2026 10:00:30 +0000",
+     "ESMTP"),
+])
+def test_received_protocol(tmp_path, received, proto):
+    f = tmp_path / "m.eml"
+    f.write_text("Received: %s\nDate: Mon, 2 Mar 2026 10:00:00 +0000\nFrom: a@a.example\n"
+                 "Subject: x\n\nbody\n" % received)
+    assert run_json(str(f))[1][0]["hops"][0]["with"] == proto
+
+
+def test_exchange_2013_remote_server_at(tmp_path):
+    """Exchange 2013-2019 on premises: "Remote Server at HOST (IP) returned"."""
+    raw = open(EXO, "rb").read().replace(
+        b"mx1.example.net\r\nRemote Server returned '",
+        b"Remote Server at mx2.example.net (192.0.2.25) returned '")
+    f = tmp_path / "ex2013.eml"
+    f.write_bytes(raw)
+    assert run_json(str(f))[1][0]["recipients"][0]["remote_mta"] == "mx2.example.net"
