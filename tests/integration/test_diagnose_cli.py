@@ -184,7 +184,10 @@ def test_missing_empty_and_garbage_files(tmp_path):
 
 
 def test_usage_error():
-    assert run("--no-such-option").returncode == 2
+    p = run("--no-such-option")
+    assert p.returncode == 2
+    # the hint every command gives (cmd_usage_error)
+    assert b"Try 'rblkit help diagnose' for the options." in p.stderr
 
 
 @pytest.mark.parametrize("name", ["lhost-postfix-01.eml", "lhost-exim-01.eml",
