@@ -755,3 +755,27 @@ def test_exchange_2013_remote_server_at(tmp_path):
     f = tmp_path / "ex2013.eml"
     f.write_bytes(raw)
     assert run_json(str(f))[1][0]["recipients"][0]["remote_mta"] == "mx2.example.net"
+
+
+@pytest.mark.parametrize("subject,text", [
+    ("配信エラーのお知らせ", "以下の宛先へのメールはお届けできません。"),
+    ("お知らせ", "以下の宛先へのメールは配信できませんでした。"),
+])
+def test_japanese_bounce_from_a_plain_sender(tmp_path, subject, text):
+    """A Japanese ISP's notice sent from an ordinary address (no
+    MAILER-DAEMON) is known as a bounce by its Japanese subject or text."""
+    import base64
+    from email.header import Header
+    body = base64.encodebytes(("%s\n\n<taro@example.jp>\n    宛先不明（ユーザー不明）\n"
+                               % text).encode("iso2022_jp")).decode()
+    f = tmp_path / "jp.eml"
+    f.write_text("From: =?ISO-2022-JP?B?%s?= <info@mail.example.jp>\nTo: a@example.org\n"
+                 "Subject: %s\nMIME-Version: 1.0\n"
+                 "Content-Type: text/plain; charset=ISO-2022-JP\n"
+                 "Content-Transfer-Encoding: base64\n\n%s"
+                 % (base64.b64encode("システム管理者".encode("iso2022_jp")).decode(),
+                    Header(subject, "iso-2022-jp").encode(), body))
+    m = run_json(str(f))[1][0]
+    assert m["kind"] == "bounce", m
+    r = m["recipients"][0]
+    assert (r["recipient"], r["reason"]) == ("taro@example.jp", "userunknown"), r

@@ -666,7 +666,11 @@ static int bounce_words(const char *human)
 		"unable to deliver", "wasn't able to deliver", "failed permanently",
 		"delivery failure", "the following addresses had", "could not deliver",
 		"not be delivered", "delivery failed", "was not delivered",
-		"delivery status notification", "did not reach the following" };
+		"delivery status notification", "did not reach the following",
+		/* Japanese ISPs and carriers, on the decoded text */
+		"配信できませんでした", "配送できませんでした", "送信できませんでした",
+		"届けることができませんでした", "配信に失敗", "配送に失敗", "送信に失敗",
+		"配信されませんでした" };
 	size_t n = strlen(human);
 	char *low;
 	int hit = 0;
@@ -700,7 +704,9 @@ static int bounce_signals(const struct msg *m)
 		"mail system error", "delivery report", "returned to sender",
 		"message delivery", "unzustellbar", "delivery has failed",
 		"permanent error", "error sending", "bounce", "unable to deliver",
-		"failed mail", "delivery error", "warning: message", "mail failure" };
+		"failed mail", "delivery error", "warning: message", "mail failure",
+		"配信エラー", "配送エラー", "送信エラー", "メールエラー", "配信不能",
+		"配送不能", "配信失敗", "配送失敗", "送信失敗", "不達" };
 	const char *from = msg_get(m, "From"), *s = msg_get(m, "Subject");
 	const char *ct = msg_get(m, "Content-Type");
 	char rt[40];
@@ -717,6 +723,16 @@ static int bounce_signals(const struct msg *m)
 	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
 		if (strcasestr(s, subj[i]))
 			return 1;
+	/* a subject in encoded words (Japanese ones always are) */
+	if (s && strstr(s, "=?")) {
+		char *dec = mime_decode_words(s, strlen(s));
+		int hit = 0;
+
+		for (size_t i = 0; !hit && i < ARRAY_SIZE(subj); i++)
+			hit = strcasestr(dec, subj[i]) != NULL;
+		free(dec);
+		return hit;
+	}
 	return 0;
 }
 
@@ -737,6 +753,16 @@ static int autoreply_signals(const struct msg *m)
 	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
 		if (strcasestr(s, subj[i]))
 			return 1;
+	/* a subject in encoded words (Japanese ones always are) */
+	if (s && strstr(s, "=?")) {
+		char *dec = mime_decode_words(s, strlen(s));
+		int hit = 0;
+
+		for (size_t i = 0; !hit && i < ARRAY_SIZE(subj); i++)
+			hit = strcasestr(dec, subj[i]) != NULL;
+		free(dec);
+		return hit;
+	}
 	return 0;
 }
 
