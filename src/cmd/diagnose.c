@@ -100,6 +100,38 @@ static void hold(void *arg, const char *name, unsigned idx, struct diag *d,
 	str_copy(h->err, sizeof(h->err), err ? err : "");
 }
 
+/* The n strings of v that are not NULL, each once, joined with "; ";
+ * NULL when there is none.  The caller frees it. */
+static char *join(const char *const *v, size_t n)
+{
+	size_t len = 1;
+	char *s, *o;
+
+	for (size_t i = 0; i < n; i++)
+		len += v[i] ? strlen(v[i]) + 2 : 0;
+	o = s = xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		int dup = 0;
+
+		for (size_t k = 0; k < i && v[i]; k++)
+			dup |= v[k] && !strcmp(v[k], v[i]);
+		if (!v[i] || dup)
+			continue;
+		if (o > s) {
+			memcpy(o, "; ", 2);
+			o += 2;
+		}
+		memcpy(o, v[i], strlen(v[i]));
+		o += strlen(v[i]);
+	}
+	*o = '\0';
+	if (o == s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Look the judged address of every held message up; 0 or -1 (err). */
 static int run_checks(struct run *rn, const struct catalog *cat, const char *spec,
 		      const struct rs_opts *ro,
@@ -166,8 +198,12 @@ static int run_checks(struct run *rn, const struct catalog *cat, const char *spe
 			}
 			h->list = res->list->name;
 			h->zone = res->list->zone;
-			h->meaning = res->ncodes ? res->meanings[0] : NULL;
-			h->txt = res->ntxt ? res->txt[0] : NULL;
+			/* every code of a multi-code answer, not the first only */
+			h->ncodes = res->ncodes;
+			h->codes = res->codes;
+			h->meanings = res->meanings;
+			h->meaning = join(res->meanings, res->ncodes);
+			h->txt = join((const char *const *)res->txt, res->ntxt);
 			h->delist = res->list->delist;
 			c->chk.nhits++;
 		}
@@ -204,6 +240,10 @@ static void free_held(struct run *rn, struct ipcheck *ic, size_t nic,
 	for (size_t k = 0; k < nic; k++) {
 		if (ic[k].t)
 			dnsbl_target_free(ic[k].t);
+		for (size_t h = 0; h < ic[k].chk.nhits; h++) {
+			free((char *)ic[k].hits[h].meaning);
+			free((char *)ic[k].hits[h].txt);
+		}
 		free(ic[k].hits);
 	}
 	free(ic);

@@ -33,8 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (diag_mbox_next(text, size, &pos, &m, &ml)) {
 		struct diag d;
-		static const struct report_hit hit = { "List", "bl.example", "spam source",
-						       "listed \"x\" <y>", "https://x/" };
+		static const uint32_t codes[] = { 0x7f000002, 0x7f000004 };
+		static const char *const meanings[] = { "spam source", NULL };
+		static const struct report_hit hit = {
+			.list = "List", .zone = "bl.example", .meaning = "spam source",
+			.txt = "listed \"x\" <y>", .delist = "https://x/?a=1&b=\"<y>",
+			.ncodes = 2, .codes = codes, .meanings = meanings };
 		static const struct report_check chk = { "192.0.2.1", &hit, 1, 2, 3 };
 		struct report_item it = { "fuzz", 0, NULL, NULL, NULL };
 		char sum[512];

@@ -128,7 +128,10 @@ def test_html_is_self_contained_and_escaped(tmp_path):
     assert html.count("<section>") == 2 and "<svg" in html
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
-    assert not re.search(r"<[a-zA-Z][^>]*\s(src|href)=", html)
+    assert not re.search(r"<[a-zA-Z][^>]*\ssrc=", html)
+    # the only links are the catalogue's delisting URLs, none from the mail
+    assert set(re.findall(r'href="([^"]*)"', html)) == {
+        "https://servicecentral.trendmicro.com/en-US/ers/"}
     for external in ("<link", "@import", "url("):
         assert external not in html, external
 
@@ -181,7 +184,10 @@ def test_missing_empty_and_garbage_files(tmp_path):
 
 
 def test_usage_error():
-    assert run("--no-such-option").returncode == 2
+    p = run("--no-such-option")
+    assert p.returncode == 2
+    # the hint every command gives (cmd_usage_error)
+    assert b"Try 'rblkit help diagnose' for the options." in p.stderr
 
 
 @pytest.mark.parametrize("name", ["lhost-postfix-01.eml", "lhost-exim-01.eml",
@@ -507,3 +513,273 @@ def test_jobs_usage():
     for bad in ("x", "-1", "65", ""):
         p = run("-j", bad, TREND)
         assert p.returncode == 2, bad
+
+
+# Japanese ISPs and carriers explain bounces in Japanese, often without
+# any SMTP code: the reason comes from the decoded text (issue 10.4).
+# ISO-2022-JP and UTF-8; 7bit, 8bit, base64 and quoted-printable.
+JAPANESE = [
+    ("ja-nifty-userunknown-iso2022jp-7bit.eml", "hanako@nifty.com", "userunknown", True),
+    ("ja-sonet-userunknown-iso2022jp-base64.eml", "ichiro@so-net.ne.jp", "userunknown", True),
+    ("ja-ocn-userunknown-utf8-qp.eml", "kenta@ocn.ne.jp", "userunknown", True),
+    ("ja-ocn-mailboxfull-utf8-base64.eml", "jiro@ocn.ne.jp", "mailboxfull", False),
+    ("ja-au-mailboxfull-iso2022jp-base64.eml", "saburo@au.com", "mailboxfull", False),
+    ("ja-softbank-filtered-utf8-8bit.eml", "shiro@softbank.ne.jp", "filtered", False),
+    ("ja-docomo-mesgtoobig-iso2022jp-7bit.eml", "goro@docomo.ne.jp", "mesgtoobig", False),
+    ("ja-biglobe-hostunknown-utf8-base64.eml", "rokuro@no-such-domain.example.jp",
+     "hostunknown", True),
+]
+
+
+@pytest.mark.parametrize("name,rcpt,reason,hard", JAPANESE)
+def test_japanese_bounce_reasons(name, rcpt, reason, hard):
+    p, out = run_json(os.path.join(DATA, name))
+    assert p.returncode == 0
+    r = out[0]["recipients"][0]
+    assert (r["recipient"], r["reason"], r["hard"]) == (rcpt, reason, hard), r
+    assert "could not be determined" not in out[0]["summary"]
+
+
+@pytest.mark.parametrize("phrase,reason", [
+    ("宛先のメールアドレスは存在しません（ユーザー不明）", "userunknown"),
+    ("ユーザ不明のため配送できませんでした", "userunknown"),
+    ("このメールアドレスは現在使われておりません", "userunknown"),
+    ("メールボックスがいっぱいです", "mailboxfull"),
+    ("受信者のメールボックス容量を超過しています", "mailboxfull"),
+    ("受信拒否設定により配信されませんでした", "filtered"),
+    ("メールのサイズ制限を超えています", "mesgtoobig"),
+    ("宛先ドメインが見つかりません", "hostunknown"),
+    ("このアカウントは利用停止中です", "suspend"),
+    ("ﾕｰｻﾞｰ不明のため配信できません", "userunknown"),     # half-width katakana
+])
+def test_japanese_phrases_in_any_charset(tmp_path, phrase, reason):
+    """The same words in Shift_JIS, EUC-JP, ISO-2022-JP or UTF-8 read the
+    same: the phrases are matched on the decoded text."""
+    import base64
+    for cs, codec in (("Shift_JIS", "shift_jis"), ("EUC-JP", "euc_jp"),
+                      ("ISO-2022-JP", "iso2022_jp"), ("UTF-8", "utf-8")):
+        try:
+            raw = ("配信できませんでした。\n\n<taro@example.jp>\n    %s\n" % phrase).encode(codec)
+        except UnicodeEncodeError:      # half-width katakana: not in ISO-2022-JP
+            continue
+        body = base64.encodebytes(raw).decode()
+        msg = ("From: MAILER-DAEMON@mail.example.jp\nTo: a@example.org\n"
+               "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+               "Content-Type: text/plain; charset=%s\nContent-Transfer-Encoding: base64\n\n%s"
+               % (cs, body))
+        f = tmp_path / ("b-%s.eml" % cs)
+        f.write_text(msg)
+        r = run_json(str(f))[1][0]["recipients"][0]
+        assert (r["recipient"], r["reason"]) == ("taro@example.jp", reason), (cs, r)
+
+
+def test_summary_cut_on_a_character_boundary():
+    """The one-line summary quotes the start of the server's words; cut in
+    the middle of a Japanese character it was invalid UTF-8 in the text
+    output and U+FFFD in JSON (issue 10.5)."""
+    f = os.path.join(DATA, "ja-ocn-userunknown-utf8-qp.eml")
+    for args in ((), ("-q",)):
+        out = run(*args, f).stdout
+        out.decode("utf-8")             # strict: raises on a cut character
+    summary = run_json(f)[1][0]["summary"]
+    assert "\ufffd" not in summary, summary
+    assert summary.startswith("Rejected: the recipient address does not exist (550 5.1.1 宛先"), summary
+    assert summary.endswith("...)"), summary
+
+
+def _dsn(text, status="5.7.1", action="failed", received=""):
+    return ("From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n"
+            "Subject: Undelivered Mail Returned to Sender\n"
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+            "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+            "Final-Recipient: rfc822; bob@example.net\nAction: %s\nStatus: %s\n"
+            "Diagnostic-Code: smtp; %s\n--b\nContent-Type: text/rfc822-headers\n\n%s"
+            "From: a@example.org\nTo: bob@example.net\nSubject: hi\n--b--\n"
+            % (action, status, text, received))
+
+
+def test_permanent_rejection_is_not_labelled_soft(tmp_path):
+    """A 550 block is a permanent refusal: it was labelled "blocked
+    (soft)" because the address itself is fine (hard: false).  Text and
+    HTML now say permanent; a 4xx deferral stays soft (issue 10.5)."""
+    f = tmp_path / "perm.eml"
+    f.write_text(_dsn("550 5.7.1 Service unavailable; Client host [192.0.2.1] "
+                      "blocked using zen.spamhaus.org"))
+    t = run(str(f)).stdout.decode()
+    assert "reason: blocked (permanent), action failed" in t, t
+    assert "(soft)" not in t
+    assert '<td class="permanent">blocked</td>' in run("--html", str(f)).stdout.decode()
+    r = run_json(str(f))[1][0]["recipients"][0]
+    assert r["reason"] == "blocked" and r["hard"] is False    # JSON "hard" unchanged
+    assert "reason: blocked (soft), action delayed" in run(TREND).stdout.decode()
+
+
+def test_one_hop_is_singular(tmp_path):
+    f = tmp_path / "one.eml"
+    f.write_bytes(b"Received: from out.sender.example (out.sender.example [192.0.2.33])\n"
+                  b"\tby mx.example.org with ESMTP id 2; Mon, 2 Mar 2026 10:00:10 +0000\n"
+                  b"Date: Mon, 2 Mar 2026 10:00:00 +0000\nFrom: a@sender.example\n"
+                  b"To: b@dest.example\nSubject: hello\n\nbody\n")
+    t = run(str(f)).stdout.decode()
+    assert t.startswith("Message: 1 hop in 10 s,"), t
+    assert "path (1 hop, total 10 s):" in t and "1 hops" not in t
+    assert "path: 1 hop," in run("--html", str(f)).stdout.decode()
+
+
+def test_quiet_names_the_message_of_an_mbox(tmp_path):
+    """-q on an mbox: each line names its message, as an error line and
+    the full report do (issue 10.5)."""
+    box = b""
+    for n in ["lhost-postfix-01.eml", "lhost-exim-01.eml", "lhost-qmail-01.eml"]:
+        box += b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"
+        box += open(os.path.join(EML, n), "rb").read().rstrip(b"\n") + b"\n\n"
+    f = tmp_path / "bounces.mbox"
+    f.write_bytes(box)
+    for j in ("1", "2"):
+        lines = run("-q", "-j", j, str(f)).stdout.decode().splitlines()
+        assert len(lines) == 3
+        assert lines[0].startswith(str(f) + ": ")
+        assert lines[1].startswith(str(f) + " #2: ") and lines[2].startswith(str(f) + " #3: ")
+
+
+def test_html_delisting_urls_are_safe_links(tmp_path):
+    """The HTML report links the delisting URL (summary, recipient table);
+    the URL is entity-escaped in the attribute and the text, and a URL
+    that is not http(s) (a catalogue given with --catalog) is no link."""
+    f = tmp_path / "b.eml"
+    f.write_text(_dsn("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
+                      "using bl.spamcop.net"))
+    html = run("--html", str(f)).stdout.decode()
+    links = re.findall(r'<a href="([^"]*)" rel="noopener noreferrer nofollow">([^<]*)</a>', html)
+    assert len(links) == 2 and all(u == t and u.startswith("https://") for u, t in links), links
+    assert "spamcop" in links[0][0]
+    # every href is one of those links: nothing from the mail becomes one
+    assert len(re.findall(r"href=", html)) == 2
+    cat = tmp_path / "cat.conf"
+    cat.write_text("[evil]\nname = Evil BL\nzone = evil.test\nkind = ip4\n"
+                   "delist = https://evil.test/?a=1&b=\"><script>x</script>\n"
+                   "match = evilbl.test\n"
+                   "[js]\nname = JS BL\nzone = js.test\nkind = ip4\n"
+                   "delist = javascript:alert(1)\nmatch = jsbl.test\n")
+    for zone, bad in (("evilbl.test", "<script>"), ("jsbl.test", "javascript:")):
+        g = tmp_path / ("%s.eml" % zone)
+        g.write_text(_dsn("554 5.7.1 Client host [192.0.2.1] blocked using %s" % zone))
+        p = run("--html", "--catalog", str(cat), str(g))
+        html = p.stdout.decode()
+        assert p.returncode == 0, p.stderr
+        assert "<script" not in html
+        assert 'href="%s' % bad not in html and "href=\"javascript" not in html
+        assert "Evil BL" in html or "JS BL" in html
+
+
+def test_check_keeps_every_code_of_a_multi_code_answer(tmp_path, datadir, rblkit_server):
+    """Spamhaus ZEN answers 127.0.0.2 (SBL) and 127.0.0.4 (XBL) for an
+    address on both: --check showed the SBL meaning only and dropped XBL
+    (issue 10.5).  Two datasets of one zone on `rblkit serve`, loopback,
+    with the built-in catalogue's meanings of the codes."""
+    import sys
+    sys.path.insert(0, HERE)
+    from helpers_proto import write_data, zone_header
+    write_data(datadir, "sbl", zone_header("zen.spamhaus.org") +
+               ":127.0.0.2:SBL listing of $\n127.0.0.2\n198.51.100.77\n")
+    write_data(datadir, "xbl", ":127.0.0.4:XBL: exploited host $\n127.0.0.2\n198.51.100.77\n")
+    srv = rblkit_server(["zen.spamhaus.org:ip4set:sbl", "zen.spamhaus.org:ip4set:xbl"], datadir)
+    args = ("--check", "--lists", "zen.spamhaus.org", "--resolver",
+            "127.0.0.1:%d" % srv.port, "--timeout", "5", TREND)
+    p, out = run_json(*args)
+    assert p.returncode == 0, p.stderr
+    hit = out[0]["check"]["listed"]
+    assert len(hit) == 1 and hit[0]["list"] == "Spamhaus ZEN", hit
+    assert sorted(hit[0]["codes"]) == ["127.0.0.2", "127.0.0.4"], hit
+    assert any("SBL" in m for m in hit[0]["meanings"]), hit
+    assert any("XBL" in m for m in hit[0]["meanings"]), hit
+    assert "SBL" in hit[0]["meaning"] and "XBL" in hit[0]["meaning"], hit
+    assert "SBL listing" in hit[0]["txt"] and "XBL: exploited" in hit[0]["txt"], hit
+    t = run(*args[:-1], TREND).stdout.decode()
+    line = [x for x in t.splitlines() if "listed on Spamhaus ZEN" in x][0]
+    assert "127.0.0.2 SBL" in line and "127.0.0.4 XBL" in line, line
+    h = run("--html", *args).stdout.decode()
+    assert "127.0.0.4 XBL" in h and '<a href="https://check.spamhaus.org/"' in h
+
+
+EXO = os.path.join(DATA, "exchange-online-ndr.eml")
+
+
+def test_exchange_online_ndr_names_the_remote_host():
+    """An Exchange Online NDR names the host that refused only in its
+    "Diagnostic information for administrators" (recipient, host, "Remote
+    Server returned '550 ...'"); the DSN has no Remote-MTA.  The remote
+    MTA was left empty (issue 10.5)."""
+    p, out = run_json(EXO)
+    m = out[0]
+    r = m["recipients"][0]
+    assert (r["recipient"], r["remote_mta"], r["status"], r["reply_code"]) == (
+        "bob@example.net", "mx1.example.net", "5.7.1", "550"), r
+    assert r["reason"] == "blocked" and r["blocklist"] == "Spamhaus ZEN"
+    assert m["summary"].startswith("Rejected by mx1.example.net: "), m["summary"]
+    assert m["judged_ip"] == "40.107.220.45"
+
+
+def test_exchange_online_hop_protocol_reads_whole():
+    """Microsoft writes "with Microsoft SMTP Server (version=TLS1_2,
+    cipher=...) id 15.20...": the protocol is all of it, not "Microsoft"."""
+    hops = run_json(EXO)[1][0]["hops"]
+    assert [h["with"] for h in hops] == [
+        "mapi", "Microsoft SMTP Server (version=TLS1_2, "
+        "cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)"], hops
+    assert hops[1]["by"] == "SN6PR04MB4020.namprd04.prod.outlook.com"
+    assert "with Microsoft SMTP Server (version=TLS1_2," in run(EXO).stdout.decode()
+
+
+@pytest.mark.parametrize("received,proto", [
+    # Postfix with TLS: the "with" inside the comment is not the clause
+    ("from mx.example.org (mx.example.org [192.0.2.9]) (using TLSv1.3 with cipher "
+     "TLS_AES_256_GCM_SHA384 (256/256 bits)) (No client certificate requested) "
+     "by mx.dest.example (Postfix) with ESMTPS id 4Q; Mon, 2 Mar 2026 10:00:30 +0000",
+     "ESMTPS"),
+    ("from a.example (a.example [192.0.2.9]) by b.example with Microsoft SMTPSVC(6.0.3790.4675);"
+     " Mon, 2 Mar 2026 10:00:30 +0000", "Microsoft SMTPSVC(6.0.3790.4675)"),
+    ("from a.example ([192.0.2.9]) by b.example with esmtps (TLS1.3) tls "
+     "TLS_AES_256_GCM_SHA384 (Exim 4.96) id 1x; Mon, 2 Mar 2026 10:00:30 +0000", "esmtps"),
+    ("from a.example by b.example with ESMTP idA8C7 for <x@y>; Mon, 2 Mar 2026 10:00:30 +0000",
+     "ESMTP"),
+])
+def test_received_protocol(tmp_path, received, proto):
+    f = tmp_path / "m.eml"
+    f.write_text("Received: %s\nDate: Mon, 2 Mar 2026 10:00:00 +0000\nFrom: a@a.example\n"
+                 "Subject: x\n\nbody\n" % received)
+    assert run_json(str(f))[1][0]["hops"][0]["with"] == proto
+
+
+def test_exchange_2013_remote_server_at(tmp_path):
+    """Exchange 2013-2019 on premises: "Remote Server at HOST (IP) returned"."""
+    raw = open(EXO, "rb").read().replace(
+        b"mx1.example.net\r\nRemote Server returned '",
+        b"Remote Server at mx2.example.net (192.0.2.25) returned '")
+    f = tmp_path / "ex2013.eml"
+    f.write_bytes(raw)
+    assert run_json(str(f))[1][0]["recipients"][0]["remote_mta"] == "mx2.example.net"
+
+
+@pytest.mark.parametrize("subject,text", [
+    ("配信エラーのお知らせ", "以下の宛先へのメールはお届けできません。"),
+    ("お知らせ", "以下の宛先へのメールは配信できませんでした。"),
+])
+def test_japanese_bounce_from_a_plain_sender(tmp_path, subject, text):
+    """A Japanese ISP's notice sent from an ordinary address (no
+    MAILER-DAEMON) is known as a bounce by its Japanese subject or text."""
+    import base64
+    from email.header import Header
+    body = base64.encodebytes(("%s\n\n<taro@example.jp>\n    宛先不明（ユーザー不明）\n"
+                               % text).encode("iso2022_jp")).decode()
+    f = tmp_path / "jp.eml"
+    f.write_text("From: =?ISO-2022-JP?B?%s?= <info@mail.example.jp>\nTo: a@example.org\n"
+                 "Subject: %s\nMIME-Version: 1.0\n"
+                 "Content-Type: text/plain; charset=ISO-2022-JP\n"
+                 "Content-Transfer-Encoding: base64\n\n%s"
+                 % (base64.b64encode("システム管理者".encode("iso2022_jp")).decode(),
+                    Header(subject, "iso-2022-jp").encode(), body))
+    m = run_json(str(f))[1][0]
+    assert m["kind"] == "bounce", m
+    r = m["recipients"][0]
+    assert (r["recipient"], r["reason"]) == ("taro@example.jp", "userunknown"), r

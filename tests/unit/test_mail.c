@@ -454,6 +454,47 @@ UNIT_TEST(received_fields)
 	      !rcvd_ip_public("::ffff:192.168.0.1") && rcvd_ip_public("::ffff:192.0.2.1"));
 }
 
+UNIT_TEST(received_protocol_whole)
+{
+	struct rcvd_hop h;
+
+	/* Microsoft's protocol is several words and a TLS comment */
+	rcvd_parse("from A.prod.outlook.com (2603:10b6:805:a9::17) by B.prod.outlook.com "
+		   "(2603:10b6:805:b2::22) with Microsoft SMTP Server (version=TLS1_2,  "
+		   "cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.7270.16; "
+		   "Thu, 3 Dec 2026 09:15:39 +0000", &h);
+	CHECK_EQ_STR(h.with, "Microsoft SMTP Server (version=TLS1_2, "
+		     "cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)");
+	CHECK_EQ_STR(h.by, "B.prod.outlook.com");
+	CHECK(h.has_t);
+	/* a "with" inside a comment is not the clause */
+	rcvd_parse("from a (a [192.0.2.1]) (using TLSv1.3 with cipher X (256/256 bits)) "
+		   "by b (Postfix) with ESMTPS id 1; Thu, 3 Dec 2026 09:15:39 +0000", &h);
+	CHECK_EQ_STR(h.with, "ESMTPS");
+	rcvd_parse("from a by b with ESMTP idX for <c@d>; Thu, 3 Dec 2026 09:15:39 +0000", &h);
+	CHECK_EQ_STR(h.with, "ESMTP");
+	/* a protocol longer than the field is cut, never overrun */
+	{
+		char v[600];
+
+		snprintf(v, sizeof(v), "from a by b with Microsoft %0300d x; Thu, 3 Dec 2026", 0);
+		rcvd_parse(v, &h);
+		CHECK(strlen(h.with) < sizeof(h.with) && !strncmp(h.with, "Microsoft 000", 13));
+	}
+}
+
+UNIT_TEST(japanese_reasons)
+{
+	/* decoded UTF-8 text, no code: the words decide */
+	CHECK_EQ_STR(reason_of_text("宛先のメールアドレスは存在しません（ユーザー不明）"),
+		     "userunknown");
+	CHECK_EQ_STR(reason_of_text("メールボックスが一杯です"), "mailboxfull");
+	CHECK_EQ_STR(reason_of_text("サイズが大きすぎます"), "mesgtoobig");
+	CHECK_EQ_STR(reason_of_text("宛先のドメインが存在しません"), "hostunknown");
+	CHECK_EQ_STR(reason_of_text("受信拒否設定により配信されませんでした"), "filtered");
+	CHECK_EQ_STR(reason_of_text("送信元IPアドレスがブラックリストに登録されています"), "blocked");
+}
+
 UNIT_TEST(mbox_split)
 {
 	const char *box = "From a x\nS: 1\n\nb\nFrom b y\nS: 2\n\n>From c\n";

@@ -666,7 +666,11 @@ static int bounce_words(const char *human)
 		"unable to deliver", "wasn't able to deliver", "failed permanently",
 		"delivery failure", "the following addresses had", "could not deliver",
 		"not be delivered", "delivery failed", "was not delivered",
-		"delivery status notification", "did not reach the following" };
+		"delivery status notification", "did not reach the following",
+		/* Japanese ISPs and carriers, on the decoded text */
+		"配信できませんでした", "配送できませんでした", "送信できませんでした",
+		"届けることができませんでした", "配信に失敗", "配送に失敗", "送信に失敗",
+		"配信されませんでした" };
 	size_t n = strlen(human);
 	char *low;
 	int hit = 0;
@@ -700,7 +704,9 @@ static int bounce_signals(const struct msg *m)
 		"mail system error", "delivery report", "returned to sender",
 		"message delivery", "unzustellbar", "delivery has failed",
 		"permanent error", "error sending", "bounce", "unable to deliver",
-		"failed mail", "delivery error", "warning: message", "mail failure" };
+		"failed mail", "delivery error", "warning: message", "mail failure",
+		"配信エラー", "配送エラー", "送信エラー", "メールエラー", "配信不能",
+		"配送不能", "配信失敗", "配送失敗", "送信失敗", "不達" };
 	const char *from = msg_get(m, "From"), *s = msg_get(m, "Subject");
 	const char *ct = msg_get(m, "Content-Type");
 	char rt[40];
@@ -717,6 +723,16 @@ static int bounce_signals(const struct msg *m)
 	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
 		if (strcasestr(s, subj[i]))
 			return 1;
+	/* a subject in encoded words (Japanese ones always are) */
+	if (s && strstr(s, "=?")) {
+		char *dec = mime_decode_words(s, strlen(s));
+		int hit = 0;
+
+		for (size_t i = 0; !hit && i < ARRAY_SIZE(subj); i++)
+			hit = strcasestr(dec, subj[i]) != NULL;
+		free(dec);
+		return hit;
+	}
 	return 0;
 }
 
@@ -737,6 +753,16 @@ static int autoreply_signals(const struct msg *m)
 	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
 		if (strcasestr(s, subj[i]))
 			return 1;
+	/* a subject in encoded words (Japanese ones always are) */
+	if (s && strstr(s, "=?")) {
+		char *dec = mime_decode_words(s, strlen(s));
+		int hit = 0;
+
+		for (size_t i = 0; !hit && i < ARRAY_SIZE(subj); i++)
+			hit = strcasestr(dec, subj[i]) != NULL;
+		free(dec);
+		return hit;
+	}
 	return 0;
 }
 
@@ -983,6 +1009,93 @@ static const char *line_ci(const char *s, const char *w)
 	return NULL;
 }
 
+/* Is [s, s+n) a bare host name: labels of letters, digits and hyphens,
+ * two at least? */
+static int host_token(const char *s, size_t n)
+{
+	int dots = 0;
+
+	if (n < 4 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' && s[i - 1] == '.')
+			return 0;
+		if (c == '.')
+			dots++;
+		else if (!isalnum(c) && c != '-')
+			return 0;
+	}
+	return dots > 0;
+}
+
+/* The line before the one that starts at p in text (NULL: none), *n its
+ * length without the blanks at its end. */
+static const char *prev_line(const char *text, const char *p, size_t *n)
+{
+	const char *e, *b;
+
+	if (p <= text || p[-1] != '\n')
+		return NULL;
+	e = b = p - 1;
+	while (b > text && b[-1] != '\n')
+		b--;
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	*n = (size_t)(e - b);
+	return b;
+}
+
+/* The recipient whose address is [a, a+n), without a host yet. */
+static struct dsn_rcpt *rcpt_named(struct dsn *d, const char *a, size_t n)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->r[i].rhost[0] && strlen(d->r[i].recipient) == n &&
+		    !strncasecmp(d->r[i].recipient, a, n))
+			return &d->r[i];
+	return NULL;
+}
+
+/* Exchange and Office 365 name the host that refused in their
+ * "Diagnostic information for administrators", not in the DSN: the
+ * recipient's line, the remote host's line, then "Remote Server
+ * returned '550 ...'" (Exchange Online); the recipient's line, then
+ * "Remote Server at HOST (IP) returned" (Exchange 2013-2019); the newer
+ * layout's "Remote server: HOST" under "Error Details".  One pass over
+ * the lines that start with "Remote Server". */
+static void exchange_rhost(struct dsn *d, const char *human)
+{
+	static const char ret[] = "Remote Server returned", at[] = "Remote Server at ";
+	static const char label[] = "Remote server:";
+	const char *p = human;
+
+	while ((p = line_ci(p, "\nRemote Server")) != NULL) {
+		const char *l = ++p, *h = NULL, *a;
+		size_t hl = 0, alen;
+		struct dsn_rcpt *r;
+
+		if (!strncasecmp(l, at, sizeof(at) - 1)) {
+			h = l + sizeof(at) - 1;
+			hl = strcspn(h, " \t\n(");
+			a = prev_line(human, l, &alen);
+		} else if (!strncasecmp(l, ret, sizeof(ret) - 1)) {
+			h = prev_line(human, l, &hl);
+			a = h ? prev_line(human, h, &alen) : NULL;
+		} else if (!strncasecmp(l, label, sizeof(label) - 1) && d->n == 1) {
+			h = l + sizeof(label) - 1;
+			h += strspn(h, " \t");
+			hl = strcspn(h, " \t\r\n");
+			a = d->r[0].recipient;
+			alen = strlen(a);
+		} else {
+			continue;
+		}
+		if (h && a && host_token(h, hl) && (r = rcpt_named(d, a, alen)) != NULL)
+			copy_cut(r->rhost, sizeof(r->rhost), h, hl);
+	}
+}
+
 static void read_parts(struct dsn *d, struct report *rp)
 {
 	const struct mime *mm = rp->mm;
@@ -1117,6 +1230,8 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		d->kind = DSN_MESSAGE;
 		enrich_all = 0;
 	}
+	if (d->kind == DSN_BOUNCE)
+		exchange_rhost(d, rp.human);
 	for (size_t i = 0; enrich_all && i < d->n; i++)
 		enrich(&d->r[i], format);
 	free(rp.human);

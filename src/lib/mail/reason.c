@@ -59,6 +59,7 @@ enum {
 	L_failedstarttls,
 	L_syntaxerror,
 	L_vacation,
+	L_refused,		/* the recipient's own refusal (Japanese carriers) */
 	L_COUNT
 };
 
@@ -381,7 +382,8 @@ static const struct rule first_pass[] = {
 	{ "mailboxfull", L_mailboxfull }, { "mesgtoobig", L_mesgtoobig },
 	{ "exceedlimit", L_exceedlimit }, { "suspend", L_suspend },
 	{ "hasmoved", L_hasmoved }, { "norelaying", L_norelaying },
-	{ "authfailure", L_authfailure }, { "userunknown", L_userunknown },
+	{ "authfailure", L_authfailure }, { "filtered", L_refused },
+	{ "userunknown", L_userunknown },
 	{ "filtered", L_filtered }, { "requireptr", L_requireptr },
 	{ "notcompliantrfc", L_notcompliantrfc },
 	{ "badreputation", L_badreputation }, { "rejected", L_rejected },
@@ -434,6 +436,89 @@ static const char *const *const lists[L_COUNT] = {
 	[L_failedstarttls] = p_failedstarttls,
 	[L_syntaxerror] = p_syntaxerror,
 	[L_vacation] = p_vacation,
+	[L_refused] = NULL,	/* Japanese only: ja_lists */
+};
+
+/*
+ * Japanese ISPs and mobile carriers (docomo, au/KDDI, SoftBank, nifty,
+ * OCN, So-net, BIGLOBE, ...) explain a bounce in Japanese, often with no
+ * SMTP code at all.  The text is matched after MIME and charset decoding
+ * (ISO-2022-JP, Shift_JIS, EUC-JP all arrive here as UTF-8), so these are
+ * UTF-8 phrases; the matcher compares bytes, and a UTF-8 pattern can only
+ * match at the start of a character.  Both spellings of the long vowel
+ * ("ユーザー", "ユーザ") are listed; no phrase is a bare word that other
+ * messages use ("存在しません" alone would take "ドメインが存在しません").
+ */
+static const char *const ja_userunknown[] = {
+	"ユーザー不明", "ユーザ不明", "宛先不明", "あて先不明", "受取人不明",
+	"アドレスは存在しません", "アドレスが存在しません", "宛先は存在しません",
+	"宛先が存在しません", "ユーザーは存在しません", "ユーザーが存在しません",
+	"ユーザは存在しません", "ユーザが存在しません", "アカウントは存在しません",
+	"アカウントが存在しません", "受信者が存在しません", "存在しないユーザ",
+	"存在しないメールアドレス", "存在しないアドレス", "存在しない宛先",
+	"ユーザーが見つかりません", "ユーザが見つかりません", "宛先が見つかりません",
+	"アドレスが見つかりません", "アドレスは登録されていません",
+	"アドレスが登録されていません", "現在使われておりません", "現在使われていません",
+	"無効なメールアドレス", "無効な宛先",
+	/* half-width katakana (JIS X 0201), as older Shift_JIS notices write */
+	"ﾕｰｻﾞｰ不明", "ﾕｰｻﾞ不明", "ｱﾄﾞﾚｽは存在しません", "ｱﾄﾞﾚｽが存在しません", NULL };
+static const char *const ja_mailboxfull[] = {
+	"メールボックスが一杯", "メールボックスがいっぱい", "メールボックスが満杯",
+	"メールボックスの容量", "メールボックス容量", "容量オーバー", "容量超過",
+	"容量を超過", "容量制限を超え", "容量の上限を超え", "容量が不足", "容量不足",
+	"空き容量がありません", "保存容量を超え", "ディスク容量",
+	"ﾒｰﾙﾎﾞｯｸｽが一杯", "ﾒｰﾙﾎﾞｯｸｽがいっぱい", "容量ｵｰﾊﾞｰ", NULL };
+static const char *const ja_mesgtoobig[] = {
+	"サイズが大きすぎ", "サイズが大き過ぎ", "サイズ超過", "サイズオーバー",
+	"サイズが上限を超え", "サイズの上限を超え", "サイズ制限を超え",
+	"サイズが制限を超え", "容量が大きすぎ", "メールが大きすぎ",
+	"添付ファイルが大きすぎ", "ｻｲｽﾞが大きすぎ", "ｻｲｽﾞ超過", NULL };
+static const char *const ja_suspend[] = {
+	"利用停止", "アカウントが停止", "アカウントは停止", "アカウントが無効",
+	"アカウントは無効", "休止中", NULL };
+static const char *const ja_hostunknown[] = {
+	"ホスト不明", "ホストが見つかりません", "ホストが存在しません",
+	"ホスト名が見つかりません", "ドメイン不明", "ドメインが存在しません",
+	"ドメインは存在しません", "ドメイン名が存在しません", "ドメインが見つかりません",
+	"ドメイン名が見つかりません", "存在しないドメイン", "ﾎｽﾄ不明", "ﾄﾞﾒｲﾝが存在しません",
+	NULL };
+static const char *const ja_rejected[] = {
+	"差出人アドレスが不正", "送信者アドレスが不正", "送信元アドレスが不正",
+	"差出人アドレスが拒否", "送信者アドレスが拒否", NULL };
+static const char *const ja_spamdetected[] = {
+	"迷惑メールと判定", "迷惑メールと判断", "迷惑メールとして", "スパムと判定",
+	"スパムと判断", NULL };
+static const char *const ja_blocked[] = {
+	"接続を拒否", "送信元ipアドレス", "ブラックリスト", "ブロックリスト", NULL };
+static const char *const ja_norelaying[] = {
+	"中継を拒否", "中継は許可", "中継が許可", "リレーを拒否", "中継できません", NULL };
+static const char *const ja_expired[] = {
+	"配送期限", "配信期限", "再送期限", "期限を過ぎ", "期限切れ", NULL };
+static const char *const ja_networkerror[] = {
+	"接続できません", "応答がありません", NULL };
+static const char *const ja_systemerror[] = {
+	"システムエラー", "内部エラー", "サーバーエラー", "システム障害", NULL };
+/* the recipient's own settings refuse the sender: a carrier's "受信拒否"
+ * (reception refused) and its mail filters; the recipient's filter,
+ * whatever the stage */
+static const char *const ja_refused[] = {
+	"受信拒否", "受信を拒否", "拒否設定", "迷惑メール設定", "指定受信",
+	"受け取りを拒否", "受信が許可されていません", "受信許可されていない", NULL };
+
+static const char *const *const ja_lists[L_COUNT] = {
+	[L_userunknown] = ja_userunknown,
+	[L_mailboxfull] = ja_mailboxfull,
+	[L_mesgtoobig] = ja_mesgtoobig,
+	[L_suspend] = ja_suspend,
+	[L_hostunknown] = ja_hostunknown,
+	[L_rejected] = ja_rejected,
+	[L_spamdetected] = ja_spamdetected,
+	[L_blocked] = ja_blocked,
+	[L_norelaying] = ja_norelaying,
+	[L_expired] = ja_expired,
+	[L_networkerror] = ja_networkerror,
+	[L_systemerror] = ja_systemerror,
+	[L_refused] = ja_refused,
 };
 
 static const struct { const char *code, *reason; } status_table[] = {
@@ -609,18 +694,24 @@ static void ix_build(void)
 {
 	size_t n = 0;
 
-	for (int l = 0; l < L_COUNT; l++)
-		for (size_t i = 0; lists[l][i]; i++)
+	for (int l = 0; l < L_COUNT; l++) {
+		for (size_t i = 0; lists[l] && lists[l][i]; i++)
 			n++;
+		for (size_t i = 0; ja_lists[l] && ja_lists[l][i]; i++)
+			n++;
+	}
 	ix.p = xcalloc(n, sizeof(*ix.p));
 	memset(ix.by4, 0xff, sizeof(ix.by4));
 	memset(ix.by2, 0xff, sizeof(ix.by2));
 	ix.shorts = ix.anchored = -1;
 	for (int c = 0; c < 256; c++)
 		ix.fold[c] = isspace(c) ? ' ' : (unsigned char)tolower(c);
-	for (int l = 0; l < L_COUNT; l++)
-		for (size_t i = 0; lists[l][i]; i++)
+	for (int l = 0; l < L_COUNT; l++) {
+		for (size_t i = 0; lists[l] && lists[l][i]; i++)
 			ix_add(lists[l][i], l);
+		for (size_t i = 0; ja_lists[l] && ja_lists[l][i]; i++)
+			ix_add(ja_lists[l][i], l);
+	}
 }
 
 /* Does pattern e match at s (rest bytes to the end)?  "a * b": "a ",
@@ -772,6 +863,8 @@ static const char *first_true(const struct text *t, const char *bs, const char *
 		return "norelaying";
 	if (is(bs, "authfailure") || M(authfailure))
 		return "authfailure";
+	if (M(refused))
+		return "filtered";
 	/* a mailbox-status code (5.2.x) with "user unknown" and no sign of
 	 * the RCPT stage: a filter after the envelope was accepted */
 	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M(userunknown) || M(filtered)))

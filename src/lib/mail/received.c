@@ -158,6 +158,95 @@ static void word_after(const char *v, const char *kw, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* Is [s, s+n) a word that starts the next clause of a Received field? */
+static int clause_word(const char *s, size_t n)
+{
+	static const char *const kw[] = { "id", "via", "for", "by", "from", "with", NULL };
+
+	for (int i = 0; kw[i]; i++)
+		if (strlen(kw[i]) == n && !strncasecmp(s, kw[i], n))
+			return 1;
+	return 0;
+}
+
+/* Is the word at s one of the registered protocol names (RFC 3848,
+ * 8314: SMTP, ESMTPSA, LMTP, UTF8SMTPS, HTTP, ...) or another usual
+ * one-word protocol? */
+static int protocol_atom(const char *s)
+{
+	static const char *const pre[] = { "esmtp", "smtp", "lmtp", "utf8", "http",
+		"imap", "pop", "local", "mapi", "nnfmp", NULL };
+
+	for (int i = 0; pre[i]; i++)
+		if (!strncasecmp(s, pre[i], strlen(pre[i])))
+			return 1;
+	return 0;
+}
+
+/* The protocol of the with-clause into out.  The keyword inside a
+ * comment is not the clause: Postfix's "(using TLSv1.3 with cipher ...)"
+ * comes before "by ... with ESMTPS".  One word as a rule ("ESMTPS";
+ * Exim's "esmtps (TLS1.3) ..." is "esmtps"); several when the protocol
+ * is not one of the registered names: Microsoft's "with Microsoft SMTP
+ * Server (version=TLS1_2, cipher=...) id 15.20..." is read up to "id",
+ * its comment included, "with Microsoft SMTPSVC(6.0.3790.4675);" up to
+ * the ';'.  Blanks are squeezed to one space. */
+static void with_clause(const char *v, char *out, size_t len)
+{
+	const char *p = v;
+	size_t o = 0, words = 1;
+	int depth = 0;
+
+	out[0] = '\0';
+	for (; *p; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth)
+			depth--;
+		else if (!depth && (*p | 0x20) == 'w' && !strncasecmp(p, "with ", 5) &&
+			 (p == v || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ')'))
+			break;
+	}
+	if (!*p)
+		return;
+	p = skip_blank(p + 5);
+	while (*p && !isspace((unsigned char)*p) && *p != ';' && *p != '(' && o + 1 < len)
+		out[o++] = *p++;
+	out[o] = '\0';
+	if (!o || protocol_atom(out))
+		return;
+	for (;;) {
+		const char *w = skip_blank(p);
+		size_t n;
+
+		if (w == p || !*w || *w == ';')
+			break;		/* the word ended at ';' or '(' */
+		if (*w == '(') {
+			const char *close = words > 1 ? strchr(w, ')') : NULL;
+
+			if (!close || memchr(w, ';', (size_t)(close - w)))
+				break;
+			n = (size_t)(close - w) + 1;
+		} else {
+			n = strcspn(w, " \t\r\n;");
+			if (clause_word(w, n))
+				break;
+			words++;
+		}
+		for (size_t i = 0; i <= n && o + 1 < len; i++) {
+			char c = i ? w[i - 1] : ' ';
+
+			if (isspace((unsigned char)c) && out[o - 1] == ' ')
+				continue;
+			out[o++] = isspace((unsigned char)c) ? ' ' : c;
+		}
+		out[o] = '\0';
+		if (*w == '(')
+			break;		/* the comment ends the protocol */
+		p = w + n;
+	}
+}
+
 /* First IP address literal in [v, end): "[1.2.3.4]", "(1.2.3.4)",
  * "[IPv6:..]" or a bare dotted quad. */
 static void first_ip(const char *v, const char *end, char *out, size_t len)
@@ -238,7 +327,7 @@ void rcvd_parse(const char *value, struct rcvd_hop *hop)
 	if (value[0] == '(')
 		return;
 	word_after(value, "by ", hop->by, sizeof(hop->by));
-	word_after(value, "with ", hop->with, sizeof(hop->with));
+	with_clause(value, hop->with, sizeof(hop->with));
 	if (strncasecmp(value, "from", 4))
 		return;
 	word_after(value, "from ", hop->from, sizeof(hop->from));

@@ -19,7 +19,8 @@
 struct rcvd_hop {
 	char from[128];		/* name the client gave or that was looked up */
 	char by[128];		/* receiving host */
-	char with[32];		/* protocol: ESMTP, ESMTPS, SMTP, local, ... */
+	char with[128];		/* protocol: ESMTP, ESMTPS, SMTP, local, "Microsoft
+			 * SMTP Server (version=TLS1_2, cipher=...)" */
 	char ip[64];		/* client address, "" when none */
 	int64_t t;		/* time stamp, seconds since the epoch (UTC) */
 	int has_t;

@@ -149,8 +149,36 @@ static void snippet(const char *diag, const char *reply, const char *status,
 		n = 60;
 		while (n > 30 && p[n] != ' ')
 			n--;
+		/* no blank to cut at (Japanese has none): not inside a character */
+		while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+			n--;
 	}
 	snprintf(out, len, "%.*s%s", (int)n, p, strlen(p) > n ? "..." : "");
+}
+
+/* A summary cut by the size of its buffer (len bytes) ends where it was
+ * cut: drop a last UTF-8 sequence that was cut short. */
+static void utf8_cut_tail(char *buf, size_t len)
+{
+	size_t n = strlen(buf), i = n, need;
+	unsigned char c;
+
+	if (n + 1 < len || !n)
+		return;		/* not cut */
+	while (i > 0 && n - i < 3 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	c = (unsigned char)buf[i - 1];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (need > 1 && n - (i - 1) < need)
+		buf[i - 1] = '\0';
+}
+
+/* "1 hop", "2 hops" */
+static const char *hops_word(size_t n)
+{
+	return n == 1 ? "hop" : "hops";
 }
 
 /* sisimai's internal codes (x.0.9xx) mean nothing to a reader. */
@@ -168,15 +196,15 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 
 	if (d->kind == DSN_MESSAGE || d->dsn.n == 0) {
 		if (d->judged_ip[0])
-			snprintf(buf, len, "%s: %zu hops%s%s, receivers judge %s",
+			snprintf(buf, len, "%s: %zu %s%s%s, receivers judge %s",
 				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
-				 "Message", d->nhops, d->has_total ? " in " : "",
+				 "Message", d->nhops, hops_word(d->nhops), d->has_total ? " in " : "",
 				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "",
 				 d->judged_ip);
 		else
-			snprintf(buf, len, "%s: %zu hops%s%s",
+			snprintf(buf, len, "%s: %zu %s%s%s",
 				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
-				 "Message", d->nhops, d->has_total ? " in " : "",
+				 "Message", d->nhops, hops_word(d->nhops), d->has_total ? " in " : "",
 				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
 		return;
 	}
@@ -220,6 +248,16 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 	if (o < len && d->dsn.n > 1)
 		snprintf(buf + o, len - o, " [+%zu more recipient%s]", d->dsn.n - 1,
 			 d->dsn.n > 2 ? "s" : "");
+	utf8_cut_tail(buf, len);
+}
+
+/* How final a failure is: "hard" (the address itself will never work:
+ * the JSON "hard"), "permanent" (a 5xx refusal that is not about the
+ * address: a block, a filter, a full mailbox; the same mail sent again
+ * fails again), "soft" (temporary: 4xx, delayed). */
+static const char *severity(const struct dsn_rcpt *r)
+{
+	return r->hard ? "hard" : r->temporary ? "soft" : "permanent";
 }
 
 /* ---- text ---- */
@@ -239,8 +277,17 @@ static void text_str(FILE *f, const char *s)
 	}
 }
 
+/* A blocklist's answer (an A record, host order) as text, into ip. */
+static const char *code_str(uint32_t a, char ip[16])
+{
+	snprintf(ip, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+	return ip;
+}
+
 static void text_check(FILE *f, const struct report_check *c)
 {
+	char ip[16];
+
 	fprintf(f, "  check of %s: listed on %zu list%s, clean on %zu, %zu error%s\n",
 		c->ip, c->nhits, c->nhits == 1 ? "" : "s", c->nclean, c->nerror,
 		c->nerror == 1 ? "" : "s");
@@ -248,9 +295,12 @@ static void text_check(FILE *f, const struct report_check *c)
 		const struct report_hit *h = &c->hits[i];
 
 		fprintf(f, "    listed on %s (%s)", h->list, h->zone);
-		if (h->meaning) {
-			fprintf(f, ": ");
-			text_str(f, h->meaning);
+		for (size_t k = 0; k < h->ncodes; k++) {
+			fprintf(f, "%s%s", k ? "; " : ": ", code_str(h->codes[k], ip));
+			if (h->meanings[k]) {
+				fputc(' ', f);
+				text_str(f, h->meanings[k]);
+			}
 		}
 		if (h->txt) {
 			fprintf(f, " \"");
@@ -293,10 +343,11 @@ void report_text(FILE *f, const struct report_item *it)
 
 		fprintf(f, "  recipient: ");
 		text_str(f, r->recipient);
-		fprintf(f, "\n    reason: %s%s%s", r->reason,
-			!strcmp(r->reason, "delivered") || !strcmp(r->reason, "feedback") ||
-			!strcmp(r->reason, "vacation") ? "" : r->hard ? " (hard)" : " (soft)",
-			r->action[0] ? ", action " : "");
+		fprintf(f, "\n    reason: %s", r->reason);
+		if (strcmp(r->reason, "delivered") && strcmp(r->reason, "feedback") &&
+		    strcmp(r->reason, "vacation"))
+			fprintf(f, " (%s)", severity(r));
+		fprintf(f, "%s", r->action[0] ? ", action " : "");
 		text_str(f, r->action);	/* the mail's own Action: word */
 		fputc('\n', f);
 		if (r->status[0] || r->reply[0])
@@ -331,7 +382,8 @@ void report_text(FILE *f, const struct report_item *it)
 	if (it->chk)
 		text_check(f, it->chk);
 	if (d->nhops) {
-		fprintf(f, "  path (%zu hops%s%s):\n", d->nhops, d->has_total ? ", total " : "",
+		fprintf(f, "  path (%zu %s%s%s):\n", d->nhops, hops_word(d->nhops),
+			d->has_total ? ", total " : "",
 			d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
 		for (size_t i = 0; i < d->nhops; i++) {
 			const struct rcvd_hop *h = &d->hops[i];
@@ -368,6 +420,8 @@ void report_text_quiet(FILE *f, const struct report_item *it)
 	}
 	report_summary(it->d, buf, sizeof(buf));
 	text_str(f, it->file);
+	if (it->index > 1)
+		fprintf(f, " #%u", it->index);	/* as an error line has it */
 	fputs(": ", f);
 	text_str(f, buf);
 	fputc('\n', f);
@@ -549,6 +603,19 @@ static void json_check(struct jbuf *b, const struct report_check *c)
 		json_str(b, h->zone);
 		jb_put(b, ", \"meaning\": ");
 		json_str(b, h->meaning);
+		jb_put(b, ", \"codes\": [");
+		for (size_t k = 0; k < h->ncodes; k++) {
+			char ip[16];
+
+			jb_put(b, k ? ", " : "");
+			json_str(b, code_str(h->codes[k], ip));
+		}
+		jb_put(b, "], \"meanings\": [");
+		for (size_t k = 0; k < h->ncodes; k++) {
+			jb_put(b, k ? ", " : "");
+			json_str(b, h->meanings[k]);
+		}
+		jb_put(b, "]");
 		jb_put(b, ", \"txt\": ");
 		json_str(b, h->txt);
 		jb_put(b, ", \"delist\": ");
@@ -645,9 +712,10 @@ void report_thread_cleanup(void)
 
 /* ---- HTML ---- */
 
-static void html_str(FILE *f, const char *s)
+/* The first n bytes of s (or up to its end), entity-escaped. */
+static void html_strn(FILE *f, const char *s, size_t n)
 {
-	for (; s && *s; s++) {
+	for (; s && n && *s; s++, n--) {
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
@@ -660,6 +728,11 @@ static void html_str(FILE *f, const char *s)
 	}
 }
 
+static void html_str(FILE *f, const char *s)
+{
+	html_strn(f, s, SIZE_MAX);
+}
+
 void report_html_begin(FILE *f)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -669,7 +742,7 @@ void report_html_begin(FILE *f)
 	      "h2{font-size:16px;margin:0 0 .5em}\n.sum{font-weight:600}\n"
 	      "table{border-collapse:collapse;margin:.5em 0}\n"
 	      "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\n"
-	      ".skew{color:#b00}.hard{color:#b00}.soft{color:#a60}\n"
+	      ".skew{color:#b00}.hard{color:#b00}.permanent{color:#b00}.soft{color:#a60}\n"
 	      "</style></head><body>\n<h1>rblkit diagnose</h1>\n", f);
 }
 
@@ -744,6 +817,84 @@ static void html_svg(FILE *f, const struct diag *d)
 	fputs("</svg>\n", f);
 }
 
+/* A URL worth a link: http or https, printable ASCII without blanks
+ * or quotes (javascript:, data: and anything odd stay plain text). */
+static int linkable(const char *u)
+{
+	if (strncmp(u, "https://", 8) && strncmp(u, "http://", 7))
+		return 0;
+	for (; *u; u++)
+		if ((unsigned char)*u <= ' ' || (unsigned char)*u >= 127 || *u == '"' ||
+		    *u == '\'' || *u == '<' || *u == '>' || *u == '`' || *u == '\\')
+			return 0;
+	return 1;
+}
+
+/* A delisting URL as a link (entity-escaped in the attribute and the
+ * text; opened without a referrer or a window.opener), or as plain text
+ * when it is not a web address. */
+static void html_link(FILE *f, const char *url)
+{
+	if (!linkable(url)) {
+		html_str(f, url);
+		return;
+	}
+	fputs("<a href=\"", f);
+	html_str(f, url);
+	fputs("\" rel=\"noopener noreferrer nofollow\">", f);
+	html_str(f, url);
+	fputs("</a>", f);
+}
+
+/* The summary, its delisting URL (at the end) as a link. */
+static void html_summary(FILE *f, const struct diag *d, const char *sum)
+{
+	const struct list *bl = d->kind == DSN_MESSAGE || !d->dsn.n ? NULL : d->x[0].bl;
+	const char *at = bl && bl->delist ? strstr(sum, bl->delist) : NULL;
+
+	if (!at) {
+		html_str(f, sum);
+		return;
+	}
+	html_strn(f, sum, (size_t)(at - sum));
+	html_link(f, bl->delist);
+	html_str(f, at + strlen(bl->delist));
+}
+
+static void html_check(FILE *f, const struct report_check *c)
+{
+	char ip[16];
+
+	fputs("<p>check of ", f);
+	html_str(f, c->ip);
+	fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", c->nhits, c->nclean,
+		c->nerror);
+	for (size_t i = 0; i < c->nhits; i++) {
+		const struct report_hit *h = &c->hits[i];
+
+		fputs("<p class=\"hard\">listed on ", f);
+		html_str(f, h->list);
+		for (size_t k = 0; k < h->ncodes; k++) {
+			fprintf(f, "%s%s", k ? "; " : ": ", code_str(h->codes[k], ip));
+			if (h->meanings[k]) {
+				fputc(' ', f);
+				html_str(f, h->meanings[k]);
+			}
+		}
+		if (h->txt) {
+			fputs(" &ldquo;", f);
+			html_str(f, h->txt);
+			fputs("&rdquo;", f);
+		}
+		if (h->delist) {
+			fputs(" (removal: ", f);
+			html_link(f, h->delist);
+			fputs(")", f);
+		}
+		fputs("</p>\n", f);
+	}
+}
+
 static void html_recipients(FILE *f, const struct diag *d)
 {
 	if (d->dsn.n) {
@@ -755,8 +906,7 @@ static void html_recipients(FILE *f, const struct diag *d)
 
 			fputs("<tr><td>", f);
 			html_str(f, r->recipient);
-			fprintf(f, "</td><td class=\"%s\">%s</td><td>", r->hard ? "hard" : "soft",
-				r->reason);
+			fprintf(f, "</td><td class=\"%s\">%s</td><td>", severity(r), r->reason);
 			html_str(f, r->status);
 			fputs("</td><td>", f);
 			html_str(f, r->reply);
@@ -769,7 +919,7 @@ static void html_recipients(FILE *f, const struct diag *d)
 				html_str(f, bl->name);
 				if (bl->delist) {
 					fputs(" (removal: ", f);
-					html_str(f, bl->delist);
+					html_link(f, bl->delist);
 					fputs(")", f);
 				}
 			}
@@ -786,7 +936,7 @@ static void html_hops(FILE *f, const struct diag *d)
 	char t[40], dur[48];
 
 	if (d->nhops) {
-		fprintf(f, "<p>path: %zu hops", d->nhops);
+		fprintf(f, "<p>path: %zu %s", d->nhops, hops_word(d->nhops));
 		if (d->has_total)
 			fprintf(f, ", total %s", report_duration(d->total_delay, dur, sizeof(dur)));
 		fputs("</p>\n", f);
@@ -835,7 +985,7 @@ void report_html(FILE *f, const struct report_item *it)
 	}
 	report_summary(d, buf, sizeof(buf));
 	fputs("<p class=\"sum\">", f);
-	html_str(f, buf);
+	html_summary(f, d, buf);
 	fprintf(f, "</p>\n<p>kind: %s", dsn_kind_name(d->kind));
 	if (d->subject[0]) {
 		fputs(" &middot; subject: ", f);
@@ -849,24 +999,8 @@ void report_html(FILE *f, const struct report_item *it)
 		fprintf(f, " (%s)</p>\n", !strcmp(d->judged_src, "rejection") ?
 			"named in the rejection" : "first hop outside the sender's servers");
 	}
-	if (it->chk) {
-		fputs("<p>check of ", f);
-		html_str(f, it->chk->ip);
-		fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", it->chk->nhits,
-			it->chk->nclean, it->chk->nerror);
-		for (size_t i = 0; i < it->chk->nhits; i++) {
-			fputs("<p class=\"hard\">listed on ", f);
-			html_str(f, it->chk->hits[i].list);
-			fputs(" ", f);
-			html_str(f, it->chk->hits[i].txt);
-			if (it->chk->hits[i].delist) {
-				fputs(" (removal: ", f);
-				html_str(f, it->chk->hits[i].delist);
-				fputs(")", f);
-			}
-			fputs("</p>\n", f);
-		}
-	}
+	if (it->chk)
+		html_check(f, it->chk);
 	html_hops(f, d);
 	fputs("</section>\n", f);
 }

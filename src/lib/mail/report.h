@@ -10,13 +10,21 @@
 #ifndef RBLKIT_REPORT_H
 #define RBLKIT_REPORT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "diagnose.h"
 
-/* --check: what the blocklists say about the judged address. */
+/* --check: what the blocklists say about the judged address.  A list
+ * answers with one code or several (Spamhaus ZEN: 127.0.0.2 SBL and
+ * 127.0.0.4 XBL at once): every one is kept. */
 struct report_hit {
-	const char *list, *zone, *meaning, *txt, *delist;
+	const char *list, *zone;
+	const char *meaning, *txt;	/* all of them, joined with "; " */
+	const char *delist;
+	size_t ncodes;
+	const uint32_t *codes;		/* the A records, host order */
+	const char *const *meanings;	/* per code; an entry may be NULL */
 };
 
 struct report_check {
