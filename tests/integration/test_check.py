@@ -325,6 +325,9 @@ def test_bulk_csv_jsonl_and_stdin(dns_server, tmp_path):
     p = run_check(dns_server, "--lists", LISTS, "--csv", "-f", str(f))
     assert p.returncode == 1, p.stderr
     rows = [l.split(",") for l in p.stdout.splitlines()]
+    assert rows[0] == ["target", "subject", "zone", "status", "codes", "meanings", "txt",
+                       "ttl", "ms", "delist", "error"]          # a header row, once
+    rows = rows[1:]
     assert len(rows) == 203 * 3
     assert [r[0] for r in rows[::3]] == [t for t in targets if t and not t.startswith("#")]
     assert {r[3] for r in rows} == {"listed", "clean", "allowlisted"}

@@ -467,6 +467,7 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 	} else if (valid_hostname(input)) {
 		t->kind = TK_HOST;
 		ask_host(eng, t, input, false);
+		ask_lists(eng, t, t->input);	/* the name itself, on domain lists */
 	} else {
 		t->kind = TK_ADDR;
 		target_error(t, "'%s' is not an address, a CIDR block or a host name",
@@ -745,7 +746,7 @@ static void finish(struct dnsbl_engine *eng, struct dnsbl_target *t)
 			r->error = xstrdup(why);
 		}
 	}
-	if (!t->error && t->naddrs == 0 && t->kind == TK_HOST)
+	if (!t->error && t->naddrs == 0 && t->kind == TK_HOST && !t->nresults)
 		target_error(t, "%s has no address (no A or AAAA record)", t->input);
 	if (!t->error && t->naddrs == 0 && t->kind == TK_MX)
 		target_error(t, "no address found for the mail servers of %s", t->input);
