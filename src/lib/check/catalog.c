@@ -544,6 +544,7 @@ struct cat_parser {
 	unsigned lineno, entry_line;
 	struct list *cur;		/* the entry being read */
 	bool cur_new;			/* cur was added by this entry */
+	bool cur_bad;			/* a line of cur's was reported */
 	bool skipping;			/* in an entry whose [id] was bad */
 	struct entry_state es;
 };
@@ -581,14 +582,15 @@ static void entry_finish(struct cat_parser *p)
 	if (!l)
 		return;
 	p->cur = NULL;
-	why = entry_problem(l);
+	why = p->cur_bad ? "" : entry_problem(l);
 	if (!why && l->zone) {
 		const struct list *o = catalog_by_zone(p->cat, l->zone);
 		if (o && o != l)
 			why = "zone already in another entry";
 	}
 	if (why) {
-		parse_error_at(p, p->entry_line, "[%s]: %s", l->id, why);
+		if (*why)	/* an entry with a bad line: that was the error */
+			parse_error_at(p, p->entry_line, "[%s]: %s", l->id, why);
 		if (p->cur_new && p->cat->n && p->cat->lists[p->cat->n - 1] == l) {
 			p->cat->n--;
 			list_free(l);
@@ -633,7 +635,7 @@ static int open_entry(struct cat_parser *p, char *s)
 	p->cur_new = !p->cur;
 	if (!p->cur)
 		p->cur = catalog_append(p->cat, s + 1);
-	p->skipping = false;
+	p->skipping = p->cur_bad = false;
 	p->entry_line = p->lineno;
 	p->es.codes_reset = p->es.match_reset = false;
 	return 0;
@@ -658,8 +660,10 @@ static int key_line(struct cat_parser *p, char *s)
 		val = trim(val);
 	}
 	const char *why = NULL;
-	if (set_field(p->cur, key, val, &p->es, &why) < 0)
+	if (set_field(p->cur, key, val, &p->es, &why) < 0) {
+		p->cur_bad = true;
 		return parse_error(p, "%s: %s", key, why);
+	}
 	return 0;
 }
 
