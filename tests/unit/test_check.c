@@ -460,4 +460,34 @@ UNIT_TEST(catalog_testpoint_lookup_advice)
 	}
 }
 
+/* Issue 10.3: the engine freed while its lookups are still in the
+ * resolver (the order of free_held() in diagnose, and of check before the
+ * fix); under ASan a callback into the freed engine fails here. */
+UNIT_TEST(engine_freed_before_resolver)
+{
+	char err[256] = "";
+	struct catalog *cat = catalog_new();
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	const struct list *sel[4];
+	size_t n = 0;
+	catalog_select(cat, "spamcop,psbl", LK_IP4, sel, &n, 4, err, sizeof(err));
+	CHECK_EQ_INT(n, 2);
+	/* the discard port: nothing answers, everything stays pending */
+	struct rs_opts ro = { .mode = RS_FORWARD, .servers = "127.0.0.1:9" };
+	struct resolver *rs = rs_new(&ro, err, sizeof(err));
+	CHECK(rs != NULL);
+	if (rs) {
+		struct dnsbl_opts o = { 0 };
+		struct dnsbl_engine *eng = dnsbl_new(rs, sel, n, &o, err, sizeof(err));
+		CHECK(eng != NULL);
+		dnsbl_add(eng, "192.0.2.1", false);
+		rs_process(rs);
+		CHECK(rs_pending(rs) > 0);
+		dnsbl_free(eng);
+		CHECK_EQ_INT(rs_pending(rs), 0);
+		rs_free(rs);
+	}
+	catalog_free(cat);
+}
+
 UNIT_MAIN()
