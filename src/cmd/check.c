@@ -30,6 +30,7 @@ struct check {
 	enum out_fmt fmt;
 	const char *fmt_opt;		/* the option that chose fmt */
 	bool color, quiet, progress, bulk, show_clean;
+	bool recursive;			/* --recursive: no resolver of ours */
 	int warn, crit;			/* --nagios thresholds */
 	/* totals, for the verdict and the exit status */
 	unsigned targets, listed_targets, error_targets;
@@ -360,7 +361,9 @@ static void text_results(struct check *ck, struct dnsbl_target *t)
 		fprintf(stdout, "\n");
 }
 
-/* One line: listed, clean, or could not be checked. */
+/* One line: listed, clean, not listed on some (others could not be
+ * checked), or NO VERDICT when no list could be checked: never "not
+ * listed" without a list that said so. */
 /* Addresses and lists are counted apart: a /29 on 3 lists is 8
  * addresses and 3 lists, never "24 lists". */
 static void text_verdict(struct check *ck, const struct dnsbl_target *t,
@@ -375,6 +378,12 @@ static void text_verdict(struct check *ck, const struct dnsbl_target *t,
 	else if (n->listed)
 		fprintf(f, ": LISTED on %u of %u list%s", n->listed, n->lists,
 			n->lists == 1 ? "" : "s");
+	else if (n->errors && !n->ok)	/* no list gave a verdict */
+		if (n->errors == 1)
+			fprintf(f, ": NO VERDICT: the 1 list could not be checked");
+		else
+			fprintf(f, ": NO VERDICT: none of %u lists could be checked",
+				n->errors);
 	else if (n->errors)
 		fprintf(f, ": not listed on %u list%s; %u could not be checked", n->ok,
 			n->ok == 1 ? "" : "s", n->errors);
@@ -397,6 +406,19 @@ static void print_text(struct check *ck, struct dnsbl_target *t)
 	text_verdict(ck, t, &n);
 	if (!ck->quiet)
 		fprintf(stdout, "\n");
+}
+
+/* The verdict of a target in one word, as text_verdict() says it:
+ * "no-verdict" when no list could be checked, never "clean". */
+static const char *json_verdict(const struct dnsbl_target *t, const struct lists_tally *n)
+{
+	if (n->listed)
+		return "listed";
+	if (!n->ok)
+		return "no-verdict";
+	if (n->errors || t->error)
+		return "incomplete";
+	return "clean";
 }
 
 static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
@@ -444,7 +466,10 @@ static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
 		json_str(f, r->status == DS_ERROR ? r->error : NULL);
 		fprintf(f, "}");
 	}
-	fprintf(f, "]}%s", lines ? "\n" : "");
+	struct lists_tally n = lists_tally(t);
+	fprintf(f, "], \"verdict\": \"%s\", \"lists\": %u, \"lists_listed\": %u, "
+		"\"lists_unchecked\": %u}%s", json_verdict(t, &n), n.lists, n.listed,
+		n.errors, lines ? "\n" : "");
 }
 
 static void print_csv(struct check *ck, struct dnsbl_target *t)
@@ -947,6 +972,7 @@ static int start_engine(struct check *ck, struct check_opts *o, struct resolver 
 		return -1;
 	}
 	ck->bulk = o->file != NULL;
+	ck->recursive = o->ro.mode == RS_RECURSIVE;
 	ck->progress = ck->bulk && isatty(STDERR_FILENO) && ck->fmt != OUT_NAGIOS;
 	ck->t0 = now_ms();
 	return 0;
@@ -992,15 +1018,63 @@ static int run_targets(struct check *ck, const struct check_opts *o,
 
 /* ---- after the run ---- */
 
-/* Notes on lists that misbehaved, once per run (text output). */
+/* Whether a list's note is due: it misbehaved and this run asked it. */
+static bool note_due(struct check *ck, size_t i)
+{
+	const char *why;
+	enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
+	return (h == DH_BROKEN || h == DH_REFUSING || h == DH_NO_TESTPOINT) &&
+	       dnsbl_list_asked(ck->eng, ck->lists[i]);
+}
+
+/* One note for the lists whose test point got the same "got" as list i's
+ * (two or more of them; marks them done): the resolver is the likely
+ * cause, so say what to do.  Returns false for a single list. */
+static bool print_testpoint_group(struct check *ck, size_t i, bool *done)
+{
+	const char *got = dnsbl_list_testpoint_got(ck->eng, ck->lists[i]);
+	const char *why;
+	size_t count = 0;
+	for (size_t j = i; j < ck->nlists; j++)
+		if (note_due(ck, j) &&
+		    dnsbl_list_health(ck->eng, ck->lists[j], &why) == DH_NO_TESTPOINT &&
+		    !strcmp(dnsbl_list_testpoint_got(ck->eng, ck->lists[j]), got))
+			count++;
+	if (count < 2)
+		return false;
+	printf("%snote%s: %zu lists cannot really be asked through this resolver: their "
+	       "RFC 5782 test point is not listed (%s): ", c_on(ck, C_YELLOW),
+	       c_on(ck, C_OFF), count, got);
+	for (size_t j = i, k = 0; j < ck->nlists; j++)
+		if (note_due(ck, j) &&
+		    dnsbl_list_health(ck->eng, ck->lists[j], &why) == DH_NO_TESTPOINT &&
+		    !strcmp(dnsbl_list_testpoint_got(ck->eng, ck->lists[j]), got)) {
+			printf("%s%s", k++ ? ", " : "", ck->lists[j]->zone);
+			done[j] = true;
+		}
+	printf("; %s\n", ck->recursive ?
+	       "the lists may refuse queries from this host, or the network rewrites "
+	       "answers: try --resolver with a local resolver" :
+	       "the resolver may be a public one the lists refuse, or one that rewrites "
+	       "answers: try --recursive or a local resolver");
+	return true;
+}
+
+/* Notes on lists that misbehaved, once per run (text output), for the
+ * lists this run asked; lists whose test point failed the same way share
+ * one note. */
 static void print_notes(struct check *ck)
 {
+	bool done[CHECK_MAX_ZONES] = { false };
 	for (size_t i = 0; i < ck->nlists; i++) {
 		const char *why;
+		if (done[i] || !note_due(ck, i))
+			continue;
 		enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
-		if (h == DH_BROKEN || h == DH_REFUSING || h == DH_NO_TESTPOINT)
-			printf("%snote%s: %s: %s\n", c_on(ck, C_YELLOW), c_on(ck, C_OFF),
-			       ck->lists[i]->zone, why);
+		if (h == DH_NO_TESTPOINT && print_testpoint_group(ck, i, done))
+			continue;
+		printf("%snote%s: %s: %s\n", c_on(ck, C_YELLOW), c_on(ck, C_OFF),
+		       ck->lists[i]->zone, why);
 	}
 }
 
@@ -1039,13 +1113,20 @@ static int nagios_summary(struct check *ck, const struct check_opts *o)
 	else
 		st = 0;
 	double secs = (double)(now_ms() - ck->t0) / 1000.0;
-	printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
-	       o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
-	       o->nmx ? o->mx[0] : "targets", nlisted,
-	       nlisted == 1 ? "" : "s", ck->nlists);
+	const char *target = o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
+			     o->nmx ? o->mx[0] : "targets";
+	if (st == 3 && nerrors)		/* no list gave a verdict */
+		printf("CHECK_RBL UNKNOWN - %s: %s%u list%s could %sbe checked (%s)", target,
+		       nerrors == 1 ? "the " : "none of ", nerrors, nerrors == 1 ? "" : "s",
+		       nerrors == 1 ? "not " : "", errors);
+	else if (st == 3)
+		printf("CHECK_RBL UNKNOWN - %s: could not be checked", target);
+	else
+		printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
+		       target, nlisted, nlisted == 1 ? "" : "s", ck->nlists);
 	if (nlisted)
 		printf(" (%s)", listed);
-	if (nerrors)
+	if (nerrors && st != 3)
 		printf(" (%u could not be checked: %s)", nerrors, errors);
 	printf(" | servers=%u;%d;%d time=%.3fs;;\n", nlisted, ck->warn - 1,
 	       ck->crit - 1, secs);

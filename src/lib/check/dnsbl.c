@@ -29,6 +29,7 @@ struct probe {
 	enum dnsbl_health health;
 	char why[400];
 	bool listed_point_hit, unlisted_point_hit, refusal;
+	bool asked;			/* some target was asked on the list */
 	const char *refusal_meaning;
 	char listed_point_got[160];	/* what 127.0.0.2/TEST got instead */
 };
@@ -295,6 +296,7 @@ static void ask_lists(struct dnsbl_engine *eng, struct dnsbl_target *t,
 		    !(l->kinds & kind))
 			continue;
 		struct dnsbl_result *r = result_add(t, l, subject);
+		eng->probes[i].asked = true;
 		struct dq *dq = dq_new(eng, DQ_LIST_A, t);
 		dq->ridx = (size_t)(r - t->results);
 		dq->group = list_group(eng, l);
@@ -728,6 +730,25 @@ enum dnsbl_health dnsbl_list_health(const struct dnsbl_engine *eng,
 		}
 	*why = "";
 	return DH_UNKNOWN;
+}
+
+bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l)
+{
+	for (size_t i = 0; i < eng->nlists; i++)
+		if (eng->probes[i].list == l)
+			return eng->probes[i].asked;
+	return false;
+}
+
+const char *dnsbl_list_testpoint_got(const struct dnsbl_engine *eng,
+				     const struct list *l)
+{
+	for (size_t i = 0; i < eng->nlists; i++)
+		if (eng->probes[i].list == l)
+			return eng->probes[i].health != DH_NO_TESTPOINT ? "" :
+			       eng->probes[i].listed_point_got[0] ?
+			       eng->probes[i].listed_point_got : "no answer";
+	return "";
 }
 
 static void finish(struct dnsbl_engine *eng, struct dnsbl_target *t)

@@ -111,6 +111,17 @@ enum dnsbl_health { DH_UNKNOWN, DH_OK, DH_NO_TESTPOINT, DH_BROKEN, DH_REFUSING }
 enum dnsbl_health dnsbl_list_health(const struct dnsbl_engine *eng,
 				    const struct list *l, const char **why);
 
+/* Whether this run asked l about some target so far (an address list
+ * is never asked about a domain, and the other way round): notes on a
+ * list's health are for the lists a run asked. */
+bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l);
+/* DH_NO_TESTPOINT: what the listed test point got instead, in a word or
+ * two ("NXDOMAIN", "REFUSED", "SERVFAIL", "timeout", "no answer"): lists
+ * failing for the same reason can be told about together.  "" for any
+ * other health.  Owned by eng. */
+const char *dnsbl_list_testpoint_got(const struct dnsbl_engine *eng,
+				     const struct list *l);
+
 /* "clean", "listed", "allowlisted", "error" ("pending"): static. */
 const char *dnsbl_status_text(enum dnsbl_status s);
 
