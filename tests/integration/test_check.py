@@ -436,13 +436,16 @@ class Lying:
     """A resolver on loopback (UDP and TCP, one random port) that answers
     NXDOMAIN to every question, as a hijacking or broken resolver does.
     testpoint: what the RFC 5782 test point 127.0.0.2 gets instead:
-    "nxdomain" (the same), "servfail", or "drop" (no answer at all)."""
+    "nxdomain" (the same), "servfail", or "drop" (no answer at all).
+    refuse: REFUSED to everything instead of NXDOMAIN, as a public
+    resolver that the lists refuse (or one with an access list) does."""
 
-    def __init__(self, testpoint="nxdomain"):
+    def __init__(self, testpoint="nxdomain", refuse=False):
         import dns.message
         import dns.rcode
         self.dns, self.rcode = dns.message, dns.rcode
         self.testpoint = testpoint
+        self.refuse = refuse
         self.stop = False
         for _ in range(20):
             self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -471,7 +474,7 @@ class Lying:
         except Exception:
             return None
         name = str(q.question[0].name).lower() if q.question else ""
-        rcode = self.rcode.NXDOMAIN
+        rcode = self.rcode.REFUSED if self.refuse else self.rcode.NXDOMAIN
         if name.startswith("2.0.0.127."):
             if self.testpoint == "drop":
                 return None
@@ -544,7 +547,8 @@ def test_lying_resolver_gives_no_clean_verdict(lying):
     res = ["--resolver", "127.0.0.1:%d" % lying.port]
     p = run_rblkit("check", *res, "203.0.113.25")
     assert p.returncode == 3, p.stdout
-    assert "clean on" not in p.stdout and "could not be checked" in p.stdout
+    assert "clean on" not in p.stdout and "not listed on" not in p.stdout
+    assert "203.0.113.25: NO VERDICT: none of " in p.stdout
     assert "test point 127.0.0.2 is not listed (NXDOMAIN)" in p.stdout
     p = run_rblkit("check", *res, "--json", "203.0.113.25")
     results = json.loads(p.stdout)[0]["results"]
@@ -728,3 +732,112 @@ def test_catalogue_errors_all_reported(dns_server, tmp_path):
     lines = p.stderr.splitlines()
     assert len(lines) == 21 and lines[19].startswith("rblkit check: %s:80: kind" % cat)
     assert lines[20] == "rblkit check: %s: 5 more errors not shown" % cat
+
+
+# ---- no list could be checked: say so; notes for the lists asked, grouped ----
+
+@pytest.fixture
+def refusing():
+    srv = Lying(refuse=True)
+    yield srv
+    srv.close()
+
+
+def notes(out):
+    return [l for l in out.splitlines() if l.startswith("note:")]
+
+
+def test_no_list_checked_is_no_verdict_in_every_format(refusing):
+    """REFUSED to everything: no list gave a verdict, so nothing says 'not
+    listed' or 'clean' (text), 'BLACKLISTED on 0' (Nagios); exit 3."""
+    res = ["--resolver", "127.0.0.1:%d" % refusing.port]
+    p = run_rblkit("check", *res, "-q", "203.0.113.25")
+    assert p.returncode == 3
+    line = p.stdout.strip()
+    assert line.startswith("203.0.113.25: NO VERDICT: none of ") and \
+        line.endswith(" lists could be checked"), line
+    assert int(line.split()[5]) >= 10
+    p = run_rblkit("check", *res, "-q", "--lists", "bl.spamcop.net", "203.0.113.25")
+    assert p.stdout == "203.0.113.25: NO VERDICT: the 1 list could not be checked\n"
+    assert p.returncode == 3
+    p = run_rblkit("check", *res, "-q", "--lists", LISTS, "192.0.2.0/30")
+    assert p.stdout == ("192.0.2.0/30: NO VERDICT: none of 3 lists could be checked "
+                        "(4 addresses)\n"), p.stdout
+    # JSON: the target's verdict, never "clean"
+    p = run_rblkit("check", *res, "--json", "--lists", LISTS, "203.0.113.25", "192.0.2.0/30")
+    assert p.returncode == 3
+    for t in json.loads(p.stdout):
+        assert (t["verdict"], t["lists"], t["lists_listed"], t["lists_unchecked"]) == \
+            ("no-verdict", 3, 0, 3), t
+    # CSV: every row an error with its reason, none clean; the header as it was
+    p = run_rblkit("check", *res, "--csv", "--lists", LISTS, "203.0.113.25")
+    rows = p.stdout.splitlines()
+    assert rows[0] == "target,subject,zone,status,codes,meanings,txt,ttl,ms,delist,error"
+    assert len(rows) == 4 and all(",error," in r and "REFUSED" in r for r in rows[1:]), rows
+    assert p.returncode == 3
+    # bulk: each line its own verdict
+    p = run_rblkit("check", *res, "-q", "--lists", LISTS, "-f", "-",
+                   stdin="203.0.113.25\n203.0.113.26\n")
+    assert p.stdout.splitlines() == ["203.0.113.%d: NO VERDICT: none of 3 lists could be "
+                                     "checked" % i for i in (25, 26)]
+    assert p.returncode == 3
+    # Nagios: UNKNOWN, and which lists
+    p = run_rblkit("check", *res, "--nagios", "-s", "zen.spamhaus.org", "-s", "bl.spamcop.net",
+                   "-H", "203.0.113.25")
+    assert p.returncode == 3
+    assert p.stdout.startswith("CHECK_RBL UNKNOWN - 203.0.113.25: none of 2 lists could be "
+                               "checked (zen.spamhaus.org, bl.spamcop.net) | servers=0;0;0 "), \
+        p.stdout
+    assert "BLACKLISTED" not in p.stdout and len(p.stdout.splitlines()) == 1
+
+
+def test_some_lists_checked_keeps_not_listed(dns_server):
+    """Only some lists could be checked: today's form, and JSON says
+    'incomplete', never 'clean'."""
+    p = run_check(dns_server, "-q", "--lists", "zen.spamhaus.org,psbl", "198.51.100.1")
+    assert p.stdout == "198.51.100.1: not listed on 1 list; 1 could not be checked\n"
+    assert p.returncode == 3
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org,psbl", "198.51.100.1",
+                         "192.0.2.1", "198.51.100.2")
+    assert [(t["verdict"], t["lists"], t["lists_listed"], t["lists_unchecked"]) for t in out] \
+        == [("incomplete", 2, 0, 1), ("listed", 2, 1, 1), ("incomplete", 2, 0, 1)]
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org", "198.51.100.1")
+    assert out[0]["verdict"] == "clean" and rc == 0
+
+
+def test_notes_grouped_and_only_for_lists_asked(refusing):
+    """One note for the lists whose test point failed the same way, with
+    what to do; none for the domain lists an address never asked."""
+    res = ["--resolver", "127.0.0.1:%d" % refusing.port]
+    p = run_rblkit("check", *res, "203.0.113.25")
+    assert p.returncode == 3
+    [note] = notes(p.stdout)
+    assert note.startswith("note: "), note
+    prefix = " lists cannot really be asked through this resolver: their RFC 5782 test point " \
+             "is not listed (REFUSED): "
+    body = note[len("note: "):]
+    count, rest = body.split(" ", 1)
+    assert rest.startswith(prefix[1:]), note
+    zones, hint = rest[len(prefix) - 1:].split("; ", 1)
+    zones = zones.split(", ")
+    assert int(count) == len(zones) >= 10
+    assert zones[:2] == ["zen.spamhaus.org", "bl.spamcop.net"]
+    assert "dbl.spamhaus.org" not in zones and "multi.surbl.org" not in zones
+    assert hint == ("the resolver may be a public one the lists refuse, or one that rewrites "
+                    "answers: try --recursive or a local resolver")
+    # a domain: the domain lists only
+    p = run_rblkit("check", *res, "--lists", LISTS + ",dbl.spamhaus.org,multi.surbl.org",
+                   "--no-probe", "spam-domain.test")
+    assert notes(p.stdout) == []
+    p = run_rblkit("check", *res, "--lists", LISTS + ",dbl.spamhaus.org,multi.surbl.org",
+                   "spam-domain.test")
+    [note] = notes(p.stdout)
+    assert note.startswith("note: 2 lists cannot really be asked through this resolver: "
+                           "their RFC 5782 test point is not listed (REFUSED): "
+                           "dbl.spamhaus.org, multi.surbl.org; "), note
+    # a single list keeps the one-line form
+    p = run_rblkit("check", *res, "--lists", "bl.spamcop.net,dbl.spamhaus.org", "203.0.113.25")
+    assert notes(p.stdout) == [
+        "note: bl.spamcop.net: the list's RFC 5782 test point 127.0.0.2 is not listed "
+        "(REFUSED): the list cannot really be asked through this resolver, so it gives "
+        "no verdict"]

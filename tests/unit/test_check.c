@@ -490,4 +490,39 @@ UNIT_TEST(engine_freed_before_resolver)
 	catalog_free(cat);
 }
 
+/* Notes are for the lists a run asked: an address target is never asked
+ * on a domain list, so that list has no note to give. */
+UNIT_TEST(engine_knows_which_lists_it_asked)
+{
+	char err[256] = "";
+	struct catalog *cat = catalog_new();
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	const struct list *sel[4];
+	size_t n = 0;
+	catalog_select(cat, "spamcop,dbl.spamhaus.org", LK_IP4 | LK_DOMAIN, sel, &n, 4, err,
+		       sizeof(err));
+	CHECK_EQ_INT(n, 2);
+	struct rs_opts ro = { .mode = RS_FORWARD, .servers = "127.0.0.1:9" };
+	struct resolver *rs = rs_new(&ro, err, sizeof(err));
+	CHECK(rs != NULL);
+	if (rs && n == 2) {
+		struct dnsbl_opts o = { 0 };
+		struct dnsbl_engine *eng = dnsbl_new(rs, sel, n, &o, err, sizeof(err));
+		CHECK(eng != NULL);
+		const struct list *ip = sel[0]->kinds & LK_IP4 ? sel[0] : sel[1];
+		const struct list *dom = ip == sel[0] ? sel[1] : sel[0];
+		CHECK(!dnsbl_list_asked(eng, ip) && !dnsbl_list_asked(eng, dom));
+		dnsbl_add(eng, "192.0.2.1", false);
+		CHECK(dnsbl_list_asked(eng, ip));
+		CHECK(!dnsbl_list_asked(eng, dom));
+		dnsbl_add(eng, "example.com", false);
+		CHECK(dnsbl_list_asked(eng, dom));
+		/* no probe answered yet: no reason to tell */
+		CHECK_EQ_STR(dnsbl_list_testpoint_got(eng, ip), "");
+		dnsbl_free(eng);
+		rs_free(rs);
+	}
+	catalog_free(cat);
+}
+
 UNIT_MAIN()
