@@ -96,8 +96,9 @@ void cmd_check_help(void)
 "  -q                 only the verdict line\n"
 "\n"
 "Exit status: 0 clean, 1 listed somewhere, 2 usage error, 3 could not\n"
-"check (errors and no listing). --nagios: 0 OK, 1 WARNING (also: a list\n"
-"could not be checked), 2 CRITICAL, 3 UNKNOWN (no list could be checked).\n"
+"check (errors and no listing; or no list selected takes the target).\n"
+"--nagios: 0 OK, 1 WARNING (also: a list could not be checked),\n"
+"2 CRITICAL, 3 UNKNOWN (no list could be checked).\n"
 "A list whose RFC 5782 test point is not listed (or that lists\n"
 "127.0.0.1) gives no verdict: its results are errors.\n");
 }
@@ -370,11 +371,14 @@ static void text_verdict(struct check *ck, const struct dnsbl_target *t,
 			 const struct lists_tally *n)
 {
 	FILE *f = stdout;
-	fprintf(f, "%s", c_on(ck, n->listed ? C_RED : n->errors || t->error ?
-			   C_YELLOW : C_GREEN));
+	fprintf(f, "%s", c_on(ck, n->listed ? C_RED : n->errors || t->error ||
+			   !t->nresults ? C_YELLOW : C_GREEN));
 	out_text(f, t->input);
 	if (t->error && !t->nresults)
 		fprintf(f, ": could not check");
+	else if (!t->nresults)		/* e.g. an address, only domain lists */
+		fprintf(f, ": NO VERDICT: none of the lists selected takes this kind "
+			"of target");
 	else if (n->listed)
 		fprintf(f, ": LISTED on %u of %u list%s", n->listed, n->lists,
 			n->lists == 1 ? "" : "s");
@@ -552,7 +556,7 @@ static void account(struct check *ck, struct dnsbl_target *t)
 	ck->errors += n.errors;
 	if (n.listed)
 		ck->listed_targets++;
-	else if (n.errors || t->error)
+	else if (n.errors || t->error || !t->nresults)	/* no list asked: no verdict */
 		ck->error_targets++;
 }
 

@@ -841,3 +841,14 @@ def test_notes_grouped_and_only_for_lists_asked(refusing):
         "note: bl.spamcop.net: the list's RFC 5782 test point 127.0.0.2 is not listed "
         "(REFUSED): the list cannot really be asked through this resolver, so it gives "
         "no verdict"]
+
+
+def test_no_list_for_this_kind_of_target_is_no_verdict(dns_server):
+    """An address with only domain lists selected: no list was asked, so
+    no 'clean on 0 lists' and no exit 0."""
+    p = run_check(dns_server, "--lists", "dbl.spamhaus.org", "-q", "198.51.100.1")
+    assert p.stdout == ("198.51.100.1: NO VERDICT: none of the lists selected takes this kind "
+                        "of target\n")
+    assert p.returncode == 3
+    rc, out = check_json(dns_server, "--lists", "dbl.spamhaus.org", "198.51.100.1")
+    assert out[0]["verdict"] == "no-verdict" and out[0]["lists"] == 0 and rc == 3
