@@ -28,7 +28,9 @@ enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CSV, OUT_NAGIOS };
 
 struct check {
 	enum out_fmt fmt;
+	const char *fmt_opt;		/* the option that chose fmt */
 	bool color, quiet, progress, bulk, show_clean;
+	bool recursive;			/* --recursive: no resolver of ours */
 	int warn, crit;			/* --nagios thresholds */
 	/* totals, for the verdict and the exit status */
 	unsigned targets, listed_targets, error_targets;
@@ -38,7 +40,10 @@ struct check {
 	const struct list **lists;
 	size_t nlists;
 	struct dnsbl_engine *eng;
-	char nagios_listed[2048], nagios_errors[1024];
+	struct nagios_list {		/* --nagios: per list, over all targets */
+		bool listed, error, checked;
+		uint32_t code;		/* the first listing's */
+	} nagios[CHECK_MAX_ZONES];
 };
 
 void cmd_check_help(void)
@@ -51,15 +56,18 @@ void cmd_check_help(void)
 "allowlists, and say where they are listed, why, and how to get off.\n"
 "\n"
 "Targets: an IPv4 or IPv6 address, a CIDR block (expanded, see\n"
-"--cidr-limit), a host name (its A/AAAA addresses), or --mx DOMAIN (the\n"
-"domain's MX hosts' addresses, and the domain itself on domain lists).\n"
+"--cidr-limit), a host name or domain (its A/AAAA addresses, and the\n"
+"name itself on domain lists), or --mx DOMAIN (the domain's MX hosts'\n"
+"addresses, and the domain itself on domain lists).\n"
 "\n"
 "Lists:\n"
 "  --lists SEL        default | all | SET or ID or ZONE, comma separated\n"
 "                     (see --list-catalog); default: the 'default' set\n"
-"  --zone ZONE[@SRV]  add a zone (repeatable): a catalogue entry, or an\n"
+"  --zone ZONE[@SRV]  ask this zone (repeatable): a catalogue entry, or an\n"
 "                     unknown zone with RFC 5782 defaults; @ADDR[:PORT]:\n"
-"                     ask that server for it (a local mirror)\n"
+"                     ask that server for it (a local mirror).  Alone, the\n"
+"                     zones given replace the default set; with --lists\n"
+"                     they are added to its lists\n"
 "  --catalog FILE     read FILE after the built-in catalogue and\n"
 "                     " CATALOG_SYSTEM_FILE " (adds or overrides lists)\n"
 "  --list-catalog     print the catalogue and exit\n"
@@ -79,7 +87,8 @@ void cmd_check_help(void)
 "  --all              also list the clean lists one per line\n"
 "  --json             a JSON array, one object per target (docs/check.md)\n"
 "  --jsonl            one JSON object a line (bulk)\n"
-"  --csv              one row per target, address and list (bulk)\n"
+"  --csv              a header row, then one row per target, address and\n"
+"                     list (bulk)\n"
 "  --nagios           one status line with perfdata, for Nagios/Icinga;\n"
 "                     -w N / -c N: listings for WARNING / CRITICAL (1/1)\n"
 "                     check_rbl's -H HOST, -s ZONE and -t SEC work too\n"
@@ -87,8 +96,11 @@ void cmd_check_help(void)
 "  -q                 only the verdict line\n"
 "\n"
 "Exit status: 0 clean, 1 listed somewhere, 2 usage error, 3 could not\n"
-"check (errors and no listing). --nagios: 0 OK, 1 WARNING, 2 CRITICAL,\n"
-"3 UNKNOWN.\n");
+"check (errors and no listing; or no list selected takes the target).\n"
+"--nagios: 0 OK, 1 WARNING (also: a list could not be checked),\n"
+"2 CRITICAL, 3 UNKNOWN (no list could be checked).\n"
+"A list whose RFC 5782 test point is not listed (or that lists\n"
+"127.0.0.1) gives no verdict: its results are errors.\n");
 }
 
 /* ---- small output helpers ---- */
@@ -171,6 +183,82 @@ static struct tally tally(const struct dnsbl_target *t)
 	return n;
 }
 
+/* The same counted by list and by subject, for the verdict line of a
+ * target with several subjects (a CIDR block, a host, --mx): lists
+ * listing any subject; else with an error; else clean or allowlisted. */
+struct lists_tally {
+	unsigned lists, listed, errors, ok, allowed;
+	unsigned addrs, addrs_listed;	/* IP subjects */
+	bool domain, domain_listed;	/* the name itself, on domain lists */
+	bool multi;			/* more than one subject */
+};
+
+static bool is_addr_subject(const struct dnsbl_target *t, const char *subject)
+{
+	for (size_t i = 0; i < t->naddrs; i++)
+		if (t->addrs[i] == subject)
+			return true;
+	return false;
+}
+
+static struct lists_tally lists_tally(const struct dnsbl_target *t)
+{
+	struct lists_tally n = { 0 };
+	for (size_t i = 0; i < t->nresults; i++) {
+		const struct dnsbl_result *r = &t->results[i];
+		bool first = true, listed = false, error = false, allowed = false;
+		for (size_t j = 0; j < t->nresults; j++) {
+			if (t->results[j].list != r->list)
+				continue;
+			if (j < i) {
+				first = false;
+				break;
+			}
+			listed |= t->results[j].status == DS_LISTED;
+			error |= t->results[j].status == DS_ERROR;
+			allowed |= t->results[j].status == DS_ALLOWED;
+		}
+		if (!first)
+			continue;
+		n.lists++;
+		if (listed)
+			n.listed++;
+		else if (error)
+			n.errors++;
+		else
+			n.ok++;
+		n.allowed += allowed;
+	}
+	for (size_t i = 0; i < t->naddrs; i++) {
+		bool listed = false;
+		for (size_t j = 0; j < t->nresults; j++)
+			listed |= t->results[j].subject == t->addrs[i] &&
+				  t->results[j].status == DS_LISTED;
+		n.addrs++;
+		n.addrs_listed += listed;
+	}
+	for (size_t j = 0; j < t->nresults; j++)
+		if (!is_addr_subject(t, t->results[j].subject)) {
+			n.domain = true;
+			n.domain_listed |= t->results[j].status == DS_LISTED;
+		}
+	n.multi = n.addrs + n.domain > 1;
+	return n;
+}
+
+/* After the counts of a verdict on several subjects: which ones. */
+static void verdict_subjects(FILE *f, const struct lists_tally *n)
+{
+	if (!n->multi)
+		return;
+	if (n->listed)
+		fprintf(f, " (%u of %u address%s%s)", n->addrs_listed, n->addrs,
+			n->addrs == 1 ? "" : "es", n->domain_listed ? ", and the domain" : "");
+	else
+		fprintf(f, " (%u address%s%s)", n->addrs, n->addrs == 1 ? "" : "es",
+			n->domain ? " and the domain" : "");
+}
+
 /* The target, its addresses (the first 8) and its own error. */
 static void text_head(struct check *ck, const struct dnsbl_target *t)
 {
@@ -247,8 +335,13 @@ static void text_result(struct check *ck, const struct dnsbl_result *r, bool mul
 		text_detail(f, "reason: ", r->txt[j]);
 	if (r->status == DS_ERROR && r->error)
 		text_detail(f, "", r->error);
-	if (r->status == DS_LISTED && r->list->delist)
-		fprintf(f, "           delist: %s\n", r->list->delist);
+	if (r->status == DS_LISTED) {
+		char url[1024];
+		if (list_delist_url(r->list, r->subject, url, sizeof(url)))
+			text_detail(f, "delist: ", url);
+		if (r->list->advice)
+			text_detail(f, "advice: ", r->list->advice);
+	}
 }
 
 /* The results, listed first (they are sorted here). */
@@ -269,25 +362,39 @@ static void text_results(struct check *ck, struct dnsbl_target *t)
 		fprintf(stdout, "\n");
 }
 
-/* One line: listed, clean, or could not be checked. */
+/* One line: listed, clean, not listed on some (others could not be
+ * checked), or NO VERDICT when no list could be checked: never "not
+ * listed" without a list that said so. */
+/* Addresses and lists are counted apart: a /29 on 3 lists is 8
+ * addresses and 3 lists, never "24 lists". */
 static void text_verdict(struct check *ck, const struct dnsbl_target *t,
-			 const struct tally *n)
+			 const struct lists_tally *n)
 {
 	FILE *f = stdout;
-	unsigned ok = n->clean + n->allowed;
-	fprintf(f, "%s", c_on(ck, n->listed ? C_RED : n->errors || t->error ?
-			   C_YELLOW : C_GREEN));
+	fprintf(f, "%s", c_on(ck, n->listed ? C_RED : n->errors || t->error ||
+			   !t->nresults ? C_YELLOW : C_GREEN));
 	out_text(f, t->input);
 	if (t->error && !t->nresults)
 		fprintf(f, ": could not check");
+	else if (!t->nresults)		/* e.g. an address, only domain lists */
+		fprintf(f, ": NO VERDICT: none of the lists selected takes this kind "
+			"of target");
 	else if (n->listed)
-		fprintf(f, ": LISTED on %u of %zu list%s", n->listed, t->nresults,
-			t->nresults == 1 ? "" : "s");
+		fprintf(f, ": LISTED on %u of %u list%s", n->listed, n->lists,
+			n->lists == 1 ? "" : "s");
+	else if (n->errors && !n->ok)	/* no list gave a verdict */
+		if (n->errors == 1)
+			fprintf(f, ": NO VERDICT: the 1 list could not be checked");
+		else
+			fprintf(f, ": NO VERDICT: none of %u lists could be checked",
+				n->errors);
 	else if (n->errors)
-		fprintf(f, ": not listed on %u list%s; %u could not be checked", ok,
-			ok == 1 ? "" : "s", n->errors);
+		fprintf(f, ": not listed on %u list%s; %u could not be checked", n->ok,
+			n->ok == 1 ? "" : "s", n->errors);
 	else
-		fprintf(f, ": clean on %zu list%s", t->nresults, t->nresults == 1 ? "" : "s");
+		fprintf(f, ": clean on %u list%s", n->lists, n->lists == 1 ? "" : "s");
+	if (t->nresults)
+		verdict_subjects(f, n);
 	if (n->allowed)
 		fprintf(f, " (allowlisted on %u)", n->allowed);
 	fprintf(f, "%s\n", c_on(ck, C_OFF));
@@ -295,7 +402,7 @@ static void text_verdict(struct check *ck, const struct dnsbl_target *t,
 
 static void print_text(struct check *ck, struct dnsbl_target *t)
 {
-	struct tally n = tally(t);
+	struct lists_tally n = lists_tally(t);
 	if (!ck->quiet) {
 		text_head(ck, t);
 		text_results(ck, t);
@@ -303,6 +410,19 @@ static void print_text(struct check *ck, struct dnsbl_target *t)
 	text_verdict(ck, t, &n);
 	if (!ck->quiet)
 		fprintf(stdout, "\n");
+}
+
+/* The verdict of a target in one word, as text_verdict() says it:
+ * "no-verdict" when no list could be checked, never "clean". */
+static const char *json_verdict(const struct dnsbl_target *t, const struct lists_tally *n)
+{
+	if (n->listed)
+		return "listed";
+	if (!n->ok)
+		return "no-verdict";
+	if (n->errors || t->error)
+		return "incomplete";
+	return "clean";
 }
 
 static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
@@ -322,7 +442,7 @@ static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
 	fprintf(f, ", \"results\": [");
 	for (size_t i = 0; i < t->nresults; i++) {
 		struct dnsbl_result *r = &t->results[i];
-		char code[16];
+		char code[16], url[1024];
 		fprintf(f, "%s{\"zone\": ", i ? ", " : "");
 		json_str(f, r->list->zone);
 		fprintf(f, ", \"list\": ");
@@ -343,12 +463,17 @@ static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
 			json_str(f, r->txt[j]);
 		}
 		fprintf(f, "], \"ttl\": %u, \"ms\": %u, \"delist\": ", r->ttl, r->ms);
-		json_str(f, r->list->delist);
+		json_str(f, list_delist_url(r->list, r->subject, url, sizeof(url)));
+		fprintf(f, ", \"advice\": ");
+		json_str(f, r->list->advice);
 		fprintf(f, ", \"error\": ");
 		json_str(f, r->status == DS_ERROR ? r->error : NULL);
 		fprintf(f, "}");
 	}
-	fprintf(f, "]}%s", lines ? "\n" : "");
+	struct lists_tally n = lists_tally(t);
+	fprintf(f, "], \"verdict\": \"%s\", \"lists\": %u, \"lists_listed\": %u, "
+		"\"lists_unchecked\": %u}%s", json_verdict(t, &n), n.lists, n.listed,
+		n.errors, lines ? "\n" : "");
 }
 
 static void print_csv(struct check *ck, struct dnsbl_target *t)
@@ -391,30 +516,33 @@ static void print_csv(struct check *ck, struct dnsbl_target *t)
 					      r->txt[j]);
 		csv_field(f, buf);
 		fprintf(f, ",%u,%u,", r->ttl, r->ms);
-		csv_field(f, r->list->delist);
+		csv_field(f, list_delist_url(r->list, r->subject, buf, sizeof(buf)));
 		putc(',', f);
 		csv_field(f, r->status == DS_ERROR ? r->error : "");
 		putc('\n', f);
 	}
 }
 
+/* --nagios counts lists, not address x list pairs: what each list said
+ * about any target. */
 static void nagios_collect(struct check *ck, struct dnsbl_target *t)
 {
 	for (size_t i = 0; i < t->nresults; i++) {
-		struct dnsbl_result *r = &t->results[i];
-		char *buf = r->status == DS_LISTED ? ck->nagios_listed :
-			    r->status == DS_ERROR ? ck->nagios_errors : NULL;
-		size_t cap = r->status == DS_LISTED ? sizeof(ck->nagios_listed) :
-			     sizeof(ck->nagios_errors);
-		if (!buf)
+		const struct dnsbl_result *r = &t->results[i];
+		size_t k = 0;
+		while (k < ck->nlists && ck->lists[k] != r->list)
+			k++;
+		if (k == ck->nlists)
 			continue;
-		size_t n = strlen(buf);
-		char code[16];
-		if (r->status == DS_LISTED)
-			snprintf(buf + n, cap - n, "%s%s (%s)", n ? " " : "", r->list->zone,
-				 code_text(r->codes[0], code));
+		struct nagios_list *nl = &ck->nagios[k];
+		if (r->status == DS_LISTED && !nl->listed) {
+			nl->listed = true;
+			nl->code = r->ncodes ? r->codes[0] : 0;
+		}
+		if (r->status == DS_ERROR)
+			nl->error = true;
 		else
-			snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", r->list->zone);
+			nl->checked = true;
 	}
 }
 
@@ -428,7 +556,7 @@ static void account(struct check *ck, struct dnsbl_target *t)
 	ck->errors += n.errors;
 	if (n.listed)
 		ck->listed_targets++;
-	else if (n.errors || t->error)
+	else if (n.errors || t->error || !t->nresults)	/* no list asked: no verdict */
 		ck->error_targets++;
 }
 
@@ -487,6 +615,25 @@ static void wait_and_process(struct resolver *rs, uint64_t deadline)
 	rs_process(rs);
 }
 
+/* The target of a bulk input line, cut in place: the text up to a '#'
+ * comment, a comma or a tab (the first field of a CSV or TSV file), or
+ * the end of the line, without blanks around it.  A blank inside stays,
+ * so "not an ip !!" is reported as a bad target as a whole, never
+ * looked up as "not".  "" for a blank or comment line. */
+static const char *bulk_target(char *line)
+{
+	char *s = line, *e;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (e = s; *e && *e != '\n' && *e != '\r' && *e != '#' && *e != '\t' &&
+	     *e != ','; e++)
+		;
+	while (e > s && e[-1] == ' ')
+		e--;
+	*e = '\0';
+	return s;
+}
+
 /* Read targets from f, keeping at most max_active in the engine. */
 static void run_file(struct check *ck, struct resolver *rs, FILE *in,
 		     bool mx, size_t max_active, uint64_t deadline)
@@ -506,13 +653,7 @@ static void run_file(struct check *ck, struct resolver *rs, FILE *in,
 				while ((c = getc(in)) != EOF && c != '\n')
 					;
 			}
-			char *s = line, *e;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			for (e = s; *e && *e != '\n' && *e != '\r' && *e != '#' &&
-			     *e != ' ' && *e != '\t' && *e != ','; e++)
-				;
-			*e = '\0';
+			const char *s = bulk_target(line);
 			if (!*s)
 				continue;
 			dnsbl_add(ck->eng, longline ? "(line too long)" : s, mx);
@@ -661,15 +802,28 @@ static int opt_zone(struct check_opts *o, const char *arg)
 	return GO_ON;
 }
 
+/* One output format: a second, different one is a usage error. */
+static int opt_fmt(struct check *ck, enum out_fmt fmt, const char *opt)
+{
+	if (ck->fmt_opt && strcmp(ck->fmt_opt, opt)) {
+		fprintf(stderr, "rblkit check: %s and %s: choose one output format\n",
+			ck->fmt_opt, opt);
+		return 2;
+	}
+	ck->fmt = fmt;
+	ck->fmt_opt = opt;
+	return GO_ON;
+}
+
 /* Output options; everything else is a usage error. */
 static int opt_output(struct check *ck, struct check_opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case O_ALL: ck->show_clean = true; return GO_ON;
-	case O_JSON: ck->fmt = OUT_JSON; return GO_ON;
-	case O_JSONL: ck->fmt = OUT_JSONL; return GO_ON;
-	case O_CSV: ck->fmt = OUT_CSV; return GO_ON;
-	case O_NAGIOS: ck->fmt = OUT_NAGIOS; return GO_ON;
+	case O_JSON: return opt_fmt(ck, OUT_JSON, "--json");
+	case O_JSONL: return opt_fmt(ck, OUT_JSONL, "--jsonl");
+	case O_CSV: return opt_fmt(ck, OUT_CSV, "--csv");
+	case O_NAGIOS: return opt_fmt(ck, OUT_NAGIOS, "--nagios");
 	case O_COLOR: o->color = arg; return GO_ON;
 	case 'q': ck->quiet = true; return GO_ON;
 	case 'w': return opt_int(arg, "-w", &ck->warn);
@@ -744,10 +898,15 @@ static int parse_args(struct check *ck, struct check_opts *o, int argc, char **a
 /* Built in, then the system's, then each --catalog.  -1: message out. */
 static int load_catalogs(struct catalog *cat, const struct check_opts *o)
 {
-	char err[512];
+	char err[(CATALOG_MAX_ERRORS + 1) * 256];
 	if (catalog_load_all(cat, o->catalogs, o->ncatalogs, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "rblkit check: %s\n", err);
+	/* one error a line, each with the command's name */
+	for (char *line = err, *nl; line; line = nl) {
+		if ((nl = strchr(line, '\n')))
+			*nl++ = '\0';
+		fprintf(stderr, "rblkit check: %s\n", line);
+	}
 	return -1;
 }
 
@@ -817,6 +976,7 @@ static int start_engine(struct check *ck, struct check_opts *o, struct resolver 
 		return -1;
 	}
 	ck->bulk = o->file != NULL;
+	ck->recursive = o->ro.mode == RS_RECURSIVE;
 	ck->progress = ck->bulk && isatty(STDERR_FILENO) && ck->fmt != OUT_NAGIOS;
 	ck->t0 = now_ms();
 	return 0;
@@ -831,6 +991,8 @@ static int run_targets(struct check *ck, const struct check_opts *o,
 	size_t max_active = o->ro.window * 2 / ck->nlists + 16;
 	int rc = 0;
 
+	if (ck->fmt == OUT_CSV)
+		printf("target,subject,zone,status,codes,meanings,txt,ttl,ms,delist,error\n");
 	for (size_t i = 0; i < o->nmx; i++)
 		dnsbl_add(ck->eng, o->mx[i], true);
 	for (size_t i = 0; i < o->nhosts; i++)
@@ -860,42 +1022,117 @@ static int run_targets(struct check *ck, const struct check_opts *o,
 
 /* ---- after the run ---- */
 
-/* Notes on lists that misbehaved, once per run (text output). */
+/* Whether a list's note is due: it misbehaved and this run asked it. */
+static bool note_due(struct check *ck, size_t i)
+{
+	const char *why;
+	enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
+	return (h == DH_BROKEN || h == DH_REFUSING || h == DH_NO_TESTPOINT) &&
+	       dnsbl_list_asked(ck->eng, ck->lists[i]);
+}
+
+/* One note for the lists whose test point got the same "got" as list i's
+ * (two or more of them; marks them done): the resolver is the likely
+ * cause, so say what to do.  Returns false for a single list. */
+static bool print_testpoint_group(struct check *ck, size_t i, bool *done)
+{
+	const char *got = dnsbl_list_testpoint_got(ck->eng, ck->lists[i]);
+	const char *why;
+	size_t count = 0;
+	for (size_t j = i; j < ck->nlists; j++)
+		if (note_due(ck, j) &&
+		    dnsbl_list_health(ck->eng, ck->lists[j], &why) == DH_NO_TESTPOINT &&
+		    !strcmp(dnsbl_list_testpoint_got(ck->eng, ck->lists[j]), got))
+			count++;
+	if (count < 2)
+		return false;
+	printf("%snote%s: %zu lists cannot really be asked through this resolver: their "
+	       "RFC 5782 test point is not listed (%s): ", c_on(ck, C_YELLOW),
+	       c_on(ck, C_OFF), count, got);
+	for (size_t j = i, k = 0; j < ck->nlists; j++)
+		if (note_due(ck, j) &&
+		    dnsbl_list_health(ck->eng, ck->lists[j], &why) == DH_NO_TESTPOINT &&
+		    !strcmp(dnsbl_list_testpoint_got(ck->eng, ck->lists[j]), got)) {
+			printf("%s%s", k++ ? ", " : "", ck->lists[j]->zone);
+			done[j] = true;
+		}
+	printf("; %s\n", ck->recursive ?
+	       "the lists may refuse queries from this host, or the network rewrites "
+	       "answers: try --resolver with a local resolver" :
+	       "the resolver may be a public one the lists refuse, or one that rewrites "
+	       "answers: try --recursive or a local resolver");
+	return true;
+}
+
+/* Notes on lists that misbehaved, once per run (text output), for the
+ * lists this run asked; lists whose test point failed the same way share
+ * one note. */
 static void print_notes(struct check *ck)
 {
+	bool done[CHECK_MAX_ZONES] = { false };
 	for (size_t i = 0; i < ck->nlists; i++) {
 		const char *why;
+		if (done[i] || !note_due(ck, i))
+			continue;
 		enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
-		if (h == DH_BROKEN || h == DH_REFUSING)
-			printf("%snote%s: %s: %s\n", c_on(ck, C_YELLOW), c_on(ck, C_OFF),
-			       ck->lists[i]->zone, why);
+		if (h == DH_NO_TESTPOINT && print_testpoint_group(ck, i, done))
+			continue;
+		printf("%snote%s: %s: %s\n", c_on(ck, C_YELLOW), c_on(ck, C_OFF),
+		       ck->lists[i]->zone, why);
 	}
 }
 
-/* check_rbl's line; returns its exit status (0 OK ... 3 UNKNOWN). */
+/* check_rbl's line; returns its exit status (0 OK ... 3 UNKNOWN): the
+ * listings against -w and -c; else UNKNOWN when no list gave a verdict,
+ * WARNING when one could not be checked, OK. */
 static int nagios_summary(struct check *ck, const struct check_opts *o)
 {
 	static const char *names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-	unsigned checked = ck->listed + ck->clean + ck->allowed;
+	char listed[2048] = "", errors[1024] = "", code[16];
+	unsigned nlisted = 0, nerrors = 0, checked = 0;
+	size_t n;
 	int st;
-	if (ck->listed >= (unsigned)ck->crit)
+
+	for (size_t i = 0; i < ck->nlists; i++) {
+		const struct nagios_list *nl = &ck->nagios[i];
+		checked += nl->checked;
+		if (nl->listed) {
+			n = strlen(listed);
+			snprintf(listed + n, sizeof(listed) - n, "%s%s (%s)", nlisted++ ? " " : "",
+				 ck->lists[i]->zone, code_text(nl->code, code));
+		} else if (nl->error) {
+			n = strlen(errors);
+			snprintf(errors + n, sizeof(errors) - n, "%s%s", nerrors++ ? ", " : "",
+				 ck->lists[i]->zone);
+		}
+	}
+	if (nlisted >= (unsigned)ck->crit)
 		st = 2;
-	else if (ck->listed >= (unsigned)ck->warn)
+	else if (nlisted >= (unsigned)ck->warn)
 		st = 1;
 	else if (!checked)
 		st = 3;
+	else if (nerrors)
+		st = 1;
 	else
 		st = 0;
 	double secs = (double)(now_ms() - ck->t0) / 1000.0;
-	printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
-	       o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
-	       o->nmx ? o->mx[0] : "targets", ck->listed,
-	       ck->listed == 1 ? "" : "s", ck->nlists);
-	if (ck->listed)
-		printf(" (%s)", ck->nagios_listed);
-	if (ck->errors)
-		printf(" (%u could not be checked: %s)", ck->errors, ck->nagios_errors);
-	printf(" | servers=%u;%d;%d time=%.3fs;;\n", ck->listed, ck->warn - 1,
+	const char *target = o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
+			     o->nmx ? o->mx[0] : "targets";
+	if (st == 3 && nerrors)		/* no list gave a verdict */
+		printf("CHECK_RBL UNKNOWN - %s: %s%u list%s could %sbe checked (%s)", target,
+		       nerrors == 1 ? "the " : "none of ", nerrors, nerrors == 1 ? "" : "s",
+		       nerrors == 1 ? "not " : "", errors);
+	else if (st == 3)
+		printf("CHECK_RBL UNKNOWN - %s: could not be checked", target);
+	else
+		printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
+		       target, nlisted, nlisted == 1 ? "" : "s", ck->nlists);
+	if (nlisted)
+		printf(" (%s)", listed);
+	if (nerrors && st != 3)
+		printf(" (%u could not be checked: %s)", nerrors, errors);
+	printf(" | servers=%u;%d;%d time=%.3fs;;\n", nlisted, ck->warn - 1,
 	       ck->crit - 1, secs);
 	return st;
 }
@@ -950,8 +1187,10 @@ int cmd_check(int argc, char **argv)
 	rc = finish_run(&ck, &o, run_targets(&ck, &o, rs));
 	fflush(stdout);
 out:
-	dnsbl_free(ck.eng);
+	/* the resolver first: ending its pending lookups runs their
+	 * callbacks, which still need the engine */
 	rs_free(rs);
+	dnsbl_free(ck.eng);
 	catalog_free(cat);
 	return rc;
 }

@@ -325,6 +325,9 @@ def test_bulk_csv_jsonl_and_stdin(dns_server, tmp_path):
     p = run_check(dns_server, "--lists", LISTS, "--csv", "-f", str(f))
     assert p.returncode == 1, p.stderr
     rows = [l.split(",") for l in p.stdout.splitlines()]
+    assert rows[0] == ["target", "subject", "zone", "status", "codes", "meanings", "txt",
+                       "ttl", "ms", "delist", "error"]          # a header row, once
+    rows = rows[1:]
     assert len(rows) == 203 * 3
     assert [r[0] for r in rows[::3]] == [t for t in targets if t and not t.startswith("#")]
     assert {r[3] for r in rows} == {"listed", "clean", "allowlisted"}
@@ -425,3 +428,427 @@ def test_same_verdicts_against_rbldnsd(rbldnsd_server, dns_server, datadir):
                      for r in sorted(t["results"], key=lambda r: r["zone"])] for t in out]
 
     assert verdicts(ref) == verdicts(dns_server)
+
+
+# ---- issue 10: lists that cannot really be asked, error paths, output ----
+
+class Lying:
+    """A resolver on loopback (UDP and TCP, one random port) that answers
+    NXDOMAIN to every question, as a hijacking or broken resolver does.
+    testpoint: what the RFC 5782 test point 127.0.0.2 gets instead:
+    "nxdomain" (the same), "servfail", or "drop" (no answer at all).
+    refuse: REFUSED to everything instead of NXDOMAIN, as a public
+    resolver that the lists refuse (or one with an access list) does."""
+
+    def __init__(self, testpoint="nxdomain", refuse=False):
+        import dns.message
+        import dns.rcode
+        self.dns, self.rcode = dns.message, dns.rcode
+        self.testpoint = testpoint
+        self.refuse = refuse
+        self.stop = False
+        for _ in range(20):
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp.bind(("127.0.0.1", 0))
+            self.port = self.udp.getsockname()[1]
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self.tcp.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                self.udp.close()
+                self.tcp.close()
+        self.tcp.listen(16)
+        self.udp.settimeout(0.1)
+        self.tcp.settimeout(0.1)
+        self.threads = [threading.Thread(target=f, daemon=True) for f in (self.serve_udp,
+                                                                          self.serve_tcp)]
+        for t in self.threads:
+            t.start()
+
+    def answer(self, wire):
+        """The response to one query, or None to stay silent."""
+        try:
+            q = self.dns.from_wire(wire)
+        except Exception:
+            return None
+        name = str(q.question[0].name).lower() if q.question else ""
+        rcode = self.rcode.REFUSED if self.refuse else self.rcode.NXDOMAIN
+        if name.startswith("2.0.0.127."):
+            if self.testpoint == "drop":
+                return None
+            if self.testpoint == "servfail":
+                rcode = self.rcode.SERVFAIL
+        r = self.dns.make_response(q)
+        r.set_rcode(rcode)
+        return r.to_wire()
+
+    def serve_udp(self):
+        while not self.stop:
+            try:
+                wire, peer = self.udp.recvfrom(4096)
+            except socket.timeout:
+                continue
+            out = self.answer(wire)
+            if out:
+                self.udp.sendto(out, peer)
+
+    def serve_tcp(self):
+        while not self.stop:
+            try:
+                c, _ = self.tcp.accept()
+            except socket.timeout:
+                continue
+            with c:
+                c.settimeout(2)
+                try:
+                    n = int.from_bytes(c.recv(2), "big")
+                    wire = b""
+                    while len(wire) < n:
+                        chunk = c.recv(n - len(wire))
+                        if not chunk:
+                            break
+                        wire += chunk
+                    out = self.answer(wire)
+                    if out:
+                        c.sendall(len(out).to_bytes(2, "big") + out)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stop = True
+        for t in self.threads:
+            t.join()
+        self.udp.close()
+        self.tcp.close()
+
+
+@pytest.fixture
+def lying():
+    srv = Lying()
+    yield srv
+    srv.close()
+
+
+def run_rblkit(*args, stdin=None, timeout=60):
+    """rblkit as a user runs it; a crash or a sanitizer report is a failure
+    whatever the exit status (CI runs this file against the ASan build)."""
+    p = subprocess.run([servers.RBLKIT, *args], input=stdin, capture_output=True, text=True,
+                       timeout=timeout)
+    assert p.returncode >= 0, "killed by signal %d: %s" % (-p.returncode, p.stderr[-2000:])
+    assert "Sanitizer" not in p.stderr and "free()" not in p.stderr, p.stderr[-3000:]
+    return p
+
+
+def test_lying_resolver_gives_no_clean_verdict(lying):
+    """Issue 10.1: NXDOMAIN for everything, test point included: the lists
+    cannot really be asked, so no list says 'clean'."""
+    res = ["--resolver", "127.0.0.1:%d" % lying.port]
+    p = run_rblkit("check", *res, "203.0.113.25")
+    assert p.returncode == 3, p.stdout
+    assert "clean on" not in p.stdout and "not listed on" not in p.stdout
+    assert "203.0.113.25: NO VERDICT: none of " in p.stdout
+    assert "test point 127.0.0.2 is not listed (NXDOMAIN)" in p.stdout
+    p = run_rblkit("check", *res, "--json", "203.0.113.25")
+    results = json.loads(p.stdout)[0]["results"]
+    assert len(results) >= 10
+    for r in results:
+        assert r["status"] == "error" and "test point" in r["error"], r
+    p = run_rblkit("check", *res, "--nagios", "-H", "203.0.113.25")
+    assert p.returncode == 3 and p.stdout.startswith("CHECK_RBL UNKNOWN"), p.stdout
+
+
+@pytest.mark.parametrize("testpoint,why", [("servfail", "SERVFAIL"), ("drop", "timeout")])
+def test_test_point_that_fails_gives_no_verdict(testpoint, why):
+    """The test point SERVFAILs or times out while the address gets a
+    plain NXDOMAIN: that NXDOMAIN is no 'clean'."""
+    srv = Lying(testpoint)
+    try:
+        p = run_rblkit("check", "--resolver", "127.0.0.1:%d" % srv.port, "--json",
+                       "--query-timeout", "300", "--tries", "1", "--lists", "bl.spamcop.net",
+                       "203.0.113.25")
+    finally:
+        srv.close()
+    [r] = json.loads(p.stdout)[0]["results"]
+    assert r["status"] == "error" and why in r["error"], r
+    assert p.returncode == 3
+
+
+def test_list_without_test_point_still_gives_verdicts(lying, tmp_path):
+    """A catalogue entry that says it has no test point is taken at its word."""
+    cat = tmp_path / "cat.conf"
+    cat.write_text("[quiet]\nname = Quiet\nzone = quiet.test\nkind = ip4\ntestpoint = no\n")
+    p = run_rblkit("check", "--resolver", "127.0.0.1:%d" % lying.port, "--catalog", str(cat),
+                   "--lists", "quiet", "-q", "203.0.113.25")
+    assert p.returncode == 0 and p.stdout.strip() == "203.0.113.25: clean on 1 list"
+
+
+def test_diagnose_check_against_lying_resolver(lying, tmp_path):
+    """The engine's rule holds in diagnose --check too: no 'clean'."""
+    trend = os.path.join(os.path.dirname(os.path.abspath(__file__)), "diagnose_data",
+                         "trendmicro-deferred.eml")
+    res = ["--resolver", "127.0.0.1:%d" % lying.port, "--timeout", "5"]
+    p = run_rblkit("diagnose", "--check", "--lists", "bl.spamcop.net,psbl", *res, "--json",
+                   trend)
+    chk = json.loads(p.stdout)[0]["check"]
+    assert chk["clean"] == 0 and chk["errors"] == 2 and chk["listed"] == [], chk
+    p = run_rblkit("diagnose", "--check", "--lists", "bl.spamcop.net", *res, trend)
+    assert "listed on 0 lists, clean on 0, 1 error" in p.stdout, p.stdout
+
+
+def test_error_paths_exit_cleanly(silent, tmp_path):
+    """Issue 10.3: every error path ends with its message and status, never
+    a crash (-f /nonexistent freed the engine under in-flight probes)."""
+    dead = ["--resolver", "127.0.0.1:%d" % silent.port]
+    p = run_rblkit("check", *dead, "--lists", LISTS, "-f", str(tmp_path / "nonexistent"))
+    assert p.returncode == 2 and "nonexistent: No such file" in p.stderr
+    p = run_rblkit("check", *dead, "-f", str(tmp_path / "nonexistent"), "--json")
+    assert p.returncode == 2 and json.loads(p.stdout) == []
+    p = run_rblkit("check", *dead, "--catalog", str(tmp_path), "192.0.2.1")
+    assert p.returncode == 2 and str(tmp_path) in p.stderr
+    p = run_rblkit("check", "--catalog", str(tmp_path / "none.conf"), "192.0.2.1")
+    assert p.returncode == 2 and "none.conf: No such file" in p.stderr
+    for bad in ("not-an-address", "127.0.0.1:99999", "[::1", ""):
+        p = run_rblkit("check", "--resolver", bad, "192.0.2.1")
+        assert p.returncode == 2 and p.stderr.startswith("rblkit check:"), (bad, p.stderr)
+    for args in (["--json", "--csv"], ["--csv", "--json"], ["--jsonl", "--nagios"],
+                 ["--json", "--jsonl"], ["-w", "3", "-c", "1"], ["--bogus"],
+                 ["--zone", "x@", "1.2.3.4"], ["--lists"]):
+        p = run_rblkit("check", *dead, *args, "192.0.2.1")
+        assert p.returncode == 2 and p.stderr.startswith("rblkit check:"), (args, p.stderr)
+    assert "choose one output format" in run_rblkit("check", "--json", "--csv",
+                                                    "192.0.2.1").stderr
+    # -f on a bad file while other targets are still checked, with probes in flight
+    p = run_rblkit("check", *dead, "--query-timeout", "200", "--tries", "1", "--lists", LISTS,
+                   "-f", str(tmp_path / "nonexistent"), "192.0.2.1")
+    assert p.returncode == 2
+
+
+def test_dead_resolver_is_an_error_not_a_crash():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()                                   # nobody listens there now
+    p = run_rblkit("check", "--resolver", "127.0.0.1:%d" % port, "--query-timeout", "200",
+                   "--tries", "1", "--lists", LISTS, "192.0.2.1")
+    assert p.returncode == 3 and "clean on" not in p.stdout
+    p = run_rblkit("check", "--resolver", "127.0.0.1:%d" % port, "--query-timeout", "200",
+                   "--tries", "1", "--lists", LISTS, "--nagios", "-H", "192.0.2.1")
+    assert p.returncode == 3 and p.stdout.startswith("CHECK_RBL UNKNOWN")
+
+
+def test_cidr_verdict_counts_addresses_and_lists_apart(dns_server):
+    """Issue 10.6: a /29 on 3 lists is 8 addresses and 3 lists."""
+    p = run_check(dns_server, "--lists", LISTS, "-q", "192.0.2.0/29")
+    assert p.stdout.strip() == "192.0.2.0/29: LISTED on 2 of 3 lists (2 of 8 addresses)"
+    p = run_check(dns_server, "--lists", LISTS, "-q", "198.51.100.0/30")
+    assert p.stdout.strip() == "198.51.100.0/30: clean on 3 lists (4 addresses)"
+    p = run_check(dns_server, "--lists", "zen.spamhaus.org,dbl.spamhaus.org", "-q",
+                  "--mx", "mail-domain.test")
+    assert p.stdout.strip() == \
+        "mail-domain.test: LISTED on 2 of 2 lists (1 of 2 addresses, and the domain)"
+    p = run_check(dns_server, "--lists", "zen.spamhaus.org,psbl", "--nagios",
+                  "-H", "192.0.2.0/30")
+    assert p.stdout.startswith("CHECK_RBL CRITICAL - 192.0.2.0/30 BLACKLISTED on 1 server of 2 "
+                               "(zen.spamhaus.org (127.0.0."), p.stdout
+    assert "(1 could not be checked: psbl.surriel.com)" in p.stdout
+
+
+def test_nagios_error_is_a_warning(dns_server):
+    p = run_check(dns_server, "--nagios", "-s", "zen.spamhaus.org", "-s", "psbl.surriel.com",
+                  "-H", "198.51.100.1")
+    assert p.returncode == 1, p.stdout
+    assert p.stdout.startswith("CHECK_RBL WARNING - 198.51.100.1 BLACKLISTED on 0 servers of 2 "
+                               "(1 could not be checked: psbl.surriel.com) |")
+
+
+def test_bulk_line_is_one_target(dns_server, tmp_path):
+    f = tmp_path / "t.txt"
+    f.write_text("not an ip !!\n192.0.2.1   # comment\n198.51.100.1,some,csv\n"
+                 "192.0.2.2\tTSV\n  \n")
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--jsonl", "-f", str(f))
+    objs = [json.loads(l) for l in p.stdout.splitlines()]
+    assert [o["target"] for o in objs] == ["not an ip !!", "192.0.2.1", "198.51.100.1",
+                                           "192.0.2.2"]
+    assert "is not an address" in objs[0]["error"] and objs[0]["results"] == []
+
+
+def test_bare_domain_is_asked_on_domain_lists(dns_server):
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org,dbl.spamhaus.org",
+                         "mail-domain.test")
+    [t] = out
+    assert t["error"] is None
+    assert [(r["zone"], r["subject"], r["status"]) for r in t["results"]] == \
+        [("dbl.spamhaus.org", "mail-domain.test", "listed")]
+    assert rc == 1
+    p = run_check(dns_server, "--lists", "dbl.spamhaus.org", "-q", "mail-domain.test")
+    assert p.stdout.strip() == "mail-domain.test: LISTED on 1 of 1 list"
+
+
+def test_zone_alone_replaces_the_default_set_and_adds_to_lists(dns_server):
+    rc, out = check_json(dns_server, "--zone", "bl.spamcop.net", "192.0.2.1")
+    assert [r["zone"] for r in out[0]["results"]] == ["bl.spamcop.net"]
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org", "--zone", "bl.spamcop.net",
+                         "192.0.2.1")
+    assert sorted(r["zone"] for r in out[0]["results"]) == ["bl.spamcop.net",
+                                                            "zen.spamhaus.org"]
+    p = subprocess.run([servers.RBLKIT, "check", "--help"], capture_output=True, text=True)
+    assert "zones given replace the default set" in p.stdout
+
+
+def test_listing_shows_advice_and_the_address_page(dns_server):
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "192.0.2.2")
+    assert "delist: https://www.spamcop.net/bl.shtml?192.0.2.2\n" in p.stdout
+    assert "advice: SpamCop delists by itself about 24 hours" in p.stdout
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "192.0.2.2")
+    r = out[0]["results"][0]
+    assert r["delist"] == "https://www.spamcop.net/bl.shtml?192.0.2.2"
+    assert "24 hours" in r["advice"]
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--csv", "192.0.2.2")
+    assert p.stdout.splitlines()[1].split(",")[9] == "https://www.spamcop.net/bl.shtml?192.0.2.2"
+
+
+def test_catalogue_errors_all_reported(dns_server, tmp_path):
+    cat = tmp_path / "bad.conf"
+    cat.write_text("[a]\nname = A\nzone = a.test\nkind = ipx\n"
+                   "[b]\nname = B\nbogus = 1\n"
+                   "[c]\nzone = c.test\nkind = ip4\n"
+                   "[D d]\nname = ignored\n"
+                   "[e]\nname = E\nzone = e.test\nkind = ip4\ncode = 127.0.0.2 maybe x\n")
+    p = run_check(dns_server, "--catalog", str(cat), "192.0.2.1")
+    assert p.returncode == 2
+    lines = p.stderr.splitlines()
+    assert lines == ["rblkit check: %s:4: kind: kind: use ip4, ip6, domain (comma separated) or none"
+                     % cat,
+                     "rblkit check: %s:7: bogus: unknown key" % cat,
+                     "rblkit check: %s:8: [c]: no name" % cat,
+                     "rblkit check: %s:11: id 'D d': use lowercase letters, digits and '-'"
+                     % cat,
+                     "rblkit check: %s:17: code: code: class must be listed, allowed or error" % cat]
+    cat.write_text("".join("[l%d]\nname = L\nzone = l%d.test\nkind = ipx\n" % (i, i)
+                           for i in range(25)))
+    p = run_check(dns_server, "--catalog", str(cat), "192.0.2.1")
+    lines = p.stderr.splitlines()
+    assert len(lines) == 21 and lines[19].startswith("rblkit check: %s:80: kind" % cat)
+    assert lines[20] == "rblkit check: %s: 5 more errors not shown" % cat
+
+
+# ---- no list could be checked: say so; notes for the lists asked, grouped ----
+
+@pytest.fixture
+def refusing():
+    srv = Lying(refuse=True)
+    yield srv
+    srv.close()
+
+
+def notes(out):
+    return [l for l in out.splitlines() if l.startswith("note:")]
+
+
+def test_no_list_checked_is_no_verdict_in_every_format(refusing):
+    """REFUSED to everything: no list gave a verdict, so nothing says 'not
+    listed' or 'clean' (text), 'BLACKLISTED on 0' (Nagios); exit 3."""
+    res = ["--resolver", "127.0.0.1:%d" % refusing.port]
+    p = run_rblkit("check", *res, "-q", "203.0.113.25")
+    assert p.returncode == 3
+    line = p.stdout.strip()
+    assert line.startswith("203.0.113.25: NO VERDICT: none of ") and \
+        line.endswith(" lists could be checked"), line
+    assert int(line.split()[5]) >= 10
+    p = run_rblkit("check", *res, "-q", "--lists", "bl.spamcop.net", "203.0.113.25")
+    assert p.stdout == "203.0.113.25: NO VERDICT: the 1 list could not be checked\n"
+    assert p.returncode == 3
+    p = run_rblkit("check", *res, "-q", "--lists", LISTS, "192.0.2.0/30")
+    assert p.stdout == ("192.0.2.0/30: NO VERDICT: none of 3 lists could be checked "
+                        "(4 addresses)\n"), p.stdout
+    # JSON: the target's verdict, never "clean"
+    p = run_rblkit("check", *res, "--json", "--lists", LISTS, "203.0.113.25", "192.0.2.0/30")
+    assert p.returncode == 3
+    for t in json.loads(p.stdout):
+        assert (t["verdict"], t["lists"], t["lists_listed"], t["lists_unchecked"]) == \
+            ("no-verdict", 3, 0, 3), t
+    # CSV: every row an error with its reason, none clean; the header as it was
+    p = run_rblkit("check", *res, "--csv", "--lists", LISTS, "203.0.113.25")
+    rows = p.stdout.splitlines()
+    assert rows[0] == "target,subject,zone,status,codes,meanings,txt,ttl,ms,delist,error"
+    assert len(rows) == 4 and all(",error," in r and "REFUSED" in r for r in rows[1:]), rows
+    assert p.returncode == 3
+    # bulk: each line its own verdict
+    p = run_rblkit("check", *res, "-q", "--lists", LISTS, "-f", "-",
+                   stdin="203.0.113.25\n203.0.113.26\n")
+    assert p.stdout.splitlines() == ["203.0.113.%d: NO VERDICT: none of 3 lists could be "
+                                     "checked" % i for i in (25, 26)]
+    assert p.returncode == 3
+    # Nagios: UNKNOWN, and which lists
+    p = run_rblkit("check", *res, "--nagios", "-s", "zen.spamhaus.org", "-s", "bl.spamcop.net",
+                   "-H", "203.0.113.25")
+    assert p.returncode == 3
+    assert p.stdout.startswith("CHECK_RBL UNKNOWN - 203.0.113.25: none of 2 lists could be "
+                               "checked (zen.spamhaus.org, bl.spamcop.net) | servers=0;0;0 "), \
+        p.stdout
+    assert "BLACKLISTED" not in p.stdout and len(p.stdout.splitlines()) == 1
+
+
+def test_some_lists_checked_keeps_not_listed(dns_server):
+    """Only some lists could be checked: today's form, and JSON says
+    'incomplete', never 'clean'."""
+    p = run_check(dns_server, "-q", "--lists", "zen.spamhaus.org,psbl", "198.51.100.1")
+    assert p.stdout == "198.51.100.1: not listed on 1 list; 1 could not be checked\n"
+    assert p.returncode == 3
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org,psbl", "198.51.100.1",
+                         "192.0.2.1", "198.51.100.2")
+    assert [(t["verdict"], t["lists"], t["lists_listed"], t["lists_unchecked"]) for t in out] \
+        == [("incomplete", 2, 0, 1), ("listed", 2, 1, 1), ("incomplete", 2, 0, 1)]
+    rc, out = check_json(dns_server, "--lists", "zen.spamhaus.org", "198.51.100.1")
+    assert out[0]["verdict"] == "clean" and rc == 0
+
+
+def test_notes_grouped_and_only_for_lists_asked(refusing):
+    """One note for the lists whose test point failed the same way, with
+    what to do; none for the domain lists an address never asked."""
+    res = ["--resolver", "127.0.0.1:%d" % refusing.port]
+    p = run_rblkit("check", *res, "203.0.113.25")
+    assert p.returncode == 3
+    [note] = notes(p.stdout)
+    assert note.startswith("note: "), note
+    prefix = " lists cannot really be asked through this resolver: their RFC 5782 test point " \
+             "is not listed (REFUSED): "
+    body = note[len("note: "):]
+    count, rest = body.split(" ", 1)
+    assert rest.startswith(prefix[1:]), note
+    zones, hint = rest[len(prefix) - 1:].split("; ", 1)
+    zones = zones.split(", ")
+    assert int(count) == len(zones) >= 10
+    assert zones[:2] == ["zen.spamhaus.org", "bl.spamcop.net"]
+    assert "dbl.spamhaus.org" not in zones and "multi.surbl.org" not in zones
+    assert hint == ("the resolver may be a public one the lists refuse, or one that rewrites "
+                    "answers: try --recursive or a local resolver")
+    # a domain: the domain lists only
+    p = run_rblkit("check", *res, "--lists", LISTS + ",dbl.spamhaus.org,multi.surbl.org",
+                   "--no-probe", "spam-domain.test")
+    assert notes(p.stdout) == []
+    p = run_rblkit("check", *res, "--lists", LISTS + ",dbl.spamhaus.org,multi.surbl.org",
+                   "spam-domain.test")
+    [note] = notes(p.stdout)
+    assert note.startswith("note: 2 lists cannot really be asked through this resolver: "
+                           "their RFC 5782 test point is not listed (REFUSED): "
+                           "dbl.spamhaus.org, multi.surbl.org; "), note
+    # a single list keeps the one-line form
+    p = run_rblkit("check", *res, "--lists", "bl.spamcop.net,dbl.spamhaus.org", "203.0.113.25")
+    assert notes(p.stdout) == [
+        "note: bl.spamcop.net: the list's RFC 5782 test point 127.0.0.2 is not listed "
+        "(REFUSED): the list cannot really be asked through this resolver, so it gives "
+        "no verdict"]
+
+
+def test_no_list_for_this_kind_of_target_is_no_verdict(dns_server):
+    """An address with only domain lists selected: no list was asked, so
+    no 'clean on 0 lists' and no exit 0."""
+    p = run_check(dns_server, "--lists", "dbl.spamhaus.org", "-q", "198.51.100.1")
+    assert p.stdout == ("198.51.100.1: NO VERDICT: none of the lists selected takes this kind "
+                        "of target\n")
+    assert p.returncode == 3
+    rc, out = check_json(dns_server, "--lists", "dbl.spamhaus.org", "198.51.100.1")
+    assert out[0]["verdict"] == "no-verdict" and out[0]["lists"] == 0 and rc == 3

@@ -243,7 +243,7 @@ def test_check_looks_the_judged_address_up(tmp_path, datadir, rblkit_server):
     sys.path.insert(0, HERE)
     from helpers_proto import write_data, zone_header
     write_data(datadir, "bl", zone_header("bl.test") +
-               ":127.0.0.2:Listed for testing: $\n198.51.100.77\n")
+               ":127.0.0.2:Listed for testing: $\n127.0.0.2\n198.51.100.77\n")  # RFC 5782 test point
     srv = rblkit_server(["bl.test:ip4set:bl"], datadir)
     cat = tmp_path / "cat.conf"
     cat.write_text("[test-bl]\nname = Test BL\nzone = bl.test\nkind = ip4\n"

@@ -378,4 +378,151 @@ UNIT_TEST(json_strings)
 	free(buf);
 }
 
+UNIT_TEST(catalog_reports_every_error)
+{
+	char err[4096] = "";
+	int rc;
+	/* three bad lines and a bad entry; the good entry between them loads,
+	 * the bad new ones are dropped */
+	struct catalog *cat = parse(
+		"[a]\nname = A\nzone = a.t\nkind = ipx\n"
+		"[ok]\nname = OK\nzone = ok.t\nkind = ip4\n"
+		"[c]\nzone = c.t\nkind = ip4\n"
+		"[B b]\nname = skipped\nbogus = skipped too\n"
+		"[d]\nname = D\nzone = d.t\nkind = ip4\ntxt = maybe\n", err, sizeof(err), &rc);
+	CHECK_EQ_INT(rc, -1);
+	CHECK_EQ_STR(err, "t.conf:4: kind: kind: use ip4, ip6, domain (comma separated) or none\n"
+		     "t.conf:9: [c]: no name\n"
+		     "t.conf:12: id 'B b': use lowercase letters, digits and '-'\n"
+		     "t.conf:19: txt: txt: use yes or no");
+	CHECK(catalog_by_id(cat, "ok") != NULL);
+	CHECK(catalog_by_id(cat, "a") == NULL && catalog_by_id(cat, "c") == NULL);
+	CHECK(catalog_by_id(cat, "d") == NULL);
+	catalog_free(cat);
+
+	/* bounded: the first CATALOG_MAX_ERRORS, then how many more */
+	char text[4096] = "[x]\nname = X\n";
+	for (int i = 0; i < CATALOG_MAX_ERRORS + 3; i++)
+		strcat(text, "bogus = 1\n");
+	cat = parse(text, err, sizeof(err), &rc);
+	CHECK_EQ_INT(rc, -1);
+	size_t lines = 1;
+	for (const char *c = err; *c; c++)
+		lines += *c == '\n';
+	CHECK_EQ_INT(lines, CATALOG_MAX_ERRORS + 1);
+	CHECK(strstr(err, "t.conf:22: bogus: unknown key\nt.conf: 3 more errors not shown") != NULL);
+	catalog_free(cat);
+
+	/* a short buffer is cut, never overrun */
+	char small[40];
+	cat = parse(text, small, sizeof(small), &rc);
+	CHECK_EQ_INT(rc, -1);
+	CHECK(strlen(small) < sizeof(small) && !strncmp(small, "t.conf:3: bogus", 15));
+	catalog_free(cat);
+}
+
+UNIT_TEST(catalog_testpoint_lookup_advice)
+{
+	char err[512] = "", url[128];
+	int rc;
+	struct catalog *cat = parse(
+		"[a]\nname = A\nzone = a.t\nkind = ip4\ntestpoint = no\n"
+		"lookup = https://a.t/check?ip={}&x=1\ndelist = https://a.t/\n"
+		"advice = wait a day\n"
+		"[b]\nname = B\nzone = b.t\nkind = ip4\ndelist = https://b.t/\n"
+		"[c]\nname = C\nzone = c.t\nkind = ip4\n", err, sizeof(err), &rc);
+	CHECK_EQ_INT(rc, 0);
+	const struct list *a = catalog_by_id(cat, "a"), *b = catalog_by_id(cat, "b"),
+			  *c = catalog_by_id(cat, "c");
+	CHECK(a && b && c);
+	if (a && b && c) {
+		CHECK(a->no_testpoint && !b->no_testpoint);
+		CHECK_EQ_STR(a->advice, "wait a day");
+		CHECK_EQ_STR(list_delist_url(a, "192.0.2.1", url, sizeof(url)),
+			     "https://a.t/check?ip=192.0.2.1&x=1");
+		CHECK_EQ_STR(list_delist_url(b, "192.0.2.1", url, sizeof(url)), "https://b.t/");
+		CHECK(list_delist_url(c, "192.0.2.1", url, sizeof(url)) == NULL);
+		/* too long for buf: the generic page */
+		CHECK_EQ_STR(list_delist_url(a, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff-and-more-"
+					     "text-than-fits-in-the-buffer-given", url, 60),
+			     "https://a.t/");
+	}
+	catalog_free(cat);
+	static const char *bad[] = { "testpoint = maybe", "lookup = https://x/", "lookup = {}{}",
+				     "lookup = a {}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "[a]\nname = A\nzone = a.t\nkind = ip4\n%s\n", bad[i]);
+		cat = parse(text, err, sizeof(err), &rc);
+		CHECK_EQ_INT(rc, -1);
+		CHECK(!strncmp(err, "t.conf:5: ", 10));
+		catalog_free(cat);
+	}
+}
+
+/* Issue 10.3: the engine freed while its lookups are still in the
+ * resolver (the order of free_held() in diagnose, and of check before the
+ * fix); under ASan a callback into the freed engine fails here. */
+UNIT_TEST(engine_freed_before_resolver)
+{
+	char err[256] = "";
+	struct catalog *cat = catalog_new();
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	const struct list *sel[4];
+	size_t n = 0;
+	catalog_select(cat, "spamcop,psbl", LK_IP4, sel, &n, 4, err, sizeof(err));
+	CHECK_EQ_INT(n, 2);
+	/* the discard port: nothing answers, everything stays pending */
+	struct rs_opts ro = { .mode = RS_FORWARD, .servers = "127.0.0.1:9" };
+	struct resolver *rs = rs_new(&ro, err, sizeof(err));
+	CHECK(rs != NULL);
+	if (rs) {
+		struct dnsbl_opts o = { 0 };
+		struct dnsbl_engine *eng = dnsbl_new(rs, sel, n, &o, err, sizeof(err));
+		CHECK(eng != NULL);
+		dnsbl_add(eng, "192.0.2.1", false);
+		rs_process(rs);
+		CHECK(rs_pending(rs) > 0);
+		dnsbl_free(eng);
+		CHECK_EQ_INT(rs_pending(rs), 0);
+		rs_free(rs);
+	}
+	catalog_free(cat);
+}
+
+/* Notes are for the lists a run asked: an address target is never asked
+ * on a domain list, so that list has no note to give. */
+UNIT_TEST(engine_knows_which_lists_it_asked)
+{
+	char err[256] = "";
+	struct catalog *cat = catalog_new();
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	const struct list *sel[4];
+	size_t n = 0;
+	catalog_select(cat, "spamcop,dbl.spamhaus.org", LK_IP4 | LK_DOMAIN, sel, &n, 4, err,
+		       sizeof(err));
+	CHECK_EQ_INT(n, 2);
+	struct rs_opts ro = { .mode = RS_FORWARD, .servers = "127.0.0.1:9" };
+	struct resolver *rs = rs_new(&ro, err, sizeof(err));
+	CHECK(rs != NULL);
+	if (rs && n == 2) {
+		struct dnsbl_opts o = { 0 };
+		struct dnsbl_engine *eng = dnsbl_new(rs, sel, n, &o, err, sizeof(err));
+		CHECK(eng != NULL);
+		const struct list *ip = sel[0]->kinds & LK_IP4 ? sel[0] : sel[1];
+		const struct list *dom = ip == sel[0] ? sel[1] : sel[0];
+		CHECK(!dnsbl_list_asked(eng, ip) && !dnsbl_list_asked(eng, dom));
+		dnsbl_add(eng, "192.0.2.1", false);
+		CHECK(dnsbl_list_asked(eng, ip));
+		CHECK(!dnsbl_list_asked(eng, dom));
+		dnsbl_add(eng, "example.com", false);
+		CHECK(dnsbl_list_asked(eng, dom));
+		/* no probe answered yet: no reason to tell */
+		CHECK_EQ_STR(dnsbl_list_testpoint_got(eng, ip), "");
+		dnsbl_free(eng);
+		rs_free(rs);
+	}
+	catalog_free(cat);
+}
+
 UNIT_MAIN()

@@ -72,6 +72,8 @@ static void list_free(struct list *l)
 	free(l->delist);
 	free(l->site);
 	free(l->notes);
+	free(l->lookup);
+	free(l->advice);
 	free(l->server);
 	strv_free(l->match, l->nmatch);
 	codes_free(l);
@@ -355,6 +357,34 @@ static int key_txt(struct list *l, char *val, struct entry_state *es,
 	return 0;
 }
 
+static int key_testpoint(struct list *l, char *val, struct entry_state *es,
+			 const char **why)
+{
+	if (!strcmp(val, "yes"))
+		l->no_testpoint = false;
+	else if (!strcmp(val, "no"))
+		l->no_testpoint = true;
+	else {
+		*why = "testpoint: use yes or no";
+		return -1;
+	}
+	return 0;
+}
+
+/* "lookup = URL": one "{}" where the address or domain goes. */
+static int key_lookup(struct list *l, char *val, struct entry_state *es,
+		      const char **why)
+{
+	const char *at = strstr(val, "{}");
+	if (!at || strstr(at + 2, "{}") || strchr(val, ' ')) {
+		*why = "lookup: one URL with one {} for the address or domain";
+		return -1;
+	}
+	free(l->lookup);
+	l->lookup = xstrdup(val);
+	return 0;
+}
+
 static int key_sets(struct list *l, char *val, struct entry_state *es,
 		    const char **why)
 {
@@ -451,12 +481,15 @@ static const struct {
 	{ "site", NULL, offsetof(struct list, site) },
 	{ "delist", NULL, offsetof(struct list, delist) },
 	{ "notes", NULL, offsetof(struct list, notes) },
+	{ "advice", NULL, offsetof(struct list, advice) },
 	{ "server", NULL, offsetof(struct list, server) },
 	{ "zone", key_zone, 0 },
 	{ "kind", key_kind, 0 },
 	{ "type", key_type, 0 },
 	{ "status", key_status, 0 },
 	{ "txt", key_txt, 0 },
+	{ "testpoint", key_testpoint, 0 },
+	{ "lookup", key_lookup, 0 },
 	{ "sets", key_sets, 0 },
 	{ "match", key_match, 0 },
 	{ "code", key_code, 0 },
@@ -491,24 +524,6 @@ static const char *entry_problem(const struct list *l)
 	return NULL;
 }
 
-static int entry_finish(struct catalog *cat, struct list *l, const char *name,
-			unsigned line, char *err, size_t errlen)
-{
-	const char *why = entry_problem(l);
-	if (!why && l->zone) {
-		const struct list *o = catalog_by_zone(cat, l->zone);
-		if (o && o != l)
-			why = "zone already in another entry";
-	}
-	if (why) {
-		snprintf(err, errlen, "%s:%u: [%s]: %s", name, line, l->id, why);
-		return -1;
-	}
-	if (l->kinds && !l->ncodes)
-		rfc5782_defaults(l);
-	return 0;
-}
-
 static bool valid_id(const char *s)
 {
 	if (!*s)
@@ -524,25 +539,66 @@ struct cat_parser {
 	struct catalog *cat;
 	const char *name;		/* for messages */
 	char *err;
-	size_t errlen;
+	size_t errlen, errused;
+	unsigned nerrors;
 	unsigned lineno, entry_line;
 	struct list *cur;		/* the entry being read */
+	bool cur_new;			/* cur was added by this entry */
+	bool cur_bad;			/* a line of cur's was reported */
+	bool skipping;			/* in an entry whose [id] was bad */
 	struct entry_state es;
 };
 
-static int parse_error(struct cat_parser *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int parse_error_at(struct cat_parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-/* Put "name:line: " and the message in err; returns -1. */
-static int parse_error(struct cat_parser *p, const char *fmt, ...)
+/* One more "name:line: message" line in err (the first
+ * CATALOG_MAX_ERRORS of them); returns -1. */
+static int parse_error_at(struct cat_parser *p, unsigned line, const char *fmt, ...)
 {
 	char msg[CAT_LINE_MAX + 128];
 	va_list ap;
+	if (p->nerrors++ >= CATALOG_MAX_ERRORS || p->errused + 1 >= p->errlen)
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%u: %s", p->name, p->lineno, msg);
+	int n = snprintf(p->err + p->errused, p->errlen - p->errused, "%s%s:%u: %s",
+			 p->errused ? "\n" : "", p->name, line, msg);
+	if (n > 0)
+		p->errused += (size_t)n < p->errlen - p->errused ? (size_t)n :
+			      p->errlen - p->errused - 1;
 	return -1;
+}
+
+#define parse_error(p, ...) parse_error_at(p, (p)->lineno, __VA_ARGS__)
+
+/* The entry being read is complete: check it; a new entry that fails
+ * the checks is dropped (its error is reported). */
+static void entry_finish(struct cat_parser *p)
+{
+	struct list *l = p->cur;
+	const char *why;
+	if (!l)
+		return;
+	p->cur = NULL;
+	why = p->cur_bad ? "" : entry_problem(l);
+	if (!why && l->zone) {
+		const struct list *o = catalog_by_zone(p->cat, l->zone);
+		if (o && o != l)
+			why = "zone already in another entry";
+	}
+	if (why) {
+		if (*why)	/* an entry with a bad line: that was the error */
+			parse_error_at(p, p->entry_line, "[%s]: %s", l->id, why);
+		if (p->cur_new && p->cat->n && p->cat->lists[p->cat->n - 1] == l) {
+			p->cat->n--;
+			list_free(l);
+		}
+		return;
+	}
+	if (l->kinds && !l->ncodes)
+		rfc5782_defaults(l);
 }
 
 /* Copy the line at *pos into buf (CAT_LINE_MAX) and step over it.
@@ -553,31 +609,33 @@ static int next_line(struct cat_parser *p, const char *text, size_t len,
 	const char *nl = memchr(text + *pos, '\n', len - *pos);
 	size_t n = nl ? (size_t)(nl - (text + *pos)) : len - *pos;
 	p->lineno++;
+	*pos += n + (nl != NULL);
 	if (n >= CAT_LINE_MAX)
 		return parse_error(p, "line longer than %d bytes", CAT_LINE_MAX - 1);
-	memcpy(buf, text + *pos, n);
+	memcpy(buf, text + *pos - n - (nl != NULL), n);
 	buf[n] = '\0';
-	*pos += n + (nl != NULL);
 	if (memchr(buf, '\0', n))
 		return parse_error(p, "NUL byte in line");
 	return 0;
 }
 
-/* "[id]": finish the entry before, start (or reopen) this one. */
+/* "[id]": finish the entry before, start (or reopen) this one.  After a
+ * bad [id] the keys up to the next one are passed over. */
 static int open_entry(struct cat_parser *p, char *s)
 {
 	char *e = strchr(s, ']');
+	entry_finish(p);
+	p->skipping = true;
 	if (!e || *trim(e + 1))
 		return parse_error(p, "expected [id]");
 	*e = '\0';
-	if (p->cur && entry_finish(p->cat, p->cur, p->name, p->entry_line,
-				   p->err, p->errlen) < 0)
-		return -1;
 	if (!valid_id(s + 1))
 		return parse_error(p, "id '%s': use lowercase letters, digits and '-'", s + 1);
 	p->cur = (struct list *)catalog_by_id(p->cat, s + 1);
+	p->cur_new = !p->cur;
 	if (!p->cur)
 		p->cur = catalog_append(p->cat, s + 1);
+	p->skipping = p->cur_bad = false;
 	p->entry_line = p->lineno;
 	p->es.codes_reset = p->es.match_reset = false;
 	return 0;
@@ -587,6 +645,8 @@ static int open_entry(struct cat_parser *p, char *s)
 static int key_line(struct cat_parser *p, char *s)
 {
 	char *eq = strchr(s, '=');
+	if (p->skipping)
+		return 0;
 	if (!eq)
 		return parse_error(p, "expected key = value");
 	if (!p->cur)
@@ -600,8 +660,10 @@ static int key_line(struct cat_parser *p, char *s)
 		val = trim(val);
 	}
 	const char *why = NULL;
-	if (set_field(p->cur, key, val, &p->es, &why) < 0)
+	if (set_field(p->cur, key, val, &p->es, &why) < 0) {
+		p->cur_bad = true;
 		return parse_error(p, "%s: %s", key, why);
+	}
 	return 0;
 }
 
@@ -612,19 +674,25 @@ int catalog_parse(struct catalog *cat, const char *text, size_t len,
 	char buf[CAT_LINE_MAX];
 	size_t pos = 0;
 
+	if (errlen)
+		err[0] = '\0';
 	catalog_index_free(cat);	/* words and zones may change */
 	while (pos < len) {
 		if (next_line(&p, text, len, &pos, buf) < 0)
-			return -1;
+			continue;
 		char *s = trim(buf);
 		if (!*s || *s == '#')
 			continue;
-		if ((*s == '[' ? open_entry(&p, s) : key_line(&p, s)) < 0)
-			return -1;
+		if (*s == '[')
+			open_entry(&p, s);
+		else
+			key_line(&p, s);
 	}
-	if (p.cur && entry_finish(cat, p.cur, name, p.entry_line, err, errlen) < 0)
-		return -1;
-	return 0;
+	entry_finish(&p);
+	if (p.nerrors > CATALOG_MAX_ERRORS && p.errused + 1 < errlen)
+		snprintf(err + p.errused, errlen - p.errused, "\n%s: %u more errors not shown",
+			 name, p.nerrors - CATALOG_MAX_ERRORS);
+	return p.nerrors ? -1 : 0;
 }
 
 /* The whole of f, at most 64 MB, in *text (the caller frees it). */
@@ -699,6 +767,22 @@ struct list *catalog_add_zone(struct catalog *cat, const char *zone,
 	l->user = true;
 	rfc5782_defaults(l);
 	return l;
+}
+
+const char *list_delist_url(const struct list *l, const char *subject,
+			    char *buf, size_t len)
+{
+	const char *at = l->lookup ? strstr(l->lookup, "{}") : NULL;
+	if (at && subject) {
+		int n = snprintf(buf, len, "%.*s%s%s", (int)(at - l->lookup), l->lookup,
+				 subject, at + 2);
+		if (n >= 0 && (size_t)n < len)
+			return buf;
+	}
+	if (!l->delist)
+		return NULL;
+	snprintf(buf, len, "%s", l->delist);
+	return buf;
 }
 
 bool list_in_set(const struct list *l, const char *set)

@@ -45,7 +45,14 @@ struct list {
 	char **sets;			/* "default", "spamhaus", ... */
 	size_t nsets;
 	bool txt;			/* TXT carries the reason */
+	bool no_testpoint;		/* "testpoint = no": 127.0.0.2/TEST is
+					   not listed, by design */
 	char *delist, *site, *notes;
+	char *lookup;			/* address-specific delisting page:
+					   "{}" stands for the address or
+					   domain (NULL: use delist) */
+	char *advice;			/* what a listed sender should do,
+					   shown with the listing */
 	char *server;			/* ask this server, not the resolver:
 					   a local mirror, "ADDR[:PORT],..." */
 	char **match;			/* lowercase words naming it in texts */
@@ -71,9 +78,13 @@ struct catalog *catalog_new(void);
 /* Free cat and every list in it (pointers to its lists die too). NULL is
  * allowed. */
 void catalog_free(struct catalog *cat);
+/* At most this many errors of one catalogue are reported. */
+#define CATALOG_MAX_ERRORS 20
 /* Parse catalogue text (name is used in messages). On error returns -1
- * and puts "name:line: reason" in err; the catalogue keeps the lists
- * parsed before the bad line. */
+ * and puts every error, one "name:line: reason" a line (the first
+ * CATALOG_MAX_ERRORS, then how many more), in err; the catalogue keeps
+ * the entries that parsed.  err should have room for the lines (about
+ * 200 bytes each); what does not fit is cut. */
 int catalog_parse(struct catalog *cat, const char *text, size_t len,
 		  const char *name, char *err, size_t errlen);
 /* Read the file at path (at most 64 MB) and parse it as above.  On error
@@ -115,6 +126,12 @@ const struct list *catalog_by_zone(const struct catalog *cat, const char *zone);
  * server, with xstrdup()ed strings).  Never NULL. */
 struct list *catalog_add_zone(struct catalog *cat, const char *zone,
 			      unsigned kinds);
+/* The delisting page for subject (an address or domain) on l: lookup
+ * with "{}" replaced by subject when the list has one, else delist, in
+ * buf (len bytes; a URL that does not fit falls back to delist).
+ * Returns buf, or NULL when the list has neither. */
+const char *list_delist_url(const struct list *l, const char *subject,
+			    char *buf, size_t len);
 /* Is l in the set named set ("default", "spamhaus", ...)? */
 bool list_in_set(const struct list *l, const char *set);
 

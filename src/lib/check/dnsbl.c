@@ -27,9 +27,11 @@ struct probe {
 	int group;			/* resolver server group */
 	unsigned outstanding;
 	enum dnsbl_health health;
-	char why[256];
+	char why[400];
 	bool listed_point_hit, unlisted_point_hit, refusal;
+	bool asked;			/* some target was asked on the list */
 	const char *refusal_meaning;
+	char listed_point_got[160];	/* what 127.0.0.2/TEST got instead */
 };
 
 struct dnsbl_engine {
@@ -42,6 +44,7 @@ struct dnsbl_engine {
 	struct dnsbl_target *head, *tail;
 	size_t active;
 	uint64_t seq;
+	size_t inflight;		/* lookups submitted, not yet answered */
 };
 
 enum dq_kind { DQ_LIST_A, DQ_LIST_TXT, DQ_HOST_A, DQ_HOST_AAAA, DQ_MX, DQ_PROBE };
@@ -151,6 +154,7 @@ static int submit(struct dnsbl_engine *eng, const char *name, uint16_t qtype,
 		free(dq);
 		return -1;
 	}
+	eng->inflight++;
 	if (dq->t)
 		dq->t->outstanding++;
 	return 0;
@@ -250,6 +254,10 @@ void dnsbl_free(struct dnsbl_engine *eng)
 {
 	if (!eng)
 		return;
+	/* lookups still in the resolver point into eng: end them while it
+	 * is alive (their callbacks run now, not after the free) */
+	if (eng->inflight)
+		rs_cancel_all(eng->rs);
 	struct dnsbl_target *t = eng->head, *n;
 	for (; t; t = n) {
 		n = t->next;
@@ -288,6 +296,7 @@ static void ask_lists(struct dnsbl_engine *eng, struct dnsbl_target *t,
 		    !(l->kinds & kind))
 			continue;
 		struct dnsbl_result *r = result_add(t, l, subject);
+		eng->probes[i].asked = true;
 		struct dq *dq = dq_new(eng, DQ_LIST_A, t);
 		dq->ridx = (size_t)(r - t->results);
 		dq->group = list_group(eng, l);
@@ -460,6 +469,7 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 	} else if (valid_hostname(input)) {
 		t->kind = TK_HOST;
 		ask_host(eng, t, input, false);
+		ask_lists(eng, t, t->input);	/* the name itself, on domain lists */
 	} else {
 		t->kind = TK_ADDR;
 		target_error(t, "'%s' is not an address, a CIDR block or a host name",
@@ -542,10 +552,64 @@ static void list_answer(struct dnsbl_engine *eng, struct dnsbl_target *t,
 	}
 }
 
+/* What a probe of the listed test point got, in words, when it was not
+ * a listing: for the reason of a list that gives no verdict. */
+static void probe_got(struct probe *p, const struct rs_answer *ans)
+{
+	char *e;
+	if (ans->status == RS_OK && ans->rcode == 3) {
+		snprintf(p->listed_point_got, sizeof(p->listed_point_got), "NXDOMAIN");
+		return;
+	}
+	if (ans->status == RS_OK && ans->rcode == 0) {
+		snprintf(p->listed_point_got, sizeof(p->listed_point_got), "no A record");
+		return;
+	}
+	e = answer_error(ans);
+	snprintf(p->listed_point_got, sizeof(p->listed_point_got), "%.*s",
+		 (int)strcspn(e, ":"), e);
+	free(e);
+}
+
+static const char *listed_point_text(const struct list *l)
+{
+	return l->kinds & LK_IP4 ? "127.0.0.2" : l->kinds & LK_IP6 ? "::ffff:127.0.0.2" : "TEST";
+}
+
+/* The health of a list once both test points have answered. */
+static void probe_judge(struct probe *p)
+{
+	const struct list *l = p->list;
+	if (p->unlisted_point_hit) {
+		p->health = DH_BROKEN;
+		snprintf(p->why, sizeof(p->why),
+			 "the list answers 'listed' for its RFC 5782 test point %s: it lists "
+			 "everything (retired or broken), so it gives no verdict",
+			 l->kinds & LK_IP4 ? "127.0.0.1" :
+			 l->kinds & LK_IP6 ? "::ffff:127.0.0.1" : "INVALID");
+	} else if (p->refusal) {
+		p->health = DH_REFUSING;
+		snprintf(p->why, sizeof(p->why), "the list refuses the queries: %s",
+			 p->refusal_meaning);
+	} else if (!p->listed_point_hit && l->no_testpoint) {
+		p->health = DH_OK;	/* nothing to expect: the catalogue says so */
+	} else if (!p->listed_point_hit) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why),
+			 "the list's RFC 5782 test point %s is not listed (%s): the list "
+			 "cannot really be asked through this resolver, so it gives no verdict",
+			 listed_point_text(l),
+			 p->listed_point_got[0] ? p->listed_point_got : "no answer");
+	} else {
+		p->health = DH_OK;
+	}
+}
+
 static void probe_answer(struct dnsbl_engine *eng, struct dq *dq,
 			 const struct rs_answer *ans)
 {
 	struct probe *p = dq->probe;
+	bool hit = false;
 	if (ans->status == RS_OK && ans->rcode == 0) {
 		for (size_t i = 0; i < ans->n; i++) {
 			const char *m;
@@ -554,35 +618,18 @@ static void probe_answer(struct dnsbl_engine *eng, struct dq *dq,
 				p->refusal = true;
 				p->refusal_meaning = m;
 			} else if (dq->probe_listed_point) {
-				p->listed_point_hit = true;
+				p->listed_point_hit = hit = true;
 			} else {
 				p->unlisted_point_hit = true;
 			}
 		}
 	}
+	if (dq->probe_listed_point && !hit && !p->refusal)
+		probe_got(p, ans);
 	p->outstanding--;
 	eng->probes_outstanding--;
-	if (p->outstanding)
-		return;
-	if (p->unlisted_point_hit) {
-		p->health = DH_BROKEN;
-		snprintf(p->why, sizeof(p->why),
-			 "the list answers 'listed' for its RFC 5782 test point %s: it lists "
-			 "everything (retired or broken), so it gives no verdict",
-			 p->list->kinds & LK_IP4 ? "127.0.0.1" :
-			 p->list->kinds & LK_IP6 ? "::ffff:127.0.0.1" : "INVALID");
-	} else if (p->refusal) {
-		p->health = DH_REFUSING;
-		snprintf(p->why, sizeof(p->why), "the list refuses the queries: %s",
-			 p->refusal_meaning);
-	} else if (!p->listed_point_hit) {
-		p->health = DH_NO_TESTPOINT;
-		snprintf(p->why, sizeof(p->why),
-			 "the RFC 5782 test point is not listed (the list does not implement it, "
-			 "or does not answer)");
-	} else {
-		p->health = DH_OK;
-	}
+	if (!p->outstanding)
+		probe_judge(p);
 }
 
 static void host_answer(struct dnsbl_engine *eng, struct dq *dq,
@@ -667,6 +714,7 @@ static void on_answer(void *arg, const struct rs_answer *ans)
 	}
 	if (t)
 		t->outstanding--;
+	eng->inflight--;
 	free(dq);
 }
 
@@ -684,6 +732,25 @@ enum dnsbl_health dnsbl_list_health(const struct dnsbl_engine *eng,
 	return DH_UNKNOWN;
 }
 
+bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l)
+{
+	for (size_t i = 0; i < eng->nlists; i++)
+		if (eng->probes[i].list == l)
+			return eng->probes[i].asked;
+	return false;
+}
+
+const char *dnsbl_list_testpoint_got(const struct dnsbl_engine *eng,
+				     const struct list *l)
+{
+	for (size_t i = 0; i < eng->nlists; i++)
+		if (eng->probes[i].list == l)
+			return eng->probes[i].health != DH_NO_TESTPOINT ? "" :
+			       eng->probes[i].listed_point_got[0] ?
+			       eng->probes[i].listed_point_got : "no answer";
+	return "";
+}
+
 static void finish(struct dnsbl_engine *eng, struct dnsbl_target *t)
 {
 	for (size_t i = 0; i < t->nresults; i++) {
@@ -693,14 +760,14 @@ static void finish(struct dnsbl_engine *eng, struct dnsbl_target *t)
 			r->status = DS_ERROR;
 			r->error = xstrdup("no answer");
 		}
-		if (dnsbl_list_health(eng, r->list, &why) == DH_BROKEN &&
-		    r->status != DS_ERROR) {
+		enum dnsbl_health h = dnsbl_list_health(eng, r->list, &why);
+		if ((h == DH_BROKEN || h == DH_NO_TESTPOINT) && r->status != DS_ERROR) {
 			r->status = DS_ERROR;
 			free(r->error);
 			r->error = xstrdup(why);
 		}
 	}
-	if (!t->error && t->naddrs == 0 && t->kind == TK_HOST)
+	if (!t->error && t->naddrs == 0 && t->kind == TK_HOST && !t->nresults)
 		target_error(t, "%s has no address (no A or AAAA record)", t->input);
 	if (!t->error && t->naddrs == 0 && t->kind == TK_MX)
 		target_error(t, "no address found for the mail servers of %s", t->input);

@@ -2,14 +2,18 @@
  * dnsbl.h - the engine of rblkit check: look targets up on lists and
  * give verdicts that can be trusted.
  *
- * A target is an address, a CIDR block, a host name (its A/AAAA) or a
- * mail domain (its MX hosts' addresses, and the domain itself on domain
- * lists).  Each (address or domain) x (list of that kind) pair becomes a
+ * A target is an address, a CIDR block, a host name (its A/AAAA, and
+ * the name itself on domain lists) or a mail domain (its MX hosts'
+ * addresses, and the domain itself on domain lists).  Each (address or domain) x (list of that kind) pair becomes a
  * result, classified by the list's own code table (catalog.h): listed,
  * allowlisted, clean (NXDOMAIN or no A record), or error (refusal codes,
  * answers outside 127/8, SERVFAIL, REFUSED, timeouts).  TXT is asked only
  * for hits.  Once per run each list's RFC 5782 test points are probed: a
- * list that lists 127.0.0.1 (or INVALID) is broken and gives no verdicts.
+ * list that lists 127.0.0.1 (or INVALID) is broken, and one whose test
+ * point 127.0.0.2 (or TEST) is not listed (NXDOMAIN, SERVFAIL, a timeout:
+ * a lying resolver, an unregistered one) cannot really be asked; neither
+ * gives verdicts, their results are errors with the reason (unless the
+ * catalogue says the list has no test point).
  *
  * Targets finish in any order; dnsbl_next_done() hands them out in the
  * order they were added, so bulk output is stable.
@@ -84,8 +88,9 @@ struct dnsbl_engine *dnsbl_new(struct resolver *rs, const struct list **lists,
 			       size_t nlists, const struct dnsbl_opts *opts,
 			       char *err, size_t errlen);
 /* Free eng and the targets it still holds (not rs, not the lists).
- * Lookups still pending in rs point into eng: let them finish, or
- * rs_cancel_all(), first.  NULL is allowed. */
+ * Lookups of eng's still pending in rs are ended first with
+ * rs_cancel_all() (so rs should serve this engine only); either order of
+ * dnsbl_free() and rs_free() is safe.  NULL is allowed. */
 void dnsbl_free(struct dnsbl_engine *eng);
 
 /* Parse a target and start its lookups.  mx: input is a mail domain.
@@ -105,6 +110,17 @@ size_t dnsbl_active(const struct dnsbl_engine *eng);
 enum dnsbl_health { DH_UNKNOWN, DH_OK, DH_NO_TESTPOINT, DH_BROKEN, DH_REFUSING };
 enum dnsbl_health dnsbl_list_health(const struct dnsbl_engine *eng,
 				    const struct list *l, const char **why);
+
+/* Whether this run asked l about some target so far (an address list
+ * is never asked about a domain, and the other way round): notes on a
+ * list's health are for the lists a run asked. */
+bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l);
+/* DH_NO_TESTPOINT: what the listed test point got instead, in a word or
+ * two ("NXDOMAIN", "REFUSED", "SERVFAIL", "timeout", "no answer"): lists
+ * failing for the same reason can be told about together.  "" for any
+ * other health.  Owned by eng. */
+const char *dnsbl_list_testpoint_got(const struct dnsbl_engine *eng,
+				     const struct list *l);
 
 /* "clean", "listed", "allowlisted", "error" ("pending"): static. */
 const char *dnsbl_status_text(enum dnsbl_status s);
