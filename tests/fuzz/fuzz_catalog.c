@@ -3,7 +3,7 @@
  * or fails with file:line messages (one a line); whatever loaded classifies codes and
  * matches the input as a rejection text without reading out of bounds.
  */
-#include "catalog.h"
+#include "dnsbl/catalog.h"
 
 #include <stdint.h>
 #include <stdlib.h>

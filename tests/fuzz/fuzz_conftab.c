@@ -7,7 +7,7 @@
  *
  * SECURITY: test code; the input is untrusted by design.
  */
-#include "conftab.h"
+#include "base/conftab.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,7 +8,7 @@
  *
  * SECURITY: test code; the input is untrusted by design.
  */
-#include "listen.h"
+#include "base/listen.h"
 
 #include <netinet/in.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
  * a reload that keeps the old configuration on error, help and dump.
  */
 #include "unit.h"
-#include "conftab.h"
+#include "base/conftab.h"
 
 #include <errno.h>
 #include <stdbool.h>

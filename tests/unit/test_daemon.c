@@ -5,7 +5,7 @@
  * link, and goes away at the end.
  */
 #include "unit.h"
-#include "daemon.h"
+#include "base/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>

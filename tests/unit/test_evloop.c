@@ -5,7 +5,7 @@
  * independent.
  */
 #include "unit.h"
-#include "evloop.h"
+#include "base/evloop.h"
 
 #include <errno.h>
 #include <signal.h>

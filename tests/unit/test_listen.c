@@ -4,7 +4,7 @@
  * and refuses what they silently mis-read; listen_bind() binds it.
  */
 #include "unit.h"
-#include "listen.h"
+#include "base/listen.h"
 
 #include <errno.h>
 #include <netinet/in.h>

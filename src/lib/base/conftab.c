@@ -6,8 +6,8 @@
  * value it cannot use.  Logical lines are bounded (CONFTAB_LINE_MAX),
  * lists too (CONFTAB_LIST_MAX); errors quote at most 100 bytes of input.
  */
-#include "conftab.h"
-#include "util.h"
+#include "base/conftab.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

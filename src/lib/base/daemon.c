@@ -10,7 +10,7 @@
  * directory cannot make root truncate another file.
  */
 #define _GNU_SOURCE
-#include "daemon.h"
+#include "base/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,8 +11,8 @@
  * grows only with the highest fd number and the number of live timers.
  */
 #define _GNU_SOURCE
-#include "evloop.h"
-#include "util.h"
+#include "base/evloop.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <limits.h>

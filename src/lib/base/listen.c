@@ -7,7 +7,7 @@
  * only with LISTEN_NAMES).
  */
 #define _GNU_SOURCE
-#include "listen.h"
+#include "base/listen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "diagnose.h"
+#include "mail/diagnose.h"
 
 /* --check: what the blocklists say about the judged address.  A list
  * answers with one code or several (Spamhaus ZEN: 127.0.0.2 SBL and
