@@ -600,3 +600,122 @@ def test_sighup_while_lookups_are_in_flight():
             assert d.proc.poll() is None
     finally:
         held.close()
+
+
+# -- issue 10, point 9: status, --check-config, bad client_address ----------
+
+def test_status_of_a_missing_state_dir_is_an_error(tmp_path):
+    missing = tmp_path / "nonexistent"
+    r = subprocess.run([servers.RBLKIT, "policy", "status", "--state-dir", str(missing)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r
+    assert "users counted" not in r.stdout
+    assert f"state_dir {missing}: No such file or directory" in r.stderr, r.stderr
+    r = subprocess.run([servers.RBLKIT, "policy", "reset", "u", "--state-dir", str(missing)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and not os.path.exists(missing), r
+
+
+def test_status_of_one_user_and_of_an_unknown_user(dns):
+    with PolicyDaemon(base_conf(dns.port)) as d:
+        c = d.connect()
+        assert c.ask(protocol_state="END-OF-MESSAGE", sasl_username="alice@example.com",
+                     client_address="10.0.0.1", recipient_count="2") == "DUNNO"
+        # through the running daemon
+        r = d.command("status", "alice@example.com")
+        assert r.returncode == 0, r
+        assert r.stdout.startswith("alice@example.com  1/3 msgs/hour  2/8 rcpts/hour"), r.stdout
+        r = d.command("status", "abc")
+        assert r.returncode == 1 and "abc is not counted" in r.stdout + r.stderr, r
+        assert "users counted" not in r.stdout
+        assert d.command("status", "5").returncode == 0
+        d.stop()
+        # from the state files
+        r = d.command("status", "abc")
+        assert r.returncode == 1 and "abc is not counted" in r.stderr, r
+        r = d.command("status", "alice@example.com")
+        assert r.returncode == 0 and "1/3 msgs/hour" in r.stdout, r
+
+
+def test_subcommands_give_the_usage_hint_of_every_command(tmp_path):
+    hint = "Try 'rblkit help policy' for the options.\n"
+    for argv in (["status", "--bogus"], ["reset", "--bogus", "u"], ["reset"],
+                 ["frob"], ["status", "1", "2"], ["--bogus"]):
+        r = subprocess.run([servers.RBLKIT, "policy", *argv, "--state-dir", str(tmp_path)],
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and r.stderr.endswith(hint), (argv, r)
+    r = subprocess.run([servers.RBLKIT, "policy", "status", "--bogus"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.stderr == "rblkit policy: unrecognized option '--bogus'\n" + hint
+
+
+def test_check_config_does_not_warn_about_a_state_dir_the_daemon_creates(tmp_path):
+    conf = tmp_path / "p.conf"
+    conf.write_text(f"state_dir = {tmp_path}/state\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and r.stderr == "", r
+    # a parent that does not exist cannot be created: that is worth a warning
+    conf.write_text(f"state_dir = {tmp_path}/no/state\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and "cannot be created" in r.stderr, r
+
+
+def test_malformed_client_address_is_logged(dns):
+    with PolicyDaemon(base_conf(dns.port, "log_requests = yes\n")) as d:
+        assert d.connect().ask(client_address="not-an-ip") == "DUNNO"
+        assert d.wait_log("client_address is not an IP address: client=not-an-ip")
+    with PolicyDaemon(base_conf(dns.port)) as d:
+        c = d.connect()
+        for _ in range(3):
+            assert c.ask(client_address="999.1.1.1") == "DUNNO"
+        assert d.wait_log("client_address '999.1.1.1' is not an IP address")
+        assert d.log().count("is not an IP address") == 1, d.log()
+
+
+# -- issue 10, point 10, and issue 11: every configuration error ------------
+
+def test_every_configuration_error_is_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.conf"
+    bad.write_text("listen = 1.2.3.999:10040\n"
+                   "frobnicate = 1\n"
+                   "dnsbl_threshold = lots\n"
+                   "  # a comment\n"
+                   "log_requests = maybe\n"
+                   "listen = localhost:10040\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    lines = r.stderr.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{bad}:1", f"{bad}:2", f"{bad}:3", f"{bad}:5", f"{bad}:6"], r.stderr
+    assert "listen: expected ADDR:PORT" in lines[0]
+    assert "unknown key 'frobnicate'" in lines[1]
+    assert "expected an integer" in lines[2]
+    assert "expected no or yes" in lines[3]
+    # the daemon says the same (one log line each) and does not start
+    r = subprocess.run([servers.RBLKIT, "policy", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    for n in (1, 2, 3, 5, 6):
+        assert f"{bad}:{n}: " in r.stderr, r.stderr
+    # bounded: 20 lines, then how many more
+    bad.write_text("".join(f"key{i} = 1\n" for i in range(30)))
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    lines = r.stderr.splitlines()
+    assert r.returncode == 1 and len(lines) == 21, r.stderr
+    assert lines[19].startswith(f"{bad}:20: unknown key 'key19'")
+    assert lines[20] == f"{bad}: 10 more errors not shown"
+
+
+@pytest.mark.parametrize("listen", ["1.2.3.999:10040", "localhost:10040", "[::1]:0",
+                                    "127.0.0.1:", "[127.0.0.1]:10040", "::1:10040",
+                                    "127.0.0.1:10040x"])
+def test_bad_listen_address_is_a_configuration_error(tmp_path, listen):
+    conf = tmp_path / "p.conf"
+    conf.write_text(f"state_dir = {tmp_path}\nlisten = {listen}\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and f"{conf}:2: listen: expected" in r.stderr, r
