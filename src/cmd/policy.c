@@ -31,6 +31,7 @@ void cmd_policy_help(void)
 "       rblkit policy --check-config [--config FILE]  check and exit\n"
 "       rblkit policy status [N|USER] [--config FILE | --state-dir DIR]\n"
 "       rblkit policy reset USER [--config FILE | --state-dir DIR]\n"
+"       rblkit policy metrics [--config FILE | --state-dir DIR]\n"
 "\n"
 "A Postfix policy service (check_policy_service): blocklist scoring of\n"
 "clients at CONNECT/HELO/MAIL/RCPT, and sending limits for authenticated\n"
@@ -42,7 +43,8 @@ DEFAULT_CONFIG ".\n"
 "the counters of USER; reset\n"
 "clears a user's counters and lifts its block. Both ask the running daemon\n"
 "through state_dir/control, or read (reset: change) the state files when\n"
-"no daemon runs.\n"
+"no daemon runs. metrics prints the daemon's counters and the health of\n"
+"each list (RFC 5782 probes) in Prometheus text format.\n"
 "\n"
 "Signals: SIGHUP reloads FILE (a bad file keeps the old configuration and\n"
 "logs file:line: why), SIGTERM/SIGINT save the counters and stop.\n"
@@ -182,8 +184,13 @@ static int control(const char *cfgpath, const char *state_dir, const char *cmd,
 	}
 	snprintf(line, sizeof(line), "%s%s%s", cmd, arg ? " " : "", arg ? arg : "");
 	rc = pctl_client(c->state_dir, line, stdout);
-	if (rc < 0)
+	if (rc < 0 && !strcmp(cmd, "metrics")) {
+		fprintf(stderr, "rblkit policy metrics: no daemon answers on %s/%s: %s\n",
+			c->state_dir, PCTL_SOCKET, strerror(errno));
+		rc = 1;
+	} else if (rc < 0) {
 		rc = offline(c, cmd, arg);
+	}
 	pcfg_free(c);
 	return rc;
 }
@@ -215,8 +222,9 @@ int cmd_policy(int argc, char **argv)
 	if (optind < argc) {
 		const char *cmd = argv[optind++], *arg = NULL;
 
-		if (strcmp(cmd, "status") && strcmp(cmd, "reset")) {
-			fprintf(stderr, "rblkit policy: unknown command '%s' (status, reset)\n", cmd);
+		if (strcmp(cmd, "status") && strcmp(cmd, "reset") && strcmp(cmd, "metrics")) {
+			fprintf(stderr, "rblkit policy: unknown command '%s' (status, reset, "
+				"metrics)\n", cmd);
 			return cmd_usage_error("policy");
 		}
 		/* options may also come after the command */
@@ -240,9 +248,11 @@ int cmd_policy(int argc, char **argv)
 			else
 				break;
 		}
-		if (optind < argc || (!strcmp(cmd, "reset") && !arg)) {
+		if (optind < argc || (!strcmp(cmd, "reset") && !arg) ||
+		    (!strcmp(cmd, "metrics") && arg)) {
 			fprintf(stderr, "usage: rblkit policy %s\n",
-				strcmp(cmd, "reset") ? "status [N|USER]" : "reset USER");
+				!strcmp(cmd, "reset") ? "reset USER" :
+				!strcmp(cmd, "metrics") ? "metrics" : "status [N|USER]");
 			return cmd_usage_error("policy");
 		}
 		return control(cfg, state_dir, cmd, arg);

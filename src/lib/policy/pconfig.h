@@ -51,6 +51,7 @@ struct pcfg {
 	unsigned budget_ms;
 	uint32_t cache_min_ttl, cache_max_ttl;
 	unsigned cache_size;
+	uint32_t probe_interval;	/* s; 0: lists are not probed */
 	struct pcfg_net *allow;
 	size_t nallow;
 	struct pcfg_net *outnets;

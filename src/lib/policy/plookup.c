@@ -20,6 +20,7 @@
  */
 #include "plookup.h"
 #include "catalog.h"
+#include "phealth.h"
 #include "ipaddr.h"
 #include "resolve.h"
 #include "score.h"
@@ -73,6 +74,7 @@ struct centry {
 struct plk {
 	const struct pcfg *cfg;
 	struct resolver *rs;
+	struct phl *health;		/* RFC 5782 probes of the zones */
 	struct catalog *cat;
 	const struct list *lists[SITES_MAX];
 	time_t warned[SITES_MAX];	/* last error-code warning per zone */
@@ -244,6 +246,25 @@ static void bind_lists(struct plk *d)
 	}
 }
 
+static void notify(struct plk_job *j);
+
+/* A list changed state. Cached results were scored with or without it:
+ * they go. Lookups that waited for the first probe may be decided now. */
+static void health_changed(void *arg, unsigned zone, enum phl_state st)
+{
+	struct plk *d = arg;
+	struct plk_job *j, *nx;
+
+	if (d->closing)
+		return;
+	for (size_t i = 0; i < d->nsets * WAYS; i++)
+		centry_clear(&d->cache[i]);
+	for (j = d->jobs; j; j = nx) {
+		nx = j->next;
+		notify(j);
+	}
+}
+
 struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
 {
 	struct plk *d = xcalloc(1, sizeof(*d));
@@ -267,6 +288,9 @@ struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
 	d->cache = xcalloc(sets * WAYS, sizeof(*d->cache));
 	if (getrandom(&d->seed, sizeof(d->seed), GRND_NONBLOCK) != sizeof(d->seed))
 		d->seed = (uint32_t)now_ms();
+	if (d->rs)
+		d->health = phl_new(d->rs, cfg->sites, d->lists, cfg->probe_interval,
+				    health_changed, d);
 	return d;
 fail:
 	catalog_free(d->cat);
@@ -279,10 +303,12 @@ void plk_free(struct plk *d)
 	if (!d)
 		return;
 	d->closing = true;
+	phl_close(d->health);
 	if (d->rs) {
 		rs_cancel_all(d->rs);	/* every job ends and frees itself */
 		rs_free(d->rs);
 	}
+	phl_free(d->health);
 	for (size_t i = 0; i < d->nsets * WAYS; i++)
 		centry_clear(&d->cache[i]);
 	free(d->cache);
@@ -304,6 +330,27 @@ void plk_process(struct plk *d)
 {
 	if (d->rs)
 		rs_process(d->rs);
+}
+
+void plk_tick(struct plk *d, uint64_t now)
+{
+	phl_tick(d->health, now);
+}
+
+void plk_health_report(const struct plk *d, FILE *f)
+{
+	phl_report(d->health, f);
+}
+
+void plk_health_metrics(const struct plk *d, FILE *f)
+{
+	phl_metrics(d->health, f);
+}
+
+void plk_inherit_health(struct plk *d, const struct plk *old)
+{
+	if (old)
+		phl_inherit(d->health, old->health);
 }
 
 void plk_stats(const struct plk *d, uint64_t *hits, uint64_t *misses, unsigned *inflight)
@@ -352,6 +399,8 @@ static void read_a(struct plk_job *j, unsigned zone, const struct rs_answer *ans
 	z->state = SZ_DONE;
 	if (ans->status != RS_OK || (ans->rcode != 0 && ans->rcode != 3)) {
 		j->failed = true;
+		if (!d->closing)
+			phl_count_error(d->health, zone);
 		log_debug("%s: %s for %s: %s", d->cfg->sites->zones[zone],
 			  ans->status == RS_OK ? "DNS error" : "no answer", j->text,
 			  ans->status == RS_OK ? "rcode" : ans->error ? ans->error : "");
@@ -364,6 +413,7 @@ static void read_a(struct plk_job *j, unsigned zone, const struct rs_answer *ans
 		uint32_t code = ans->u.a[i];
 
 		if (list_classify(d->lists[zone], code, &meaning) == CC_ERROR) {
+			phl_count_error(d->health, zone);
 			warn_error_code(d, zone, code, meaning, j->text);
 			continue;
 		}
@@ -391,6 +441,30 @@ static void notify(struct plk_job *j)
 	}
 }
 
+/* The answers of j as they count: an unusable list's not at all; a
+ * list still on its first probe as not answered yet (wait), or, when
+ * final, as not counting (fail open), unless store (the cache is flushed
+ * if that list turns out unusable). */
+static void mask_zones(const struct plk *d, const struct plk_job *j, bool wait,
+		       bool final, struct score_zone *out)
+{
+	size_t n = d->cfg->sites->nzones;
+
+	memcpy(out, j->zones, n * sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		enum phl_state st = phl_state(d->health, (unsigned)i);
+
+		if (st == PH_UNUSABLE) {
+			out[i].state = SZ_DONE;
+			out[i].ncodes = 0;
+		} else if (st == PH_UNKNOWN && final) {
+			out[i].ncodes = 0;	/* still pending: the budget log says so */
+		} else if (st == PH_UNKNOWN && wait) {
+			out[i].state = SZ_PENDING;
+		}
+	}
+}
+
 static void job_store(struct plk_job *j)
 {
 	struct plk *d = j->d;
@@ -400,6 +474,7 @@ static void job_store(struct plk_job *j)
 	uint32_t ttl = j->ttl;
 	struct centry *e;
 	char detail[PLK_DETAIL_MAX];
+	struct score_zone zones[SITES_MAX];
 
 	if (d->closing)
 		return;
@@ -409,7 +484,8 @@ static void job_store(struct plk_job *j)
 		ttl = c->cache_max_ttl;
 	if (ttl == 0)
 		return;
-	score_eval(c->sites, j->zones, &sr);
+	mask_zones(d, j, false, false, zones);
+	score_eval(c->sites, zones, &sr);
 	e = cache_slot(d, j->key, now);
 	centry_clear(e);
 	memcpy(e->key, j->key, 17);
@@ -418,7 +494,7 @@ static void job_store(struct plk_job *j)
 	e->top = (int16_t)sr.top;
 	e->expires = now + (uint64_t)ttl * 1000;
 	if (sr.matched) {
-		score_detail(c->sites, j->zones, detail, sizeof(detail));
+		score_detail(c->sites, zones, detail, sizeof(detail));
 		e->detail = xstrdup(detail);
 	}
 	if (sr.top >= 0 && j->txt[c->sites->site[sr.top].zone_idx])
@@ -530,6 +606,8 @@ static struct plk_job *job_new(struct plk *d, const uint8_t *key, int family,
 
 		if (!(d->lists[i]->kinds & kind))
 			j->zones[i].state = SZ_DONE;	/* not asked: cannot list it */
+		else if (phl_state(d->health, (unsigned)i) == PH_UNUSABLE)
+			j->zones[i].state = SZ_DONE;	/* its answer would not count */
 		else
 			submit(j, (unsigned)i, false);
 	}
@@ -586,12 +664,14 @@ bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res)
 	struct plk_job *j = w->job;
 	const struct pcfg *c;
 	struct score_result sr;
+	struct score_zone zones[SITES_MAX];
 	bool listed, decided;
 
 	if (!j)
 		return false;
 	c = j->d->cfg;
-	score_eval(c->sites, j->zones, &sr);
+	mask_zones(j->d, j, true, final, zones);
+	score_eval(c->sites, zones, &sr);
 	decided = score_decided(&sr, c->threshold, &listed);
 	if (c->dnsbl_action == DA_PREPEND)
 		decided = sr.complete;	/* the header carries the whole score */
@@ -608,7 +688,7 @@ bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res)
 	if (sr.top >= 0 && j->txt[c->sites->site[sr.top].zone_idx])
 		snprintf(res->txt, sizeof(res->txt), "%s",
 			 j->txt[c->sites->site[sr.top].zone_idx]);
-	score_detail(c->sites, j->zones, res->detail, sizeof(res->detail));
+	score_detail(c->sites, zones, res->detail, sizeof(res->detail));
 	return true;
 }
 

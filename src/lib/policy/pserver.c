@@ -328,6 +328,34 @@ static void handle_request(struct conn *c)
 	}
 }
 
+/* "metrics": the counters of status in Prometheus text format. */
+static void write_metrics(FILE *f)
+{
+	static const struct { const char *name, *help; size_t off; } ctr[] = {
+		{ "requests", "Policy requests read.", offsetof(struct srv, nreq) },
+		{ "refused_by_lists", "Clients refused by the lists' score.",
+		  offsetof(struct srv, nin_refused) },
+		{ "over_limits", "Messages deferred or held by outbound limits.",
+		  offsetof(struct srv, nout_refused) },
+		{ "budget_timeouts", "Requests answered DUNNO when dnsbl_budget ran out.",
+		  offsetof(struct srv, nbudget) },
+		{ "bad_requests", "Connections closed for a bad request.",
+		  offsetof(struct srv, nbad) },
+	};
+
+	fprintf(f, "ok\n");
+	for (size_t i = 0; i < ARRAY_SIZE(ctr); i++)
+		fprintf(f, "# HELP rblkit_policy_%s_total %s\n# TYPE rblkit_policy_%s_total "
+			"counter\nrblkit_policy_%s_total %llu\n", ctr[i].name, ctr[i].help,
+			ctr[i].name, ctr[i].name,
+			(unsigned long long)*(const uint64_t *)((const char *)&S + ctr[i].off));
+	fprintf(f, "# HELP rblkit_policy_connections Open Postfix connections.\n"
+		"# TYPE rblkit_policy_connections gauge\nrblkit_policy_connections %u\n",
+		S.nconns - 1);
+	if (S.dnsbl)
+		plk_health_metrics(S.dnsbl, f);
+}
+
 /* Control socket: one command line, one answer, close. */
 static void handle_control(struct conn *c)
 {
@@ -364,6 +392,7 @@ static void handle_control(struct conn *c)
 			fprintf(f, "blocklist cache: %llu hits, %llu misses, %u lookups "
 				"in flight\n", (unsigned long long)h,
 				(unsigned long long)m, inflight);
+			plk_health_report(S.dnsbl, f);
 		}
 		/* pctl_command prints its own "ok" line: drop it */
 		{
@@ -378,6 +407,8 @@ static void handle_control(struct conn *c)
 				free(sub);
 			}
 		}
+	} else if (!strcmp(c->in, "metrics")) {
+		write_metrics(f);
 	} else {
 		pctl_command(&S.pd, c->in, f);
 	}
@@ -530,6 +561,8 @@ static void tick(uint64_t now)
 	uint64_t idle = (uint64_t)S.cfg->idle_timeout * 1000;
 
 	S.last_tick = now;
+	if (S.dnsbl)
+		plk_tick(S.dnsbl, now);
 	if (S.pst)
 		pst_tick(S.pst, now);
 	pd_reap(&S.pd);
@@ -665,6 +698,7 @@ static void reload(void)
 		pcfg_unref(n);
 		return;
 	}
+	plk_inherit_health(d, S.dnsbl);
 	/* lookups of the old configuration end now; their waiters answer
 	 * with what has arrived, through the old configuration */
 	plk_free(S.dnsbl);
