@@ -737,12 +737,15 @@ class ModeDNS:
       "silent"    no answer at all;
       "all"       127.0.0.2 for every address, 127.0.0.1 too;
       "no-test"   127.0.0.2 for every address but the test points;
-      "good"      127.0.0.2 for 192.0.2.0/24 and the test point 127.0.0.2."""
+      "good"      127.0.0.2 for 192.0.2.0/24 and the test point 127.0.0.2;
+      "slow-test" as "good", but the test points are answered only when
+                  .release is set."""
 
     def __init__(self, mode):
         import dns.message  # noqa: F401  (fail early when it is missing)
         self.mode = mode
         self.queries = 0
+        self.release = threading.Event()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -783,15 +786,22 @@ class ModeDNS:
             try:
                 q, peer = self.sock.recvfrom(4096)
                 self.queries += 1
-                if self.mode != "silent":
+                if self.mode == "slow-test" and (b"\x03127" in q or len(q) > 90):
+                    threading.Thread(target=self._later, args=(q, peer), daemon=True).start()
+                elif self.mode != "silent":
                     self.sock.sendto(self._answer(q), peer)
             except socket.timeout:
                 pass
             except OSError:
                 return
 
+    def _later(self, q, peer):
+        if self.release.wait(10) and not self.stopped:
+            self.sock.sendto(self._answer(q), peer)
+
     def close(self):
         self.stopped = True
+        self.release.set()
         self.t.join()
         self.sock.close()
 
@@ -867,5 +877,29 @@ def test_list_health_probing_off_trusts_every_list():
         with PolicyDaemon(_health_conf(srv.port, "dnsbl_probe_interval = 0\n")) as d:
             assert d.connect().ask(client_address="192.0.2.1").startswith("554 ")
             assert "list bl.test: not probed, 0 errors" in d.command("status").stdout
+    finally:
+        srv.close()
+
+
+def test_list_health_a_lookup_answered_before_the_first_probe_waits_for_it():
+    """The client's answer comes before the list's test points are
+    answered: the decision waits for the probe (within dnsbl_budget), and
+    is then made, not dropped until the budget runs out."""
+    srv = ModeDNS("slow-test")
+    try:
+        conf = _health_conf(srv.port, "dnsbl_budget = 20000\n").replace(
+            "resolver_timeout = 100", "resolver_timeout = 5000")
+        with PolicyDaemon(conf) as d:
+            c = d.connect()
+            c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                       b"client_address=192.0.2.1\n\n")
+            deadline = time.monotonic() + 5
+            while srv.queries < 5 and time.monotonic() < deadline:
+                time.sleep(0.02)    # the 4 probes and the client's query
+            assert srv.queries >= 5
+            time.sleep(0.2)         # its answer has been read meanwhile
+            srv.release.set()
+            assert c.read_reply().startswith("554 "), d.log()
+            assert "dnsbl_budget" not in d.log()
     finally:
         srv.close()

@@ -80,6 +80,7 @@ struct plk {
 	time_t warned[SITES_MAX];	/* last error-code warning per zone */
 	struct plk_job *jobs;
 	unsigned njobs;
+	struct plk_job *parked;		/* answered; waiters wait for a probe */
 	struct centry *cache;
 	size_t nsets;			/* power of two */
 	uint32_t seed;
@@ -247,6 +248,7 @@ static void bind_lists(struct plk *d)
 }
 
 static void notify(struct plk_job *j);
+static void unpark(struct plk *d, bool all);
 
 /* A list changed state. Cached results were scored with or without it:
  * they go. Lookups that waited for the first probe may be decided now. */
@@ -263,6 +265,7 @@ static void health_changed(void *arg, unsigned zone, enum phl_state st)
 		nx = j->next;
 		notify(j);
 	}
+	unpark(d, false);
 }
 
 struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
@@ -308,6 +311,7 @@ void plk_free(struct plk *d)
 		rs_cancel_all(d->rs);	/* every job ends and frees itself */
 		rs_free(d->rs);
 	}
+	unpark(d, true);
 	phl_free(d->health);
 	for (size_t i = 0; i < d->nsets * WAYS; i++)
 		centry_clear(&d->cache[i]);
@@ -501,6 +505,43 @@ static void job_store(struct plk_job *j)
 		e->txt = xstrdup(j->txt[c->sites->site[sr.top].zone_idx]);
 }
 
+/* Is a list still on its first probe? */
+static bool probing(const struct plk *d)
+{
+	for (size_t i = 0; i < d->cfg->sites->nzones; i++)
+		if (phl_state(d->health, (unsigned)i) == PH_UNKNOWN)
+			return true;
+	return false;
+}
+
+static void job_free(struct plk_job *j)
+{
+	while (j->waiters.next != &j->waiters)	/* nobody should be left */
+		plk_detach(j->waiters.next);
+	for (size_t i = 0; i < SITES_MAX; i++)
+		free(j->txt[i]);
+	free(j);
+}
+
+/* Tell the waiters of the parked jobs (answered, waiting for a probe);
+ * free those that nobody waits for any more, or all of them. */
+static void unpark(struct plk *d, bool all)
+{
+	struct plk_job *j = d->parked, *nx;
+
+	d->parked = NULL;
+	for (; j; j = nx) {
+		nx = j->next;
+		notify(j);
+		if (!all && j->waiters.next != &j->waiters && probing(d)) {
+			j->next = d->parked;
+			d->parked = j;
+		} else {
+			job_free(j);
+		}
+	}
+}
+
 static void job_finish(struct plk_job *j)
 {
 	struct plk *d = j->d;
@@ -515,11 +556,14 @@ static void job_finish(struct plk_job *j)
 	d->njobs--;
 	job_store(j);
 	notify(j);
-	while (j->waiters.next != &j->waiters)	/* nobody should be left */
-		plk_detach(j->waiters.next);
-	for (size_t i = 0; i < SITES_MAX; i++)
-		free(j->txt[i]);
-	free(j);
+	if (j->waiters.next != &j->waiters && !d->closing && probing(d)) {
+		/* its waiters wait for a list's first probe: health_changed()
+		 * tells them */
+		j->next = d->parked;
+		d->parked = j;
+		return;
+	}
+	job_free(j);
 }
 
 static void on_answer(void *arg, const struct rs_answer *ans)
@@ -670,7 +714,8 @@ bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res)
 	if (!j)
 		return false;
 	c = j->d->cfg;
-	mask_zones(j->d, j, true, final, zones);
+	/* closing: the last call, with what has arrived */
+	mask_zones(j->d, j, true, final || j->d->closing, zones);
 	score_eval(c->sites, zones, &sr);
 	decided = score_decided(&sr, c->threshold, &listed);
 	if (c->dnsbl_action == DA_PREPEND)
