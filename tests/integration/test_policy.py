@@ -903,3 +903,28 @@ def test_list_health_a_lookup_answered_before_the_first_probe_waits_for_it():
             assert "dnsbl_budget" not in d.log()
     finally:
         srv.close()
+
+
+def test_list_health_a_list_that_starts_refusing_is_found_at_its_next_failed_lookup():
+    """list.dnswl.org answered REFUSED to every lookup and left no trace: a
+    failed lookup now probes the list again at once (not 5 minutes later),
+    and the list is logged unusable once."""
+    srv = ModeDNS("good")
+    try:
+        with PolicyDaemon(_health_conf(srv.port)) as d:
+            c = d.connect()
+            assert c.ask(client_address="192.0.2.1").startswith("554 ")
+            assert "list bl.test: ok, 0 errors" in d.command("status").stdout
+            srv.mode = "refused"
+            deadline = time.monotonic() + 10
+            i = 0
+            while "is unusable" not in d.log() and time.monotonic() < deadline:
+                i += 1
+                assert c.ask(client_address=f"198.51.100.{i % 250 + 1}") == "DUNNO"
+                time.sleep(0.1)
+            assert d.wait_log("dnsbl_sites: bl.test is unusable: it answers REFUSED"), d.log()
+            for i in range(3):
+                assert c.ask(client_address=f"203.0.113.{i + 1}") == "DUNNO"
+            assert d.log().count("is unusable") == 1, d.log()
+    finally:
+        srv.close()

@@ -28,6 +28,7 @@
 
 #define QTYPE_A 1
 #define RETRY_S 60		/* rounds while a list is unusable */
+#define REPROBE_MS 2000		/* after a failed lookup, at most this often */
 
 struct phl_q {
 	struct phl *h;
@@ -43,6 +44,7 @@ struct phl_zone {
 	char why[256];		/* when unusable */
 	time_t since;
 	uint64_t errors;
+	uint64_t probed;	/* now_ms() of the last round */
 	/* the round under way */
 	unsigned outstanding;
 	bool listed_hit, unlisted_hit;
@@ -94,6 +96,8 @@ static void set_state(struct phl *h, unsigned i, enum phl_state st, const char *
 		return;
 	z->state = st;
 	z->since = time(NULL);
+	if (st == PH_UNUSABLE && h->next > now_ms() + RETRY_S * 1000ull)
+		h->next = now_ms() + RETRY_S * 1000ull;	/* retry soon */
 	if (st == PH_UNUSABLE)
 		log_warn("dnsbl_sites: %s is unusable: %s; its answers do not count until "
 			 "its RFC 5782 test points answer right again", z->zone, why);
@@ -186,6 +190,7 @@ static void probe_zone(struct phl *h, unsigned i)
 
 	if (z->outstanding || z->state == PH_NOT_PROBED)
 		return;		/* the last round has not ended */
+	z->probed = now_ms();
 	z->listed_hit = z->unlisted_hit = false;
 	z->fail[0] = '\0';
 	for (int v6 = 0; v6 < 2; v6++) {
@@ -289,6 +294,20 @@ void phl_count_error(struct phl *h, unsigned zone)
 {
 	if (h && zone < h->n)
 		h->z[zone].errors++;
+}
+
+void phl_lookup_failed(struct phl *h, unsigned zone)
+{
+	struct phl_zone *z;
+
+	if (!h || zone >= h->n || h->closing)
+		return;
+	z = &h->z[zone];
+	z->errors++;
+	/* a list that starts failing between two rounds is probed at once
+	 * (at most every 2 s), not up to dnsbl_probe_interval later */
+	if (z->state == PH_OK && h->interval && now_ms() - z->probed >= REPROBE_MS)
+		probe_zone(h, zone);
 }
 
 void phl_inherit(struct phl *h, const struct phl *old)

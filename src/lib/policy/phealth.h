@@ -51,8 +51,12 @@ void phl_free(struct phl *h);
 void phl_tick(struct phl *h, uint64_t now);
 /* The state of zone i. */
 enum phl_state phl_state(const struct phl *h, unsigned zone);
-/* Count an error of zone i (a failed lookup or a refusal code). */
+/* Count an error of zone i (a refusal code in an answer). */
 void phl_count_error(struct phl *h, unsigned zone);
+/* A lookup on zone i failed (timeout, REFUSED, SERVFAIL, ...): counted,
+ * and a usable list is probed again at once (at most every 2 s), so
+ * that a list that starts refusing is found within seconds. */
+void phl_lookup_failed(struct phl *h, unsigned zone);
 /* Take the states, reasons and counts of old's zones of the same name
  * (a reload: a list that was unusable is not logged again). */
 void phl_inherit(struct phl *h, const struct phl *old);

@@ -404,7 +404,7 @@ static void read_a(struct plk_job *j, unsigned zone, const struct rs_answer *ans
 	if (ans->status != RS_OK || (ans->rcode != 0 && ans->rcode != 3)) {
 		j->failed = true;
 		if (!d->closing)
-			phl_count_error(d->health, zone);
+			phl_lookup_failed(d->health, zone);
 		log_debug("%s: %s for %s: %s", d->cfg->sites->zones[zone],
 			  ans->status == RS_OK ? "DNS error" : "no answer", j->text,
 			  ans->status == RS_OK ? "rcode" : ans->error ? ans->error : "");
