@@ -61,8 +61,8 @@ static const struct key keys[] = {
 	{ "dnsbl_cache_size", K_UINT, O(cache_size), "65536", 64, 16777216,
 	  "client addresses cached" },
 	{ "dnsbl_probe_interval", K_TIME, O(probe_interval), "300", 0, 86400,
-	  "seconds between probes of each list's RFC 5782 test points (a list "
-	  "that fails gives no verdict; every minute while one fails; 0: never)" },
+	  "time between probes of each list's RFC 5782 test points; a list that "
+	  "fails gives no verdict (0: no probes)" },
 	{ "client_allowlist", K_NETS, O(allow), "", 0, 0,
 	  "CIDRs never scored" },
 	{ "outbound_networks", K_NETS, O(outnets), "127.0.0.0/8, ::1", 0, 0,
