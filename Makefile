@@ -15,8 +15,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CFLAGS  ?= -O2 -g
 # src/lib/<part>/: base (shared by all), serve, check, policy, mail.
-LIB_DIRS:= $(sort $(dir $(wildcard src/lib/*/*.c src/lib/*/*.h)))
-CFLAGS  += -std=gnu11 $(WARN) -pthread $(LIB_DIRS:%=-I%) -DRBLKIT_VERSION='"$(VERSION)"'
+LIB_DIRS:= src/lib
+CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
 LDLIBS  += -lunbound -lz
 

@@ -14,10 +14,10 @@
  *
  * SECURITY: see phealth.h.
  */
-#include "phealth.h"
-#include "ipaddr.h"
-#include "plookup.h"
-#include "util.h"
+#include "policy/phealth.h"
+#include "base/ipaddr.h"
+#include "policy/plookup.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

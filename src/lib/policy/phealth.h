@@ -15,9 +15,9 @@
 #ifndef RBLKIT_PHEALTH_H
 #define RBLKIT_PHEALTH_H
 
-#include "catalog.h"
-#include "resolve.h"
-#include "sites.h"
+#include "dnsbl/catalog.h"
+#include "dnsbl/resolve.h"
+#include "policy/sites.h"
 
 #include <stdbool.h>
 #include <stdint.h>
