@@ -29,8 +29,9 @@ void cmd_policy_help(void)
 	printf(
 "usage: rblkit policy [--config FILE] [--verbose]     run the daemon\n"
 "       rblkit policy --check-config [--config FILE]  check and exit\n"
-"       rblkit policy status [N] [--config FILE | --state-dir DIR]\n"
+"       rblkit policy status [N|USER] [--config FILE | --state-dir DIR]\n"
 "       rblkit policy reset USER [--config FILE | --state-dir DIR]\n"
+"       rblkit policy metrics [--config FILE | --state-dir DIR]\n"
 "\n"
 "A Postfix policy service (check_policy_service): blocklist scoring of\n"
 "clients at CONNECT/HELO/MAIL/RCPT, and sending limits for authenticated\n"
@@ -38,21 +39,49 @@ void cmd_policy_help(void)
 "logs to stderr (log = syslog in the file for syslog). Default FILE:\n"
 DEFAULT_CONFIG ".\n"
 "\n"
-"status shows the N top senders (default 20) and the blocked users; reset\n"
-"clears a user's counters and lifts its block. Both ask the running daemon\n"
+"status shows the N top senders (default 20), the blocked users and the\n"
+"health of each list, or the counters of USER; reset clears a user's\n"
+"counters and lifts its block. Both ask the running daemon\n"
 "through state_dir/control, or read (reset: change) the state files when\n"
-"no daemon runs.\n"
+"no daemon runs. metrics prints the daemon's counters and the health of\n"
+"each list (RFC 5782 probes) in Prometheus text format.\n"
 "\n"
 "Signals: SIGHUP reloads FILE (a bad file keeps the old configuration and\n"
-"logs file:line: why), SIGTERM/SIGINT save the counters and stop.\n"
+"logs file:line: why for each error), SIGTERM/SIGINT save the counters and\n"
+"stop.\n"
 "\n"
 "Configuration keys (docs/policy.md has the details):\n");
 	pcfg_help_keys(stdout);
 }
 
+/* --check-config: state_dir must be usable, or creatable (the daemon
+ * creates it, as root before dropping privileges, so only a missing
+ * parent is a problem). */
+static void state_dir_warning(const char *path, const char *dir)
+{
+	char parent[4096];
+	char *slash;
+
+	if (access(dir, W_OK | X_OK) == 0)
+		return;
+	if (errno != ENOENT) {
+		fprintf(stderr, "%s: warning: state_dir %s: %s\n", path, dir, strerror(errno));
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	while ((slash = strrchr(parent, '/')) && slash[1] == '\0' && slash != parent)
+		*slash = '\0';		/* trailing slashes */
+	if (!(slash = strrchr(parent, '/')))
+		return;
+	slash[slash == parent ? 1 : 0] = '\0';
+	if (access(parent, W_OK | X_OK))
+		fprintf(stderr, "%s: warning: state_dir %s cannot be created: %s: %s\n",
+			path, dir, parent, strerror(errno));
+}
+
 static int check_config(const char *path)
 {
-	char err[1024];
+	char err[PCFG_ERR_MAX];
 	struct pcfg *c = pcfg_load(path, err, sizeof(err));
 	struct plk *d;
 
@@ -66,9 +95,7 @@ static int check_config(const char *path)
 		return 1;
 	}
 	plk_free(d);
-	if (access(c->state_dir, W_OK | X_OK))
-		fprintf(stderr, "%s: warning: state_dir %s: %s\n", path, c->state_dir,
-			strerror(errno));
+	state_dir_warning(path, c->state_dir);
 	printf("%s: ok: listen %s, %zu sites on %zu zones (threshold %d, %s), "
 	       "%zu limits, %zu overrides, state in %s\n", path, c->listen, c->sites->n,
 	       c->sites->nzones, c->threshold,
@@ -82,17 +109,25 @@ static int check_config(const char *path)
  * owner of state_dir (root would leave files the daemon cannot read). */
 static int offline(struct pcfg *c, const char *cmd, const char *arg)
 {
-	char err[1024];
+	char err[PCFG_ERR_MAX];
 	struct rl_table *t;
 	bool reset = !strcmp(cmd, "reset");
 	struct pst *p;
 	struct stat st;
-	int rc = 0;
+	unsigned top;
+	int rc = 0, e;
 
 	if (geteuid() == 0 && stat(c->state_dir, &st) == 0 && st.st_uid != 0 &&
 	    (setgroups(0, NULL) || setgid(st.st_gid) || setuid(st.st_uid))) {
 		fprintf(stderr, "rblkit policy %s: cannot become the owner of %s: %s\n",
 			cmd, c->state_dir, strerror(errno));
+		return 1;
+	}
+	/* nothing to show or change: an error, not "0 users" */
+	e = stat(c->state_dir, &st) ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (e) {
+		fprintf(stderr, "rblkit policy %s: state_dir %s: %s\n", cmd, c->state_dir,
+			strerror(e));
 		return 1;
 	}
 	t = rl_new(c->max_users);
@@ -112,11 +147,12 @@ static int offline(struct pcfg *c, const char *cmd, const char *arg)
 			printf("%s: counters cleared (daemon not running; state files "
 			       "changed)\n", arg);
 		}
-	} else {
-		long top = arg ? strtol(arg, NULL, 10) : 20;
-
+	} else if (pctl_status_top(arg, &top) == 0) {
 		printf("daemon not running: from the state files in %s\n", c->state_dir);
-		pctl_status(stdout, c, t, (uint32_t)time(NULL), top > 0 ? (unsigned)top : 20);
+		pctl_status(stdout, c, t, (uint32_t)time(NULL), top);
+	} else if (pctl_status_user(stdout, c, t, (uint32_t)time(NULL), arg)) {
+		fprintf(stderr, "rblkit policy status: %s is not counted\n", arg);
+		rc = 1;
 	}
 	pst_close(p);
 	rl_free(t);
@@ -126,7 +162,7 @@ static int offline(struct pcfg *c, const char *cmd, const char *arg)
 static int control(const char *cfgpath, const char *state_dir, const char *cmd,
 		   const char *arg)
 {
-	char err[1024], line[PCTL_MAX_LINE];
+	char err[PCFG_ERR_MAX], line[PCTL_MAX_LINE];
 	struct pcfg *c;
 	int rc;
 
@@ -149,8 +185,13 @@ static int control(const char *cfgpath, const char *state_dir, const char *cmd,
 	}
 	snprintf(line, sizeof(line), "%s%s%s", cmd, arg ? " " : "", arg ? arg : "");
 	rc = pctl_client(c->state_dir, line, stdout);
-	if (rc < 0)
+	if (rc < 0 && !strcmp(cmd, "metrics")) {
+		fprintf(stderr, "rblkit policy metrics: no daemon answers on %s/%s: %s\n",
+			c->state_dir, PCTL_SOCKET, strerror(errno));
+		rc = 1;
+	} else if (rc < 0) {
 		rc = offline(c, cmd, arg);
+	}
 	pcfg_free(c);
 	return rc;
 }
@@ -182,9 +223,10 @@ int cmd_policy(int argc, char **argv)
 	if (optind < argc) {
 		const char *cmd = argv[optind++], *arg = NULL;
 
-		if (strcmp(cmd, "status") && strcmp(cmd, "reset")) {
-			fprintf(stderr, "rblkit policy: unknown command '%s' (status, reset)\n", cmd);
-			return 2;
+		if (strcmp(cmd, "status") && strcmp(cmd, "reset") && strcmp(cmd, "metrics")) {
+			fprintf(stderr, "rblkit policy: unknown command '%s' (status, reset, "
+				"metrics)\n", cmd);
+			return cmd_usage_error("policy");
 		}
 		/* options may also come after the command */
 		for (; optind < argc; optind++) {
@@ -199,15 +241,20 @@ int cmd_policy(int argc, char **argv)
 				state_dir = argv[++optind];
 			else if (!strncmp(a, "--state-dir=", 12))
 				state_dir = a + 12;
-			else if (!arg)
+			else if (a[0] == '-' && a[1]) {
+				fprintf(stderr, "rblkit policy: unrecognized option '%s'\n", a);
+				return cmd_usage_error("policy");
+			} else if (!arg)
 				arg = a;
 			else
 				break;
 		}
-		if (optind < argc || (!strcmp(cmd, "reset") && !arg)) {
+		if (optind < argc || (!strcmp(cmd, "reset") && !arg) ||
+		    (!strcmp(cmd, "metrics") && arg)) {
 			fprintf(stderr, "usage: rblkit policy %s\n",
-				strcmp(cmd, "reset") ? "status [N]" : "reset USER");
-			return 2;
+				!strcmp(cmd, "reset") ? "reset USER" :
+				!strcmp(cmd, "metrics") ? "metrics" : "status [N|USER]");
+			return cmd_usage_error("policy");
 		}
 		return control(cfg, state_dir, cmd, arg);
 	}

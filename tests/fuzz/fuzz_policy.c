@@ -6,7 +6,7 @@
  *         from the front, the rest moved down), with the reply written for
  *         every attribute that goes into a reply;
  *   2     a dnsbl_sites value, then scoring with codes from the input;
- *   3     a configuration file.
+ *   3     a configuration file (every error told, within the buffer).
  * Invariants that abort: a request longer than the limits, a field outside
  * the request, a reply without its final empty line.
  */
@@ -108,9 +108,14 @@ static void sites(const uint8_t *data, size_t size)
 
 static void config(const uint8_t *data, size_t size)
 {
-	char *text = xstrndup((const char *)data, size), err[1024];
-	struct pcfg *c = pcfg_parse(text, "fuzz.conf", err, sizeof(err));
+	char *text = xstrndup((const char *)data, size), err[300];
+	struct pcfg *c;
 
+	/* a small buffer: every error is told, cut to fit */
+	memset(err, 'x', sizeof(err));
+	c = pcfg_parse(text, "fuzz.conf", err, sizeof(err));
+	if (!c && !memchr(err, '\0', sizeof(err)))
+		abort();
 	if (c) {
 		const char *vars[128] = { 0 };
 		char out[256];

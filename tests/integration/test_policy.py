@@ -18,16 +18,19 @@ import pytest
 import servers
 from postfix_helper import PolicyDaemon, PolicyClient
 
+# Each list lists its RFC 5782 test point (127.0.0.2; ::ffff:127.0.0.2 for
+# IPv6), or the daemon would not trust it (test_list_health_* below).
 ZONES = {
     "bl.txt": ":127.0.0.2:Listed by bl.test, see http://bl.test/lookup?$\n"
+              "127.0.0.2\n"
               "192.0.2.0/24\n"
               "203.0.113.5\n"
               "198.51.100.7 :127.0.0.4:Dynamic address $\n",
     # answers every address with Spamhaus' "public resolver" error code
     "err.txt": ":127.255.255.254:Error: open resolver; see https://err.test\n"
                "0.0.0.0/1\n128.0.0.0/1\n",
-    "wl.txt": ":127.0.10.2:allowlisted\n192.0.2.10\n",
-    "bl6.txt": ":127.0.0.2:Listed by bl6.test\n2001:db8:1::/48\n",
+    "wl.txt": ":127.0.10.2:allowlisted\n127.0.0.2\n192.0.2.10\n",
+    "bl6.txt": ":127.0.0.2:Listed by bl6.test\n::ffff:7f00:2\n2001:db8:1::/48\n",
 }
 SPECS = ["bl.test:ip4set:bl.txt", "err.test:ip4set:err.txt", "wl.test:ip4set:wl.txt",
          "bl6.test:ip6trie:bl6.txt"]
@@ -74,11 +77,13 @@ def test_listed_client_refused_with_zone_and_txt(daemon):
 
 def test_clean_client_dunno_although_error_code_has_weight_5(daemon):
     # err.test answers 127.255.255.254 for everyone, with a weight of 5
-    # against a threshold of 3: an error code must never count
+    # against a threshold of 3: an error code must never count. Its test
+    # point answers so too: the list is unusable, and not even asked.
     c = daemon.connect()
     assert c.ask(client_address="10.20.30.40") == "DUNNO"
-    assert daemon.wait_log("err.test answered 127.255.255.254")
-    assert "never counts" in daemon.log()
+    assert daemon.wait_log("dnsbl_sites: err.test is unusable: it refuses the queries: "
+                           "127.255.255.254")
+    assert "bl.test is unusable" not in daemon.log()
 
 
 def test_error_code_never_counts_even_when_the_filter_names_it(dns):
@@ -478,7 +483,8 @@ def test_client_gone_when_its_answer_arrives_no_use_after_free():
     held = HeldDNS()
     try:
         conf = (f"resolver = 127.0.0.1:{held.port}\n"
-                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 5000\n")
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 5000\n"
+                "dnsbl_probe_interval = 0\n")
         with PolicyDaemon(conf) as d:
             for round_ in range(3):
                 c = d.connect()
@@ -555,8 +561,8 @@ def test_txt_with_newlines_breaks_neither_the_reply_nor_the_log():
     in it must not end the policy reply early nor forge a log line."""
     txt = TxtDNS(b"see http://bl.test\nrblkit: warning: forged line\r\nend")
     try:
-        conf = (f"resolver = 127.0.0.1:{txt.port}\n"
-                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\n")
+        conf = (f"resolver = 127.0.0.1:{txt.port}\n"     # it lists 127.0.0.1 too
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_probe_interval = 0\n")
         with PolicyDaemon(conf) as d:
             c = d.connect()
             a = c.ask(client_address="192.0.2.1")
@@ -579,7 +585,8 @@ def test_sighup_while_lookups_are_in_flight():
     held = HeldDNS()
     try:
         conf = (f"resolver = 127.0.0.1:{held.port}\n"
-                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 8000\n")
+                "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\ndnsbl_budget = 8000\n"
+                "dnsbl_probe_interval = 0\n")
         with PolicyDaemon(conf) as d:
             waiting = [d.connect() for _ in range(3)]
             for i, c in enumerate(waiting):
@@ -600,3 +607,324 @@ def test_sighup_while_lookups_are_in_flight():
             assert d.proc.poll() is None
     finally:
         held.close()
+
+
+# -- issue 10, point 9: status, --check-config, bad client_address ----------
+
+def test_status_of_a_missing_state_dir_is_an_error(tmp_path):
+    missing = tmp_path / "nonexistent"
+    r = subprocess.run([servers.RBLKIT, "policy", "status", "--state-dir", str(missing)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r
+    assert "users counted" not in r.stdout
+    assert f"state_dir {missing}: No such file or directory" in r.stderr, r.stderr
+    r = subprocess.run([servers.RBLKIT, "policy", "reset", "u", "--state-dir", str(missing)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and not os.path.exists(missing), r
+
+
+def test_status_of_one_user_and_of_an_unknown_user(dns):
+    with PolicyDaemon(base_conf(dns.port)) as d:
+        c = d.connect()
+        assert c.ask(protocol_state="END-OF-MESSAGE", sasl_username="alice@example.com",
+                     client_address="10.0.0.1", recipient_count="2") == "DUNNO"
+        # through the running daemon
+        r = d.command("status", "alice@example.com")
+        assert r.returncode == 0, r
+        assert r.stdout.startswith("alice@example.com  1/3 msgs/hour  2/8 rcpts/hour"), r.stdout
+        r = d.command("status", "abc")
+        assert r.returncode == 1 and "abc is not counted" in r.stdout + r.stderr, r
+        assert "users counted" not in r.stdout
+        assert d.command("status", "5").returncode == 0
+        d.stop()
+        # from the state files
+        r = d.command("status", "abc")
+        assert r.returncode == 1 and "abc is not counted" in r.stderr, r
+        r = d.command("status", "alice@example.com")
+        assert r.returncode == 0 and "1/3 msgs/hour" in r.stdout, r
+
+
+def test_subcommands_give_the_usage_hint_of_every_command(tmp_path):
+    hint = "Try 'rblkit help policy' for the options.\n"
+    for argv in (["status", "--bogus"], ["reset", "--bogus", "u"], ["reset"],
+                 ["frob"], ["status", "1", "2"], ["--bogus"]):
+        r = subprocess.run([servers.RBLKIT, "policy", *argv, "--state-dir", str(tmp_path)],
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and r.stderr.endswith(hint), (argv, r)
+    r = subprocess.run([servers.RBLKIT, "policy", "status", "--bogus"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.stderr == "rblkit policy: unrecognized option '--bogus'\n" + hint
+
+
+def test_check_config_does_not_warn_about_a_state_dir_the_daemon_creates(tmp_path):
+    conf = tmp_path / "p.conf"
+    conf.write_text(f"state_dir = {tmp_path}/state\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and r.stderr == "", r
+    # a parent that does not exist cannot be created: that is worth a warning
+    conf.write_text(f"state_dir = {tmp_path}/no/state\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and "cannot be created" in r.stderr, r
+
+
+def test_malformed_client_address_is_logged(dns):
+    with PolicyDaemon(base_conf(dns.port, "log_requests = yes\n")) as d:
+        assert d.connect().ask(client_address="not-an-ip") == "DUNNO"
+        assert d.wait_log("client_address is not an IP address: client=not-an-ip")
+    with PolicyDaemon(base_conf(dns.port)) as d:
+        c = d.connect()
+        for _ in range(3):
+            assert c.ask(client_address="999.1.1.1") == "DUNNO"
+        assert d.wait_log("client_address '999.1.1.1' is not an IP address")
+        assert d.log().count("is not an IP address") == 1, d.log()
+
+
+# -- issue 10, point 10, and issue 11: every configuration error ------------
+
+def test_every_configuration_error_is_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.conf"
+    bad.write_text("listen = 1.2.3.999:10040\n"
+                   "frobnicate = 1\n"
+                   "dnsbl_threshold = lots\n"
+                   "  # a comment\n"
+                   "log_requests = maybe\n"
+                   "listen = localhost:10040\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    lines = r.stderr.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{bad}:1", f"{bad}:2", f"{bad}:3", f"{bad}:5", f"{bad}:6"], r.stderr
+    assert "listen: expected ADDR:PORT" in lines[0]
+    assert "unknown key 'frobnicate'" in lines[1]
+    assert "expected an integer" in lines[2]
+    assert "expected no or yes" in lines[3]
+    # the daemon says the same (one log line each) and does not start
+    r = subprocess.run([servers.RBLKIT, "policy", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    for n in (1, 2, 3, 5, 6):
+        assert f"{bad}:{n}: " in r.stderr, r.stderr
+    # bounded: 20 lines, then how many more
+    bad.write_text("".join(f"key{i} = 1\n" for i in range(30)))
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    lines = r.stderr.splitlines()
+    assert r.returncode == 1 and len(lines) == 21, r.stderr
+    assert lines[19].startswith(f"{bad}:20: unknown key 'key19'")
+    assert lines[20] == f"{bad}: 10 more errors not shown"
+
+
+@pytest.mark.parametrize("listen", ["1.2.3.999:10040", "localhost:10040", "[::1]:0",
+                                    "127.0.0.1:", "[127.0.0.1]:10040", "::1:10040",
+                                    "127.0.0.1:10040x"])
+def test_bad_listen_address_is_a_configuration_error(tmp_path, listen):
+    conf = tmp_path / "p.conf"
+    conf.write_text(f"state_dir = {tmp_path}\nlisten = {listen}\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and f"{conf}:2: listen: expected" in r.stderr, r
+
+
+# -- issue 10, point 1: lists that fail their RFC 5782 test -----------------
+
+class ModeDNS:
+    """A dnspython UDP server on a random loopback port, answering every
+    A query according to .mode:
+      "refused"   REFUSED, "servfail" SERVFAIL, "nxdomain" NXDOMAIN;
+      "silent"    no answer at all;
+      "all"       127.0.0.2 for every address, 127.0.0.1 too;
+      "no-test"   127.0.0.2 for every address but the test points;
+      "good"      127.0.0.2 for 192.0.2.0/24 and the test point 127.0.0.2;
+      "slow-test" as "good", but the test points are answered only when
+                  .release is set."""
+
+    def __init__(self, mode):
+        import dns.message  # noqa: F401  (fail early when it is missing)
+        self.mode = mode
+        self.queries = 0
+        self.release = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.1)
+        self.stopped = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _answer(self, wire):
+        import dns.message
+        import dns.rcode
+        import dns.rrset
+        q = dns.message.from_wire(wire)
+        r = dns.message.make_response(q)
+        name = q.question[0].name.to_text().lower()
+        labels = name.split(".")
+        octets = ".".join(reversed(labels[:4]))
+        if self.mode in ("refused", "servfail", "nxdomain"):
+            r.set_rcode({"refused": dns.rcode.REFUSED, "servfail": dns.rcode.SERVFAIL,
+                         "nxdomain": dns.rcode.NXDOMAIN}[self.mode])
+            return r.to_wire()
+        if len(labels) > 30:                # IPv6 names: never listed
+            listed = False
+        elif self.mode == "all":
+            listed = True
+        elif self.mode == "no-test":
+            listed = not octets.startswith("127.")
+        else:
+            listed = octets.startswith("192.0.2.") or octets == "127.0.0.2"
+        if listed and q.question[0].rdtype == 1:
+            r.answer.append(dns.rrset.from_text(name, 60, "IN", "A", "127.0.0.2"))
+        elif not listed:
+            r.set_rcode(dns.rcode.NXDOMAIN)
+        return r.to_wire()
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+                self.queries += 1
+                if self.mode == "slow-test" and (b"\x03127" in q or len(q) > 90):
+                    threading.Thread(target=self._later, args=(q, peer), daemon=True).start()
+                elif self.mode != "silent":
+                    self.sock.sendto(self._answer(q), peer)
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def _later(self, q, peer):
+        if self.release.wait(10) and not self.stopped:
+            self.sock.sendto(self._answer(q), peer)
+
+    def close(self):
+        self.stopped = True
+        self.release.set()
+        self.t.join()
+        self.sock.close()
+
+
+def _health_conf(port, extra=""):
+    return (f"resolver = 127.0.0.1:{port}\nresolver_timeout = 100\n"
+            "dnsbl_sites = bl.test*3\ndnsbl_threshold = 3\n" + extra)
+
+
+@pytest.mark.parametrize("mode,why", [
+    ("refused", "it answers REFUSED, for its test point 127.0.0.2"),
+    ("servfail", "it answers SERVFAIL, for its test point 127.0.0.2"),
+    ("nxdomain", "it does not list the test point 127.0.0.2"),
+    ("silent", "no answer (timeout), for its test point 127.0.0.2"),
+    ("all", "it lists the test point 127.0.0.1, so it lists everyone"),
+])
+def test_list_health_a_dead_or_refusing_list_is_logged_once_and_counted(mode, why):
+    srv = ModeDNS(mode)
+    try:
+        with PolicyDaemon(_health_conf(srv.port)) as d:
+            assert d.wait_log(f"dnsbl_sites: bl.test is unusable: {why}"), d.log()
+            c = d.connect()
+            for i in range(5):
+                assert c.ask(client_address=f"192.0.2.{i + 1}") == "DUNNO"
+            st = d.command("status")
+            assert st.returncode == 0, st
+            line = [x for x in st.stdout.splitlines() if x.startswith("list bl.test: ")]
+            assert line and line[0].startswith("list bl.test: unusable since "), st.stdout
+            assert f"({why}" in line[0] and " 0 errors" not in line[0], line
+            m = d.command("metrics")
+            assert m.returncode == 0, m
+            assert 'rblkit_policy_list_usable{zone="bl.test"} 0\n' in m.stdout, m.stdout
+            errs = [x for x in m.stdout.splitlines()
+                    if x.startswith('rblkit_policy_list_errors_total{zone="bl.test"} ')]
+            assert errs and int(errs[0].split()[-1]) >= 1, m.stdout
+            # a reload keeps the state: not logged again
+            d.signal(signal.SIGHUP)
+            assert d.wait_log("reloaded")
+            assert c.ask(client_address="192.0.2.9") == "DUNNO"
+            assert d.log().count("is unusable") == 1, d.log()
+    finally:
+        srv.close()
+
+
+def test_list_health_a_list_without_its_test_point_gives_no_verdict_until_it_recovers():
+    """The list lists every client but not 127.0.0.2: its answers must not
+    refuse mail. When it lists its test point again it counts again, and
+    each change is logged once."""
+    srv = ModeDNS("no-test")
+    try:
+        with PolicyDaemon(_health_conf(srv.port, "dnsbl_probe_interval = 1\n")) as d:
+            assert d.wait_log("bl.test is unusable: it does not list the test point "
+                              "127.0.0.2"), d.log()
+            c = d.connect()
+            for i in range(3):
+                assert c.ask(client_address=f"192.0.2.{i + 1}") == "DUNNO"
+            srv.mode = "good"
+            assert d.wait_log("dnsbl_sites: bl.test is usable again", timeout=10), d.log()
+            assert "(it was unusable: it does not list the test point 127.0.0.2" in d.log()
+            assert c.ask(client_address="192.0.2.1").startswith("554 ")
+            assert c.ask(client_address="198.51.100.1") == "DUNNO"
+            m = d.command("metrics").stdout
+            assert 'rblkit_policy_list_usable{zone="bl.test"} 1\n' in m, m
+            log = d.log()
+            assert log.count("is unusable") == 1 and log.count("usable again") == 1, log
+    finally:
+        srv.close()
+
+
+def test_list_health_probing_off_trusts_every_list():
+    srv = ModeDNS("no-test")
+    try:
+        with PolicyDaemon(_health_conf(srv.port, "dnsbl_probe_interval = 0\n")) as d:
+            assert d.connect().ask(client_address="192.0.2.1").startswith("554 ")
+            assert "list bl.test: not probed, 0 errors" in d.command("status").stdout
+    finally:
+        srv.close()
+
+
+def test_list_health_a_lookup_answered_before_the_first_probe_waits_for_it():
+    """The client's answer comes before the list's test points are
+    answered: the decision waits for the probe (within dnsbl_budget), and
+    is then made, not dropped until the budget runs out."""
+    srv = ModeDNS("slow-test")
+    try:
+        conf = _health_conf(srv.port, "dnsbl_budget = 20000\n").replace(
+            "resolver_timeout = 100", "resolver_timeout = 5000")
+        with PolicyDaemon(conf) as d:
+            c = d.connect()
+            c.send_raw(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                       b"client_address=192.0.2.1\n\n")
+            deadline = time.monotonic() + 5
+            while srv.queries < 5 and time.monotonic() < deadline:
+                time.sleep(0.02)    # the 4 probes and the client's query
+            assert srv.queries >= 5
+            time.sleep(0.2)         # its answer has been read meanwhile
+            srv.release.set()
+            assert c.read_reply().startswith("554 "), d.log()
+            assert "dnsbl_budget" not in d.log()
+    finally:
+        srv.close()
+
+
+def test_list_health_a_list_that_starts_refusing_is_found_at_its_next_failed_lookup():
+    """list.dnswl.org answered REFUSED to every lookup and left no trace: a
+    failed lookup now probes the list again at once (not 5 minutes later),
+    and the list is logged unusable once."""
+    srv = ModeDNS("good")
+    try:
+        with PolicyDaemon(_health_conf(srv.port)) as d:
+            c = d.connect()
+            assert c.ask(client_address="192.0.2.1").startswith("554 ")
+            assert "list bl.test: ok, 0 errors" in d.command("status").stdout
+            srv.mode = "refused"
+            deadline = time.monotonic() + 10
+            i = 0
+            while "is unusable" not in d.log() and time.monotonic() < deadline:
+                i += 1
+                assert c.ask(client_address=f"198.51.100.{i % 250 + 1}") == "DUNNO"
+                time.sleep(0.1)
+            assert d.wait_log("dnsbl_sites: bl.test is unusable: it answers REFUSED"), d.log()
+            for i in range(3):
+                assert c.ask(client_address=f"203.0.113.{i + 1}") == "DUNNO"
+            assert d.log().count("is unusable") == 1, d.log()
+    finally:
+        srv.close()

@@ -9,9 +9,11 @@
 #include "policy/ratelimit.h"
 #include "unit.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define T0 1700000000u	/* a multiple of 3600 and of 86400 plus 0? see below */
@@ -684,6 +686,45 @@ UNIT_TEST(expand)
 	CHECK_EQ_STR(out, "bl.example; why");
 	pcfg_expand("%z%z%z", vars, out, 12);
 	CHECK_EQ_STR(out, "bl.exampleb");	/* 11 characters and the NUL */
+}
+
+/* One parser for the listen value: what the file check accepts is what
+ * the daemon binds, and a bad address is never a zeroed (0.0.0.0) one. */
+UNIT_TEST(listen_address)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+	static const char *const bad[] = { "1.2.3.999:10040", "localhost:10040",
+		"127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "[::1]10040",
+		"[127.0.0.1]:10040", "::1:10040", ":10040", "[::1]:x", NULL };
+
+	CHECK_EQ_INT(pcfg_listen_addr("127.0.0.2:10040", &ss, &sl), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_INET);
+	CHECK_EQ_INT(ntohs(s4->sin_port), 10040);
+	CHECK_EQ_INT(ntohl(s4->sin_addr.s_addr), 0x7f000002);
+	CHECK_EQ_INT(sl, sizeof(struct sockaddr_in));
+	CHECK_EQ_INT(pcfg_listen_addr("[::1]:25", &ss, &sl), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(s6->sin6_port), 25);
+	CHECK_EQ_INT(s6->sin6_addr.s6_addr[15], 1);
+	CHECK_EQ_INT(pcfg_listen_addr("/run/rblkit/policy", &ss, &sl), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_UNIX);
+	for (int i = 0; bad[i]; i++)
+		CHECK_EQ_INT(pcfg_listen_addr(bad[i], &ss, &sl), -1);
+	CHECK(strstr(cfg_err("state_dir = /tmp\nlisten = 1.2.3.999:1\n"),
+		     "test.conf:2: listen: expected ADDR:PORT") != NULL);
+}
+
+/* Every error of the file, not only the first, each with its line. */
+UNIT_TEST(config_all_errors)
+{
+	const char *e = cfg_err("frob = 1\ndnsbl_threshold = x\nlog = maybe\n");
+
+	CHECK(e && strstr(e, "test.conf:1: unknown key 'frob'"));
+	CHECK(e && strstr(e, "\ntest.conf:2: dnsbl_threshold: expected an integer"));
+	CHECK(e && strstr(e, "\ntest.conf:3: log: expected stderr or syslog"));
 }
 
 UNIT_MAIN()

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 enum ktype { K_STR, K_UINT, K_INT, K_BOOL, K_TIME, K_SITES, K_NETS, K_LIMITS,
 	     K_OVERRIDE, K_DACTION, K_OACTION, K_BLOCK, K_LISTEN, K_RESOLVER,
@@ -59,6 +60,9 @@ static const struct key keys[] = {
 	  "longest time a result is cached" },
 	{ "dnsbl_cache_size", K_UINT, O(cache_size), "65536", 64, 16777216,
 	  "client addresses cached" },
+	{ "dnsbl_probe_interval", K_TIME, O(probe_interval), "300", 0, 86400,
+	  "time between probes of each list's RFC 5782 test points; a list that "
+	  "fails gives no verdict (0: no probes)" },
 	{ "client_allowlist", K_NETS, O(allow), "", 0, 0,
 	  "CIDRs never scored" },
 	{ "outbound_networks", K_NETS, O(outnets), "127.0.0.0/8, ::1", 0, 0,
@@ -204,42 +208,72 @@ static int parse_override(struct pcfg *c, const char *v, char *err, size_t el)
 	return 0;
 }
 
-/* host:port, [v6]:port or /unix/path. */
-static int check_listen(const char *v, char *err, size_t el)
+int pcfg_listen_addr(const char *v, struct sockaddr_storage *ss, socklen_t *sl)
 {
 	char host[64];
 	const char *colon;
-	uint8_t buf[16];
 	char *end;
 	long port;
 
-	if (v[0] == '/')
-		return strlen(v) < 100 ? 0 : (snprintf(err, el, "socket path too long"), -1);
+	memset(ss, 0, sizeof(*ss));
+	if (v[0] == '/') {
+		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+		if (strlen(v) >= 100)
+			return -1;
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, v, strlen(v) + 1);
+		*sl = sizeof(*sun);
+		return 0;
+	}
 	if (v[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 		const char *rb = strchr(v, ']');
 
 		if (!rb || rb[1] != ':' || (size_t)(rb - v - 1) >= sizeof(host))
-			goto bad;
+			return -1;
 		memcpy(host, v + 1, (size_t)(rb - v - 1));
 		host[rb - v - 1] = '\0';
 		colon = rb + 1;
-		if (inet_pton(AF_INET6, host, buf) != 1)
-			goto bad;
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		s6->sin6_family = AF_INET6;
+		*sl = sizeof(*s6);
 	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
 		colon = strrchr(v, ':');
 		if (!colon || (size_t)(colon - v) >= sizeof(host))
-			goto bad;
+			return -1;
 		memcpy(host, v, (size_t)(colon - v));
 		host[colon - v] = '\0';
-		if (inet_pton(AF_INET, host, buf) != 1)
-			goto bad;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		s4->sin_family = AF_INET;
+		*sl = sizeof(*s4);
 	}
+	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (end == colon + 1 || *end || port < 1 || port > 65535)
-		goto bad;
+	if (end == colon + 1 || *end || errno || port < 1 || port > 65535)
+		return -1;
+	/* both structures keep the port at the same offset */
+	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
 	return 0;
-bad:
-	snprintf(err, el, "expected ADDR:PORT, [ADDR6]:PORT or /path");
+}
+
+/* host:port, [v6]:port or /unix/path. */
+static int check_listen(const char *v, char *err, size_t el)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (pcfg_listen_addr(v, &ss, &sl) == 0)
+		return 0;
+	if (v[0] == '/')
+		snprintf(err, el, "socket path too long (at most 99 bytes)");
+	else
+		snprintf(err, el, "expected ADDR:PORT or [ADDR6]:PORT (an IP address, "
+			 "not a name) or /path");
 	return -1;
 }
 
@@ -470,44 +504,79 @@ static int set_defaults(struct pcfg *c, char *err, size_t el)
 	return 0;
 }
 
-static int check_whole(struct pcfg *c, const char *name, char *err, size_t el)
+/* The errors of one file: up to PCFG_MAX_ERRORS lines in err. */
+struct errs {
+	char *buf;
+	size_t len, off;
+	unsigned n;
+};
+
+static void errs_add(struct errs *e, const char *line)
+{
+	int w;
+
+	if (e->n++ >= PCFG_MAX_ERRORS || e->off + 1 >= e->len)
+		return;
+	w = snprintf(e->buf + e->off, e->len - e->off, "%s%s", e->off ? "\n" : "", line);
+	if (w > 0)
+		e->off += (size_t)w < e->len - e->off ? (size_t)w : e->len - 1 - e->off;
+}
+
+/* Say how many errors were past the bound. */
+static void errs_end(struct errs *e, const char *name)
+{
+	int w;
+
+	if (e->n <= PCFG_MAX_ERRORS || e->off + 1 >= e->len)
+		return;
+	w = snprintf(e->buf + e->off, e->len - e->off, "\n%s: %u more errors not shown",
+		     name, e->n - PCFG_MAX_ERRORS);
+	if (w > 0)
+		e->off += (size_t)w < e->len - e->off ? (size_t)w : e->len - 1 - e->off;
+}
+
+static void check_whole(struct pcfg *c, const char *name, struct errs *e)
 {
 	const struct rl_limits *sets[64];
 	uint32_t periods[RL_MAX_PERIODS];
 	size_t np, ns = pcfg_limit_sets(c, sets, ARRAY_SIZE(sets));
+	char err[512];
 
 	if (c->cache_min_ttl > c->cache_max_ttl) {
-		snprintf(err, el, "%s: dnsbl_cache_min_ttl is above dnsbl_cache_max_ttl", name);
-		return -1;
+		snprintf(err, sizeof(err), "%s: dnsbl_cache_min_ttl is above "
+			 "dnsbl_cache_max_ttl", name);
+		errs_add(e, err);
 	}
 	if (c->nov + 1 > ARRAY_SIZE(sets) || rl_periods(sets, ns, periods, &np)) {
-		snprintf(err, el, "%s: outbound_limits and overrides use more than %d "
-			 "different windows (or more than 63 overrides)", name,
+		snprintf(err, sizeof(err), "%s: outbound_limits and overrides use more "
+			 "than %d different windows (or more than 63 overrides)", name,
 			 RL_MAX_PERIODS);
-		return -1;
+		errs_add(e, err);
 	}
 	if (c->state_dir[0] != '/') {
-		snprintf(err, el, "%s: state_dir must be an absolute path", name);
-		return -1;
+		snprintf(err, sizeof(err), "%s: state_dir must be an absolute path", name);
+		errs_add(e, err);
 	}
 	if (c->nov)
 		qsort(c->ov, c->nov, sizeof(*c->ov), cmp_override);
-	return 0;
 }
 
 struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t el)
 {
 	struct pcfg *c = xcalloc(1, sizeof(*c));
 	unsigned seen[ARRAY_SIZE(keys)] = { 0 }, lineno = 0, start = 0;
-	char *acc = NULL;
+	struct errs e = { .buf = err, .len = el };
+	char *acc = NULL, one[1024];
 	size_t accl = 0;
 	const char *p = text;
-	int rc = 0;
 
+	if (el)
+		err[0] = '\0';
 	c->path = xstrdup(name);
 	c->refs = 1;
-	set_defaults(c, err, el);
-	while (rc == 0) {
+	set_defaults(c, one, sizeof(one));
+	/* every line is read, so that all errors (up to a bound) are told */
+	for (;;) {
 		size_t n = strcspn(p, "\n");
 		char *line = xstrndup(p, n);
 		bool cont = *p == ' ' || *p == '\t';
@@ -516,9 +585,9 @@ struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t el
 		strip(line);
 		if (line[0] && cont) {
 			if (!acc) {
-				snprintf(err, el, "%s:%u: a continuation line with "
+				snprintf(one, sizeof(one), "%s:%u: a continuation line with "
 					 "nothing to continue", name, lineno);
-				rc = -1;
+				errs_add(&e, one);
 			} else {
 				/* a continuation line joins the value before it */
 				acc = xrealloc(acc, accl + strlen(line) + 2);
@@ -526,8 +595,8 @@ struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t el
 							line + strspn(line, " \t"));
 			}
 		} else if (line[0]) {
-			if (acc)
-				rc = apply_setting(c, acc, name, start, seen, err, el);
+			if (acc && apply_setting(c, acc, name, start, seen, one, sizeof(one)))
+				errs_add(&e, one);
 			free(acc);
 			acc = xstrdup(line);
 			accl = strlen(acc);
@@ -538,12 +607,13 @@ struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t el
 			break;
 		p += n + 1;
 	}
-	if (rc == 0 && acc)
-		rc = apply_setting(c, acc, name, start, seen, err, el);
+	if (acc && apply_setting(c, acc, name, start, seen, one, sizeof(one)))
+		errs_add(&e, one);
 	free(acc);
-	if (rc == 0)
-		rc = check_whole(c, name, err, el);
-	if (rc) {
+	if (e.n == 0)
+		check_whole(c, name, &e);
+	if (e.n) {
+		errs_end(&e, name);
 		pcfg_free(c);
 		return NULL;
 	}

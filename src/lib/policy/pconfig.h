@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 /* A CIDR list (client_allowlist, outbound_networks). */
 struct pcfg_net {
@@ -50,6 +51,7 @@ struct pcfg {
 	unsigned budget_ms;
 	uint32_t cache_min_ttl, cache_max_ttl;
 	unsigned cache_size;
+	uint32_t probe_interval;	/* s; 0: lists are not probed */
 	struct pcfg_net *allow;
 	size_t nallow;
 	struct pcfg_net *outnets;
@@ -71,8 +73,14 @@ struct pcfg {
 	unsigned refs;			/* pcfg_ref/pcfg_unref */
 };
 
+/* At most this many errors are told (then "N more errors not shown");
+ * an err buffer of PCFG_ERR_MAX bytes holds them. */
+#define PCFG_MAX_ERRORS 20
+#define PCFG_ERR_MAX 16384
+
 /* Read and check a configuration file. Returns a new pcfg, or NULL with
- * "file:line: reason" in err. */
+ * every error (up to PCFG_MAX_ERRORS), one "file:line: reason" a line
+ * (no final newline), in err. */
 struct pcfg *pcfg_load(const char *path, char *err, size_t errlen);
 /* The same from text (name is used in messages); for tests. */
 struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t errlen);
@@ -85,6 +93,11 @@ void pcfg_unref(struct pcfg *c);
 const struct rl_limits *pcfg_limits_for(const struct pcfg *c, const char *user);
 /* Every limit set (default first, then overrides) for rl_periods(). */
 size_t pcfg_limit_sets(const struct pcfg *c, const struct rl_limits **out, size_t max);
+
+/* The socket address of a listen value ("ADDR:PORT", "[ADDR6]:PORT",
+ * "/path"): 0, or -1 when it is none of those (a name, a bad address or
+ * port, a path of 100 bytes or more). */
+int pcfg_listen_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl);
 
 /* Does the address (text) fall in one of nets? false for unparsable text. */
 bool pcfg_net_match(const struct pcfg_net *nets, size_t n, int family,

@@ -125,15 +125,62 @@ void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t, uint32_t n
 	free(c.rows);
 }
 
+int pctl_status_user(FILE *f, const struct pcfg *cfg, struct rl_table *t,
+		     uint32_t now, const char *user)
+{
+	struct rl_user *u = rl_get(t, user, false);
+	char name[RL_MAX_KEY + 1];
+
+	if (!u)
+		return -1;
+	fprintf(f, "%s", clean(u->key, name, sizeof(name)));
+	print_counts(f, cfg, u, now);
+	if (u->blocked) {
+		char lt[64], when[32];
+		time_t since = u->blocked_since;
+		struct tm tm;
+
+		rl_limit_text(&u->blocked_by, lt, sizeof(lt));
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&since, &tm));
+		fprintf(f, "  BLOCKED since %s  limit %s%s", when, lt,
+			cfg->block_until_reset ? "  (until reset)" : "");
+	}
+	fprintf(f, "\n");
+	return 0;
+}
+
+int pctl_status_top(const char *arg, unsigned *top)
+{
+	char *end;
+	long n;
+
+	*top = 20;
+	if (!arg || !*arg)
+		return 0;
+	if (strspn(arg, "0123456789") != strlen(arg))
+		return -1;
+	n = strtol(arg, &end, 10);
+	*top = n > 0 && n < 1000000000 ? (unsigned)n : 20;
+	return 0;
+}
+
 int pctl_command(struct pd_ctx *x, const char *line, FILE *out)
 {
 	uint32_t now = (uint32_t)time(NULL);
 
 	if (!strncmp(line, "status", 6) && (line[6] == '\0' || line[6] == ' ')) {
-		long top = line[6] ? strtol(line + 7, NULL, 10) : 20;
+		const char *arg = line[6] ? line + 7 : "";
+		unsigned top;
 
-		fprintf(out, "ok\n");
-		pctl_status(out, x->cfg, x->t, now, top > 0 ? (unsigned)top : 20);
+		if (!pctl_status_top(arg, &top)) {
+			fprintf(out, "ok\n");
+			pctl_status(out, x->cfg, x->t, now, top);
+		} else if (!rl_get(x->t, arg, false)) {	/* a user name */
+			fprintf(out, "error: %s is not counted\n", arg);
+		} else {
+			fprintf(out, "ok\n");
+			pctl_status_user(out, x->cfg, x->t, now, arg);
+		}
 		return 0;
 	}
 	if (!strncmp(line, "reset ", 6) && line[6]) {
@@ -152,7 +199,7 @@ int pctl_command(struct pd_ctx *x, const char *line, FILE *out)
 		fprintf(out, "ok\n%s: counters cleared%s\n", user, was ? ", block lifted" : "");
 		return 0;
 	}
-	fprintf(out, "error: unknown command (status [N], reset USER)\n");
+	fprintf(out, "error: unknown command (status [N|USER], reset USER)\n");
 	return -1;
 }
 

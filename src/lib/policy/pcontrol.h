@@ -4,7 +4,7 @@
  * root can use), and the same reports read from the state files when no
  * daemon runs.
  *
- * Protocol: one command line ("status [N]", "reset USER"), the daemon
+ * Protocol: one command line ("status [N|USER]", "reset USER"), the daemon
  * answers with text and closes the connection. The first line of the
  * answer is "ok" or "error: why".
  *
@@ -25,6 +25,16 @@
 /* Top senders and blocked users of t at now, for cfg's limits. */
 void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t,
 		 uint32_t now, unsigned top);
+
+/* The counters of one user, one line. Returns 0, or -1 (nothing
+ * printed) when user is not counted. */
+int pctl_status_user(FILE *f, const struct pcfg *cfg, struct rl_table *t,
+		     uint32_t now, const char *user);
+
+/* The argument of "status": empty or digits give the number of top
+ * senders in *top (20 when empty or 0); anything else is a user name
+ * (returns -1). */
+int pctl_status_top(const char *arg, unsigned *top);
 
 /* Run one control command line in the daemon; the answer goes to out.
  * Returns 0, or -1 for an unknown command (also answered). */

@@ -20,6 +20,7 @@
  */
 #include "policy/plookup.h"
 #include "dnsbl/catalog.h"
+#include "policy/phealth.h"
 #include "base/ipaddr.h"
 #include "dnsbl/resolve.h"
 #include "policy/score.h"
@@ -73,11 +74,13 @@ struct centry {
 struct plk {
 	const struct pcfg *cfg;
 	struct resolver *rs;
+	struct phl *health;		/* RFC 5782 probes of the zones */
 	struct catalog *cat;
 	const struct list *lists[SITES_MAX];
 	time_t warned[SITES_MAX];	/* last error-code warning per zone */
 	struct plk_job *jobs;
 	unsigned njobs;
+	struct plk_job *parked;		/* answered; waiters wait for a probe */
 	struct centry *cache;
 	size_t nsets;			/* power of two */
 	uint32_t seed;
@@ -244,6 +247,27 @@ static void bind_lists(struct plk *d)
 	}
 }
 
+static void notify(struct plk_job *j);
+static void unpark(struct plk *d, bool all);
+
+/* A list changed state. Cached results were scored with or without it:
+ * they go. Lookups that waited for the first probe may be decided now. */
+static void health_changed(void *arg, unsigned zone, enum phl_state st)
+{
+	struct plk *d = arg;
+	struct plk_job *j, *nx;
+
+	if (d->closing)
+		return;
+	for (size_t i = 0; i < d->nsets * WAYS; i++)
+		centry_clear(&d->cache[i]);
+	for (j = d->jobs; j; j = nx) {
+		nx = j->next;
+		notify(j);
+	}
+	unpark(d, false);
+}
+
 struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
 {
 	struct plk *d = xcalloc(1, sizeof(*d));
@@ -267,6 +291,9 @@ struct plk *plk_new(const struct pcfg *cfg, char *err, size_t errlen)
 	d->cache = xcalloc(sets * WAYS, sizeof(*d->cache));
 	if (getrandom(&d->seed, sizeof(d->seed), GRND_NONBLOCK) != sizeof(d->seed))
 		d->seed = (uint32_t)now_ms();
+	if (d->rs)
+		d->health = phl_new(d->rs, cfg->sites, d->lists, cfg->probe_interval,
+				    health_changed, d);
 	return d;
 fail:
 	catalog_free(d->cat);
@@ -279,10 +306,13 @@ void plk_free(struct plk *d)
 	if (!d)
 		return;
 	d->closing = true;
+	phl_close(d->health);
 	if (d->rs) {
 		rs_cancel_all(d->rs);	/* every job ends and frees itself */
 		rs_free(d->rs);
 	}
+	unpark(d, true);
+	phl_free(d->health);
 	for (size_t i = 0; i < d->nsets * WAYS; i++)
 		centry_clear(&d->cache[i]);
 	free(d->cache);
@@ -304,6 +334,27 @@ void plk_process(struct plk *d)
 {
 	if (d->rs)
 		rs_process(d->rs);
+}
+
+void plk_tick(struct plk *d, uint64_t now)
+{
+	phl_tick(d->health, now);
+}
+
+void plk_health_report(const struct plk *d, FILE *f)
+{
+	phl_report(d->health, f);
+}
+
+void plk_health_metrics(const struct plk *d, FILE *f)
+{
+	phl_metrics(d->health, f);
+}
+
+void plk_inherit_health(struct plk *d, const struct plk *old)
+{
+	if (old)
+		phl_inherit(d->health, old->health);
 }
 
 void plk_stats(const struct plk *d, uint64_t *hits, uint64_t *misses, unsigned *inflight)
@@ -352,6 +403,8 @@ static void read_a(struct plk_job *j, unsigned zone, const struct rs_answer *ans
 	z->state = SZ_DONE;
 	if (ans->status != RS_OK || (ans->rcode != 0 && ans->rcode != 3)) {
 		j->failed = true;
+		if (!d->closing)
+			phl_lookup_failed(d->health, zone);
 		log_debug("%s: %s for %s: %s", d->cfg->sites->zones[zone],
 			  ans->status == RS_OK ? "DNS error" : "no answer", j->text,
 			  ans->status == RS_OK ? "rcode" : ans->error ? ans->error : "");
@@ -364,6 +417,7 @@ static void read_a(struct plk_job *j, unsigned zone, const struct rs_answer *ans
 		uint32_t code = ans->u.a[i];
 
 		if (list_classify(d->lists[zone], code, &meaning) == CC_ERROR) {
+			phl_count_error(d->health, zone);
 			warn_error_code(d, zone, code, meaning, j->text);
 			continue;
 		}
@@ -391,6 +445,30 @@ static void notify(struct plk_job *j)
 	}
 }
 
+/* The answers of j as they count: an unusable list's not at all; a
+ * list still on its first probe as not answered yet (wait), or, when
+ * final, as not counting (fail open), unless store (the cache is flushed
+ * if that list turns out unusable). */
+static void mask_zones(const struct plk *d, const struct plk_job *j, bool wait,
+		       bool final, struct score_zone *out)
+{
+	size_t n = d->cfg->sites->nzones;
+
+	memcpy(out, j->zones, n * sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		enum phl_state st = phl_state(d->health, (unsigned)i);
+
+		if (st == PH_UNUSABLE) {
+			out[i].state = SZ_DONE;
+			out[i].ncodes = 0;
+		} else if (st == PH_UNKNOWN && final) {
+			out[i].ncodes = 0;	/* still pending: the budget log says so */
+		} else if (st == PH_UNKNOWN && wait) {
+			out[i].state = SZ_PENDING;
+		}
+	}
+}
+
 static void job_store(struct plk_job *j)
 {
 	struct plk *d = j->d;
@@ -400,6 +478,7 @@ static void job_store(struct plk_job *j)
 	uint32_t ttl = j->ttl;
 	struct centry *e;
 	char detail[PLK_DETAIL_MAX];
+	struct score_zone zones[SITES_MAX];
 
 	if (d->closing)
 		return;
@@ -409,7 +488,8 @@ static void job_store(struct plk_job *j)
 		ttl = c->cache_max_ttl;
 	if (ttl == 0)
 		return;
-	score_eval(c->sites, j->zones, &sr);
+	mask_zones(d, j, false, false, zones);
+	score_eval(c->sites, zones, &sr);
 	e = cache_slot(d, j->key, now);
 	centry_clear(e);
 	memcpy(e->key, j->key, 17);
@@ -418,11 +498,48 @@ static void job_store(struct plk_job *j)
 	e->top = (int16_t)sr.top;
 	e->expires = now + (uint64_t)ttl * 1000;
 	if (sr.matched) {
-		score_detail(c->sites, j->zones, detail, sizeof(detail));
+		score_detail(c->sites, zones, detail, sizeof(detail));
 		e->detail = xstrdup(detail);
 	}
 	if (sr.top >= 0 && j->txt[c->sites->site[sr.top].zone_idx])
 		e->txt = xstrdup(j->txt[c->sites->site[sr.top].zone_idx]);
+}
+
+/* Is a list still on its first probe? */
+static bool probing(const struct plk *d)
+{
+	for (size_t i = 0; i < d->cfg->sites->nzones; i++)
+		if (phl_state(d->health, (unsigned)i) == PH_UNKNOWN)
+			return true;
+	return false;
+}
+
+static void job_free(struct plk_job *j)
+{
+	while (j->waiters.next != &j->waiters)	/* nobody should be left */
+		plk_detach(j->waiters.next);
+	for (size_t i = 0; i < SITES_MAX; i++)
+		free(j->txt[i]);
+	free(j);
+}
+
+/* Tell the waiters of the parked jobs (answered, waiting for a probe);
+ * free those that nobody waits for any more, or all of them. */
+static void unpark(struct plk *d, bool all)
+{
+	struct plk_job *j = d->parked, *nx;
+
+	d->parked = NULL;
+	for (; j; j = nx) {
+		nx = j->next;
+		notify(j);
+		if (!all && j->waiters.next != &j->waiters && probing(d)) {
+			j->next = d->parked;
+			d->parked = j;
+		} else {
+			job_free(j);
+		}
+	}
 }
 
 static void job_finish(struct plk_job *j)
@@ -439,11 +556,14 @@ static void job_finish(struct plk_job *j)
 	d->njobs--;
 	job_store(j);
 	notify(j);
-	while (j->waiters.next != &j->waiters)	/* nobody should be left */
-		plk_detach(j->waiters.next);
-	for (size_t i = 0; i < SITES_MAX; i++)
-		free(j->txt[i]);
-	free(j);
+	if (j->waiters.next != &j->waiters && !d->closing && probing(d)) {
+		/* its waiters wait for a list's first probe: health_changed()
+		 * tells them */
+		j->next = d->parked;
+		d->parked = j;
+		return;
+	}
+	job_free(j);
 }
 
 static void on_answer(void *arg, const struct rs_answer *ans)
@@ -530,6 +650,8 @@ static struct plk_job *job_new(struct plk *d, const uint8_t *key, int family,
 
 		if (!(d->lists[i]->kinds & kind))
 			j->zones[i].state = SZ_DONE;	/* not asked: cannot list it */
+		else if (phl_state(d->health, (unsigned)i) == PH_UNUSABLE)
+			j->zones[i].state = SZ_DONE;	/* its answer would not count */
 		else
 			submit(j, (unsigned)i, false);
 	}
@@ -586,12 +708,15 @@ bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res)
 	struct plk_job *j = w->job;
 	const struct pcfg *c;
 	struct score_result sr;
+	struct score_zone zones[SITES_MAX];
 	bool listed, decided;
 
 	if (!j)
 		return false;
 	c = j->d->cfg;
-	score_eval(c->sites, j->zones, &sr);
+	/* closing: the last call, with what has arrived */
+	mask_zones(j->d, j, true, final || j->d->closing, zones);
+	score_eval(c->sites, zones, &sr);
 	decided = score_decided(&sr, c->threshold, &listed);
 	if (c->dnsbl_action == DA_PREPEND)
 		decided = sr.complete;	/* the header carries the whole score */
@@ -608,7 +733,7 @@ bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res)
 	if (sr.top >= 0 && j->txt[c->sites->site[sr.top].zone_idx])
 		snprintf(res->txt, sizeof(res->txt), "%s",
 			 j->txt[c->sites->site[sr.top].zone_idx]);
-	score_detail(c->sites, j->zones, res->detail, sizeof(res->detail));
+	score_detail(c->sites, zones, res->detail, sizeof(res->detail));
 	return true;
 }
 

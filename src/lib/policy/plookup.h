@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PLK_TXT_MAX 200
 #define PLK_DETAIL_MAX 200
@@ -73,6 +74,17 @@ bool plk_eval(struct plk_waiter *w, bool final, struct plk_result *res);
 void plk_pending_zones(const struct plk_waiter *w, char *buf, size_t len);
 /* Stop waiting (the lookup goes on and fills the cache). */
 void plk_detach(struct plk_waiter *w);
+
+/* Once a second: probes the lists' RFC 5782 test points when due
+ * (phealth.h; a list that fails gives no verdict until it passes). */
+void plk_tick(struct plk *d, uint64_t now);
+/* A reload: keep the lists' states and error counts of old (which may be
+ * NULL), so that an unusable list is not logged again. */
+void plk_inherit_health(struct plk *d, const struct plk *old);
+/* Per list: its state and errors, one line each (status), or as
+ * Prometheus text (metrics). */
+void plk_health_report(const struct plk *d, FILE *f);
+void plk_health_metrics(const struct plk *d, FILE *f);
 
 /* Counters for status: cache hits, misses, lookups in flight. */
 void plk_stats(const struct plk *d, uint64_t *hits, uint64_t *misses,

@@ -81,7 +81,7 @@ struct srv {
 	unsigned nconns;
 	bool stop;
 	uint64_t last_tick;
-	time_t last_full_log;
+	time_t last_full_log, last_badaddr_log;
 	uint64_t nreq, nin_refused, nout_refused, nbudget, nbad;
 };
 
@@ -279,8 +279,17 @@ static void handle_inbound(struct conn *c)
 		start_wait(c);
 		return;
 	case PLK_BADADDR:
-		log_debug("client_address '%s' is not an address; DUNNO",
-			  c->req.client_address);
+		/* Postfix always sends an address: another client, or a
+		 * restriction in the wrong place. Told with log_requests,
+		 * else once in 10 minutes. */
+		if (S.cfg->log_requests) {
+			log_decision(c, "client_address is not an IP address", "DUNNO");
+		} else if (time(NULL) - S.last_badaddr_log >= 600) {
+			S.last_badaddr_log = time(NULL);
+			log_warn("client_address '%s' is not an IP address; DUNNO "
+				 "(logged once in 10 minutes; log_requests = yes "
+				 "logs each)", c->req.client_address ? c->req.client_address : "");
+		}
 		reply(c, "DUNNO");
 		return;
 	}
@@ -319,11 +328,40 @@ static void handle_request(struct conn *c)
 	}
 }
 
+/* "metrics": the counters of status in Prometheus text format. */
+static void write_metrics(FILE *f)
+{
+	static const struct { const char *name, *help; size_t off; } ctr[] = {
+		{ "requests", "Policy requests read.", offsetof(struct srv, nreq) },
+		{ "refused_by_lists", "Clients refused by the lists' score.",
+		  offsetof(struct srv, nin_refused) },
+		{ "over_limits", "Messages deferred or held by outbound limits.",
+		  offsetof(struct srv, nout_refused) },
+		{ "budget_timeouts", "Requests answered DUNNO when dnsbl_budget ran out.",
+		  offsetof(struct srv, nbudget) },
+		{ "bad_requests", "Connections closed for a bad request.",
+		  offsetof(struct srv, nbad) },
+	};
+
+	fprintf(f, "ok\n");
+	for (size_t i = 0; i < ARRAY_SIZE(ctr); i++)
+		fprintf(f, "# HELP rblkit_policy_%s_total %s\n# TYPE rblkit_policy_%s_total "
+			"counter\nrblkit_policy_%s_total %llu\n", ctr[i].name, ctr[i].help,
+			ctr[i].name, ctr[i].name,
+			(unsigned long long)*(const uint64_t *)((const char *)&S + ctr[i].off));
+	fprintf(f, "# HELP rblkit_policy_connections Open Postfix connections.\n"
+		"# TYPE rblkit_policy_connections gauge\nrblkit_policy_connections %u\n",
+		S.nconns - 1);
+	if (S.dnsbl)
+		plk_health_metrics(S.dnsbl, f);
+}
+
 /* Control socket: one command line, one answer, close. */
 static void handle_control(struct conn *c)
 {
 	char *nl = memchr(c->in, '\n', c->inlen), *buf = NULL;
 	size_t len = 0;
+	unsigned top;
 	FILE *f;
 
 	if (!nl) {
@@ -338,7 +376,8 @@ static void handle_control(struct conn *c)
 		conn_kill(c);
 		return;
 	}
-	if (!strncmp(c->in, "status", 6)) {
+	if (!strncmp(c->in, "status", 6) && (c->in[6] == '\0' || c->in[6] == ' ') &&
+	    pctl_status_top(c->in[6] ? c->in + 7 : "", &top) == 0) {
 		fprintf(f, "ok\nrblkit policy %s: %u connections, %llu requests, "
 			"%llu refused by lists, %llu over limits, %llu budget "
 			"timeouts, %llu bad requests\n", RBLKIT_VERSION, S.nconns - 1,
@@ -353,6 +392,7 @@ static void handle_control(struct conn *c)
 			fprintf(f, "blocklist cache: %llu hits, %llu misses, %u lookups "
 				"in flight\n", (unsigned long long)h,
 				(unsigned long long)m, inflight);
+			plk_health_report(S.dnsbl, f);
 		}
 		/* pctl_command prints its own "ok" line: drop it */
 		{
@@ -367,6 +407,8 @@ static void handle_control(struct conn *c)
 				free(sub);
 			}
 		}
+	} else if (!strcmp(c->in, "metrics")) {
+		write_metrics(f);
 	} else {
 		pctl_command(&S.pd, c->in, f);
 	}
@@ -519,6 +561,8 @@ static void tick(uint64_t now)
 	uint64_t idle = (uint64_t)S.cfg->idle_timeout * 1000;
 
 	S.last_tick = now;
+	if (S.dnsbl)
+		plk_tick(S.dnsbl, now);
 	if (S.pst)
 		pst_tick(S.pst, now);
 	pd_reap(&S.pd);
@@ -537,38 +581,13 @@ static int open_listener(const char *spec)
 	socklen_t sl;
 	int fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (spec[0] == '/') {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
-
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", spec);
-		sl = sizeof(*sun);
-		unlink(spec);
-	} else {
-		char host[64];
-		const char *colon = strrchr(spec, ':');
-		size_t hl = (size_t)(colon - spec);
-		int port = atoi(colon + 1);
-
-		if (spec[0] == '[') {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			snprintf(host, sizeof(host), "%.*s", (int)hl - 2, spec + 1);
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)port);
-			inet_pton(AF_INET6, host, &s6->sin6_addr);
-			sl = sizeof(*s6);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			snprintf(host, sizeof(host), "%.*s", (int)hl, spec);
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)port);
-			inet_pton(AF_INET, host, &s4->sin_addr);
-			sl = sizeof(*s4);
-		}
+	/* checked when the file was read; never bind a zeroed address */
+	if (pcfg_listen_addr(spec, &ss, &sl)) {
+		errno = EINVAL;
+		return -1;
 	}
+	if (spec[0] == '/')
+		unlink(spec);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -647,14 +666,27 @@ static int set_dnsbl(struct plk *d)
 	return S.dfd >= 0 ? add_fd(S.dfd, &tag_dns) : 0;
 }
 
+/* Log each line of a configuration's errors (pcfg_load: one a line). */
+static void log_errors(const char *prefix, const char *err)
+{
+	while (*err) {
+		size_t n = strcspn(err, "\n");
+
+		log_err("%s%.*s", prefix, (int)n, err);
+		err += n;
+		err += *err == '\n';
+	}
+}
+
 static void reload(void)
 {
-	char err[1024];
+	char err[PCFG_ERR_MAX];
 	struct pcfg *n = pcfg_load(S.cfg->path, err, sizeof(err));
 	struct plk *d;
 
 	if (!n) {
-		log_err("reload: %s; the old configuration stays", err);
+		log_errors("reload: ", err);
+		log_err("reload: %s has errors; the old configuration stays", S.cfg->path);
 		return;
 	}
 	if (strcmp(n->listen, S.cfg->listen) || strcmp(n->state_dir, S.cfg->state_dir) ||
@@ -666,6 +698,7 @@ static void reload(void)
 		pcfg_unref(n);
 		return;
 	}
+	plk_inherit_health(d, S.dnsbl);
 	/* lookups of the old configuration end now; their waiters answer
 	 * with what has arrived, through the old configuration */
 	plk_free(S.dnsbl);
@@ -750,7 +783,7 @@ static void free_dead(void)
 
 static int start(const char *path, sigset_t *mask)
 {
-	char err[1024];
+	char err[PCFG_ERR_MAX];
 
 	S.lfd = S.cfd = S.sfd = S.dfd = S.ep = -1;
 	/* blocked before any thread starts (the state's syncer, libunbound's),
@@ -763,7 +796,7 @@ static int start(const char *path, sigset_t *mask)
 	sigprocmask(SIG_BLOCK, mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!(S.cfg = pcfg_load(path, err, sizeof(err)))) {
-		log_err("%s", err);
+		log_errors("", err);
 		return -1;
 	}
 	if (S.cfg->syslog)
