@@ -122,7 +122,7 @@ static void judge(struct phl *h, unsigned i)
 			  "(retired or broken)" :
 			  "it lists the test point ::ffff:127.0.0.1, so it lists everyone "
 			  "(retired or broken)");
-	else if (!z->listed_hit)
+	else if (!z->listed_hit && !z->list->no_testpoint)
 		set_state(h, i, PH_UNUSABLE, v4 ?
 			  "it does not list the test point 127.0.0.2" :
 			  "it does not list the test point ::ffff:127.0.0.2");
