@@ -248,8 +248,10 @@ void query_qinfo_addr(struct qinfo *qi, unsigned flags)
 				qi->ip4 = a << (8 * (4 - n));
 				qi->ip4_pfx_bits = (int)(8 * n);
 			}
-			return;
 		}
+		/* "2", "0.0.0.0": also 1..4 nibbles of an IPv6 prefix (an
+		 * empty non-terminal of 2000::/3), read from the start */
+		p = qi->rel;
 	}
 	if (n == 32 && qi->rel_len == 64) {
 		uint8_t a[16];
