@@ -443,23 +443,43 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 	return rc;
 }
 
-time_t ds_files_stamp(const char *files)
+static uint64_t fnv1a(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8) {
+		h ^= v & 0xff;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void ds_files_stat(const char *files, time_t *newest, uint64_t *fp)
 {
 	char *list = xstrdup(files), *p = list, *f;
-	time_t newest = 0;
+	uint64_t h = 0xcbf29ce484222325ull;
+	int missing = 0;
 
+	*newest = 0;
 	while ((f = strsep(&p, ",")) != NULL) {
 		struct stat st;
 
 		if (stat(f, &st) != 0) {
-			newest = 0;
+			missing = 1;
 			break;
 		}
-		if (st.st_mtime > newest)
-			newest = st.st_mtime;
+		if (st.st_mtime > *newest)
+			*newest = st.st_mtime;
+		h = fnv1a(h, (uint64_t)st.st_dev);
+		h = fnv1a(h, (uint64_t)st.st_ino);
+		h = fnv1a(h, (uint64_t)st.st_size);
+		h = fnv1a(h, (uint64_t)st.st_mtim.tv_sec);
+		h = fnv1a(h, (uint64_t)st.st_mtim.tv_nsec);
+		h = fnv1a(h, (uint64_t)st.st_ctim.tv_sec);
+		h = fnv1a(h, (uint64_t)st.st_ctim.tv_nsec);
 	}
+	if (missing)
+		*newest = 0;
+	*fp = missing ? 0 : h ? h : 1;
 	free(list);
-	return newest;
 }
 
 int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
@@ -476,7 +496,8 @@ int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 	ds->ttl = o->def_ttl;
 	c.vt = ds->vt = vtab_new();
 	value_default(&c.def);
-	ds->stamp = ds_files_stamp(files);
+	/* before reading: a change while we read is seen next time */
+	ds_files_stat(files, &ds->stamp, &ds->fp);
 	b = t->begin(&c);
 	while ((f = strsep(&p, ",")) != NULL) {
 		if (!*f)

@@ -157,6 +157,7 @@ struct dataset {
 	struct ds_soa soa;
 	struct ds_ns ns;
 	time_t stamp;           /* newest mtime of its files */
+	uint64_t fp;            /* ds_files_stat() fingerprint when loaded */
 	time_t expires;         /* $TIMESTAMP expiry, 0 = never */
 };
 
@@ -172,8 +173,12 @@ struct ds_opts {
 int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 	    struct dataset **out);
 void ds_free(struct dataset *ds);
-/* Newest mtime of the files of spec (0 if one is missing). */
-time_t ds_files_stamp(const char *files);
+/* What stat() says about the comma-separated files: *newest gets the
+ * newest mtime in seconds (for SOA serials), *fp a fingerprint of every
+ * file's device, inode, size, and mtime and ctime in nanoseconds, so that
+ * an edit in the same second as the last load, or a file renamed over
+ * another, is seen. Both 0 when a file is missing. */
+void ds_files_stat(const char *files, time_t *newest, uint64_t *fp);
 
 /* Apply the -t min/max constraints to a TTL; 0 means the default. */
 uint32_t ds_ttl_clamp(const struct ds_opts *o, uint32_t ttl, uint32_t def);

@@ -672,7 +672,7 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 		if (sig == SIGHUP) {
 			if (querylog && qlog_reopen())
 				log_warn("cannot reopen the query log: %s", strerror(errno));
-			reload(o, 0);
+			reload(o, 1);   /* a HUP always re-reads */
 		}
 		if (querylog)
 			qlog_flush();
