@@ -61,11 +61,20 @@ struct qinfo {
 	uint8_t peer[16];       /* v4 in first 4 bytes, network order */
 };
 
+/* Data errors of one load, shared by the contexts of a combined
+ * dataset: each is logged as "file:line: why", the first DS_ERRS_SHOWN of
+ * a file, and counted. */
+#define DS_ERRS_SHOWN 20
+struct ds_errs {
+	unsigned file;          /* in the current file */
+	unsigned total;         /* in the whole load */
+};
+
 /* Per-load state shared by the common parser and the type's line(). */
 struct ds_ctx {
 	const char *file;       /* current file, for messages */
 	unsigned line;          /* current line number */
-	unsigned warnings;
+	struct ds_errs *errs;   /* the load's error counts (never NULL) */
 	uint32_t ttl;           /* $TTL of the current scope */
 	uint32_t maxrange4;     /* $MAXRANGE4 (0: none) */
 	struct value_raw def;   /* current ":A:TXT" default */
@@ -85,7 +94,8 @@ struct ds_ctx {
 /* The raw value id of the current default (added once per change). */
 uint32_t ds_default_id(struct ds_ctx *c);
 
-/* Log a warning with file and line; the line is skipped. */
+/* Log a data error with file and line (the line is skipped) and count
+ * it; past DS_ERRS_SHOWN in one file, only count it. */
 void ds_warn(struct ds_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -159,6 +169,7 @@ struct dataset {
 	time_t stamp;           /* newest mtime of its files */
 	uint64_t fp;            /* ds_files_stat() fingerprint when loaded */
 	time_t expires;         /* $TIMESTAMP expiry, 0 = never */
+	unsigned errors;        /* data errors (lines skipped) in the load */
 };
 
 /* Global load options from the command line. */

@@ -701,11 +701,19 @@ int server_run(struct server_opts *o)
 	block_signals(&set);
 	workers = xcalloc(MAX_THREADS, sizeof(*workers));
 	if (o->check_only) {
-		zoneset_free(first_load(o));
-		log_info("data loaded: %u zones in %llu ms", nzones,
-			 (unsigned long long)(now_ms() - t0));
+		struct zoneset *zs = first_load(o);
+		unsigned errors = zoneset_errors(zs);
+
+		zoneset_free(zs);
 		stats_free();
 		free(workers);
+		if (errors) {   /* --check fails on what loading skips */
+			log_err("%u data error%s (lines skipped when serving)",
+				errors, errors == 1 ? "" : "s");
+			return 1;
+		}
+		log_info("data loaded: %u zones in %llu ms", nzones,
+			 (unsigned long long)(now_ms() - t0));
 		return 0;
 	}
 	open_listeners(o, threads);

@@ -403,6 +403,16 @@ const struct zone *zoneset_find(const struct zoneset *zs, const uint8_t *name,
 	return best;
 }
 
+unsigned zoneset_errors(const struct zoneset *zs)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < zs->nrefs; i++)
+		if (zs->refs[i].owned && zs->refs[i].ds)
+			n += zs->refs[i].ds->errors;
+	return n;
+}
+
 unsigned zoneset_count(const struct zoneset *zs)
 {
 	return zs->nzones;
