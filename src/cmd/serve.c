@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+enum { OPT_ALLOW_TRANSFER = 1000, OPT_NOTIFY };
+
 void cmd_serve_help(void)
 {
 	printf(
@@ -44,7 +46,10 @@ void cmd_serve_help(void)
 "  --http addr/port Prometheus metrics over HTTP\n"
 "  --syslog         log to syslog instead of stderr\n"
 "  --tcp-idle MS    close idle TCP connections after MS (default 10000)\n"
-"  --check          load and check the data, report, and exit (0 if it loads)\n"
+"  --check          load and check the data, report every data error\n"
+"                   (file:line: why), exit 0 only if there is none\n"
+"  --allow-transfer NET[,NET...]  clients that may AXFR/IXFR (repeatable;\n"
+"                   default: loopback only, 127.0.0.0/8 and ::1)\n"
 "\n"
 "Signals: SIGHUP reloads changed files, SIGUSR1 logs per-zone counters,\n"
 "SIGTERM/SIGINT stop.\n");
@@ -129,6 +134,14 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 			fatal("--tcp-idle must be 10..3600000 (milliseconds)");
 		break;
 	case 'K': o->check_only = 1; break;
+	case OPT_ALLOW_TRANSFER: {
+		const char *bad;
+
+		if (axfr_acl_add(&o->allow_transfer, arg, &bad))
+			fatal("invalid --allow-transfer network '%s' (expected "
+			      "ADDR or ADDR/BITS without host bits)", bad);
+		break;
+	}
 	case 'h':
 		cmd_serve_help();
 		return 1;
@@ -147,6 +160,7 @@ int cmd_serve(int argc, char **argv)
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "tcp-idle", required_argument, NULL, 'I' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "allow-transfer", required_argument, NULL, OPT_ALLOW_TRANSFER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,5 +191,6 @@ int cmd_serve(int argc, char **argv)
 		zone_spec_free(&o.specs[i]);
 	free(o.specs);
 	free(o.binds);
+	axfr_acl_free(o.allow_transfer);
 	return rc;
 }

@@ -37,8 +37,8 @@ import dns.zone
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 from helpers_proto import (  # noqa: E402
-    Secondary, a_values, frame, rcode, rev4, rrset_values, tcp_connect, txt_values, wait_for,
-    write_data,
+    Secondary, a_values, frame, have_ipv6_loopback, rcode, rev4, rrset_values, run_rblkit,
+    tcp_connect, txt_values, wait_for, write_data,
     zone_header)
 
 BL = zone_header("bl.test") + """\
@@ -233,6 +233,70 @@ def test_axfr_only_at_a_zone_apex(primary):
         r = dns.query.tcp(q, "127.0.0.1", port=primary.port, timeout=5)
         assert rcode(r) in ("REFUSED", "NOTAUTH"), (name, rcode(r))
         assert not r.answer, name
+
+
+# --------------------------------------------------------------------------
+# who may transfer (--allow-transfer; loopback only by default)
+
+
+def _axfr_rcode(port, zone, source="127.0.0.1", host="127.0.0.1"):
+    q = dns.message.make_query(zone, "AXFR")
+    r = dns.query.tcp(q, host, port=port, timeout=5, source=source)
+    return rcode(r), r
+
+
+def test_allow_transfer_refuses_other_clients(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", BL)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir,
+                        ["--allow-transfer", "127.0.0.2/32"])
+    for _ in range(2):
+        rc, r = _axfr_rcode(srv.port, "bl.test")
+        assert rc == "REFUSED" and not r.answer, r.to_text()
+    log = [ln for ln in srv.stderr_text().splitlines() if "refused to 127.0.0.1" in ln]
+    assert len(log) == 1, "one log line per refused client expected:\n" + srv.stderr_text()
+    assert "bl.test" in log[0]
+    # the allowed client gets the zone
+    msgs = list(dns.query.xfr("127.0.0.1", "bl.test", port=srv.port, timeout=5,
+                              lifetime=20, source="127.0.0.2"))
+    assert msgs and msgs[0].answer[0].rdtype == dns.rdatatype.SOA
+    # IXFR is a transfer too
+    q = dns.message.make_query("bl.test", "IXFR")
+    assert rcode(dns.query.tcp(q, "127.0.0.1", port=srv.port, timeout=5)) == "REFUSED"
+    # ordinary queries over TCP from the refused client are still answered
+    r = srv.query(rev4("127.0.0.2", "bl.test"), "A", tcp=True)
+    assert a_values(r) == ["127.0.0.2"]
+
+
+def test_allow_transfer_lists_and_repeats(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", BL)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir,
+                        ["--allow-transfer", "192.0.2.0/24,127.0.0.3",
+                         "--allow-transfer", "2001:db8::/32"])
+    assert _axfr_rcode(srv.port, "bl.test", source="127.0.0.3")[0] == "NOERROR"
+    assert _axfr_rcode(srv.port, "bl.test", source="127.0.0.1")[0] == "REFUSED"
+
+
+def test_transfer_allowed_to_all_loopback_by_default(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", BL)
+    extra = []
+    v6 = have_ipv6_loopback()
+    port = servers.free_port()
+    if v6:
+        extra = ["-b", f"::1/{port}"]
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir, extra)
+    for src in ("127.0.0.1", "127.0.0.9"):
+        assert _axfr_rcode(srv.port, "bl.test", source=src)[0] == "NOERROR", src
+    if v6:
+        assert _axfr_rcode(port, "bl.test", source="::1", host="::1")[0] == "NOERROR"
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.1/24", "300.0.0.0/8", "127.0.0.1/33", "::1/129",
+                                 "bl.test", "127.0.0.1,"])
+def test_allow_transfer_rejects_bad_networks(datadir, bad):
+    write_data(datadir, "bl.txt", BL)
+    p = run_rblkit(["serve", "-b", "127.0.0.1/0", "--allow-transfer", bad,
+                    "bl.test:ip4set:bl.txt"], cwd=datadir)
+    assert p.returncode != 0 and "invalid --allow-transfer" in p.stderr, p.stderr
 
 
 # --------------------------------------------------------------------------

@@ -497,11 +497,18 @@ static int zone_checks(struct job *j, size_t *out)
 		return 1;
 	}
 	if (j->r.qtype == T_AXFR || j->r.qtype == T_IXFR) {
-		/* as rbldnsd: no transfers over UDP (NOTIMP) */
-		if (j->qc->tcp && z->soa && j->r.labels == z->labels)
+		/* as rbldnsd: no transfers over UDP (NOTIMP); over TCP only
+		 * to the clients allowed (rbldnsd has no AXFR at all) */
+		if (!j->qc->tcp) {
+			*out = fail(j, j->r.qend, R_NOTIMP);
+		} else if (!axfr_allowed(j->qc->xfr_allow, peer)) {
+			axfr_log_refused(peer, z);
+			*out = fail(j, j->r.qend, R_REFUSED);
+		} else if (z->soa && j->r.labels == z->labels) {
 			j->qc->xfr_zone = z;    /* the caller transfers */
-		else
-			*out = fail(j, j->r.qend, !j->qc->tcp ? R_NOTIMP : R_REFUSED);
+		} else {
+			*out = fail(j, j->r.qend, R_REFUSED);
+		}
 		return 1;
 	}
 	/* the meta types TSIG, MAILB and MAILA; other types we do not know

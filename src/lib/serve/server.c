@@ -164,7 +164,8 @@ static void *udp_main(void *arg)
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage peer[BATCH];
 	struct query_ctx qc = { .stats = w->stats, .global = w->global,
-				.version = w->o->version, .lazy = w->o->lazy };
+				.version = w->o->version, .lazy = w->o->lazy,
+				.xfr_allow = w->o->allow_transfer };
 
 	for (int i = 0; i < BATCH; i++) {
 		riov[i].iov_base = in[i];
@@ -325,7 +326,8 @@ static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
 		size_t mlen = (size_t)c->buf[0] << 8 | c->buf[1], len;
 		struct query_ctx qc = { .stats = w->stats, .global = w->global,
 					.version = w->o->version, .lazy = w->o->lazy,
-					.tcp = 1, .peer = (struct sockaddr *)&c->peer };
+					.tcp = 1, .peer = (struct sockaddr *)&c->peer,
+					.xfr_allow = w->o->allow_transfer };
 		int rc = 0;
 
 		if (c->have < 2 + mlen)

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "axfr.h"
 #include "dataset.h"
 #include "zone.h"
 
@@ -33,6 +34,7 @@ struct server_opts {
 	const char *querylog;   /* -l: "+file" unbuffered, "-" stdout */
 	int check_only;         /* --check: load, report, exit */
 	int tcp_idle_ms;
+	struct axfr_acl *allow_transfer;        /* NULL: loopback only */
 	struct ds_opts ds;
 	struct zone_spec *specs;
 	unsigned nspecs;
