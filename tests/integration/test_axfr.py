@@ -29,6 +29,7 @@ import pytest
 
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -446,6 +447,90 @@ def test_secondary_follows_a_reload(rblkit_server, datadir):
         assert a_values(sec.query(rev4("192.0.2.50", "re.test"))) == ["127.0.0.2"]
     finally:
         sec.stop()
+
+
+# --------------------------------------------------------------------------
+# NOTIFY (RFC 1996): secondaries hear of a reload at once
+
+# refresh and retry of an hour: without a NOTIFY the secondary would not
+# ask for the new serial during the test
+SLOW_SOA = "$SOA 3600 ns1.nt.test hostmaster.nt.test 0 1h 1h 1w 10m\n$NS 3600 ns1.nt.test\n"
+
+
+@pytest.mark.parametrize("kind", ["nsd", "knot"])
+def test_notify_brings_the_new_serial_to_the_secondary(rblkit_server, datadir, kind):
+    exe = {"nsd": "/usr/sbin/nsd", "knot": "/usr/sbin/knotd"}[kind]
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is required: apt-get install {kind}", pytrace=False)
+    if os.geteuid() != 0:
+        pytest.skip("the secondary is run as root (no username switch)")
+    old = int(time.time()) - 1000
+    write_data(datadir, "nt.txt", SLOW_SOA + "127.0.0.2\n", mtime=old)
+    prim_port = servers.free_port()
+    sec = Secondary(kind, ["nt.test"], prim_port)
+    prim = servers.start_rblkit(["nt.test:ip4set:nt.txt"], datadir,
+                                ["-c", "0", "--notify", f"127.0.0.1:{sec.port}"],
+                                port=prim_port)
+    try:
+        sec.start()
+        s1 = _serial(prim, "nt.test")
+        assert sec.wait_serial(s1, 20, "nt.test"), sec.log_text()[-3000:]
+        assert rcode(sec.query(rev4("192.0.2.50", "nt.test"))) == "NXDOMAIN"
+        with open(os.path.join(datadir, "nt.txt"), "a") as f:
+            f.write("192.0.2.50\n")
+        prim.proc.send_signal(1)        # SIGHUP
+        s2 = wait_for(lambda: _serial(prim, "nt.test") != s1 and _serial(prim, "nt.test"))
+        assert s2 and s2 > s1
+        assert sec.wait_serial(s2, 20, "nt.test"), \
+            (f"{kind} did not get serial {s2} after the NOTIFY (refresh is 1 h)\n"
+             + sec.log_text()[-3000:] + "\nrblkit:\n" + prim.stderr_text()[-2000:])
+        assert a_values(sec.query(rev4("192.0.2.50", "nt.test"))) == ["127.0.0.2"]
+        assert wait_for(lambda: "acknowledged by 127.0.0.1:%d" % sec.port
+                        in prim.stderr_text(), 10), prim.stderr_text()
+    finally:
+        sec.stop()
+        prim.__exit__(None, None, None)
+
+
+def test_notify_is_retried_until_answered(rblkit_server, datadir):
+    import socket
+    import struct
+    fake = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fake.bind(("127.0.0.1", 0))
+    fake.settimeout(10)
+    write_data(datadir, "nt.txt", SLOW_SOA + "127.0.0.2\n", mtime=int(time.time()) - 1000)
+    srv = rblkit_server(["nt.test:ip4set:nt.txt"], datadir,
+                        ["-c", "0", "--notify", "127.0.0.1:%d" % fake.getsockname()[1]])
+    try:
+        with open(os.path.join(datadir, "nt.txt"), "a") as f:
+            f.write("192.0.2.50\n")
+        srv.proc.send_signal(1)
+        got = []
+        while len(got) < 3:             # ignore two, answer the third
+            data, addr = fake.recvfrom(512)
+            got.append(data)
+            # queries are answered while the NOTIFY waits for its answer
+            assert a_values(srv.query(rev4("192.0.2.50", "nt.test"))) == ["127.0.0.2"]
+        m = dns.message.from_wire(got[0])
+        assert m.opcode() == dns.opcode.NOTIFY and m.flags & dns.flags.AA
+        assert m.question[0].name.to_text() == "nt.test."
+        assert m.question[0].rdtype == dns.rdatatype.SOA
+        assert len({g[:2] for g in got}) == 1, "a retry keeps its message ID"
+        reply = bytearray(got[2][:12])
+        reply[2] |= 0x80
+        fake.sendto(bytes(reply) + got[2][12:], addr)
+        assert wait_for(lambda: "acknowledged by 127.0.0.1" in srv.stderr_text(), 10), \
+            srv.stderr_text()
+    finally:
+        fake.close()
+
+
+def test_notify_rejects_bad_targets(datadir):
+    write_data(datadir, "bl.txt", BL)
+    for bad in ("example.org", "127.0.0.1:0", "127.0.0.1:99999", "[::1", "::1]:53"):
+        p = run_rblkit(["serve", "-b", "127.0.0.1/0", "--notify", bad, "bl.test:ip4set:bl.txt"],
+                       cwd=datadir)
+        assert p.returncode != 0 and "invalid --notify" in p.stderr, (bad, p.stderr)
 
 
 def test_slow_transfer_does_not_block_other_tcp_clients(rblkit_server, datadir):

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "server.h"
 #include "axfr.h"
+#include "notify.h"
 #include "stats.h"
 #include "qlog.h"
 #include "query.h"
@@ -581,6 +582,8 @@ static void idle_priority(int on)
 	sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &sp);
 }
 
+static struct notifier *notifier;      /* --notify, or NULL */
+
 static void reload(struct server_opts *o, int force)
 {
 	struct zoneset *old = atomic_load(&current), *ns;
@@ -599,6 +602,7 @@ static void reload(struct server_opts *o, int force)
 		return;
 	}
 	old = publish(ns);
+	notify_changes(notifier, old, ns);      /* queued, never waits */
 	zoneset_handover(old, ns);
 	zoneset_free(old);
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
@@ -723,6 +727,8 @@ int server_run(struct server_opts *o)
 		add_worker(-1, 2, o);
 	if (o->http)
 		open_http(o->http, o->family);
+	if (o->nnotify && !(notifier = notify_start(o->notify, o->nnotify)))
+		return 1;
 	if (o->pidfile)
 		write_pidfile(o->pidfile);
 	if (drop_privileges(o))

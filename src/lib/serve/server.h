@@ -35,6 +35,8 @@ struct server_opts {
 	int check_only;         /* --check: load, report, exit */
 	int tcp_idle_ms;
 	struct axfr_acl *allow_transfer;        /* NULL: loopback only */
+	char **notify;          /* --notify "ADDR[:PORT]" targets */
+	unsigned nnotify;
 	struct ds_opts ds;
 	struct zone_spec *specs;
 	unsigned nspecs;
