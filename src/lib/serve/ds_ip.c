@@ -48,6 +48,13 @@ int ds_ip_excl(char **s)
 	return 1;
 }
 
+void ds_ip_bad_addr(struct ds_ctx *c, const char *s)
+{
+	int n = (int)strcspn(s, " \t");
+
+	ds_warn(c, "invalid address \"%.*s\"", n > 60 ? 60 : n, s);
+}
+
 int ds_ip_tail_ok(const char *s)
 {
 	return !*s || *s == ' ' || *s == '\t' || *s == '#' || *s == ';' || *s == ':';
