@@ -481,6 +481,14 @@ def test_formerr_without_question_carries_opt(srv):
     assert _reply_has_opt(reply)
 
 
+def test_formerr_for_two_questions_carries_opt(srv):
+    q = _question("2.0.0.127.bl.test")
+    reply = srv.query_wire(_header(0x4445, 0x0100, 2, ar=1) + q + q + _opt())
+    assert reply is not None
+    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", reply[:12])
+    assert flags & 15 == dns.rcode.FORMERR and ar == 1 and _reply_has_opt(reply)
+
+
 def test_header_only_other_opcode_is_notimp(srv):
     # dig +header-only +opcode=15: no question, an opcode we do not know
     reply = srv.query_wire(_header(0x4545, (15 << 11) | 0x0100, 0))

@@ -120,8 +120,8 @@ static int parse_records(struct req *r, struct wire *w, unsigned an_ns, unsigned
 
 /* Parse header, question and EDNS. Returns -1 to drop, else an rcode;
  * r->edns is set whenever a valid OPT was read, also with an error (RFC
- * 6891 6.1.1: a FORMERR to a query with OPT carries OPT), and r->qend is
- * 12 unless exactly one question was read. */
+ * 6891 6.1.1: a FORMERR to a query with OPT carries OPT, whatever its
+ * question count), and r->qend is 12 unless the request is valid. */
 static int parse_req(struct req *r, const uint8_t *buf, size_t len)
 {
 	struct wire w;
@@ -141,18 +141,22 @@ static int parse_req(struct req *r, const uint8_t *buf, size_t len)
 		return -1;              /* short, or a response: drop */
 	if (((r->flags >> 11) & 15) != 0)
 		return R_NOTIMP;        /* another opcode: its sections differ */
-	if (qd > 1)
-		return R_FORMERR;
-	if (qd == 1) {
+	if (qd >= 1) {
 		r->qnamelen = wire_qname(&w, r->qname, r->loff, &r->labels);
 		r->qtype = wire_u16(&w);
 		r->qclass = wire_u16(&w);
-		if (!wire_ok(&w))
-			return R_FORMERR;
 		qend = w.pos;
 	}
+	for (unsigned i = 1; i < qd && wire_ok(&w); i++) {
+		uint8_t name[256];      /* more questions: read past them, for OPT */
+
+		wire_name(&w, name, 1);
+		wire_skip(&w, 4);
+	}
+	if (!wire_ok(&w))
+		return R_FORMERR;
 	rc = parse_records(r, &w, (unsigned)an + ns, ar);
-	if (rc != R_NOERROR || qd == 0)
+	if (rc != R_NOERROR || qd != 1)
 		return R_FORMERR;
 	r->qend = qend;
 	return R_NOERROR;
