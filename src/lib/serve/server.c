@@ -727,11 +727,11 @@ int server_run(struct server_opts *o)
 		add_worker(-1, 2, o);
 	if (o->http)
 		open_http(o->http, o->family);
-	if (o->nnotify && !(notifier = notify_start(o->notify, o->nnotify)))
-		return 1;
 	if (o->pidfile)
 		write_pidfile(o->pidfile);
 	if (drop_privileges(o))
+		return 1;
+	if (o->nnotify && !(notifier = notify_start(o->notify, o->nnotify)))
 		return 1;
 	if (o->querylog) {      /* created as the user, inside the chroot */
 		if (qlog_open(o->querylog))
