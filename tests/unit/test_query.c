@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 #include "answer.h"
+#include "notify.h"
 #include "query.h"
 #include "util.h"
 #include "wire.h"
@@ -522,6 +523,32 @@ UNIT_TEST(axfr_allowed_loopback_by_default)
 	CHECK_EQ_INT(axfr_acl_add(&acl, "0.0.0.0/0", &bad), 0);
 	CHECK(axfr_allowed(acl, sa4(&s4, "198.51.100.1")));
 	axfr_acl_free(acl);
+}
+
+UNIT_TEST(notify_targets)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const struct sockaddr_in *s4 = (const void *)&ss;
+	const struct sockaddr_in6 *s6 = (const void *)&ss;
+
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:5300", &ss, &len), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_INET);
+	CHECK_EQ_INT(ntohs(s4->sin_port), 5300);
+	CHECK_EQ_INT(notify_parse_target("192.0.2.1", &ss, &len), 0);
+	CHECK_EQ_INT(ntohs(s4->sin_port), 53);
+	CHECK_EQ_INT(notify_parse_target("[::1]:5301", &ss, &len), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(s6->sin6_port), 5301);
+	CHECK_EQ_INT(notify_parse_target("2001:db8::1", &ss, &len), 0);
+	CHECK_EQ_INT(ntohs(s6->sin6_port), 53);
+	CHECK_EQ_INT(notify_parse_target("[::1]", &ss, &len), 0);
+	CHECK_EQ_INT(notify_parse_target("ns1.example", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:0", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:65536", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("[::1", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("[::1]x", &ss, &len), -1);
 }
 
 UNIT_MAIN()
