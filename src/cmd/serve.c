@@ -4,9 +4,9 @@
  * SECURITY: command-line arguments only; see server.c for the network.
  */
 #include "cmd.h"
-#include "notify.h"
-#include "server.h"
-#include "util.h"
+#include "serve/notify.h"
+#include "serve/server.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -7,7 +7,9 @@
 #define RBLKIT_IPADDR_H
 
 #include <stdint.h>
-#include "segmap.h"
+
+/* An IPv6 address as one number (segmap.h keys its IPv6 maps by it). */
+typedef unsigned __int128 u128;
 
 /* Leading octets "a[.b[.c[.d]]]": returns 8/16/24/32 bits and the address
  * (host order, missing octets zero), or -1. *end is set past it. */

@@ -4,12 +4,12 @@
  * SECURITY: see axfr.h. Owner names are checked to fit 255 bytes.
  * Network lists are parsed with inet_pton, bits range-checked.
  */
-#include "axfr.h"
-#include "answer.h"
-#include "dname.h"
-#include "ds_ip.h"
-#include "util.h"
-#include "wire.h"
+#include "serve/axfr.h"
+#include "serve/answer.h"
+#include "base/dname.h"
+#include "serve/ds_ip.h"
+#include "base/util.h"
+#include "base/wire.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -18,7 +18,7 @@
 
 #include <sys/socket.h>
 
-#include "zone.h"
+#include "serve/zone.h"
 
 /* The clients allowed to transfer zones. */
 struct axfr_acl;

@@ -13,8 +13,8 @@
  * ID we sent (random, from getrandom). Sends never block (MSG_DONTWAIT).
  */
 #define _GNU_SOURCE
-#include "notify.h"
-#include "util.h"
+#include "serve/notify.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

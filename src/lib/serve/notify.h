@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "zone.h"
+#include "serve/zone.h"
 
 struct notifier;
 

@@ -16,9 +16,9 @@
 
 #include <stdint.h>
 
-#include "axfr.h"
-#include "dataset.h"
-#include "zone.h"
+#include "serve/axfr.h"
+#include "serve/dataset.h"
+#include "serve/zone.h"
 
 struct server_opts {
 	char **binds;           /* "addr/port" or "addr" (port 53) */
