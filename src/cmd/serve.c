@@ -4,6 +4,7 @@
  * SECURITY: command-line arguments only; see server.c for the network.
  */
 #include "cmd.h"
+#include "serve/notify.h"
 #include "serve/server.h"
 #include "base/util.h"
 
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+enum { OPT_ALLOW_TRANSFER = 1000, OPT_NOTIFY };
 
 void cmd_serve_help(void)
 {
@@ -44,9 +47,14 @@ void cmd_serve_help(void)
 "  --http addr/port Prometheus metrics over HTTP\n"
 "  --syslog         log to syslog instead of stderr\n"
 "  --tcp-idle MS    close idle TCP connections after MS (default 10000)\n"
-"  --check          load and check the data, report, and exit (0 if it loads)\n"
+"  --check          load and check the data, report every data error\n"
+"                   (file:line: why), exit 0 only if there is none\n"
+"  --allow-transfer NET[,NET...]  clients that may AXFR/IXFR (repeatable;\n"
+"                   default: loopback only, 127.0.0.0/8 and ::1)\n"
+"  --notify ADDR[:PORT]  send NOTIFY to this secondary when a reload\n"
+"                   changes the serial of a zone with $SOA (repeatable)\n"
 "\n"
-"Signals: SIGHUP reloads changed files, SIGUSR1 logs per-zone counters,\n"
+"Signals: SIGHUP re-reads the data files, SIGUSR1 logs per-zone counters,\n"
 "SIGTERM/SIGINT stop.\n");
 }
 
@@ -129,6 +137,24 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 			fatal("--tcp-idle must be 10..3600000 (milliseconds)");
 		break;
 	case 'K': o->check_only = 1; break;
+	case OPT_NOTIFY: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (notify_parse_target(arg, &ss, &len))
+			fatal("invalid --notify target '%s' (expected ADDR[:PORT] "
+			      "or [IPv6]:PORT)", arg);
+		o->notify[o->nnotify++] = (char *)arg;
+		break;
+	}
+	case OPT_ALLOW_TRANSFER: {
+		const char *bad;
+
+		if (axfr_acl_add(&o->allow_transfer, arg, &bad))
+			fatal("invalid --allow-transfer network '%s' (expected "
+			      "ADDR or ADDR/BITS without host bits)", bad);
+		break;
+	}
 	case 'h':
 		cmd_serve_help();
 		return 1;
@@ -147,6 +173,8 @@ int cmd_serve(int argc, char **argv)
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "tcp-idle", required_argument, NULL, 'I' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "allow-transfer", required_argument, NULL, OPT_ALLOW_TRANSFER },
+		{ "notify", required_argument, NULL, OPT_NOTIFY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -156,11 +184,14 @@ int cmd_serve(int argc, char **argv)
 
 	o.ds.def_ttl = 35 * 60;
 	o.binds = xcalloc((size_t)argc + 1, sizeof(char *));
+	o.notify = xcalloc((size_t)argc + 1, sizeof(char *));
 	while ((c = getopt_long(argc, argv, "u:r:w:b:46t:c:eqp:l:s:nfdvCaAx:X:h",
 				longopts, NULL)) != -1) {
 		rc = serve_option(c, optarg, &o, &vcount);
 		if (rc) {
 			free(o.binds);
+			free(o.notify);
+			axfr_acl_free(o.allow_transfer);
 			return rc > 0 ? 0 : 2;
 		}
 	}
@@ -177,5 +208,7 @@ int cmd_serve(int argc, char **argv)
 		zone_spec_free(&o.specs[i]);
 	free(o.specs);
 	free(o.binds);
+	free(o.notify);
+	axfr_acl_free(o.allow_transfer);
 	return rc;
 }

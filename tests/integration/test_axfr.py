@@ -29,6 +29,7 @@ import pytest
 
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -37,8 +38,8 @@ import dns.zone
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 from helpers_proto import (  # noqa: E402
-    Secondary, a_values, frame, rcode, rev4, rrset_values, tcp_connect, txt_values, wait_for,
-    write_data,
+    Secondary, a_values, frame, have_ipv6_loopback, rcode, rev4, rrset_values, run_rblkit,
+    tcp_connect, txt_values, wait_for, write_data,
     zone_header)
 
 BL = zone_header("bl.test") + """\
@@ -236,6 +237,70 @@ def test_axfr_only_at_a_zone_apex(primary):
 
 
 # --------------------------------------------------------------------------
+# who may transfer (--allow-transfer; loopback only by default)
+
+
+def _axfr_rcode(port, zone, source="127.0.0.1", host="127.0.0.1"):
+    q = dns.message.make_query(zone, "AXFR")
+    r = dns.query.tcp(q, host, port=port, timeout=5, source=source)
+    return rcode(r), r
+
+
+def test_allow_transfer_refuses_other_clients(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", BL)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir,
+                        ["--allow-transfer", "127.0.0.2/32"])
+    for _ in range(2):
+        rc, r = _axfr_rcode(srv.port, "bl.test")
+        assert rc == "REFUSED" and not r.answer, r.to_text()
+    log = [ln for ln in srv.stderr_text().splitlines() if "refused to 127.0.0.1" in ln]
+    assert len(log) == 1, "one log line per refused client expected:\n" + srv.stderr_text()
+    assert "bl.test" in log[0]
+    # the allowed client gets the zone
+    msgs = list(dns.query.xfr("127.0.0.1", "bl.test", port=srv.port, timeout=5,
+                              lifetime=20, source="127.0.0.2"))
+    assert msgs and msgs[0].answer[0].rdtype == dns.rdatatype.SOA
+    # IXFR is a transfer too
+    q = dns.message.make_query("bl.test", "IXFR")
+    assert rcode(dns.query.tcp(q, "127.0.0.1", port=srv.port, timeout=5)) == "REFUSED"
+    # ordinary queries over TCP from the refused client are still answered
+    r = srv.query(rev4("127.0.0.2", "bl.test"), "A", tcp=True)
+    assert a_values(r) == ["127.0.0.2"]
+
+
+def test_allow_transfer_lists_and_repeats(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", BL)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir,
+                        ["--allow-transfer", "192.0.2.0/24,127.0.0.3",
+                         "--allow-transfer", "2001:db8::/32"])
+    assert _axfr_rcode(srv.port, "bl.test", source="127.0.0.3")[0] == "NOERROR"
+    assert _axfr_rcode(srv.port, "bl.test", source="127.0.0.1")[0] == "REFUSED"
+
+
+def test_transfer_allowed_to_all_loopback_by_default(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", BL)
+    extra = []
+    v6 = have_ipv6_loopback()
+    port = servers.free_port()
+    if v6:
+        extra = ["-b", f"::1/{port}"]
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir, extra)
+    for src in ("127.0.0.1", "127.0.0.9"):
+        assert _axfr_rcode(srv.port, "bl.test", source=src)[0] == "NOERROR", src
+    if v6:
+        assert _axfr_rcode(port, "bl.test", source="::1", host="::1")[0] == "NOERROR"
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.1/24", "300.0.0.0/8", "127.0.0.1/33", "::1/129",
+                                 "bl.test", "127.0.0.1,"])
+def test_allow_transfer_rejects_bad_networks(datadir, bad):
+    write_data(datadir, "bl.txt", BL)
+    p = run_rblkit(["serve", "-b", "127.0.0.1/0", "--allow-transfer", bad,
+                    "bl.test:ip4set:bl.txt"], cwd=datadir)
+    assert p.returncode != 0 and "invalid --allow-transfer" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------
 # real secondaries
 
 _NET_RX = re.compile(r"([0-9a-f:.]+)/(\d+)")
@@ -382,6 +447,90 @@ def test_secondary_follows_a_reload(rblkit_server, datadir):
         assert a_values(sec.query(rev4("192.0.2.50", "re.test"))) == ["127.0.0.2"]
     finally:
         sec.stop()
+
+
+# --------------------------------------------------------------------------
+# NOTIFY (RFC 1996): secondaries hear of a reload at once
+
+# refresh and retry of an hour: without a NOTIFY the secondary would not
+# ask for the new serial during the test
+SLOW_SOA = "$SOA 3600 ns1.nt.test hostmaster.nt.test 0 1h 1h 1w 10m\n$NS 3600 ns1.nt.test\n"
+
+
+@pytest.mark.parametrize("kind", ["nsd", "knot"])
+def test_notify_brings_the_new_serial_to_the_secondary(rblkit_server, datadir, kind):
+    exe = {"nsd": "/usr/sbin/nsd", "knot": "/usr/sbin/knotd"}[kind]
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is required: apt-get install {kind}", pytrace=False)
+    if os.geteuid() != 0:
+        pytest.skip("the secondary is run as root (no username switch)")
+    old = int(time.time()) - 1000
+    write_data(datadir, "nt.txt", SLOW_SOA + "127.0.0.2\n", mtime=old)
+    prim_port = servers.free_port()
+    sec = Secondary(kind, ["nt.test"], prim_port)
+    prim = servers.start_rblkit(["nt.test:ip4set:nt.txt"], datadir,
+                                ["-c", "0", "--notify", f"127.0.0.1:{sec.port}"],
+                                port=prim_port)
+    try:
+        sec.start()
+        s1 = _serial(prim, "nt.test")
+        assert sec.wait_serial(s1, 20, "nt.test"), sec.log_text()[-3000:]
+        assert rcode(sec.query(rev4("192.0.2.50", "nt.test"))) == "NXDOMAIN"
+        with open(os.path.join(datadir, "nt.txt"), "a") as f:
+            f.write("192.0.2.50\n")
+        prim.proc.send_signal(1)        # SIGHUP
+        s2 = wait_for(lambda: _serial(prim, "nt.test") != s1 and _serial(prim, "nt.test"))
+        assert s2 and s2 > s1
+        assert sec.wait_serial(s2, 20, "nt.test"), \
+            (f"{kind} did not get serial {s2} after the NOTIFY (refresh is 1 h)\n"
+             + sec.log_text()[-3000:] + "\nrblkit:\n" + prim.stderr_text()[-2000:])
+        assert a_values(sec.query(rev4("192.0.2.50", "nt.test"))) == ["127.0.0.2"]
+        assert wait_for(lambda: "acknowledged by 127.0.0.1:%d" % sec.port
+                        in prim.stderr_text(), 10), prim.stderr_text()
+    finally:
+        sec.stop()
+        prim.__exit__(None, None, None)
+
+
+def test_notify_is_retried_until_answered(rblkit_server, datadir):
+    import socket
+    import struct
+    fake = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fake.bind(("127.0.0.1", 0))
+    fake.settimeout(10)
+    write_data(datadir, "nt.txt", SLOW_SOA + "127.0.0.2\n", mtime=int(time.time()) - 1000)
+    srv = rblkit_server(["nt.test:ip4set:nt.txt"], datadir,
+                        ["-c", "0", "--notify", "127.0.0.1:%d" % fake.getsockname()[1]])
+    try:
+        with open(os.path.join(datadir, "nt.txt"), "a") as f:
+            f.write("192.0.2.50\n")
+        srv.proc.send_signal(1)
+        got = []
+        while len(got) < 3:             # ignore two, answer the third
+            data, addr = fake.recvfrom(512)
+            got.append(data)
+            # queries are answered while the NOTIFY waits for its answer
+            assert a_values(srv.query(rev4("192.0.2.50", "nt.test"))) == ["127.0.0.2"]
+        m = dns.message.from_wire(got[0])
+        assert m.opcode() == dns.opcode.NOTIFY and m.flags & dns.flags.AA
+        assert m.question[0].name.to_text() == "nt.test."
+        assert m.question[0].rdtype == dns.rdatatype.SOA
+        assert len({g[:2] for g in got}) == 1, "a retry keeps its message ID"
+        reply = bytearray(got[2][:12])
+        reply[2] |= 0x80
+        fake.sendto(bytes(reply) + got[2][12:], addr)
+        assert wait_for(lambda: "acknowledged by 127.0.0.1" in srv.stderr_text(), 10), \
+            srv.stderr_text()
+    finally:
+        fake.close()
+
+
+def test_notify_rejects_bad_targets(datadir):
+    write_data(datadir, "bl.txt", BL)
+    for bad in ("example.org", "127.0.0.1:0", "127.0.0.1:99999", "[::1", "::1]:53"):
+        p = run_rblkit(["serve", "-b", "127.0.0.1/0", "--notify", bad, "bl.test:ip4set:bl.txt"],
+                       cwd=datadir)
+        assert p.returncode != 0 and "invalid --notify" in p.stderr, (bad, p.stderr)
 
 
 def test_slow_transfer_does_not_block_other_tcp_clients(rblkit_server, datadir):

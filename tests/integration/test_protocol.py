@@ -459,6 +459,75 @@ def test_notimp_reply_echoes_opcode(srv, opcode):
         f"reply opcode {(flags >> 11) & 15}, query opcode {opcode}"
 
 
+def _opt(options=b"", size=1232, rdlen=None):
+    """An OPT RR (root owner) with the given raw option bytes."""
+    rdlen = len(options) if rdlen is None else rdlen
+    return b"\0" + struct.pack("!HHIH", 41, size, 0, rdlen) + options
+
+
+def _reply_has_opt(reply):
+    m = dns.message.from_wire(reply)
+    return m.edns >= 0
+
+
+def test_formerr_without_question_carries_opt(srv):
+    # RFC 6891 6.1.1: a responder that understands EDNS puts an OPT into
+    # every response to a request with OPT, FORMERR included
+    reply = srv.query_wire(_header(0x4444, 0x0100, 0, ar=1) + _opt())
+    assert reply is not None
+    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", reply[:12])
+    assert qid == 0x4444 and flags & 15 == dns.rcode.FORMERR
+    assert qd == 0 and ar == 1, f"no OPT in the FORMERR (ARCOUNT {ar})"
+    assert _reply_has_opt(reply)
+
+
+def test_formerr_for_two_questions_carries_opt(srv):
+    q = _question("2.0.0.127.bl.test")
+    reply = srv.query_wire(_header(0x4445, 0x0100, 2, ar=1) + q + q + _opt())
+    assert reply is not None
+    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", reply[:12])
+    assert flags & 15 == dns.rcode.FORMERR and ar == 1 and _reply_has_opt(reply)
+
+
+def test_header_only_other_opcode_is_notimp(srv):
+    # dig +header-only +opcode=15: no question, an opcode we do not know
+    reply = srv.query_wire(_header(0x4545, (15 << 11) | 0x0100, 0))
+    assert reply is not None
+    flags = struct.unpack("!H", reply[2:4])[0]
+    assert flags & 15 == dns.rcode.NOTIMP, f"rcode {flags & 15}"
+    assert (flags >> 11) & 15 == 15
+
+
+def test_opt_option_running_past_rdata_is_formerr(srv):
+    q = _question("2.0.0.127.bl.test")
+    # one option (code 10, cookie) claiming 16 bytes where 8 follow
+    bad = struct.pack("!HH", 10, 16) + b"\x01" * 8
+    reply = srv.query_wire(_header(0x4646, 0x0100, 1, ar=1) + q + _opt(bad))
+    assert reply is not None
+    assert struct.unpack("!H", reply[2:4])[0] & 15 == dns.rcode.FORMERR
+    # an option header cut short (2 of its 4 bytes)
+    reply = srv.query_wire(_header(0x4647, 0x0100, 1, ar=1) + q + _opt(b"\0\x0a"))
+    assert struct.unpack("!H", reply[2:4])[0] & 15 == dns.rcode.FORMERR
+    # the same option with its right length is answered
+    good = struct.pack("!HH", 10, 8) + b"\x01" * 8
+    reply = srv.query_wire(_header(0x4648, 0x0100, 1, ar=1) + q + _opt(good))
+    m = dns.message.from_wire(reply)
+    assert rcode(m) == "NOERROR" and a_values(m)
+
+
+@pytest.mark.parametrize("qtype", ["CAA", "URI", "TYPE65534", "TYPE256", "TYPE4000"])
+def test_unknown_types_are_nodata(srv, qtype):
+    # RFC 3597: a type the server has no data of is NODATA (Unbound makes
+    # NOTIMP a SERVFAIL); at a listed name and at the apex
+    for name in (rev4("127.0.0.2", "bl.test"), "bl.test"):
+        r = srv.query(name, qtype)
+        assert rcode(r) == "NOERROR", (name, qtype, r.to_text())
+        assert not r.answer and r.flags & dns.flags.AA
+        _soa_in_authority(r, "bl.test")
+    r = srv.query(rev4("127.0.0.1", "bl.test"), qtype)
+    assert rcode(r) == "NXDOMAIN"
+
+
 def test_malformed_packets_do_not_kill_the_server(srv):
     rnd = random.Random(5782)
     good_q = _question("2.0.0.127.bl.test")

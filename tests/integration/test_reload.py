@@ -10,9 +10,10 @@
 * gzip-compressed data files load.
 * Queries are answered while a large file is reloaded.
 
-rblkit notices changes by mtime (one-second granularity, as rbldnsd), so the
-tests give the first version of a file an mtime in the past: the replacement
-then always differs, however fast the test runs.
+rblkit notices changes by device, inode, size and nanosecond mtime and
+ctime (rbldnsd: whole-second mtime), and a SIGHUP always re-reads; the
+tests still give the first version of a file an mtime in the past, so that
+serials (the newest mtime with $SOA serial 0) are known.
 """
 
 import gzip
@@ -78,6 +79,59 @@ def test_sighup_serves_replaced_file(rblkit_server, datadir):
     assert a_values(srv.query(rev4("192.0.2.2", "bl.test"))) == ["127.0.0.3"]
     # serial 0 in $SOA means the file's mtime: it grew with the new file
     assert srv.query("bl.test", "SOA").answer[0][0].serial > serial1
+
+
+def _append(datadir, name, line, mtime):
+    """Append in place (same inode) and give the file an mtime in whole
+    seconds: as an edit within the same second as the last load looks."""
+    path = os.path.join(datadir, name)
+    with open(path, "a") as f:
+        f.write(line)
+    os.utime(path, ns=(mtime * 10**9, mtime * 10**9))
+
+
+def _serial(srv):
+    return srv.query("bl.test", "SOA").answer[0][0].serial
+
+
+def test_edits_in_the_same_second_are_loaded(rblkit_server, datadir):
+    # issue 10.2: append, HUP, append, HUP within one second: the second
+    # entry used to stay NXDOMAIN for good (change detection by whole-second
+    # mtime), and the serial did not move
+    write_data(datadir, "bl.txt", HEAD + "127.0.0.2\n", mtime=OLD)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir, ["-c", "0"])
+    s0 = _serial(srv)
+    _append(datadir, "bl.txt", "192.0.2.1\n", OLD + 10)
+    _hup(srv)
+    assert _wait_listed(srv, "192.0.2.1"), srv.stderr_text()
+    s1 = _serial(srv)
+    _append(datadir, "bl.txt", "192.0.2.2\n", OLD + 10)
+    _hup(srv)
+    assert _wait_listed(srv, "192.0.2.2"), \
+        "an edit in the same second as the last load is not loaded\n" + srv.stderr_text()
+    s2 = _serial(srv)
+    assert s0 < s1 < s2, f"the serial must grow with every change: {s0} {s1} {s2}"
+    # the same check, found by -c's timer rather than a HUP: see below
+
+
+def test_same_second_edit_found_by_the_check_interval(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", HEAD + "127.0.0.2\n", mtime=OLD)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir, ["-c", "1"])
+    _append(datadir, "bl.txt", "192.0.2.1\n", OLD)   # mtime unchanged
+    assert _wait_listed(srv, "192.0.2.1", timeout=15), \
+        "a change with the same whole-second mtime is not noticed\n" + srv.stderr_text()
+
+
+def test_hup_always_rereads(rblkit_server, datadir):
+    write_data(datadir, "bl.txt", HEAD + "127.0.0.2\n192.0.2.1\n", mtime=OLD)
+    srv = rblkit_server(["bl.test:ip4set:bl.txt"], datadir, ["-c", "0"])
+    s0 = _serial(srv)
+    before = srv.stderr_text()
+    _hup(srv)
+    assert wait_for(lambda: "loaded ip4set:bl.txt" in srv.stderr_text()[len(before):], 10), \
+        "SIGHUP did not re-read an unchanged file:\n" + srv.stderr_text()
+    # unchanged data keeps its serial: no transfer for nothing
+    assert _serial(srv) == s0
 
 
 def test_automatic_reload_with_check_interval(rblkit_server, datadir):

@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 #include "serve/answer.h"
+#include "serve/notify.h"
 #include "serve/query.h"
 #include "base/util.h"
 #include "base/wire.h"
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #define LONG_TXT "a long text to make the answer bigger than 512 bytes: padding padding pad"
 
@@ -474,6 +477,78 @@ UNIT_TEST(answer_named_without_question)
 	CHECK_EQ_INT(answer_finish(&a), a.len);
 	CHECK_EQ_INT(buf[7], 1);                /* ANCOUNT */
 	free(buf);
+}
+
+static struct sockaddr *sa4(struct sockaddr_in *sin, const char *ip)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &sin->sin_addr);
+	return (struct sockaddr *)sin;
+}
+
+static struct sockaddr *sa6(struct sockaddr_in6 *sin6, const char *ip)
+{
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, ip, &sin6->sin6_addr);
+	return (struct sockaddr *)sin6;
+}
+
+UNIT_TEST(axfr_allowed_loopback_by_default)
+{
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+	struct axfr_acl *acl = NULL;
+	const char *bad = NULL;
+
+	CHECK(axfr_allowed(NULL, sa4(&s4, "127.0.0.1")));
+	CHECK(axfr_allowed(NULL, sa4(&s4, "127.255.0.9")));
+	CHECK(axfr_allowed(NULL, sa6(&s6, "::1")));
+	CHECK(axfr_allowed(NULL, sa6(&s6, "::ffff:127.0.0.1")));
+	CHECK(!axfr_allowed(NULL, sa4(&s4, "192.0.2.1")));
+	CHECK(!axfr_allowed(NULL, sa6(&s6, "::2")));
+	CHECK_EQ_INT(axfr_acl_add(&acl, "127.0.0.2/32,192.0.2.128/25", &bad), 0);
+	CHECK_EQ_INT(axfr_acl_add(&acl, "2001:db8::/33", &bad), 0);
+	CHECK(!axfr_allowed(acl, sa4(&s4, "127.0.0.1")));
+	CHECK(axfr_allowed(acl, sa4(&s4, "127.0.0.2")));
+	CHECK(axfr_allowed(acl, sa4(&s4, "192.0.2.200")));
+	CHECK(!axfr_allowed(acl, sa4(&s4, "192.0.2.127")));
+	CHECK(axfr_allowed(acl, sa6(&s6, "2001:db8:7fff::1")));
+	CHECK(!axfr_allowed(acl, sa6(&s6, "2001:db8:8000::1")));
+	CHECK(!axfr_allowed(acl, sa6(&s6, "::1")));
+	CHECK_EQ_INT(axfr_acl_add(&acl, "10.0.0.0/8,10.0.0.1/8", &bad), -1);
+	CHECK_EQ_STR(bad, "10.0.0.1/8");
+	CHECK_EQ_INT(axfr_acl_add(&acl, "::/0,", &bad), -1);
+	CHECK_EQ_INT(axfr_acl_add(&acl, "0.0.0.0/0", &bad), 0);
+	CHECK(axfr_allowed(acl, sa4(&s4, "198.51.100.1")));
+	axfr_acl_free(acl);
+}
+
+UNIT_TEST(notify_targets)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const struct sockaddr_in *s4 = (const void *)&ss;
+	const struct sockaddr_in6 *s6 = (const void *)&ss;
+
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:5300", &ss, &len), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_INET);
+	CHECK_EQ_INT(ntohs(s4->sin_port), 5300);
+	CHECK_EQ_INT(notify_parse_target("192.0.2.1", &ss, &len), 0);
+	CHECK_EQ_INT(ntohs(s4->sin_port), 53);
+	CHECK_EQ_INT(notify_parse_target("[::1]:5301", &ss, &len), 0);
+	CHECK_EQ_INT(ss.ss_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(s6->sin6_port), 5301);
+	CHECK_EQ_INT(notify_parse_target("2001:db8::1", &ss, &len), 0);
+	CHECK_EQ_INT(ntohs(s6->sin6_port), 53);
+	CHECK_EQ_INT(notify_parse_target("[::1]", &ss, &len), 0);
+	CHECK_EQ_INT(notify_parse_target("ns1.example", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:0", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:65536", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("127.0.0.1:", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("[::1", &ss, &len), -1);
+	CHECK_EQ_INT(notify_parse_target("[::1]x", &ss, &len), -1);
 }
 
 UNIT_MAIN()

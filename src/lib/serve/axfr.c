@@ -2,6 +2,7 @@
  * axfr.c - zone transfer; see axfr.h.
  *
  * SECURITY: see axfr.h. Owner names are checked to fit 255 bytes.
+ * Network lists are parsed with inet_pton, bits range-checked.
  */
 #include "serve/axfr.h"
 #include "serve/answer.h"
@@ -10,8 +11,12 @@
 #include "base/util.h"
 #include "base/wire.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #define MSG_MAX 16384
 
@@ -128,4 +133,165 @@ out:
 	free(ipds);
 	free(x.buf);
 	return rc;
+}
+
+/* --- who may transfer --- */
+
+struct axfr_net {
+	int family;
+	uint8_t addr[16];
+	int bits;
+};
+
+struct axfr_acl {
+	struct axfr_net *nets;
+	size_t n;
+};
+
+/* "addr[/bits]" (len bytes of s) into *net; 0 or -1. */
+static int parse_net(const char *s, size_t len, struct axfr_net *net)
+{
+	char buf[64], *slash, *end;
+	long bits;
+	int max;
+
+	if (!len || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET, buf, net->addr) == 1)
+		net->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, net->addr) == 1)
+		net->family = AF_INET6;
+	else
+		return -1;
+	max = net->family == AF_INET ? 32 : 128;
+	bits = max;
+	if (slash) {
+		bits = strtol(slash, &end, 10);
+		if (!*slash || *end || bits < 0 || bits > max)
+			return -1;
+	}
+	net->bits = (int)bits;
+	for (int i = net->bits; i < max; i++)   /* no host bits */
+		if (net->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+int axfr_acl_add(struct axfr_acl **acl, const char *list, const char **bad)
+{
+	const char *p = list;
+
+	if (!*acl)
+		*acl = xcalloc(1, sizeof(**acl));
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		struct axfr_net net;
+
+		if (parse_net(p, len, &net)) {
+			*bad = p;
+			return -1;
+		}
+		(*acl)->nets = xreallocarray((*acl)->nets, (*acl)->n + 1,
+					     sizeof(net));
+		(*acl)->nets[(*acl)->n++] = net;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+void axfr_acl_free(struct axfr_acl *acl)
+{
+	if (!acl)
+		return;
+	free(acl->nets);
+	free(acl);
+}
+
+/* The peer's address as (family, 16 bytes); IPv4-mapped IPv6 as IPv4. */
+static int peer_addr(const struct sockaddr *peer, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	if (peer->sa_family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		return AF_INET;
+	}
+	if (peer->sa_family != AF_INET6)
+		return 0;
+	memcpy(a, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+	if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		memmove(a, a + 12, 4);
+		memset(a + 4, 0, 12);
+		return AF_INET;
+	}
+	return AF_INET6;
+}
+
+static int net_match(const struct axfr_net *n, int family, const uint8_t *a)
+{
+	int full = n->bits / 8, rest = n->bits % 8;
+
+	if (n->family != family || memcmp(n->addr, a, (size_t)full))
+		return 0;
+	return !rest || !((n->addr[full] ^ a[full]) & (0xff00 >> rest));
+}
+
+int axfr_allowed(const struct axfr_acl *acl, const struct sockaddr *peer)
+{
+	uint8_t a[16];
+	int family;
+
+	if (!peer)
+		return 1;
+	family = peer_addr(peer, a);
+	if (!acl)
+		return (family == AF_INET && a[0] == 127) ||
+		       (family == AF_INET6 && !memcmp(a, &in6addr_loopback, 16));
+	for (size_t i = 0; i < acl->n; i++)
+		if (net_match(&acl->nets[i], family, a))
+			return 1;
+	return 0;
+}
+
+#define REFUSED_LOGGED 1024
+
+static pthread_mutex_t refused_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t refused[REFUSED_LOGGED][17];     /* family byte + address */
+static unsigned nrefused;
+static int refused_full;
+
+void axfr_log_refused(const struct sockaddr *peer, const struct zone *z)
+{
+	uint8_t key[17];
+	char text[INET6_ADDRSTRLEN] = "?";
+	int family = peer ? peer_addr(peer, key + 1) : 0, seen = 0, say = 0;
+
+	if (!family)
+		return;
+	key[0] = (uint8_t)family;
+	pthread_mutex_lock(&refused_lock);
+	for (unsigned i = 0; i < nrefused && !seen; i++)
+		seen = !memcmp(refused[i], key, sizeof(key));
+	if (!seen && nrefused < REFUSED_LOGGED) {
+		memcpy(refused[nrefused++], key, sizeof(key));
+		say = 1;
+	} else if (!seen && !refused_full) {
+		refused_full = 1;
+		say = 2;
+	}
+	pthread_mutex_unlock(&refused_lock);
+	if (say == 2)
+		log_warn("zone transfers refused to more than %d clients; "
+			 "no longer logged each", REFUSED_LOGGED);
+	if (say != 1)
+		return;
+	inet_ntop(family, key + 1, text, sizeof(text));
+	log_warn("zone transfer of %s refused to %s (not in --allow-transfer; "
+		 "logged once per client)", z->text, text);
 }

@@ -43,11 +43,9 @@ void ds_warn(struct ds_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	c->warnings++;
-	if (c->warnings <= 100)
+	c->errs->total++;
+	if (++c->errs->file <= DS_ERRS_SHOWN)
 		log_warn("%s:%u: %s", c->file, c->line, buf);
-	else if (c->warnings == 101)
-		log_warn("%s: more warnings suppressed", c->file);
 }
 
 uint32_t ds_default_id(struct ds_ctx *c)
@@ -120,14 +118,13 @@ static int parse_name_word(char **s, uint8_t out[256])
 	return *w && dname_from_text(w, out) > 0 ? 0 : -1;
 }
 
-static int special_soa(struct dataset *ds, char *w, const struct ds_opts *o)
+static int special_soa(struct dataset *ds, char *w, struct ds_ctx *c,
+		       const struct ds_opts *o)
 {
 	struct ds_soa soa = { .set = 1 };
 	uint32_t *n[4] = { &soa.refresh, &soa.retry, &soa.expire, &soa.minttl };
 	char *word, *end;
 
-	if (ds->soa.set)
-		return 1;               /* only the first $SOA counts */
 	if (parse_ttl_word(&w, &soa.ttl, ds->ttl, o) ||
 	    parse_name_word(&w, soa.mname) || parse_name_word(&w, soa.rname))
 		return 0;
@@ -147,7 +144,12 @@ static int special_soa(struct dataset *ds, char *w, const struct ds_opts *o)
 	}
 	if (*w)
 		return 0;
-	ds->soa = soa;
+	/* only the first $SOA counts (as rbldnsd); another that says
+	 * something else is an error, not silence */
+	if (ds->soa.set && memcmp(&ds->soa, &soa, sizeof(soa)))
+		ds_warn(c, "a second $SOA that differs from the first is ignored");
+	if (!ds->soa.set)
+		ds->soa = soa;
 	return 1;
 }
 
@@ -283,7 +285,7 @@ static int special(struct dataset *ds, char *line, struct ds_ctx *c,
 	char *w;
 
 	if ((w = keyword(line, "soa")))
-		return (ds->type->flags & DS_F_ACL) ? 0 : special_soa(ds, w, o);
+		return (ds->type->flags & DS_F_ACL) ? 0 : special_soa(ds, w, c, o);
 	if ((w = keyword(line, "ns")) || (w = keyword(line, "nameserver")))
 		return (ds->type->flags & DS_F_ACL) ? 0 : special_ns(ds, w, o);
 	if ((w = keyword(line, "ttl"))) {
@@ -387,6 +389,7 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 		gzdirect(gz);
 	c->file = file;
 	c->line = 0;
+	c->errs->file = 0;
 	value_default(&c->def);         /* defaults last to the end of a file */
 	c->def_cached = 0;
 	if (c->sub) {
@@ -438,36 +441,60 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 			rc = -1;
 		}
 	}
+	if (c->errs->file > DS_ERRS_SHOWN)
+		log_warn("%s: %u more errors not shown (%u in this file)", file,
+			 c->errs->file - DS_ERRS_SHOWN, c->errs->file);
 	gzclose(gz);
 	free(buf);
 	return rc;
 }
 
-time_t ds_files_stamp(const char *files)
+static uint64_t fnv1a(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8) {
+		h ^= v & 0xff;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void ds_files_stat(const char *files, time_t *newest, uint64_t *fp)
 {
 	char *list = xstrdup(files), *p = list, *f;
-	time_t newest = 0;
+	uint64_t h = 0xcbf29ce484222325ull;
+	int missing = 0;
 
+	*newest = 0;
 	while ((f = strsep(&p, ",")) != NULL) {
 		struct stat st;
 
 		if (stat(f, &st) != 0) {
-			newest = 0;
+			missing = 1;
 			break;
 		}
-		if (st.st_mtime > newest)
-			newest = st.st_mtime;
+		if (st.st_mtime > *newest)
+			*newest = st.st_mtime;
+		h = fnv1a(h, (uint64_t)st.st_dev);
+		h = fnv1a(h, (uint64_t)st.st_ino);
+		h = fnv1a(h, (uint64_t)st.st_size);
+		h = fnv1a(h, (uint64_t)st.st_mtim.tv_sec);
+		h = fnv1a(h, (uint64_t)st.st_mtim.tv_nsec);
+		h = fnv1a(h, (uint64_t)st.st_ctim.tv_sec);
+		h = fnv1a(h, (uint64_t)st.st_ctim.tv_nsec);
 	}
+	if (missing)
+		*newest = 0;
+	*fp = missing ? 0 : h ? h : 1;
 	free(list);
-	return newest;
 }
 
 int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 	    struct dataset **out)
 {
 	struct dataset *ds = xcalloc(1, sizeof(*ds));
+	struct ds_errs errs = { 0 };
 	struct ds_ctx c = { .ttl = o->def_ttl, .accept_in_cidr = o->accept_in_cidr,
-			     .opts = o };
+			     .opts = o, .errs = &errs };
 	char *list = xstrdup(files), *p = list, *f;
 	void *b;
 	int rc = -1;
@@ -476,7 +503,8 @@ int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 	ds->ttl = o->def_ttl;
 	c.vt = ds->vt = vtab_new();
 	value_default(&c.def);
-	ds->stamp = ds_files_stamp(files);
+	/* before reading: a change while we read is seen next time */
+	ds_files_stat(files, &ds->stamp, &ds->fp);
 	b = t->begin(&c);
 	while ((f = strsep(&p, ",")) != NULL) {
 		if (!*f)
@@ -487,6 +515,7 @@ int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 		}
 	}
 	ds->ttl = c.ttl;
+	ds->errors = errs.total;
 	if (!ds->soa.ttl && ds->soa.set)
 		ds->soa.ttl = ds->ttl;
 	vtab_finish(ds->vt, &c.vars);

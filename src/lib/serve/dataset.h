@@ -61,11 +61,20 @@ struct qinfo {
 	uint8_t peer[16];       /* v4 in first 4 bytes, network order */
 };
 
+/* Data errors of one load, shared by the contexts of a combined
+ * dataset: each is logged as "file:line: why", the first DS_ERRS_SHOWN of
+ * a file, and counted. */
+#define DS_ERRS_SHOWN 20
+struct ds_errs {
+	unsigned file;          /* in the current file */
+	unsigned total;         /* in the whole load */
+};
+
 /* Per-load state shared by the common parser and the type's line(). */
 struct ds_ctx {
 	const char *file;       /* current file, for messages */
 	unsigned line;          /* current line number */
-	unsigned warnings;
+	struct ds_errs *errs;   /* the load's error counts (never NULL) */
 	uint32_t ttl;           /* $TTL of the current scope */
 	uint32_t maxrange4;     /* $MAXRANGE4 (0: none) */
 	struct value_raw def;   /* current ":A:TXT" default */
@@ -85,7 +94,8 @@ struct ds_ctx {
 /* The raw value id of the current default (added once per change). */
 uint32_t ds_default_id(struct ds_ctx *c);
 
-/* Log a warning with file and line; the line is skipped. */
+/* Log a data error with file and line (the line is skipped) and count
+ * it; past DS_ERRS_SHOWN in one file, only count it. */
 void ds_warn(struct ds_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -157,7 +167,9 @@ struct dataset {
 	struct ds_soa soa;
 	struct ds_ns ns;
 	time_t stamp;           /* newest mtime of its files */
+	uint64_t fp;            /* ds_files_stat() fingerprint when loaded */
 	time_t expires;         /* $TIMESTAMP expiry, 0 = never */
+	unsigned errors;        /* data errors (lines skipped) in the load */
 };
 
 /* Global load options from the command line. */
@@ -172,8 +184,12 @@ struct ds_opts {
 int ds_load(const struct ds_type *t, const char *files, const struct ds_opts *o,
 	    struct dataset **out);
 void ds_free(struct dataset *ds);
-/* Newest mtime of the files of spec (0 if one is missing). */
-time_t ds_files_stamp(const char *files);
+/* What stat() says about the comma-separated files: *newest gets the
+ * newest mtime in seconds (for SOA serials), *fp a fingerprint of every
+ * file's device, inode, size, and mtime and ctime in nanoseconds, so that
+ * an edit in the same second as the last load, or a file renamed over
+ * another, is seen. Both 0 when a file is missing. */
+void ds_files_stat(const char *files, time_t *newest, uint64_t *fp);
 
 /* Apply the -t min/max constraints to a TTL; 0 means the default. */
 uint32_t ds_ttl_clamp(const struct ds_opts *o, uint32_t ttl, uint32_t def);

@@ -95,7 +95,7 @@ static int acl_line(void *bp, char *s, struct ds_ctx *c)
 			return 0;
 		}
 	} else {
-		ds_warn(c, "invalid address");
+		ds_ip_bad_addr(c, s);
 		return 0;
 	}
 	while (*end == ' ' || *end == '\t')

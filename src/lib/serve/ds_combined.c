@@ -114,6 +114,7 @@ static int combined_line(void *bp, char *line, struct ds_ctx *c)
 	s->ds.type = t;
 	s->ds.vt = vtab_new();
 	s->ctx.ttl = c->ttl;
+	s->ctx.errs = c->errs;
 	s->ctx.vt = s->ds.vt;
 	s->ctx.accept_in_cidr = c->accept_in_cidr;
 	s->ctx.opts = c->opts;

@@ -48,6 +48,13 @@ int ds_ip_excl(char **s)
 	return 1;
 }
 
+void ds_ip_bad_addr(struct ds_ctx *c, const char *s)
+{
+	int n = (int)strcspn(s, " \t");
+
+	ds_warn(c, "invalid address \"%.*s\"", n > 60 ? 60 : n, s);
+}
+
 int ds_ip_tail_ok(const char *s)
 {
 	return !*s || *s == ' ' || *s == '\t' || *s == '#' || *s == ';' || *s == ':';
@@ -125,8 +132,10 @@ int ds_ip_has_below(const struct dataset *ds, const struct qinfo *qi)
 {
 	const struct ipdata *d = ds->data;
 
-	if (qi->ip4_pfx_bits > 0)
-		return segmap4_any(d->m4, qi->ip4, qi->ip4 | ~ip4_mask(qi->ip4_pfx_bits));
+	/* "1.2" may be an IPv4 prefix and IPv6 nibbles at once: try both */
+	if (qi->ip4_pfx_bits > 0 &&
+	    segmap4_any(d->m4, qi->ip4, qi->ip4 | ~ip4_mask(qi->ip4_pfx_bits)))
+		return 1;
 	if (qi->ip6_pfx_bits > 0) {
 		u128 p = ip6_to_u128(qi->ip6);
 

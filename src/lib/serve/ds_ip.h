@@ -34,6 +34,8 @@ int64_t ds_ip_value(const char *s, struct ds_ctx *c);
 int ds_ip_excl(char **s);
 /* 1 if s (after an address) ends it properly: NUL, blank, comment, ':'. */
 int ds_ip_tail_ok(const char *s);
+/* Warn "invalid address" naming the entry (the first word of s). */
+void ds_ip_bad_addr(struct ds_ctx *c, const char *s);
 int ds_ip_push4(struct ipbuild *b, struct ds_ctx *c, uint32_t lo, uint32_t hi,
 		uint32_t val, unsigned prio, int excl);
 int ds_ip_push6(struct ipbuild *b, struct ds_ctx *c, u128 lo, u128 hi,

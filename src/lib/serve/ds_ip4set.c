@@ -75,7 +75,7 @@ static int ip4set_line(void *bp, char *s, struct ds_ctx *c)
 
 	bits = ip4_range(s, &lo, &hi, &end);
 	if (bits <= 0 || !ds_ip_tail_ok(end)) {         /* "0/0" too, as rbldnsd */
-		ds_warn(c, "invalid address");
+		ds_ip_bad_addr(c, s);
 		return 0;
 	}
 	if (c->accept_in_cidr) {

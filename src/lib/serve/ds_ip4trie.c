@@ -25,7 +25,7 @@ static int ip4trie_line(void *bp, char *s, struct ds_ctx *c)
 
 	bits = ip4_cidr(s, &a, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
-		ds_warn(c, "invalid address");
+		ds_ip_bad_addr(c, s);
 		return 0;
 	}
 	if (c->accept_in_cidr) {

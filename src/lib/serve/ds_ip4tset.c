@@ -56,7 +56,7 @@ static int ip4tset_line(void *bp, char *s, struct ds_ctx *c)
 	if (*s == ':')
 		return ds_tset_default(bp, s, c);
 	if (ip4_prefix(s, &a, &end) != 32 || !ds_ip_tail_ok(end)) {
-		ds_warn(c, "invalid address");
+		ds_ip_bad_addr(c, s);
 		return 0;
 	}
 	return ds_ip_push4(bp, c, a, a, 0, 0, 0);

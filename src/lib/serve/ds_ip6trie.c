@@ -27,7 +27,7 @@ static int ip6trie_line(void *bp, char *s, struct ds_ctx *c)
 
 	bits = ip6_cidr(s, a, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
-		ds_warn(c, "invalid address");
+		ds_ip_bad_addr(c, s);
 		return 0;
 	}
 	lo = ip6_to_u128(a);

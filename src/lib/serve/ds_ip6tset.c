@@ -21,7 +21,7 @@ static int ip6tset_line(void *bp, char *s, struct ds_ctx *c)
 	excl = ds_ip_excl(&s);
 	bits = ip6_prefix(s, a, &end);
 	if (bits < 0 || !ds_ip_tail_ok(end)) {
-		ds_warn(c, "invalid address");
+		ds_ip_bad_addr(c, s);
 		return 0;
 	}
 	if (bits != (excl ? 128 : 64)) {

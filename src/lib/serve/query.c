@@ -63,11 +63,71 @@ static void count(struct query_ctx *qc, const struct zone *z, int what, uint64_t
 		qc->global[what] += n;
 }
 
-/* Parse header, question and EDNS. Returns -1 to drop, else an rcode. */
+/* RFC 6891 6.1.2: the options of an OPT RDATA, each code, length and
+ * data, must fill the RDATA exactly. */
+static int opt_options_ok(struct wire *w, uint16_t rdlen)
+{
+	size_t end;
+
+	if (wire_left(w) < rdlen)
+		return 0;
+	end = w->pos + rdlen;
+	while (wire_ok(w) && w->pos < end) {
+		uint16_t olen;
+
+		if (end - w->pos < 4)
+			return 0;
+		wire_u16(w);
+		olen = wire_u16(w);
+		if (olen > end - w->pos)
+			return 0;
+		wire_skip(w, olen);
+	}
+	return wire_ok(w);
+}
+
+/* The records after the question: skip answer and authority, look for
+ * one OPT in the additional section. Returns R_NOERROR or R_FORMERR. */
+static int parse_records(struct req *r, struct wire *w, unsigned an_ns, unsigned ar)
+{
+	for (unsigned i = 0; i < an_ns + ar; i++) {
+		uint8_t name[256];
+		uint16_t type, rdlen, cls;
+		uint32_t ttl;
+
+		wire_name(w, name, 0);
+		type = wire_u16(w);
+		cls = wire_u16(w);
+		ttl = wire_u32(w);
+		rdlen = wire_u16(w);
+		if (!wire_ok(w))
+			return R_FORMERR;
+		if (type != T_OPT) {
+			wire_skip(w, rdlen);
+			if (!wire_ok(w))
+				return R_FORMERR;
+			continue;
+		}
+		if (i < an_ns || r->edns || name[0] || !opt_options_ok(w, rdlen))
+			return R_FORMERR;       /* misplaced, second or bad OPT */
+		r->edns = 1;
+		r->edns_size = cls;
+		r->edns_version = (uint8_t)(ttl >> 16);
+		r->edns_do = !!(ttl & 0x8000);
+	}
+	return R_NOERROR;
+}
+
+/* Parse header, question and EDNS. Returns -1 to drop, else an rcode;
+ * r->edns is set whenever a valid OPT was read, also with an error (RFC
+ * 6891 6.1.1: a FORMERR to a query with OPT carries OPT, whatever its
+ * question count), and r->qend is 12 unless the request is valid. */
 static int parse_req(struct req *r, const uint8_t *buf, size_t len)
 {
 	struct wire w;
 	uint16_t qd, an, ns, ar;
+	size_t qend = 12;
+	int rc;
 
 	wire_init(&w, buf, len);
 	r->id = wire_u16(&w);
@@ -76,39 +136,29 @@ static int parse_req(struct req *r, const uint8_t *buf, size_t len)
 	an = wire_u16(&w);
 	ns = wire_u16(&w);
 	ar = wire_u16(&w);
+	r->qend = 12;
 	if (!wire_ok(&w) || (r->flags & 0x8000))
 		return -1;              /* short, or a response: drop */
-	if (qd != 1)
-		return R_FORMERR;
-	r->qnamelen = wire_qname(&w, r->qname, r->loff, &r->labels);
-	r->qtype = wire_u16(&w);
-	r->qclass = wire_u16(&w);
+	if (((r->flags >> 11) & 15) != 0)
+		return R_NOTIMP;        /* another opcode: its sections differ */
+	if (qd >= 1) {
+		r->qnamelen = wire_qname(&w, r->qname, r->loff, &r->labels);
+		r->qtype = wire_u16(&w);
+		r->qclass = wire_u16(&w);
+		qend = w.pos;
+	}
+	for (unsigned i = 1; i < qd && wire_ok(&w); i++) {
+		uint8_t name[256];      /* more questions: read past them, for OPT */
+
+		wire_name(&w, name, 1);
+		wire_skip(&w, 4);
+	}
 	if (!wire_ok(&w))
 		return R_FORMERR;
-	r->qend = w.pos;
-	/* skip answer and authority records, look for OPT in additional */
-	for (unsigned i = 0; i < (unsigned)an + ns + ar; i++) {
-		uint8_t name[256];
-		uint16_t type, rdlen, cls;
-		uint32_t ttl;
-
-		wire_name(&w, name, 0);
-		type = wire_u16(&w);
-		cls = wire_u16(&w);
-		ttl = wire_u32(&w);
-		rdlen = wire_u16(&w);
-		wire_skip(&w, rdlen);
-		if (!wire_ok(&w))
-			return R_FORMERR;
-		if (type != T_OPT)
-			continue;
-		if (i < (unsigned)an + ns || r->edns || name[0])
-			return R_FORMERR;       /* misplaced or second OPT */
-		r->edns = 1;
-		r->edns_size = cls;
-		r->edns_version = (uint8_t)(ttl >> 16);
-		r->edns_do = !!(ttl & 0x8000);
-	}
+	rc = parse_records(r, &w, (unsigned)an + ns, ar);
+	if (rc != R_NOERROR || qd != 1)
+		return R_FORMERR;
+	r->qend = qend;
 	return R_NOERROR;
 }
 
@@ -202,8 +252,10 @@ void query_qinfo_addr(struct qinfo *qi, unsigned flags)
 				qi->ip4 = a << (8 * (4 - n));
 				qi->ip4_pfx_bits = (int)(8 * n);
 			}
-			return;
 		}
+		/* "2", "0.0.0.0": also 1..4 nibbles of an IPv6 prefix (an
+		 * empty non-terminal of 2000::/3), read from the start */
+		p = qi->rel;
 	}
 	if (n == 32 && qi->rel_len == 64) {
 		uint8_t a[16];
@@ -396,13 +448,14 @@ static int request_checks(struct job *j, size_t *out)
 		count(j->qc, NULL, ST_ERRORS, 1);
 		return 1;
 	}
-	if (rc != R_NOERROR || ((j->r.flags >> 11) & 15) != 0) {
+	if (rc != R_NOERROR) {
 		count(j->qc, NULL, ST_ERRORS, 1);
 		/* rbldnsd differs: for an opcode we do not implement we copy
 		 * the opcode (RFC 1035 4.1.1: a NOTIFY sender must see its
 		 * NOTIMP) and answer with the header only (the question of
-		 * another opcode, e.g. UPDATE's zone, follows other rules). */
-		*out = fail(j, 12, rc != R_NOERROR ? rc : R_NOTIMP);
+		 * another opcode, e.g. UPDATE's zone, follows other rules),
+		 * whatever its counts are. */
+		*out = fail(j, 12, rc);
 		return 1;
 	}
 	if (j->r.edns && j->r.edns_version != 0) {
@@ -448,14 +501,24 @@ static int zone_checks(struct job *j, size_t *out)
 		return 1;
 	}
 	if (j->r.qtype == T_AXFR || j->r.qtype == T_IXFR) {
-		/* as rbldnsd: no transfers over UDP (NOTIMP) */
-		if (j->qc->tcp && z->soa && j->r.labels == z->labels)
+		/* as rbldnsd: no transfers over UDP (NOTIMP); over TCP only
+		 * to the clients allowed (rbldnsd has no AXFR at all) */
+		if (!j->qc->tcp) {
+			*out = fail(j, j->r.qend, R_NOTIMP);
+		} else if (!axfr_allowed(j->qc->xfr_allow, peer)) {
+			axfr_log_refused(peer, z);
+			*out = fail(j, j->r.qend, R_REFUSED);
+		} else if (z->soa && j->r.labels == z->labels) {
 			j->qc->xfr_zone = z;    /* the caller transfers */
-		else
-			*out = fail(j, j->r.qend, !j->qc->tcp ? R_NOTIMP : R_REFUSED);
+		} else {
+			*out = fail(j, j->r.qend, R_REFUSED);
+		}
 		return 1;
 	}
-	if (j->r.qtype >= 250 && j->r.qtype != T_ANY) {
+	/* the meta types TSIG, MAILB and MAILA; other types we do not know
+	 * (CAA, TYPE65534, ...) are data types that this name has none of:
+	 * NODATA (RFC 3597), never NOTIMP */
+	if (j->r.qtype >= 250 && j->r.qtype < T_ANY) {
 		*out = fail(j, j->r.qend, R_NOTIMP);
 		return 1;
 	}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "serve/axfr.h"
 #include "serve/dataset.h"
 #include "serve/zone.h"
 
@@ -27,6 +28,8 @@ struct query_ctx {
 	uint64_t *global;               /* [ST_COUNT] for queries to no zone */
 	const char *version;            /* version.bind text, NULL refuses */
 	int lazy;                       /* -a: no NS in positive answers */
+	/* Who may transfer zones (see axfr.h); NULL: loopback only. */
+	const struct axfr_acl *xfr_allow;
 	/* Set for AXFR/IXFR over TCP: the zone to transfer. */
 	const struct zone *xfr_zone;
 };

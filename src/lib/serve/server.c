@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "serve/server.h"
 #include "serve/axfr.h"
+#include "serve/notify.h"
 #include "serve/stats.h"
 #include "serve/qlog.h"
 #include "serve/query.h"
@@ -164,7 +165,8 @@ static void *udp_main(void *arg)
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage peer[BATCH];
 	struct query_ctx qc = { .stats = w->stats, .global = w->global,
-				.version = w->o->version, .lazy = w->o->lazy };
+				.version = w->o->version, .lazy = w->o->lazy,
+				.xfr_allow = w->o->allow_transfer };
 
 	for (int i = 0; i < BATCH; i++) {
 		riov[i].iov_base = in[i];
@@ -325,7 +327,8 @@ static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
 		size_t mlen = (size_t)c->buf[0] << 8 | c->buf[1], len;
 		struct query_ctx qc = { .stats = w->stats, .global = w->global,
 					.version = w->o->version, .lazy = w->o->lazy,
-					.tcp = 1, .peer = (struct sockaddr *)&c->peer };
+					.tcp = 1, .peer = (struct sockaddr *)&c->peer,
+					.xfr_allow = w->o->allow_transfer };
 		int rc = 0;
 
 		if (c->have < 2 + mlen)
@@ -579,6 +582,8 @@ static void idle_priority(int on)
 	sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &sp);
 }
 
+static struct notifier *notifier;      /* --notify, or NULL */
+
 static void reload(struct server_opts *o, int force)
 {
 	struct zoneset *old = atomic_load(&current), *ns;
@@ -597,6 +602,7 @@ static void reload(struct server_opts *o, int force)
 		return;
 	}
 	old = publish(ns);
+	notify_changes(notifier, old, ns);      /* queued, never waits */
 	zoneset_handover(old, ns);
 	zoneset_free(old);
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
@@ -672,7 +678,7 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 		if (sig == SIGHUP) {
 			if (querylog && qlog_reopen())
 				log_warn("cannot reopen the query log: %s", strerror(errno));
-			reload(o, 0);
+			reload(o, 1);   /* a HUP always re-reads */
 		}
 		if (querylog)
 			qlog_flush();
@@ -701,11 +707,19 @@ int server_run(struct server_opts *o)
 	block_signals(&set);
 	workers = xcalloc(MAX_THREADS, sizeof(*workers));
 	if (o->check_only) {
-		zoneset_free(first_load(o));
-		log_info("data loaded: %u zones in %llu ms", nzones,
-			 (unsigned long long)(now_ms() - t0));
+		struct zoneset *zs = first_load(o);
+		unsigned errors = zoneset_errors(zs);
+
+		zoneset_free(zs);
 		stats_free();
 		free(workers);
+		if (errors) {   /* --check fails on what loading skips */
+			log_err("%u data error%s (lines skipped when serving)",
+				errors, errors == 1 ? "" : "s");
+			return 1;
+		}
+		log_info("data loaded: %u zones in %llu ms", nzones,
+			 (unsigned long long)(now_ms() - t0));
 		return 0;
 	}
 	open_listeners(o, threads);
@@ -716,6 +730,8 @@ int server_run(struct server_opts *o)
 	if (o->pidfile)
 		write_pidfile(o->pidfile);
 	if (drop_privileges(o))
+		return 1;
+	if (o->nnotify && !(notifier = notify_start(o->notify, o->nnotify)))
 		return 1;
 	if (o->querylog) {      /* created as the user, inside the chroot */
 		if (qlog_open(o->querylog))

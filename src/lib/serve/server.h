@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "serve/axfr.h"
 #include "serve/dataset.h"
 #include "serve/zone.h"
 
@@ -33,6 +34,9 @@ struct server_opts {
 	const char *querylog;   /* -l: "+file" unbuffered, "-" stdout */
 	int check_only;         /* --check: load, report, exit */
 	int tcp_idle_ms;
+	struct axfr_acl *allow_transfer;        /* NULL: loopback only */
+	char **notify;          /* --notify "ADDR[:PORT]" targets */
+	unsigned nnotify;
 	struct ds_opts ds;
 	struct zone_spec *specs;
 	unsigned nspecs;

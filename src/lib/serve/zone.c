@@ -20,7 +20,7 @@ struct dsref {
 	const struct ds_type *type;
 	char *files;
 	struct dataset *ds;     /* NULL when never loaded */
-	time_t stamp;           /* files' newest mtime when loaded */
+	uint64_t fp;            /* ds_files_stat() fingerprint when loaded */
 	int owned;              /* freed with this set (not shared on) */
 };
 
@@ -106,12 +106,14 @@ static int load_ref(struct dsref *r, const struct ds_opts *o,
 		    const struct zoneset *prev, int force, int *changed)
 {
 	const struct dsref *old = prev ? find_ref(prev->refs, prev->nrefs, r->key) : NULL;
-	time_t stamp = ds_files_stamp(r->files);
+	time_t newest;
+	uint64_t fp;
 	struct dataset *ds;
 
-	if (old && old->ds && !force && stamp && stamp == old->stamp) {
+	ds_files_stat(r->files, &newest, &fp);
+	if (old && old->ds && !force && fp && fp == old->fp) {
 		r->ds = old->ds;
-		r->stamp = old->stamp;
+		r->fp = old->fp;
 		return 0;
 	}
 	if (ds_load(r->type, r->files, o, &ds) == 0) {
@@ -122,7 +124,7 @@ static int load_ref(struct dsref *r, const struct ds_opts *o,
 			 r->type->name, r->files, entries, (size_t)vtab_count(ds->vt),
 			 (bytes + vtab_bytes(ds->vt)) / 1024);
 		r->ds = ds;
-		r->stamp = ds->stamp;
+		r->fp = ds->fp;
 		r->owned = 1;
 		*changed = 1;
 		return 0;
@@ -131,7 +133,7 @@ static int load_ref(struct dsref *r, const struct ds_opts *o,
 		log_err("%s:%s: keeping the data loaded before", r->type->name,
 			r->files);
 		r->ds = old->ds;
-		r->stamp = old->stamp;
+		r->fp = old->fp;
 		return 0;
 	}
 	return -1;
@@ -168,8 +170,39 @@ static struct zone *get_zone(struct zoneset *zs, const char *name)
 	return z;
 }
 
-static void finish_zone(struct zoneset *zs, struct zone *z)
+/* 1 if z is built from other data than pz (other files, or the same
+ * files changed since pz was loaded). */
+static int zone_data_differs(const struct zone *z, const struct zone *pz)
 {
+	if (z->nds != pz->nds)
+		return 1;
+	for (unsigned i = 0; i < z->nds; i++)
+		if (z->ds[i]->fp != pz->ds[i]->fp || z->ds[i]->type != pz->ds[i]->type)
+			return 1;
+	return 0;
+}
+
+/* The serial of z: $SOA's, or (serial 0, as rbldnsd) the newest mtime of
+ * its files. rbldnsd differs: an automatic serial never stays or goes
+ * back when the data changed (an edit in the same second as the last
+ * load, a file older than the one it replaced), so that secondaries
+ * notified of the change transfer it; it stays when the data did not. */
+static uint32_t zone_serial(const struct zone *z, time_t newest, const struct zone *pz)
+{
+	uint32_t serial = (uint32_t)newest;
+
+	if (z->soa && z->soa->serial)
+		return z->soa->serial;
+	if (!pz || !pz->loaded)
+		return serial;
+	if (!zone_data_differs(z, pz))
+		return pz->serial;
+	return (int32_t)(serial - pz->serial) > 0 ? serial : pz->serial + 1;
+}
+
+static void finish_zone(struct zoneset *zs, struct zone *z, const struct zoneset *prev)
+{
+	const struct zone *pz = NULL;
 	time_t newest = 0;
 
 	z->loaded = z->nds > 0;
@@ -185,7 +218,9 @@ static void finish_zone(struct zoneset *zs, struct zone *z)
 			z->loaded = 0;
 		}
 	}
-	z->serial = z->soa && z->soa->serial ? z->soa->serial : (uint32_t)newest;
+	if (prev && z->id < prev->nzones && !strcmp(prev->zones[z->id].text, z->text))
+		pz = &prev->zones[z->id];
+	z->serial = zone_serial(z, newest, pz);
 }
 
 /* Glue for z's NS names: an A query for each through the zone that holds
@@ -287,7 +322,7 @@ struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 			zone_add_ds(z, r->ds);
 	}
 	for (unsigned i = 0; i < zs->nzones; i++)
-		finish_zone(zs, &zs->zones[i]);
+		finish_zone(zs, &zs->zones[i], prev);
 	for (unsigned i = 0; i < zs->nzones; i++)
 		find_glue(zs, &zs->zones[i]);
 	if (prev && prev->nrefs != zs->nrefs)
@@ -339,9 +374,14 @@ int zoneset_stale(const struct zoneset *zs, time_t now)
 {
 	if (zs->next_expiry && now >= zs->next_expiry)
 		return 1;
-	for (unsigned i = 0; i < zs->nrefs; i++)
-		if (ds_files_stamp(zs->refs[i].files) != zs->refs[i].stamp)
+	for (unsigned i = 0; i < zs->nrefs; i++) {
+		time_t newest;
+		uint64_t fp;
+
+		ds_files_stat(zs->refs[i].files, &newest, &fp);
+		if (fp != zs->refs[i].fp)
 			return 1;
+	}
 	return 0;
 }
 
@@ -361,6 +401,16 @@ const struct zone *zoneset_find(const struct zoneset *zs, const uint8_t *name,
 			best = z;
 	}
 	return best;
+}
+
+unsigned zoneset_errors(const struct zoneset *zs)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < zs->nrefs; i++)
+		if (zs->refs[i].owned && zs->refs[i].ds)
+			n += zs->refs[i].ds->errors;
+	return n;
 }
 
 unsigned zoneset_count(const struct zoneset *zs)

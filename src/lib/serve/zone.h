@@ -79,6 +79,9 @@ int zoneset_stale(const struct zoneset *zs, time_t now);
  * are its label offsets as dname_prepare() gives them. */
 const struct zone *zoneset_find(const struct zoneset *zs, const uint8_t *name,
 				unsigned labels, const uint8_t *offs);
+/* Data errors (lines skipped, each logged) in the datasets that this
+ * build loaded, not those it shares with the set before. */
+unsigned zoneset_errors(const struct zoneset *zs);
 unsigned zoneset_count(const struct zoneset *zs);
 const struct zone *zoneset_zone(const struct zoneset *zs, unsigned i);
 const struct dataset *zoneset_global_acl(const struct zoneset *zs);
