@@ -8,7 +8,7 @@ PKGS="build-essential zlib1g-dev libunbound-dev dnsutils"
 if [ "${1:-test}" = test ]; then
 	PKGS="$PKGS python3-dnspython python3-pytest rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
-		libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
+		unbound libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
 		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl"
 fi
 missing=""
@@ -26,11 +26,12 @@ export DEBIAN_FRONTEND=noninteractive
 echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections 2>/dev/null || true
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Debian starts the nsd, knot, rbldnsd, postfix and policyd-weight services where it can; the tests
+# Debian starts the nsd, knot, rbldnsd, unbound, postfix and policyd-weight services where it can; the tests
 # start their own instances on random ports, so stop any that started.
 pkill -x nsd 2>/dev/null || true
 pkill -x knotd 2>/dev/null || true
 pkill -x rbldnsd 2>/dev/null || true
+pkill -x unbound 2>/dev/null || true
 pkill -f policyd-weight 2>/dev/null || true
 [ -x /usr/sbin/postfix ] && /usr/sbin/postfix stop >/dev/null 2>&1 || true
 echo "deps: installed:$missing"
