@@ -113,7 +113,7 @@ static void ask(const struct dataset *ds, const uint8_t *rel, unsigned len,
 	qi.rel = q + 12;
 	qi.rel_len = len;
 	qi.rel_labels = count_labels(rel, len);
-	query_qinfo_addr(&qi, ds->type->flags);
+	ds_qinfo_addr(&qi, ds->type->flags);
 	ds->type->query(ds, &qi, &a);
 	if (a.len > a.limit)
 		abort();
@@ -126,12 +126,12 @@ static void ask(const struct dataset *ds, const uint8_t *rel, unsigned len,
 		up.rel = rel + p;
 		up.rel_len = len - p;
 		up.rel_labels = count_labels(rel + p, len - p);
-		query_qinfo_addr(&up, ds->type->flags);
+		ds_qinfo_addr(&up, ds->type->flags);
 		ds->type->has_below(ds, &up);
 	}
 	struct qinfo apex = qi;
 	apex.rel_len = apex.rel_labels = 0;
-	query_qinfo_addr(&apex, ds->type->flags);
+	ds_qinfo_addr(&apex, ds->type->flags);
 	ds->type->has_below(ds, &apex);
 }
 

@@ -141,6 +141,10 @@ struct ds_type {
 	void (*stats)(const void *data, size_t *entries, size_t *bytes);
 };
 
+/* Fill the address fields of qi from qi->rel for a zone with the given
+ * DS_F_* flags (used for zones and for the subzones of combined). */
+void ds_qinfo_addr(struct qinfo *qi, unsigned flags);
+
 /* Look a type up by name; NULL if unknown. */
 const struct ds_type *ds_type_find(const char *name);
 

@@ -10,7 +10,6 @@
 #include "serve/dataset.h"
 #include "base/dname.h"
 #include "serve/ds_ip.h"
-#include "serve/query.h"
 #include "base/util.h"
 
 #include <stdlib.h>
@@ -210,7 +209,7 @@ static int combined_query(const struct dataset *ds, const struct qinfo *qi,
 				continue;
 			sq.rel_labels = qi->rel_labels - s->zlabels[k];
 			sq.rel_len = qi->rel_len - s->zlen[k];
-			query_qinfo_addr(&sq, s->ds.type->flags);
+			ds_qinfo_addr(&sq, s->ds.type->flags);
 			found |= s->ds.type->query(&s->ds, &sq, ans);
 			break;
 		}
@@ -247,7 +246,7 @@ static int combined_has_below(const struct dataset *ds, const struct qinfo *qi)
 				continue;
 			sq.rel_labels = qi->rel_labels - s->zlabels[k];
 			sq.rel_len = qi->rel_len - s->zlen[k];
-			query_qinfo_addr(&sq, s->ds.type->flags);
+			ds_qinfo_addr(&sq, s->ds.type->flags);
 			if (s->ds.type->has_below(&s->ds, &sq))
 				return 1;
 		}

@@ -206,101 +206,6 @@ static size_t error_resp(struct query_ctx *qc, const struct req *r,
 	return answer_finish(&a);
 }
 
-static int digit_label(const uint8_t *l, unsigned *v)
-{
-	unsigned n = 0;
-
-	if (!l[0] || l[0] > 3)
-		return 0;
-	for (unsigned i = 1; i <= l[0]; i++) {
-		if (l[i] < '0' || l[i] > '9')
-			return 0;
-		n = n * 10 + (l[i] - '0');
-	}
-	*v = n;
-	return n <= 255;
-}
-
-/* 1 + hex digit value of the (lowercased) nibble labels, 0 for others. */
-static const uint8_t hexval1[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
-#define hexval(c) ((int)hexval1[(c)] - 1)
-
-void query_qinfo_addr(struct qinfo *qi, unsigned flags)
-{
-	const uint8_t *p = qi->rel;
-	unsigned v, n = qi->rel_labels, k;
-
-	qi->ip4_ok = qi->ip6_ok = 0;
-	qi->ip4_pfx_bits = qi->ip6_pfx_bits = 0;
-	if (!(flags & (DS_F_IP4 | DS_F_IP6 | DS_F_ACL)) || !n)
-		return;
-	if (n <= 4) {
-		uint32_t a = 0;
-
-		for (k = 0; k < n && digit_label(p, &v); k++, p += *p + 1)
-			a |= v << (8 * k);
-		if (k == n) {
-			/* "4.3.2.1": the first label is the last octet */
-			if (n == 4) {
-				qi->ip4 = a;
-				qi->ip4_ok = 1;
-			} else {
-				qi->ip4 = a << (8 * (4 - n));
-				qi->ip4_pfx_bits = (int)(8 * n);
-			}
-		}
-		/* "2", "0.0.0.0": also 1..4 nibbles of an IPv6 prefix (an
-		 * empty non-terminal of 2000::/3), read from the start */
-		p = qi->rel;
-	}
-	if (n == 32 && qi->rel_len == 64) {
-		uint8_t a[16];
-
-		/* 32 one-character labels, least significant nibble first */
-		for (k = 0; k < 32; k++) {
-			int h = hexval(p[2 * k + 1]);
-
-			if (p[2 * k] != 1 || h < 0)
-				return;
-			if (k & 1)
-				a[15 - k / 2] |= (uint8_t)(h << 4);
-			else
-				a[15 - k / 2] = (uint8_t)h;
-		}
-		memcpy(qi->ip6, a, 16);
-		qi->ip6_ok = 1;
-		if (!(flags & DS_F_IP4))
-			return;
-		if (a[0] == 0x20 && a[1] == 0x02) {             /* 6to4 */
-			qi->ip4 = (uint32_t)a[2] << 24 | a[3] << 16 | a[4] << 8 | a[5];
-			qi->ip4_ok = 1;
-		} else if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
-			qi->ip4 = (uint32_t)a[12] << 24 | a[13] << 16 | a[14] << 8 | a[15];
-			qi->ip4_ok = 1;
-			qi->ip6_ok = 0;
-		}
-		return;
-	}
-	if (n < 32) {           /* a prefix of nibbles: for empty non-terminals */
-		uint8_t a[16] = { 0 };
-
-		for (k = 0; k < n; k++, p += 2) {
-			unsigned nib = n - 1 - k;       /* nibble index from the top */
-			int h = hexval(p[1]);
-
-			if (p[0] != 1 || h < 0)
-				return;
-			a[nib / 2] |= (uint8_t)(nib & 1 ? h : h << 4);
-		}
-		memcpy(qi->ip6, a, 16);
-		qi->ip6_pfx_bits = (int)(4 * n);
-	}
-}
-
 static void add_soa(struct answer *a, const struct zone *z, enum ans_section sec)
 {
 	uint8_t rd[600];
@@ -557,7 +462,7 @@ static size_t build_answer(struct job *j)
 	qi->rel = j->r.qname;
 	qi->rel_labels = j->r.labels - z->labels;
 	qi->rel_len = (unsigned)(j->r.qnamelen - z->namelen);
-	query_qinfo_addr(qi, z->flags);
+	ds_qinfo_addr(qi, z->flags);
 	if (!qi->rel_labels) {
 		found = 1;
 		/* as rbldnsd: SOA/NS (or ANY) at an apex without them: REFUSED */

@@ -39,8 +39,5 @@ struct query_ctx {
 size_t query_answer(struct query_ctx *qc, const uint8_t *req, size_t len,
 		    uint8_t *resp, size_t cap);
 
-/* Fill the address fields of qi from qi->rel for a zone with the given
- * DS_F_* flags (used for zones and for the subzones of combined). */
-void query_qinfo_addr(struct qinfo *qi, unsigned flags);
 
 #endif

@@ -8,7 +8,6 @@
 #include "base/dname.h"
 #include "base/util.h"
 #include "serve/answer.h"
-#include "serve/query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,7 +255,7 @@ static void find_glue(const struct zoneset *zs, struct zone *z)
 		qi.rel = lc;
 		qi.rel_labels = labels - hz->labels;
 		qi.rel_len = (unsigned)(len - hz->namelen);
-		query_qinfo_addr(&qi, hz->flags);
+		ds_qinfo_addr(&qi, hz->flags);
 		for (unsigned k = 0; k < hz->nds; k++)
 			hz->ds[k]->type->query(hz->ds[k], &qi, &a);
 		/* the new A records belong to this name */
@@ -439,7 +438,7 @@ static int probe(const struct zone *z, const uint8_t *rel, unsigned rel_len,
 	int found = 0;
 
 	answer_init(&a, buf, sizeof(buf), sizeof(buf), q, sizeof(q));
-	query_qinfo_addr(&qi, z->flags);
+	ds_qinfo_addr(&qi, z->flags);
 	for (unsigned i = 0; i < z->nds; i++)
 		found |= z->ds[i]->type->query(z->ds[i], &qi, &a);
 	return found;
