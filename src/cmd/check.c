@@ -290,8 +290,8 @@ static void text_clean(struct check *ck, const struct dnsbl_result *r, bool mult
 	else
 		fprintf(f, ", ");
 	fprintf(f, "%s", r->list->zone);
-	if (multi) {
-		fprintf(f, " (");
+	if (multi || r->reduced) {
+		fprintf(f, r->reduced ? " (asked as " : " (");
 		out_text(f, r->subject);
 		fprintf(f, ")");
 	}
@@ -326,6 +326,8 @@ static void text_result(struct check *ck, const struct dnsbl_result *r, bool mul
 		fprintf(f, "]");
 	}
 	fprintf(f, "\n");
+	if (r->reduced)		/* the list wants the registered domain */
+		text_detail(f, "asked as ", r->subject);
 	char code[16], label[24];
 	for (size_t j = 0; j < r->ncodes && r->status != DS_ERROR; j++) {
 		snprintf(label, sizeof(label), "%s  ", code_text(r->codes[j], code));

@@ -397,7 +397,11 @@ int cmd_diagnose(int argc, char **argv)
 	 * freed for the next message */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	errors = batch_run(&bo, files, nfiles);
+	if (batch_run(&bo, files, nfiles, &errors, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rblkit diagnose: %s\n", err);
+		rc = 1;
+		goto out;
+	}
 	if (check) {
 		if (run_checks(&rn, cat, lists, &ro, timeout_s, &ic, &nic, &rs, &eng))
 			goto out;

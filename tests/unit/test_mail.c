@@ -559,7 +559,8 @@ UNIT_TEST(batch_threads_write_what_one_writes)
 			     "<a@example.com>: host mx.example.com said: 550 5.1.1 "
 			     "User unknown (in reply to RCPT TO command)\n";
 	char *one = NULL, *many = NULL;
-	size_t lone = 0, lmany = 0, e1, e3;
+	size_t lone = 0, lmany = 0, e1, e3, ek;
+	char err[256];
 	FILE *f;
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -580,15 +581,16 @@ UNIT_TEST(batch_threads_write_what_one_writes)
 		struct batch_opts o = { .fmt = BATCH_JSON, .jobs = 1 };
 
 		o.out = open_memstream(&one, &lone);
-		e1 = batch_run(&o, names, 4);
+		CHECK_EQ_INT(batch_run(&o, names, 4, &e1, err, sizeof(err)), 0);
 		fclose(o.out);
 		o.jobs = 3;
 		o.out = open_memstream(&many, &lmany);
-		e3 = batch_run(&o, names, 4);
+		CHECK_EQ_INT(batch_run(&o, names, 4, &e3, err, sizeof(err)), 0);
 		fclose(o.out);
 		o.keep = keep_count;
 		o.jobs = 3;		/* keeping reads with one thread */
-		CHECK_EQ_INT(batch_run(&o, names, 4), 2);
+		CHECK_EQ_INT(batch_run(&o, names, 4, &ek, err, sizeof(err)), 0);
+		CHECK_EQ_INT(ek, 2);
 	}
 	CHECK_EQ_INT(e1, 2);
 	CHECK_EQ_INT(e3, 2);
@@ -599,6 +601,100 @@ UNIT_TEST(batch_threads_write_what_one_writes)
 	free(many);
 	for (int i = 0; i < 3; i++)
 		unlink(path[i]);
+	rmdir(dir);
+	mime_thread_cleanup();
+	report_thread_cleanup();
+}
+
+#include <errno.h>
+
+/* Issue 11: batch_run never exits.  The mbox of 40 bounces, read with
+ * 3 jobs. */
+static char *batch_mbox(char *dir, char *path, size_t len)
+{
+	const char *bounce = "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered\n\n"
+			     "<a@example.com>: host mx.example.com said: 550 5.1.1 "
+			     "User unknown (in reply to RCPT TO command)\n";
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return NULL;
+	snprintf(path, len, "%s/box", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return NULL;
+	for (int k = 0; k < 40; k++)
+		fprintf(f, "From x@y Thu Jan  1 00:00:00 2026\n%s\n", bounce);
+	fclose(f);
+	return path;
+}
+
+static int batch_into(unsigned jobs, char *path, char **text, size_t *len,
+		      size_t *unread, char *err, size_t errlen)
+{
+	struct batch_opts o = { .fmt = BATCH_JSON, .jobs = jobs };
+	char *names[1] = { path };
+	int rc;
+
+	o.out = open_memstream(text, len);
+	rc = batch_run(&o, names, 1, unread, err, errlen);
+	fclose(o.out);
+	return rc;
+}
+
+/* Threads that cannot start: the run goes on with those that did, or
+ * with the calling thread alone, and writes the same reports. */
+UNIT_TEST(batch_threads_that_cannot_start)
+{
+	char dir[] = "/tmp/rblkit-batchf-XXXXXX", path[64], err[256] = "";
+	char *one = NULL, *some = NULL, *none = NULL;
+	size_t lone = 0, lsome = 0, lnone = 0, u1 = 9, u2 = 9, u3 = 9;
+
+	CHECK(batch_mbox(dir, path, sizeof(path)) != NULL);
+	CHECK_EQ_INT(batch_into(1, path, &one, &lone, &u1, err, sizeof(err)), 0);
+	batch_test_faults(1, -1);	/* 1 of 3 starts */
+	CHECK_EQ_INT(batch_into(3, path, &some, &lsome, &u2, err, sizeof(err)), 0);
+	batch_test_faults(0, -1);	/* none starts */
+	CHECK_EQ_INT(batch_into(3, path, &none, &lnone, &u3, err, sizeof(err)), 0);
+	batch_test_faults(-1, -1);
+	CHECK_EQ_INT(u1 + u2 + u3, 0);
+	CHECK(lone > 1000 && lone == lsome && lone == lnone);
+	CHECK(one && some && none && !memcmp(one, some, lone) && !memcmp(one, none, lone));
+	free(one);
+	free(some);
+	free(none);
+	unlink(path);
+	rmdir(dir);
+	mime_thread_cleanup();
+	report_thread_cleanup();
+}
+
+/* No memory for a report buffer: an error (code and words), the output
+ * stops at the last whole report and has no end. */
+UNIT_TEST(batch_report_buffer_fails)
+{
+	char dir[] = "/tmp/rblkit-batchm-XXXXXX", path[64], err[256] = "";
+	char *text = NULL;
+	size_t len = 0, unread = 9;
+
+	CHECK(batch_mbox(dir, path, sizeof(path)) != NULL);
+	batch_test_faults(-1, 1);	/* the second buffer fails */
+	CHECK_EQ_INT(batch_into(3, path, &text, &len, &unread, err, sizeof(err)), -ENOMEM);
+	batch_test_faults(-1, -1);
+	CHECK(strstr(err, "report buffer") && strstr(err, strerror(ENOMEM)));
+	CHECK_EQ_INT(unread, 0);
+	/* no end: it does not look whole */
+	CHECK(text && len > 0 && text[0] == '[' &&
+	      (len < 3 || memcmp(text + len - 3, "\n]\n", 3)));
+	/* and again without the fault: whole, and longer */
+	char *whole = NULL;
+	size_t lwhole = 0;
+	CHECK_EQ_INT(batch_into(3, path, &whole, &lwhole, &unread, err, sizeof(err)), 0);
+	CHECK(whole && lwhole > len && !memcmp(whole + lwhole - 3, "\n]\n", 3));
+	CHECK(text && whole && !memcmp(text, whole, len));
+	free(text);
+	free(whole);
+	unlink(path);
 	rmdir(dir);
 	mime_thread_cleanup();
 	report_thread_cleanup();

@@ -371,6 +371,21 @@ static int key_testpoint(struct list *l, char *val, struct entry_state *es,
 	return 0;
 }
 
+/* "reduce = registered|none": what a domain list is asked. */
+static int key_reduce(struct list *l, char *val, struct entry_state *es,
+		      const char **why)
+{
+	if (!strcmp(val, "registered"))
+		l->reduce = LR_REGISTERED;
+	else if (!strcmp(val, "none"))
+		l->reduce = LR_NONE;
+	else {
+		*why = "reduce: use registered or none";
+		return -1;
+	}
+	return 0;
+}
+
 /* "lookup = URL": one "{}" where the address or domain goes. */
 static int key_lookup(struct list *l, char *val, struct entry_state *es,
 		      const char **why)
@@ -489,6 +504,7 @@ static const struct {
 	{ "status", key_status, 0 },
 	{ "txt", key_txt, 0 },
 	{ "testpoint", key_testpoint, 0 },
+	{ "reduce", key_reduce, 0 },
 	{ "lookup", key_lookup, 0 },
 	{ "sets", key_sets, 0 },
 	{ "match", key_match, 0 },
@@ -521,6 +537,8 @@ static const char *entry_problem(const struct list *l)
 		return "a list with a kind other than none needs a zone";
 	if (!l->kinds && l->zone)
 		return "kind = none takes no zone";
+	if (l->reduce == LR_REGISTERED && !(l->kinds & LK_DOMAIN))
+		return "reduce = registered is for a list of kind domain";
 	return NULL;
 }
 

@@ -28,6 +28,9 @@ enum list_type { LT_BLOCK, LT_ALLOW };
 enum list_status { LS_ACTIVE, LS_NEEDS_KEY, LS_RETIRED };
 /* What one A record in an answer means. */
 enum code_class { CC_LISTED, CC_ALLOWED, CC_ERROR };
+/* What a domain list is asked ("reduce = "): the name as given, or its
+ * registered domain from the public suffix list (dnsbl/psl.h). */
+enum list_reduce { LR_NONE, LR_REGISTERED };
 
 struct list_code {
 	uint32_t lo, hi;		/* range of IPv4 answers, host order */
@@ -47,6 +50,8 @@ struct list {
 	bool txt;			/* TXT carries the reason */
 	bool no_testpoint;		/* "testpoint = no": 127.0.0.2/TEST is
 					   not listed, by design */
+	enum list_reduce reduce;	/* "reduce = registered": ask a name's
+					   registered domain (default none) */
 	char *delist, *site, *notes;
 	char *lookup;			/* address-specific delisting page:
 					   "{}" stands for the address or

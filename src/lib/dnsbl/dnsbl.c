@@ -12,6 +12,7 @@
  * from DNS answers are re-checked before they are asked about.
  */
 #include "dnsbl/dnsbl.h"
+#include "dnsbl/psl.h"
 #include "base/ipaddr.h"
 #include "base/util.h"
 
@@ -284,6 +285,17 @@ static struct dnsbl_result *result_add(struct dnsbl_target *t, const struct list
 	return r;
 }
 
+/* What l is asked about subject: its registered domain (a suffix of
+ * subject) when the catalogue says so, else subject. */
+static const char *list_subject(const struct list *l, const char *subject,
+				bool *reduced)
+{
+	size_t off = 0;
+	*reduced = l->reduce == LR_REGISTERED && (l->kinds & LK_DOMAIN) &&
+		   regdom_registered(subject, &off) == REGDOM_REDUCED && off > 0;
+	return subject + off;
+}
+
 /* Ask every list of the subject's kind about it. */
 static void ask_lists(struct dnsbl_engine *eng, struct dnsbl_target *t,
 		      const char *subject)
@@ -292,10 +304,13 @@ static void ask_lists(struct dnsbl_engine *eng, struct dnsbl_target *t,
 		const struct list *l = eng->lists[i];
 		char name[300];
 		unsigned kind;
-		if (dnsbl_qname(subject, l->zone, name, sizeof(name), &kind) < 0 ||
+		bool reduced;
+		const char *asked = list_subject(l, subject, &reduced);
+		if (dnsbl_qname(asked, l->zone, name, sizeof(name), &kind) < 0 ||
 		    !(l->kinds & kind))
 			continue;
-		struct dnsbl_result *r = result_add(t, l, subject);
+		struct dnsbl_result *r = result_add(t, l, asked);
+		r->reduced = reduced;
 		eng->probes[i].asked = true;
 		struct dq *dq = dq_new(eng, DQ_LIST_A, t);
 		dq->ridx = (size_t)(r - t->results);

@@ -45,6 +45,9 @@ enum dnsbl_status { DS_PENDING, DS_CLEAN, DS_LISTED, DS_ALLOWED, DS_ERROR };
 struct dnsbl_result {
 	const struct list *list;
 	const char *subject;		/* the address or domain asked about */
+	bool reduced;			/* subject is the registered domain of
+					   the name given (the list's
+					   "reduce = registered") */
 	enum dnsbl_status status;
 	size_t ncodes;
 	uint32_t codes[RS_MAX_RR];	/* every A record, host order */

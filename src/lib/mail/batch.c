@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,8 @@ struct ctx {
 	FILE *out;		/* o->out, or a worker's slot buffer */
 	int first;		/* no JSON item written yet */
 	size_t errors;		/* inputs and messages not read */
+	int fail;		/* the run failed: negative errno (0: no) */
+	char why[200];		/* and why */
 	char *buf;		/* the input being read (one thread), reused */
 	size_t cap;
 	struct dircache dc;	/* the reading thread's */
@@ -76,6 +80,7 @@ struct slot {
 	char *text;		/* its report (open_memstream) */
 	size_t len;
 	int errors;
+	int fail;		/* no report: negative errno */
 	int done;		/* under pool.mu */
 };
 
@@ -91,6 +96,50 @@ struct pool {
 	pthread_cond_t work;	/* a slot was published, or closed */
 	pthread_cond_t done;	/* a slot is done */
 };
+
+/* Test faults (batch_test_faults()): starts and buffers still allowed,
+ * when armed. */
+static bool fault_threads_on, fault_buffers_on;
+static int fault_threads, fault_buffers;
+
+void batch_test_faults(int threads_ok, int buffers_ok)
+{
+	fault_threads_on = threads_ok >= 0;
+	fault_threads = threads_ok;
+	fault_buffers_on = buffers_ok >= 0;
+	fault_buffers = buffers_ok;
+}
+
+/* Is a fault due?  The budget only goes down, so it stays due. */
+static bool fault(bool on, int *budget)
+{
+	return on && __atomic_fetch_sub(budget, 1, __ATOMIC_RELAXED) <= 0;
+}
+
+static int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	if (fault(fault_threads_on, &fault_threads))
+		return EAGAIN;
+	return pthread_create(tid, NULL, fn, arg);
+}
+
+static FILE *report_buffer(char **text, size_t *len)
+{
+	if (fault(fault_buffers_on, &fault_buffers)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return open_memstream(text, len);
+}
+
+/* The run failed: the first reason is kept. */
+static void run_failed(struct ctx *c, int code, const char *what)
+{
+	if (c->fail)
+		return;
+	c->fail = code;
+	snprintf(c->why, sizeof(c->why), "%s: %s", what, strerror(-code));
+}
 
 /* Open path for reading, by name in its directory when dc (not NULL)
  * holds that directory open. */
@@ -318,21 +367,34 @@ static void read_slot(struct ctx *c, struct slot *sl)
 }
 
 /* Read slot sl (taken from the ring) with the thread's own context wr,
- * into the slot's buffer, and mark it done. */
+ * into the slot's buffer, and mark it done; without memory for the
+ * buffer the slot is done with fail set and no text. */
 static void work_slot(struct pool *pl, struct ctx *wr, struct slot *sl)
 {
-	wr->out = open_memstream(&sl->text, &sl->len);
-	if (!wr->out)
-		fatal("batch: open_memstream: %s", strerror(errno));
+	int fail = 0;
+
+	wr->errors = 0;
+	wr->out = report_buffer(&sl->text, &sl->len);
+	if (!wr->out) {
+		fail = -(errno ? errno : ENOMEM);
+		goto out;
+	}
 	/* each slot's first item is written as the first of all; the
 	 * printer adds the separator */
 	wr->first = 1;
-	wr->errors = 0;
 	read_slot(wr, sl);
 	if (fclose(wr->out) == EOF)
-		fatal("batch: out of memory for a report");
+		fail = -ENOMEM;
+out:
+	wr->out = NULL;
+	if (fail) {
+		free(sl->text);
+		sl->text = NULL;
+		sl->len = 0;
+	}
 	pthread_mutex_lock(&pl->mu);
 	sl->errors = wr->errors;
+	sl->fail = fail;
 	sl->done = 1;
 	pthread_cond_broadcast(&pl->done);
 	pthread_mutex_unlock(&pl->mu);
@@ -397,7 +459,11 @@ static int print_one(struct pool *pl, struct ctx *c, int wait)
 		return 0;
 	}
 	pthread_mutex_unlock(&pl->mu);
-	if (sl->len) {
+	if (sl->fail)
+		run_failed(c, sl->fail, "cannot make a report buffer");
+	/* after a failure nothing more is printed: the reports would have a
+	 * hole */
+	if (sl->len && !c->fail) {
 		/* JSON: a comma between the items of two slots */
 		if (c->o->fmt == BATCH_JSON && !c->first)
 			fputc(',', c->out);
@@ -484,12 +550,14 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 }
 
 /* Read files with jobs threads (and this one) and print the reports in
- * order. */
-static void run_parallel(struct ctx *c, char *const *files, size_t n, unsigned jobs)
+ * order.  Threads that cannot start are done without (a warning says
+ * so); -1 when none starts (nothing was read: the caller reads alone). */
+static int run_parallel(struct ctx *c, char *const *files, size_t n, unsigned jobs)
 {
 	struct pool *pl = xcalloc(1, sizeof(*pl));
 	pthread_t tid[BATCH_JOBS_MAX];
 	unsigned started = 0;
+	int rc = 0, e = 0;
 
 	pl->o = c->o;
 	pl->helper.o = c->o;
@@ -497,12 +565,21 @@ static void run_parallel(struct ctx *c, char *const *files, size_t n, unsigned j
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->work, NULL);
 	pthread_cond_init(&pl->done, NULL);
-	for (unsigned k = 0; k < jobs; k++)
-		if (pthread_create(&tid[started], NULL, worker, pl) == 0)
+	for (unsigned k = 0; k < jobs; k++) {
+		int r = start_thread(&tid[started], worker, pl);
+		if (r == 0)
 			started++;
-	if (!started)
-		fatal("batch: cannot start a thread");
-	for (size_t i = 0; i < n; i++)
+		else if (!e)
+			e = r;
+	}
+	if (started < jobs)
+		log_warn("diagnose: started %u of %u threads (%s): going on with %u",
+			 started, jobs, strerror(e), started ? started : 1);
+	if (!started) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !c->fail; i++)
 		split_file(pl, c, files[i]);
 	publish(pl, c);
 	pthread_mutex_lock(&pl->mu);
@@ -513,10 +590,12 @@ static void run_parallel(struct ctx *c, char *const *files, size_t n, unsigned j
 		;
 	for (unsigned k = 0; k < started; k++)
 		pthread_join(tid[k], NULL);
+out:
 	pthread_cond_destroy(&pl->done);
 	pthread_cond_destroy(&pl->work);
 	pthread_mutex_destroy(&pl->mu);
 	free(pl);
+	return rc;
 }
 
 /* Threads for jobs 0: one per CPU, at most 8. */
@@ -527,7 +606,8 @@ static unsigned default_jobs(void)
 	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
-size_t batch_run(const struct batch_opts *o, char *const *names, size_t n)
+int batch_run(const struct batch_opts *o, char *const *names, size_t n,
+	      size_t *unread, char *err, size_t errlen)
 {
 	struct ctx c = { .o = o, .out = o->out, .first = 1, .dc = { .fd = -1 } };
 	unsigned jobs = o->jobs ? o->jobs : default_jobs();
@@ -536,14 +616,17 @@ size_t batch_run(const struct batch_opts *o, char *const *names, size_t n)
 		jobs = BATCH_JOBS_MAX;
 	if (!o->keep)
 		batch_begin(o->fmt, o->out);
-	if (jobs > 1 && !o->keep)
-		run_parallel(&c, names, n, jobs);
-	else
+	if (jobs < 2 || o->keep || run_parallel(&c, names, n, jobs) < 0)
 		for (size_t i = 0; i < n; i++)
 			one_file(&c, names[i]);
-	if (!o->keep)
+	/* a failed run's output is cut short: no end that would make it
+	 * look whole */
+	if (!o->keep && !c.fail)
 		batch_end(o->fmt, o->out);
 	free(c.buf);
 	dircache_close(&c.dc);
-	return c.errors;
+	*unread = c.errors;
+	if (c.fail)
+		snprintf(err, errlen, "%s", c.why);
+	return c.fail;
 }

@@ -46,10 +46,20 @@ struct batch_opts {
 /* Read the n inputs (a path, or "-" for standard input) and write the
  * report of each message to o->out in input order, between the format's
  * begin and end.  An input that cannot be read, is empty, or a message
- * that is not mail is reported in its place.  Returns how many of those
- * there were (0: everything was read).  Output errors are the caller's
- * to check (ferror). */
-size_t batch_run(const struct batch_opts *o, char *const *names, size_t n);
+ * that is not mail is reported in its place; *unread is how many of
+ * those there were (0: everything was read).  Threads that cannot start
+ * are done without (a warning says so; none: this thread reads alone).
+ * Returns 0, or a negative errno when the run itself failed (no memory
+ * for a report): the output then stops at the last whole report, has no
+ * end, and err says why.  Output errors are the caller's to check
+ * (ferror). */
+int batch_run(const struct batch_opts *o, char *const *names, size_t n,
+	      size_t *unread, char *err, size_t errlen);
+
+/* For tests: thread starts after the first threads_ok fail (EAGAIN), and
+ * report buffers after the first buffers_ok (ENOMEM); negative: never
+ * (the default).  Set it before batch_run(), not during. */
+void batch_test_faults(int threads_ok, int buffers_ok);
 
 /* The format's frame, and one item (first: the first JSON item), for
  * callers that print what they kept. */
