@@ -11,7 +11,14 @@
  * Work that a DNS answer makes possible (answers, closing) is not done
  * inside the resolver's callback chain beyond writing the reply: the
  * connection is put on a ready list that the loop handles after the
- * event, so no connection is freed while the resolver walks its lists.
+ * round of events, so no connection is freed while the resolver walks
+ * its lists.
+ *
+ * The daemon base does the rest: listen.h binds the sockets, daemon.h
+ * drops privileges and blocks the signals, evloop.h runs the loop (each
+ * connection has a budget and an idle timer; a 1 s tick drives probes,
+ * the state's syncing and alert commands).  A service is a value (struct
+ * srv): nothing here is process-wide but the log and the signal mask.
  *
  * SECURITY: network input goes only through pp_parse() (limits first);
  * control commands only come over the 0600 unix socket in state_dir.
@@ -47,7 +54,7 @@ struct srv;
 struct conn {
 	struct srv *s;
 	int fd;
-	bool control, dead, waiting, ready, want_out, in_off;
+	bool control, dead, waiting, ready, want_out;
 	char in[IN_CAP];
 	size_t inlen, reqlen;
 	char out[PD_ACTION_MAX + 32];
@@ -59,7 +66,6 @@ struct conn {
 	struct plk_waiter w;
 	struct ev_timer budget;		/* dnsbl_budget, while waiting */
 	struct ev_timer idle;		/* idle_timeout, while not waiting */
-	uint64_t started;
 	char instance[64];		/* message that got a PREPEND */
 	struct conn *prev, *next;	/* all connections */
 	struct conn *rnext;		/* ready list */
@@ -244,7 +250,13 @@ static void on_progress(struct plk_waiter *w)
 static void start_wait(struct conn *c)
 {
 	c->waiting = true;
-	ev_timer_start(c->s->ev, &c->budget, c->s->cfg->budget_ms);
+	if (ev_timer_start(c->s->ev, &c->budget, c->s->cfg->budget_ms)) {
+		/* no memory for the timer: never wait without a bound */
+		plk_detach(&c->w);
+		c->waiting = false;
+		reply(c, "DUNNO");
+		return;
+	}
 	set_events(c);
 }
 
@@ -290,7 +302,6 @@ static void handle_request(struct conn *c)
 	struct srv *s = c->s;
 
 	s->nreq++;
-	c->started = now_ms();
 	if (!c->req.request || strcmp(c->req.request, "smtpd_access_policy")) {
 		log_warn("request type '%s' is not smtpd_access_policy; DUNNO",
 			 c->req.request ? c->req.request : "(none)");
