@@ -4,12 +4,14 @@
  *
  * SECURITY: command-line arguments only; see pserver.c for the network.
  */
+#define _GNU_SOURCE
 #include "cmd.h"
 #include "policy/plookup.h"
 #include "policy/pconfig.h"
 #include "policy/pcontrol.h"
 #include "policy/pserver.h"
 #include "policy/pstate.h"
+#include "base/conftab.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -51,7 +53,7 @@ DEFAULT_CONFIG ".\n"
 "stop.\n"
 "\n"
 "Configuration keys (docs/policy.md has the details):\n");
-	pcfg_help_keys(stdout);
+	conftab_help(&pcfg_table, stdout);
 }
 
 /* --check-config: state_dir must be usable, or creatable (the daemon
@@ -79,6 +81,21 @@ static void state_dir_warning(const char *path, const char *dir)
 			path, dir, parent, strerror(errno));
 }
 
+/* The errors of pcfg_load/pcfg_parse, one a line; an unknown key gets
+ * the hint where the keys are listed (the library names no command). */
+static void print_errors(const char *err)
+{
+	while (*err) {
+		size_t n = strcspn(err, "\n");
+		const char *uk = memmem(err, n, ": unknown key '", 15);
+
+		fprintf(stderr, "%.*s%s\n", (int)n, err,
+			uk ? " (rblkit help policy lists the keys)" : "");
+		err += n;
+		err += *err == '\n';
+	}
+}
+
 static int check_config(const char *path)
 {
 	char err[PCFG_ERR_MAX];
@@ -86,7 +103,7 @@ static int check_config(const char *path)
 	struct plk *d;
 
 	if (!c) {
-		fprintf(stderr, "%s\n", err);
+		print_errors(err);
 		return 1;
 	}
 	if (!(d = plk_new(c, err, sizeof(err)))) {
@@ -175,7 +192,7 @@ static int control(const char *cfgpath, const char *state_dir, const char *cmd,
 		c = pcfg_load(cfgpath, err, sizeof(err));
 	}
 	if (!c) {
-		fprintf(stderr, "%s\n", err);
+		print_errors(err);
 		return 1;
 	}
 	if (arg && strpbrk(arg, "\r\n")) {

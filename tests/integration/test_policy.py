@@ -928,3 +928,36 @@ def test_list_health_a_list_that_starts_refusing_is_found_at_its_next_failed_loo
             assert d.log().count("is unusable") == 1, d.log()
     finally:
         srv.close()
+
+
+# -- issue 11: the daemon base ------------------------------------------------
+
+def test_list_health_a_catalogue_entry_with_testpoint_no_is_not_judged_by_it(tmp_path):
+    """A list whose catalogue entry says "testpoint = no" does not list
+    127.0.0.2 by design: its answers count, it is never called unusable."""
+    cat = tmp_path / "lists.conf"
+    cat.write_text("[quiet]\nname = Quiet\nzone = bl.test\nkind = ip4\ntestpoint = no\n")
+    srv = ModeDNS("no-test")
+    try:
+        with PolicyDaemon(_health_conf(srv.port, f"dnsbl_catalog = {cat}\n")) as d:
+            c = d.connect()
+            assert c.ask(client_address="192.0.2.1").startswith("554 "), d.log()
+            assert c.ask(client_address="192.0.2.2").startswith("554 "), d.log()
+            st = d.command("status").stdout
+            assert "list bl.test: ok, 0 errors" in st, st
+            assert "unusable" not in d.log(), d.log()
+    finally:
+        srv.close()
+
+
+def test_listen_path_that_is_not_a_socket_is_left_alone(tmp_path):
+    """listen = /path: a socket left by an earlier run is replaced, but a
+    file that is not a socket (a mistyped path) is an error, not removed."""
+    path = tmp_path / "notasocket"
+    path.write_text("keep me\n")
+    conf = tmp_path / "p.conf"
+    conf.write_text(f"state_dir = {tmp_path}\nlisten = {path}\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "exists and is not a socket" in r.stderr, r
+    assert path.read_text() == "keep me\n"

@@ -109,6 +109,9 @@ UNIT_TEST(policy_rejects)
 	CHECK_EQ_STR(parse("127.0.0.1:smtp", POLICY, NULL, 0), "ERR");
 	CHECK_EQ_STR(parse("[::1]10040", POLICY, NULL, 0), "ERR");
 	CHECK_EQ_STR(parse("[::1", POLICY, NULL, 0), "ERR");
+	/* brackets hold IPv6 only (policy's own parser refused these) */
+	CHECK_EQ_STR(parse("[127.0.0.1]:10040", POLICY, NULL, 0), "ERR");
+	CHECK_EQ_STR(parse("[127.0.0.1]/53", SERVE, "53", 0), "ERR");
 	CHECK_EQ_STR(parse("unix:", POLICY, NULL, 0), "ERR");
 	CHECK_EQ_STR(parse("/run/rblkit.sock", LISTEN_COLON, NULL, 0), "ERR");
 	char path[200];

@@ -692,27 +692,44 @@ UNIT_TEST(expand)
  * the daemon binds, and a bad address is never a zeroed (0.0.0.0) one. */
 UNIT_TEST(listen_address)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
 	static const char *const bad[] = { "1.2.3.999:10040", "localhost:10040",
 		"127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "[::1]10040",
 		"[127.0.0.1]:10040", "::1:10040", ":10040", "[::1]:x", NULL };
+	static const struct { const char *spec; int family, port; } good[] = {
+		{ "127.0.0.2:10040", AF_INET, 10040 }, { "[::1]:25", AF_INET6, 25 },
+		{ "/run/rblkit/policy", AF_UNIX, 0 }, { "unix:/run/p", AF_UNIX, 0 },
+	};
+	char text[200];
 
-	CHECK_EQ_INT(pcfg_listen_addr("127.0.0.2:10040", &ss, &sl), 0);
-	CHECK_EQ_INT(ss.ss_family, AF_INET);
-	CHECK_EQ_INT(ntohs(s4->sin_port), 10040);
-	CHECK_EQ_INT(ntohl(s4->sin_addr.s_addr), 0x7f000002);
-	CHECK_EQ_INT(sl, sizeof(struct sockaddr_in));
-	CHECK_EQ_INT(pcfg_listen_addr("[::1]:25", &ss, &sl), 0);
-	CHECK_EQ_INT(ss.ss_family, AF_INET6);
-	CHECK_EQ_INT(ntohs(s6->sin6_port), 25);
-	CHECK_EQ_INT(s6->sin6_addr.s6_addr[15], 1);
-	CHECK_EQ_INT(pcfg_listen_addr("/run/rblkit/policy", &ss, &sl), 0);
-	CHECK_EQ_INT(ss.ss_family, AF_UNIX);
-	for (int i = 0; bad[i]; i++)
-		CHECK_EQ_INT(pcfg_listen_addr(bad[i], &ss, &sl), -1);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct pcfg *c;
+		const struct sockaddr_in *s4;
+		const struct sockaddr_in6 *s6;
+
+		snprintf(text, sizeof(text), "listen = %s\n", good[i].spec);
+		if (!(c = cfg_ok(text)))
+			continue;
+		s4 = (const struct sockaddr_in *)&c->listen_addr.sa;
+		s6 = (const struct sockaddr_in6 *)&c->listen_addr.sa;
+		CHECK_EQ_STR(c->listen, good[i].spec);
+		CHECK_EQ_INT(c->listen_addr.sa.ss_family, good[i].family);
+		if (good[i].family == AF_INET) {
+			CHECK_EQ_INT(ntohs(s4->sin_port), good[i].port);
+			CHECK_EQ_INT(ntohl(s4->sin_addr.s_addr), 0x7f000002);
+			CHECK_EQ_INT(c->listen_addr.len, sizeof(struct sockaddr_in));
+		} else if (good[i].family == AF_INET6) {
+			CHECK_EQ_INT(ntohs(s6->sin6_port), good[i].port);
+			CHECK_EQ_INT(s6->sin6_addr.s6_addr[15], 1);
+		}
+		pcfg_free(c);
+	}
+	for (int i = 0; bad[i]; i++) {
+		const char *e;
+
+		snprintf(text, sizeof(text), "listen = %s\n", bad[i]);
+		e = cfg_err(text);
+		CHECK(e && strstr(e, "test.conf:1: listen: expected ADDR:PORT"));
+	}
 	CHECK(strstr(cfg_err("state_dir = /tmp\nlisten = 1.2.3.999:1\n"),
 		     "test.conf:2: listen: expected ADDR:PORT") != NULL);
 }

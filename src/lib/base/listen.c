@@ -192,6 +192,11 @@ static int split(const char *spec, unsigned flags, const char *defport, char *ho
 	}
 	memcpy(host, hs, (size_t)(he - hs));
 	host[he - hs] = '\0';
+	if (hs != spec && !strchr(host, ':')) {
+		/* brackets hold an IPv6 address only: "[127.0.0.1]:25" is a typo */
+		snprintf(err, el, "'%.*s': brackets hold an IPv6 address", Q(spec));
+		return -EINVAL;
+	}
 	return 0;
 bad:
 	if (sep == '/')

@@ -6,7 +6,9 @@
  * daemon never starts (or reloads) with a value it cannot use.
  */
 #include "policy/pconfig.h"
+#include "base/conftab.h"
 #include "base/ipaddr.h"
+#include "base/listen.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -17,85 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-enum ktype { K_STR, K_UINT, K_INT, K_BOOL, K_TIME, K_SITES, K_NETS, K_LIMITS,
-	     K_OVERRIDE, K_DACTION, K_OACTION, K_BLOCK, K_LISTEN, K_RESOLVER,
-	     K_LOG };
-
-struct key {
-	const char *name;
-	enum ktype type;
-	size_t off;
-	const char *def;	/* NULL: no default (unset) */
-	long min, max;
-	const char *help;
-};
-
-#define O(f) offsetof(struct pcfg, f)
-static const struct key keys[] = {
-	{ "listen", K_LISTEN, O(listen), "127.0.0.1:10040", 0, 0,
-	  "ADDR:PORT, [ADDR6]:PORT or /path of a unix socket" },
-	{ "resolver", K_RESOLVER, O(resolver), "system", 0, 0,
-	  "system (resolv.conf), recursive (libunbound), or ADDR[:PORT],..." },
-	{ "resolver_timeout", K_UINT, O(resolver_timeout_ms), "1500", 50, 30000,
-	  "ms per DNS try (2 tries)" },
-	{ "dnsbl_catalog", K_STR, O(catalog), NULL, 0, 0,
-	  "extra list catalogue file (return codes of lists not built in)" },
-	{ "dnsbl_sites", K_SITES, O(sites), "", 0, 0,
-	  "zone[=d.d.d.d][*weight], ... (postscreen_dnsbl_sites syntax)" },
-	{ "dnsbl_threshold", K_INT, O(threshold), "1", 1, 1000000,
-	  "score at which a client is refused (or marked)" },
-	{ "dnsbl_action", K_DACTION, O(dnsbl_action), "reject", 0, 0,
-	  "reject, or prepend (a score header instead of a refusal)" },
-	{ "dnsbl_reply", K_STR, O(dnsbl_reply),
-	  "554 5.7.1 Service unavailable; Client host [%a] blocked using %z%{; %t}",
-	  0, 0, "refusal: %a address, %z zone, %t TXT, %s score, %{...%t} if TXT" },
-	{ "dnsbl_header", K_STR, O(dnsbl_header), "X-Rblkit-Score", 0, 0,
-	  "header name for dnsbl_action = prepend" },
-	{ "dnsbl_budget", K_UINT, O(budget_ms), "2000", 10, 60000,
-	  "ms a request may wait for the lists; then DUNNO (fail open)" },
-	{ "dnsbl_cache_min_ttl", K_TIME, O(cache_min_ttl), "60", 0, 86400,
-	  "shortest time a result is cached (s, or 5m ...)" },
-	{ "dnsbl_cache_max_ttl", K_TIME, O(cache_max_ttl), "3600", 1, 604800,
-	  "longest time a result is cached" },
-	{ "dnsbl_cache_size", K_UINT, O(cache_size), "65536", 64, 16777216,
-	  "client addresses cached" },
-	{ "dnsbl_probe_interval", K_TIME, O(probe_interval), "300", 0, 86400,
-	  "time between probes of each list's RFC 5782 test points; a list that "
-	  "fails gives no verdict (0: no probes)" },
-	{ "client_allowlist", K_NETS, O(allow), "", 0, 0,
-	  "CIDRs never scored" },
-	{ "outbound_networks", K_NETS, O(outnets), "127.0.0.0/8, ::1", 0, 0,
-	  "CIDRs whose clients send outbound mail without SASL (webmail, scripts)" },
-	{ "outbound_limits", K_LIMITS, O(limits), "", 0, 0,
-	  "N messages/WINDOW, N recipients/WINDOW, ... (hour, day, 10m)" },
-	{ "outbound_override", K_OVERRIDE, O(ov), NULL, 0, 0,
-	  "USER: limits (repeatable; replaces outbound_limits for USER)" },
-	{ "outbound_action", K_OACTION, O(out_action), "defer", 0, 0,
-	  "defer (4.7.1, the client retries) or hold (the hold queue)" },
-	{ "outbound_reply", K_STR, O(out_reply),
-	  "4.7.1 Sending limit exceeded (%c of %l %k per %w); contact your provider",
-	  0, 0, "text after DEFER/HOLD: %u user, %c count, %l limit, %k kind, %w window" },
-	{ "outbound_block", K_BLOCK, O(block_until_reset), "window", 0, 0,
-	  "window (lifted when the counts fall) or reset (until policy reset)" },
-	{ "alert_command", K_STR, O(alert_command), NULL, 0, 0,
-	  "/bin/sh command run when a user first crosses a limit "
-	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
-	{ "state_dir", K_STR, O(state_dir), "/var/lib/rblkit", 0, 0,
-	  "counters, journal and the control socket (created if missing)" },
-	{ "max_users", K_UINT, O(max_users), "1000000", 10, 100000000,
-	  "users counted at most" },
-	{ "max_connections", K_UINT, O(max_connections), "4096", 1, 1000000,
-	  "concurrent Postfix connections" },
-	{ "idle_timeout", K_TIME, O(idle_timeout), "3600", 1, 604800,
-	  "close a connection idle this long" },
-	{ "user", K_STR, O(user), NULL, 0, 0,
-	  "run as this user after binding (state_dir must be its)" },
-	{ "log", K_LOG, O(syslog), "stderr", 0, 0, "stderr or syslog" },
-	{ "log_requests", K_BOOL, O(log_requests), "no", 0, 0,
-	  "log every decision (yes) or only refusals and errors (no)" },
-};
-#undef O
 
 /* -- value parsers --------------------------------------------------- */
 
@@ -203,78 +126,10 @@ static int parse_override(struct pcfg *c, const char *v, char *err, size_t el)
 			free(o.user);
 			return -1;
 		}
-	c->ov = xreallocarray(c->ov, c->nov + 1, sizeof(*c->ov));
+	c->ov = xreallocarray(c->ov, c->nov + 2, sizeof(*c->ov));
 	c->ov[c->nov++] = o;
+	c->ov[c->nov].user = NULL;	/* for f_override_free */
 	return 0;
-}
-
-int pcfg_listen_addr(const char *v, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	char host[64];
-	const char *colon;
-	char *end;
-	long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (v[0] == '/') {
-		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-
-		if (strlen(v) >= 100)
-			return -1;
-		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, v, strlen(v) + 1);
-		*sl = sizeof(*sun);
-		return 0;
-	}
-	if (v[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		const char *rb = strchr(v, ']');
-
-		if (!rb || rb[1] != ':' || (size_t)(rb - v - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, v + 1, (size_t)(rb - v - 1));
-		host[rb - v - 1] = '\0';
-		colon = rb + 1;
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			return -1;
-		s6->sin6_family = AF_INET6;
-		*sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		colon = strrchr(v, ':');
-		if (!colon || (size_t)(colon - v) >= sizeof(host))
-			return -1;
-		memcpy(host, v, (size_t)(colon - v));
-		host[colon - v] = '\0';
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -1;
-		s4->sin_family = AF_INET;
-		*sl = sizeof(*s4);
-	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (end == colon + 1 || *end || errno || port < 1 || port > 65535)
-		return -1;
-	/* both structures keep the port at the same offset */
-	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	return 0;
-}
-
-/* host:port, [v6]:port or /unix/path. */
-static int check_listen(const char *v, char *err, size_t el)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-
-	if (pcfg_listen_addr(v, &ss, &sl) == 0)
-		return 0;
-	if (v[0] == '/')
-		snprintf(err, el, "socket path too long (at most 99 bytes)");
-	else
-		snprintf(err, el, "expected ADDR:PORT or [ADDR6]:PORT (an IP address, "
-			 "not a name) or /path");
-	return -1;
 }
 
 static int check_resolver(const char *v, char *err, size_t el)
@@ -327,357 +182,254 @@ bad:
 	return -1;
 }
 
-static int parse_word(const char *v, const char *const *words, int *out, char *err, size_t el)
+/* -- the keys (conftab FUNC parsers) --------------------------------- */
+
+static int f_listen(void *conf, void *field, const char *v, char *err, size_t el)
 {
-	for (int i = 0; words[i]; i++)
-		if (!strcmp(v, words[i])) {
-			*out = i;
-			return 0;
-		}
-	snprintf(err, el, "expected %s or %s", words[0], words[1]);
-	return -1;
-}
+	struct pcfg *c = conf;
+	struct listen_list l;
+	char why[200];
 
-static int set_value(struct pcfg *c, const struct key *k, const char *v, char *err, size_t el)
-{
-	static const char *const bools[] = { "no", "yes", NULL };
-	static const char *const dact[] = { "reject", "prepend", NULL };
-	static const char *const oact[] = { "defer", "hold", NULL };
-	static const char *const block[] = { "window", "reset", NULL };
-	static const char *const logs[] = { "stderr", "syslog", NULL };
-	void *f = (char *)c + k->off;
-	char *end;
-	long n;
-	int w;
-	uint32_t t;
-
-	switch (k->type) {
-	case K_LISTEN:
-		if (check_listen(v, err, el))
-			return -1;
-		goto str;
-	case K_RESOLVER:
-		if (check_resolver(v, err, el))
-			return -1;
-		goto str;
-	case K_STR:
-	str:
-		free(*(char **)f);
-		*(char **)f = xstrdup(v);
-		return 0;
-	case K_UINT:
-	case K_INT:
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (end == v || *end || errno || n < k->min || n > k->max) {
-			snprintf(err, el, "expected an integer %ld..%ld", k->min, k->max);
-			return -1;
-		}
-		if (k->type == K_UINT)
-			*(unsigned *)f = (unsigned)n;
-		else
-			*(int *)f = (int)n;
-		return 0;
-	case K_TIME:
-		end = (char *)parse_time(v, &t);
-		if (!end || *end || t < (uint32_t)k->min || t > (uint32_t)k->max) {
-			snprintf(err, el, "expected a time %ld..%ld s (suffix s m h d w)",
-				 k->min, k->max);
-			return -1;
-		}
-		*(uint32_t *)f = t;
-		return 0;
-	case K_BOOL:
-		if (parse_word(v, bools, &w, err, el))
-			return -1;
-		*(bool *)f = w;
-		return 0;
-	case K_LOG:
-		if (parse_word(v, logs, &w, err, el))
-			return -1;
-		*(bool *)f = w;
-		return 0;
-	case K_BLOCK:
-		if (parse_word(v, block, &w, err, el))
-			return -1;
-		*(bool *)f = w;
-		return 0;
-	case K_DACTION:
-		if (parse_word(v, dact, &w, err, el))
-			return -1;
-		c->dnsbl_action = (enum pcfg_dnsbl_action)w;
-		return 0;
-	case K_OACTION:
-		if (parse_word(v, oact, &w, err, el))
-			return -1;
-		c->out_action = (enum pcfg_out_action)w;
-		return 0;
-	case K_SITES: {
-		struct sites *s = sites_parse(v, err, el);
-
-		if (!s)
-			return -1;
-		sites_free(c->sites);
-		c->sites = s;
-		return 0;
+	if (listen_parse(v, LISTEN_COLON | LISTEN_UNIX, NULL, 0, &l, why, sizeof(why))) {
+		snprintf(err, el, "expected ADDR:PORT or [ADDR6]:PORT (an IP address, not a "
+			 "name) or /path (%s)", why);
+		return -1;
 	}
-	case K_NETS:
-		free(*(struct pcfg_net **)f);
-		return parse_nets(v, (struct pcfg_net **)f,
-				  k->off == offsetof(struct pcfg, allow) ? &c->nallow
-									  : &c->noutnets,
-				  err, el);
-	case K_LIMITS:
-		return rl_parse_limits(v, &c->limits, err, el);
-	case K_OVERRIDE:
-		return parse_override(c, v, err, el);
-	}
-	return -1;
+	c->listen_addr = l.a[0];	/* numeric, no wildcard: one address */
+	free(*(char **)field);
+	*(char **)field = xstrdup(v);
+	return 0;
 }
 
-static const struct key *find_key(const char *name)
+static int f_resolver(void *conf, void *field, const char *v, char *err, size_t el)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(keys[i].name, name))
-			return &keys[i];
-	return NULL;
+	(void)conf;
+	if (check_resolver(v, err, el))
+		return -1;
+	free(*(char **)field);
+	*(char **)field = xstrdup(v);
+	return 0;
 }
+
+static void f_free(void *field)
+{
+	free(*(void **)field);
+}
+
+static int f_sites(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	struct sites *s = sites_parse(v, err, el);
+
+	(void)conf;
+	if (!s)
+		return -1;
+	sites_free(*(struct sites **)field);
+	*(struct sites **)field = s;
+	return 0;
+}
+
+static void f_sites_free(void *field)
+{
+	sites_free(*(struct sites **)field);
+}
+
+static int f_nets(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	struct pcfg *c = conf;
+
+	free(*(struct pcfg_net **)field);
+	return parse_nets(v, field, field == &c->allow ? &c->nallow : &c->noutnets, err, el);
+}
+
+static int f_limits(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	(void)conf;
+	return rl_parse_limits(v, field, err, el);
+}
+
+static int f_override(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	(void)field;
+	return parse_override(conf, v, err, el);
+}
+
+/* ov ends with an entry whose user is NULL (the release has no nov) */
+static void f_override_free(void *field)
+{
+	struct pcfg_override *ov = *(struct pcfg_override **)field;
+
+	for (size_t i = 0; ov && ov[i].user; i++)
+		free(ov[i].user);
+	free(ov);
+}
+
+/* What spans keys; every reason, joined by "; ". */
+static int check_whole(void *conf, char *err, size_t el)
+{
+	struct pcfg *c = conf;
+	const struct rl_limits *sets[64];
+	uint32_t periods[RL_MAX_PERIODS];
+	size_t np, ns = pcfg_limit_sets(c, sets, ARRAY_SIZE(sets)), off = 0;
+	const char *why[3];
+	unsigned n = 0;
+	char windows[160];
+
+	if (c->cache_min_ttl > c->cache_max_ttl)
+		why[n++] = "dnsbl_cache_min_ttl is above dnsbl_cache_max_ttl";
+	if (c->nov + 1 > ARRAY_SIZE(sets) || rl_periods(sets, ns, periods, &np)) {
+		snprintf(windows, sizeof(windows), "outbound_limits and overrides use more "
+			 "than %d different windows (or more than 63 overrides)", RL_MAX_PERIODS);
+		why[n++] = windows;
+	}
+	if (c->state_dir[0] != '/')
+		why[n++] = "state_dir must be an absolute path";
+	for (unsigned i = 0; i < n && off < el; i++)
+		off += (size_t)snprintf(err + off, el - off, "%s%s", i ? "; " : "", why[i]);
+	if (n)
+		return -1;
+	if (c->nov)
+		qsort(c->ov, c->nov, sizeof(*c->ov), cmp_override);
+	return 0;
+}
+
+static const char *const w_dact[] = { "reject", "prepend", NULL };
+static const char *const w_oact[] = { "defer", "hold", NULL };
+static const char *const w_block[] = { "window", "reset", NULL };
+static const char *const w_log[] = { "stderr", "syslog", NULL };
+
+#define O(f) offsetof(struct pcfg, f)
+#define FN(p, r) .parse = (p), .release = (r)
+static const struct conftab_key keys[] = {
+	{ "listen", CONFTAB_FUNC, O(listen), "127.0.0.1:10040", FN(f_listen, f_free),
+	  .help = "ADDR:PORT, [ADDR6]:PORT or /path of a unix socket" },
+	{ "resolver", CONFTAB_FUNC, O(resolver), "system", FN(f_resolver, f_free),
+	  .help = "system (resolv.conf), recursive (libunbound), or ADDR[:PORT],..." },
+	{ "resolver_timeout", CONFTAB_UINT, O(resolver_timeout_ms), "1500", 50, 30000,
+	  .help = "ms per DNS try (2 tries)" },
+	{ "dnsbl_catalog", CONFTAB_STR, O(catalog), NULL,
+	  .help = "extra list catalogue file (return codes of lists not built in)" },
+	{ "dnsbl_sites", CONFTAB_FUNC, O(sites), "", FN(f_sites, f_sites_free),
+	  .help = "zone[=d.d.d.d][*weight], ... (postscreen_dnsbl_sites syntax)" },
+	{ "dnsbl_threshold", CONFTAB_INT, O(threshold), "1", 1, 1000000,
+	  .help = "score at which a client is refused (or marked)" },
+	{ "dnsbl_action", CONFTAB_ENUM, O(dnsbl_action), "reject", .words = w_dact,
+	  .help = "reject, or prepend (a score header instead of a refusal)" },
+	{ "dnsbl_reply", CONFTAB_STR, O(dnsbl_reply),
+	  "554 5.7.1 Service unavailable; Client host [%a] blocked using %z%{; %t}",
+	  .help = "refusal: %a address, %z zone, %t TXT, %s score, %{...%t} if TXT" },
+	{ "dnsbl_header", CONFTAB_STR, O(dnsbl_header), "X-Rblkit-Score",
+	  .help = "header name for dnsbl_action = prepend" },
+	{ "dnsbl_budget", CONFTAB_UINT, O(budget_ms), "2000", 10, 60000,
+	  .help = "ms a request may wait for the lists; then DUNNO (fail open)" },
+	{ "dnsbl_cache_min_ttl", CONFTAB_TIME, O(cache_min_ttl), "60", 0, 86400,
+	  .help = "shortest time a result is cached (s, or 5m ...)" },
+	{ "dnsbl_cache_max_ttl", CONFTAB_TIME, O(cache_max_ttl), "3600", 1, 604800,
+	  .help = "longest time a result is cached" },
+	{ "dnsbl_cache_size", CONFTAB_UINT, O(cache_size), "65536", 64, 16777216,
+	  .help = "client addresses cached" },
+	{ "dnsbl_probe_interval", CONFTAB_TIME, O(probe_interval), "300", 0, 86400,
+	  .help = "time between probes of each list's RFC 5782 test points; a list that "
+	  "fails gives no verdict (0: no probes)" },
+	{ "client_allowlist", CONFTAB_FUNC, O(allow), "", FN(f_nets, f_free),
+	  .help = "CIDRs never scored" },
+	{ "outbound_networks", CONFTAB_FUNC, O(outnets), "127.0.0.0/8, ::1", FN(f_nets, f_free),
+	  .help = "CIDRs whose clients send outbound mail without SASL (webmail, scripts)" },
+	{ "outbound_limits", CONFTAB_FUNC, O(limits), "", FN(f_limits, NULL),
+	  .help = "N messages/WINDOW, N recipients/WINDOW, ... (hour, day, 10m)" },
+	{ "outbound_override", CONFTAB_FUNC, O(ov), NULL, FN(f_override, f_override_free),
+	  .flags = CONFTAB_REPEAT,
+	  .help = "USER: limits (repeatable; replaces outbound_limits for USER)" },
+	{ "outbound_action", CONFTAB_ENUM, O(out_action), "defer", .words = w_oact,
+	  .help = "defer (4.7.1, the client retries) or hold (the hold queue)" },
+	{ "outbound_reply", CONFTAB_STR, O(out_reply),
+	  "4.7.1 Sending limit exceeded (%c of %l %k per %w); contact your provider",
+	  .help = "text after DEFER/HOLD: %u user, %c count, %l limit, %k kind, %w window" },
+	{ "outbound_block", CONFTAB_ENUM, O(block_until_reset), "window", .words = w_block,
+	  .help = "window (lifted when the counts fall) or reset (until policy reset)" },
+	{ "alert_command", CONFTAB_STR, O(alert_command), NULL,
+	  .help = "/bin/sh command run when a user first crosses a limit "
+	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
+	{ "state_dir", CONFTAB_STR, O(state_dir), "/var/lib/rblkit",
+	  .help = "counters, journal and the control socket (created if missing)" },
+	{ "max_users", CONFTAB_UINT, O(max_users), "1000000", 10, 100000000,
+	  .help = "users counted at most" },
+	{ "max_connections", CONFTAB_UINT, O(max_connections), "4096", 1, 1000000,
+	  .help = "concurrent Postfix connections" },
+	{ "idle_timeout", CONFTAB_TIME, O(idle_timeout), "3600", 1, 604800,
+	  .help = "close a connection idle this long" },
+	{ "user", CONFTAB_STR, O(user), NULL,
+	  .help = "run as this user after binding (state_dir must be its)" },
+	{ "log", CONFTAB_ENUM, O(syslog), "stderr", .words = w_log,
+	  .help = "stderr or syslog" },
+	{ "log_requests", CONFTAB_BOOL, O(log_requests), "no",
+	  .help = "log every decision (yes) or only refusals and errors (no)" },
+};
+#undef FN
+#undef O
+
+const struct conftab pcfg_table = {
+	.keys = keys, .nkeys = ARRAY_SIZE(keys), .size = sizeof(struct pcfg),
+	.check = check_whole,
+};
 
 /* -- the file -------------------------------------------------------- */
 
-/* Strip a comment (a '#' at the start or after white space) and trailing
- * white space, in place. */
-static void strip(char *s)
+/* The errors of e as text: one a line (no final newline), then how many
+ * were past the bound. */
+static void errors_text(const struct conftab_errors *e, const char *name, char *err, size_t el)
 {
-	size_t n;
+	size_t off = 0;
 
-	for (char *p = s; *p; p++)
-		if (*p == '#' && (p == s || isspace((unsigned char)p[-1]))) {
-			*p = '\0';
-			break;
-		}
-	n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-}
-
-/* Apply "name = value" of line lineno. */
-static int apply_setting(struct pcfg *c, char *line, const char *name, unsigned lineno,
-			 unsigned *seen, char *err, size_t el)
-{
-	char *eq = strchr(line, '='), *k = line, *v, why[512] = "";
-	const struct key *key;
-	size_t kl;
-
-	if (!eq) {
-		snprintf(err, el, "%s:%u: expected 'name = value'", name, lineno);
-		return -1;
-	}
-	kl = (size_t)(eq - line);
-	while (kl && isspace((unsigned char)k[kl - 1]))
-		kl--;
-	k[kl] = '\0';
-	v = eq + 1 + strspn(eq + 1, " \t");
-	if (!(key = find_key(k))) {
-		snprintf(err, el, "%s:%u: unknown key '%.100s' (rblkit help policy "
-			 "lists the keys)", name, lineno, k);
-		return -1;
-	}
-	if (key->type != K_OVERRIDE && seen[key - keys]) {
-		snprintf(err, el, "%s:%u: %s given twice (first on line %u)", name,
-			 lineno, key->name, seen[key - keys]);
-		return -1;
-	}
-	seen[key - keys] = lineno;
-	if (set_value(c, key, v, why, sizeof(why))) {
-		snprintf(err, el, "%s:%u: %s: %s", name, lineno, key->name, why);
-		return -1;
-	}
-	return 0;
-}
-
-static int set_defaults(struct pcfg *c, char *err, size_t el)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].def && set_value(c, &keys[i], keys[i].def, err, el))
-			panic("default of %s does not parse: %s", keys[i].name, err);
-	return 0;
-}
-
-/* The errors of one file: up to PCFG_MAX_ERRORS lines in err. */
-struct errs {
-	char *buf;
-	size_t len, off;
-	unsigned n;
-};
-
-static void errs_add(struct errs *e, const char *line)
-{
-	int w;
-
-	if (e->n++ >= PCFG_MAX_ERRORS || e->off + 1 >= e->len)
+	if (!el)
 		return;
-	w = snprintf(e->buf + e->off, e->len - e->off, "%s%s", e->off ? "\n" : "", line);
-	if (w > 0)
-		e->off += (size_t)w < e->len - e->off ? (size_t)w : e->len - 1 - e->off;
+	err[0] = '\0';
+	for (unsigned i = 0; i < e->n && off < el; i++)
+		off += (size_t)snprintf(err + off, el - off, "%s%s", i ? "\n" : "", e->msg[i]);
+	if (e->total > e->n && off < el)
+		snprintf(err + off, el - off, "\n%s: %u more errors not shown", name,
+			 e->total - e->n);
 }
 
-/* Say how many errors were past the bound. */
-static void errs_end(struct errs *e, const char *name)
+static struct pcfg *adopt(struct pcfg *c, const char *name)
 {
-	int w;
-
-	if (e->n <= PCFG_MAX_ERRORS || e->off + 1 >= e->len)
-		return;
-	w = snprintf(e->buf + e->off, e->len - e->off, "\n%s: %u more errors not shown",
-		     name, e->n - PCFG_MAX_ERRORS);
-	if (w > 0)
-		e->off += (size_t)w < e->len - e->off ? (size_t)w : e->len - 1 - e->off;
-}
-
-static void check_whole(struct pcfg *c, const char *name, struct errs *e)
-{
-	const struct rl_limits *sets[64];
-	uint32_t periods[RL_MAX_PERIODS];
-	size_t np, ns = pcfg_limit_sets(c, sets, ARRAY_SIZE(sets));
-	char err[512];
-
-	if (c->cache_min_ttl > c->cache_max_ttl) {
-		snprintf(err, sizeof(err), "%s: dnsbl_cache_min_ttl is above "
-			 "dnsbl_cache_max_ttl", name);
-		errs_add(e, err);
-	}
-	if (c->nov + 1 > ARRAY_SIZE(sets) || rl_periods(sets, ns, periods, &np)) {
-		snprintf(err, sizeof(err), "%s: outbound_limits and overrides use more "
-			 "than %d different windows (or more than 63 overrides)", name,
-			 RL_MAX_PERIODS);
-		errs_add(e, err);
-	}
-	if (c->state_dir[0] != '/') {
-		snprintf(err, sizeof(err), "%s: state_dir must be an absolute path", name);
-		errs_add(e, err);
-	}
-	if (c->nov)
-		qsort(c->ov, c->nov, sizeof(*c->ov), cmp_override);
+	c->path = xstrdup(name);
+	c->refs = 1;
+	return c;
 }
 
 struct pcfg *pcfg_parse(const char *text, const char *name, char *err, size_t el)
 {
-	struct pcfg *c = xcalloc(1, sizeof(*c));
-	unsigned seen[ARRAY_SIZE(keys)] = { 0 }, lineno = 0, start = 0;
-	struct errs e = { .buf = err, .len = el };
-	char *acc = NULL, one[1024];
-	size_t accl = 0;
-	const char *p = text;
+	struct pcfg *c = conftab_new(&pcfg_table);
+	struct conftab_errors e;
 
-	if (el)
-		err[0] = '\0';
-	c->path = xstrdup(name);
-	c->refs = 1;
-	set_defaults(c, one, sizeof(one));
-	/* every line is read, so that all errors (up to a bound) are told */
-	for (;;) {
-		size_t n = strcspn(p, "\n");
-		char *line = xstrndup(p, n);
-		bool cont = *p == ' ' || *p == '\t';
-
-		lineno++;
-		strip(line);
-		if (line[0] && cont) {
-			if (!acc) {
-				snprintf(one, sizeof(one), "%s:%u: a continuation line with "
-					 "nothing to continue", name, lineno);
-				errs_add(&e, one);
-			} else {
-				/* a continuation line joins the value before it */
-				acc = xrealloc(acc, accl + strlen(line) + 2);
-				accl += (size_t)sprintf(acc + accl, " %s",
-							line + strspn(line, " \t"));
-			}
-		} else if (line[0]) {
-			if (acc && apply_setting(c, acc, name, start, seen, one, sizeof(one)))
-				errs_add(&e, one);
-			free(acc);
-			acc = xstrdup(line);
-			accl = strlen(acc);
-			start = lineno;
-		}
-		free(line);
-		if (!p[n])
-			break;
-		p += n + 1;
-	}
-	if (acc && apply_setting(c, acc, name, start, seen, one, sizeof(one)))
-		errs_add(&e, one);
-	free(acc);
-	if (e.n == 0)
-		check_whole(c, name, &e);
-	if (e.n) {
-		errs_end(&e, name);
-		pcfg_free(c);
+	if (conftab_parse(&pcfg_table, c, text, name, &e)) {
+		errors_text(&e, name, err, el);
+		conftab_free(&pcfg_table, c);
 		return NULL;
 	}
-	return c;
+	if (el)
+		err[0] = '\0';
+	return adopt(c, name);
 }
 
 struct pcfg *pcfg_load(const char *path, char *err, size_t el)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	struct pcfg *c;
+	struct conftab_errors e;
+	struct pcfg *c = conftab_load(&pcfg_table, path, &e);
 
-	if (!f) {
-		snprintf(err, el, "%s: %s", path, strerror(errno));
+	if (!c) {
+		errors_text(&e, path, err, el);
 		return NULL;
 	}
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > (1u << 24)) {
-				snprintf(err, el, "%s: larger than 16 MB", path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = xrealloc(buf, cap);
-		}
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		snprintf(err, el, "%s: contains a NUL byte", path);
-		free(buf);
-		return NULL;
-	}
-	c = pcfg_parse(buf, path, err, el);
-	free(buf);
-	return c;
+	return adopt(c, path);
 }
 
 void pcfg_free(struct pcfg *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		void *f = (char *)c + keys[i].off;
-
-		if (keys[i].type == K_STR || keys[i].type == K_LISTEN ||
-		    keys[i].type == K_RESOLVER)
-			free(*(char **)f);
-	}
-	for (size_t i = 0; i < c->nov; i++)
-		free(c->ov[i].user);
-	free(c->ov);
-	sites_free(c->sites);
-	free(c->allow);
-	free(c->outnets);
 	free(c->path);
-	free(c);
+	conftab_free(&pcfg_table, c);
 }
 
 struct pcfg *pcfg_ref(struct pcfg *c)
@@ -775,15 +527,3 @@ void pcfg_expand(const char *tmpl, const char *const vars[128], char *out, size_
 	out[off] = '\0';
 }
 
-void pcfg_help_keys(FILE *f)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const struct key *k = &keys[i];
-
-		fprintf(f, "  %-20s %s\n", k->name, k->help);
-		if (k->def && k->def[0])
-			fprintf(f, "  %-20s   default: %s\n", "", k->def);
-		if (k->type == K_UINT || k->type == K_INT || k->type == K_TIME)
-			fprintf(f, "  %-20s   range: %ld..%ld\n", "", k->min, k->max);
-	}
-}

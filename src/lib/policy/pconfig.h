@@ -4,9 +4,9 @@
  * "key = value" lines; '#' starts a comment; a line that starts with
  * white space continues the value of the line before (as in main.cf);
  * repeatable keys (outbound_override) may be given several times. Every
- * key is in one table (name, type, default, minimum, maximum) that
- * pcfg_help_keys() prints and docs/policy.md describes. Errors name
- * file:line and what was expected.
+ * key is in one conftab table (pcfg_table: name, type, default, minimum,
+ * maximum) that conftab_help() prints and docs/policy.md describes.
+ * Errors name file:line and what was expected.
  *
  * SECURITY: the file is the operator's (read before privileges are
  * dropped; on SIGHUP after, so it must stay readable by the daemon).
@@ -14,6 +14,8 @@
 #ifndef RBLKIT_PCONFIG_H
 #define RBLKIT_PCONFIG_H
 
+#include "base/conftab.h"
+#include "base/listen.h"
 #include "policy/ratelimit.h"
 #include "policy/sites.h"
 
@@ -40,12 +42,13 @@ enum pcfg_out_action { OA_DEFER, OA_HOLD };
 struct pcfg {
 	char *path;
 	char *listen;			/* "127.0.0.1:10040", "[::1]:10040", "/path" */
+	struct listen_addr listen_addr;	/* what listen says (listen_parse) */
 	char *resolver;			/* "system", "recursive", "ADDR[:PORT],..." */
 	unsigned resolver_timeout_ms;
 	char *catalog;			/* extra catalogue file, or NULL */
 	struct sites *sites;
 	int threshold;
-	enum pcfg_dnsbl_action dnsbl_action;
+	int dnsbl_action;		/* enum pcfg_dnsbl_action */
 	char *dnsbl_reply;		/* template, see pcfg_expand */
 	char *dnsbl_header;		/* header name for prepend */
 	unsigned budget_ms;
@@ -57,25 +60,25 @@ struct pcfg {
 	struct pcfg_net *outnets;
 	size_t noutnets;
 	struct rl_limits limits;
-	struct pcfg_override *ov;	/* sorted by user */
+	struct pcfg_override *ov;	/* sorted by user; ov[nov].user is NULL */
 	size_t nov;
-	enum pcfg_out_action out_action;
+	int out_action;			/* enum pcfg_out_action */
 	char *out_reply;
-	bool block_until_reset;
+	int block_until_reset;		/* outbound_block = reset */
 	char *alert_command;
 	char *state_dir;
 	unsigned max_users;
 	unsigned max_connections;
 	unsigned idle_timeout;		/* seconds */
 	char *user;			/* drop privileges to */
-	bool syslog;
+	int syslog;			/* log = syslog */
 	bool log_requests;
 	unsigned refs;			/* pcfg_ref/pcfg_unref */
 };
 
 /* At most this many errors are told (then "N more errors not shown");
  * an err buffer of PCFG_ERR_MAX bytes holds them. */
-#define PCFG_MAX_ERRORS 20
+#define PCFG_MAX_ERRORS CONFTAB_MAX_ERRORS
 #define PCFG_ERR_MAX 16384
 
 /* Read and check a configuration file. Returns a new pcfg, or NULL with
@@ -94,11 +97,6 @@ const struct rl_limits *pcfg_limits_for(const struct pcfg *c, const char *user);
 /* Every limit set (default first, then overrides) for rl_periods(). */
 size_t pcfg_limit_sets(const struct pcfg *c, const struct rl_limits **out, size_t max);
 
-/* The socket address of a listen value ("ADDR:PORT", "[ADDR6]:PORT",
- * "/path"): 0, or -1 when it is none of those (a name, a bad address or
- * port, a path of 100 bytes or more). */
-int pcfg_listen_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl);
-
 /* Does the address (text) fall in one of nets? false for unparsable text. */
 bool pcfg_net_match(const struct pcfg_net *nets, size_t n, int family,
 		    const uint8_t *addr);
@@ -110,7 +108,9 @@ bool pcfg_net_match(const struct pcfg_net *nets, size_t n, int family,
  * of %c (NULL = empty). Output is cut to fit len. */
 void pcfg_expand(const char *tmpl, const char *const vars[128], char *out, size_t len);
 
-/* Print the table of keys (name, default, range, meaning). */
-void pcfg_help_keys(FILE *f);
+/* The table of keys (conftab_help prints it; conftab_load, conftab_dump
+ * work with it).  A configuration made by conftab_load has no path and
+ * no reference: pcfg_load and pcfg_parse set both. */
+extern const struct conftab pcfg_table;
 
 #endif

@@ -11,7 +11,14 @@
  * Work that a DNS answer makes possible (answers, closing) is not done
  * inside the resolver's callback chain beyond writing the reply: the
  * connection is put on a ready list that the loop handles after the
- * event, so no connection is freed while the resolver walks its lists.
+ * round of events, so no connection is freed while the resolver walks
+ * its lists.
+ *
+ * The daemon base does the rest: listen.h binds the sockets, daemon.h
+ * drops privileges and blocks the signals, evloop.h runs the loop (each
+ * connection has a budget and an idle timer; a 1 s tick drives probes,
+ * the state's syncing and alert commands).  A service is a value (struct
+ * srv): nothing here is process-wide but the log and the signal mask.
  *
  * SECURITY: network input goes only through pp_parse() (limits first);
  * control commands only come over the 0600 unix socket in state_dir.
@@ -24,33 +31,30 @@
 #include "policy/pdecide.h"
 #include "policy/pproto.h"
 #include "policy/pstate.h"
+#include "base/daemon.h"
+#include "base/evloop.h"
+#include "base/listen.h"
 #include "base/util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define IN_CAP (PP_MAX_REQUEST + 1)
 
+struct srv;
+
 struct conn {
+	struct srv *s;
 	int fd;
-	bool control, dead, waiting, ready, want_out, in_off;
+	bool control, dead, waiting, ready, want_out;
 	char in[IN_CAP];
 	size_t inlen, reqlen;
 	char out[PD_ACTION_MAX + 32];
@@ -60,35 +64,32 @@ struct conn {
 	bool close_after;
 	struct pp_request req;
 	struct plk_waiter w;
-	uint64_t deadline, started, last_active;
+	struct ev_timer budget;		/* dnsbl_budget, while waiting */
+	struct ev_timer idle;		/* idle_timeout, while not waiting */
 	char instance[64];		/* message that got a PREPEND */
 	struct conn *prev, *next;	/* all connections */
 	struct conn *rnext;		/* ready list */
 	struct conn *dnext;		/* dead list (a dead connection may
 					   still be on the ready list) */
-	struct conn *wprev, *wnext;	/* waiting list */
 };
 
+/* One policy service: everything a daemon has, as a value (no global
+ * state here; the log and the signal mask are the process's). */
 struct srv {
 	struct pcfg *cfg;
 	struct plk *dnsbl;
 	struct rl_table *t;
 	struct pst *pst;
 	struct pd_ctx pd;
-	int ep, lfd, cfd, sfd, dfd;
-	char ctlpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct conn *conns, *ready, *deadl, *waiting;
+	ev_loop *ev;
+	struct ev_timer tick;
+	int lfd, cfd, dfd;
+	struct listen_addr ctl_addr;	/* state_dir/control */
+	struct conn *conns, *ready, *deadl;
 	unsigned nconns;
-	bool stop;
-	uint64_t last_tick;
 	time_t last_full_log, last_badaddr_log;
 	uint64_t nreq, nin_refused, nout_refused, nbudget, nbad;
 };
-
-static struct srv S;	/* one daemon per process; signal-free access */
-
-/* epoll tags for the fds that are not connections */
-static char tag_listen, tag_control, tag_signal, tag_dns;
 
 static void process(struct conn *c);
 
@@ -96,55 +97,51 @@ static void process(struct conn *c);
 
 static void set_events(struct conn *c)
 {
-	struct epoll_event ev = { .data.ptr = c };
-
-	ev.events = (c->waiting || c->close_after ? 0 : EPOLLIN) |
-		    (c->want_out ? EPOLLOUT : 0);
-	epoll_ctl(S.ep, EPOLL_CTL_MOD, c->fd, &ev);
+	ev_fd_mod(c->s->ev, c->fd, (c->waiting || c->close_after ? 0 : EV_READ) |
+		  (c->want_out ? EV_WRITE : 0));
 }
 
 static void wait_unlink(struct conn *c)
 {
 	if (!c->waiting)
 		return;
-	if (c->wprev)
-		c->wprev->wnext = c->wnext;
-	else
-		S.waiting = c->wnext;
-	if (c->wnext)
-		c->wnext->wprev = c->wprev;
-	c->wprev = c->wnext = NULL;
+	ev_timer_stop(c->s->ev, &c->budget);
 	c->waiting = false;
 }
 
 /* Close c now; free_dead() frees it at the end of the loop iteration. */
 static void conn_kill(struct conn *c)
 {
+	struct srv *s = c->s;
+
 	if (c->dead)
 		return;
 	plk_detach(&c->w);
 	wait_unlink(c);
-	epoll_ctl(S.ep, EPOLL_CTL_DEL, c->fd, NULL);
+	ev_timer_stop(s->ev, &c->idle);
+	ev_fd_del(s->ev, c->fd);
 	close(c->fd);
 	c->dead = true;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		S.conns = c->next;
+		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	S.nconns--;
-	c->dnext = S.deadl;
-	S.deadl = c;
+	s->nconns--;
+	c->dnext = s->deadl;
+	s->deadl = c;
 }
 
 static void mark_ready(struct conn *c)
 {
+	struct srv *s = c->s;
+
 	if (c->ready || c->dead)
 		return;
 	c->ready = true;
-	c->rnext = S.ready;
-	S.ready = c;
+	c->rnext = s->ready;
+	s->ready = c;
 }
 
 /* Write what is queued. Returns 0, or -1 when c was closed. */
@@ -222,13 +219,14 @@ static void finish_inbound(struct conn *c, const struct plk_result *res)
 {
 	char action[PD_ACTION_MAX];
 	bool waited = c->waiting;
+	struct srv *s = c->s;
 
 	wait_unlink(c);
-	pd_inbound(S.cfg, &c->req, res, action, sizeof(action));
-	if (res->listed && S.cfg->dnsbl_action == DA_REJECT) {
-		S.nin_refused++;
+	pd_inbound(s->cfg, &c->req, res, action, sizeof(action));
+	if (res->listed && s->cfg->dnsbl_action == DA_REJECT) {
+		s->nin_refused++;
 		log_decision(c, "blocklisted", action);
-	} else if (S.cfg->log_requests) {
+	} else if (s->cfg->log_requests) {
 		log_decision(c, res->cached ? "inbound (cached)" : "inbound", action);
 	}
 	if (!strncmp(action, "PREPEND", 7) && c->req.instance)
@@ -252,26 +250,28 @@ static void on_progress(struct plk_waiter *w)
 static void start_wait(struct conn *c)
 {
 	c->waiting = true;
-	c->deadline = now_ms() + S.cfg->budget_ms;
-	c->wprev = NULL;
-	c->wnext = S.waiting;
-	if (S.waiting)
-		S.waiting->wprev = c;
-	S.waiting = c;
+	if (ev_timer_start(c->s->ev, &c->budget, c->s->cfg->budget_ms)) {
+		/* no memory for the timer: never wait without a bound */
+		plk_detach(&c->w);
+		c->waiting = false;
+		reply(c, "DUNNO");
+		return;
+	}
 	set_events(c);
 }
 
 static void handle_inbound(struct conn *c)
 {
+	struct srv *s = c->s;
 	struct plk_result res;
 
-	if (S.cfg->dnsbl_action == DA_PREPEND && c->req.instance &&
+	if (s->cfg->dnsbl_action == DA_PREPEND && c->req.instance &&
 	    !strcmp(c->instance, c->req.instance)) {
 		reply(c, "DUNNO");	/* this message has its header */
 		return;
 	}
 	c->w.cb = on_progress;
-	switch (plk_lookup(S.dnsbl, c->req.client_address, &c->w, &res)) {
+	switch (plk_lookup(s->dnsbl, c->req.client_address, &c->w, &res)) {
 	case PLK_DONE:
 		finish_inbound(c, &res);
 		return;
@@ -282,10 +282,10 @@ static void handle_inbound(struct conn *c)
 		/* Postfix always sends an address: another client, or a
 		 * restriction in the wrong place. Told with log_requests,
 		 * else once in 10 minutes. */
-		if (S.cfg->log_requests) {
+		if (s->cfg->log_requests) {
 			log_decision(c, "client_address is not an IP address", "DUNNO");
-		} else if (time(NULL) - S.last_badaddr_log >= 600) {
-			S.last_badaddr_log = time(NULL);
+		} else if (time(NULL) - s->last_badaddr_log >= 600) {
+			s->last_badaddr_log = time(NULL);
 			log_warn("client_address '%s' is not an IP address; DUNNO "
 				 "(logged once in 10 minutes; log_requests = yes "
 				 "logs each)", c->req.client_address ? c->req.client_address : "");
@@ -299,25 +299,25 @@ static void handle_request(struct conn *c)
 {
 	char action[PD_ACTION_MAX];
 	const char *key = NULL;
+	struct srv *s = c->s;
 
-	S.nreq++;
-	c->started = now_ms();
+	s->nreq++;
 	if (!c->req.request || strcmp(c->req.request, "smtpd_access_policy")) {
 		log_warn("request type '%s' is not smtpd_access_policy; DUNNO",
 			 c->req.request ? c->req.request : "(none)");
 		reply(c, "DUNNO");
 		return;
 	}
-	switch (pd_route(S.cfg, &c->req, &key)) {
+	switch (pd_route(s->cfg, &c->req, &key)) {
 	case PD_NONE:
 		reply(c, "DUNNO");
 		return;
 	case PD_OUTBOUND:
-		if (pd_outbound(&S.pd, &c->req, key, (uint32_t)time(NULL), action,
+		if (pd_outbound(&s->pd, &c->req, key, (uint32_t)time(NULL), action,
 				sizeof(action))) {
-			S.nout_refused++;
+			s->nout_refused++;
 			log_decision(c, "over limit", action);
-		} else if (S.cfg->log_requests) {
+		} else if (s->cfg->log_requests) {
 			log_decision(c, "outbound", action);
 		}
 		reply(c, action);
@@ -329,7 +329,7 @@ static void handle_request(struct conn *c)
 }
 
 /* "metrics": the counters of status in Prometheus text format. */
-static void write_metrics(FILE *f)
+static void write_metrics(const struct srv *s, FILE *f)
 {
 	static const struct { const char *name, *help; size_t off; } ctr[] = {
 		{ "requests", "Policy requests read.", offsetof(struct srv, nreq) },
@@ -348,17 +348,18 @@ static void write_metrics(FILE *f)
 		fprintf(f, "# HELP rblkit_policy_%s_total %s\n# TYPE rblkit_policy_%s_total "
 			"counter\nrblkit_policy_%s_total %llu\n", ctr[i].name, ctr[i].help,
 			ctr[i].name, ctr[i].name,
-			(unsigned long long)*(const uint64_t *)((const char *)&S + ctr[i].off));
+			(unsigned long long)*(const uint64_t *)((const char *)s + ctr[i].off));
 	fprintf(f, "# HELP rblkit_policy_connections Open Postfix connections.\n"
 		"# TYPE rblkit_policy_connections gauge\nrblkit_policy_connections %u\n",
-		S.nconns - 1);
-	if (S.dnsbl)
-		plk_health_metrics(S.dnsbl, f);
+		s->nconns - 1);
+	if (s->dnsbl)
+		plk_health_metrics(s->dnsbl, f);
 }
 
 /* Control socket: one command line, one answer, close. */
 static void handle_control(struct conn *c)
 {
+	struct srv *s = c->s;
 	char *nl = memchr(c->in, '\n', c->inlen), *buf = NULL;
 	size_t len = 0;
 	unsigned top;
@@ -380,19 +381,19 @@ static void handle_control(struct conn *c)
 	    pctl_status_top(c->in[6] ? c->in + 7 : "", &top) == 0) {
 		fprintf(f, "ok\nrblkit policy %s: %u connections, %llu requests, "
 			"%llu refused by lists, %llu over limits, %llu budget "
-			"timeouts, %llu bad requests\n", RBLKIT_VERSION, S.nconns - 1,
-			(unsigned long long)S.nreq, (unsigned long long)S.nin_refused,
-			(unsigned long long)S.nout_refused, (unsigned long long)S.nbudget,
-			(unsigned long long)S.nbad);
-		if (S.dnsbl) {
+			"timeouts, %llu bad requests\n", RBLKIT_VERSION, s->nconns - 1,
+			(unsigned long long)s->nreq, (unsigned long long)s->nin_refused,
+			(unsigned long long)s->nout_refused, (unsigned long long)s->nbudget,
+			(unsigned long long)s->nbad);
+		if (s->dnsbl) {
 			uint64_t h, m;
 			unsigned inflight;
 
-			plk_stats(S.dnsbl, &h, &m, &inflight);
+			plk_stats(s->dnsbl, &h, &m, &inflight);
 			fprintf(f, "blocklist cache: %llu hits, %llu misses, %u lookups "
 				"in flight\n", (unsigned long long)h,
 				(unsigned long long)m, inflight);
-			plk_health_report(S.dnsbl, f);
+			plk_health_report(s->dnsbl, f);
 		}
 		/* pctl_command prints its own "ok" line: drop it */
 		{
@@ -401,16 +402,16 @@ static void handle_control(struct conn *c)
 			FILE *g = open_memstream(&sub, &sl);
 
 			if (g) {
-				pctl_command(&S.pd, c->in, g);
+				pctl_command(&s->pd, c->in, g);
 				fclose(g);
 				fputs(sl > 3 ? sub + 3 : "", f);
 				free(sub);
 			}
 		}
 	} else if (!strcmp(c->in, "metrics")) {
-		write_metrics(f);
+		write_metrics(s, f);
 	} else {
-		pctl_command(&S.pd, c->in, f);
+		pctl_command(&s->pd, c->in, f);
 	}
 	fclose(f);
 	c->big = buf;
@@ -435,7 +436,7 @@ static void process(struct conn *c)
 		if (rc == PP_NEED_MORE)
 			return;
 		if (rc < 0) {
-			S.nbad++;
+			c->s->nbad++;
 			log_warn("bad request on connection %d: %s; connection closed",
 				 c->fd, pp_strerror(rc));
 			conn_kill(c);
@@ -464,57 +465,37 @@ static void conn_read(struct conn *c)
 		return;
 	}
 	c->inlen += (size_t)n;
-	c->last_active = now_ms();
+	ev_timer_start(c->s->ev, &c->idle, (uint64_t)c->s->cfg->idle_timeout * 1000);
 	process(c);
 }
 
-static void conn_accept(int lfd, bool control)
+static void on_conn(ev_loop *ev, int fd, unsigned events, void *arg)
 {
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct epoll_event ev;
-		struct conn *c;
+	struct conn *c = arg;
 
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept: %s", strerror(errno));
-			return;
-		}
-		if (!control && S.nconns >= S.cfg->max_connections) {
-			if (time(NULL) - S.last_full_log >= 60) {
-				S.last_full_log = time(NULL);
-				log_warn("max_connections (%u) reached; new connections "
-					 "are closed", S.cfg->max_connections);
-			}
-			close(fd);
-			continue;
-		}
-		c = xcalloc(1, sizeof(*c));
-		c->fd = fd;
-		c->control = control;
-		c->last_active = now_ms();
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev)) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = S.conns;
-		if (S.conns)
-			S.conns->prev = c;
-		S.conns = c;
-		S.nconns++;
-	}
+	(void)ev;
+	(void)fd;
+	if (c->dead)
+		return;
+	if ((events & EV_WRITE) && flush(c))
+		return;
+	if (events & (EV_READ | EV_ERROR))
+		conn_read(c);
 }
 
 /* -- timers ---------------------------------------------------------- */
 
-static void budget_expired(struct conn *c)
+static void budget_expired(ev_loop *ev, struct ev_timer *t, void *arg)
 {
+	struct conn *c = arg;
+	struct srv *s = c->s;
 	struct plk_result res;
 	char pend[256];
 
+	(void)ev;
+	(void)t;
+	if (c->dead || !c->waiting)
+		return;
 	if (plk_eval(&c->w, true, &res)) {
 		plk_detach(&c->w);
 		finish_inbound(c, &res);
@@ -523,147 +504,134 @@ static void budget_expired(struct conn *c)
 	plk_pending_zones(&c->w, pend, sizeof(pend));
 	plk_detach(&c->w);
 	wait_unlink(c);
-	S.nbudget++;
+	s->nbudget++;
 	log_warn("dnsbl_budget of %u ms spent for client %s, still waiting for: %s; "
-		 "DUNNO (fail open)", S.cfg->budget_ms, c->req.client_address, pend);
+		 "DUNNO (fail open)", s->cfg->budget_ms, c->req.client_address, pend);
 	set_events(c);
 	reply(c, "DUNNO");
 }
 
-static void check_deadlines(uint64_t now)
+/* idle_timeout since the last read; a connection waiting for the lists
+ * is not idle (its budget ends the wait) */
+static void idle_expired(ev_loop *ev, struct ev_timer *t, void *arg)
 {
-	struct conn *c = S.waiting, *nx;
+	struct conn *c = arg;
 
-	for (; c; c = nx) {
-		nx = c->wnext;
-		if (c->deadline <= now)
-			budget_expired(c);
+	if (c->dead)
+		return;
+	if (c->waiting)
+		ev_timer_start(ev, t, (uint64_t)c->s->cfg->idle_timeout * 1000);
+	else
+		conn_kill(c);
+}
+
+/* Once a second: the lists' probes, the state's syncing, alert commands. */
+static void tick(ev_loop *ev, struct ev_timer *t, void *arg)
+{
+	struct srv *s = arg;
+
+	if (s->dnsbl)
+		plk_tick(s->dnsbl, ev_now(ev));
+	if (s->pst)
+		pst_tick(s->pst, ev_now(ev));
+	pd_reap(&s->pd);
+	ev_timer_start(ev, t, 1000);
+}
+
+/* -- connections: accept --------------------------------------------- */
+
+static void conn_accept(struct srv *s, int lfd, bool control)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (!control && s->nconns >= s->cfg->max_connections) {
+			if (time(NULL) - s->last_full_log >= 60) {
+				s->last_full_log = time(NULL);
+				log_warn("max_connections (%u) reached; new connections "
+					 "are closed", s->cfg->max_connections);
+			}
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->s = s;
+		c->fd = fd;
+		c->control = control;
+		ev_timer_init(&c->budget, budget_expired, c);
+		ev_timer_init(&c->idle, idle_expired, c);
+		if (ev_fd_add(s->ev, fd, EV_READ, on_conn, c) ||
+		    ev_timer_start(s->ev, &c->idle, (uint64_t)s->cfg->idle_timeout * 1000)) {
+			ev_fd_del(s->ev, fd);
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
 	}
 }
 
-static int next_timeout(uint64_t now)
+static void on_listen(ev_loop *ev, int fd, unsigned events, void *arg)
 {
-	int64_t t = 1000 - (int64_t)(now - S.last_tick);
-	int dt = S.dnsbl ? plk_timeout_ms(S.dnsbl) : -1;
-
-	if (t < 0)
-		t = 0;
-	if (dt >= 0 && dt < t)
-		t = dt;
-	for (struct conn *c = S.waiting; c; c = c->wnext)
-		if ((int64_t)(c->deadline - now) < t)
-			t = c->deadline > now ? (int64_t)(c->deadline - now) : 0;
-	return (int)t;
+	(void)ev;
+	(void)events;
+	conn_accept(arg, fd, false);
 }
 
-static void tick(uint64_t now)
+static void on_control(ev_loop *ev, int fd, unsigned events, void *arg)
 {
-	uint64_t idle = (uint64_t)S.cfg->idle_timeout * 1000;
-
-	S.last_tick = now;
-	if (S.dnsbl)
-		plk_tick(S.dnsbl, now);
-	if (S.pst)
-		pst_tick(S.pst, now);
-	pd_reap(&S.pd);
-	for (struct conn *c = S.conns, *nx; c; c = nx) {
-		nx = c->next;
-		if (!c->waiting && now - c->last_active > idle)
-			conn_kill(c);
-	}
+	(void)ev;
+	(void)events;
+	conn_accept(arg, fd, true);
 }
 
 /* -- set-up ---------------------------------------------------------- */
 
-static int open_listener(const char *spec)
+/* state_dir/control: mode 0600 (made under umask 0077). */
+static int open_control(struct srv *s, char *err, size_t el)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, one = 1;
-
-	/* checked when the file was read; never bind a zeroed address */
-	if (pcfg_listen_addr(spec, &ss, &sl)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (spec[0] == '/')
-		unlink(spec);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 1024)) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (spec[0] == '/')
-		chmod(spec, 0666);	/* Postfix's private/ directory guards it */
-	return fd;
-}
-
-static int open_control(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct listen_list l;
+	char spec[4200];
 	mode_t old;
 	int fd;
 
-	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", S.cfg->state_dir,
-			     PCTL_SOCKET) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	snprintf(S.ctlpath, sizeof(S.ctlpath), "%s", sun.sun_path);
-	unlink(sun.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
+	snprintf(spec, sizeof(spec), "unix:%s/%s", s->cfg->state_dir, PCTL_SOCKET);
+	if (listen_parse(spec, LISTEN_UNIX, NULL, 0, &l, err, el))
+		return -EINVAL;
+	s->ctl_addr = l.a[0];
 	old = umask(0077);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 16)) {
-		int e = errno;
-
-		umask(old);
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	fd = listen_bind(&s->ctl_addr, SOCK_STREAM, LISTEN_O_NONBLOCK, 16, err, el);
 	umask(old);
 	return fd;
 }
 
-static int drop_privileges(const char *user)
+static void on_dns(ev_loop *ev, int fd, unsigned events, void *arg)
 {
-	struct passwd *pw;
+	struct srv *s = arg;
 
-	if (!user)
-		return 0;
-	if (!(pw = getpwnam(user))) {
-		log_err("user %s: no such user", user);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
-		log_err("cannot become %s: %s", user, strerror(errno));
-		return -1;
-	}
-	return 0;
+	(void)ev;
+	(void)fd;
+	(void)events;
+	plk_process(s->dnsbl);
 }
 
-static int add_fd(int fd, void *tag)
+static int set_dnsbl(struct srv *s, struct plk *d)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
-
-	return epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int set_dnsbl(struct plk *d)
-{
-	if (S.dfd >= 0)
-		epoll_ctl(S.ep, EPOLL_CTL_DEL, S.dfd, NULL);
-	S.dnsbl = d;
-	S.dfd = plk_fd(d);
-	return S.dfd >= 0 ? add_fd(S.dfd, &tag_dns) : 0;
+	if (s->dfd >= 0)
+		ev_fd_del(s->ev, s->dfd);
+	s->dnsbl = d;
+	s->dfd = plk_fd(d);
+	return s->dfd >= 0 ? ev_fd_add(s->ev, s->dfd, EV_READ, on_dns, s) : 0;
 }
 
 /* Log each line of a configuration's errors (pcfg_load: one a line). */
@@ -678,19 +646,22 @@ static void log_errors(const char *prefix, const char *err)
 	}
 }
 
-static void reload(void)
+/* SIGHUP.  Not conftab_reload: the new configuration must also give a
+ * resolver (plk_new) before it replaces the old one, and the old one
+ * lives on (a reference) in the lookups that still run. */
+static void reload(struct srv *s)
 {
 	char err[PCFG_ERR_MAX];
-	struct pcfg *n = pcfg_load(S.cfg->path, err, sizeof(err));
+	struct pcfg *n = pcfg_load(s->cfg->path, err, sizeof(err));
 	struct plk *d;
 
 	if (!n) {
 		log_errors("reload: ", err);
-		log_err("reload: %s has errors; the old configuration stays", S.cfg->path);
+		log_err("reload: %s has errors; the old configuration stays", s->cfg->path);
 		return;
 	}
-	if (strcmp(n->listen, S.cfg->listen) || strcmp(n->state_dir, S.cfg->state_dir) ||
-	    (n->user ? !S.cfg->user || strcmp(n->user, S.cfg->user) : S.cfg->user != NULL))
+	if (strcmp(n->listen, s->cfg->listen) || strcmp(n->state_dir, s->cfg->state_dir) ||
+	    (n->user ? !s->cfg->user || strcmp(n->user, s->cfg->user) : s->cfg->user != NULL))
 		log_warn("reload: listen, state_dir and user take effect at the next "
 			 "start only");
 	if (!(d = plk_new(n, err, sizeof(err)))) {
@@ -698,216 +669,185 @@ static void reload(void)
 		pcfg_unref(n);
 		return;
 	}
-	plk_inherit_health(d, S.dnsbl);
+	plk_inherit_health(d, s->dnsbl);
 	/* lookups of the old configuration end now; their waiters answer
 	 * with what has arrived, through the old configuration */
-	plk_free(S.dnsbl);
-	S.dnsbl = NULL;
+	plk_free(s->dnsbl);
+	s->dnsbl = NULL;
 	free(n->listen);
-	n->listen = xstrdup(S.cfg->listen);
+	n->listen = xstrdup(s->cfg->listen);
+	n->listen_addr = s->cfg->listen_addr;	/* the socket bound at the start */
 	free(n->state_dir);
-	n->state_dir = xstrdup(S.cfg->state_dir);
-	pcfg_unref(S.cfg);
-	S.cfg = n;
-	pd_set_config(&S.pd, n);
-	set_dnsbl(d);
+	n->state_dir = xstrdup(s->cfg->state_dir);
+	pcfg_unref(s->cfg);
+	s->cfg = n;
+	pd_set_config(&s->pd, n);
+	set_dnsbl(s, d);
 	log_info("reloaded %s: %zu sites, %zu limits, %zu overrides", n->path,
 		 n->sites->n, n->limits.n, n->nov);
 }
 
-static void on_signal(void)
+static void on_signal(ev_loop *ev, int signo, void *arg)
 {
-	struct signalfd_siginfo si;
+	struct srv *s = arg;
 
-	while (read(S.sfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			reload();
-			break;
-		case SIGCHLD:
-			pd_reap(&S.pd);
-			break;
-		default:
-			log_info("signal %u: stopping", si.ssi_signo);
-			S.stop = true;
-		}
+	switch (signo) {
+	case SIGHUP:
+		reload(s);
+		break;
+	case SIGCHLD:
+		pd_reap(&s->pd);
+		break;
+	default:
+		log_info("signal %d: stopping", signo);
+		ev_stop(ev);
 	}
 }
 
-static void dispatch(struct epoll_event *ev)
+static void run_ready(struct srv *s)
 {
-	void *p = ev->data.ptr;
-	struct conn *c = p;
+	while (s->ready) {
+		struct conn *c = s->ready;
 
-	if (p == &tag_listen)
-		conn_accept(S.lfd, false);
-	else if (p == &tag_control)
-		conn_accept(S.cfd, true);
-	else if (p == &tag_signal)
-		on_signal();
-	else if (p == &tag_dns)
-		plk_process(S.dnsbl);
-	else if (!c->dead) {
-		if ((ev->events & EPOLLOUT) && flush(c))
-			return;
-		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			conn_read(c);
-	}
-}
-
-static void run_ready(void)
-{
-	while (S.ready) {
-		struct conn *c = S.ready;
-
-		S.ready = c->rnext;
+		s->ready = c->rnext;
 		c->ready = false;
 		if (!c->dead)
 			process(c);
 	}
 }
 
-/* Free the closed connections. Only between two epoll_wait() calls: an
- * event later in the same batch may still point at a connection that an
- * earlier event (a DNS answer, a reload) closed. */
-static void free_dead(void)
+/* Free the closed connections.  Only between two rounds of the loop: a
+ * callback later in the same round may still point at a connection that
+ * an earlier one (a DNS answer, a reload) closed. */
+static void free_dead(struct srv *s)
 {
-	while (S.deadl) {
-		struct conn *c = S.deadl;
+	while (s->deadl) {
+		struct conn *c = s->deadl;
 
-		S.deadl = c->dnext;
+		s->deadl = c->dnext;
 		free(c->big);
 		free(c);
 	}
 }
 
-static int start(const char *path, sigset_t *mask)
+static const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
+
+static int start(struct srv *s, const char *path)
 {
 	char err[PCFG_ERR_MAX];
+	struct plk *d;
 
-	S.lfd = S.cfd = S.sfd = S.dfd = S.ep = -1;
+	s->lfd = s->cfd = s->dfd = -1;
 	/* blocked before any thread starts (the state's syncer, libunbound's),
 	 * so that they reach the signalfd only */
-	sigemptyset(mask);
-	sigaddset(mask, SIGHUP);
-	sigaddset(mask, SIGTERM);
-	sigaddset(mask, SIGINT);
-	sigaddset(mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (!(S.cfg = pcfg_load(path, err, sizeof(err)))) {
+	if (daemon_block_signals(signals, ARRAY_SIZE(signals), NULL)) {
+		log_err("signals: %s", strerror(errno));
+		return -1;
+	}
+	if (!(s->cfg = pcfg_load(path, err, sizeof(err)))) {
 		log_errors("", err);
 		return -1;
 	}
-	if (S.cfg->syslog)
+	if (s->cfg->syslog)
 		log_use_syslog("rblkit-policy");
-	if ((S.lfd = open_listener(S.cfg->listen)) < 0) {
-		log_err("listen %s: %s", S.cfg->listen, strerror(errno));
+	if ((s->lfd = listen_bind(&s->cfg->listen_addr, SOCK_STREAM,
+				  LISTEN_O_NONBLOCK | LISTEN_O_WORLD, 1024, err, sizeof(err))) < 0) {
+		log_err("listen %s", err);
 		return -1;
 	}
-	if (drop_privileges(S.cfg->user))
+	if (daemon_drop_privileges(s->cfg->user, NULL, NULL, err, sizeof(err))) {
+		log_err("%s", err);
 		return -1;
-	S.t = rl_new(S.cfg->max_users);
-	if (!(S.pst = pst_open(S.cfg->state_dir, S.t, false, err, sizeof(err)))) {
+	}
+	s->t = rl_new(s->cfg->max_users);
+	if (!(s->pst = pst_open(s->cfg->state_dir, s->t, false, err, sizeof(err)))) {
 		log_err("state: %s", err);
 		return -1;
 	}
-	if ((S.cfd = open_control()) < 0) {
-		log_err("control socket in %s: %s", S.cfg->state_dir, strerror(errno));
+	if ((s->cfd = open_control(s, err, sizeof(err))) < 0) {
+		log_err("control socket in %s: %s", s->cfg->state_dir, err);
 		return -1;
 	}
-	S.pd.t = S.t;
-	S.pd.pst = S.pst;
-	pd_set_config(&S.pd, S.cfg);
-	S.ep = epoll_create1(EPOLL_CLOEXEC);
-	S.sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	{
-		struct plk *d = plk_new(S.cfg, err, sizeof(err));
-
-		if (!d) {
-			log_err("%s: %s", S.cfg->path, err);
+	s->pd.t = s->t;
+	s->pd.pst = s->pst;
+	pd_set_config(&s->pd, s->cfg);
+	if (!(s->ev = ev_new(err, sizeof(err)))) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (!(d = plk_new(s->cfg, err, sizeof(err)))) {
+		log_err("%s: %s", s->cfg->path, err);
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (ev_signal_add(s->ev, signals[i], on_signal, s)) {
+			plk_free(d);
+			log_err("signalfd: %s", strerror(errno));
 			return -1;
 		}
-		if (add_fd(S.lfd, &tag_listen) || add_fd(S.cfd, &tag_control) ||
-		    add_fd(S.sfd, &tag_signal) || set_dnsbl(d)) {
-			log_err("epoll: %s", strerror(errno));
-			return -1;
-		}
+	ev_timer_init(&s->tick, tick, s);
+	if (ev_fd_add(s->ev, s->lfd, EV_READ, on_listen, s) ||
+	    ev_fd_add(s->ev, s->cfd, EV_READ, on_control, s) || set_dnsbl(s, d) ||
+	    ev_timer_start(s->ev, &s->tick, 1000)) {
+		log_err("event loop: cannot watch the sockets");
+		return -1;
 	}
 	log_info("rblkit policy %s listening on %s: %zu sites (threshold %d, %s), "
 		 "%zu limits, %zu overrides, %zu users loaded from %s", RBLKIT_VERSION,
-		 S.cfg->listen, S.cfg->sites->n, S.cfg->threshold,
-		 S.cfg->dnsbl_action == DA_REJECT ? "reject" : "prepend",
-		 S.cfg->limits.n, S.cfg->nov, rl_count(S.t), S.cfg->state_dir);
+		 s->cfg->listen, s->cfg->sites->n, s->cfg->threshold,
+		 s->cfg->dnsbl_action == DA_REJECT ? "reject" : "prepend",
+		 s->cfg->limits.n, s->cfg->nov, rl_count(s->t), s->cfg->state_dir);
 	return 0;
 }
 
-static void shutdown_all(void)
+static void shutdown_all(struct srv *s)
 {
-	while (S.conns)
-		conn_kill(S.conns);
-	run_ready();
-	if (S.dnsbl)
-		plk_free(S.dnsbl);
-	run_ready();
-	free_dead();
-	if (S.pst) {
-		rl_expire(S.t, (uint32_t)time(NULL));
-		pst_close(S.pst);	/* final snapshot */
+	while (s->conns)
+		conn_kill(s->conns);
+	run_ready(s);
+	if (s->dnsbl)
+		plk_free(s->dnsbl);
+	run_ready(s);
+	free_dead(s);
+	if (s->pst) {
+		rl_expire(s->t, (uint32_t)time(NULL));
+		pst_close(s->pst);	/* final snapshot */
 	}
-	rl_free(S.t);
-	if (S.ctlpath[0])
-		unlink(S.ctlpath);
-	if (S.cfg && S.cfg->listen[0] == '/')
-		unlink(S.cfg->listen);
-	if (S.lfd >= 0)
-		close(S.lfd);
-	if (S.cfd >= 0)
-		close(S.cfd);
-	if (S.sfd >= 0)
-		close(S.sfd);
-	if (S.ep >= 0)
-		close(S.ep);
-	pcfg_unref(S.cfg);
+	rl_free(s->t);
+	if (s->cfd >= 0)
+		listen_close(&s->ctl_addr, s->cfd);
+	if (s->lfd >= 0 && s->cfg)
+		listen_close(&s->cfg->listen_addr, s->lfd);
+	ev_free(s->ev);
+	pcfg_unref(s->cfg);
 }
 
 int psrv_run(const char *path)
 {
-	struct epoll_event evs[256];
-	sigset_t mask;
+	struct srv srv = { 0 }, *s = &srv;
 	int rc = 0;
 
-	memset(&S, 0, sizeof(S));
-	if (start(path, &mask)) {
+	if (start(s, path)) {
 		rc = 1;
 		goto out;
 	}
-	S.last_tick = now_ms();
-	while (!S.stop) {
-		uint64_t now = now_ms();
-		int n = epoll_wait(S.ep, evs, (int)ARRAY_SIZE(evs), next_timeout(now));
+	while (!ev_stopped(s->ev)) {
+		int dt = s->dnsbl ? plk_timeout_ms(s->dnsbl) : -1;
+		int n = ev_run_once(s->ev, dt);
 
-		if (n < 0 && errno != EINTR) {
-			log_err("epoll_wait: %s", strerror(errno));
+		if (n < 0) {
+			log_err("epoll_wait: %s", strerror(-n));
 			rc = 1;
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			dispatch(&evs[i]);
-			run_ready();
-		}
-		now = now_ms();
-		if (S.dnsbl && plk_timeout_ms(S.dnsbl) == 0)
-			plk_process(S.dnsbl);
-		check_deadlines(now);
-		run_ready();
-		if (now - S.last_tick >= 1000)
-			tick(now);
-		run_ready();
-		free_dead();
+		run_ready(s);
+		if (s->dnsbl && plk_timeout_ms(s->dnsbl) == 0)
+			plk_process(s->dnsbl);
+		run_ready(s);
+		free_dead(s);
 	}
 out:
-	shutdown_all();
+	shutdown_all(s);
 	if (!rc)
 		log_info("stopped; state saved");
 	return rc;
