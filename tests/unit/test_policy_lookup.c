@@ -5,6 +5,7 @@
  */
 #include "policy/pconfig.h"
 #include "policy/plookup.h"
+#include "base/ipaddr.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -16,14 +17,14 @@ UNIT_TEST(qname_ipv4_and_ipv6)
 	char out[320];
 
 	inet_pton(AF_INET, "192.0.2.99", a);
-	CHECK_EQ_INT(plk_qname(AF_INET, a, "zen.spamhaus.org", out, sizeof(out)), 0);
+	CHECK_EQ_INT(ip_revname(AF_INET, a, "zen.spamhaus.org", out, sizeof(out)), 0);
 	CHECK_EQ_STR(out, "99.2.0.192.zen.spamhaus.org");
 	inet_pton(AF_INET6, "2001:db8::567:89ab", a);
-	CHECK_EQ_INT(plk_qname(AF_INET6, a, "bl.example", out, sizeof(out)), 0);
+	CHECK_EQ_INT(ip_revname(AF_INET6, a, "bl.example", out, sizeof(out)), 0);
 	CHECK_EQ_STR(out, "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example");
 	/* too small a buffer is refused, not cut */
-	CHECK_EQ_INT(plk_qname(AF_INET6, a, "bl.example", out, 70), -1);
-	CHECK_EQ_INT(plk_qname(AF_INET, a, "bl.example", out, 12), -1);
+	CHECK_EQ_INT(ip_revname(AF_INET6, a, "bl.example", out, 70), -1);
+	CHECK_EQ_INT(ip_revname(AF_INET, a, "bl.example", out, 12), -1);
 }
 
 static bool in(const struct pcfg *c, const char *addr)

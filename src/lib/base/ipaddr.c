@@ -7,6 +7,7 @@
 #include "base/ipaddr.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <string.h>
 
 static int is_digit(char c)
@@ -236,4 +237,27 @@ void ip6_from_u128(u128 v, uint8_t a[16])
 u128 ip6_mask(int bits)
 {
 	return bits <= 0 ? 0 : bits >= 128 ? ~(u128)0 : ~(~(u128)0 >> bits);
+}
+
+int ip_revname(int family, const uint8_t *addr, const char *zone, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t off = 0;
+	int n;
+
+	if (family == AF_INET) {
+		n = snprintf(out, len, "%u.%u.%u.%u.%s", addr[3], addr[2], addr[1],
+			     addr[0], zone);
+		return n < 0 || (size_t)n >= len ? -1 : 0;
+	}
+	if (len < 64 + strlen(zone) + 1)
+		return -1;
+	for (int i = 15; i >= 0; i--) {
+		out[off++] = hex[addr[i] & 15];
+		out[off++] = '.';
+		out[off++] = hex[addr[i] >> 4];
+		out[off++] = '.';
+	}
+	memcpy(out + off, zone, strlen(zone) + 1);
+	return 0;
 }

@@ -16,7 +16,6 @@
  */
 #include "policy/phealth.h"
 #include "base/ipaddr.h"
-#include "policy/plookup.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -213,7 +212,7 @@ static void probe_zone(struct phl *h, unsigned i)
 				addr[0] = 127;
 				addr[3] = listed ? 2 : 1;
 			}
-			if (plk_qname(v6 ? AF_INET6 : AF_INET, addr, z->zone, name,
+			if (ip_revname(v6 ? AF_INET6 : AF_INET, addr, z->zone, name,
 				      sizeof(name)) ||
 			    rs_submit(h->rs, name, QTYPE_A, on_probe, q)) {
 				snprintf(z->fail, sizeof(z->fail), "its test point names "

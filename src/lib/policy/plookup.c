@@ -90,29 +90,6 @@ struct plk {
 
 /* -- names ----------------------------------------------------------- */
 
-int plk_qname(int family, const uint8_t *addr, const char *zone, char *out, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t off = 0;
-	int n;
-
-	if (family == AF_INET) {
-		n = snprintf(out, len, "%u.%u.%u.%u.%s", addr[3], addr[2], addr[1],
-			     addr[0], zone);
-		return n < 0 || (size_t)n >= len ? -1 : 0;
-	}
-	if (len < 64 + strlen(zone) + 1)
-		return -1;
-	for (int i = 15; i >= 0; i--) {
-		out[off++] = hex[addr[i] & 15];
-		out[off++] = '.';
-		out[off++] = hex[addr[i] >> 4];
-		out[off++] = '.';
-	}
-	memcpy(out + off, zone, strlen(zone) + 1);
-	return 0;
-}
-
 static int parse_addr(const char *text, int *family, uint8_t *addr)
 {
 	memset(addr, 0, 16);
@@ -593,7 +570,7 @@ static void submit(struct plk_job *j, unsigned zone, bool txt)
 	qa->job = j;
 	qa->zone = (uint16_t)zone;
 	qa->txt = txt;
-	if (plk_qname(j->family, j->addr, d->cfg->sites->zones[zone], name,
+	if (ip_revname(j->family, j->addr, d->cfg->sites->zones[zone], name,
 			sizeof(name)) ||
 	    rs_submit(d->rs, name, txt ? QTYPE_TXT : QTYPE_A, on_answer, qa)) {
 		if (!txt) {

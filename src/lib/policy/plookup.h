@@ -90,9 +90,4 @@ void plk_health_metrics(const struct plk *d, FILE *f);
 void plk_stats(const struct plk *d, uint64_t *hits, uint64_t *misses,
 		 unsigned *inflight);
 
-/* The DNS name of addr in zone ("2.0.0.127.zone", nibbles for IPv6).
- * Returns 0, or -1 if it does not fit. */
-int plk_qname(int family, const uint8_t *addr, const char *zone,
-		char *out, size_t len);
-
 #endif
