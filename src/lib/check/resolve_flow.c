@@ -6,9 +6,9 @@
  * (doubling every round trip) and by one per window of answers above
  * ssthresh; a query that times out halves it, once per loss event (the
  * losses of queries sent before that decrease are the same overflow).
- * The window grows only while it is used (half of it in flight at
- * least), so a quiet policy daemon does not earn a window it never
- * tried.  The retransmission timeout is SRTT + 4 RTTVAR from answers
+ * The window grows only while it is used (half of it was in flight
+ * since the server was last idle), so a quiet policy daemon does not
+ * earn a window it never tried.  The retransmission timeout is SRTT + 4 RTTVAR from answers
  * to queries sent once (Karn's rule), at least RS_RTO_MIN_MS, doubled per
  * loss event until the next sample, at most the per-try timeout.
  * Nothing here reads a clock: callers pass the times, and the unit test
@@ -44,7 +44,8 @@ unsigned rs_flow_room(const struct rs_flow *f)
 
 uint64_t rs_flow_sent(struct rs_flow *f)
 {
-	f->inflight++;
+	if (++f->inflight > f->peak)
+		f->peak = f->inflight;
 	return f->seq++;
 }
 
@@ -77,10 +78,11 @@ void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t no
 	}
 	if (!counted)
 		return;
-	/* used: at least half the window was out when this came back */
-	bool used = f->inflight * 2 >= f->cwnd;
+	bool used = f->peak * 2 >= f->cwnd;
 	if (f->inflight)
 		f->inflight--;
+	if (!f->inflight)
+		f->peak = 0;
 	if (!used || f->cwnd >= f->max)
 		return;
 	if (f->cwnd < f->ssthresh) {
@@ -93,8 +95,8 @@ void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t no
 
 void rs_flow_loss(struct rs_flow *f, uint64_t seq)
 {
-	if (f->inflight)
-		f->inflight--;
+	if (f->inflight && !--f->inflight)
+		f->peak = 0;
 	if (seq < f->recover)
 		return;			/* sent before the last decrease */
 	f->ssthresh = f->cwnd / 2 > 2 ? f->cwnd / 2 : 2;
@@ -107,8 +109,8 @@ void rs_flow_loss(struct rs_flow *f, uint64_t seq)
 
 void rs_flow_forget(struct rs_flow *f)
 {
-	if (f->inflight)
-		f->inflight--;
+	if (f->inflight && !--f->inflight)
+		f->peak = 0;
 }
 
 unsigned rs_flow_rto_ms(const struct rs_flow *f, unsigned cap_ms)

@@ -101,6 +101,7 @@ struct rs_flow {
 	unsigned ssthresh;	/* slow start below, additive increase above */
 	unsigned acked;		/* answers towards the next increase */
 	unsigned inflight;	/* UDP queries out and not yet lost */
+	unsigned peak;		/* most in flight since it was last 0 */
 	unsigned backoff;	/* RTO doublings since the last RTT sample */
 	bool has_rtt;
 	bool down;		/* nothing came back for a query's whole time */
