@@ -1,8 +1,9 @@
 /*
  * test_resolve.c - unit tests for the stub resolver's flow control: the
  * RTT estimator and RTO (RFC 6298), the congestion window (slow start,
- * additive increase, one halving per loss event, Karn's rule), a server
- * that is down, and the timer heap.  No clock and no network: the
+ * additive increase, one halving per loss event, Karn's rule), loss
+ * detection by later answers (RACK), a server that is down, and the
+ * timer heap.  No clock and no network: the
  * functions of resolve_flow.c are driven step by step.
  */
 #define _GNU_SOURCE
@@ -162,6 +163,30 @@ UNIT_TEST(rto_backs_off_until_the_next_sample_karn)
 	for (int i = 0; i < 10; i++)
 		rs_flow_loss(&f, rs_flow_sent(&f));
 	CHECK_EQ_INT(rs_flow_rto_ms(&f, 2000), 2000);
+}
+
+UNIT_TEST(loss_detected_by_a_later_answer_rack)
+{
+	struct rs_flow f;
+	rs_flow_init(&f, 1000);
+	/* nothing is judged before an RTT sample */
+	CHECK(!rs_flow_lost(&f, 1000, 1000000));
+	round_trip(&f, 1, 8000);		/* srtt 8 ms: reordering slack 2 ms */
+	/* sent at 100 ms, 110 ms; the one sent at 110 ms is answered */
+	rs_flow_answered_send(&f, 110000);
+	CHECK(!rs_flow_lost(&f, 110000, 200000));	/* not sent before it */
+	CHECK(!rs_flow_lost(&f, 100000, 109999));	/* within srtt + slack */
+	CHECK(!rs_flow_lost(&f, 100000, 110000));
+	CHECK(rs_flow_lost(&f, 100000, 110001));
+	/* an older answer does not move the mark back */
+	rs_flow_answered_send(&f, 50000);
+	CHECK(rs_flow_lost(&f, 100000, 110001));
+	/* a fast server: at least 1 ms of slack */
+	rs_flow_init(&f, 1000);
+	round_trip(&f, 1, 100);
+	rs_flow_answered_send(&f, 2000);
+	CHECK(!rs_flow_lost(&f, 1000, 2100));
+	CHECK(rs_flow_lost(&f, 1000, 2101));
 }
 
 UNIT_TEST(down_server_gets_one_probe_and_comes_back_small)

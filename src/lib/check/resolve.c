@@ -356,6 +356,7 @@ void rs_query_detach(struct resolver *rs, struct rs_query *q)
 		list_del(&g->retry, q);
 		break;
 	case Q_UDP:
+		list_del(&rs->sent[q->server], q);
 		rs->nflight--;
 		break;
 	case Q_TCP:
@@ -505,6 +506,7 @@ static void send_udp(struct resolver *rs, struct rs_query *q, unsigned server,
 	q->seq = rs_flow_sent(f);
 	q->counted = true;
 	q->t_send_us = now_us();
+	list_push(&rs->sent[server], q);
 	rs->nflight++;
 	/* the RTO, doubled for each earlier send of this query */
 	uint64_t rto = rs_flow_rto_ms(f, rs->o.timeout_ms);
@@ -755,8 +757,9 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 			 * it; an RTT sample only from a query sent once */
 			struct rs_flow *f = &rs->flow[q->server];
 			bool counted = q->counted;
+			uint64_t t_sent = q->t_send_us;
 			int64_t rtt = counted && q->sends == 1 ?
-				(int64_t)(now_us() - q->t_send_us) : -1;
+				(int64_t)(now_us() - t_sent) : -1;
 			q->counted = false;
 			int r = rs_take_response(rs, q, pkt, len, RESP_UDP);
 			if (r == 0) {
@@ -764,6 +767,8 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 				continue;
 			}
 			rs_flow_answer(f, counted, rtt, now_ms());
+			if (rtt >= 0)
+				rs_flow_answered_send(f, t_sent);
 			if (r == 2)
 				rs_tcp_start(rs, q);
 		}
@@ -807,23 +812,47 @@ static void mark_down(struct resolver *rs, const struct rs_query *q)
 	}
 }
 
-/* A try that timed out is lost: its server's window shrinks, and it
- * waits to go again (fill_window) until its time is up. */
+/* A try that is lost: its server's window shrinks, and q waits to go
+ * again (fill_window) until its time is up.  Returns false when its time
+ * is up already (q stays Q_UDP for the caller to end). */
+static bool lose_try(struct resolver *rs, struct rs_query *q, uint64_t now)
+{
+	if (q->counted)
+		rs_flow_loss(&rs->flow[q->server], q->seq);
+	q->counted = false;
+	if (now >= q->giveup)
+		return false;
+	list_del(&rs->sent[q->server], q);
+	rs->nflight--;
+	q->state = Q_RETRY;
+	list_push(&rs->group[q->group].retry, q);
+	rs_timer_set(rs, q, q->giveup);
+	return true;
+}
+
+/* Queries that went out before ones already answered, a round trip and
+ * a bit ago: lost, without waiting for their RTO. */
+static void detect_losses(struct resolver *rs, uint64_t now)
+{
+	uint64_t us = now_us();
+	for (unsigned s = 0; s < rs->nsrv; s++) {
+		struct rs_query *q;
+		/* a query whose time is up is left to its timer */
+		while ((q = rs->sent[s].head) && now < q->giveup &&
+		       rs_flow_lost(&rs->flow[s], q->t_send_us, us))
+			lose_try(rs, q, now);
+	}
+}
+
+/* A try that timed out is lost (lose_try); a query whose time is up
+ * ends. */
 static void handle_timeouts(struct resolver *rs, uint64_t now)
 {
 	struct rs_query *q;
+	detect_losses(rs, now);
 	while (rs->nheap && (q = rs->heap[0])->deadline <= now) {
-		if (q->state == Q_UDP) {
-			rs_flow_loss(&rs->flow[q->server], q->seq);
-			q->counted = false;
-			if (now < q->giveup) {
-				rs->nflight--;
-				q->state = Q_RETRY;
-				list_push(&rs->group[q->group].retry, q);
-				rs_timer_set(rs, q, q->giveup);
-				continue;
-			}
-		}
+		if (q->state == Q_UDP && lose_try(rs, q, now))
+			continue;
 		if (q->state != Q_TCP)
 			mark_down(rs, q);
 		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");

@@ -110,6 +110,7 @@ struct rs_flow {
 	uint64_t recover;	/* seq at the last decrease: older losses are
 				   the same event */
 	uint64_t last_answer;	/* ms; 0: never */
+	uint64_t rack_us;	/* send time of the latest-sent query answered */
 };
 
 struct rs_group {
@@ -129,6 +130,7 @@ struct resolver {
 	struct rs_group group[RS_MAX_GROUPS];
 	unsigned ngroups;
 	struct rs_flow flow[RS_MAX_SERVERS];
+	struct rs_list sent[RS_MAX_SERVERS];	/* Q_UDP, in send order */
 	struct rs_sock *socks[RS_MAX_SERVERS * RS_SOCKS];
 	unsigned nsocks, next_sock;
 	struct rs_list ubflight, free;
@@ -190,10 +192,19 @@ uint64_t rs_flow_sent(struct rs_flow *f);
  * flight (not already taken as lost); rtt_us < 0: no sample (Karn's
  * rule: the query was sent more than once).  Grows the window. */
 void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t now_ms);
+/* The answer to a query sent once, at sent_us: later losses are judged
+ * against it (rs_flow_lost). */
+void rs_flow_answered_send(struct rs_flow *f, uint64_t sent_us);
 /* The send seq timed out: no longer in flight.  The first loss after the
  * last decrease halves the window and doubles the RTO; later losses of
  * queries sent before that decrease are the same event. */
 void rs_flow_loss(struct rs_flow *f, uint64_t seq);
+/* Whether a query sent at sent_us and still unanswered at now_us is lost
+ * because one sent after it was answered (RACK, RFC 8985): the server
+ * answers in order, give or take a quarter of the round trip (1 ms at
+ * least).  Loses no time waiting for the RTO on a server that dropped a
+ * burst. */
+bool rs_flow_lost(const struct rs_flow *f, uint64_t sent_us, uint64_t now_us);
 /* A counted query ended without answer or loss (cancelled, TCP). */
 void rs_flow_forget(struct rs_flow *f);
 /* The retransmission timeout: SRTT + 4 RTTVAR (RS_RTO_INIT_MS before a
