@@ -344,8 +344,9 @@ void rs_query_detach(struct resolver *rs, struct rs_query *q)
 	if (q->counted)
 		rs_flow_forget(&rs->flow[q->server]);
 	q->counted = false;
-	if (q->sock && (q->state == Q_UDP || q->state == Q_RETRY)) {
-		q->sock->byid[q->id] = NULL;
+	struct rs_sock *k = q->sock;
+	if (k && (q->state == Q_UDP || q->state == Q_RETRY)) {
+		k->byid[q->id] = NULL;
 		q->sock = NULL;
 	}
 	switch (q->state) {
@@ -356,7 +357,7 @@ void rs_query_detach(struct resolver *rs, struct rs_query *q)
 		list_del(&g->retry, q);
 		break;
 	case Q_UDP:
-		list_del(&rs->sent[q->server], q);
+		list_del(&k->sent, q);
 		rs->nflight--;
 		break;
 	case Q_TCP:
@@ -506,7 +507,7 @@ static void send_udp(struct resolver *rs, struct rs_query *q, unsigned server,
 	q->seq = rs_flow_sent(f);
 	q->counted = true;
 	q->t_send_us = now_us();
-	list_push(&rs->sent[server], q);
+	list_push(&k->sent, q);
 	rs->nflight++;
 	/* the RTO, doubled for each earlier send of this query */
 	uint64_t rto = rs_flow_rto_ms(f, rs->o.timeout_ms);
@@ -757,9 +758,10 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 			 * it; an RTT sample only from a query sent once */
 			struct rs_flow *f = &rs->flow[q->server];
 			bool counted = q->counted;
-			uint64_t t_sent = q->t_send_us;
+			if (q->sends == 1 && q->t_send_us > k->rack_us)
+				k->rack_us = q->t_send_us;
 			int64_t rtt = counted && q->sends == 1 ?
-				(int64_t)(now_us() - t_sent) : -1;
+				(int64_t)(now_us() - q->t_send_us) : -1;
 			q->counted = false;
 			int r = rs_take_response(rs, q, pkt, len, RESP_UDP);
 			if (r == 0) {
@@ -767,8 +769,6 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 				continue;
 			}
 			rs_flow_answer(f, counted, rtt, now_ms());
-			if (rtt >= 0)
-				rs_flow_answered_send(f, t_sent);
 			if (r == 2)
 				rs_tcp_start(rs, q);
 		}
@@ -822,7 +822,7 @@ static bool lose_try(struct resolver *rs, struct rs_query *q, uint64_t now)
 	q->counted = false;
 	if (now >= q->giveup)
 		return false;
-	list_del(&rs->sent[q->server], q);
+	list_del(&q->sock->sent, q);
 	rs->nflight--;
 	q->state = Q_RETRY;
 	list_push(&rs->group[q->group].retry, q);
@@ -835,11 +835,12 @@ static bool lose_try(struct resolver *rs, struct rs_query *q, uint64_t now)
 static void detect_losses(struct resolver *rs, uint64_t now)
 {
 	uint64_t us = now_us();
-	for (unsigned s = 0; s < rs->nsrv; s++) {
+	for (unsigned i = 0; i < rs->nsocks; i++) {
+		struct rs_sock *k = rs->socks[i];
 		struct rs_query *q;
 		/* a query whose time is up is left to its timer */
-		while ((q = rs->sent[s].head) && now < q->giveup &&
-		       rs_flow_lost(&rs->flow[s], q->t_send_us, us))
+		while ((q = k->sent.head) && now < q->giveup &&
+		       rs_flow_lost(&rs->flow[k->server], k->rack_us, q->t_send_us, us))
 			lose_try(rs, q, now);
 	}
 }

@@ -12,8 +12,9 @@
  * to queries sent once (Karn's rule), at least RS_RTO_MIN_MS, doubled per
  * loss event until the next sample, at most the per-try timeout.  A
  * query is also taken as lost without waiting for the RTO when a query
- * sent after it has been answered and a round trip and a quarter have
- * passed (RACK, RFC 8985: DNS servers answer mostly in order).
+ * sent after it on the same socket has been answered and a round trip
+ * and a quarter have passed (RACK, RFC 8985: a server answers one
+ * socket's queries in order; across sockets the reads are not).
  * Nothing here reads a clock: callers pass the times, and the unit test
  * drives it step by step.
  *
@@ -96,15 +97,10 @@ void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t no
 	}
 }
 
-void rs_flow_answered_send(struct rs_flow *f, uint64_t sent_us)
+bool rs_flow_lost(const struct rs_flow *f, uint64_t rack_us, uint64_t sent_us,
+		  uint64_t now_us)
 {
-	if (sent_us > f->rack_us)
-		f->rack_us = sent_us;
-}
-
-bool rs_flow_lost(const struct rs_flow *f, uint64_t sent_us, uint64_t now_us)
-{
-	if (!f->has_rtt || sent_us >= f->rack_us)
+	if (!f->has_rtt || sent_us >= rack_us)
 		return false;
 	uint64_t reo = f->srtt_us / 4 < 1000 ? 1000 : f->srtt_us / 4;
 	return now_us > sent_us && now_us - sent_us > f->srtt_us + reo;

@@ -74,21 +74,26 @@ struct rs_query {
 	struct resolver *rs;
 };
 
+struct rs_list {
+	struct rs_query *head, *tail;
+	size_t n;
+};
+
 struct rs_sock {
 	int fd;
 	unsigned server;
 	struct rs_ref ref;
 	struct rs_query **byid;		/* 65536 slots */
+	/* loss detection: the server answers a socket's queries in order
+	 * (one socket is one flow to one thread, even with SO_REUSEPORT) */
+	struct rs_list sent;		/* Q_UDP, in send order */
+	uint64_t rack_us;		/* send time of the latest-sent query
+					   answered */
 	/* pending batch */
 	unsigned nout;
 	struct mmsghdr out[RS_BATCH];
 	struct iovec outv[RS_BATCH];
 	uint8_t outbuf[RS_BATCH][RS_QPKT];
-};
-
-struct rs_list {
-	struct rs_query *head, *tail;
-	size_t n;
 };
 
 /* Flow control of one server, as TCP does it (resolve_flow.c): a
@@ -110,7 +115,6 @@ struct rs_flow {
 	uint64_t recover;	/* seq at the last decrease: older losses are
 				   the same event */
 	uint64_t last_answer;	/* ms; 0: never */
-	uint64_t rack_us;	/* send time of the latest-sent query answered */
 };
 
 struct rs_group {
@@ -130,7 +134,6 @@ struct resolver {
 	struct rs_group group[RS_MAX_GROUPS];
 	unsigned ngroups;
 	struct rs_flow flow[RS_MAX_SERVERS];
-	struct rs_list sent[RS_MAX_SERVERS];	/* Q_UDP, in send order */
 	struct rs_sock *socks[RS_MAX_SERVERS * RS_SOCKS];
 	unsigned nsocks, next_sock;
 	struct rs_list ubflight, free;
@@ -192,19 +195,17 @@ uint64_t rs_flow_sent(struct rs_flow *f);
  * flight (not already taken as lost); rtt_us < 0: no sample (Karn's
  * rule: the query was sent more than once).  Grows the window. */
 void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t now_ms);
-/* The answer to a query sent once, at sent_us: later losses are judged
- * against it (rs_flow_lost). */
-void rs_flow_answered_send(struct rs_flow *f, uint64_t sent_us);
 /* The send seq timed out: no longer in flight.  The first loss after the
  * last decrease halves the window and doubles the RTO; later losses of
  * queries sent before that decrease are the same event. */
 void rs_flow_loss(struct rs_flow *f, uint64_t seq);
 /* Whether a query sent at sent_us and still unanswered at now_us is lost
- * because one sent after it was answered (RACK, RFC 8985): the server
- * answers in order, give or take a quarter of the round trip (1 ms at
- * least).  Loses no time waiting for the RTO on a server that dropped a
- * burst. */
-bool rs_flow_lost(const struct rs_flow *f, uint64_t sent_us, uint64_t now_us);
+ * because one sent after it on the same socket, at rack_us, was answered
+ * (RACK, RFC 8985): the server answers a socket's queries in order, give
+ * or take a quarter of the round trip (1 ms at least).  Loses no time
+ * waiting for the RTO on a server that dropped a burst. */
+bool rs_flow_lost(const struct rs_flow *f, uint64_t rack_us, uint64_t sent_us,
+		  uint64_t now_us);
 /* A counted query ended without answer or loss (cancelled, TCP). */
 void rs_flow_forget(struct rs_flow *f);
 /* The retransmission timeout: SRTT + 4 RTTVAR (RS_RTO_INIT_MS before a
