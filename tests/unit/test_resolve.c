@@ -79,7 +79,7 @@ UNIT_TEST(flow_halves_once_per_loss_event)
 		rs_flow_answer(&f, true, 500, 1000);
 	CHECK_EQ_INT(f.cwnd, 108);	/* slow start went on meanwhile */
 	for (int i = 44; i < 64; i++)
-		rs_flow_loss(&f, seq[i]);
+		rs_flow_loss(&f, seq[i], false);
 	/* one overflow, one decrease: not twenty */
 	CHECK_EQ_INT(f.cwnd, 54);
 	CHECK_EQ_INT(f.ssthresh, 54);
@@ -87,15 +87,49 @@ UNIT_TEST(flow_halves_once_per_loss_event)
 	CHECK_EQ_INT(f.backoff, 1);
 	/* a loss of a query sent after the decrease is a new event */
 	uint64_t s = rs_flow_sent(&f);
-	rs_flow_loss(&f, s);
+	rs_flow_loss(&f, s, false);
 	CHECK_EQ_INT(f.cwnd, 27);
 	CHECK_EQ_INT(f.backoff, 2);
 	/* never below one query */
 	for (int i = 0; i < 20; i++)
-		rs_flow_loss(&f, rs_flow_sent(&f));
+		rs_flow_loss(&f, rs_flow_sent(&f), false);
 	CHECK_EQ_INT(f.cwnd, 1);
 	CHECK_EQ_INT(f.backoff, RS_BACKOFF_MAX);
 	CHECK_EQ_INT(rs_flow_room(&f), 1);
+}
+
+UNIT_TEST(flow_undoes_a_decrease_that_only_rtos_caused)
+{
+	struct rs_flow f;
+	rs_flow_init(&f, 1000);
+	for (int i = 0; i < 3; i++)
+		round_trip(&f, f.cwnd, 500);
+	CHECK_EQ_INT(f.cwnd, 64);
+	/* the server stalls: two queries' RTOs run out, then both answer */
+	uint64_t a = rs_flow_sent(&f), b = rs_flow_sent(&f);
+	rs_flow_loss(&f, a, false);
+	rs_flow_loss(&f, b, false);
+	CHECK_EQ_INT(f.cwnd, 32);
+	rs_flow_spurious(&f, a);
+	CHECK_EQ_INT(f.cwnd, 64);
+	CHECK_EQ_INT(f.ssthresh, 1000);
+	CHECK_EQ_INT(f.backoff, 0);
+	rs_flow_spurious(&f, b);		/* once per event */
+	CHECK_EQ_INT(f.cwnd, 64);
+	/* a certain loss in the event: nothing to undo */
+	a = rs_flow_sent(&f);
+	b = rs_flow_sent(&f);
+	rs_flow_loss(&f, a, false);
+	rs_flow_loss(&f, b, true);
+	rs_flow_spurious(&f, a);
+	CHECK_EQ_INT(f.cwnd, 32);
+	/* a loss found by a later answer: never undone */
+	round_trip(&f, 16, 500);
+	a = rs_flow_sent(&f);
+	unsigned w = f.cwnd;
+	rs_flow_loss(&f, a, true);
+	rs_flow_spurious(&f, a);
+	CHECK_EQ_INT(f.cwnd, w / 2);
 }
 
 UNIT_TEST(flow_additive_increase_above_ssthresh)
@@ -142,9 +176,9 @@ UNIT_TEST(rto_backs_off_until_the_next_sample_karn)
 	struct rs_flow f;
 	rs_flow_init(&f, 1000);
 	round_trip(&f, 1, 200);
-	rs_flow_loss(&f, rs_flow_sent(&f));
+	rs_flow_loss(&f, rs_flow_sent(&f), false);
 	CHECK_EQ_INT(rs_flow_rto_ms(&f, 2000), 2 * RS_RTO_MIN_MS);
-	rs_flow_loss(&f, rs_flow_sent(&f));
+	rs_flow_loss(&f, rs_flow_sent(&f), false);
 	CHECK_EQ_INT(rs_flow_rto_ms(&f, 2000), 4 * RS_RTO_MIN_MS);
 	/* the answer to a query sent twice gives no sample: still backed off */
 	rs_flow_sent(&f);
@@ -161,7 +195,7 @@ UNIT_TEST(rto_backs_off_until_the_next_sample_karn)
 	CHECK_EQ_INT(rs_flow_rto_ms(&f, 2000), RS_RTO_MIN_MS);
 	/* capped by the per-try timeout however far it backed off */
 	for (int i = 0; i < 10; i++)
-		rs_flow_loss(&f, rs_flow_sent(&f));
+		rs_flow_loss(&f, rs_flow_sent(&f), false);
 	CHECK_EQ_INT(rs_flow_rto_ms(&f, 2000), 2000);
 }
 

@@ -762,6 +762,9 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 				k->rack_us = q->t_send_us;
 			int64_t rtt = counted && q->sends == 1 ?
 				(int64_t)(now_us() - q->t_send_us) : -1;
+			/* lost by its RTO, not sent again, answered now */
+			bool late = q->state == Q_RETRY && q->sends == 1;
+			uint64_t seq = q->seq;
 			q->counted = false;
 			int r = rs_take_response(rs, q, pkt, len, RESP_UDP);
 			if (r == 0) {
@@ -769,6 +772,8 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 				continue;
 			}
 			rs_flow_answer(f, counted, rtt, now_ms());
+			if (late)
+				rs_flow_spurious(f, seq);
 			if (r == 2)
 				rs_tcp_start(rs, q);
 		}
@@ -815,10 +820,10 @@ static void mark_down(struct resolver *rs, const struct rs_query *q)
 /* A try that is lost: its server's window shrinks, and q waits to go
  * again (fill_window) until its time is up.  Returns false when its time
  * is up already (q stays Q_UDP for the caller to end). */
-static bool lose_try(struct resolver *rs, struct rs_query *q, uint64_t now)
+static bool lose_try(struct resolver *rs, struct rs_query *q, uint64_t now, bool rack)
 {
 	if (q->counted)
-		rs_flow_loss(&rs->flow[q->server], q->seq);
+		rs_flow_loss(&rs->flow[q->server], q->seq, rack);
 	q->counted = false;
 	if (now >= q->giveup)
 		return false;
@@ -841,7 +846,7 @@ static void detect_losses(struct resolver *rs, uint64_t now)
 		/* a query whose time is up is left to its timer */
 		while ((q = k->sent.head) && now < q->giveup &&
 		       rs_flow_lost(&rs->flow[k->server], k->rack_us, q->t_send_us, us))
-			lose_try(rs, q, now);
+			lose_try(rs, q, now, true);
 	}
 }
 
@@ -852,7 +857,7 @@ static void handle_timeouts(struct resolver *rs, uint64_t now)
 	struct rs_query *q;
 	detect_losses(rs, now);
 	while (rs->nheap && (q = rs->heap[0])->deadline <= now) {
-		if (q->state == Q_UDP && lose_try(rs, q, now))
+		if (q->state == Q_UDP && lose_try(rs, q, now, false))
 			continue;
 		if (q->state != Q_TCP)
 			mark_down(rs, q);

@@ -14,7 +14,9 @@
  * query is also taken as lost without waiting for the RTO when a query
  * sent after it on the same socket has been answered and a round trip
  * and a quarter have passed (RACK, RFC 8985: a server answers one
- * socket's queries in order; across sockets the reads are not).
+ * socket's queries in order; across sockets the reads are not).  A
+ * decrease that RTOs alone caused is undone when one of those queries is
+ * answered after all (Eifel, RFC 3522): a stall is not a loss.
  * Nothing here reads a clock: callers pass the times, and the unit test
  * drives it step by step.
  *
@@ -106,18 +108,36 @@ bool rs_flow_lost(const struct rs_flow *f, uint64_t rack_us, uint64_t sent_us,
 	return now_us > sent_us && now_us - sent_us > f->srtt_us + reo;
 }
 
-void rs_flow_loss(struct rs_flow *f, uint64_t seq)
+void rs_flow_loss(struct rs_flow *f, uint64_t seq, bool rack)
 {
 	if (f->inflight && !--f->inflight)
 		f->peak = 0;
-	if (seq < f->recover)
-		return;			/* sent before the last decrease */
+	if (seq < f->recover) {		/* sent before the last decrease */
+		if (rack)
+			f->undo_cwnd = 0;	/* a real loss in the event */
+		return;
+	}
+	f->undo_cwnd = rack ? 0 : f->cwnd;
+	f->undo_ssthresh = f->ssthresh;
 	f->ssthresh = f->cwnd / 2 > 2 ? f->cwnd / 2 : 2;
 	f->cwnd = f->cwnd / 2 > 1 ? f->cwnd / 2 : 1;
 	f->acked = 0;
 	f->recover = f->seq;
 	if (f->backoff < RS_BACKOFF_MAX)
 		f->backoff++;
+}
+
+void rs_flow_spurious(struct rs_flow *f, uint64_t seq)
+{
+	if (!f->undo_cwnd || seq >= f->recover)
+		return;
+	if (f->cwnd < f->undo_cwnd)
+		f->cwnd = f->undo_cwnd;
+	if (f->ssthresh < f->undo_ssthresh)
+		f->ssthresh = f->undo_ssthresh;
+	if (f->backoff)
+		f->backoff--;
+	f->undo_cwnd = 0;
 }
 
 void rs_flow_forget(struct rs_flow *f)

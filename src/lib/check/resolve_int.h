@@ -115,6 +115,9 @@ struct rs_flow {
 	uint64_t recover;	/* seq at the last decrease: older losses are
 				   the same event */
 	uint64_t last_answer;	/* ms; 0: never */
+	/* the window before a decrease that only an RTO caused: restored
+	 * when a "lost" query is answered after all (0: nothing to undo) */
+	unsigned undo_cwnd, undo_ssthresh;
 };
 
 struct rs_group {
@@ -195,10 +198,16 @@ uint64_t rs_flow_sent(struct rs_flow *f);
  * flight (not already taken as lost); rtt_us < 0: no sample (Karn's
  * rule: the query was sent more than once).  Grows the window. */
 void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t now_ms);
-/* The send seq timed out: no longer in flight.  The first loss after the
+/* The send seq is lost: no longer in flight.  The first loss after the
  * last decrease halves the window and doubles the RTO; later losses of
- * queries sent before that decrease are the same event. */
-void rs_flow_loss(struct rs_flow *f, uint64_t seq);
+ * queries sent before that decrease are the same event.  rack: a later
+ * query was answered, so the loss is certain; else its RTO ran out, which
+ * a stalled server or a descheduled client also causes. */
+void rs_flow_loss(struct rs_flow *f, uint64_t seq, bool rack);
+/* The query sent once as seq, taken as lost by its RTO, was answered
+ * after all: when the window's last decrease came from RTOs alone, it
+ * is undone (Eifel, RFC 3522). */
+void rs_flow_spurious(struct rs_flow *f, uint64_t seq);
 /* Whether a query sent at sent_us and still unanswered at now_us is lost
  * because one sent after it on the same socket, at rack_us, was answered
  * (RACK, RFC 8985): the server answers a socket's queries in order, give
