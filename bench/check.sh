@@ -55,7 +55,9 @@ done
 
 if [ -z "${RBLKIT_BENCH_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "check.sh: needs root (network namespace)" >&2; exit 2; }
-	for t in dnsperf "$CHECK_RBL" "$RBLKIT" rbldnsd unbound; do
+	NEED=(dnsperf "$RBLKIT" rbldnsd unbound)
+	[ "$FLOW_ONLY" = 1 ] || NEED+=("$CHECK_RBL")
+	for t in "${NEED[@]}"; do
 		command -v "$t" >/dev/null || { echo "check.sh: $t missing (sh scripts/deps.sh)" >&2; exit 2; }
 	done
 	export RBLKIT_BENCH_NETNS=1
