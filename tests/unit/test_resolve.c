@@ -127,9 +127,11 @@ UNIT_TEST(flow_undoes_a_decrease_that_only_rtos_caused)
 	round_trip(&f, 16, 500);
 	a = rs_flow_sent(&f);
 	unsigned w = f.cwnd;
+	unsigned bo = f.backoff;
 	rs_flow_loss(&f, a, true);
 	rs_flow_spurious(&f, a);
 	CHECK_EQ_INT(f.cwnd, w / 2);
+	CHECK_EQ_INT(f.backoff, bo);		/* no RTO ran out */
 }
 
 UNIT_TEST(flow_additive_increase_above_ssthresh)

@@ -4,7 +4,7 @@
  * Each server has a congestion window, as TCP has (RFC 5681, 6298): it
  * starts at RS_CWND_INIT queries, grows by one per answer in slow start
  * (doubling every round trip) and by one per window of answers above
- * ssthresh; a query that times out halves it, once per loss event (the
+ * ssthresh; a lost query halves it, once per loss event (the
  * losses of queries sent before that decrease are the same overflow).
  * The window grows only while it is used (half of it was in flight
  * since the server was last idle), so a quiet policy daemon does not
@@ -123,7 +123,9 @@ void rs_flow_loss(struct rs_flow *f, uint64_t seq, bool rack)
 	f->cwnd = f->cwnd / 2 > 1 ? f->cwnd / 2 : 1;
 	f->acked = 0;
 	f->recover = f->seq;
-	if (f->backoff < RS_BACKOFF_MAX)
+	/* only a timeout backs the RTO off; a loss a later answer showed
+	 * says nothing against the round trip (TCP's fast retransmit) */
+	if (!rack && f->backoff < RS_BACKOFF_MAX)
 		f->backoff++;
 }
 

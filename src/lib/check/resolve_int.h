@@ -199,10 +199,11 @@ uint64_t rs_flow_sent(struct rs_flow *f);
  * rule: the query was sent more than once).  Grows the window. */
 void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t now_ms);
 /* The send seq is lost: no longer in flight.  The first loss after the
- * last decrease halves the window and doubles the RTO; later losses of
- * queries sent before that decrease are the same event.  rack: a later
- * query was answered, so the loss is certain; else its RTO ran out, which
- * a stalled server or a descheduled client also causes. */
+ * last decrease halves the window (and, found by its RTO, doubles the
+ * RTO); later losses of queries sent before that decrease are the same
+ * event.  rack: a later query was answered, so the loss is certain; else
+ * its RTO ran out, which a stalled server or a descheduled client also
+ * causes. */
 void rs_flow_loss(struct rs_flow *f, uint64_t seq, bool rack);
 /* The query sent once as seq, taken as lost by its RTO, was answered
  * after all: when the window's last decrease came from RTOs alone, it
