@@ -4,12 +4,17 @@
  *
  * Stub: each server gets RS_SOCKS connected UDP sockets (so the kernel
  * drops datagrams from anyone else, and each socket has its own random
- * source port and a full 16-bit ID space).  Queries wait in a FIFO until
- * the window has room; sends and receives go in batches (sendmmsg,
- * recvmmsg).  In-flight queries sit on a list in deadline order: every
- * try has the same timeout, so appending keeps it sorted.  A retry goes
- * to the next server with a new ID.  A truncated answer is asked again
- * over TCP (resolve_tcp.c).  Recursive mode hands the names to libunbound
+ * source port and a full 16-bit ID space).  Queries wait in a FIFO per
+ * server group until a server's congestion window has room (flow control
+ * and the timer heap: resolve_flow.c); sends and receives go in batches
+ * (sendmmsg, recvmmsg).  A lost try (its RTO ran out, or a query sent
+ * after it on its socket was answered) waits in the group's retry list
+ * and goes again, to the next server of the group, or to the same one
+ * with the same ID so that an answer to either send counts, until the
+ * query's time (tries x timeout) is up.  A server that answered nothing
+ * during a whole query's time is down: one probe at a time, and what is
+ * queued for it ends at once.  A truncated answer is asked again over
+ * TCP (resolve_tcp.c).  Recursive mode hands the names to libunbound
  * and reads its answer packets with the same parser (resolve_parse.c).
  * The structs are in resolve_int.h, private to these three files.
  *
