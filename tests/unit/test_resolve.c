@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "unit.h"
-#include "resolve_int.h"
+#include "dnsbl/resolve_int.h"
 
 #include <stdlib.h>
 

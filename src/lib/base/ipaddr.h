@@ -6,8 +6,11 @@
 #ifndef RBLKIT_IPADDR_H
 #define RBLKIT_IPADDR_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include "segmap.h"
+
+/* An IPv6 address as one number (segmap.h keys its IPv6 maps by it). */
+typedef unsigned __int128 u128;
 
 /* Leading octets "a[.b[.c[.d]]]": returns 8/16/24/32 bits and the address
  * (host order, missing octets zero), or -1. *end is set past it. */
@@ -35,5 +38,10 @@ int ip6_format(const uint8_t a[16], char *buf);
 u128 ip6_to_u128(const uint8_t a[16]);
 void ip6_from_u128(u128 v, uint8_t a[16]);
 u128 ip6_mask(int bits);
+
+/* The DNS name of addr (network order; family AF_INET or AF_INET6) under
+ * zone, as DNSBLs are asked: "2.0.0.127.zone", or 32 nibbles for IPv6.
+ * Returns 0, or -1 if it does not fit in len bytes. */
+int ip_revname(int family, const uint8_t *addr, const char *zone, char *out, size_t len);
 
 #endif

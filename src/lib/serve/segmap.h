@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef unsigned __int128 u128;
+#include "base/ipaddr.h"	/* u128 */
 
 /* A result: 0 = not listed; otherwise a value set (see segmap_values). */
 typedef uint32_t segres_t;

@@ -7,12 +7,12 @@
  * setgid, setuid) before any packet is read.
  */
 #define _GNU_SOURCE
-#include "server.h"
-#include "axfr.h"
-#include "stats.h"
-#include "qlog.h"
-#include "query.h"
-#include "util.h"
+#include "serve/server.h"
+#include "serve/axfr.h"
+#include "serve/stats.h"
+#include "serve/qlog.h"
+#include "serve/query.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -28,8 +28,8 @@
  * the arithmetic is clamped (window in [1, max], RTO in [floor, cap]).
  */
 #define _GNU_SOURCE
-#include "resolve_int.h"
-#include "util.h"
+#include "dnsbl/resolve_int.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 
