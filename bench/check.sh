@@ -2,7 +2,8 @@
 # bench/check.sh - `rblkit check` against the server's own capacity and
 # against the Nagios plugin check_rbl, in one run, on one local server.
 #
-#   bench/check.sh [--addresses N] [--sample N] [--write] [--keep]
+#   bench/check.sh [--addresses N] [--sample N] [--flow-addresses N]
+#                  [--flow-only] [--write] [--keep]
 #
 # Runs in a network namespace of its own (unshare -n, needs root): only its
 # loopback exists there, so the test server can listen on 127.0.0.1:53,
@@ -16,20 +17,35 @@
 #         address, as Nagios runs it; its time is extrapolated to N.
 #   (b) one address against 50 zones, one of which never answers, with
 #       --timeout 3: the wall time must stay within the deadline.
+#   (c) flow control (issue 11): `rblkit check` with DEFAULT options, M
+#       addresses (default 20,000) x 3 zones, against three servers on CPU 0,
+#       each one's capacity measured by dnsperf (CPU 1) in the same run, the
+#       best of three depths (-q 20, 100, 500; 2 s each):
+#       - rblkit serve --threads 1 (the server of (a));
+#       - Debian's rbldnsd, one thread, default socket buffers;
+#       - Unbound, one thread, forwarding the zones to rblkit serve, with
+#         ip-ratelimit (10,000 q/s, factor 0: the rest dropped) and ratelimit
+#         set (Unbound exempts forwarders from the latter).
+#       check runs 3 times per server (the best time is reported); every
+#       run's verdicts are checked against the data: listed ones found, no
+#       clean one listed, no error.
 # Targets (issue 3): (a) >= 50 % of the dnsperf capacity, >= 100x check_rbl.
+# Targets (issue 11): (c) >= 50 % of each server's capacity, 0 wrong verdicts.
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$BENCH")
 RBLKIT=${RBLKIT:-$REPO/rblkit}
 CHECK_RBL=${CHECK_RBL:-/usr/lib/nagios/plugins/check_rbl}
-N=100000 SAMPLE=300 WRITE=0 KEEP=0
+N=100000 SAMPLE=300 M=20000 FLOW_ONLY=0 WRITE=0 KEEP=0
 ORIG_ARGS="$*"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--addresses) N=${2:?}; shift ;;
 	--sample) SAMPLE=${2:?}; shift ;;
+	--flow-addresses) M=${2:?}; shift ;;
+	--flow-only) FLOW_ONLY=1 ;;
 	--write) WRITE=1 ;;
 	--keep) KEEP=1 ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -40,7 +56,9 @@ done
 
 if [ -z "${RBLKIT_BENCH_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "check.sh: needs root (network namespace)" >&2; exit 2; }
-	for t in dnsperf "$CHECK_RBL" "$RBLKIT"; do
+	NEED=(dnsperf "$RBLKIT" rbldnsd unbound)
+	[ "$FLOW_ONLY" = 1 ] || NEED+=("$CHECK_RBL")
+	for t in "${NEED[@]}"; do
 		command -v "$t" >/dev/null || { echo "check.sh: $t missing (sh scripts/deps.sh)" >&2; exit 2; }
 	done
 	export RBLKIT_BENCH_NETNS=1
@@ -105,6 +123,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 5399)
 while True: s.recvfrom(4096)' &
 PIDS+=($!)
 
+if [ "$FLOW_ONLY" = 0 ]; then
 echo "== (a) capacity: dnsperf on the same $((N * 3)) query names"
 taskset -c 1 dnsperf -s 127.0.0.1 -p 53 -d queries.txt -n 1 -c 4 -q 2000 -t 2 >dnsperf.out 2>&1 || true
 QPS=$(awk '/Queries per second/ {print $4}' dnsperf.out)
@@ -163,7 +182,154 @@ RATIO_CR=$(echo "$RK_LPS / $CR_LPS" | bc -l)
 printf '\n   rblkit check / dnsperf capacity: %.2f   rblkit check / check_rbl: %.0fx\n' \
 	"$RATIO_CAP" "$RATIO_CR"
 
+fi
+
+# ---- (c) flow control: three servers, default options ----
+flow_bench() {
+	echo "== (c) flow control: $M addresses x 3 zones, default options"
+	head -n "$M" addrs.txt >flow_addrs.txt
+	/usr/bin/python3 - <<'EOF'
+zones = ["zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org"]
+with open("flow_addrs.txt") as f:
+    addrs = f.read().split()
+with open("flow_queries.txt", "w") as f:
+    for a in addrs:
+        rev = ".".join(reversed(a.split(".")))
+        for z in zones:
+            f.write("%s.%s A\n" % (rev, z))
+EOF
+	chmod 755 "$WORK"; chmod 644 "$WORK"/zone*.txt
+	taskset -c 0 rbldnsd -u rbldns -n -w "$WORK" -b 127.0.0.1/5301 \
+		zen.spamhaus.org:ip4set:zone0.txt bl.spamcop.net:ip4set:zone1.txt \
+		b.barracudacentral.org:ip4set:zone2.txt >rbldnsd.log 2>&1 &
+	PIDS+=($!)
+	cat >unbound.conf <<EOF
+server:
+	interface: 127.0.0.1@5302
+	num-threads: 1
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	directory: "$WORK"
+	pidfile: ""
+	use-syslog: no
+	logfile: ""
+	verbosity: 0
+	module-config: "iterator"
+	do-not-query-localhost: no
+	access-control: 127.0.0.0/8 allow
+	ip-ratelimit: 10000
+	ip-ratelimit-factor: 0
+	ratelimit: 1000
+	ratelimit-factor: 0
+forward-zone:
+	name: "zen.spamhaus.org"
+	forward-addr: 127.0.0.1@53
+forward-zone:
+	name: "bl.spamcop.net"
+	forward-addr: 127.0.0.1@53
+forward-zone:
+	name: "b.barracudacentral.org"
+	forward-addr: 127.0.0.1@53
+EOF
+	taskset -c 0 unbound -d -c unbound.conf >unbound.log 2>&1 &
+	PIDS+=($!)
+	for port in 5301 5302; do
+		for _ in $(seq 50); do
+			dig +short +time=1 +tries=1 -p $port @127.0.0.1 2.0.0.127.zen.spamhaus.org A 2>/dev/null |
+				grep -q 127 && break
+			sleep 0.2
+		done
+	done
+	FLOW_ROWS=""
+	FLOW_OK=1
+	for srv in "rblkit serve --threads 1:53" "rbldnsd:5301" "unbound, ip-ratelimit 10000:5302"; do
+		name=${srv%:*} port=${srv##*:}
+		# capacity: the best of dnsperf at three depths, 2 s each (a
+		# depth past the server's buffer loses queries and counts less)
+		cap=0 capq=0
+		for q in 20 100 500; do
+			sleep 1.1	# Unbound's rate counts the past second
+			taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d flow_queries.txt -l 2 -c 4 \
+				-q $q -t 1 >"dnsperf_${port}_$q.out" 2>&1 || true
+			c=$(awk '/Queries per second/ {print $4}' "dnsperf_${port}_$q.out")
+			if [ -n "$c" ] && [ "$(echo "$c > $cap" | bc -l)" = 1 ]; then cap=$c capq=$q; fi
+		done
+		# check: best of 3 runs; every run's verdicts are checked
+		w="" wrong=0 errs=0
+		for run in 1 2 3; do
+			sleep 1.1
+			t0=$(date +%s.%N)
+			taskset -c 1 "$RBLKIT" check --resolver "127.0.0.1:$port" --zone zen.spamhaus.org \
+				--zone bl.spamcop.net --zone b.barracudacentral.org --no-probe \
+				-f flow_addrs.txt --json >"flow_$port.json" 2>"flow_$port.err" || true
+			t1=$(date +%s.%N)
+			wr=$(echo "$t1 - $t0" | bc -l)
+			if [ -z "$w" ] || [ "$(echo "$wr < $w" | bc -l)" = 1 ]; then w=$wr; fi
+			read -r rw re listed <<<"$(/usr/bin/python3 - "flow_$port.json" <<'EOF'
+import json, sys
+zones = {"zen.spamhaus.org": "zone0.txt", "bl.spamcop.net": "zone1.txt",
+         "b.barracudacentral.org": "zone2.txt"}
+sets = {z: set(l.strip() for l in open(f) if l[:1].isdigit()) for z, f in zones.items()}
+wrong = errs = listed = n = 0
+for t in json.load(open(sys.argv[1])):
+    for r in t["results"]:
+        n += 1
+        want = "listed" if t["target"] in sets[r["zone"]] else "clean"
+        listed += want == "listed"
+        errs += r["status"] == "error"
+        wrong += r["status"] != want
+addrs = open("flow_addrs.txt").read().split()
+wrong += len(addrs) * 3 - n         # a missing verdict is a wrong one
+print(wrong, errs, listed)
+EOF
+)"
+			wrong=$((wrong + rw)) errs=$((errs + re))
+		done
+		lps=$(echo "$M * 3 / $w" | bc -l)
+		ratio=$(echo "$lps / $cap" | bc -l)
+		printf '   %-34s dnsperf %7.0f q/s (-q %s); check %6.2fs = %7.0f lookups/s = %.2f; wrong %s (errors %s, listed %s)\n' \
+			"$name" "$cap" "$capq" "$w" "$lps" "$ratio" "$wrong" "$errs" "$listed"
+		FLOW_ROWS+="| $name | $(printf %.0f "$cap") (-q $capq) | $(printf %.2f "$w") s | $(printf %.0f "$lps") | $(printf %.2f "$ratio") | $wrong ($errs errors) |"$'\n'
+		if [ "$wrong" != 0 ] || [ "$(echo "$ratio < 0.5" | bc -l)" = 1 ]; then FLOW_OK=0; fi
+	done
+	[ "$FLOW_OK" = 1 ] && echo "   (c) targets met" || echo "   (c) TARGETS MISSED"
+}
+flow_bench
+
+write_block() {	# marker, block
+	/usr/bin/python3 - "$REPO/bench/RESULTS.md" "$1" "$2" <<'EOF'
+import re, sys
+path, marker, block = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(path).read()
+pat = re.compile(r"<!-- %s: begin.*?<!-- %s: end -->" % (re.escape(marker), re.escape(marker)), re.S)
+text = pat.sub(lambda m: block, text) if pat.search(text) else text + "\n" + block + "\n"
+open(path, "w").write(text)
+EOF
+}
+
 if [ "$WRITE" = 1 ]; then
+	FBLOCK=$(cat <<EOF
+<!-- check.sh flow results: begin (bench/check.sh --write) -->
+## check.sh flow control results ($(date -u '+%Y-%m-%d'))
+
+Command: \`bench/check.sh $ORIG_ARGS\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, shared).
+\`rblkit check\` with default options (no \`--window\`) on CPU 1; each server on
+CPU 0, its capacity measured by dnsperf in the same run (the same $((M * 3))
+names, \`-l 2 -c 4\`, the best of \`-q\` 20, 100 and 500).  ${M} addresses x 3
+zones; wrong = listed ones missed + clean ones reported listed + errors +
+missing verdicts, over all three runs.
+
+| server | capacity (dnsperf q/s) | check wall (best of 3) | lookups/s | of capacity | wrong (3 runs) |
+|---|---:|---:|---:|---:|---:|
+${FLOW_ROWS}
+Targets (issue 11): at least 0.50 of each server's capacity, zero wrong verdicts.
+<!-- check.sh flow results: end -->
+EOF
+)
+	write_block "check.sh flow results" "$FBLOCK"
+fi
+if [ "$WRITE" = 1 ] && [ "$FLOW_ONLY" = 0 ]; then
 	OUT="$REPO/bench/RESULTS.md"
 	BLOCK=$(cat <<EOF
 <!-- check.sh results: begin (bench/check.sh --write) -->

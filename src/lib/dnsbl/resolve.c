@@ -4,12 +4,17 @@
  *
  * Stub: each server gets RS_SOCKS connected UDP sockets (so the kernel
  * drops datagrams from anyone else, and each socket has its own random
- * source port and a full 16-bit ID space).  Queries wait in a FIFO until
- * the window has room; sends and receives go in batches (sendmmsg,
- * recvmmsg).  In-flight queries sit on a list in deadline order: every
- * try has the same timeout, so appending keeps it sorted.  A retry goes
- * to the next server with a new ID.  A truncated answer is asked again
- * over TCP (resolve_tcp.c).  Recursive mode hands the names to libunbound
+ * source port and a full 16-bit ID space).  Queries wait in a FIFO per
+ * server group until a server's congestion window has room (flow control
+ * and the timer heap: resolve_flow.c); sends and receives go in batches
+ * (sendmmsg, recvmmsg).  A lost try (its RTO ran out, or a query sent
+ * after it on its socket was answered) waits in the group's retry list
+ * and goes again, to the next server of the group, or to the same one
+ * with the same ID so that an answer to either send counts, until the
+ * query's time (tries x timeout) is up.  A server that answered nothing
+ * during a whole query's time is down: one probe at a time, and what is
+ * queued for it ends at once.  A truncated answer is asked again over
+ * TCP (resolve_tcp.c).  Recursive mode hands the names to libunbound
  * and reads its answer packets with the same parser (resolve_parse.c).
  * The structs are in resolve_int.h, private to these three files.
  *
@@ -36,8 +41,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <unbound.h>
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 /* ---- set-up ---- */
 
@@ -155,10 +168,27 @@ int rs_ep_add(struct resolver *rs, int fd, uint32_t events, struct rs_ref *ref)
 	return epoll_ctl(rs->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Room for the answers of a full window spread over a server's sockets
+ * (the default buffer holds a few hundred): forced past rmem_max when we
+ * may, else as much as the limit allows. */
+static void size_rcvbuf(int fd, unsigned window)
+{
+	uint64_t want = ((uint64_t)window + RS_SOCKS - 1) / RS_SOCKS * RS_RCVBUF_SLOT;
+	if (want < 256 * 1024)
+		want = 256 * 1024;
+	if (want > 64u << 20)
+		want = 64u << 20;
+	int sz = (int)want;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
 /* Sockets for the servers from index first on. */
 static int open_socks(struct resolver *rs, unsigned first, char *err, size_t errlen)
 {
 	unsigned from = first * RS_SOCKS;
+	for (unsigned i = first; i < rs->nsrv; i++)
+		rs_flow_init(&rs->flow[i], rs->o.window);
 	rs->nsocks = rs->nsrv * RS_SOCKS;
 	for (unsigned i = from; i < rs->nsocks; i++) {
 		struct rs_sock *k = xcalloc(1, sizeof(*k));
@@ -175,8 +205,7 @@ static int open_socks(struct resolver *rs, unsigned first, char *err, size_t err
 			snprintf(err, errlen, "UDP socket to resolver: %s", strerror(errno));
 			return -1;
 		}
-		int sz = 1 << 20;
-		setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		size_rcvbuf(k->fd, rs->o.window);
 		k->ref.kind = REF_UDP;
 		k->ref.p = k;
 		if (rs_ep_add(rs, k->fd, EPOLLIN, &k->ref) < 0) {
@@ -290,6 +319,7 @@ void rs_free(struct resolver *rs)
 	if (rs->ep >= 0)
 		close(rs->ep);
 	free(rs->inbuf);
+	free(rs->heap);
 	free(rs);
 }
 
@@ -312,22 +342,35 @@ static void answer_reset(struct resolver *rs, struct rs_query *q)
 	rs->ans.ms = (unsigned)(now - q->t_first);
 }
 
-/* Take q out of whatever it is in, and recycle it. */
-static void query_release(struct resolver *rs, struct rs_query *q)
+void rs_query_detach(struct resolver *rs, struct rs_query *q)
 {
+	struct rs_group *g = &rs->group[q->group];
+	rs_timer_del(rs, q);
+	if (q->counted)
+		rs_flow_forget(&rs->flow[q->server]);
+	q->counted = false;
+	struct rs_sock *k = q->sock;
+	if (k && (q->state == Q_UDP || q->state == Q_RETRY)) {
+		k->byid[q->id] = NULL;
+		q->sock = NULL;
+	}
 	switch (q->state) {
 	case Q_QUEUED:
-		list_del(&rs->queue, q);
+		list_del(&g->queue, q);
+		break;
+	case Q_RETRY:
+		list_del(&g->retry, q);
 		break;
 	case Q_UDP:
-		list_del(&rs->flight, q);
-		q->sock->byid[q->id] = NULL;
+		list_del(&k->sent, q);
+		rs->nflight--;
 		break;
 	case Q_TCP:
-		list_del(&rs->flight, q);
+		rs->nflight--;
 		if (q->tcp_fd >= 0) {
 			epoll_ctl(rs->ep, EPOLL_CTL_DEL, q->tcp_fd, NULL);
 			close(q->tcp_fd);
+			q->tcp_fd = -1;
 		}
 		free(q->tcp_buf);
 		q->tcp_buf = NULL;
@@ -336,8 +379,14 @@ static void query_release(struct resolver *rs, struct rs_query *q)
 		list_del(&rs->ubflight, q);
 		break;
 	case Q_FREE:
-		panic("releasing a free query");
+		panic("detaching a free query");
 	}
+}
+
+/* Take q out of whatever it is in, and recycle it. */
+static void query_release(struct resolver *rs, struct rs_query *q)
+{
+	rs_query_detach(rs, q);
 	q->state = Q_FREE;
 	rs->pending--;
 	list_push(&rs->free, q);
@@ -437,19 +486,41 @@ static void flush_sock(struct rs_sock *k)
 	k->nout = 0;
 }
 
-static void send_udp(struct resolver *rs, struct rs_query *q, uint64_t now)
+/* Send q to server (a try, first or again), under its window.  Again to
+ * the same server it keeps its socket and ID, so that an answer to the
+ * earlier send still ends it. */
+static void send_udp(struct resolver *rs, struct rs_query *q, unsigned server,
+		     uint64_t now)
 {
-	/* spread over the server's sockets */
-	unsigned base = q->server * RS_SOCKS;
-	struct rs_sock *k = rs->socks[base + (rs->next_sock++ % RS_SOCKS)];
+	struct rs_flow *f = &rs->flow[server];
+	struct rs_sock *k = q->sock;
+	if (!k || q->server != server) {
+		if (k)
+			k->byid[q->id] = NULL;
+		/* spread over the server's sockets */
+		k = rs->socks[server * RS_SOCKS + (rs->next_sock++ % RS_SOCKS)];
+		q->id = new_id(k);
+		q->sock = k;
+		k->byid[q->id] = q;
+	}
 	if (k->nout == RS_BATCH)
 		flush_sock(k);
-	q->id = new_id(k);
-	q->sock = k;
-	k->byid[q->id] = q;
+	q->server = server;
 	q->state = Q_UDP;
-	q->deadline = now + rs->o.timeout_ms;
-	list_push(&rs->flight, q);
+	q->sends++;
+	q->sent_mask |= 1u << (server % 32);
+	q->seq = rs_flow_sent(f);
+	q->counted = true;
+	q->t_send_us = now_us();
+	list_push(&k->sent, q);
+	rs->nflight++;
+	/* the RTO, doubled for each earlier send of this query */
+	uint64_t rto = rs_flow_rto_ms(f, rs->o.timeout_ms);
+	unsigned sh = q->sends - 1 < RS_BACKOFF_MAX ? q->sends - 1 : RS_BACKOFF_MAX;
+	rto <<= sh;
+	if (rto > rs->o.timeout_ms)
+		rto = rs->o.timeout_ms;
+	rs_timer_set(rs, q, now + rto < q->giveup ? now + rto : q->giveup);
 	unsigned i = k->nout++;
 	size_t len = rs_build_query(q, k->outbuf[i]);
 	k->outv[i].iov_base = k->outbuf[i];
@@ -473,19 +544,87 @@ static void send_ub(struct resolver *rs, struct rs_query *q, uint64_t now)
 		rs_query_fail(rs, q, RS_ERROR, ub_strerror(r));
 }
 
-/* Move queued queries into flight while the window has room. */
+static bool room_total(const struct resolver *rs)
+{
+	return rs->nflight + rs->ubflight.n < rs->o.window;
+}
+
+/* A server of group g with room in its window, trying them in order
+ * from the one after `after` (-1: from the first); a server that is down
+ * only when all of them are.  -1 when none has room. */
+static int pick_server(const struct resolver *rs, const struct rs_group *g, int after)
+{
+	unsigned start = after < 0 ? 0 : (unsigned)after - g->first + 1;
+	bool all_down = true;
+	for (unsigned i = 0; i < g->n; i++) {
+		unsigned s = g->first + (start + i) % g->n;
+		if (!rs->flow[s].down) {
+			all_down = false;
+			if (rs_flow_room(&rs->flow[s]))
+				return (int)s;
+		}
+	}
+	if (!all_down)
+		return -1;
+	for (unsigned i = 0; i < g->n; i++) {
+		unsigned s = g->first + (start + i) % g->n;
+		if (rs_flow_room(&rs->flow[s]))
+			return (int)s;
+	}
+	return -1;
+}
+
+static bool group_down(const struct resolver *rs, const struct rs_group *g)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		if (!rs->flow[g->first + i].down)
+			return false;
+	return g->n > 0;
+}
+
+/* Every server of g is down and its probes are out: the queries not sent
+ * yet end now, as their tries would (a callback may queue more: those
+ * wait for the next round). */
+static void fail_group(struct resolver *rs, struct rs_group *g)
+{
+	size_t n = g->queue.n;
+	struct rs_query *q;
+	while (n-- && (q = g->queue.head))
+		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
+}
+
+/* Send what the windows allow: per group the queries to send again
+ * first, then the new ones, in order. */
 static void fill_window(struct resolver *rs)
 {
 	uint64_t now = now_ms();
-	while (rs->queue.head && rs->flight.n + rs->ubflight.n < rs->o.window) {
-		struct rs_query *q = rs->queue.head;
-		list_del(&rs->queue, q);
-		q->t_first = now;
-		q->tries = 1;
-		if (rs->ub && q->group == 0)
-			send_ub(rs, q, now);
-		else
-			send_udp(rs, q, now);
+	struct rs_query *q;
+	rs->dirty = false;
+	for (unsigned gi = 0; gi < rs->ngroups; gi++) {
+		struct rs_group *g = &rs->group[gi];
+		while ((q = g->retry.head) && room_total(rs)) {
+			int s = pick_server(rs, g, (int)q->server);
+			if (s < 0)
+				break;
+			list_del(&g->retry, q);
+			send_udp(rs, q, (unsigned)s, now);
+		}
+		while ((q = g->queue.head) && room_total(rs)) {
+			int s = 0;
+			if (!(rs->ub && gi == 0) && (s = pick_server(rs, g, -1)) < 0) {
+				if (group_down(rs, g))
+					fail_group(rs, g);
+				break;
+			}
+			list_del(&g->queue, q);
+			q->t_first = now;
+			q->tries = 1;
+			q->giveup = now + (uint64_t)rs->o.timeout_ms * rs->o.tries;
+			if (rs->ub && gi == 0)
+				send_ub(rs, q, now);
+			else
+				send_udp(rs, q, (unsigned)s, now);
+		}
 	}
 	for (unsigned i = 0; i < rs->nsocks; i++)
 		if (rs->socks[i]->nout)
@@ -579,6 +718,8 @@ int rs_submit_group(struct resolver *rs, int group, const char *name,
 	else
 		q = xmalloc(sizeof(*q));
 	memset(q, 0, offsetof(struct rs_query, tcp_fd));
+	q->sock = NULL;
+	q->hidx = 0;
 	memcpy(q->qname, wire, (size_t)n);
 	q->qlen = (uint16_t)n;
 	q->qtype = qtype;
@@ -590,8 +731,9 @@ int rs_submit_group(struct resolver *rs, int group, const char *name,
 	q->tcp_buf = NULL;
 	q->rs = rs;
 	q->state = Q_QUEUED;
-	list_push(&rs->queue, q);
+	list_push(&rs->group[group].queue, q);
 	rs->pending++;
+	rs->dirty = true;
 	return 0;
 }
 
@@ -617,7 +759,27 @@ static void udp_event(struct resolver *rs, struct rs_sock *k)
 			struct rs_query *q = k->byid[(uint16_t)(pkt[0] << 8 | pkt[1])];
 			if (!q)
 				continue;
-			if (rs_take_response(rs, q, pkt, len, RESP_UDP) == 2)
+			/* the flow learns from q before the callback recycles
+			 * it; an RTT sample only from a query sent once */
+			struct rs_flow *f = &rs->flow[q->server];
+			bool counted = q->counted;
+			if (q->sends == 1 && q->t_send_us > k->rack_us)
+				k->rack_us = q->t_send_us;
+			int64_t rtt = counted && q->sends == 1 ?
+				(int64_t)(now_us() - q->t_send_us) : -1;
+			/* lost by its RTO, not sent again, answered now */
+			bool late = q->state == Q_RETRY && q->sends == 1;
+			uint64_t seq = q->seq;
+			q->counted = false;
+			int r = rs_take_response(rs, q, pkt, len, RESP_UDP);
+			if (r == 0) {
+				q->counted = counted;
+				continue;
+			}
+			rs_flow_answer(f, counted, rtt, now_ms());
+			if (late)
+				rs_flow_spurious(f, seq);
+			if (r == 2)
 				rs_tcp_start(rs, q);
 		}
 		if (n < RS_BATCH)
@@ -648,37 +810,77 @@ static void ub_answer(void *arg, int err, struct ub_result *res)
 
 /* ---- timeouts and the loop ---- */
 
+/* q's time is up with no answer: each server it went to that has
+ * answered nothing since q was first sent is down. */
+static void mark_down(struct resolver *rs, const struct rs_query *q)
+{
+	const struct rs_group *g = &rs->group[q->group];
+	for (unsigned i = 0; i < g->n; i++) {
+		unsigned s = g->first + i;
+		if ((q->sent_mask & (1u << (s % 32))) && rs->flow[s].last_answer < q->t_first)
+			rs->flow[s].down = true;
+	}
+}
+
+/* A try that is lost: its server's window shrinks, and q waits to go
+ * again (fill_window) until its time is up.  Returns false when its time
+ * is up already (q stays Q_UDP for the caller to end). */
+static bool lose_try(struct resolver *rs, struct rs_query *q, uint64_t now, bool rack)
+{
+	if (q->counted)
+		rs_flow_loss(&rs->flow[q->server], q->seq, rack);
+	q->counted = false;
+	if (now >= q->giveup)
+		return false;
+	list_del(&q->sock->sent, q);
+	rs->nflight--;
+	q->state = Q_RETRY;
+	list_push(&rs->group[q->group].retry, q);
+	rs_timer_set(rs, q, q->giveup);
+	return true;
+}
+
+/* Queries that went out before ones already answered, a round trip and
+ * a bit ago: lost, without waiting for their RTO. */
+static void detect_losses(struct resolver *rs, uint64_t now)
+{
+	uint64_t us = now_us();
+	for (unsigned i = 0; i < rs->nsocks; i++) {
+		struct rs_sock *k = rs->socks[i];
+		struct rs_query *q;
+		/* a query whose time is up is left to its timer */
+		while ((q = k->sent.head) && now < q->giveup &&
+		       rs_flow_lost(&rs->flow[k->server], k->rack_us, q->t_send_us, us))
+			lose_try(rs, q, now, true);
+	}
+}
+
+/* A try that timed out is lost (lose_try); a query whose time is up
+ * ends. */
 static void handle_timeouts(struct resolver *rs, uint64_t now)
 {
 	struct rs_query *q;
-	while ((q = rs->flight.head) && q->deadline <= now) {
-		if (q->state == Q_UDP && q->tries < rs->o.tries) {
-			list_del(&rs->flight, q);
-			q->sock->byid[q->id] = NULL;
-			q->tries++;
-			unsigned f = rs->group[q->group].first, n = rs->group[q->group].n;
-			q->server = f + (q->server - f + 1) % n;
-			send_udp(rs, q, now);
+	detect_losses(rs, now);
+	while (rs->nheap && (q = rs->heap[0])->deadline <= now) {
+		if (q->state == Q_UDP && lose_try(rs, q, now, false))
 			continue;
-		}
+		if (q->state != Q_TCP)
+			mark_down(rs, q);
 		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
 	}
 	while ((q = rs->ubflight.head) && q->deadline <= now) {
 		ub_cancel(rs->ub, q->ub_id);
 		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer while resolving");
 	}
-	for (unsigned i = 0; i < rs->nsocks; i++)
-		if (rs->socks[i]->nout)
-			flush_sock(rs->socks[i]);
 }
 
 int rs_next_timeout_ms(const struct resolver *rs)
 {
 	uint64_t next = UINT64_MAX, now = now_ms();
-	if (rs->queue.head && rs->flight.n + rs->ubflight.n < rs->o.window)
+	if (rs->dirty)
 		return 0;
-	if (rs->flight.head)
-		next = rs->flight.head->deadline;
+	if (rs->nheap)
+		next = rs->heap[0]->deadline;
 	if (rs->ubflight.head && rs->ubflight.head->deadline < next)
 		next = rs->ubflight.head->deadline;
 	if (next == UINT64_MAX)
@@ -711,10 +913,13 @@ void rs_process(struct resolver *rs)
 void rs_cancel_all(struct resolver *rs)
 {
 	struct rs_query *q;
-	while ((q = rs->queue.head))
+	for (unsigned gi = 0; gi < rs->ngroups; gi++)
+		while ((q = rs->group[gi].queue.head))
+			rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
+	while (rs->nheap) {
+		q = rs->heap[0];
 		rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
-	while ((q = rs->flight.head))
-		rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");
+	}
 	while ((q = rs->ubflight.head)) {
 		ub_cancel(rs->ub, q->ub_id);
 		rs_query_fail(rs, q, RS_TIMEOUT, "cancelled: the overall deadline passed");

@@ -7,9 +7,11 @@
  *   RS_RECURSIVE  libunbound resolving from the root itself (what
  *                 blocklists that refuse public resolvers call for).
  * The stub sends batches over several UDP sockets (random IDs and source
- * ports, answers checked against the question), retries on timeout,
- * switches to TCP when an answer is truncated.  At most `window` queries
- * are in flight; the rest wait in a queue.
+ * ports, answers checked against the question), switches to TCP when an
+ * answer is truncated, and keeps per server a congestion window as TCP
+ * does (slow start, additive increase, halving on loss, RTO from the
+ * measured round trip): a server is asked no faster than it answers, up
+ * to `window` queries in flight.  The rest wait in a queue.
  *
  * Event-loop use: poll rs_fd() for POLLIN with a timeout of
  * rs_next_timeout_ms(), then call rs_process(); callbacks run inside
@@ -30,9 +32,11 @@ enum rs_mode { RS_SYSTEM, RS_FORWARD, RS_RECURSIVE };
 struct rs_opts {
 	enum rs_mode mode;
 	const char *servers;	/* RS_FORWARD: "127.0.0.1:5353,[::1]:53" */
-	unsigned timeout_ms;	/* per try (default 2000) */
-	unsigned tries;		/* per query (default 2) */
-	unsigned window;	/* queries in flight (default 256) */
+	unsigned timeout_ms;	/* per try (default 2000); caps the RTO */
+	unsigned tries;		/* a query's time: tries * timeout_ms
+				   (default 2); lost sends go again within it */
+	unsigned window;	/* most queries in flight, per server and in
+				   all (default 256); the windows start small */
 };
 
 enum rs_status {

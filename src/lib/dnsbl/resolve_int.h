@@ -28,8 +28,15 @@ struct ub_ctx;
 #define RS_EDNS_SIZE	1232
 #define RS_MAX_SERVERS	32
 #define RS_MAX_GROUPS	16
+#define RS_RTO_MIN_MS	50	/* floor of the retransmission timeout */
+#define RS_RTO_INIT_MS	1000	/* before the first sample (RFC 6298) */
+#define RS_CWND_INIT	8	/* slow start begins here */
+#define RS_BACKOFF_MAX	6	/* RTO doublings at most */
+#define RS_RCVBUF_SLOT	2048	/* receive buffer per answer in flight */
 
-enum rs_qstate { Q_FREE, Q_QUEUED, Q_UDP, Q_TCP, Q_UB };
+/* Q_RETRY: its try timed out; it waits (in its group's retry list) for
+ * room in a window, while an answer to the earlier send still counts. */
+enum rs_qstate { Q_FREE, Q_QUEUED, Q_UDP, Q_RETRY, Q_TCP, Q_UB };
 
 struct rs_sock;
 
@@ -44,7 +51,14 @@ struct rs_query {
 	uint16_t qlen, qtype, id;
 	enum rs_qstate state;
 	unsigned tries, server, group;
-	uint64_t t_first, deadline;
+	uint64_t t_first, deadline;	/* ms: first send, the timer */
+	uint64_t giveup;		/* ms: end of the tries' time */
+	uint64_t t_send_us;		/* the last send, for the RTT */
+	uint64_t seq;			/* of the last send, per server */
+	unsigned sends;			/* UDP sends so far */
+	uint32_t sent_mask;		/* servers it went to */
+	bool counted;			/* in its server's flow.inflight */
+	size_t hidx;			/* 1 + index in the timer heap; 0 */
 	rs_callback *cb;
 	void *arg;
 	struct rs_sock *sock;		/* Q_UDP */
@@ -60,11 +74,21 @@ struct rs_query {
 	struct resolver *rs;
 };
 
+struct rs_list {
+	struct rs_query *head, *tail;
+	size_t n;
+};
+
 struct rs_sock {
 	int fd;
 	unsigned server;
 	struct rs_ref ref;
 	struct rs_query **byid;		/* 65536 slots */
+	/* loss detection: the server answers a socket's queries in order
+	 * (one socket is one flow to one thread, even with SO_REUSEPORT) */
+	struct rs_list sent;		/* Q_UDP, in send order */
+	uint64_t rack_us;		/* send time of the latest-sent query
+					   answered */
 	/* pending batch */
 	unsigned nout;
 	struct mmsghdr out[RS_BATCH];
@@ -72,9 +96,34 @@ struct rs_sock {
 	uint8_t outbuf[RS_BATCH][RS_QPKT];
 };
 
-struct rs_list {
-	struct rs_query *head, *tail;
-	size_t n;
+/* Flow control of one server, as TCP does it (resolve_flow.c): a
+ * congestion window that starts small, grows while answers come back
+ * (slow start, then one query per window of answers) and halves once per
+ * loss event; the retransmission timeout from the measured round trip. */
+struct rs_flow {
+	unsigned max;		/* --window: the window never exceeds it */
+	unsigned cwnd;		/* queries that may be in flight */
+	unsigned ssthresh;	/* slow start below, additive increase above */
+	unsigned acked;		/* answers towards the next increase */
+	unsigned inflight;	/* UDP queries out and not yet lost */
+	unsigned peak;		/* most in flight since it was last 0 */
+	unsigned backoff;	/* RTO doublings since the last RTT sample */
+	bool has_rtt;
+	bool down;		/* nothing came back for a query's whole time */
+	uint32_t srtt_us, rttvar_us;
+	uint64_t seq;		/* sends so far */
+	uint64_t recover;	/* seq at the last decrease: older losses are
+				   the same event */
+	uint64_t last_answer;	/* ms; 0: never */
+	/* the window before a decrease that only an RTO caused: restored
+	 * when a "lost" query is answered after all (0: nothing to undo) */
+	unsigned undo_cwnd, undo_ssthresh;
+};
+
+struct rs_group {
+	unsigned first, n;		/* servers */
+	struct rs_list queue;		/* not sent yet (FIFO) */
+	struct rs_list retry;		/* lost, waiting to go again */
 };
 
 struct resolver {
@@ -85,12 +134,18 @@ struct resolver {
 	unsigned nsrv;
 	/* groups of servers: 0 is the resolver's own (none when recursive),
 	 * the others were added with rs_add_group() */
-	struct { unsigned first, n; } group[RS_MAX_GROUPS];
+	struct rs_group group[RS_MAX_GROUPS];
 	unsigned ngroups;
+	struct rs_flow flow[RS_MAX_SERVERS];
 	struct rs_sock *socks[RS_MAX_SERVERS * RS_SOCKS];
 	unsigned nsocks, next_sock;
-	struct rs_list queue, flight, ubflight, free;
+	struct rs_list ubflight, free;
+	size_t nflight;			/* Q_UDP and Q_TCP */
 	size_t pending;
+	bool dirty;			/* submitted since the last fill */
+	/* timers of Q_UDP, Q_RETRY and Q_TCP queries: a binary min-heap */
+	struct rs_query **heap;
+	size_t nheap, capheap;
 	struct ub_ctx *ub;
 	struct rs_ref ub_ref;
 	/* receive batch */
@@ -129,6 +184,49 @@ static inline void list_del(struct rs_list *l, struct rs_query *q)
 	l->n--;
 }
 
+/* ---- resolve_flow.c: flow control and timers ---- */
+
+/* A server's flow at the start: window RS_CWND_INIT (at most max), no
+ * RTT sample, up. */
+void rs_flow_init(struct rs_flow *f, unsigned max);
+/* Queries that may go to the server now: the window less what is in
+ * flight; a server that is down gets one probe at a time. */
+unsigned rs_flow_room(const struct rs_flow *f);
+/* A query went out: counts it in flight; returns its sequence number. */
+uint64_t rs_flow_sent(struct rs_flow *f);
+/* An answer came at now_ms.  counted: its query was still counted in
+ * flight (not already taken as lost); rtt_us < 0: no sample (Karn's
+ * rule: the query was sent more than once).  Grows the window. */
+void rs_flow_answer(struct rs_flow *f, bool counted, int64_t rtt_us, uint64_t now_ms);
+/* The send seq is lost: no longer in flight.  The first loss after the
+ * last decrease halves the window (and, found by its RTO, doubles the
+ * RTO); later losses of queries sent before that decrease are the same
+ * event.  rack: a later query was answered, so the loss is certain; else
+ * its RTO ran out, which a stalled server or a descheduled client also
+ * causes. */
+void rs_flow_loss(struct rs_flow *f, uint64_t seq, bool rack);
+/* The query sent once as seq, taken as lost by its RTO, was answered
+ * after all: when the window's last decrease came from RTOs alone, it
+ * is undone (Eifel, RFC 3522). */
+void rs_flow_spurious(struct rs_flow *f, uint64_t seq);
+/* Whether a query sent at sent_us and still unanswered at now_us is lost
+ * because one sent after it on the same socket, at rack_us, was answered
+ * (RACK, RFC 8985): the server answers a socket's queries in order, give
+ * or take a quarter of the round trip (1 ms at least).  Loses no time
+ * waiting for the RTO on a server that dropped a burst. */
+bool rs_flow_lost(const struct rs_flow *f, uint64_t rack_us, uint64_t sent_us,
+		  uint64_t now_us);
+/* A counted query ended without answer or loss (cancelled, TCP). */
+void rs_flow_forget(struct rs_flow *f);
+/* The retransmission timeout: SRTT + 4 RTTVAR (RS_RTO_INIT_MS before a
+ * sample), at least RS_RTO_MIN_MS, doubled per backoff, at most cap_ms. */
+unsigned rs_flow_rto_ms(const struct rs_flow *f, unsigned cap_ms);
+
+/* Arm q's timer for deadline (ms), whether or not it is armed. */
+void rs_timer_set(struct resolver *rs, struct rs_query *q, uint64_t deadline);
+/* Disarm q's timer; nothing when it is not armed. */
+void rs_timer_del(struct resolver *rs, struct rs_query *q);
+
 /* ---- resolve.c ---- */
 
 enum resp_via { RESP_UDP, RESP_TCP, RESP_UB };
@@ -136,6 +234,9 @@ enum resp_via { RESP_UDP, RESP_TCP, RESP_UB };
 /* Watch fd for events on the resolver's epoll set; ref says what it is.
  * Returns epoll_ctl()'s result (-1 with errno set). */
 int rs_ep_add(struct resolver *rs, int fd, uint32_t events, struct rs_ref *ref);
+/* Take q out of its list, timer, socket slot and window, as it is about
+ * to change state; q->state is left as it was. */
+void rs_query_detach(struct resolver *rs, struct rs_query *q);
 /* Write q as a query packet (with its ID, RD and an OPT record) to p,
  * which has room for RS_QPKT bytes; returns the length. */
 size_t rs_build_query(const struct rs_query *q, uint8_t *p);

@@ -22,12 +22,11 @@
 void rs_tcp_start(struct resolver *rs, struct rs_query *q)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&rs->srv[q->server];
-	list_del(&rs->flight, q);
-	q->sock->byid[q->id] = NULL;
-	q->sock = NULL;
+	/* out of the UDP window (the truncated answer was its answer) */
+	rs_query_detach(rs, q);
 	q->state = Q_TCP;
-	q->deadline = now_ms() + rs->o.timeout_ms;
-	list_push(&rs->flight, q);
+	rs->nflight++;
+	rs_timer_set(rs, q, now_ms() + rs->o.timeout_ms);
 	q->tcp_fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (q->tcp_fd < 0) {
 		rs_query_fail(rs, q, RS_ERROR, "TCP socket failed");
