@@ -118,7 +118,7 @@ static struct tally tally(const struct dnsbl_target *t)
 }
 
 /* The same counted by list and by subject, for the verdict line of a
- * target with several subjects (a CIDR block, a host, --mx): lists
+ * target with several subjects (a CIDR block, a host, a mail domain): lists
  * listing any subject; else with an error; else clean or allowlisted. */
 struct lists_tally {
 	unsigned lists, listed, errors, ok, allowed;
@@ -215,7 +215,7 @@ static void text_head(struct out *o, const struct dnsbl_target *t)
 	}
 }
 
-/* A clean list, without --all: one more entry on the "clean" line. */
+/* A clean list, without show_clean: one more entry on the "clean" line. */
 static void text_clean(struct out *o, const struct dnsbl_result *r, bool multi,
 		       size_t *shown)
 {
@@ -465,7 +465,7 @@ static void out_csv_target(struct out *o, struct dnsbl_target *t)
 	}
 }
 
-/* --nagios counts lists, not address x list pairs: what each list said
+/* Nagios counts lists, not address x list pairs: what each list said
  * about any target. */
 static void nagios_collect(struct out *o, struct dnsbl_target *t)
 {
