@@ -93,6 +93,8 @@ void cmd_check_help(void)
 "127.0.0.1) gives no verdict: its results are errors.\n");
 }
 
+/* ---- helpers of the options and of the list selection ---- */
+
 static bool selected(const struct list **sel, size_t n, const struct list *l)
 {
 	for (size_t i = 0; i < n; i++)
