@@ -1,49 +1,39 @@
 /*
  * check.c - rblkit check: is this server listed, where, why, and how do
- * I get off?  Options and output; the lookups are dnsbl.c's.
+ * I get off?  Options, the words of the hints, the exit status; the
+ * lookups are dnsbl.c's, the run bulk.c's, the output output.c's.
  *
  * SECURITY: arguments are the operator's; bulk input (-f) and all DNS
- * answers are untrusted and reach the terminal only through out_text()
- * (control bytes replaced) or the JSON/CSV writers.
+ * answers are untrusted and reach the output only through output.c's
+ * writers (control bytes replaced, JSON and CSV escaped).
  */
 #include "cmd.h"
+#include "dnsbl/bulk.h"
 #include "dnsbl/catalog.h"
 #include "dnsbl/dnsbl.h"
-#include "base/json.h"
+#include "dnsbl/output.h"
 #include "dnsbl/resolve.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#define CHECK_MAX_ZONES 256
-
-enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CSV, OUT_NAGIOS };
+#define CHECK_MAX_ZONES OUT_MAX_LISTS
 
 struct check {
-	enum out_fmt fmt;
-	const char *fmt_opt;		/* the option that chose fmt */
-	bool color, quiet, progress, bulk, show_clean;
-	bool recursive;			/* --recursive: no resolver of ours */
-	int warn, crit;			/* --nagios thresholds */
-	/* totals, for the verdict and the exit status */
-	unsigned targets, listed_targets, error_targets;
-	unsigned listed, allowed, clean, errors;
-	unsigned json_count;
+	struct out_opts oo;		/* format, colours, thresholds, hints */
+	const char *fmt_opt;		/* the option that chose the format */
+	bool progress;			/* bulk, on a terminal: counts on stderr */
 	uint64_t t0;
 	const struct list **lists;
 	size_t nlists;
 	struct dnsbl_engine *eng;
-	struct nagios_list {		/* --nagios: per list, over all targets */
-		bool listed, error, checked;
-		uint32_t code;		/* the first listing's */
-	} nagios[CHECK_MAX_ZONES];
+	struct out *out;
 };
 
 void cmd_check_help(void)
@@ -78,7 +68,8 @@ void cmd_check_help(void)
 "                     refuse public resolvers (Spamhaus)\n"
 "  --timeout SEC      overall deadline (default 10; in bulk runs none)\n"
 "  --query-timeout MS per try (default 2000); --tries N (default 2)\n"
-"  --window N         queries in flight (default 1000)\n"
+"  --window N         most queries in flight per server (default 1000); each\n"
+"                     server's window starts small and grows while it answers\n"
 "  --cidr-limit N     addresses a CIDR block may expand to (default 256)\n"
 "  --no-probe         skip the RFC 5782 test-point probe of each list\n"
 "\n"
@@ -103,589 +94,7 @@ void cmd_check_help(void)
 "127.0.0.1) gives no verdict: its results are errors.\n");
 }
 
-/* ---- small output helpers ---- */
-
-static const char *c_on(const struct check *ck, const char *code)
-{
-	return ck->color ? code : "";
-}
-#define C_RED "\033[1;31m"
-#define C_GREEN "\033[32m"
-#define C_YELLOW "\033[33m"
-#define C_DIM "\033[2m"
-#define C_BOLD "\033[1m"
-#define C_OFF "\033[0m"
-
-/* Untrusted text to a terminal: control bytes become '?'. */
-static void out_text(FILE *f, const char *s)
-{
-	for (; s && *s; s++)
-		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		s = "";
-	if (!strpbrk(s, ",\"\r\n")) {
-		out_text(f, s);
-		return;
-	}
-	putc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', f);
-		putc((unsigned char)*s < 0x20 && *s != '\n' ? ' ' : *s, f);
-	}
-	putc('"', f);
-}
-
-static const char *code_text(uint32_t c, char *buf)
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", c >> 24, (c >> 16) & 255, (c >> 8) & 255, c & 255);
-	return buf;
-}
-
-static int status_rank(enum dnsbl_status s)
-{
-	switch (s) {
-	case DS_LISTED: return 0;
-	case DS_ERROR: return 1;
-	case DS_ALLOWED: return 2;
-	default: return 3;
-	}
-}
-
-static int result_cmp(const void *a, const void *b)
-{
-	const struct dnsbl_result *x = a, *y = b;
-	int d = status_rank(x->status) - status_rank(y->status);
-	return d ? d : strcmp(x->list->zone, y->list->zone);
-}
-
-/* ---- per-format output of one target ---- */
-
-/* How many results of a target have each status. */
-struct tally {
-	unsigned listed, allowed, clean, errors;
-};
-
-static struct tally tally(const struct dnsbl_target *t)
-{
-	struct tally n = { 0, 0, 0, 0 };
-	for (size_t i = 0; i < t->nresults; i++)
-		switch (t->results[i].status) {
-		case DS_LISTED: n.listed++; break;
-		case DS_ALLOWED: n.allowed++; break;
-		case DS_CLEAN: n.clean++; break;
-		default: n.errors++; break;
-		}
-	return n;
-}
-
-/* The same counted by list and by subject, for the verdict line of a
- * target with several subjects (a CIDR block, a host, --mx): lists
- * listing any subject; else with an error; else clean or allowlisted. */
-struct lists_tally {
-	unsigned lists, listed, errors, ok, allowed;
-	unsigned addrs, addrs_listed;	/* IP subjects */
-	bool domain, domain_listed;	/* the name itself, on domain lists */
-	bool multi;			/* more than one subject */
-};
-
-static bool is_addr_subject(const struct dnsbl_target *t, const char *subject)
-{
-	for (size_t i = 0; i < t->naddrs; i++)
-		if (t->addrs[i] == subject)
-			return true;
-	return false;
-}
-
-static struct lists_tally lists_tally(const struct dnsbl_target *t)
-{
-	struct lists_tally n = { 0 };
-	for (size_t i = 0; i < t->nresults; i++) {
-		const struct dnsbl_result *r = &t->results[i];
-		bool first = true, listed = false, error = false, allowed = false;
-		for (size_t j = 0; j < t->nresults; j++) {
-			if (t->results[j].list != r->list)
-				continue;
-			if (j < i) {
-				first = false;
-				break;
-			}
-			listed |= t->results[j].status == DS_LISTED;
-			error |= t->results[j].status == DS_ERROR;
-			allowed |= t->results[j].status == DS_ALLOWED;
-		}
-		if (!first)
-			continue;
-		n.lists++;
-		if (listed)
-			n.listed++;
-		else if (error)
-			n.errors++;
-		else
-			n.ok++;
-		n.allowed += allowed;
-	}
-	for (size_t i = 0; i < t->naddrs; i++) {
-		bool listed = false;
-		for (size_t j = 0; j < t->nresults; j++)
-			listed |= t->results[j].subject == t->addrs[i] &&
-				  t->results[j].status == DS_LISTED;
-		n.addrs++;
-		n.addrs_listed += listed;
-	}
-	for (size_t j = 0; j < t->nresults; j++)
-		if (!is_addr_subject(t, t->results[j].subject)) {
-			n.domain = true;
-			n.domain_listed |= t->results[j].status == DS_LISTED;
-		}
-	n.multi = n.addrs + n.domain > 1;
-	return n;
-}
-
-/* After the counts of a verdict on several subjects: which ones. */
-static void verdict_subjects(FILE *f, const struct lists_tally *n)
-{
-	if (!n->multi)
-		return;
-	if (n->listed)
-		fprintf(f, " (%u of %u address%s%s)", n->addrs_listed, n->addrs,
-			n->addrs == 1 ? "" : "es", n->domain_listed ? ", and the domain" : "");
-	else
-		fprintf(f, " (%u address%s%s)", n->addrs, n->addrs == 1 ? "" : "es",
-			n->domain ? " and the domain" : "");
-}
-
-/* The target, its addresses (the first 8) and its own error. */
-static void text_head(struct check *ck, const struct dnsbl_target *t)
-{
-	FILE *f = stdout;
-	fprintf(f, "%s", c_on(ck, C_BOLD));
-	out_text(f, t->input);
-	fprintf(f, "%s", c_on(ck, C_OFF));
-	if (t->naddrs && !(t->naddrs == 1 && !strcmp(t->addrs[0], t->input))) {
-		fprintf(f, " (");
-		for (size_t i = 0; i < t->naddrs && i < 8; i++)
-			fprintf(f, "%s%s", i ? ", " : "", t->addrs[i]);
-		fprintf(f, "%s)", t->naddrs > 8 ? ", ..." : "");
-	}
-	fprintf(f, "\n");
-	if (t->error) {
-		fprintf(f, "  %sERROR%s    ", c_on(ck, C_YELLOW), c_on(ck, C_OFF));
-		out_text(f, t->error);
-		fprintf(f, "\n");
-	}
-}
-
-/* A clean list, without --all: one more entry on the "clean" line. */
-static void text_clean(struct check *ck, const struct dnsbl_result *r, bool multi,
-		       size_t *shown)
-{
-	FILE *f = stdout;
-	if (!(*shown)++)
-		fprintf(f, "  %sclean%s    ", c_on(ck, C_DIM), c_on(ck, C_OFF));
-	else
-		fprintf(f, ", ");
-	fprintf(f, "%s", r->list->zone);
-	if (multi || r->reduced) {
-		fprintf(f, r->reduced ? " (asked as " : " (");
-		out_text(f, r->subject);
-		fprintf(f, ")");
-	}
-}
-
-/* A detail line under a result: indented, untrusted text. */
-static void text_detail(FILE *f, const char *label, const char *s)
-{
-	fprintf(f, "           %s", label);
-	out_text(f, s);
-	fprintf(f, "\n");
-}
-
-/* A result on a line of its own: its status, list and subject; then the
- * codes and their meanings (not for an error), the TXT reasons, what went
- * wrong (an error) and where to get off (a listing). */
-static void text_result(struct check *ck, const struct dnsbl_result *r, bool multi)
-{
-	FILE *f = stdout;
-	const char *tag, *col;
-	switch (r->status) {
-	case DS_LISTED: tag = "LISTED"; col = C_RED; break;
-	case DS_ALLOWED: tag = "ALLOWED"; col = C_GREEN; break;
-	case DS_ERROR: tag = "ERROR"; col = C_YELLOW; break;
-	default: tag = "clean"; col = C_DIM; break;
-	}
-	fprintf(f, "  %s%-8s%s %-28s %s", c_on(ck, col), tag, c_on(ck, C_OFF),
-		r->list->zone, r->list->name);
-	if (multi) {
-		fprintf(f, " [");
-		out_text(f, r->subject);
-		fprintf(f, "]");
-	}
-	fprintf(f, "\n");
-	if (r->reduced)		/* the list wants the registered domain */
-		text_detail(f, "asked as ", r->subject);
-	char code[16], label[24];
-	for (size_t j = 0; j < r->ncodes && r->status != DS_ERROR; j++) {
-		snprintf(label, sizeof(label), "%s  ", code_text(r->codes[j], code));
-		text_detail(f, label, r->meanings[j]);
-	}
-	for (size_t j = 0; j < r->ntxt; j++)
-		text_detail(f, "reason: ", r->txt[j]);
-	if (r->status == DS_ERROR && r->error)
-		text_detail(f, "", r->error);
-	if (r->status == DS_LISTED) {
-		char url[1024];
-		if (list_delist_url(r->list, r->subject, url, sizeof(url)))
-			text_detail(f, "delist: ", url);
-		if (r->list->advice)
-			text_detail(f, "advice: ", r->list->advice);
-	}
-}
-
-/* The results, listed first (they are sorted here). */
-static void text_results(struct check *ck, struct dnsbl_target *t)
-{
-	bool multi = t->naddrs > 1 || t->kind == TK_MX;
-	size_t clean_shown = 0;
-	if (t->nresults)
-		qsort(t->results, t->nresults, sizeof(*t->results), result_cmp);
-	for (size_t i = 0; i < t->nresults; i++) {
-		const struct dnsbl_result *r = &t->results[i];
-		if (r->status == DS_CLEAN && !ck->show_clean)
-			text_clean(ck, r, multi, &clean_shown);
-		else
-			text_result(ck, r, multi);
-	}
-	if (clean_shown)
-		fprintf(stdout, "\n");
-}
-
-/* One line: listed, clean, not listed on some (others could not be
- * checked), or NO VERDICT when no list could be checked: never "not
- * listed" without a list that said so. */
-/* Addresses and lists are counted apart: a /29 on 3 lists is 8
- * addresses and 3 lists, never "24 lists". */
-static void text_verdict(struct check *ck, const struct dnsbl_target *t,
-			 const struct lists_tally *n)
-{
-	FILE *f = stdout;
-	fprintf(f, "%s", c_on(ck, n->listed ? C_RED : n->errors || t->error ||
-			   !t->nresults ? C_YELLOW : C_GREEN));
-	out_text(f, t->input);
-	if (t->error && !t->nresults)
-		fprintf(f, ": could not check");
-	else if (!t->nresults)		/* e.g. an address, only domain lists */
-		fprintf(f, ": NO VERDICT: none of the lists selected takes this kind "
-			"of target");
-	else if (n->listed)
-		fprintf(f, ": LISTED on %u of %u list%s", n->listed, n->lists,
-			n->lists == 1 ? "" : "s");
-	else if (n->errors && !n->ok)	/* no list gave a verdict */
-		if (n->errors == 1)
-			fprintf(f, ": NO VERDICT: the 1 list could not be checked");
-		else
-			fprintf(f, ": NO VERDICT: none of %u lists could be checked",
-				n->errors);
-	else if (n->errors)
-		fprintf(f, ": not listed on %u list%s; %u could not be checked", n->ok,
-			n->ok == 1 ? "" : "s", n->errors);
-	else
-		fprintf(f, ": clean on %u list%s", n->lists, n->lists == 1 ? "" : "s");
-	if (t->nresults)
-		verdict_subjects(f, n);
-	if (n->allowed)
-		fprintf(f, " (allowlisted on %u)", n->allowed);
-	fprintf(f, "%s\n", c_on(ck, C_OFF));
-}
-
-static void print_text(struct check *ck, struct dnsbl_target *t)
-{
-	struct lists_tally n = lists_tally(t);
-	if (!ck->quiet) {
-		text_head(ck, t);
-		text_results(ck, t);
-	}
-	text_verdict(ck, t, &n);
-	if (!ck->quiet)
-		fprintf(stdout, "\n");
-}
-
-/* The verdict of a target in one word, as text_verdict() says it:
- * "no-verdict" when no list could be checked, never "clean". */
-static const char *json_verdict(const struct dnsbl_target *t, const struct lists_tally *n)
-{
-	if (n->listed)
-		return "listed";
-	if (!n->ok)
-		return "no-verdict";
-	if (n->errors || t->error)
-		return "incomplete";
-	return "clean";
-}
-
-static void print_json(struct check *ck, struct dnsbl_target *t, bool lines)
-{
-	FILE *f = stdout;
-	if (!lines)
-		fprintf(f, ck->json_count++ ? ",\n" : "[\n");
-	fprintf(f, "{\"target\": ");
-	json_str(f, t->input);
-	fprintf(f, ", \"addresses\": [");
-	for (size_t i = 0; i < t->naddrs; i++) {
-		fprintf(f, i ? ", " : "");
-		json_str(f, t->addrs[i]);
-	}
-	fprintf(f, "], \"error\": ");
-	json_str(f, t->error);
-	fprintf(f, ", \"results\": [");
-	for (size_t i = 0; i < t->nresults; i++) {
-		struct dnsbl_result *r = &t->results[i];
-		char code[16], url[1024];
-		fprintf(f, "%s{\"zone\": ", i ? ", " : "");
-		json_str(f, r->list->zone);
-		fprintf(f, ", \"list\": ");
-		json_str(f, r->list->name);
-		fprintf(f, ", \"subject\": ");
-		json_str(f, r->subject);
-		fprintf(f, ", \"status\": \"%s\", \"codes\": [", dnsbl_status_text(r->status));
-		for (size_t j = 0; j < r->ncodes; j++)
-			fprintf(f, "%s\"%s\"", j ? ", " : "", code_text(r->codes[j], code));
-		fprintf(f, "], \"meanings\": [");
-		for (size_t j = 0; j < r->ncodes; j++) {
-			fprintf(f, j ? ", " : "");
-			json_str(f, r->meanings[j]);
-		}
-		fprintf(f, "], \"txt\": [");
-		for (size_t j = 0; j < r->ntxt; j++) {
-			fprintf(f, j ? ", " : "");
-			json_str(f, r->txt[j]);
-		}
-		fprintf(f, "], \"ttl\": %u, \"ms\": %u, \"delist\": ", r->ttl, r->ms);
-		json_str(f, list_delist_url(r->list, r->subject, url, sizeof(url)));
-		fprintf(f, ", \"advice\": ");
-		json_str(f, r->list->advice);
-		fprintf(f, ", \"error\": ");
-		json_str(f, r->status == DS_ERROR ? r->error : NULL);
-		fprintf(f, "}");
-	}
-	struct lists_tally n = lists_tally(t);
-	fprintf(f, "], \"verdict\": \"%s\", \"lists\": %u, \"lists_listed\": %u, "
-		"\"lists_unchecked\": %u}%s", json_verdict(t, &n), n.lists, n.listed,
-		n.errors, lines ? "\n" : "");
-}
-
-static void print_csv(struct check *ck, struct dnsbl_target *t)
-{
-	FILE *f = stdout;
-	if (t->error && !t->nresults) {
-		csv_field(f, t->input);
-		fprintf(f, ",,,error,,,,,,,");
-		csv_field(f, t->error);
-		fprintf(f, "\n");
-		return;
-	}
-	for (size_t i = 0; i < t->nresults; i++) {
-		struct dnsbl_result *r = &t->results[i];
-		char code[16], buf[1024];
-		size_t n = 0;
-		csv_field(f, t->input);
-		putc(',', f);
-		csv_field(f, r->subject);
-		putc(',', f);
-		csv_field(f, r->list->zone);
-		fprintf(f, ",%s,", dnsbl_status_text(r->status));
-		buf[0] = '\0';
-		for (size_t j = 0; j < r->ncodes && n < sizeof(buf) - 20; j++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? " " : "",
-					      code_text(r->codes[j], code));
-		csv_field(f, buf);
-		putc(',', f);
-		buf[0] = '\0';
-		n = 0;
-		for (size_t j = 0; j < r->ncodes && n < sizeof(buf) - 1; j++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? "; " : "",
-					      r->meanings[j]);
-		csv_field(f, buf);
-		putc(',', f);
-		buf[0] = '\0';
-		n = 0;
-		for (size_t j = 0; j < r->ntxt && n < sizeof(buf) - 1; j++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? " | " : "",
-					      r->txt[j]);
-		csv_field(f, buf);
-		fprintf(f, ",%u,%u,", r->ttl, r->ms);
-		csv_field(f, list_delist_url(r->list, r->subject, buf, sizeof(buf)));
-		putc(',', f);
-		csv_field(f, r->status == DS_ERROR ? r->error : "");
-		putc('\n', f);
-	}
-}
-
-/* --nagios counts lists, not address x list pairs: what each list said
- * about any target. */
-static void nagios_collect(struct check *ck, struct dnsbl_target *t)
-{
-	for (size_t i = 0; i < t->nresults; i++) {
-		const struct dnsbl_result *r = &t->results[i];
-		size_t k = 0;
-		while (k < ck->nlists && ck->lists[k] != r->list)
-			k++;
-		if (k == ck->nlists)
-			continue;
-		struct nagios_list *nl = &ck->nagios[k];
-		if (r->status == DS_LISTED && !nl->listed) {
-			nl->listed = true;
-			nl->code = r->ncodes ? r->codes[0] : 0;
-		}
-		if (r->status == DS_ERROR)
-			nl->error = true;
-		else
-			nl->checked = true;
-	}
-}
-
-static void account(struct check *ck, struct dnsbl_target *t)
-{
-	struct tally n = tally(t);
-	ck->targets++;
-	ck->listed += n.listed;
-	ck->allowed += n.allowed;
-	ck->clean += n.clean;
-	ck->errors += n.errors;
-	if (n.listed)
-		ck->listed_targets++;
-	else if (n.errors || t->error || !t->nresults)	/* no list asked: no verdict */
-		ck->error_targets++;
-}
-
-static void emit(struct check *ck, struct dnsbl_target *t)
-{
-	account(ck, t);
-	switch (ck->fmt) {
-	case OUT_TEXT: print_text(ck, t); break;
-	case OUT_JSON: print_json(ck, t, false); break;
-	case OUT_JSONL: print_json(ck, t, true); break;
-	case OUT_CSV: print_csv(ck, t); break;
-	case OUT_NAGIOS: nagios_collect(ck, t); break;
-	}
-}
-
-static void progress(struct check *ck, bool final)
-{
-	static uint64_t last;
-	uint64_t now = now_ms();
-	if (!ck->progress || (!final && now - last < 200))
-		return;
-	last = now;
-	double s = (double)(now - ck->t0) / 1000.0;
-	fprintf(stderr, "\r%u targets, %u listed, %u could not be checked, %.0f/s   %s",
-		ck->targets, ck->listed_targets, ck->error_targets,
-		s > 0 ? ck->targets / s : 0.0, final ? "\n" : "");
-}
-
-
-static void drain(struct check *ck)
-{
-	struct dnsbl_target *t;
-	while ((t = dnsbl_next_done(ck->eng))) {
-		emit(ck, t);
-		dnsbl_target_free(t);
-		progress(ck, false);
-	}
-}
-
-static void wait_and_process(struct resolver *rs, uint64_t deadline)
-{
-	int timeout = rs_next_timeout_ms(rs);
-	if (deadline) {
-		uint64_t now = now_ms();
-		if (now >= deadline) {
-			rs_cancel_all(rs);
-			return;
-		}
-		if (timeout < 0 || (uint64_t)timeout > deadline - now)
-			timeout = (int)(deadline - now);
-	}
-	if (rs_pending(rs)) {
-		struct pollfd p = { .fd = rs_fd(rs), .events = POLLIN };
-		poll(&p, 1, timeout);
-	}
-	rs_process(rs);
-}
-
-/* The target of a bulk input line, cut in place: the text up to a '#'
- * comment, a comma or a tab (the first field of a CSV or TSV file), or
- * the end of the line, without blanks around it.  A blank inside stays,
- * so "not an ip !!" is reported as a bad target as a whole, never
- * looked up as "not".  "" for a blank or comment line. */
-static const char *bulk_target(char *line)
-{
-	char *s = line, *e;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (e = s; *e && *e != '\n' && *e != '\r' && *e != '#' && *e != '\t' &&
-	     *e != ','; e++)
-		;
-	while (e > s && e[-1] == ' ')
-		e--;
-	*e = '\0';
-	return s;
-}
-
-/* Read targets from f, keeping at most max_active in the engine. */
-static void run_file(struct check *ck, struct resolver *rs, FILE *in,
-		     bool mx, size_t max_active, uint64_t deadline)
-{
-	char line[1024];
-	bool eof = false;
-	while (!eof || dnsbl_active(ck->eng)) {
-		while (!eof && dnsbl_active(ck->eng) < max_active) {
-			if (!fgets(line, sizeof(line), in)) {
-				eof = true;
-				break;
-			}
-			size_t n = strlen(line);
-			bool longline = n == sizeof(line) - 1 && line[n - 1] != '\n';
-			if (longline) {	/* skip the rest; report the line */
-				int c;
-				while ((c = getc(in)) != EOF && c != '\n')
-					;
-			}
-			const char *s = bulk_target(line);
-			if (!*s)
-				continue;
-			dnsbl_add(ck->eng, longline ? "(line too long)" : s, mx);
-		}
-		drain(ck);
-		if (!dnsbl_active(ck->eng))
-			continue;
-		wait_and_process(rs, deadline);
-		drain(ck);
-	}
-}
-
-static void list_catalog(const struct catalog *cat)
-{
-	printf("%-22s %-34s %-14s %-6s %-9s %s\n", "ID", "ZONE", "KIND", "TYPE",
-	       "STATUS", "SETS");
-	for (size_t i = 0; i < cat->n; i++) {
-		const struct list *l = cat->lists[i];
-		char kinds[32], sets[256] = "";
-		size_t n = 0;
-		for (size_t j = 0; j < l->nsets && n < sizeof(sets) - 1; j++)
-			n += (size_t)snprintf(sets + n, sizeof(sets) - n, "%s%s",
-					      j ? "," : "", l->sets[j]);
-		printf("%-22s %-34s %-14s %-6s %-9s %s\n", l->id, l->zone ? l->zone : "-",
-		       list_kind_text(l->kinds, kinds, sizeof(kinds)),
-		       l->type == LT_ALLOW ? "allow" : "block",
-		       l->status == LS_ACTIVE ? "active" :
-		       l->status == LS_NEEDS_KEY ? "needs-key" : "retired", sets);
-	}
-}
+/* ---- helpers of the options and of the list selection ---- */
 
 static bool selected(const struct list **sel, size_t n, const struct list *l)
 {
@@ -812,7 +221,7 @@ static int opt_fmt(struct check *ck, enum out_fmt fmt, const char *opt)
 			ck->fmt_opt, opt);
 		return 2;
 	}
-	ck->fmt = fmt;
+	ck->oo.fmt = fmt;
 	ck->fmt_opt = opt;
 	return GO_ON;
 }
@@ -821,15 +230,15 @@ static int opt_fmt(struct check *ck, enum out_fmt fmt, const char *opt)
 static int opt_output(struct check *ck, struct check_opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case O_ALL: ck->show_clean = true; return GO_ON;
+	case O_ALL: ck->oo.show_clean = true; return GO_ON;
 	case O_JSON: return opt_fmt(ck, OUT_JSON, "--json");
 	case O_JSONL: return opt_fmt(ck, OUT_JSONL, "--jsonl");
 	case O_CSV: return opt_fmt(ck, OUT_CSV, "--csv");
 	case O_NAGIOS: return opt_fmt(ck, OUT_NAGIOS, "--nagios");
 	case O_COLOR: o->color = arg; return GO_ON;
-	case 'q': ck->quiet = true; return GO_ON;
-	case 'w': return opt_int(arg, "-w", &ck->warn);
-	case 'c': return opt_int(arg, "-c", &ck->crit);
+	case 'q': ck->oo.quiet = true; return GO_ON;
+	case 'w': return opt_int(arg, "-w", &ck->oo.warn);
+	case 'c': return opt_int(arg, "-c", &ck->oo.crit);
 	case 'h':
 		cmd_check_help();
 		return 0;
@@ -881,7 +290,7 @@ static int parse_args(struct check *ck, struct check_opts *o, int argc, char **a
 			return rc;
 	o->targets = argv + optind;
 	o->ntargets = optind < argc ? (size_t)(argc - optind) : 0;
-	if (ck->crit < ck->warn) {
+	if (ck->oo.crit < ck->oo.warn) {
 		fprintf(stderr, "rblkit check: -c must be at least -w\n");
 		return 2;
 	}
@@ -890,7 +299,7 @@ static int parse_args(struct check *ck, struct check_opts *o, int argc, char **a
 		fprintf(stderr, "rblkit check: --color: auto, always or never\n");
 		return 2;
 	}
-	ck->color = !strcmp(o->color, "always") ||
+	ck->oo.color = !strcmp(o->color, "always") ||
 		    (!strcmp(o->color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	return GO_ON;
 }
@@ -959,8 +368,21 @@ static int choose_lists(struct catalog *cat, const struct check_opts *o,
 
 /* ---- the run ---- */
 
-/* The resolver and the engine for the selected lists.  -1: message out
- * (*rs may be set; the caller frees it). */
+/* What the library's hints say on this command line: the library names
+ * no option (output.h). */
+static void word_hints(struct out_opts *oo, bool recursive)
+{
+	oo->hints[DNSBL_HINT_RESOLVER] = "try --recursive or another --resolver";
+	oo->hints[DNSBL_HINT_CIDR_LIMIT] = "--cidr-limit";
+	oo->testpoint_hint = recursive ?
+		"the lists may refuse queries from this host, or the network rewrites "
+		"answers: try --resolver with a local resolver" :
+		"the resolver may be a public one the lists refuse, or one that rewrites "
+		"answers: try --recursive or a local resolver";
+}
+
+/* The resolver, the engine for the selected lists and the output.  -1:
+ * message out (*rs may be set; the caller frees it). */
 static int start_engine(struct check *ck, struct check_opts *o, struct resolver **rs)
 {
 	char err[512];
@@ -977,11 +399,35 @@ static int start_engine(struct check *ck, struct check_opts *o, struct resolver 
 		fprintf(stderr, "rblkit check: %s\n", err);
 		return -1;
 	}
-	ck->bulk = o->file != NULL;
-	ck->recursive = o->ro.mode == RS_RECURSIVE;
-	ck->progress = ck->bulk && isatty(STDERR_FILENO) && ck->fmt != OUT_NAGIOS;
+	word_hints(&ck->oo, o->ro.mode == RS_RECURSIVE);
+	ck->out = out_new(stdout, &ck->oo, ck->lists, ck->nlists);
+	ck->progress = o->file && isatty(STDERR_FILENO) && ck->oo.fmt != OUT_NAGIOS;
 	ck->t0 = now_ms();
 	return 0;
+}
+
+/* Bulk runs on a terminal: the counts so far on stderr, at most five
+ * times a second (final: the last time, with a newline). */
+static void progress(struct check *ck, bool final)
+{
+	static uint64_t last;
+	uint64_t now = now_ms();
+	if (!ck->progress || (!final && now - last < 200))
+		return;
+	last = now;
+	const struct out_totals *n = out_totals(ck->out);
+	double s = (double)(now - ck->t0) / 1000.0;
+	fprintf(stderr, "\r%u targets, %u listed, %u could not be checked, %.0f/s   %s",
+		n->targets, n->listed_targets, n->error_targets,
+		s > 0 ? n->targets / s : 0.0, final ? "\n" : "");
+}
+
+/* bulk.h's callback: a finished target out. */
+static void target_done(void *arg, struct dnsbl_target *t)
+{
+	struct check *ck = arg;
+	out_target(ck->out, t);
+	progress(ck, false);
 }
 
 /* Every target, to the end.  Returns 0, or 2 when -f FILE cannot be
@@ -990,172 +436,53 @@ static int run_targets(struct check *ck, const struct check_opts *o,
 		       struct resolver *rs)
 {
 	uint64_t deadline = o->timeout_s ? ck->t0 + (uint64_t)o->timeout_s * 1000 : 0;
-	size_t max_active = o->ro.window * 2 / ck->nlists + 16;
+	struct bulk b;
 	int rc = 0;
 
-	if (ck->fmt == OUT_CSV)
-		printf("target,subject,zone,status,codes,meanings,txt,ttl,ms,delist,error\n");
+	bulk_init(&b, ck->eng, rs, o->ro.window, ck->nlists, deadline, target_done, ck);
+	out_begin(ck->out);
 	for (size_t i = 0; i < o->nmx; i++)
-		dnsbl_add(ck->eng, o->mx[i], true);
+		bulk_add(&b, o->mx[i], true);
 	for (size_t i = 0; i < o->nhosts; i++)
-		dnsbl_add(ck->eng, o->hosts[i], false);
+		bulk_add(&b, o->hosts[i], false);
 	for (size_t i = 0; i < o->ntargets; i++)
-		dnsbl_add(ck->eng, o->targets[i], false);
+		bulk_add(&b, o->targets[i], false);
 	if (o->file) {
 		FILE *in = strcmp(o->file, "-") ? fopen(o->file, "r") : stdin;
 		if (!in) {
 			fprintf(stderr, "rblkit check: %s: %s\n", o->file, strerror(errno));
 			rc = 2;
 		} else {
-			run_file(ck, rs, in, false, max_active, deadline);
+			(void)bulk_add_file(&b, in, false);
 			if (in != stdin)
 				fclose(in);
 		}
 	}
-	while (dnsbl_active(ck->eng)) {
-		drain(ck);
-		if (dnsbl_active(ck->eng))
-			wait_and_process(rs, deadline);
-	}
-	drain(ck);
+	bulk_finish(&b);
 	progress(ck, true);
 	return rc;
 }
 
 /* ---- after the run ---- */
 
-/* Whether a list's note is due: it misbehaved and this run asked it. */
-static bool note_due(struct check *ck, size_t i)
-{
-	const char *why;
-	enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
-	return (h == DH_BROKEN || h == DH_REFUSING || h == DH_NO_TESTPOINT) &&
-	       dnsbl_list_asked(ck->eng, ck->lists[i]);
-}
-
-/* One note for the lists whose test point got the same "got" as list i's
- * (two or more of them; marks them done): the resolver is the likely
- * cause, so say what to do.  Returns false for a single list. */
-static bool print_testpoint_group(struct check *ck, size_t i, bool *done)
-{
-	const char *got = dnsbl_list_testpoint_got(ck->eng, ck->lists[i]);
-	const char *why;
-	size_t count = 0;
-	for (size_t j = i; j < ck->nlists; j++)
-		if (note_due(ck, j) &&
-		    dnsbl_list_health(ck->eng, ck->lists[j], &why) == DH_NO_TESTPOINT &&
-		    !strcmp(dnsbl_list_testpoint_got(ck->eng, ck->lists[j]), got))
-			count++;
-	if (count < 2)
-		return false;
-	printf("%snote%s: %zu lists cannot really be asked through this resolver: their "
-	       "RFC 5782 test point is not listed (%s): ", c_on(ck, C_YELLOW),
-	       c_on(ck, C_OFF), count, got);
-	for (size_t j = i, k = 0; j < ck->nlists; j++)
-		if (note_due(ck, j) &&
-		    dnsbl_list_health(ck->eng, ck->lists[j], &why) == DH_NO_TESTPOINT &&
-		    !strcmp(dnsbl_list_testpoint_got(ck->eng, ck->lists[j]), got)) {
-			printf("%s%s", k++ ? ", " : "", ck->lists[j]->zone);
-			done[j] = true;
-		}
-	printf("; %s\n", ck->recursive ?
-	       "the lists may refuse queries from this host, or the network rewrites "
-	       "answers: try --resolver with a local resolver" :
-	       "the resolver may be a public one the lists refuse, or one that rewrites "
-	       "answers: try --recursive or a local resolver");
-	return true;
-}
-
-/* Notes on lists that misbehaved, once per run (text output), for the
- * lists this run asked; lists whose test point failed the same way share
- * one note. */
-static void print_notes(struct check *ck)
-{
-	bool done[CHECK_MAX_ZONES] = { false };
-	for (size_t i = 0; i < ck->nlists; i++) {
-		const char *why;
-		if (done[i] || !note_due(ck, i))
-			continue;
-		enum dnsbl_health h = dnsbl_list_health(ck->eng, ck->lists[i], &why);
-		if (h == DH_NO_TESTPOINT && print_testpoint_group(ck, i, done))
-			continue;
-		printf("%snote%s: %s: %s\n", c_on(ck, C_YELLOW), c_on(ck, C_OFF),
-		       ck->lists[i]->zone, why);
-	}
-}
-
-/* check_rbl's line; returns its exit status (0 OK ... 3 UNKNOWN): the
- * listings against -w and -c; else UNKNOWN when no list gave a verdict,
- * WARNING when one could not be checked, OK. */
-static int nagios_summary(struct check *ck, const struct check_opts *o)
-{
-	static const char *names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-	char listed[2048] = "", errors[1024] = "", code[16];
-	unsigned nlisted = 0, nerrors = 0, checked = 0;
-	size_t n;
-	int st;
-
-	for (size_t i = 0; i < ck->nlists; i++) {
-		const struct nagios_list *nl = &ck->nagios[i];
-		checked += nl->checked;
-		if (nl->listed) {
-			n = strlen(listed);
-			snprintf(listed + n, sizeof(listed) - n, "%s%s (%s)", nlisted++ ? " " : "",
-				 ck->lists[i]->zone, code_text(nl->code, code));
-		} else if (nl->error) {
-			n = strlen(errors);
-			snprintf(errors + n, sizeof(errors) - n, "%s%s", nerrors++ ? ", " : "",
-				 ck->lists[i]->zone);
-		}
-	}
-	if (nlisted >= (unsigned)ck->crit)
-		st = 2;
-	else if (nlisted >= (unsigned)ck->warn)
-		st = 1;
-	else if (!checked)
-		st = 3;
-	else if (nerrors)
-		st = 1;
-	else
-		st = 0;
-	double secs = (double)(now_ms() - ck->t0) / 1000.0;
-	const char *target = o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
-			     o->nmx ? o->mx[0] : "targets";
-	if (st == 3 && nerrors)		/* no list gave a verdict */
-		printf("CHECK_RBL UNKNOWN - %s: %s%u list%s could %sbe checked (%s)", target,
-		       nerrors == 1 ? "the " : "none of ", nerrors, nerrors == 1 ? "" : "s",
-		       nerrors == 1 ? "not " : "", errors);
-	else if (st == 3)
-		printf("CHECK_RBL UNKNOWN - %s: could not be checked", target);
-	else
-		printf("CHECK_RBL %s - %s BLACKLISTED on %u server%s of %zu", names[st],
-		       target, nlisted, nlisted == 1 ? "" : "s", ck->nlists);
-	if (nlisted)
-		printf(" (%s)", listed);
-	if (nerrors && st != 3)
-		printf(" (%u could not be checked: %s)", nerrors, errors);
-	printf(" | servers=%u;%d;%d time=%.3fs;;\n", nlisted, ck->warn - 1,
-	       ck->crit - 1, secs);
-	return st;
-}
-
 /* What ends the output, and the exit status: rc is run_targets()'s. */
 static int finish_run(struct check *ck, const struct check_opts *o, int rc)
 {
-	if (ck->fmt == OUT_TEXT && !ck->quiet)
-		print_notes(ck);
-	if (ck->fmt == OUT_JSON)
-		printf(ck->json_count ? "\n]\n" : "[]\n");
-	if (ck->fmt == OUT_NAGIOS)
-		return nagios_summary(ck, o);
+	/* Nagios names the first target, as check_rbl does */
+	const char *target = o->nhosts ? o->hosts[0] : o->ntargets ? o->targets[0] :
+			     o->nmx ? o->mx[0] : "targets";
+	int st = out_end(ck->out, ck->eng, target, now_ms() - ck->t0);
+	const struct out_totals *n = out_totals(ck->out);
+	if (ck->oo.fmt == OUT_NAGIOS)
+		return st;
 	if (rc)
 		return rc;
-	return ck->listed_targets ? 1 : ck->error_targets ? 3 : 0;
+	return n->listed_targets ? 1 : n->error_targets ? 3 : 0;
 }
 
 int cmd_check(int argc, char **argv)
 {
-	struct check ck = { .fmt = OUT_TEXT, .warn = 1, .crit = 1 };
+	struct check ck = { .oo = { .fmt = OUT_TEXT, .warn = 1, .crit = 1 } };
 	struct check_opts o = {
 		.ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2, .window = 1000 },
 		.dopt = { .cidr_limit = 256 },
@@ -1173,7 +500,7 @@ int cmd_check(int argc, char **argv)
 	if (load_catalogs(cat, &o) < 0)
 		goto out;
 	if (o.listcat) {
-		list_catalog(cat);
+		out_catalog(stdout, cat);
 		rc = 0;
 		goto out;
 	}
@@ -1193,6 +520,7 @@ out:
 	 * callbacks, which still need the engine */
 	rs_free(rs);
 	dnsbl_free(ck.eng);
+	out_free(ck.out);
 	catalog_free(cat);
 	return rc;
 }

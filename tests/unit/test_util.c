@@ -1,8 +1,10 @@
 /*
  * test_util.c - unit tests for the shared helpers: log lines cannot be
- * forged or carry terminal escapes; xstrndup stops at the NUL.
+ * forged or carry terminal escapes; xstrndup stops at the NUL; the one
+ * JSON string writer and its rule for bytes that are not UTF-8.
  */
 #include "unit.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -40,6 +42,71 @@ UNIT_TEST(xstrndup_stops_at_nul)
 	s = xstrndup("abcdef", 3);
 	CHECK_EQ_STR(s, "abc");
 	free(s);
+}
+
+/* s[0..n) through json_escape() with flags, as a C string. */
+static const char *escaped(const char *s, size_t n, unsigned flags)
+{
+	static char out[1024];
+	size_t max = json_escaped_max(n);
+	if (!max || max >= sizeof(out))
+		return "(too long)";
+	out[json_escape(out, s, n, flags)] = '\0';
+	return out;
+}
+
+UNIT_TEST(json_invalid_utf8_is_one_ufffd_a_byte)
+{
+	/* valid: 2, 3 and 4 bytes kept as they are */
+	CHECK_EQ_STR(escaped("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 0),
+		     "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+	/* a stray continuation byte; 0xff; 0xf8 */
+	CHECK_EQ_STR(escaped("a\x80z\xff\xf8", 5, 0), "\"a\\ufffdz\\ufffd\\ufffd\"");
+	/* a sequence cut short, by the end and by an ASCII byte: the lead
+	 * byte is U+FFFD, what follows is looked at afresh */
+	CHECK_EQ_STR(escaped("\xe2\x82", 2, 0), "\"\\ufffd\\ufffd\"");
+	CHECK_EQ_STR(escaped("\xe2x", 2, 0), "\"\\ufffdx\"");
+	/* overlong '/', a surrogate, a code point above U+10FFFF */
+	CHECK_EQ_STR(escaped("\xc0\xaf", 2, 0), "\"\\ufffd\\ufffd\"");
+	CHECK_EQ_STR(escaped("\xed\xa0\x80", 3, 0), "\"\\ufffd\\ufffd\\ufffd\"");
+	CHECK_EQ_STR(escaped("\xf4\x90\x80\x80", 4, 0), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	/* Latin-1 text is not guessed at: 0xe9 alone is no 'é' */
+	CHECK_EQ_STR(escaped("caf\xe9", 4, 0), "\"caf\\ufffd\"");
+}
+
+UNIT_TEST(json_escapes_and_flags)
+{
+	/* quotes, backslash, control bytes and DEL; a NUL inside n */
+	CHECK_EQ_STR(escaped("\"\\\x01\x7f", 4, 0), "\"\\\"\\\\\\u0001\\u007f\"");
+	CHECK_EQ_STR(escaped("a\0b", 3, 0), "\"a\\u0000b\"");
+	/* newline, tab, CR: \u00XX by default, short with JSON_SHORT */
+	CHECK_EQ_STR(escaped("\n\t\r\b", 4, 0), "\"\\u000a\\u0009\\u000d\\u0008\"");
+	CHECK_EQ_STR(escaped("\n\t\r\b", 4, JSON_SHORT), "\"\\n\\t\\r\\u0008\"");
+	CHECK_EQ_STR(escaped("", 0, 0), "\"\"");
+	CHECK(json_escaped_max(10) == 62);
+	CHECK(json_escaped_max((size_t)-1) == 0);
+	/* the worst case fills json_escaped_max() exactly */
+	char out[6 * 4 + 2];
+	CHECK(json_escape(out, "\x01\xff\x02\x80", 4, 0) == sizeof(out));
+}
+
+UNIT_TEST(json_str_to_a_file)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	/* longer than json_strn()'s stack buffer */
+	char big[5000];
+	memset(big, '\xff', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	json_str(f, big);
+	json_str(f, NULL);
+	json_strn(f, "x\ny", 3);
+	fclose(f);
+	CHECK(len == 2 + 6 * (sizeof(big) - 1) + 4 + 6);
+	CHECK(len > 10 && !memcmp(buf, "\"\\ufffd\\ufffd", 13));
+	CHECK(len > 10 && !strcmp(buf + len - 10, "null\"x\\ny\""));
+	free(buf);
 }
 
 UNIT_MAIN()

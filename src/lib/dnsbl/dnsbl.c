@@ -364,7 +364,9 @@ static void ask_host(struct dnsbl_engine *eng, struct dnsbl_target *t,
 
 static void cidr_too_large(struct dnsbl_target *t, const char *s)
 {
-	target_error(t, "%s is larger than the CIDR limit (--cidr-limit)", s);
+	if (!t->error)
+		t->hint = DNSBL_HINT_CIDR_LIMIT;
+	target_error(t, "%s is larger than the CIDR limit", s);
 }
 
 /* Every address of an IPv4 block; -1 when bits is out of range. */
@@ -496,6 +498,12 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 
 /* ---- answers ---- */
 
+/* What to do about an answer_error(): a SERVFAIL may be the resolver's. */
+static enum dnsbl_hint answer_hint(const struct rs_answer *ans)
+{
+	return ans->status == RS_OK && ans->rcode == 2 ? DNSBL_HINT_RESOLVER : DNSBL_HINT_NONE;
+}
+
 static char *answer_error(const struct rs_answer *ans)
 {
 	char buf[300];
@@ -506,7 +514,7 @@ static char *answer_error(const struct rs_answer *ans)
 	switch (ans->rcode) {
 	case 2:
 		return xstrdup("SERVFAIL: the list's servers failed, or refuse your "
-			       "resolver (try --recursive or another --resolver)");
+			       "resolver");	/* answer_hint() */
 	case 5:
 		return xstrdup("REFUSED: the server refuses this query "
 			       "(not authoritative for the zone, or an access list)");
@@ -523,6 +531,7 @@ static void list_answer(struct dnsbl_engine *eng, struct dnsbl_target *t,
 	if (ans->status != RS_OK || (ans->rcode != 0 && ans->rcode != 3)) {
 		r->status = DS_ERROR;
 		r->error = answer_error(ans);
+		r->hint = answer_hint(ans);
 		return;
 	}
 	r->ttl = ans->ttl;
@@ -654,6 +663,8 @@ static void host_answer(struct dnsbl_engine *eng, struct dq *dq,
 	char text[INET6_ADDRSTRLEN];
 	if (ans->status != RS_OK || (ans->rcode != 0 && ans->rcode != 3)) {
 		char *e = answer_error(ans);
+		if (!t->error)
+			t->hint = answer_hint(ans);
 		target_error(t, "address lookup failed: %s", e);
 		free(e);
 		return;
@@ -675,6 +686,8 @@ static void mx_answer(struct dnsbl_engine *eng, struct dq *dq,
 	struct dnsbl_target *t = dq->t;
 	if (ans->status != RS_OK || (ans->rcode != 0 && ans->rcode != 3)) {
 		char *e = answer_error(ans);
+		if (!t->error)
+			t->hint = answer_hint(ans);
 		target_error(t, "MX lookup failed: %s", e);
 		free(e);
 		return;

@@ -23,8 +23,9 @@
  *	dnsbl_add(eng, "192.0.2.1", false); ...
  *	rs_run(rs, now_ms() + 10000);		(follow-up lookups included)
  *	while ((t = dnsbl_next_done(eng))) { ...; dnsbl_target_free(t); }
- * Bulk use (see src/cmd/check.c): keep adding while dnsbl_active() is
- * below a bound, and drive rs_process() from a poll loop.
+ * Bulk use: dnsbl/bulk.h keeps adding while dnsbl_active() is below a
+ * bound and drives rs_process() from a poll loop; dnsbl/output.h writes
+ * the targets out.
  *
  * SECURITY: target text is user input (bulk files: untrusted lines); it
  * is parsed strictly and never reaches a query name unchecked.  Answers
@@ -42,6 +43,17 @@
 
 enum dnsbl_status { DS_PENDING, DS_CLEAN, DS_LISTED, DS_ALLOWED, DS_ERROR };
 
+/* What the user could do about an error, beside its text: the library
+ * names no command-line option, the front end words the hint (check
+ * appends it to the text in parentheses). */
+enum dnsbl_hint {
+	DNSBL_HINT_NONE,
+	DNSBL_HINT_RESOLVER,	/* SERVFAIL: another resolver, or resolving
+				   from the root, may get an answer */
+	DNSBL_HINT_CIDR_LIMIT,	/* a block above dnsbl_opts.cidr_limit */
+	DNSBL_HINT_MAX
+};
+
 struct dnsbl_result {
 	const struct list *list;
 	const char *subject;		/* the address or domain asked about */
@@ -56,7 +68,8 @@ struct dnsbl_result {
 	char *txt[RS_MAX_RR];
 	uint32_t ttl;
 	unsigned ms;
-	char *error;			/* what went wrong, and what to do */
+	char *error;			/* what went wrong */
+	enum dnsbl_hint hint;		/* what to do about it */
 };
 
 enum dnsbl_tkind { TK_ADDR, TK_CIDR, TK_HOST, TK_MX };
@@ -65,6 +78,7 @@ struct dnsbl_target {
 	char *input;
 	enum dnsbl_tkind kind;
 	char *error;			/* the target itself could not be checked */
+	enum dnsbl_hint hint;		/* what to do about it */
 	size_t naddrs;
 	char **addrs;			/* text forms, in order found */
 	size_t nresults;

@@ -7,6 +7,7 @@
  */
 #include "mail/report.h"
 #include "dnsbl/catalog.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <inttypes.h>
@@ -459,58 +460,21 @@ static void jb_put(struct jbuf *b, const char *s)
 	jb_putn(b, s, strlen(s));
 }
 
-/* s as a JSON string (with quotes), NULL as null: printable ASCII as it
- * is, '"' and '\\' and control bytes escaped, UTF-8 sequences copied,
- * and every byte that does not begin a valid sequence as \ufffd. */
-static void json_str(struct jbuf *b, const char *s)
+/* s as a JSON string (with quotes), NULL as null: base/json.c's writer
+ * (U+FFFD for bytes that are not UTF-8), control bytes as \u00XX. */
+static void jb_str(struct jbuf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s, *end;
+	size_t n, max;
 
 	if (!s) {
 		jb_putn(b, "null", 4);
 		return;
 	}
-	end = p + strlen(s);
-	/* at most six bytes out for a byte in */
-	jb_room(b, (size_t)(end - p) * 6 + 2);
-	b->s[b->n++] = '"';
-	while (*p) {
-		unsigned char c = *p;
-		size_t n;
-
-		if (c >= 32 && c < 127) {
-			/* printable ASCII: a run of it copied at once */
-			const unsigned char *q = p;
-
-			while (*q >= 32 && *q < 127 && *q != '"' && *q != '\\')
-				q++;
-			if (q > p) {
-				memcpy(b->s + b->n, p, (size_t)(q - p));
-				b->n += (size_t)(q - p);
-				p = q;
-				continue;
-			}
-			b->s[b->n++] = '\\';
-			b->s[b->n++] = (char)c;
-			p++;
-			continue;
-		}
-		n = utf8_len(p, (size_t)(end - p));
-		if (!n) {
-			memcpy(b->s + b->n, "\\ufffd", 6);
-			b->n += 6;
-			p++;
-		} else if (n > 1) {
-			memcpy(b->s + b->n, p, n);
-			b->n += n;
-			p += n;
-		} else {
-			/* a control byte or DEL */
-			b->n += (size_t)snprintf(b->s + b->n, 7, "\\u%04x", c);
-			p++;
-		}
-	}
-	b->s[b->n++] = '"';
+	n = strlen(s);
+	if (!(max = json_escaped_max(n)))
+		panic("report: a string of %zu bytes", n);
+	jb_room(b, max);
+	b->n += json_escape(b->s + b->n, s, n, 0);
 }
 
 static const char *nz(const char *s)
@@ -560,26 +524,26 @@ static void json_recipient(struct jbuf *b, const struct diag *d, size_t i)
 	const struct list *bl = d->x[i].bl;
 
 	jb_put(b, "\n    {\"recipient\": ");
-	json_str(b, r->recipient);
+	jb_str(b, r->recipient);
 	jb_put(b, ", \"action\": ");
-	json_str(b, nz(r->action));
+	jb_str(b, nz(r->action));
 	jb_put(b, ", \"status\": ");
-	json_str(b, nz(r->status));
+	jb_str(b, nz(r->status));
 	jb_put(b, ", \"reply_code\": ");
-	json_str(b, nz(r->reply));
+	jb_str(b, nz(r->reply));
 	jb_put(b, ", \"remote_mta\": ");
-	json_str(b, nz(r->rhost));
+	jb_str(b, nz(r->rhost));
 	jb_put(b, ", \"command\": ");
-	json_str(b, nz(r->command));
+	jb_str(b, nz(r->command));
 	jb_put(b, ", \"diagnostic\": ");
-	json_str(b, nz(r->diag));
+	jb_str(b, nz(r->diag));
 	jb_put(b, ", \"reason\": ");
-	json_str(b, r->reason);
+	jb_str(b, r->reason);
 	jb_put(b, r->hard ? ", \"hard\": true, \"blocklist\": " :
 			    ", \"hard\": false, \"blocklist\": ");
-	json_str(b, bl ? bl->name : NULL);
+	jb_str(b, bl ? bl->name : NULL);
 	jb_put(b, ", \"delist\": ");
-	json_str(b, bl ? bl->delist : NULL);
+	jb_str(b, bl ? bl->delist : NULL);
 	jb_put(b, ", \"delay_s\": ");
 	json_int(b, d->x[i].has_delay, d->x[i].delay);
 	jb_put(b, "}");
@@ -592,34 +556,34 @@ static void json_check(struct jbuf *b, const struct report_check *c)
 		return;
 	}
 	jb_put(b, "{\"ip\": ");
-	json_str(b, c->ip);
+	jb_str(b, c->ip);
 	jb_put(b, ", \"listed\": [");
 	for (size_t i = 0; i < c->nhits; i++) {
 		const struct report_hit *h = &c->hits[i];
 
 		jb_put(b, i ? ", {\"list\": " : "{\"list\": ");
-		json_str(b, h->list);
+		jb_str(b, h->list);
 		jb_put(b, ", \"zone\": ");
-		json_str(b, h->zone);
+		jb_str(b, h->zone);
 		jb_put(b, ", \"meaning\": ");
-		json_str(b, h->meaning);
+		jb_str(b, h->meaning);
 		jb_put(b, ", \"codes\": [");
 		for (size_t k = 0; k < h->ncodes; k++) {
 			char ip[16];
 
 			jb_put(b, k ? ", " : "");
-			json_str(b, code_str(h->codes[k], ip));
+			jb_str(b, code_str(h->codes[k], ip));
 		}
 		jb_put(b, "], \"meanings\": [");
 		for (size_t k = 0; k < h->ncodes; k++) {
 			jb_put(b, k ? ", " : "");
-			json_str(b, h->meanings[k]);
+			jb_str(b, h->meanings[k]);
 		}
 		jb_put(b, "]");
 		jb_put(b, ", \"txt\": ");
-		json_str(b, h->txt);
+		jb_str(b, h->txt);
 		jb_put(b, ", \"delist\": ");
-		json_str(b, h->delist);
+		jb_str(b, h->delist);
 		jb_put(b, "}");
 	}
 	jb_put(b, "], \"clean\": ");
@@ -636,12 +600,12 @@ static void json_item(struct jbuf *b, const struct report_item *it, int first)
 
 	jb_put(b, first ? "\n  {" : ",\n  {");
 	jb_put(b, "\"file\": ");
-	json_str(b, it->file);
+	jb_str(b, it->file);
 	jb_put(b, ", \"index\": ");
 	json_uint(b, it->index);
 	if (!d) {
 		jb_put(b, ", \"kind\": null, \"error\": ");
-		json_str(b, it->error);
+		jb_str(b, it->error);
 		jb_put(b, "}");
 		return;
 	}
@@ -649,22 +613,22 @@ static void json_item(struct jbuf *b, const struct report_item *it, int first)
 	jb_put(b, ", \"kind\": \"");
 	jb_put(b, dsn_kind_name(d->kind));
 	jb_put(b, "\", \"summary\": ");
-	json_str(b, sum);
+	jb_str(b, sum);
 	jb_put(b, ", \"subject\": ");
-	json_str(b, nz(d->subject));
+	jb_str(b, nz(d->subject));
 	jb_put(b, ", \"date\": ");
-	json_str(b, d->has_date ? iso_time(d->date, t, sizeof(t)) : NULL);
+	jb_str(b, d->has_date ? iso_time(d->date, t, sizeof(t)) : NULL);
 	jb_put(b, ", \"total_delay_s\": ");
 	json_int(b, d->has_total, d->total_delay);
 	jb_put(b, ", \"judged_ip\": ");
-	json_str(b, nz(d->judged_ip));
+	jb_str(b, nz(d->judged_ip));
 	jb_put(b, ", \"judged_from\": ");
-	json_str(b, d->judged_src);
+	jb_str(b, d->judged_src);
 	jb_put(b, ", \"sender_ips\": [");
 	for (size_t i = 0; i < d->nips; i++) {
 		if (i)
 			jb_put(b, ", ");
-		json_str(b, d->sender_ips[i]);
+		jb_str(b, d->sender_ips[i]);
 	}
 	jb_put(b, "], \"check\": ");
 	json_check(b, it->chk);
@@ -673,15 +637,15 @@ static void json_item(struct jbuf *b, const struct report_item *it, int first)
 		const struct rcvd_hop *h = &d->hops[i];
 
 		jb_put(b, i ? ",\n    {\"from\": " : "\n    {\"from\": ");
-		json_str(b, nz(h->from));
+		jb_str(b, nz(h->from));
 		jb_put(b, ", \"by\": ");
-		json_str(b, nz(h->by));
+		jb_str(b, nz(h->by));
 		jb_put(b, ", \"with\": ");
-		json_str(b, nz(h->with));
+		jb_str(b, nz(h->with));
 		jb_put(b, ", \"ip\": ");
-		json_str(b, nz(h->ip));
+		jb_str(b, nz(h->ip));
 		jb_put(b, ", \"time\": ");
-		json_str(b, h->has_t ? iso_time(h->t, t, sizeof(t)) : NULL);
+		jb_str(b, h->has_t ? iso_time(h->t, t, sizeof(t)) : NULL);
 		jb_put(b, ", \"delay_s\": ");
 		json_int(b, h->has_delay, h->delay);
 		jb_put(b, "}");
