@@ -623,6 +623,10 @@ def test_error_paths_exit_cleanly(silent, tmp_path):
     p = run_rblkit("check", *dead, "--query-timeout", "200", "--tries", "1", "--lists", LISTS,
                    "-f", str(tmp_path / "nonexistent"), "192.0.2.1")
     assert p.returncode == 2
+    # -f on a directory: opens, then every read fails; that is an error, not an
+    # empty list of targets
+    p = run_rblkit("check", *dead, "--lists", LISTS, "-f", str(tmp_path))
+    assert p.returncode == 2 and "cannot read: Is a directory" in p.stderr, p.stderr
 
 
 def test_dead_resolver_is_an_error_not_a_crash():

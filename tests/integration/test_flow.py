@@ -39,7 +39,7 @@ def flow_data():
     for i, z in enumerate(ZONES):
         listed[z] = {a for a in addrs if r.random() < 0.10}
         with open(os.path.join(d, "z%d.txt" % i), "w") as f:
-            f.write(":127.0.0.2:Listed\n")
+            f.write(":127.0.0.2:Listed\n127.0.0.2\n")    # the RFC 5782 test point
             for a in sorted(listed[z]):
                 f.write(a + "\n")
     with open(os.path.join(d, "targets.txt"), "w") as f:
