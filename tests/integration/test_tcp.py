@@ -21,7 +21,6 @@ import signal
 import socket
 import struct
 import sys
-import threading
 import time
 
 import pytest

@@ -1,8 +1,8 @@
 /*
- * server.c - listeners, workers, TCP, reloads; see server.h.
+ * server.c - listeners, UDP workers, start-up, reloads; see server.h (TCP
+ * is in tcp.c, the zone set in use in snap.c).
  *
- * SECURITY: untrusted packets arrive here and go to query_answer(); TCP
- * connections are bounded in number, message size and idle time. Sockets
+ * SECURITY: untrusted packets arrive here and go to query_answer(). Sockets
  * are bound as root, then privileges are dropped (setgroups, chroot,
  * setgid, setuid) before any packet is read.
  */
