@@ -23,6 +23,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ struct worker {
 static struct worker *workers;
 static unsigned nworkers;
 static unsigned nzones;
-static volatile sig_atomic_t stopping;
+static atomic_int stopping;     /* read by the workers */
 
 /* --- addresses --- */
 
@@ -126,7 +127,7 @@ static void *udp_main(void *arg)
 		riov[i].iov_base = in[i];
 		riov[i].iov_len = UDP_IN;
 	}
-	while (!stopping) {
+	while (!atomic_load(&stopping)) {
 		int n, k = 0;
 
 		for (int i = 0; i < BATCH; i++) {
@@ -432,7 +433,7 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 {
 	uint64_t next_check = now_ms() + o->check_interval * 1000ull;
 
-	while (!stopping) {
+	while (!atomic_load(&stopping)) {
 		struct timespec ts = { 1, 0 };
 		int sig = sigtimedwait(set, NULL, &ts);
 
@@ -497,7 +498,10 @@ int server_run(struct server_opts *o)
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
 	main_loop(o, &set);
-	stopping = 1;
+	atomic_store(&stopping, 1);
+	for (unsigned i = 0; i < nworkers; i++)        /* they stop within 0.1 s */
+		if (workers[i].tcp)
+			pthread_join(workers[i].tid, NULL);
 	if (querylog)
 		qlog_finish();  /* the lines buffered so far, and any later */
 	if (o->statsfile)

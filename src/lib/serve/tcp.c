@@ -27,6 +27,7 @@
 #define SWEEP_MS 100
 #define ACCEPT_PAUSE_MS 100             /* after EMFILE and the like */
 #define XFR_STALL_MS 5000               /* a transfer's client must read */
+#define TURN_MSGS 32                    /* messages of one connection a turn */
 
 struct conn {
 	int fd;                 /* -1: a free slot */
@@ -204,8 +205,9 @@ static void conn_forget(struct loop *lp, struct conn *c)
 }
 
 /* Watch for what c can do next: read while it has no whole message
- * waiting (so a client that does not read stops being read), write while
- * output is pending. */
+ * waiting (so a client that does not read stops being read); write while
+ * output is pending, or while whole messages wait for their turn (the
+ * socket is writable at once then, and the next turn serves them). */
 static void conn_watch(struct loop *lp, struct conn *c)
 {
 	uint32_t want = 0;
@@ -213,7 +215,7 @@ static void conn_watch(struct loop *lp, struct conn *c)
 
 	if (!c->eof && !has_msg(c) && c->have < IN_CAP)
 		want |= EPOLLIN;
-	if (c->len > c->off)
+	if (c->len > c->off || has_msg(c))
 		want |= EPOLLOUT;
 	if (want == c->events)
 		return;
@@ -327,17 +329,18 @@ static int serve_one(struct loop *lp, struct conn *c, uint64_t now)
  * -1 to close it. */
 static int conn_work(struct loop *lp, struct conn *c, uint64_t now)
 {
-	int served = 0;
+	int served = 0, budget = TURN_MSGS;
 
 	for (;;) {
-		while (has_msg(c) && out_room(c)) {
+		while (budget && has_msg(c) && out_room(c)) {
 			if (serve_one(lp, c, now))
 				return 1;
 			served = 1;
+			budget--;
 		}
 		if (conn_flush(c, now))
 			return -1;
-		if (!has_msg(c) || OUT_CAP - (c->len - c->off) < OUT_ROOM)
+		if (!budget || !has_msg(c) || OUT_CAP - (c->len - c->off) < OUT_ROOM)
 			break;
 	}
 	if (c->have == c->ipos)
@@ -381,8 +384,10 @@ static void sweep(struct loop *lp, uint64_t now)
 
 		if (c->fd < 0)
 			continue;
-		if (c->len > c->off || has_msg(c))     /* waiting for the client to read */
+		if (c->len > c->off)                    /* waiting for the client to read */
 			late = now - c->out_since > TCP_MSG_MS;
+		else if (has_msg(c))                    /* waiting for its turn */
+			late = 0;
 		else if (c->have > c->ipos)             /* inside a message */
 			late = now - c->msg_start > TCP_MSG_MS;
 		else
@@ -467,7 +472,7 @@ void *tcp_main(void *arg)
 	lp->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (lp->ep < 0 || epoll_ctl(lp->ep, EPOLL_CTL_ADD, lp->l->fd, &lev) != 0)
 		fatal("tcp: epoll: %s", strerror(errno));
-	while (!*lp->l->stopping) {
+	while (!atomic_load(lp->l->stopping)) {
 		int n = epoll_wait(lp->ep, ev, 64, SWEEP_MS), listener = 0;
 		uint64_t now = now_ms();
 

@@ -22,7 +22,7 @@
 #ifndef RBLKIT_TCP_H
 #define RBLKIT_TCP_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "query.h"
@@ -41,7 +41,7 @@ struct tcp_listener {
 	uint64_t *global;
 	const struct server_opts *o;
 	int querylog;                   /* -l given */
-	volatile sig_atomic_t *stopping;
+	atomic_int *stopping;
 };
 
 /* Thread body: serve arg (a struct tcp_listener) until *stopping. */
