@@ -424,6 +424,8 @@ static void start_threads(void)
 		}
 		if (pthread_create(&w->tid, NULL, body, arg))
 			fatal("cannot start threads");
+		if (!w->tcp)    /* blocked in recvmmsg at exit: never joined */
+			pthread_detach(w->tid);
 	}
 	if (http_fd >= 0)
 		stats_http_start(http_fd);
