@@ -5,6 +5,7 @@
 #   make SANITIZE=1 address+undefined sanitizer build (CI runs the tests under it)
 #   make SANITIZE=thread  ThreadSanitizer build (CI runs the threaded tests)
 #   make fuzz       libFuzzer binaries (clang)
+#   make check-layers  fail on an include against the layers
 
 CC      ?= cc
 VERSION := 0.1.0
@@ -14,11 +15,12 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-unused-parameter
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CFLAGS  ?= -O2 -g
-# src/lib/<part>/: base (shared by all), serve, check, policy, mail.
-LIB_DIRS:= $(sort $(dir $(wildcard src/lib/*/*.c src/lib/*/*.h)))
-CFLAGS  += -std=gnu11 $(WARN) -pthread $(LIB_DIRS:%=-I%) -DRBLKIT_VERSION='"$(VERSION)"'
+# src/lib/<part>/, in layers (docs/architecture.md; make check-layers):
+#   base  <-  dnsbl, serve  <-  policy, mail  <-  src/cmd
+# Headers are named from src/lib: #include "base/util.h".
+CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
-LDLIBS  += -lunbound -lz
+LDLIBS  += -lunbound -lz -lpsl
 
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
@@ -94,6 +96,9 @@ deps-test:
 fuzz:
 	$(MAKE) -f tests/fuzz/Makefile.fuzz
 
+check-layers:
+	@sh scripts/check-layers.sh
+
 deps:
 	sh scripts/deps.sh
 
@@ -110,4 +115,4 @@ install: rblkit
 clean:
 	rm -rf build build-asan build-fuzz rblkit
 
-.PHONY: all rblkit test demo fuzz deps deps-build deps-test clean units replays install
+.PHONY: all rblkit test demo fuzz check-layers deps deps-build deps-test clean units replays install

@@ -7,11 +7,11 @@
  * (control bytes replaced) or the JSON/CSV writers.
  */
 #include "cmd.h"
-#include "catalog.h"
-#include "dnsbl.h"
-#include "json.h"
-#include "resolve.h"
-#include "util.h"
+#include "dnsbl/catalog.h"
+#include "dnsbl/dnsbl.h"
+#include "base/json.h"
+#include "dnsbl/resolve.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

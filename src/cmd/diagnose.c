@@ -6,15 +6,15 @@
  * SECURITY: reads untrusted mail with the invoking user's privileges; the
  * library (src/lib/mail) bounds every read.  No network unless --check.
  */
-#include "batch.h"
-#include "catalog.h"
+#include "mail/batch.h"
+#include "dnsbl/catalog.h"
 #include "cmd.h"
-#include "diagnose.h"
-#include "dnsbl.h"
-#include "mime.h"
-#include "report.h"
-#include "resolve.h"
-#include "util.h"
+#include "mail/diagnose.h"
+#include "dnsbl/dnsbl.h"
+#include "mail/mime.h"
+#include "mail/report.h"
+#include "dnsbl/resolve.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -5,12 +5,12 @@
  * SECURITY: command-line arguments only; see pserver.c for the network.
  */
 #include "cmd.h"
-#include "plookup.h"
-#include "pconfig.h"
-#include "pcontrol.h"
-#include "pserver.h"
-#include "pstate.h"
-#include "util.h"
+#include "policy/plookup.h"
+#include "policy/pconfig.h"
+#include "policy/pcontrol.h"
+#include "policy/pserver.h"
+#include "policy/pstate.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,8 +4,8 @@
  * SECURITY: command-line arguments only; see server.c for the network.
  */
 #include "cmd.h"
-#include "server.h"
-#include "util.h"
+#include "serve/server.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * or fails with a file:line message; whatever loaded classifies codes and
  * matches the input as a rejection text without reading out of bounds.
  */
-#include "catalog.h"
+#include "dnsbl/catalog.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,9 +4,9 @@
  * question they carry, give an answer or a refusal, never a read past
  * the packet.
  */
-#include "dname.h"
-#include "resolve.h"
-#include "wire.h"
+#include "base/dname.h"
+#include "dnsbl/resolve.h"
+#include "base/wire.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * fuzz_http.c - libFuzzer target for the metrics listener's HTTP request
  * reader (http_request_path) and the metrics formatter.
  */
-#include "metrics.h"
+#include "serve/metrics.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,9 +4,9 @@
  * reports of every shape, reasons, Received chains, and the three output
  * formats, all on one input.
  */
-#include "catalog.h"
-#include "diagnose.h"
-#include "report.h"
+#include "dnsbl/catalog.h"
+#include "mail/diagnose.h"
+#include "mail/report.h"
 
 #include <stdint.h>
 #include <stdio.h>

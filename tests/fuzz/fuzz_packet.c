@@ -11,11 +11,11 @@
  *
  * SECURITY: test code; the input is untrusted by design.
  */
-#include "axfr.h"
-#include "query.h"
-#include "util.h"
-#include "wire.h"
-#include "zone.h"
+#include "serve/axfr.h"
+#include "serve/query.h"
+#include "base/util.h"
+#include "base/wire.h"
+#include "serve/zone.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

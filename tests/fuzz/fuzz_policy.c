@@ -10,11 +10,11 @@
  * Invariants that abort: a request longer than the limits, a field outside
  * the request, a reply without its final empty line.
  */
-#include "pconfig.h"
-#include "pproto.h"
-#include "score.h"
-#include "sites.h"
-#include "util.h"
+#include "policy/pconfig.h"
+#include "policy/pproto.h"
+#include "policy/score.h"
+#include "policy/sites.h"
+#include "base/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>

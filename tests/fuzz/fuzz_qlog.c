@@ -2,7 +2,7 @@
  * fuzz_qlog.c - libFuzzer target for the query log line: any request and
  * response bytes give a bounded line or none.
  */
-#include "qlog.h"
+#include "serve/qlog.h"
 
 #include <stdint.h>
 #include <stdlib.h>

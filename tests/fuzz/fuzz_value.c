@@ -10,7 +10,7 @@
  *
  * SECURITY: test code; the input is untrusted by design.
  */
-#include "value.h"
+#include "serve/value.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,12 +10,12 @@
  *
  * SECURITY: test code; the input is untrusted by design.
  */
-#include "answer.h"
-#include "dataset.h"
-#include "dname.h"
-#include "ds_acl.h"
-#include "query.h"
-#include "util.h"
+#include "serve/answer.h"
+#include "serve/dataset.h"
+#include "base/dname.h"
+#include "serve/ds_acl.h"
+#include "serve/query.h"
+#include "base/util.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

@@ -4,11 +4,11 @@
  * and JSON strings.
  */
 #include "unit.h"
-#include "catalog.h"
-#include "dname.h"
-#include "dnsbl.h"
-#include "json.h"
-#include "resolve.h"
+#include "dnsbl/catalog.h"
+#include "base/dname.h"
+#include "dnsbl/dnsbl.h"
+#include "base/json.h"
+#include "dnsbl/resolve.h"
 
 #include <ctype.h>
 #include <stdio.h>

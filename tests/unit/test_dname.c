@@ -3,7 +3,7 @@
  * canonical order, reversed form, suffix tests.
  */
 #include "unit.h"
-#include "dname.h"
+#include "base/dname.h"
 
 #include <stdlib.h>
 #include <string.h>

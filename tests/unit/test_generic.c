@@ -4,10 +4,10 @@
  * rotation, has_below() and dump.
  */
 #include "unit.h"
-#include "answer.h"
-#include "dataset.h"
-#include "dname.h"
-#include "util.h"
+#include "serve/answer.h"
+#include "serve/dataset.h"
+#include "base/dname.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * follow the program ("127-127.0.0" is refused by it).
  */
 #include "unit.h"
-#include "ipaddr.h"
+#include "base/ipaddr.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,15 +3,15 @@
  * charsets, status and reply codes, reasons, dates and Received fields,
  * mbox splitting.
  */
-#include "batch.h"
-#include "diagnose.h"
-#include "dsn.h"
-#include "smtp.h"
-#include "mime.h"
-#include "msg.h"
-#include "reason.h"
-#include "rhost.h"
-#include "received.h"
+#include "mail/batch.h"
+#include "mail/diagnose.h"
+#include "mail/dsn.h"
+#include "mail/smtp.h"
+#include "mail/mime.h"
+#include "mail/msg.h"
+#include "mail/reason.h"
+#include "mail/rhost.h"
+#include "mail/received.h"
 #include "unit.h"
 
 #include <stdlib.h>

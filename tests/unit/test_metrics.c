@@ -3,7 +3,7 @@
  * Prometheus text format.
  */
 #include "unit.h"
-#include "metrics.h"
+#include "serve/metrics.h"
 
 UNIT_TEST(get_path)
 {

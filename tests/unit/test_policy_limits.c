@@ -3,10 +3,10 @@
  * blocks), their persistence (journal, snapshot, torn records) and the
  * configuration file.
  */
-#include "pconfig.h"
-#include "pdecide.h"
-#include "pstate.h"
-#include "ratelimit.h"
+#include "policy/pconfig.h"
+#include "policy/pdecide.h"
+#include "policy/pstate.h"
+#include "policy/ratelimit.h"
 #include "unit.h"
 
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * the allowlists, and the lookup module's answers without DNS (no sites,
  * addresses that are not addresses).
  */
-#include "pconfig.h"
-#include "plookup.h"
+#include "policy/pconfig.h"
+#include "policy/plookup.h"
 #include "unit.h"
 
 #include <arpa/inet.h>

@@ -2,8 +2,8 @@
  * test_policy_sites.c - postscreen dnsbl_sites syntax and the scoring of
  * injected answers.
  */
-#include "score.h"
-#include "sites.h"
+#include "policy/score.h"
+#include "policy/sites.h"
 #include "unit.h"
 
 #include <stdarg.h>

@@ -2,7 +2,7 @@
  * test_qlog.c - the query log line (rbldnsd's -l format).
  */
 #include "unit.h"
-#include "qlog.h"
+#include "serve/qlog.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -5,11 +5,11 @@
  * the error answers: FORMERR, NOTIMP, REFUSED, BADVERS, dropped packets.
  */
 #include "unit.h"
-#include "answer.h"
-#include "query.h"
-#include "util.h"
-#include "wire.h"
-#include "zone.h"
+#include "serve/answer.h"
+#include "serve/query.h"
+#include "base/util.h"
+#include "base/wire.h"
+#include "serve/zone.h"
 
 #include <stdio.h>
 #include <stdlib.h>

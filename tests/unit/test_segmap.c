@@ -7,8 +7,8 @@
  * and large enough to use the /16 index.
  */
 #include "unit.h"
-#include "segmap.h"
-#include "value.h"
+#include "serve/segmap.h"
+#include "serve/value.h"
 
 #include <stdlib.h>
 #include <string.h>

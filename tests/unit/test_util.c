@@ -3,7 +3,7 @@
  * forged or carry terminal escapes; xstrndup stops at the NUL.
  */
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * rbldnsd 1.0pre answers for the same data lines.
  */
 #include "unit.h"
-#include "value.h"
+#include "serve/value.h"
 
 #include <stdio.h>
 #include <string.h>

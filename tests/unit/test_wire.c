@@ -4,7 +4,7 @@
  * only backward compression pointers are followed.
  */
 #include "unit.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #include <stdint.h>
 #include <string.h>

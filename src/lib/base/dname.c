@@ -10,7 +10,7 @@
  * bounded by the length given, every write by DNAME_MAXLEN or the caller's
  * buffer size; nothing allocates.
  */
-#include "dname.h"
+#include "base/dname.h"
 
 static uint8_t lc(uint8_t c)
 {

@@ -4,7 +4,7 @@
  * SECURITY: parses untrusted text; every loop stops at the NUL or a
  * bounded field width.
  */
-#include "ipaddr.h"
+#include "base/ipaddr.h"
 
 #include <stdio.h>
 #include <string.h>

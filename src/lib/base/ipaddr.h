@@ -7,7 +7,7 @@
 #define RBLKIT_IPADDR_H
 
 #include <stdint.h>
-#include "segmap.h"
+#include "serve/segmap.h"
 
 /* Leading octets "a[.b[.c[.d]]]": returns 8/16/24/32 bits and the address
  * (host order, missing octets zero), or -1. *end is set past it. */

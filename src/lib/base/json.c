@@ -4,8 +4,8 @@
  * SECURITY: input is arbitrary bytes; every byte is either copied as part
  * of a valid UTF-8 sequence or escaped.
  */
-#include "json.h"
-#include "util.h"
+#include "base/json.h"
+#include "base/util.h"
 
 #include <stdint.h>
 

@@ -3,7 +3,7 @@
  *
  * SECURITY: no untrusted input.
  */
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

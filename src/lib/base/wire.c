@@ -3,7 +3,7 @@
  *
  * SECURITY: untrusted input; all reads are checked against len.
  */
-#include "wire.h"
+#include "base/wire.h"
 
 #include <string.h>
 

@@ -13,10 +13,10 @@
  * SECURITY: untrusted mail, read with the caller's privileges; the
  * library below (diagnose.h) bounds every read.
  */
-#include "batch.h"
-#include "diagnose.h"
-#include "mime.h"
-#include "util.h"
+#include "mail/batch.h"
+#include "mail/diagnose.h"
+#include "mail/mime.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "report.h"
+#include "mail/report.h"
 
 struct catalog;
 struct diag;

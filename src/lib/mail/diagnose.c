@@ -5,11 +5,11 @@
  * normalised) and every later reader is bounded by that copy's length.
  */
 #define _GNU_SOURCE	/* memmem */
-#include "diagnose.h"
-#include "catalog.h"
-#include "mime.h"
-#include "msg.h"
-#include "util.h"
+#include "mail/diagnose.h"
+#include "dnsbl/catalog.h"
+#include "mail/mime.h"
+#include "mail/msg.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stddef.h>

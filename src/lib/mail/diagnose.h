@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dsn.h"
-#include "received.h"
+#include "mail/dsn.h"
+#include "mail/received.h"
 
 struct catalog;
 struct list;

@@ -7,13 +7,13 @@
  * number of recipients by DSN_MAX_RCPT.
  */
 #define _GNU_SOURCE
-#include "dsn.h"
-#include "ses.h"
-#include "smtp.h"
-#include "reason.h"
-#include "rhost.h"
-#include "received.h"
-#include "util.h"
+#include "mail/dsn.h"
+#include "mail/ses.h"
+#include "mail/smtp.h"
+#include "mail/reason.h"
+#include "mail/rhost.h"
+#include "mail/received.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stddef.h>

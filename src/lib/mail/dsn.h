@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mime.h"
-#include "msg.h"
+#include "mail/mime.h"
+#include "mail/msg.h"
 
 #define DSN_MAX_RCPT 512
 #define DSN_DIAG_MAX 2048

@@ -6,8 +6,8 @@
  * glibc converts; its errors are absorbed (U+FFFD), never propagated.
  */
 #define _GNU_SOURCE		/* memmem */
-#include "mime.h"
-#include "util.h"
+#include "mail/mime.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "msg.h"
+#include "mail/msg.h"
 
 #define MIME_MAX_DEPTH 16
 #define MIME_MAX_PARTS 256

@@ -4,8 +4,8 @@
  * SECURITY: untrusted input; lengths are checked before every copy and the
  * limits of msg.h are applied before a field is stored.
  */
-#include "msg.h"
-#include "util.h"
+#include "mail/msg.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>

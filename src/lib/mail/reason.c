@@ -14,8 +14,8 @@
  *
  * SECURITY: untrusted text, lower-cased into a bounded buffer first.
  */
-#include "reason.h"
-#include "util.h"
+#include "mail/reason.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <pthread.h>

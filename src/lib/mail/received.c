@@ -5,8 +5,8 @@
  * bounds, numbers parsed with limits on their digits.
  */
 #define _GNU_SOURCE
-#include "received.h"
-#include "util.h"
+#include "mail/received.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

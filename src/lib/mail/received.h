@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "msg.h"
+#include "mail/msg.h"
 
 #define RCVD_MAX_HOPS 64
 

@@ -5,9 +5,9 @@
  * and U+FFFD for bytes that are not UTF-8; HTML entities; text with
  * control characters blanked.
  */
-#include "report.h"
-#include "catalog.h"
-#include "util.h"
+#include "mail/report.h"
+#include "dnsbl/catalog.h"
+#include "base/util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

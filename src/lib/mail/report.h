@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "diagnose.h"
+#include "mail/diagnose.h"
 
 /* --check: what the blocklists say about the judged address. */
 struct report_hit {

@@ -17,8 +17,8 @@
  * into fixed buffers with their length checked first.
  */
 #define _GNU_SOURCE
-#include "rhost.h"
-#include "util.h"
+#include "mail/rhost.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * SECURITY: untrusted text; the JSON is not parsed as a whole, only the
  * string values of a few keys are read, each copy bounded by its buffer.
  */
-#include "ses.h"
-#include "util.h"
+#include "mail/ses.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <string.h>

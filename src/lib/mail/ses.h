@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "dsn.h"
+#include "mail/dsn.h"
 
 /* If text holds an SES notification: recipients added to d (kind set:
  * bounce for Bounce and Delivery, feedback for Complaint) and 1 returned;

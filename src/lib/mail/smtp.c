@@ -7,8 +7,8 @@
  * NUL-terminated; every look-ahead stops at the terminator.
  */
 #define _GNU_SOURCE
-#include "smtp.h"
-#include "util.h"
+#include "mail/smtp.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -5,9 +5,9 @@
  * SECURITY: operator input only; every value is checked here so that the
  * daemon never starts (or reloads) with a value it cannot use.
  */
-#include "pconfig.h"
-#include "ipaddr.h"
-#include "util.h"
+#include "policy/pconfig.h"
+#include "base/ipaddr.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

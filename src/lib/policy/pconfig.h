@@ -14,8 +14,8 @@
 #ifndef RBLKIT_PCONFIG_H
 #define RBLKIT_PCONFIG_H
 
-#include "ratelimit.h"
-#include "sites.h"
+#include "policy/ratelimit.h"
+#include "policy/sites.h"
 
 #include <stdbool.h>
 #include <stdint.h>

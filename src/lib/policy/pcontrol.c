@@ -3,8 +3,8 @@
  *
  * SECURITY: see pcontrol.h.
  */
-#include "pcontrol.h"
-#include "util.h"
+#include "policy/pcontrol.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

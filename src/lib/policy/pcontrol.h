@@ -15,7 +15,7 @@
 #ifndef RBLKIT_PCONTROL_H
 #define RBLKIT_PCONTROL_H
 
-#include "pdecide.h"
+#include "policy/pdecide.h"
 
 #include <stdio.h>
 

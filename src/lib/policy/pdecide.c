@@ -8,8 +8,8 @@
  * "a;rm -rf /"@x is data, never shell syntax. At most 8 alerts run at
  * once; more are logged and skipped.
  */
-#include "pdecide.h"
-#include "util.h"
+#include "policy/pdecide.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

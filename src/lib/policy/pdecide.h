@@ -12,11 +12,11 @@
 #ifndef RBLKIT_PDECIDE_H
 #define RBLKIT_PDECIDE_H
 
-#include "plookup.h"
-#include "pconfig.h"
-#include "pproto.h"
-#include "pstate.h"
-#include "ratelimit.h"
+#include "policy/plookup.h"
+#include "policy/pconfig.h"
+#include "policy/pproto.h"
+#include "policy/pstate.h"
+#include "policy/ratelimit.h"
 
 #include <stdbool.h>
 #include <stdint.h>

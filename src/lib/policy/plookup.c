@@ -18,12 +18,12 @@
  * outside 127/8) is dropped here and logged, so no filter or weight can
  * make it count.
  */
-#include "plookup.h"
-#include "catalog.h"
-#include "ipaddr.h"
-#include "resolve.h"
-#include "score.h"
-#include "util.h"
+#include "policy/plookup.h"
+#include "dnsbl/catalog.h"
+#include "base/ipaddr.h"
+#include "dnsbl/resolve.h"
+#include "policy/score.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

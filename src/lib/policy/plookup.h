@@ -18,7 +18,7 @@
 #ifndef RBLKIT_PLOOKUP_H
 #define RBLKIT_PLOOKUP_H
 
-#include "pconfig.h"
+#include "policy/pconfig.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -10,7 +10,7 @@
  * pass before any attribute is looked at; no allocation; no byte past
  * buf[len) is read.
  */
-#include "pproto.h"
+#include "policy/pproto.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -17,14 +17,14 @@
  * control commands only come over the 0600 unix socket in state_dir.
  */
 #define _GNU_SOURCE
-#include "pserver.h"
-#include "plookup.h"
-#include "pconfig.h"
-#include "pcontrol.h"
-#include "pdecide.h"
-#include "pproto.h"
-#include "pstate.h"
-#include "util.h"
+#include "policy/pserver.h"
+#include "policy/plookup.h"
+#include "policy/pconfig.h"
+#include "policy/pcontrol.h"
+#include "policy/pdecide.h"
+#include "policy/pproto.h"
+#include "policy/pstate.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

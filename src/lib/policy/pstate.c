@@ -9,8 +9,8 @@
  * checks the bytes left in its record, every record the bytes left in
  * the file; a bad record ends that file's replay with a warning.
  */
-#include "pstate.h"
-#include "util.h"
+#include "policy/pstate.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <pthread.h>

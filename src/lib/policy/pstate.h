@@ -23,7 +23,7 @@
 #ifndef RBLKIT_PSTATE_H
 #define RBLKIT_PSTATE_H
 
-#include "ratelimit.h"
+#include "policy/ratelimit.h"
 
 #include <stdbool.h>
 #include <stdint.h>

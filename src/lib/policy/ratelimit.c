@@ -6,8 +6,8 @@
  * per-process random seed (no chosen collisions), and the table has a
  * fixed maximum size.
  */
-#include "ratelimit.h"
-#include "util.h"
+#include "policy/ratelimit.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdio.h>

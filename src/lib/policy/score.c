@@ -6,7 +6,7 @@
  * SECURITY: no untrusted input; the codes come from answers that the
  * resolver has already checked and the caller has classified.
  */
-#include "score.h"
+#include "policy/score.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 #ifndef RBLKIT_SCORE_H
 #define RBLKIT_SCORE_H
 
-#include "sites.h"
+#include "policy/sites.h"
 
 #include <stdbool.h>
 #include <stdint.h>

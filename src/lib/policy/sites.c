@@ -7,8 +7,8 @@
  * SECURITY: operator configuration only. Every number is range-checked
  * while it is read; zone names are length-checked before the copy.
  */
-#include "sites.h"
-#include "util.h"
+#include "policy/sites.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * SECURITY: every write is checked against a->cap / a->limit first. The
  * query bytes copied in were validated by the packet parser.
  */
-#include "answer.h"
+#include "serve/answer.h"
 
 #include <string.h>
 

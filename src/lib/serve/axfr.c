@@ -3,12 +3,12 @@
  *
  * SECURITY: see axfr.h. Owner names are checked to fit 255 bytes.
  */
-#include "axfr.h"
-#include "answer.h"
-#include "dname.h"
-#include "ds_ip.h"
-#include "util.h"
-#include "wire.h"
+#include "serve/axfr.h"
+#include "serve/answer.h"
+#include "base/dname.h"
+#include "serve/ds_ip.h"
+#include "base/util.h"
+#include "base/wire.h"
 
 #include <stdlib.h>
 #include <string.h>

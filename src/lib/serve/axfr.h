@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zone.h"
+#include "serve/zone.h"
 
 /* Send one finished message; returns 0 or -1 to abort. */
 typedef int (*axfr_send_fn)(void *arg, const uint8_t *msg, size_t len);

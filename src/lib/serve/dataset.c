@@ -7,9 +7,9 @@
  * numbers are range-checked, names length-checked. Errors and warnings
  * name the file and line. Runs at start-up and in the reload thread.
  */
-#include "dataset.h"
-#include "dname.h"
-#include "util.h"
+#include "serve/dataset.h"
+#include "base/dname.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "value.h"
+#include "serve/value.h"
 
 struct answer;
 struct ds_opts;

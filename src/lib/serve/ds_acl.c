@@ -6,9 +6,9 @@
  *
  * SECURITY: parses data-file lines (see ipaddr.c).
  */
-#include "ds_acl.h"
-#include "ds_ip.h"
-#include "ipaddr.h"
+#include "serve/ds_acl.h"
+#include "serve/ds_ip.h"
+#include "base/ipaddr.h"
 
 #include <string.h>
 #include <strings.h>

@@ -8,7 +8,7 @@
 #ifndef RBLKIT_DS_ACL_H
 #define RBLKIT_DS_ACL_H
 
-#include "dataset.h"
+#include "serve/dataset.h"
 
 enum acl_action { ACL_PASS, ACL_VALUE, ACL_EMPTY, ACL_REFUSE, ACL_IGNORE };
 

@@ -7,11 +7,11 @@
  * SECURITY: parses data-file lines; nested lines go to the nested type's
  * parser. Subzone names are length-checked by dname.c.
  */
-#include "dataset.h"
-#include "dname.h"
-#include "ds_ip.h"
-#include "query.h"
-#include "util.h"
+#include "serve/dataset.h"
+#include "base/dname.h"
+#include "serve/ds_ip.h"
+#include "serve/query.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

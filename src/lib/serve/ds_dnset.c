@@ -26,10 +26,10 @@
  * allocate.
  */
 #define _GNU_SOURCE             /* qsort_r */
-#include "dataset.h"
-#include "answer.h"
-#include "dname.h"
-#include "util.h"
+#include "serve/dataset.h"
+#include "serve/answer.h"
+#include "base/dname.h"
+#include "base/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>

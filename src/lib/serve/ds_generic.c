@@ -22,10 +22,10 @@
  * stack buffers, and never allocate.
  */
 #define _GNU_SOURCE             /* qsort_r */
-#include "dataset.h"
-#include "answer.h"
-#include "dname.h"
-#include "util.h"
+#include "serve/dataset.h"
+#include "serve/answer.h"
+#include "base/dname.h"
+#include "base/util.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -4,10 +4,10 @@
  * SECURITY: sees parsed entries and parsed queries only; the zone
  * transfer writes names into fixed buffers of checked size.
  */
-#include "ds_ip.h"
-#include "answer.h"
-#include "ipaddr.h"
-#include "util.h"
+#include "serve/ds_ip.h"
+#include "serve/answer.h"
+#include "base/ipaddr.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

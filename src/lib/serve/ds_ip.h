@@ -8,8 +8,8 @@
 #ifndef RBLKIT_DS_IP_H
 #define RBLKIT_DS_IP_H
 
-#include "dataset.h"
-#include "segmap.h"
+#include "serve/dataset.h"
+#include "serve/segmap.h"
 
 struct ipbuild {
 	struct seg_vec4 v4;

@@ -10,8 +10,8 @@
  *
  * SECURITY: parses data-file lines (see ipaddr.c); no query-time input.
  */
-#include "ds_ip.h"
-#include "ipaddr.h"
+#include "serve/ds_ip.h"
+#include "base/ipaddr.h"
 
 enum { P32, P24, P16, P08 };
 

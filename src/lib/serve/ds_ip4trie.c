@@ -5,8 +5,8 @@
  *
  * SECURITY: parses data-file lines (see ipaddr.c).
  */
-#include "ds_ip.h"
-#include "ipaddr.h"
+#include "serve/ds_ip.h"
+#include "base/ipaddr.h"
 
 static void *ip4trie_begin(struct ds_ctx *c)
 {

@@ -5,8 +5,8 @@
  *
  * SECURITY: parses data-file lines (see ipaddr.c).
  */
-#include "ds_ip.h"
-#include "ipaddr.h"
+#include "serve/ds_ip.h"
+#include "base/ipaddr.h"
 
 /* The shared value: the first default line, else the built-in default. */
 int ds_tset_default(struct ipbuild *b, char *s, struct ds_ctx *c)

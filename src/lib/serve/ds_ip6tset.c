@@ -5,8 +5,8 @@
  *
  * SECURITY: parses data-file lines (see ipaddr.c).
  */
-#include "ds_ip.h"
-#include "ipaddr.h"
+#include "serve/ds_ip.h"
+#include "base/ipaddr.h"
 
 
 static int ip6tset_line(void *bp, char *s, struct ds_ctx *c)

@@ -3,7 +3,7 @@
  *
  * SECURITY: see metrics.h. Zone names are escaped for label values.
  */
-#include "metrics.h"
+#include "serve/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,9 +4,9 @@
  * SECURITY: see qlog.h. The log file is opened after privileges are
  * dropped, as rbldnsd does.
  */
-#include "qlog.h"
-#include "dname.h"
-#include "wire.h"
+#include "serve/qlog.h"
+#include "base/dname.h"
+#include "base/wire.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -9,12 +9,12 @@
  * SECURITY: the request is untrusted; it is parsed with wire.c and copied
  * only after validation. Responses are bounded by answer.c.
  */
-#include "query.h"
-#include "answer.h"
-#include "ds_acl.h"
-#include "dname.h"
-#include "ipaddr.h"
-#include "wire.h"
+#include "serve/query.h"
+#include "serve/answer.h"
+#include "serve/ds_acl.h"
+#include "base/dname.h"
+#include "base/ipaddr.h"
+#include "base/wire.h"
 
 #include <string.h>
 #include <netinet/in.h>

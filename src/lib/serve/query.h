@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "dataset.h"
-#include "zone.h"
+#include "serve/dataset.h"
+#include "serve/zone.h"
 
 /* Per-zone counters; the array is indexed by zone id. */
 enum { ST_QUERIES, ST_LISTED, ST_NXDOMAIN, ST_ERRORS, ST_BYTES_IN,

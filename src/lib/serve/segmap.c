@@ -4,9 +4,9 @@
  * SECURITY: see segmap.h. Sizes are overflow-checked before allocation.
  */
 #define _GNU_SOURCE
-#include "segmap.h"
-#include "util.h"
-#include "value.h"
+#include "serve/segmap.h"
+#include "base/util.h"
+#include "serve/value.h"
 
 #include <string.h>
 #include <stdlib.h>
@@ -179,7 +179,7 @@ static segmap4_t *build_points(struct seg_vec4 *v, const struct vtab *vt,
 	(v)->pn = (v)->pcap = 0;                                            \
 	(v)->mixed = 0;                                                     \
 } while (0)
-#include "segmap_tmpl.h"
+#include "serve/segmap_tmpl.h"
 #undef KEY
 #undef KEY_MAX
 #undef SFX
@@ -416,7 +416,7 @@ static inline u128 block_mask6(unsigned k)
 #define TOP_SHIFT 112
 #define BUILD_POINTS(v, vt, kf) ((void)0)
 #define FREE_EXTRA(v) ((void)0)
-#include "segmap_tmpl.h"
+#include "serve/segmap_tmpl.h"
 
 /* IPv6 entries are stored as aligned blocks (a CIDR is one): a range that
  * is not one is pushed as the blocks that make it up. */

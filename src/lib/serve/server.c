@@ -7,13 +7,13 @@
  * setgid, setuid) before any packet is read.
  */
 #define _GNU_SOURCE
-#include "server.h"
-#include "qlog.h"
-#include "query.h"
-#include "snap.h"
-#include "stats.h"
-#include "tcp.h"
-#include "util.h"
+#include "serve/server.h"
+#include "serve/qlog.h"
+#include "serve/query.h"
+#include "serve/snap.h"
+#include "serve/stats.h"
+#include "serve/tcp.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

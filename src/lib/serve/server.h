@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
-#include "dataset.h"
-#include "zone.h"
+#include "serve/dataset.h"
+#include "serve/zone.h"
 
 struct server_opts {
 	char **binds;           /* "addr/port" or "addr" (port 53) */

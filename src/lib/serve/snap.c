@@ -3,8 +3,8 @@
  *
  * SECURITY: see snap.h.
  */
-#include "snap.h"
-#include "util.h"
+#include "serve/snap.h"
+#include "base/util.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

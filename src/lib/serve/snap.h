@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "zone.h"
+#include "serve/zone.h"
 
 struct snap;
 

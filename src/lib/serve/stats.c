@@ -4,9 +4,9 @@
  * SECURITY: see stats.h.
  */
 #define _GNU_SOURCE
-#include "stats.h"
-#include "metrics.h"
-#include "util.h"
+#include "serve/stats.h"
+#include "serve/metrics.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "query.h"
+#include "serve/query.h"
 
 /* Set the zone names (fixed by the command line); copies them. */
 void stats_init(unsigned nzones, const char *const *names);

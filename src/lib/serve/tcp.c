@@ -5,10 +5,10 @@
  * bytes received before use; buffers are fixed per connection.
  */
 #define _GNU_SOURCE
-#include "tcp.h"
-#include "axfr.h"
-#include "qlog.h"
-#include "util.h"
+#include "serve/tcp.h"
+#include "serve/axfr.h"
+#include "serve/qlog.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <poll.h>

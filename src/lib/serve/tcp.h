@@ -25,9 +25,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "query.h"
-#include "server.h"
-#include "snap.h"
+#include "serve/query.h"
+#include "serve/server.h"
+#include "serve/snap.h"
 
 #define TCP_MAX_CONN 256        /* per listening address */
 #define TCP_XFR_SLOTS 4         /* zone transfers running at once */

@@ -4,8 +4,8 @@
  * SECURITY: parses operator data lines; all copies are bounded by the
  * sizes in value.h. Query-time expansion writes at most VALUE_TXT_MAX bytes.
  */
-#include "value.h"
-#include "util.h"
+#include "serve/value.h"
+#include "base/util.h"
 
 #include <string.h>
 #include <stdlib.h>

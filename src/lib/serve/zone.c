@@ -4,11 +4,11 @@
  * SECURITY: data files are parsed by dataset.c; this file only arranges
  * loaded datasets and compares file times.
  */
-#include "zone.h"
-#include "dname.h"
-#include "util.h"
-#include "answer.h"
-#include "query.h"
+#include "serve/zone.h"
+#include "base/dname.h"
+#include "base/util.h"
+#include "serve/answer.h"
+#include "serve/query.h"
 
 #include <stdio.h>
 #include <stdlib.h>

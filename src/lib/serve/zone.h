@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "dataset.h"
+#include "serve/dataset.h"
 
 /* One "zone:type:files" argument. */
 struct zone_spec {

@@ -11,9 +11,9 @@
  * as an IP literal, a CIDR or a syntactically valid host name; names
  * from DNS answers are re-checked before they are asked about.
  */
-#include "dnsbl.h"
-#include "ipaddr.h"
-#include "util.h"
+#include "dnsbl/dnsbl.h"
+#include "base/ipaddr.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

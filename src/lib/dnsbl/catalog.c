@@ -10,9 +10,9 @@
  * length-checked and errors carry file:line.
  */
 #define _GNU_SOURCE	/* memmem */
-#include "catalog.h"
-#include "ipaddr.h"
-#include "util.h"
+#include "dnsbl/catalog.h"
+#include "base/ipaddr.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -10,8 +10,8 @@
  * UDP (rs_take_response(): ID, question, QR).
  */
 #define _GNU_SOURCE
-#include "resolve_int.h"
-#include "util.h"
+#include "dnsbl/resolve_int.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -20,9 +20,9 @@
  * texts.  Server addresses come from the operator or /etc/resolv.conf.
  */
 #define _GNU_SOURCE
-#include "resolve_int.h"
-#include "dname.h"
-#include "util.h"
+#include "dnsbl/resolve_int.h"
+#include "base/dname.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

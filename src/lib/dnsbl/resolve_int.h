@@ -9,8 +9,8 @@
 #ifndef RBLKIT_RESOLVE_INT_H
 #define RBLKIT_RESOLVE_INT_H
 
-#include "resolve.h"
-#include "dname.h"
+#include "dnsbl/resolve.h"
+#include "base/dname.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -29,8 +29,8 @@
 #ifndef RBLKIT_DNSBL_H
 #define RBLKIT_DNSBL_H
 
-#include "catalog.h"
-#include "resolve.h"
+#include "dnsbl/catalog.h"
+#include "dnsbl/resolve.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,9 +11,9 @@
  * text from TXT records and names has control bytes replaced.  No
  * allocation: texts go to the answer's fixed scratch area.
  */
-#include "resolve.h"
-#include "dname.h"
-#include "wire.h"
+#include "dnsbl/resolve.h"
+#include "base/dname.h"
+#include "base/wire.h"
 
 #include <stdbool.h>
 #include <stddef.h>

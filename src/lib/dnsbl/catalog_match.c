@@ -12,8 +12,8 @@
  * SECURITY: text is untrusted (a remote server's reply); every compare is
  * bounded by its length.
  */
-#include "catalog.h"
-#include "util.h"
+#include "dnsbl/catalog.h"
+#include "base/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
