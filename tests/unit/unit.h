@@ -12,19 +12,22 @@
 struct unit_test {
 	const char *name;
 	void (*fn)(void);
+	struct unit_test *next;
 };
 
-#define UNIT_MAX 256
-static struct unit_test unit_tests[UNIT_MAX];
+/* Tests are linked in registration order: no limit on their number (a
+ * fixed table once dropped the tests past its end without a word). */
+static struct unit_test *unit_first, **unit_last = &unit_first;
 static int unit_ntests, unit_failed_checks;
 
 #define UNIT_TEST(name)                                                    \
 	static void unit_##name(void);                                     \
+	static struct unit_test unit_node_##name = { #name, unit_##name, NULL }; \
 	__attribute__((constructor)) static void unit_reg_##name(void)     \
 	{                                                                  \
-		if (unit_ntests < UNIT_MAX)                                \
-			unit_tests[unit_ntests++] =                        \
-				(struct unit_test){ #name, unit_##name };  \
+		*unit_last = &unit_node_##name;                            \
+		unit_last = &unit_node_##name.next;                        \
+		unit_ntests++;                                             \
 	}                                                                  \
 	static void unit_##name(void)
 
@@ -62,14 +65,14 @@ static int unit_ntests, unit_failed_checks;
 	int main(void)                                                     \
 	{                                                                  \
 		int passed = 0, failed = 0;                                \
-		for (int i = 0; i < unit_ntests; i++) {                    \
+		for (struct unit_test *t = unit_first; t; t = t->next) {   \
 			int before = unit_failed_checks;                   \
-			unit_tests[i].fn();                                \
+			t->fn();                                           \
 			if (unit_failed_checks == before) {                \
 				passed++;                                  \
 			} else {                                           \
 				failed++;                                  \
-				printf("FAILED %s\n", unit_tests[i].name); \
+				printf("FAILED %s\n", t->name);           \
 			}                                                  \
 		}                                                          \
 		printf("%d passed, %d failed\n", passed, failed);          \

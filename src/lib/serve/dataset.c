@@ -3,7 +3,7 @@
  * dataset type shares.
  *
  * SECURITY: reads operator data files (plain or gzip) that may be
- * malformed: lines are bounded (longer ones are cut and warned about),
+ * malformed: lines are bounded (longer ones are skipped as errors),
  * numbers are range-checked, names length-checked. Errors and warnings
  * name the file and line. Runs at start-up and in the reload thread.
  */
@@ -407,8 +407,12 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 		}
 		c->line++;
 		if (!complete && !gzeof(gz)) {
-			ds_warn(c, "line longer than %d bytes (cut)", DS_LINE_MAX - 2);
+			/* an error for this line: its cut prefix is not data */
+			c->warnings++;
+			log_err("%s:%u: line longer than %d bytes: skipped", c->file,
+				c->line, DS_LINE_MAX - 2);
 			skipping = 1;
+			continue;
 		}
 		if (n && buf[n - 1] == '\n')
 			buf[--n] = '\0';

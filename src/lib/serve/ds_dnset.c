@@ -536,7 +536,14 @@ static int dnset_query(const struct dataset *ds, const struct qinfo *qi,
 
 /* Some name strictly below the query name is listed: a listed entry lies
  * below it, or its children are covered by a listed wildcard at or above
- * it (then e.g. an excluded name under a wildcard has listed children). */
+ * it. This decides NODATA (an empty non-terminal) against NXDOMAIN for a
+ * name that is not listed itself, an excluded one included: with
+ * "*.example.com" and "!www.example.com", a.www.example.com is listed (a
+ * wildcard covers every depth, as in rbldnsd), so www.example.com answers
+ * NODATA; rbldnsd's NXDOMAIN there would tell a resolver that caches
+ * NXDOMAIN for the subtree (RFC 8020) that a.www.example.com does not
+ * exist. Add "!*.www.example.com" and nothing below www is listed: then it
+ * is NXDOMAIN. */
 static int dnset_has_below(const struct dataset *ds, const struct qinfo *qi)
 {
 	const struct dnset *d = ds->data;

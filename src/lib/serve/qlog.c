@@ -129,3 +129,23 @@ void qlog_flush(void)
 		fflush(log_file);
 	pthread_mutex_unlock(&lock);
 }
+
+void qlog_finish(void)
+{
+	pthread_mutex_lock(&lock);
+	if (log_file)
+		fflush(log_file);
+	unbuffered = 1;
+	pthread_mutex_unlock(&lock);
+}
+
+void qlog_query(const struct sockaddr *peer, const uint8_t *req, size_t reqlen,
+		const uint8_t *resp, size_t resplen)
+{
+	char line[1200];
+	size_t n = qlog_format(line, sizeof(line), time(NULL), peer, req, reqlen,
+			       resp, resplen);
+
+	if (n)
+		qlog_write(line, n);
+}

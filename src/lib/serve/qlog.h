@@ -27,5 +27,12 @@ int qlog_reopen(void);
 void qlog_write(const char *line, size_t len);
 /* Flush buffered lines (the main loop calls it every second). */
 void qlog_flush(void);
+/* At exit: flush, and write every later line through at once, so that no
+ * line is lost when the process ends. */
+void qlog_finish(void);
+
+/* Format and append the line of one answered query (when a log is open). */
+void qlog_query(const struct sockaddr *peer, const uint8_t *req, size_t reqlen,
+		const uint8_t *resp, size_t resplen);
 
 #endif

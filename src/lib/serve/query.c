@@ -57,10 +57,13 @@ struct req {
 
 static void count(struct query_ctx *qc, const struct zone *z, int what, uint64_t n)
 {
-	if (z && qc->stats)
-		qc->stats[z->id][what] += n;
-	else if (!z && qc->global)
-		qc->global[what] += n;
+	uint64_t *c = z && qc->stats ? &qc->stats[z->id][what] :
+		      !z && qc->global ? &qc->global[what] : NULL;
+
+	/* one writer per counter; stats.c reads them from another thread */
+	if (c)
+		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+				 __ATOMIC_RELAXED);
 }
 
 /* RFC 6891 6.1.2: the options of an OPT RDATA, each code, length and

@@ -1,25 +1,25 @@
 /*
- * server.c - listeners, workers, TCP, reloads; see server.h.
+ * server.c - listeners, UDP workers, start-up, reloads; see server.h (TCP
+ * is in tcp.c, the zone set in use in snap.c).
  *
- * SECURITY: untrusted packets arrive here and go to query_answer(); TCP
- * connections are bounded in number, message size and idle time. Sockets
+ * SECURITY: untrusted packets arrive here and go to query_answer(). Sockets
  * are bound as root, then privileges are dropped (setgroups, chroot,
  * setgid, setuid) before any packet is read.
  */
 #define _GNU_SOURCE
 #include "serve/server.h"
-#include "serve/axfr.h"
-#include "serve/notify.h"
-#include "serve/stats.h"
 #include "serve/qlog.h"
+#include "serve/notify.h"
 #include "serve/query.h"
+#include "serve/snap.h"
+#include "serve/stats.h"
+#include "serve/tcp.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
@@ -32,63 +32,30 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #define BATCH 32
 #define UDP_IN 2048             /* larger queries are not DNSBL queries */
 #define UDP_OUT 1280            /* our EDNS UDP size (1232) fits */
-#define TCP_MAX_CONN 256
-#define XFR_SLOTS 4             /* zone transfers running at once */
-#define MAX_THREADS 256
+#define MAX_THREADS 256         /* listener threads (stats.c has room) */
 
-/* --- the zone set in use, and quiescent-state reclamation --- */
-
-static _Atomic(struct zoneset *) current;
-static _Atomic uint64_t epoch = 1;
 static int querylog;            /* -l given */
 
 struct worker {
 	pthread_t tid;
-	_Atomic uint64_t seen;          /* epoch when it took current; 0 idle */
+	struct snap_reader rd;
 	uint64_t (*stats)[ST_COUNT];    /* per zone (see stats.h) */
 	uint64_t *global;               /* queries to no zone */
 	int fd;
-	int tcp;                        /* 0 UDP, 1 TCP, 2 zone transfer slot */
-	_Atomic int busy;               /* transfer slot in use */
+	int tcp;                        /* 0 UDP, 1 TCP */
+	struct tcp_listener tl;         /* TCP: the listener thread's */
 	const struct server_opts *o;
 };
 
 static struct worker *workers;
 static unsigned nworkers;
 static unsigned nzones;
-static volatile sig_atomic_t stopping;
-
-static const struct zoneset *enter(struct worker *w)
-{
-	atomic_store(&w->seen, atomic_load(&epoch));
-	return atomic_load(&current);
-}
-
-static void leave(struct worker *w)
-{
-	atomic_store(&w->seen, 0);
-}
-
-/* Swap in ns; wait until no worker can still use the old set; return it. */
-static struct zoneset *publish(struct zoneset *ns)
-{
-	struct zoneset *old = atomic_exchange(&current, ns);
-	uint64_t e = atomic_fetch_add(&epoch, 1) + 1;
-
-	for (unsigned i = 0; i < nworkers; i++) {
-		uint64_t s;
-
-		while ((s = atomic_load(&workers[i].seen)) != 0 && s < e)
-			usleep(100);
-	}
-	return old;
-}
+static atomic_int stopping;     /* read by the workers */
 
 /* --- addresses --- */
 
@@ -144,17 +111,6 @@ static int open_socket(const struct addrinfo *ai, int type, int reuseport)
 	return fd;
 }
 
-/* -l: one line per answered query. */
-static void log_query(const struct sockaddr *peer, const uint8_t *req, size_t rl,
-		      const uint8_t *resp, size_t len)
-{
-	char line[1200];
-	size_t n = qlog_format(line, sizeof(line), time(NULL), peer, req, rl, resp, len);
-
-	if (n)
-		qlog_write(line, n);
-}
-
 /* --- UDP --- */
 
 static void *udp_main(void *arg)
@@ -164,6 +120,7 @@ static void *udp_main(void *arg)
 	struct mmsghdr rmsg[BATCH], smsg[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage peer[BATCH];
+	int src[BATCH];                 /* request of each response */
 	struct query_ctx qc = { .stats = w->stats, .global = w->global,
 				.version = w->o->version, .lazy = w->o->lazy,
 				.xfr_allow = w->o->allow_transfer };
@@ -172,7 +129,7 @@ static void *udp_main(void *arg)
 		riov[i].iov_base = in[i];
 		riov[i].iov_len = UDP_IN;
 	}
-	while (!stopping) {
+	while (!atomic_load(&stopping)) {
 		int n, k = 0;
 
 		for (int i = 0; i < BATCH; i++) {
@@ -185,7 +142,7 @@ static void *udp_main(void *arg)
 		n = recvmmsg(w->fd, rmsg, BATCH, MSG_WAITFORONE, NULL);
 		if (n <= 0)
 			continue;
-		qc.zs = enter(w);
+		qc.zs = snap_enter(&w->rd);
 		for (int i = 0; i < n; i++) {
 			size_t len;
 
@@ -193,8 +150,6 @@ static void *udp_main(void *arg)
 			len = query_answer(&qc, in[i], rmsg[i].msg_len, out[k], UDP_OUT);
 			if (!len)
 				continue;
-			if (querylog)
-				log_query(qc.peer, in[i], rmsg[i].msg_len, out[k], len);
 			siov[k].iov_base = out[k];
 			siov[k].iov_len = len;
 			memset(&smsg[k].msg_hdr, 0, sizeof(smsg[k].msg_hdr));
@@ -202,9 +157,12 @@ static void *udp_main(void *arg)
 			smsg[k].msg_hdr.msg_iovlen = 1;
 			smsg[k].msg_hdr.msg_name = &peer[i];
 			smsg[k].msg_hdr.msg_namelen = rmsg[i].msg_hdr.msg_namelen;
-			k++;
+			src[k++] = i;
 		}
-		leave(w);
+		snap_leave(&w->rd);
+		for (int j = 0; querylog && j < k; j++)         /* outside the section */
+			qlog_query((struct sockaddr *)&peer[src[j]], in[src[j]],
+				   rmsg[src[j]].msg_len, out[j], siov[j].iov_len);
 		for (int sent = 0; sent < k; ) {
 			int r = sendmmsg(w->fd, smsg + sent, (unsigned)(k - sent), 0);
 			if (r <= 0) {
@@ -215,239 +173,6 @@ static void *udp_main(void *arg)
 			sent += r;
 		}
 	}
-	return NULL;
-}
-
-/* --- TCP --- */
-
-struct conn {
-	int fd;
-	uint8_t *buf;           /* 2-byte length + message */
-	size_t have;
-	uint64_t last;
-	struct sockaddr_storage peer;
-};
-
-static int send_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-
-			if (poll(&pf, 1, 5000) <= 0)
-				return -1;
-			continue;
-		}
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int send_framed(void *arg, const uint8_t *msg, size_t len)
-{
-	int fd = *(int *)arg;
-	uint8_t l[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-
-	return send_all(fd, l, 2) || send_all(fd, msg, len) ? -1 : 0;
-}
-
-/* A zone transfer on a thread of its own, so that a slow secondary does
- * not hold up the other TCP clients. It owns the connection. */
-struct xfr_job {
-	struct worker *slot;
-	int fd;
-	const struct zone *z;
-	uint8_t req[512];       /* header and question */
-	size_t qlen;
-};
-
-static void *xfr_main(void *arg)
-{
-	struct xfr_job *j = arg;
-
-	axfr_run(j->z, j->req, j->qlen, send_framed, &j->fd);
-	close(j->fd);
-	leave(j->slot);
-	atomic_store(&j->slot->busy, 0);
-	free(j);
-	return NULL;
-}
-
-/* Hand the transfer of z to a free slot; 1 when it took the connection.
- * The slot inherits w's epoch: the zone set w entered stays alive until
- * the transfer leaves it. */
-static int start_xfr(struct worker *w, int fd, const struct zone *z,
-		     const uint8_t *req, size_t qlen)
-{
-	pthread_t t;
-	pthread_attr_t attr;
-
-	if (qlen == 0 || qlen > sizeof(((struct xfr_job *)0)->req))
-		return 0;
-	for (unsigned i = 0; i < nworkers; i++) {
-		struct worker *s = &workers[i];
-		struct xfr_job *j;
-		int rc;
-
-		if (s->tcp != 2 || atomic_exchange(&s->busy, 1))
-			continue;
-		j = xmalloc(sizeof(*j));
-		j->slot = s;
-		j->fd = fd;
-		j->z = z;
-		j->qlen = qlen;
-		memcpy(j->req, req, qlen);
-		atomic_store(&s->seen, atomic_load(&w->seen));
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		rc = pthread_create(&t, &attr, xfr_main, j);
-		pthread_attr_destroy(&attr);
-		if (rc == 0)
-			return 1;
-		leave(s);
-		atomic_store(&s->busy, 0);
-		free(j);
-		return 0;
-	}
-	return 0;
-}
-
-/* Answer every complete message in c; returns -1 to close, -2 when a
- * transfer thread took the connection. */
-static int tcp_serve(struct worker *w, struct conn *c, uint8_t *out)
-{
-	while (c->have >= 2) {
-		size_t mlen = (size_t)c->buf[0] << 8 | c->buf[1], len;
-		struct query_ctx qc = { .stats = w->stats, .global = w->global,
-					.version = w->o->version, .lazy = w->o->lazy,
-					.tcp = 1, .peer = (struct sockaddr *)&c->peer,
-					.xfr_allow = w->o->allow_transfer };
-		int rc = 0;
-
-		if (c->have < 2 + mlen)
-			return 0;
-		qc.zs = enter(w);
-		len = query_answer(&qc, c->buf + 2, mlen, out, 65535);
-		if (len && querylog)
-			log_query(qc.peer, c->buf + 2, mlen, out, len);
-		if (len) {
-			rc = send_framed(&c->fd, out, len);
-		} else if (qc.xfr_zone) {
-			size_t ql = axfr_question_len(c->buf + 2, mlen);
-
-			if (start_xfr(w, c->fd, qc.xfr_zone, c->buf + 2, ql)) {
-				leave(w);
-				return -2;
-			}
-			/* all slots busy: transfer here */
-			rc = axfr_run(qc.xfr_zone, c->buf + 2, ql, send_framed, &c->fd);
-		}
-		leave(w);
-		if (rc)
-			return -1;
-		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
-		c->have -= 2 + mlen;
-	}
-	return 0;
-}
-
-static void conn_close(struct conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	c->fd = -1;
-	c->buf = NULL;
-}
-
-static void tcp_accept(struct worker *w, struct conn *conns, unsigned *nconn)
-{
-	struct conn c = { .last = now_ms() };
-	socklen_t sl = sizeof(c.peer);
-
-	c.fd = accept4(w->fd, (struct sockaddr *)&c.peer, &sl,
-		       SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (c.fd < 0)
-		return;
-	if (*nconn >= TCP_MAX_CONN) {
-		/* full: drop the connection idle longest */
-		unsigned old = 0;
-		for (unsigned i = 1; i < *nconn; i++)
-			if (conns[i].last < conns[old].last)
-				old = i;
-		conn_close(&conns[old]);
-		conns[old] = conns[--*nconn];
-	}
-	c.buf = xmalloc(2 + 65535);
-	conns[(*nconn)++] = c;
-}
-
-static void *tcp_main(void *arg)
-{
-	struct worker *w = arg;
-	struct conn *conns = xcalloc(TCP_MAX_CONN, sizeof(*conns));
-	struct pollfd *pf = xcalloc(TCP_MAX_CONN + 1, sizeof(*pf));
-	uint8_t *out = xmalloc(65536);
-	unsigned nconn = 0;
-
-	while (!stopping) {
-		uint64_t now;
-		int n;
-
-		pf[0].fd = w->fd;
-		pf[0].events = POLLIN;
-		for (unsigned i = 0; i < nconn; i++) {
-			pf[i + 1].fd = conns[i].fd;
-			pf[i + 1].events = POLLIN;
-		}
-		n = poll(pf, nconn + 1, w->o->tcp_idle_ms < 1000 ? w->o->tcp_idle_ms : 1000);
-		now = now_ms();
-		for (unsigned i = 0; n >= 0 && i < nconn; i++) {
-			struct conn *c = &conns[i];
-			ssize_t r = 0;
-
-			if (pf[i + 1].revents) {
-				r = recv(c->fd, c->buf + c->have, 2 + 65535 - c->have, 0);
-				if (r > 0) {
-					int st;
-
-					c->have += (size_t)r;
-					c->last = now;
-					st = tcp_serve(w, c, out);
-					if (st == -2)
-						c->fd = -1;     /* given away */
-					if (st)
-						r = 0;
-				} else if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-					r = 1;
-				}
-			} else {
-				r = now - c->last > (uint64_t)w->o->tcp_idle_ms ? 0 : 1;
-			}
-			if (r <= 0) {
-				conn_close(c);
-				conns[i] = conns[--nconn];
-				pf[i + 1] = pf[nconn + 1];
-				i--;
-			}
-		}
-		if (n > 0 && (pf[0].revents & POLLIN))
-			tcp_accept(w, conns, &nconn);
-		if (n < 0 && errno != EINTR)
-			usleep(10000);
-	}
-	for (unsigned i = 0; i < nconn; i++)
-		conn_close(&conns[i]);
-	free(conns);
-	free(pf);
-	free(out);
 	return NULL;
 }
 
@@ -520,17 +245,48 @@ static void add_worker(int fd, int tcp, const struct server_opts *o)
 	w->fd = fd;
 	w->tcp = tcp;
 	w->o = o;
+	if (snap_register(&w->rd))
+		fatal("too many listener threads");
 }
 
-static void open_listeners(const struct server_opts *o, int threads)
+/* UDP threads per address: as asked, or one per CPU, but never more than
+ * MAX_THREADS in all (each address also has its TCP thread). */
+static int threads_per_address(const struct server_opts *o, unsigned naddr)
 {
+	int want = o->threads > 0 ? o->threads : cpu_count();
+	int room = (int)(MAX_THREADS / (naddr ? naddr : 1)) - 1;
+
+	if (room < 1)
+		fatal("too many listen addresses (%u): at most %d", naddr,
+		      MAX_THREADS / 2);
+	if (want > room) {
+		if (o->threads > 0)
+			log_warn("--threads %d on %u addresses: %d threads per address",
+				 o->threads, naddr, room);
+		want = room;
+	}
+	return want;
+}
+
+/* Open every listening socket; returns the UDP threads per address. */
+static int open_listeners(const struct server_opts *o)
+{
+	struct addrinfo **res = xcalloc(o->nbinds, sizeof(*res));
+	unsigned naddr = 0;
+	int threads;
+
 	for (unsigned b = 0; b < o->nbinds; b++) {
-		struct addrinfo *res, *ai;
+		if (parse_bind(o->binds[b], o->family, &res[b]))
+			exit(1);
+		for (struct addrinfo *ai = res[b]; ai; ai = ai->ai_next)
+			naddr++;
+	}
+	threads = threads_per_address(o, naddr);
+	for (unsigned b = 0; b < o->nbinds; b++) {
+		struct addrinfo *ai;
 		int any = 0;
 
-		if (parse_bind(o->binds[b], o->family, &res))
-			exit(1);
-		for (ai = res; ai; ai = ai->ai_next) {
+		for (ai = res[b]; ai; ai = ai->ai_next) {
 			int fd;
 
 			for (int t = 0; t < threads; t++) {
@@ -548,10 +304,12 @@ static void open_listeners(const struct server_opts *o, int threads)
 			add_worker(fd, 1, o);
 			any = 1;
 		}
-		freeaddrinfo(res);
+		freeaddrinfo(res[b]);
 		if (!any)
 			fatal("no address for %s", o->binds[b]);
 	}
+	free(res);
+	return threads;
 }
 
 /* --- the metrics listener's socket (served by stats.c) --- */
@@ -586,7 +344,8 @@ static struct notifier *notifier;      /* --notify, or NULL */
 
 static void reload(struct server_opts *o, int force)
 {
-	struct zoneset *old = atomic_load(&current), *ns;
+	const struct zoneset *old = snap_current();
+	struct zoneset *ns;
 	int changed = 0;
 	uint64_t t0 = now_ms();
 
@@ -601,10 +360,8 @@ static void reload(struct server_opts *o, int force)
 		zoneset_free(ns);       /* it owns nothing: all shared with old */
 		return;
 	}
-	old = publish(ns);
 	notify_changes(notifier, old, ns);      /* queued, never waits */
-	zoneset_handover(old, ns);
-	zoneset_free(old);
+	snap_publish(ns);       /* never waits for a zone transfer */
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
 }
 
@@ -656,11 +413,25 @@ static struct zoneset *first_load(const struct server_opts *o)
 
 static void start_threads(void)
 {
-	for (unsigned i = 0; i < nworkers; i++)
-		if (workers[i].tcp != 2 &&
-		    pthread_create(&workers[i].tid, NULL,
-				   workers[i].tcp ? tcp_main : udp_main, &workers[i]))
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
+		void *(*body)(void *) = udp_main;
+		void *arg = w;
+
+		if (w->tcp) {
+			w->tl = (struct tcp_listener){
+				.fd = w->fd, .rd = &w->rd, .stats = w->stats,
+				.global = w->global, .o = w->o, .querylog = querylog,
+				.stopping = &stopping,
+			};
+			body = tcp_main;
+			arg = &w->tl;
+		}
+		if (pthread_create(&w->tid, NULL, body, arg))
 			fatal("cannot start threads");
+		if (!w->tcp)    /* blocked in recvmmsg at exit: never joined */
+			pthread_detach(w->tid);
+	}
 	if (http_fd >= 0)
 		stats_http_start(http_fd);
 }
@@ -669,7 +440,7 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 {
 	uint64_t next_check = now_ms() + o->check_interval * 1000ull;
 
-	while (!stopping) {
+	while (!atomic_load(&stopping)) {
 		struct timespec ts = { 1, 0 };
 		int sig = sigtimedwait(set, NULL, &ts);
 
@@ -682,10 +453,11 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 		}
 		if (querylog)
 			qlog_flush();
+		snap_collect();         /* snapshots that transfers let go */
 		if (sig == SIGUSR1 || sig == SIGUSR2)
 			stats_log();
 		if (o->check_interval && now_ms() >= next_check) {
-			if (zoneset_stale(atomic_load(&current), time(NULL)))
+			if (zoneset_stale(snap_current(), time(NULL)))
 				reload(o, 0);
 			if (o->statsfile)
 				stats_write_file(o->statsfile, 0);
@@ -697,7 +469,7 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 int server_run(struct server_opts *o)
 {
 	sigset_t set;
-	int threads = o->threads > 0 ? o->threads : cpu_count();
+	int threads;
 	uint64_t t0 = now_ms();
 
 	if (!o->nbinds && !o->check_only)
@@ -722,9 +494,7 @@ int server_run(struct server_opts *o)
 			 (unsigned long long)(now_ms() - t0));
 		return 0;
 	}
-	open_listeners(o, threads);
-	for (int i = 0; i < XFR_SLOTS; i++)
-		add_worker(-1, 2, o);
+	threads = open_listeners(o);
 	if (o->http)
 		open_http(o->http, o->family);
 	if (o->pidfile)
@@ -738,14 +508,19 @@ int server_run(struct server_opts *o)
 			fatal("query log %s: %s", o->querylog, strerror(errno));
 		querylog = 1;
 	}
-	atomic_store(&current, first_load(o));
+	snap_init(first_load(o));
 	start_threads();
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
 	main_loop(o, &set);
-	stopping = 1;
+	atomic_store(&stopping, 1);
+	for (unsigned i = 0; i < nworkers; i++)        /* they stop within 0.1 s */
+		if (workers[i].tcp)
+			pthread_join(workers[i].tid, NULL);
+	if (querylog)
+		qlog_finish();  /* the lines buffered so far, and any later */
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
 	log_info("exiting");

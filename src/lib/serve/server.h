@@ -3,10 +3,12 @@
  *
  * UDP: one socket per worker thread and address (SO_REUSEPORT), read and
  * answered in batches with recvmmsg/sendmmsg. TCP: one event-loop thread
- * per address (poll), several queries per connection, idle timeout, AXFR.
- * The zone set in use is one pointer; a reload builds a new set in the
- * main thread and swaps it in; the old one is freed once every worker has
- * passed a quiescent point (QSBR), so queries never wait on a lock.
+ * per address (tcp.c), several queries per connection, output that never
+ * blocks, deadlines, AXFR on threads of their own. The zone set in use is
+ * one pointer (snap.c); a reload builds a new set in the main thread and
+ * swaps it in; the old one is freed once every worker has passed a
+ * quiescent point and no zone transfer holds it, so queries never wait on
+ * a lock and a reload never waits for a client.
  *
  * SECURITY: receives untrusted packets on the network, as the
  * unprivileged user after start-up (binds first, then drops privileges).

@@ -9,6 +9,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -78,21 +79,6 @@ static void stats_sum(uint64_t (*sum)[ST_COUNT], uint64_t *global)
 	}
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 void stats_log(void)
 {
 	uint64_t (*sum)[ST_COUNT] = xcalloc(nzones ? nzones : 1, sizeof(*sum));
@@ -111,27 +97,40 @@ void stats_log(void)
 	free(sum);
 }
 
-/* --- Prometheus metrics over HTTP --- */
+/* --- Prometheus metrics over HTTP ---
+ *
+ * One thread, one poll loop, up to HTTP_CLIENTS clients at a time: a slow
+ * client holds only its own slot. Each request must arrive whole within
+ * HTTP_MS of the connection, and its answer be taken within HTTP_MS more;
+ * past that the connection is closed. When accept() fails for want of
+ * descriptors or memory, accepting pauses for a moment rather than spin.
+ */
+
+#define HTTP_CLIENTS 16
+#define HTTP_REQ_MAX 2048
+#define HTTP_MS 2000
+#define HTTP_PAUSE_MS 100
+
+struct http_client {
+	int fd;                 /* -1: free */
+	uint64_t deadline;
+	char req[HTTP_REQ_MAX];
+	size_t have;
+	char *resp;             /* NULL while reading the request */
+	size_t off, len;
+};
 
 static int http_fd = -1;
 
-static void http_reply(int fd)
+/* The response to the request in c->req (all of it in c->resp). */
+static void http_answer(struct http_client *c)
 {
-	char req[2048], path[256], *body = NULL, head[256];
-	size_t have = 0, blen = 0;
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	char path[256], head[256], *body = NULL;
 	const char *status = "404 Not Found";
+	size_t blen = 0;
+	int hl;
 
-	while (have < sizeof(req) && poll(&pf, 1, 2000) > 0) {
-		ssize_t r = recv(fd, req + have, sizeof(req) - have, 0);
-
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		if (memmem(req, have, "\r\n\r\n", 4) || memmem(req, have, "\n\n", 2))
-			break;
-	}
-	if (http_request_path(req, have, path, sizeof(path)) == 0 &&
+	if (http_request_path(c->req, c->have, path, sizeof(path)) == 0 &&
 	    (!strcmp(path, "/metrics") || !strcmp(path, "/"))) {
 		uint64_t (*sum)[ST_COUNT] = xcalloc(nzones ? nzones : 1, sizeof(*sum));
 		uint64_t g[ST_COUNT];
@@ -144,24 +143,121 @@ static void http_reply(int fd)
 		status = "200 OK";
 		free(sum);
 	}
-	snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; "
-		 "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		 status, blen);
-	if (write_all(fd, head, strlen(head)) == 0 && body)
-		write_all(fd, body, blen);
+	hl = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; "
+		      "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		      status, blen);
+	c->resp = xmalloc((size_t)hl + blen);
+	memcpy(c->resp, head, (size_t)hl);
+	if (blen)
+		memcpy(c->resp + hl, body, blen);
+	c->len = (size_t)hl + blen;
+	c->off = 0;
 	free(body);
+}
+
+static void http_close(struct http_client *c)
+{
+	close(c->fd);
+	free(c->resp);
+	c->fd = -1;
+	c->resp = NULL;
+}
+
+/* Progress on c without blocking; 0 while it goes on, -1 when done. */
+static int http_step(struct http_client *c, uint64_t now)
+{
+	if (!c->resp) {
+		ssize_t r = recv(c->fd, c->req + c->have, sizeof(c->req) - c->have,
+				 MSG_DONTWAIT);
+
+		if (r < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		c->have += (size_t)r;
+		if (r > 0 && c->have < sizeof(c->req) &&
+		    !memmem(c->req, c->have, "\r\n\r\n", 4) &&
+		    !memmem(c->req, c->have, "\n\n", 2))
+			return 0;
+		http_answer(c);         /* whole, full, or the client is done */
+		c->deadline = now + HTTP_MS;
+	}
+	while (c->off < c->len) {
+		ssize_t r = send(c->fd, c->resp + c->off, c->len - c->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return 0;
+		if (r <= 0)
+			return -1;
+		c->off += (size_t)r;
+	}
+	return -1;
+}
+
+/* Accept one client into a free slot; returns the time until which
+ * accepting pauses (0: it does not). */
+static uint64_t http_accept(struct http_client *cl, uint64_t now)
+{
+	int fd = accept4(http_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		       errno == ENOMEM ? now + HTTP_PAUSE_MS : 0;
+	for (int i = 0; i < HTTP_CLIENTS; i++) {
+		if (cl[i].fd < 0) {
+			cl[i].fd = fd;
+			cl[i].have = 0;
+			cl[i].deadline = now + HTTP_MS;
+			return 0;
+		}
+	}
+	close(fd);                      /* not reached: polled only with room */
+	return 0;
 }
 
 static void *http_main(void *arg)
 {
-	(void)arg;
-	for (;;) {
-		int fd = accept4(http_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct http_client *cl = xcalloc(HTTP_CLIENTS, sizeof(*cl));
+	struct pollfd pf[HTTP_CLIENTS + 1];
+	uint64_t paused = 0;
 
-		if (fd < 0)
+	(void)arg;
+	for (int i = 0; i < HTTP_CLIENTS; i++)
+		cl[i].fd = -1;
+	for (;;) {
+		int n = 0, busy = 0, idx[HTTP_CLIENTS + 1];
+		uint64_t now = now_ms();
+
+		if (paused && now >= paused)
+			paused = 0;
+		for (int i = 0; i < HTTP_CLIENTS; i++) {
+			if (cl[i].fd < 0)
+				continue;
+			busy++;
+			if (now >= cl[i].deadline) {
+				http_close(&cl[i]);
+				continue;
+			}
+			pf[n] = (struct pollfd){ .fd = cl[i].fd,
+						 .events = cl[i].resp ? POLLOUT : POLLIN };
+			idx[n++] = i;
+		}
+		if (!paused && busy < HTTP_CLIENTS) {
+			pf[n] = (struct pollfd){ .fd = http_fd, .events = POLLIN };
+			idx[n++] = -1;
+		}
+		if (poll(pf, (nfds_t)n, 100) <= 0)
 			continue;
-		http_reply(fd);
-		close(fd);
+		now = now_ms();
+		for (int k = 0; k < n; k++) {
+			if (!pf[k].revents)
+				continue;
+			if (idx[k] < 0)
+				paused = http_accept(cl, now);
+			else if (http_step(&cl[idx[k]], now))
+				http_close(&cl[idx[k]]);
+		}
 	}
 	return NULL;
 }
@@ -171,6 +267,7 @@ void stats_http_start(int fd)
 	pthread_t t;
 
 	http_fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (pthread_create(&t, NULL, http_main, NULL))
 		fatal("cannot start the metrics thread");
 	pthread_detach(t);

@@ -5,8 +5,9 @@
  * Prometheus text format (--http).
  *
  * SECURITY: the HTTP listener reads requests from any client that can
- * reach its port; requests are bounded (2 KiB, 2 s) and parsed by
- * metrics.c. Runs as the unprivileged user.
+ * reach its port; requests are bounded (2 KiB, 2 s for the whole request,
+ * 2 s more for the answer, 16 clients at a time, none blocking another) and
+ * parsed by metrics.c. Runs as the unprivileged user.
  */
 #ifndef RBLKIT_STATS_H
 #define RBLKIT_STATS_H
