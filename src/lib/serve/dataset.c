@@ -408,9 +408,10 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 		c->line++;
 		if (!complete && !gzeof(gz)) {
 			/* an error for this line: its cut prefix is not data */
-			c->warnings++;
-			log_err("%s:%u: line longer than %d bytes: skipped", c->file,
-				c->line, DS_LINE_MAX - 2);
+			c->errs->total++;
+			if (++c->errs->file <= DS_ERRS_SHOWN)
+				log_err("%s:%u: line longer than %d bytes: skipped",
+					c->file, c->line, DS_LINE_MAX - 2);
 			skipping = 1;
 			continue;
 		}
