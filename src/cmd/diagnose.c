@@ -312,6 +312,7 @@ int cmd_diagnose(int argc, char **argv)
 	struct run rn = { 0 };
 	struct batch_opts bo = { .fmt = BATCH_TEXT, .out = stdout };
 	int quiet = 0, check = 0;
+	unsigned fmts = 0;		/* 1 --json, 2 --html, 4 -q */
 	size_t errors;
 	struct rs_opts ro = { .mode = RS_SYSTEM, .timeout_ms = 2000, .tries = 2,
 			      .window = 256 };
@@ -332,8 +333,8 @@ int cmd_diagnose(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "qhj:", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_JSON: bo.fmt = BATCH_JSON; break;	/* the last one wins */
-		case O_HTML: bo.fmt = BATCH_HTML; break;
+		case O_JSON: bo.fmt = BATCH_JSON; fmts |= 1; break;
+		case O_HTML: bo.fmt = BATCH_HTML; fmts |= 2; break;
 		case O_CATALOG: catfile = optarg; break;
 		case O_CHECK: check = 1; break;
 		case O_LISTS: lists = optarg; break;
@@ -346,7 +347,7 @@ int cmd_diagnose(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'q': quiet = 1; break;
+		case 'q': quiet = 1; fmts |= 4; break;
 		case O_FILES_FROM: files_from = optarg; break;
 		case 'j':
 			jobs = (unsigned)strtoul(optarg, &end, 10);
@@ -364,6 +365,11 @@ int cmd_diagnose(int argc, char **argv)
 			rc = cmd_usage_error("diagnose");
 			goto out;
 		}
+	}
+	if (fmts & (fmts - 1)) {	/* more than one: none may be dropped silently */
+		fprintf(stderr, "rblkit diagnose: choose one output format "
+			"(--json, --html or -q)\n");
+		goto out;
 	}
 	if (catalog_load_all(cat, &catfile, catfile ? 1 : 0, err, sizeof(err))) {
 		fprintf(stderr, "rblkit diagnose: catalogue: %s\n", err);

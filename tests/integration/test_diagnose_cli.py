@@ -183,6 +183,29 @@ def test_missing_empty_and_garbage_files(tmp_path):
     assert t.returncode == 1 and b"error: empty input" in t.stdout
 
 
+def test_quiet_error_lines_are_one_line_each(tmp_path):
+    # -q writes one line per input, errors included (no blank line after)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    p = run("-q", str(tmp_path / "missing"), str(empty), TREND)
+    lines = p.stdout.decode().split("\n")
+    assert p.returncode == 1
+    assert len(lines) == 4 and lines[3] == "", lines
+    assert lines[0].endswith("missing: error: cannot read: No such file or directory")
+    assert lines[1].endswith("empty: error: empty input")
+    assert lines[2].startswith(TREND + ": ")
+
+
+def test_one_output_format():
+    # two formats would drop one of them silently: a usage error, as in check
+    for args in (["--json", "--html"], ["--html", "--json"], ["-q", "--json"],
+                 ["--html", "-q"]):
+        p = run(*args, TREND)
+        assert p.returncode == 2 and p.stdout == b"", args
+        assert b"choose one output format" in p.stderr
+    assert run("--json", "--json", TREND).returncode == 0
+
+
 def test_usage_error():
     p = run("--no-such-option")
     assert p.returncode == 2

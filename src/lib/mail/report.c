@@ -314,16 +314,23 @@ static void text_check(FILE *f, const struct report_check *c)
 	}
 }
 
+/* "FILE[ #N]: error: WHY" and a newline: an input that gave no report. */
+static void error_line(FILE *f, const struct report_item *it)
+{
+	text_str(f, it->file);
+	if (it->index > 1)
+		fprintf(f, " #%u", it->index);
+	fprintf(f, ": error: %s\n", it->error);
+}
+
 void report_text(FILE *f, const struct report_item *it)
 {
 	const struct diag *d = it->d;
 	char buf[1024], t[40], dur[48];
 
 	if (!d) {
-		text_str(f, it->file);
-		if (it->index > 1)
-			fprintf(f, " #%u", it->index);
-		fprintf(f, ": error: %s\n\n", it->error);
+		error_line(f, it);
+		fputc('\n', f);	/* a blank line ends every report */
 		return;
 	}
 	report_summary(d, buf, sizeof(buf));
@@ -415,8 +422,8 @@ void report_text_quiet(FILE *f, const struct report_item *it)
 {
 	char buf[1024];
 
-	if (!it->d) {
-		report_text(f, it);
+	if (!it->d) {		/* one line, as every other -q line */
+		error_line(f, it);
 		return;
 	}
 	report_summary(it->d, buf, sizeof(buf));
