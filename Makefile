@@ -50,8 +50,12 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 
 all: rblkit
 
+# ./rblkit is the plain build; a sanitizer build stays in its own folder
+# (build-asan/rblkit, build-tsan/rblkit) and never replaces it.
 rblkit: $(BUILD)/rblkit
+ifeq ($(BUILD),build)
 	cp $< $@.tmp && mv -f $@.tmp $@
+endif
 
 $(BUILD)/librblkit.a: $(LIB_OBJ)
 	ar rcs $@ $^
