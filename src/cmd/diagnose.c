@@ -39,6 +39,7 @@ struct ipcheck {
 	struct dnsbl_target *t;
 	struct report_check chk;
 	struct report_hit *hits;
+	struct report_err *errs;
 };
 
 /* The messages --check holds back until their lookups are done. */
@@ -184,6 +185,8 @@ static int run_checks(struct run *rn, const struct catalog *cat, const char *spe
 		c->hits = xcalloc(t->nresults ? t->nresults : 1, sizeof(*c->hits));
 		c->chk.ip = c->ip;
 		c->chk.hits = c->hits;
+		c->errs = xcalloc(t->nresults ? t->nresults : 1, sizeof(*c->errs));
+		c->chk.errs = c->errs;
 		for (size_t r = 0; r < t->nresults; r++) {
 			const struct dnsbl_result *res = &t->results[r];
 			struct report_hit *h = &c->hits[c->chk.nhits];
@@ -193,6 +196,8 @@ static int run_checks(struct run *rn, const struct catalog *cat, const char *spe
 				continue;
 			}
 			if (res->status != DS_LISTED) {
+				c->errs[c->chk.nerror].zone = res->list->zone;
+				c->errs[c->chk.nerror].error = res->error ? res->error : "no answer";
 				c->chk.nerror++;
 				continue;
 			}
@@ -245,6 +250,7 @@ static void free_held(struct run *rn, struct ipcheck *ic, size_t nic,
 			free((char *)ic[k].hits[h].txt);
 		}
 		free(ic[k].hits);
+		free(ic[k].errs);
 	}
 	free(ic);
 	if (eng)

@@ -806,3 +806,45 @@ def test_japanese_bounce_from_a_plain_sender(tmp_path, subject, text):
     assert m["kind"] == "bounce", m
     r = m["recipients"][0]
     assert (r["recipient"], r["reason"]) == ("taro@example.jp", "userunknown"), r
+
+
+def test_check_says_why_a_list_gave_no_verdict():
+    """diagnose --check with every list refused: each list's reason is
+    given (text, grouped; JSON, per list), not only a count of errors."""
+    import socket
+    import threading
+    import dns.message
+    import dns.rcode
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.1)
+    stop = []
+
+    def serve():
+        while not stop:
+            try:
+                wire, peer = sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            r = dns.message.make_response(dns.message.from_wire(wire))
+            r.set_rcode(dns.rcode.REFUSED)
+            sock.sendto(r.to_wire(), peer)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        res = ["--check", "--lists", "bl.spamcop.net,psbl", "--resolver",
+               "127.0.0.1:%d" % sock.getsockname()[1], "--timeout", "5"]
+        p = run(*res, TREND)
+        text = p.stdout.decode()
+        assert "clean on 0, 2 errors" in text
+        line = [x for x in text.split("\n") if "no verdict:" in x]
+        assert len(line) == 1 and "REFUSED" in line[0], text
+        assert "bl.spamcop.net" in line[0] and "psbl.surriel.com" in line[0]
+        p, out = run_json(*res, TREND)
+        nv = out[0]["check"]["no_verdict"]
+        assert sorted(e["zone"] for e in nv) == ["bl.spamcop.net", "psbl.surriel.com"]
+        assert all("REFUSED" in e["error"] for e in nv)
+    finally:
+        stop.append(1)
+        t.join()
+        sock.close()

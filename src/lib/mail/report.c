@@ -285,6 +285,26 @@ static const char *code_str(uint32_t a, char ip[16])
 	return ip;
 }
 
+/* The errors of a check, grouped by their text: "REASON: zone, zone". */
+static void text_check_errors(FILE *f, const struct report_check *c)
+{
+	for (size_t i = 0; i < c->nerror; i++) {
+		size_t k, n = 0;
+
+		for (k = 0; k < i && strcmp(c->errs[k].error, c->errs[i].error); k++)
+			;
+		if (k < i)
+			continue;	/* said with the first of its kind */
+		fputs("    no verdict: ", f);
+		text_str(f, c->errs[i].error);
+		fputs(" (", f);
+		for (k = i; k < c->nerror; k++)
+			if (!strcmp(c->errs[k].error, c->errs[i].error))
+				fprintf(f, "%s%s", n++ ? ", " : "", c->errs[k].zone);
+		fputs(")\n", f);
+	}
+}
+
 static void text_check(FILE *f, const struct report_check *c)
 {
 	char ip[16];
@@ -312,6 +332,7 @@ static void text_check(FILE *f, const struct report_check *c)
 			fprintf(f, "  removal: %s", h->delist);
 		fputc('\n', f);
 	}
+	text_check_errors(f, c);
 }
 
 /* "FILE[ #N]: error: WHY" and a newline: an input that gave no report. */
@@ -597,7 +618,15 @@ static void json_check(struct jbuf *b, const struct report_check *c)
 	json_uint(b, c->nclean);
 	jb_put(b, ", \"errors\": ");
 	json_uint(b, c->nerror);
-	jb_put(b, "}");
+	jb_put(b, ", \"no_verdict\": [");
+	for (size_t i = 0; i < c->nerror; i++) {
+		jb_put(b, i ? ", {\"zone\": " : "{\"zone\": ");
+		jb_str(b, c->errs[i].zone);
+		jb_put(b, ", \"error\": ");
+		jb_str(b, c->errs[i].error);
+		jb_put(b, "}");
+	}
+	jb_put(b, "]}");
 }
 
 static void json_item(struct jbuf *b, const struct report_item *it, int first)
@@ -862,6 +891,13 @@ static void html_check(FILE *f, const struct report_check *c)
 			html_link(f, h->delist);
 			fputs(")", f);
 		}
+		fputs("</p>\n", f);
+	}
+	for (size_t i = 0; i < c->nerror; i++) {
+		fputs("<p>no verdict from ", f);
+		html_str(f, c->errs[i].zone);
+		fputs(": ", f);
+		html_str(f, c->errs[i].error);
 		fputs("</p>\n", f);
 	}
 }

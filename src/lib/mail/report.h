@@ -27,11 +27,18 @@ struct report_hit {
 	const char *const *meanings;	/* per code; an entry may be NULL */
 };
 
+/* A list that gave no verdict, and why (the engine's text). */
+struct report_err {
+	const char *zone;
+	const char *error;
+};
+
 struct report_check {
 	const char *ip;
 	const struct report_hit *hits;	/* the lists that list it */
 	size_t nhits;
 	size_t nclean, nerror;		/* lists that do not; that failed */
+	const struct report_err *errs;	/* nerror of them (NULL: none) */
 };
 
 struct report_item {
