@@ -848,3 +848,13 @@ def test_check_says_why_a_list_gave_no_verdict():
         stop.append(1)
         t.join()
         sock.close()
+
+
+def test_japanese_separator_ends_the_diagnostic():
+    """"------ 元のメッセージ ------" starts the copy of the original: it is
+    not part of the reason's text."""
+    p, out = run_json(os.path.join(DATA, "ja-docomo-separator.eml"))
+    r = out[0]["recipients"][0]
+    assert r["reason"] == "userunknown"
+    assert "元のメッセージ" not in r["diagnostic"], r["diagnostic"]
+    assert r["diagnostic"].endswith("ユーザー不明のため配信できませんでした。")

@@ -301,6 +301,16 @@ static int cut_line(const char *l, size_t n)
 	while (i < n && (l[i] == '-' || l[i] == '=' || l[i] == ' ' || l[i] == '*' ||
 			 l[i] == '_' || l[i] == '>' || l[i] == '[' || l[i] == '|'))
 		i++;
+	/* Japanese carriers and ISPs: "------ 元のメッセージ ------" */
+	if (i < n && (unsigned char)l[i] >= 0xe3) {
+		static const char *const ja[] = { "元のメッセージ", "元のメール",
+			"元メッセージ", "オリジナルメッセージ", "原文" };
+
+		for (size_t k = 0; k < ARRAY_SIZE(ja); k++)
+			if (n - i >= strlen(ja[k]) && !memcmp(l + i, ja[k], strlen(ja[k])))
+				return 1;
+		return 0;
+	}
 	/* most lines start with no mark's first letter: decide at once */
 	if (i >= n || !strchr("obtcrmhufyiOBTCRMHUFYI", l[i]))
 		return 0;
