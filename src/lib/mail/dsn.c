@@ -703,6 +703,27 @@ static int bounce_words(const char *human)
 	return hit;
 }
 
+/* Does subject s (NULL: none) contain one of the n words, as written or
+ * once its encoded words are decoded (Japanese subjects always are)? */
+static int subject_has(const char *s, const char *const *words, size_t n)
+{
+	char *dec;
+	int hit = 0;
+
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcasestr(s, words[i]))
+			return 1;
+	if (!strstr(s, "=?"))
+		return 0;
+	dec = mime_decode_words(s, strlen(s));
+	for (size_t i = 0; !hit && i < n; i++)
+		hit = strcasestr(dec, words[i]) != NULL;
+	free(dec);
+	return hit;
+}
+
 static int bounce_signals(const struct msg *m)
 {
 	static const char *const subj[] = { "undeliver", "delivery status",
@@ -730,20 +751,7 @@ static int bounce_signals(const struct msg *m)
 		     strcasestr(from, "mail delivery") || strcasestr(from, "mail-daemon") ||
 		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce")))
 		return 1;
-	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
-		if (strcasestr(s, subj[i]))
-			return 1;
-	/* a subject in encoded words (Japanese ones always are) */
-	if (s && strstr(s, "=?")) {
-		char *dec = mime_decode_words(s, strlen(s));
-		int hit = 0;
-
-		for (size_t i = 0; !hit && i < ARRAY_SIZE(subj); i++)
-			hit = strcasestr(dec, subj[i]) != NULL;
-		free(dec);
-		return hit;
-	}
-	return 0;
+	return subject_has(s, subj, ARRAY_SIZE(subj));
 }
 
 static int autoreply_signals(const struct msg *m)
@@ -760,20 +768,7 @@ static int autoreply_signals(const struct msg *m)
 		return 1;
 	if (as && !strncasecmp(as, "auto-replied", 12))
 		return 1;
-	for (size_t i = 0; s && i < ARRAY_SIZE(subj); i++)
-		if (strcasestr(s, subj[i]))
-			return 1;
-	/* a subject in encoded words (Japanese ones always are) */
-	if (s && strstr(s, "=?")) {
-		char *dec = mime_decode_words(s, strlen(s));
-		int hit = 0;
-
-		for (size_t i = 0; !hit && i < ARRAY_SIZE(subj); i++)
-			hit = strcasestr(dec, subj[i]) != NULL;
-		free(dec);
-		return hit;
-	}
-	return 0;
+	return subject_has(s, subj, ARRAY_SIZE(subj));
 }
 
 static void add_addresses(struct dsn *d, size_t *cap, const char *v)
