@@ -408,7 +408,8 @@ static int load_file(struct dataset *ds, void *b, const char *file,
 		c->line++;
 		if (!complete && !gzeof(gz)) {
 			/* an error for this line: its cut prefix is not data */
-			c->warnings++;
+			c->errs->total++;
+			c->errs->file++;
 			log_err("%s:%u: line longer than %d bytes: skipped", c->file,
 				c->line, DS_LINE_MAX - 2);
 			skipping = 1;
