@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 enum { OPT_ALLOW_TRANSFER = 1000, OPT_NOTIFY };
 
@@ -83,8 +84,26 @@ static int parse_ttls(const char *s, struct ds_opts *d)
 	return 0;
 }
 
+/* A decimal number in lo..hi, digits only; -1 otherwise. */
+static int parse_range(const char *s, int lo, int hi, int *out)
+{
+	long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > hi)
+			return -1;
+	}
+	if (v < lo)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* One option (rbldnsd's letters, then our long ones). Returns 0, 1 when
- * the command is done (help), or -1 for a bad option. */
+ * the command is done (help), or -1 for a bad option or value (a bad
+ * value is logged here; the caller points to the help). */
 static int serve_option(int c, const char *arg, struct server_opts *o, int *vcount)
 {
 	uint32_t v;
@@ -98,13 +117,17 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 	case '4': o->family = AF_INET; break;
 	case '6': o->family = AF_INET6; break;
 	case 't':
-		if (parse_ttls(arg, &o->ds))
-			fatal("invalid -t value '%s' (def:min:max)", arg);
+		if (parse_ttls(arg, &o->ds)) {
+			log_err("invalid -t value '%s' (def:min:max)", arg);
+			return -1;
+		}
 		break;
 	case 'c':
 		e = parse_time(arg, &v);
-		if (!e || *e)
-			fatal("invalid -c value '%s'", arg);
+		if (!e || *e) {
+			log_err("invalid -c value '%s'", arg);
+			return -1;
+		}
 		o->check_interval = v;
 		break;
 	case 'e': o->ds.accept_in_cidr = 1; break;
@@ -120,49 +143,74 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 	case 'l': o->querylog = arg; break;
 	case 'n': case 'f': case 'q': break;
 	case 'd':
-		fatal("-d (dump zones in BIND format) is not supported; "
-		      "use AXFR (dig axfr ZONE @server) instead");
+		log_err("-d (dump zones in BIND format) is not supported; "
+			"use AXFR (dig axfr ZONE @server) instead");
+		return -1;
 	case 'x': case 'X':
-		fatal("-%c: extensions are not supported", c);
+		log_err("-%c: extensions are not supported", c);
+		return -1;
 	case 'T':
-		o->threads = atoi(arg);
-		if (o->threads < 1 || o->threads > 64)
-			fatal("--threads must be 1..64");
+		if (parse_range(arg, 1, 64, &o->threads)) {
+			log_err("--threads must be 1..64");
+			return -1;
+		}
 		break;
 	case 'H': o->http = arg; break;
 	case 'S': log_use_syslog("rblkit"); break;
 	case 'I':
-		o->tcp_idle_ms = atoi(arg);
-		if (o->tcp_idle_ms < 10 || o->tcp_idle_ms > 3600000)
-			fatal("--tcp-idle must be 10..3600000 (milliseconds)");
+		if (parse_range(arg, 10, 3600000, &o->tcp_idle_ms)) {
+			log_err("--tcp-idle must be 10..3600000 (milliseconds)");
+			return -1;
+		}
 		break;
 	case 'K': o->check_only = 1; break;
 	case OPT_NOTIFY: {
 		struct sockaddr_storage ss;
 		socklen_t len;
 
-		if (notify_parse_target(arg, &ss, &len))
-			fatal("invalid --notify target '%s' (expected ADDR[:PORT] "
-			      "or [IPv6]:PORT)", arg);
+		if (notify_parse_target(arg, &ss, &len)) {
+			log_err("invalid --notify target '%s' (expected ADDR[:PORT] "
+				"or [IPv6]:PORT)", arg);
+			return -1;
+		}
 		o->notify[o->nnotify++] = (char *)arg;
 		break;
 	}
 	case OPT_ALLOW_TRANSFER: {
 		const char *bad;
 
-		if (axfr_acl_add(&o->allow_transfer, arg, &bad))
-			fatal("invalid --allow-transfer network '%s' (expected "
-			      "ADDR or ADDR/BITS without host bits)", bad);
+		if (axfr_acl_add(&o->allow_transfer, arg, &bad)) {
+			log_err("invalid --allow-transfer network '%s' (expected "
+				"ADDR or ADDR/BITS without host bits)", bad);
+			return -1;
+		}
 		break;
 	}
 	case 'h':
 		cmd_serve_help();
 		return 1;
 	default:
-		cmd_usage_error("serve");
 		return -1;
 	}
 	return 0;
+}
+
+/* server_run()'s error, with the option that fixes it where there is one. */
+static void report(int rc, const char *err)
+{
+	switch (rc) {
+	case SERVER_NO_ADDRESS:
+		log_err("%s: use -b address/port", err);
+		break;
+	case SERVER_NO_ZONES:
+		log_err("%s (zone:type:file...)", err);
+		break;
+	case SERVER_BAD_ADDRESS:
+		log_err("%s (-b and --http take ADDR/PORT, ADDR or /PORT)", err);
+		break;
+	default:
+		log_err("%s", err);
+	}
 }
 
 int cmd_serve(int argc, char **argv)
@@ -181,6 +229,7 @@ int cmd_serve(int argc, char **argv)
 	struct server_opts o = { .check_interval = 60, .tcp_idle_ms = 10000,
 				 .version = "rblkit " RBLKIT_VERSION };
 	int c, vcount = 0, rc;
+	char why[512];
 
 	o.ds.def_ttl = 35 * 60;
 	o.binds = xcalloc((size_t)argc + 1, sizeof(char *));
@@ -192,7 +241,7 @@ int cmd_serve(int argc, char **argv)
 			free(o.binds);
 			free(o.notify);
 			axfr_acl_free(o.allow_transfer);
-			return rc > 0 ? 0 : 2;
+			return rc > 0 ? 0 : cmd_usage_error("serve");
 		}
 	}
 	o.specs = xcalloc((size_t)(argc - optind) + 1, sizeof(*o.specs));
@@ -203,7 +252,22 @@ int cmd_serve(int argc, char **argv)
 			fatal("invalid zone spec '%s': %s", argv[i], err);
 		o.nspecs++;
 	}
-	rc = server_run(&o);    /* returns for --check and start-up errors */
+	if (!o.check_only && !o.user && geteuid() == 0)
+		log_warn("running as root: use -u USER to drop privileges");
+	rc = server_run(&o, why, sizeof(why));
+	if (rc != SERVER_OK) {
+		/* threads may run and privileges be half dropped: end here */
+		report(rc, why);
+		exit(1);
+	}
+	if (!o.check_only) {
+		/* UDP workers stay blocked in recvmmsg and a zone transfer may
+		 * still read the zones (and o): end the process without exit
+		 * handlers or freeing, as a stopped server has nothing left
+		 * to write (the query log and -s file are closed). */
+		fflush(NULL);
+		_exit(0);
+	}
 	for (unsigned i = 0; i < o.nspecs; i++)
 		zone_spec_free(&o.specs[i]);
 	free(o.specs);

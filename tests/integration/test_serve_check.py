@@ -82,3 +82,12 @@ def test_serving_skips_and_names_the_same_lines(rblkit_server, datadir):
     # the first $SOA is served
     soa = srv.query("bl.test", "SOA").answer[0][0]
     assert soa.mname.to_text() == "ns1.bl.test." and soa.serial != 7
+
+
+def test_check_fails_on_an_over_long_line(datadir):
+    # the line is skipped with file:line and counted: --check must fail on it
+    write_data(datadir, "long.txt", HEAD + "192.0.2.1\n" + "1" * 9000 + "\n192.0.2.2\n")
+    r = _check(datadir, "bl.test:ip4set:long.txt")
+    assert r.returncode == 1, r.stderr
+    assert "long.txt:6: line longer than 8190 bytes: skipped" in r.stderr, r.stderr
+    assert "1 data error (lines skipped when serving)" in r.stderr, r.stderr

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "serve/query.h"
+#include "serve/counters.h"
 
 /* Format the counters; returns the length written (truncated to cap). */
 size_t metrics_format(char *buf, size_t cap, const char *const *zones,

@@ -13,12 +13,9 @@
 #include <sys/socket.h>
 
 #include "serve/axfr.h"
+#include "serve/counters.h"
 #include "serve/dataset.h"
 #include "serve/zone.h"
-
-/* Per-zone counters; the array is indexed by zone id. */
-enum { ST_QUERIES, ST_LISTED, ST_NXDOMAIN, ST_ERRORS, ST_BYTES_IN,
-       ST_BYTES_OUT, ST_COUNT };
 
 struct query_ctx {
 	const struct zoneset *zs;

@@ -14,14 +14,12 @@
 #include "serve/snap.h"
 #include "serve/stats.h"
 #include "serve/tcp.h"
+#include "base/daemon.h"
+#include "base/listen.h"
 #include "base/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,8 +28,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define BATCH 32
@@ -48,6 +44,7 @@ struct worker {
 	uint64_t *global;               /* queries to no zone */
 	int fd;
 	int tcp;                        /* 0 UDP, 1 TCP */
+	int started;                    /* its thread runs */
 	struct tcp_listener tl;         /* TCP: the listener thread's */
 	const struct server_opts *o;
 };
@@ -56,60 +53,6 @@ static struct worker *workers;
 static unsigned nworkers;
 static unsigned nzones;
 static atomic_int stopping;     /* read by the workers */
-
-/* --- addresses --- */
-
-static int parse_bind(const char *spec, int family, struct addrinfo **res)
-{
-	char host[256], *port = "53";
-	const char *slash = strrchr(spec, '/');
-	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	int rc;
-
-	if (slash) {
-		snprintf(host, sizeof(host), "%.*s", (int)(slash - spec), spec);
-		port = (char *)slash + 1;
-	} else {
-		snprintf(host, sizeof(host), "%s", spec);
-	}
-	hints.ai_family = family ? family : AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags &= ~AI_NUMERICSERV;
-	rc = getaddrinfo(*host ? host : NULL, port, &hints, res);
-	if (rc) {
-		log_err("cannot resolve listen address '%s': %s", spec, gai_strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
-static int open_socket(const struct addrinfo *ai, int type, int reuseport)
-{
-	int fd = socket(ai->ai_family, type | SOCK_CLOEXEC, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuseport)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (type == SOCK_DGRAM) {
-		/* room for bursts: a queue that overflows loses queries */
-		int size = 8 << 20;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	}
-	if (ai->ai_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-	    (type == SOCK_STREAM && listen(fd, 128) != 0)) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
 
 /* --- UDP --- */
 
@@ -187,145 +130,137 @@ static int cpu_count(void)
 	return 1;
 }
 
-static int drop_privileges(const struct server_opts *o)
-{
-	struct passwd *pw = NULL;
-	gid_t gid = 0;
-	char user[128], *colon;
-
-	if (o->user) {
-		snprintf(user, sizeof(user), "%s", o->user);
-		colon = strchr(user, ':');
-		if (colon)
-			*colon++ = '\0';
-		pw = getpwnam(user);
-		if (!pw) {
-			log_err("unknown user '%s'", user);
-			return -1;
-		}
-		gid = pw->pw_gid;
-		if (colon) {
-			struct group *gr = getgrnam(colon);
-
-			if (!gr) {
-				log_err("unknown group '%s'", colon);
-				return -1;
-			}
-			gid = gr->gr_gid;
-		}
-		if (setgroups(1, &gid) != 0) {
-			log_err("setgroups: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if (o->rootdir && (chroot(o->rootdir) != 0 || chdir("/") != 0)) {
-		log_err("chroot %s: %s", o->rootdir, strerror(errno));
-		return -1;
-	}
-	if (o->workdir && chdir(o->workdir) != 0) {
-		log_err("chdir %s: %s", o->workdir, strerror(errno));
-		return -1;
-	}
-	if (pw && (setgid(gid) != 0 || setuid(pw->pw_uid) != 0)) {
-		log_err("cannot become %s: %s", o->user, strerror(errno));
-		return -1;
-	}
-	if (!pw && geteuid() == 0)
-		log_warn("running as root: use -u USER to drop privileges");
-	return 0;
-}
-
-static void add_worker(int fd, int tcp, const struct server_opts *o)
+static int add_worker(int fd, int tcp, const struct server_opts *o)
 {
 	struct worker *w;
 
 	if (nworkers == MAX_THREADS)
-		fatal("too many listener threads");
-	w = &workers[nworkers++];
+		return -1;
+	w = &workers[nworkers];
 	w->fd = fd;
 	w->tcp = tcp;
 	w->o = o;
 	if (snap_register(&w->rd))
-		fatal("too many listener threads");
+		return -1;
+	nworkers++;
+	return 0;
 }
 
 /* UDP threads per address: as asked, or one per CPU, but never more than
- * MAX_THREADS in all (each address also has its TCP thread). */
+ * MAX_THREADS in all (each address also has its TCP thread); -1 when
+ * there are too many addresses. */
 static int threads_per_address(const struct server_opts *o, unsigned naddr)
 {
 	int want = o->threads > 0 ? o->threads : cpu_count();
 	int room = (int)(MAX_THREADS / (naddr ? naddr : 1)) - 1;
 
 	if (room < 1)
-		fatal("too many listen addresses (%u): at most %d", naddr,
-		      MAX_THREADS / 2);
+		return -1;
 	if (want > room) {
 		if (o->threads > 0)
-			log_warn("--threads %d on %u addresses: %d threads per address",
+			log_warn("%d threads asked for on %u addresses: %d threads per address",
 				 o->threads, naddr, room);
 		want = room;
 	}
 	return want;
 }
 
-/* Open every listening socket; returns the UDP threads per address. */
-static int open_listeners(const struct server_opts *o)
+/* One socket of type on a, for worker or metrics; -1 with err set. */
+static int bind_one(const struct listen_addr *a, int type, unsigned opts, const char *what,
+		    char *err, size_t el)
 {
-	struct addrinfo **res = xcalloc(o->nbinds, sizeof(*res));
-	unsigned naddr = 0;
-	int threads;
+	char why[256], text[160];
+	int fd = listen_bind(a, type, opts, 128, why, sizeof(why));
 
-	for (unsigned b = 0; b < o->nbinds; b++) {
-		if (parse_bind(o->binds[b], o->family, &res[b]))
-			exit(1);
-		for (struct addrinfo *ai = res[b]; ai; ai = ai->ai_next)
-			naddr++;
-	}
-	threads = threads_per_address(o, naddr);
-	for (unsigned b = 0; b < o->nbinds; b++) {
-		struct addrinfo *ai;
-		int any = 0;
-
-		for (ai = res[b]; ai; ai = ai->ai_next) {
-			int fd;
-
-			for (int t = 0; t < threads; t++) {
-				fd = open_socket(ai, SOCK_DGRAM, 1);
-				if (fd < 0)
-					fatal("cannot listen on %s (udp): %s",
-					      o->binds[b], strerror(errno));
-				add_worker(fd, 0, o);
-			}
-			fd = open_socket(ai, SOCK_STREAM, 0);
-			if (fd < 0)
-				fatal("cannot listen on %s (tcp): %s", o->binds[b],
-				      strerror(errno));
-			fcntl(fd, F_SETFL, O_NONBLOCK);
-			add_worker(fd, 1, o);
-			any = 1;
-		}
-		freeaddrinfo(res[b]);
-		if (!any)
-			fatal("no address for %s", o->binds[b]);
-	}
-	free(res);
-	return threads;
+	if (fd < 0)
+		snprintf(err, el, "cannot listen on %s (%s): %s",
+			 listen_format(a, text, sizeof(text)), what, strerror(-fd));
+	return fd;
 }
 
-/* --- the metrics listener's socket (served by stats.c) --- */
-
-static int http_fd = -1;
-
-static void open_http(const char *spec, int family)
+/* Parse a listen address as rbldnsd's -b: ADDR/PORT, ADDR, /PORT. */
+static int parse_listen(const char *spec, int family, struct listen_list *ls,
+			char *err, size_t el)
 {
-	struct addrinfo *res;
+	char why[256];
 
-	if (parse_bind(spec, family, &res))
-		exit(1);
-	http_fd = open_socket(res, SOCK_STREAM, 0);
-	if (http_fd < 0)
-		fatal("cannot listen on %s (http): %s", spec, strerror(errno));
-	freeaddrinfo(res);
+	if (listen_parse(spec, LISTEN_SLASH | LISTEN_NAMES, "53", family, ls, why,
+			 sizeof(why))) {
+		if (*spec)      /* why quotes the spec */
+			snprintf(err, el, "invalid listen address %s", why);
+		else
+			snprintf(err, el, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open every listening socket; *threads: the UDP threads per address. */
+static int open_listeners(const struct server_opts *o, int *threads, unsigned *naddr,
+			  char *err, size_t el)
+{
+	struct listen_list *ls = xcalloc(o->nbinds, sizeof(*ls));
+	int rc = SERVER_BAD_ADDRESS;
+
+	*naddr = 0;
+	for (unsigned b = 0; b < o->nbinds; b++) {
+		if (parse_listen(o->binds[b], o->family, &ls[b], err, el))
+			goto out;
+		*naddr += ls[b].n;
+	}
+	rc = SERVER_LISTEN;
+	*threads = threads_per_address(o, *naddr);
+	if (*threads < 0) {
+		snprintf(err, el, "too many listen addresses (%u): at most %d", *naddr,
+			 MAX_THREADS / 2);
+		goto out;
+	}
+	for (unsigned b = 0; b < o->nbinds; b++) {
+		for (unsigned i = 0; i < ls[b].n; i++) {
+			const struct listen_addr *a = &ls[b].a[i];
+			int fd;
+
+			for (int t = 0; t <= *threads; t++) {   /* the last: TCP */
+				int tcp = t == *threads;
+
+				fd = tcp ? bind_one(a, SOCK_STREAM, LISTEN_O_NONBLOCK, "tcp", err, el)
+					 : bind_one(a, SOCK_DGRAM, LISTEN_O_REUSEPORT |
+						    LISTEN_O_BIGRCVBUF, "udp", err, el);
+				if (fd < 0)
+					goto out;
+				if (add_worker(fd, tcp, o)) {
+					close(fd);
+					snprintf(err, el, "too many listener threads");
+					goto out;
+				}
+			}
+		}
+	}
+	rc = SERVER_OK;
+out:
+	free(ls);
+	return rc;
+}
+
+/* --- the metrics listener's sockets (served by stats.c) --- */
+
+static int http_fds[STATS_HTTP_MAX];
+static unsigned nhttp;
+
+static int open_http(const char *spec, int family, char *err, size_t el)
+{
+	struct listen_list ls;
+
+	if (parse_listen(spec, family, &ls, err, el))
+		return SERVER_BAD_ADDRESS;
+	for (unsigned i = 0; i < ls.n && nhttp < STATS_HTTP_MAX; i++) {
+		int fd = bind_one(&ls.a[i], SOCK_STREAM, 0, "http", err, el);
+
+		if (fd < 0)
+			return SERVER_LISTEN;
+		http_fds[nhttp++] = fd;
+	}
+	return SERVER_OK;
 }
 
 /* --- main loop --- */
@@ -365,40 +300,15 @@ static void reload(struct server_opts *o, int force)
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
 }
 
-static void block_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGUSR1);
-	sigaddset(set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static void write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f) {
-		log_warn("%s: %s", path, strerror(errno));
-		return;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
-}
-
 /* Load the first data (as rbldnsd: after chroot and privilege drop, so
  * that reloads see the same paths and rights). */
 static struct zoneset *first_load(const struct server_opts *o)
 {
 	struct zoneset *zs = zoneset_build(o->specs, o->nspecs, &o->ds, NULL, 1, NULL);
-
-	if (!zs)
-		fatal("cannot load the data; not starting");
 	const char **names;
 
+	if (!zs)
+		return NULL;
 	zoneset_check_testpoints(zs);
 	nzones = zoneset_count(zs);
 	names = xcalloc(nzones ? nzones : 1, sizeof(*names));
@@ -411,29 +321,40 @@ static struct zoneset *first_load(const struct server_opts *o)
 	return zs;
 }
 
-static void start_threads(void)
+/* Start the workers; on failure the ones started keep running (the
+ * caller ends the process). */
+static int start_threads(char *err, size_t el)
 {
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct worker *w = &workers[i];
 		void *(*body)(void *) = udp_main;
 		void *arg = w;
+		int rc;
 
 		if (w->tcp) {
 			w->tl = (struct tcp_listener){
 				.fd = w->fd, .rd = &w->rd, .stats = w->stats,
-				.global = w->global, .o = w->o, .querylog = querylog,
+				.global = w->global, .version = w->o->version,
+				.lazy = w->o->lazy, .xfr_allow = w->o->allow_transfer,
+				.idle_ms = w->o->tcp_idle_ms, .querylog = querylog,
 				.stopping = &stopping,
 			};
+			if (tcp_prepare(&w->tl, err, el))
+				return -1;
 			body = tcp_main;
 			arg = &w->tl;
 		}
-		if (pthread_create(&w->tid, NULL, body, arg))
-			fatal("cannot start threads");
+		if ((rc = pthread_create(&w->tid, NULL, body, arg)) != 0) {
+			snprintf(err, el, "cannot start threads: %s", strerror(rc));
+			return -1;
+		}
+		w->started = 1;
 		if (!w->tcp)    /* blocked in recvmmsg at exit: never joined */
 			pthread_detach(w->tid);
 	}
-	if (http_fd >= 0)
-		stats_http_start(http_fd);
+	if (nhttp && stats_http_start(http_fds, nhttp, err, el))
+		return -1;
+	return 0;
 }
 
 static void main_loop(struct server_opts *o, const sigset_t *set)
@@ -466,50 +387,99 @@ static void main_loop(struct server_opts *o, const sigset_t *set)
 	}
 }
 
-int server_run(struct server_opts *o)
+/* Close the listening sockets of a start that failed before the
+ * threads (a worker that runs owns its socket until the process ends). */
+static void close_listeners(void)
 {
-	sigset_t set;
-	int threads;
-	uint64_t t0 = now_ms();
+	for (unsigned i = 0; i < nworkers; i++)
+		if (!workers[i].started)
+			close(workers[i].fd);
+	for (unsigned i = 0; i < nhttp; i++)
+		close(http_fds[i]);
+	nhttp = 0;
+}
 
-	if (!o->nbinds && !o->check_only)
-		fatal("no listen address: use -b address/port");
-	if (!o->nspecs)
-		fatal("no zones given (zone:type:file...)");
-	block_signals(&set);
+static int check_data(const struct server_opts *o, uint64_t t0, char *err, size_t el)
+{
+	struct zoneset *zs = first_load(o);
+	unsigned errors;
+
+	if (!zs) {
+		snprintf(err, el, "cannot load the data; not starting");
+		return SERVER_LOAD;
+	}
+	errors = zoneset_errors(zs);
+	zoneset_free(zs);
+	stats_free();
+	if (errors) {   /* --check fails on what loading skips */
+		snprintf(err, el, "%u data error%s (lines skipped when serving)",
+			 errors, errors == 1 ? "" : "s");
+		return SERVER_DATA_ERRORS;
+	}
+	log_info("data loaded: %u zones in %llu ms", nzones,
+		 (unsigned long long)(now_ms() - t0));
+	return SERVER_OK;
+}
+
+int server_run(struct server_opts *o, char *err, size_t el)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
+	struct daemon_pidfile *pf = NULL;
+	struct zoneset *zs;
+	sigset_t set;
+	int threads = 0, rc;
+	unsigned naddr = 0;
+	uint64_t t0 = now_ms();
+	char why[256];
+
+	if (!o->nbinds && !o->check_only) {
+		snprintf(err, el, "no listen address");
+		return SERVER_NO_ADDRESS;
+	}
+	if (!o->nspecs) {
+		snprintf(err, el, "no zones given");
+		return SERVER_NO_ZONES;
+	}
+	if ((rc = daemon_block_signals(sigs, sizeof(sigs) / sizeof(sigs[0]), &set))) {
+		snprintf(err, el, "cannot block signals: %s", strerror(-rc));
+		return SERVER_START;
+	}
 	workers = xcalloc(MAX_THREADS, sizeof(*workers));
 	if (o->check_only) {
-		struct zoneset *zs = first_load(o);
-		unsigned errors = zoneset_errors(zs);
-
-		zoneset_free(zs);
-		stats_free();
+		rc = check_data(o, t0, err, el);
 		free(workers);
-		if (errors) {   /* --check fails on what loading skips */
-			log_err("%u data error%s (lines skipped when serving)",
-				errors, errors == 1 ? "" : "s");
-			return 1;
-		}
-		log_info("data loaded: %u zones in %llu ms", nzones,
-			 (unsigned long long)(now_ms() - t0));
-		return 0;
+		workers = NULL;
+		return rc;
 	}
-	threads = open_listeners(o);
-	if (o->http)
-		open_http(o->http, o->family);
-	if (o->pidfile)
-		write_pidfile(o->pidfile);
-	if (drop_privileges(o))
-		return 1;
-	if (o->nnotify && !(notifier = notify_start(o->notify, o->nnotify)))
-		return 1;
+	if ((rc = open_listeners(o, &threads, &naddr, err, el)) ||
+	    (o->http && (rc = open_http(o->http, o->family, err, el))))
+		goto fail;
+	if (o->pidfile && !(pf = daemon_pidfile_create(o->pidfile, why, sizeof(why))))
+		log_warn("%s", why);    /* as rbldnsd: not a reason to stop */
+	if (daemon_drop_privileges(o->user, o->rootdir, o->workdir, err, el)) {
+		rc = SERVER_PRIVILEGES;
+		goto fail;
+	}
+	rc = SERVER_START;
+	if (o->nnotify && !(notifier = notify_start(o->notify, o->nnotify))) {
+		snprintf(err, el, "cannot send NOTIFY");
+		goto fail;
+	}
 	if (o->querylog) {      /* created as the user, inside the chroot */
-		if (qlog_open(o->querylog))
-			fatal("query log %s: %s", o->querylog, strerror(errno));
+		if (qlog_open(o->querylog)) {
+			snprintf(err, el, "query log %s: %s", o->querylog, strerror(errno));
+			goto fail;
+		}
 		querylog = 1;
 	}
-	snap_init(first_load(o));
-	start_threads();
+	if (!(zs = first_load(o))) {
+		snprintf(err, el, "cannot load the data; not starting");
+		rc = SERVER_LOAD;
+		goto fail;
+	}
+	snap_init(zs);
+	if (start_threads(err, el))
+		goto fail_started;
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
 	if (o->statsfile)
@@ -517,12 +487,24 @@ int server_run(struct server_opts *o)
 	main_loop(o, &set);
 	atomic_store(&stopping, 1);
 	for (unsigned i = 0; i < nworkers; i++)        /* they stop within 0.1 s */
-		if (workers[i].tcp)
+		if (workers[i].tcp && workers[i].started)
 			pthread_join(workers[i].tid, NULL);
 	if (querylog)
 		qlog_finish();  /* the lines buffered so far, and any later */
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
+	daemon_pidfile_remove(pf);
 	log_info("exiting");
-	_exit(0);
+	return SERVER_OK;
+fail_started:
+	/* the threads started keep running until the caller ends the process */
+	atomic_store(&stopping, 1);
+fail:
+	close_listeners();
+	if (notifier) {
+		notify_stop(notifier);
+		notifier = NULL;
+	}
+	daemon_pidfile_remove(pf);
+	return rc;
 }

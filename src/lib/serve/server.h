@@ -16,6 +16,7 @@
 #ifndef RBLKIT_SERVER_H
 #define RBLKIT_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "serve/axfr.h"
@@ -44,8 +45,28 @@ struct server_opts {
 	unsigned nspecs;
 };
 
-/* Bind, load, drop privileges and serve until SIGTERM/SIGINT. Returns
- * the process exit status; start-up errors are logged. */
-int server_run(struct server_opts *o);
+/* What server_run() returns: SERVER_OK, or what failed (the front end
+ * may add a hint of its own to the text). */
+enum server_status {
+	SERVER_OK = 0,          /* stopped by SIGTERM/SIGINT; --check: no errors */
+	SERVER_DATA_ERRORS,     /* --check: the data has errors */
+	SERVER_NO_ADDRESS,      /* no listen address given */
+	SERVER_NO_ZONES,        /* no zone given */
+	SERVER_BAD_ADDRESS,     /* a listen address that does not parse */
+	SERVER_LISTEN,          /* cannot bind or listen */
+	SERVER_PRIVILEGES,      /* the privilege drop failed */
+	SERVER_LOAD,            /* the first load failed */
+	SERVER_START,           /* threads, NOTIFY, query log */
+};
+
+/* Bind, load, drop privileges and serve until SIGTERM/SIGINT; with
+ * o->check_only, load and report.  Returns SERVER_OK, or a status with a
+ * sentence in err (it names no command-line option).  After SERVER_OK
+ * from serving, threads that never block the exit (UDP workers in
+ * recvmmsg, running zone transfers) may still exist: the caller ends the
+ * process without freeing what they may read (o and its contents).  After
+ * a failure part-way the process must end too (privileges may be half
+ * dropped). */
+int server_run(struct server_opts *o, char *err, size_t errlen);
 
 #endif

@@ -120,7 +120,8 @@ struct http_client {
 	size_t off, len;
 };
 
-static int http_fd = -1;
+static int http_fds[STATS_HTTP_MAX];
+static unsigned nhttp;
 
 /* The response to the request in c->req (all of it in c->resp). */
 static void http_answer(struct http_client *c)
@@ -197,9 +198,9 @@ static int http_step(struct http_client *c, uint64_t now)
 
 /* Accept one client into a free slot; returns the time until which
  * accepting pauses (0: it does not). */
-static uint64_t http_accept(struct http_client *cl, uint64_t now)
+static uint64_t http_accept(int lfd, struct http_client *cl, uint64_t now)
 {
-	int fd = accept4(http_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
@@ -219,14 +220,14 @@ static uint64_t http_accept(struct http_client *cl, uint64_t now)
 static void *http_main(void *arg)
 {
 	struct http_client *cl = xcalloc(HTTP_CLIENTS, sizeof(*cl));
-	struct pollfd pf[HTTP_CLIENTS + 1];
+	struct pollfd pf[HTTP_CLIENTS + STATS_HTTP_MAX];
 	uint64_t paused = 0;
 
 	(void)arg;
 	for (int i = 0; i < HTTP_CLIENTS; i++)
 		cl[i].fd = -1;
 	for (;;) {
-		int n = 0, busy = 0, idx[HTTP_CLIENTS + 1];
+		int n = 0, busy = 0, idx[HTTP_CLIENTS + STATS_HTTP_MAX];
 		uint64_t now = now_ms();
 
 		if (paused && now >= paused)
@@ -243,8 +244,8 @@ static void *http_main(void *arg)
 						 .events = cl[i].resp ? POLLOUT : POLLIN };
 			idx[n++] = i;
 		}
-		if (!paused && busy < HTTP_CLIENTS) {
-			pf[n] = (struct pollfd){ .fd = http_fd, .events = POLLIN };
+		for (unsigned j = 0; !paused && busy < HTTP_CLIENTS && j < nhttp; j++) {
+			pf[n] = (struct pollfd){ .fd = http_fds[j], .events = POLLIN };
 			idx[n++] = -1;
 		}
 		if (poll(pf, (nfds_t)n, 100) <= 0)
@@ -253,24 +254,37 @@ static void *http_main(void *arg)
 		for (int k = 0; k < n; k++) {
 			if (!pf[k].revents)
 				continue;
-			if (idx[k] < 0)
-				paused = http_accept(cl, now);
-			else if (http_step(&cl[idx[k]], now))
+			if (idx[k] < 0) {
+				/* a slot may have been taken by the listener before */
+				if (!paused && busy++ < HTTP_CLIENTS)
+					paused = http_accept(pf[k].fd, cl, now);
+			} else if (http_step(&cl[idx[k]], now))
 				http_close(&cl[idx[k]]);
 		}
 	}
 	return NULL;
 }
 
-void stats_http_start(int fd)
+int stats_http_start(const int *fds, unsigned n, char *err, size_t errlen)
 {
 	pthread_t t;
+	int rc;
 
-	http_fd = fd;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (pthread_create(&t, NULL, http_main, NULL))
-		fatal("cannot start the metrics thread");
+	if (n > STATS_HTTP_MAX) {
+		snprintf(err, errlen, "metrics: more than %d listening sockets", STATS_HTTP_MAX);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		http_fds[i] = fds[i];
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+	}
+	nhttp = n;
+	if ((rc = pthread_create(&t, NULL, http_main, NULL)) != 0) {
+		snprintf(err, errlen, "cannot start the metrics thread: %s", strerror(rc));
+		return -rc;
+	}
 	pthread_detach(t);
+	return 0;
 }
 
 /* rbldnsd's -s format, one line per interval:

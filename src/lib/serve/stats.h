@@ -12,9 +12,10 @@
 #ifndef RBLKIT_STATS_H
 #define RBLKIT_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "serve/query.h"
+#include "serve/counters.h"
 
 /* Set the zone names (fixed by the command line); copies them. */
 void stats_init(unsigned nzones, const char *const *names);
@@ -29,7 +30,10 @@ void stats_log(void);
 /* Append a line to the -s file ("+file": deltas since the last line);
  * start: a bare time stamp (start and stop, as rbldnsd). */
 void stats_write_file(const char *spec, int start);
-/* Serve /metrics on the listening socket fd from a thread of its own. */
-void stats_http_start(int fd);
+#define STATS_HTTP_MAX 8  /* listening sockets of the metrics listener */
+
+/* Serve /metrics on the listening sockets fds[0..n-1] (n <= STATS_HTTP_MAX)
+ * from a thread of its own.  Returns 0, or -errno with a sentence in err. */
+int stats_http_start(const int *fds, unsigned n, char *err, size_t errlen);
 
 #endif

@@ -8,12 +8,14 @@
 #include "serve/tcp.h"
 #include "serve/axfr.h"
 #include "serve/qlog.h"
+#include "serve/query.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -294,9 +296,9 @@ static int serve_one(struct loop *lp, struct conn *c, uint64_t now)
 	size_t mlen = (size_t)m[-2] << 8 | m[-1], len;
 	uint8_t *dst = c->out + c->len + 2;
 	struct query_ctx qc = { .stats = l->stats, .global = l->global,
-				.version = l->o->version, .lazy = l->o->lazy,
+				.version = l->version, .lazy = l->lazy,
 				.tcp = 1, .peer = (struct sockaddr *)&c->peer,
-				.xfr_allow = l->o->allow_transfer };
+				.xfr_allow = l->xfr_allow };
 	struct snap *snap = NULL;
 
 	qc.zs = snap_enter(l->rd);
@@ -377,7 +379,7 @@ static void conn_event(struct loop *lp, struct conn *c, uint32_t ev, uint64_t no
 /* Close the connections past their deadline. */
 static void sweep(struct loop *lp, uint64_t now)
 {
-	uint64_t idle = (uint64_t)lp->l->o->tcp_idle_ms;
+	uint64_t idle = (uint64_t)lp->l->idle_ms;
 
 	for (unsigned i = 0; i < TCP_MAX_CONN; i++) {
 		struct conn *c = &lp->conns[i];
@@ -461,18 +463,34 @@ static void accept_some(struct loop *lp, uint64_t now)
 	}
 }
 
-void *tcp_main(void *arg)
+int tcp_prepare(struct tcp_listener *l, char *err, size_t errlen)
 {
 	struct loop *lp = xcalloc(1, sizeof(*lp));
-	struct epoll_event ev[64], lev = { .events = EPOLLIN, .data.u32 = LISTENER };
-	uint64_t next_sweep = now_ms() + SWEEP_MS;
+	struct epoll_event lev = { .events = EPOLLIN, .data.u32 = LISTENER };
+	int rc;
 
-	lp->l = arg;
+	lp->l = l;
 	for (unsigned i = 0; i < TCP_MAX_CONN; i++)
 		lp->conns[i].fd = -1;
 	lp->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (lp->ep < 0 || epoll_ctl(lp->ep, EPOLL_CTL_ADD, lp->l->fd, &lev) != 0)
-		fatal("tcp: epoll: %s", strerror(errno));
+	if (lp->ep < 0 || epoll_ctl(lp->ep, EPOLL_CTL_ADD, l->fd, &lev) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "tcp: epoll: %s", strerror(errno));
+		if (lp->ep >= 0)
+			close(lp->ep);
+		free(lp);
+		return rc;
+	}
+	l->loop = lp;
+	return 0;
+}
+
+void *tcp_main(void *arg)
+{
+	struct loop *lp = ((struct tcp_listener *)arg)->loop;
+	struct epoll_event ev[64];
+	uint64_t next_sweep = now_ms() + SWEEP_MS;
+
 	while (!atomic_load(lp->l->stopping)) {
 		int n = epoll_wait(lp->ep, ev, 64, SWEEP_MS), listener = 0;
 		uint64_t now = now_ms();

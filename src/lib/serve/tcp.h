@@ -23,10 +23,11 @@
 #define RBLKIT_TCP_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "serve/query.h"
-#include "serve/server.h"
+#include "serve/axfr.h"
+#include "serve/counters.h"
 #include "serve/snap.h"
 
 #define TCP_MAX_CONN 256        /* per listening address */
@@ -39,12 +40,21 @@ struct tcp_listener {
 	struct snap_reader *rd;         /* this thread's reader */
 	uint64_t (*stats)[ST_COUNT];    /* this thread's counters */
 	uint64_t *global;
-	const struct server_opts *o;
-	int querylog;                   /* -l given */
+	const char *version;            /* version.bind text, NULL refuses */
+	int lazy;                       /* no NS in positive answers */
+	const struct axfr_acl *xfr_allow;       /* NULL: loopback only */
+	int idle_ms;                    /* idle connections close after */
+	int querylog;                   /* log every answered query */
 	atomic_int *stopping;
+	void *loop;                     /* tcp_prepare's; tcp_main frees it */
 };
 
-/* Thread body: serve arg (a struct tcp_listener) until *stopping. */
+/* Make l's event loop (in the starting thread, so that a failure is the
+ * caller's to report).  Returns 0, or -errno with a sentence in err. */
+int tcp_prepare(struct tcp_listener *l, char *err, size_t errlen);
+
+/* Thread body: serve arg (a struct tcp_listener made ready by
+ * tcp_prepare) until *stopping. */
 void *tcp_main(void *arg);
 
 #endif
