@@ -39,7 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.list = "List", .zone = "bl.example", .meaning = "spam source",
 			.txt = "listed \"x\" <y>", .delist = "https://x/?a=1&b=\"<y>",
 			.ncodes = 2, .codes = codes, .meanings = meanings };
-		static const struct report_check chk = { "192.0.2.1", &hit, 1, 2, 3 };
+		static const struct report_err errs[] = {
+			{ "a.example", "REFUSED: \"x\" <y>" }, { "b.example", "timeout" },
+			{ "c.example", "REFUSED: \"x\" <y>" } };
+		static const struct report_check chk = { "192.0.2.1", &hit, 1, 2, 3, errs };
 		struct report_item it = { "fuzz", 0, NULL, NULL, NULL };
 		char sum[512];
 

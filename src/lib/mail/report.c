@@ -288,7 +288,7 @@ static const char *code_str(uint32_t a, char ip[16])
 /* The errors of a check, grouped by their text: "REASON: zone, zone". */
 static void text_check_errors(FILE *f, const struct report_check *c)
 {
-	for (size_t i = 0; i < c->nerror; i++) {
+	for (size_t i = 0; c->errs && i < c->nerror; i++) {
 		size_t k, n = 0;
 
 		for (k = 0; k < i && strcmp(c->errs[k].error, c->errs[i].error); k++)
@@ -619,7 +619,7 @@ static void json_check(struct jbuf *b, const struct report_check *c)
 	jb_put(b, ", \"errors\": ");
 	json_uint(b, c->nerror);
 	jb_put(b, ", \"no_verdict\": [");
-	for (size_t i = 0; i < c->nerror; i++) {
+	for (size_t i = 0; c->errs && i < c->nerror; i++) {
 		jb_put(b, i ? ", {\"zone\": " : "{\"zone\": ");
 		jb_str(b, c->errs[i].zone);
 		jb_put(b, ", \"error\": ");
@@ -893,7 +893,7 @@ static void html_check(FILE *f, const struct report_check *c)
 		}
 		fputs("</p>\n", f);
 	}
-	for (size_t i = 0; i < c->nerror; i++) {
+	for (size_t i = 0; c->errs && i < c->nerror; i++) {
 		fputs("<p>no verdict from ", f);
 		html_str(f, c->errs[i].zone);
 		fputs(": ", f);
