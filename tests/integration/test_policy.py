@@ -1041,3 +1041,26 @@ def test_malformed_recipient_count_is_a_bad_request(dns, count):
     with PolicyDaemon(base_conf(dns.port, "log_requests = yes\n")) as d:
         assert d.connect().ask(recipient_count=count, **eom) == "DUNNO"
         assert d.wait_log("recipient_count is not a number: client=10.0.0.5 sasl=m@x")
+
+
+def test_check_config_reports_key_errors_and_whole_file_errors_in_one_run(tmp_path):
+    bad = tmp_path / "bad.conf"
+    bad.write_text("dnsbl_sites = bl.test, =127.0.0.2*2\n"
+                   "state_dir = var/lib/rblkit\n"
+                   "dnsbl_cache_min_ttl = 2h\n"
+                   "dnsbl_cache_max_ttl = 1h\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        f"{bad}:1: dnsbl_sites: '=127.0.0.2*2': a site needs a zone name",
+        f"{bad}:2: state_dir: must be an absolute path",
+        f"{bad}: dnsbl_cache_min_ttl is above dnsbl_cache_max_ttl"], r.stderr
+    # a check that involves a refused key is skipped: no second error for it
+    bad.write_text("dnsbl_cache_min_ttl = 2hours\n"
+                   "dnsbl_cache_max_ttl = 1s\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert len(r.stderr.splitlines()) == 1 and f"{bad}:1: dnsbl_cache_min_ttl: " in r.stderr, \
+        r.stderr
