@@ -330,7 +330,7 @@ def test_recipients_override_hold_and_fallback_keys(dns):
         assert c.ask(sasl_username="carol", recipient_count="5", **eom) == "DUNNO"
         # 5 + 4 > 8 recipients/hour: refused at END-OF-MESSAGE, not counted
         assert c.ask(sasl_username="carol", recipient_count="4", **eom).startswith(
-            "HOLD 4.7.1 Sending limit exceeded (5 of 8 recipients per hour)")
+            "HOLD 4.7.1 Sending limit exceeded (9 of 8 recipients per hour)")
         assert c.ask(sasl_username="carol", recipient_count="3", **eom) == "DUNNO"
         # the override lets big@example.com send more
         for _ in range(10):
@@ -961,3 +961,106 @@ def test_listen_path_that_is_not_a_socket_is_left_alone(tmp_path):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and "exists and is not a socket" in r.stderr, r
     assert path.read_text() == "keep me\n"
+
+
+# -- review of a new user: a message over a whole limit; a bad number -------
+
+def _alerts_conf(dns_port, alerts, mode):
+    return (f"resolver = 127.0.0.1:{dns_port}\n"
+            "outbound_limits = 3 messages/hour, 5 recipients/day\n"
+            f"outbound_block = {mode}\n"
+            f'alert_command = echo "$RBLKIT_USER $RBLKIT_COUNT $RBLKIT_LIMIT '
+            f'$RBLKIT_KIND $RBLKIT_WINDOW" >> {alerts}\n')
+
+
+def _wait_file(path):
+    deadline = time.monotonic() + 5
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return open(path).read()
+
+
+@pytest.mark.parametrize("mode", ["window", "reset"])
+def test_one_message_over_a_whole_limit_is_refused_with_its_count_and_blocks_nobody(dns, mode):
+    alerts = os.path.join(servers.make_datadir("rblkit-pol-over-"), "alerts")
+    with PolicyDaemon(_alerts_conf(dns.port, alerts, mode)) as d:
+        c = d.connect()
+        eom = dict(protocol_state="END-OF-MESSAGE", client_address="10.0.0.5",
+                   sasl_username="q@x")
+        rcpt = dict(client_address="10.0.0.5", sasl_username="q@x")
+        a = c.ask(recipient_count="6", **eom)
+        assert a.startswith("DEFER 4.7.1 Sending limit exceeded (6 of 5 recipients "
+                            "per day)"), a
+        assert d.wait_log("q@x: a message of 6 recipients refused, it would make 6 "
+                          "(limit 5 recipients/day); not blocked")
+        assert "blocked at" not in d.log()
+        assert _wait_file(alerts) == "q@x 6 5 recipients day\n"
+        # nothing was counted and nobody is blocked: status says so ...
+        st = d.command("status", "q@x")
+        assert "0/5 rcpts/day" in st.stdout and "BLOCKED" not in st.stdout, st.stdout
+        assert "blocked: 0" in d.command("status").stdout
+        # ... and smaller mail goes through (with reset too)
+        assert c.ask(**rcpt) == "DUNNO"
+        assert c.ask(recipient_count="1", **eom) == "DUNNO"
+        # the same too-large message again: refused, no second alert
+        assert c.ask(recipient_count="6", **eom).startswith(
+            "DEFER 4.7.1 Sending limit exceeded (7 of 5 recipients per day)")
+        assert d.wait_log("alert already sent in this window")
+        # 4 more recipients: 5 of 5, a real block (its own alert, at 5)
+        assert c.ask(recipient_count="4", **eom) == "DUNNO"
+        a = c.ask(**rcpt)
+        assert a.startswith("DEFER 4.7.1 Sending limit exceeded (5 of 5 recipients "
+                            "per day)"), a
+        assert d.wait_log("q@x blocked at 5 (limit 5 recipients/day)")
+        st = d.command("status", "q@x")
+        assert "5/5 rcpts/day" in st.stdout and "BLOCKED" in st.stdout, st.stdout
+        deadline = time.monotonic() + 5
+        while open(alerts).read().count("\n") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert open(alerts).read() == "q@x 6 5 recipients day\nq@x 5 5 recipients day\n"
+    shutil.rmtree(os.path.dirname(alerts), ignore_errors=True)
+
+
+@pytest.mark.parametrize("count", ["-5", "+6", "6x", ""])
+def test_malformed_recipient_count_is_a_bad_request(dns, count):
+    conf = base_conf(dns.port)
+    with PolicyDaemon(conf) as d:
+        c = d.connect()
+        eom = dict(protocol_state="END-OF-MESSAGE", client_address="10.0.0.5",
+                   sasl_username="m@x")
+        for _ in range(3):
+            assert c.ask(recipient_count=count, **eom) == "DUNNO"
+        assert d.wait_log(f"recipient_count '{count}' is not a number; DUNNO")
+        assert d.log().count("is not a number") == 1, d.log()
+        # not counted; the connection still works, good numbers count
+        assert "m@x is not counted" in d.command("status", "m@x").stdout
+        for _ in range(3):
+            assert c.ask(recipient_count="1", **eom) == "DUNNO"
+        assert c.ask(recipient_count="1", **eom).startswith("DEFER 4.7.1 Sending limit "
+                                                             "exceeded (3 of 3 messages")
+    with PolicyDaemon(base_conf(dns.port, "log_requests = yes\n")) as d:
+        assert d.connect().ask(recipient_count=count, **eom) == "DUNNO"
+        assert d.wait_log("recipient_count is not a number: client=10.0.0.5 sasl=m@x")
+
+
+def test_check_config_reports_key_errors_and_whole_file_errors_in_one_run(tmp_path):
+    bad = tmp_path / "bad.conf"
+    bad.write_text("dnsbl_sites = bl.test, =127.0.0.2*2\n"
+                   "state_dir = var/lib/rblkit\n"
+                   "dnsbl_cache_min_ttl = 2h\n"
+                   "dnsbl_cache_max_ttl = 1h\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        f"{bad}:1: dnsbl_sites: '=127.0.0.2*2': a site needs a zone name",
+        f"{bad}:2: state_dir: must be an absolute path",
+        f"{bad}: dnsbl_cache_min_ttl is above dnsbl_cache_max_ttl"], r.stderr
+    # a check that involves a refused key is skipped: no second error for it
+    bad.write_text("dnsbl_cache_min_ttl = 2hours\n"
+                   "dnsbl_cache_max_ttl = 1s\n")
+    r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(bad)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert len(r.stderr.splitlines()) == 1 and f"{bad}:1: dnsbl_cache_min_ttl: " in r.stderr, \
+        r.stderr

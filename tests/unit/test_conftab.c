@@ -87,7 +87,7 @@ static const struct conftab_key keys[] = {
 #undef O
 
 static const struct conftab tab = { keys, sizeof(keys) / sizeof(keys[0]), sizeof(struct cfg),
-				    check };
+				    check, NULL };
 
 /* Parse text over the defaults; the errors joined with '|' or "ok". */
 static const char *run(const char *text, struct cfg **out)
@@ -384,3 +384,87 @@ UNIT_TEST(help_and_dump)
 }
 
 UNIT_MAIN()
+
+/* -- check_all: the whole-file checks run even when some keys had errors,
+ * skipping only those that involve a refused key; a STR key's parse
+ * checks its value (and the error has the line) -------------------------- */
+
+static int abs_path(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	(void)conf;
+	(void)field;
+	if (v[0] != '/') {
+		snprintf(err, el, "must be an absolute path");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_all(void *conf, const struct conftab_bad *bad, char *err, size_t el)
+{
+	const struct cfg *c = conf;
+
+	CHECK(!conftab_bad(bad, "no_such_key"));
+	if (!conftab_bad(bad, "ttl") && !conftab_bad(bad, "min_ttl") && c->min_ttl > c->ttl) {
+		snprintf(err, el, "min_ttl is above ttl");
+		return -1;
+	}
+	return 0;
+}
+
+#define O(f) offsetof(struct cfg, f)
+static const struct conftab_key keys_all[] = {
+	{ "listen", CONFTAB_STR, O(listen), "/run/x", .parse = abs_path, .help = "path" },
+	{ "threshold", CONFTAB_INT, O(threshold), "1", -5, 1000, .help = "score" },
+	{ "ttl", CONFTAB_TIME, O(ttl), "1h", 1, 604800, .help = "longest" },
+	{ "min_ttl", CONFTAB_TIME, O(min_ttl), "60", 0, 86400, .help = "shortest" },
+};
+#undef O
+
+static const struct conftab tab_all = { keys_all, sizeof(keys_all) / sizeof(keys_all[0]),
+					sizeof(struct cfg), NULL, check_all };
+
+/* Parse text with tab_all; the errors joined with '|' or "ok". */
+static const char *run_all(const char *text)
+{
+	static char res[4096];
+	struct conftab_errors e;
+	struct cfg *c = conftab_new(&tab_all);
+	int rc = conftab_parse(&tab_all, c, text, "t.conf", &e);
+
+	res[0] = '\0';
+	for (unsigned i = 0; i < e.n; i++)
+		snprintf(res + strlen(res), sizeof(res) - strlen(res), "%s%s", i ? "|" : "",
+			 e.msg[i]);
+	if ((rc != 0) != (e.total != 0))
+		strcpy(res, "rc and errors disagree");
+	else if (!rc)
+		strcpy(res, "ok");
+	conftab_free(&tab_all, c);
+	return res;
+}
+
+UNIT_TEST(check_all_runs_after_key_errors_and_skips_refused_keys)
+{
+	CHECK_EQ_STR(run_all("listen = /run/y\nttl = 10\nmin_ttl = 5\n"), "ok");
+	/* a key error elsewhere: the check still runs */
+	CHECK_EQ_STR(run_all("threshold = x\n"
+			     "listen = run/y\n"
+			     "ttl = 10\n"
+			     "min_ttl = 20\n"),
+		     "t.conf:1: threshold: expected an integer -5..1000|"
+		     "t.conf:2: listen: must be an absolute path|"
+		     "t.conf: min_ttl is above ttl");
+	/* ttl refused (it keeps its default): the check about it is skipped */
+	CHECK_EQ_STR(run_all("ttl = 10x\nmin_ttl = 2h\n"),
+		     "t.conf:1: ttl: expected a time 1..604800 s (suffix s m h d w)");
+	/* a refused STR value leaves the one before */
+	{
+		struct conftab_errors e;
+		struct cfg *c = conftab_new(&tab_all);
+
+		CHECK(conftab_parse(&tab_all, c, "listen = rel\n", "t.conf", &e) == -EINVAL);
+		CHECK_EQ_STR(c->listen, "/run/x");
+		conftab_free(&tab_all, c);
+	}
+}

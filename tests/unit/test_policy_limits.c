@@ -211,6 +211,39 @@ UNIT_TEST(outbound_recipients_counted_at_end_of_message)
 	pcfg_free(c);
 }
 
+UNIT_TEST(outbound_message_over_a_whole_limit_blocks_nobody)
+{
+	struct pcfg *c = cfg_ok("outbound_limits = 3 messages/hour, 5 recipients/day\n"
+				"outbound_block = reset\nstate_dir = /x\n");
+	struct pd_ctx x = { 0 };
+	uint32_t now = 1700000000u;
+	struct pp_request r;
+	char action[PD_ACTION_MAX];
+
+	if (!c)
+		return;
+	x.t = rl_new(100);
+	pd_set_config(&x, c);
+	/* 6 recipients under 5/day: refused with the count it would make */
+	CHECK(strstr(send_msg(&x, "q@x", 6, now), "(6 of 5 recipients per day)") != NULL);
+	CHECK(!rl_get(x.t, "q@x", false)->blocked);
+	/* not counted, not blocked (with reset too): a small one goes */
+	CHECK_EQ_STR(send_msg(&x, "q@x", 1, now + 1), "DUNNO");
+	/* 1 + 4 = 5: fits; then the user is at the limit: blocked, at 5 */
+	CHECK_EQ_STR(send_msg(&x, "q@x", 4, now + 2), "DUNNO");
+	CHECK(strstr(send_msg(&x, "q@x", 1, now + 3), "(5 of 5 recipients per day)") != NULL);
+	CHECK(rl_get(x.t, "q@x", false)->blocked);
+	/* a recipient_count that is not digits: a bad request, not counted */
+	r = req("END-OF-MESSAGE", "m@x", "s@x", "10.0.0.1", "-5");
+	CHECK_EQ_INT(pd_outbound(&x, &r, "m@x", now, action, sizeof(action)), PD_BADREQ);
+	CHECK_EQ_STR(action, "DUNNO");
+	r = req("END-OF-MESSAGE", "m@x", "s@x", "10.0.0.1", "6x");
+	CHECK_EQ_INT(pd_outbound(&x, &r, "m@x", now, action, sizeof(action)), PD_BADREQ);
+	CHECK(rl_get(x.t, "m@x", false) == NULL);
+	rl_free(x.t);
+	pcfg_free(c);
+}
+
 UNIT_TEST(full_table_makes_room_from_idle_users)
 {
 	/* idle users were dropped only at SIGTERM: once max_users had ever

@@ -105,6 +105,8 @@ static int set_value(const struct conftab_key *k, void *conf, const char *v, boo
 
 	switch (k->type) {
 	case CONFTAB_STR:
+		if (k->parse && k->parse(conf, f, v, err, el))
+			return -1;
 		free(*(char **)f);
 		*(char **)f = xstrdup(v);
 		return 0;
@@ -206,7 +208,15 @@ struct parse {
 	const char *name;
 	struct conftab_errors *e;
 	unsigned *seen;         /* line of each key's first setting */
+	unsigned char *bad;     /* each key: a value was refused */
 };
+
+int conftab_bad(const struct conftab_bad *bad, const char *name)
+{
+	const struct conftab_key *k = find_key(bad->t, name);
+
+	return k && bad->key[k - bad->t->keys];
+}
 
 static void add_error(struct conftab_errors *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -263,8 +273,10 @@ static void apply(struct parse *p, char *line, unsigned lineno)
 			  k->name, p->seen[i]);
 		return;
 	}
-	if (set_value(k, p->conf, v, p->seen[i] != 0, why, sizeof(why)))
+	if (set_value(k, p->conf, v, p->seen[i] != 0, why, sizeof(why))) {
 		add_error(p->e, "%s:%u: %s: %s", p->name, lineno, k->name, why);
+		p->bad[i] = 1;
+	}
 	if (!p->seen[i])
 		p->seen[i] = lineno;
 }
@@ -286,7 +298,8 @@ static int join(char **acc, size_t *accl, const char *s, size_t n)
 int conftab_parse(const struct conftab *t, void *conf, const char *text, const char *name,
 		  struct conftab_errors *e)
 {
-	struct parse p = { t, conf, name, e, xcalloc(t->nkeys ? t->nkeys : 1, sizeof(unsigned)) };
+	struct parse p = { t, conf, name, e, xcalloc(t->nkeys ? t->nkeys : 1, sizeof(unsigned)),
+			   xcalloc(t->nkeys ? t->nkeys : 1, 1) };
 	unsigned lineno = 0, start = 0;
 	bool too_long = false;
 	char *acc = NULL;
@@ -328,12 +341,19 @@ int conftab_parse(const struct conftab *t, void *conf, const char *text, const c
 		apply(&p, acc, start);
 	free(acc);
 	free(p.seen);
-	if (!e->total && t->check) {
+	if (t->check_all) {
+		struct conftab_bad bad = { t, p.bad };
+		char why[CONFTAB_ERROR_LEN] = "";
+
+		if (t->check_all(conf, &bad, why, sizeof(why)))
+			add_error(e, "%s: %s", name, why);
+	} else if (!e->total && t->check) {
 		char why[CONFTAB_ERROR_LEN] = "";
 
 		if (t->check(conf, why, sizeof(why)))
 			add_error(e, "%s: %s", name, why);
 	}
+	free(p.bad);
 	return e->total ? -EINVAL : 0;
 }
 

@@ -41,7 +41,8 @@ struct conftab_key {
 	const char *const *words;       /* ENUM: NULL-terminated */
 	/* FUNC: parse value into field (conf is the whole struct); 0, or -1
 	 * with what was expected in err.  release frees what parse stored
-	 * (NULL: nothing to free). */
+	 * (NULL: nothing to free).  STR: parse, when set, only checks the
+	 * value (field untouched) before it is stored. */
 	int (*parse)(void *conf, void *field, const char *value, char *err, size_t errlen);
 	void (*release)(void *field);
 	unsigned flags;
@@ -53,6 +54,8 @@ struct conftab_list {
 	char **v;
 };
 
+struct conftab_bad;
+
 struct conftab {
 	const struct conftab_key *keys;
 	size_t nkeys;
@@ -60,7 +63,23 @@ struct conftab {
 	/* Checks that span keys (min below max ...), after the keys parsed
 	 * without error; 0, or -1 with the reason in err.  May be NULL. */
 	int (*check)(void *conf, char *err, size_t errlen);
+	/* The same, but run also when some keys had errors, so that one run
+	 * reports every error: conftab_bad(bad, "key") tells whether a key's
+	 * value was refused (the key then holds its default or a part of
+	 * the value), and a check that involves such a key is skipped.  When
+	 * set, check is not used.  May be NULL. */
+	int (*check_all)(void *conf, const struct conftab_bad *bad, char *err, size_t errlen);
 };
+
+/* Which keys of a parse had a value refused (for check_all). */
+struct conftab_bad {
+	const struct conftab *t;
+	const unsigned char *key;	/* by index into t->keys */
+};
+
+/* Was the value of key name refused in this parse? (An unknown name:
+ * false.) */
+int conftab_bad(const struct conftab_bad *bad, const char *name);
 
 #define CONFTAB_MAX_ERRORS 20
 #define CONFTAB_ERROR_LEN 320
@@ -87,7 +106,8 @@ int conftab_set(const struct conftab *t, void *conf, const char *key, const char
 /* Apply the lines of text (NUL-terminated; name is the file name used in
  * errors) to conf.  Every error is counted in e and the first ones kept
  * ("NAME:LINE: key: expected ..."); parsing goes on after an error.  The
- * table's check runs when the keys had no error.  Returns 0, or -EINVAL
+ * table's check runs when the keys had no error, its check_all always.
+ * Returns 0, or -EINVAL
  * when e->total > 0 (conf then holds a mix: free it). */
 int conftab_parse(const struct conftab *t, void *conf, const char *text, const char *name,
 		  struct conftab_errors *e);

@@ -263,32 +263,49 @@ static void f_override_free(void *field)
 	free(ov);
 }
 
-/* What spans keys; every reason, joined by "; ". */
-static int check_whole(void *conf, char *err, size_t el)
+/* What spans keys; every reason, joined by "; ". A check that involves a
+ * key whose value was refused is skipped (that error is told already). */
+static int check_whole(void *conf, const struct conftab_bad *bad, char *err, size_t el)
 {
 	struct pcfg *c = conf;
 	const struct rl_limits *sets[64];
 	uint32_t periods[RL_MAX_PERIODS];
-	size_t np, ns = pcfg_limit_sets(c, sets, ARRAY_SIZE(sets)), off = 0;
-	const char *why[3];
+	size_t np, ns, off = 0;
+	const char *why[2];
 	unsigned n = 0;
 	char windows[160];
 
-	if (c->cache_min_ttl > c->cache_max_ttl)
+	if (!conftab_bad(bad, "dnsbl_cache_min_ttl") && !conftab_bad(bad, "dnsbl_cache_max_ttl") &&
+	    c->cache_min_ttl > c->cache_max_ttl)
 		why[n++] = "dnsbl_cache_min_ttl is above dnsbl_cache_max_ttl";
-	if (c->nov + 1 > ARRAY_SIZE(sets) || rl_periods(sets, ns, periods, &np)) {
-		snprintf(windows, sizeof(windows), "outbound_limits and overrides use more "
-			 "than %d different windows (or more than 63 overrides)", RL_MAX_PERIODS);
-		why[n++] = windows;
+	if (!conftab_bad(bad, "outbound_limits") && !conftab_bad(bad, "outbound_override")) {
+		ns = pcfg_limit_sets(c, sets, ARRAY_SIZE(sets));
+		if (c->nov + 1 > ARRAY_SIZE(sets) || rl_periods(sets, ns, periods, &np)) {
+			snprintf(windows, sizeof(windows), "outbound_limits and overrides use "
+				 "more than %d different windows (or more than 63 overrides)",
+				 RL_MAX_PERIODS);
+			why[n++] = windows;
+		}
 	}
-	if (c->state_dir[0] != '/')
-		why[n++] = "state_dir must be an absolute path";
 	for (unsigned i = 0; i < n && off < el; i++)
 		off += (size_t)snprintf(err + off, el - off, "%s%s", i ? "; " : "", why[i]);
 	if (n)
 		return -1;
 	if (c->nov)
 		qsort(c->ov, c->nov, sizeof(*c->ov), cmp_override);
+	return 0;
+}
+
+/* state_dir: an absolute path (a relative one would depend on the
+ * directory the daemon was started in). */
+static int f_abspath(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	(void)conf;
+	(void)field;
+	if (v[0] != '/') {
+		snprintf(err, el, "must be an absolute path");
+		return -1;
+	}
 	return 0;
 }
 
@@ -349,7 +366,7 @@ static const struct conftab_key keys[] = {
 	{ "alert_command", CONFTAB_STR, O(alert_command), NULL,
 	  .help = "/bin/sh command run when a user first crosses a limit "
 	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
-	{ "state_dir", CONFTAB_STR, O(state_dir), "/var/lib/rblkit",
+	{ "state_dir", CONFTAB_STR, O(state_dir), "/var/lib/rblkit", .parse = f_abspath,
 	  .help = "counters, journal and the control socket (created if missing)" },
 	{ "max_users", CONFTAB_UINT, O(max_users), "1000000", 10, 100000000,
 	  .help = "users counted at most" },
@@ -369,7 +386,7 @@ static const struct conftab_key keys[] = {
 
 const struct conftab pcfg_table = {
 	.keys = keys, .nkeys = ARRAY_SIZE(keys), .size = sizeof(struct pcfg),
-	.check = check_whole,
+	.check_all = check_whole,
 };
 
 /* -- the file -------------------------------------------------------- */

@@ -77,10 +77,10 @@ enum pd_route pd_route(const struct pcfg *cfg, const struct pp_request *req,
 	return PD_INBOUND;
 }
 
-/* Run alert_command for u (first crossing of a limit). */
-static void alert(struct pd_ctx *x, const struct rl_user *u, uint32_t count)
+/* Run alert_command for u (first crossing of limit l, at count). */
+static void alert(struct pd_ctx *x, const struct rl_user *u,
+		  const struct rl_limit *l, uint32_t count)
 {
-	const struct rl_limit *l = &u->blocked_by;
 	char user[RL_MAX_KEY + 16], cnt[32], lim[32], kind[32], win[48], per[32];
 	char *envp[512];
 	char *argv[] = { "/bin/sh", "-c", x->cfg->alert_command, NULL };
@@ -149,12 +149,12 @@ void pd_reap(struct pd_ctx *x)
 	}
 }
 
-static void refusal(const struct pd_ctx *x, const struct rl_user *u, uint32_t count,
-		    char *action, size_t len)
+/* The refusal for u over limit l at count. */
+static void refusal(const struct pd_ctx *x, const struct rl_user *u,
+		    const struct rl_limit *l, uint32_t count, char *action, size_t len)
 {
 	const char *vars[128] = { 0 };
 	char cnt[16], lim[16], per[32], text[PD_ACTION_MAX];
-	const struct rl_limit *l = &u->blocked_by;
 
 	snprintf(cnt, sizeof(cnt), "%u", count);
 	snprintf(lim, sizeof(lim), "%u", l->max);
@@ -185,11 +185,50 @@ static void cross(struct pd_ctx *x, struct rl_user *u, const struct rl_limit *l,
 	log_warn("outbound limit: %s blocked at %u (limit %s)%s", u->key, count, lt,
 		 again ? "; alert already sent in this window" : "");
 	if (!again)
-		alert(x, u, count);
+		alert(x, u, l, count);
 }
 
-bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key,
-		 uint32_t now, char *action, size_t len)
+/* A message of rcpts recipients would take u to count, past l, although
+ * u is under l: refused, not a block; alerted once per window of l. */
+static void oversize(struct pd_ctx *x, struct rl_user *u, const struct rl_limit *l,
+		     uint32_t rcpts, uint32_t count, uint32_t now)
+{
+	char lt[64];
+	bool again = u->over_since && now - u->over_since < l->period &&
+		     u->over_by.period == l->period && u->over_by.kind == l->kind;
+
+	if (!again) {
+		u->over_since = now;
+		u->over_by = *l;
+	}
+	rl_limit_text(l, lt, sizeof(lt));
+	log_warn("outbound limit: %s: a message of %u recipients refused, it would "
+		 "make %u (limit %s); not blocked%s", u->key, rcpts, count, lt,
+		 again ? "; alert already sent in this window" : "");
+	if (!again)
+		alert(x, u, l, count);
+}
+
+/* recipient_count as Postfix sends it: digits only (at most 100000 are
+ * counted). Returns -1 for anything else. */
+static int parse_rcpts(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v <= 100000)
+			v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v > 100000 ? 100000 : (uint32_t)v;
+	return 0;
+}
+
+enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
+			    const char *key, uint32_t now, char *action, size_t len)
 {
 	enum pp_state st = pp_state_of(req);
 	const struct rl_limits *lim = pcfg_limits_for(x->cfg, key);
@@ -199,15 +238,10 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 
 	memcpy(action, "DUNNO", 6);
 	if (st != PS_RCPT && st != PS_EOM)
-		return false;
-	if (st == PS_EOM) {
-		char *end;
-		unsigned long v = req->recipient_count ? strtoul(req->recipient_count, &end, 10) : 1;
-
-		if (req->recipient_count && (end == req->recipient_count || *end))
-			v = 1;
-		rcpts = v > 100000 ? 100000 : (uint32_t)v;
-	}
+		return PD_ACCEPTED;
+	if (st == PS_EOM && req->recipient_count &&
+	    parse_rcpts(req->recipient_count, &rcpts))
+		return PD_BADREQ;
 	u = rl_get(x->t, key, true);
 	/* a full table may hold users idle for long: make room, but walk the
 	 * table at most once a minute */
@@ -219,20 +253,21 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 	if (!u) {
 		log_warn("outbound: %zu users counted already (max_users); %s not counted",
 			 rl_count(x->t), key);
-		return false;
+		return PD_ACCEPTED;
 	}
 	if (u->blocked && x->cfg->block_until_reset) {
 		count = rl_estimate(u, u->blocked_by.kind, u->blocked_by.period, now);
-		refusal(x, u, count, action, len);
-		return true;
+		refusal(x, u, &u->blocked_by, count, action, len);
+		return PD_REFUSED;
 	}
-	idx = rl_check(u, lim, now, 1, rcpts, &count);
+	/* blocked: even the smallest request would cross a limit */
+	idx = rl_check(u, lim, now, 1, rcpts ? 1 : 0, &count);
 	if (idx >= 0) {
 		if (!u->blocked || u->blocked_by.period != lim->lim[idx].period ||
 		    u->blocked_by.kind != lim->lim[idx].kind)
 			cross(x, u, &lim->lim[idx], count, now);
-		refusal(x, u, count, action, len);
-		return true;
+		refusal(x, u, &u->blocked_by, count, action, len);
+		return PD_REFUSED;
 	}
 	if (u->blocked) {
 		u->blocked = false;
@@ -240,12 +275,20 @@ bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key
 			pst_unblock(x->pst, u->key);
 		log_info("outbound limit: %s is under its limits again", u->key);
 	}
+	/* not blocked, but this message is larger than what is left */
+	idx = rl_check(u, lim, now, 1, rcpts, &count);
+	if (idx >= 0) {
+		count = count > UINT32_MAX - rcpts ? UINT32_MAX : count + rcpts;
+		oversize(x, u, &lim->lim[idx], rcpts, count, now);
+		refusal(x, u, &lim->lim[idx], count, action, len);
+		return PD_REFUSED;
+	}
 	if (st == PS_EOM) {
 		rl_add(u, x->periods, x->nperiods, now, 1, rcpts);
 		if (x->pst)
 			pst_add(x->pst, u, x->periods, x->nperiods, now, 1, rcpts);
 	}
-	return false;
+	return PD_ACCEPTED;
 }
 
 void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,

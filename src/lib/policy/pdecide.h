@@ -45,10 +45,24 @@ void pd_set_config(struct pd_ctx *x, const struct pcfg *cfg);
 enum pd_route pd_route(const struct pcfg *cfg, const struct pp_request *req,
 		       const char **key);
 
+/* What pd_outbound() did with a request. */
+enum pd_verdict {
+	PD_BADREQ = -1,		/* a malformed attribute (recipient_count): DUNNO */
+	PD_ACCEPTED = 0,	/* DUNNO; at END-OF-MESSAGE counted */
+	PD_REFUSED = 1,		/* over a limit: DEFER or HOLD */
+};
+
 /* Check, and at END-OF-MESSAGE count, an outbound request. Writes the
  * action ("DUNNO", "DEFER 4.7.1 ...", "HOLD ...") into action. now is
- * wall-clock seconds. Returns true when the request was refused. */
-bool pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key,
+ * wall-clock seconds.
+ *
+ * A user is blocked (status shows it, alert, with outbound_block = reset
+ * until a reset) when even the smallest request (one message, one
+ * recipient) would cross a limit; the count told is the user's. A message
+ * with more recipients than what is left of a limit is refused and not
+ * counted, but does not block the user: the count told (reply, log, alert
+ * once per window of that limit) is what the message would have made. */
+enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req, const char *key,
 		 uint32_t now, char *action, size_t len);
 
 /* The action for a blocklist result: DUNNO, the refusal of dnsbl_reply,

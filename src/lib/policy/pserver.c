@@ -87,7 +87,7 @@ struct srv {
 	struct listen_addr ctl_addr;	/* state_dir/control */
 	struct conn *conns, *ready, *deadl;
 	unsigned nconns;
-	time_t last_full_log, last_badaddr_log;
+	time_t last_full_log, last_badaddr_log, last_badcount_log;
 	uint64_t nreq, nin_refused, nout_refused, nbudget, nbad;
 };
 
@@ -313,12 +313,28 @@ static void handle_request(struct conn *c)
 		reply(c, "DUNNO");
 		return;
 	case PD_OUTBOUND:
-		if (pd_outbound(&s->pd, &c->req, key, (uint32_t)time(NULL), action,
-				sizeof(action))) {
+		switch (pd_outbound(&s->pd, &c->req, key, (uint32_t)time(NULL), action,
+				    sizeof(action))) {
+		case PD_REFUSED:
 			s->nout_refused++;
 			log_decision(c, "over limit", action);
-		} else if (s->cfg->log_requests) {
-			log_decision(c, "outbound", action);
+			break;
+		case PD_BADREQ:
+			/* Postfix sends digits: another client. Told as a
+			 * bad client_address is. */
+			if (s->cfg->log_requests) {
+				log_decision(c, "recipient_count is not a number", action);
+			} else if (time(NULL) - s->last_badcount_log >= 600) {
+				s->last_badcount_log = time(NULL);
+				log_warn("recipient_count '%s' is not a number; DUNNO "
+					 "(logged once in 10 minutes; log_requests = yes "
+					 "logs each)", c->req.recipient_count);
+			}
+			break;
+		case PD_ACCEPTED:
+			if (s->cfg->log_requests)
+				log_decision(c, "outbound", action);
+			break;
 		}
 		reply(c, action);
 		return;

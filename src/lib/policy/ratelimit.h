@@ -59,6 +59,10 @@ struct rl_user {
 	bool blocked;
 	uint32_t blocked_since;
 	struct rl_limit blocked_by;	/* the limit crossed first */
+	/* the last alert for a message too large for what was left of a
+	 * limit (no block; memory only, not in the state files) */
+	uint32_t over_since;
+	struct rl_limit over_by;
 	struct rl_counter c[RL_MAX_PERIODS];
 	struct rl_user *next;		/* hash chain */
 };
