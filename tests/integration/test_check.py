@@ -15,6 +15,8 @@ plus a UDP socket that reads queries and never answers.
 Nothing leaves 127.0.0.1.
 """
 
+import csv
+import io
 import json
 import os
 import socket
@@ -856,3 +858,28 @@ def test_no_list_for_this_kind_of_target_is_no_verdict(dns_server):
     assert p.returncode == 3
     rc, out = check_json(dns_server, "--lists", "dbl.spamhaus.org", "198.51.100.1")
     assert out[0]["verdict"] == "no-verdict" and out[0]["lists"] == 0 and rc == 3
+
+
+def test_timed_out_query_time_is_its_real_time(silent, tmp_path):
+    # a resolver that never answers: every query times out, most of them
+    # in the queue once the server is down; "ms" is each lookup's real
+    # time, never more than the whole run took (was: the clock's ms value)
+    res = ["--resolver", "127.0.0.1:%d" % silent.port, "--query-timeout", "200", "--tries", "2"]
+    f = tmp_path / "targets.txt"
+    f.write_text("192.0.2.5\n")
+    for fmt, args in (("json", ["192.0.2.5"]), ("csv", ["192.0.2.5"]),
+                      ("jsonl", ["-f", str(f)])):
+        t0 = time.monotonic()
+        p = subprocess.run([servers.RBLKIT, "check", *res, "--" + fmt, *args],
+                           capture_output=True, text=True, timeout=30)
+        wall_ms = (time.monotonic() - t0) * 1000
+        assert p.returncode == 3, p.stderr
+        if fmt == "json":
+            results = json.loads(p.stdout)[0]["results"]
+        elif fmt == "jsonl":
+            results = [r for line in p.stdout.splitlines() for r in json.loads(line)["results"]]
+        else:
+            results = list(csv.DictReader(io.StringIO(p.stdout)))
+        assert results, fmt
+        for r in results:
+            assert 0 <= int(r["ms"]) <= wall_ms, (fmt, r["zone"], r["ms"], wall_ms)

@@ -333,13 +333,21 @@ size_t rs_pending(const struct resolver *rs)
 	return rs->pending;
 }
 
+/* q's time so far, in ms: from its first send, or from its submission
+ * when it never went out (a query that fails in the queue, its servers
+ * down, has no send time: t_first is 0, not a time). */
+static unsigned query_ms(const struct rs_query *q)
+{
+	uint64_t now = now_ms(), from = q->t_first ? q->t_first : q->t_queued;
+	return now > from ? (unsigned)(now - from) : 0;
+}
+
 static void answer_reset(struct resolver *rs, struct rs_query *q)
 {
 	memset(&rs->ans, 0, offsetof(struct rs_answer, u));
 	rs->ans.qtype = q->qtype;
 	rs->ans.text_used = 0;
-	uint64_t now = now_ms();
-	rs->ans.ms = (unsigned)(now - q->t_first);
+	rs->ans.ms = query_ms(q);
 }
 
 void rs_query_detach(struct resolver *rs, struct rs_query *q)
@@ -429,7 +437,7 @@ int rs_take_response(struct resolver *rs, struct rs_query *q,
 	}
 	if (r != 1)
 		return 0;
-	rs->ans.ms = (unsigned)(now_ms() - q->t_first);
+	rs->ans.ms = query_ms(q);
 	query_done(rs, q);
 	return 1;
 }
@@ -730,6 +738,7 @@ int rs_submit_group(struct resolver *rs, int group, const char *name,
 	q->tcp_fd = -1;
 	q->tcp_buf = NULL;
 	q->rs = rs;
+	q->t_queued = now_ms();
 	q->state = Q_QUEUED;
 	list_push(&rs->group[group].queue, q);
 	rs->pending++;

@@ -53,7 +53,8 @@ struct rs_answer {
 	uint16_t qtype;
 	uint32_t ttl;		/* smallest TTL of the answer RRs; for a
 				   negative answer the SOA's negative TTL */
-	unsigned ms;		/* time from first send to the response */
+	unsigned ms;		/* time from first send to the response (from
+				   submission for a query never sent) */
 	const char *error;	/* text when status != RS_OK */
 	/* answer records of qtype (CNAMEs followed), at most RS_MAX_RR */
 	size_t n;

@@ -51,7 +51,8 @@ struct rs_query {
 	uint16_t qlen, qtype, id;
 	enum rs_qstate state;
 	unsigned tries, server, group;
-	uint64_t t_first, deadline;	/* ms: first send, the timer */
+	uint64_t t_first, deadline;	/* ms: first send (0: not sent), the timer */
+	uint64_t t_queued;		/* ms: rs_submit_group() */
 	uint64_t giveup;		/* ms: end of the tries' time */
 	uint64_t t_send_us;		/* the last send, for the RTT */
 	uint64_t seq;			/* of the last send, per server */
