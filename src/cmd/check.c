@@ -453,7 +453,7 @@ static int run_targets(struct check *ck, const struct check_opts *o,
 			fprintf(stderr, "rblkit check: %s: %s\n", o->file, strerror(errno));
 			rc = 2;
 		} else {
-			if (bulk_add_file(&b, in, false)) {
+			if (bulk_add_file(&b, in, in == stdin ? "stdin" : o->file, false)) {
 				fprintf(stderr, "rblkit check: %s: cannot read: %s\n",
 					o->file, strerror(errno));
 				rc = 2;

@@ -883,3 +883,37 @@ def test_timed_out_query_time_is_its_real_time(silent, tmp_path):
         assert results, fmt
         for r in results:
             assert 0 <= int(r["ms"]) <= wall_ms, (fmt, r["zone"], r["ms"], wall_ms)
+
+
+def test_all_numeric_name_is_a_bad_address(dns_server, tmp_path):
+    # 999.1.1.1 is no host name (RFC 1123 2.1): never looked up in DNS
+    for t in ("999.1.1.1", "1.2.3", "192.0.2.1."):
+        rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", t)
+        assert rc == 3 and out[0]["addresses"] == [] and out[0]["results"] == []
+        assert out[0]["error"] == "'%s' is not a valid IPv4 address" % t, out
+    rc, out = check_json(dns_server, "--lists", "dbl.spamhaus.org", "--mx", "1.2.3.4")
+    assert rc == 3 and out[0]["error"] == "'1.2.3.4' is not a mail domain"
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "1.2.3.example")
+    assert "valid IPv4" not in (out[0]["error"] or "")      # a host name with digits
+
+
+def test_bad_target_reason_and_file_line(dns_server, tmp_path):
+    f = tmp_path / "targets.txt"
+    f.write_text("192.0.2.1\n# comment\n\n198.51.100.1\n999.1.1.1\n\nnot an ip !!\n")
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "-q", "-f", str(f))
+    lines = p.stdout.splitlines()
+    assert p.returncode == 1, p.stderr                       # 192.0.2.1 is listed
+    # -q: the reason is on the verdict line; from -f, with the file line
+    assert lines[2] == "999.1.1.1: could not check: %s:5: '999.1.1.1' is not a valid " \
+                       "IPv4 address" % f, lines
+    assert lines[3] == "not an ip !!: could not check: %s:7: 'not an ip !!' is not an " \
+                       "address, a CIDR block or a host name" % f, lines
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--jsonl", "-f", "-",
+                  stdin=f.read_text())
+    errs = [json.loads(l)["error"] for l in p.stdout.splitlines()]
+    assert errs[2:] == ["stdin:5: '999.1.1.1' is not a valid IPv4 address",
+                        "stdin:7: 'not an ip !!' is not an address, a CIDR block or a host name"]
+    # a target on the command line has no line to name
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "-q", "bad!")
+    assert p.stdout == "bad!: could not check: 'bad!' is not an address, a CIDR block " \
+                       "or a host name\n"

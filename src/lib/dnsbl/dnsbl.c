@@ -108,6 +108,21 @@ static bool valid_hostname(const char *s)
 	return label > 0;
 }
 
+/* Digits and dots only (a trailing dot allowed), one digit at least:
+ * no host name (RFC 1123 2.1: its labels are never all numeric), so
+ * such a target is an IPv4 address or nothing. */
+static bool all_numeric(const char *s)
+{
+	bool digit = false;
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			digit = true;
+		else if (*s != '.')
+			return false;
+	}
+	return digit;
+}
+
 int dnsbl_qname(const char *subject, const char *zone, char *out, size_t outlen,
 		unsigned *kind)
 {
@@ -248,6 +263,7 @@ void dnsbl_target_free(struct dnsbl_target *t)
 	free(t->addrs);
 	free(t->input);
 	free(t->error);
+	free(t->where);
 	free(t);
 }
 
@@ -347,7 +363,13 @@ static void target_error(struct dnsbl_target *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	t->error = xstrdup(buf);
+	if (t->where) {
+		size_t n = strlen(t->where) + 2 + strlen(buf) + 1;
+		t->error = xmalloc(n);
+		snprintf(t->error, n, "%s: %s", t->where, buf);
+	} else {
+		t->error = xstrdup(buf);
+	}
 }
 
 static void ask_host(struct dnsbl_engine *eng, struct dnsbl_target *t,
@@ -445,12 +467,19 @@ static int expand_cidr(struct dnsbl_engine *eng, struct dnsbl_target *t,
 
 struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool mx)
 {
+	return dnsbl_add_at(eng, input, mx, NULL);
+}
+
+struct dnsbl_target *dnsbl_add_at(struct dnsbl_engine *eng, const char *input, bool mx,
+				  const char *where)
+{
 	struct dnsbl_target *t = xcalloc(1, sizeof(*t));
 	struct in_addr a4;
 	struct in6_addr a6;
 	char text[INET6_ADDRSTRLEN];
 
 	t->eng = eng;
+	t->where = where ? xstrndup(where, 300) : NULL;
 	t->seq = eng->seq++;
 	t->input = xstrndup(input, 300);
 	if (eng->tail)
@@ -464,7 +493,7 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 	t->outstanding++;
 	if (mx) {
 		t->kind = TK_MX;
-		if (!valid_hostname(input)) {
+		if (!valid_hostname(input) || all_numeric(input)) {
 			target_error(t, "'%s' is not a mail domain", t->input);
 		} else {
 			struct dq *dq = dq_new(eng, DQ_MX, t);
@@ -483,6 +512,10 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 		t->kind = TK_ADDR;
 		inet_ntop(AF_INET6, &a6, text, sizeof(text));
 		add_address(eng, t, text);
+	} else if (all_numeric(input)) {
+		/* 999.1.1.1: an address gone wrong, never a host name */
+		t->kind = TK_ADDR;
+		target_error(t, "'%s' is not a valid IPv4 address", t->input);
 	} else if (valid_hostname(input)) {
 		t->kind = TK_HOST;
 		ask_host(eng, t, input, false);

@@ -313,9 +313,14 @@ static void text_verdict(struct out *o, const struct dnsbl_target *t,
 	fprintf(f, "%s", c_on(o, n->listed ? C_RED : n->errors || t->error ||
 			   !t->nresults ? C_YELLOW : C_GREEN));
 	term_text(f, t->input);
-	if (t->error && !t->nresults)
+	if (t->error && !t->nresults) {
 		fprintf(f, ": could not check");
-	else if (!t->nresults)		/* e.g. an address, only domain lists */
+		if (o->opt.quiet) {	/* the ERROR line is not shown: why */
+			char buf[1024];
+			fprintf(f, ": ");
+			term_text(f, with_hint(o, t->error, t->hint, buf, sizeof(buf)));
+		}
+	} else if (!t->nresults)		/* e.g. an address, only domain lists */
 		fprintf(f, ": NO VERDICT: none of the lists selected takes this kind "
 			"of target");
 	else if (n->listed)
