@@ -917,3 +917,30 @@ def test_bad_target_reason_and_file_line(dns_server, tmp_path):
     p = run_check(dns_server, "--lists", "bl.spamcop.net", "-q", "bad!")
     assert p.stdout == "bad!: could not check: 'bad!' is not an address, a CIDR block " \
                        "or a host name\n"
+
+
+def test_doc_on_reduce_agrees_with_itself_and_the_catalogue():
+    # docs/check.md once said "there is no reduction to the registered
+    # domain" above its own section on reduce = registered lists
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "docs", "check.md"), encoding="utf-8") as f:
+        doc = f.read()
+    flat = " ".join(doc.split())
+    assert "no reduction" not in flat and "asked about as given" not in flat
+    registered, cur = set(), None
+    with open(os.path.join(root, "data", "lists.conf"), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]"):
+                cur = line[1:-1]
+            elif line.replace(" ", "") == "reduce=registered":
+                registered.add(cur)
+    section = doc.split("## Registered domains on domain lists (reduce)")[1].split("\n## ")[0]
+    in_table = set()
+    for row in section.splitlines():
+        if not row.startswith("|"):
+            continue
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) == 2 and cells[1] == "registered":
+            in_table |= {w.strip(",") for w in cells[0].split() if not w.startswith("(")}
+    assert registered and in_table == registered, (in_table, registered)
