@@ -944,3 +944,39 @@ def test_doc_on_reduce_agrees_with_itself_and_the_catalogue():
         if len(cells) == 2 and cells[1] == "registered":
             in_table |= {w.strip(",") for w in cells[0].split() if not w.startswith("(")}
     assert registered and in_table == registered, (in_table, registered)
+
+
+def test_silence_is_worded_as_silence(dns_server, silent):
+    # a resolver that answers nothing: no talk of public or rewriting resolvers
+    res = ["--resolver", "127.0.0.1:%d" % silent.port, "--query-timeout", "200",
+           "--color", "never"]
+    for lists in ("bl.spamcop.net", LISTS):
+        p = subprocess.run([servers.RBLKIT, "check", *res, "--lists", lists, "192.0.2.5"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 3, p.stderr
+        assert "is it running and reachable?" in p.stdout, p.stdout
+        for wrong in ("public one", "rewrites", "cannot really be asked", "--recursive"):
+            assert wrong not in p.stdout, (wrong, p.stdout)
+    # a list asked at its own server names that server, never "the resolver"
+    own = "127.0.0.1:%d" % silent.port
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--query-timeout", "200",
+                  "--zone", "dead.example@" + own, "--color", "never", "192.0.2.1")
+    mine = [l for l in p.stdout.splitlines() if "dead.example" in l or own in l]
+    assert any("timeout: no answer from the list's server %s (is it running and reachable?)"
+               % own in l for l in mine), p.stdout
+    assert any(l.startswith("note: dead.example: the list's server %s did not answer" % own)
+               for l in mine), p.stdout
+    assert not any("resolver" in l for l in mine), mine
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "--query-timeout", "200",
+                         "--zone", "dead.example@" + own, "192.0.2.1")
+    assert own in by_zone(out[0])["dead.example"][0]["error"]
+    # a server of its own that answers, but not for the test point: named too
+    srv = "127.0.0.1:%d" % dns_server.port
+    p = run_check(dns_server, "--zone", "nosuch.example@" + srv, "--color", "never",
+                  "192.0.2.1")
+    note = [l for l in p.stdout.splitlines() if l.startswith("note: nosuch.example")]
+    assert note and ("not listed at the list's server %s" % srv) in note[0], p.stdout
+    assert "through this resolver" not in p.stdout and "public one" not in p.stdout
+    # an answer that shows a refusing resolver keeps its advice
+    p = run_check(dns_server, "--lists", "sbl.spamhaus.org", "198.51.100.1", "--color", "never")
+    assert "--recursive" in p.stdout

@@ -111,6 +111,7 @@ CHANGED = {
     "bulk-json-window": "a bad target from -f names its line: stdin:6: ...",
     "bulk-jsonl": "a bad target from -f names its line: stdin:6: ...",
     "bulk-text": "a bad target from -f names its line: stdin:6: ...",
+    "refused-notes-recursive": "lists asked at their own server: a note each, naming it",
 }
 # no server needed, but the whole built-in catalogue: compared with RBLKIT_BEFORE only
 UNPINNED = {"list-catalog": (None, ["--list-catalog"], None),

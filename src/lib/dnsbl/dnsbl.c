@@ -30,6 +30,7 @@ struct probe {
 	enum dnsbl_health health;
 	char why[400];
 	bool listed_point_hit, unlisted_point_hit, refusal;
+	bool silent;			/* the listed test point timed out */
 	bool asked;			/* some target was asked on the list */
 	const char *refusal_meaning;
 	char listed_point_got[160];	/* what 127.0.0.2/TEST got instead */
@@ -622,6 +623,7 @@ static void probe_got(struct probe *p, const struct rs_answer *ans)
 		snprintf(p->listed_point_got, sizeof(p->listed_point_got), "no A record");
 		return;
 	}
+	p->silent = ans->status == RS_TIMEOUT;
 	e = answer_error(ans);
 	snprintf(p->listed_point_got, sizeof(p->listed_point_got), "%.*s",
 		 (int)strcspn(e, ":"), e);
@@ -633,8 +635,10 @@ static const char *listed_point_text(const struct list *l)
 	return l->kinds & LK_IP4 ? "127.0.0.2" : l->kinds & LK_IP6 ? "::ffff:127.0.0.2" : "TEST";
 }
 
-/* The health of a list once both test points have answered. */
-static void probe_judge(struct probe *p)
+/* The health of a list once both test points have answered.  A list
+ * asked at its own server names that server; silence (a timeout) says
+ * who did not answer, and nothing of refusing or rewriting resolvers. */
+static void probe_judge(struct dnsbl_engine *eng, struct probe *p)
 {
 	const struct list *l = p->list;
 	if (p->unlisted_point_hit) {
@@ -650,6 +654,27 @@ static void probe_judge(struct probe *p)
 			 p->refusal_meaning);
 	} else if (!p->listed_point_hit && l->no_testpoint) {
 		p->health = DH_OK;	/* nothing to expect: the catalogue says so */
+	} else if (!p->listed_point_hit && l->server && p->silent) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why),
+			 "the list's server %.100s did not answer its RFC 5782 test point %s "
+			 "(timeout: is it running and reachable?), so the list gives no verdict",
+			 l->server, listed_point_text(l));
+	} else if (!p->listed_point_hit && l->server) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why),
+			 "the list's RFC 5782 test point %s is not listed at the list's server "
+			 "%.100s (%s), so the list gives no verdict",
+			 listed_point_text(l), l->server,
+			 p->listed_point_got[0] ? p->listed_point_got : "no answer");
+	} else if (!p->listed_point_hit && p->silent) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why), rs_recursive(eng->rs) ?
+			 "the list's servers did not answer its RFC 5782 test point %s "
+			 "(timeout), so the list gives no verdict" :
+			 "the resolver did not answer the list's RFC 5782 test point %s "
+			 "(timeout: is it running and reachable?), so the list gives no verdict",
+			 listed_point_text(l));
 	} else if (!p->listed_point_hit) {
 		p->health = DH_NO_TESTPOINT;
 		snprintf(p->why, sizeof(p->why),
@@ -686,7 +711,7 @@ static void probe_answer(struct dnsbl_engine *eng, struct dq *dq,
 	p->outstanding--;
 	eng->probes_outstanding--;
 	if (!p->outstanding)
-		probe_judge(p);
+		probe_judge(eng, p);
 }
 
 static void host_answer(struct dnsbl_engine *eng, struct dq *dq,
@@ -798,6 +823,14 @@ bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l)
 	for (size_t i = 0; i < eng->nlists; i++)
 		if (eng->probes[i].list == l)
 			return eng->probes[i].asked;
+	return false;
+}
+
+bool dnsbl_list_testpoint_silent(const struct dnsbl_engine *eng, const struct list *l)
+{
+	for (size_t i = 0; i < eng->nlists; i++)
+		if (eng->probes[i].list == l)
+			return eng->probes[i].health == DH_NO_TESTPOINT && eng->probes[i].silent;
 	return false;
 }
 

@@ -143,6 +143,9 @@ bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l);
  * other health.  Owned by eng. */
 const char *dnsbl_list_testpoint_got(const struct dnsbl_engine *eng,
 				     const struct list *l);
+/* DH_NO_TESTPOINT because the listed test point got no answer at all (a
+ * timeout): silence, no sign of a resolver the list refuses. */
+bool dnsbl_list_testpoint_silent(const struct dnsbl_engine *eng, const struct list *l);
 
 /* "clean", "listed", "allowlisted", "error" ("pending"): static. */
 const char *dnsbl_status_text(enum dnsbl_status s);

@@ -283,6 +283,8 @@ struct resolver *rs_new(const struct rs_opts *opts, char *err, size_t errlen)
 	}
 	rs->group[0].first = 0;
 	rs->group[0].n = rs->nsrv;
+	snprintf(rs->group[0].why_timeout, sizeof(rs->group[0].why_timeout),
+		 "timeout: no answer from the resolver (is it running and reachable?)");
 	rs->ngroups = 1;
 	if (rc < 0) {
 		rs_free(rs);
@@ -326,6 +328,11 @@ void rs_free(struct resolver *rs)
 int rs_fd(const struct resolver *rs)
 {
 	return rs->ep;
+}
+
+bool rs_recursive(const struct resolver *rs)
+{
+	return rs->ub != NULL;
 }
 
 size_t rs_pending(const struct resolver *rs)
@@ -598,7 +605,7 @@ static void fail_group(struct resolver *rs, struct rs_group *g)
 	size_t n = g->queue.n;
 	struct rs_query *q;
 	while (n-- && (q = g->queue.head))
-		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
+		rs_query_fail(rs, q, RS_TIMEOUT, g->why_timeout);
 }
 
 /* Send what the windows allow: per group the queries to send again
@@ -702,6 +709,9 @@ int rs_add_group(struct resolver *rs, const char *zone, const char *servers,
 	}
 	rs->group[rs->ngroups].first = first;
 	rs->group[rs->ngroups].n = rs->nsrv - first;
+	snprintf(rs->group[rs->ngroups].why_timeout, sizeof(rs->group[rs->ngroups].why_timeout),
+		 "timeout: no answer from the list's server %.100s (is it running and reachable?)",
+		 servers);
 	return (int)rs->ngroups++;
 }
 
@@ -875,7 +885,7 @@ static void handle_timeouts(struct resolver *rs, uint64_t now)
 			continue;
 		if (q->state != Q_TCP)
 			mark_down(rs, q);
-		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
+		rs_query_fail(rs, q, RS_TIMEOUT, rs->group[q->group].why_timeout);
 	}
 	while ((q = rs->ubflight.head) && q->deadline <= now) {
 		ub_cancel(rs->ub, q->ub_id);

@@ -25,6 +25,7 @@
 #define RBLKIT_RESOLVE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum rs_mode { RS_SYSTEM, RS_FORWARD, RS_RECURSIVE };
@@ -113,6 +114,8 @@ int rs_next_timeout_ms(const struct resolver *rs);
 void rs_process(struct resolver *rs);
 /* Queries submitted and not yet answered (queued or in flight). */
 size_t rs_pending(const struct resolver *rs);
+/* Whether rs resolves from the root (libunbound), not through servers. */
+bool rs_recursive(const struct resolver *rs);
 /* Run until nothing is pending or deadline (now_ms() value, 0 = none);
  * at the deadline every pending query ends with RS_TIMEOUT. */
 void rs_run(struct resolver *rs, uint64_t deadline_ms);

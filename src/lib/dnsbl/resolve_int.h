@@ -125,6 +125,8 @@ struct rs_group {
 	unsigned first, n;		/* servers */
 	struct rs_list queue;		/* not sent yet (FIFO) */
 	struct rs_list retry;		/* lost, waiting to go again */
+	char why_timeout[200];		/* a query's error when its time is up,
+					   naming the servers asked */
 };
 
 struct resolver {
