@@ -379,6 +379,9 @@ static void word_hints(struct out_opts *oo, bool recursive)
 		"answers: try --resolver with a local resolver" :
 		"the resolver may be a public one the lists refuse, or one that rewrites "
 		"answers: try --recursive or a local resolver";
+	oo->silence_hint = recursive ?
+		"their servers did not answer: is this host's DNS traffic blocked?" :
+		"the resolver did not answer: is it running and reachable?";
 }
 
 /* The resolver, the engine for the selected lists and the output.  -1:
@@ -453,7 +456,7 @@ static int run_targets(struct check *ck, const struct check_opts *o,
 			fprintf(stderr, "rblkit check: %s: %s\n", o->file, strerror(errno));
 			rc = 2;
 		} else {
-			if (bulk_add_file(&b, in, false)) {
+			if (bulk_add_file(&b, in, in == stdin ? "stdin" : o->file, false)) {
 				fprintf(stderr, "rblkit check: %s: cannot read: %s\n",
 					o->file, strerror(errno));
 				rc = 2;

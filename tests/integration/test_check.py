@@ -15,6 +15,8 @@ plus a UDP socket that reads queries and never answers.
 Nothing leaves 127.0.0.1.
 """
 
+import csv
+import io
 import json
 import os
 import socket
@@ -856,3 +858,125 @@ def test_no_list_for_this_kind_of_target_is_no_verdict(dns_server):
     assert p.returncode == 3
     rc, out = check_json(dns_server, "--lists", "dbl.spamhaus.org", "198.51.100.1")
     assert out[0]["verdict"] == "no-verdict" and out[0]["lists"] == 0 and rc == 3
+
+
+def test_timed_out_query_time_is_its_real_time(silent, tmp_path):
+    # a resolver that never answers: every query times out, most of them
+    # in the queue once the server is down; "ms" is each lookup's real
+    # time, never more than the whole run took (was: the clock's ms value)
+    res = ["--resolver", "127.0.0.1:%d" % silent.port, "--query-timeout", "200", "--tries", "2"]
+    f = tmp_path / "targets.txt"
+    f.write_text("192.0.2.5\n")
+    for fmt, args in (("json", ["192.0.2.5"]), ("csv", ["192.0.2.5"]),
+                      ("jsonl", ["-f", str(f)])):
+        t0 = time.monotonic()
+        p = subprocess.run([servers.RBLKIT, "check", *res, "--" + fmt, *args],
+                           capture_output=True, text=True, timeout=30)
+        wall_ms = (time.monotonic() - t0) * 1000
+        assert p.returncode == 3, p.stderr
+        if fmt == "json":
+            results = json.loads(p.stdout)[0]["results"]
+        elif fmt == "jsonl":
+            results = [r for line in p.stdout.splitlines() for r in json.loads(line)["results"]]
+        else:
+            results = list(csv.DictReader(io.StringIO(p.stdout)))
+        assert results, fmt
+        for r in results:
+            assert 0 <= int(r["ms"]) <= wall_ms, (fmt, r["zone"], r["ms"], wall_ms)
+
+
+def test_all_numeric_name_is_a_bad_address(dns_server, tmp_path):
+    # 999.1.1.1 is no host name (RFC 1123 2.1): never looked up in DNS
+    for t in ("999.1.1.1", "1.2.3", "192.0.2.1."):
+        rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", t)
+        assert rc == 3 and out[0]["addresses"] == [] and out[0]["results"] == []
+        assert out[0]["error"] == "'%s' is not a valid IPv4 address" % t, out
+    rc, out = check_json(dns_server, "--lists", "dbl.spamhaus.org", "--mx", "1.2.3.4")
+    assert rc == 3 and out[0]["error"] == "'1.2.3.4' is not a mail domain"
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "1.2.3.example")
+    assert "valid IPv4" not in (out[0]["error"] or "")      # a host name with digits
+
+
+def test_bad_target_reason_and_file_line(dns_server, tmp_path):
+    f = tmp_path / "targets.txt"
+    f.write_text("192.0.2.1\n# comment\n\n198.51.100.1\n999.1.1.1\n\nnot an ip !!\n")
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "-q", "-f", str(f))
+    lines = p.stdout.splitlines()
+    assert p.returncode == 1, p.stderr                       # 192.0.2.1 is listed
+    # -q: the reason is on the verdict line; from -f, with the file line
+    assert lines[2] == "999.1.1.1: could not check: %s:5: '999.1.1.1' is not a valid " \
+                       "IPv4 address" % f, lines
+    assert lines[3] == "not an ip !!: could not check: %s:7: 'not an ip !!' is not an " \
+                       "address, a CIDR block or a host name" % f, lines
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--jsonl", "-f", "-",
+                  stdin=f.read_text())
+    errs = [json.loads(l)["error"] for l in p.stdout.splitlines()]
+    assert errs[2:] == ["stdin:5: '999.1.1.1' is not a valid IPv4 address",
+                        "stdin:7: 'not an ip !!' is not an address, a CIDR block or a host name"]
+    # a target on the command line has no line to name
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "-q", "bad!")
+    assert p.stdout == "bad!: could not check: 'bad!' is not an address, a CIDR block " \
+                       "or a host name\n"
+
+
+def test_doc_on_reduce_agrees_with_itself_and_the_catalogue():
+    # docs/check.md once said "there is no reduction to the registered
+    # domain" above its own section on reduce = registered lists
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "docs", "check.md"), encoding="utf-8") as f:
+        doc = f.read()
+    flat = " ".join(doc.split())
+    assert "no reduction" not in flat and "asked about as given" not in flat
+    registered, cur = set(), None
+    with open(os.path.join(root, "data", "lists.conf"), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]"):
+                cur = line[1:-1]
+            elif line.replace(" ", "") == "reduce=registered":
+                registered.add(cur)
+    section = doc.split("## Registered domains on domain lists (reduce)")[1].split("\n## ")[0]
+    in_table = set()
+    for row in section.splitlines():
+        if not row.startswith("|"):
+            continue
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) == 2 and cells[1] == "registered":
+            in_table |= {w.strip(",") for w in cells[0].split() if not w.startswith("(")}
+    assert registered and in_table == registered, (in_table, registered)
+
+
+def test_silence_is_worded_as_silence(dns_server, silent):
+    # a resolver that answers nothing: no talk of public or rewriting resolvers
+    res = ["--resolver", "127.0.0.1:%d" % silent.port, "--query-timeout", "200",
+           "--color", "never"]
+    for lists in ("bl.spamcop.net", LISTS):
+        p = subprocess.run([servers.RBLKIT, "check", *res, "--lists", lists, "192.0.2.5"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 3, p.stderr
+        assert "is it running and reachable?" in p.stdout, p.stdout
+        for wrong in ("public one", "rewrites", "cannot really be asked", "--recursive"):
+            assert wrong not in p.stdout, (wrong, p.stdout)
+    # a list asked at its own server names that server, never "the resolver"
+    own = "127.0.0.1:%d" % silent.port
+    p = run_check(dns_server, "--lists", "bl.spamcop.net", "--query-timeout", "200",
+                  "--zone", "dead.example@" + own, "--color", "never", "192.0.2.1")
+    mine = [l for l in p.stdout.splitlines() if "dead.example" in l or own in l]
+    assert any("timeout: no answer from the list's server %s (is it running and reachable?)"
+               % own in l for l in mine), p.stdout
+    assert any(l.startswith("note: dead.example: the list's server %s did not answer" % own)
+               for l in mine), p.stdout
+    assert not any("resolver" in l for l in mine), mine
+    rc, out = check_json(dns_server, "--lists", "bl.spamcop.net", "--query-timeout", "200",
+                         "--zone", "dead.example@" + own, "192.0.2.1")
+    assert own in by_zone(out[0])["dead.example"][0]["error"]
+    # a server of its own that answers, but not for the test point: named too
+    srv = "127.0.0.1:%d" % dns_server.port
+    p = run_check(dns_server, "--zone", "nosuch.example@" + srv, "--color", "never",
+                  "192.0.2.1")
+    note = [l for l in p.stdout.splitlines() if l.startswith("note: nosuch.example")]
+    assert note and ("not listed at the list's server %s" % srv) in note[0], p.stdout
+    assert "through this resolver" not in p.stdout and "public one" not in p.stdout
+    # an answer that shows a refusing resolver keeps its advice
+    p = run_check(dns_server, "--lists", "sbl.spamhaus.org", "198.51.100.1", "--color", "never")
+    assert "--recursive" in p.stdout

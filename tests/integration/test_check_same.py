@@ -107,6 +107,11 @@ CASES = {
 # cases whose output changes on purpose, and how
 CHANGED = {
     "utf8-json": "a TXT byte that is not UTF-8 is \\ufffd, no longer \\u00XX (base/json.h)",
+    "bulk-csv": "a bad target from -f names its line: stdin:6: ...",
+    "bulk-json-window": "a bad target from -f names its line: stdin:6: ...",
+    "bulk-jsonl": "a bad target from -f names its line: stdin:6: ...",
+    "bulk-text": "a bad target from -f names its line: stdin:6: ...",
+    "refused-notes-recursive": "lists asked at their own server: a note each, naming it",
 }
 # no server needed, but the whole built-in catalogue: compared with RBLKIT_BEFORE only
 UNPINNED = {"list-catalog": (None, ["--list-catalog"], None),

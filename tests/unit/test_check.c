@@ -526,4 +526,36 @@ UNIT_TEST(engine_knows_which_lists_it_asked)
 	catalog_free(cat);
 }
 
+/* A name of digits and dots is an address or nothing (RFC 1123 2.1): never
+ * a host to look up; a bulk line's place leads its error. */
+UNIT_TEST(all_numeric_target_is_a_bad_address)
+{
+	char err[256] = "";
+	struct catalog *cat = catalog_new();
+	CHECK_EQ_INT(catalog_load_builtin(cat, err, sizeof(err)), 0);
+	const struct list *sel[4];
+	size_t n = 0;
+	catalog_select(cat, "spamcop", LK_IP4, sel, &n, 4, err, sizeof(err));
+	struct rs_opts ro = { .mode = RS_FORWARD, .servers = "127.0.0.1:9" };
+	struct resolver *rs = rs_new(&ro, err, sizeof(err));
+	CHECK(rs != NULL && n == 1);
+	if (rs && n == 1) {
+		struct dnsbl_opts o = { .no_probe = true };
+		struct dnsbl_engine *eng = dnsbl_new(rs, sel, n, &o, err, sizeof(err));
+		struct dnsbl_target *t = dnsbl_add(eng, "999.1.1.1", false);
+		CHECK_EQ_STR(t->error, "'999.1.1.1' is not a valid IPv4 address");
+		CHECK_EQ_INT(t->nresults, 0);
+		CHECK_EQ_INT(rs_pending(rs), 0);		/* nothing asked */
+		t = dnsbl_add_at(eng, "1.2.3", false, "t.txt:7");
+		CHECK_EQ_STR(t->error, "t.txt:7: '1.2.3' is not a valid IPv4 address");
+		t = dnsbl_add(eng, "1.2.3.4", true);
+		CHECK_EQ_STR(t->error, "'1.2.3.4' is not a mail domain");
+		t = dnsbl_add(eng, "host1.example", false);	/* digits, but a name */
+		CHECK(t->error == NULL);
+		dnsbl_free(eng);
+		rs_free(rs);
+	}
+	catalog_free(cat);
+}
+
 UNIT_MAIN()

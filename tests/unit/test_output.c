@@ -181,7 +181,7 @@ UNIT_TEST(bulk_run_in_order_and_flag_free_texts)
 	n += BULK_LINE_MAX + 10;
 	memcpy(input + n, "\nlast!\n", 8);
 	FILE *in = fmemopen(input, strlen(input), "r");
-	CHECK_EQ_INT(bulk_add_file(&b, in, false), 0);
+	CHECK_EQ_INT(bulk_add_file(&b, in, NULL, false), 0);
 	fclose(in);
 	bulk_finish(&b);
 	CHECK_EQ_INT(dnsbl_active(eng), 0);

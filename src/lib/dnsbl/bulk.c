@@ -74,6 +74,12 @@ void bulk_add(struct bulk *b, const char *input, bool mx)
 	dnsbl_add(b->eng, input, mx);
 }
 
+static void bulk_add_at(struct bulk *b, const char *input, bool mx, const char *where)
+{
+	make_room(b);
+	dnsbl_add_at(b->eng, input, mx, where);
+}
+
 const char *bulk_line_target(char *line)
 {
 	char *s = line, *e;
@@ -88,11 +94,13 @@ const char *bulk_line_target(char *line)
 	return s;
 }
 
-int bulk_add_file(struct bulk *b, FILE *in, bool mx)
+int bulk_add_file(struct bulk *b, FILE *in, const char *name, bool mx)
 {
-	char line[BULK_LINE_MAX + 1];
+	char line[BULK_LINE_MAX + 1], where[300];
+	unsigned long lineno = 0;
 	while (fgets(line, sizeof(line), in)) {
 		size_t n = strlen(line);
+		lineno++;
 		bool longline = n == sizeof(line) - 1 && line[n - 1] != '\n';
 		if (longline) {		/* skip the rest; report the line */
 			int c;
@@ -100,8 +108,11 @@ int bulk_add_file(struct bulk *b, FILE *in, bool mx)
 				;
 		}
 		const char *s = bulk_line_target(line);
-		if (*s)
-			bulk_add(b, longline ? "(line too long)" : s, mx);
+		if (!*s)
+			continue;
+		if (name)
+			snprintf(where, sizeof(where), "%.280s:%lu", name, lineno);
+		bulk_add_at(b, longline ? "(line too long)" : s, mx, name ? where : NULL);
 	}
 	return ferror(in) ? -1 : 0;
 }

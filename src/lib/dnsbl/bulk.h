@@ -48,8 +48,10 @@ void bulk_init(struct bulk *b, struct dnsbl_engine *eng, struct resolver *rs,
  * max_active of them; finished ones are handed out on the way. */
 void bulk_add(struct bulk *b, const char *input, bool mx);
 /* One target per line of in, to its end (bulk_line_target()); blank and
- * comment lines are skipped.  Returns 0, or -1 on a read error (errno). */
-int bulk_add_file(struct bulk *b, FILE *in, bool mx);
+ * comment lines are skipped.  name (NULL: none) is in's name for the
+ * targets' errors: "NAME:LINE: ...".  Returns 0, or -1 on a read error
+ * (errno). */
+int bulk_add_file(struct bulk *b, FILE *in, const char *name, bool mx);
 /* Run until every target added is finished and handed out. */
 void bulk_finish(struct bulk *b);
 

@@ -30,6 +30,7 @@ struct probe {
 	enum dnsbl_health health;
 	char why[400];
 	bool listed_point_hit, unlisted_point_hit, refusal;
+	bool silent;			/* the listed test point timed out */
 	bool asked;			/* some target was asked on the list */
 	const char *refusal_meaning;
 	char listed_point_got[160];	/* what 127.0.0.2/TEST got instead */
@@ -106,6 +107,21 @@ static bool valid_hostname(const char *s)
 			return false;
 	}
 	return label > 0;
+}
+
+/* Digits and dots only (a trailing dot allowed), one digit at least:
+ * no host name (RFC 1123 2.1: its labels are never all numeric), so
+ * such a target is an IPv4 address or nothing. */
+static bool all_numeric(const char *s)
+{
+	bool digit = false;
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			digit = true;
+		else if (*s != '.')
+			return false;
+	}
+	return digit;
 }
 
 int dnsbl_qname(const char *subject, const char *zone, char *out, size_t outlen,
@@ -248,6 +264,7 @@ void dnsbl_target_free(struct dnsbl_target *t)
 	free(t->addrs);
 	free(t->input);
 	free(t->error);
+	free(t->where);
 	free(t);
 }
 
@@ -347,7 +364,13 @@ static void target_error(struct dnsbl_target *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	t->error = xstrdup(buf);
+	if (t->where) {
+		size_t n = strlen(t->where) + 2 + strlen(buf) + 1;
+		t->error = xmalloc(n);
+		snprintf(t->error, n, "%s: %s", t->where, buf);
+	} else {
+		t->error = xstrdup(buf);
+	}
 }
 
 static void ask_host(struct dnsbl_engine *eng, struct dnsbl_target *t,
@@ -445,12 +468,19 @@ static int expand_cidr(struct dnsbl_engine *eng, struct dnsbl_target *t,
 
 struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool mx)
 {
+	return dnsbl_add_at(eng, input, mx, NULL);
+}
+
+struct dnsbl_target *dnsbl_add_at(struct dnsbl_engine *eng, const char *input, bool mx,
+				  const char *where)
+{
 	struct dnsbl_target *t = xcalloc(1, sizeof(*t));
 	struct in_addr a4;
 	struct in6_addr a6;
 	char text[INET6_ADDRSTRLEN];
 
 	t->eng = eng;
+	t->where = where ? xstrndup(where, 300) : NULL;
 	t->seq = eng->seq++;
 	t->input = xstrndup(input, 300);
 	if (eng->tail)
@@ -464,7 +494,7 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 	t->outstanding++;
 	if (mx) {
 		t->kind = TK_MX;
-		if (!valid_hostname(input)) {
+		if (!valid_hostname(input) || all_numeric(input)) {
 			target_error(t, "'%s' is not a mail domain", t->input);
 		} else {
 			struct dq *dq = dq_new(eng, DQ_MX, t);
@@ -483,6 +513,10 @@ struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool
 		t->kind = TK_ADDR;
 		inet_ntop(AF_INET6, &a6, text, sizeof(text));
 		add_address(eng, t, text);
+	} else if (all_numeric(input)) {
+		/* 999.1.1.1: an address gone wrong, never a host name */
+		t->kind = TK_ADDR;
+		target_error(t, "'%s' is not a valid IPv4 address", t->input);
 	} else if (valid_hostname(input)) {
 		t->kind = TK_HOST;
 		ask_host(eng, t, input, false);
@@ -589,6 +623,7 @@ static void probe_got(struct probe *p, const struct rs_answer *ans)
 		snprintf(p->listed_point_got, sizeof(p->listed_point_got), "no A record");
 		return;
 	}
+	p->silent = ans->status == RS_TIMEOUT;
 	e = answer_error(ans);
 	snprintf(p->listed_point_got, sizeof(p->listed_point_got), "%.*s",
 		 (int)strcspn(e, ":"), e);
@@ -600,8 +635,10 @@ static const char *listed_point_text(const struct list *l)
 	return l->kinds & LK_IP4 ? "127.0.0.2" : l->kinds & LK_IP6 ? "::ffff:127.0.0.2" : "TEST";
 }
 
-/* The health of a list once both test points have answered. */
-static void probe_judge(struct probe *p)
+/* The health of a list once both test points have answered.  A list
+ * asked at its own server names that server; silence (a timeout) says
+ * who did not answer, and nothing of refusing or rewriting resolvers. */
+static void probe_judge(struct dnsbl_engine *eng, struct probe *p)
 {
 	const struct list *l = p->list;
 	if (p->unlisted_point_hit) {
@@ -617,6 +654,27 @@ static void probe_judge(struct probe *p)
 			 p->refusal_meaning);
 	} else if (!p->listed_point_hit && l->no_testpoint) {
 		p->health = DH_OK;	/* nothing to expect: the catalogue says so */
+	} else if (!p->listed_point_hit && l->server && p->silent) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why),
+			 "the list's server %.100s did not answer its RFC 5782 test point %s "
+			 "(timeout: is it running and reachable?), so the list gives no verdict",
+			 l->server, listed_point_text(l));
+	} else if (!p->listed_point_hit && l->server) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why),
+			 "the list's RFC 5782 test point %s is not listed at the list's server "
+			 "%.100s (%s), so the list gives no verdict",
+			 listed_point_text(l), l->server,
+			 p->listed_point_got[0] ? p->listed_point_got : "no answer");
+	} else if (!p->listed_point_hit && p->silent) {
+		p->health = DH_NO_TESTPOINT;
+		snprintf(p->why, sizeof(p->why), rs_recursive(eng->rs) ?
+			 "the list's servers did not answer its RFC 5782 test point %s "
+			 "(timeout), so the list gives no verdict" :
+			 "the resolver did not answer the list's RFC 5782 test point %s "
+			 "(timeout: is it running and reachable?), so the list gives no verdict",
+			 listed_point_text(l));
 	} else if (!p->listed_point_hit) {
 		p->health = DH_NO_TESTPOINT;
 		snprintf(p->why, sizeof(p->why),
@@ -653,7 +711,7 @@ static void probe_answer(struct dnsbl_engine *eng, struct dq *dq,
 	p->outstanding--;
 	eng->probes_outstanding--;
 	if (!p->outstanding)
-		probe_judge(p);
+		probe_judge(eng, p);
 }
 
 static void host_answer(struct dnsbl_engine *eng, struct dq *dq,
@@ -765,6 +823,14 @@ bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l)
 	for (size_t i = 0; i < eng->nlists; i++)
 		if (eng->probes[i].list == l)
 			return eng->probes[i].asked;
+	return false;
+}
+
+bool dnsbl_list_testpoint_silent(const struct dnsbl_engine *eng, const struct list *l)
+{
+	for (size_t i = 0; i < eng->nlists; i++)
+		if (eng->probes[i].list == l)
+			return eng->probes[i].health == DH_NO_TESTPOINT && eng->probes[i].silent;
 	return false;
 }
 

@@ -78,6 +78,7 @@ struct dnsbl_target {
 	char *input;
 	enum dnsbl_tkind kind;
 	char *error;			/* the target itself could not be checked */
+	char *where;			/* "FILE:LINE" of a bulk line, or NULL */
 	enum dnsbl_hint hint;		/* what to do about it */
 	size_t naddrs;
 	char **addrs;			/* text forms, in order found */
@@ -114,6 +115,10 @@ void dnsbl_free(struct dnsbl_engine *eng);
  * A bad target comes back done, with ->error set.  The engine owns the
  * target until dnsbl_next_done() hands it out; never NULL. */
 struct dnsbl_target *dnsbl_add(struct dnsbl_engine *eng, const char *input, bool mx);
+/* dnsbl_add() for a target read at where ("FILE:LINE", copied; NULL:
+ * none): the target's own error then starts with "FILE:LINE: ". */
+struct dnsbl_target *dnsbl_add_at(struct dnsbl_engine *eng, const char *input, bool mx,
+				  const char *where);
 /* The oldest target if it is finished (and the probes too), else NULL.
  * The caller frees it with dnsbl_target_free(). */
 struct dnsbl_target *dnsbl_next_done(struct dnsbl_engine *eng);
@@ -138,6 +143,9 @@ bool dnsbl_list_asked(const struct dnsbl_engine *eng, const struct list *l);
  * other health.  Owned by eng. */
 const char *dnsbl_list_testpoint_got(const struct dnsbl_engine *eng,
 				     const struct list *l);
+/* DH_NO_TESTPOINT because the listed test point got no answer at all (a
+ * timeout): silence, no sign of a resolver the list refuses. */
+bool dnsbl_list_testpoint_silent(const struct dnsbl_engine *eng, const struct list *l);
 
 /* "clean", "listed", "allowlisted", "error" ("pending"): static. */
 const char *dnsbl_status_text(enum dnsbl_status s);

@@ -313,9 +313,14 @@ static void text_verdict(struct out *o, const struct dnsbl_target *t,
 	fprintf(f, "%s", c_on(o, n->listed ? C_RED : n->errors || t->error ||
 			   !t->nresults ? C_YELLOW : C_GREEN));
 	term_text(f, t->input);
-	if (t->error && !t->nresults)
+	if (t->error && !t->nresults) {
 		fprintf(f, ": could not check");
-	else if (!t->nresults)		/* e.g. an address, only domain lists */
+		if (o->opt.quiet) {	/* the ERROR line is not shown: why */
+			char buf[1024];
+			fprintf(f, ": ");
+			term_text(f, with_hint(o, t->error, t->hint, buf, sizeof(buf)));
+		}
+	} else if (!t->nresults)		/* e.g. an address, only domain lists */
 		fprintf(f, ": NO VERDICT: none of the lists selected takes this kind "
 			"of target");
 	else if (n->listed)
@@ -532,33 +537,51 @@ static bool note_due(struct out *o, size_t i)
 	       dnsbl_list_asked(o->eng, o->lists[i]);
 }
 
+/* Whether list j's test point failed as list i's did, through the
+ * resolver (a list asked at its own server has a note of its own). */
+static bool testpoint_alike(struct out *o, size_t i, size_t j)
+{
+	const char *why;
+	return note_due(o, j) && !o->lists[j]->server &&
+	       dnsbl_list_health(o->eng, o->lists[j], &why) == DH_NO_TESTPOINT &&
+	       !strcmp(dnsbl_list_testpoint_got(o->eng, o->lists[j]),
+		       dnsbl_list_testpoint_got(o->eng, o->lists[i]));
+}
+
 /* One note for the lists whose test point got the same "got" as list i's
  * (two or more of them; marks them done): the resolver is the likely
- * cause, so say what to do.  Returns false for a single list. */
+ * cause, so say what to do; when it did not answer at all, say that
+ * (nothing of refusing or rewriting).  Returns false for a single list. */
 static bool print_testpoint_group(struct out *o, size_t i, bool *done)
 {
 	const char *got = dnsbl_list_testpoint_got(o->eng, o->lists[i]);
-	const char *why;
+	bool silent = dnsbl_list_testpoint_silent(o->eng, o->lists[i]);
 	size_t count = 0;
+	if (o->lists[i]->server)
+		return false;
 	for (size_t j = i; j < o->nlists; j++)
-		if (note_due(o, j) &&
-		    dnsbl_list_health(o->eng, o->lists[j], &why) == DH_NO_TESTPOINT &&
-		    !strcmp(dnsbl_list_testpoint_got(o->eng, o->lists[j]), got))
+		if (testpoint_alike(o, i, j))
 			count++;
 	if (count < 2)
 		return false;
-	fprintf(o->f, "%snote%s: %zu lists cannot really be asked through this resolver: their "
-	       "RFC 5782 test point is not listed (%s): ", c_on(o, C_YELLOW),
-	       c_on(o, C_OFF), count, got);
+	if (silent)
+		fprintf(o->f, "%snote%s: %zu lists got no answer for their RFC 5782 test point "
+			"(%s): ", c_on(o, C_YELLOW), c_on(o, C_OFF), count, got);
+	else
+		fprintf(o->f, "%snote%s: %zu lists cannot really be asked through this resolver: "
+			"their RFC 5782 test point is not listed (%s): ", c_on(o, C_YELLOW),
+			c_on(o, C_OFF), count, got);
 	for (size_t j = i, k = 0; j < o->nlists; j++)
-		if (note_due(o, j) &&
-		    dnsbl_list_health(o->eng, o->lists[j], &why) == DH_NO_TESTPOINT &&
-		    !strcmp(dnsbl_list_testpoint_got(o->eng, o->lists[j]), got)) {
+		if (testpoint_alike(o, i, j)) {
 			fprintf(o->f, "%s%s", k++ ? ", " : "", o->lists[j]->zone);
 			done[j] = true;
 		}
-	fprintf(o->f, "; %s\n", o->opt.testpoint_hint ? o->opt.testpoint_hint :
-		"the resolver may be one the lists refuse, or one that rewrites answers");
+	if (silent)
+		fprintf(o->f, "; %s\n", o->opt.silence_hint ? o->opt.silence_hint :
+			"no answer came: is the server running and reachable?");
+	else
+		fprintf(o->f, "; %s\n", o->opt.testpoint_hint ? o->opt.testpoint_hint :
+			"the resolver may be one the lists refuse, or one that rewrites answers");
 	return true;
 }
 

@@ -41,6 +41,9 @@ struct out_opts {
 	 * whose test point failed alike (after "; " in their note) */
 	const char *hints[DNSBL_HINT_MAX];
 	const char *testpoint_hint;
+	/* ... and about several lists whose test point got no answer at all
+	 * (NULL: a neutral question) */
+	const char *silence_hint;
 };
 
 /* Counts over the targets written so far. */

@@ -283,6 +283,8 @@ struct resolver *rs_new(const struct rs_opts *opts, char *err, size_t errlen)
 	}
 	rs->group[0].first = 0;
 	rs->group[0].n = rs->nsrv;
+	snprintf(rs->group[0].why_timeout, sizeof(rs->group[0].why_timeout),
+		 "timeout: no answer from the resolver (is it running and reachable?)");
 	rs->ngroups = 1;
 	if (rc < 0) {
 		rs_free(rs);
@@ -328,9 +330,23 @@ int rs_fd(const struct resolver *rs)
 	return rs->ep;
 }
 
+bool rs_recursive(const struct resolver *rs)
+{
+	return rs->ub != NULL;
+}
+
 size_t rs_pending(const struct resolver *rs)
 {
 	return rs->pending;
+}
+
+/* q's time so far, in ms: from its first send, or from its submission
+ * when it never went out (a query that fails in the queue, its servers
+ * down, has no send time: t_first is 0, not a time). */
+static unsigned query_ms(const struct rs_query *q)
+{
+	uint64_t now = now_ms(), from = q->t_first ? q->t_first : q->t_queued;
+	return now > from ? (unsigned)(now - from) : 0;
 }
 
 static void answer_reset(struct resolver *rs, struct rs_query *q)
@@ -338,8 +354,7 @@ static void answer_reset(struct resolver *rs, struct rs_query *q)
 	memset(&rs->ans, 0, offsetof(struct rs_answer, u));
 	rs->ans.qtype = q->qtype;
 	rs->ans.text_used = 0;
-	uint64_t now = now_ms();
-	rs->ans.ms = (unsigned)(now - q->t_first);
+	rs->ans.ms = query_ms(q);
 }
 
 void rs_query_detach(struct resolver *rs, struct rs_query *q)
@@ -429,7 +444,7 @@ int rs_take_response(struct resolver *rs, struct rs_query *q,
 	}
 	if (r != 1)
 		return 0;
-	rs->ans.ms = (unsigned)(now_ms() - q->t_first);
+	rs->ans.ms = query_ms(q);
 	query_done(rs, q);
 	return 1;
 }
@@ -590,7 +605,7 @@ static void fail_group(struct resolver *rs, struct rs_group *g)
 	size_t n = g->queue.n;
 	struct rs_query *q;
 	while (n-- && (q = g->queue.head))
-		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
+		rs_query_fail(rs, q, RS_TIMEOUT, g->why_timeout);
 }
 
 /* Send what the windows allow: per group the queries to send again
@@ -694,6 +709,9 @@ int rs_add_group(struct resolver *rs, const char *zone, const char *servers,
 	}
 	rs->group[rs->ngroups].first = first;
 	rs->group[rs->ngroups].n = rs->nsrv - first;
+	snprintf(rs->group[rs->ngroups].why_timeout, sizeof(rs->group[rs->ngroups].why_timeout),
+		 "timeout: no answer from the list's server %.100s (is it running and reachable?)",
+		 servers);
 	return (int)rs->ngroups++;
 }
 
@@ -730,6 +748,7 @@ int rs_submit_group(struct resolver *rs, int group, const char *name,
 	q->tcp_fd = -1;
 	q->tcp_buf = NULL;
 	q->rs = rs;
+	q->t_queued = now_ms();
 	q->state = Q_QUEUED;
 	list_push(&rs->group[group].queue, q);
 	rs->pending++;
@@ -866,7 +885,7 @@ static void handle_timeouts(struct resolver *rs, uint64_t now)
 			continue;
 		if (q->state != Q_TCP)
 			mark_down(rs, q);
-		rs_query_fail(rs, q, RS_TIMEOUT, "timeout: no answer from the resolver");
+		rs_query_fail(rs, q, RS_TIMEOUT, rs->group[q->group].why_timeout);
 	}
 	while ((q = rs->ubflight.head) && q->deadline <= now) {
 		ub_cancel(rs->ub, q->ub_id);

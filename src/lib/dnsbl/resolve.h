@@ -25,6 +25,7 @@
 #define RBLKIT_RESOLVE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum rs_mode { RS_SYSTEM, RS_FORWARD, RS_RECURSIVE };
@@ -53,7 +54,8 @@ struct rs_answer {
 	uint16_t qtype;
 	uint32_t ttl;		/* smallest TTL of the answer RRs; for a
 				   negative answer the SOA's negative TTL */
-	unsigned ms;		/* time from first send to the response */
+	unsigned ms;		/* time from first send to the response (from
+				   submission for a query never sent) */
 	const char *error;	/* text when status != RS_OK */
 	/* answer records of qtype (CNAMEs followed), at most RS_MAX_RR */
 	size_t n;
@@ -112,6 +114,8 @@ int rs_next_timeout_ms(const struct resolver *rs);
 void rs_process(struct resolver *rs);
 /* Queries submitted and not yet answered (queued or in flight). */
 size_t rs_pending(const struct resolver *rs);
+/* Whether rs resolves from the root (libunbound), not through servers. */
+bool rs_recursive(const struct resolver *rs);
 /* Run until nothing is pending or deadline (now_ms() value, 0 = none);
  * at the deadline every pending query ends with RS_TIMEOUT. */
 void rs_run(struct resolver *rs, uint64_t deadline_ms);

@@ -51,7 +51,8 @@ struct rs_query {
 	uint16_t qlen, qtype, id;
 	enum rs_qstate state;
 	unsigned tries, server, group;
-	uint64_t t_first, deadline;	/* ms: first send, the timer */
+	uint64_t t_first, deadline;	/* ms: first send (0: not sent), the timer */
+	uint64_t t_queued;		/* ms: rs_submit_group() */
 	uint64_t giveup;		/* ms: end of the tries' time */
 	uint64_t t_send_us;		/* the last send, for the RTT */
 	uint64_t seq;			/* of the last send, per server */
@@ -124,6 +125,8 @@ struct rs_group {
 	unsigned first, n;		/* servers */
 	struct rs_list queue;		/* not sent yet (FIFO) */
 	struct rs_list retry;		/* lost, waiting to go again */
+	char why_timeout[200];		/* a query's error when its time is up,
+					   naming the servers asked */
 };
 
 struct resolver {
