@@ -65,7 +65,7 @@ static const struct conftab_key keys[] = {
 #undef O
 
 static const struct conftab tab = { keys, sizeof(keys) / sizeof(keys[0]), sizeof(struct cfg),
-				    check };
+				    check, NULL };
 
 static char *dump(const struct cfg *c)
 {
