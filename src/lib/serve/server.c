@@ -15,6 +15,7 @@
 #include "serve/stats.h"
 #include "serve/tcp.h"
 #include "base/daemon.h"
+#include "base/evloop.h"
 #include "base/listen.h"
 #include "base/util.h"
 
@@ -357,34 +358,82 @@ static int start_threads(char *err, size_t el)
 	return 0;
 }
 
-static void main_loop(struct server_opts *o, const sigset_t *set)
+/* The main thread's loop (base/evloop): signals, and a tick each second
+ * for the query log, the snapshots transfers let go, and the -c check. */
+struct main_state {
+	struct server_opts *o;
+	uint64_t next_check;
+	struct ev_timer tick;
+};
+
+static void on_signal(ev_loop *ev, int sig, void *arg)
 {
-	uint64_t next_check = now_ms() + o->check_interval * 1000ull;
+	struct main_state *m = arg;
 
-	while (!atomic_load(&stopping)) {
-		struct timespec ts = { 1, 0 };
-		int sig = sigtimedwait(set, NULL, &ts);
-
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == SIGHUP) {
-			if (querylog && qlog_reopen())
-				log_warn("cannot reopen the query log: %s", strerror(errno));
-			reload(o, 1);   /* a HUP always re-reads */
-		}
-		if (querylog)
-			qlog_flush();
-		snap_collect();         /* snapshots that transfers let go */
-		if (sig == SIGUSR1 || sig == SIGUSR2)
-			stats_log();
-		if (o->check_interval && now_ms() >= next_check) {
-			if (zoneset_stale(snap_current(), time(NULL)))
-				reload(o, 0);
-			if (o->statsfile)
-				stats_write_file(o->statsfile, 0);
-			next_check = now_ms() + o->check_interval * 1000ull;
-		}
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		ev_stop(ev);
+		return;
+	case SIGHUP:
+		if (querylog && qlog_reopen())
+			log_warn("cannot reopen the query log: %s", strerror(errno));
+		reload(m->o, 1);        /* a HUP always re-reads */
+		break;
+	default:                        /* SIGUSR1, SIGUSR2 */
+		stats_log();
 	}
+	if (querylog)
+		qlog_flush();
+}
+
+static void on_tick(ev_loop *ev, struct ev_timer *t, void *arg)
+{
+	struct main_state *m = arg;
+	struct server_opts *o = m->o;
+
+	if (querylog)
+		qlog_flush();
+	snap_collect();         /* snapshots that transfers let go */
+	if (o->check_interval && ev_now(ev) >= m->next_check) {
+		if (zoneset_stale(snap_current(), time(NULL)))
+			reload(o, 0);
+		if (o->statsfile)
+			stats_write_file(o->statsfile, 0);
+		m->next_check = ev_now(ev) + o->check_interval * 1000ull;
+	}
+	if (ev_timer_start(ev, t, 1000))
+		log_err("cannot restart the one-second timer");
+}
+
+/* Returns when SIGTERM or SIGINT arrives; 0, or -1 with err set when the
+ * loop cannot be set up or its wait fails. */
+static int main_loop(struct server_opts *o, const int *sigs, size_t nsigs,
+		     char *err, size_t el)
+{
+	struct main_state m = { .o = o };
+	ev_loop *ev = ev_new(err, el);
+	int rc = -1;
+
+	if (!ev)
+		return -1;
+	for (size_t i = 0; i < nsigs; i++)
+		if (ev_signal_add(ev, sigs[i], on_signal, &m)) {
+			snprintf(err, el, "cannot receive signal %d", sigs[i]);
+			goto out;
+		}
+	m.next_check = ev_now(ev) + o->check_interval * 1000ull;
+	ev_timer_init(&m.tick, on_tick, &m);
+	if (ev_timer_start(ev, &m.tick, 1000)) {
+		snprintf(err, el, "cannot start a timer");
+		goto out;
+	}
+	if ((rc = ev_run(ev)) < 0)
+		snprintf(err, el, "event loop: %s", strerror(-rc));
+	rc = rc < 0 ? -1 : 0;
+out:
+	ev_free(ev);
+	return rc;
 }
 
 /* Close the listening sockets of a start that failed before the
@@ -484,7 +533,10 @@ int server_run(struct server_opts *o, char *err, size_t el)
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
-	main_loop(o, &set);
+	if (main_loop(o, sigs, sizeof(sigs) / sizeof(sigs[0]), err, el))
+		rc = SERVER_START;      /* stop the threads, then say why */
+	else
+		rc = SERVER_OK;
 	atomic_store(&stopping, 1);
 	for (unsigned i = 0; i < nworkers; i++)        /* they stop within 0.1 s */
 		if (workers[i].tcp && workers[i].started)
@@ -494,8 +546,9 @@ int server_run(struct server_opts *o, char *err, size_t el)
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
 	daemon_pidfile_remove(pf);
-	log_info("exiting");
-	return SERVER_OK;
+	if (rc == SERVER_OK)
+		log_info("exiting");
+	return rc;
 fail_started:
 	/* the threads started keep running until the caller ends the process */
 	atomic_store(&stopping, 1);
