@@ -2,15 +2,15 @@
  * policy.c - "rblkit policy": run the Postfix policy daemon, check its
  * configuration, show its counters, lift a block.
  *
- * SECURITY: command-line arguments only; see pserver.c for the network.
+ * SECURITY: command-line arguments only; see server.c for the network.
  */
 #define _GNU_SOURCE
 #include "cmd.h"
-#include "policy/plookup.h"
-#include "policy/pconfig.h"
-#include "policy/pcontrol.h"
-#include "policy/pserver.h"
-#include "policy/pstate.h"
+#include "policy/lookup.h"
+#include "policy/config.h"
+#include "policy/control.h"
+#include "policy/server.h"
+#include "policy/state.h"
 #include "base/conftab.h"
 #include "base/util.h"
 

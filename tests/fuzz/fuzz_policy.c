@@ -1,7 +1,7 @@
 /*
  * fuzz_policy.c - libFuzzer target for the policy daemon's input parsers.
  * The first byte picks the parser:
- *   0, 1  a stream of policy requests, read the way pserver.c reads a
+ *   0, 1  a stream of policy requests, read the way server.c reads a
  *         connection (into a buffer of one maximal request, requests taken
  *         from the front, the rest moved down), with the reply written for
  *         every attribute that goes into a reply;
@@ -10,8 +10,8 @@
  * Invariants that abort: a request longer than the limits, a field outside
  * the request, a reply without its final empty line.
  */
-#include "policy/pconfig.h"
-#include "policy/pproto.h"
+#include "policy/config.h"
+#include "policy/proto.h"
 #include "policy/score.h"
 #include "policy/sites.h"
 #include "base/util.h"

@@ -3,9 +3,9 @@
  * blocks), their persistence (journal, snapshot, torn records) and the
  * configuration file.
  */
-#include "policy/pconfig.h"
-#include "policy/pdecide.h"
-#include "policy/pstate.h"
+#include "policy/config.h"
+#include "policy/decide.h"
+#include "policy/state.h"
 #include "policy/ratelimit.h"
 #include "unit.h"
 

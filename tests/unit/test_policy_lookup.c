@@ -3,8 +3,8 @@
  * the allowlists, and the lookup module's answers without DNS (no sites,
  * addresses that are not addresses).
  */
-#include "policy/pconfig.h"
-#include "policy/plookup.h"
+#include "policy/config.h"
+#include "policy/lookup.h"
 #include "base/ipaddr.h"
 #include "unit.h"
 

@@ -1,7 +1,7 @@
 /*
  * test_policy_proto.c - the policy protocol reader and reply writer.
  */
-#include "policy/pproto.h"
+#include "policy/proto.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * pstate.c - snapshot + journal persistence of the outbound counters.
+ * state.c - snapshot + journal persistence of the outbound counters.
  *
  * Record: crc32(4) len(2) type(1) version(1) payload(len), native byte
  * order (the files never leave the machine). The CRC covers everything
@@ -9,7 +9,7 @@
  * checks the bytes left in its record, every record the bytes left in
  * the file; a bad record ends that file's replay with a warning.
  */
-#include "policy/pstate.h"
+#include "policy/state.h"
 #include "base/util.h"
 
 #include <dirent.h>

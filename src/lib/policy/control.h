@@ -1,5 +1,5 @@
 /*
- * pcontrol.h - "rblkit policy status" and "reset": the control socket of
+ * control.h - "rblkit policy status" and "reset": the control socket of
  * the running daemon (state_dir/control, a unix socket only its owner and
  * root can use), and the same reports read from the state files when no
  * daemon runs.
@@ -12,10 +12,10 @@
  * commands are the operator's. User names in the report came from the
  * network and are printed with control characters replaced.
  */
-#ifndef RBLKIT_PCONTROL_H
-#define RBLKIT_PCONTROL_H
+#ifndef RBLKIT_POLICY_CONTROL_H
+#define RBLKIT_POLICY_CONTROL_H
 
-#include "policy/pdecide.h"
+#include "policy/decide.h"
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /*
- * pserver.c - event loop of rblkit policy.
+ * server.c - event loop of rblkit policy.
  *
  * A connection reads into a buffer of one maximal request; pp_parse()
  * finds a complete request; the answer is written at once, or when the
@@ -24,13 +24,13 @@
  * control commands only come over the 0600 unix socket in state_dir.
  */
 #define _GNU_SOURCE
-#include "policy/pserver.h"
-#include "policy/plookup.h"
-#include "policy/pconfig.h"
-#include "policy/pcontrol.h"
-#include "policy/pdecide.h"
-#include "policy/pproto.h"
-#include "policy/pstate.h"
+#include "policy/server.h"
+#include "policy/lookup.h"
+#include "policy/config.h"
+#include "policy/control.h"
+#include "policy/decide.h"
+#include "policy/proto.h"
+#include "policy/state.h"
 #include "base/daemon.h"
 #include "base/evloop.h"
 #include "base/listen.h"

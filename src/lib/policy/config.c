@@ -1,11 +1,11 @@
 /*
- * pconfig.c - configuration file of rblkit policy: one table of keys,
+ * config.c - configuration file of rblkit policy: one table of keys,
  * each with its type, default, range and meaning.
  *
  * SECURITY: operator input only; every value is checked here so that the
  * daemon never starts (or reloads) with a value it cannot use.
  */
-#include "policy/pconfig.h"
+#include "policy/config.h"
 #include "base/conftab.h"
 #include "base/ipaddr.h"
 #include "base/listen.h"

@@ -1,5 +1,5 @@
 /*
- * pstate.h - the outbound counters on disk, so that they survive restarts
+ * state.h - the outbound counters on disk, so that they survive restarts
  * and crashes.
  *
  * state_dir holds a snapshot ("counters", written to a temporary file,
@@ -20,8 +20,8 @@
  * (lengths checked against the record and file sizes, CRC); user names
  * in them came from the network.
  */
-#ifndef RBLKIT_PSTATE_H
-#define RBLKIT_PSTATE_H
+#ifndef RBLKIT_POLICY_STATE_H
+#define RBLKIT_POLICY_STATE_H
 
 #include "policy/ratelimit.h"
 

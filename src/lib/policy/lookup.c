@@ -1,5 +1,5 @@
 /*
- * plookup.c - concurrent blocklist lookups per client address, the result
+ * lookup.c - concurrent blocklist lookups per client address, the result
  * cache, and the reading of answers through the catalogue.
  *
  * A lookup (struct plk_job) sends the A query of every zone at once;
@@ -18,9 +18,9 @@
  * outside 127/8) is dropped here and logged, so no filter or weight can
  * make it count.
  */
-#include "policy/plookup.h"
+#include "policy/lookup.h"
 #include "dnsbl/catalog.h"
-#include "policy/phealth.h"
+#include "policy/health.h"
 #include "base/ipaddr.h"
 #include "dnsbl/resolve.h"
 #include "policy/score.h"

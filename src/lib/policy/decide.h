@@ -1,5 +1,5 @@
 /*
- * pdecide.h - what the policy daemon answers: which requests are
+ * decide.h - what the policy daemon answers: which requests are
  * outbound (SASL login, or a client of outbound_networks) and which are
  * inbound (scored against the blocklists), the outbound limit checks and
  * counts, and the text of each action.
@@ -9,13 +9,13 @@
  * its environment, never through a shell command line; reply texts are
  * cleaned of control characters by pp_format_reply().
  */
-#ifndef RBLKIT_PDECIDE_H
-#define RBLKIT_PDECIDE_H
+#ifndef RBLKIT_POLICY_DECIDE_H
+#define RBLKIT_POLICY_DECIDE_H
 
-#include "policy/plookup.h"
-#include "policy/pconfig.h"
-#include "policy/pproto.h"
-#include "policy/pstate.h"
+#include "policy/lookup.h"
+#include "policy/config.h"
+#include "policy/proto.h"
+#include "policy/state.h"
 #include "policy/ratelimit.h"
 
 #include <stdbool.h>

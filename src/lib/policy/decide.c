@@ -1,14 +1,14 @@
 /*
- * pdecide.c - routing, outbound limits and action texts of the policy
+ * decide.c - routing, outbound limits and action texts of the policy
  * daemon.
  *
- * SECURITY: see pdecide.h. The alert command is run with /bin/sh -c on
+ * SECURITY: see decide.h. The alert command is run with /bin/sh -c on
  * the operator's text only; user, counts and window are passed in the
  * environment (RBLKIT_USER=...), so a sender address such as
  * "a;rm -rf /"@x is data, never shell syntax. At most 8 alerts run at
  * once; more are logged and skipped.
  */
-#include "policy/pdecide.h"
+#include "policy/decide.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 /*
- * pserver.h - the rblkit policy daemon: one thread, one epoll loop, many
+ * server.h - the rblkit policy daemon: one thread, one epoll loop, many
  * long-lived Postfix connections (Postfix keeps one per smtpd process and
  * reuses it across sessions), the resolver's socket, a control socket,
  * and signals through a signalfd.
@@ -8,8 +8,8 @@
  * in Postfix's private directory: anything that can connect can ask);
  * binds first, then drops to the configured user, then opens the state.
  */
-#ifndef RBLKIT_PSERVER_H
-#define RBLKIT_PSERVER_H
+#ifndef RBLKIT_POLICY_SERVER_H
+#define RBLKIT_POLICY_SERVER_H
 
 /* Run the daemon with the configuration file at path until SIGTERM or
  * SIGINT. Returns the exit status (0, or 1 after a start-up error, which

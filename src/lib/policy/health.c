@@ -1,5 +1,5 @@
 /*
- * phealth.c - RFC 5782 test-point probes of the lists of rblkit policy,
+ * health.c - RFC 5782 test-point probes of the lists of rblkit policy,
  * and the usable/unusable state each list is in.
  *
  * A round asks, for each family the list serves, the listed test point
@@ -12,9 +12,9 @@
  * the daemon's own resolver and repeated, since a daemon runs for months
  * while a list can start refusing any day.
  *
- * SECURITY: see phealth.h.
+ * SECURITY: see health.h.
  */
-#include "policy/phealth.h"
+#include "policy/health.h"
 #include "base/ipaddr.h"
 #include "base/util.h"
 

@@ -1,5 +1,5 @@
 /*
- * pconfig.h - the policy daemon's configuration file.
+ * config.h - the policy daemon's configuration file.
  *
  * "key = value" lines; '#' starts a comment; a line that starts with
  * white space continues the value of the line before (as in main.cf);
@@ -11,8 +11,8 @@
  * SECURITY: the file is the operator's (read before privileges are
  * dropped; on SIGHUP after, so it must stay readable by the daemon).
  */
-#ifndef RBLKIT_PCONFIG_H
-#define RBLKIT_PCONFIG_H
+#ifndef RBLKIT_POLICY_CONFIG_H
+#define RBLKIT_POLICY_CONFIG_H
 
 #include "base/conftab.h"
 #include "base/listen.h"

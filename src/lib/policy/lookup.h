@@ -1,5 +1,5 @@
 /*
- * plookup.h - blocklist lookups for client addresses: every zone of
+ * lookup.h - blocklist lookups for client addresses: every zone of
  * dnsbl_sites queried at once through the resolver, the answers read
  * through the catalogue (error and refusal codes never count), scored
  * (score.h), and the result cached per client address for the answers'
@@ -13,12 +13,12 @@
  * SECURITY: client addresses come from Postfix (parsed with inet_pton);
  * answers are untrusted network input, already checked by the resolver;
  * TXT strings are copied with a length limit and may hold anything
- * (pproto's reply writer removes control characters).
+ * (proto.c's reply writer removes control characters).
  */
-#ifndef RBLKIT_PLOOKUP_H
-#define RBLKIT_PLOOKUP_H
+#ifndef RBLKIT_POLICY_LOOKUP_H
+#define RBLKIT_POLICY_LOOKUP_H
 
-#include "policy/pconfig.h"
+#include "policy/config.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,7 +76,7 @@ void plk_pending_zones(const struct plk_waiter *w, char *buf, size_t len);
 void plk_detach(struct plk_waiter *w);
 
 /* Once a second: probes the lists' RFC 5782 test points when due
- * (phealth.h; a list that fails gives no verdict until it passes). */
+ * (health.h; a list that fails gives no verdict until it passes). */
 void plk_tick(struct plk *d, uint64_t now);
 /* A reload: keep the lists' states and error counts of old (which may be
  * NULL), so that an unusable list is not logged again. */

@@ -1,5 +1,5 @@
 /*
- * pproto.h - the Postfix policy delegation protocol (SMTPD_POLICY_README):
+ * proto.h - the Postfix policy delegation protocol (SMTPD_POLICY_README):
  * a request is "name=value" lines ended by an empty line, LF only; the
  * reply is "action=..." and an empty line.
  *
@@ -13,8 +13,8 @@
  * are checked before anything else is looked at; a request that breaks
  * one is refused as a whole and the caller closes the connection.
  */
-#ifndef RBLKIT_PPROTO_H
-#define RBLKIT_PPROTO_H
+#ifndef RBLKIT_POLICY_PROTO_H
+#define RBLKIT_POLICY_PROTO_H
 
 #include <stddef.h>
 

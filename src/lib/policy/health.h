@@ -1,5 +1,5 @@
 /*
- * phealth.h - is each list of dnsbl_sites fit to give verdicts? Its RFC
+ * health.h - is each list of dnsbl_sites fit to give verdicts? Its RFC
  * 5782 test points are asked at start and every dnsbl_probe_interval
  * seconds: 127.0.0.2 (::ffff:7f00:2 for IPv6 lists) must be listed,
  * 127.0.0.1 (::ffff:7f00:1) must not, and the answers must be neither
@@ -12,8 +12,8 @@
  * SECURITY: answers are untrusted network input, already parsed by the
  * resolver; only their rcode and A records are read here.
  */
-#ifndef RBLKIT_PHEALTH_H
-#define RBLKIT_PHEALTH_H
+#ifndef RBLKIT_POLICY_HEALTH_H
+#define RBLKIT_POLICY_HEALTH_H
 
 #include "dnsbl/catalog.h"
 #include "dnsbl/resolve.h"

@@ -1,9 +1,9 @@
 /*
- * pcontrol.c - status report and control commands of rblkit policy.
+ * control.c - status report and control commands of rblkit policy.
  *
- * SECURITY: see pcontrol.h.
+ * SECURITY: see control.h.
  */
-#include "policy/pcontrol.h"
+#include "policy/control.h"
 #include "base/util.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * pproto.c - reader and reply writer of the Postfix policy protocol.
+ * proto.c - reader and reply writer of the Postfix policy protocol.
  *
  * Two passes over the input: the first only measures (line lengths,
  * line count, where the empty line is) and touches nothing, so an
@@ -10,7 +10,7 @@
  * pass before any attribute is looked at; no allocation; no byte past
  * buf[len) is read.
  */
-#include "policy/pproto.h"
+#include "policy/proto.h"
 
 #include <stdint.h>
 #include <string.h>
