@@ -292,6 +292,6 @@ void axfr_log_refused(const struct sockaddr *peer, const struct zone *z)
 	if (say != 1)
 		return;
 	inet_ntop(family, key + 1, text, sizeof(text));
-	log_warn("zone transfer of %s refused to %s (not in --allow-transfer; "
+	log_warn("zone transfer of %s refused to %s (not a network allowed to transfer; "
 		 "logged once per client)", z->text, text);
 }

@@ -297,7 +297,7 @@ struct notifier *notify_start(char *const *targets, unsigned n)
 		struct target *t = &nt->t[nt->nt];
 
 		if (notify_parse_target(targets[i], &t->ss, &t->len)) {
-			log_err("invalid --notify target '%s' (expected ADDR[:PORT] "
+			log_err("invalid NOTIFY target '%s' (expected ADDR[:PORT] "
 				"or [IPv6]:PORT)", targets[i]);
 			goto fail;
 		}
