@@ -74,6 +74,25 @@ static void csv_field(FILE *f, const char *s)
 	putc('"', f);
 }
 
+/* The n strings of v joined with sep into buf (len > 0), cut where buf
+ * is full; NULL ones left out.  Returns buf. */
+static const char *join(char *buf, size_t len, const char *sep,
+			const char *const *v, size_t n)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t j = 0; j < n && o < len - 1; j++) {
+		int w;
+
+		if (!v[j])
+			continue;
+		w = snprintf(buf + o, len - o, "%s%s", j ? sep : "", v[j]);
+		o = w < 0 || (size_t)w >= len - o ? len - 1 : o + (size_t)w;
+	}
+	return buf;
+}
+
 static const char *code_text(uint32_t c, char *buf)
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", c >> 24, (c >> 16) & 255, (c >> 8) & 255, c & 255);
@@ -436,33 +455,23 @@ static void out_csv_target(struct out *o, struct dnsbl_target *t)
 	}
 	for (size_t i = 0; i < t->nresults; i++) {
 		struct dnsbl_result *r = &t->results[i];
-		char code[16], buf[1024];
-		size_t n = 0;
+		char buf[1024];
 		csv_field(f, t->input);
 		putc(',', f);
 		csv_field(f, r->subject);
 		putc(',', f);
 		csv_field(f, r->list->zone);
 		fprintf(f, ",%s,", dnsbl_status_text(r->status));
-		buf[0] = '\0';
-		for (size_t j = 0; j < r->ncodes && n < sizeof(buf) - 20; j++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? " " : "",
-					      code_text(r->codes[j], code));
-		csv_field(f, buf);
+		const char *codes[RS_MAX_RR];
+		char ctext[RS_MAX_RR][16];
+
+		for (size_t j = 0; j < r->ncodes; j++)
+			codes[j] = code_text(r->codes[j], ctext[j]);
+		csv_field(f, join(buf, sizeof(buf), " ", codes, r->ncodes));
 		putc(',', f);
-		buf[0] = '\0';
-		n = 0;
-		for (size_t j = 0; j < r->ncodes && n < sizeof(buf) - 1; j++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? "; " : "",
-					      r->meanings[j]);
-		csv_field(f, buf);
+		csv_field(f, join(buf, sizeof(buf), "; ", r->meanings, r->ncodes));
 		putc(',', f);
-		buf[0] = '\0';
-		n = 0;
-		for (size_t j = 0; j < r->ntxt && n < sizeof(buf) - 1; j++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", j ? " | " : "",
-					      r->txt[j]);
-		csv_field(f, buf);
+		csv_field(f, join(buf, sizeof(buf), " | ", (const char *const *)r->txt, r->ntxt));
 		fprintf(f, ",%u,%u,", r->ttl, r->ms);
 		csv_field(f, list_delist_url(r->list, r->subject, buf, sizeof(buf)));
 		putc(',', f);
