@@ -2,7 +2,7 @@
 # check-layers.sh - fail on an include that goes against the layers of
 # src/lib (docs/architecture.md):
 #
-#	base  <-  dnsbl, serve  <-  policy, mail  <-  src/cmd
+#	base  <-  dnsbl, store  <-  serve, policy, mail  <-  list  <-  src/cmd
 #
 # A file includes headers of its own part and of lower layers only, and
 # names them from src/lib ("base/util.h", as Knot names "libknot/...").
@@ -12,9 +12,10 @@
 rank() {
 	case $1 in
 	base) echo 0 ;;
-	dnsbl|serve) echo 1 ;;
-	policy|mail) echo 2 ;;
-	cmd) echo 3 ;;
+	dnsbl|store) echo 1 ;;
+	serve|policy|mail) echo 2 ;;
+	list) echo 3 ;;
+	cmd) echo 4 ;;
 	*) echo 9 ;;
 	esac
 }

@@ -4,12 +4,12 @@
 set -e
 # "build": enough to build and run the demo; "test" (default): everything
 # the tests and benchmarks use.
-PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils"
+PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev"
 if [ "${1:-test}" = test ]; then
 	PKGS="$PKGS python3-dnspython python3-pytest rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
 		unbound libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
-		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl"
+		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl postgresql sqlite3"
 fi
 missing=""
 for p in $PKGS; do
@@ -33,5 +33,7 @@ pkill -x knotd 2>/dev/null || true
 pkill -x rbldnsd 2>/dev/null || true
 pkill -x unbound 2>/dev/null || true
 pkill -f policyd-weight 2>/dev/null || true
+# the tests start their own PostgreSQL clusters (initdb in a temporary directory)
+command -v pg_ctlcluster >/dev/null 2>&1 && pg_ctlcluster 15 main stop 2>/dev/null || true
 [ -x /usr/sbin/postfix ] && /usr/sbin/postfix stop >/dev/null 2>&1 || true
 echo "deps: installed:$missing"
