@@ -1,0 +1,1118 @@
+/*
+ * ds_store.c - zones served from the listing store; see ds_store.h.
+ *
+ * SECURITY: see ds_store.h. Every text from the store (keys, reasons,
+ * names of the SOA and NS) is bounded by store.h and checked again where
+ * it becomes wire format; records are built in fixed buffers of checked
+ * size.
+ */
+#include "serve/ds_store.h"
+#include "serve/answer.h"
+#include "serve/ds_ip.h"
+#include "serve/storeset.h"
+#include "base/dname.h"
+#include "base/ipaddr.h"
+#include "base/util.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REGION4 16              /* AXFR/IXFR block of IPv4: a /16 */
+#define REGION6 32              /* of IPv6: a /32 */
+#define DIFF_REGIONS_MAX 4096   /* more blocks touched: AXFR */
+#define HIST_MAX 262144         /* changes kept for IXFR */
+#define FOLD_ENTRIES 50000      /* fold a delta this big ... */
+#define FOLD_AGE_MS 60000       /* ... or this old */
+
+/* One change applied, for IXFR: the key, what it was and what it became. */
+struct hent {
+	uint32_t serial;
+	uint8_t kind, bits;
+	u128 addr;
+	uint32_t old, new;      /* SSET_NONE: not there */
+};
+
+/* What every version of one store zone shares. */
+struct szone {
+	_Atomic unsigned refs;
+	char *zone, *dsn;
+	struct store *st;       /* main thread only; NULL: reconnect */
+	struct ds_opts opts;
+	uint8_t def_a[4];
+	char def_txt[STORE_REASON_MAX];
+	int failing;            /* logged that the store fails */
+	int rdonly;             /* expiry refused: logged, not tried again */
+	int names_changed;      /* a name changed since the history began */
+	/* history, for IXFR (transfer threads read it) */
+	pthread_mutex_t lock;
+	struct hent *h;
+	size_t nh, ch;
+	uint32_t hist_from;     /* complete from this serial on */
+	/* folding */
+	int folding;
+	struct sset_layer *fold_delta, *fold_out;
+	uint64_t delta_since;   /* when the delta got its first entry */
+};
+
+struct sdata {
+	struct sset set;
+	struct szone *z;
+	uint32_t serial;
+};
+
+static void szone_unref(struct szone *z)
+{
+	if (!z || atomic_fetch_sub(&z->refs, 1) != 1)
+		return;
+	if (z->st)
+		store_close(z->st);
+	pthread_mutex_destroy(&z->lock);
+	free(z->h);
+	free(z->zone);
+	free(z->dsn);
+	if (z->fold_delta)
+		sset_layer_unref(z->fold_delta);
+	if (z->fold_out)
+		sset_layer_unref(z->fold_out);
+	free(z);
+}
+
+/* ---- keys ---- */
+
+/* Store key -> storeset key; names into buf. 0, or -1 if unusable. */
+static int skey_from(const struct store_key *k, struct sset_key *s, uint8_t buf[256])
+{
+	memset(s, 0, sizeof(*s));
+	s->bits = k->bits;
+	switch (k->kind) {
+	case STORE_IP4:
+		if (k->bits > 32)
+			return -1;
+		s->kind = SSET_IP4;
+		s->addr = (uint32_t)k->addr[0] << 24 | (uint32_t)k->addr[1] << 16 |
+			  (uint32_t)k->addr[2] << 8 | k->addr[3];
+		s->addr &= sset_mask(0, k->bits);
+		return 0;
+	case STORE_IP6:
+		if (k->bits > 128)
+			return -1;
+		s->kind = SSET_IP6;
+		s->addr = ip6_to_u128(k->addr) & sset_mask(1, k->bits);
+		return 0;
+	case STORE_NAME:
+	case STORE_WILD: {
+		const char *t = k->text;
+		uint8_t wire[DNAME_MAXLEN];
+		int n;
+
+		if (k->kind == STORE_WILD) {
+			if (strncmp(t, "*.", 2))
+				return -1;
+			t += 2;
+		}
+		n = dname_from_text_lc(t, wire);
+		if (n <= 1)
+			return -1;
+		n = dname_reverse(wire, (size_t)n, buf);
+		if (n <= 0)
+			return -1;
+		s->kind = k->kind == STORE_WILD ? SSET_WILD : SSET_NAME;
+		s->name = buf;
+		s->namelen = (unsigned)n;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static uint32_t value_of(struct szone *z, struct sset_vals *v, uint32_t code,
+			 const char *reason, int excluded)
+{
+	uint8_t a[4];
+
+	if (excluded)
+		return SSET_EXCL;
+	if (!code)
+		memcpy(a, z->def_a, 4);
+	else {
+		a[0] = (uint8_t)(code >> 24);
+		a[1] = (uint8_t)(code >> 16);
+		a[2] = (uint8_t)(code >> 8);
+		a[3] = (uint8_t)code;
+	}
+	return sset_val_intern(v, a, reason && *reason ? reason : z->def_txt);
+}
+
+/* ---- loading ---- */
+
+static struct store *open_store(const char *dsn, char *err, size_t el)
+{
+	struct store *st = NULL;
+
+	if (store_open(dsn, 0, &st, err, el) == 0)
+		return st;
+	/* a store serve may only read: serve it, expiry is the others' */
+	if (store_open(dsn, STORE_RDONLY, &st, err, el) == 0)
+		return st;
+	return NULL;
+}
+
+static int name_wire(const char *text, uint8_t out[256])
+{
+	int n = dname_from_text_lc(text, out);
+
+	return n > 1 ? 0 : -1;
+}
+
+/* SOA, NS and TTL of ds from the zone's publishing data. */
+static int set_publish(struct dataset *ds, const struct store_zone *zc,
+		       const struct ds_opts *o, char *err, size_t el)
+{
+	ds->ttl = ds_ttl_clamp(o, zc->ttl, o->def_ttl);
+	memset(&ds->soa, 0, sizeof(ds->soa));
+	ds->soa.set = 1;
+	ds->soa.ttl = ds->ttl;
+	if (name_wire(zc->mname, ds->soa.mname) || name_wire(zc->rname, ds->soa.rname)) {
+		snprintf(err, el, "zone %s: invalid SOA name in the store", zc->name);
+		return -1;
+	}
+	ds->soa.refresh = zc->refresh;
+	ds->soa.retry = zc->retry;
+	ds->soa.expire = zc->expire;
+	ds->soa.minttl = zc->minimum;
+	memset(&ds->ns, 0, sizeof(ds->ns));
+	ds->ns.ttl = ds->ttl;
+	for (unsigned i = 0; i < zc->nns && i < DS_MAX_NS; i++) {
+		if (name_wire(zc->ns[i], ds->ns.name[ds->ns.count])) {
+			snprintf(err, el, "zone %s: invalid NS name %s in the store",
+				 zc->name, zc->ns[i]);
+			return -1;
+		}
+		ds->ns.count++;
+	}
+	return 0;
+}
+
+struct snapctx {
+	struct szone *z;
+	struct sset_vals *vals;
+	struct sset_build *b;
+	size_t bad;
+};
+
+static int snap_cb(void *arg, const struct store_entry *e)
+{
+	struct snapctx *c = arg;
+	struct sset_key k;
+	uint8_t buf[256];
+
+	if (skey_from(&e->key, &k, buf)) {
+		c->bad++;
+		return 0;
+	}
+	sset_build_add(c->b, &k, value_of(c->z, c->vals, e->code, e->reason, e->excluded));
+	return 0;
+}
+
+static struct dataset *new_version(const struct dataset *like, struct szone *z,
+				   struct sset_layer *base, struct sset_layer *delta,
+				   struct sset_vals *vals, uint32_t serial)
+{
+	struct dataset *ds = xcalloc(1, sizeof(*ds));
+	struct sdata *d = xcalloc(1, sizeof(*d));
+
+	if (like)
+		*ds = *like;
+	ds->type = &ds_store;
+	ds->vt = NULL;
+	ds->data = d;
+	ds->soa.serial = serial;
+	ds->stamp = 0;
+	ds->fp = 1;
+	ds->errors = 0;
+	d->set = (struct sset){ base, delta, vals };
+	d->z = z;
+	d->serial = serial;
+	atomic_fetch_add(&z->refs, 1);
+	return ds;
+}
+
+/* Read the whole zone: a new base, an empty delta, a new history. */
+static int read_snapshot(struct szone *z, struct sset_vals *vals, struct sset_layer **base,
+			 uint32_t *serial, char *err, size_t el)
+{
+	struct snapctx c = { .z = z, .vals = vals, .b = sset_build_new() };
+	int rc = store_snapshot(z->st, z->zone, serial, snap_cb, &c);
+
+	if (rc) {
+		snprintf(err, el, "%s: zone %s: %s", z->dsn, z->zone,
+			 rc == STORE_NOTFOUND ? "no such zone" : store_error(z->st));
+		sset_build_free(c.b);
+		return -1;
+	}
+	if (c.bad)
+		log_warn("%s: zone %s: %zu keys not usable, left out", z->dsn, z->zone, c.bad);
+	*base = sset_build_finish(c.b);
+	pthread_mutex_lock(&z->lock);
+	z->nh = 0;
+	z->hist_from = *serial;
+	z->names_changed = 0;
+	pthread_mutex_unlock(&z->lock);
+	return 0;
+}
+
+int ds_store_load(const char *zone, const char *dsn, const struct ds_opts *o,
+		  struct dataset **out, char *err, size_t el)
+{
+	struct szone *z = xcalloc(1, sizeof(*z));
+	struct store_zone zc;
+	struct sset_vals *vals = NULL;
+	struct sset_layer *base = NULL;
+	struct dataset *ds = NULL;
+	uint32_t serial = 0;
+	int rc = -1, r;
+
+	atomic_store(&z->refs, 1);
+	pthread_mutex_init(&z->lock, NULL);
+	z->zone = xstrdup(zone);
+	z->dsn = xstrdup(dsn);
+	z->opts = *o;
+	if (!(z->st = open_store(dsn, err, el)))
+		goto out;
+	if ((r = store_zone_get(z->st, zone, &zc)) != 0) {
+		snprintf(err, el, "%s: zone %s: %s", dsn, zone,
+			 r == STORE_NOTFOUND ? "no such zone in the store" : store_error(z->st));
+		goto out;
+	}
+	z->def_a[0] = (uint8_t)(zc.code >> 24);
+	z->def_a[1] = (uint8_t)(zc.code >> 16);
+	z->def_a[2] = (uint8_t)(zc.code >> 8);
+	z->def_a[3] = (uint8_t)zc.code;
+	if (!zc.code)
+		memcpy(z->def_a, "\x7f\0\0\x02", 4);
+	str_copy(z->def_txt, sizeof(z->def_txt), zc.txt);
+	vals = sset_vals_new();
+	if (read_snapshot(z, vals, &base, &serial, err, el))
+		goto out;
+	ds = new_version(NULL, z, base, sset_layer_empty(), vals, serial);
+	if (set_publish(ds, &zc, o, err, el)) {
+		ds_free(ds);
+		ds = NULL;
+		vals = NULL;    /* freed with ds */
+		goto out;
+	}
+	ds->soa.serial = serial;
+	*out = ds;
+	rc = 0;
+out:
+	if (rc && !ds) {
+		if (base)
+			sset_layer_unref(base);
+		sset_vals_unref(vals);
+	}
+	szone_unref(z);         /* ds holds its own reference */
+	return rc;
+}
+
+/* ---- queries ---- */
+
+/* Reversed, lowercased query name (rel) and its label ends; labels or -1. */
+static int rev_rel(const struct qinfo *qi, uint8_t rev[DNAME_MAXLEN],
+		   uint8_t ends[DNAME_MAXLABELS + 1])
+{
+	size_t i = 0;
+	int n, k = 0;
+
+	if (qi->rel_len > DNAME_MAXLEN - 1)
+		return -1;
+	n = dname_reverse(qi->rel, qi->rel_len, rev);
+	if (n < 0)
+		return -1;
+	ends[0] = 0;
+	while (i < (size_t)n && k < DNAME_MAXLABELS) {
+		i += (size_t)rev[i] + 1;
+		ends[++k] = (uint8_t)i;
+	}
+	return k;
+}
+
+static int sds_query(const struct dataset *ds, const struct qinfo *qi,
+		       struct answer *ans)
+{
+	const struct sdata *d = ds->data;
+	char sub[DNAME_TEXT_MAX];
+	uint32_t vid = SSET_NONE;
+	int sl = 0;
+
+	if (qi->ip4_ok) {
+		vid = sset_find_ip(&d->set, 0, qi->ip4, NULL);
+		if (vid != SSET_NONE && (qi->want & Q_TXT))
+			sl = ip4_format(qi->ip4, sub);
+	} else if (qi->ip6_ok) {
+		vid = sset_find_ip(&d->set, 1, ip6_to_u128(qi->ip6), NULL);
+		if (vid != SSET_NONE && (qi->want & Q_TXT))
+			sl = ip6_format(qi->ip6, sub);
+	} else if (qi->rel_labels) {
+		uint8_t rev[DNAME_MAXLEN], ends[DNAME_MAXLABELS + 1], w[DNAME_MAXLEN];
+		unsigned from = 0;
+		int nl = rev_rel(qi, rev, ends);
+
+		if (nl <= 0)
+			return 0;
+		vid = sset_find_name(&d->set, rev, ends, (unsigned)nl, &from);
+		/* "$" is the listed name, as rbldnsd's dnset says it */
+		if (vid != SSET_NONE && (qi->want & Q_TXT)) {
+			int n = dname_reverse(rev, ends[from], w);
+
+			sl = n < 0 ? 0 : dname_to_text(w, (size_t)n, sub, sizeof(sub));
+			if (sl < 0)
+				sl = 0;
+		}
+	}
+	if (vid == SSET_NONE)
+		return 0;
+	answer_a_txt(ans, qi->want, sset_val_get(d->set.vals, vid), ds->ttl, sub,
+		     (size_t)sl);
+	return 1;
+}
+
+static int sds_has_below(const struct dataset *ds, const struct qinfo *qi)
+{
+	const struct sdata *d = ds->data;
+
+	if (qi->ip4_pfx_bits > 0 &&
+	    sset_any_ip(&d->set, 0, qi->ip4, qi->ip4 | ~ip4_mask(qi->ip4_pfx_bits)))
+		return 1;
+	if (qi->ip6_pfx_bits > 0) {
+		u128 p = ip6_to_u128(qi->ip6);
+
+		if (sset_any_ip(&d->set, 1, p, p | ~ip6_mask(qi->ip6_pfx_bits)))
+			return 1;
+	}
+	if (!qi->ip4_ok && !qi->ip6_ok && qi->rel_labels) {
+		uint8_t rev[DNAME_MAXLEN], ends[DNAME_MAXLABELS + 1];
+		int nl = rev_rel(qi, rev, ends);
+
+		return nl > 0 && sset_any_below(&d->set, rev, ends, (unsigned)nl);
+	}
+	return 0;
+}
+
+static void sds_free(void *data)
+{
+	struct sdata *d = data;
+
+	if (!d)
+		return;
+	sset_layer_unref(d->set.base);
+	sset_layer_unref(d->set.delta);
+	sset_vals_unref(d->set.vals);
+	szone_unref(d->z);
+	free(d);
+}
+
+static void sds_stats(const void *data, size_t *entries, size_t *bytes)
+{
+	const struct sdata *d = data;
+
+	*entries = sset_layer_count(d->set.base) + sset_layer_count(d->set.delta);
+	*bytes = sset_layer_bytes(d->set.base) + sset_layer_bytes(d->set.delta);
+}
+
+uint32_t ds_store_serial(const struct dataset *ds)
+{
+	return ((const struct sdata *)ds->data)->serial;
+}
+
+/* ---- live changes ---- */
+
+struct chgctx {
+	const struct sdata *d;
+	struct sset_vals *vals;
+	struct sset_build *b;
+	struct sset_layer *pending;     /* the batch so far, for old values */
+	uint32_t last;
+	size_t n, bad;
+};
+
+static uint32_t view_get(const struct sset *s, const struct sset_key *k)
+{
+	uint32_t v = sset_layer_get(s->delta, k);
+
+	if (v == SSET_GONE)
+		return SSET_NONE;
+	if (v != SSET_NONE)
+		return v;
+	return sset_layer_get(s->base, k);
+}
+
+static void hist_add(struct szone *z, const struct hent *e)
+{
+	pthread_mutex_lock(&z->lock);
+	if (z->nh == HIST_MAX) {        /* forget the older half */
+		size_t keep = HIST_MAX / 2, cut = z->nh - keep;
+
+		z->hist_from = z->h[cut - 1].serial;
+		while (cut < z->nh && z->h[cut].serial == z->hist_from)
+			cut++;
+		memmove(z->h, z->h + cut, (z->nh - cut) * sizeof(*z->h));
+		z->nh -= cut;
+	}
+	if (z->nh == z->ch) {
+		z->ch = z->ch ? z->ch * 2 : 1024;
+		z->h = xreallocarray(z->h, z->ch, sizeof(*z->h));
+	}
+	z->h[z->nh++] = *e;
+	pthread_mutex_unlock(&z->lock);
+}
+
+static int change_cb(void *arg, const struct store_change *c)
+{
+	struct chgctx *x = arg;
+	struct szone *z = x->d->z;
+	struct sset_key k;
+	uint8_t buf[256];
+	struct hent h = { .serial = c->serial };
+
+	if (skey_from(&c->key, &k, buf)) {
+		x->bad++;
+		return 0;
+	}
+	h.kind = (uint8_t)k.kind;
+	h.bits = (uint8_t)k.bits;
+	h.addr = k.addr;
+	h.old = view_get(&x->d->set, &k);
+	h.new = c->op == STORE_DEL ? SSET_NONE
+		: value_of(z, x->vals, c->code, c->reason, c->excluded);
+	sset_build_add(x->b, &k, h.new == SSET_NONE ? SSET_GONE : h.new);
+	if (k.kind == SSET_NAME || k.kind == SSET_WILD)
+		z->names_changed = 1;   /* IXFR of names: AXFR instead */
+	hist_add(z, &h);
+	x->last = c->serial;
+	x->n++;
+	return 0;
+}
+
+/* Log a failure once per state; recovery once. */
+static void set_failing(struct szone *z, int failing, const char *why)
+{
+	if (failing && !z->failing)
+		log_err("store zone %s (%s): %s; serving the data of serial %s", z->zone,
+			z->dsn, why, "before");
+	else if (!failing && z->failing)
+		log_info("store zone %s (%s): reachable again", z->zone, z->dsn);
+	z->failing = failing;
+}
+
+static void *fold_main(void *arg)
+{
+	struct sdata *d = arg;
+	struct szone *z = d->z;
+	struct sset_layer *out = sset_layer_merge(d->set.base, d->set.delta, 1);
+
+	pthread_mutex_lock(&z->lock);
+	z->fold_out = out;
+	pthread_mutex_unlock(&z->lock);
+	sset_layer_unref(d->set.base);
+	sset_layer_unref(d->set.delta);
+	szone_unref(z);
+	free(d);
+	return NULL;
+}
+
+/* Start folding cur's delta into a new base on a thread of its own. */
+static void fold_start(const struct sdata *cur)
+{
+	struct szone *z = cur->z;
+	struct sdata *d = xcalloc(1, sizeof(*d));
+	pthread_t t;
+	pthread_attr_t attr;
+
+	*d = *cur;
+	sset_layer_ref(d->set.base);
+	sset_layer_ref(d->set.delta);
+	atomic_fetch_add(&z->refs, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, fold_main, d)) {
+		log_warn("store zone %s: cannot start folding the changes", z->zone);
+		sset_layer_unref(d->set.base);
+		sset_layer_unref(d->set.delta);
+		atomic_fetch_sub(&z->refs, 1);
+		free(d);
+	} else {
+		z->folding = 1;
+		sset_layer_ref(cur->set.delta);
+		z->fold_delta = cur->set.delta;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* A fold finished: the new base, and what changed since it began. */
+static int fold_finish(const struct dataset *cur, struct dataset **next)
+{
+	const struct sdata *d = cur->data;
+	struct szone *z = d->z;
+	struct sset_layer *out, *rest;
+
+	pthread_mutex_lock(&z->lock);
+	out = z->fold_out;
+	z->fold_out = NULL;
+	pthread_mutex_unlock(&z->lock);
+	if (!out)
+		return 0;
+	rest = sset_layer_minus(d->set.delta, z->fold_delta);
+	sset_layer_unref(z->fold_delta);
+	z->fold_delta = NULL;
+	z->folding = 0;
+	z->delta_since = sset_layer_count(rest) ? now_ms() : 0;
+	sset_vals_ref(d->set.vals);
+	*next = new_version(cur, z, out, rest, d->set.vals, d->serial);
+	log_info("store zone %s: changes folded in: %zu entries", z->zone,
+		 sset_layer_count(out));
+	return 1;
+}
+
+/* The journal is gone or does not add up: read everything again. */
+static int reload(const struct dataset *cur, struct dataset **next)
+{
+	const struct sdata *d = cur->data;
+	struct szone *z = d->z;
+	struct sset_layer *base;
+	uint32_t serial;
+	char err[512];
+	uint64_t t0 = now_ms();
+
+	if (read_snapshot(z, d->set.vals, &base, &serial, err, sizeof(err))) {
+		set_failing(z, 1, err);
+		return 0;
+	}
+	sset_vals_ref(d->set.vals);
+	*next = new_version(cur, z, base, sset_layer_empty(), d->set.vals, serial);
+	z->delta_since = 0;
+	log_info("store zone %s: read again at serial %u in %llu ms (%zu entries)",
+		 z->zone, serial, (unsigned long long)(now_ms() - t0), sset_layer_count(base));
+	return 1;
+}
+
+int ds_store_poll(const struct dataset *cur, struct dataset **next)
+{
+	const struct sdata *d = cur->data;
+	struct szone *z = d->z;
+	struct chgctx x = { .d = d, .vals = d->set.vals };
+	uint32_t serial, upto;
+	char err[512];
+	int rc;
+
+	if (!z->st && !(z->st = open_store(z->dsn, err, sizeof(err)))) {
+		set_failing(z, 1, err);
+		return 0;
+	}
+	if (z->folding && fold_finish(cur, next))
+		return 1;
+	rc = store_zone_serial(z->st, z->zone, &serial);
+	if (rc) {
+		set_failing(z, 1, rc == STORE_NOTFOUND ? "the zone is gone from the store"
+			    : store_error(z->st));
+		if (rc < 0) {   /* connection trouble: a new one next time */
+			store_close(z->st);
+			z->st = NULL;
+		}
+		return 0;
+	}
+	set_failing(z, 0, NULL);
+	if (serial == d->serial) {
+		if (!z->folding && z->delta_since &&
+		    (sset_layer_count(d->set.delta) >= FOLD_ENTRIES ||
+		     now_ms() - z->delta_since >= FOLD_AGE_MS))
+			fold_start(d);
+		return 0;
+	}
+	if ((int32_t)(serial - d->serial) < 0) {
+		log_warn("store zone %s: serial went back from %u to %u; reading it again",
+			 z->zone, d->serial, serial);
+		return reload(cur, next);
+	}
+	if (z->folding)         /* a fold of an older delta: wait for it */
+		return 0;
+	x.b = sset_build_new();
+	upto = serial;
+	rc = store_changes(z->st, z->zone, d->serial, &upto, change_cb, &x);
+	if (rc == STORE_GONE) {
+		sset_build_free(x.b);
+		return reload(cur, next);
+	}
+	if (rc) {
+		sset_build_free(x.b);
+		set_failing(z, 1, rc == STORE_NOTFOUND ? "the zone is gone from the store"
+			    : store_error(z->st));
+		return 0;
+	}
+	if (x.bad)
+		log_warn("store zone %s: %zu changed keys not usable, left out", z->zone, x.bad);
+	{
+		struct sset_layer *batch = sset_build_finish(x.b);
+		struct sset_layer *delta = sset_layer_merge(d->set.delta, batch, 0);
+		uint32_t s = x.n && (int32_t)(x.last - serial) > 0 ? x.last : serial;
+
+		sset_layer_unref(batch);
+		sset_layer_ref(d->set.base);
+		sset_vals_ref(d->set.vals);
+		*next = new_version(cur, z, d->set.base, delta, d->set.vals, s);
+		if (!z->delta_since)
+			z->delta_since = now_ms();
+	}
+	return 1;
+}
+
+void ds_store_expire(const struct dataset *ds, time_t now)
+{
+	struct szone *z = ((const struct sdata *)ds->data)->z;
+	unsigned n = 0;
+
+	if (!z->st || z->rdonly)
+		return;
+	if (store_expire(z->st, z->zone, (int64_t)now, &n)) {
+		log_warn("store zone %s: cannot expire listings (%s); leaving expiry to "
+			 "the list tools", z->zone, store_error(z->st));
+		z->rdonly = 1;
+	}
+}
+
+/* ---- transfers ---- */
+
+/* One record of a block's emission. */
+struct rec {
+	uint8_t owner[256];
+	uint8_t olen;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t rd[256];
+};
+
+struct recs {
+	struct rec *r;
+	size_t n, cap;
+};
+
+static int rec_cb(void *arg, const uint8_t *rel, size_t rel_len, uint16_t type,
+		  uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+{
+	struct recs *rs = arg;
+	struct rec *r;
+
+	if (rel_len > 255 || rdlen > sizeof(r->rd))
+		return 0;
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 256;
+		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	r = &rs->r[rs->n++];
+	memcpy(r->owner, rel, rel_len);
+	r->olen = (uint8_t)rel_len;
+	r->type = type;
+	r->ttl = ttl;
+	r->rdlen = (uint16_t)rdlen;
+	memcpy(r->rd, rdata, rdlen);
+	return 0;
+}
+
+/* Entries of one block, with their values. */
+struct bent {
+	uint8_t bits;
+	u128 addr;
+	uint32_t vid;
+};
+
+struct bents {
+	struct bent *e;
+	size_t n, cap;
+};
+
+static int bent_cb(void *arg, const struct sset_key *k, uint32_t vid)
+{
+	struct bents *b = arg;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->e = xreallocarray(b->e, b->cap, sizeof(*b->e));
+	}
+	b->e[b->n++] = (struct bent){ (uint8_t)k->bits, k->addr, vid };
+	return 0;
+}
+
+static void block_range(int v6, u128 blk, u128 *lo, u128 *hi)
+{
+	unsigned rb = v6 ? REGION6 : REGION4, max = v6 ? 128 : 32;
+
+	*lo = blk << (max - rb);
+	*hi = *lo | ~sset_mask(v6, rb);
+	if (!v6)
+		*hi &= 0xffffffffu;
+}
+
+/* The records of block blk given its entries, as ds_ip's transfer writes
+ * them (a temporary ip set of the block alone: no wildcard above it). */
+static int emit_block(const struct dataset *ds, const struct sset_vals *vals, int v6,
+		      u128 blk, const struct bents *be, ds_emit_fn emit, void *arg)
+{
+	struct seg_vec4 v4 = { 0 };
+	struct seg_vec6 v6v = { 0 };
+	struct ipdata ip;
+	struct dataset tmp = { .type = &ds_ip4set, .ttl = ds->ttl };
+	uint32_t *raw = NULL, *seen = NULL;
+	size_t nseen = 0;
+	u128 lo, hi;
+	int rc;
+
+	block_range(v6, blk, &lo, &hi);
+	tmp.vt = vtab_new();
+	raw = xreallocarray(NULL, be->n ? be->n : 1, sizeof(*raw));
+	seen = xreallocarray(NULL, be->n ? be->n : 1, sizeof(*seen));
+	for (size_t i = 0; i < be->n; i++) {
+		const struct bent *e = &be->e[i];
+		u128 elo = e->addr, ehi = e->addr | ~sset_mask(v6, e->bits);
+		uint32_t r = 0;
+		int excl = e->vid == SSET_EXCL;
+
+		if (!v6)
+			ehi &= 0xffffffffu;
+		if (elo < lo)
+			elo = lo;
+		if (ehi > hi)
+			ehi = hi;
+		if (!excl) {
+			size_t k;
+
+			for (k = 0; k < nseen && seen[k] != e->vid; k++)
+				;
+			if (k == nseen) {
+				struct value_raw vr;
+				const struct value *v = sset_val_get(vals, e->vid);
+
+				memcpy(vr.a, v->a, 4);
+				str_copy(vr.txt, sizeof(vr.txt), sset_val_raw(vals, e->vid));
+				seen[nseen] = e->vid;
+				raw[nseen++] = vtab_add_raw(tmp.vt, &vr);
+			}
+			r = raw[k];
+		}
+		if (v6)
+			segvec6_push(&v6v, elo, ehi, r, 128 - e->bits, excl);
+		else
+			segvec4_push(&v4, (uint32_t)elo, (uint32_t)ehi, r, 32 - e->bits, excl);
+	}
+	{
+		struct value_vars none = { { 0 } };
+
+		vtab_finish(tmp.vt, &none);
+	}
+	ip.m4 = segmap4_build(&v4, tmp.vt, 0);
+	ip.m6 = segmap6_build(&v6v, tmp.vt, 0);
+	tmp.data = &ip;
+	rc = ds_ip_dump(&tmp, emit, arg);
+	segmap4_free(ip.m4);
+	segmap6_free(ip.m6);
+	segvec4_free(&v4);
+	segvec6_free(&v6v);
+	vtab_free(tmp.vt);
+	free(raw);
+	free(seen);
+	return rc;
+}
+
+static int u128_cmp(const void *a, const void *b)
+{
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Blocks a key meets, appended to *blk (n, cap); -1 when too many. */
+static int key_blocks(int v6, unsigned bits, u128 addr, u128 **blk, size_t *n,
+		      size_t *cap, size_t max)
+{
+	unsigned rb = v6 ? REGION6 : REGION4, total = v6 ? 128 : 32;
+	u128 first = addr >> (total - rb), count = bits >= rb ? 1 : (u128)1 << (rb - bits);
+
+	if (count > max || *n + count > max)
+		return -1;
+	for (u128 i = 0; i < count; i++) {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*blk = xreallocarray(*blk, *cap, sizeof(**blk));
+		}
+		(*blk)[(*n)++] = first + i;
+	}
+	return 0;
+}
+
+struct blkscan {
+	int v6;
+	u128 *b;
+	size_t n, cap;
+};
+
+static int blkscan_cb(void *arg, const struct sset_key *k, uint32_t vid)
+{
+	struct blkscan *s = arg;
+
+	key_blocks(s->v6, k->bits, k->addr, &s->b, &s->n, &s->cap, SIZE_MAX);
+	return 0;
+}
+
+static size_t uniq(u128 *b, size_t n)
+{
+	size_t k = 0;
+
+	qsort(b, n, sizeof(*b), u128_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || b[k - 1] != b[i])
+			b[k++] = b[i];
+	return k;
+}
+
+/* A temporary dnset of the names, for their transfer (rbldnsd's rules,
+ * as ds_dnset writes them). */
+struct namefeed {
+	const struct sset_vals *vals;
+	const struct ds_type *t;
+	void *b;
+	struct ds_ctx *c;
+};
+
+static int name_line(void *arg, const struct sset_key *k, uint32_t vid)
+{
+	struct namefeed *f = arg;
+	uint8_t w[DNAME_MAXLEN];
+	char text[DNAME_TEXT_MAX], line[DNAME_TEXT_MAX + 300];
+	int n = dname_reverse(k->name, k->namelen, w);
+
+	if (n < 0 || dname_to_text(w, (size_t)n, text, sizeof(text)) < 0)
+		return 0;
+	if (vid == SSET_EXCL) {
+		snprintf(line, sizeof(line), "!%s%s", k->kind == SSET_WILD ? "*." : "", text);
+	} else {
+		const struct value *v = sset_val_get(f->vals, vid);
+
+		snprintf(line, sizeof(line), "%s%s :%u.%u.%u.%u:%s",
+			 k->kind == SSET_WILD ? "*." : "", text, v->a[0], v->a[1], v->a[2],
+			 v->a[3], sset_val_raw(f->vals, vid));
+	}
+	return f->t->line(f->b, line, f->c) < 0 ? -1 : 0;
+}
+
+static int dump_names(const struct dataset *ds, ds_emit_fn emit, void *arg)
+{
+	const struct sdata *d = ds->data;
+	struct ds_errs errs = { 0 };
+	struct ds_ctx c = { .ttl = ds->ttl, .errs = &errs, .file = "store" };
+	struct namefeed f = { .vals = d->set.vals, .t = &ds_dnset, .c = &c };
+	struct dataset tmp = { .type = &ds_dnset, .ttl = ds->ttl };
+	int rc = -1;
+
+	tmp.vt = c.vt = vtab_new();
+	value_default(&c.def);
+	f.b = ds_dnset.begin(&c);
+	if (sset_walk_names(&d->set, name_line, &f)) {
+		ds_dnset.end(f.b, NULL);
+		goto out;
+	}
+	vtab_finish(tmp.vt, &c.vars);
+	tmp.data = ds_dnset.end(f.b, &c);
+	if (!tmp.data)
+		goto out;
+	rc = ds_dnset.dump(&tmp, emit, arg);
+	ds_dnset.free(tmp.data);
+out:
+	vtab_free(tmp.vt);
+	value_vars_clear(&c.vars);
+	return rc;
+}
+
+static int dump_family(const struct dataset *ds, int v6, ds_emit_fn emit, void *arg)
+{
+	const struct sdata *d = ds->data;
+	struct blkscan s = { .v6 = v6 };
+	struct bents be = { 0 };
+	int rc = 0;
+
+	sset_walk_ip(&d->set, v6, 0, v6 ? ~(u128)0 : 0xffffffffu, blkscan_cb, &s);
+	s.n = uniq(s.b, s.n);
+	for (size_t i = 0; i < s.n && !rc; i++) {
+		u128 lo, hi;
+
+		block_range(v6, s.b[i], &lo, &hi);
+		be.n = 0;
+		sset_walk_ip(&d->set, v6, lo, hi, bent_cb, &be);
+		rc = emit_block(ds, d->set.vals, v6, s.b[i], &be, emit, arg);
+	}
+	free(s.b);
+	free(be.e);
+	return rc;
+}
+
+static int sds_dump(const struct dataset *ds, ds_emit_fn emit, void *arg)
+{
+	if (dump_family(ds, 0, emit, arg) || dump_family(ds, 1, emit, arg))
+		return -1;
+	return dump_names(ds, emit, arg);
+}
+
+/* ---- IXFR ---- */
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	int c;
+
+	if (x->olen != y->olen)
+		return x->olen < y->olen ? -1 : 1;
+	if ((c = memcmp(x->owner, y->owner, x->olen)))
+		return c;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->rdlen != y->rdlen)
+		return x->rdlen < y->rdlen ? -1 : 1;
+	return memcmp(x->rd, y->rd, x->rdlen);
+}
+
+/* Undo the changes h[0..n) (newest last) on the entries of one block. */
+static void undo(struct bents *be, const struct hent *h, size_t n, int v6, u128 lo, u128 hi)
+{
+	for (size_t i = n; i-- > 0;) {
+		const struct hent *e = &h[i];
+		u128 elo = e->addr, ehi = e->addr | ~sset_mask(v6, e->bits);
+		size_t k;
+
+		if (e->kind != (v6 ? SSET_IP6 : SSET_IP4) || ehi < lo || elo > hi)
+			continue;
+		for (k = 0; k < be->n; k++)
+			if (be->e[k].bits == e->bits && be->e[k].addr == e->addr)
+				break;
+		if (e->old == SSET_NONE) {
+			if (k < be->n)
+				be->e[k] = be->e[--be->n];
+			continue;
+		}
+		if (k == be->n) {
+			if (be->n == be->cap) {
+				be->cap = be->cap ? be->cap * 2 : 64;
+				be->e = xreallocarray(be->e, be->cap, sizeof(*be->e));
+			}
+			be->n++;
+		}
+		be->e[k] = (struct bent){ e->bits, e->addr, e->old };
+	}
+}
+
+/* The records of every touched block, then and now. */
+static int diff_family(const struct dataset *ds, int v6, const struct hent *h, size_t n,
+		       struct recs *then, struct recs *now)
+{
+	const struct sdata *d = ds->data;
+	u128 *blk = NULL;
+	size_t nb = 0, cb = 0;
+	struct bents be = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (h[i].kind == (v6 ? SSET_IP6 : SSET_IP4) &&
+		    key_blocks(v6, h[i].bits, h[i].addr, &blk, &nb, &cb, DIFF_REGIONS_MAX)) {
+			rc = 1;
+			goto out;
+		}
+	nb = nb ? uniq(blk, nb) : 0;
+	for (size_t i = 0; i < nb; i++) {
+		u128 lo, hi;
+
+		block_range(v6, blk[i], &lo, &hi);
+		be.n = 0;
+		sset_walk_ip(&d->set, v6, lo, hi, bent_cb, &be);
+		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, now);
+		undo(&be, h, n, v6, lo, hi);
+		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, then);
+	}
+out:
+	free(blk);
+	free(be.e);
+	return rc;
+}
+
+int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
+		  int (*between)(void *arg), void *arg)
+{
+	const struct sdata *d = ds->data;
+	struct szone *z = d->z;
+	struct hent *h = NULL;
+	struct recs then = { 0 }, now = { 0 };
+	size_t n = 0, i, j;
+	int rc = 1;
+
+	pthread_mutex_lock(&z->lock);
+	if (!z->names_changed && (int32_t)(from - z->hist_from) >= 0 &&
+	    (int32_t)(d->serial - from) > 0) {
+		h = xreallocarray(NULL, z->nh ? z->nh : 1, sizeof(*h));
+		for (i = 0; i < z->nh; i++)
+			if ((int32_t)(z->h[i].serial - from) > 0 &&
+			    (int32_t)(z->h[i].serial - d->serial) <= 0)
+				h[n++] = z->h[i];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&z->lock);
+	if (rc)
+		return 1;
+	if (diff_family(ds, 0, h, n, &then, &now) || diff_family(ds, 1, h, n, &then, &now)) {
+		rc = 1;
+		goto out;
+	}
+	qsort(then.r, then.n, sizeof(*then.r), rec_cmp);
+	qsort(now.r, now.n, sizeof(*now.r), rec_cmp);
+	rc = -1;
+	/* deletions: then, not now; additions: now, not then */
+	for (i = 0, j = 0; i < then.n; i++) {
+		int c = 1;
+
+		while (j < now.n && (c = rec_cmp(&now.r[j], &then.r[i])) < 0)
+			j++;
+		if (j < now.n && c == 0)
+			continue;
+		if (emit(arg, then.r[i].owner, then.r[i].olen, then.r[i].type,
+			 then.r[i].ttl, then.r[i].rd, then.r[i].rdlen))
+			goto out;
+	}
+	if (between(arg))
+		goto out;
+	for (i = 0, j = 0; i < now.n; i++) {
+		int c = 1;
+
+		while (j < then.n && (c = rec_cmp(&then.r[j], &now.r[i])) < 0)
+			j++;
+		if (j < then.n && c == 0)
+			continue;
+		if (emit(arg, now.r[i].owner, now.r[i].olen, now.r[i].type,
+			 now.r[i].ttl, now.r[i].rd, now.r[i].rdlen))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(h);
+	free(then.r);
+	free(now.r);
+	return rc;
+}
+
+const struct ds_type ds_store = {
+	.name = "store",
+	.flags = DS_F_IP4 | DS_F_IP6 | DS_F_NAME,
+	.query = sds_query,
+	.has_below = sds_has_below,
+	.dump = sds_dump,
+	.free = sds_free,
+	.stats = sds_stats,
+};
