@@ -46,7 +46,6 @@ struct szone {
 	char def_txt[STORE_REASON_MAX];
 	int failing;            /* logged that the store fails */
 	int rdonly;             /* expiry refused: logged, not tried again */
-	int names_changed;      /* a name changed since the history began */
 	/* history, for IXFR (transfer threads read it) */
 	pthread_mutex_t lock;
 	struct hent *h;
@@ -260,7 +259,6 @@ static int read_snapshot(struct szone *z, struct sset_vals *vals, struct sset_la
 	pthread_mutex_lock(&z->lock);
 	z->nh = 0;
 	z->hist_from = *serial;
-	z->names_changed = 0;
 	pthread_mutex_unlock(&z->lock);
 	return 0;
 }
@@ -489,8 +487,6 @@ static int change_cb(void *arg, const struct store_change *c)
 	h.new = c->op == STORE_DEL ? SSET_NONE
 		: value_of(z, x->vals, c->code, c->reason, c->excluded);
 	sset_build_add(x->b, &k, h.new == SSET_NONE ? SSET_GONE : h.new);
-	if (k.kind == SSET_NAME || k.kind == SSET_WILD)
-		z->names_changed = 1;   /* IXFR of names: AXFR instead */
 	hist_add(z, &h);
 	x->last = c->serial;
 	x->n++;
@@ -657,7 +653,7 @@ int ds_store_poll(const struct dataset *cur, struct dataset **next)
 	{
 		struct sset_layer *batch = sset_build_finish(x.b);
 		struct sset_layer *delta = sset_layer_merge(d->set.delta, batch, 0);
-		uint32_t s = x.n && (int32_t)(x.last - serial) > 0 ? x.last : serial;
+		uint32_t s = upto;      /* the zone's serial these changes are the state of */
 
 		sset_layer_unref(batch);
 		sset_layer_ref(d->set.base);
@@ -1055,7 +1051,7 @@ int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
 	int rc = 1;
 
 	pthread_mutex_lock(&z->lock);
-	if (!z->names_changed && (int32_t)(from - z->hist_from) >= 0 &&
+	if ((int32_t)(from - z->hist_from) >= 0 &&
 	    (int32_t)(d->serial - from) > 0) {
 		h = xreallocarray(NULL, z->nh ? z->nh : 1, sizeof(*h));
 		for (i = 0; i < z->nh; i++)
@@ -1065,8 +1061,13 @@ int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
 		rc = 0;
 	}
 	pthread_mutex_unlock(&z->lock);
-	if (rc)
+	for (i = 0; !rc && i < n; i++)
+		if (h[i].kind == SSET_NAME || h[i].kind == SSET_WILD)
+			rc = 1;         /* names: AXFR (the dnset rules span the tree) */
+	if (rc) {
+		free(h);
 		return 1;
+	}
 	if (diff_family(ds, 0, h, n, &then, &now) || diff_family(ds, 1, h, n, &then, &now)) {
 		rc = 1;
 		goto out;
