@@ -301,6 +301,41 @@ UNIT_TEST(lost_connection)
 	k->ops->close(k);
 }
 
+/* The PostgreSQL dialect of every schema step runs, in one transaction,
+ * on an empty database (a schema named for this test, so that the store
+ * tests' public schema stays empty). */
+UNIT_TEST(schema_migrations)
+{
+	struct db *db = connect_db();
+	const char *const *sql;
+	size_t i;
+	int64_t n = 0;
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(db_exec(db, "CREATE SCHEMA unit_schema", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "SET search_path = unit_schema", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db->ops->begin(db, DB_BEGIN_WRITE), 0);
+	for (i = 0; i < db_nmigrations; i++) {
+		for (sql = db_migrations[i].sql[DB_PG]; *sql; sql++) {
+			int rc = db_exec(db, *sql, NULL, 0, NULL);
+
+			if (rc)
+				printf("  schema step %d: %s: %s\n", db_migrations[i].version, *sql,
+				       db_errmsg(db));
+			CHECK_EQ_INT(rc, 0);
+		}
+	}
+	CHECK_EQ_INT(db->ops->commit(db), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT count(*) FROM information_schema.tables"
+			      " WHERE table_schema = 'unit_schema'", NULL, 0, count_rows, &n), 0);
+	CHECK(n >= 7);
+	CHECK_EQ_INT(db_exec(db, "DROP SCHEMA unit_schema CASCADE", NULL, 0, NULL), 0);
+	db->ops->close(db);
+}
+
 UNIT_TEST(connect_errors)
 {
 	struct db *db = (struct db *)1;
