@@ -4,6 +4,7 @@ A PostgreSQL 15 server is started by pg.py on a random loopback port for
 the session; each test gets an empty database of its own (pg_dsn).
 
 - the engine's own tests (build/unit/test_db_pg) against it;
+- the store's tests (build/unit/test_store) with RBLKIT_TEST_DSN on it;
 - two writer processes at once: every transaction gets its own serial,
   the serials are handed out without a gap in commit order, and every
   journal row of a transaction carries its serial;
@@ -41,6 +42,15 @@ def test_db_pg_engine(pg_dsn):
     connection, connection errors: tests/unit/test_db_pg.c."""
     p = run_unit("test_db_pg", pg_dsn)
     assert p.returncode == 0, p.stdout
+    last = p.stdout.splitlines()[-1]
+    assert last.endswith(" passed, 0 failed") and not last.startswith("0 "), p.stdout
+
+
+def test_store_units_on_postgresql(pg_dsn):
+    """Every store.h function (tests/unit/test_store.c) on PostgreSQL."""
+    p = run_unit("test_store", pg_dsn, timeout=300)
+    assert p.returncode == 0, p.stdout
+    assert "postgresql:" in p.stdout, p.stdout      # it did run on PostgreSQL
     last = p.stdout.splitlines()[-1]
     assert last.endswith(" passed, 0 failed") and not last.startswith("0 "), p.stdout
 
