@@ -45,7 +45,8 @@ struct szone {
 	uint8_t def_a[4];
 	char def_txt[STORE_REASON_MAX];
 	int failing;            /* logged that the store fails */
-	int rdonly;             /* expiry refused: logged, not tried again */
+	int rdonly;             /* opened read-only: expiry left to others */
+	int expire_failing;     /* logged that expiry fails */
 	/* history, for IXFR (transfer threads read it) */
 	pthread_mutex_t lock;
 	struct hent *h;
@@ -148,15 +149,18 @@ static uint32_t value_of(struct szone *z, struct sset_vals *v, uint32_t code,
 
 /* ---- loading ---- */
 
-static struct store *open_store(const char *dsn, char *err, size_t el)
+static struct store *open_store(const char *dsn, int *rdonly, char *err, size_t el)
 {
 	struct store *st = NULL;
 
+	*rdonly = 0;
 	if (store_open(dsn, 0, &st, err, el) == 0)
 		return st;
 	/* a store serve may only read: serve it, expiry is the others' */
-	if (store_open(dsn, STORE_RDONLY, &st, err, el) == 0)
+	if (store_open(dsn, STORE_RDONLY, &st, err, el) == 0) {
+		*rdonly = 1;
 		return st;
+	}
 	return NULL;
 }
 
@@ -279,8 +283,11 @@ int ds_store_load(const char *zone, const char *dsn, const struct ds_opts *o,
 	z->zone = xstrdup(zone);
 	z->dsn = xstrdup(dsn);
 	z->opts = *o;
-	if (!(z->st = open_store(dsn, err, el)))
+	if (!(z->st = open_store(dsn, &z->rdonly, err, el)))
 		goto out;
+	if (z->rdonly)
+		log_warn("%s: read-only for serve: zone %s is served, its expiry is left to "
+			 "the list tools", dsn, zone);
 	if ((r = store_zone_get(z->st, zone, &zc)) != 0) {
 		snprintf(err, el, "%s: zone %s: %s", dsn, zone,
 			 r == STORE_NOTFOUND ? "no such zone in the store" : store_error(z->st));
@@ -497,8 +504,8 @@ static int change_cb(void *arg, const struct store_change *c)
 static void set_failing(struct szone *z, int failing, const char *why)
 {
 	if (failing && !z->failing)
-		log_err("store zone %s (%s): %s; serving the data of serial %s", z->zone,
-			z->dsn, why, "before");
+		log_err("store zone %s (%s): %s; serving the last data read", z->zone,
+			z->dsn, why);
 	else if (!failing && z->failing)
 		log_info("store zone %s (%s): reachable again", z->zone, z->dsn);
 	z->failing = failing;
@@ -604,7 +611,7 @@ int ds_store_poll(const struct dataset *cur, struct dataset **next)
 	char err[512];
 	int rc;
 
-	if (!z->st && !(z->st = open_store(z->dsn, err, sizeof(err)))) {
+	if (!z->st && !(z->st = open_store(z->dsn, &z->rdonly, err, sizeof(err)))) {
 		set_failing(z, 1, err);
 		return 0;
 	}
@@ -672,10 +679,15 @@ void ds_store_expire(const struct dataset *ds, time_t now)
 
 	if (!z->st || z->rdonly)
 		return;
+	/* a failure is logged once per state; the poll reconnects */
 	if (store_expire(z->st, z->zone, (int64_t)now, &n)) {
-		log_warn("store zone %s: cannot expire listings (%s); leaving expiry to "
-			 "the list tools", z->zone, store_error(z->st));
-		z->rdonly = 1;
+		if (!z->expire_failing)
+			log_warn("store zone %s: cannot expire listings: %s", z->zone,
+				 store_error(z->st));
+		z->expire_failing = 1;
+	} else if (z->expire_failing) {
+		log_info("store zone %s: expiring listings again", z->zone);
+		z->expire_failing = 0;
 	}
 }
 
