@@ -146,6 +146,24 @@ def test_many_changes_then_a_fold_answer_the_same(rblkit_server, datadir, store)
     assert answer(srv, "192.0.2.9")[0] == "NXDOMAIN"
 
 
+def test_a_big_delta_is_folded_and_answers_stay(rblkit_server, datadir, store):
+    # past 50,000 changed entries the delta is folded into a new base on a
+    # thread of its own; changes made meanwhile and after keep their place
+    srv = serve(rblkit_server, datadir, store)
+    write_data(datadir, "fold.txt",
+               "".join(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}\n" for i in range(60000)))
+    rblkit_list(store, "import", ZONE, os.path.join(datadir, "fold.txt"))
+    assert eventually(lambda: "changes folded in" in srv.stderr_text(), 30), srv.stderr_text()
+    rblkit_list(store, "remove", ZONE, "10.0.1.5")
+    rblkit_list(store, "add", ZONE, "10.0.1.0/24", "--code", "127.0.0.9")
+    assert eventually(lambda: answer(srv, "10.0.1.5") == ("NOERROR", ["127.0.0.9"]))
+    assert answer(srv, "10.0.1.6") == ("NOERROR", ["127.0.0.2"])
+    assert answer(srv, "10.0.234.95")[0] == "NOERROR"
+    assert answer(srv, "10.0.234.96")[0] == "NXDOMAIN"
+    assert answer(srv, "192.0.2.7") == ("NOERROR", ["127.0.0.4"])
+    assert answer(srv, "192.0.2.9")[0] == "NXDOMAIN"
+
+
 # --------------------------------------------------------------------------
 # same answers as rbldnsd on `rblkit list export`
 

@@ -54,6 +54,7 @@ struct szone {
 	uint32_t hist_from;     /* complete from this serial on */
 	/* folding */
 	int folding;
+	unsigned gen, fold_gen; /* full reads; the one a fold began in */
 	struct sset_layer *fold_delta, *fold_out;
 	uint64_t delta_since;   /* when the delta got its first entry */
 };
@@ -549,6 +550,7 @@ static void fold_start(const struct sdata *cur)
 		free(d);
 	} else {
 		z->folding = 1;
+		z->fold_gen = z->gen;
 		sset_layer_ref(cur->set.delta);
 		z->fold_delta = cur->set.delta;
 	}
@@ -568,6 +570,14 @@ static int fold_finish(const struct dataset *cur, struct dataset **next)
 	pthread_mutex_unlock(&z->lock);
 	if (!out)
 		return 0;
+	if (z->fold_gen != z->gen) {    /* the zone was read again since */
+		sset_layer_unref(out);
+		sset_layer_unref(z->fold_delta);
+		z->fold_delta = NULL;
+		z->folding = 0;
+		return 0;
+	}
+	/* what changed while it folded stays in the delta */
 	rest = sset_layer_minus(d->set.delta, z->fold_delta);
 	sset_layer_unref(z->fold_delta);
 	z->fold_delta = NULL;
@@ -597,6 +607,7 @@ static int reload(const struct dataset *cur, struct dataset **next)
 	sset_vals_ref(d->set.vals);
 	*next = new_version(cur, z, base, sset_layer_empty(), d->set.vals, serial);
 	z->delta_since = 0;
+	z->gen++;               /* a fold still running is of the data before */
 	log_info("store zone %s: read again at serial %u in %llu ms (%zu entries)",
 		 z->zone, serial, (unsigned long long)(now_ms() - t0), sset_layer_count(base));
 	return 1;
@@ -640,8 +651,6 @@ int ds_store_poll(const struct dataset *cur, struct dataset **next)
 			 z->zone, d->serial, serial);
 		return reload(cur, next);
 	}
-	if (z->folding)         /* a fold of an older delta: wait for it */
-		return 0;
 	x.b = sset_build_new();
 	upto = serial;
 	rc = store_changes(z->st, z->zone, d->serial, &upto, change_cb, &x);
