@@ -1,7 +1,8 @@
 /*
  * test_storezone.c - the data of a store zone (storeset.c): longest
  * match over base and delta, exclusions, removals that uncover a shorter
- * match, names and wildcards, folding a delta into a base.
+ * match, names and wildcards, folding a delta into a base; and the store
+ * dataset (ds_store.c) on a real SQLite store: load, poll, IXFR diff.
  */
 #include "unit.h"
 #include "serve/storeset.h"
@@ -254,6 +255,131 @@ UNIT_TEST(many_entries_sorted)
 	sset_layer_unref(s.base);
 	sset_layer_unref(s.delta);
 	sset_vals_unref(v);
+}
+
+
+/* ---- the store dataset against a real (SQLite) store ---- */
+
+#include "serve/answer.h"
+#include "serve/ds_store.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static int put(struct store *st, const char *key, enum store_state state, uint32_t code,
+	       const char *reason)
+{
+	struct store_listing l;
+	char err[256];
+
+	memset(&l, 0, sizeof(l));
+	if (store_key_parse(key, &l.key, err, sizeof(err)))
+		return -1;
+	l.state = state;
+	l.code = code;
+	snprintf(l.reason, sizeof(l.reason), "%s", reason);
+	l.first_seen = l.last_seen = l.changed = time(NULL);
+	return store_put(st, "bl.test", &l);
+}
+
+/* A of addr (dotted IPv4) in ds: the last octet of the A, 0 when not
+ * listed. */
+static int ask(const struct dataset *ds, const char *addr)
+{
+	uint8_t buf[512], q[12] = { 0 };
+	struct answer a;
+	struct qinfo qi = { .want = Q_A, .qtype = 1, .ip4_ok = 1 };
+
+	qi.ip4 = (uint32_t)a4(addr);
+	answer_init(&a, buf, sizeof(buf), sizeof(buf), q, sizeof(q));
+	if (!ds->type->query(ds, &qi, &a) || !a.count[SEC_ANSWER])
+		return 0;
+	return buf[a.len - 1];
+}
+
+struct diffrec {
+	int n[2], phase;
+};
+
+static int diff_emit(void *arg, const uint8_t *rel, size_t rel_len, uint16_t type,
+		     uint32_t ttl, const uint8_t *rd, size_t rdlen)
+{
+	struct diffrec *d = arg;
+
+	d->n[d->phase]++;
+	return 0;
+}
+
+static int diff_between(void *arg)
+{
+	((struct diffrec *)arg)->phase = 1;
+	return 0;
+}
+
+UNIT_TEST(store_dataset_live)
+{
+	char path[] = "/tmp/rblkit-storezone-XXXXXX", dsn[128], err[512];
+	struct ds_opts o = { .def_ttl = 2100, .max_ttl = 0 };
+	struct dataset *ds = NULL, *next = NULL, *third = NULL;
+	struct store *st = NULL;
+	int fd = mkstemp(path);
+	uint32_t s1;
+
+	close(fd);
+	unlink(path);
+	snprintf(dsn, sizeof(dsn), "sqlite:%s", path);
+	CHECK(store_open(dsn, 0, &st, err, sizeof(err)) == 0);
+	if (!st)
+		return;
+	CHECK(put(st, "192.0.2.0/24", STORE_LISTED, 0x7f000003, "net") == 0);
+	CHECK(put(st, "192.0.2.7", STORE_LISTED, 0x7f000004, "") == 0);
+	CHECK(put(st, "192.0.2.9", STORE_EXCLUDED, 0, "") == 0);
+	CHECK(ds_store_load("bl.test", dsn, &o, &ds, err, sizeof(err)) == 0);
+	CHECK(ds_store_load("no.test", dsn, &o, &next, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "no.test") != NULL);
+	next = NULL;
+	if (!ds)
+		goto out;
+	s1 = ds_store_serial(ds);
+	CHECK(ask(ds, "192.0.2.7") == 4);
+	CHECK(ask(ds, "192.0.2.8") == 3);
+	CHECK(ask(ds, "192.0.2.9") == 0);
+	CHECK(ds_store_poll(ds, &next) == 0);           /* nothing new */
+	/* a removal that uncovers the /24, an addition, in two transactions */
+	CHECK(put(st, "192.0.2.7", STORE_REMOVED, 0, "") == 0);
+	CHECK(put(st, "198.51.100.1", STORE_LISTED, 0x7f000005, "") == 0);
+	CHECK(ds_store_poll(ds, &next) == 1);
+	if (!next)
+		goto out;
+	CHECK(ds_store_serial(next) == s1 + 2);
+	CHECK(ask(next, "192.0.2.7") == 3);
+	CHECK(ask(next, "198.51.100.1") == 5);
+	CHECK(ask(ds, "192.0.2.7") == 4);               /* the old version stays */
+	{
+		struct diffrec d = { { 0, 0 }, 0 };
+
+		/* 7: A 4 out, A 3 in; 198.51.100.1: A 5 in (and TXTs of the
+		 * zone's template, if it has one) */
+		CHECK(ds_store_diff(next, s1, diff_emit, diff_between, &d) == 0);
+		CHECK(d.n[0] >= 1 && d.n[1] >= 2);
+		CHECK(ds_store_diff(next, s1 - 5, diff_emit, diff_between, &d) == 1);
+	}
+	CHECK(put(st, "198.51.100.1", STORE_LISTED, 0x7f000006, "") == 0);   /* a new code */
+	CHECK(ds_store_poll(next, &third) == 1);
+	if (third)
+		CHECK(ask(third, "198.51.100.1") == 6);
+out:
+	ds_free(third);
+	ds_free(next);
+	ds_free(ds);
+	store_close(st);
+	unlink(path);
+	snprintf(dsn, sizeof(dsn), "%s-wal", path);
+	unlink(dsn);
+	snprintf(dsn, sizeof(dsn), "%s-shm", path);
+	unlink(dsn);
 }
 
 UNIT_MAIN()
