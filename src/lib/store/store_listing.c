@@ -194,7 +194,7 @@ int store_put(struct store *st, const char *zone, const struct store_listing *l)
 	source = store_bound(l->source, sbuf, sizeof(sbuf));
 	if ((rc = store_wbegin(st)))
 		return rc;
-	if ((rc = store_zone_ensure(st, name, &z)))
+	if ((rc = store_zone_ensure(st, name, &z)) || (rc = store_zone_lock(st, z.id)))
 		goto out;
 	rc = db_query(st->db, "SELECT state, code, reason FROM listings WHERE zone_id = ? AND key = ?",
 		      (struct db_param[]){ DB_I(z.id), DB_T(k.text) }, 2, oldrow_cb, &old);
@@ -491,6 +491,8 @@ static int expire_zone(struct store *st, int64_t zone_id, int64_t now, unsigned 
 
 	if ((rc = store_wbegin(st)))
 		return rc;
+	if ((rc = store_zone_lock(st, zone_id)))
+		goto out;
 	rc = db_query(st->db, "SELECT code FROM zones WHERE id = ?",
 		      (struct db_param[]){ DB_I(zone_id) }, 1, code_cb, &d.zone_code);
 	if (!d.zone_code)
