@@ -548,10 +548,21 @@ int store_expire(struct store *st, const char *zone, int64_t now, unsigned *n)
 		if (store_zone_name(st, zone, name))
 			return -1;
 		rc = store_zone_find(st, name, &z);
-		if (rc == 0)
-			rc = expire_zone(st, z.id, now, &count);
-		else if (rc == STORE_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			rc = 0;
+		if (rc)
+			goto out;
+		/* the write lock only when something is due */
+		memset(&zs, 0, sizeof(zs));
+		rc = db_query(st->db,
+			      "SELECT zone_id FROM listings WHERE state = 1"
+			      " AND expires > 0 AND expires <= ? AND zone_id = ? LIMIT 1",
+			      (struct db_param[]){ DB_I(now), DB_I(z.id) }, 2, ids_cb, &zs);
+		if (rc < 0 || rc == DB_BUSY) {
+			rc = store_dbfail(st, rc, "expiring");
+			goto out;
+		}
+		rc = zs.n ? expire_zone(st, z.id, now, &count) : 0;
 		goto out;
 	}
 	/* the zones with something due: an index range on (state, expires),
