@@ -388,6 +388,18 @@ UNIT_TEST(zone_defaults_and_serial_starts_now)
 	CHECK_EQ_STR(g.ns[1], "b.ns.example");
 	CHECK(g.serial == serial + 1);
 	CHECK(store_zone_get(st, "bad zone!", &g) == -1);
+	CHECK(strstr(store_error(st), "zone \"bad zone!\": not an address, network or host name"));
+	CHECK(store_zone_get(st, "192.0.2.1", &g) == -1);
+	CHECK(strstr(store_error(st), "zone \"192.0.2.1\": not a domain name"));
+	snprintf(z.ns[1], sizeof(z.ns[1]), "b ns.example");
+	CHECK(store_zone_put(st, &z) == -1);
+	CHECK(strstr(store_error(st), "NS \"b ns.example\": not an address"));
+	z.ns[1][0] = '\0';
+	CHECK(store_zone_put(st, &z) == -1);
+	CHECK(strstr(store_error(st), "NS 2 is empty"));
+	memset(z.name, 'a', sizeof(z.name));          /* no NUL: not read past */
+	CHECK(store_zone_put(st, &z) == -1);
+	CHECK(strstr(store_error(st), "longer than 255 bytes"));
 	store_close(st);
 }
 

@@ -342,22 +342,37 @@ void store_close(struct store *st)
 
 /* ---- zones ---- */
 
+/* in (at most STORE_ZONE_MAX bytes, maybe without its NUL) as a domain
+ * name in lowercase without the final dot into out. -1 with why in e. */
+static int domain(const char *in, char *out, char *e, size_t elen)
+{
+	char buf[STORE_ZONE_MAX];
+	struct store_key k;
+	size_t n = in ? strnlen(in, STORE_ZONE_MAX) : 0;
+
+	if (n == 0 || n >= STORE_ZONE_MAX) {
+		snprintf(e, elen, "\"%.64s\": empty or longer than %d bytes", n ? in : "",
+			 STORE_ZONE_MAX - 1);
+		return -1;
+	}
+	memcpy(buf, in, n);
+	buf[n] = '\0';
+	if (store_key_parse(buf, &k, e, elen) < 0)
+		return -1;
+	if (k.kind != STORE_NAME) {
+		snprintf(e, elen, "\"%.64s\": not a domain name", buf);
+		return -1;
+	}
+	memcpy(out, k.text, strlen(k.text) + 1);
+	return 0;
+}
+
 int store_zone_name(struct store *st, const char *in, char *out)
 {
-	size_t n = in ? strnlen(in, STORE_ZONE_MAX) : 0, i;
+	char e[256];
 
-	if (n && in[n - 1] == '.' && n > 1)
-		n--;
-	if (n == 0 || n >= STORE_ZONE_MAX - 1)
-		return store_fail(st, -1, "zone \"%s\": empty or too long", in ? in : "");
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
-			return store_fail(st, -1, "zone \"%.*s\": not a domain name", (int)n, in);
-		out[i] = (char)tolower(c);
-	}
-	out[n] = '\0';
+	if (domain(in, out, e, sizeof(e)) < 0)
+		return store_fail(st, -1, "zone %s", e);
 	return 0;
 }
 
@@ -622,16 +637,36 @@ static int zone_update(struct store *st, const struct store_zone *z, const struc
 		       : 0;
 }
 
+/* A name of the zone's SOA or NS: empty (the default) or a host name,
+ * made canonical in place. */
+static int host_name(struct store *st, const char *what, char *name)
+{
+	char canon[STORE_ZONE_MAX], e[256];
+
+	if (!name[0])
+		return 0;
+	if (domain(name, canon, e, sizeof(e)) < 0)
+		return store_fail(st, -1, "%s %s", what, e);
+	memcpy(name, canon, strlen(canon) + 1);
+	return 0;
+}
+
 int store_zone_put(struct store *st, const struct store_zone *zin)
 {
 	struct store_zone z = *zin, old;
 	struct store_zrow zr;
+	unsigned i;
 	int rc;
 
 	if (store_zone_name(st, zin->name, z.name))
 		return -1;
 	if (z.nns > STORE_NS_MAX)
 		return store_fail(st, -1, "zone %s: more than %d NS", z.name, STORE_NS_MAX);
+	if (host_name(st, "SOA mname", z.mname) || host_name(st, "SOA rname", z.rname))
+		return -1;
+	for (i = 0; i < z.nns; i++)
+		if (!z.ns[i][0] || host_name(st, "NS", z.ns[i]))
+			return z.ns[i][0] ? -1 : store_fail(st, -1, "zone %s: NS %u is empty", z.name, i + 1);
 	if ((rc = store_wbegin(st)))
 		return rc;
 	rc = zone_read(st, z.name, &old);
