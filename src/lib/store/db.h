@@ -130,9 +130,7 @@ struct db_ops {
 	const void *(*col_blob)(const struct db_row *r, int col, size_t *len);
 };
 
-/* The engines. store.c picks one by the DSN's scheme. Until db_pg.c is
- * on main, store.c names db_pg_ops as a weak symbol (a postgresql DSN
- * then gets "not built in"); db_pg.c's commit makes it a plain one. */
+/* The engines. store.c picks one by the DSN's scheme. */
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_pg_ops;
 

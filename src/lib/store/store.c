@@ -18,9 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The PostgreSQL engine is its own file (db_pg.c); see db.h. */
-extern const struct db_ops db_pg_ops __attribute__((weak));
-
 int store_fail(struct store *st, int rc, const char *fmt, ...)
 {
 	va_list ap;
