@@ -173,7 +173,7 @@ static const struct db_ops *engine_of(const char *dsn)
 	if (!strncmp(dsn, "sqlite:", 7))
 		return &db_sqlite_ops;
 	if (!strncmp(dsn, "postgresql://", 13) || !strncmp(dsn, "postgres://", 11))
-		return &db_pg_ops;      /* NULL while db_pg.c is not built in */
+		return &db_pg_ops;
 	return NULL;
 }
 
@@ -296,12 +296,9 @@ int store_open(const char *dsn, unsigned flags, struct store **out, char *err, s
 	dsn_display(dsn ? dsn : "", shown, sizeof(shown));
 	ops = dsn ? engine_of(dsn) : NULL;
 	if (!ops) {
-		if (dsn && !strncmp(dsn, "postgres", 8) && strstr(dsn, "://"))
-			snprintf(err, errlen, "%s: PostgreSQL is not built into this rblkit", shown);
-		else
-			snprintf(err, errlen,
-				 "\"%s\": not a store; use sqlite:PATH or "
-				 "postgresql://USER@HOST:PORT/DB (or postgres://...)", shown);
+		snprintf(err, errlen,
+			 "\"%s\": not a store; use sqlite:PATH or "
+			 "postgresql://USER@HOST:PORT/DB (or postgres://...)", shown);
 		return -1;
 	}
 	st = calloc(1, sizeof(*st));
