@@ -230,6 +230,10 @@ UNIT_TEST(open_bad_dsn_names_the_forms)
 	CHECK(store_open("mysql://x/y", 0, &st, err, sizeof(err)) == -1);
 	CHECK(st == NULL);
 	CHECK(strstr(err, "\"mysql://x/y\": not a store; use sqlite:PATH or postgresql://"));
+	/* a password is not repeated */
+	CHECK(store_open("mysql://rbl:s3cret@db.example/rbl", 0, &st, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "\"mysql://rbl:***@db.example/rbl\": not a store"));
+	CHECK(!strstr(err, "s3cret"));
 	CHECK(store_open("/var/lib/list.db", 0, &st, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "sqlite:PATH"));
 	CHECK(store_open("sqlite:", 0, &st, err, sizeof(err)) == -1);
