@@ -308,6 +308,25 @@ UNIT_TEST(open_refuses_newer_schema_and_leaves_it)
 	CHECK_EQ_INT(v, 3);
 }
 
+UNIT_TEST(open_corrupt_file_says_so)
+{
+	char path[600], d[620], err[512];
+	struct store *st = NULL;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s", tmppath("corrupt.db"));
+	snprintf(d, sizeof(d), "sqlite:%s", path);
+	f = fopen(path, "w");
+	for (i = 0; i < 4096; i++)
+		fputc("not a database "[i % 15], f);
+	fclose(f);
+	CHECK(store_open(d, 0, &st, err, sizeof(err)) == -1);
+	CHECK(st == NULL);
+	CHECK(strncmp(err, d, strlen(d)) == 0);
+	CHECK(strstr(err, "file is not a database"));
+}
+
 UNIT_TEST(open_readonly_needs_a_store_and_refuses_writes)
 {
 	char d[620], err[512];
