@@ -784,6 +784,36 @@ UNIT_TEST(expire_what_is_due)
 	store_close(st);
 }
 
+UNIT_TEST(expire_more_than_a_batch_in_one_serial)
+{
+	struct store *st = topen();
+	const char *zn = zname("expbig");
+	struct store_listing l;
+	struct store_stats s;
+	uint32_t s0, s1;
+	unsigned n = 0, i, total = 2345;        /* over two batches of 1000 */
+	char key[32];
+
+	CHECK(store_begin(st) == 0);
+	for (i = 0; i < total; i++) {
+		snprintf(key, sizeof(key), "10.9.%u.%u", i / 256, i % 256);
+		l = mk(key, STORE_LISTED, 0, "");
+		l.expires = 100;
+		CHECK(store_put(st, zn, &l) == 0);
+	}
+	CHECK(store_commit(st) == 0);
+	CHECK(store_zone_serial(st, zn, &s0) == 0);
+	CHECK(store_expire(st, zn, 100, &n) == 0);
+	CHECK_EQ_INT(n, total);
+	CHECK(store_zone_serial(st, zn, &s1) == 0);
+	CHECK_EQ_INT(s1, s0 + 1);
+	CHECK(store_stats(st, zn, &s) == 0);
+	CHECK_EQ_INT(s.expired, total);
+	CHECK_EQ_INT(s.listed, 0);
+	CHECK_EQ_INT(s.journal, 2 * total);     /* an add each, a del each */
+	store_close(st);
+}
+
 /* ---- history, evidence, hits ---- */
 
 struct evbuf {

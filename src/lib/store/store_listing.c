@@ -421,6 +421,8 @@ out:
 
 /* ---- expiry and pruning ---- */
 
+#define EXPIRE_BATCH 1000       /* listings held in memory at a time (~600 KB) */
+
 struct due {
 	int64_t id;
 	struct answer a;
@@ -497,21 +499,28 @@ static int expire_zone(struct store *st, int64_t zone_id, int64_t now, unsigned 
 		      (struct db_param[]){ DB_I(zone_id) }, 1, code_cb, &d.zone_code);
 	if (!d.zone_code)
 		d.zone_code = STORE_DEF_CODE;
-	/* collected first: the rows change under a running SELECT otherwise */
-	if (!rc)
-		rc = db_query(st->db,
-			      "SELECT id, key, code, reason FROM listings WHERE state = 1"
-			      " AND expires > 0 AND expires <= ? AND zone_id = ?",
-			      (struct db_param[]){ DB_I(now), DB_I(zone_id) }, 2, due_cb, &d);
-	if (rc || d.oom) {
-		rc = d.oom ? store_fail(st, -1, "expiring: out of memory")
-			   : store_dbfail(st, rc, "expiring");
-		goto out;
-	}
-	for (i = 0; i < d.n && !rc; i++)
-		rc = expire_one(st, zone_id, &d.v[i], now);
-	if (!rc)
-		*n += (unsigned)d.n;
+	/* a batch at a time, collected first (the rows change under a
+	 * running SELECT otherwise): what is done is no longer due, so the
+	 * next SELECT gives the next batch; one transaction, one serial */
+	do {
+		d.n = 0;
+		if (!rc)
+			rc = db_query(st->db,
+				      "SELECT id, key, code, reason FROM listings WHERE state = 1"
+				      " AND expires > 0 AND expires <= ? AND zone_id = ? LIMIT ?",
+				      (struct db_param[]){ DB_I(now), DB_I(zone_id),
+							   DB_I(EXPIRE_BATCH) },
+				      3, due_cb, &d);
+		if (rc || d.oom) {
+			rc = d.oom ? store_fail(st, -1, "expiring: out of memory")
+				   : store_dbfail(st, rc, "expiring");
+			goto out;
+		}
+		for (i = 0; i < d.n && !rc; i++)
+			rc = expire_one(st, zone_id, &d.v[i], now);
+		if (!rc)
+			*n += (unsigned)d.n;
+	} while (!rc && d.n == EXPIRE_BATCH);
 out:
 	free(d.v);
 	return store_wend(st, rc);
