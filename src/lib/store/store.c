@@ -48,6 +48,8 @@ const char *store_engine(const struct store *st)
 static void txn_reset(struct store *st)
 {
 	st->nbumped = 0;
+	st->nzc = 0;
+	st->writing = 0;
 }
 
 int store_begin(struct store *st)
@@ -63,6 +65,7 @@ int store_begin(struct store *st)
 		return store_dbfail(st, rc, "begin");
 	txn_reset(st);
 	st->txn = 1;
+	st->writing = 1;
 	return 0;
 }
 
@@ -104,6 +107,7 @@ int store_wbegin(struct store *st)
 		return store_dbfail(st, rc, "begin");
 	txn_reset(st);
 	st->autotxn = 1;
+	st->writing = 1;
 	return 0;
 }
 
@@ -381,13 +385,34 @@ static int zrow_cb(void *arg, const struct db_row *r)
 	return 1;
 }
 
+static void zcache_add(struct store *st, const char *name, const struct store_zrow *z)
+{
+	struct store_zcache *c;
+
+	if (!st->writing || st->nzc == STORE_ZCACHE)
+		return;
+	c = &st->zc[st->nzc++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->z = *z;
+}
+
 int store_zone_find(struct store *st, const char *name, struct store_zrow *z)
 {
-	int rc = db_query(st->db, "SELECT id, code FROM zones WHERE name = ?",
-			  (struct db_param[]){ DB_T(name) }, 1, zrow_cb, z);
+	unsigned i;
+	int rc;
 
-	if (rc == 1)
+	for (i = 0; st->writing && i < st->nzc; i++) {
+		if (!strcmp(st->zc[i].name, name)) {
+			*z = st->zc[i].z;
+			return 0;
+		}
+	}
+	rc = db_query(st->db, "SELECT id, code FROM zones WHERE name = ?",
+		      (struct db_param[]){ DB_T(name) }, 1, zrow_cb, z);
+	if (rc == 1) {
+		zcache_add(st, name, z);
 		return 0;
+	}
 	if (rc == 0)
 		return store_fail(st, STORE_NOTFOUND, "zone %s: not in the store", name);
 	return store_dbfail(st, rc, "zone");
@@ -418,6 +443,7 @@ static int zone_insert(struct store *st, const struct store_zone *z, struct stor
 		return store_zone_find(st, z->name, zr);
 	if (rc != 1)
 		return store_dbfail(st, rc, "creating the zone");
+	zcache_add(st, z->name, zr);
 	return 0;
 }
 
@@ -433,6 +459,24 @@ int store_zone_ensure(struct store *st, const char *name, struct store_zrow *z)
 	return zone_insert(st, &def, z);
 }
 
+/* A new entry for zone_id in st->bumped, locked without a serial. */
+static int bumped_add(struct store *st, int64_t zone_id)
+{
+	if (st->nbumped == st->abumped) {
+		size_t n = st->abumped ? st->abumped * 2 : 8;
+		struct store_bump *b = realloc(st->bumped, n * sizeof(*b));
+
+		if (!b)
+			return store_fail(st, -1, "out of memory");
+		st->bumped = b;
+		st->abumped = n;
+	}
+	st->bumped[st->nbumped].zone_id = zone_id;
+	st->bumped[st->nbumped].serial = 0;
+	st->nbumped++;
+	return 0;
+}
+
 int store_zone_lock(struct store *st, int64_t zone_id)
 {
 	size_t i;
@@ -444,31 +488,35 @@ int store_zone_lock(struct store *st, int64_t zone_id)
 	for (i = 0; i < st->nbumped; i++)
 		if (st->bumped[i].zone_id == zone_id)
 			return 0;
+	if (bumped_add(st, zone_id) < 0)
+		return -1;
 	rc = db_query(st->db, "SELECT serial FROM zones WHERE id = ? FOR UPDATE",
 		      (struct db_param[]){ DB_I(zone_id) }, 1, NULL, NULL);
-	return rc ? store_dbfail(st, rc, "locking the zone") : 0;
+	if (rc) {
+		st->nbumped--;
+		return store_dbfail(st, rc, "locking the zone");
+	}
+	return 0;
 }
 
 int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)
 {
+	struct store_bump *b = NULL;
 	int64_t v = -1;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < st->nbumped; i++) {
-		if (st->bumped[i].zone_id == zone_id) {
-			*serial = st->bumped[i].serial;
-			return 0;
-		}
+	for (i = 0; i < st->nbumped && !b; i++)
+		if (st->bumped[i].zone_id == zone_id)
+			b = &st->bumped[i];
+	if (b && b->serial) {
+		*serial = b->serial;
+		return 0;
 	}
-	if (st->nbumped == st->abumped) {
-		size_t n = st->abumped ? st->abumped * 2 : 8;
-		struct store_bump *b = realloc(st->bumped, n * sizeof(*b));
-
-		if (!b)
-			return store_fail(st, -1, "out of memory");
-		st->bumped = b;
-		st->abumped = n;
+	if (!b) {
+		if (bumped_add(st, zone_id) < 0)
+			return -1;
+		b = &st->bumped[st->nbumped - 1];
 	}
 	/* the row lock (PostgreSQL) or the database lock (SQLite) is held
 	 * to the commit, so serials are handed out in commit order; 0 is
@@ -477,12 +525,10 @@ int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)
 		      "UPDATE zones SET serial = CASE WHEN serial >= 4294967295 THEN 1"
 		      " ELSE serial + 1 END WHERE id = ? RETURNING serial",
 		      (struct db_param[]){ DB_I(zone_id) }, 1, one_int, &v);
-	if (rc || v < 0)
+	if (rc || v <= 0)
 		return store_dbfail(st, rc ? rc : -1, "taking the next serial");
-	st->bumped[st->nbumped].zone_id = zone_id;
-	st->bumped[st->nbumped].serial = (uint32_t)v;
-	st->nbumped++;
-	*serial = (uint32_t)v;
+	b->serial = (uint32_t)v;
+	*serial = b->serial;
 	return 0;
 }
 
@@ -625,6 +671,7 @@ static int zone_update(struct store *st, const struct store_zone *z, const struc
 		     12, NULL);
 	if (rc)
 		return store_dbfail(st, rc, "updating the zone");
+	st->nzc = 0;    /* the default code changed */
 	return db_exec(st->db, "DELETE FROM journal WHERE zone_id = ?",
 		       (struct db_param[]){ DB_I(zr.id) }, 1, NULL)
 		       ? store_dbfail(st, -1, "pruning the journal")
