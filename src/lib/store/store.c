@@ -395,14 +395,17 @@ static int zone_insert(struct store *st, const struct store_zone *z, struct stor
 	rc = db_query(st->db,
 		      "INSERT INTO zones (name, ttl, code, txt, mname, rname, refresh, retry,"
 		      " expire, minimum, ns, serial, journal_from)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, code",
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		      " ON CONFLICT (name) DO NOTHING RETURNING id, code",
 		      (struct db_param[]){ DB_T(z->name), DB_I(z->ttl), DB_I(z->code), DB_T(z->txt),
 					   DB_T(z->mname), DB_T(z->rname), DB_I(z->refresh),
 					   DB_I(z->retry), DB_I(z->expire), DB_I(z->minimum),
 					   DB_T(ns), DB_I(now), DB_I(now) },
 		      13, zrow_cb, zr);
+	if (rc == 0)    /* another node created it a moment ago (PostgreSQL) */
+		return store_zone_find(st, z->name, zr);
 	if (rc != 1)
-		return store_dbfail(st, rc ? rc : -1, "creating the zone");
+		return store_dbfail(st, rc, "creating the zone");
 	return 0;
 }
 
@@ -416,6 +419,22 @@ int store_zone_ensure(struct store *st, const char *name, struct store_zrow *z)
 	memset(&def, 0, sizeof(def));
 	snprintf(def.name, sizeof(def.name), "%s", name);
 	return zone_insert(st, &def, z);
+}
+
+int store_zone_lock(struct store *st, int64_t zone_id)
+{
+	size_t i;
+	int rc;
+
+	/* SQLite: BEGIN IMMEDIATE holds the database lock already */
+	if (st->db->ops->dialect != DB_PG)
+		return 0;
+	for (i = 0; i < st->nbumped; i++)
+		if (st->bumped[i].zone_id == zone_id)
+			return 0;
+	rc = db_query(st->db, "SELECT serial FROM zones WHERE id = ? FOR UPDATE",
+		      (struct db_param[]){ DB_I(zone_id) }, 1, NULL, NULL);
+	return rc ? store_dbfail(st, rc, "locking the zone") : 0;
 }
 
 int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)

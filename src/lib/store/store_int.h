@@ -68,6 +68,12 @@ int store_zone_find(struct store *st, const char *name, struct store_zrow *z);
 /* Find or create (with defaults, serial = now) a zone; in a write
  * transaction. 0 or -1. */
 int store_zone_ensure(struct store *st, const char *name, struct store_zrow *z);
+/* Serialise the writers of a zone before a read-modify-write (store_put
+ * reads the old answer to journal the change): PostgreSQL locks the zone
+ * row (SELECT ... FOR UPDATE) as the serial would, so two nodes cannot
+ * both journal the same change; SQLite holds its database lock already.
+ * 0 or -1. */
+int store_zone_lock(struct store *st, int64_t zone_id);
 /* The zone's serial for this transaction: the first call takes the next
  * one, later calls return the same. 0 or -1. */
 int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial);

@@ -194,7 +194,7 @@ int store_put(struct store *st, const char *zone, const struct store_listing *l)
 	source = store_bound(l->source, sbuf, sizeof(sbuf));
 	if ((rc = store_wbegin(st)))
 		return rc;
-	if ((rc = store_zone_ensure(st, name, &z)))
+	if ((rc = store_zone_ensure(st, name, &z)) || (rc = store_zone_lock(st, z.id)))
 		goto out;
 	rc = db_query(st->db, "SELECT state, code, reason FROM listings WHERE zone_id = ? AND key = ?",
 		      (struct db_param[]){ DB_I(z.id), DB_T(k.text) }, 2, oldrow_cb, &old);
@@ -491,6 +491,8 @@ static int expire_zone(struct store *st, int64_t zone_id, int64_t now, unsigned 
 
 	if ((rc = store_wbegin(st)))
 		return rc;
+	if ((rc = store_zone_lock(st, zone_id)))
+		goto out;
 	rc = db_query(st->db, "SELECT code FROM zones WHERE id = ?",
 		      (struct db_param[]){ DB_I(zone_id) }, 1, code_cb, &d.zone_code);
 	if (!d.zone_code)
@@ -546,10 +548,21 @@ int store_expire(struct store *st, const char *zone, int64_t now, unsigned *n)
 		if (store_zone_name(st, zone, name))
 			return -1;
 		rc = store_zone_find(st, name, &z);
-		if (rc == 0)
-			rc = expire_zone(st, z.id, now, &count);
-		else if (rc == STORE_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			rc = 0;
+		if (rc)
+			goto out;
+		/* the write lock only when something is due */
+		memset(&zs, 0, sizeof(zs));
+		rc = db_query(st->db,
+			      "SELECT zone_id FROM listings WHERE state = 1"
+			      " AND expires > 0 AND expires <= ? AND zone_id = ? LIMIT 1",
+			      (struct db_param[]){ DB_I(now), DB_I(z.id) }, 2, ids_cb, &zs);
+		if (rc < 0 || rc == DB_BUSY) {
+			rc = store_dbfail(st, rc, "expiring");
+			goto out;
+		}
+		rc = zs.n ? expire_zone(st, z.id, now, &count) : 0;
 		goto out;
 	}
 	/* the zones with something due: an index range on (state, expires),
