@@ -11,8 +11,14 @@
  *                               integration test; tables wready, wzones,
  *                               wjournal)
  *   test_db_pg --open DSN       connect to DSN: "ok", or the error (exit 1)
+ *   test_db_pg --toggle N       through store.h: N transactions, each reading
+ *                               192.0.2.1 in zone race.test, listing it when
+ *                               it is not listed and removing it when it is,
+ *                               with one more hit (read, decide, write: what
+ *                               the list rules do)
  */
 #include "store/db.h"
+#include "store/store.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -222,13 +228,24 @@ UNIT_TEST(lock_wait_is_busy)
 			     NULL), 0);
 	CHECK_EQ_INT(a->ops->begin(a, DB_BEGIN_WRITE), 0);
 	CHECK_EQ_INT(db_exec(a, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), 0);
-	/* b waits for a's row lock; a shorter wait than the 5 s default */
+	/* a shorter wait than the 5 s default */
 	CHECK_EQ_INT(db_exec(b, "SET lock_timeout = '100ms'", NULL, 0, NULL), 0);
-	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_WRITE), 0);
-	CHECK_EQ_INT(db_exec(b, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), DB_BUSY);
+	/* the write lock is a's: b's write transaction does not start */
+	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_WRITE), DB_BUSY);
 	CHECK(strstr(db_errmsg(b), "lock timeout") != NULL);
 	CHECK_EQ_INT(b->ops->rollback(b), 0);
+	/* ... and a statement of its own waits for a's row lock */
+	CHECK_EQ_INT(db_exec(b, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), DB_BUSY);
+	CHECK(strstr(db_errmsg(b), "lock timeout") != NULL);
+	/* a read transaction waits for nobody */
+	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_READ), 0);
+	CHECK_EQ_INT(db_query(b, "SELECT n FROM t3 WHERE id = 1", NULL, 0, NULL, NULL), 0);
+	CHECK_EQ_INT(b->ops->rollback(b), 0);
 	CHECK_EQ_INT(a->ops->commit(a), 0);
+	/* once a is done, b writes */
+	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_WRITE), 0);
+	CHECK_EQ_INT(db_exec(b, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(b->ops->commit(b), 0);
 	a->ops->close(a);
 	b->ops->close(b);
 }
@@ -424,6 +441,44 @@ fail:
 	return 1;
 }
 
+/* --toggle N: see the top of the file. */
+static int toggle(int n)
+{
+	struct store *st = NULL;
+	struct store_listing l;
+	char err[512];
+	int i, rc = 0;
+
+	if (store_open(dsn, 0, &st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "toggle: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = store_begin(st)) != 0)
+			break;
+		rc = store_get(st, "race.test", "192.0.2.1", &l);
+		if (rc == STORE_NOTFOUND) {
+			memset(&l, 0, sizeof(l));
+			snprintf(l.key.text, sizeof(l.key.text), "192.0.2.1");
+			l.state = STORE_REMOVED;
+			rc = 0;
+		}
+		if (rc == 0) {
+			l.state = l.state == STORE_LISTED ? STORE_REMOVED : STORE_LISTED;
+			l.hits++;
+			rc = store_put(st, "race.test", &l);
+		}
+		if (rc == 0)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (rc)
+		fprintf(stderr, "toggle: %d: %s\n", rc, store_error(st));
+	store_close(st);
+	return rc ? 1 : 0;
+}
+
 /* --open DSN: connect, print the error (exit 1) or "ok". */
 static int open_only(const char *to)
 {
@@ -450,6 +505,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--open"))
 		return open_only(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--toggle"))
+		return toggle(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "--writer"))
 		return writer(atoi(argv[2]), argv[3]);
 	return run_tests();

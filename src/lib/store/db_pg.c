@@ -20,10 +20,14 @@
  * Session: lock_timeout 5 s (a writer waiting on another writer's row
  * lock past that gets DB_BUSY), synchronous_commit on (a COMMIT returns
  * once the WAL is flushed), client_encoding UTF8, read only for DB_RDONLY.
- * Transactions: DB_BEGIN_WRITE is READ COMMITTED (the zone row's lock
- * from "UPDATE zones SET serial = serial + 1 ... RETURNING serial"
- * serialises writers, so serials are handed out in commit order);
- * DB_BEGIN_READ is REPEATABLE READ READ ONLY (one snapshot).
+ * Transactions: DB_BEGIN_WRITE is READ COMMITTED and takes the store's
+ * write lock (a transaction-level advisory lock) at once, as SQLite's
+ * BEGIN IMMEDIATE does: writers of one store take turns, so what a
+ * transaction read is still true when it writes (store.c and the rules
+ * read, decide, then write), and serials ("UPDATE zones SET serial =
+ * serial + 1 ... RETURNING serial") are handed out in commit order.
+ * DB_BEGIN_READ is REPEATABLE READ READ ONLY (one snapshot; readers never
+ * wait for writers).
  *
  * Faults. A lost connection is re-established once, outside a
  * transaction only: before a statement when libpq already knows the
@@ -54,6 +58,8 @@
 #define PG_BUCKETS 64           /* statement cache hash buckets */
 #define PG_MAXSTMT 512          /* prepared statements kept; then run unprepared */
 #define PG_MAXPARAMS 64
+/* the advisory lock of the store's writers (per database): "rblkitwr" */
+#define PG_WRITE_LOCK "8242269476627969906"
 #define PG_RETRIES 3            /* deadlock / serialization failure, outside a transaction */
 
 #define OID_BYTEA 17
@@ -624,7 +630,7 @@ static int simple(struct db_pg *pg, const char *sql, char *tag)
 	PGresult *res = PQexec(pg->conn, sql);
 	int rc = 0;
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = res_err(pg, res);
 	else if (tag)
 		*tag = PQcmdStatus(res)[0];
@@ -635,9 +641,14 @@ static int simple(struct db_pg *pg, const char *sql, char *tag)
 static int pg_begin(struct db *db, enum db_begin_mode mode)
 {
 	struct db_pg *pg = pgof(db);
+	/* The write lock: one writer of a store at a time, as in SQLite, so
+	 * that what a transaction read before it writes is still true when
+	 * it commits (READ COMMITTED alone lets two read the same row and
+	 * both write, and the second write loses the first). Sent with the
+	 * BEGIN: one round trip; waited for up to lock_timeout (DB_BUSY). */
 	const char *sql = mode == DB_BEGIN_READ
 		? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-		: "BEGIN ISOLATION LEVEL READ COMMITTED";
+		: "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")";
 	int rc;
 
 	if (park(pg) < 0 || reconnect(pg) < 0)
@@ -645,8 +656,12 @@ static int pg_begin(struct db *db, enum db_begin_mode mode)
 	rc = simple(pg, sql, NULL);
 	if (rc < 0 && lost(pg) && reconnect(pg) == 0)
 		rc = simple(pg, sql, NULL);     /* BEGIN changed nothing: safe again */
-	if (rc == 0)
+	if (rc == 0) {
 		pg->intx = 1;
+	} else if (PQtransactionStatus(pg->conn) != PQTRANS_IDLE) {
+		/* BEGIN ran, the lock did not come: no transaction is open */
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+	}
 	return rc;
 }
 
