@@ -319,7 +319,7 @@ int store_open(const char *dsn, unsigned flags, struct store **out, char *err, s
 out:
 	if (rc) {
 		store_close(st);
-		return rc < 0 ? -1 : rc;
+		return -1;       /* busy too: the message says "locked" */
 	}
 	*out = st;
 	return 0;
