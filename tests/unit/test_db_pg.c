@@ -250,6 +250,12 @@ UNIT_TEST(lock_wait_is_busy)
 	b->ops->close(b);
 }
 
+static int get_first(void *arg, const struct db_row *r)
+{
+	*(int64_t *)arg = db_int(r, 0);
+	return 0;
+}
+
 static int64_t backend_pid(struct db *db)
 {
 	int64_t pid = 0;
@@ -316,6 +322,41 @@ UNIT_TEST(lost_connection)
 	CHECK_EQ_INT(v, 11011);
 	a->ops->close(a);
 	k->ops->close(k);
+}
+
+/* A statement prepared while its table was small is planned again for
+ * the table it meets: a plan cached from the first runs (a sequential
+ * scan of an empty table) made every lookup scan all the listings. */
+UNIT_TEST(lookup_uses_the_index_once_the_table_grew)
+{
+	struct db *db = connect_db();
+	int64_t before = -1, after = -1;
+	int i;
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(db->ops->begin(db, DB_BEGIN_WRITE), 0);
+	CHECK_EQ_INT(db_exec(db, "CREATE TABLE t5 (k TEXT PRIMARY KEY, v BIGINT)", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "INSERT INTO t5 VALUES ('a', 1), ('b', 2)", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "ANALYZE t5", NULL, 0, NULL), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(db_query(db, "SELECT v FROM t5 WHERE k = ?",
+				      (struct db_param[]){ DB_T("x") }, 1, NULL, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "INSERT INTO t5 SELECT 'k' || x, x FROM generate_series(1, 50000) x",
+			     NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 't5'",
+			      NULL, 0, get_first, &before), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(db_query(db, "SELECT v FROM t5 WHERE k = ?",
+				      (struct db_param[]){ DB_T("k7") }, 1, NULL, NULL), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 't5'",
+			      NULL, 0, get_first, &after), 0);
+	CHECK(before >= 0);
+	CHECK_EQ_INT(after - before, 0);
+	db->ops->rollback(db);
+	db->ops->close(db);
 }
 
 /* The PostgreSQL dialect of every schema step runs, in one transaction,
