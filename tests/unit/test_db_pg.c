@@ -16,6 +16,11 @@
  *                               it is not listed and removing it when it is,
  *                               with one more hit (read, decide, write: what
  *                               the list rules do)
+ *   test_db_pg --session        through store.h, commands from stdin, one
+ *                               answer line each: "put KEY" (list KEY in
+ *                               zone s.test) and "get KEY" print "ok" /
+ *                               the state, or "error: " and the store's
+ *                               error
  */
 #include "store/db.h"
 #include "store/store.h"
@@ -520,6 +525,38 @@ static int toggle(int n)
 	return rc ? 1 : 0;
 }
 
+/* --session: see the top of the file. */
+static int session(void)
+{
+	struct store *st = NULL;
+	struct store_listing l;
+	char line[256], key[128], err[512];
+	int rc;
+
+	if (store_open(dsn, 0, &st, err, sizeof(err)) != 0) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "put %127s", key) == 1) {
+			memset(&l, 0, sizeof(l));
+			snprintf(l.key.text, sizeof(l.key.text), "%s", key);
+			l.state = STORE_LISTED;
+			rc = store_put(st, "s.test", &l);
+			printf(rc ? "error: %s\n" : "ok\n", store_error(st));
+		} else if (sscanf(line, "get %127s", key) == 1) {
+			rc = store_get(st, "s.test", key, &l);
+			if (rc)
+				printf("error: %s\n", store_error(st));
+			else
+				printf("%d\n", l.state);
+		}
+	}
+	store_close(st);
+	return 0;
+}
+
 /* --open DSN: connect, print the error (exit 1) or "ok". */
 static int open_only(const char *to)
 {
@@ -546,6 +583,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--open"))
 		return open_only(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--session"))
+		return session();
 	if (argc == 3 && !strcmp(argv[1], "--toggle"))
 		return toggle(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "--writer"))
