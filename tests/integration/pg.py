@@ -80,6 +80,7 @@ class Postgres:
         self.port = port
         self.ndb = 0
         self.running = False
+        self.durable = False
 
     def _argv(self, prog, *args):
         argv = [os.path.join(self.bindir, prog)] + list(args)
@@ -118,6 +119,16 @@ class Postgres:
                 return f.read()
         except OSError:
             return ""
+
+    def kill(self):
+        """Stop the server at once (pg_ctl stop -m immediate), keeping its files."""
+        if self.running:
+            self.running = False
+            self.run("pg_ctl", "-D", self.datadir, "-m", "immediate", "-w", "stop")
+
+    def start(self):
+        """Start the server again after kill(), on the same port and data."""
+        _start(self, self.durable)
 
     def stop(self):
         """Stop the server at once (no checkpoint) and remove its directory. Idempotent."""
@@ -166,6 +177,7 @@ def start_server(tmpdir=None, durable=False):
     parent = tmpdir if tmpdir and user is None else "/tmp"
     topdir = tempfile.mkdtemp(prefix="rblkit-pg-", dir=parent)
     pg = Postgres(bindir, topdir, user, 0)
+    pg.durable = durable
     atexit.register(pg.stop)
     try:
         if user is not None:

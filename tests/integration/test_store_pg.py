@@ -14,6 +14,8 @@ the session; each test gets an empty database of its own (pg_dsn).
 import os
 import subprocess
 
+import pg as pgmod
+
 import pytest
 
 import servers
@@ -133,3 +135,38 @@ def test_two_nodes_read_decide_write(pg_server, pg_dsn):
     assert [op for _, op in ops] == [1 if i % 2 == 0 else 2 for i in range(total)], ops
     serials = [s for s, _ in ops]
     assert serials == list(range(serials[0], serials[0] + total)), serials
+
+
+def test_server_gone_and_back(tmp_path):
+    """The server stops under an open store: a write fails with the DSN and
+    the cause (no crash, no hang); once it is back, the next write
+    reconnects and works, and the committed listing is there."""
+    srv = pgmod.start_server()
+    try:
+        dsn = srv.createdb()
+        p = subprocess.Popen([unit_bin("test_db_pg"), "--session"],
+                             env=dict(os.environ, RBLKIT_TEST_DSN=dsn),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True, bufsize=1)
+
+        def ask(line):
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+            return p.stdout.readline().strip()
+
+        try:
+            assert ask("put 192.0.2.1") == "ok"
+            srv.kill()
+            answer = ask("put 192.0.2.2")
+            assert answer.startswith("error: ") and dsn in answer, answer
+            assert p.poll() is None                 # still running
+            srv.start()
+            assert ask("put 192.0.2.3") == "ok"     # reconnected
+            assert ask("get 192.0.2.1") == "1"      # STORE_LISTED, committed before
+            assert ask("get 192.0.2.3") == "1"
+            assert ask("get 192.0.2.2").startswith("error: ")   # never stored
+        finally:
+            p.stdin.close()
+            assert p.wait(timeout=30) == 0
+    finally:
+        srv.stop()

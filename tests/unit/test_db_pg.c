@@ -16,6 +16,11 @@
  *                               it is not listed and removing it when it is,
  *                               with one more hit (read, decide, write: what
  *                               the list rules do)
+ *   test_db_pg --session        through store.h, commands from stdin, one
+ *                               answer line each: "put KEY" (list KEY in
+ *                               zone s.test) and "get KEY" print "ok" /
+ *                               the state, or "error: " and the store's
+ *                               error
  */
 #include "store/db.h"
 #include "store/store.h"
@@ -250,6 +255,12 @@ UNIT_TEST(lock_wait_is_busy)
 	b->ops->close(b);
 }
 
+static int get_first(void *arg, const struct db_row *r)
+{
+	*(int64_t *)arg = db_int(r, 0);
+	return 0;
+}
+
 static int64_t backend_pid(struct db *db)
 {
 	int64_t pid = 0;
@@ -316,6 +327,41 @@ UNIT_TEST(lost_connection)
 	CHECK_EQ_INT(v, 11011);
 	a->ops->close(a);
 	k->ops->close(k);
+}
+
+/* A statement prepared while its table was small is planned again for
+ * the table it meets: a plan cached from the first runs (a sequential
+ * scan of an empty table) made every lookup scan all the listings. */
+UNIT_TEST(lookup_uses_the_index_once_the_table_grew)
+{
+	struct db *db = connect_db();
+	int64_t before = -1, after = -1;
+	int i;
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(db->ops->begin(db, DB_BEGIN_WRITE), 0);
+	CHECK_EQ_INT(db_exec(db, "CREATE TABLE t5 (k TEXT PRIMARY KEY, v BIGINT)", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "INSERT INTO t5 VALUES ('a', 1), ('b', 2)", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "ANALYZE t5", NULL, 0, NULL), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(db_query(db, "SELECT v FROM t5 WHERE k = ?",
+				      (struct db_param[]){ DB_T("x") }, 1, NULL, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "INSERT INTO t5 SELECT 'k' || x, x FROM generate_series(1, 50000) x",
+			     NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 't5'",
+			      NULL, 0, get_first, &before), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(db_query(db, "SELECT v FROM t5 WHERE k = ?",
+				      (struct db_param[]){ DB_T("k7") }, 1, NULL, NULL), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 't5'",
+			      NULL, 0, get_first, &after), 0);
+	CHECK(before >= 0);
+	CHECK_EQ_INT(after - before, 0);
+	db->ops->rollback(db);
+	db->ops->close(db);
 }
 
 /* The PostgreSQL dialect of every schema step runs, in one transaction,
@@ -479,6 +525,38 @@ static int toggle(int n)
 	return rc ? 1 : 0;
 }
 
+/* --session: see the top of the file. */
+static int session(void)
+{
+	struct store *st = NULL;
+	struct store_listing l;
+	char line[256], key[128], err[512];
+	int rc;
+
+	if (store_open(dsn, 0, &st, err, sizeof(err)) != 0) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "put %127s", key) == 1) {
+			memset(&l, 0, sizeof(l));
+			snprintf(l.key.text, sizeof(l.key.text), "%s", key);
+			l.state = STORE_LISTED;
+			rc = store_put(st, "s.test", &l);
+			printf(rc ? "error: %s\n" : "ok\n", store_error(st));
+		} else if (sscanf(line, "get %127s", key) == 1) {
+			rc = store_get(st, "s.test", key, &l);
+			if (rc)
+				printf("error: %s\n", store_error(st));
+			else
+				printf("%d\n", l.state);
+		}
+	}
+	store_close(st);
+	return 0;
+}
+
 /* --open DSN: connect, print the error (exit 1) or "ok". */
 static int open_only(const char *to)
 {
@@ -505,6 +583,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--open"))
 		return open_only(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--session"))
+		return session();
 	if (argc == 3 && !strcmp(argv[1], "--toggle"))
 		return toggle(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "--writer"))
