@@ -458,7 +458,7 @@ static int cmd_remove(struct run *r, const char *zone)
 	if (need_args(o, 2, "remove ZONE KEY [--reason TEXT] [--by-request]") ||
 	    key_arg(o->args[2]))
 		return EX_USAGE;
-	if (list_do_remove(&r->ctx, zone, o->args[2], o->reason, o->by_request ? "request" : "cli",
+	if (list_do_remove(&r->ctx, zone, o->args[2], o->reason, "cli",
 			   o->by_request, &res, err, sizeof(err))) {
 		fprintf(stderr, "rblkit list remove: %s\n", err);
 		return EX_STORE;

@@ -305,7 +305,7 @@ int list_do_add(struct list_ctx *c, const char *zone, const char *key,
 		if (a->ttl)
 			l.expires = a->ttl == UINT32_MAX ? 0 : t + a->ttl;
 		if (store_put(c->st, zone, &l) ||
-		    event(c->st, zone, l.key.text, t, STORE_EV_CHANGED, actor, src,
+		    event(c->st, zone, l.key.text, t, STORE_EV_CHANGED, actor, "operator",
 			  "code %u.%u.%u.%u, reason '%s', expires %lld", l.code >> 24,
 			  (l.code >> 16) & 255, (l.code >> 8) & 255, l.code & 255, l.reason,
 			  (long long)l.expires))
@@ -316,7 +316,7 @@ int list_do_add(struct list_ctx *c, const char *zone, const char *key,
 		return 0;
 	}
 	str_copy(l.source, sizeof(l.source), src);
-	if (list_now(c->st, zone, r, &l, rc == 0, t, a->ttl, actor, src,
+	if (list_now(c->st, zone, r, &l, rc == 0, t, a->ttl, actor, "operator",
 		     a->reason ? a->reason : "") ||
 	    net_escalate(c->st, zone, r, &l.key, t))
 		return failed(c->st, 1, err, el);
