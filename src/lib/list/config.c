@@ -459,6 +459,7 @@ struct sections {
 	unsigned nlines;
 	char (*names)[STORE_ZONE_MAX];
 	unsigned *header_line;
+	int *dropped;
 	unsigned n;
 };
 
@@ -475,27 +476,25 @@ static void sections_scan(const char *text, const char *name, struct sections *s
 
 		s->of_line = xreallocarray(s->of_line, s->nlines + 1, sizeof(int));
 		s->nlines++;
-		if (h < 0) {
-			add_err(e, "%s:%u: %s", name, s->nlines, zone);
-			cur = -2;       /* the lines below belong to no section */
-			s->of_line[s->nlines - 1] = -1;
-		} else if (h > 0) {
-			unsigned k;
+		if (h != 0) {
+			unsigned k = s->n;
 
-			for (k = 0; k < s->n && strcmp(s->names[k], zone); k++)
+			if (h < 0)
+				add_err(e, "%s:%u: %s", name, s->nlines, zone);
+			for (k = 0; h > 0 && k < s->n && strcmp(s->names[k], zone); k++)
 				;
-			if (k < s->n) {
+			if (h > 0 && k < s->n)
 				add_err(e, "%s:%u: zone %s named twice (first on line %u)", name,
 					s->nlines, zone, s->header_line[k]);
-				cur = -2;
-			} else {
-				s->names = xreallocarray(s->names, s->n + 1, sizeof(*s->names));
-				s->header_line = xreallocarray(s->header_line, s->n + 1,
-							       sizeof(unsigned));
-				memcpy(s->names[s->n], zone, STORE_ZONE_MAX);
-				s->header_line[s->n] = s->nlines;
-				cur = (int)++s->n;
-			}
+			/* a bad or repeated section is still parsed (its
+			 * errors are told), then dropped */
+			s->names = xreallocarray(s->names, s->n + 1, sizeof(*s->names));
+			s->header_line = xreallocarray(s->header_line, s->n + 1, sizeof(unsigned));
+			s->dropped = xreallocarray(s->dropped, s->n + 1, sizeof(int));
+			memcpy(s->names[s->n], h > 0 ? zone : "", h > 0 ? STORE_ZONE_MAX : 1);
+			s->header_line[s->n] = s->nlines;
+			s->dropped[s->n] = h < 0 || k < s->n;
+			cur = (int)++s->n;
 			s->of_line[s->nlines - 1] = -1;
 		} else {
 			s->of_line[s->nlines - 1] = cur;
@@ -567,7 +566,7 @@ static int parse_all(struct list_conf *c, const char *text, const char *name,
 	free(t);
 	c->zones = s.n ? xcalloc(s.n, sizeof(*c->zones)) : NULL;
 	for (unsigned k = 0; k < s.n; k++) {
-		struct list_zone *z = &c->zones[c->nzones++];
+		struct list_zone *z = &c->zones[c->nzones];
 
 		str_copy(z->name, sizeof(z->name), s.names[k]);
 		rules_copy(&z->rules, &c->defaults);
@@ -575,7 +574,12 @@ static int parse_all(struct list_conf *c, const char *text, const char *name,
 		conftab_parse(&rule_table, &z->rules, t, name, &one);
 		merge_errs(e, &one);
 		free(t);
+		if (s.dropped[k])
+			rules_release(&z->rules);
+		else
+			c->nzones++;
 	}
+	free(s.dropped);
 	free(s.of_line);
 	free(s.names);
 	free(s.header_line);

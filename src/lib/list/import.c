@@ -451,6 +451,8 @@ struct importer {
 	unsigned batch, in_tx;
 	int64_t now;
 	struct import_stats *st;
+	import_warn_fn warn;
+	void *warn_arg;
 	struct store_key *allow;
 	size_t nallow;
 	char *err;
@@ -540,6 +542,14 @@ fail:
 	return -1;
 }
 
+static void forward_warn(void *arg, const char *msg)
+{
+	struct importer *im = arg;
+
+	if (im->warn)
+		im->warn(im->warn_arg, msg);
+}
+
 static void allow_keys(struct importer *im)
 {
 	char why[200];
@@ -556,7 +566,7 @@ int list_import(struct list_ctx *c, const char *zone, const char *path, enum imp
 {
 	struct importer im = { .c = c, .zone = zone, .path = path, .ttl = ttl,
 			       .batch = batch ? batch : 10000, .st = st, .err = err,
-			       .errlen = errlen };
+			       .errlen = errlen, .warn = warnf, .warn_arg = warn_arg };
 	struct import_parser *p;
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -572,7 +582,7 @@ int list_import(struct list_ctx *c, const char *zone, const char *path, enum imp
 	im.r = list_rules_for(c->conf, zone);
 	im.now = c->now ? c->now : (int64_t)time(NULL);
 	allow_keys(&im);
-	p = import_begin(type, path, put_entry, warnf, warn_arg);
+	p = import_begin(type, path, put_entry, forward_warn, &im);
 	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
 		if (n && line[n - 1] == '\n')
 			line[--n] = '\0';
