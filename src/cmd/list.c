@@ -412,7 +412,8 @@ static void print_result(const struct run *r, const char *zone, const struct lis
 		return;
 	}
 	iso(res->l.expires, exp, sizeof(exp));
-	printf("%s %s in %s", list_outcome_name(res->outcome), res->key, zone);
+	printf("%s %s %s %s", list_outcome_name(res->outcome), res->key,
+	       res->outcome == LIST_REMOVED ? "from" : "in", zone);
 	switch (res->outcome) {
 	case LIST_LISTED:
 	case LIST_EXTENDED:
