@@ -42,7 +42,7 @@ struct import_parser {
 	import_entry_fn entry;
 	import_warn_fn warn;
 	void *arg;
-	unsigned line;
+	unsigned line, bad_line;
 	struct value_raw def;   /* the default value (":A:TXT" lines) */
 	int def_set;            /* a default line was given */
 	int tset_def;           /* a tset's shared value was given */
@@ -65,6 +65,9 @@ static void warn(struct import_parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	va_end(ap);
+	for (char *c = msg; *c; c++)    /* the file's bytes: no terminal controls */
+		if ((unsigned char)*c < 32 || *c == 127)
+			*c = '?';
 	p->warn(p->arg, msg);
 }
 
@@ -79,7 +82,9 @@ static void bad(struct import_parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p->st.bad++;
+	if (p->bad_line != p->line)     /* lines are counted, not their entries */
+		p->st.bad++;
+	p->bad_line = p->line;
 	warn(p, "%s", msg);
 }
 
