@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
+from pg import pg_dsn, pg_server  # noqa: E402,F401  (fixtures)
 from helpers_proto import a_values, nibbles6, rev4, txt_values  # noqa: E402
 
 T0 = 1_800_000_000          # 2027-01-15T08:00:00Z
@@ -32,9 +33,10 @@ def _binary(rblkit_bin):
 class Lst:
     """`rblkit list` against one store (and optionally a config file)."""
 
-    def __init__(self, tmp, conf=None):
+    def __init__(self, tmp, conf=None, dsn=None):
         self.dir = str(tmp)
         self.db = os.path.join(self.dir, "list.db")
+        self.dsn = dsn or f"sqlite:{self.db}"
         self.conf = None
         if conf is not None:
             self.write_conf(conf)
@@ -42,14 +44,14 @@ class Lst:
     def write_conf(self, text):
         self.conf = os.path.join(self.dir, "list.conf")
         with open(self.conf, "w") as f:
-            f.write(f"store = sqlite:{self.db}\n" + text)
+            f.write(f"store = {self.dsn}\n" + text)
 
     def run(self, *args, now=T0, json_out=False, conf=True):
         argv = [servers.RBLKIT, "list"]
         if self.conf and conf:
             argv += ["--config", self.conf]
         else:
-            argv += ["--store", f"sqlite:{self.db}"]
+            argv += ["--store", self.dsn]
         if json_out:
             argv.append("--json")
         env = dict(os.environ, RBLKIT_NOW=str(now))
@@ -535,3 +537,27 @@ def test_help_documents_statuses():
     for word in ["Exit status", "5 import done, with bad lines", "RBLKIT_NOW", "lifetime",
                  "[zone NAME]"]:
         assert word in p.stdout, word
+
+
+def test_rules_on_postgresql(tmp_path, pg_dsn):
+    """The same rules on a real PostgreSQL store (several intake nodes share
+    one list): threshold, extension, review, import, export, expiry."""
+    ls = Lst(tmp_path, "threshold_hits = 2\nself_remove_max = 1\n", dsn=pg_dsn)
+    assert ls.j("hit", "bl.example", "192.0.2.1", "--trap", "a@t.example")["outcome"] == "counted"
+    out = ls.j("hit", "bl.example", "192.0.2.1", "--trap", "b@t.example", now=T0 + 60)
+    assert out["outcome"] == "listed"
+    out = ls.j("hit", "bl.example", "192.0.2.1", "--trap", "b@t.example", now=T0 + H)
+    assert out["outcome"] == "extended" and out["listing"]["expires"] == iso(T0 + H + D)
+    assert ls.j("remove", "bl.example", "192.0.2.1", "--by-request", now=T0 + 2 * H)[
+        "outcome"] == "removed"
+    ls.j("add", "bl.example", "192.0.2.1", now=T0 + 3 * H)
+    assert ls.j("remove", "bl.example", "192.0.2.1", "--by-request", now=T0 + 4 * H,
+                rc=4)["outcome"] == "review"
+    f = tmp_path / "data"
+    f.write_text("198.51.100.0/24\n!198.51.100.1\n2001:db8::/48 :3:six\n")
+    assert ls.run("import", "bl.example", str(f)).returncode == 0
+    e = ls.j("export", "bl.example", str(tmp_path / "out"), "--type", "combined")
+    assert (e["ip4"], e["ip6"], e["excluded"]) == (2, 1, 1)
+    assert ls.j("expire", now=T0 + 10 * D)["expired"] == 1
+    z = ls.j("stats", "bl.example")["zones"][0]
+    assert (z["listed"], z["expired"], z["excluded"]) == (2, 1, 1)
