@@ -154,7 +154,12 @@ static void json_listing(FILE *f, const struct store_listing *l, const struct st
 	code_text(l->code ? l->code : z ? z->code : 0, code, sizeof(code));
 	fputs("{\"key\":", f);
 	json_str(f, l->key.text);
-	fprintf(f, ",\"state\":\"%s\",\"code\":\"%s\",\"reason\":", state_name(l->state), code);
+	fprintf(f, ",\"state\":\"%s\",\"code\":", state_name(l->state));
+	if (l->code || z)
+		fprintf(f, "\"%s\"", code);
+	else
+		fputs("null", f);
+	fputs(",\"reason\":", f);
 	json_str(f, l->reason);
 	fputs(",\"first_seen\":", f);
 	json_time(f, l->first_seen);
@@ -397,9 +402,13 @@ static int outcome_status(enum list_outcome o)
 
 static void print_result(const struct run *r, const char *zone, const struct list_result *res)
 {
+	struct store_zone z;
 	char exp[40];
 
 	if (r->o->json) {
+		/* a listing with the zone's code shows that code */
+		int have = store_zone_get(r->st, zone, &z) == 0;
+
 		printf("{\"zone\":");
 		json_str(stdout, zone);
 		printf(",\"key\":");
@@ -407,7 +416,7 @@ static void print_result(const struct run *r, const char *zone, const struct lis
 		printf(",\"outcome\":\"%s\",\"note\":", list_outcome_name(res->outcome));
 		json_str(stdout, res->note);
 		printf(",\"listing\":");
-		json_listing(stdout, &res->l, NULL);
+		json_listing(stdout, &res->l, have ? &z : NULL);
 		printf("}\n");
 		return;
 	}

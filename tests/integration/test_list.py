@@ -108,8 +108,9 @@ def test_add_show_remove_json(tmp_path):
 
 
 def test_add_again_updates(tmp_path):
-    ls = Lst(tmp_path)
-    ls.j("add", "bl.example", "192.0.2.1")
+    ls = Lst(tmp_path, "code = 127.0.0.5\n")
+    out = ls.j("add", "bl.example", "192.0.2.1")
+    assert out["listing"]["code"] == "127.0.0.5"        # the zone's code
     out = ls.j("add", "bl.example", "192.0.2.1", "--code", "127.0.0.9", "--ttl", "never",
                now=T0 + 10)
     assert out["outcome"] == "updated"
