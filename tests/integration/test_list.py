@@ -143,6 +143,16 @@ def test_config_and_store_errors(tmp_path):
     p = subprocess.run([servers.RBLKIT, "list", "--store", "sqlite:/nonexistent/dir/x.db",
                         "stats"], capture_output=True, text=True)
     assert p.returncode == 3 and "/nonexistent/dir/x.db" in p.stderr
+    port = servers.free_port()              # nothing listens there
+    p = subprocess.run([servers.RBLKIT, "list", "--store",
+                        f"postgresql://rblkit@127.0.0.1:{port}/rblkit", "stats"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3 and f"127.0.0.1:{port}" in p.stderr, p.stderr
+    bad = tmp_path / "corrupt.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    p = subprocess.run([servers.RBLKIT, "list", "--store", f"sqlite:{bad}", "add", "bl.example",
+                        "192.0.2.1"], capture_output=True, text=True)
+    assert p.returncode == 3 and "corrupt.db" in p.stderr, p.stderr
 
 
 def test_check_config_file_line(tmp_path):
