@@ -1028,14 +1028,41 @@ static void undo(struct bents *be, const struct hent *h, size_t n, int v6, u128 
 	}
 }
 
-/* The records of every touched block, then and now. */
+static void rec_push(struct recs *rs, const struct rec *r)
+{
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 256;
+		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	rs->r[rs->n++] = *r;
+}
+
+/* Records in a and not in b (both sorted) onto out. */
+static void rec_minus(const struct recs *a, const struct recs *b, struct recs *out)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		int c = 1;
+
+		while (j < b->n && (c = rec_cmp(&b->r[j], &a->r[i])) < 0)
+			j++;
+		if (j < b->n && c == 0)
+			continue;
+		rec_push(out, &a->r[i]);
+	}
+}
+
+/* The differences of every touched block, one block at a time (a block
+ * may hold many entries; only what differs is kept). */
 static int diff_family(const struct dataset *ds, int v6, const struct hent *h, size_t n,
-		       struct recs *then, struct recs *now)
+		       struct recs *del, struct recs *add)
 {
 	const struct sdata *d = ds->data;
 	u128 *blk = NULL;
 	size_t nb = 0, cb = 0;
 	struct bents be = { 0 };
+	struct recs then = { 0 }, now = { 0 };
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -1049,16 +1076,31 @@ static int diff_family(const struct dataset *ds, int v6, const struct hent *h, s
 		u128 lo, hi;
 
 		block_range(v6, blk[i], &lo, &hi);
-		be.n = 0;
+		be.n = then.n = now.n = 0;
 		sset_walk_ip(&d->set, v6, lo, hi, bent_cb, &be);
-		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, now);
+		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, &now);
 		undo(&be, h, n, v6, lo, hi);
-		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, then);
+		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, &then);
+		qsort(then.r, then.n, sizeof(*then.r), rec_cmp);
+		qsort(now.r, now.n, sizeof(*now.r), rec_cmp);
+		rec_minus(&then, &now, del);
+		rec_minus(&now, &then, add);
 	}
 out:
 	free(blk);
 	free(be.e);
+	free(then.r);
+	free(now.r);
 	return rc;
+}
+
+static int emit_recs(const struct recs *rs, ds_emit_fn emit, void *arg)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (emit(arg, rs->r[i].owner, rs->r[i].olen, rs->r[i].type, rs->r[i].ttl,
+			 rs->r[i].rd, rs->r[i].rdlen))
+			return -1;
+	return 0;
 }
 
 int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
@@ -1067,13 +1109,12 @@ int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
 	const struct sdata *d = ds->data;
 	struct szone *z = d->z;
 	struct hent *h = NULL;
-	struct recs then = { 0 }, now = { 0 };
-	size_t n = 0, i, j;
+	struct recs del = { 0 }, add = { 0 };
+	size_t n = 0, i;
 	int rc = 1;
 
 	pthread_mutex_lock(&z->lock);
-	if ((int32_t)(from - z->hist_from) >= 0 &&
-	    (int32_t)(d->serial - from) > 0) {
+	if ((int32_t)(from - z->hist_from) >= 0 && (int32_t)(d->serial - from) > 0) {
 		h = xreallocarray(NULL, z->nh ? z->nh : 1, sizeof(*h));
 		for (i = 0; i < z->nh; i++)
 			if ((int32_t)(z->h[i].serial - from) > 0 &&
@@ -1085,47 +1126,15 @@ int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
 	for (i = 0; !rc && i < n; i++)
 		if (h[i].kind == SSET_NAME || h[i].kind == SSET_WILD)
 			rc = 1;         /* names: AXFR (the dnset rules span the tree) */
-	if (rc) {
-		free(h);
-		return 1;
-	}
-	if (diff_family(ds, 0, h, n, &then, &now) || diff_family(ds, 1, h, n, &then, &now)) {
+	if (!rc && (diff_family(ds, 0, h, n, &del, &add) ||
+		    diff_family(ds, 1, h, n, &del, &add)))
 		rc = 1;
-		goto out;
-	}
-	qsort(then.r, then.n, sizeof(*then.r), rec_cmp);
-	qsort(now.r, now.n, sizeof(*now.r), rec_cmp);
-	rc = -1;
-	/* deletions: then, not now; additions: now, not then */
-	for (i = 0, j = 0; i < then.n; i++) {
-		int c = 1;
-
-		while (j < now.n && (c = rec_cmp(&now.r[j], &then.r[i])) < 0)
-			j++;
-		if (j < now.n && c == 0)
-			continue;
-		if (emit(arg, then.r[i].owner, then.r[i].olen, then.r[i].type,
-			 then.r[i].ttl, then.r[i].rd, then.r[i].rdlen))
-			goto out;
-	}
-	if (between(arg))
-		goto out;
-	for (i = 0, j = 0; i < now.n; i++) {
-		int c = 1;
-
-		while (j < then.n && (c = rec_cmp(&then.r[j], &now.r[i])) < 0)
-			j++;
-		if (j < then.n && c == 0)
-			continue;
-		if (emit(arg, now.r[i].owner, now.r[i].olen, now.r[i].type,
-			 now.r[i].ttl, now.r[i].rd, now.r[i].rdlen))
-			goto out;
-	}
-	rc = 0;
-out:
+	if (!rc)
+		rc = emit_recs(&del, emit, arg) || between(arg) || emit_recs(&add, emit, arg)
+		     ? -1 : 0;
 	free(h);
-	free(then.r);
-	free(now.r);
+	free(del.r);
+	free(add.r);
 	return rc;
 }
 
