@@ -95,7 +95,7 @@ def rss_kib(pid, field="VmRSS"):
                 return int(line.split()[1])
     return 0
 
-def wait_answer(port, ip, deadline=600):
+def wait_answer(port, ip, deadline=600, missing_ok=False):
     t0 = time.monotonic()
     q = dns.message.make_query(rev4(ip, ZONE), "A")
     while time.monotonic() - t0 < deadline:
@@ -106,6 +106,8 @@ def wait_answer(port, ip, deadline=600):
         except Exception:
             pass
         time.sleep(0.005)
+    if missing_ok:
+        return None
     raise SystemExit("no answer for %s on port %d" % (ip, port))
 
 def progress(s):
@@ -113,7 +115,10 @@ def progress(s):
 
 def start(argv, port, probe_ip):
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=work)
+    # the log to a file: a pipe nobody reads would block the server
+    log = open(os.path.join(work, "server-%d.log" % port), "w+")
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, cwd=work)
+    p.log = log
     t1 = wait_answer(port, probe_ip)
     return p, t1 - t0
 
@@ -139,7 +144,7 @@ port = servers.free_port()
 p, t = start([RBLKIT, "serve", "-n", "-b", "127.0.0.1/%d" % port, "--threads", "1",
               "%s:store:%s" % (ZONE, dsn)], port, last)
 srss, shwm = rss_kib(p.pid), rss_kib(p.pid, "VmHWM")
-p.terminate(); err = p.communicate()[1].decode()
+p.terminate(); p.wait(); p.log.seek(0); err = p.log.read()
 m = re.search(r"loaded store .* in (\d+) ms", err)
 rows = [("rblkit serve (store, sqlite)", t, int(m.group(1)) / 1000 if m else float("nan"), srss, shwm)]
 port = servers.free_port()
@@ -209,14 +214,19 @@ perf = subprocess.Popen(["taskset", "-c", "1", "dnsperf", "-s", "127.0.0.1", "-p
                          str(int(K * 0.5 + 20)), "-c", "4"],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 time.sleep(2)
-lat_s, lat_n = [], []
+lat_s, lat_n, missed = [], [], 0
 for i in range(K):
     ip = "203.0.%d.%d" % (113 + i // 250, i % 250 + 1)
     t0 = time.monotonic()
     rl(dsn, "add", ZONE, ip)
     lat_s.append(wait_answer(port, ip) - t0)
-    lat_n.append(wait_answer(sec.port, ip) - t0)
-    print("  add %d: serve %.3f s, NSD %.3f s" % (i, lat_s[-1], lat_n[-1]), file=sys.stderr)
+    t = wait_answer(sec.port, ip, 30, True)     # NSD: 30 s at most, else counted
+    if t is None:
+        missed += 1
+    else:
+        lat_n.append(t - t0)
+    print("  add %d: serve %.3f s, NSD %s" % (i, lat_s[-1], "%.3f s" % lat_n[-1] if t else "none in 30 s"),
+          file=sys.stderr)
 po = perf.communicate()[0]      # dnsperf ends by itself (-l)
 sec.stop(); p.terminate(); p.wait()
 qps = re.search(r"Queries per second:\s+([\d.]+)", po)
@@ -230,7 +240,11 @@ say()
 say("| answered by | p50 | p99 | max |")
 say("|---|---:|---:|---:|")
 for name, v in (("rblkit serve", lat_s), ("NSD secondary (NOTIFY + IXFR)", lat_n)):
-    say("| %s | %.3f s | %.3f s | %.3f s |" % (name, pct(v, .5), pct(v, .99), max(v)))
+    if v:
+        say("| %s | %.3f s | %.3f s | %.3f s |" % (name, pct(v, .5), pct(v, .99), max(v)))
+if missed:
+    say()
+    say("NSD did not answer %d of the %d adds within 30 s (see the notes)." % (missed, K))
 say()
 say("Goals (issue 12): serve within 1 s, a secondary within 5 s.")
 shutil.rmtree(work, ignore_errors=True)

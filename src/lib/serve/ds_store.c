@@ -887,6 +887,8 @@ static size_t uniq(u128 *b, size_t n)
 {
 	size_t k = 0;
 
+	if (!n)
+		return 0;
 	qsort(b, n, sizeof(*b), u128_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || b[k - 1] != b[i])
@@ -1081,8 +1083,10 @@ static int diff_family(const struct dataset *ds, int v6, const struct hent *h, s
 		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, &now);
 		undo(&be, h, n, v6, lo, hi);
 		emit_block(ds, d->set.vals, v6, blk[i], &be, rec_cb, &then);
-		qsort(then.r, then.n, sizeof(*then.r), rec_cmp);
-		qsort(now.r, now.n, sizeof(*now.r), rec_cmp);
+		if (then.n)
+			qsort(then.r, then.n, sizeof(*then.r), rec_cmp);
+		if (now.n)
+			qsort(now.r, now.n, sizeof(*now.r), rec_cmp);
 		rec_minus(&then, &now, del);
 		rec_minus(&now, &then, add);
 	}
