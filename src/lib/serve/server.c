@@ -299,6 +299,7 @@ static void reload(struct server_opts *o, int force)
 	}
 	notify_changes(notifier, old, ns);      /* queued, never waits */
 	snap_publish(ns);       /* never waits for a zone transfer */
+	notify_release(notifier);               /* sent now that ns is served */
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
 }
 
@@ -337,6 +338,7 @@ static void poll_stores(void)
 		ns = zoneset_replace(cur, l.ds[i], next);
 		notify_changes(notifier, cur, ns);      /* queued, never waits */
 		snap_publish(ns);
+		notify_release(notifier);
 	}
 }
 
