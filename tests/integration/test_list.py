@@ -379,6 +379,11 @@ $TTL 600
 !198.51.100.7
 100.64.1.1-5
 """
+IP4TSET = """:127.0.0.9:tset $
+192.0.2.1
+192.0.2.2
+203.0.113.5
+"""
 IP4TRIE = """192.0.2.0/24 :4:trie net
 !192.0.2.128/25
 192.0.2.200
@@ -410,7 +415,8 @@ SAMPLES6 = ["2001:db8::1", "2001:db8:ffff::1", "2001:db8:1:2::99", "2001:db8:aaa
 SAMPLES_N = ["example.com", "www.example.com", "example.net", "a.b.example.net",
              "example.org", "x.example.org", "good.example.org", "other.example"]
 
-FORMS = [("ip4set", IP4SET, SAMPLES4), ("ip4trie", IP4TRIE, SAMPLES4),
+FORMS = [("ip4set", IP4SET, SAMPLES4), ("ip4tset", IP4TSET, SAMPLES4),
+         ("ip4trie", IP4TRIE, SAMPLES4),
          ("ip6trie", IP6TRIE, SAMPLES6), ("ip6tset", IP6TSET, SAMPLES6),
          ("dnset", DNSET, SAMPLES_N)]
 
