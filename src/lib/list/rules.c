@@ -244,6 +244,21 @@ static void result_of(struct list_result *res, enum list_outcome o,
 	str_copy(res->key, sizeof(res->key), l->key.text);
 }
 
+/* Read the listing of k into l; a key not found gives a fresh listing
+ * of k (whatever store_get left in l). 0, STORE_NOTFOUND or -1. */
+static int get_or_new(struct store *st, const char *zone, const struct store_key *k,
+		      struct store_listing *l)
+{
+	struct store_key key = *k;
+	int rc = store_get(st, zone, key.text, l);
+
+	if (rc == STORE_NOTFOUND) {
+		memset(l, 0, sizeof(*l));
+		l->key = key;
+	}
+	return rc;
+}
+
 /* Store failure inside a transaction: roll back, the engine's words. */
 static int failed(struct store *st, int in_tx, char *err, size_t el)
 {
@@ -293,7 +308,7 @@ int list_do_add(struct list_ctx *c, const char *zone, const char *key,
 	}
 	if (begin(c, zone, r, err, el))
 		return -1;
-	rc = store_get(c->st, zone, l.key.text, &l);
+	rc = get_or_new(c->st, zone, &l.key, &l);
 	if (rc < 0)
 		return failed(c->st, 1, err, el);
 	if (a->code)
@@ -449,7 +464,7 @@ int list_do_hit(struct list_ctx *c, const char *zone, const char *key,
 	list_mask_addr(h->trap, masked, sizeof(masked));
 	if (begin(c, zone, r, err, el))
 		return -1;
-	rc = store_get(c->st, zone, l.key.text, &l);
+	rc = get_or_new(c->st, zone, &l.key, &l);
 	if (rc < 0)
 		return failed(c->st, 1, err, el);
 	existed = rc == 0;
