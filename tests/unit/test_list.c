@@ -296,6 +296,19 @@ UNIT_TEST(import_tset_and_trie)
 	CHECK_EQ_INT(st.bad, 1);
 }
 
+UNIT_TEST(import_crlf_and_specials)
+{
+	struct got g;
+	struct import_stats st = parse("$TTL 300\r\n192.0.2.1 :3:x\r\n#$NS 1 ns.x\r\n$1 text\r\n"
+				       "  192.0.2.2  \r\n", IMPORT_GUESS, &g);
+
+	CHECK_EQ_STR(g.text, "192.0.2.1 127.0.0.3 x|192.0.2.2 0.0.0.0 |");
+	CHECK_EQ_INT(st.specials, 3);
+	CHECK_EQ_INT(st.bad, 0);
+	CHECK(strstr(g.warns, "f:1: $-lines") != NULL);        /* one warning */
+	CHECK(strstr(g.warns, "f:3:") == NULL);
+}
+
 UNIT_TEST(import_long_and_nul_lines)
 {
 	struct got g;
