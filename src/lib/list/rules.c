@@ -356,6 +356,40 @@ static int count_requests(void *arg, const struct store_event *ev)
 	return 0;
 }
 
+/* A removal by request past self_remove_max within self_remove_period:
+ * 1 (the request is logged for review, note says why), 0 (go on), -1. */
+static int needs_review(struct store *st, const char *zone, const struct list_rules *r,
+			const struct store_listing *l, const char *actor, const char *reason,
+			int64_t t, char *note, size_t nl)
+{
+	struct since s = { t - (int64_t)r->self_remove_period, 0 };
+
+	if (store_history(st, zone, l->key.text, count_requests, &s))
+		return -1;
+	if (s.n < r->self_remove_max)
+		return 0;
+	snprintf(note, nl, "%u removals by request within %us (self_remove_max %u): "
+		 "needs review", s.n, r->self_remove_period, r->self_remove_max);
+	if (event(st, zone, l->key.text, t, STORE_EV_CHANGED, actor ? actor : "web", "review",
+		  "removal requested: %s%s%s", note, reason ? "; " : "", reason ? reason : ""))
+		return -1;
+	return 1;
+}
+
+/* The listing of key, or of the /N of a bare IPv6 address (the exact key
+ * first: a /128 may have been listed by hand). */
+static int get_removable(struct store *st, const char *zone, const struct list_rules *r,
+			 struct store_key *k, struct store_listing *l)
+{
+	int rc = store_get(st, zone, k->text, l);
+
+	if (rc == STORE_NOTFOUND && k->kind == STORE_IP6 && k->bits == 128) {
+		store_key_truncate(k, r->ip6_bits);
+		rc = store_get(st, zone, k->text, l);
+	}
+	return rc;
+}
+
 int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 		   const char *reason, const char *actor, int by_request,
 		   struct list_result *res, char *err, size_t el)
@@ -368,19 +402,13 @@ int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	/* the exact key first: a /128 may have been listed by hand */
 	if (store_key_parse(key, &k, why, sizeof(why))) {
 		snprintf(err, el, "bad key '%.100s': %s", key, why);
 		return -1;
 	}
 	if (begin(c, zone, r, err, el))
 		return -1;
-	rc = store_get(c->st, zone, k.text, &l);
-	if (rc == STORE_NOTFOUND && k.kind == STORE_IP6 && k.bits == 128) {
-		store_key_truncate(&k, r->ip6_bits);
-		rc = store_get(c->st, zone, k.text, &l);
-	}
-	if (rc < 0)
+	if ((rc = get_removable(c->st, zone, r, &k, &l)) < 0)
 		return failed(c->st, 1, err, el);
 	str_copy(res->key, sizeof(res->key), k.text);
 	if (rc == STORE_NOTFOUND || (l.state != STORE_LISTED && l.state != STORE_EXCLUDED)) {
@@ -393,18 +421,11 @@ int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 		return 0;
 	}
 	if (by_request) {
-		struct since s = { t - (int64_t)r->self_remove_period, 0 };
-
-		if (store_history(c->st, zone, l.key.text, count_requests, &s))
+		rc = needs_review(c->st, zone, r, &l, actor, reason, t, res->note,
+				  sizeof(res->note));
+		if (rc < 0)
 			return failed(c->st, 1, err, el);
-		if (s.n >= r->self_remove_max) {
-			snprintf(res->note, sizeof(res->note), "%u removals by request within "
-				 "%us (self_remove_max %u): needs review", s.n,
-				 r->self_remove_period, r->self_remove_max);
-			if (event(c->st, zone, l.key.text, t, STORE_EV_CHANGED,
-				  actor ? actor : "web", "review", "removal requested: %s%s%s",
-				  res->note, reason ? "; " : "", reason ? reason : ""))
-				return failed(c->st, 1, err, el);
+		if (rc > 0) {
 			if (commit(c, err, el))
 				return -1;
 			result_of(res, LIST_REVIEW, &l);
