@@ -578,3 +578,18 @@ def test_rules_on_postgresql(tmp_path, pg_dsn):
     assert ls.j("expire", now=T0 + 10 * D)["expired"] == 1
     z = ls.j("stats", "bl.example")["zones"][0]
     assert (z["listed"], z["expired"], z["excluded"]) == (2, 1, 1)
+
+
+def test_text_output_has_no_control_bytes(tmp_path):
+    """Reasons and sources reach the store from the portal and trap mail:
+    text output replaces their control bytes, JSON escapes them."""
+    ls = Lst(tmp_path)
+    ls.j("add", "bl.example", "192.0.2.1", "--reason", "evil\x1b[2Jtext", "--source",
+         "web\x07x")
+    for args in (("search", "bl.example"), ("show", "bl.example", "192.0.2.1"),
+                 ("history", "bl.example", "192.0.2.1")):
+        p = ls.run(*args)
+        assert p.returncode == 0
+        assert "\x1b" not in p.stdout and "\x07" not in p.stdout, (args, p.stdout)
+    out = ls.run("show", "bl.example", "192.0.2.1", json_out=True).stdout
+    assert "\\u001b" in out and json.loads(out)["listing"]["source"] == "web\x07x"
