@@ -229,7 +229,7 @@ static int load_conf(struct run *r)
 {
 	struct opts *o = r->o;
 	struct conftab_errors e;
-	FILE *f;
+	FILE *f = NULL;
 
 	if (!o->config_given && o->store && !(f = fopen(o->config, "r"))) {
 		r->conf = list_conf_load(NULL, &e);     /* --store alone: defaults */
