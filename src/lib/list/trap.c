@@ -286,12 +286,36 @@ const char *trap_zone_for(const struct list_trap_conf *t, const char *rcpt)
 	return NULL;
 }
 
+/* text with every occurrence of addr (any case) written as masked, cut
+ * to outlen: a trap address must not be shown with its evidence */
+static void mask_in(const char *text, const char *addr, const char *masked, char *out,
+		    size_t outlen)
+{
+	size_t al = strlen(addr), ml = strlen(masked), o = 0;
+	const char *p = text, *hit;
+
+	while (al && (hit = strcasestr(p, addr)) != NULL) {
+		size_t n = (size_t)(hit - p);
+
+		if (o + n + ml >= outlen)
+			break;
+		memcpy(out + o, p, n);
+		memcpy(out + o + n, masked, ml);
+		o += n + ml;
+		p = hit + al;
+	}
+	str_copy(out + o, outlen - o, p);
+}
+
 enum trap_result trap_deliver(struct list_ctx *c, const struct trap_msg *m, const char *rcpt,
 			      struct list_result *r, struct trap_stats *s,
 			      char *err, size_t errlen)
 {
 	const char *zone = c->conf ? trap_zone_for(&c->conf->trap, rcpt) : NULL;
-	struct list_hit h = { rcpt, "trap", m->headers, m->excerpt, 0 };
+	struct evbuf { char headers[STORE_HEADERS_MAX], excerpt[STORE_EXCERPT_MAX]; } *ev;
+	struct list_hit h = { rcpt, "trap", NULL, NULL, 0 };
+	char masked[STORE_KEY_MAX];
+	int rc;
 
 	if (!zone) {
 		snprintf(err, errlen, "<%.200s> is not a trap address", rcpt);
@@ -304,7 +328,20 @@ enum trap_result trap_deliver(struct list_ctx *c, const struct trap_msg *m, cons
 			s->skipped[m->skip]++;
 		return TRAP_R_SKIPPED;
 	}
-	if (list_do_hit(c, zone, m->ip, &h, r, err, errlen)) {
+	if (!(ev = malloc(sizeof(*ev)))) {
+		snprintf(err, errlen, "out of memory");
+		if (s)
+			s->store_errors++;
+		return TRAP_R_TEMPFAIL;
+	}
+	list_mask_addr(rcpt, masked, sizeof(masked));
+	mask_in(m->headers, rcpt, masked, ev->headers, sizeof(ev->headers));
+	mask_in(m->excerpt, rcpt, masked, ev->excerpt, sizeof(ev->excerpt));
+	h.headers = ev->headers;
+	h.excerpt = ev->excerpt;
+	rc = list_do_hit(c, zone, m->ip, &h, r, err, errlen);
+	free(ev);
+	if (rc) {
 		if (s)
 			s->store_errors++;
 		return TRAP_R_TEMPFAIL;

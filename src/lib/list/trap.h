@@ -91,7 +91,9 @@ enum trap_result {
 };
 
 /* Apply m to recipient rcpt: list_do_hit on the recipient's zone with
- * m's address and evidence (a skipped m stores nothing).  r gets what
+ * m's address and evidence, rcpt masked in it (list_mask_addr: the
+ * evidence may be shown to the listed party); a skipped m stores
+ * nothing.  r gets what
  * the rules did (r->outcome) for TRAP_R_STORED.  err gets the why of a
  * TEMPFAIL or REJECT.  Counts into s (may be NULL). */
 enum trap_result trap_deliver(struct list_ctx *c, const struct trap_msg *m, const char *rcpt,
