@@ -422,7 +422,7 @@ struct trapd {
 	struct trap_stats stats;
 	struct trap_msg tm;             /* the message being delivered */
 	int reopen;                     /* the store failed: open it again */
-	time_t last_expire_err;
+	time_t last_expire_err, last_open_err;
 };
 
 static int trapd_rcpt(void *arg, const char *addr, char *reply, size_t len)
@@ -545,16 +545,21 @@ static void log_stats(const struct trapd *d)
 		 (unsigned long long)l->refused_full, (unsigned long long)l->dropped_mid);
 }
 
+/* (Re)open the store and write the zones' publishing data to it. */
 static int open_store(struct trapd *d, char *err, size_t errlen)
 {
+	char why[512];
+
 	if (d->st)
 		store_close(d->st);
-	d->st = NULL;
+	d->st = d->lc.st = NULL;
 	if (store_open(d->conf->store, 0, &d->st, err, errlen)) {
 		d->st = NULL;
 		return -1;
 	}
 	d->lc.st = d->st;
+	if (list_conf_sync(d->conf, d->st, why, sizeof(why)))
+		log_warn("store: the zones' publishing data not written: %s", why);
 	return 0;
 }
 
@@ -569,7 +574,10 @@ static void trapd_tick(ev_loop *ev, struct ev_timer *t, void *arg)
 
 		if (open_store(d, err, sizeof(err)) == 0) {
 			d->reopen = 0;
-			log_info("trap: store %s open again", d->conf->store);
+			log_info("trap: store %s open", d->conf->store);
+		} else if (time(NULL) - d->last_open_err >= 60) {
+			d->last_open_err = time(NULL);
+			log_err("trap: store: %s; answering 451 (logged once a minute)", err);
 		}
 	}
 	if (d->st && store_expire(d->st, NULL, (int64_t)time(NULL), &n)) {
@@ -655,12 +663,12 @@ static int trapd_start(struct trapd *d, struct daemon_pidfile **pf)
 		return -1;
 	}
 	d->lc.conf = d->conf;
+	/* a store that is down (PostgreSQL not up yet) is no reason not to
+	 * start: mail is answered 451 until the tick opens it */
 	if (open_store(d, err, sizeof(err))) {
-		log_err("store: %s", err);
-		return -1;
+		d->last_open_err = time(NULL);
+		log_err("store: %s; answering 451 until it opens", err);
 	}
-	if (list_conf_sync(d->conf, d->st, err, sizeof(err)))
-		log_warn("store: the zones' publishing data not written: %s", err);
 	if (!(d->ev = ev_new(err, sizeof(err)))) {
 		log_err("%s", err);
 		return -1;
@@ -694,7 +702,8 @@ static int trapd_start(struct trapd *d, struct daemon_pidfile **pf)
 		return -1;
 	}
 	log_info("rblkit trap %s listening on %s (LMTP): store %s (%s), %zu MX hosts, "
-		 "%zu trap domains", RBLKIT_VERSION, spec, d->conf->store, store_engine(d->st),
+		 "%zu trap domains", RBLKIT_VERSION, spec, d->conf->store,
+		 d->st ? store_engine(d->st) : "not open",
 		 d->conf->trap.mx.n, d->conf->trap.domains.n);
 	return 0;
 }
