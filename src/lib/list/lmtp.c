@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -446,7 +448,9 @@ static void process(struct conn *c)
 		if (c->inpos == before && c->mode == m)
 			break;	/* needs more input */
 	}
-	if (!c->dead)
+	/* a message waiting for delivery: its envelope replies go out with
+	 * the recipients' (one segment, no Nagle wait between them) */
+	if (!c->dead && c->mode != M_WAIT)
 		flush_out(c);
 }
 
@@ -548,6 +552,9 @@ static void conn_accept(struct lmtp_server *s, int lfd)
 		}
 		c->s = s;
 		c->fd = fd;
+		/* replies are whole lines, sent together: no Nagle delay (fails
+		 * harmlessly on a unix socket) */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		ev_timer_init(&c->idle, idle_expired, c);
 		if (ev_fd_add(s->ev, fd, EV_READ, on_conn, c) ||
 		    ev_timer_start(s->ev, &c->idle, (uint64_t)s->conf.idle_timeout * 1000)) {
