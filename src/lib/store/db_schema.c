@@ -1,0 +1,111 @@
+/*
+ * db_schema.c - the store's schema, per dialect, as a list of migrations
+ * (db.h). Version 1 creates everything; a later version appends a step
+ * and never edits an earlier one (a store at version N runs the steps
+ * after N only).
+ *
+ * Columns common to both dialects: integers are BIGINT (SQLite's INTEGER
+ * is 64-bit anyway), text is TEXT, addresses are 16-byte blobs (BLOB /
+ * BYTEA) compared bytewise by both engines, so "inside a network" is a
+ * range query on (lo, hi). Only the row id type differs.
+ *
+ * SECURITY: static SQL, no input.
+ */
+#include "store/db.h"
+
+#include <stddef.h>
+
+/* The tables, with the id type and blob type spliced per dialect at
+ * compile time. */
+#define ZONES(ID)                                                             \
+	"CREATE TABLE zones ("                                                \
+	" id " ID ","                                                         \
+	" name TEXT NOT NULL UNIQUE,"                                         \
+	" ttl BIGINT NOT NULL, code BIGINT NOT NULL, txt TEXT NOT NULL,"      \
+	" mname TEXT NOT NULL, rname TEXT NOT NULL,"                          \
+	" refresh BIGINT NOT NULL, retry BIGINT NOT NULL,"                    \
+	" expire BIGINT NOT NULL, minimum BIGINT NOT NULL,"                   \
+	" ns TEXT NOT NULL,"                /* names separated by spaces */   \
+	" serial BIGINT NOT NULL,"                                            \
+	" journal_from BIGINT NOT NULL)"    /* changes after it are complete */
+
+#define LISTINGS(ID, BLOB)                                                    \
+	"CREATE TABLE listings ("                                             \
+	" id " ID ","                                                         \
+	" zone_id BIGINT NOT NULL REFERENCES zones(id),"                      \
+	" key TEXT NOT NULL, kind BIGINT NOT NULL, bits BIGINT NOT NULL,"     \
+	" lo " BLOB ", hi " BLOB ","        /* IP keys: first, last address */\
+	" state BIGINT NOT NULL, code BIGINT NOT NULL, reason TEXT NOT NULL," \
+	" first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"             \
+	" expires BIGINT NOT NULL, changed BIGINT NOT NULL,"                  \
+	" hits BIGINT NOT NULL, level BIGINT NOT NULL, removals BIGINT NOT NULL," \
+	" source TEXT NOT NULL,"                                              \
+	" UNIQUE (zone_id, key))"
+
+/* History, evidence and hits hang off (zone, key), not the listing row:
+ * a hit counts before there is a listing, and history outlives one. */
+#define EVENTS(ID)                                                            \
+	"CREATE TABLE events ("                                               \
+	" id " ID ", zone_id BIGINT NOT NULL REFERENCES zones(id),"           \
+	" key TEXT NOT NULL, time BIGINT NOT NULL, type BIGINT NOT NULL,"     \
+	" actor TEXT NOT NULL, how TEXT NOT NULL, detail TEXT NOT NULL)"
+
+#define EVIDENCE(ID)                                                          \
+	"CREATE TABLE evidence ("                                             \
+	" id " ID ", zone_id BIGINT NOT NULL REFERENCES zones(id),"           \
+	" key TEXT NOT NULL, time BIGINT NOT NULL, source TEXT NOT NULL,"     \
+	" trap TEXT NOT NULL, headers TEXT NOT NULL, excerpt TEXT NOT NULL)"
+
+#define HITS(ID)                                                              \
+	"CREATE TABLE hits ("                                                 \
+	" id " ID ", zone_id BIGINT NOT NULL REFERENCES zones(id),"           \
+	" key TEXT NOT NULL, trap TEXT NOT NULL, time BIGINT NOT NULL)"
+
+/* One row per change of what DNS answers; code resolved, reason as
+ * served ("" = the zone's template). */
+#define JOURNAL(ID)                                                           \
+	"CREATE TABLE journal ("                                              \
+	" id " ID ", zone_id BIGINT NOT NULL REFERENCES zones(id),"           \
+	" serial BIGINT NOT NULL, op BIGINT NOT NULL, key TEXT NOT NULL,"     \
+	" code BIGINT NOT NULL, reason TEXT NOT NULL, excluded BIGINT NOT NULL)"
+
+#define INDEXES                                                               \
+	"CREATE INDEX listings_expires ON listings (state, expires)",         \
+	"CREATE INDEX listings_last_seen ON listings (zone_id, last_seen)",   \
+	"CREATE INDEX listings_lo ON listings (zone_id, lo, hi)",             \
+	"CREATE INDEX events_key ON events (zone_id, key, id)",               \
+	"CREATE INDEX evidence_key ON evidence (zone_id, key, id)",           \
+	"CREATE INDEX hits_key ON hits (zone_id, key, time)",                 \
+	"CREATE INDEX hits_time ON hits (time)",                              \
+	"CREATE INDEX journal_serial ON journal (zone_id, serial, id)"
+
+#define META "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+static const char *const v1_sqlite[] = {
+	META,
+	ZONES("INTEGER PRIMARY KEY"),
+	LISTINGS("INTEGER PRIMARY KEY", "BLOB"),
+	EVENTS("INTEGER PRIMARY KEY"),
+	EVIDENCE("INTEGER PRIMARY KEY"),
+	HITS("INTEGER PRIMARY KEY"),
+	JOURNAL("INTEGER PRIMARY KEY"),
+	INDEXES,
+	NULL,
+};
+
+static const char *const v1_pg[] = {
+	META,
+	ZONES("BIGSERIAL PRIMARY KEY"),
+	LISTINGS("BIGSERIAL PRIMARY KEY", "BYTEA"),
+	EVENTS("BIGSERIAL PRIMARY KEY"),
+	EVIDENCE("BIGSERIAL PRIMARY KEY"),
+	HITS("BIGSERIAL PRIMARY KEY"),
+	JOURNAL("BIGSERIAL PRIMARY KEY"),
+	INDEXES,
+	NULL,
+};
+
+const struct db_migration db_migrations[] = {
+	{ 1, { NULL, v1_sqlite, v1_pg } },
+};
+const size_t db_nmigrations = sizeof(db_migrations) / sizeof(db_migrations[0]);
