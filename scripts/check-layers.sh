@@ -2,7 +2,7 @@
 # check-layers.sh - fail on an include that goes against the layers of
 # src/lib (docs/architecture.md):
 #
-#	base  <-  dnsbl, store  <-  serve, policy, mail  <-  list  <-  src/cmd
+#	base  <-  dnsbl, store  <-  serve, policy, mail  <-  list  <-  web  <-  src/cmd
 #
 # A file includes headers of its own part and of lower layers only, and
 # names them from src/lib ("base/util.h", as Knot names "libknot/...").
@@ -15,7 +15,8 @@ rank() {
 	dnsbl|store) echo 1 ;;
 	serve|policy|mail) echo 2 ;;
 	list) echo 3 ;;
-	cmd) echo 4 ;;
+	web) echo 4 ;;
+	cmd) echo 5 ;;
 	*) echo 9 ;;
 	esac
 }

@@ -14,6 +14,8 @@ int cmd_policy(int argc, char **argv);
 void cmd_policy_help(void);
 int cmd_diagnose(int argc, char **argv);
 void cmd_diagnose_help(void);
+int cmd_list(int argc, char **argv);
+void cmd_list_help(void);
 int cmd_trap(int argc, char **argv);
 void cmd_trap_help(void);
 

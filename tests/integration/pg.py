@@ -16,6 +16,10 @@ Fixtures (import them into a test module: `from pg import pg_server, pg_dsn`):
   pg_dsn      a fresh, empty database on it for each test: its DSN,
               "postgresql://rblkit@127.0.0.1:PORT/tN"
 
+By hand: `python3 tests/integration/pg.py [--durable] COMMAND...` runs
+COMMAND with RBLKIT_TEST_DSN set to an empty database on a throwaway
+server (see main()).
+
 stop() (or the session's end) stops the server with `pg_ctl stop -m
 immediate` and removes its directory; an atexit hook does it too, so no
 server is left running when a test run is interrupted.
@@ -27,11 +31,13 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
 
-import servers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
 
 PG_USER = "rblkit"          # the database superuser the DSN names
 START_ATTEMPTS = 3          # a port taken between free_port() and bind: try another
@@ -74,6 +80,7 @@ class Postgres:
         self.port = port
         self.ndb = 0
         self.running = False
+        self.durable = False
 
     def _argv(self, prog, *args):
         argv = [os.path.join(self.bindir, prog)] + list(args)
@@ -112,6 +119,16 @@ class Postgres:
                 return f.read()
         except OSError:
             return ""
+
+    def kill(self):
+        """Stop the server at once (pg_ctl stop -m immediate), keeping its files."""
+        if self.running:
+            self.running = False
+            self.run("pg_ctl", "-D", self.datadir, "-m", "immediate", "-w", "stop")
+
+    def start(self):
+        """Start the server again after kill(), on the same port and data."""
+        _start(self, self.durable)
 
     def stop(self):
         """Stop the server at once (no checkpoint) and remove its directory. Idempotent."""
@@ -160,6 +177,7 @@ def start_server(tmpdir=None, durable=False):
     parent = tmpdir if tmpdir and user is None else "/tmp"
     topdir = tempfile.mkdtemp(prefix="rblkit-pg-", dir=parent)
     pg = Postgres(bindir, topdir, user, 0)
+    pg.durable = durable
     atexit.register(pg.stop)
     try:
         if user is not None:
@@ -197,3 +215,29 @@ def pg_server():
 @pytest.fixture
 def pg_dsn(pg_server):
     return pg_server.createdb()
+
+
+def main(argv):
+    """python3 tests/integration/pg.py [--durable] COMMAND...: run COMMAND with
+    RBLKIT_TEST_DSN naming an empty database on a throwaway server, e.g.
+    `python3 tests/integration/pg.py --durable build/unit/test_store` prints
+    the store's hits/s into PostgreSQL (fsync on with --durable)."""
+    durable = bool(argv) and argv[0] == "--durable"
+    cmd = argv[1:] if durable else argv
+    if not cmd:
+        sys.stderr.write(main.__doc__ + "\n")
+        return 2
+    try:
+        pg = start_server(durable=durable)
+    except RuntimeError as e:
+        sys.stderr.write("%s\n" % e)
+        return 1
+    try:
+        env = dict(os.environ, RBLKIT_TEST_DSN=pg.createdb())
+        return subprocess.call(cmd, env=env)
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

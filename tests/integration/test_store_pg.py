@@ -14,6 +14,8 @@ the session; each test gets an empty database of its own (pg_dsn).
 import os
 import subprocess
 
+import pg as pgmod
+
 import pytest
 
 import servers
@@ -101,3 +103,70 @@ def test_dead_server_clear_error(pg_server):
     assert p.returncode == 1, p.stdout
     assert p.stdout.strip() == ("postgresql://rblkit:***@127.0.0.1:%d/x: Connection refused"
                                 % port), p.stdout
+
+
+TOGGLES = 100
+
+
+def test_two_nodes_read_decide_write(pg_server, pg_dsn):
+    """Two processes at once, each N times: read a listing, list it when it is
+    not listed and remove it when it is, count a hit (what the rules do with
+    store_get and store_put in one transaction). No update is lost and the
+    journal alternates ADD, DEL+... exactly as the listing changed: the
+    writers of one store take turns as they do on SQLite."""
+    db = pg_dsn.rsplit("/", 1)[1]
+    first = run_unit("test_db_pg", pg_dsn, "--toggle", "1")     # creates the schema
+    assert first.returncode == 0, first.stdout
+    env = dict(os.environ, RBLKIT_TEST_DSN=pg_dsn)
+    procs = [subprocess.Popen([unit_bin("test_db_pg"), "--toggle", str(TOGGLES)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+
+    total = 1 + 2 * TOGGLES
+    hits, state = pg_server.psql(db, "SELECT hits, state FROM listings WHERE key = '192.0.2.1'"
+                                 ).strip().split("|")
+    assert int(hits) == total                       # no lost update
+    assert int(state) == (1 if total % 2 else 2)    # LISTED after an odd number of toggles
+    ops = [tuple(int(x) for x in line.split("|")) for line in pg_server.psql(
+        db, "SELECT serial, op FROM journal ORDER BY serial, id").split()]
+    # one change per transaction, each under a serial of its own, alternating
+    assert [op for _, op in ops] == [1 if i % 2 == 0 else 2 for i in range(total)], ops
+    serials = [s for s, _ in ops]
+    assert serials == list(range(serials[0], serials[0] + total)), serials
+
+
+def test_server_gone_and_back(tmp_path):
+    """The server stops under an open store: a write fails with the DSN and
+    the cause (no crash, no hang); once it is back, the next write
+    reconnects and works, and the committed listing is there."""
+    srv = pgmod.start_server()
+    try:
+        dsn = srv.createdb()
+        p = subprocess.Popen([unit_bin("test_db_pg"), "--session"],
+                             env=dict(os.environ, RBLKIT_TEST_DSN=dsn),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True, bufsize=1)
+
+        def ask(line):
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+            return p.stdout.readline().strip()
+
+        try:
+            assert ask("put 192.0.2.1") == "ok"
+            srv.kill()
+            answer = ask("put 192.0.2.2")
+            assert answer.startswith("error: ") and dsn in answer, answer
+            assert p.poll() is None                 # still running
+            srv.start()
+            assert ask("put 192.0.2.3") == "ok"     # reconnected
+            assert ask("get 192.0.2.1") == "1"      # STORE_LISTED, committed before
+            assert ask("get 192.0.2.3") == "1"
+            assert ask("get 192.0.2.2").startswith("error: ")   # never stored
+        finally:
+            p.stdin.close()
+            assert p.wait(timeout=30) == 0
+    finally:
+        srv.stop()

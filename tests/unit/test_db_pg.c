@@ -11,8 +11,19 @@
  *                               integration test; tables wready, wzones,
  *                               wjournal)
  *   test_db_pg --open DSN       connect to DSN: "ok", or the error (exit 1)
+ *   test_db_pg --toggle N       through store.h: N transactions, each reading
+ *                               192.0.2.1 in zone race.test, listing it when
+ *                               it is not listed and removing it when it is,
+ *                               with one more hit (read, decide, write: what
+ *                               the list rules do)
+ *   test_db_pg --session        through store.h, commands from stdin, one
+ *                               answer line each: "put KEY" (list KEY in
+ *                               zone s.test) and "get KEY" print "ok" /
+ *                               the state, or "error: " and the store's
+ *                               error
  */
 #include "store/db.h"
+#include "store/store.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -222,15 +233,32 @@ UNIT_TEST(lock_wait_is_busy)
 			     NULL), 0);
 	CHECK_EQ_INT(a->ops->begin(a, DB_BEGIN_WRITE), 0);
 	CHECK_EQ_INT(db_exec(a, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), 0);
-	/* b waits for a's row lock; a shorter wait than the 5 s default */
+	/* a shorter wait than the 5 s default */
 	CHECK_EQ_INT(db_exec(b, "SET lock_timeout = '100ms'", NULL, 0, NULL), 0);
-	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_WRITE), 0);
-	CHECK_EQ_INT(db_exec(b, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), DB_BUSY);
+	/* the write lock is a's: b's write transaction does not start */
+	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_WRITE), DB_BUSY);
 	CHECK(strstr(db_errmsg(b), "lock timeout") != NULL);
 	CHECK_EQ_INT(b->ops->rollback(b), 0);
+	/* ... and a statement of its own waits for a's row lock */
+	CHECK_EQ_INT(db_exec(b, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), DB_BUSY);
+	CHECK(strstr(db_errmsg(b), "lock timeout") != NULL);
+	/* a read transaction waits for nobody */
+	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_READ), 0);
+	CHECK_EQ_INT(db_query(b, "SELECT n FROM t3 WHERE id = 1", NULL, 0, NULL, NULL), 0);
+	CHECK_EQ_INT(b->ops->rollback(b), 0);
 	CHECK_EQ_INT(a->ops->commit(a), 0);
+	/* once a is done, b writes */
+	CHECK_EQ_INT(b->ops->begin(b, DB_BEGIN_WRITE), 0);
+	CHECK_EQ_INT(db_exec(b, "UPDATE t3 SET n = n + 1 WHERE id = 1", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(b->ops->commit(b), 0);
 	a->ops->close(a);
 	b->ops->close(b);
+}
+
+static int get_first(void *arg, const struct db_row *r)
+{
+	*(int64_t *)arg = db_int(r, 0);
+	return 0;
 }
 
 static int64_t backend_pid(struct db *db)
@@ -301,6 +329,41 @@ UNIT_TEST(lost_connection)
 	k->ops->close(k);
 }
 
+/* A statement prepared while its table was small is planned again for
+ * the table it meets: a plan cached from the first runs (a sequential
+ * scan of an empty table) made every lookup scan all the listings. */
+UNIT_TEST(lookup_uses_the_index_once_the_table_grew)
+{
+	struct db *db = connect_db();
+	int64_t before = -1, after = -1;
+	int i;
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(db->ops->begin(db, DB_BEGIN_WRITE), 0);
+	CHECK_EQ_INT(db_exec(db, "CREATE TABLE t5 (k TEXT PRIMARY KEY, v BIGINT)", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "INSERT INTO t5 VALUES ('a', 1), ('b', 2)", NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "ANALYZE t5", NULL, 0, NULL), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(db_query(db, "SELECT v FROM t5 WHERE k = ?",
+				      (struct db_param[]){ DB_T("x") }, 1, NULL, NULL), 0);
+	CHECK_EQ_INT(db_exec(db, "INSERT INTO t5 SELECT 'k' || x, x FROM generate_series(1, 50000) x",
+			     NULL, 0, NULL), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 't5'",
+			      NULL, 0, get_first, &before), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(db_query(db, "SELECT v FROM t5 WHERE k = ?",
+				      (struct db_param[]){ DB_T("k7") }, 1, NULL, NULL), 0);
+	CHECK_EQ_INT(db_query(db, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 't5'",
+			      NULL, 0, get_first, &after), 0);
+	CHECK(before >= 0);
+	CHECK_EQ_INT(after - before, 0);
+	db->ops->rollback(db);
+	db->ops->close(db);
+}
+
 /* The PostgreSQL dialect of every schema step runs, in one transaction,
  * on an empty database (a schema named for this test, so that the store
  * tests' public schema stays empty). */
@@ -333,6 +396,39 @@ UNIT_TEST(schema_migrations)
 			      " WHERE table_schema = 'unit_schema'", NULL, 0, count_rows, &n), 0);
 	CHECK(n >= 7);
 	CHECK_EQ_INT(db_exec(db, "DROP SCHEMA unit_schema CASCADE", NULL, 0, NULL), 0);
+	db->ops->close(db);
+}
+
+static int get_text(void *arg, const struct db_row *r)
+{
+	snprintf(arg, 64, "%s", db_text(r, 0));
+	return 0;
+}
+
+/* rblkit's connection defaults apply where the DSN says nothing, and the
+ * DSN's own parameters win. */
+UNIT_TEST(dsn_parameters_override_defaults)
+{
+	struct db *db = connect_db();
+	char name[64] = "", other[700], err[512];
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(db_query(db, "SELECT current_setting('application_name')", NULL, 0, get_text,
+			      name), 0);
+	CHECK_EQ_STR(name, "rblkit");
+	db->ops->close(db);
+	snprintf(other, sizeof(other), "%s%sapplication_name=mine&keepalives_idle=5", dsn,
+		 strchr(dsn, '?') ? "&" : "?");
+	db = NULL;
+	CHECK_EQ_INT(db_pg_ops.open(other, 0, &db, err, sizeof(err)), 0);
+	if (!db)
+		return;
+	CHECK_EQ_INT(db_query(db, "SELECT current_setting('application_name')", NULL, 0, get_text,
+			      name), 0);
+	CHECK_EQ_STR(name, "mine");
 	db->ops->close(db);
 }
 
@@ -424,6 +520,76 @@ fail:
 	return 1;
 }
 
+/* --toggle N: see the top of the file. */
+static int toggle(int n)
+{
+	struct store *st = NULL;
+	struct store_listing l;
+	char err[512];
+	int i, rc = 0;
+
+	if (store_open(dsn, 0, &st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "toggle: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = store_begin(st)) != 0)
+			break;
+		rc = store_get(st, "race.test", "192.0.2.1", &l);
+		if (rc == STORE_NOTFOUND) {
+			memset(&l, 0, sizeof(l));
+			snprintf(l.key.text, sizeof(l.key.text), "192.0.2.1");
+			l.state = STORE_REMOVED;
+			rc = 0;
+		}
+		if (rc == 0) {
+			l.state = l.state == STORE_LISTED ? STORE_REMOVED : STORE_LISTED;
+			l.hits++;
+			rc = store_put(st, "race.test", &l);
+		}
+		if (rc == 0)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (rc)
+		fprintf(stderr, "toggle: %d: %s\n", rc, store_error(st));
+	store_close(st);
+	return rc ? 1 : 0;
+}
+
+/* --session: see the top of the file. */
+static int session(void)
+{
+	struct store *st = NULL;
+	struct store_listing l;
+	char line[256], key[128], err[512];
+	int rc;
+
+	if (store_open(dsn, 0, &st, err, sizeof(err)) != 0) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "put %127s", key) == 1) {
+			memset(&l, 0, sizeof(l));
+			snprintf(l.key.text, sizeof(l.key.text), "%s", key);
+			l.state = STORE_LISTED;
+			rc = store_put(st, "s.test", &l);
+			printf(rc ? "error: %s\n" : "ok\n", store_error(st));
+		} else if (sscanf(line, "get %127s", key) == 1) {
+			rc = store_get(st, "s.test", key, &l);
+			if (rc)
+				printf("error: %s\n", store_error(st));
+			else
+				printf("%d\n", l.state);
+		}
+	}
+	store_close(st);
+	return 0;
+}
+
 /* --open DSN: connect, print the error (exit 1) or "ok". */
 static int open_only(const char *to)
 {
@@ -450,6 +616,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--open"))
 		return open_only(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--session"))
+		return session();
+	if (argc == 3 && !strcmp(argv[1], "--toggle"))
+		return toggle(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "--writer"))
 		return writer(atoi(argv[2]), argv[3]);
 	return run_tests();

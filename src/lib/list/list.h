@@ -82,6 +82,11 @@ const struct list_rules *list_rules_for(const struct list_conf *c, const char *z
 /* Write every zone's publishing data (SOA, NS, TTL, code, TXT) of the
  * configuration to the store (store_zone_put). 0 or -1. */
 int list_conf_sync(const struct list_conf *c, struct store *st, char *err, size_t errlen);
+/* The publishing data of zone under rules r (the TXT template's "%z"
+ * replaced by the zone name), as list_conf_sync writes it. */
+void list_zone_data(const struct list_rules *r, const char *zone, struct store_zone *z);
+/* The keys of list.conf with their defaults, for a help page. */
+void list_conf_help(FILE *f);
 
 /* What an operation did, for output and exit statuses. */
 enum list_outcome {

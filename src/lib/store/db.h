@@ -76,9 +76,11 @@ struct db {
 };
 
 enum db_begin_mode {
-	DB_BEGIN_WRITE = 1,     /* take the write lock now (SQLite BEGIN IMMEDIATE;
-				 * PostgreSQL BEGIN, READ COMMITTED: row locks
-				 * serialise the writers) */
+	DB_BEGIN_WRITE = 1,     /* take the store's write lock now: one writer
+				 * at a time, so what a transaction read is still
+				 * true when it writes and serials follow commit
+				 * order (SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN
+				 * READ COMMITTED and an advisory xact lock) */
 	DB_BEGIN_READ = 2,      /* one consistent snapshot for every statement
 				 * (SQLite BEGIN DEFERRED in WAL; PostgreSQL
 				 * BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY) */

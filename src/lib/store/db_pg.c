@@ -19,11 +19,16 @@
  *
  * Session: lock_timeout 5 s (a writer waiting on another writer's row
  * lock past that gets DB_BUSY), synchronous_commit on (a COMMIT returns
- * once the WAL is flushed), client_encoding UTF8, read only for DB_RDONLY.
- * Transactions: DB_BEGIN_WRITE is READ COMMITTED (the zone row's lock
- * from "UPDATE zones SET serial = serial + 1 ... RETURNING serial"
- * serialises writers, so serials are handed out in commit order);
- * DB_BEGIN_READ is REPEATABLE READ READ ONLY (one snapshot).
+ * once the WAL is flushed), plans made for each run (see setup()),
+ * client_encoding UTF8, read only for DB_RDONLY.
+ * Transactions: DB_BEGIN_WRITE is READ COMMITTED and takes the store's
+ * write lock (a transaction-level advisory lock) at once, as SQLite's
+ * BEGIN IMMEDIATE does: writers of one store take turns, so what a
+ * transaction read is still true when it writes (store.c and the rules
+ * read, decide, then write), and serials ("UPDATE zones SET serial =
+ * serial + 1 ... RETURNING serial") are handed out in commit order.
+ * DB_BEGIN_READ is REPEATABLE READ READ ONLY (one snapshot; readers never
+ * wait for writers).
  *
  * Faults. A lost connection is re-established once, outside a
  * transaction only: before a statement when libpq already knows the
@@ -54,6 +59,8 @@
 #define PG_BUCKETS 64           /* statement cache hash buckets */
 #define PG_MAXSTMT 512          /* prepared statements kept; then run unprepared */
 #define PG_MAXPARAMS 64
+/* the advisory lock of the store's writers (per database): "rblkitwr" */
+#define PG_WRITE_LOCK "8242269476627969906"
 #define PG_RETRIES 3            /* deadlock / serialization failure, outside a transaction */
 
 #define OID_BYTEA 17
@@ -215,7 +222,16 @@ static void cache_clear(struct db_pg *pg)
 	pg->nstmt = 0;
 }
 
-/* The session settings, once per connection. 0 or -1. */
+/* The session settings, once per connection. 0 or -1.
+ * plan_cache_mode: a statement is planned for the tables as they are at
+ * each run. A plan cached from the first runs, when the listings were
+ * few, scanned the whole table for each lookup once they were many (4
+ * times slower at 20,000 listings, worse after); planning a short
+ * statement costs less than one round trip. */
+#define PG_SESSION                                                            \
+	"SET lock_timeout = '5s'; SET synchronous_commit = on;"               \
+	" SET plan_cache_mode = force_custom_plan;"                           \
+	" SET client_encoding = 'UTF8'; SET bytea_output = 'hex'"
 static int setup(struct db_pg *pg)
 {
 	PGresult *res;
@@ -223,11 +239,7 @@ static int setup(struct db_pg *pg)
 
 	PQsetNoticeProcessor(pg->conn, no_notices, NULL);
 	res = PQexec(pg->conn, (pg->flags & DB_RDONLY)
-		     ? "SET lock_timeout = '5s'; SET synchronous_commit = on;"
-		       " SET client_encoding = 'UTF8'; SET bytea_output = 'hex';"
-		       " SET default_transaction_read_only = on"
-		     : "SET lock_timeout = '5s'; SET synchronous_commit = on;"
-		       " SET client_encoding = 'UTF8'; SET bytea_output = 'hex'");
+		     ? PG_SESSION "; SET default_transaction_read_only = on" : PG_SESSION);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		res_err(pg, res);
 		rc = -1;
@@ -624,7 +636,7 @@ static int simple(struct db_pg *pg, const char *sql, char *tag)
 	PGresult *res = PQexec(pg->conn, sql);
 	int rc = 0;
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = res_err(pg, res);
 	else if (tag)
 		*tag = PQcmdStatus(res)[0];
@@ -635,9 +647,14 @@ static int simple(struct db_pg *pg, const char *sql, char *tag)
 static int pg_begin(struct db *db, enum db_begin_mode mode)
 {
 	struct db_pg *pg = pgof(db);
+	/* The write lock: one writer of a store at a time, as in SQLite, so
+	 * that what a transaction read before it writes is still true when
+	 * it commits (READ COMMITTED alone lets two read the same row and
+	 * both write, and the second write loses the first). Sent with the
+	 * BEGIN: one round trip; waited for up to lock_timeout (DB_BUSY). */
 	const char *sql = mode == DB_BEGIN_READ
 		? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-		: "BEGIN ISOLATION LEVEL READ COMMITTED";
+		: "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")";
 	int rc;
 
 	if (park(pg) < 0 || reconnect(pg) < 0)
@@ -645,8 +662,12 @@ static int pg_begin(struct db *db, enum db_begin_mode mode)
 	rc = simple(pg, sql, NULL);
 	if (rc < 0 && lost(pg) && reconnect(pg) == 0)
 		rc = simple(pg, sql, NULL);     /* BEGIN changed nothing: safe again */
-	if (rc == 0)
+	if (rc == 0) {
 		pg->intx = 1;
+	} else if (PQtransactionStatus(pg->conn) != PQTRANS_IDLE) {
+		/* BEGIN ran, the lock did not come: no transaction is open */
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+	}
 	return rc;
 }
 
@@ -716,10 +737,14 @@ static void pg_close(struct db *db)
 
 static int pg_open(const char *dsn, unsigned flags, struct db **out, char *err, size_t errlen)
 {
-	/* before "dbname": the DSN's own values override these */
+	/* Before "dbname": the DSN's own values override these. A server
+	 * host that dies without a word (no RST) is noticed within about a
+	 * minute (keepalives; unacknowledged data for 30 s), not after the
+	 * kernel's two hours, so a daemon does not hang on it. */
 	static const char *const kw[] = { "connect_timeout", "fallback_application_name",
-					  "dbname", NULL };
-	const char *val[] = { "10", "rblkit", dsn, NULL };
+					  "keepalives_idle", "keepalives_interval",
+					  "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *val[] = { "10", "rblkit", "30", "10", "3", "30000", dsn, NULL };
 	struct db_pg *pg;
 
 	*out = NULL;

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STMT_CACHE 64           /* distinct statements of store.c, with room */
+#define STMT_CACHE 128          /* distinct statements of store.c, with room */
+#define STMT_PROBE 8
 #define BUSY_MS 5000
 
 struct stmt_slot {
@@ -55,42 +56,53 @@ static int code_of(int rc)
 
 /* A prepared statement for sql, from the cache or newly prepared, reset
  * and unbound; *slotp is its cache slot (marked busy), or NULL for a
- * statement of its own that the caller finalizes (its slot was in use by
- * a query further up the stack). NULL on error (s->err set). */
+ * statement of its own that the caller finalizes (every slot it may use
+ * is busy in a query further up the stack). NULL on error (s->err set).
+ * The cache is open addressing over STMT_PROBE slots from the text's
+ * hash; the last of them is evicted when all are taken. */
 static sqlite3_stmt *prepare(struct db_sqlite *s, const char *sql, struct stmt_slot **slotp)
 {
-	size_t h = 5381;
+	size_t h = 5381, i;
 	const unsigned char *c;
-	struct stmt_slot *slot;
+	struct stmt_slot *slot, *victim = NULL;
 	sqlite3_stmt *st = NULL;
 	char *copy;
 
 	for (c = (const unsigned char *)sql; *c; c++)
 		h = h * 33 + *c;
-	slot = &s->cache[h % STMT_CACHE];
 	*slotp = NULL;
-	if (!slot->busy && slot->stmt && !strcmp(slot->sql, sql)) {
-		sqlite3_reset(slot->stmt);
-		sqlite3_clear_bindings(slot->stmt);
-		slot->busy = 1;
-		*slotp = slot;
-		return slot->stmt;
+	for (i = 0; i < STMT_PROBE; i++) {
+		slot = &s->cache[(h + i) % STMT_CACHE];
+		if (!slot->stmt) {
+			if (!victim)
+				victim = slot;
+			break;
+		}
+		if (slot->busy)
+			continue;
+		if (!strcmp(slot->sql, sql)) {
+			sqlite3_reset(slot->stmt);
+			sqlite3_clear_bindings(slot->stmt);
+			slot->busy = 1;
+			*slotp = slot;
+			return slot->stmt;
+		}
+		victim = slot;
 	}
 	if (sqlite3_prepare_v3(s->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 	    SQLITE_OK) {
 		seterr(s, NULL);
 		return NULL;
 	}
-	if (slot->busy || !(copy = strdup(sql)))
+	if (!victim || !(copy = strdup(sql)))
 		return st;
-	/* a collision evicts the older statement: correct, only slower */
-	if (slot->stmt)
-		sqlite3_finalize(slot->stmt);
-	free(slot->sql);
-	slot->sql = copy;
-	slot->stmt = st;
-	slot->busy = 1;
-	*slotp = slot;
+	if (victim->stmt)
+		sqlite3_finalize(victim->stmt);
+	free(victim->sql);
+	victim->sql = copy;
+	victim->stmt = st;
+	victim->busy = 1;
+	*slotp = victim;
 	return st;
 }
 

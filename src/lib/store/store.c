@@ -48,6 +48,8 @@ const char *store_engine(const struct store *st)
 static void txn_reset(struct store *st)
 {
 	st->nbumped = 0;
+	st->nzc = 0;
+	st->writing = 0;
 }
 
 int store_begin(struct store *st)
@@ -63,6 +65,7 @@ int store_begin(struct store *st)
 		return store_dbfail(st, rc, "begin");
 	txn_reset(st);
 	st->txn = 1;
+	st->writing = 1;
 	return 0;
 }
 
@@ -104,6 +107,7 @@ int store_wbegin(struct store *st)
 		return store_dbfail(st, rc, "begin");
 	txn_reset(st);
 	st->autotxn = 1;
+	st->writing = 1;
 	return 0;
 }
 
@@ -173,7 +177,7 @@ static const struct db_ops *engine_of(const char *dsn)
 	if (!strncmp(dsn, "sqlite:", 7))
 		return &db_sqlite_ops;
 	if (!strncmp(dsn, "postgresql://", 13) || !strncmp(dsn, "postgres://", 11))
-		return &db_pg_ops;      /* NULL while db_pg.c is not built in */
+		return &db_pg_ops;
 	return NULL;
 }
 
@@ -296,12 +300,9 @@ int store_open(const char *dsn, unsigned flags, struct store **out, char *err, s
 	dsn_display(dsn ? dsn : "", shown, sizeof(shown));
 	ops = dsn ? engine_of(dsn) : NULL;
 	if (!ops) {
-		if (dsn && !strncmp(dsn, "postgres", 8) && strstr(dsn, "://"))
-			snprintf(err, errlen, "%s: PostgreSQL is not built into this rblkit", shown);
-		else
-			snprintf(err, errlen,
-				 "\"%s\": not a store; use sqlite:PATH or "
-				 "postgresql://USER@HOST:PORT/DB (or postgres://...)", shown);
+		snprintf(err, errlen,
+			 "\"%s\": not a store; use sqlite:PATH or "
+			 "postgresql://USER@HOST:PORT/DB (or postgres://...)", shown);
 		return -1;
 	}
 	st = calloc(1, sizeof(*st));
@@ -318,7 +319,7 @@ int store_open(const char *dsn, unsigned flags, struct store **out, char *err, s
 out:
 	if (rc) {
 		store_close(st);
-		return rc < 0 ? -1 : rc;
+		return -1;       /* busy too: the message says "locked" */
 	}
 	*out = st;
 	return 0;
@@ -339,22 +340,37 @@ void store_close(struct store *st)
 
 /* ---- zones ---- */
 
+/* in (at most STORE_ZONE_MAX bytes, maybe without its NUL) as a domain
+ * name in lowercase without the final dot into out. -1 with why in e. */
+static int domain(const char *in, char *out, char *e, size_t elen)
+{
+	char buf[STORE_ZONE_MAX];
+	struct store_key k;
+	size_t n = in ? strnlen(in, STORE_ZONE_MAX) : 0;
+
+	if (n == 0 || n >= STORE_ZONE_MAX) {
+		snprintf(e, elen, "\"%.64s\": empty or longer than %d bytes", n ? in : "",
+			 STORE_ZONE_MAX - 1);
+		return -1;
+	}
+	memcpy(buf, in, n);
+	buf[n] = '\0';
+	if (store_key_parse(buf, &k, e, elen) < 0)
+		return -1;
+	if (k.kind != STORE_NAME) {
+		snprintf(e, elen, "\"%.64s\": not a domain name", buf);
+		return -1;
+	}
+	memcpy(out, k.text, strlen(k.text) + 1);
+	return 0;
+}
+
 int store_zone_name(struct store *st, const char *in, char *out)
 {
-	size_t n = in ? strnlen(in, STORE_ZONE_MAX) : 0, i;
+	char e[256];
 
-	if (n && in[n - 1] == '.' && n > 1)
-		n--;
-	if (n == 0 || n >= STORE_ZONE_MAX - 1)
-		return store_fail(st, -1, "zone \"%s\": empty or too long", in ? in : "");
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
-			return store_fail(st, -1, "zone \"%.*s\": not a domain name", (int)n, in);
-		out[i] = (char)tolower(c);
-	}
-	out[n] = '\0';
+	if (domain(in, out, e, sizeof(e)) < 0)
+		return store_fail(st, -1, "zone %s", e);
 	return 0;
 }
 
@@ -369,13 +385,34 @@ static int zrow_cb(void *arg, const struct db_row *r)
 	return 1;
 }
 
+static void zcache_add(struct store *st, const char *name, const struct store_zrow *z)
+{
+	struct store_zcache *c;
+
+	if (!st->writing || st->nzc == STORE_ZCACHE)
+		return;
+	c = &st->zc[st->nzc++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->z = *z;
+}
+
 int store_zone_find(struct store *st, const char *name, struct store_zrow *z)
 {
-	int rc = db_query(st->db, "SELECT id, code FROM zones WHERE name = ?",
-			  (struct db_param[]){ DB_T(name) }, 1, zrow_cb, z);
+	unsigned i;
+	int rc;
 
-	if (rc == 1)
+	for (i = 0; st->writing && i < st->nzc; i++) {
+		if (!strcmp(st->zc[i].name, name)) {
+			*z = st->zc[i].z;
+			return 0;
+		}
+	}
+	rc = db_query(st->db, "SELECT id, code FROM zones WHERE name = ?",
+		      (struct db_param[]){ DB_T(name) }, 1, zrow_cb, z);
+	if (rc == 1) {
+		zcache_add(st, name, z);
 		return 0;
+	}
 	if (rc == 0)
 		return store_fail(st, STORE_NOTFOUND, "zone %s: not in the store", name);
 	return store_dbfail(st, rc, "zone");
@@ -395,14 +432,18 @@ static int zone_insert(struct store *st, const struct store_zone *z, struct stor
 	rc = db_query(st->db,
 		      "INSERT INTO zones (name, ttl, code, txt, mname, rname, refresh, retry,"
 		      " expire, minimum, ns, serial, journal_from)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, code",
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		      " ON CONFLICT (name) DO NOTHING RETURNING id, code",
 		      (struct db_param[]){ DB_T(z->name), DB_I(z->ttl), DB_I(z->code), DB_T(z->txt),
 					   DB_T(z->mname), DB_T(z->rname), DB_I(z->refresh),
 					   DB_I(z->retry), DB_I(z->expire), DB_I(z->minimum),
 					   DB_T(ns), DB_I(now), DB_I(now) },
 		      13, zrow_cb, zr);
+	if (rc == 0)    /* another node created it a moment ago (PostgreSQL) */
+		return store_zone_find(st, z->name, zr);
 	if (rc != 1)
-		return store_dbfail(st, rc ? rc : -1, "creating the zone");
+		return store_dbfail(st, rc, "creating the zone");
+	zcache_add(st, z->name, zr);
 	return 0;
 }
 
@@ -418,18 +459,9 @@ int store_zone_ensure(struct store *st, const char *name, struct store_zrow *z)
 	return zone_insert(st, &def, z);
 }
 
-int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)
+/* A new entry for zone_id in st->bumped, locked without a serial. */
+static int bumped_add(struct store *st, int64_t zone_id)
 {
-	int64_t v = -1;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < st->nbumped; i++) {
-		if (st->bumped[i].zone_id == zone_id) {
-			*serial = st->bumped[i].serial;
-			return 0;
-		}
-	}
 	if (st->nbumped == st->abumped) {
 		size_t n = st->abumped ? st->abumped * 2 : 8;
 		struct store_bump *b = realloc(st->bumped, n * sizeof(*b));
@@ -439,6 +471,53 @@ int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)
 		st->bumped = b;
 		st->abumped = n;
 	}
+	st->bumped[st->nbumped].zone_id = zone_id;
+	st->bumped[st->nbumped].serial = 0;
+	st->nbumped++;
+	return 0;
+}
+
+int store_zone_lock(struct store *st, int64_t zone_id)
+{
+	size_t i;
+	int rc;
+
+	/* SQLite: BEGIN IMMEDIATE holds the database lock already */
+	if (st->db->ops->dialect != DB_PG)
+		return 0;
+	for (i = 0; i < st->nbumped; i++)
+		if (st->bumped[i].zone_id == zone_id)
+			return 0;
+	if (bumped_add(st, zone_id) < 0)
+		return -1;
+	rc = db_query(st->db, "SELECT serial FROM zones WHERE id = ? FOR UPDATE",
+		      (struct db_param[]){ DB_I(zone_id) }, 1, NULL, NULL);
+	if (rc) {
+		st->nbumped--;
+		return store_dbfail(st, rc, "locking the zone");
+	}
+	return 0;
+}
+
+int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)
+{
+	struct store_bump *b = NULL;
+	int64_t v = -1;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->nbumped && !b; i++)
+		if (st->bumped[i].zone_id == zone_id)
+			b = &st->bumped[i];
+	if (b && b->serial) {
+		*serial = b->serial;
+		return 0;
+	}
+	if (!b) {
+		if (bumped_add(st, zone_id) < 0)
+			return -1;
+		b = &st->bumped[st->nbumped - 1];
+	}
 	/* the row lock (PostgreSQL) or the database lock (SQLite) is held
 	 * to the commit, so serials are handed out in commit order; 0 is
 	 * skipped when the 32 bits wrap */
@@ -446,12 +525,10 @@ int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial)
 		      "UPDATE zones SET serial = CASE WHEN serial >= 4294967295 THEN 1"
 		      " ELSE serial + 1 END WHERE id = ? RETURNING serial",
 		      (struct db_param[]){ DB_I(zone_id) }, 1, one_int, &v);
-	if (rc || v < 0)
+	if (rc || v <= 0)
 		return store_dbfail(st, rc ? rc : -1, "taking the next serial");
-	st->bumped[st->nbumped].zone_id = zone_id;
-	st->bumped[st->nbumped].serial = (uint32_t)v;
-	st->nbumped++;
-	*serial = (uint32_t)v;
+	b->serial = (uint32_t)v;
+	*serial = b->serial;
 	return 0;
 }
 
@@ -594,22 +671,43 @@ static int zone_update(struct store *st, const struct store_zone *z, const struc
 		     12, NULL);
 	if (rc)
 		return store_dbfail(st, rc, "updating the zone");
+	st->nzc = 0;    /* the default code changed */
 	return db_exec(st->db, "DELETE FROM journal WHERE zone_id = ?",
 		       (struct db_param[]){ DB_I(zr.id) }, 1, NULL)
 		       ? store_dbfail(st, -1, "pruning the journal")
 		       : 0;
 }
 
+/* A name of the zone's SOA or NS: empty (the default) or a host name,
+ * made canonical in place. */
+static int host_name(struct store *st, const char *what, char *name)
+{
+	char canon[STORE_ZONE_MAX], e[256];
+
+	if (!name[0])
+		return 0;
+	if (domain(name, canon, e, sizeof(e)) < 0)
+		return store_fail(st, -1, "%s %s", what, e);
+	memcpy(name, canon, strlen(canon) + 1);
+	return 0;
+}
+
 int store_zone_put(struct store *st, const struct store_zone *zin)
 {
 	struct store_zone z = *zin, old;
 	struct store_zrow zr;
+	unsigned i;
 	int rc;
 
 	if (store_zone_name(st, zin->name, z.name))
 		return -1;
 	if (z.nns > STORE_NS_MAX)
 		return store_fail(st, -1, "zone %s: more than %d NS", z.name, STORE_NS_MAX);
+	if (host_name(st, "SOA mname", z.mname) || host_name(st, "SOA rname", z.rname))
+		return -1;
+	for (i = 0; i < z.nns; i++)
+		if (!z.ns[i][0] || host_name(st, "NS", z.ns[i]))
+			return z.ns[i][0] ? -1 : store_fail(st, -1, "zone %s: NS %u is empty", z.name, i + 1);
 	if ((rc = store_wbegin(st)))
 		return rc;
 	rc = zone_read(st, z.name, &old);

@@ -189,6 +189,8 @@ const char *store_error(const struct store *st);
 const char *store_engine(const struct store *st);
 
 /* Transactions: writes outside one run in a transaction of their own.
+ * Any write may also return STORE_BUSY: another writer held the lock
+ * past the 5 s wait, and nothing was done.
  * store_begin takes the write lock at once (BEGIN IMMEDIATE in SQLite).
  * store_commit returns 0 only once the data is durable. */
 int store_begin(struct store *st);
@@ -215,7 +217,10 @@ int store_get(struct store *st, const char *zone, const char *key, struct store_
  * 0 or -1. */
 int store_put(struct store *st, const char *zone, const struct store_listing *l);
 
-/* Append to a listing's history / evidence. 0 or -1. */
+/* Append to a listing's history / evidence (by zone and key: no listing
+ * row is needed, and the zone is created if needed). 0 or -1. The
+ * history is given oldest first; the evidence newest first, at most max
+ * (0: all). A callback's non-zero stops the walk and is returned. */
 int store_event_add(struct store *st, const char *zone, const char *key,
 		    const struct store_event *ev);
 int store_evidence_add(struct store *st, const char *zone, const char *key,
@@ -234,7 +239,8 @@ int store_hit_count(struct store *st, const char *zone, const char *key, int64_t
 /* Drop hit rows older than before (all zones). */
 int store_hit_prune(struct store *st, int64_t before);
 
-/* Search listings of a zone; NULL / 0 fields do not filter. */
+/* Search listings of a zone; NULL / 0 fields do not filter. Given in
+ * the order kind, address, key; an unknown zone gives none. */
 struct store_filter {
 	int state;                      /* a STORE_* state; 0: any */
 	const char *source;
@@ -260,7 +266,8 @@ int store_snapshot(struct store *st, const char *zone, uint32_t *serial,
 		   int (*cb)(void *arg, const struct store_entry *e), void *arg);
 
 /* The journal after serial since, oldest first, up to *upto (set to the
- * serial of the last change given). Returns 0, STORE_GONE when the
+ * serial the changes bring the zone to: its current serial, or since
+ * when nothing changed). Returns 0, STORE_GONE when the
  * journal was pruned past since (the caller reloads the snapshot, an
  * IXFR falls back to AXFR), STORE_NOTFOUND or -1. */
 int store_changes(struct store *st, const char *zone, uint32_t since, uint32_t *upto,

@@ -14,10 +14,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A zone's serial taken by the open transaction. */
+/* A zone the open write transaction has locked, and its serial once it
+ * took one (0 before: a serial is never 0). */
 struct store_bump {
 	int64_t zone_id;
 	uint32_t serial;
+};
+
+/* The zone row a write needs. */
+struct store_zrow {
+	int64_t id;
+	uint32_t code;                  /* default A */
+};
+
+/* Zones looked up in the open write transaction: no other writer can
+ * change them before it ends (SQLite's lock, PostgreSQL's write lock),
+ * so a trap's batch finds its zone once, not once per call. */
+#define STORE_ZCACHE 8
+struct store_zcache {
+	char name[STORE_ZONE_MAX];
+	struct store_zrow z;
 };
 
 struct store {
@@ -25,17 +41,14 @@ struct store {
 	unsigned flags;
 	int txn;                        /* store_begin() is open */
 	int autotxn;                    /* a transaction of one call is open */
-	struct store_bump *bumped;      /* serials taken in this transaction */
+	int writing;                    /* the open transaction is a write */
+	struct store_bump *bumped;      /* zones locked / serials taken in it */
 	size_t nbumped, abumped;
+	struct store_zcache zc[STORE_ZCACHE];   /* zones found in it */
+	unsigned nzc;
 	char err[1024];
 	char hbuf[STORE_HEADERS_MAX];   /* evidence headers cut to size */
 	struct store_evidence evbuf;    /* the row store_evidence() hands out */
-};
-
-/* The zone row a write needs. */
-struct store_zrow {
-	int64_t id;
-	uint32_t code;                  /* default A */
 };
 
 #define STORE_DEF_TTL 300u
@@ -68,6 +81,12 @@ int store_zone_find(struct store *st, const char *name, struct store_zrow *z);
 /* Find or create (with defaults, serial = now) a zone; in a write
  * transaction. 0 or -1. */
 int store_zone_ensure(struct store *st, const char *name, struct store_zrow *z);
+/* Serialise the writers of a zone before a read-modify-write (store_put
+ * reads the old answer to journal the change): PostgreSQL locks the zone
+ * row (SELECT ... FOR UPDATE) as the serial would, so two nodes cannot
+ * both journal the same change; SQLite holds its database lock already.
+ * 0 or -1. */
+int store_zone_lock(struct store *st, int64_t zone_id);
 /* The zone's serial for this transaction: the first call takes the next
  * one, later calls return the same. 0 or -1. */
 int store_zone_bump(struct store *st, int64_t zone_id, uint32_t *serial);

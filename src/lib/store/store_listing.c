@@ -194,7 +194,7 @@ int store_put(struct store *st, const char *zone, const struct store_listing *l)
 	source = store_bound(l->source, sbuf, sizeof(sbuf));
 	if ((rc = store_wbegin(st)))
 		return rc;
-	if ((rc = store_zone_ensure(st, name, &z)))
+	if ((rc = store_zone_ensure(st, name, &z)) || (rc = store_zone_lock(st, z.id)))
 		goto out;
 	rc = db_query(st->db, "SELECT state, code, reason FROM listings WHERE zone_id = ? AND key = ?",
 		      (struct db_param[]){ DB_I(z.id), DB_T(k.text) }, 2, oldrow_cb, &old);
@@ -421,6 +421,8 @@ out:
 
 /* ---- expiry and pruning ---- */
 
+#define EXPIRE_BATCH 1000       /* listings held in memory at a time (~600 KB) */
+
 struct due {
 	int64_t id;
 	struct answer a;
@@ -491,25 +493,34 @@ static int expire_zone(struct store *st, int64_t zone_id, int64_t now, unsigned 
 
 	if ((rc = store_wbegin(st)))
 		return rc;
+	if ((rc = store_zone_lock(st, zone_id)))
+		goto out;
 	rc = db_query(st->db, "SELECT code FROM zones WHERE id = ?",
 		      (struct db_param[]){ DB_I(zone_id) }, 1, code_cb, &d.zone_code);
 	if (!d.zone_code)
 		d.zone_code = STORE_DEF_CODE;
-	/* collected first: the rows change under a running SELECT otherwise */
-	if (!rc)
-		rc = db_query(st->db,
-			      "SELECT id, key, code, reason FROM listings WHERE state = 1"
-			      " AND expires > 0 AND expires <= ? AND zone_id = ?",
-			      (struct db_param[]){ DB_I(now), DB_I(zone_id) }, 2, due_cb, &d);
-	if (rc || d.oom) {
-		rc = d.oom ? store_fail(st, -1, "expiring: out of memory")
-			   : store_dbfail(st, rc, "expiring");
-		goto out;
-	}
-	for (i = 0; i < d.n && !rc; i++)
-		rc = expire_one(st, zone_id, &d.v[i], now);
-	if (!rc)
-		*n += (unsigned)d.n;
+	/* a batch at a time, collected first (the rows change under a
+	 * running SELECT otherwise): what is done is no longer due, so the
+	 * next SELECT gives the next batch; one transaction, one serial */
+	do {
+		d.n = 0;
+		if (!rc)
+			rc = db_query(st->db,
+				      "SELECT id, key, code, reason FROM listings WHERE state = 1"
+				      " AND expires > 0 AND expires <= ? AND zone_id = ? LIMIT ?",
+				      (struct db_param[]){ DB_I(now), DB_I(zone_id),
+							   DB_I(EXPIRE_BATCH) },
+				      3, due_cb, &d);
+		if (rc || d.oom) {
+			rc = d.oom ? store_fail(st, -1, "expiring: out of memory")
+				   : store_dbfail(st, rc, "expiring");
+			goto out;
+		}
+		for (i = 0; i < d.n && !rc; i++)
+			rc = expire_one(st, zone_id, &d.v[i], now);
+		if (!rc)
+			*n += (unsigned)d.n;
+	} while (!rc && d.n == EXPIRE_BATCH);
 out:
 	free(d.v);
 	return store_wend(st, rc);
@@ -546,10 +557,21 @@ int store_expire(struct store *st, const char *zone, int64_t now, unsigned *n)
 		if (store_zone_name(st, zone, name))
 			return -1;
 		rc = store_zone_find(st, name, &z);
-		if (rc == 0)
-			rc = expire_zone(st, z.id, now, &count);
-		else if (rc == STORE_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			rc = 0;
+		if (rc)
+			goto out;
+		/* the write lock only when something is due */
+		memset(&zs, 0, sizeof(zs));
+		rc = db_query(st->db,
+			      "SELECT zone_id FROM listings WHERE state = 1"
+			      " AND expires > 0 AND expires <= ? AND zone_id = ? LIMIT 1",
+			      (struct db_param[]){ DB_I(now), DB_I(z.id) }, 2, ids_cb, &zs);
+		if (rc < 0 || rc == DB_BUSY) {
+			rc = store_dbfail(st, rc, "expiring");
+			goto out;
+		}
+		rc = zs.n ? expire_zone(st, z.id, now, &count) : 0;
 		goto out;
 	}
 	/* the zones with something due: an index range on (state, expires),
