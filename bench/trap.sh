@@ -22,6 +22,7 @@
 # Environment: RBLKIT (default <repo>/rblkit), PG_BINDIR (see pg.py).
 set -euo pipefail
 
+PY=${PYTHON:-/usr/bin/python3}
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$BENCH")
 RBLKIT=${RBLKIT:-$REPO/rblkit}
@@ -52,7 +53,7 @@ trap cleanup EXIT
 cc -O2 -pthread -o "$W/trap_load" "$BENCH/trap_load.c"
 
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # run_one NAME DSN: the daemon on a fresh port with store DSN, the load, one line
@@ -108,7 +109,7 @@ try:
 finally:
     srv.stop()
 EOF
-	python3 "$W/pg_hold.py" "$W/pg.dsn" "$REPO/tests/integration" < "$W/pg.ctl" &
+	"$PY" "$W/pg_hold.py" "$W/pg.dsn" "$REPO/tests/integration" < "$W/pg.ctl" &
 	PG_PID=$!
 	exec 4>"$W/pg.ctl"
 	for _ in $(seq 300); do [ -f "$W/pg.dsn" ] && break; sleep 0.1; done

@@ -8,8 +8,10 @@
 #include "list/trap.h"
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *mx_names[] = { "mx1.trap.example", "MX2.trap.example.", "198.51.100.25" };
 static const struct conftab_list mx = { 3, mx_names };
@@ -200,6 +202,64 @@ UNIT_TEST(zone_for)
 	CHECK(trap_zone_for(&tc, "@trap.example") == NULL);
 	CHECK_EQ_STR(trap_zone_for(&none, "a@anything.example"), "all.bl");
 	CHECK(trap_zone_for(&nozone, "a@other.example") == NULL);
+}
+
+/* The daemon's group commit: every hit of a round in one store batch.
+ * A hit that rolls its own transaction back (an excluded key) undoes
+ * only itself; all hits of the batch carry one serial; a batch ended
+ * without commit stores nothing. */
+UNIT_TEST(batch_of_hits)
+{
+	char dir[] = "/tmp/test_trap.XXXXXX", dsn[300], err[256], cmd[400];
+	struct conftab_errors e = { 0 };
+	struct list_conf *conf = list_conf_load(NULL, &e);
+	struct list_ctx c = { 0 };
+	struct list_hit h = { "a@trap.example", "trap", "Subject: x\n", "body", 0 };
+	struct store_listing l = { 0 }, a, b;
+	struct list_result r;
+	uint32_t s0, s1;
+
+	CHECK(conf && mkdtemp(dir));
+	if (!conf)
+		return;
+	snprintf(dsn, sizeof(dsn), "sqlite:%s/list.db", dir);
+	CHECK_EQ_INT(store_open(dsn, 0, &c.st, err, sizeof(err)), 0);
+	c.conf = conf;
+	/* an excluded entry: a hit on it rolls its transaction back */
+	CHECK_EQ_INT(store_key_parse("192.0.2.99", &l.key, err, sizeof(err)), 0);
+	l.state = STORE_EXCLUDED;
+	CHECK_EQ_INT(store_put(c.st, "bl.example", &l), 0);
+	CHECK_EQ_INT(store_zone_serial(c.st, "bl.example", &s0), 0);
+
+	CHECK_EQ_INT(store_batch_begin(c.st), 0);
+	CHECK_EQ_INT(list_do_hit(&c, "bl.example", "192.0.2.1", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_LISTED);
+	CHECK_EQ_INT(list_do_hit(&c, "bl.example", "192.0.2.99", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_ALLOWED);
+	CHECK_EQ_INT(list_do_hit(&c, "bl.example", "192.0.2.2", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(store_batch_end(c.st, 1), 0);
+	CHECK_EQ_INT(store_get(c.st, "bl.example", "192.0.2.1", &a), 0);
+	CHECK_EQ_INT(store_get(c.st, "bl.example", "192.0.2.2", &b), 0);
+	CHECK_EQ_INT(a.state, STORE_LISTED);
+	CHECK_EQ_INT(b.state, STORE_LISTED);
+	CHECK_EQ_INT(store_zone_serial(c.st, "bl.example", &s1), 0);
+	CHECK_EQ_INT(s1, s0 + 1);	/* one batch, one serial */
+
+	/* not committed: nothing of it stays */
+	CHECK_EQ_INT(store_batch_begin(c.st), 0);
+	CHECK_EQ_INT(list_do_hit(&c, "bl.example", "192.0.2.3", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(store_batch_end(c.st, 0), 0);
+	CHECK_EQ_INT(store_get(c.st, "bl.example", "192.0.2.3", &a), STORE_NOTFOUND);
+	CHECK_EQ_INT(store_zone_serial(c.st, "bl.example", &s0), 0);
+	CHECK_EQ_INT(s0, s1);
+	/* and outside a batch every call is its own transaction again */
+	CHECK_EQ_INT(list_do_hit(&c, "bl.example", "192.0.2.4", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(store_zone_serial(c.st, "bl.example", &s0), 0);
+	CHECK_EQ_INT(s0, s1 + 1);
+	store_close(c.st);
+	list_conf_free(conf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_EQ_INT(system(cmd), 0);
 }
 
 UNIT_MAIN()

@@ -422,6 +422,8 @@ struct trapd {
 	struct trap_stats stats;
 	struct trap_msg tm;             /* the message being delivered */
 	int reopen;                     /* the store failed: open it again */
+	char **stored;                  /* replies of the batch's stored hits */
+	size_t nstored, astored;
 	time_t last_expire_err, last_open_err;
 };
 
@@ -466,6 +468,21 @@ static void deliver_unreadable(struct trapd *d, struct lmtp_msg *m)
 	reply_all(m, line);
 }
 
+/* A 250 that holds only if the batch commits. */
+static void remember_stored(struct trapd *d, char *reply)
+{
+	if (d->nstored == d->astored) {
+		size_t n = d->astored ? d->astored * 2 : 64;
+		char **p = reallocarray(d->stored, n, sizeof(*p));
+
+		if (!p)
+			panic("out of memory for %zu replies", n);
+		d->stored = p;
+		d->astored = n;
+	}
+	d->stored[d->nstored++] = reply;
+}
+
 static void deliver_one(struct trapd *d, struct lmtp_msg *m)
 {
 	struct trap_msg *t = &d->tm;
@@ -484,6 +501,7 @@ static void deliver_one(struct trapd *d, struct lmtp_msg *m)
 		list_mask_addr(m->rcpt[j], masked, sizeof(masked));
 		switch (trap_deliver(&d->lc, t, m->rcpt[j], &r, &d->stats, err, sizeof(err))) {
 		case TRAP_R_STORED:
+			remember_stored(d, m->reply[j]);
 			log_info("trap: %s: client %s: %s %s", masked, t->ip,
 				 list_outcome_name(r.outcome), r.key);
 			snprintf(m->reply[j], LMTP_REPLY_MAX, "250 2.0.0 %s %.200s",
@@ -508,17 +526,34 @@ static void deliver_one(struct trapd *d, struct lmtp_msg *m)
 	}
 }
 
+/* Every message that ended in one round of the loop, in one store
+ * batch: one durable commit for all (group commit).  The 250s written
+ * for stored hits count only once the batch committed; if it does not,
+ * they become 451 (the clients retry; nothing was stored). */
 static void trapd_deliver(void *arg, struct lmtp_msg *const *msgs, size_t n)
 {
 	struct trapd *d = arg;
+	int batch;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!d->st) {
+	if (!d->st) {
+		for (size_t i = 0; i < n; i++)
 			reply_all(msgs[i], "451 4.3.0 the store is not open, try later");
-			d->stats.store_errors++;
-			continue;
-		}
+		d->stats.store_errors += n;
+		return;
+	}
+	/* a batch that cannot begin: each message alone (and its own 451) */
+	batch = store_batch_begin(d->st) == 0;
+	d->nstored = 0;
+	for (size_t i = 0; i < n; i++)
 		deliver_one(d, msgs[i]);
+	if (batch && store_batch_end(d->st, 1)) {
+		log_err("trap: store: %s: %zu stored hits of %zu messages not committed; "
+			"answered 451", store_error(d->st), d->nstored, n);
+		for (size_t i = 0; i < d->nstored; i++)
+			snprintf(d->stored[i], LMTP_REPLY_MAX, "451 4.3.0 store failed, try "
+				 "later: %.180s", store_error(d->st));
+		d->stats.store_errors += d->nstored;
+		d->reopen = 1;
 	}
 }
 
@@ -747,6 +782,7 @@ out:
 	if (d->conf)
 		list_conf_free(d->conf);
 	daemon_pidfile_remove(pf);
+	free(d->stored);
 	free(d);
 	return rc;
 }
