@@ -486,3 +486,21 @@ def test_help_trap():
     assert r.returncode == 0 and "--stdin" in r.stdout and "75 the store" in r.stdout
     r = subprocess.run([RBLKIT, "help"], capture_output=True, text=True)
     assert "  trap " in r.stdout
+
+
+def test_pipelined_commands_past_the_output_bound_are_all_answered(trap):
+    # 10,000 pipelined NOOPs read in one go (the daemon is stopped while
+    # they are sent) make ~140 KB of replies, past the 64 KB the daemon
+    # queues before it stops reading: every one is answered, in order
+    t = trap()
+    c = t.raw()
+    c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    t.proc.send_signal(signal.SIGSTOP)
+    try:
+        c.send(b"NOOP\r\n" * 10000)
+    finally:
+        t.proc.send_signal(signal.SIGCONT)
+    replies = [c.line() for _ in range(10000)]
+    assert replies == ["250 2.0.0 Ok"] * 10000
+    assert c.cmd("QUIT").startswith("221 ")
+    c.close()
