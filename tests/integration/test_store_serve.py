@@ -132,7 +132,7 @@ def test_expiry_by_serve_itself(rblkit_server, datadir, store):
     assert eventually(lambda: answer(srv, "198.51.100.20")[0] == "NXDOMAIN", 20)
 
 
-def test_many_changes_then_a_fold_answer_the_same(rblkit_server, datadir, store):
+def test_many_changes_then_sighup_reads_the_store_again(rblkit_server, datadir, store):
     srv = serve(rblkit_server, datadir, store)
     lines = "".join(f"10.9.{i // 256}.{i % 256}\n" for i in range(600))
     write_data(datadir, "many.txt", lines)
