@@ -6,6 +6,7 @@
  * daemon never starts (or reloads) with a value it cannot use.
  */
 #include "policy/config.h"
+#include "policy/counters.h"
 #include "base/conftab.h"
 #include "base/ipaddr.h"
 #include "base/listen.h"
@@ -309,6 +310,16 @@ static int f_abspath(void *conf, void *field, const char *v, char *err, size_t e
 	return 0;
 }
 
+/* outbound_store: local, or a URL pcs_new() accepts. */
+static int f_store(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	(void)conf;
+	(void)field;
+	if (!strcmp(v, "local"))
+		return 0;
+	return pcs_url_check(v, err, el);
+}
+
 static const char *const w_dact[] = { "reject", "prepend", NULL };
 static const char *const w_oact[] = { "defer", "hold", NULL };
 static const char *const w_block[] = { "window", "reset", NULL };
@@ -366,6 +377,12 @@ static const struct conftab_key keys[] = {
 	{ "alert_command", CONFTAB_STR, O(alert_command), NULL,
 	  .help = "/bin/sh command run when a user first crosses a limit "
 	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
+	{ "outbound_store", CONFTAB_STR, O(store), "local", .parse = f_store,
+	  .help = "where the outbound counts live: local (state_dir), or "
+	  "redis://[USER:PASSWORD@]HOST:PORT[/DB] shared by several daemons" },
+	{ "outbound_store_timeout", CONFTAB_UINT, O(store_timeout_ms), "200", 10, 60000,
+	  .help = "ms a request waits for the shared store; then the local counts "
+	  "decide (fail open)" },
 	{ "state_dir", CONFTAB_STR, O(state_dir), "/var/lib/rblkit", .parse = f_abspath,
 	  .help = "counters, journal and the control socket (created if missing)" },
 	{ "max_users", CONFTAB_UINT, O(max_users), "1000000", 10, 100000000,

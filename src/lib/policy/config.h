@@ -66,6 +66,8 @@ struct pcfg {
 	char *out_reply;
 	int block_until_reset;		/* outbound_block = reset */
 	char *alert_command;
+	char *store;			/* outbound_store: "local" or a redis:// URL */
+	unsigned store_timeout_ms;	/* outbound_store_timeout */
 	char *state_dir;
 	unsigned max_users;
 	unsigned max_connections;
