@@ -1,0 +1,216 @@
+"""rblkit policy with outbound_store = redis://...: the outbound counters
+shared by several daemons through a real redis-server (started here on a
+free loopback port), and the faults: Redis killed, restarted, stopped
+(SIGSTOP: it accepts but never answers), a password, and a fake server
+that answers garbage.  No timings: a request must be answered (the
+client's socket timeout is 10 s), the daemon must stay up, and the counts
+must be right."""
+
+import os
+import subprocess
+import threading
+
+import pytest
+
+import servers
+from postfix_helper import PolicyDaemon
+from redis_helper import GarbageRedis, RedisServer
+
+
+def conf(url, extra=""):
+    return ("outbound_limits = 5 messages/hour\n"
+            f"outbound_store = {url}\n" + extra)
+
+
+def eom(c, user="u@example.com", rcpts=1):
+    """One message at END-OF-MESSAGE (where it is counted)."""
+    return c.ask(protocol_state="END-OF-MESSAGE", sasl_username=user,
+                 client_address="192.0.2.9", recipient_count=str(rcpts))
+
+
+def wait_up(d, timeout=10.0):
+    assert d.wait_log("connected; counts are shared", timeout), d.log()
+
+
+def counter(r, user="u@example.com", field="m"):
+    """The sum of field over the user's counter keys in Redis."""
+    keys = [k for k in r.cli("--scan", "--pattern", f"rblkit:c:*:{user}").split() if k]
+    return sum(int(r.cli("HGET", k, field).strip() or 0) for k in keys)
+
+
+@pytest.fixture
+def redis():
+    with RedisServer() as r:
+        yield r
+
+
+def test_three_daemons_let_through_exactly_the_limit(redis):
+    """100 messages/hour for one user, 300 messages spread over three
+    daemons at once: exactly 100 accepted (not 300)."""
+    ds = [PolicyDaemon(conf(redis.url).replace("5 messages", "100 messages"))
+          for _ in range(3)]
+    try:
+        for d in ds:
+            d.start()
+            wait_up(d)
+        results = []
+        lock = threading.Lock()
+
+        def run(d):
+            c = d.connect()
+            mine = [eom(c, "burst@example.com") for _ in range(100)]
+            with lock:
+                results.extend(mine)
+
+        ts = [threading.Thread(target=run, args=(d,)) for d in ds]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert len(results) == 300
+        assert results.count("DUNNO") == 100, results
+        assert all(a.startswith("DEFER 4.7.1 Sending limit exceeded") for a in results
+                   if a != "DUNNO")
+        assert counter(redis, "burst@example.com") == 100
+        for d in ds:
+            assert "failed" in d.command("status").stdout
+            assert "outbound store: up" in d.command("status").stdout
+    finally:
+        for d in ds:
+            d.close()
+
+
+def test_alert_once_for_the_cluster_and_keys_expire(redis, tmp_path):
+    alerts = tmp_path / "alerts"
+    extra = f'alert_command = echo "$RBLKIT_USER $RBLKIT_COUNT $RBLKIT_WINDOW" >> {alerts}\n'
+    with PolicyDaemon(conf(redis.url, extra)) as a, PolicyDaemon(conf(redis.url, extra)) as b:
+        wait_up(a)
+        wait_up(b)
+        ca, cb = a.connect(), b.connect()
+        for i in range(5):
+            assert eom(ca if i % 2 else cb) == "DUNNO"
+        # both daemons see the crossing; one alert for the cluster
+        assert eom(ca).startswith("DEFER")
+        assert eom(cb).startswith("DEFER")
+        assert eom(ca).startswith("DEFER")
+        assert a.wait_log("blocked at 5") and b.wait_log("blocked at 5")
+        assert b.wait_log("alert already sent in this window") or \
+            a.wait_log("alert already sent in this window")
+        a.stop()
+        b.stop()
+        assert alerts.read_text().splitlines() == ["u@example.com 5 hour"]
+        # the counter key lives for its window and the next one; the
+        # alert key for the window
+        ck = redis.cli("--scan", "--pattern", "rblkit:c:3600:*").split()
+        ak = redis.cli("--scan", "--pattern", "rblkit:a:*").split()
+        assert len(ck) == 1 and len(ak) == 1
+        assert 3600 < int(redis.cli("TTL", ck[0])) <= 7200
+        assert 0 < int(redis.cli("TTL", ak[0])) <= 3600
+
+
+def test_password(tmp_path):
+    with RedisServer(password="s3cr;t pw") as r:
+        url = f"redis://:s3cr%3Bt%20pw@127.0.0.1:{r.port}/2"
+        with PolicyDaemon(conf(url)) as d:
+            wait_up(d)
+            c = d.connect()
+            assert eom(c) == "DUNNO"
+            assert "s3cr" not in d.log()	# the password is never logged
+        assert r.cli("-n", "2", "DBSIZE").strip() == "1"
+        # a wrong password: answered locally, told, never up
+        bad = f"redis://:wrong@127.0.0.1:{r.port}/0"
+        with PolicyDaemon(conf(bad)) as d:
+            assert d.wait_log("error reply: WRONGPASS") or d.wait_log("error reply:"), d.log()
+            c = d.connect()
+            for _ in range(5):
+                assert eom(c) == "DUNNO"
+            assert eom(c).startswith("DEFER 4.7.1")	# the local limit
+            assert "outbound store: DOWN" in d.command("status").stdout
+            assert "wrong" not in d.log()
+
+
+def test_killed_and_restarted_counts_locally_and_merges_back(tmp_path):
+    alerts = tmp_path / "alerts"
+    extra = f'alert_command = echo "event=$RBLKIT_EVENT user=$RBLKIT_USER" >> {alerts}\n'
+    r = RedisServer().start()
+    try:
+        with PolicyDaemon(conf(r.url, extra)) as d:
+            wait_up(d)
+            c = d.connect()
+            assert eom(c) == "DUNNO"
+            assert eom(c) == "DUNNO"
+            assert counter(r) == 2
+            r.kill()
+            # answered from the local counts (2 so far): 3 more, then DEFER
+            for _ in range(3):
+                assert eom(c) == "DUNNO"
+            assert eom(c).startswith("DEFER 4.7.1 Sending limit exceeded (5 of 5")
+            assert d.wait_log("outbound_store unreachable")
+            r.start()	# same port, empty: what was counted meanwhile comes back
+            assert d.wait_log("merging the counts of 1 users", 10), d.log()
+            wait_up(d)
+            assert counter(r) == 3
+            assert d.log().count("outbound_store unreachable") == 1
+            d.stop()
+        assert alerts.read_text().count("event=store_unreachable") == 1
+    finally:
+        r.stop()
+
+
+def test_stopped_redis_answers_within_the_timeout_and_recovers(redis):
+    with PolicyDaemon(conf(redis.url, "outbound_store_timeout = 300\n")) as d:
+        wait_up(d)
+        c = d.connect()
+        assert eom(c) == "DUNNO"
+        redis.pause()
+        try:
+            # the first request waits outbound_store_timeout, the others
+            # go to the local counts at once; every one is answered
+            for _ in range(4):
+                assert eom(c) == "DUNNO"
+            assert eom(c).startswith("DEFER")
+            assert d.wait_log("no answer within 300 ms")
+        finally:
+            redis.resume()
+        assert d.wait_log("merging the counts of 1 users", 10), d.log()
+
+
+@pytest.mark.parametrize("reply", [
+    pytest.param(lambda n: b"\x00\xffnot resp at all\r\n", id="binary"),
+    pytest.param(lambda n: b"$99999999999\r\n", id="huge-bulk"),
+    pytest.param(lambda n: b"*99999\r\n", id="huge-array"),
+    pytest.param(lambda n: b"+OK\r\n" * 3, id="status-not-sha"),
+    pytest.param(lambda n: b"*1\r\n" * 50 + b":1\r\n", id="deep"),
+    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+                 else b"*6\r\n:9\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n", id="bad-code"),
+    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+                 else b":1\r\n", id="wrong-type"),
+    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+                 else b"-ERR boom\r\n", id="error"),
+    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+                 else b"*6\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n" * 2, id="unasked"),
+])
+def test_garbage_is_an_error_never_a_crash(reply):
+    g = GarbageRedis(reply)
+    try:
+        with PolicyDaemon(conf(g.url)) as d:
+            c = d.connect()
+            answers = [eom(c) for _ in range(6)]
+            assert answers[:5] == ["DUNNO"] * 5, answers
+            assert answers[5].startswith("DEFER 4.7.1")
+            assert d.proc.poll() is None
+    finally:
+        g.close()
+
+
+def test_rediss_and_bad_urls_are_configuration_errors(tmp_path):
+    for url, why in [("rediss://127.0.0.1:6380/0", "TLS"),
+                     ("redis://127.0.0.1/0", "HOST:PORT"),
+                     ("redis://127.0.0.1:6379/x", "database"),
+                     ("memcache://x", "expected local")]:
+        p = tmp_path / "p.conf"
+        p.write_text(f"state_dir = {tmp_path}\noutbound_store = {url}\n")
+        r = subprocess.run([servers.RBLKIT, "policy", "--check-config", "--config", str(p)],
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and "outbound_store" in r.stderr and why in r.stderr, \
+            (url, r.stderr)
