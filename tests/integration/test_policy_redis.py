@@ -214,3 +214,31 @@ def test_rediss_and_bad_urls_are_configuration_errors(tmp_path):
                            capture_output=True, text=True)
         assert r.returncode == 1 and "outbound_store" in r.stderr and why in r.stderr, \
             (url, r.stderr)
+
+
+def test_block_until_reset_is_shared_and_reset_clears_it(redis):
+    extra = "outbound_block = reset\n"
+    with PolicyDaemon(conf(redis.url, extra)) as a, PolicyDaemon(conf(redis.url, extra)) as b:
+        wait_up(a)
+        wait_up(b)
+        ca, cb = a.connect(), b.connect()
+        for _ in range(5):
+            assert eom(ca) == "DUNNO"
+        assert eom(ca).startswith("DEFER")
+        # blocked for the cluster, also on b (which counted nothing)
+        assert redis.cli("GET", "rblkit:b:u@example.com").strip() == "0:3600"
+        assert eom(cb).startswith("DEFER 4.7.1 Sending limit exceeded (5 of 5")
+        # a reset through b lifts the block for the cluster
+        r = b.command("reset", "u@example.com")
+        assert r.returncode == 0 and "counters cleared" in r.stdout, r
+        assert redis.cli("EXISTS", "rblkit:b:u@example.com").strip() == "0"
+        assert counter(redis) == 0
+        assert eom(ca) == "DUNNO"
+        assert eom(cb) == "DUNNO"
+        assert a.wait_log("is under its limits again")
+        # a daemon that never saw the user resets the shared counts too
+        with PolicyDaemon(conf(redis.url, extra)) as c:
+            wait_up(c)
+            r = c.command("reset", "u@example.com")
+            assert r.returncode == 0 and "shared counters cleared" in r.stdout, r
+        assert counter(redis) == 0

@@ -188,6 +188,19 @@ int pctl_command(struct pd_ctx *x, const char *line, FILE *out)
 		struct rl_user *u = rl_get(x->t, user, false);
 		bool was = u && u->blocked;
 
+		if (x->store) {
+			/* the shared counts too: the user may be counted by the
+			 * other daemons only */
+			if (pcs_reset(x->store, user, x->periods, x->nperiods, now)) {
+				fprintf(out, "error: outbound_store is down; %s not reset\n", user);
+				return 0;
+			}
+			if (!u) {
+				log_info("reset of %s by the operator (shared store)", user);
+				fprintf(out, "ok\n%s: shared counters cleared\n", user);
+				return 0;
+			}
+		}
 		if (!u) {
 			fprintf(out, "error: %s is not counted\n", user);
 			return 0;

@@ -423,13 +423,6 @@ enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req
 		return pd_outbound(x, req, key, now, action, len);
 	if (st == PS_EOM && req->recipient_count && parse_rcpts(req->recipient_count, &rcpts))
 		return pd_outbound(x, req, key, now, action, len);
-	if (x->cfg->block_until_reset) {
-		struct rl_user *u = rl_get(x->t, key, false);
-
-		/* blocked here by an outage's local count: until reset too */
-		if (u && u->blocked)
-			return pd_outbound(x, req, key, now, action, len);
-	}
 	a.key = key;
 	a.lim = pcfg_limits_for(x->cfg, key);
 	a.periods = x->periods;
