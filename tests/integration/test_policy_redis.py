@@ -242,3 +242,54 @@ def test_block_until_reset_is_shared_and_reset_clears_it(redis):
             r = c.command("reset", "u@example.com")
             assert r.returncode == 0 and "shared counters cleared" in r.stdout, r
         assert counter(redis) == 0
+
+
+@pytest.mark.parametrize("store", ["local", "redis"])
+def test_baseline_holds_a_new_sender_far_above_normal(store, tmp_path):
+    """A new sender is assumed to send 2 messages/hour (sd 2): held above
+    max(baseline_min 30, 5 * (2 + 3 * 2)) = 40 this hour, before the fixed
+    limit of 1000; the alert names the baseline, the count and the top
+    recipient domains; status USER shows the baseline."""
+    alerts = tmp_path / "alerts"
+    extra = ("outbound_baseline = yes\noutbound_action = hold\n"
+             f'alert_command = echo "$RBLKIT_EVENT $RBLKIT_USER $RBLKIT_COUNT '
+             f'$RBLKIT_LIMIT $RBLKIT_BASELINE $RBLKIT_WINDOW $RBLKIT_DOMAINS" >> {alerts}\n')
+    r = RedisServer().start() if store == "redis" else None
+    try:
+        url = r.url if r else "local"
+        with PolicyDaemon(conf(url, extra).replace("5 messages", "1000 messages")) as d:
+            if r:
+                wait_up(d)
+            c = d.connect()
+            answers = []
+            for i in range(45):
+                rc = c.ask(sasl_username="new@example.com", client_address="192.0.2.9",
+                           recipient=f"x{i}@{'big.example' if i % 3 else 'other.example'}")
+                if rc != "DUNNO":
+                    answers.append(rc)
+                    continue
+                answers.append(eom(c, "new@example.com"))
+            assert answers[:40] == ["DUNNO"] * 40
+            assert answers[40] == ("HOLD 4.7.1 Unusual sending volume (41 messages this hour, "
+                                   "normally about 2.0); contact your provider"), answers[40]
+            assert all(a.startswith("HOLD 4.7.1 Unusual") for a in answers[40:])
+            assert d.wait_log("outbound baseline: new@example.com: 41 messages this hour")
+            st = d.command("status", "new@example.com").stdout
+            assert "baseline: 40 msgs this hour (normal 2.0 +- 2.0, held above 40)" in st, st
+            assert "recipient domains this hour: big.example:" in st, st
+            d.stop()
+        lines = alerts.read_text().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("baseline new@example.com 41 40 2.0 hour big.example:")
+        assert "other.example:" in lines[0]
+    finally:
+        if r:
+            r.stop()
+
+
+def test_baseline_off_by_default_changes_nothing(redis):
+    with PolicyDaemon(conf(redis.url).replace("5 messages", "1000 messages")) as d:
+        wait_up(d)
+        c = d.connect()
+        assert all(eom(c, "many@example.com") == "DUNNO" for _ in range(60))
+        assert "baseline" not in d.command("status", "many@example.com").stdout

@@ -377,6 +377,18 @@ static const struct conftab_key keys[] = {
 	{ "alert_command", CONFTAB_STR, O(alert_command), NULL,
 	  .help = "/bin/sh command run when a user first crosses a limit "
 	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
+	{ "outbound_baseline", CONFTAB_BOOL, O(baseline), "no",
+	  .help = "yes: refuse a sender far above its own normal volume (baseline_*)" },
+	{ "baseline_factor", CONFTAB_UINT, O(bl_factor), "5", 1, 1000,
+	  .help = "refused above factor * (normal + 3 standard deviations) per hour or day" },
+	{ "baseline_min", CONFTAB_UINT, O(bl_min), "30", 1, 10000000,
+	  .help = "messages per hour never refused by the baseline (per day: 8 times it)" },
+	{ "baseline_new_sender", CONFTAB_UINT, O(bl_new), "2", 0, 1000000,
+	  .help = "the normal messages per hour assumed for a sender not seen before" },
+	{ "baseline_reply", CONFTAB_STR, O(bl_reply),
+	  "4.7.1 Unusual sending volume (%c messages this %w, normally about %b); "
+	  "contact your provider",
+	  .help = "text after DEFER/HOLD: %u user, %c count, %b normal, %l threshold, %w window" },
 	{ "outbound_store", CONFTAB_STR, O(store), "local", .parse = f_store,
 	  .help = "where the outbound counts live: local (state_dir), or "
 	  "redis://[USER:PASSWORD@]HOST:PORT[/DB] shared by several daemons" },

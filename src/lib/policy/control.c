@@ -180,6 +180,12 @@ int pctl_command(struct pd_ctx *x, const char *line, FILE *out)
 		} else {
 			fprintf(out, "ok\n");
 			pctl_status_user(out, x->cfg, x->t, now, arg);
+			if (x->bl) {
+				struct bl_params p;
+
+				pd_bl_params(x->cfg, &p);
+				bl_status(out, x->bl, &p, arg, now);
+			}
 		}
 		return 0;
 	}

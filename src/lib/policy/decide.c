@@ -233,6 +233,71 @@ static int parse_rcpts(const char *s, uint32_t *out)
 	return 0;
 }
 
+void pd_bl_params(const struct pcfg *cfg, struct bl_params *p)
+{
+	p->factor = cfg->bl_factor;
+	p->min_hour = cfg->bl_min;
+	p->min_day = cfg->bl_min * 8;
+	p->new_hour = cfg->bl_new;
+}
+
+static void bl_count_msg(struct pd_ctx *x, const char *key, uint32_t now)
+{
+	struct bl_params p;
+
+	pd_bl_params(x->cfg, &p);
+	bl_count(x->bl, &p, key, now);
+}
+
+/* Is key far above its own normal? Then the refusal is in action (and
+ * the alert, once per window, is run). */
+static bool baseline_refuse(struct pd_ctx *x, const struct pp_request *req, const char *key,
+			    uint32_t now, char *action, size_t len)
+{
+	const char *vars[128] = { 0 };
+	char cnt[16], th[16], mean[32], text[PD_ACTION_MAX];
+	char top[BL_TOP_DOMAINS * (BL_MAX_DOMAIN + 12)];
+	const char *win;
+	struct bl_params p;
+	struct bl_verdict v;
+
+	pd_bl_params(x->cfg, &p);
+	if (pp_state_of(req) == PS_RCPT)
+		bl_recipient(x->bl, &p, key, req->recipient, now);
+	if (!bl_check(x->bl, &p, key, now, &v))
+		return false;
+	win = v.day ? "day" : "hour";
+	snprintf(cnt, sizeof(cnt), "%u", v.count);
+	snprintf(th, sizeof(th), "%u", v.threshold);
+	snprintf(mean, sizeof(mean), "%.1f", v.mean);
+	if (v.alert) {
+		char e_ev[] = "RBLKIT_EVENT=baseline";
+		char e_user[RL_MAX_KEY + 16], e_cnt[32], e_lim[32], e_base[48], e_win[32];
+		char e_dom[sizeof(top) + 16];
+		char *ev[] = { e_ev, e_user, e_cnt, e_lim, e_base, e_win, e_dom };
+
+		bl_top_domains(x->bl, key, top, sizeof(top));
+		log_warn("outbound baseline: %s: %u messages this %s, normally %.1f +- %.1f "
+			 "(held above %u); recipient domains: %s", key, v.count, win, v.mean,
+			 v.sd, v.threshold, top[0] ? top : "(none seen)");
+		snprintf(e_user, sizeof(e_user), "RBLKIT_USER=%s", key);
+		snprintf(e_cnt, sizeof(e_cnt), "RBLKIT_COUNT=%u", v.count);
+		snprintf(e_lim, sizeof(e_lim), "RBLKIT_LIMIT=%u", v.threshold);
+		snprintf(e_base, sizeof(e_base), "RBLKIT_BASELINE=%.1f", v.mean);
+		snprintf(e_win, sizeof(e_win), "RBLKIT_WINDOW=%s", win);
+		snprintf(e_dom, sizeof(e_dom), "RBLKIT_DOMAINS=%s", top);
+		run_alert(x, key, ev, ARRAY_SIZE(ev));
+	}
+	vars['u'] = key;
+	vars['c'] = cnt;
+	vars['l'] = th;
+	vars['b'] = mean;
+	vars['w'] = win;
+	pcfg_expand(x->cfg->bl_reply, vars, text, sizeof(text));
+	snprintf(action, len, "%s %s", x->cfg->out_action == OA_HOLD ? "HOLD" : "DEFER", text);
+	return true;
+}
+
 /* A count made here while the shared store is down, to merge later. */
 static void count_pending(struct pd_ctx *x, const char *key, uint32_t now, uint32_t rcpts)
 {
@@ -306,6 +371,8 @@ enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 			pst_add(x->pst, u, x->periods, x->nperiods, now, 1, rcpts);
 		if (x->store)
 			count_pending(x, u->key, now, rcpts);
+		if (x->bl)
+			bl_count_msg(x, key, now);
 	}
 	return PD_ACCEPTED;
 }
@@ -351,6 +418,8 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 			if (x->pst)
 				pst_add(x->pst, u, x->periods, x->nperiods, w->now, 1, w->rcpts);
 		}
+		if (w->eom && x->bl)
+			bl_count_msg(x, w->key, w->now);
 		memcpy(action, "DUNNO", 6);
 		return PD_ACCEPTED;
 	case PCS_CROSS:
@@ -419,6 +488,12 @@ enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req
 	struct pcs_args a = { 0 };
 	uint32_t rcpts = 1;
 
+	if (x->cfg->baseline && (st == PS_RCPT || st == PS_EOM)) {
+		if (!x->bl)
+			x->bl = bl_new(x->cfg->max_users);
+		if (baseline_refuse(x, req, key, now, action, len))
+			return PD_REFUSED;
+	}
 	if (!pcs_up(x->store) || (st != PS_RCPT && st != PS_EOM))
 		return pd_outbound(x, req, key, now, action, len);
 	if (st == PS_EOM && req->recipient_count && parse_rcpts(req->recipient_count, &rcpts))

@@ -18,6 +18,7 @@
 #include "policy/state.h"
 #include "policy/ratelimit.h"
 #include "policy/counters.h"
+#include "policy/baseline.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,7 +40,11 @@ struct pd_ctx {
 	struct pcs *store;
 	struct rl_table *pending;
 	bool store_alerted;		/* "unreachable" told for this outage */
+	struct bl_table *bl;		/* outbound_baseline = yes (made on first use) */
 };
+
+/* The baseline parameters of cfg. */
+void pd_bl_params(const struct pcfg *cfg, struct bl_params *p);
 
 /* Recompute the counted windows after cfg changed. */
 void pd_set_config(struct pd_ctx *x, const struct pcfg *cfg);

@@ -879,6 +879,7 @@ static void shutdown_all(struct srv *s)
 	free_dead(s);
 	pcs_free(s->pd.store);
 	rl_free(s->pd.pending);
+	bl_free(s->pd.bl);
 	if (s->pst) {
 		rl_expire(s->t, (uint32_t)time(NULL));
 		pst_close(s->pst);	/* final snapshot */
