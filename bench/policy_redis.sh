@@ -68,7 +68,7 @@ cc -O2 -Wall -Wextra -I"$REPO/src/lib" -o "$W/sim" "$BENCH/policy_baseline_sim.c
 	"$REPO/build/librblkit.a" -lsodium -pthread -lm
 
 RP=$(free_port)
-$RT taskset -c 1 redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no \
+$RT redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no \
 	--dir "$W" --logfile "$W/redis.log" &
 PIDS+=($!)
 wait_port "$RP"

@@ -759,8 +759,9 @@ static void eval(struct pcs *s, int script, int argc, const char **argv, const s
 		av[i + 3] = argv[i];
 		lv[i + 3] = lens ? lens[i] : strlen(argv[i]);
 	}
+	/* written when the loop finds the socket writable: the requests of
+	 * one round of events go out in one send() */
 	send_cmd(s, argc + 3, av, lv);
-	flush_out(s);
 }
 
 struct pcs_req *pcs_check(struct pcs *s, const struct pcs_args *a, pcs_cb *cb, void *arg)
