@@ -20,17 +20,41 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 
 
+def make_tls_files(d, name_ip="127.0.0.1"):
+    """A CA and a server certificate for name_ip (subjectAltName IP) in d,
+    made with the openssl command. Returns (ca, cert, key) paths."""
+    ca, cakey = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    cert, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+    csr, ext = os.path.join(d, "server.csr"), os.path.join(d, "ext.cnf")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", cakey, "-out", ca,
+        "-days", "2", "-subj", "/CN=rblkit test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=redis test")
+    with open(ext, "w") as f:
+        f.write(f"subjectAltName = IP:{name_ip}\n")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey, "-CAcreateserial",
+        "-out", cert, "-days", "2", "-extfile", ext)
+    return ca, cert, key
+
+
 class RedisServer:
-    def __init__(self, password=None, port=None):
+    """tls: serve TLS only (certificates made in its directory; self.ca
+    is the CA file a client needs)."""
+
+    def __init__(self, password=None, port=None, tls=False):
         self.password = password
         self.port = port or servers.free_port()
         self.dir = tempfile.mkdtemp(prefix="rblkit-redis-", dir="/tmp")
         self.proc = None
+        self.tls = tls
+        if tls:
+            self.ca, self.cert, self.key = make_tls_files(self.dir)
 
     @property
     def url(self):
         auth = f":{self.password}@" if self.password else ""
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout=10.0):
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
@@ -38,6 +62,10 @@ class RedisServer:
                 "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")]
         if self.password:
             args += ["--requirepass", self.password]
+        if self.tls:
+            args[1:3] = ["--port", "0", "--tls-port", str(self.port),
+                         "--tls-cert-file", self.cert, "--tls-key-file", self.key,
+                         "--tls-ca-cert-file", self.ca, "--tls-auth-clients", "no"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
@@ -52,6 +80,8 @@ class RedisServer:
 
     def cli(self, *args):
         cmd = [REDIS_CLI, "-h", "127.0.0.1", "-p", str(self.port)]
+        if self.tls:
+            cmd += ["--tls", "--cacert", self.ca]
         if self.password:
             cmd += ["--no-auth-warning", "-a", self.password]
         return subprocess.run(cmd + list(args), capture_output=True, text=True,

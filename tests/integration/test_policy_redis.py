@@ -203,9 +203,8 @@ def test_garbage_is_an_error_never_a_crash(reply):
         g.close()
 
 
-def test_rediss_and_bad_urls_are_configuration_errors(tmp_path):
-    for url, why in [("rediss://127.0.0.1:6380/0", "TLS"),
-                     ("redis://127.0.0.1/0", "HOST:PORT"),
+def test_bad_urls_are_configuration_errors(tmp_path):
+    for url, why in [("redis://127.0.0.1/0", "HOST:PORT"),
                      ("redis://127.0.0.1:6379/x", "database"),
                      ("memcache://x", "expected local")]:
         p = tmp_path / "p.conf"
@@ -293,3 +292,32 @@ def test_baseline_off_by_default_changes_nothing(redis):
         c = d.connect()
         assert all(eom(c, "many@example.com") == "DUNNO" for _ in range(60))
         assert "baseline" not in d.command("status", "many@example.com").stdout
+
+
+def test_tls_with_password_and_a_checked_certificate(tmp_path):
+    with RedisServer(password="tls-pw", tls=True) as r:
+        extra = f"outbound_store_ca = {r.ca}\n"
+        with PolicyDaemon(conf(r.url, extra)) as d:
+            wait_up(d)
+            assert "rediss://***@127.0.0.1" in d.log()
+            c = d.connect()
+            for _ in range(5):
+                assert eom(c) == "DUNNO"
+            assert eom(c).startswith("DEFER 4.7.1 Sending limit exceeded (5 of 5")
+            assert counter(r) == 5
+        # a certificate the configured CA did not sign: never up, answered
+        # locally, the reason told
+        other = tmp_path / "other"
+        other.mkdir()
+        from redis_helper import make_tls_files
+        wrong_ca = make_tls_files(str(other))[0]
+        with PolicyDaemon(conf(r.url, f"outbound_store_ca = {wrong_ca}\n")) as d:
+            assert d.wait_log("TLS handshake failed: certificate"), d.log()
+            c = d.connect()
+            assert eom(c) == "DUNNO"
+            assert "outbound store: DOWN" in d.command("status").stdout
+        # plain TCP to the TLS port: an error, not a hang or a crash
+        with PolicyDaemon(conf(r.url.replace("rediss://", "redis://"))) as d:
+            c = d.connect()
+            assert eom(c) == "DUNNO"
+            assert d.proc.poll() is None

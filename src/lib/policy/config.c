@@ -395,6 +395,9 @@ static const struct conftab_key keys[] = {
 	{ "outbound_store_timeout", CONFTAB_UINT, O(store_timeout_ms), "200", 10, 60000,
 	  .help = "ms a request waits for the shared store; then the local counts "
 	  "decide (fail open)" },
+	{ "outbound_store_ca", CONFTAB_STR, O(store_ca), NULL, .parse = f_abspath,
+	  .help = "rediss://: the CA certificates (PEM) that sign the Redis server's "
+	  "certificate (default: the system's)" },
 	{ "state_dir", CONFTAB_STR, O(state_dir), "/var/lib/rblkit", .parse = f_abspath,
 	  .help = "counters, journal and the control socket (created if missing)" },
 	{ "max_users", CONFTAB_UINT, O(max_users), "1000000", 10, 100000000,

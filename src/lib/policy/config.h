@@ -71,6 +71,7 @@ struct pcfg {
 	char *bl_reply;			/* baseline_reply */
 	char *store;			/* outbound_store: "local" or a redis:// URL */
 	unsigned store_timeout_ms;	/* outbound_store_timeout */
+	char *store_ca;			/* outbound_store_ca: PEM file, or NULL */
 	char *state_dir;
 	unsigned max_users;
 	unsigned max_connections;

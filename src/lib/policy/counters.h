@@ -10,6 +10,7 @@
  * estimate as ratelimit.c, from per-window hash keys that expire with
  * their window), and decides "alert once per crossing" for the cluster
  * with SET NX on an alert key that lives as long as the limit's window.
+ * rediss:// is the same over TLS (OpenSSL, non-blocking, on the loop).
  *
  * The Redis client is asynchronous on the daemon's event loop: a request
  * is queued (pcs_check) and answered through its callback, or failed
@@ -74,10 +75,13 @@ struct pcs_req;
 int pcs_url_check(const char *url, char *err, size_t errlen);
 
 /* A Redis store for url on ev (not connected yet: pcs_tick connects).
- * timeout_ms bounds each request. state is called on every change
+ * rediss:// speaks TLS (1.2 or later) and checks the server's certificate
+ * (its name or IP address as in the URL) against the PEM file ca, or the
+ * system's CAs when ca is NULL. timeout_ms bounds each request (and the
+ * connection with its handshakes). state is called on every change
  * between up and down. NULL with err for a bad URL. Owned by the caller:
  * pcs_free. */
-struct pcs *pcs_new(const char *url, ev_loop *ev, unsigned timeout_ms,
+struct pcs *pcs_new(const char *url, const char *ca, ev_loop *ev, unsigned timeout_ms,
 		    pcs_state_cb *state, void *arg, char *err, size_t errlen);
 /* Close the connection; queued requests are dropped without their
  * callbacks (the caller cancelled them or is going away). */

@@ -21,6 +21,7 @@
 #include "policy/resp.h"
 #include "base/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #define PCS_IN_MAX (RESP_MAX_BULK + 65536)
@@ -98,7 +102,7 @@ enum { SC_CHECK, SC_MERGE, SC_RESET, SC_N };
 static const char *const scripts[SC_N] = { script_check, script_merge, script_reset };
 
 enum req_kind { RQ_CHECK, RQ_HANDSHAKE, RQ_LOAD, RQ_FIRE };
-enum pcs_st { ST_DOWN, ST_CONNECTING, ST_HANDSHAKE, ST_UP };
+enum pcs_st { ST_DOWN, ST_CONNECTING, ST_TLS, ST_HANDSHAKE, ST_UP };
 
 struct pcs_req {
 	struct pcs_req *next;
@@ -120,6 +124,9 @@ struct pcs {
 	pcs_state_cb *state;
 	void *sarg;
 	int fd;
+	SSL_CTX *tls;		/* rediss://: NULL for plain TCP */
+	SSL *ssl;
+	char host[256];		/* what the certificate must name */
 	enum pcs_st st;
 	bool reported_up, broken, logged_down;
 	uint64_t last_try;
@@ -176,6 +183,7 @@ static char *pct_decode(const char *s, size_t n)
 }
 
 struct url {
+	bool tls;
 	char *user, *pass;
 	char host[256], port[8];
 	int db;
@@ -195,15 +203,14 @@ static int url_parse(const char *url, struct url *u, char *err, size_t el)
 
 	memset(u, 0, sizeof(*u));
 	if (!strncmp(url, "rediss://", 9)) {
-		snprintf(err, el, "rediss:// (TLS) is not supported by this build yet; use "
-			 "redis:// through a TLS tunnel (stunnel, spiped) on the loopback");
+		u->tls = true;
+		p = url + 9;
+	} else if (!strncmp(url, "redis://", 8)) {
+		p = url + 8;
+	} else {
+		snprintf(err, el, "expected local, or redis[s]://[USER:PASSWORD@]HOST:PORT[/DB]");
 		return -1;
 	}
-	if (strncmp(url, "redis://", 8)) {
-		snprintf(err, el, "expected local, or redis://[USER:PASSWORD@]HOST:PORT[/DB]");
-		return -1;
-	}
-	p = url + 8;
 	slash = strchr(p, '/');
 	at = memrchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
 	if (at) {
@@ -262,7 +269,7 @@ bad_pct:
 	url_free(u);
 	return -1;
 bad_host:
-	snprintf(err, el, "expected HOST:PORT (or [IPv6]:PORT) after redis://");
+	snprintf(err, el, "expected HOST:PORT (or [IPv6]:PORT) after redis:// or rediss://");
 	url_free(u);
 	return -1;
 }
@@ -346,6 +353,61 @@ static void set_up(struct pcs *s, bool up)
 		s->state(s->sarg, up);
 }
 
+static void close_conn(struct pcs *s)
+{
+	if (s->ssl) {
+		SSL_free(s->ssl);	/* no close_notify: the socket may be dead */
+		s->ssl = NULL;
+	}
+	ev_fd_del(s->ev, s->fd);
+	close(s->fd);
+	s->fd = -1;
+}
+
+/* Bytes out: send() or SSL_write(). >0, 0 for "later", -1 for an error. */
+static ssize_t io_write(struct pcs *s, const char *p, size_t n)
+{
+	ssize_t w;
+
+	if (s->ssl) {
+		int r = SSL_write(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		int e = r > 0 ? 0 : SSL_get_error(s->ssl, r);
+
+		if (r > 0)
+			return r;
+		ERR_clear_error();
+		return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+	}
+	do
+		w = send(s->fd, p, n, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return w > 0 ? w : -1;
+}
+
+/* Bytes in: >0, 0 for "nothing now", -1 for closed or an error. */
+static ssize_t io_read(struct pcs *s, char *p, size_t n)
+{
+	ssize_t r;
+
+	if (s->ssl) {
+		int k = SSL_read(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		int e = k > 0 ? 0 : SSL_get_error(s->ssl, k);
+
+		if (k > 0)
+			return k;
+		ERR_clear_error();
+		return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+	}
+	do
+		r = recv(s->fd, p, n, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return r > 0 ? r : -1;
+}
+
 /* Close the connection and answer every waiting request with PCS_ERROR. */
 static void fail(struct pcs *s, const char *fmt, const char *detail)
 {
@@ -357,9 +419,7 @@ static void fail(struct pcs *s, const char *fmt, const char *detail)
 		if (!s->logged_down)
 			log_warn("outbound_store %s: %s%s", s->url_shown, fmt, detail ? detail : "");
 		s->logged_down = true;
-		ev_fd_del(s->ev, s->fd);
-		close(s->fd);
-		s->fd = -1;
+		close_conn(s);
 	}
 	s->st = ST_DOWN;
 	s->broken = false;
@@ -389,9 +449,10 @@ static void on_timer(ev_loop *ev, struct ev_timer *t, void *arg)
 		fail(s, "write failed", NULL);
 		return;
 	}
-	if (s->st == ST_CONNECTING) {
+	if (s->st == ST_CONNECTING || s->st == ST_TLS) {
 		snprintf(why, sizeof(why), "%u ms", s->timeout_ms);
-		fail(s, "connect timed out after ", why);
+		fail(s, s->st == ST_TLS ? "TLS handshake timed out after " :
+		     "connect timed out after ", why);
 		return;
 	}
 	if (s->head && s->head->deadline <= now) {
@@ -408,13 +469,11 @@ static void flush_out(struct pcs *s)
 	size_t off = 0;
 
 	while (off < s->outlen) {
-		ssize_t w = send(s->fd, s->out + off, s->outlen - off, MSG_NOSIGNAL);
+		ssize_t w = io_write(s, s->out + off, s->outlen - off);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (w == 0)
 			break;
-		if (w <= 0) {
+		if (w < 0) {
 			/* failed from the timer: callers never see a callback
 			 * from inside pcs_check */
 			s->broken = true;
@@ -549,13 +608,11 @@ static void read_in(struct pcs *s)
 			s->incap = s->incap ? s->incap * 2 : 16384;
 			s->in = xrealloc(s->in, s->incap);
 		}
-		n = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = io_read(s, s->in + s->inlen, s->incap - s->inlen);
+		if (n == 0)
 			break;
-		if (n <= 0) {
-			fail(s, "connection closed", n < 0 ? ": read error" : NULL);
+		if (n < 0) {
+			fail(s, "connection closed", NULL);
 			return;
 		}
 		s->inlen += (size_t)n;
@@ -617,6 +674,60 @@ static void handshake(struct pcs *s)
 	}
 }
 
+/* Drive the TLS handshake; the Redis handshake follows it. */
+static void tls_step(struct pcs *s)
+{
+	int r = SSL_connect(s->ssl);
+	char why[256];
+
+	if (r == 1) {
+		ev_timer_stop(s->ev, &s->timer);
+		handshake(s);
+		flush_out(s);
+		return;
+	}
+	switch (SSL_get_error(s->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		ev_fd_mod(s->ev, s->fd, EV_READ);
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		ev_fd_mod(s->ev, s->fd, EV_READ | EV_WRITE);
+		return;
+	default: {
+		long v = SSL_get_verify_result(s->ssl);
+		unsigned long e = ERR_get_error();
+
+		if (v != X509_V_OK)
+			snprintf(why, sizeof(why), "certificate: %s", X509_verify_cert_error_string(v));
+		else
+			ERR_error_string_n(e, why, sizeof(why));
+		ERR_clear_error();
+		fail(s, "TLS handshake failed: ", why);
+	}
+	}
+}
+
+static void tls_start(struct pcs *s)
+{
+	X509_VERIFY_PARAM *vp;
+	unsigned char ip[16];
+
+	s->st = ST_TLS;
+	if (!(s->ssl = SSL_new(s->tls)) || !SSL_set_fd(s->ssl, s->fd)) {
+		fail(s, "TLS: out of memory", NULL);
+		return;
+	}
+	vp = SSL_get0_param(s->ssl);
+	if (inet_pton(AF_INET, s->host, ip) == 1 || inet_pton(AF_INET6, s->host, ip) == 1) {
+		X509_VERIFY_PARAM_set1_ip_asc(vp, s->host);
+	} else {
+		SSL_set_tlsext_host_name(s->ssl, s->host);
+		X509_VERIFY_PARAM_set1_host(vp, s->host, 0);
+	}
+	SSL_set_verify(s->ssl, SSL_VERIFY_PEER, NULL);
+	tls_step(s);
+}
+
 static void on_fd(ev_loop *ev, int fd, unsigned events, void *arg)
 {
 	struct pcs *s = arg;
@@ -630,9 +741,17 @@ static void on_fd(ev_loop *ev, int fd, unsigned events, void *arg)
 			fail(s, "connect: ", strerror(e ? e : errno));
 			return;
 		}
+		if (s->tls) {
+			tls_start(s);
+			return;
+		}
 		ev_timer_stop(s->ev, &s->timer);
 		handshake(s);
 		flush_out(s);
+		return;
+	}
+	if (s->st == ST_TLS) {
+		tls_step(s);
 		return;
 	}
 	if (events & EV_WRITE)
@@ -666,9 +785,33 @@ static void try_connect(struct pcs *s)
 
 /* -- the interface ------------------------------------------------------ */
 
-struct pcs *pcs_new(const char *url, ev_loop *ev, unsigned timeout_ms, pcs_state_cb *state,
-		    void *arg, char *err, size_t errlen)
+/* The TLS context of rediss://: TLS 1.2 or later, the server's
+ * certificate checked against ca (a PEM file) or the system's CAs. */
+static SSL_CTX *tls_ctx(const char *ca, char *err, size_t errlen)
 {
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+
+	if (!c) {
+		snprintf(err, errlen, "TLS: cannot make a context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (ca ? SSL_CTX_load_verify_locations(c, ca, NULL) != 1
+	       : SSL_CTX_set_default_verify_paths(c) != 1) {
+		snprintf(err, errlen, "TLS: cannot load the CA certificates%s%s", ca ? " of " : "",
+			 ca ? ca : "");
+		ERR_clear_error();
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct pcs *pcs_new(const char *url, const char *ca, ev_loop *ev, unsigned timeout_ms,
+		    pcs_state_cb *state, void *arg, char *err, size_t errlen)
+{
+	SSL_CTX *tls = NULL;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
 	struct pcs *s;
@@ -682,7 +825,14 @@ struct pcs *pcs_new(const char *url, ev_loop *ev, unsigned timeout_ms, pcs_state
 		url_free(&u);
 		return NULL;
 	}
+	if (u.tls && !(tls = tls_ctx(ca, err, errlen))) {
+		freeaddrinfo(ai);
+		url_free(&u);
+		return NULL;
+	}
 	s = xcalloc(1, sizeof(*s));
+	s->tls = tls;
+	snprintf(s->host, sizeof(s->host), "%s", u.host);
 	memcpy(&s->addr, ai->ai_addr, ai->ai_addrlen);
 	s->addrlen = ai->ai_addrlen;
 	freeaddrinfo(ai);
@@ -692,7 +842,8 @@ struct pcs *pcs_new(const char *url, ev_loop *ev, unsigned timeout_ms, pcs_state
 	{
 		char shown[400];
 
-		snprintf(shown, sizeof(shown), "redis://%s%s%s%s:%s/%d", u.pass ? "***@" : "",
+		snprintf(shown, sizeof(shown), "%s://%s%s%s%s:%s/%d", u.tls ? "rediss" : "redis",
+			 u.pass ? "***@" : "",
 			 strchr(u.host, ':') ? "[" : "", u.host, strchr(u.host, ':') ? "]" : "",
 			 u.port, u.db);
 		s->url_shown = xstrdup(shown);
@@ -712,10 +863,9 @@ void pcs_free(struct pcs *s)
 
 	if (!s)
 		return;
-	if (s->fd >= 0) {
-		ev_fd_del(s->ev, s->fd);
-		close(s->fd);
-	}
+	if (s->fd >= 0)
+		close_conn(s);
+	SSL_CTX_free(s->tls);
 	ev_timer_stop(s->ev, &s->timer);
 	while ((r = req_pop(s)))
 		free(r);

@@ -845,7 +845,7 @@ static int start(struct srv *s, const char *path)
 			return -1;
 		}
 	if (strcmp(s->cfg->store, "local")) {
-		s->pd.store = pcs_new(s->cfg->store, s->ev, s->cfg->store_timeout_ms,
+		s->pd.store = pcs_new(s->cfg->store, s->cfg->store_ca, s->ev, s->cfg->store_timeout_ms,
 				      pd_store_state, &s->pd, err, sizeof(err));
 		if (!s->pd.store) {
 			log_err("outbound_store: %s", err);
