@@ -321,3 +321,23 @@ def test_tls_with_password_and_a_checked_certificate(tmp_path):
             c = d.connect()
             assert eom(c) == "DUNNO"
             assert d.proc.poll() is None
+
+
+def test_baseline_is_shared_by_the_cluster(redis):
+    """Two daemons, one sender: its normal and its hour are counted in
+    Redis, so it is held after 40 messages in all (not 40 per daemon)."""
+    extra = "outbound_baseline = yes\n"
+    cfg = conf(redis.url, extra).replace("5 messages", "1000 messages")
+    with PolicyDaemon(cfg) as a, PolicyDaemon(cfg) as b:
+        wait_up(a)
+        wait_up(b)
+        ca, cb = a.connect(), b.connect()
+        answers = [eom(ca if i % 2 else cb, "spread@example.com") for i in range(50)]
+        assert answers[:40] == ["DUNNO"] * 40, answers
+        assert all(x.startswith("DEFER 4.7.1 Unusual sending volume (41 messages this hour")
+                   for x in answers[40:]), answers[40:]
+        h = redis.cli("HGET", "rblkit:bl:spread@example.com", "hn").strip()
+        assert h == "40"
+        assert 0 < int(redis.cli("TTL", "rblkit:bl:spread@example.com")) <= 30 * 86400
+        # one alert log line in the cluster
+        assert (a.log() + b.log()).count("outbound baseline: spread@example.com") == 1

@@ -10,6 +10,9 @@
  * estimate as ratelimit.c, from per-window hash keys that expire with
  * their window), and decides "alert once per crossing" for the cluster
  * with SET NX on an alert key that lives as long as the limit's window.
+ * With outbound_baseline the same script checks and updates the sender's
+ * baseline (baseline.h's EWMA, in a hash of its own), so the whole
+ * cluster holds a sender against one normal.
  * rediss:// is the same over TLS (OpenSSL, non-blocking, on the loop).
  *
  * The Redis client is asynchronous on the daemon's event loop: a request
@@ -43,6 +46,7 @@ enum pcs_code {
 	PCS_CROSS = 1,		/* even the smallest request crosses lim[idx] */
 	PCS_OVERSIZE = 2,	/* this message's recipients would cross lim[idx] */
 	PCS_BLOCKED = 3,	/* blocked until reset (kind, period below) */
+	PCS_BASELINE = 4,	/* far above its own normal (idx 1: the day) */
 };
 
 struct pcs_result {
@@ -51,6 +55,8 @@ struct pcs_result {
 	uint32_t count;		/* that limit's estimate before this request */
 	bool first;		/* first crossing in the cluster: alert */
 	uint32_t kind, period;	/* PCS_BLOCKED: the limit that blocked */
+	uint32_t threshold;	/* PCS_BASELINE: the count it is held above */
+	double mean, sd;	/* PCS_BASELINE: the normal of that window */
 };
 
 /* One check-and-add. */
@@ -62,6 +68,8 @@ struct pcs_args {
 	uint32_t now, rcpts;
 	bool add;			/* END-OF-MESSAGE: count when accepted */
 	bool until_reset;		/* outbound_block = reset */
+	bool baseline;			/* outbound_baseline: checked (and counted) too */
+	uint32_t bl_factor, bl_min, bl_new;
 };
 
 typedef void pcs_cb(void *arg, const struct pcs_result *r);

@@ -11,6 +11,9 @@
  *   rblkit:a:CODE:KIND:PERIOD:USER    alert sent (SET NX, EX PERIOD): one
  *                                     alert per crossing for the cluster
  *   rblkit:b:USER                     "KIND:PERIOD" blocked until reset
+ *   rblkit:bl:USER                    the baseline (outbound_baseline):
+ *                                     hour and day start, count, EWMA mean
+ *                                     and variance, last alerts; 30 days
  *
  * SECURITY: see counters.h. Replies go through resp_parse(); a reply of
  * an unexpected shape, an error reply, or bytes nobody asked for close
@@ -43,6 +46,8 @@ static const char script_check[] =
 	"local L={} local p=7\n"
 	"for i=1,nl do L[i]={tonumber(ARGV[p]),tonumber(ARGV[p+1]),tonumber(ARGV[p+2])} p=p+3 end\n"
 	"local np=tonumber(ARGV[p]) p=p+1\n"
+	"local blon=ARGV[p+np]=='1' local bf=tonumber(ARGV[p+np+1])\n"
+	"local bmin=tonumber(ARGV[p+np+2]) local bnew=tonumber(ARGV[p+np+3])\n"
 	"local function key(per,ws) return 'rblkit:c:'..per..':'..ws..':'..u end\n"
 	"local function est(kind,per)\n"
 	" local ws=now-now%per local f=kind==0 and 'm' or 'r'\n"
@@ -54,7 +59,39 @@ static const char script_check[] =
 	" local b=redis.call('GET','rblkit:b:'..u)\n"
 	" if b then\n"
 	"  local k,per=string.match(b,'^(%d+):(%d+)$')\n"
-	"  if k then k=tonumber(k) per=tonumber(per) return {3,0,est(k,per),0,k,per} end\n"
+	"  if k then k=tonumber(k) per=tonumber(per) return {3,0,est(k,per),0,k,per,0,0,0} end\n"
+	" end\n"
+	"end\n"
+	/* the baseline: hash rblkit:bl:USER, EWMA as in baseline.c */
+	"local bk='rblkit:bl:'..u local B\n"
+	"local function ew(x,mi,vi,a) local d=x-B[mi] B[mi]=B[mi]+a*d B[vi]=(1-a)*(B[vi]+a*d*d) end\n"
+	"local function roll(si,ni,mi,vi,len,a,cap)\n"
+	" local k=0\n"
+	" while now-B[si]>=len do\n"
+	"  if k<cap then ew(B[ni],mi,vi,a) end\n"
+	"  k=k+1 B[ni]=0\n"
+	"  if k<cap then B[si]=B[si]+len else B[si]=now-now%len end\n"
+	" end\n"
+	"end\n"
+	"local function th(m,v,mn) local t=bf*(m+3*math.sqrt(math.max(v,0)))\n"
+	" if t<mn then return mn end if t>4e9 then return 4e9 end return math.floor(t) end\n"
+	"if blon then\n"
+	" local v=redis.call('HMGET',bk,'hs','hn','hm','hv','ds','dn','dm','dv','ah','ad')\n"
+	" if v[1] then B={} for j=1,10 do B[j]=tonumber(v[j]) or 0 end\n"
+	" else B={now-now%3600,0,bnew,bnew*bnew,now-now%86400,0,bnew*24,bnew*bnew*576,-1,-1} end\n"
+	" if now>=B[1] then roll(1,2,3,4,3600,1/168,672) end\n"
+	" if now>=B[5] then roll(5,6,7,8,86400,1/14,28) end\n"
+	" local th1,th2=th(B[3],B[4],bmin),th(B[7],B[8],bmin*8)\n"
+	" local over,day,cnt,t,m,sv=false,0,0,0,0,0\n"
+	" if B[2]+1>th1 then over,cnt,t,m,sv=true,B[2]+1,th1,B[3],B[4]\n"
+	" elseif B[6]+1>th2 then over,day,cnt,t,m,sv=true,1,B[6]+1,th2,B[7],B[8] end\n"
+	" if over then\n"
+	"  local al=0\n"
+	"  if day==0 and B[9]~=B[1] then al=1 B[9]=B[1] end\n"
+	"  if day==1 and B[10]~=B[5] then al=1 B[10]=B[5] end\n"
+	"  redis.call('HSET',bk,'hs',B[1],'hn',B[2],'hm',B[3],'hv',B[4],'ds',B[5],'dn',B[6],'dm',B[7],'dv',B[8],'ah',B[9],'ad',B[10])\n"
+	"  redis.call('EXPIRE',bk,2592000)\n"
+	"  return {4,day,cnt,al,0,day==1 and 86400 or 3600,t,math.floor(m*1000),math.floor(math.sqrt(math.max(sv,0))*1000)}\n"
 	" end\n"
 	"end\n"
 	"local function check(m,r)\n"
@@ -69,15 +106,20 @@ static const char script_check[] =
 	"local i,e=check(1,rc>0 and 1 or 0)\n"
 	"if i>0 then local l=L[i]\n"
 	" if reset then redis.call('SET','rblkit:b:'..u,l[1]..':'..l[3]) end\n"
-	" return {1,i-1,e,first(1,l),l[1],l[3]}\n"
+	" return {1,i-1,e,first(1,l),l[1],l[3],0,0,0}\n"
 	"end\n"
 	"i,e=check(1,rc)\n"
-	"if i>0 then return {2,i-1,e,first(2,L[i]),L[i][1],L[i][3]} end\n"
+	"if i>0 then return {2,i-1,e,first(2,L[i]),L[i][1],L[i][3],0,0,0} end\n"
 	"if add then for j=0,np-1 do local per=tonumber(ARGV[p+j])\n"
 	" local k=key(per,now-now%per)\n"
 	" redis.call('HINCRBY',k,'m',1) redis.call('HINCRBY',k,'r',rc) redis.call('EXPIRE',k,2*per)\n"
 	"end end\n"
-	"return {0,0,0,0,0,0}\n";
+	"if blon then\n"
+	" if add then B[2]=B[2]+1 B[6]=B[6]+1 end\n"
+	" redis.call('HSET',bk,'hs',B[1],'hn',B[2],'hm',B[3],'hv',B[4],'ds',B[5],'dn',B[6],'dm',B[7],'dv',B[8],'ah',B[9],'ad',B[10])\n"
+	" redis.call('EXPIRE',bk,2592000)\n"
+	"end\n"
+	"return {0,0,0,0,0,0,0,0,0}\n";
 
 static const char script_merge[] =
 	"local u=ARGV[1] local now=tonumber(ARGV[2]) local n=tonumber(ARGV[3])\n"
@@ -503,14 +545,19 @@ static int int_elem(const struct resp_reply *rp, const struct resp_node *a, int 
 static int check_result(const struct resp_reply *rp, struct pcs_result *res)
 {
 	const struct resp_node *a = &rp->n[0];
-	long long v[6];
+	long long v[9];
 
-	if (a->type != RESP_ARRAY || a->i != 6)
+	if (a->type != RESP_ARRAY || a->i != 9)
 		return -1;
-	if (int_elem(rp, a, 0, 0, 3, &v[0]) || int_elem(rp, a, 1, 0, RL_MAX_LIMITS - 1, &v[1]) ||
+	if (int_elem(rp, a, 0, 0, 4, &v[0]) || int_elem(rp, a, 1, 0, RL_MAX_LIMITS - 1, &v[1]) ||
 	    int_elem(rp, a, 2, 0, UINT32_MAX, &v[2]) || int_elem(rp, a, 3, 0, 1, &v[3]) ||
-	    int_elem(rp, a, 4, 0, 1, &v[4]) || int_elem(rp, a, 5, 0, UINT32_MAX, &v[5]))
+	    int_elem(rp, a, 4, 0, 1, &v[4]) || int_elem(rp, a, 5, 0, UINT32_MAX, &v[5]) ||
+	    int_elem(rp, a, 6, 0, UINT32_MAX, &v[6]) || int_elem(rp, a, 7, 0, 1ll << 50, &v[7]) ||
+	    int_elem(rp, a, 8, 0, 1ll << 50, &v[8]))
 		return -1;
+	res->threshold = (uint32_t)v[6];
+	res->mean = (double)v[7] / 1000;
+	res->sd = (double)v[8] / 1000;
 	res->code = (enum pcs_code)v[0];
 	res->idx = (int)v[1];
 	res->count = (uint32_t)v[2];
@@ -941,6 +988,10 @@ struct pcs_req *pcs_check(struct pcs *s, const struct pcs_args *a, pcs_cb *cb, v
 	NUM(a->nperiods);
 	for (size_t i = 0; i < a->nperiods; i++)
 		NUM(a->periods[i]);
+	NUM(a->baseline);
+	NUM(a->bl_factor);
+	NUM(a->bl_min);
+	NUM(a->bl_new);
 #undef NUM
 	r = req_new(s, RQ_CHECK);
 	r->cb = cb;

@@ -249,23 +249,17 @@ static void bl_count_msg(struct pd_ctx *x, const char *key, uint32_t now)
 	bl_count(x->bl, &p, key, now);
 }
 
-/* Is key far above its own normal? Then the refusal is in action (and
- * the alert, once per window, is run). */
-static bool baseline_refuse(struct pd_ctx *x, const struct pp_request *req, const char *key,
-			    uint32_t now, char *action, size_t len)
+/* The refusal of a sender far above its normal (v, from the local table
+ * or the shared store) into action; the alert when v says so. */
+static void baseline_act(struct pd_ctx *x, const char *key, const struct bl_verdict *vv,
+			 char *action, size_t len)
 {
 	const char *vars[128] = { 0 };
 	char cnt[16], th[16], mean[32], text[PD_ACTION_MAX];
 	char top[BL_TOP_DOMAINS * (BL_MAX_DOMAIN + 12)];
+	const struct bl_verdict v = *vv;
 	const char *win;
-	struct bl_params p;
-	struct bl_verdict v;
 
-	pd_bl_params(x->cfg, &p);
-	if (pp_state_of(req) == PS_RCPT)
-		bl_recipient(x->bl, &p, key, req->recipient, now);
-	if (!bl_check(x->bl, &p, key, now, &v))
-		return false;
 	win = v.day ? "day" : "hour";
 	snprintf(cnt, sizeof(cnt), "%u", v.count);
 	snprintf(th, sizeof(th), "%u", v.threshold);
@@ -295,6 +289,20 @@ static bool baseline_refuse(struct pd_ctx *x, const struct pp_request *req, cons
 	vars['w'] = win;
 	pcfg_expand(x->cfg->bl_reply, vars, text, sizeof(text));
 	snprintf(action, len, "%s %s", x->cfg->out_action == OA_HOLD ? "HOLD" : "DEFER", text);
+}
+
+/* Is key far above its own normal in the local table? Then the refusal
+ * is in action (and the alert, once per window, is run). */
+static bool baseline_refuse(struct pd_ctx *x, const char *key, uint32_t now, char *action,
+			    size_t len)
+{
+	struct bl_params p;
+	struct bl_verdict v;
+
+	pd_bl_params(x->cfg, &p);
+	if (!bl_check(x->bl, &p, key, now, &v))
+		return false;
+	baseline_act(x, key, &v, action, len);
 	return true;
 }
 
@@ -452,6 +460,14 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 		refusal(x, u, &l, count, action, len);
 		return PD_REFUSED;
 	}
+	case PCS_BASELINE: {
+		struct bl_verdict v = { .over = true, .alert = r->first, .day = r->idx == 1,
+					.count = r->count, .mean = r->mean, .sd = r->sd,
+					.threshold = r->threshold };
+
+		baseline_act(x, w->key, &v, action, len);
+		return PD_REFUSED;
+	}
 	case PCS_BLOCKED:
 		memset(&l, 0, sizeof(l));
 		l.kind = r->kind ? RL_RECIPIENTS : RL_MESSAGES;
@@ -475,8 +491,12 @@ static void on_shared(void *arg, const struct pcs_result *r)
 
 	w->r = NULL;
 	v = r->code == PCS_ERROR ? PD_BADREQ : apply_shared(x, w, r);
-	if (v == PD_BADREQ)	/* no usable answer: the local counters decide */
-		v = pd_outbound(x, w->req, w->key, w->now, w->action, sizeof(w->action));
+	if (v == PD_BADREQ) {	/* no usable answer: the local counters decide */
+		if (x->bl && baseline_refuse(x, w->key, w->now, w->action, sizeof(w->action)))
+			v = PD_REFUSED;
+		else
+			v = pd_outbound(x, w->req, w->key, w->now, w->action, sizeof(w->action));
+	}
 	w->done(w, v, w->action);
 }
 
@@ -489,9 +509,15 @@ enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req
 	uint32_t rcpts = 1;
 
 	if (x->cfg->baseline && (st == PS_RCPT || st == PS_EOM)) {
+		struct bl_params p;
+
 		if (!x->bl)
 			x->bl = bl_new(x->cfg->max_users);
-		if (baseline_refuse(x, req, key, now, action, len))
+		pd_bl_params(x->cfg, &p);
+		if (st == PS_RCPT)	/* the recipient domains stay local */
+			bl_recipient(x->bl, &p, key, req->recipient, now);
+		/* with the store up, the shared baseline decides (below) */
+		if (!pcs_up(x->store) && baseline_refuse(x, key, now, action, len))
 			return PD_REFUSED;
 	}
 	if (!pcs_up(x->store) || (st != PS_RCPT && st != PS_EOM))
@@ -506,6 +532,10 @@ enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req
 	a.rcpts = rcpts;
 	a.add = st == PS_EOM;
 	a.until_reset = x->cfg->block_until_reset;
+	a.baseline = x->cfg->baseline;
+	a.bl_factor = x->cfg->bl_factor;
+	a.bl_min = x->cfg->bl_min;
+	a.bl_new = x->cfg->bl_new;
 	w->x = x;
 	w->req = req;
 	w->key = key;
