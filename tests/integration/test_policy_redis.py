@@ -341,3 +341,83 @@ def test_baseline_is_shared_by_the_cluster(redis):
         assert 0 < int(redis.cli("TTL", "rblkit:bl:spread@example.com")) <= 30 * 86400
         # one alert log line in the cluster
         assert (a.log() + b.log()).count("outbound baseline: spread@example.com") == 1
+
+
+NETNS_SCRIPT = r'''
+import json, os, socket, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+import servers
+from redis_helper import RedisServer
+
+d = sys.argv[2]
+out = {}
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+r = RedisServer().start()
+sock = os.path.join(d, "policy.sock")
+with open(os.path.join(d, "p.conf"), "w") as f:
+    f.write(f"listen = {sock}\nstate_dir = {d}/state\noutbound_limits = 5 messages/hour\n"
+            f"outbound_store = {r.url}\noutbound_store_timeout = 300\n")
+log = open(os.path.join(d, "log"), "wb")
+p = subprocess.Popen([servers.RBLKIT, "policy", "--config", os.path.join(d, "p.conf")],
+                     stdout=log, stderr=subprocess.STDOUT)
+def logtext():
+    return open(os.path.join(d, "log"), errors="replace").read()
+def wait(text, t=10):
+    end = time.monotonic() + t
+    while time.monotonic() < end:
+        if text in logtext():
+            return True
+        time.sleep(0.05)
+    return False
+try:
+    assert wait("counts are shared"), logtext()
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(10)
+    c.connect(sock)
+    f = c.makefile("rwb")
+    def eom():
+        f.write(b"request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\n"
+                b"sasl_username=u@example.com\nclient_address=192.0.2.9\nrecipient_count=1\n\n")
+        f.flush()
+        a = f.readline().decode().strip()[len("action="):]
+        f.readline()
+        return a
+    out["before"] = [eom(), eom()]
+    subprocess.run(["ip", "link", "set", "lo", "down"], check=True)
+    out["cut"] = [eom() for _ in range(4)]
+    out["timeout_logged"] = wait("no answer within 300 ms")
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    out["merged"] = wait("merging the counts of 1 users")
+    time.sleep(0.5)
+    out["redis"] = r.cli("HGET", [k for k in r.cli("--scan", "--pattern", "rblkit:c:3600:*").split()][0], "m").strip()
+    out["alive"] = p.poll() is None
+finally:
+    p.terminate()
+    p.wait()
+    r.stop()
+print(json.dumps(out))
+'''
+
+
+def test_link_dropped_in_a_network_namespace(tmp_path):
+    """Redis and the daemon in a network namespace of their own (its own
+    loopback, Postfix's side on a unix socket); the loopback link is
+    dropped (packets vanish, no reset) and brought back."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root for unshare -n")
+    script = tmp_path / "netns.py"
+    script.write_text(NETNS_SCRIPT)
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run(["unshare", "-n", "/usr/bin/python3", str(script), here, str(tmp_path)],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "RBLKIT": servers.RBLKIT})
+    assert r.returncode == 0, r.stdout + r.stderr
+    import json
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["before"] == ["DUNNO", "DUNNO"]
+    # 2 shared + 3 local = 5, then the local limit
+    assert out["cut"][:3] == ["DUNNO"] * 3, out
+    assert out["cut"][3].startswith("DEFER 4.7.1"), out
+    assert out["timeout_logged"] and out["merged"] and out["alive"], out
+    # merged back: 2 + 3, and the request cut off is not run twice
+    assert out["redis"] == "5", out

@@ -395,8 +395,14 @@ static void set_up(struct pcs *s, bool up)
 		s->state(s->sarg, up);
 }
 
+/* Close with a reset (SO_LINGER 0): a request the kernel still holds
+ * because the link is down is dropped, not delivered (and run) later
+ * after its request was answered from the local counts. */
 static void close_conn(struct pcs *s)
 {
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (s->ssl) {
 		SSL_free(s->ssl);	/* no close_notify: the socket may be dead */
 		s->ssl = NULL;
