@@ -421,3 +421,25 @@ def test_link_dropped_in_a_network_namespace(tmp_path):
     assert out["timeout_logged"] and out["merged"] and out["alive"], out
     # merged back: 2 + 3, and the request cut off is not run twice
     assert out["redis"] == "5", out
+
+
+def test_postfix_with_sasl_and_another_daemon_share_one_limit(redis):
+    """End to end: a real Postfix (SMTP AUTH by swaks) on daemon a, and
+    daemon b (another server's) on the same Redis: 3 messages/hour for
+    dora across both."""
+    from postfix_helper import Postfix, swaks
+    cfg = conf(redis.url).replace("5 messages", "3 messages")
+    with PolicyDaemon(cfg) as a, PolicyDaemon(cfg) as b:
+        wait_up(a)
+        wait_up(b)
+        with Postfix(a.target, users={"dora": "secret"}) as pf:
+            r = swaks(pf.port, auth=("dora", "secret"), to="x@example.net")
+            assert r.code(".") == 250, str(r)
+            # the other server's daemon counts dora's mail there
+            cb = b.connect()
+            assert eom(cb, "dora") == "DUNNO"
+            assert eom(cb, "dora") == "DUNNO"
+            r = swaks(pf.port, auth=("dora", "secret"), to="x@example.net")
+            assert r.code("RCPT TO") == 450, str(r)
+            assert "Sending limit exceeded (3 of 3 messages per hour)" in r.reply_to("RCPT TO")
+        assert counter(redis, "dora") == 3
