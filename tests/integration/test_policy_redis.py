@@ -443,3 +443,30 @@ def test_postfix_with_sasl_and_another_daemon_share_one_limit(redis):
             assert r.code("RCPT TO") == 450, str(r)
             assert "Sending limit exceeded (3 of 3 messages per hour)" in r.reply_to("RCPT TO")
         assert counter(redis, "dora") == 3
+
+
+def test_local_baselines_survive_a_restart(tmp_path):
+    """outbound_store = local: the baselines are written to
+    state_dir/baselines at SIGTERM and read at start; a damaged file is
+    told and what came before the damage kept."""
+    cfg = conf("local", "outbound_baseline = yes\n").replace("5 messages", "1000 messages")
+    with PolicyDaemon(cfg) as d:
+        c = d.connect()
+        for _ in range(10):
+            assert eom(c, "keep me@example.com") == "DUNNO"
+        d.restart()
+        assert d.wait_log("1 baselines loaded")
+        c = d.connect()
+        assert eom(c, "keep me@example.com") == "DUNNO"
+        st = d.command("status", "keep me@example.com").stdout
+        # the hour's count came back with the normal (10 before, 11 now)
+        assert "baseline: 11 msgs this hour" in st, st
+        d.stop()
+        path = os.path.join(d.state_dir, "baselines")
+        with open(path, "a") as f:
+            f.write("1 2 x\n")
+        d.start()
+        assert d.wait_log("a damaged line; the rest is ignored")
+        c = d.connect()
+        assert eom(c, "keep me@example.com") == "DUNNO"
+        assert "baseline: 12 msgs this hour" in d.command("status", "keep me@example.com").stdout

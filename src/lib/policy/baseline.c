@@ -7,10 +7,13 @@
 #include "policy/ratelimit.h"
 #include "base/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #define BL_ALPHA_HOUR (1.0 / 168)	/* about a week of hours */
 #define BL_ALPHA_DAY (1.0 / 14)		/* about two weeks of days */
@@ -310,4 +313,105 @@ void bl_status(FILE *f, struct bl_table *t, const struct bl_params *p, const cha
 		u->day_n, u->d_mean, bl_sqrt(u->d_var),
 		threshold(u->d_mean, u->d_var, p->factor, p->min_day),
 		top[0] ? "; recipient domains this hour: " : "", top);
+}
+
+/* -- the file ---------------------------------------------------------- */
+
+/* One line a sender: "hs hn hm hv ds dn dm dv ah ad LEN KEY\n", KEY as
+ * LEN raw bytes (user names may hold spaces). */
+#define BL_MAGIC "rblkit-baselines 1\n"
+
+int bl_save(struct bl_table *t, const char *path)
+{
+	char tmp[4200];
+	FILE *f;
+	int fd, rc = -1, e;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		goto out;
+	}
+	fputs(BL_MAGIC, f);
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct bl_user *u = t->bucket[i]; u; u = u->next) {
+			fprintf(f, "%u %u %.17g %.17g %u %u %.17g %.17g %u %u %zu ", u->hour_start,
+				u->hour_n, u->h_mean, u->h_var, u->day_start, u->day_n, u->d_mean,
+				u->d_var, u->alerted_hour, u->alerted_day, strlen(u->key));
+			fputs(u->key, f);
+			fputc('\n', f);
+		}
+	if (fflush(f) || fsync(fileno(f))) {
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f))
+		goto out;
+	rc = rename(tmp, path);
+out:
+	e = errno;
+	if (rc)
+		unlink(tmp);
+	errno = e;
+	return rc;
+}
+
+long bl_load(struct bl_table *t, const char *path, char *err, size_t errlen)
+{
+	struct bl_params none = { 0 };
+	FILE *f = fopen(path, "re");
+	char magic[sizeof(BL_MAGIC)];
+	long n = 0, line = 1;
+
+	if (!f)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path,
+						       strerror(errno)), -1);
+	if (!fgets(magic, sizeof(magic), f) || strcmp(magic, BL_MAGIC)) {
+		snprintf(err, errlen, "%s:1: not a baselines file", path);
+		fclose(f);
+		return -1;
+	}
+	for (;;) {
+		struct bl_user v, *u;
+		char key[RL_MAX_KEY + 1];
+		size_t kl;
+		int c, k;
+
+		line++;
+		k = fscanf(f, "%u %u %lg %lg %u %u %lg %lg %u %u %zu", &v.hour_start, &v.hour_n,
+			   &v.h_mean, &v.h_var, &v.day_start, &v.day_n, &v.d_mean, &v.d_var,
+			   &v.alerted_hour, &v.alerted_day, &kl);
+		if (k == EOF)
+			break;
+		if (k != 11 || fgetc(f) != ' ' || kl == 0 || kl > RL_MAX_KEY ||
+		    fread(key, 1, kl, f) != kl || (c = fgetc(f)) != '\n' ||
+		    memchr(key, '\0', kl) || !(v.h_mean >= 0) || !(v.h_var >= 0) ||
+		    !(v.d_mean >= 0) || !(v.d_var >= 0) || v.h_mean > 1e12 || v.d_mean > 1e12 ||
+		    v.h_var > 1e24 || v.d_var > 1e24) {
+			snprintf(err, errlen, "%s:%ld: a damaged line; the rest is ignored", path, line);
+			fclose(f);
+			return -1;
+		}
+		key[kl] = '\0';
+		if (!(u = bl_get(t, &none, key, v.hour_start, true)))
+			break;	/* the table is full */
+		u->hour_start = v.hour_start;
+		u->hour_n = v.hour_n;
+		u->h_mean = v.h_mean;
+		u->h_var = v.h_var;
+		u->day_start = v.day_start;
+		u->day_n = v.day_n;
+		u->d_mean = v.d_mean;
+		u->d_var = v.d_var;
+		u->alerted_hour = v.alerted_hour;
+		u->alerted_day = v.alerted_day;
+		n++;
+	}
+	fclose(f);
+	return n;
 }

@@ -71,4 +71,14 @@ void bl_status(FILE *f, struct bl_table *t, const struct bl_params *p, const cha
 	       uint32_t now);
 size_t bl_count_users(const struct bl_table *t);
 
+/* Write every baseline to path (a temporary file, fsync'd and renamed):
+ * the local store keeps them in state_dir/baselines across restarts.
+ * Returns 0, or -1 with errno. */
+int bl_save(struct bl_table *t, const char *path);
+/* Load what bl_save wrote into t (which should be empty). A missing file
+ * is no error (0). Returns the number of senders loaded, or -1 with the
+ * reason (file, line) in err for a damaged file (what came before the
+ * damage is kept). */
+long bl_load(struct bl_table *t, const char *path, char *err, size_t errlen);
+
 #endif

@@ -90,6 +90,7 @@ struct srv {
 	unsigned nconns;
 	time_t last_full_log, last_badaddr_log, last_badcount_log;
 	uint64_t nreq, nin_refused, nout_refused, nbudget, nbad;
+	uint64_t last_bl_save;		/* ev_now of the last baselines file */
 };
 
 static void process(struct conn *c);
@@ -580,6 +581,18 @@ static void idle_expired(ev_loop *ev, struct ev_timer *t, void *arg)
 		conn_kill(c);
 }
 
+/* state_dir/baselines: written every 5 minutes and at the end. */
+static void save_baselines(struct srv *s)
+{
+	char path[4200];
+
+	if (!s->pd.bl)
+		return;
+	snprintf(path, sizeof(path), "%s/baselines", s->cfg->state_dir);
+	if (bl_save(s->pd.bl, path))
+		log_warn("%s: %s; baselines not saved", path, strerror(errno));
+}
+
 /* Once a second: the lists' probes, the state's syncing, alert commands. */
 static void tick(ev_loop *ev, struct ev_timer *t, void *arg)
 {
@@ -591,6 +604,10 @@ static void tick(ev_loop *ev, struct ev_timer *t, void *arg)
 		pst_tick(s->pst, ev_now(ev));
 	if (s->pd.store)
 		pcs_tick(s->pd.store, ev_now(ev));
+	if (s->pd.bl && ev_now(ev) - s->last_bl_save >= 300000) {
+		s->last_bl_save = ev_now(ev);
+		save_baselines(s);
+	}
 	pd_reap(&s->pd);
 	ev_timer_start(ev, t, 1000);
 }
@@ -829,6 +846,17 @@ static int start(struct srv *s, const char *path)
 	}
 	s->pd.t = s->t;
 	s->pd.pst = s->pst;
+	if (s->cfg->baseline) {
+		char blpath[4200];
+		long n;
+
+		s->pd.bl = bl_new(s->cfg->max_users);
+		snprintf(blpath, sizeof(blpath), "%s/baselines", s->cfg->state_dir);
+		if ((n = bl_load(s->pd.bl, blpath, err, sizeof(err))) < 0)
+			log_warn("%s", err);
+		else if (n)
+			log_info("%ld baselines loaded from %s", n, blpath);
+	}
 	pd_set_config(&s->pd, s->cfg);
 	if (!(s->ev = ev_new(err, sizeof(err)))) {
 		log_err("%s", err);
@@ -879,6 +907,8 @@ static void shutdown_all(struct srv *s)
 	free_dead(s);
 	pcs_free(s->pd.store);
 	rl_free(s->pd.pending);
+	if (s->cfg)
+		save_baselines(s);
 	bl_free(s->pd.bl);
 	if (s->pst) {
 		rl_expire(s->t, (uint32_t)time(NULL));
