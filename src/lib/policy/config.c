@@ -391,7 +391,7 @@ static const struct conftab_key keys[] = {
 	  .help = "text after DEFER/HOLD: %u user, %c count, %b normal, %l threshold, %w window" },
 	{ "outbound_store", CONFTAB_STR, O(store), "local", .parse = f_store,
 	  .help = "where the outbound counts live: local (state_dir), or "
-	  "redis://[USER:PASSWORD@]HOST:PORT[/DB] shared by several daemons" },
+	  "redis[s]://[USER:PASSWORD@]HOST:PORT[/DB] shared by several daemons (rediss: TLS)" },
 	{ "outbound_store_timeout", CONFTAB_UINT, O(store_timeout_ms), "200", 10, 60000,
 	  .help = "ms a request waits for the shared store; then the local counts "
 	  "decide (fail open)" },
