@@ -211,8 +211,136 @@ static struct dataset *new_version(const struct dataset *like, struct szone *z,
 	d->set = (struct sset){ base, delta, vals };
 	d->z = z;
 	d->serial = serial;
+	d->hgen = z->hgen;      /* main thread: the only writer of hgen */
 	atomic_fetch_add(&z->refs, 1);
 	return ds;
+}
+
+/* ---- history from the journal ---- */
+
+/* Append e to the history h[0..*nh) (capacity *ch), complete from *from
+ * on; at HIST_MAX the older half (whole serials) is forgotten. */
+static void hist_push(struct hent **h, size_t *nh, size_t *ch, uint32_t *from,
+		      const struct hent *e)
+{
+	if (*nh == HIST_MAX) {
+		size_t keep = HIST_MAX / 2, cut = *nh - keep;
+
+		*from = (*h)[cut - 1].serial;
+		while (cut < *nh && (*h)[cut].serial == *from)
+			cut++;
+		memmove(*h, *h + cut, (*nh - cut) * sizeof(**h));
+		*nh -= cut;
+	}
+	if (*nh == *ch) {
+		*ch = *ch ? *ch * 2 : 1024;
+		*h = xreallocarray(*h, *ch, sizeof(**h));
+	}
+	(*h)[(*nh)++] = *e;
+}
+
+static int probe_cb(void *arg, const struct store_change *c)
+{
+	(void)arg;
+	(void)c;
+	return 1;               /* the journal reaches back: enough */
+}
+
+/* Does the store's journal still hold every change after since? */
+static int journal_reaches(struct szone *z, uint32_t since)
+{
+	uint32_t upto = since;
+	int rc = store_changes(z->st, z->zone, since, &upto, probe_cb, NULL);
+
+	return rc == 0 || rc == 1;
+}
+
+struct fillctx {
+	struct szone *z;
+	struct sset_vals *vals;
+	uint32_t upto;          /* the snapshot's serial: later ones are the poll's */
+	struct hent *h;
+	size_t nh, ch, bad;
+	uint32_t from;
+};
+
+/* One journal row as the live path records it: a DEL carries the value
+ * that was served; an ADD comes to a key not answered before (a changed
+ * code or reason is a DEL + ADD in one serial; store_listing.c). */
+static int fill_cb(void *arg, const struct store_change *c)
+{
+	struct fillctx *f = arg;
+	struct sset_key k;
+	uint8_t buf[256];
+	struct hent h = { .serial = c->serial };
+	uint32_t v;
+
+	if ((int32_t)(c->serial - f->upto) > 0)
+		return 1;       /* rows come by serial: the rest is later too */
+	if (skey_from(&c->key, &k, buf)) {
+		f->bad++;
+		return 0;
+	}
+	h.kind = (uint8_t)k.kind;
+	h.bits = (uint8_t)k.bits;
+	h.addr = k.addr;
+	v = value_of(f->z, f->vals, c->code, c->reason, c->excluded);
+	h.old = c->op == STORE_DEL ? v : SSET_NONE;
+	h.new = c->op == STORE_DEL ? SSET_NONE : v;
+	hist_push(&f->h, &f->nh, &f->ch, &f->from, &h);
+	return 0;
+}
+
+/* The history of the changes up to serial (the snapshot's), read from
+ * the store's journal as far back as it reaches (at most HIST_MAX
+ * changes), so that an IXFR from a serial before this process read the
+ * zone is still a diff. A journal that cannot be read leaves the history
+ * empty (complete from serial on): such secondaries get an AXFR. */
+static void hist_fill(struct szone *z, struct sset_vals *vals, uint32_t serial)
+{
+	struct fillctx f = { .z = z, .vals = vals, .upto = serial, .from = serial };
+	uint32_t lo, hi, upto = serial;
+	int rc;
+
+	/* every serial has a journal row: more than HIST_MAX serials back is
+	 * more than HIST_MAX changes */
+	lo = serial > HIST_MAX ? serial - HIST_MAX : 0;
+	hi = serial;
+	if (!journal_reaches(z, hi))
+		goto install;   /* restarted since the snapshot: no history */
+	if (!journal_reaches(z, lo)) {
+		/* the oldest serial it reaches back to: lo does not, hi does */
+		while (hi - lo > 1) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (journal_reaches(z, mid))
+				hi = mid;
+			else
+				lo = mid;
+		}
+		lo = hi;
+	}
+	f.from = lo;
+	rc = store_changes(z->st, z->zone, lo, &upto, fill_cb, &f);
+	if (rc != 0 && rc != 1) {
+		log_warn("%s: zone %s: cannot read the journal (%s): IXFR only from "
+			 "serial %u on", z->dsn, z->zone,
+			 rc == STORE_GONE ? "pruned meanwhile" : store_error(z->st), serial);
+		f.nh = 0;
+		f.from = serial;
+	} else if (f.bad) {
+		log_warn("%s: zone %s: %zu journal keys not usable, left out", z->dsn,
+			 z->zone, f.bad);
+	}
+install:
+	pthread_mutex_lock(&z->lock);
+	free(z->h);
+	z->h = f.h;
+	z->nh = f.nh;
+	z->ch = f.ch;
+	z->hist_from = f.from;
+	z->hgen++;
+	pthread_mutex_unlock(&z->lock);
 }
 
 /* Read the whole zone: a new base, an empty delta, a new history. */
@@ -231,10 +359,7 @@ static int read_snapshot(struct szone *z, struct sset_vals *vals, struct sset_la
 	if (c.bad)
 		log_warn("%s: zone %s: %zu keys not usable, left out", z->dsn, z->zone, c.bad);
 	*base = sset_build_finish(c.b);
-	pthread_mutex_lock(&z->lock);
-	z->nh = 0;
-	z->hist_from = *serial;
-	pthread_mutex_unlock(&z->lock);
+	hist_fill(z, vals, *serial);
 	return 0;
 }
 
@@ -429,20 +554,7 @@ static uint32_t view_get(const struct sset *s, const struct sset_key *k)
 static void hist_add(struct szone *z, const struct hent *e)
 {
 	pthread_mutex_lock(&z->lock);
-	if (z->nh == HIST_MAX) {        /* forget the older half */
-		size_t keep = HIST_MAX / 2, cut = z->nh - keep;
-
-		z->hist_from = z->h[cut - 1].serial;
-		while (cut < z->nh && z->h[cut].serial == z->hist_from)
-			cut++;
-		memmove(z->h, z->h + cut, (z->nh - cut) * sizeof(*z->h));
-		z->nh -= cut;
-	}
-	if (z->nh == z->ch) {
-		z->ch = z->ch ? z->ch * 2 : 1024;
-		z->h = xreallocarray(z->h, z->ch, sizeof(*z->h));
-	}
-	z->h[z->nh++] = *e;
+	hist_push(&z->h, &z->nh, &z->ch, &z->hist_from, e);
 	pthread_mutex_unlock(&z->lock);
 }
 
