@@ -330,6 +330,8 @@ static void undo(struct bents *be, const struct hent *h, size_t n, int v6, u128 
 		u128 elo = e->addr, ehi = e->addr | ~sset_mask(v6, e->bits);
 		size_t k;
 
+		if (!v6)        /* an IPv4 key's end is a 32-bit number too */
+			ehi &= 0xffffffffu;
 		if (e->kind != (v6 ? SSET_IP6 : SSET_IP4) || ehi < lo || elo > hi)
 			continue;
 		for (k = 0; k < be->n; k++)
