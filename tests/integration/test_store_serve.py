@@ -495,3 +495,50 @@ def test_ixfr_of_live_changes_in_several_blocks_is_exact(rblkit_server, datadir,
     after = axfr_set(srv.port)
     old, dels, adds = ixfr_parts(ixfr(srv.port, s1))
     assert dels == before - after and adds == after - before, (len(dels), len(adds))
+
+
+@pytest.mark.parametrize("kind", ["nsd", "knot"])
+def test_secondary_gets_an_ixfr_across_a_restart_of_serve(datadir, big_store, kind):
+    exe = {"nsd": "/usr/sbin/nsd", "knot": "/usr/sbin/knotd"}[kind]
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is required: apt-get install {kind}", pytrace=False)
+    if os.geteuid() != 0:
+        pytest.skip("the secondary is run as root (no username switch)")
+    store = big_store
+    prim_port = servers.free_port()
+    sec = Secondary(kind, [ZONE], prim_port)
+    args = ["--notify", f"127.0.0.1:{sec.port}"]
+    prim = servers.start_rblkit([f"{ZONE}:store:{store}"], datadir, args, port=prim_port)
+    try:
+        sec.start()
+        s1 = serial(prim)
+        assert sec.wait_serial(s1, 30), sec.log_text()[-3000:]
+        prim.__exit__(None, None, None)
+        change_the_zone(store, datadir)
+        log_before = len(sec.log_text())
+        # serve starts again (no NOTIFY at start); one change more while it
+        # runs sends one, and the secondary asks IXFR from s1, before the
+        # restart
+        prim = servers.start_rblkit([f"{ZONE}:store:{store}"], datadir, args,
+                                    port=prim_port)
+        assert serial(prim) == s1 + 3
+        rblkit_list(store, "add", ZONE, "198.51.100.1")
+        s2 = wait_for(lambda: serial(prim) == s1 + 4 and serial(prim), LIVE)
+        assert s2
+        assert sec.wait_serial(s2, 30), sec.log_text()[-3000:] + prim.stderr_text()[-2000:]
+        assert a_values(sec.query(rev4("203.0.113.5", ZONE))) == ["127.0.0.7"]
+        assert a_values(sec.query(rev4("192.0.2.7", ZONE))) == ["127.0.0.3"]
+        assert a_values(sec.query(rev4("10.8.1.17", ZONE))) == ["127.0.0.5"]
+        assert a_values(sec.query(rev4("10.8.1.18", ZONE))) == ["127.0.0.2"]
+        assert a_values(sec.query(rev4("198.51.100.1", ZONE))) == ["127.0.0.2"]
+        assert rcode(sec.query(rev4("192.0.2.9", ZONE))) == "NXDOMAIN"
+        log = sec.log_text()
+        later = log[log_before:]
+        if kind == "nsd":
+            sizes = [int(x) for x in re.findall(r"received update to serial \d+ .* of (\d+) bytes", log)]
+            assert len(sizes) >= 2 and sizes[0] > 50000 and sizes[-1] < 3000, log[-3000:]
+        else:
+            assert "IXFR" in later and "AXFR" not in later, later[-3000:]
+    finally:
+        sec.stop()
+        prim.__exit__(None, None, None)
