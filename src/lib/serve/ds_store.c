@@ -239,20 +239,29 @@ static void hist_push(struct hent **h, size_t *nh, size_t *ch, uint32_t *from,
 	(*h)[(*nh)++] = *e;
 }
 
+struct probe {
+	uint32_t upto;          /* the snapshot's serial */
+	size_t n;               /* changes up to it */
+};
+
 static int probe_cb(void *arg, const struct store_change *c)
 {
-	(void)arg;
-	(void)c;
-	return 1;               /* the journal reaches back: enough */
+	struct probe *p = arg;
+
+	if ((int32_t)(c->serial - p->upto) > 0)
+		return 1;       /* rows come by serial: the rest is later */
+	return ++p->n > HIST_MAX;       /* too many: stop reading */
 }
 
-/* Does the store's journal still hold every change after since? */
-static int journal_reaches(struct szone *z, uint32_t since)
+/* Does the store's journal hold every change after since, and at most
+ * HIST_MAX of them up to serial upto? Reads at most HIST_MAX + 1 rows. */
+static int journal_fits(struct szone *z, uint32_t since, uint32_t upto)
 {
-	uint32_t upto = since;
-	int rc = store_changes(z->st, z->zone, since, &upto, probe_cb, NULL);
+	struct probe p = { .upto = upto };
+	uint32_t u = since;
+	int rc = store_changes(z->st, z->zone, since, &u, probe_cb, &p);
 
-	return rc == 0 || rc == 1;
+	return (rc == 0 || rc == 1) && p.n <= HIST_MAX;
 }
 
 struct fillctx {
@@ -292,36 +301,43 @@ static int fill_cb(void *arg, const struct store_change *c)
 }
 
 /* The history of the changes up to serial (the snapshot's), read from
- * the store's journal as far back as it reaches (at most HIST_MAX
- * changes), so that an IXFR from a serial before this process read the
- * zone is still a diff. A journal that cannot be read leaves the history
- * empty (complete from serial on): such secondaries get an AXFR. */
+ * the store's journal as far back as it reaches, whole serials, at most
+ * HIST_MAX changes (a big import is one serial: it is left out rather
+ * than read), so that an IXFR from a serial before this process read the
+ * zone is still a diff. The snapshot and this read are two transactions:
+ * changes after serial are the live path's, and are skipped here. A
+ * journal that cannot be read leaves the history empty (complete from
+ * serial on): such secondaries get an AXFR. */
 static void hist_fill(struct szone *z, struct sset_vals *vals, uint32_t serial)
 {
 	struct fillctx f = { .z = z, .vals = vals, .upto = serial, .from = serial };
-	uint32_t lo, hi, upto = serial;
+	uint32_t lo, hi, step, upto = serial;
 	int rc;
 
-	/* every serial has a journal row: more than HIST_MAX serials back is
-	 * more than HIST_MAX changes */
-	lo = serial > HIST_MAX ? serial - HIST_MAX : 0;
-	hi = serial;
-	if (!journal_reaches(z, hi))
+	if (!journal_fits(z, serial, serial))
 		goto install;   /* restarted since the snapshot: no history */
-	if (!journal_reaches(z, lo)) {
-		/* the oldest serial it reaches back to: lo does not, hi does */
-		while (hi - lo > 1) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (journal_reaches(z, mid))
-				hi = mid;
-			else
-				lo = mid;
-		}
-		lo = hi;
+	/* back from serial by doubling steps while it fits (each probe reads
+	 * at most HIST_MAX + 1 rows), then halve the last step: hi fits, lo
+	 * does not (or is serial 0) */
+	hi = serial;
+	for (step = 1;; step *= 2) {
+		lo = serial > step ? serial - step : 0;
+		if (!journal_fits(z, lo, serial))
+			break;
+		hi = lo;
+		if (!lo || step >= 1u << 31)
+			break;
 	}
-	f.from = lo;
-	rc = store_changes(z->st, z->zone, lo, &upto, fill_cb, &f);
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (journal_fits(z, mid, serial))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	f.from = hi;
+	rc = store_changes(z->st, z->zone, hi, &upto, fill_cb, &f);
 	if (rc != 0 && rc != 1) {
 		log_warn("%s: zone %s: cannot read the journal (%s): IXFR only from "
 			 "serial %u on", z->dsn, z->zone,
