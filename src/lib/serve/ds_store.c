@@ -253,6 +253,22 @@ static int probe_cb(void *arg, const struct store_change *c)
 	return ++p->n > HIST_MAX;       /* too many: stop reading */
 }
 
+static int reach_cb(void *arg, const struct store_change *c)
+{
+	(void)arg;
+	(void)c;
+	return 1;               /* one row tells */
+}
+
+/* Does the store's journal still hold every change after since? */
+static int journal_reaches(struct szone *z, uint32_t since)
+{
+	uint32_t u = since;
+	int rc = store_changes(z->st, z->zone, since, &u, reach_cb, NULL);
+
+	return rc == 0 || rc == 1;
+}
+
 /* Does the store's journal hold every change after since, and at most
  * HIST_MAX of them up to serial upto? Reads at most HIST_MAX + 1 rows. */
 static int journal_fits(struct szone *z, uint32_t since, uint32_t upto)
@@ -316,25 +332,35 @@ static void hist_fill(struct szone *z, struct sset_vals *vals, uint32_t serial)
 
 	if (!journal_fits(z, serial, serial))
 		goto install;   /* restarted since the snapshot: no history */
-	/* back from serial by doubling steps while it fits (each probe reads
-	 * at most HIST_MAX + 1 rows), then halve the last step: hi fits, lo
-	 * does not (or is serial 0) */
+	/* the oldest serial the journal reaches, no more than HIST_MAX
+	 * serials back (every serial has a row); these probes read a row */
+	lo = serial > HIST_MAX ? serial - HIST_MAX : 0;
 	hi = serial;
-	for (step = 1;; step *= 2) {
-		lo = serial > step ? serial - step : 0;
-		if (!journal_fits(z, lo, serial))
-			break;
+	if (journal_reaches(z, lo)) {
 		hi = lo;
-		if (!lo || step >= 1u << 31)
-			break;
-	}
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
+	} else {
+		while (hi - lo > 1) {   /* lo does not reach, hi does */
+			uint32_t mid = lo + (hi - lo) / 2;
 
-		if (journal_fits(z, mid, serial))
-			hi = mid;
-		else
-			lo = mid;
+			if (journal_reaches(z, mid))
+				hi = mid;
+			else
+				lo = mid;
+		}
+	}
+	/* one row a serial, the usual: all of it fits. Else (a big import)
+	 * back from serial by doubling steps while it fits; each probe
+	 * reads at most HIST_MAX + 1 rows */
+	if (!journal_fits(z, hi, serial)) {
+		hi = serial;
+		for (step = 1; step < 1u << 31; step *= 2) {
+			lo = serial > step ? serial - step : 0;
+			if (!journal_fits(z, lo, serial))
+				break;
+			hi = lo;
+			if (!lo)
+				break;
+		}
 	}
 	f.from = hi;
 	rc = store_changes(z->st, z->zone, hi, &upto, fill_cb, &f);
