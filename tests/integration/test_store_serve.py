@@ -366,3 +366,179 @@ def test_secondary_gets_a_new_listing_by_notify_and_ixfr(datadir, store, kind):
         prim.__exit__(None, None, None)
 
 
+
+
+# --------------------------------------------------------------------------
+# IXFR across a restart of serve: the history comes from the store's journal
+
+
+def axfr_set(port):
+    """The zone's records but the SOA, by a full transfer (IXFR from serial
+    1, which no store zone has in its journal: its serials begin at the
+    Unix time it was made)."""
+    rrs = ixfr(port, 1)
+    assert rrs[1][1] != "SOA" and any(r[1] == "NS" for r in rrs), rrs[:5]
+    return {r for r in rrs if r[1] != "SOA"}
+
+
+def ixfr_parts(rrs):
+    """An IXFR answer of one diff: (old SOA, deleted, added) as sets; fails
+    when the answer is not such an IXFR."""
+    soas = [i for i, r in enumerate(rrs) if r[1] == "SOA"]
+    assert len(rrs) > 1 and rrs[1][1] == "SOA" and len(soas) == 4, rrs[:10]
+    return rrs[1][2], set(rrs[soas[1] + 1:soas[2]]), set(rrs[soas[2] + 1:soas[3]])
+
+
+def prune_journal(dsn, keep):
+    """What store_journal_prune(zone, keep) does, done to the SQLite file
+    (no command of `rblkit list` prunes)."""
+    import sqlite3
+    db = sqlite3.connect(dsn[len("sqlite:"):])
+    try:
+        zid, ser = db.execute("SELECT id, serial FROM zones WHERE name = ?",
+                              (ZONE,)).fetchone()
+        db.execute("DELETE FROM journal WHERE zone_id = ? AND serial <= ?", (zid, ser - keep))
+        db.execute("UPDATE zones SET journal_from = ? WHERE id = ?", (ser - keep, zid))
+        db.commit()
+    finally:
+        db.close()
+
+
+def change_the_zone(store, datadir):
+    """Three transactions while serve is down: a new listing, a removal that
+    uncovers the /24 above it, and a new code of one entry of a big import
+    (a del + add in one serial)."""
+    rblkit_list(store, "add", ZONE, "203.0.113.5", "--code", "127.0.0.7")
+    rblkit_list(store, "remove", ZONE, "192.0.2.7")
+    rblkit_list(store, "add", ZONE, "10.8.1.17", "--code", "127.0.0.5", "--reason", "new")
+
+
+@pytest.fixture
+def big_store(store, datadir):
+    write_data(datadir, "big.txt", "".join(f"10.8.{i // 250}.{i % 250}\n" for i in range(2000)))
+    rblkit_list(store, "import", ZONE, os.path.join(datadir, "big.txt"))
+    return store
+
+
+def test_ixfr_from_before_a_restart_of_serve_is_a_diff(rblkit_server, datadir, big_store):
+    store = big_store
+    srv = serve(rblkit_server, datadir, store)
+    s1 = serial(srv)
+    before = axfr_set(srv.port)
+    srv.__exit__(None, None, None)
+    change_the_zone(store, datadir)
+    srv = serve(rblkit_server, datadir, store)
+    s2 = serial(srv)
+    assert s2 == s1 + 3
+    after = axfr_set(srv.port)
+    rrs = ixfr(srv.port, s1)
+    old, dels, adds = ixfr_parts(rrs)
+    assert f" {s1} " in old and f" {s2} " in rrs[0][2]
+    # exactly what tells the two full zones apart
+    assert dels == before - after and adds == after - before, (dels, adds)
+    assert ("7.2.0.192.bl.test.", "A", "127.0.0.4") in dels
+    assert ("5.113.0.203.bl.test.", "A", "127.0.0.7") in adds
+    assert ("7.2.0.192.bl.test.", "A", "127.0.0.3") in adds   # the /24 again
+    assert ("17.1.8.10.bl.test.", "A", "127.0.0.5") in adds
+    assert len(rrs) < len(after) / 10
+    # from a serial in between: only the later changes
+    old, dels, adds = ixfr_parts(ixfr(srv.port, s1 + 2))
+    assert not any("203.0.113" in r[0] or "192.0.2" in r[0] for r in dels | adds)
+    assert ("17.1.8.10.bl.test.", "A", "127.0.0.5") in adds
+    # and up to date: the SOA alone
+    assert [r[1] for r in ixfr(srv.port, s2)] == ["SOA"]
+
+
+def test_ixfr_after_sighup_is_a_diff_from_the_journal(rblkit_server, datadir, big_store):
+    store = big_store
+    srv = serve(rblkit_server, datadir, store)
+    s1 = serial(srv)
+    before = axfr_set(srv.port)
+    change_the_zone(store, datadir)
+    assert eventually(lambda: serial(srv) == s1 + 3)
+    srv.proc.send_signal(1)     # SIGHUP: the zone read whole again
+    assert eventually(lambda: "loaded store" in srv.stderr_text().split("serving", 1)[1])
+    after = axfr_set(srv.port)
+    old, dels, adds = ixfr_parts(ixfr(srv.port, s1))
+    assert dels == before - after and adds == after - before, (dels, adds)
+
+
+def test_ixfr_from_before_a_pruned_journal_is_an_axfr(rblkit_server, datadir, big_store):
+    store = big_store
+    srv = serve(rblkit_server, datadir, store)
+    s1 = serial(srv)
+    srv.__exit__(None, None, None)
+    change_the_zone(store, datadir)
+    prune_journal(store, 1)     # the journal keeps the last serial only
+    srv = serve(rblkit_server, datadir, store)
+    s2 = serial(srv)
+    after = axfr_set(srv.port)
+    rrs = ixfr(srv.port, s1)
+    assert rrs[1][1] != "SOA" and {r for r in rrs if r[1] != "SOA"} == after
+    # what the journal still holds is a diff
+    old, dels, adds = ixfr_parts(ixfr(srv.port, s2 - 1))
+    assert f" {s2 - 1} " in old
+    assert ("17.1.8.10.bl.test.", "A", "127.0.0.5") in adds
+    assert not any("203.0.113" in r[0] for r in dels | adds)
+
+
+def test_ixfr_of_live_changes_in_several_blocks_is_exact(rblkit_server, datadir, big_store):
+    # each changed IPv4 key was undone in every block of the diff (its
+    # end was not cut to 32 bits): 10.8.1.17 showed up in 192.0/16, and
+    # the IXFR deleted thousands of records the zone never had
+    store = big_store
+    srv = serve(rblkit_server, datadir, store)
+    s1 = serial(srv)
+    before = axfr_set(srv.port)
+    change_the_zone(store, datadir)
+    assert eventually(lambda: serial(srv) == s1 + 3)
+    after = axfr_set(srv.port)
+    old, dels, adds = ixfr_parts(ixfr(srv.port, s1))
+    assert dels == before - after and adds == after - before, (len(dels), len(adds))
+
+
+@pytest.mark.parametrize("kind", ["nsd", "knot"])
+def test_secondary_gets_an_ixfr_across_a_restart_of_serve(datadir, big_store, kind):
+    exe = {"nsd": "/usr/sbin/nsd", "knot": "/usr/sbin/knotd"}[kind]
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is required: apt-get install {kind}", pytrace=False)
+    if os.geteuid() != 0:
+        pytest.skip("the secondary is run as root (no username switch)")
+    store = big_store
+    prim_port = servers.free_port()
+    sec = Secondary(kind, [ZONE], prim_port)
+    args = ["--notify", f"127.0.0.1:{sec.port}"]
+    prim = servers.start_rblkit([f"{ZONE}:store:{store}"], datadir, args, port=prim_port)
+    try:
+        sec.start()
+        s1 = serial(prim)
+        assert sec.wait_serial(s1, 30), sec.log_text()[-3000:]
+        prim.__exit__(None, None, None)
+        change_the_zone(store, datadir)
+        log_before = len(sec.log_text())
+        # serve starts again (no NOTIFY at start); one change more while it
+        # runs sends one, and the secondary asks IXFR from s1, before the
+        # restart
+        prim = servers.start_rblkit([f"{ZONE}:store:{store}"], datadir, args,
+                                    port=prim_port)
+        assert serial(prim) == s1 + 3
+        rblkit_list(store, "add", ZONE, "198.51.100.1")
+        s2 = wait_for(lambda: serial(prim) == s1 + 4 and serial(prim), LIVE)
+        assert s2
+        assert sec.wait_serial(s2, 30), sec.log_text()[-3000:] + prim.stderr_text()[-2000:]
+        assert a_values(sec.query(rev4("203.0.113.5", ZONE))) == ["127.0.0.7"]
+        assert a_values(sec.query(rev4("192.0.2.7", ZONE))) == ["127.0.0.3"]
+        assert a_values(sec.query(rev4("10.8.1.17", ZONE))) == ["127.0.0.5"]
+        assert a_values(sec.query(rev4("10.8.1.18", ZONE))) == ["127.0.0.2"]
+        assert a_values(sec.query(rev4("198.51.100.1", ZONE))) == ["127.0.0.2"]
+        assert rcode(sec.query(rev4("192.0.2.9", ZONE))) == "NXDOMAIN"
+        log = sec.log_text()
+        later = log[log_before:]
+        if kind == "nsd":
+            sizes = [int(x) for x in re.findall(r"received update to serial \d+ .* of (\d+) bytes", log)]
+            assert len(sizes) >= 2 and sizes[0] > 50000 and sizes[-1] < 3000, log[-3000:]
+        else:
+            assert "IXFR" in later and "AXFR" not in later, later[-3000:]
+    finally:
+        sec.stop()
+        prim.__exit__(None, None, None)

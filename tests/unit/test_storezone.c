@@ -382,4 +382,73 @@ out:
 	unlink(dsn);
 }
 
+/* The history of a zone read whole comes from the store's journal: an
+ * IXFR from a serial before the load is a diff, exactly the records that
+ * changed (each change in its own /16: a change must not be undone in the
+ * blocks of the others). */
+UNIT_TEST(store_dataset_history_from_journal)
+{
+	char path[] = "/tmp/rblkit-storezone-XXXXXX", dsn[128], err[512];
+	struct ds_opts o = { .def_ttl = 2100, .max_ttl = 0 };
+	struct dataset *ds = NULL, *old = NULL;
+	struct store *st = NULL;
+	int fd = mkstemp(path);
+	uint32_t s1;
+
+	close(fd);
+	unlink(path);
+	snprintf(dsn, sizeof(dsn), "sqlite:%s", path);
+	CHECK(store_open(dsn, 0, &st, err, sizeof(err)) == 0);
+	if (!st)
+		return;
+	CHECK(put(st, "10.1.0.1", STORE_LISTED, 0x7f000002, "") == 0);
+	CHECK(put(st, "10.2.0.1", STORE_LISTED, 0x7f000002, "") == 0);
+	CHECK(ds_store_load("bl.test", dsn, &o, &old, err, sizeof(err)) == 0);
+	if (!old)
+		goto out;
+	s1 = ds_store_serial(old);
+	CHECK(put(st, "10.1.0.1", STORE_REMOVED, 0, "") == 0);
+	CHECK(put(st, "10.3.0.1", STORE_LISTED, 0x7f000005, "") == 0);
+	CHECK(put(st, "10.2.0.1", STORE_LISTED, 0x7f000006, "") == 0);     /* del + add */
+	CHECK(ds_store_load("bl.test", dsn, &o, &ds, err, sizeof(err)) == 0);
+	if (!ds)
+		goto out;
+	CHECK(ds_store_serial(ds) == s1 + 3);
+	CHECK(ask(ds, "10.1.0.1") == 0);
+	CHECK(ask(ds, "10.2.0.1") == 6);
+	{
+		struct diffrec d = { { 0, 0 }, 0 };
+
+		/* out: 10.1.0.1's A, 10.2.0.1's A 2; in: 10.3.0.1's A,
+		 * 10.2.0.1's A 6 (a zone made by store_put has no TXT) */
+		CHECK(ds_store_diff(ds, s1, diff_emit, diff_between, &d) == 0);
+		CHECK(d.n[0] == 2 && d.n[1] == 2);
+		d = (struct diffrec){ { 0, 0 }, 0 };
+		CHECK(ds_store_diff(ds, s1 + 2, diff_emit, diff_between, &d) == 0);
+		CHECK(d.n[0] == 1 && d.n[1] == 1);
+		/* before the journal (the zone's first serial is its creation) */
+		CHECK(ds_store_diff(ds, s1 - 5, diff_emit, diff_between, &d) == 1);
+	}
+	/* pruned to the last serial: only that one is a diff */
+	CHECK(store_journal_prune(st, "bl.test", 1) == 0);
+	ds_free(ds);
+	ds = NULL;
+	CHECK(ds_store_load("bl.test", dsn, &o, &ds, err, sizeof(err)) == 0);
+	if (ds) {
+		struct diffrec d = { { 0, 0 }, 0 };
+
+		CHECK(ds_store_diff(ds, s1, diff_emit, diff_between, &d) == 1);
+		CHECK(ds_store_diff(ds, s1 + 2, diff_emit, diff_between, &d) == 0);
+	}
+out:
+	ds_free(ds);
+	ds_free(old);
+	store_close(st);
+	unlink(path);
+	snprintf(dsn, sizeof(dsn), "%s-wal", path);
+	unlink(dsn);
+	snprintf(dsn, sizeof(dsn), "%s-shm", path);
+	unlink(dsn);
+}
+
 UNIT_MAIN()

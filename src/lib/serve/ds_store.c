@@ -211,8 +211,178 @@ static struct dataset *new_version(const struct dataset *like, struct szone *z,
 	d->set = (struct sset){ base, delta, vals };
 	d->z = z;
 	d->serial = serial;
+	d->hgen = z->hgen;      /* main thread: the only writer of hgen */
 	atomic_fetch_add(&z->refs, 1);
 	return ds;
+}
+
+/* ---- history from the journal ---- */
+
+/* Append e to the history h[0..*nh) (capacity *ch), complete from *from
+ * on; at HIST_MAX the older half (whole serials) is forgotten. */
+static void hist_push(struct hent **h, size_t *nh, size_t *ch, uint32_t *from,
+		      const struct hent *e)
+{
+	if (*nh == HIST_MAX) {
+		size_t keep = HIST_MAX / 2, cut = *nh - keep;
+
+		*from = (*h)[cut - 1].serial;
+		while (cut < *nh && (*h)[cut].serial == *from)
+			cut++;
+		memmove(*h, *h + cut, (*nh - cut) * sizeof(**h));
+		*nh -= cut;
+	}
+	if (*nh == *ch) {
+		*ch = *ch ? *ch * 2 : 1024;
+		*h = xreallocarray(*h, *ch, sizeof(**h));
+	}
+	(*h)[(*nh)++] = *e;
+}
+
+struct probe {
+	uint32_t upto;          /* the snapshot's serial */
+	size_t n;               /* changes up to it */
+};
+
+static int probe_cb(void *arg, const struct store_change *c)
+{
+	struct probe *p = arg;
+
+	if ((int32_t)(c->serial - p->upto) > 0)
+		return 1;       /* rows come by serial: the rest is later */
+	return ++p->n > HIST_MAX;       /* too many: stop reading */
+}
+
+static int reach_cb(void *arg, const struct store_change *c)
+{
+	(void)arg;
+	(void)c;
+	return 1;               /* one row tells */
+}
+
+/* Does the store's journal still hold every change after since? */
+static int journal_reaches(struct szone *z, uint32_t since)
+{
+	uint32_t u = since;
+	int rc = store_changes(z->st, z->zone, since, &u, reach_cb, NULL);
+
+	return rc == 0 || rc == 1;
+}
+
+/* Does the store's journal hold every change after since, and at most
+ * HIST_MAX of them up to serial upto? Reads at most HIST_MAX + 1 rows. */
+static int journal_fits(struct szone *z, uint32_t since, uint32_t upto)
+{
+	struct probe p = { .upto = upto };
+	uint32_t u = since;
+	int rc = store_changes(z->st, z->zone, since, &u, probe_cb, &p);
+
+	return (rc == 0 || rc == 1) && p.n <= HIST_MAX;
+}
+
+struct fillctx {
+	struct szone *z;
+	struct sset_vals *vals;
+	uint32_t upto;          /* the snapshot's serial: later ones are the poll's */
+	struct hent *h;
+	size_t nh, ch, bad;
+	uint32_t from;
+};
+
+/* One journal row as the live path records it: a DEL carries the value
+ * that was served; an ADD comes to a key not answered before (a changed
+ * code or reason is a DEL + ADD in one serial; store_listing.c). */
+static int fill_cb(void *arg, const struct store_change *c)
+{
+	struct fillctx *f = arg;
+	struct sset_key k;
+	uint8_t buf[256];
+	struct hent h = { .serial = c->serial };
+	uint32_t v;
+
+	if ((int32_t)(c->serial - f->upto) > 0)
+		return 1;       /* rows come by serial: the rest is later too */
+	if (skey_from(&c->key, &k, buf)) {
+		f->bad++;
+		return 0;
+	}
+	h.kind = (uint8_t)k.kind;
+	h.bits = (uint8_t)k.bits;
+	h.addr = k.addr;
+	v = value_of(f->z, f->vals, c->code, c->reason, c->excluded);
+	h.old = c->op == STORE_DEL ? v : SSET_NONE;
+	h.new = c->op == STORE_DEL ? SSET_NONE : v;
+	hist_push(&f->h, &f->nh, &f->ch, &f->from, &h);
+	return 0;
+}
+
+/* The history of the changes up to serial (the snapshot's), read from
+ * the store's journal as far back as it reaches, whole serials, at most
+ * HIST_MAX changes (a big import is one serial: it is left out rather
+ * than read), so that an IXFR from a serial before this process read the
+ * zone is still a diff. The snapshot and this read are two transactions:
+ * changes after serial are the live path's, and are skipped here. A
+ * journal that cannot be read leaves the history empty (complete from
+ * serial on): such secondaries get an AXFR. */
+static void hist_fill(struct szone *z, struct sset_vals *vals, uint32_t serial)
+{
+	struct fillctx f = { .z = z, .vals = vals, .upto = serial, .from = serial };
+	uint32_t lo, hi, step, upto = serial;
+	int rc;
+
+	if (!journal_fits(z, serial, serial))
+		goto install;   /* restarted since the snapshot: no history */
+	/* the oldest serial the journal reaches, no more than HIST_MAX
+	 * serials back (every serial has a row); these probes read a row */
+	lo = serial > HIST_MAX ? serial - HIST_MAX : 0;
+	hi = serial;
+	if (journal_reaches(z, lo)) {
+		hi = lo;
+	} else {
+		while (hi - lo > 1) {   /* lo does not reach, hi does */
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (journal_reaches(z, mid))
+				hi = mid;
+			else
+				lo = mid;
+		}
+	}
+	/* one row a serial, the usual: all of it fits. Else (a big import)
+	 * back from serial by doubling steps while it fits; each probe
+	 * reads at most HIST_MAX + 1 rows */
+	if (!journal_fits(z, hi, serial)) {
+		hi = serial;
+		for (step = 1; step < 1u << 31; step *= 2) {
+			lo = serial > step ? serial - step : 0;
+			if (!journal_fits(z, lo, serial))
+				break;
+			hi = lo;
+			if (!lo)
+				break;
+		}
+	}
+	f.from = hi;
+	rc = store_changes(z->st, z->zone, hi, &upto, fill_cb, &f);
+	if (rc != 0 && rc != 1) {
+		log_warn("%s: zone %s: cannot read the journal (%s): IXFR only from "
+			 "serial %u on", z->dsn, z->zone,
+			 rc == STORE_GONE ? "pruned meanwhile" : store_error(z->st), serial);
+		f.nh = 0;
+		f.from = serial;
+	} else if (f.bad) {
+		log_warn("%s: zone %s: %zu journal keys not usable, left out", z->dsn,
+			 z->zone, f.bad);
+	}
+install:
+	pthread_mutex_lock(&z->lock);
+	free(z->h);
+	z->h = f.h;
+	z->nh = f.nh;
+	z->ch = f.ch;
+	z->hist_from = f.from;
+	z->hgen++;
+	pthread_mutex_unlock(&z->lock);
 }
 
 /* Read the whole zone: a new base, an empty delta, a new history. */
@@ -231,10 +401,7 @@ static int read_snapshot(struct szone *z, struct sset_vals *vals, struct sset_la
 	if (c.bad)
 		log_warn("%s: zone %s: %zu keys not usable, left out", z->dsn, z->zone, c.bad);
 	*base = sset_build_finish(c.b);
-	pthread_mutex_lock(&z->lock);
-	z->nh = 0;
-	z->hist_from = *serial;
-	pthread_mutex_unlock(&z->lock);
+	hist_fill(z, vals, *serial);
 	return 0;
 }
 
@@ -429,20 +596,7 @@ static uint32_t view_get(const struct sset *s, const struct sset_key *k)
 static void hist_add(struct szone *z, const struct hent *e)
 {
 	pthread_mutex_lock(&z->lock);
-	if (z->nh == HIST_MAX) {        /* forget the older half */
-		size_t keep = HIST_MAX / 2, cut = z->nh - keep;
-
-		z->hist_from = z->h[cut - 1].serial;
-		while (cut < z->nh && z->h[cut].serial == z->hist_from)
-			cut++;
-		memmove(z->h, z->h + cut, (z->nh - cut) * sizeof(*z->h));
-		z->nh -= cut;
-	}
-	if (z->nh == z->ch) {
-		z->ch = z->ch ? z->ch * 2 : 1024;
-		z->h = xreallocarray(z->h, z->ch, sizeof(*z->h));
-	}
-	z->h[z->nh++] = *e;
+	hist_push(&z->h, &z->nh, &z->ch, &z->hist_from, e);
 	pthread_mutex_unlock(&z->lock);
 }
 

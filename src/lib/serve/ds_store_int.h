@@ -39,6 +39,7 @@ struct szone {
 	struct hent *h;
 	size_t nh, ch;
 	uint32_t hist_from;     /* complete from this serial on */
+	unsigned hgen;          /* full reads: a version of an older one has no history */
 	/* folding */
 	int folding;
 	unsigned gen, fold_gen; /* full reads; the one a fold began in */
@@ -50,6 +51,7 @@ struct sdata {
 	struct sset set;
 	struct szone *z;
 	uint32_t serial;
+	unsigned hgen;          /* the szone's hgen it was made in */
 };
 
 /* AXFR of a version (the dump of its ds_type). */

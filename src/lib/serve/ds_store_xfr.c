@@ -1,6 +1,8 @@
 /*
  * ds_store_xfr.c - zone transfers of a store zone: AXFR by blocks, IXFR
- * from the changes this process applied; see ds_store.h.
+ * from the history of changes (the store's journal as far back as it
+ * reaches when the zone was read, then the changes this process applied);
+ * see ds_store.h.
  *
  * SECURITY: no network input reaches this file but the client's serial
  * (a number); records are built in fixed buffers of checked size.
@@ -328,6 +330,8 @@ static void undo(struct bents *be, const struct hent *h, size_t n, int v6, u128 
 		u128 elo = e->addr, ehi = e->addr | ~sset_mask(v6, e->bits);
 		size_t k;
 
+		if (!v6)        /* an IPv4 key's end is a 32-bit number too */
+			ehi &= 0xffffffffu;
 		if (e->kind != (v6 ? SSET_IP6 : SSET_IP4) || ehi < lo || elo > hi)
 			continue;
 		for (k = 0; k < be->n; k++)
@@ -437,7 +441,10 @@ int ds_store_diff(const struct dataset *ds, uint32_t from, ds_emit_fn emit,
 	int rc = 1;
 
 	pthread_mutex_lock(&z->lock);
-	if ((int32_t)(from - z->hist_from) >= 0 && (int32_t)(d->serial - from) > 0) {
+	/* a version read before the last full read is not what the history
+	 * leads to: AXFR */
+	if (d->hgen == z->hgen && (int32_t)(from - z->hist_from) >= 0 &&
+	    (int32_t)(d->serial - from) > 0) {
 		h = xreallocarray(NULL, z->nh ? z->nh : 1, sizeof(*h));
 		for (i = 0; i < z->nh; i++)
 			if ((int32_t)(z->h[i].serial - from) > 0 &&
