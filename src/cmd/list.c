@@ -15,6 +15,7 @@
 #include "base/conftab.h"
 #include "base/json.h"
 #include "base/util.h"
+#include "list/dnsallow.h"
 #include "list/export.h"
 #include "list/import.h"
 #include "list/list.h"
@@ -213,6 +214,7 @@ struct run {
 	struct list_conf *conf;
 	struct store *st;
 	struct list_ctx ctx;
+	struct dnsallow *dns;   /* allow_dnsbl lookups, or NULL */
 	int64_t now;
 };
 
@@ -291,6 +293,14 @@ static int open_store(struct run *r)
 	r->ctx.st = r->st;
 	r->ctx.conf = r->conf;
 	r->ctx.now = r->now;
+	if (list_conf_uses_dns(r->conf)) {
+		if (!(r->dns = dnsallow_new(r->conf->resolver, err, sizeof(err)))) {
+			fprintf(stderr, "rblkit list: resolver for allow_dnsbl: %s\n", err);
+			return EX_STORE;
+		}
+		r->ctx.dns_allowed = dnsallow_check;
+		r->ctx.dns_arg = r->dns;
+	}
 	return EX_OK;
 }
 
@@ -1112,6 +1122,7 @@ out:
 	if (r.st)
 		store_close(r.st);
 	list_conf_free(r.conf);
+	dnsallow_free(r.dns);
 	if (fflush(stdout) && rc == EX_OK)
 		rc = EX_STORE;
 	return rc;

@@ -327,6 +327,26 @@ def test_ipv6_prefix(tmp_path):
     assert ls.run("show", "bl.example", "::1").returncode == 1
 
 
+def test_dns_allowlist(tmp_path, rblkit_server, datadir):
+    """allow_dnsbl is asked (it was configured and silently never asked):
+    an address on the DNS allowlist is not listed by a trap hit nor by an
+    operator; one not on it is; a dead resolver: a trap hit is not listed
+    (could not tell), an operator's add goes through."""
+    with open(os.path.join(datadir, "wl.txt"), "w") as f:
+        f.write("127.0.0.2\n198.51.100.5 :127.0.10.2:\n")
+    wl = rblkit_server(["wl.test:ip4set:wl.txt"], datadir)
+    ls = Lst(tmp_path, f"resolver = 127.0.0.1:{wl.port}\nallow_dnsbl = wl.test\n")
+    out = ls.j("hit", "bl.example", "198.51.100.5", "--trap", "a@t.example", rc=4)
+    assert out["outcome"] == "allowed" and "wl.test" in out["note"]
+    assert ls.j("add", "bl.example", "198.51.100.5", rc=4)["outcome"] == "allowed"
+    assert ls.j("hit", "bl.example", "198.51.100.6", "--trap", "a@t.example")["outcome"] == "listed"
+    dead = servers.free_port()
+    ls.write_conf(f"resolver = 127.0.0.1:{dead}\nallow_dnsbl = wl.test\n")
+    out = ls.j("hit", "bl.example", "198.51.100.7", "--trap", "a@t.example", rc=4)
+    assert "could not be asked" in out["note"]
+    assert ls.j("add", "bl.example", "198.51.100.7")["outcome"] == "listed"
+
+
 def test_allowlist(tmp_path):
     ls = Lst(tmp_path, "allow = 192.0.2.0/24, 2001:db8::/32\n")
     out = ls.j("add", "bl.example", "192.0.2.5", rc=4)

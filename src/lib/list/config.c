@@ -282,6 +282,8 @@ static const struct conftab_key rule_keys[] = { RULE_KEYS(OR) };
 static const struct conftab_key global_keys[] = {
 	{ "store", CONFTAB_STR, OG(store), "sqlite:/var/lib/rblkit/list.db", .parse = f_dsn,
 	  .help = "the listing store: sqlite:PATH or postgresql://user@host:port/db" },
+	{ "resolver", CONFTAB_STR, OG(resolver), "",
+	  .help = "the DNS servers asked for allow_dnsbl, ADDR[:PORT],... (empty: /etc/resolv.conf)" },
 	{ "trap_mx", CONFTAB_FUNC, OG(trap.mx), "", FN(f_mx),
 	  .help = "your MX hosts (names or addresses): only their Received lines are trusted" },
 	{ "trap_domains", CONFTAB_FUNC, OG(trap.domains), "", FN(f_domains),
@@ -611,6 +613,16 @@ void list_conf_free(struct list_conf *c)
 		rules_release(&c->zones[i].rules);
 	free(c->zones);
 	conftab_free(&global_table, c);
+}
+
+int list_conf_uses_dns(const struct list_conf *c)
+{
+	if (c->defaults.allow_dnsbl.n)
+		return 1;
+	for (unsigned i = 0; i < c->nzones; i++)
+		if (c->zones[i].rules.allow_dnsbl.n)
+			return 1;
+	return 0;
 }
 
 const struct list_rules *list_rules_for(const struct list_conf *c, const char *zone)

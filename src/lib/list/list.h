@@ -64,6 +64,7 @@ struct list_trap_conf {
 
 struct list_conf {
 	char *store;                    /* DSN */
+	char *resolver;                 /* servers for allow_dnsbl ("": the system's) */
 	struct list_rules defaults;
 	struct list_zone {              /* "[zone NAME]" sections */
 		char name[STORE_ZONE_MAX];
@@ -77,6 +78,8 @@ struct list_conf {
  * path NULL: defaults only (store must then be set by the caller). */
 struct list_conf *list_conf_load(const char *path, struct conftab_errors *e);
 void list_conf_free(struct list_conf *c);
+/* 1 if a zone (or the defaults) names a DNS allowlist (allow_dnsbl). */
+int list_conf_uses_dns(const struct list_conf *c);
 /* The rules for zone: its section, or the defaults. */
 const struct list_rules *list_rules_for(const struct list_conf *c, const char *zone);
 /* Write every zone's publishing data (SOA, NS, TTL, code, TXT) of the

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "list/trap.h"
 #include "list/lmtp.h"
+#include "list/dnsallow.h"
 #include "base/daemon.h"
 #include "base/evloop.h"
 #include "base/listen.h"
@@ -30,6 +31,7 @@ struct trapd {
 	struct list_conf *conf;
 	struct store *st;
 	struct list_ctx lc;
+	struct dnsallow *dns;           /* allow_dnsbl lookups, or NULL */
 	struct lmtp_server *lmtp;
 	ev_loop *ev;
 	struct ev_timer tick;
@@ -314,6 +316,14 @@ static int trapd_start(struct trapd *d, struct daemon_pidfile **pf)
 		return -1;
 	}
 	d->lc.conf = d->conf;
+	if (list_conf_uses_dns(d->conf)) {
+		if (!(d->dns = dnsallow_new(d->conf->resolver, err, sizeof(err)))) {
+			log_err("%s: resolver for allow_dnsbl: %s", o->config, err);
+			return -1;
+		}
+		d->lc.dns_allowed = dnsallow_check;
+		d->lc.dns_arg = d->dns;
+	}
 	/* a store that is down (PostgreSQL not up yet) is no reason not to
 	 * start: mail is answered 451 until the tick opens it */
 	if (open_store(d, err, sizeof(err))) {
@@ -397,6 +407,7 @@ out:
 	ev_free(d->ev);
 	if (d->conf)
 		list_conf_free(d->conf);
+	dnsallow_free(d->dns);
 	daemon_pidfile_remove(pf);
 	free(d->stored);
 	free(d);
