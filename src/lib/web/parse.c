@@ -379,21 +379,18 @@ int web_accept_language(const char *h, const char *const *langs, int n)
 			;
 		for (size_t p = te; p + 2 < e; p++)
 			if (h[p] == 'q' && h[p + 1] == '=') {
-				/* q=0, q=0.5, q=1: three digits after the point at most */
-				int v = 0, d = 0, frac = 0;
+				/* q=0, q=0.5, q=1: per mille, three digits after the point */
+				size_t k = p + 2;
+				int scale = 100;
 
-				for (size_t k = p + 2; k < e && d < 5; k++, d++) {
-					if (h[k] == '.') {
-						frac = 1;
-						continue;
+				q = 0;
+				if (k < e && (h[k] == '0' || h[k] == '1'))
+					q = (h[k++] - '0') * 1000;
+				if (k < e && h[k] == '.')
+					for (k++; k < e && h[k] >= '0' && h[k] <= '9' && scale; k++) {
+						q += (h[k] - '0') * scale;
+						scale /= 10;
 					}
-					if (h[k] < '0' || h[k] > '9')
-						break;
-					v = v * 10 + (h[k] - '0');
-					if (frac)
-						d += 0;
-				}
-				q = frac ? v * (d >= 4 ? 1 : d == 3 ? 10 : 100) : v * 1000;
 				if (q > 1000)
 					q = 1000;
 				break;
