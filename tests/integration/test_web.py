@@ -334,3 +334,46 @@ def test_two_instances_share_one_postgresql(tmp_path, pg_dsn):
     finally:
         w1.stop()
         w2.stop()
+
+
+def test_mail_verification_link_removes(tmp_path):
+    dsn = f"sqlite:{tmp_path}/list.db"
+    key = "127.0.0.1"                      # its PTR name is localhost (/etc/hosts)
+    assert rl(dsn, "add", ZONE, key).returncode == 0
+    outbox = tmp_path / "outbox"
+    sm = tmp_path / "sendmail"
+    sm.write_text(f"#!/bin/sh\n[ \"$1 $2\" = '-t -i' ] || exit 64\ncat >> {outbox}\n")
+    sm.chmod(0o755)
+    srv, live = dns_for(tmp_path, dsn, [f"{key} :127.0.0.2:listed"])
+    web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}",
+              extra=f"verify = {ZONE}=mail\nsendmail = {sm}\nbase_url = http://portal.test\n"
+                    "mail_from = lookup@bl.test\n").start()
+    try:
+        c = Client(web)
+        _, _, body = c.get(f"/?q={key}")
+        st, _, body = c.post("/remove", {"zone": ZONE, "q": key, "csrf": c.csrf_from(body)})
+        assert st == 202, body
+        assert "postmaster and abuse addresses of localhost" in body
+        assert '"listed"' in rl(dsn, "--json", "show", ZONE, key).stdout
+        mail = outbox.read_text()
+        assert "To: postmaster@localhost, abuse@localhost" in mail
+        token = re.search(r"http://portal\.test/confirm\?t=([0-9a-f]{64})", mail).group(1)
+        # following the link shows a button and changes nothing (scanners follow links)
+        st, _, body = c.get(f"/confirm?t={token}")
+        assert st == 200 and 'id="confirm"' in body
+        assert '"listed"' in rl(dsn, "--json", "show", ZONE, key).stdout
+        st, _, _ = c.post("/confirm", {"t": token})
+        assert st == 403                   # no CSRF token
+        st, _, body = c.post("/confirm", {"t": token, "csrf": c.csrf_from(body)})
+        assert st == 200 and "Confirmed." in body
+        if live:
+            assert "now answers: not listed" in body
+        assert '"removed"' in rl(dsn, "--json", "show", ZONE, key).stdout
+        # the link works once
+        st, _, _ = c.get(f"/confirm?t={token}")
+        assert st == 404
+        st, _, _ = c.get("/confirm?t=" + "0" * 64)
+        assert st == 404
+    finally:
+        web.stop()
+        srv.stop()

@@ -389,6 +389,7 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 		goto out;
 	if (c->user && *c->user && daemon_drop_privileges(c->user, NULL, NULL, err, el))
 		goto out;
+	signal(SIGPIPE, SIG_IGN);       /* sendmail may exit before reading */
 	daemon_block_signals(sigs, 2, &set);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, handle, &srv,
