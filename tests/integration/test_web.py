@@ -244,6 +244,7 @@ def test_viewer_cannot_decide(portal):
 
 def test_removal_rate_limit_per_client_is_429(tmp_path):
     dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, "192.0.2.200").returncode == 0     # the zone exists
     srv, _ = dns_for(tmp_path, dsn)
     web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}", extra="rate_client = 2\n").start()
     try:
