@@ -20,6 +20,7 @@
 #include "web/web_int.h"
 #include "base/util.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,13 +64,28 @@ static void login_form(struct web_req *r, int failed)
 	web_page_end(r);
 }
 
+/* A hash to verify against when the user does not exist, so that a
+ * wrong user takes as long as a wrong password. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void dummy_make(void)
+{
+	char pw[33];
+
+	web_token(pw, 16);
+	if (crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE))
+		dummy_hash[0] = 0;
+}
+
 static void do_login(struct web_req *r)
 {
 	const char *user = web_kv_get(&r->form, "user"), *pw = web_kv_get(&r->form, "password");
 	struct store_web_user u;
 	struct store_web_session s = { 0 };
 	char sid[65], cookie[200];
-	int over;
+	int over, found;
 
 	if (!web_csrf_ok(r, "csrf")) {
 		web_page_msg(r, 403, M_FORBIDDEN);
@@ -80,8 +96,13 @@ static void do_login(struct web_req *r)
 		web_page_msg(r, over > 0 ? 429 : 500, over > 0 ? M_RATE_LIMITED : M_INTERNAL);
 		return;
 	}
-	if (!user || !pw || strlen(pw) > 1024 || store_web_user_get(r->t->st, user, &u) ||
-	    crypto_pwhash_str_verify(u.hash, pw, strlen(pw))) {
+	found = user && pw && strlen(pw) <= 1024 && store_web_user_get(r->t->st, user, &u) == 0;
+	if (!found && pw && strlen(pw) <= 1024) {
+		pthread_once(&dummy_once, dummy_make);
+		if (dummy_hash[0] && crypto_pwhash_str_verify(dummy_hash, pw, strlen(pw)) == 0)
+			log_warn("web: a random password matched");
+	}
+	if (!found || crypto_pwhash_str_verify(u.hash, pw, strlen(pw))) {
 		log_warn("web: console log-in refused for '%.64s' from %s", user ? user : "",
 			 r->client);
 		login_form(r, 1);

@@ -60,8 +60,12 @@ static struct web_thread *thread_ctx(struct web_server *srv)
 	struct rs_opts o = { .mode = RS_FORWARD, .tries = 1 };
 	char err[256];
 
-	if (self)
+	if (self) {
+		/* a store that could not be opened is tried again per request */
+		if (!self->st && store_open(srv->conf->store, 0, &self->st, err, sizeof(err)))
+			log_err("web: %s", err);
 		return self;
+	}
 	self = xcalloc(1, sizeof(*self));
 	if (store_open(srv->conf->store, 0, &self->st, err, sizeof(err)))
 		log_err("web: %s", err);
