@@ -378,3 +378,23 @@ def test_mail_verification_link_removes(tmp_path):
     finally:
         web.stop()
         srv.stop()
+
+
+def test_removal_of_address_listed_by_network_goes_to_review(tmp_path):
+    """The store has no listing of the address itself but DNS lists it (a
+    network listing): the page must not say "not listed"."""
+    dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, "198.51.100.0/24").returncode == 0
+    srv, _ = dns_for(tmp_path, dsn, ["198.51.100.0/24 :127.0.0.2:listed"])
+    web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}").start()
+    try:
+        c = Client(web)
+        _, _, body = c.get("/?q=198.51.100.7")
+        assert '<span class="listed">LISTED</span>' in section(body)
+        st, _, body = c.post("/remove", {"zone": ZONE, "q": "198.51.100.7",
+                                         "csrf": c.csrf_from(body)})
+        assert st == 202 and "listed through a network" in body
+        assert "nothing to remove" not in body
+    finally:
+        web.stop()
+        srv.stop()

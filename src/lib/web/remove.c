@@ -141,6 +141,19 @@ void web_remove_page(struct web_req *r)
 		reviewed(r, zone, res.key, reason, res.note);
 		return;
 	}
+	if (res.outcome == LIST_NOT_LISTED) {
+		struct web_dns_answer a;
+		const char *zl[1] = { zone };
+
+		/* DNS may still list it: through a listed network, or a
+		 * source the store does not hold; a person decides */
+		web_dns_lookup(r, &k, zl, 1, &a);
+		if (a.state == WEB_DNS_LISTED) {
+			reviewed(r, zone, k.text, reason,
+				 "listed through a network or another source, not by this address");
+			return;
+		}
+	}
 	result(r, zone, res.key);
 	if (res.outcome == LIST_NOT_LISTED) {
 		para(r, "notlisted", web_msg(r->lang, M_NOT_LISTED_NOW));
