@@ -52,6 +52,7 @@ static const char style_css[] =
 struct conn_state {
 	char *body;
 	size_t len;
+	int started;            /* the first call (headers) is done */
 	int too_large;
 };
 
@@ -282,14 +283,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		web_buf_free(&r.out);
 		return ret;
 	}
-	if (post && !cs->too_large && !cs->body && !cs->len && *upload_size == 0) {
+	/* The first call has the headers only. Answering in it makes MHD
+	 * close the connection (it has not read the body), which is what an
+	 * oversized body gets; everything else is answered on a later call,
+	 * and the connection stays open for the next request. */
+	if (!cs->started) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 
+		cs->started = 1;
 		if (cl && strtoull(cl, NULL, 10) > srv->conf->max_body)
 			cs->too_large = 1;
-		else if (!cs->body && !(cs->body = calloc(1, 1)))
-			return MHD_NO;
-		if (!cs->too_large)
+		else
 			return MHD_YES;
 	}
 	if (*upload_size) {
