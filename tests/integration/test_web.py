@@ -398,3 +398,24 @@ def test_removal_of_address_listed_by_network_goes_to_review(tmp_path):
     finally:
         web.stop()
         srv.stop()
+
+
+def test_connections_are_kept_alive(portal):
+    """Two requests on one connection (libmicrohttpd closed every connection
+    when the handler answered on its first call)."""
+    import http.client
+    web, _, _ = portal
+    conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
+    try:
+        for path in ("/style.css", "/?q=192.0.2.99"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 200
+            assert (resp.getheader("Connection") or "").lower() != "close"
+        sock = conn.sock
+        conn.request("GET", "/style.css")
+        conn.getresponse().read()
+        assert conn.sock is sock                # the same connection served all three
+    finally:
+        conn.close()
