@@ -391,13 +391,18 @@ static void action(struct admin *a)
 	const char *ttl = web_kv_get(&r->form, "ttl");
 	struct list_ctx lc;
 	struct list_result res;
-	char actor[160], err[256], msg[400];
+	char actor[160], err[256], msg[400], why[200];
+	struct store_key k;
 	uint32_t t = 0;
 	int rc;
 
 	if (!web_zone_known(r->srv->conf, zone) || !key || !op ||
 	    (ttl && *ttl && (!parse_time(ttl, &t) || *parse_time(ttl, &t)))) {
 		web_page_msg(r, 400, M_BAD_REQUEST);
+		return;
+	}
+	if (store_key_parse(key, &k, why, sizeof(why))) {
+		console(a, why, NULL);  /* what is wrong with the operator's key */
 		return;
 	}
 	if (reason && !*reason)
@@ -415,7 +420,9 @@ static void action(struct admin *a)
 		return;
 	}
 	if (rc) {
-		console(a, err, NULL);  /* a bad key's reason: the operator's own input */
+		/* the engine's words may name files or hosts: to the log only */
+		log_err("web: %s %s %s: %s", op, zone, key, err);
+		web_page_msg(r, 500, M_INTERNAL);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "%s %s %s: %s", op, zone, res.key, list_outcome_name(res.outcome));
