@@ -82,7 +82,9 @@ cat > "$D/page.lua" <<LUA
 math.randomseed(os.time())
 request = function()
   local v = 0x0a000000 + math.random(0, $N * 3 - 1)
-  local a = string.format("%d.%d.%d.%d", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255)
+  -- wrk's LuaJIT has no bit operators: arithmetic
+  local a = string.format("%d.%d.%d.%d", math.floor(v / 16777216), math.floor(v / 65536) % 256,
+                          math.floor(v / 256) % 256, v % 256)
   return wrk.format("GET", PATH .. a)
 end
 LUA
