@@ -4,13 +4,13 @@
 set -e
 # "build": enough to build and run the demo; "test" (default): everything
 # the tests and benchmarks use.
-PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev"
+PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev libhiredis-dev libssl-dev"
 if [ "${1:-test}" = test ]; then
 	PKGS="$PKGS python3-dnspython python3-pytest rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
 		unbound libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
 		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl postgresql sqlite3 \
-		python3-selenium chromium chromium-driver wrk"
+		python3-selenium chromium chromium-driver wrk redis-server"
 fi
 missing=""
 for p in $PKGS; do
@@ -33,6 +33,7 @@ pkill -x nsd 2>/dev/null || true
 pkill -x knotd 2>/dev/null || true
 pkill -x rbldnsd 2>/dev/null || true
 pkill -x unbound 2>/dev/null || true
+pkill -x redis-server 2>/dev/null || true
 pkill -f policyd-weight 2>/dev/null || true
 # the tests start their own PostgreSQL clusters (initdb in a temporary directory)
 command -v pg_ctlcluster >/dev/null 2>&1 && pg_ctlcluster 15 main stop 2>/dev/null || true

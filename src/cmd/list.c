@@ -181,8 +181,9 @@ static void text_listing_line(FILE *f, const struct store_listing *l, const stru
 
 	code_text(l->code ? l->code : z ? z->code : 0, code, sizeof(code));
 	iso(l->expires, exp, sizeof(exp));
-	fprintf(f, "%s\t%s\t%s\t%s\t%s\t%u\t", l->key.text, state_name(l->state), code, exp,
-		l->source, l->hits);
+	fprintf(f, "%s\t%s\t%s\t%s\t", l->key.text, state_name(l->state), code, exp);
+	put_text(f, l->source);
+	fprintf(f, "\t%u\t", l->hits);
 	put_text(f, l->reason);
 	fputc('\n', f);
 }
@@ -228,7 +229,7 @@ static int load_conf(struct run *r)
 {
 	struct opts *o = r->o;
 	struct conftab_errors e;
-	FILE *f;
+	FILE *f = NULL;
 
 	if (!o->config_given && o->store && !(f = fopen(o->config, "r"))) {
 		r->conf = list_conf_load(NULL, &e);     /* --store alone: defaults */
@@ -581,7 +582,11 @@ static int print_evidence(void *arg, const struct store_evidence *ev)
 		return 0;
 	}
 	iso(ev->time, t, sizeof(t));
-	fprintf(p->f, "  %s %s to %s\n", t, ev->source, masked);
+	fprintf(p->f, "  %s ", t);
+	put_text(p->f, ev->source);
+	fputs(" to ", p->f);
+	put_text(p->f, masked);
+	fputc('\n', p->f);
 	for (const char *s = ev->headers; *s;) {
 		size_t n = strcspn(s, "\n");
 

@@ -379,6 +379,11 @@ $TTL 600
 !198.51.100.7
 100.64.1.1-5
 """
+IP4TSET = """:127.0.0.9:tset $
+192.0.2.1
+192.0.2.2
+203.0.113.5
+"""
 IP4TRIE = """192.0.2.0/24 :4:trie net
 !192.0.2.128/25
 192.0.2.200
@@ -410,7 +415,8 @@ SAMPLES6 = ["2001:db8::1", "2001:db8:ffff::1", "2001:db8:1:2::99", "2001:db8:aaa
 SAMPLES_N = ["example.com", "www.example.com", "example.net", "a.b.example.net",
              "example.org", "x.example.org", "good.example.org", "other.example"]
 
-FORMS = [("ip4set", IP4SET, SAMPLES4), ("ip4trie", IP4TRIE, SAMPLES4),
+FORMS = [("ip4set", IP4SET, SAMPLES4), ("ip4tset", IP4TSET, SAMPLES4),
+         ("ip4trie", IP4TRIE, SAMPLES4),
          ("ip6trie", IP6TRIE, SAMPLES6), ("ip6tset", IP6TSET, SAMPLES6),
          ("dnset", DNSET, SAMPLES_N)]
 
@@ -572,3 +578,18 @@ def test_rules_on_postgresql(tmp_path, pg_dsn):
     assert ls.j("expire", now=T0 + 10 * D)["expired"] == 1
     z = ls.j("stats", "bl.example")["zones"][0]
     assert (z["listed"], z["expired"], z["excluded"]) == (2, 1, 1)
+
+
+def test_text_output_has_no_control_bytes(tmp_path):
+    """Reasons and sources reach the store from the portal and trap mail:
+    text output replaces their control bytes, JSON escapes them."""
+    ls = Lst(tmp_path)
+    ls.j("add", "bl.example", "192.0.2.1", "--reason", "evil\x1b[2Jtext", "--source",
+         "web\x07x")
+    for args in (("search", "bl.example"), ("show", "bl.example", "192.0.2.1"),
+                 ("history", "bl.example", "192.0.2.1")):
+        p = ls.run(*args)
+        assert p.returncode == 0
+        assert "\x1b" not in p.stdout and "\x07" not in p.stdout, (args, p.stdout)
+    out = ls.run("show", "bl.example", "192.0.2.1", json_out=True).stdout
+    assert "\\u001b" in out and json.loads(out)["listing"]["source"] == "web\x07x"

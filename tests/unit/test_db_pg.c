@@ -399,6 +399,39 @@ UNIT_TEST(schema_migrations)
 	db->ops->close(db);
 }
 
+static int get_text(void *arg, const struct db_row *r)
+{
+	snprintf(arg, 64, "%s", db_text(r, 0));
+	return 0;
+}
+
+/* rblkit's connection defaults apply where the DSN says nothing, and the
+ * DSN's own parameters win. */
+UNIT_TEST(dsn_parameters_override_defaults)
+{
+	struct db *db = connect_db();
+	char name[64] = "", other[700], err[512];
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(db_query(db, "SELECT current_setting('application_name')", NULL, 0, get_text,
+			      name), 0);
+	CHECK_EQ_STR(name, "rblkit");
+	db->ops->close(db);
+	snprintf(other, sizeof(other), "%s%sapplication_name=mine&keepalives_idle=5", dsn,
+		 strchr(dsn, '?') ? "&" : "?");
+	db = NULL;
+	CHECK_EQ_INT(db_pg_ops.open(other, 0, &db, err, sizeof(err)), 0);
+	if (!db)
+		return;
+	CHECK_EQ_INT(db_query(db, "SELECT current_setting('application_name')", NULL, 0, get_text,
+			      name), 0);
+	CHECK_EQ_STR(name, "mine");
+	db->ops->close(db);
+}
+
 UNIT_TEST(connect_errors)
 {
 	struct db *db = (struct db *)1;

@@ -296,6 +296,19 @@ UNIT_TEST(import_tset_and_trie)
 	CHECK_EQ_INT(st.bad, 1);
 }
 
+UNIT_TEST(import_crlf_and_specials)
+{
+	struct got g;
+	struct import_stats st = parse("$TTL 300\r\n192.0.2.1 :3:x\r\n#$NS 1 ns.x\r\n$1 text\r\n"
+				       "  192.0.2.2  \r\n", IMPORT_GUESS, &g);
+
+	CHECK_EQ_STR(g.text, "192.0.2.1 127.0.0.3 x|192.0.2.2 0.0.0.0 |");
+	CHECK_EQ_INT(st.specials, 3);
+	CHECK_EQ_INT(st.bad, 0);
+	CHECK(strstr(g.warns, "f:1: $-lines") != NULL);        /* one warning */
+	CHECK(strstr(g.warns, "f:3:") == NULL);
+}
+
 UNIT_TEST(import_long_and_nul_lines)
 {
 	struct got g;
@@ -313,6 +326,97 @@ UNIT_TEST(import_long_and_nul_lines)
 	CHECK_EQ_INT(st.bad, 1);
 	CHECK_EQ_STR(g.text, "192.0.2.2 0.0.0.0 |");
 	free(buf);
+}
+
+/* -- rules on a temporary SQLite store -------------------------------------- */
+
+static int dns_answer;
+static char dns_asked[400];
+
+static int fake_dns(void *arg, const struct store_key *k, const char *list)
+{
+	snprintf(dns_asked, sizeof(dns_asked), "%s@%s", k->text, list);
+	return dns_answer;
+}
+
+static struct list_ctx *rules_ctx(struct list_conf **cp, char *db, size_t dl)
+{
+	static struct list_ctx ctx;
+	struct conftab_errors e;
+	char name[128], err[256] = "";
+	struct list_conf *c;
+	int fd;
+
+	snprintf(db, dl, "/tmp/test_list_db.XXXXXX");
+	fd = mkstemp(db);
+	close(fd);
+	unlink(db);
+	c = load_text("allow_dnsbl = list.dnswl.example\nallow = 192.0.2.0/28\n", &e, name,
+		      sizeof(name));
+	memset(&ctx, 0, sizeof(ctx));
+	snprintf(name, sizeof(name), "sqlite:%s", db);
+	if (!c || store_open(name, 0, &ctx.st, err, sizeof(err))) {
+		printf("  cannot set up: %s\n", err);
+		list_conf_free(c);
+		return NULL;
+	}
+	ctx.conf = c;
+	ctx.now = 1800000000;
+	ctx.dns_allowed = fake_dns;
+	*cp = c;
+	return &ctx;
+}
+
+static void rules_done(struct list_ctx *ctx, struct list_conf *c, const char *db)
+{
+	char p[300];
+
+	store_close(ctx->st);
+	list_conf_free(c);
+	unlink(db);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db);
+	unlink(p);
+}
+
+UNIT_TEST(rules_dns_allowlist)
+{
+	struct list_conf *c;
+	char db[64], err[256];
+	struct list_ctx *ctx = rules_ctx(&c, db, sizeof(db));
+	struct list_hit h = { .trap = "t@trap.example" };
+	struct list_add a = { .source = "cli" };
+	struct list_result r;
+
+	CHECK(ctx != NULL);
+	if (!ctx)
+		return;
+	dns_answer = 1;         /* on the DNS allowlist: never listed */
+	CHECK_EQ_INT(list_do_hit(ctx, "bl.example", "198.51.100.1", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_ALLOWED);
+	CHECK_EQ_STR(dns_asked, "198.51.100.1@list.dnswl.example");
+	CHECK_EQ_INT(list_do_add(ctx, "bl.example", "198.51.100.1", &a, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_ALLOWED);
+	dns_answer = -1;        /* cannot tell: a hit does not list, an add does */
+	CHECK_EQ_INT(list_do_hit(ctx, "bl.example", "198.51.100.2", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_ALLOWED);
+	CHECK(strstr(r.note, "could not be asked") != NULL);
+	CHECK_EQ_INT(list_do_add(ctx, "bl.example", "198.51.100.2", &a, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_LISTED);
+	dns_answer = 0;
+	CHECK_EQ_INT(list_do_hit(ctx, "bl.example", "198.51.100.3", &h, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_LISTED);
+	CHECK_EQ_INT(r.l.expires, 1800000000 + 86400);
+	/* the network allowlist is asked first, and holds for a network too */
+	dns_asked[0] = '\0';
+	CHECK_EQ_INT(list_do_add(ctx, "bl.example", "192.0.2.0/24", &a, &r, err, sizeof(err)), 0);
+	CHECK_EQ_INT(r.outcome, LIST_ALLOWED);
+	CHECK_EQ_STR(dns_asked, "");
+	/* a bad key is an error naming it */
+	CHECK_EQ_INT(list_do_add(ctx, "bl.example", "192.0.2.1/8", &a, &r, err, sizeof(err)), -1);
+	CHECK(strstr(err, "192.0.2.1/8") != NULL);
+	rules_done(ctx, c, db);
 }
 
 UNIT_MAIN()

@@ -244,6 +244,21 @@ static void result_of(struct list_result *res, enum list_outcome o,
 	str_copy(res->key, sizeof(res->key), l->key.text);
 }
 
+/* Read the listing of k into l; a key not found gives a fresh listing
+ * of k (whatever store_get left in l). 0, STORE_NOTFOUND or -1. */
+static int get_or_new(struct store *st, const char *zone, const struct store_key *k,
+		      struct store_listing *l)
+{
+	struct store_key key = *k;
+	int rc = store_get(st, zone, key.text, l);
+
+	if (rc == STORE_NOTFOUND) {
+		memset(l, 0, sizeof(*l));
+		l->key = key;
+	}
+	return rc;
+}
+
 /* Store failure inside a transaction: roll back, the engine's words. */
 static int failed(struct store *st, int in_tx, char *err, size_t el)
 {
@@ -293,7 +308,7 @@ int list_do_add(struct list_ctx *c, const char *zone, const char *key,
 	}
 	if (begin(c, zone, r, err, el))
 		return -1;
-	rc = store_get(c->st, zone, l.key.text, &l);
+	rc = get_or_new(c->st, zone, &l.key, &l);
 	if (rc < 0)
 		return failed(c->st, 1, err, el);
 	if (a->code)
@@ -341,6 +356,40 @@ static int count_requests(void *arg, const struct store_event *ev)
 	return 0;
 }
 
+/* A removal by request past self_remove_max within self_remove_period:
+ * 1 (the request is logged for review, note says why), 0 (go on), -1. */
+static int needs_review(struct store *st, const char *zone, const struct list_rules *r,
+			const struct store_listing *l, const char *actor, const char *reason,
+			int64_t t, char *note, size_t nl)
+{
+	struct since s = { t - (int64_t)r->self_remove_period, 0 };
+
+	if (store_history(st, zone, l->key.text, count_requests, &s))
+		return -1;
+	if (s.n < r->self_remove_max)
+		return 0;
+	snprintf(note, nl, "%u removals by request within %us (self_remove_max %u): "
+		 "needs review", s.n, r->self_remove_period, r->self_remove_max);
+	if (event(st, zone, l->key.text, t, STORE_EV_CHANGED, actor ? actor : "web", "review",
+		  "removal requested: %s%s%s", note, reason ? "; " : "", reason ? reason : ""))
+		return -1;
+	return 1;
+}
+
+/* The listing of key, or of the /N of a bare IPv6 address (the exact key
+ * first: a /128 may have been listed by hand). */
+static int get_removable(struct store *st, const char *zone, const struct list_rules *r,
+			 struct store_key *k, struct store_listing *l)
+{
+	int rc = store_get(st, zone, k->text, l);
+
+	if (rc == STORE_NOTFOUND && k->kind == STORE_IP6 && k->bits == 128) {
+		store_key_truncate(k, r->ip6_bits);
+		rc = store_get(st, zone, k->text, l);
+	}
+	return rc;
+}
+
 int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 		   const char *reason, const char *actor, int by_request,
 		   struct list_result *res, char *err, size_t el)
@@ -353,19 +402,13 @@ int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	/* the exact key first: a /128 may have been listed by hand */
 	if (store_key_parse(key, &k, why, sizeof(why))) {
 		snprintf(err, el, "bad key '%.100s': %s", key, why);
 		return -1;
 	}
 	if (begin(c, zone, r, err, el))
 		return -1;
-	rc = store_get(c->st, zone, k.text, &l);
-	if (rc == STORE_NOTFOUND && k.kind == STORE_IP6 && k.bits == 128) {
-		store_key_truncate(&k, r->ip6_bits);
-		rc = store_get(c->st, zone, k.text, &l);
-	}
-	if (rc < 0)
+	if ((rc = get_removable(c->st, zone, r, &k, &l)) < 0)
 		return failed(c->st, 1, err, el);
 	str_copy(res->key, sizeof(res->key), k.text);
 	if (rc == STORE_NOTFOUND || (l.state != STORE_LISTED && l.state != STORE_EXCLUDED)) {
@@ -378,18 +421,11 @@ int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 		return 0;
 	}
 	if (by_request) {
-		struct since s = { t - (int64_t)r->self_remove_period, 0 };
-
-		if (store_history(c->st, zone, l.key.text, count_requests, &s))
+		rc = needs_review(c->st, zone, r, &l, actor, reason, t, res->note,
+				  sizeof(res->note));
+		if (rc < 0)
 			return failed(c->st, 1, err, el);
-		if (s.n >= r->self_remove_max) {
-			snprintf(res->note, sizeof(res->note), "%u removals by request within "
-				 "%us (self_remove_max %u): needs review", s.n,
-				 r->self_remove_period, r->self_remove_max);
-			if (event(c->st, zone, l.key.text, t, STORE_EV_CHANGED,
-				  actor ? actor : "web", "review", "removal requested: %s%s%s",
-				  res->note, reason ? "; " : "", reason ? reason : ""))
-				return failed(c->st, 1, err, el);
+		if (rc > 0) {
 			if (commit(c, err, el))
 				return -1;
 			result_of(res, LIST_REVIEW, &l);
@@ -424,6 +460,62 @@ static int hit_evidence(struct store *st, const char *zone, const char *key,
 	return store_evidence_add(st, zone, key, &ev);
 }
 
+/* A hit on a listed key: counted, and the expiry moved to now + extend
+ * (never earlier; a listing that never expires stays so). */
+static int hit_extend(struct store *st, const char *zone, const struct list_rules *r,
+		      struct store_listing *l, const char *src, const char *masked, int64_t t)
+{
+	int64_t until = t + r->extend;
+	int moved = l->expires && r->extend && until > l->expires;
+
+	l->last_seen = t;
+	if (moved)
+		l->expires = until;
+	if (store_put(st, zone, l) ||
+	    event(st, zone, l->key.text, t, moved ? STORE_EV_EXTENDED : STORE_EV_HIT, src, "hit",
+		  "trap %s; expires %lld", masked, (long long)l->expires))
+		return -1;
+	return LIST_EXTENDED;
+}
+
+/* A hit on a key that is not listed: listed once the hits within the
+ * window reach the threshold, else counted (a new key waits as PENDING;
+ * one that was listed before keeps its state, and so its history). */
+static int hit_threshold(struct store *st, const char *zone, const struct list_rules *r,
+			 struct store_listing *l, int existed, const char *src,
+			 const char *masked, int64_t t, char *note, size_t nl)
+{
+	char why[STORE_KEY_MAX + 100];
+	unsigned hits, traps;
+
+	if (store_hit_count(st, zone, l->key.text, t - (int64_t)r->threshold_window, &hits,
+			    &traps))
+		return -1;
+	if (hits >= r->threshold_hits && traps >= r->threshold_traps) {
+		snprintf(why, sizeof(why), "%u hits from %u traps (last %s)", hits, traps, masked);
+		str_copy(l->source, sizeof(l->source), src);
+		if (list_now(st, zone, r, l, existed, t, 0, src, "threshold", why) ||
+		    net_escalate(st, zone, r, &l->key, t))
+			return -1;
+		return LIST_LISTED;
+	}
+	if (!existed) {
+		l->state = STORE_PENDING;
+		l->first_seen = t;
+		l->changed = t;
+		str_copy(l->source, sizeof(l->source), src);
+	}
+	l->last_seen = t;
+	if (store_put(st, zone, l) ||
+	    event(st, zone, l->key.text, t, STORE_EV_HIT, src, "threshold",
+		  "trap %s; %u of %u hits, %u of %u traps", masked, hits, r->threshold_hits,
+		  traps, r->threshold_traps))
+		return -1;
+	snprintf(note, nl, "%u of %u hits, %u of %u traps within %us", hits, r->threshold_hits,
+		 traps, r->threshold_traps, r->threshold_window);
+	return LIST_COUNTED;
+}
+
 int list_do_hit(struct list_ctx *c, const char *zone, const char *key,
 		const struct list_hit *h, struct list_result *res, char *err, size_t el)
 {
@@ -431,7 +523,6 @@ int list_do_hit(struct list_ctx *c, const char *zone, const char *key,
 	const char *src = h->source ? h->source : "trap";
 	int64_t t = h->time ? h->time : now_of(c);
 	struct store_listing l;
-	unsigned hits, traps;
 	char masked[STORE_KEY_MAX];
 	int rc, existed;
 
@@ -449,8 +540,7 @@ int list_do_hit(struct list_ctx *c, const char *zone, const char *key,
 	list_mask_addr(h->trap, masked, sizeof(masked));
 	if (begin(c, zone, r, err, el))
 		return -1;
-	rc = store_get(c->st, zone, l.key.text, &l);
-	if (rc < 0)
+	if ((rc = get_or_new(c->st, zone, &l.key, &l)) < 0)
 		return failed(c->st, 1, err, el);
 	existed = rc == 0;
 	if (existed && l.state == STORE_EXCLUDED) {
@@ -463,56 +553,14 @@ int list_do_hit(struct list_ctx *c, const char *zone, const char *key,
 	    hit_evidence(c->st, zone, l.key.text, h, t))
 		return failed(c->st, 1, err, el);
 	l.hits++;
-	if (existed && l.state == STORE_LISTED) {
-		int64_t until = t + r->extend;
-		int moved = l.expires && r->extend && until > l.expires;
-
-		l.last_seen = t;
-		if (moved)
-			l.expires = until;
-		if (store_put(c->st, zone, &l) ||
-		    event(c->st, zone, l.key.text, t, moved ? STORE_EV_EXTENDED : STORE_EV_HIT,
-			  src, "hit", "trap %s; expires %lld", masked, (long long)l.expires))
-			return failed(c->st, 1, err, el);
-		if (commit(c, err, el))
-			return -1;
-		result_of(res, LIST_EXTENDED, &l);
-		return 0;
-	}
-	if (store_hit_count(c->st, zone, l.key.text, t - (int64_t)r->threshold_window,
-			    &hits, &traps))
-		return failed(c->st, 1, err, el);
-	if (hits >= r->threshold_hits && traps >= r->threshold_traps) {
-		char why[STORE_KEY_MAX + 100];
-
-		snprintf(why, sizeof(why), "%u hits from %u traps (last %s)", hits, traps, masked);
-		str_copy(l.source, sizeof(l.source), src);
-		if (list_now(c->st, zone, r, &l, existed, t, 0, src, "threshold", why) ||
-		    net_escalate(c->st, zone, r, &l.key, t))
-			return failed(c->st, 1, err, el);
-		if (commit(c, err, el))
-			return -1;
-		result_of(res, LIST_LISTED, &l);
-		return 0;
-	}
-	/* below the threshold: a new key waits as PENDING; one that was
-	 * listed before keeps its state (and so its re-listing history) */
-	if (!existed) {
-		l.state = STORE_PENDING;
-		l.first_seen = t;
-		l.changed = t;
-		str_copy(l.source, sizeof(l.source), src);
-	}
-	l.last_seen = t;
-	if (store_put(c->st, zone, &l) ||
-	    event(c->st, zone, l.key.text, t, STORE_EV_HIT, src, "threshold",
-		  "trap %s; %u of %u hits, %u of %u traps", masked, hits, r->threshold_hits,
-		  traps, r->threshold_traps))
+	rc = existed && l.state == STORE_LISTED ?
+	     hit_extend(c->st, zone, r, &l, src, masked, t) :
+	     hit_threshold(c->st, zone, r, &l, existed, src, masked, t, res->note,
+			   sizeof(res->note));
+	if (rc < 0)
 		return failed(c->st, 1, err, el);
 	if (commit(c, err, el))
 		return -1;
-	snprintf(res->note, sizeof(res->note), "%u of %u hits, %u of %u traps within %us",
-		 hits, r->threshold_hits, traps, r->threshold_traps, r->threshold_window);
-	result_of(res, LIST_COUNTED, &l);
+	result_of(res, (enum list_outcome)rc, &l);
 	return 0;
 }

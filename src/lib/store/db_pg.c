@@ -737,10 +737,14 @@ static void pg_close(struct db *db)
 
 static int pg_open(const char *dsn, unsigned flags, struct db **out, char *err, size_t errlen)
 {
-	/* before "dbname": the DSN's own values override these */
+	/* Before "dbname": the DSN's own values override these. A server
+	 * host that dies without a word (no RST) is noticed within about a
+	 * minute (keepalives; unacknowledged data for 30 s), not after the
+	 * kernel's two hours, so a daemon does not hang on it. */
 	static const char *const kw[] = { "connect_timeout", "fallback_application_name",
-					  "dbname", NULL };
-	const char *val[] = { "10", "rblkit", dsn, NULL };
+					  "keepalives_idle", "keepalives_interval",
+					  "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *val[] = { "10", "rblkit", "30", "10", "3", "30000", dsn, NULL };
 	struct db_pg *pg;
 
 	*out = NULL;
