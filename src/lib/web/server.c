@@ -401,6 +401,7 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	daemon_block_signals(sigs, 2, &set);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, handle, &srv,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
@@ -408,7 +409,6 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 			     MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_END);
 	if (!d) {
 		snprintf(err, el, "the HTTP server could not start");
