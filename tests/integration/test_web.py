@@ -356,6 +356,8 @@ def test_mail_verification_link_removes(tmp_path):
         assert st == 202, body
         assert "postmaster and abuse addresses of localhost" in body
         assert '"listed"' in rl(dsn, "--json", "show", ZONE, key).stdout
+        hist = rl(dsn, "history", ZONE, key).stdout
+        assert "web:127.0.0.1" in hist and "confirmation mailed to postmaster@localhost" in hist
         mail = outbox.read_text()
         assert "To: postmaster@localhost, abuse@localhost" in mail
         token = re.search(r"http://portal\.test/confirm\?t=([0-9a-f]{64})", mail).group(1)
@@ -395,6 +397,10 @@ def test_removal_of_address_listed_by_network_goes_to_review(tmp_path):
                                          "csrf": c.csrf_from(body)})
         assert st == 202 and "listed through a network" in body
         assert "nothing to remove" not in body
+        import sqlite3
+        db = sqlite3.connect(str(tmp_path / "list.db"))
+        ev = db.execute("SELECT actor, detail FROM events WHERE key = '198.51.100.7'").fetchall()
+        assert ev and ev[0][0] == "web:127.0.0.1" and "listed through a network" in ev[0][1]
     finally:
         web.stop()
         srv.stop()

@@ -50,6 +50,21 @@ static void finish(struct web_req *r, const char *zone, const char *key)
 	web_page_end(r);
 }
 
+/* The request in the listing's history (list_do_remove writes its own
+ * event; the paths that do not reach it write this one). */
+void web_request_event(struct web_req *r, const char *zone, const char *key, const char *how,
+		       const char *reason, const char *why)
+{
+	struct store_event ev = { .time = r->now, .type = STORE_EV_CHANGED };
+
+	snprintf(ev.actor, sizeof(ev.actor), "web:%.56s", r->client);
+	str_copy(ev.how, sizeof(ev.how), how);
+	snprintf(ev.detail, sizeof(ev.detail), "removal requested: %s%s%.400s", why,
+		 reason && *reason ? "; " : "", reason ? reason : "");
+	if (store_event_add(r->t->st, zone, key, &ev))
+		log_err("web: %s", store_error(r->t->st));
+}
+
 /* Queue a request for review; its number into id. */
 static int queue(struct web_req *r, const char *zone, const char *key, const char *reason,
 		 const char *why, int64_t *id)
@@ -123,6 +138,7 @@ void web_remove_page(struct web_req *r)
 	}
 	verify = web_verify_of(r->srv->conf, zone);
 	if (!strcmp(verify, "review")) {
+		web_request_event(r, zone, k.text, "review", reason, "this list reviews every removal");
 		reviewed(r, zone, k.text, reason, "this list reviews every removal");
 		return;
 	}
@@ -149,8 +165,11 @@ void web_remove_page(struct web_req *r)
 		 * source the store does not hold; a person decides */
 		web_dns_lookup(r, &k, zl, 1, &a);
 		if (a.state == WEB_DNS_LISTED) {
-			reviewed(r, zone, k.text, reason,
-				 "listed through a network or another source, not by this address");
+			static const char why[] =
+				"listed through a network or another source, not by this address";
+
+			web_request_event(r, zone, k.text, "review", reason, why);
+			reviewed(r, zone, k.text, reason, why);
 			return;
 		}
 	}

@@ -146,6 +146,7 @@ void web_verify_mail(struct web_req *r, const char *zone, const struct store_key
 	if (mail_domain(k, dom, sizeof(dom))) {
 		str_copy(q.why, sizeof(q.why), "no PTR name to send a confirmation to");
 		q.state = STORE_WEB_PENDING;
+		web_request_event(r, zone, k->text, "review", reason, q.why);
 		if (store_web_request_add(r->t->st, &q, &id)) {
 			web_page_msg(r, 500, M_INTERNAL);
 			return;
@@ -177,6 +178,7 @@ void web_verify_mail(struct web_req *r, const char *zone, const struct store_key
 		 c->mail_from && *c->mail_from ? c->mail_from : "rblkit-web", dom, dom, k->text, zone,
 		 r->client, k->text, zone, c->confirm_ttl / 3600, c->base_url ? c->base_url : "",
 		 token);
+	web_request_event(r, zone, k->text, "mail", reason, q.why);
 	if (send_mail(c->sendmail, msg)) {
 		log_err("web: %s failed for request %lld", c->sendmail, (long long)id);
 		web_page_msg(r, 500, M_INTERNAL);

@@ -115,6 +115,10 @@ int web_lookup_key(const char *q, struct store_key *k);
 void web_lookup_page(struct web_req *r);
 void web_remove_page(struct web_req *r);
 void web_confirm_page(struct web_req *r);
+/* A removal request in the listing's history (event "changed", actor
+ * web:CLIENT, how: "review" / "mail"). */
+void web_request_event(struct web_req *r, const char *zone, const char *key, const char *how,
+		       const char *reason, const char *why);
 /* Mail verification: record the request, mail the link, say so. */
 void web_verify_mail(struct web_req *r, const char *zone, const struct store_key *k,
 		     const char *reason);
