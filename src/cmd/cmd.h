@@ -16,6 +16,8 @@ int cmd_diagnose(int argc, char **argv);
 void cmd_diagnose_help(void);
 int cmd_list(int argc, char **argv);
 void cmd_list_help(void);
+int cmd_trap(int argc, char **argv);
+void cmd_trap_help(void);
 int cmd_web(int argc, char **argv);
 void cmd_web_help(void);
 

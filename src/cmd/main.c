@@ -23,6 +23,8 @@ static const struct {
 	  cmd_diagnose, cmd_diagnose_help },
 	{ "list", "the blocklist operator's listings: add, remove, show, import, export",
 	  cmd_list, cmd_list_help },
+	{ "trap", "spamtrap intake: LMTP daemon or one message on stdin",
+	  cmd_trap, cmd_trap_help },
 	{ "web", "the lookup and removal portal, operator console and JSON API",
 	  cmd_web, cmd_web_help },
 };

@@ -24,7 +24,10 @@ void cmd_serve_help(void)
 "\n"
 "Serve DNS blocklist zones. The command line is rbldnsd's: an rbldnsd\n"
 "command line works with the binary name changed. Dataset types: ip4set,\n"
-"ip4tset, ip4trie, ip6trie, ip6tset, dnset, generic, combined, acl.\n"
+"ip4tset, ip4trie, ip6trie, ip6tset, dnset, generic, combined, acl; and\n"
+"zone:store:DSN (DSN: sqlite:/path/list.db or postgresql://...) serves a\n"
+"zone of the listing store (rblkit list), changes live within a second,\n"
+"IXFR from its journal (docs/serve.md).\n"
 "\n"
 "  -b addr[/port]   listen on addr (port 53 by default); repeatable\n"
 "  -4 | -6          IPv4 or IPv6 only\n"
@@ -52,10 +55,11 @@ void cmd_serve_help(void)
 "                   (file:line: why), exit 0 only if there is none\n"
 "  --allow-transfer NET[,NET...]  clients that may AXFR/IXFR (repeatable;\n"
 "                   default: loopback only, 127.0.0.0/8 and ::1)\n"
-"  --notify ADDR[:PORT]  send NOTIFY to this secondary when a reload\n"
-"                   changes the serial of a zone with $SOA (repeatable)\n"
+"  --notify ADDR[:PORT]  send NOTIFY to this secondary when a reload or a\n"
+"                   store change moves the serial of a zone with an SOA\n"
+"                   (repeatable)\n"
 "\n"
-"Signals: SIGHUP re-reads the data files, SIGUSR1 logs per-zone counters,\n"
+"Signals: SIGHUP re-reads the data files (and store zones whole), SIGUSR1 logs per-zone counters,\n"
 "SIGTERM/SIGINT stop.\n");
 }
 

@@ -319,6 +319,12 @@ def test_ipv6_prefix(tmp_path):
     assert ls.j("add", "bl.example", "2001:db8:5::/56")["key"] == "2001:db8:5::/56"
     # removing by an address inside the /64 removes the /64
     assert ls.j("remove", "bl.example", "2001:db8:1:2::7")["outcome"] == "removed"
+    # an explicit /128 is one address, and an IPv4-mapped address (the
+    # RFC 5782 IPv6 test point) is one IPv4 host: neither becomes a /64
+    # (::ffff:127.0.0.2 became ::/64, half of the IPv6 test space)
+    assert ls.j("add", "bl.example", "2001:db8:9::1/128")["key"] == "2001:db8:9::1"
+    assert ls.j("add", "bl.example", "::ffff:127.0.0.2")["key"] != "::/64"
+    assert ls.run("show", "bl.example", "::1").returncode == 1
 
 
 def test_allowlist(tmp_path):

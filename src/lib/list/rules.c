@@ -54,6 +54,18 @@ static int64_t now_of(const struct list_ctx *c)
 	return c->now ? c->now : (int64_t)time(NULL);
 }
 
+/* A bare IPv6 address, to be listed per the zone's ip6_bits: written
+ * without a prefix length (an explicit "/128" is kept), and not an
+ * IPv4-mapped address (::ffff:a.b.c.d is one IPv4 host; its /64 would
+ * be ::/64). */
+static int bare_ip6(const char *text, const struct store_key *k)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return k->kind == STORE_IP6 && k->bits == 128 && !strchr(text, '/') &&
+	       memcmp(k->addr, mapped, sizeof(mapped)) != 0;
+}
+
 /* Parse key; a bare IPv6 address is cut to the zone's ip6_bits. */
 static int key_of(const struct list_rules *r, const char *text, struct store_key *k,
 		  char *err, size_t el)
@@ -64,7 +76,7 @@ static int key_of(const struct list_rules *r, const char *text, struct store_key
 		snprintf(err, el, "bad key '%.100s': %s", text, why);
 		return -1;
 	}
-	if (k->kind == STORE_IP6 && k->bits == 128)
+	if (bare_ip6(text, k))
 		store_key_truncate(k, r->ip6_bits);
 	return 0;
 }
@@ -381,9 +393,11 @@ static int needs_review(struct store *st, const char *zone, const struct list_ru
 static int get_removable(struct store *st, const char *zone, const struct list_rules *r,
 			 struct store_key *k, struct store_listing *l)
 {
+	char text[STORE_KEY_MAX];
 	int rc = store_get(st, zone, k->text, l);
 
-	if (rc == STORE_NOTFOUND && k->kind == STORE_IP6 && k->bits == 128) {
+	snprintf(text, sizeof(text), "%s", k->text);
+	if (rc == STORE_NOTFOUND && bare_ip6(text, k)) {
 		store_key_truncate(k, r->ip6_bits);
 		rc = store_get(st, zone, k->text, l);
 	}

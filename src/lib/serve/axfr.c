@@ -8,6 +8,7 @@
 #include "serve/answer.h"
 #include "base/dname.h"
 #include "serve/ds_ip.h"
+#include "serve/ds_store.h"
 #include "base/util.h"
 #include "base/wire.h"
 
@@ -74,12 +75,23 @@ static int emit(void *arg, const uint8_t *rel, size_t rel_len, uint16_t type,
 	return add(x, owner, type, ttl, rdata, rdlen, NULL, 0);
 }
 
-static int add_soa(struct xfr *x)
+/* The zone's SOA; with serial != z->serial, the SOA of that serial (an
+ * IXFR's older version). */
+static int add_soa_serial(struct xfr *x, uint32_t serial)
 {
 	uint8_t rd[600];
 	size_t offs[2], n = zone_soa_rdata(x->z, rd, offs);
 
+	rd[n - 20] = (uint8_t)(serial >> 24);   /* the first of five numbers */
+	rd[n - 19] = (uint8_t)(serial >> 16);
+	rd[n - 18] = (uint8_t)(serial >> 8);
+	rd[n - 17] = (uint8_t)serial;
 	return add(x, x->z->name, 6, x->z->soa->ttl, rd, n, offs, 2);
+}
+
+static int add_soa(struct xfr *x)
+{
+	return add_soa_serial(x, x->z->serial);
 }
 
 size_t axfr_question_len(const uint8_t *req, size_t len)
@@ -133,6 +145,86 @@ out:
 	free(ipds);
 	free(x.buf);
 	return rc;
+}
+
+/* --- IXFR (RFC 1995) --- */
+
+/* The serial of the SOA in the authority section of an IXFR request
+ * (msg, mlen bytes; the question ends at qlen): 0 and *serial, or -1. */
+static int ixfr_serial(const uint8_t *msg, size_t mlen, size_t qlen, uint32_t *serial)
+{
+	struct wire w;
+	uint8_t name[256];
+	uint16_t type, rdlen;
+
+	if (qlen < 16 || qlen > mlen || msg[qlen - 4] != 0 || msg[qlen - 3] != 251 ||
+	    ((unsigned)msg[8] << 8 | msg[9]) < 1)
+		return -1;
+	wire_init(&w, msg, mlen);
+	wire_skip(&w, qlen);
+	wire_name(&w, name, 0);
+	type = wire_u16(&w);
+	wire_skip(&w, 6);       /* class, TTL */
+	rdlen = wire_u16(&w);
+	if (!wire_ok(&w) || type != 6 || wire_left(&w) < rdlen)
+		return -1;
+	wire_name(&w, name, 0);
+	wire_name(&w, name, 0);
+	*serial = wire_u32(&w);
+	return wire_ok(&w) ? 0 : -1;
+}
+
+static int ixfr_between(void *arg)
+{
+	return add_soa(arg);
+}
+
+/* IXFR of a store zone from serial `from`: 0 sent, 1 cannot (AXFR
+ * instead, nothing sent), -1 a send failed. */
+static int ixfr_run(const struct zone *z, const struct dataset *ds, uint32_t from,
+		    const uint8_t *req, size_t qlen, axfr_send_fn send, void *arg)
+{
+	struct xfr x = { .z = z, .req = req, .qlen = qlen, .send = send, .arg = arg };
+	int rc = -1, r;
+
+	x.buf = xmalloc(MSG_MAX);
+	start_msg(&x);
+	if (from == z->serial) {        /* up to date: the SOA alone */
+		rc = add_soa(&x) || flush_msg(&x) ? -1 : 0;
+		goto out;
+	}
+	if (add_soa(&x) || add_soa_serial(&x, from))
+		goto out;
+	r = ds_store_diff(ds, from, emit, ixfr_between, &x);
+	if (r == 1 && x.a.count[SEC_ANSWER] == 2) {
+		rc = 1;         /* nothing sent yet */
+		goto out;
+	}
+	if (r || add_soa(&x) || flush_msg(&x))
+		goto out;
+	rc = 0;
+out:
+	free(x.buf);
+	return rc;
+}
+
+int axfr_serve(const struct zone *z, const uint8_t *msg, size_t mlen, size_t qlen,
+	       axfr_send_fn send, void *arg)
+{
+	uint32_t from;
+	int rc;
+
+	/* a store zone from its journal; anything else as AXFR (RFC 1995 4) */
+	if (ixfr_serial(msg, mlen, qlen, &from) == 0) {
+		for (unsigned i = 0; i < z->nds; i++) {
+			if (z->ds[i]->type != &ds_store || z->nds != 1)
+				continue;
+			rc = ixfr_run(z, z->ds[i], from, msg, qlen, send, arg);
+			if (rc != 1)
+				return rc;
+		}
+	}
+	return axfr_run(z, msg, qlen, send, arg);
 }
 
 /* --- who may transfer --- */

@@ -1,6 +1,7 @@
 /*
- * axfr.h - zone transfer (AXFR, and IXFR answered as AXFR) of one zone:
- * SOA, NS, every dataset's records, SOA, in as many messages as needed.
+ * axfr.h - zone transfer (AXFR, and IXFR: from the journal for a zone
+ * served from the store, else answered as AXFR) of one zone: SOA, NS,
+ * every dataset's records, SOA, in as many messages as needed.
  *
  * Who may transfer: the networks of --allow-transfer, loopback only when
  * none are given (rbldnsd has no AXFR: a server that replaces it must not
@@ -44,6 +45,13 @@ typedef int (*axfr_send_fn)(void *arg, const uint8_t *msg, size_t len);
  * Returns 0, or -1 when a send failed. */
 int axfr_run(const struct zone *z, const uint8_t *req, size_t qlen,
 	     axfr_send_fn send, void *arg);
+
+/* Answer a transfer request msg (mlen bytes, its question ending at
+ * qlen): an IXFR of a store zone from the journal (RFC 1995: the single
+ * SOA when the client is up to date, else the differences), anything
+ * else as axfr_run(). Returns 0, or -1 when a send failed. */
+int axfr_serve(const struct zone *z, const uint8_t *msg, size_t mlen, size_t qlen,
+	       axfr_send_fn send, void *arg);
 
 /* Length of header + question of a parsed query (for qlen). */
 size_t axfr_question_len(const uint8_t *req, size_t len);

@@ -8,6 +8,7 @@
  * name the file and line. Runs at start-up and in the reload thread.
  */
 #include "serve/dataset.h"
+#include "serve/ds_store.h"
 #include "base/dname.h"
 #include "base/util.h"
 
@@ -24,7 +25,7 @@
 
 static const struct ds_type *const ds_types[] = {
 	&ds_ip4set, &ds_ip4tset, &ds_ip4trie, &ds_ip6trie, &ds_ip6tset,
-	&ds_dnset, &ds_generic, &ds_combined, &ds_acl,
+	&ds_dnset, &ds_generic, &ds_combined, &ds_acl, &ds_store,
 };
 
 const struct ds_type *ds_type_find(const char *name)

@@ -59,6 +59,7 @@ struct notifier {
 	struct pending *p;
 	size_t np;
 	int stop;
+	int held;               /* queued, not sent before notify_release() */
 };
 
 int notify_parse_target(const char *spec, struct sockaddr_storage *ss,
@@ -188,7 +189,7 @@ static int run_due(struct notifier *nt)
 	uint64_t now = now_ms(), next = UINT64_MAX;
 
 	pthread_mutex_lock(&nt->lock);
-	for (size_t i = 0; i < nt->np; i++) {
+	for (size_t i = 0; !nt->held && i < nt->np; i++) {
 		struct pending *p = &nt->p[i];
 
 		if (p->next <= now) {
@@ -382,8 +383,22 @@ void notify_changes(struct notifier *nt, const struct zoneset *old,
 		queue_zone(nt, z, now_ms());
 		queued++;
 	}
+	if (queued)
+		nt->held = 1;
 	pthread_mutex_unlock(&nt->lock);
-	if (queued && write(nt->wake[1], "", 1) < 0 && errno != EAGAIN)
+}
+
+void notify_release(struct notifier *nt)
+{
+	int wake;
+
+	if (!nt)
+		return;
+	pthread_mutex_lock(&nt->lock);
+	wake = nt->held;
+	nt->held = 0;
+	pthread_mutex_unlock(&nt->lock);
+	if (wake && write(nt->wake[1], "", 1) < 0 && errno != EAGAIN)
 		log_warn("NOTIFY: cannot wake the thread: %s", strerror(errno));
 }
 

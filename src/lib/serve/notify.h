@@ -32,9 +32,12 @@ struct notifier *notify_start(char *const *targets, unsigned n);
 
 /* Queue a NOTIFY to every target for each zone of new with an SOA whose
  * serial differs from its serial in old (or that old did not serve).
- * Does not block on the network. */
+ * Does not block on the network. What it queues is held (nothing is sent)
+ * until notify_release(): call that once new is published, so that a
+ * secondary that asks at once gets the new serial, not the old one. */
 void notify_changes(struct notifier *nt, const struct zoneset *old,
 		    const struct zoneset *new);
+void notify_release(struct notifier *nt);
 
 /* Stop the thread and free nt (NOTIFYs not answered yet are dropped). */
 void notify_stop(struct notifier *nt);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "serve/server.h"
+#include "serve/ds_store.h"
 #include "serve/qlog.h"
 #include "serve/notify.h"
 #include "serve/query.h"
@@ -298,7 +299,52 @@ static void reload(struct server_opts *o, int force)
 	}
 	notify_changes(notifier, old, ns);      /* queued, never waits */
 	snap_publish(ns);       /* never waits for a zone transfer */
+	notify_release(notifier);               /* sent now that ns is served */
 	log_info("reloaded in %llu ms", (unsigned long long)(now_ms() - t0));
+}
+
+/* --- store zones: followed live --- */
+
+#define STORE_POLL_MS 200
+
+struct store_list {
+	const struct dataset *ds[64];
+	unsigned n;
+};
+
+static void collect_store(void *arg, const struct dataset *ds)
+{
+	struct store_list *l = arg;
+
+	if (l->n < ARRAY_SIZE(l->ds))
+		l->ds[l->n++] = ds;
+}
+
+/* Ask every store zone for changes; publish each new version at once
+ * (the set before is retired by snap.c, so the list is read anew). */
+static void poll_stores(void)
+{
+	for (unsigned i = 0;; i++) {
+		struct store_list l = { .n = 0 };
+		const struct zoneset *cur = snap_current();
+		struct dataset *next;
+		struct zoneset *ns;
+
+		zoneset_each_store(cur, collect_store, &l);
+		if (i >= l.n)
+			return;
+		if (!ds_store_poll(l.ds[i], &next))
+			continue;
+		ns = zoneset_replace(cur, l.ds[i], next);
+		notify_changes(notifier, cur, ns);      /* queued, never waits */
+		snap_publish(ns);
+		notify_release(notifier);
+	}
+}
+
+static void expire_one(void *arg, const struct dataset *ds)
+{
+	ds_store_expire(ds, *(const time_t *)arg);
 }
 
 /* Load the first data (as rbldnsd: after chroot and privilege drop, so
@@ -364,7 +410,15 @@ struct main_state {
 	struct server_opts *o;
 	uint64_t next_check;
 	struct ev_timer tick;
+	struct ev_timer poll;           /* store zones, every 200 ms */
 };
+
+static void on_poll(ev_loop *ev, struct ev_timer *t, void *arg)
+{
+	poll_stores();
+	if (ev_timer_start(ev, t, STORE_POLL_MS))
+		log_err("cannot restart the store poll timer");
+}
 
 static void on_signal(ev_loop *ev, int sig, void *arg)
 {
@@ -395,6 +449,11 @@ static void on_tick(ev_loop *ev, struct ev_timer *t, void *arg)
 	if (querylog)
 		qlog_flush();
 	snap_collect();         /* snapshots that transfers let go */
+	{
+		time_t now = time(NULL);
+
+		zoneset_each_store(snap_current(), expire_one, &now);
+	}
 	if (o->check_interval && ev_now(ev) >= m->next_check) {
 		if (zoneset_stale(snap_current(), time(NULL)))
 			reload(o, 0);
@@ -424,7 +483,9 @@ static int main_loop(struct server_opts *o, const int *sigs, size_t nsigs,
 		}
 	m.next_check = ev_now(ev) + o->check_interval * 1000ull;
 	ev_timer_init(&m.tick, on_tick, &m);
-	if (ev_timer_start(ev, &m.tick, 1000)) {
+	ev_timer_init(&m.poll, on_poll, &m);
+	if (ev_timer_start(ev, &m.tick, 1000) ||
+	    ev_timer_start(ev, &m.poll, STORE_POLL_MS)) {
 		snprintf(err, el, "cannot start a timer");
 		goto out;
 	}

@@ -63,8 +63,8 @@ struct xfr_job {
 	const struct zone *z;
 	uint8_t *pending;       /* answers queued before the request: */
 	size_t poff, npending;  /* pending[poff..poff + npending) */
-	uint8_t req[512];       /* header and question */
-	size_t qlen;
+	uint8_t req[512];       /* header and question (and an IXFR's SOA) */
+	size_t qlen, mlen;
 };
 
 /* Write all of p; the client may stall at most XFR_STALL_MS at a time. */
@@ -103,7 +103,7 @@ static void *xfr_main(void *arg)
 	struct xfr_job *j = arg;
 
 	if (xfr_write(j->fd, j->pending + j->poff, j->npending) == 0)
-		axfr_run(j->z, j->req, j->qlen, xfr_send, &j->fd);
+		axfr_serve(j->z, j->req, j->mlen, j->qlen, xfr_send, &j->fd);
 	close(j->fd);
 	snap_release(j->snap);
 	atomic_fetch_sub(&xfr_busy, 1);
@@ -125,7 +125,7 @@ static int xfr_reserve(void)
  * connection and its pending output: 0, or -1 (snap released, slot given
  * back) when it cannot start. */
 static int xfr_start(struct loop *lp, struct conn *c, const struct zone *z,
-		     struct snap *snap, const uint8_t *req, size_t qlen)
+		     struct snap *snap, const uint8_t *req, size_t qlen, size_t mlen)
 {
 	struct xfr_job *j;
 	pthread_attr_t attr;
@@ -139,7 +139,10 @@ static int xfr_start(struct loop *lp, struct conn *c, const struct zone *z,
 	j->snap = snap;
 	j->z = z;
 	j->qlen = qlen;
-	memcpy(j->req, req, qlen);
+	/* the whole request when it fits (an IXFR's SOA); else the question
+	 * alone, answered as AXFR */
+	j->mlen = mlen <= sizeof(j->req) ? mlen : qlen;
+	memcpy(j->req, req, j->mlen);
 	j->pending = c->out;
 	j->poff = c->off;
 	j->npending = c->len - c->off;
@@ -309,7 +312,7 @@ static int serve_one(struct loop *lp, struct conn *c, uint64_t now)
 	if (!len && qc.xfr_zone) {
 		size_t ql = axfr_question_len(m, mlen);
 
-		if (snap && xfr_start(lp, c, qc.xfr_zone, snap, m, ql) == 0)
+		if (snap && xfr_start(lp, c, qc.xfr_zone, snap, m, ql, mlen) == 0)
 			return 1;
 		len = servfail(m, ql, dst);     /* every slot busy */
 	}

@@ -8,6 +8,7 @@
 #include "base/dname.h"
 #include "base/util.h"
 #include "serve/answer.h"
+#include "serve/ds_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct dsref {
 	struct dataset *ds;     /* NULL when never loaded */
 	uint64_t fp;            /* ds_files_stat() fingerprint when loaded */
 	int owned;              /* freed with this set (not shared on) */
+	const char *zone;       /* store: the zone it serves */
 };
 
 struct zoneset {
@@ -66,11 +68,15 @@ int zone_spec_parse(const char *arg, struct zone_spec *spec, const char **err)
 	spec->files = xstrdup(c2 + 1);
 	if (!ds_type_find(spec->type)) {
 		*err = "unknown dataset type (known: ip4set, ip4tset, ip4trie, "
-		       "ip6trie, ip6tset, dnset, generic, combined, acl)";
+		       "ip6trie, ip6tset, dnset, generic, combined, acl, store)";
 		return -1;
 	}
 	if (!*spec->zone && strcmp(spec->type, "acl")) {
 		*err = "missing zone name (only acl may be global)";
+		return -1;
+	}
+	if (!strcmp(spec->type, "store") && !*spec->zone) {
+		*err = "missing zone name (a store serves a zone)";
 		return -1;
 	}
 	if (*spec->zone) {
@@ -100,6 +106,43 @@ static struct dsref *find_ref(struct dsref *refs, unsigned n, const char *key)
 	return NULL;
 }
 
+/* A store zone: shared with prev unless forced (it follows the store by
+ * itself, see server.c); a failed reload keeps prev's. */
+static int load_store(struct dsref *r, const struct ds_opts *o, const struct dsref *old,
+		      int force, int *changed)
+{
+	struct dataset *ds;
+	char err[512];
+	uint64_t t0 = now_ms();
+
+	if (old && old->ds && !force) {
+		r->ds = old->ds;
+		r->fp = old->fp;
+		return 0;
+	}
+	if (ds_store_load(r->zone, r->files, o, &ds, err, sizeof(err)) == 0) {
+		size_t entries = 0, bytes = 0;
+
+		ds->type->stats(ds->data, &entries, &bytes);
+		log_info("loaded store %s for %s: %zu entries, %zu KiB, serial %u in %llu ms",
+			 r->files, r->zone, entries, bytes / 1024, ds_store_serial(ds),
+			 (unsigned long long)(now_ms() - t0));
+		r->ds = ds;
+		r->fp = 1;
+		r->owned = 1;
+		*changed = 1;
+		return 0;
+	}
+	log_err("%s", err);
+	if (old && old->ds) {
+		log_err("store %s for %s: keeping the data loaded before", r->files, r->zone);
+		r->ds = old->ds;
+		r->fp = old->fp;
+		return 0;
+	}
+	return -1;
+}
+
 /* Load or share the dataset of ref; returns 0, or -1 if it has none. */
 static int load_ref(struct dsref *r, const struct ds_opts *o,
 		    const struct zoneset *prev, int force, int *changed)
@@ -109,6 +152,8 @@ static int load_ref(struct dsref *r, const struct ds_opts *o,
 	uint64_t fp;
 	struct dataset *ds;
 
+	if (r->type == &ds_store)
+		return load_store(r, o, old, force, changed);
 	ds_files_stat(r->files, &newest, &fp);
 	if (old && old->ds && !force && fp && fp == old->fp) {
 		r->ds = old->ds;
@@ -291,12 +336,18 @@ struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 		changed = &dummy;
 	zs->refs = xcalloc(nspecs ? nspecs : 1, sizeof(*zs->refs));
 	for (unsigned i = 0; i < nspecs; i++) {
-		size_t kl = strlen(specs[i].type) + strlen(specs[i].files) + 2;
+		size_t kl = strlen(specs[i].type) + strlen(specs[i].files) +
+			    strlen(specs[i].zone) + 3;
 		char *key = xmalloc(kl);
 		struct dsref *r;
 		struct zone *z;
 
-		snprintf(key, kl, "%s:%s", specs[i].type, specs[i].files);
+		/* a store dataset is one zone's: the zone is part of its key */
+		if (!strcmp(specs[i].type, "store"))
+			snprintf(key, kl, "%s:%s:%s", specs[i].type, specs[i].zone,
+				 specs[i].files);
+		else
+			snprintf(key, kl, "%s:%s", specs[i].type, specs[i].files);
 		r = find_ref(zs->refs, zs->nrefs, key);
 		if (r) {
 			free(key);
@@ -305,6 +356,7 @@ struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 			r->key = key;
 			r->type = ds_type_find(specs[i].type);
 			r->files = specs[i].files;
+			r->zone = specs[i].zone;
 			if (load_ref(r, o, prev, force, changed)) {
 				zoneset_free(zs);
 				return NULL;
@@ -327,6 +379,43 @@ struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 	if (prev && prev->nrefs != zs->nrefs)
 		*changed = 1;
 	return zs;
+}
+
+struct zoneset *zoneset_replace(const struct zoneset *zs, const struct dataset *old,
+				struct dataset *new)
+{
+	struct zoneset *ns = xcalloc(1, sizeof(*ns));
+
+	*ns = *zs;
+	ns->zones = xreallocarray(NULL, zs->nzones ? zs->nzones : 1, sizeof(*ns->zones));
+	ns->refs = xreallocarray(NULL, zs->nrefs ? zs->nrefs : 1, sizeof(*ns->refs));
+	for (unsigned i = 0; i < zs->nrefs; i++) {
+		struct dsref *r = &ns->refs[i];
+
+		*r = zs->refs[i];
+		r->key = xstrdup(r->key);
+		if (r->ds == old) {
+			r->ds = new;
+			r->owned = 1;
+		} else {
+			r->owned = 0;
+		}
+	}
+	for (unsigned i = 0; i < zs->nzones; i++) {
+		struct zone *z = &ns->zones[i];
+
+		*z = zs->zones[i];
+		z->ds = xreallocarray(NULL, z->nds ? z->nds : 1, sizeof(*z->ds));
+		z->soa = NULL;
+		z->ns = NULL;
+		z->nds = 0;
+		z->flags = 0;
+		for (unsigned k = 0; k < zs->zones[i].nds; k++)
+			zone_add_ds(z, zs->zones[i].ds[k] == old ? new : zs->zones[i].ds[k]);
+		if (z->soa && z->soa->serial)
+			z->serial = z->soa->serial;
+	}
+	return ns;
 }
 
 void zoneset_free(struct zoneset *zs)
@@ -377,6 +466,8 @@ int zoneset_stale(const struct zoneset *zs, time_t now)
 		time_t newest;
 		uint64_t fp;
 
+		if (zs->refs[i].type == &ds_store)
+			continue;       /* followed by polling, not by files */
 		ds_files_stat(zs->refs[i].files, &newest, &fp);
 		if (fp != zs->refs[i].fp)
 			return 1;
@@ -481,4 +572,12 @@ void zoneset_check_testpoints(const struct zoneset *zs)
 				log_warn("zone %s: RFC 5782 test point INVALID is listed", z->text);
 		}
 	}
+}
+
+void zoneset_each_store(const struct zoneset *zs,
+			void (*fn)(void *arg, const struct dataset *ds), void *arg)
+{
+	for (unsigned i = 0; i < zs->nrefs; i++)
+		if (zs->refs[i].type == &ds_store && zs->refs[i].ds)
+			fn(arg, zs->refs[i].ds);
 }

@@ -65,6 +65,14 @@ struct zoneset *zoneset_build(const struct zone_spec *specs, unsigned nspecs,
 			      const struct ds_opts *o, const struct zoneset *prev,
 			      int force, int *changed);
 void zoneset_free(struct zoneset *zs);
+/* A copy of zs with the dataset old replaced by new (a new version of a
+ * store zone), which the copy owns; the rest is shared, as after
+ * zoneset_build() (publish it with snap_publish(), which hands over). */
+struct zoneset *zoneset_replace(const struct zoneset *zs, const struct dataset *old,
+				struct dataset *new);
+/* Call fn for every store dataset of zs (main thread). */
+void zoneset_each_store(const struct zoneset *zs,
+			void (*fn)(void *arg, const struct dataset *ds), void *arg);
 /* The new set takes over the datasets it shares with the old one: call
  * before freeing old, once no thread uses it. */
 void zoneset_handover(struct zoneset *old, struct zoneset *new);

@@ -52,10 +52,79 @@ static void txn_reset(struct store *st)
 	st->writing = 0;
 }
 
+/* A transaction inside a batch: a savepoint, with the serials taken and
+ * zones found so far kept to be restored by its rollback. */
+static int sp_begin(struct store *st)
+{
+	int rc;
+
+	if (st->sp)
+		return store_fail(st, -1, "a transaction is already open in the batch");
+	if (st->sp_abumped < st->nbumped) {
+		struct store_bump *b = realloc(st->sp_bumped, st->nbumped * sizeof(*b));
+
+		if (!b)
+			return store_fail(st, -1, "out of memory");
+		st->sp_bumped = b;
+		st->sp_abumped = st->nbumped;
+	}
+	rc = db_exec(st->db, "SAVEPOINT store_batch", NULL, 0, NULL);
+	if (rc)
+		return store_dbfail(st, rc, "savepoint");
+	if (st->nbumped)
+		memcpy(st->sp_bumped, st->bumped, st->nbumped * sizeof(*st->bumped));
+	st->sp_nbumped = st->nbumped;
+	st->sp_nzc = st->nzc;
+	st->sp = 1;
+	return 0;
+}
+
+static int sp_end(struct store *st, int commit)
+{
+	int rc = 0;
+
+	st->sp = 0;
+	if (!commit) {
+		rc = db_exec(st->db, "ROLLBACK TO SAVEPOINT store_batch", NULL, 0, NULL);
+		if (st->sp_nbumped)
+			memcpy(st->bumped, st->sp_bumped, st->sp_nbumped * sizeof(*st->bumped));
+		st->nbumped = st->sp_nbumped;
+		st->nzc = st->sp_nzc;
+	}
+	if (!rc)
+		rc = db_exec(st->db, "RELEASE SAVEPOINT store_batch", NULL, 0, NULL);
+	return rc ? store_dbfail(st, rc, commit ? "release" : "rollback to savepoint") : 0;
+}
+
+int store_batch_begin(struct store *st)
+{
+	if (store_begin(st))
+		return -1;
+	st->batch = 1;
+	return 0;
+}
+
+int store_batch_end(struct store *st, int commit)
+{
+	int rc = 0;
+
+	if (!st->batch)
+		return store_fail(st, -1, "no batch open");
+	if (st->sp)
+		rc = sp_end(st, 0);
+	st->batch = 0;
+	if (commit && !rc)
+		return store_commit(st);
+	store_rollback(st);
+	return commit ? -1 : 0;
+}
+
 int store_begin(struct store *st)
 {
 	int rc;
 
+	if (st->batch && st->txn)
+		return sp_begin(st);
 	if (st->txn || st->autotxn)
 		return store_fail(st, -1, "a transaction is already open");
 	if (st->flags & STORE_RDONLY)
@@ -73,6 +142,8 @@ int store_commit(struct store *st)
 {
 	int rc;
 
+	if (st->sp)
+		return sp_end(st, 1);
 	if (!st->txn)
 		return store_fail(st, -1, "commit without a transaction");
 	st->txn = 0;
@@ -87,6 +158,10 @@ int store_commit(struct store *st)
 
 void store_rollback(struct store *st)
 {
+	if (st->sp) {
+		sp_end(st, 0);
+		return;
+	}
 	if (!st->txn)
 		return;
 	st->txn = 0;
@@ -335,6 +410,7 @@ void store_close(struct store *st)
 		st->db->ops->close(st->db);
 	}
 	free(st->bumped);
+	free(st->sp_bumped);
 	free(st);
 }
 

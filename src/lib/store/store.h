@@ -197,6 +197,17 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/* Group commit (the trap intake: every message that arrived in one round
+ * of its loop, one durable commit).  store_batch_begin() opens a write
+ * transaction; until store_batch_end(), each store_begin() opens a
+ * savepoint in it, store_commit() releases it (nothing is durable yet)
+ * and store_rollback() undoes that savepoint only.  store_batch_end(st,
+ * 1) commits the whole batch: only once it returned 0 may any operation
+ * of the batch be reported as stored (on -1 nothing of it was);
+ * store_batch_end(st, 0) rolls it all back.  0 or -1. */
+int store_batch_begin(struct store *st);
+int store_batch_end(struct store *st, int commit);
+
 /* Create or update a zone's publishing data (serial untouched; created
  * with serial = now). 0 or -1. */
 int store_zone_put(struct store *st, const struct store_zone *z);

@@ -46,6 +46,11 @@ struct store {
 	size_t nbumped, abumped;
 	struct store_zcache zc[STORE_ZCACHE];   /* zones found in it */
 	unsigned nzc;
+	/* store_batch_begin(): each store_begin() inside is a savepoint */
+	int batch, sp;
+	struct store_bump *sp_bumped;   /* bumped as it was at the savepoint */
+	size_t sp_nbumped, sp_abumped;
+	unsigned sp_nzc;
 	char err[1024];
 	char hbuf[STORE_HEADERS_MAX];   /* evidence headers cut to size */
 	struct store_evidence evbuf;    /* the row store_evidence() hands out */
