@@ -425,3 +425,30 @@ def test_connections_are_kept_alive(portal):
         assert conn.sock is sock                # the same connection served all three
     finally:
         conn.close()
+
+
+def test_ipv6_and_domain_lookups(tmp_path):
+    dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, "2001:db8:1:2::/64", "--reason", "v6 spam").returncode == 0
+    assert rl(dsn, "add", ZONE, "spam.example", "--reason", "spammy name").returncode == 0
+    srv, live = dns_for(tmp_path, dsn)
+    if not live:
+        srv.stop()
+        pytest.skip("this rblkit serve has no store zones: IPv6 and names need a store zone")
+    web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}").start()
+    try:
+        key = web.cli("--add-key", "k", "--scopes", "lookup").stdout.strip()
+        # an address inside the listed /64: DNS answers for it, the store by its /64
+        st, j = api(web, "GET", "/api/v1/lookup?q=2001:db8:1:2::abcd", key=key)
+        z = j["zones"][0]
+        assert st == 200 and z["dns"] == "listed" and z["listing"]["key"] == "2001:db8:1:2::/64"
+        st, j = api(web, "GET", "/api/v1/lookup?q=2001:db8:1:3::1", key=key)
+        assert j["zones"][0]["dns"] == "not_listed" and j["zones"][0]["listing"] is None
+        st, _, body = Client(web).get("/?q=SPAM.example.")
+        s = section(body)
+        assert '<span class="listed">LISTED</span>' in s and "spammy name" in s
+        st, _, body = Client(web).get("/?q=ham.example")
+        assert '<span class="ok">' in section(body)
+    finally:
+        web.stop()
+        srv.stop()
