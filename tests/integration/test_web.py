@@ -452,3 +452,35 @@ def test_ipv6_and_domain_lookups(tmp_path):
     finally:
         web.stop()
         srv.stop()
+
+
+def test_removal_rate_limit_per_network_is_429(tmp_path):
+    dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, "192.0.2.200").returncode == 0
+    srv, _ = dns_for(tmp_path, dsn, ["192.0.2.200"])
+    web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}",
+              extra="rate_client = 100\nrate_net = 2\n").start()
+    try:
+        c = Client(web)
+        c.get("/")
+        codes = [c.post("/remove", {"zone": ZONE, "q": f"192.0.2.{i}",
+                                    "csrf": c.cookie("csrf")})[0] for i in range(1, 4)]
+        assert codes == [200, 200, 429]
+    finally:
+        web.stop()
+        srv.stop()
+
+
+def test_idle_connection_is_closed(tmp_path):
+    """A client that sends nothing (or a request that never ends) is cut
+    off after `timeout`: it cannot hold a connection for ever."""
+    import socket
+    dsn = f"sqlite:{tmp_path}/list.db"
+    web = Web(tmp_path, dsn, f"127.0.0.1:{servers.free_port()}", extra="timeout = 1s\n").start()
+    try:
+        s = socket.create_connection(("127.0.0.1", web.port), timeout=15)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")      # the headers never end
+        assert s.recv(4096) == b""                        # closed by the server
+        s.close()
+    finally:
+        web.stop()
