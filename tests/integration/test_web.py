@@ -237,9 +237,16 @@ def test_viewer_cannot_decide(portal):
     a.post("/admin/login", {"user": "v", "password": "viewer password 1",
                             "csrf": a.csrf_from(body)})
     _, _, body = a.get("/admin")
-    st, _, body = a.post("/admin/action", {"zone": ZONE, "key": LISTED, "op": "remove",
-                                           "csrf": a.csrf_from(body)})
+    st, _, _ = a.post("/admin/action", {"zone": ZONE, "key": LISTED, "op": "remove",
+                                        "csrf": a.csrf_from(body)})
     assert st == 403
+    # a viewer searches
+    _, _, body = a.get(f"/admin?zone={ZONE}&state=listed&within=192.0.2.0/24")
+    assert f"<code>{LISTED}</code>" in body.split('id="search"')[1]
+    _, _, body = a.get(f"/admin?zone={ZONE}&state=listed&within=10.0.0.0/8")
+    assert LISTED not in body.split('id="search"')[1].split("</table>")[0]
+    _, _, body = a.get(f"/admin?zone={ZONE}&within=%3Cb%3E")
+    assert "<b>" not in body and "&lt;b&gt;" in body
 
 
 def test_removal_rate_limit_per_client_is_429(tmp_path):

@@ -253,6 +253,36 @@ static int search_row(void *arg, const struct store_listing *l)
 	return 0;
 }
 
+/* Listings of zone by the query's state (listed) and network (within). */
+static void search(struct admin *a, const char *zone)
+{
+	static const char *const states[] = { "any", "listed", "removed", "expired", "excluded",
+					      "pending" };
+	struct web_req *r = a->r;
+	const char *st = web_kv_get(&r->query, "state"), *w = web_kv_get(&r->query, "within");
+	struct store_filter f = { .state = STORE_LISTED, .limit = 200 };
+	struct store_key net;
+	char why[200] = "";
+
+	for (int i = 0; st && i < 6; i++)
+		if (!strcmp(st, states[i]))
+			f.state = i;
+	if (w && *w) {
+		if (store_key_parse(w, &net, why, sizeof(why)) || net.kind == STORE_NAME ||
+		    net.kind == STORE_WILD) {
+			H_LIT(&r->out, "<p class=\"error\">");
+			web_text(&r->out, why[0] ? why : "expected a network");
+			H_LIT(&r->out, "</p>");
+			return;
+		}
+		f.within = &net;
+	}
+	H_LIT(&r->out, "<table id=\"search\">");
+	if (store_search(r->t->st, zone, &f, search_row, a))
+		log_err("web: search: %s", store_error(r->t->st));
+	H_LIT(&r->out, "</table>");
+}
+
 static void h2(struct web_req *r, enum web_msg m)
 {
 	H_LIT(&r->out, "<h2>");
@@ -316,16 +346,14 @@ static void console(struct admin *a, const char *notice, const char *shown_key)
 		web_text(b, r->srv->conf->zones.v[i]);
 		H_LIT(b, "</option>");
 	}
-	H_LIT(b, "</select> <button type=\"submit\">");
+	H_LIT(b, "</select> <select name=\"state\"><option>listed</option><option>removed</option>"
+		 "<option>expired</option><option>pending</option><option>any</option></select> "
+		 "<input type=\"text\" name=\"within\" placeholder=\"192.0.2.0/24\"> "
+		 "<button type=\"submit\">");
 	web_text(b, web_msg(r->lang, M_SEARCH));
 	H_LIT(b, "</button></form>");
-	if (web_zone_known(r->srv->conf, sz)) {
-		struct store_filter f = { .state = STORE_LISTED, .limit = 200 };
-
-		H_LIT(b, "<table id=\"search\">");
-		store_search(r->t->st, sz, &f, search_row, a);
-		H_LIT(b, "</table>");
-	}
+	if (web_zone_known(r->srv->conf, sz))
+		search(a, sz);
 	if (a->u.role >= WEB_ADMIN) {
 		h2(r, M_KEYS);
 		H_LIT(b, "<table>");
