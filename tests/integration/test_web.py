@@ -288,6 +288,8 @@ def test_api_scopes_and_keys(portal):
                 body={"zone": ZONE, "key": "192.0.2.77", "trap": "t@trap.example",
                       "evidence": "Subject: more pills"})
     assert st == 200 and j["outcome"] == "listed"
+    _, _, body = Client(web).get("/?q=192.0.2.77")          # the evidence is shown, masked
+    assert "Subject: more pills" in body and "t***@trap.example" in body
     st, j = api(web, "GET", f"/api/v1/search?zone={ZONE}&state=listed", key=full)
     assert sorted(x["key"] for x in j["listings"]) == [LISTED, "192.0.2.77"]
     st, j = api(web, "POST", "/api/v1/remove", key=full,
