@@ -39,12 +39,13 @@ void web_page_begin(struct web_req *r, const char *title)
 	web_text(b, title);
 	H_LIT(b, "</h1>\n");
 	/* remember an explicit choice */
-	if (web_kv_get(&r->query, "lang")) {
+	if (web_kv_get(&r->query, "lang") && !r->lang_set) {
 		char v[64];
 
 		snprintf(v, sizeof(v), "lang=%s; Path=/; SameSite=Lax; Max-Age=31536000",
 			 web_lang_names[r->lang]);
 		web_header(r, "Set-Cookie", v);
+		r->lang_set = 1;
 	}
 }
 

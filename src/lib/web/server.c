@@ -95,8 +95,10 @@ static void threads_free(void)
 
 void web_header(struct web_req *r, const char *name, const char *value)
 {
-	if (r->nhdr >= WEB_HDR_MAX)
-		panic("web: too many headers");
+	if (r->nhdr >= WEB_HDR_MAX) {           /* a page's bug, not the client's: drop it */
+		log_warn("web: response header %s dropped (more than %d)", name, WEB_HDR_MAX);
+		return;
+	}
 	r->hdr[r->nhdr].name = name;
 	str_copy(r->hdr[r->nhdr].value, sizeof(r->hdr[r->nhdr].value), value);
 	r->nhdr++;

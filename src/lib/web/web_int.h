@@ -29,7 +29,7 @@ struct web_thread {
 	struct resolver *rs;
 };
 
-#define WEB_HDR_MAX 4
+#define WEB_HDR_MAX 6
 
 struct web_req {
 	struct web_server *srv;
@@ -49,6 +49,7 @@ struct web_req {
 	unsigned nhdr;
 	struct { const char *name; char value[256]; } hdr[WEB_HDR_MAX];
 	char csrf[68];                  /* the double-submit token of public forms */
+	int lang_set;                   /* the lang cookie is in the headers */
 	int64_t now;
 };
 
