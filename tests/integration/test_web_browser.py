@@ -79,6 +79,18 @@ def nx(srv):
     return dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=2).rcode() == dns.rcode.NXDOMAIN
 
 
+def act(b, el, how="click"):
+    """Click (or submit) el and wait until the next page has replaced this
+    one: a form submitted by script does not wait for the navigation."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = b.find_element(By.TAG_NAME, "html")
+    el.click() if how == "click" else el.submit()
+    WebDriverWait(b, 20).until(EC.staleness_of(old))
+
+
 def lookup(b, web, q):
     from selenium.webdriver.common.by import By
 
@@ -86,7 +98,7 @@ def lookup(b, web, q):
     box = b.find_element(By.ID, "q")
     box.clear()
     box.send_keys(q)
-    box.submit()
+    act(b, box, "submit")
     return b.find_element(By.CSS_SELECTOR, "section.zone").text
 
 
@@ -104,7 +116,7 @@ def test_lookup_remove_review_approve(browser, site):
         pytest.skip("this rblkit serve has no store zones: DNS cannot follow a removal")
     # removal within the limit: the page answers once DNS says NXDOMAIN
     b.find_element(By.NAME, "reason").send_keys("closed the open relay")
-    b.find_element(By.NAME, "remove").click()
+    act(b, b.find_element(By.NAME, "remove"))
     assert "now answers: not listed" in b.find_element(By.CSS_SELECTOR, "p.removed").text
     assert nx(srv)
     # listed again, removal asked again: past self_remove_max -> review
@@ -115,7 +127,7 @@ def test_lookup_remove_review_approve(browser, site):
             break
         text = lookup(b, web, LISTED)
     assert "LISTED" in text
-    b.find_element(By.NAME, "remove").click()
+    act(b, b.find_element(By.NAME, "remove"))
     assert "needs a review" in b.find_element(By.CSS_SELECTOR, "p.review").text
     assert not nx(srv)
     # the operator approves it in the console
@@ -124,10 +136,10 @@ def test_lookup_remove_review_approve(browser, site):
     b.get(web.url("/admin"))
     b.find_element(By.ID, "user").send_keys("op")
     b.find_element(By.ID, "password").send_keys("correct horse battery")
-    b.find_element(By.ID, "login").click()
+    act(b, b.find_element(By.ID, "login"))
     row = b.find_element(By.CSS_SELECTOR, "#queue tr.request")
     assert LISTED in row.text
-    row.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
+    act(b, row.find_element(By.CSS_SELECTOR, "button[value=approve]"))
     assert "approved request" in b.find_element(By.ID, "notice").text
     for _ in range(50):
         if nx(srv):
