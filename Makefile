@@ -20,7 +20,7 @@ CFLAGS  ?= -O2 -g
 # Headers are named from src/lib: #include "base/util.h".
 CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -I/usr/include/postgresql -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
-LDLIBS  += -lunbound -lz -lpsl -lsqlite3 -lpq -lmicrohttpd -lsodium -lhiredis -lssl -lcrypto
+LDLIBS  += -lunbound -lz -lpsl -lsqlite3 -lpq -lmicrohttpd -lsodium -lssl -lcrypto
 
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror

@@ -4,7 +4,7 @@
 set -e
 # "build": enough to build and run the demo; "test" (default): everything
 # the tests and benchmarks use.
-PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev libhiredis-dev libssl-dev"
+PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev libssl-dev"
 if [ "${1:-test}" = test ]; then
 	PKGS="$PKGS python3-dnspython python3-pytest rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \

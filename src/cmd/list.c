@@ -125,6 +125,24 @@ static void put_text(FILE *f, const char *s)
 		fputc((unsigned char)*s < 32 || *s == 127 ? '?' : *s, f);
 }
 
+/* Multi-line text (evidence), each line after prefix; CR before LF
+ * dropped, other control bytes but tab shown as '?'. */
+static void put_lines(FILE *f, const char *prefix, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, "\n"), end = n;
+
+		if (end && s[end - 1] == '\r')
+			end--;
+		fputs(prefix, f);
+		for (size_t i = 0; i < end; i++)
+			fputc((unsigned char)s[i] < 32 && s[i] != '\t' ? '?' :
+			      s[i] == 127 ? '?' : s[i], f);
+		fputc('\n', f);
+		s += n + (s[n] == '\n');
+	}
+}
+
 static const char *state_name(enum store_state s)
 {
 	static const char *const n[] = { "?", "listed", "removed", "expired", "excluded",
@@ -587,20 +605,8 @@ static int print_evidence(void *arg, const struct store_evidence *ev)
 	fputs(" to ", p->f);
 	put_text(p->f, masked);
 	fputc('\n', p->f);
-	for (const char *s = ev->headers; *s;) {
-		size_t n = strcspn(s, "\n");
-
-		fputs("    | ", p->f);
-		for (size_t i = 0; i < n; i++)
-			fputc((unsigned char)s[i] < 32 && s[i] != '\t' ? '?' : s[i], p->f);
-		fputc('\n', p->f);
-		s += n + (s[n] == '\n');
-	}
-	if (ev->excerpt[0]) {
-		fputs("    > ", p->f);
-		put_text(p->f, ev->excerpt);
-		fputc('\n', p->f);
-	}
+	put_lines(p->f, "    | ", ev->headers);
+	put_lines(p->f, "    > ", ev->excerpt);
 	return 0;
 }
 

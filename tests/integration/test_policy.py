@@ -288,8 +288,11 @@ def test_limits_restart_crash_status_reset(dns):
                                   "per hour)"), refused
         assert message(c, "bob") == "DUNNO"
         assert d.wait_log("alice blocked at 3")
+        # the shell creates the file before echo writes the line: wait
+        # for the whole line, not for the file
         deadline = time.monotonic() + 5
-        while not os.path.exists(alerts) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+                os.path.exists(alerts) and open(alerts).read().endswith("\n")):
             time.sleep(0.05)
         assert open(alerts).read() == "alice 3 3 messages hour\n"
         # restart: the counts are still there, no second alert

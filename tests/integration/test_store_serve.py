@@ -185,11 +185,16 @@ def test_same_answers_as_rbldnsd_on_the_export(rblkit_server, rbldnsd_server, da
 # a store that is bad or goes away
 
 
-@pytest.mark.parametrize("what", ["missing", "nozone"])
+@pytest.mark.parametrize("what", ["missing", "nofile", "nozone"])
 def test_bad_store_at_start_is_a_clear_error(datadir, store, what):
     if what == "missing":
         spec = f"{ZONE}:store:sqlite:{datadir}/no/such/dir/list.db"
         want = "list.db"
+    elif what == "nofile":
+        # a path with a typo names no file: said so, and no empty store
+        # is created there (it was, and the error was "no such zone")
+        spec = f"{ZONE}:store:sqlite:{datadir}/typo.db"
+        want = "typo.db: No such file or directory"
     else:
         spec = f"other.test:store:{store}"
         want = "other.test"
@@ -198,6 +203,7 @@ def test_bad_store_at_start_is_a_clear_error(datadir, store, what):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode != 0
     assert want in p.stderr and "not starting" in p.stderr, p.stderr
+    assert not os.path.exists(f"{datadir}/typo.db")
 
 
 def test_postgres_store_live_and_going_away(rblkit_server, datadir):

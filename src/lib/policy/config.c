@@ -6,6 +6,7 @@
  * daemon never starts (or reloads) with a value it cannot use.
  */
 #include "policy/config.h"
+#include "policy/counters.h"
 #include "base/conftab.h"
 #include "base/ipaddr.h"
 #include "base/listen.h"
@@ -309,6 +310,16 @@ static int f_abspath(void *conf, void *field, const char *v, char *err, size_t e
 	return 0;
 }
 
+/* outbound_store: local, or a URL pcs_new() accepts. */
+static int f_store(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	(void)conf;
+	(void)field;
+	if (!strcmp(v, "local"))
+		return 0;
+	return pcs_url_check(v, err, el);
+}
+
 static const char *const w_dact[] = { "reject", "prepend", NULL };
 static const char *const w_oact[] = { "defer", "hold", NULL };
 static const char *const w_block[] = { "window", "reset", NULL };
@@ -366,6 +377,27 @@ static const struct conftab_key keys[] = {
 	{ "alert_command", CONFTAB_STR, O(alert_command), NULL,
 	  .help = "/bin/sh command run when a user first crosses a limit "
 	  "(RBLKIT_USER, RBLKIT_COUNT, RBLKIT_LIMIT, RBLKIT_KIND, RBLKIT_WINDOW)" },
+	{ "outbound_baseline", CONFTAB_BOOL, O(baseline), "no",
+	  .help = "yes: refuse a sender far above its own normal volume (baseline_*)" },
+	{ "baseline_factor", CONFTAB_UINT, O(bl_factor), "5", 1, 1000,
+	  .help = "refused above factor * (normal + 3 standard deviations) per hour or day" },
+	{ "baseline_min", CONFTAB_UINT, O(bl_min), "30", 1, 10000000,
+	  .help = "messages per hour never refused by the baseline (per day: 8 times it)" },
+	{ "baseline_new_sender", CONFTAB_UINT, O(bl_new), "2", 0, 1000000,
+	  .help = "the normal messages per hour assumed for a sender not seen before" },
+	{ "baseline_reply", CONFTAB_STR, O(bl_reply),
+	  "4.7.1 Unusual sending volume (%c messages this %w, normally about %b); "
+	  "contact your provider",
+	  .help = "text after DEFER/HOLD: %u user, %c count, %b normal, %l threshold, %w window" },
+	{ "outbound_store", CONFTAB_STR, O(store), "local", .parse = f_store,
+	  .help = "where the outbound counts live: local (state_dir), or "
+	  "redis[s]://[USER:PASSWORD@]HOST:PORT[/DB] shared by several daemons (rediss: TLS)" },
+	{ "outbound_store_timeout", CONFTAB_UINT, O(store_timeout_ms), "200", 10, 60000,
+	  .help = "ms a request waits for the shared store; then the local counts "
+	  "decide (fail open)" },
+	{ "outbound_store_ca", CONFTAB_STR, O(store_ca), NULL, .parse = f_abspath,
+	  .help = "rediss://: the CA certificates (PEM) that sign the Redis server's "
+	  "certificate (default: the system's)" },
 	{ "state_dir", CONFTAB_STR, O(state_dir), "/var/lib/rblkit", .parse = f_abspath,
 	  .help = "counters, journal and the control socket (created if missing)" },
 	{ "max_users", CONFTAB_UINT, O(max_users), "1000000", 10, 100000000,

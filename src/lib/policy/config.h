@@ -66,6 +66,12 @@ struct pcfg {
 	char *out_reply;
 	int block_until_reset;		/* outbound_block = reset */
 	char *alert_command;
+	bool baseline;			/* outbound_baseline */
+	unsigned bl_factor, bl_min, bl_new;	/* baseline_factor, _min, _new_sender */
+	char *bl_reply;			/* baseline_reply */
+	char *store;			/* outbound_store: "local" or a redis:// URL */
+	unsigned store_timeout_ms;	/* outbound_store_timeout */
+	char *store_ca;			/* outbound_store_ca: PEM file, or NULL */
 	char *state_dir;
 	unsigned max_users;
 	unsigned max_connections;

@@ -180,6 +180,12 @@ int pctl_command(struct pd_ctx *x, const char *line, FILE *out)
 		} else {
 			fprintf(out, "ok\n");
 			pctl_status_user(out, x->cfg, x->t, now, arg);
+			if (x->bl) {
+				struct bl_params p;
+
+				pd_bl_params(x->cfg, &p);
+				bl_status(out, x->bl, &p, arg, now);
+			}
 		}
 		return 0;
 	}
@@ -188,6 +194,19 @@ int pctl_command(struct pd_ctx *x, const char *line, FILE *out)
 		struct rl_user *u = rl_get(x->t, user, false);
 		bool was = u && u->blocked;
 
+		if (x->store) {
+			/* the shared counts too: the user may be counted by the
+			 * other daemons only */
+			if (pcs_reset(x->store, user, x->periods, x->nperiods, now)) {
+				fprintf(out, "error: outbound_store is down; %s not reset\n", user);
+				return 0;
+			}
+			if (!u) {
+				log_info("reset of %s by the operator (shared store)", user);
+				fprintf(out, "ok\n%s: shared counters cleared\n", user);
+				return 0;
+			}
+		}
 		if (!u) {
 			fprintf(out, "error: %s is not counted\n", user);
 			return 0;

@@ -77,11 +77,10 @@ enum pd_route pd_route(const struct pcfg *cfg, const struct pp_request *req,
 	return PD_INBOUND;
 }
 
-/* Run alert_command for u (first crossing of limit l, at count). */
-static void alert(struct pd_ctx *x, const struct rl_user *u,
-		  const struct rl_limit *l, uint32_t count)
+/* Run alert_command with vars[0..nv) (RBLKIT_...=...) in its
+ * environment; who names the alert in messages. */
+static void run_alert(struct pd_ctx *x, const char *who, char *const *vars, size_t nv)
 {
-	char user[RL_MAX_KEY + 16], cnt[32], lim[32], kind[32], win[48], per[32];
 	char *envp[512];
 	char *argv[] = { "/bin/sh", "-c", x->cfg->alert_command, NULL };
 	posix_spawn_file_actions_t fa;
@@ -95,24 +94,14 @@ static void alert(struct pd_ctx *x, const struct rl_user *u,
 		return;
 	if (x->alerts_running >= PD_MAX_ALERTS) {
 		log_warn("alert for %s skipped: %u alert commands still running",
-			 u->key, x->alerts_running);
+			 who, x->alerts_running);
 		return;
 	}
-	rl_period_text(l->period, per, sizeof(per));
-	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->key);
-	snprintf(cnt, sizeof(cnt), "RBLKIT_COUNT=%u", count);
-	snprintf(lim, sizeof(lim), "RBLKIT_LIMIT=%u", l->max);
-	snprintf(kind, sizeof(kind), "RBLKIT_KIND=%s",
-		 l->kind == RL_MESSAGES ? "messages" : "recipients");
-	snprintf(win, sizeof(win), "RBLKIT_WINDOW=%s", per);
-	for (char **e = environ; e && *e && ne < ARRAY_SIZE(envp) - 6; e++)
+	for (char **e = environ; e && *e && ne < ARRAY_SIZE(envp) - nv - 1; e++)
 		if (strncmp(*e, "RBLKIT_", 7))
 			envp[ne++] = *e;
-	envp[ne++] = user;
-	envp[ne++] = cnt;
-	envp[ne++] = lim;
-	envp[ne++] = kind;
-	envp[ne++] = win;
+	for (size_t i = 0; i < nv; i++)
+		envp[ne++] = vars[i];
 	envp[ne] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -129,10 +118,27 @@ static void alert(struct pd_ctx *x, const struct rl_user *u,
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
-		log_err("alert command for %s: %s", u->key, strerror(rc));
+		log_err("alert command for %s: %s", who, strerror(rc));
 		return;
 	}
 	x->alerts_running++;
+}
+
+/* Run alert_command for u (first crossing of limit l, at count). */
+static void alert(struct pd_ctx *x, const struct rl_user *u,
+		  const struct rl_limit *l, uint32_t count)
+{
+	char user[RL_MAX_KEY + 16], cnt[32], lim[32], kind[32], win[48], per[32];
+	char *vars[] = { user, cnt, lim, kind, win };
+
+	rl_period_text(l->period, per, sizeof(per));
+	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->key);
+	snprintf(cnt, sizeof(cnt), "RBLKIT_COUNT=%u", count);
+	snprintf(lim, sizeof(lim), "RBLKIT_LIMIT=%u", l->max);
+	snprintf(kind, sizeof(kind), "RBLKIT_KIND=%s",
+		 l->kind == RL_MESSAGES ? "messages" : "recipients");
+	snprintf(win, sizeof(win), "RBLKIT_WINDOW=%s", per);
+	run_alert(x, u->key, vars, ARRAY_SIZE(vars));
 }
 
 void pd_reap(struct pd_ctx *x)
@@ -227,6 +233,90 @@ static int parse_rcpts(const char *s, uint32_t *out)
 	return 0;
 }
 
+void pd_bl_params(const struct pcfg *cfg, struct bl_params *p)
+{
+	p->factor = cfg->bl_factor;
+	p->min_hour = cfg->bl_min;
+	p->min_day = cfg->bl_min * 8;
+	p->new_hour = cfg->bl_new;
+}
+
+static void bl_count_msg(struct pd_ctx *x, const char *key, uint32_t now)
+{
+	struct bl_params p;
+
+	pd_bl_params(x->cfg, &p);
+	bl_count(x->bl, &p, key, now);
+}
+
+/* The refusal of a sender far above its normal (v, from the local table
+ * or the shared store) into action; the alert when v says so. */
+static void baseline_act(struct pd_ctx *x, const char *key, const struct bl_verdict *vv,
+			 char *action, size_t len)
+{
+	const char *vars[128] = { 0 };
+	char cnt[16], th[16], mean[32], text[PD_ACTION_MAX];
+	char top[BL_TOP_DOMAINS * (BL_MAX_DOMAIN + 12)];
+	const struct bl_verdict v = *vv;
+	const char *win;
+
+	win = v.day ? "day" : "hour";
+	snprintf(cnt, sizeof(cnt), "%u", v.count);
+	snprintf(th, sizeof(th), "%u", v.threshold);
+	snprintf(mean, sizeof(mean), "%.1f", v.mean);
+	if (v.alert) {
+		char e_ev[] = "RBLKIT_EVENT=baseline";
+		char e_user[RL_MAX_KEY + 16], e_cnt[32], e_lim[32], e_base[48], e_win[32];
+		char e_dom[sizeof(top) + 16];
+		char *ev[] = { e_ev, e_user, e_cnt, e_lim, e_base, e_win, e_dom };
+
+		bl_top_domains(x->bl, key, top, sizeof(top));
+		log_warn("outbound baseline: %s: %u messages this %s, normally %.1f +- %.1f "
+			 "(held above %u); recipient domains: %s", key, v.count, win, v.mean,
+			 v.sd, v.threshold, top[0] ? top : "(none seen)");
+		snprintf(e_user, sizeof(e_user), "RBLKIT_USER=%s", key);
+		snprintf(e_cnt, sizeof(e_cnt), "RBLKIT_COUNT=%u", v.count);
+		snprintf(e_lim, sizeof(e_lim), "RBLKIT_LIMIT=%u", v.threshold);
+		snprintf(e_base, sizeof(e_base), "RBLKIT_BASELINE=%.1f", v.mean);
+		snprintf(e_win, sizeof(e_win), "RBLKIT_WINDOW=%s", win);
+		snprintf(e_dom, sizeof(e_dom), "RBLKIT_DOMAINS=%s", top);
+		run_alert(x, key, ev, ARRAY_SIZE(ev));
+	}
+	vars['u'] = key;
+	vars['c'] = cnt;
+	vars['l'] = th;
+	vars['b'] = mean;
+	vars['w'] = win;
+	pcfg_expand(x->cfg->bl_reply, vars, text, sizeof(text));
+	snprintf(action, len, "%s %s", x->cfg->out_action == OA_HOLD ? "HOLD" : "DEFER", text);
+}
+
+/* Is key far above its own normal in the local table? Then the refusal
+ * is in action (and the alert, once per window, is run). */
+static bool baseline_refuse(struct pd_ctx *x, const char *key, uint32_t now, char *action,
+			    size_t len)
+{
+	struct bl_params p;
+	struct bl_verdict v;
+
+	pd_bl_params(x->cfg, &p);
+	if (!bl_check(x->bl, &p, key, now, &v))
+		return false;
+	baseline_act(x, key, &v, action, len);
+	return true;
+}
+
+/* A count made here while the shared store is down, to merge later. */
+static void count_pending(struct pd_ctx *x, const char *key, uint32_t now, uint32_t rcpts)
+{
+	struct rl_user *p;
+
+	if (!x->pending)
+		x->pending = rl_new(x->cfg->max_users);
+	if ((p = rl_get(x->pending, key, true)))
+		rl_add(p, x->periods, x->nperiods, now, 1, rcpts);
+}
+
 enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 			    const char *key, uint32_t now, char *action, size_t len)
 {
@@ -287,8 +377,218 @@ enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 		rl_add(u, x->periods, x->nperiods, now, 1, rcpts);
 		if (x->pst)
 			pst_add(x->pst, u, x->periods, x->nperiods, now, 1, rcpts);
+		if (x->store)
+			count_pending(x, u->key, now, rcpts);
+		if (x->bl)
+			bl_count_msg(x, key, now);
 	}
 	return PD_ACCEPTED;
+}
+
+/* -- the shared store ------------------------------------------------- */
+
+/* The local record of key (for status, blocks and the fail-over), or
+ * tmp holding only the key when the table is full. */
+static struct rl_user *local_user(struct pd_ctx *x, const char *key, struct rl_user *tmp)
+{
+	struct rl_user *u = rl_get(x->t, key, true);
+
+	if (u)
+		return u;
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->key = (char *)key;
+	return tmp;
+}
+
+/* The store's answer r for w, as pd_outbound() would have answered. */
+static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
+				    const struct pcs_result *r)
+{
+	const struct rl_limits *lim = pcfg_limits_for(x->cfg, w->key);
+	struct rl_user tmp, *u = local_user(x, w->key, &tmp);
+	char *action = w->action;
+	size_t len = sizeof(w->action);
+	struct rl_limit l;
+	char lt[64];
+
+	if ((r->code == PCS_CROSS || r->code == PCS_OVERSIZE) && r->idx >= (int)lim->n)
+		return PD_BADREQ;	/* the configuration changed meanwhile */
+	switch (r->code) {
+	case PCS_ACCEPT:
+		if (u->blocked && u != &tmp) {
+			u->blocked = false;
+			if (x->pst)
+				pst_unblock(x->pst, u->key);
+			log_info("outbound limit: %s is under its limits again", u->key);
+		}
+		if (w->eom && u != &tmp) {
+			rl_add(u, x->periods, x->nperiods, w->now, 1, w->rcpts);
+			if (x->pst)
+				pst_add(x->pst, u, x->periods, x->nperiods, w->now, 1, w->rcpts);
+		}
+		if (w->eom && x->bl)
+			bl_count_msg(x, w->key, w->now);
+		memcpy(action, "DUNNO", 6);
+		return PD_ACCEPTED;
+	case PCS_CROSS:
+		l = lim->lim[r->idx];
+		if (!u->blocked || u->blocked_by.period != l.period || u->blocked_by.kind != l.kind ||
+		    r->first) {
+			u->blocked = true;
+			u->blocked_since = w->now;
+			u->blocked_by = l;
+			if (x->pst && u != &tmp)
+				pst_block(x->pst, u);
+			rl_limit_text(&l, lt, sizeof(lt));
+			log_warn("outbound limit: %s blocked at %u (limit %s, shared)%s", u->key,
+				 r->count, lt, r->first ? "" : "; alert already sent in this window");
+		}
+		if (r->first)
+			alert(x, u, &l, r->count);
+		refusal(x, u, &l, r->count, action, len);
+		return PD_REFUSED;
+	case PCS_OVERSIZE: {
+		uint32_t count = r->count > UINT32_MAX - w->rcpts ? UINT32_MAX : r->count + w->rcpts;
+
+		l = lim->lim[r->idx];
+		rl_limit_text(&l, lt, sizeof(lt));
+		log_warn("outbound limit: %s: a message of %u recipients refused, it would "
+			 "make %u (limit %s, shared); not blocked%s", u->key, w->rcpts, count, lt,
+			 r->first ? "" : "; alert already sent in this window");
+		if (r->first)
+			alert(x, u, &l, count);
+		refusal(x, u, &l, count, action, len);
+		return PD_REFUSED;
+	}
+	case PCS_BASELINE: {
+		struct bl_verdict v = { .over = true, .alert = r->first, .day = r->idx == 1,
+					.count = r->count, .mean = r->mean, .sd = r->sd,
+					.threshold = r->threshold };
+
+		baseline_act(x, w->key, &v, action, len);
+		return PD_REFUSED;
+	}
+	case PCS_BLOCKED:
+		memset(&l, 0, sizeof(l));
+		l.kind = r->kind ? RL_RECIPIENTS : RL_MESSAGES;
+		l.period = r->period;
+		for (size_t i = 0; i < lim->n; i++)
+			if (lim->lim[i].kind == l.kind && lim->lim[i].period == l.period)
+				l = lim->lim[i];
+		refusal(x, u, &l, r->count, action, len);
+		return PD_REFUSED;
+	case PCS_ERROR:
+		break;
+	}
+	return PD_BADREQ;
+}
+
+static void on_shared(void *arg, const struct pcs_result *r)
+{
+	struct pd_wait *w = arg;
+	struct pd_ctx *x = w->x;
+	enum pd_verdict v;
+
+	w->r = NULL;
+	v = r->code == PCS_ERROR ? PD_BADREQ : apply_shared(x, w, r);
+	if (v == PD_BADREQ) {	/* no usable answer: the local counters decide */
+		if (x->bl && baseline_refuse(x, w->key, w->now, w->action, sizeof(w->action)))
+			v = PD_REFUSED;
+		else
+			v = pd_outbound(x, w->req, w->key, w->now, w->action, sizeof(w->action));
+	}
+	w->done(w, v, w->action);
+}
+
+enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req,
+				  const char *key, uint32_t now, char *action, size_t len,
+				  struct pd_wait *w, pd_done_cb *done)
+{
+	enum pp_state st = pp_state_of(req);
+	struct pcs_args a = { 0 };
+	uint32_t rcpts = 1;
+
+	if (x->cfg->baseline && (st == PS_RCPT || st == PS_EOM)) {
+		struct bl_params p;
+
+		if (!x->bl)
+			x->bl = bl_new(x->cfg->max_users);
+		pd_bl_params(x->cfg, &p);
+		if (st == PS_RCPT)	/* the recipient domains stay local */
+			bl_recipient(x->bl, &p, key, req->recipient, now);
+		/* with the store up, the shared baseline decides (below) */
+		if (!pcs_up(x->store) && baseline_refuse(x, key, now, action, len))
+			return PD_REFUSED;
+	}
+	if (!pcs_up(x->store) || (st != PS_RCPT && st != PS_EOM))
+		return pd_outbound(x, req, key, now, action, len);
+	if (st == PS_EOM && req->recipient_count && parse_rcpts(req->recipient_count, &rcpts))
+		return pd_outbound(x, req, key, now, action, len);
+	a.key = key;
+	a.lim = pcfg_limits_for(x->cfg, key);
+	a.periods = x->periods;
+	a.nperiods = x->nperiods;
+	a.now = now;
+	a.rcpts = rcpts;
+	a.add = st == PS_EOM;
+	a.until_reset = x->cfg->block_until_reset;
+	a.baseline = x->cfg->baseline;
+	a.bl_factor = x->cfg->bl_factor;
+	a.bl_min = x->cfg->bl_min;
+	a.bl_new = x->cfg->bl_new;
+	w->x = x;
+	w->req = req;
+	w->key = key;
+	w->done = done;
+	w->now = now;
+	w->rcpts = rcpts;
+	w->eom = st == PS_EOM;
+	if (!(w->r = pcs_check(x->store, &a, on_shared, w)))
+		return pd_outbound(x, req, key, now, action, len);
+	return PD_WAIT;
+}
+
+void pd_cancel(struct pd_wait *w)
+{
+	if (w->r) {
+		pcs_cancel(w->r);
+		w->r = NULL;
+	}
+}
+
+static void merge_one(void *arg, struct rl_user *u)
+{
+	struct pd_ctx *x = arg;
+
+	pcs_merge(x->store, u, (uint32_t)time(NULL));
+}
+
+void pd_store_state(void *arg, bool up)
+{
+	struct pd_ctx *x = arg;
+
+	if (!up) {
+		if (x->store_alerted)
+			return;
+		x->store_alerted = true;
+		log_warn("outbound_store unreachable: limits are counted by this daemon "
+			 "alone until it returns (fail open)");
+		if (x->cfg->alert_command) {
+			char ev[] = "RBLKIT_EVENT=store_unreachable";
+			char *vars[] = { ev };
+
+			run_alert(x, "outbound_store", vars, 1);
+		}
+		return;
+	}
+	x->store_alerted = false;
+	if (x->pending && rl_count(x->pending)) {
+		log_info("outbound_store is back: merging the counts of %zu users made "
+			 "meanwhile", rl_count(x->pending));
+		rl_foreach(x->pending, merge_one, x);
+	}
+	rl_free(x->pending);
+	x->pending = NULL;
 }
 
 void pd_inbound(const struct pcfg *cfg, const struct pp_request *req,

@@ -64,6 +64,7 @@ struct conn {
 	bool close_after;
 	struct pp_request req;
 	struct plk_waiter w;
+	struct pd_wait pw;		/* waiting for the shared counter store */
 	struct ev_timer budget;		/* dnsbl_budget, while waiting */
 	struct ev_timer idle;		/* idle_timeout, while not waiting */
 	char instance[64];		/* message that got a PREPEND */
@@ -89,6 +90,7 @@ struct srv {
 	unsigned nconns;
 	time_t last_full_log, last_badaddr_log, last_badcount_log;
 	uint64_t nreq, nin_refused, nout_refused, nbudget, nbad;
+	uint64_t last_bl_save;		/* ev_now of the last baselines file */
 };
 
 static void process(struct conn *c);
@@ -117,6 +119,7 @@ static void conn_kill(struct conn *c)
 	if (c->dead)
 		return;
 	plk_detach(&c->w);
+	pd_cancel(&c->pw);
 	wait_unlink(c);
 	ev_timer_stop(s->ev, &c->idle);
 	ev_fd_del(s->ev, c->fd);
@@ -295,11 +298,55 @@ static void handle_inbound(struct conn *c)
 	}
 }
 
+/* Log and send the outbound verdict v. */
+static void finish_outbound(struct conn *c, enum pd_verdict v, const char *action)
+{
+	struct srv *s = c->s;
+
+	switch (v) {
+	case PD_REFUSED:
+		s->nout_refused++;
+		log_decision(c, "over limit", action);
+		break;
+	case PD_BADREQ:
+		/* Postfix sends digits: another client. Told as a
+		 * bad client_address is. */
+		if (s->cfg->log_requests) {
+			log_decision(c, "recipient_count is not a number", action);
+		} else if (time(NULL) - s->last_badcount_log >= 600) {
+			s->last_badcount_log = time(NULL);
+			log_warn("recipient_count '%s' is not a number; DUNNO "
+				 "(logged once in 10 minutes; log_requests = yes "
+				 "logs each)", c->req.recipient_count);
+		}
+		break;
+	case PD_ACCEPTED:
+	case PD_WAIT:
+		if (s->cfg->log_requests)
+			log_decision(c, "outbound", action);
+		break;
+	}
+	reply(c, action);
+}
+
+/* The shared store answered (or failed and the local counts decided). */
+static void outbound_done(struct pd_wait *w, enum pd_verdict v, const char *action)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, pw));
+
+	c->waiting = false;
+	if (c->dead)
+		return;
+	set_events(c);	/* read again */
+	finish_outbound(c, v, action);
+}
+
 static void handle_request(struct conn *c)
 {
 	char action[PD_ACTION_MAX];
 	const char *key = NULL;
 	struct srv *s = c->s;
+	enum pd_verdict v;
 
 	s->nreq++;
 	if (!c->req.request || strcmp(c->req.request, "smtpd_access_policy")) {
@@ -313,30 +360,14 @@ static void handle_request(struct conn *c)
 		reply(c, "DUNNO");
 		return;
 	case PD_OUTBOUND:
-		switch (pd_outbound(&s->pd, &c->req, key, (uint32_t)time(NULL), action,
-				    sizeof(action))) {
-		case PD_REFUSED:
-			s->nout_refused++;
-			log_decision(c, "over limit", action);
-			break;
-		case PD_BADREQ:
-			/* Postfix sends digits: another client. Told as a
-			 * bad client_address is. */
-			if (s->cfg->log_requests) {
-				log_decision(c, "recipient_count is not a number", action);
-			} else if (time(NULL) - s->last_badcount_log >= 600) {
-				s->last_badcount_log = time(NULL);
-				log_warn("recipient_count '%s' is not a number; DUNNO "
-					 "(logged once in 10 minutes; log_requests = yes "
-					 "logs each)", c->req.recipient_count);
-			}
-			break;
-		case PD_ACCEPTED:
-			if (s->cfg->log_requests)
-				log_decision(c, "outbound", action);
-			break;
+		v = pd_outbound_async(&s->pd, &c->req, key, (uint32_t)time(NULL), action,
+				      sizeof(action), &c->pw, outbound_done);
+		if (v == PD_WAIT) {
+			c->waiting = true;	/* not read until answered */
+			set_events(c);
+			return;
 		}
-		reply(c, action);
+		finish_outbound(c, v, action);
 		return;
 	case PD_INBOUND:
 		handle_inbound(c);
@@ -410,6 +441,15 @@ static void handle_control(struct conn *c)
 				"in flight\n", (unsigned long long)h,
 				(unsigned long long)m, inflight);
 			plk_health_report(s->dnsbl, f);
+		}
+		if (s->pd.store) {
+			uint64_t ok, failed, conns;
+
+			pcs_stats(s->pd.store, &ok, &failed, &conns);
+			fprintf(f, "outbound store: %s, %llu answers, %llu failed (answered "
+				"locally), %llu connections\n", pcs_up(s->pd.store) ? "up" : "DOWN",
+				(unsigned long long)ok, (unsigned long long)failed,
+				(unsigned long long)conns);
 		}
 		/* pctl_command prints its own "ok" line: drop it */
 		{
@@ -541,6 +581,18 @@ static void idle_expired(ev_loop *ev, struct ev_timer *t, void *arg)
 		conn_kill(c);
 }
 
+/* state_dir/baselines: written every 5 minutes and at the end. */
+static void save_baselines(struct srv *s)
+{
+	char path[4200];
+
+	if (!s->pd.bl)
+		return;
+	snprintf(path, sizeof(path), "%s/baselines", s->cfg->state_dir);
+	if (bl_save(s->pd.bl, path))
+		log_warn("%s: %s; baselines not saved", path, strerror(errno));
+}
+
 /* Once a second: the lists' probes, the state's syncing, alert commands. */
 static void tick(ev_loop *ev, struct ev_timer *t, void *arg)
 {
@@ -550,6 +602,12 @@ static void tick(ev_loop *ev, struct ev_timer *t, void *arg)
 		plk_tick(s->dnsbl, ev_now(ev));
 	if (s->pst)
 		pst_tick(s->pst, ev_now(ev));
+	if (s->pd.store)
+		pcs_tick(s->pd.store, ev_now(ev));
+	if (s->pd.bl && ev_now(ev) - s->last_bl_save >= 300000) {
+		s->last_bl_save = ev_now(ev);
+		save_baselines(s);
+	}
 	pd_reap(&s->pd);
 	ev_timer_start(ev, t, 1000);
 }
@@ -676,6 +734,8 @@ static void reload(struct srv *s)
 		log_err("reload: %s has errors; the old configuration stays", s->cfg->path);
 		return;
 	}
+	if (strcmp(n->store, s->cfg->store))
+		log_warn("reload: outbound_store takes effect at the next start only");
 	if (strcmp(n->listen, s->cfg->listen) || strcmp(n->state_dir, s->cfg->state_dir) ||
 	    (n->user ? !s->cfg->user || strcmp(n->user, s->cfg->user) : s->cfg->user != NULL))
 		log_warn("reload: listen, state_dir and user take effect at the next "
@@ -786,6 +846,17 @@ static int start(struct srv *s, const char *path)
 	}
 	s->pd.t = s->t;
 	s->pd.pst = s->pst;
+	if (s->cfg->baseline) {
+		char blpath[4200];
+		long n;
+
+		s->pd.bl = bl_new(s->cfg->max_users);
+		snprintf(blpath, sizeof(blpath), "%s/baselines", s->cfg->state_dir);
+		if ((n = bl_load(s->pd.bl, blpath, err, sizeof(err))) < 0)
+			log_warn("%s", err);
+		else if (n)
+			log_info("%ld baselines loaded from %s", n, blpath);
+	}
 	pd_set_config(&s->pd, s->cfg);
 	if (!(s->ev = ev_new(err, sizeof(err)))) {
 		log_err("%s", err);
@@ -801,6 +872,15 @@ static int start(struct srv *s, const char *path)
 			log_err("signalfd: %s", strerror(errno));
 			return -1;
 		}
+	if (strcmp(s->cfg->store, "local")) {
+		s->pd.store = pcs_new(s->cfg->store, s->cfg->store_ca, s->ev, s->cfg->store_timeout_ms,
+				      pd_store_state, &s->pd, err, sizeof(err));
+		if (!s->pd.store) {
+			log_err("outbound_store: %s", err);
+			return -1;
+		}
+		pcs_tick(s->pd.store, ev_now(s->ev));
+	}
 	ev_timer_init(&s->tick, tick, s);
 	if (ev_fd_add(s->ev, s->lfd, EV_READ, on_listen, s) ||
 	    ev_fd_add(s->ev, s->cfd, EV_READ, on_control, s) || set_dnsbl(s, d) ||
@@ -825,6 +905,11 @@ static void shutdown_all(struct srv *s)
 		plk_free(s->dnsbl);
 	run_ready(s);
 	free_dead(s);
+	pcs_free(s->pd.store);
+	rl_free(s->pd.pending);
+	if (s->cfg)
+		save_baselines(s);
+	bl_free(s->pd.bl);
 	if (s->pst) {
 		rl_expire(s->t, (uint32_t)time(NULL));
 		pst_close(s->pst);	/* final snapshot */

@@ -15,11 +15,14 @@
 #include "base/util.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #define HIST_MAX 262144         /* changes kept for IXFR */
 #define FOLD_ENTRIES 50000      /* fold a delta this big ... */
@@ -113,8 +116,15 @@ static uint32_t value_of(struct szone *z, struct sset_vals *v, uint32_t code,
 static struct store *open_store(const char *dsn, int *rdonly, char *err, size_t el)
 {
 	struct store *st = NULL;
+	struct stat sb;
 
 	*rdonly = 0;
+	/* serve reads a store the list tools made: a path that names no
+	 * file is a mistake to report, not a new empty store to create */
+	if (!strncmp(dsn, "sqlite:", 7) && stat(dsn + 7, &sb) < 0) {
+		snprintf(err, el, "%s: %s", dsn, strerror(errno));
+		return NULL;
+	}
 	if (store_open(dsn, 0, &st, err, el) == 0)
 		return st;
 	/* a store serve may only read: serve it, expiry is the others' */
