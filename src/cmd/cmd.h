@@ -18,6 +18,8 @@ int cmd_list(int argc, char **argv);
 void cmd_list_help(void);
 int cmd_trap(int argc, char **argv);
 void cmd_trap_help(void);
+int cmd_web(int argc, char **argv);
+void cmd_web_help(void);
 
 /* After a usage error (getopt has named the option): one line, the same
  * in every command, pointing at the command's help.  Returns 2, the exit

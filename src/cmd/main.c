@@ -25,6 +25,8 @@ static const struct {
 	  cmd_list, cmd_list_help },
 	{ "trap", "spamtrap intake: LMTP daemon or one message on stdin",
 	  cmd_trap, cmd_trap_help },
+	{ "web", "the lookup and removal portal, operator console and JSON API",
+	  cmd_web, cmd_web_help },
 };
 
 static void usage(FILE *f)

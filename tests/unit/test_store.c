@@ -295,7 +295,7 @@ UNIT_TEST(open_refuses_newer_schema_and_leaves_it)
 	st = NULL;
 	CHECK(store_open(d, 0, &st, err, sizeof(err)) == -1);
 	CHECK(st == NULL);
-	CHECK(strstr(err, "schema version 3 is newer than this rblkit (1)"));
+	CHECK(strstr(err, "schema version 3 is newer than this rblkit (2)"));
 	CHECK(strncmp(err, d, strlen(d)) == 0);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s,

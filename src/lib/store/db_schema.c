@@ -108,7 +108,37 @@ static const char *const v1_pg[] = {
 	NULL,
 };
 
+/* Version 2: the web portal's state (store/web.h), kept in the store so
+ * that several `rblkit web` behind one proxy share it: rate-limit
+ * counters, removal requests (the review queue), console users, their
+ * sessions, API keys, and the audit log. Secrets are stored hashed. */
+#define WEB_TABLES(ID)                                                        \
+	"CREATE TABLE web_rate (bucket TEXT NOT NULL, win BIGINT NOT NULL,"   \
+	" n BIGINT NOT NULL, PRIMARY KEY (bucket, win))",                     \
+	"CREATE INDEX web_rate_win ON web_rate (win)",                        \
+	"CREATE TABLE web_requests ("                                         \
+	" id " ID ", zone TEXT NOT NULL, key TEXT NOT NULL,"                  \
+	" client TEXT NOT NULL, reason TEXT NOT NULL, why TEXT NOT NULL,"     \
+	" state BIGINT NOT NULL, created BIGINT NOT NULL,"                    \
+	" decided BIGINT NOT NULL, decided_by TEXT NOT NULL,"                 \
+	" note TEXT NOT NULL, token TEXT NOT NULL, expires BIGINT NOT NULL)", \
+	"CREATE INDEX web_requests_state ON web_requests (state, id)",        \
+	"CREATE INDEX web_requests_token ON web_requests (token)",            \
+	"CREATE TABLE web_users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,"  \
+	" role BIGINT NOT NULL, created BIGINT NOT NULL)",                    \
+	"CREATE TABLE web_sessions (id TEXT PRIMARY KEY, user_name TEXT NOT NULL," \
+	" csrf TEXT NOT NULL, expires BIGINT NOT NULL)",                      \
+	"CREATE INDEX web_sessions_expires ON web_sessions (expires)",        \
+	"CREATE TABLE web_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL,"     \
+	" scopes BIGINT NOT NULL, name TEXT NOT NULL, created BIGINT NOT NULL)", \
+	"CREATE TABLE web_audit (id " ID ", time BIGINT NOT NULL,"            \
+	" actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL)"
+
+static const char *const v2_sqlite[] = { WEB_TABLES("INTEGER PRIMARY KEY"), NULL };
+static const char *const v2_pg[] = { WEB_TABLES("BIGSERIAL PRIMARY KEY"), NULL };
+
 const struct db_migration db_migrations[] = {
 	{ 1, { NULL, v1_sqlite, v1_pg } },
+	{ 2, { NULL, v2_sqlite, v2_pg } },
 };
 const size_t db_nmigrations = sizeof(db_migrations) / sizeof(db_migrations[0]);

@@ -1,0 +1,129 @@
+/*
+ * web_int.h - what the portal's files share behind web.h: the running
+ * server, the per-thread connections (store, resolver), the request
+ * being answered, and the helpers pages use to answer it.
+ *
+ * SECURITY: internal; see web.h.
+ */
+#ifndef RBLKIT_WEB_INT_H
+#define RBLKIT_WEB_INT_H
+
+#include "list/list.h"
+#include "store/store.h"
+#include "store/web.h"
+#include "web/html.h"
+#include "web/i18n.h"
+#include "web/parse.h"
+#include "web/web.h"
+
+#include <stdint.h>
+
+struct web_server {
+	const struct web_conf *conf;
+	struct list_conf *rules;
+};
+
+/* One per HTTP worker thread, made on its first request. */
+struct web_thread {
+	struct store *st;
+	struct resolver *rs;
+};
+
+#define WEB_HDR_MAX 6
+
+struct web_req {
+	struct web_server *srv;
+	struct web_thread *t;
+	void *conn;                     /* struct MHD_Connection * */
+	const char *method, *path;
+	enum web_lang lang;
+	char client[64];                /* the client's address (or the proxy's word for it) */
+	struct web_kv query, form, cookies;
+	const char *body;
+	size_t body_len;
+	int is_post;
+	/* the response */
+	unsigned status;
+	const char *ctype;
+	struct web_buf out;
+	unsigned nhdr;
+	struct { const char *name; char value[256]; } hdr[WEB_HDR_MAX];
+	char csrf[68];                  /* the double-submit token of public forms */
+	int lang_set;                   /* the lang cookie is in the headers */
+	int64_t now;
+};
+
+/* Add a response header (name a literal). */
+void web_header(struct web_req *r, const char *name, const char *value);
+/* Page frame: the head (title, language switch) and the end. */
+void web_page_begin(struct web_req *r, const char *title);
+void web_page_end(struct web_req *r);
+/* A whole page with one message, status status. */
+void web_page_msg(struct web_req *r, unsigned status, enum web_msg m);
+/* The public forms' CSRF token (cookie made when missing), and whether
+ * a POST carries it. */
+const char *web_csrf_token(struct web_req *r);
+int web_csrf_ok(struct web_req *r, const char *field);
+/* Hidden input with the CSRF token. */
+void web_csrf_field(struct web_req *r, const char *token);
+/* Count one event for the rate limit of bucket; 1 if over max, 0 if
+ * not, -1 on a store error. */
+int web_rate_over(struct web_req *r, const char *what, const char *who, unsigned max);
+/* A network of the client's address for per-network limits. */
+void web_client_net(const char *client, char *out, size_t len);
+/* Unix time as "2026-12-03 20:05 UTC" into out (0: the NEVER text). */
+void web_time(struct web_req *r, int64_t t);
+/* The code's meaning from the configuration, or NULL. */
+const char *web_meaning(const struct web_conf *c, uint32_t code);
+/* The verification of zone: "none", "mail", "review". */
+const char *web_verify_of(const struct web_conf *c, const char *zone);
+/* Is zone one of the configured zones? */
+int web_zone_known(const struct web_conf *c, const char *zone);
+/* Random hex token of n bytes into out (2n+1). */
+void web_token(char *out, size_t nbytes);
+/* SHA-256 of s as hex (65 bytes). */
+void web_digest(const char *s, char *out);
+/* A list context for the rules. */
+void web_list_ctx(struct web_req *r, struct list_ctx *c);
+
+/* A new API key: the key text into key (>= 90 bytes), its row into k. */
+void web_key_make(unsigned scopes, const char *name, char *key, size_t keylen,
+		  struct store_web_key *k);
+
+/* ---- DNS ---- */
+
+enum web_dns { WEB_DNS_UNKNOWN = 0, WEB_DNS_LISTED, WEB_DNS_NOT_LISTED };
+struct web_dns_answer {
+	enum web_dns state;
+	char error[96];
+	unsigned na;
+	uint32_t a[8];
+	char txt[STORE_REASON_MAX];
+};
+/* Ask DNS about key (parsed) in each of the zones (n of them) at once,
+ * A and TXT; bounded by dns_timeout_ms. */
+void web_dns_lookup(struct web_req *r, const struct store_key *k, const char *const *zones,
+		    unsigned n, struct web_dns_answer *out);
+/* Wait until DNS answers NXDOMAIN for key in zone (up to
+ * remove_wait_ms); 1 when it did. */
+int web_dns_wait_gone(struct web_req *r, const struct store_key *k, const char *zone);
+
+/* ---- pages ---- */
+
+/* The query as a lookup key: one address or a domain name; 0 or -1. */
+int web_lookup_key(const char *q, struct store_key *k);
+
+void web_lookup_page(struct web_req *r);
+void web_remove_page(struct web_req *r);
+void web_confirm_page(struct web_req *r);
+/* A removal request in the listing's history (event "changed", actor
+ * web:CLIENT, how: "review" / "mail"). */
+void web_request_event(struct web_req *r, const char *zone, const char *key, const char *how,
+		       const char *reason, const char *why);
+/* Mail verification: record the request, mail the link, say so. */
+void web_verify_mail(struct web_req *r, const char *zone, const struct store_key *k,
+		     const char *reason);
+void web_api(struct web_req *r);
+void web_admin(struct web_req *r);
+
+#endif
