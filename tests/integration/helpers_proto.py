@@ -327,7 +327,11 @@ zone:
         q = dns.message.make_query(zone or self.zone, "SOA")
         try:
             r = dns.query.udp(q, servers.LOOPBACK, port=self.port, timeout=0.5)
-        except (dns.exception.Timeout, OSError):
+        except (dns.exception.Timeout, dns.query.BadResponse, dns.query.UnexpectedSource,
+                OSError):
+            # BadResponse: the late answer to an earlier poll that timed
+            # out, arriving on a new socket that got the same port (a
+            # secondary busy with a big transfer answers late)
             return None
         if r.rcode() != dns.rcode.NOERROR:
             return None
@@ -360,6 +364,11 @@ zone:
 
     def query(self, qname, rdtype="A"):
         q = dns.message.make_query(qname, rdtype)
+        for _ in range(3):
+            try:
+                return dns.query.udp(q, servers.LOOPBACK, port=self.port, timeout=2.0)
+            except dns.query.BadResponse:
+                continue        # a late answer to an earlier query (see serial)
         return dns.query.udp(q, servers.LOOPBACK, port=self.port, timeout=2.0)
 
     def stop(self):
