@@ -16,7 +16,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CFLAGS  ?= -O2 -g
 # src/lib/<part>/, in layers (docs/architecture.md; make check-layers):
-#   base  <-  dnsbl, store  <-  serve, policy, mail  <-  list  <-  web  <-  src/cmd
+#   base  <-  dnsbl, store  <-  serve, policy, mail  <-  list, watch  <-  web  <-  src/cmd
 # Headers are named from src/lib: #include "base/util.h".
 CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -I/usr/include/postgresql -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now

@@ -2,7 +2,7 @@
 # check-layers.sh - fail on an include that goes against the layers of
 # src/lib (docs/architecture.md):
 #
-#	base  <-  dnsbl, store  <-  serve, policy, mail  <-  list  <-  web  <-  src/cmd
+#	base  <-  dnsbl, store  <-  serve, policy, mail  <-  list, watch  <-  web  <-  src/cmd
 #
 # A file includes headers of its own part and of lower layers only, and
 # names them from src/lib ("base/util.h", as Knot names "libknot/...").
@@ -14,7 +14,7 @@ rank() {
 	base) echo 0 ;;
 	dnsbl|store) echo 1 ;;
 	serve|policy|mail) echo 2 ;;
-	list) echo 3 ;;
+	list|watch) echo 3 ;;
 	web) echo 4 ;;
 	cmd) echo 5 ;;
 	*) echo 9 ;;
