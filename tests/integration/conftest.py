@@ -26,6 +26,9 @@ import servers  # noqa: E402
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "rbldnsd: compares against Debian's rbldnsd (fails if it is not installed)")
+    config.addinivalue_line(
+        "markers", "slow: starts heavy real components (Postfix, Chromium, many daemons); "
+        "CI runs it in the plain pass and may leave it out of a sanitizer pass")
 
 
 def _require_rbldnsd():
