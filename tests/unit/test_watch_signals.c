@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct catalog *cat(void)
@@ -610,4 +611,86 @@ UNIT_TEST(zz_cleanup)
 	}
 }
 
+/* ---- a driver for the integration tests ----
+ *   test_watch_signals follow SPEC | maildir DIR
+ * prints "ready", then one JSON object a signal (with "seen_ms", the
+ * wall clock when the poll returned it), polling every 250 ms as the
+ * daemon's timer does (and at once when the journal's fd is readable),
+ * until stdin is closed. */
+
+static void json_str(const char *k, const char *v)
+{
+	printf(", \"%s\": \"", k);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			putchar('\\');
+		putchar(*v);
+	}
+	putchar('"');
+}
+
+static void print_signal(void *arg, const struct watch_signal *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf("{\"seen_ms\": %lld, \"when\": %lld",
+	       (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, (long long)s->when);
+	json_str("source", s->source);
+	json_str("list_id", s->list_id);
+	json_str("zone", s->zone);
+	json_str("ip", s->ip);
+	json_str("rcpt_domain", s->rcpt_domain);
+	json_str("relay", s->relay);
+	json_str("text", s->text);
+	printf("}\n");
+	fflush(stdout);
+}
+
+static int driver(int argc, char **argv)
+{
+	struct watch_log *wl = NULL;
+	struct watch_maildir *wm = NULL;
+	char err[512];
+	int rc;
+
+	if (argc != 3 || (strcmp(argv[1], "follow") && strcmp(argv[1], "maildir"))) {
+		fprintf(stderr, "usage: %s follow SPEC | maildir DIR\n", argv[0]);
+		return 2;
+	}
+	rc = !strcmp(argv[1], "follow") ? watch_log_open(&wl, argv[2], cat(), err, sizeof(err))
+					 : watch_maildir_open(&wm, argv[2], cat(), err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
+				       { .fd = wl ? watch_log_fd(wl) : -1, .events = POLLIN } };
+		char buf[256];
+
+		poll(p, p[1].fd >= 0 ? 2 : 1, 250);
+		if (p[0].revents && read(0, buf, sizeof(buf)) <= 0)
+			break;
+		rc = wl ? watch_log_poll(wl, print_signal, NULL, err, sizeof(err))
+			: watch_maildir_poll(wm, print_signal, NULL, err, sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "poll: %s\n", err);
+	}
+	watch_log_close(wl);
+	watch_maildir_close(wm);
+	return 0;
+}
+
+/* the harness's main, renamed: main() below picks the mode */
+int unit_main(void);
+#define main unit_main
 UNIT_MAIN()
+#undef main
+
+int main(int argc, char **argv)
+{
+	return argc > 1 ? driver(argc, argv) : unit_main();
+}
