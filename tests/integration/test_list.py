@@ -20,6 +20,8 @@ import servers  # noqa: E402
 from pg import pg_dsn, pg_server  # noqa: E402,F401  (fixtures)
 from helpers_proto import a_values, nibbles6, rev4, txt_values  # noqa: E402
 
+# the RFC 5782 test points every new zone lists (test_points = yes)
+TEST_POINTS = {"127.0.0.2", "::ffff:127.0.0.2", "test"}
 T0 = 1_800_000_000          # 2027-01-15T08:00:00Z
 H = 3600
 D = 86400
@@ -196,7 +198,8 @@ def test_search_filters(tmp_path):
 
     def keys(*args):
         return sorted(x["key"] for x in ls.j("search", "bl.example", *args,
-                                             now=T0 + 3 * D)["listings"])
+                                             now=T0 + 3 * D)["listings"]
+                      if x["key"] not in TEST_POINTS)
     assert keys() == ["192.0.2.1", "192.0.2.2", "198.51.100.9", "2001:db8::/64"]
     assert keys("--source", "report") == ["192.0.2.2", "198.51.100.9"]
     assert keys("--cidr", "192.0.2.0/24") == ["192.0.2.1", "192.0.2.2"]
@@ -206,6 +209,8 @@ def test_search_filters(tmp_path):
     assert ls.run("search", "bl.example", "--state", "gone").returncode == 2
     p = ls.run("search", "bl.example", "--source", "report")
     assert p.returncode == 0 and len(p.stdout.splitlines()) == 2
+    assert sorted(x["key"] for x in ls.j("search", "bl.example", "--source", "rfc5782")[
+        "listings"]) == sorted(TEST_POINTS)
 
 
 def test_stats_and_expire(tmp_path):
@@ -218,8 +223,9 @@ def test_stats_and_expire(tmp_path):
     assert ls.listing("bl.example", "192.0.2.1")["state"] == "expired"
     assert ls.listing("bl.example", "192.0.2.2")["state"] == "listed"
     zones = {z["zone"]: z for z in ls.j("stats")["zones"]}
-    assert zones["bl.example"]["listed"] == 1 and zones["bl.example"]["expired"] == 1
-    assert zones["other.example"]["listed"] == 1
+    # each new zone lists RFC 5782's three test points besides its own
+    assert zones["bl.example"]["listed"] == 1 + 3 and zones["bl.example"]["expired"] == 1
+    assert zones["other.example"]["listed"] == 1 + 3
     one = ls.j("stats", "other.example")["zones"]
     assert [z["zone"] for z in one] == ["other.example"]
     hist = ls.j("history", "bl.example", "192.0.2.1")["events"]
@@ -237,7 +243,8 @@ def test_threshold_hits_and_traps(tmp_path):
     assert out["outcome"] == "counted" and out["listing"]["state"] == "pending"
     assert ls.j("hit", "bl.example", "192.0.2.1", "--trap", a, now=T0 + 60)["outcome"] == \
         "counted"                               # 2 hits, 1 trap
-    assert ls.j("search", "bl.example", "--state", "listed")["listings"] == []
+    assert [x["key"] for x in ls.j("search", "bl.example", "--state", "listed")["listings"]
+            if x["key"] not in TEST_POINTS] == []
     out = ls.j("hit", "bl.example", "192.0.2.1", "--trap", b, now=T0 + 120)
     assert out["outcome"] == "listed" and out["listing"]["state"] == "listed"
     assert out["listing"]["expires"] == iso(T0 + 120 + D)
@@ -509,7 +516,8 @@ def test_export_matches_store(tmp_path, datadir, rbldnsd_server, rblkit_server):
     ls.j("add", zone, "192.0.2.2")
     ls.j("remove", zone, "192.0.2.2")
     e = ls.j("export", zone, os.path.join(datadir, "bl.combined"))
-    assert e["type"] == "combined" and (e["ip4"], e["ip6"], e["names"]) == (2, 1, 1)
+    # with the RFC 5782 test points (127.0.0.2, ::ffff:127.0.0.2, test)
+    assert e["type"] == "combined" and (e["ip4"], e["ip6"], e["names"]) == (3, 2, 2)
     spec = [f"{zone}:combined:bl.combined"]
     servers_ = [rbldnsd_server(spec, datadir), rblkit_server(spec, datadir)]
     want = {"192.0.2.1": ["127.0.0.3"], "192.0.2.2": [], "198.51.100.77": ["127.0.0.2"],
@@ -600,10 +608,10 @@ def test_rules_on_postgresql(tmp_path, pg_dsn):
     f.write_text("198.51.100.0/24\n!198.51.100.1\n2001:db8::/48 :3:six\n")
     assert ls.run("import", "bl.example", str(f)).returncode == 0
     e = ls.j("export", "bl.example", str(tmp_path / "out"), "--type", "combined")
-    assert (e["ip4"], e["ip6"], e["excluded"]) == (2, 1, 1)
+    assert (e["ip4"], e["ip6"], e["excluded"]) == (2 + 1, 1 + 1, 1)   # + test points
     assert ls.j("expire", now=T0 + 10 * D)["expired"] == 1
     z = ls.j("stats", "bl.example")["zones"][0]
-    assert (z["listed"], z["expired"], z["excluded"]) == (2, 1, 1)
+    assert (z["listed"], z["expired"], z["excluded"]) == (2 + 3, 1, 1)
 
 
 def test_text_output_has_no_control_bytes(tmp_path):
@@ -619,3 +627,43 @@ def test_text_output_has_no_control_bytes(tmp_path):
         assert "\x1b" not in p.stdout and "\x07" not in p.stdout, (args, p.stdout)
     out = ls.run("show", "bl.example", "192.0.2.1", json_out=True).stdout
     assert "\\u001b" in out and json.loads(out)["listing"]["source"] == "web\x07x"
+
+
+# --------------------------------------------------------------------------
+# RFC 5782 test points
+
+
+def test_a_new_zone_lists_the_rfc5782_test_points_and_checkers_trust_it(
+        tmp_path, datadir, rblkit_server):
+    ls = Lst(tmp_path, "[zone named.example]\n[zone quiet.example]\ntest_points = no\n")
+    ls.j("add", "bl.example", "192.0.2.1")
+    ls.j("add", "quiet.example", "192.0.2.1")
+    tp = {x["key"]: x for x in ls.j("search", "bl.example", "--source", "rfc5782")["listings"]}
+    assert set(tp) == TEST_POINTS and all(x["expires"] is None for x in tp.values())
+    assert ls.j("search", "quiet.example", "--source", "rfc5782")["listings"] == []
+    # a zone the file names is created by the first command, with its test points
+    assert {x["key"] for x in ls.j("search", "named.example", "--source", "rfc5782")[
+        "listings"]} == TEST_POINTS
+    # serve answers them; an unknown zone checked with RFC 5782 defaults is trusted
+    srv = rblkit_server([f"bl.example:store:{ls.dsn}", f"quiet.example:store:{ls.dsn}"],
+                        datadir)
+    assert a_values(srv.query(rev4("127.0.0.2", "bl.example"), "A")) == ["127.0.0.2"]
+    assert a_values(srv.query("test.bl.example", "A")) == ["127.0.0.2"]
+    assert a_values(srv.query(nibbles6("::ffff:127.0.0.2", "bl.example"), "A")) == ["127.0.0.2"]
+    assert a_values(srv.query("invalid.bl.example", "A")) == []
+    assert a_values(srv.query(rev4("127.0.0.1", "bl.example"), "A")) == []
+
+    def check(zone):
+        p = subprocess.run([servers.RBLKIT, "check", "--json", "--zone",
+                            f"{zone}@127.0.0.1:{srv.port}", "192.0.2.1"],
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout + p.stderr
+    rc, out = check("bl.example")
+    assert rc == 1 and '"listed"' in out, out        # listed, and trusted
+    rc, out = check("quiet.example")
+    assert rc != 1, out                                # no test point: not a verdict to trust
+    # a removal request for a test point goes to review; the operator may remove it
+    assert ls.j("remove", "bl.example", "127.0.0.2", "--by-request",
+                rc=4)["outcome"] == "review"
+    assert ls.listing("bl.example", "127.0.0.2")["state"] == "listed"
+    assert ls.j("remove", "bl.example", "127.0.0.2")["outcome"] == "removed"

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #define CONF_FILE_MAX (1u << 24)
@@ -255,6 +256,8 @@ static int f_dsn(void *conf, void *field, const char *v, char *err, size_t el)
 	  .help = "list the /net_bits network when this many IPv4 addresses in it are listed (0: off)" }, \
 	{ "net_bits", CONFTAB_UINT, O(net_bits), "24", 8, 31,                          \
 	  .help = "the network size of net_escalate" },                                  \
+	{ "test_points", CONFTAB_BOOL, O(test_points), "yes",                          \
+	  .help = "a new zone lists the RFC 5782 test points 127.0.0.2, ::ffff:127.0.0.2 and TEST" }, \
 	{ "code", CONFTAB_FUNC, O(code), "127.0.0.2", .parse = f_code,                 \
 	  .help = "the A record of a listing (127.0.0.x)" },                             \
 	{ "txt", CONFTAB_STR, O(txt), "Listed in %z: $", .parse = f_txt,               \
@@ -699,6 +702,9 @@ int list_conf_sync(const struct list_conf *c, struct store *st, char *err, size_
 	if (store_begin(st))
 		goto fail;
 	for (unsigned i = 0; i < c->nzones; i++) {
+		/* a zone the file names is created here, with its test points */
+		if (list_zone_ensure(st, &c->zones[i].rules, c->zones[i].name, (int64_t)time(NULL)) < 0)
+			goto fail_tx;
 		list_zone_data(&c->zones[i].rules, c->zones[i].name, &z);
 		if (store_zone_put(st, &z))
 			goto fail_tx;

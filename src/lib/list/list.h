@@ -21,6 +21,7 @@
 #ifndef RBLKIT_LIST_H
 #define RBLKIT_LIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,6 +44,7 @@ struct list_rules {
 	uint32_t self_remove_period;    /* ... within this period before review (30d) */
 	unsigned net_escalate;          /* list the /net_bits when N addresses in it are (0: off) */
 	unsigned net_bits;              /* (24) */
+	bool test_points;               /* a new zone lists RFC 5782's test points (yes) */
 	/* What the zone publishes (store_zone). */
 	uint32_t code;                  /* default A (127.0.0.2) */
 	char *txt;                      /* default TXT template */
@@ -88,6 +90,10 @@ int list_conf_sync(const struct list_conf *c, struct store *st, char *err, size_
 /* The publishing data of zone under rules r (the TXT template's "%z"
  * replaced by the zone name), as list_conf_sync writes it. */
 void list_zone_data(const struct list_rules *r, const char *zone, struct store_zone *z);
+/* Inside a transaction: create zone with r's data when the store lacks
+ * it, listing RFC 5782's test points when r->test_points; t is the time
+ * of their listing. 0 (also when it existed), or -1 (store_error). */
+int list_zone_ensure(struct store *st, const struct list_rules *r, const char *zone, int64_t t);
 /* The keys of list.conf with their defaults, for a help page. */
 void list_conf_help(FILE *f);
 

@@ -135,8 +135,39 @@ static uint32_t lifetime_at(const struct list_rules *r, uint32_t level)
 	return t > r->lifetime_max ? r->lifetime_max : (uint32_t)t;
 }
 
-/* The zone exists in the store with its rules' publishing data. */
-static int zone_ensure(struct store *st, const struct list_rules *r, const char *zone)
+static int event(struct store *st, const char *zone, const char *key, int64_t t,
+		 enum store_event_type type, const char *actor, const char *how,
+		 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+/* RFC 5782 section 5: an IPv4 list lists 127.0.0.2, an IPv6 list
+ * ::FFFF:7F00:2, a domain list TEST; checkers (rblkit check, the policy
+ * daemon's health probes) distrust a zone without them. A zone may hold
+ * all three kinds of key, so a new zone gets all three, never expiring. */
+static const char *const test_points[] = { "127.0.0.2", "::ffff:127.0.0.2", "test" };
+#define TEST_POINT_SOURCE "rfc5782"
+
+static int put_test_points(struct store *st, const char *zone, int64_t t)
+{
+	for (size_t i = 0; i < sizeof(test_points) / sizeof(test_points[0]); i++) {
+		struct store_listing l;
+		char why[120];
+
+		memset(&l, 0, sizeof(l));
+		if (store_key_parse(test_points[i], &l.key, why, sizeof(why)))
+			return -1;
+		l.state = STORE_LISTED;
+		str_copy(l.reason, sizeof(l.reason), "RFC 5782 test point");
+		l.first_seen = l.last_seen = l.changed = t;
+		str_copy(l.source, sizeof(l.source), TEST_POINT_SOURCE);
+		if (store_put(st, zone, &l) ||
+		    event(st, zone, l.key.text, t, STORE_EV_LISTED, "rblkit", TEST_POINT_SOURCE,
+			  "RFC 5782 test point of a new zone (test_points = no to leave it out)"))
+			return -1;
+	}
+	return 0;
+}
+
+int list_zone_ensure(struct store *st, const struct list_rules *r, const char *zone, int64_t t)
 {
 	struct store_zone z;
 	int rc = store_zone_get(st, zone, &z);
@@ -144,12 +175,10 @@ static int zone_ensure(struct store *st, const struct list_rules *r, const char 
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	list_zone_data(r, zone, &z);
-	return store_zone_put(st, &z);
+	if (store_zone_put(st, &z))
+		return -1;
+	return r->test_points ? put_test_points(st, zone, t) : 0;
 }
-
-static int event(struct store *st, const char *zone, const char *key, int64_t t,
-		 enum store_event_type type, const char *actor, const char *how,
-		 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
 static int event(struct store *st, const char *zone, const char *key, int64_t t,
 		 enum store_event_type type, const char *actor, const char *how,
@@ -285,7 +314,7 @@ static int begin(struct list_ctx *c, const char *zone, const struct list_rules *
 {
 	if (store_begin(c->st))
 		return failed(c->st, 0, err, el);
-	if (zone_ensure(c->st, r, zone) < 0)
+	if (list_zone_ensure(c->st, r, zone, now_of(c)) < 0)
 		return failed(c->st, 1, err, el);
 	return 0;
 }
@@ -432,6 +461,18 @@ int list_do_remove(struct list_ctx *c, const char *zone, const char *key,
 			res->l = l;
 		else
 			res->l.key = k;
+		return 0;
+	}
+	if (by_request && strcmp(l.source, TEST_POINT_SOURCE) == 0) {
+		/* a checker's anchor: only the operator removes it */
+		snprintf(res->note, sizeof(res->note), "an RFC 5782 test point: needs review");
+		if (event(c->st, zone, l.key.text, t, STORE_EV_CHANGED, actor ? actor : "web",
+			  "review", "removal requested: %s%s%s", res->note, reason ? "; " : "",
+			  reason ? reason : ""))
+			return failed(c->st, 1, err, el);
+		if (commit(c, err, el))
+			return -1;
+		result_of(res, LIST_REVIEW, &l);
 		return 0;
 	}
 	if (by_request) {

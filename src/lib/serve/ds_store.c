@@ -812,9 +812,11 @@ void ds_store_expire(const struct dataset *ds, time_t now)
 
 	if (!z->st || z->rdonly)
 		return;
-	/* a failure is logged once per state; the poll reconnects */
+	/* a failure is logged once per state, and not at all while the
+	 * poll has said the store fails (a store that went away is one line,
+	 * whichever noticed first); the poll reconnects */
 	if (store_expire(z->st, z->zone, (int64_t)now, &n)) {
-		if (!z->expire_failing)
+		if (!z->expire_failing && !z->failing)
 			log_warn("store zone %s: cannot expire listings: %s", z->zone,
 				 store_error(z->st));
 		z->expire_failing = 1;
