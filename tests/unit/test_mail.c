@@ -534,6 +534,68 @@ UNIT_TEST(diagnose_errors)
 	diag_free(&d);
 }
 
+/*
+ * A measuring hook, not a check: with RBLKIT_RULE_TRACE=LIST (a file of
+ * paths, one per line) and RBLKIT_RULE_TRACE_OUT=OUT, every message of
+ * every file is read and OUT gets one line per recipient:
+ * "file<TAB>n<TAB>reason<TAB>rule<TAB>phrase" (n counts the recipients
+ * of the file, all its messages).  tests/integration/
+ * test_diagnose_corpus.py uses it to count the rules that decide for one
+ * file only.  Without the variables it does nothing.
+ */
+static void trace_file(FILE *out, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	const char *base = strrchr(path, '/'), *msg;
+	char *text = NULL, err[256];
+	size_t cap = 0, len = 0, pos = 0, mlen, n = 0, k;
+
+	if (!f)
+		return;
+	for (;;) {
+		if (len == cap && !(text = realloc(text, cap = cap ? cap * 2 : 65536)))
+			break;
+		if ((k = fread(text + len, 1, cap - len, f)) == 0)
+			break;
+		len += k;
+	}
+	fclose(f);
+	base = base ? base + 1 : path;
+	while (text && diag_mbox_next(text, len, &pos, &msg, &mlen)) {
+		struct diag d;
+
+		if (diag_read(&d, msg, mlen, NULL, err, sizeof(err)) == 0)
+			for (size_t i = 0; i < d.dsn.n; i++)
+				fprintf(out, "%s\t%zu\t%s\t%s\t%s\n", base, ++n,
+					d.dsn.r[i].reason, d.dsn.r[i].rule ? d.dsn.r[i].rule : "-",
+					d.dsn.r[i].phrase ? d.dsn.r[i].phrase : "-");
+		diag_free(&d);
+	}
+	free(text);
+}
+
+UNIT_TEST(rule_trace_hook)
+{
+	const char *list = getenv("RBLKIT_RULE_TRACE"), *outp = getenv("RBLKIT_RULE_TRACE_OUT");
+	char line[4096];
+	FILE *in, *out;
+
+	if (!list || !outp || !(in = fopen(list, "r")))
+		return;
+	if (!(out = fopen(outp, "w"))) {
+		fclose(in);
+		return;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			trace_file(out, line);
+	}
+	fclose(in);
+	CHECK(fclose(out) == 0);
+	mime_thread_cleanup();
+}
+
 UNIT_MAIN()
 
 static size_t kept;

@@ -859,8 +859,11 @@ static void rhost_override(struct dsn_rcpt *r)
 	h.reply = r->reply;
 	h.command = r->command;
 	h.diag = r->diag;
-	if ((v = rhost_reason(&h)) != NULL)
+	if ((v = rhost_reason(&h)) != NULL) {
 		r->reason = v;
+		r->rule = "r:rhost-code";
+		r->phrase = NULL;
+	}
 }
 
 /* Formats whose notices never name the SMTP command (filtering gateways
@@ -961,16 +964,21 @@ static void enrich(struct dsn_rcpt *r, int format)
 	else
 		in.stageless = format != 0;
 	r->reason = reason_classify(&in);
+	reason_last_rule(&r->rule, &r->phrase);
 	rhost_override(r);
 	/* Google Groups refuses posts (not a member, no permission) in the
 	 * poster's language and without any code */
 	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
-	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined")))
+	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined"))) {
 		r->reason = "rejected";
+		r->rule = "d:googlegroups";
+	}
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
-	    smtp_find_status(r->diag, st, sizeof(st)) && bounce_words(r->diag))
+	    smtp_find_status(r->diag, st, sizeof(st)) && bounce_words(r->diag)) {
 		r->reason = "undefined";
+		r->rule = "d:borrowed-boilerplate";
+	}
 	if (!r->status[0])
 		reason_pseudo_status(r->reason, r->temporary, r->status);
 	r->hard = reason_is_hard(r->reason, r->status, r->reply);
