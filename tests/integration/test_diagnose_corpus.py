@@ -232,3 +232,54 @@ def test_every_corpus_file_is_read(rblkit_bin):
         if name.startswith(("lhost-", "rhost-", "rfc3464-")):
             assert m["kind"] in ("bounce", "feedback"), name
             assert m["recipients"], name
+
+
+# --- bounces we wrote ourselves (tests/corpus/written) ---------------------
+WRITTEN = os.path.join(HERE, "..", "corpus", "written")
+W_FIELDS = ("recipient", "action", "status", "replycode", "reason")
+
+
+def written_agreement(rblkit_bin):
+    """Per sample of tests/corpus/written: the fields that disagree with
+    its expected reading (an empty action means: not asserted), and
+    whether the message has exactly the recipients expected."""
+    with open(os.path.join(WRITTEN, "expected.tsv"), newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    eml = os.path.join(WRITTEN, "eml")
+    files = sorted(os.listdir(eml))
+    out = subprocess.run([rblkit_bin, "diagnose", "--json"] +
+                         [os.path.join(eml, f) for f in files],
+                         capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    got = {os.path.basename(m["file"]): m.get("recipients") or [] for m in json.loads(out.stdout)}
+    assert sorted(got) == sorted({r["file"] for r in rows}), "a sample without its reading"
+    want_n = {}
+    for e in rows:
+        want_n[e["file"]] = want_n.get(e["file"], 0) + 1
+    bad = []
+    for e in rows:
+        recips = got[e["file"]]
+        i = int(e["index"]) - 1
+        r = recips[i] if i < len(recips) else {}
+        have = {"recipient": r.get("recipient"), "action": r.get("action"),
+                "status": r.get("status"), "replycode": r.get("reply_code") or "",
+                "reason": r.get("reason")}
+        diff = ["%s %r != %r" % (k, have[k], e[k]) for k in W_FIELDS
+                if (e[k] or k != "action") and (have[k] or "") != e[k]]
+        if len(recips) != want_n[e["file"]]:
+            diff.append("%d recipients, expected %d" % (len(recips), want_n[e["file"]]))
+        if diff:
+            bad.append("%s #%s: %s | %s" % (e["file"], e["index"], "; ".join(diff),
+                                            (r.get("diagnostic") or "")[:100]))
+    return rows, bad
+
+
+def test_written_samples(rblkit_bin):
+    """Every bounce of tests/corpus/written (providers' documented texts,
+    and the kinds of error issue 16 lists) is read as its note says."""
+    rows, bad = written_agreement(rblkit_bin)
+    text = "written samples: %d of %d agree%s" % (
+        len(rows) - len(bad), len(rows), "".join("\n  " + b for b in bad))
+    print("\n" + text)
+    warnings.warn(text.split("\n")[0])
+    assert not bad, text
