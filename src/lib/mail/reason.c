@@ -164,7 +164,7 @@ static const char *const p_userunknown[] = {
 	"is not an active address", "no such account", "account unavailable",
 	"not listed in domino directory",
 	"not listed in public name & address book", "recipient name is not recognized",
-	NULL };
+	"no mail box", NULL };
 static const char *const p_filtered[] = {
 	"user reject", "refused due to recipient preferences",
 	"only accepting mail from specific", "is not accepting any mail",
@@ -241,7 +241,8 @@ static const char *const p_spamdetected[] = {
 	"appears to be unsolicited", "detected as", "looks like",
 	"considered as junk", "junk mail", "probable spam",
 	"mail content denied", "greylisted", "message refused by",
-	"message rejected as", "rejected due to suspected", "suspicious", NULL };
+	"message rejected as", "rejected due to suspected", "suspicious",
+	"spam list", "spam block", "(spam)", "be spam", "spam rejection", NULL };
 static const char *const p_speeding[] = {
 	"rate limit", "rate-limit", "ratelimit", "rate limited",
 	"sending rate", "too many messages", "too many emails",
@@ -274,7 +275,8 @@ static const char *const p_blocked[] = {
 	"smtp error from remote mail server after initial connection",
 	"esmtp not accepting connections", "ips with missing ptr",
 	"invalid ip for sending", "has been temporarily blocked",
-	"too many unwanted messages", "messages from * weren't sent", NULL };
+	"too many unwanted messages", "messages from * weren't sent",
+	"not accepted from this ip", NULL };
 static const char *const p_policyviolation[] = {
 	"policy violation", "policy reasons", "local policy", "denied by policy",
 	"organization policy", "organizational settings", "security policies",
@@ -573,6 +575,8 @@ static const struct { const char *code, *reason; } status_table[] = {
 	{ "5.7.22", "authfailure" }, { "5.7.23", "authfailure" },
 	{ "5.7.24", "authfailure" }, { "5.7.25", "requireptr" },
 	{ "5.7.26", "authfailure" }, { "5.7.27", "notaccept" },
+	/* X.7.28, "mail flood detected" (IANA's registry): a rate limit */
+	{ "4.7.28", "speeding" }, { "5.7.28", "speeding" },
 };
 
 static const struct { const char *reason, *code; } pseudo_table[] = {
@@ -893,6 +897,15 @@ static const char *first_true(const struct text *t, const char *bs, const char *
 	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M(userunknown) || M(filtered)))
 		DECIDE("1:filtered/5.2.x-not-rcpt", M(userunknown) ? L_userunknown : L_filtered,
 		       "filtered");
+	/* a recipient refused at the end of DATA (the reply says so, as
+	 * Postfix's "in reply to end of DATA command" and Exim's "after end
+	 * of data" do): the envelope was accepted, so the mailbox exists and
+	 * a filter refused the mail, whatever the code.  A transcript's
+	 * ">>> DATA" followed by a RCPT's pipelined refusal is not that. */
+	if (is(cmd, "DATA") && (M(userunknown) || M(filtered)) && !M(hostunknown) &&
+	    (strstr(t->s, "end of data") || strstr(t->s, "after data")))
+		DECIDE("1:filtered/after-data", M(filtered) ? L_filtered : L_userunknown,
+		       "filtered");
 	if (is(bs, "userunknown")) {
 		if (M(filtered))
 			DECIDE("1:filtered/5.1.x-words", L_filtered, "filtered");
@@ -930,6 +943,9 @@ static const char *first_true(const struct text *t, const char *bs, const char *
 	 * network error, not a domain that does not exist */
 	if ((is(bs, "hostunknown") || M(hostunknown)) && !M(networkerror))
 		DECIDE("1:hostunknown", L_hostunknown, "hostunknown");
+	/* the status names a rate limit (X.7.28): the words say why */
+	if (is(bs, "speeding"))
+		DECIDE("1:speeding/status", NONE, "speeding");
 	if (is(bs, "spamdetected") || (!pre_data && M(spamdetected)))
 		DECIDE("1:spamdetected", L_spamdetected, "spamdetected");
 	if (is(bs, "toomanyconn") || M(toomanyconn))
@@ -938,6 +954,10 @@ static const char *first_true(const struct text *t, const char *bs, const char *
 		DECIDE("1:speeding", L_speeding, "speeding");
 	if (is(bs, "blocked") || M(blocked))
 		DECIDE("1:blocked", L_blocked, "blocked");
+	/* spam words before DATA: no content was seen yet, the receiver
+	 * judged the sender (its address, a list it is on): a block */
+	if (pre_data && M(spamdetected))
+		DECIDE("1:blocked/spam-before-data", L_spamdetected, "blocked");
 	return NULL;
 }
 
