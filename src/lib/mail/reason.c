@@ -83,7 +83,7 @@ static const char *const p_mailboxfull[] = {
 	"user's mailbox is full", "is over disk quota", "mailbox_full",
 	"user over quota", "storage quota", "exceeds its mailbox quota",
 	"exceeded its storage", "the user has exceeded", "mailbox exceeds allowed size",
-	NULL };
+	"over the allowed quota", "has exceeded quota", NULL };
 static const char *const p_mesgtoobig[] = {
 	"message too big", "message too large", "message is too big",
 	"message is too large", "message size exceeds", "message file too big",
@@ -217,7 +217,8 @@ static const char *const p_rejected[] = {
 	"isn't allowed to send", "sending to/from an address that has been blacklisted",
 	"can't determine purported responsible address", "does not exist e2110",
 	"domain is invalid", "'send mail as'", "recipient addresses rejected : access denied",
-	NULL };
+	"without a valid sender domain", "denied [bouncedeny]", "valid-address-filter",
+	"your access to submit messages", NULL };
 static const char *const p_hostunknown[] = {
 	"host unknown", "unknown host", "host or domain name not found",
 	"domain does not exist", "no such domain", "domain not found",
@@ -226,7 +227,8 @@ static const char *const p_hostunknown[] = {
 	"unknown domain", "unrouteable address", "unroutable address", "mail domain mentioned in email address is unknown",
 	"the account or domain may not exist", "host not found",
 	"domain name not found", "dns lookup failure",
-	"could not be found", "domain lookup failed", NULL };
+	"could not be found", "domain lookup failed", "domain * does not exist",
+	"domain * not found", NULL };
 static const char *const p_spamdetected[] = {
 	"spam detected", "spam content", "as spam", "is spam", "spam message",
 	"spam score", "spamassassin", "spam filter", "spam policy", "likely spam",
@@ -285,7 +287,8 @@ static const char *const p_policyviolation[] = {
 	"header error", "header are not accepted", "low priority",
 	"message bounced due to", "not accepted for policy", "policy rejection",
 	"prohibited attachment", "attachments are not allowed",
-	"solving a captcha", "content presents a potential", "policy", NULL };
+	"solving a captcha", "content presents a potential", "policy",
+	"we do not accept messages containing", NULL };
 static const char *const p_virusdetected[] = {
 	"virus", "malware", "infected", "potentially executable attachment",
 	"executable attachment", NULL };
@@ -912,14 +915,16 @@ static const char *first_true(const struct text *t, const char *bs, const char *
 		if (!M(norelaying) && !M(blocked) && !M(mailboxfull) &&
 		    !M(hasmoved) && !M(rejected) && !M(notaccept))
 			DECIDE("1:userunknown/5.1.x", L_userunknown, "userunknown");
-	} else if (rcpt_like && M(userunknown) && !M(hostunknown)) {
+	} else if (rcpt_like && M(userunknown) && !M(hostunknown) && !is(bs, "hostunknown")) {
 		DECIDE("1:userunknown/rcpt", L_userunknown, "userunknown");
 	}
 	if (is(bs, "filtered")) {
 		if (M(userunknown) || M(filtered))
 			DECIDE("1:filtered/5.2.x", M(filtered) ? L_filtered : L_userunknown,
 			       "filtered");
-	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
+	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL") &&
+		   !M(hostunknown) && !is(bs, "hostunknown")) {
+		/* (a domain that does not exist is that, at any stage) */
 		if (M(filtered) || M(userunknown))
 			DECIDE("1:filtered/after-rcpt", M(filtered) ? L_filtered : L_userunknown,
 			       "filtered");
