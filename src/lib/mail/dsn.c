@@ -911,7 +911,9 @@ static int says_final(const char *t)
 {
 	return strcasestr(t, "not going to try again") || strcasestr(t, "i've given up") ||
 	       strcasestr(t, "i have given up") || strcasestr(t, "giving up on") ||
-	       strcasestr(t, "will not be retried") || strcasestr(t, "no further attempts");
+	       strcasestr(t, "will not be retried") || strcasestr(t, "no further attempts") ||
+	       strcasestr(t, "will be deleted from queue") ||
+	       strcasestr(t, "could not be delivered for");
 }
 
 /* Without codes, does the text say the failure was temporary?  A delay

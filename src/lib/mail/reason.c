@@ -164,7 +164,8 @@ static const char *const p_userunknown[] = {
 	"is not an active address", "no such account", "account unavailable",
 	"not listed in domino directory",
 	"not listed in public name & address book", "recipient name is not recognized",
-	"no mail box", NULL };
+	"no mail box", "user is unknown", "recipient is unknown", "mailbox is unknown",
+	"no such e-mail address", "address you entered couldn't be found", NULL };
 static const char *const p_filtered[] = {
 	"user reject", "refused due to recipient preferences",
 	"only accepting mail from specific", "is not accepting any mail",
