@@ -534,6 +534,88 @@ UNIT_TEST(diagnose_errors)
 	diag_free(&d);
 }
 
+/* Issue 16: the rules that generalise, each by its general statement. */
+UNIT_TEST(reasons_by_phase_and_class)
+{
+	const char *step, *phrase;
+
+	/* a recipient refused at the end of DATA is a filter, whatever code */
+	CHECK_EQ_STR(why("5.1.1", "DATA", "550 5.1.1 <a@b>: Recipient address rejected: "
+			 "User unknown (in reply to end of DATA command)"), "filtered");
+	reason_last_rule(&step, &phrase);
+	CHECK_EQ_STR(step, "1:filtered/after-data");
+	CHECK_EQ_STR(phrase, "recipient address rejected: user");
+	/* a transcript's ">>> DATA" then a pipelined RCPT refusal is not */
+	CHECK_EQ_STR(why("5.1.1", "DATA", "550 5.1.1 <a@b>... User Unknown"), "userunknown");
+	/* spam words: after DATA the content, before DATA the sender */
+	CHECK_EQ_STR(why("5.7.1", "DATA", "550 5.7.1 spam rejection"), "spamdetected");
+	CHECK_EQ_STR(why("5.7.1", "RCPT", "554 5.7.1 <a@b>: Denied due to spam list"), "blocked");
+	reason_last_rule(&step, &phrase);
+	CHECK_EQ_STR(step, "1:blocked/spam-before-data");
+	CHECK_EQ_STR(why("", "", "550 Message appears to be SPAM"), "spamdetected");
+	/* X.7.28: mail flood, a rate limit */
+	CHECK_EQ_STR(why("4.7.28", "DATA", "421 4.7.28 unusual rate of unsolicited mail"),
+		     "speeding");
+	/* a domain that does not exist, at any stage */
+	CHECK_EQ_STR(why("5.1.2", "", "550 5.1.2 The domain x.example does not exist"),
+		     "hostunknown");
+	CHECK_EQ_STR(why_stageless("", "", "550 Recipient address rejected: Domain x.example "
+				   "does not exist"), "hostunknown");
+	CHECK_EQ_STR(why("", "RCPT", "550 No mail box available for this user"), "userunknown");
+	/* the trace names the status when the status decided */
+	CHECK_EQ_STR(why("5.2.2", "RCPT", "552 over"), "mailboxfull");
+	reason_last_rule(&step, &phrase);
+	CHECK(step != NULL);
+}
+
+/* Issue 16: recipients that are not, and a success code that is not the
+ * outcome of a failure report. */
+UNIT_TEST(prose_bounce_recipients_and_outcome)
+{
+	const char *imail = "From: postmaster@mx.example.net\nSubject: Undeliverable Mail\n"
+		"X-Mailer: <SMTP32 v8.22>\n\nDelivery failed 3 attempts: k@example.net\n\n"
+		"Original message follows.\n\nFrom: n@example.jp\nTo: k@example.net\n"
+		"X-Mailer: Mailer 2.0.0\nSubject: hi\n\nHello\n";
+	const char *contact = "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.example.jp>\n"
+		"Subject: Returned mail: see transcript for details\n\n"
+		"<20260303.X@mail.example.jp>\n\n"
+		"   ----- The following addresses had permanent fatal errors -----\n"
+		"<k@example.net>\n    (reason: 550 5.1.1 <k@example.net>... User unknown)\n\n"
+		"If you need help, write to:\npostmaster@mail.example.jp\n\n"
+		"   ----- Original message follows -----\nFrom: n@example.jp\n"
+		"To: k@example.net\nMessage-ID: <20260303.X@mail.example.jp>\n\nHello\n";
+	const char *x400 = "From: MAILER-DAEMON@example.jp\nSubject: Undeliverable\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+		"--b\nContent-Type: text/plain\n\nfailed\n--b\n"
+		"Content-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: X400; /c=JP/s=Neko/\nOriginal-Recipient: rfc822; k@example.net\n"
+		"Action: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822;SMTP=m@example.net\nAction: failed\nStatus: 5.1.1\n--b--\n";
+	char err[256];
+	struct diag d;
+
+	CHECK(diag_read(&d, imail, strlen(imail), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1) {
+		CHECK_EQ_STR(d.dsn.r[0].action, "failed");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "expired");
+	}
+	diag_free(&d);
+	CHECK(diag_read(&d, contact, strlen(contact), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "k@example.net");
+	diag_free(&d);
+	CHECK(diag_read(&d, x400, strlen(x400), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 2);
+	if (d.dsn.n == 2) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "k@example.net");
+		CHECK_EQ_STR(d.dsn.r[1].recipient, "m@example.net");
+	}
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
 /*
  * A measuring hook, not a check: with RBLKIT_RULE_TRACE=LIST (a file of
  * paths, one per line) and RBLKIT_RULE_TRACE_OUT=OUT, every message of
