@@ -518,6 +518,15 @@ static int not_a_recipient(const struct dsn *d, const struct msg *m, const char 
 	return 0;
 }
 
+/* Does the text have a letter or a digit (not only rules and blanks)? */
+static int has_words(const char *t)
+{
+	for (; *t; t++)
+		if (isalnum((unsigned char)*t) || (unsigned char)*t >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* Scan the human-readable text for recipients and their blocks. */
 static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 		      const char *self, int only_known, const struct msg *m)
@@ -592,8 +601,9 @@ next:
 
 		if (!lead[0])
 			break;
-		/* or, when their words carry no code, the lead's codes */
-		if (d->r[i].diag[0] && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
+		/* or, when their words carry no code, the lead's codes; a
+		 * block of only rules ("-----") has no words */
+		if (has_words(d->r[i].diag) && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
 					smtp_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
 					reason_of_text(d->r[i].diag) ||
 					smtp_find_reply(lead, rc)))

@@ -106,7 +106,8 @@ static const char *const p_suspend[] = {
 	"boite du destinataire archivee", "account is locked",
 	"account has been locked", "temporarily inactive",
 	"disabled or discontinued", "mailbox unavailable or access denied",
-	"account is inactive", "is inactive", "has been deactivated", NULL };
+	"account is inactive", "is inactive", "has been deactivated",
+	"account is temporarily limited", NULL };
 static const char *const p_hasmoved[] = {
 	" has been replaced by ", "has moved", "no longer at this address",
 	"address has changed", NULL };
@@ -343,7 +344,7 @@ static const char *const p_expired[] = {
 	"delivery attempts", "temporarily deferred", "connection timed out",
 	"could not deliver for the last", "retried for",
 	"did not accept our requests to connect", "unable to connect successfully",
-	"failed * attempts",
+	"failed * attempts", "not delivered within",
 	NULL };
 static const char *const p_contenterror[] = {
 	"header size exceeds", "improper use of 8-bit data", "8bit data",
