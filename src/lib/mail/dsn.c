@@ -234,10 +234,15 @@ static int recipient_of(const char *v, char *out, size_t len)
  * the recipient's fields have one: copied into out, 0; else -1. */
 static int original_address(const struct msg *blk, size_t i, char *out, size_t len)
 {
-	const char *v = blk->f[i].value;
-	size_t as, al;
+	const char *rest;
+	char type[16];
 
-	if (strcasecmp(blk->f[i].name, "Final-Recipient") || !find_addr(v, strlen(v), &as, &al))
+	if (strcasecmp(blk->f[i].name, "Final-Recipient"))
+		return -1;
+	/* an RFC 822 address stays (a quoted local part too); a source
+	 * route ("@relay:a@host") or a name without a domain does not */
+	strip_type(blk->f[i].value, type, sizeof(type), &rest);
+	if (!strcmp(type, "RFC822") && strchr(rest, '@') && rest[0] != '@')
 		return -1;
 	/* the fields of this recipient: from the previous Final-Recipient
 	 * to the next */
@@ -505,12 +510,16 @@ static int not_a_recipient(const struct dsn *d, const struct msg *m, const char 
 	const char *ids[] = { d->om.nf ? msg_get(&d->om, "Message-ID") : NULL,
 		m ? msg_get(m, "Message-ID") : NULL, m ? msg_get(m, "In-Reply-To") : NULL,
 		m ? msg_get(m, "References") : NULL };
-	const char *from = m ? msg_get(m, "From") : NULL, *at = strchr(addr, '@'), *fat;
+	const char *from = m ? msg_get(m, "From") : NULL, *at = strchr(addr, '@'), *fat, *v;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
 		if (ids[i] && strcasestr(ids[i], addr))
 			return 1;
 	if (!at || !from || !(fat = strrchr(from, '@')))
+		return 0;
+	/* the original was sent to it: a recipient, whoever it is */
+	if (d->om.nf && (((v = msg_get(&d->om, "To")) && strcasestr(v, addr)) ||
+			 ((v = msg_get(&d->om, "Cc")) && strcasestr(v, addr))))
 		return 0;
 	for (int i = 0; contacts[i]; i++)
 		if (!strncasecmp(addr, contacts[i], strlen(contacts[i])))
