@@ -590,7 +590,16 @@ UNIT_TEST(prose_bounce_recipients_and_outcome)
 		"Content-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
 		"Final-Recipient: X400; /c=JP/s=Neko/\nOriginal-Recipient: rfc822; k@example.net\n"
 		"Action: failed\nStatus: 5.1.1\n\n"
-		"Final-Recipient: rfc822;SMTP=m@example.net\nAction: failed\nStatus: 5.1.1\n--b--\n";
+		"Final-Recipient: rfc822;SMTP=m@example.net\nAction: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822; \"q..r\"@example.net\n"
+		"Original-Recipient: rfc822;q..r@example.net\nAction: failed\nStatus: 5.1.1\n--b--\n";
+	/* a postmaster the original was sent to is a recipient */
+	const char *pm = "From: Mail Delivery System <MAILER-DAEMON@mx.example.jp>\n"
+		"Subject: Returned mail\n\n   ----- The following addresses had delivery problems -----\n"
+		"postmaster@mx.example.jp\n\n   ----- Non-delivered information -----\n"
+		"The number of messages in recipient's mailbox exceeded the local limit.\n\n"
+		"   ----- Original message follows -----\nFrom: n@example.org\n"
+		"To: <postmaster@mx.example.jp>\nSubject: hi\n\nHello\n";
 	char err[256];
 	struct diag d;
 
@@ -607,10 +616,18 @@ UNIT_TEST(prose_bounce_recipients_and_outcome)
 		CHECK_EQ_STR(d.dsn.r[0].recipient, "k@example.net");
 	diag_free(&d);
 	CHECK(diag_read(&d, x400, strlen(x400), NULL, err, sizeof(err)) == 0);
-	CHECK_EQ_INT(d.dsn.n, 2);
-	if (d.dsn.n == 2) {
+	CHECK_EQ_INT(d.dsn.n, 3);
+	if (d.dsn.n == 3) {
 		CHECK_EQ_STR(d.dsn.r[0].recipient, "k@example.net");
 		CHECK_EQ_STR(d.dsn.r[1].recipient, "m@example.net");
+		CHECK_EQ_STR(d.dsn.r[2].recipient, "\"q..r\"@example.net");
+	}
+	diag_free(&d);
+	CHECK(diag_read(&d, pm, strlen(pm), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "postmaster@mx.example.jp");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "mailboxfull");
 	}
 	diag_free(&d);
 	mime_thread_cleanup();
