@@ -534,6 +534,167 @@ UNIT_TEST(diagnose_errors)
 	diag_free(&d);
 }
 
+/* Issue 16: the rules that generalise, each by its general statement. */
+UNIT_TEST(reasons_by_phase_and_class)
+{
+	const char *step, *phrase;
+
+	/* a recipient refused at the end of DATA is a filter, whatever code */
+	CHECK_EQ_STR(why("5.1.1", "DATA", "550 5.1.1 <a@b>: Recipient address rejected: "
+			 "User unknown (in reply to end of DATA command)"), "filtered");
+	reason_last_rule(&step, &phrase);
+	CHECK_EQ_STR(step, "1:filtered/after-data");
+	CHECK_EQ_STR(phrase, "recipient address rejected: user");
+	/* a transcript's ">>> DATA" then a pipelined RCPT refusal is not */
+	CHECK_EQ_STR(why("5.1.1", "DATA", "550 5.1.1 <a@b>... User Unknown"), "userunknown");
+	/* spam words: after DATA the content, before DATA the sender */
+	CHECK_EQ_STR(why("5.7.1", "DATA", "550 5.7.1 spam rejection"), "spamdetected");
+	CHECK_EQ_STR(why("5.7.1", "RCPT", "554 5.7.1 <a@b>: Denied due to spam list"), "blocked");
+	reason_last_rule(&step, &phrase);
+	CHECK_EQ_STR(step, "1:blocked/spam-before-data");
+	CHECK_EQ_STR(why("", "", "550 Message appears to be SPAM"), "spamdetected");
+	/* X.7.28: mail flood, a rate limit */
+	CHECK_EQ_STR(why("4.7.28", "DATA", "421 4.7.28 unusual rate of unsolicited mail"),
+		     "speeding");
+	/* a domain that does not exist, at any stage */
+	CHECK_EQ_STR(why("5.1.2", "", "550 5.1.2 The domain x.example does not exist"),
+		     "hostunknown");
+	CHECK_EQ_STR(why_stageless("", "", "550 Recipient address rejected: Domain x.example "
+				   "does not exist"), "hostunknown");
+	CHECK_EQ_STR(why("", "RCPT", "550 No mail box available for this user"), "userunknown");
+	/* the trace names the status when the status decided */
+	CHECK_EQ_STR(why("5.2.2", "RCPT", "552 over"), "mailboxfull");
+	reason_last_rule(&step, &phrase);
+	CHECK(step != NULL);
+}
+
+/* Issue 16: recipients that are not, and a success code that is not the
+ * outcome of a failure report. */
+UNIT_TEST(prose_bounce_recipients_and_outcome)
+{
+	const char *imail = "From: postmaster@mx.example.net\nSubject: Undeliverable Mail\n"
+		"X-Mailer: <SMTP32 v8.22>\n\nDelivery failed 3 attempts: k@example.net\n\n"
+		"Original message follows.\n\nFrom: n@example.jp\nTo: k@example.net\n"
+		"X-Mailer: Mailer 2.0.0\nSubject: hi\n\nHello\n";
+	const char *contact = "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.example.jp>\n"
+		"Subject: Returned mail: see transcript for details\n\n"
+		"<20260303.X@mail.example.jp>\n\n"
+		"   ----- The following addresses had permanent fatal errors -----\n"
+		"<k@example.net>\n    (reason: 550 5.1.1 <k@example.net>... User unknown)\n\n"
+		"If you need help, write to:\npostmaster@mail.example.jp\n\n"
+		"   ----- Original message follows -----\nFrom: n@example.jp\n"
+		"To: k@example.net\nMessage-ID: <20260303.X@mail.example.jp>\n\nHello\n";
+	const char *x400 = "From: MAILER-DAEMON@example.jp\nSubject: Undeliverable\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+		"--b\nContent-Type: text/plain\n\nfailed\n--b\n"
+		"Content-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: X400; /c=JP/s=Neko/\nOriginal-Recipient: rfc822; k@example.net\n"
+		"Action: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822;SMTP=m@example.net\nAction: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822; \"q..r\"@example.net\n"
+		"Original-Recipient: rfc822;q..r@example.net\nAction: failed\nStatus: 5.1.1\n--b--\n";
+	/* a postmaster the original was sent to is a recipient */
+	const char *pm = "From: Mail Delivery System <MAILER-DAEMON@mx.example.jp>\n"
+		"Subject: Returned mail\n\n   ----- The following addresses had delivery problems -----\n"
+		"postmaster@mx.example.jp\n\n   ----- Non-delivered information -----\n"
+		"The number of messages in recipient's mailbox exceeded the local limit.\n\n"
+		"   ----- Original message follows -----\nFrom: n@example.org\n"
+		"To: <postmaster@mx.example.jp>\nSubject: hi\n\nHello\n";
+	char err[256];
+	struct diag d;
+
+	CHECK(diag_read(&d, imail, strlen(imail), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1) {
+		CHECK_EQ_STR(d.dsn.r[0].action, "failed");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "expired");
+	}
+	diag_free(&d);
+	CHECK(diag_read(&d, contact, strlen(contact), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "k@example.net");
+	diag_free(&d);
+	CHECK(diag_read(&d, x400, strlen(x400), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 3);
+	if (d.dsn.n == 3) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "k@example.net");
+		CHECK_EQ_STR(d.dsn.r[1].recipient, "m@example.net");
+		CHECK_EQ_STR(d.dsn.r[2].recipient, "\"q..r\"@example.net");
+	}
+	diag_free(&d);
+	CHECK(diag_read(&d, pm, strlen(pm), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "postmaster@mx.example.jp");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "mailboxfull");
+	}
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
+/*
+ * A measuring hook, not a check: with RBLKIT_RULE_TRACE=LIST (a file of
+ * paths, one per line) and RBLKIT_RULE_TRACE_OUT=OUT, every message of
+ * every file is read and OUT gets one line per recipient:
+ * "file<TAB>n<TAB>reason<TAB>rule<TAB>phrase" (n counts the recipients
+ * of the file, all its messages).  tests/integration/
+ * test_diagnose_corpus.py uses it to count the rules that decide for one
+ * file only.  Without the variables it does nothing.
+ */
+static void trace_file(FILE *out, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	const char *base = strrchr(path, '/'), *msg;
+	char *text = NULL, err[256];
+	size_t cap = 0, len = 0, pos = 0, mlen, n = 0, k;
+
+	if (!f)
+		return;
+	for (;;) {
+		if (len == cap && !(text = realloc(text, cap = cap ? cap * 2 : 65536)))
+			break;
+		if ((k = fread(text + len, 1, cap - len, f)) == 0)
+			break;
+		len += k;
+	}
+	fclose(f);
+	base = base ? base + 1 : path;
+	while (text && diag_mbox_next(text, len, &pos, &msg, &mlen)) {
+		struct diag d;
+
+		if (diag_read(&d, msg, mlen, NULL, err, sizeof(err)) == 0)
+			for (size_t i = 0; i < d.dsn.n; i++)
+				fprintf(out, "%s\t%zu\t%s\t%s\t%s\n", base, ++n,
+					d.dsn.r[i].reason, d.dsn.r[i].rule ? d.dsn.r[i].rule : "-",
+					d.dsn.r[i].phrase ? d.dsn.r[i].phrase : "-");
+		diag_free(&d);
+	}
+	free(text);
+}
+
+UNIT_TEST(rule_trace_hook)
+{
+	const char *list = getenv("RBLKIT_RULE_TRACE"), *outp = getenv("RBLKIT_RULE_TRACE_OUT");
+	char line[4096];
+	FILE *in, *out;
+
+	if (!list || !outp || !(in = fopen(list, "r")))
+		return;
+	if (!(out = fopen(outp, "w"))) {
+		fclose(in);
+		return;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			trace_file(out, line);
+	}
+	fclose(in);
+	CHECK(fclose(out) == 0);
+	mime_thread_cleanup();
+}
+
 UNIT_MAIN()
 
 static size_t kept;

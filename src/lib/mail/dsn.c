@@ -124,6 +124,12 @@ static int addr_of(const char *v, char *out, size_t len)
 
 	if (!v || find_addr(v, strlen(v), &as, &al))
 		return -1;
+	/* Exchange and Domino write a proxy address with its type,
+	 * "SMTP=a@b": the type is no part of the address */
+	if (al > 5 && !strncasecmp(v + as, "SMTP=", 5)) {
+		as += 5;
+		al -= 5;
+	}
 	copy_cut(out, len, v + as, al);
 	return 0;
 }
@@ -222,6 +228,35 @@ static int recipient_of(const char *v, char *out, size_t len)
 	return 0;
 }
 
+/* A Final-Recipient (field i of blk) that is no Internet address (an
+ * X.400 O/R name, a local name: RFC 3464 2.3.2 allows any address type)
+ * is named by the plain address of its Original-Recipient (2.3.1), when
+ * the recipient's fields have one: copied into out, 0; else -1. */
+static int original_address(const struct msg *blk, size_t i, char *out, size_t len)
+{
+	const char *rest;
+	char type[16];
+
+	if (strcasecmp(blk->f[i].name, "Final-Recipient"))
+		return -1;
+	/* an RFC 822 address stays (a quoted local part too); a source
+	 * route ("@relay:a@host") or a name without a domain does not */
+	strip_type(blk->f[i].value, type, sizeof(type), &rest);
+	if (!strcmp(type, "RFC822") && strchr(rest, '@') && rest[0] != '@')
+		return -1;
+	/* the fields of this recipient: from the previous Final-Recipient
+	 * to the next */
+	for (size_t k = i; k-- > 0 && strcasecmp(blk->f[k].name, "Final-Recipient");)
+		if (!strcasecmp(blk->f[k].name, "Original-Recipient") &&
+		    addr_of(blk->f[k].value, out, len) == 0)
+			return 0;
+	for (size_t k = i + 1; k < blk->nf && strcasecmp(blk->f[k].name, "Final-Recipient"); k++)
+		if (!strcasecmp(blk->f[k].name, "Original-Recipient") &&
+		    addr_of(blk->f[k].value, out, len) == 0)
+			return 0;
+	return -1;
+}
+
 /* Parse delivery-status text: a per-message block, then one block per
  * recipient (blocks that run together are split at each recipient). */
 static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
@@ -247,7 +282,8 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 
 			if ((!strcasecmp(f->name, "Final-Recipient") ||
 			     (!strcasecmp(f->name, "Original-Recipient") && !r)) &&
-			    recipient_of(f->value, addr, sizeof(addr)) == 0) {
+			    (original_address(&blk, i, addr, sizeof(addr)) == 0 ||
+			     recipient_of(f->value, addr, sizeof(addr)) == 0)) {
 				struct dsn_rcpt *nr;
 
 				if (r && !strcasecmp(f->name, "Final-Recipient") &&
@@ -449,9 +485,60 @@ static void close_block(struct dsn_rcpt *r, const char *blk)
 		smtp_find_command(blk, r->command, sizeof(r->command));
 }
 
+/* Is domain a (NUL-terminated) the same as b (bl bytes), or a host under
+ * it, or the reverse? */
+static int same_domain(const char *a, const char *b, size_t bl)
+{
+	size_t al = strlen(a);
+
+	if (al == bl)
+		return !strncasecmp(a, b, bl);
+	if (al > bl)
+		return a[al - bl - 1] == '.' && !strncasecmp(a + al - bl, b, bl);
+	return b[bl - al - 1] == '.' && !strncasecmp(b + bl - al, a, al);
+}
+
+/* Is addr, found in a report's text, something other than a recipient:
+ * the Message-ID of the original (or of the report: "<id@host>" quoted
+ * on a line of its own), or a contact of the reporting side
+ * (postmaster@, abuse@, ... of the report's own domain, "write to the
+ * administrator: postmaster@...")?  from is the report's From. */
+static int not_a_recipient(const struct dsn *d, const struct msg *m, const char *addr)
+{
+	static const char *const contacts[] = { "postmaster@", "abuse@", "hostmaster@",
+		"mailer-daemon@", "helpdesk@", "support@", NULL };
+	const char *ids[] = { d->om.nf ? msg_get(&d->om, "Message-ID") : NULL,
+		m ? msg_get(m, "Message-ID") : NULL, m ? msg_get(m, "In-Reply-To") : NULL,
+		m ? msg_get(m, "References") : NULL };
+	const char *from = m ? msg_get(m, "From") : NULL, *at = strchr(addr, '@'), *fat, *v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (ids[i] && strcasestr(ids[i], addr))
+			return 1;
+	if (!at || !from || !(fat = strrchr(from, '@')))
+		return 0;
+	/* the original was sent to it: a recipient, whoever it is */
+	if (d->om.nf && (((v = msg_get(&d->om, "To")) && strcasestr(v, addr)) ||
+			 ((v = msg_get(&d->om, "Cc")) && strcasestr(v, addr))))
+		return 0;
+	for (int i = 0; contacts[i]; i++)
+		if (!strncasecmp(addr, contacts[i], strlen(contacts[i])))
+			return same_domain(at + 1, fat + 1, strcspn(fat + 1, "> \t\""));
+	return 0;
+}
+
+/* Does the text have a letter or a digit (not only rules and blanks)? */
+static int has_words(const char *t)
+{
+	for (; *t; t++)
+		if (isalnum((unsigned char)*t) || (unsigned char)*t >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* Scan the human-readable text for recipients and their blocks. */
 static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
-		      const char *self, int only_known)
+		      const char *self, int only_known, const struct msg *m)
 {
 	const char *p = text, *end = text + len;
 	long cur = -1;		/* index, not pointer: d->r may be reallocated */
@@ -471,7 +558,7 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 			long r = -1;
 
 			copy_cut(addr, sizeof(addr), p + as, al);
-			if (self && !strcasecmp(addr, self))
+			if ((self && !strcasecmp(addr, self)) || not_a_recipient(d, m, addr))
 				goto next;
 			for (size_t i = 0; i < d->n; i++)
 				if (!strcasecmp(d->r[i].recipient, addr))
@@ -523,8 +610,9 @@ next:
 
 		if (!lead[0])
 			break;
-		/* or, when their words carry no code, the lead's codes */
-		if (d->r[i].diag[0] && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
+		/* or, when their words carry no code, the lead's codes; a
+		 * block of only rules ("-----") has no words */
+		if (has_words(d->r[i].diag) && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
 					smtp_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
 					reason_of_text(d->r[i].diag) ||
 					smtp_find_reply(lead, rc)))
@@ -836,12 +924,39 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
-/* Without codes, does the text say the failure was temporary? */
+/* Does the reporting MTA say it has stopped trying (whatever the last
+ * reply was: a 4xx that lasted too long ends in a failure)? */
+static int says_final(const char *t)
+{
+	return strcasestr(t, "not going to try again") || strcasestr(t, "i've given up") ||
+	       strcasestr(t, "i have given up") || strcasestr(t, "giving up on") ||
+	       strcasestr(t, "will not be retried") || strcasestr(t, "no further attempts") ||
+	       strcasestr(t, "will be deleted from queue") ||
+	       strcasestr(t, "could not be delivered for");
+}
+
+/* Without codes, does the text say the failure was temporary?  A delay
+ * warning in prose ("THIS IS A WARNING MESSAGE ONLY", sendmail's
+ * "Deferred:", "Will keep trying") is. */
 static int says_temporary(const char *t)
 {
-	return !strcasestr(t, "permanent") &&
-	       (strcasestr(t, "temporary") || strcasestr(t, "retry timeout exceeded") ||
-		strcasestr(t, "failing for a long time"));
+	static const char *const words[] = { "temporary", "retry timeout exceeded",
+		"failing for a long time", "warning message only", "will keep trying",
+		"still undelivered", "still being retried",
+		"delivery attempts will continue", "deferred:", NULL };
+
+	if (strcasestr(t, "permanent") || says_final(t))
+		return 0;
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(t, words[i]))
+			return 1;
+	return 0;
+}
+
+/* A DSN Action that says the mail went on (a 2.x.x is then the outcome). */
+static int success_action(const char *a)
+{
+	return !strcmp(a, "delivered") || !strcmp(a, "relayed") || !strcmp(a, "expanded");
 }
 
 static int bounce_words(const char *human);
@@ -859,8 +974,11 @@ static void rhost_override(struct dsn_rcpt *r)
 	h.reply = r->reply;
 	h.command = r->command;
 	h.diag = r->diag;
-	if ((v = rhost_reason(&h)) != NULL)
+	if ((v = rhost_reason(&h)) != NULL) {
 		r->reason = v;
+		r->rule = "r:rhost-code";
+		r->phrase = NULL;
+	}
 }
 
 /* Formats whose notices never name the SMTP command (filtering gateways
@@ -932,11 +1050,15 @@ static void enrich(struct dsn_rcpt *r, int format)
 	smtp_unwrap(r->diag);
 	/* the code in the server's own words is more specific than the
 	 * Status field a relay wrote (often x.0.0, or 4.4.7 for "expired") */
+	/* a success code in the text of a failure report is an earlier
+	 * step's answer (or a version number): only a DSN that says the
+	 * mail was delivered makes it the outcome */
 	if (smtp_find_status(r->diag, st, sizeof(st)) == 0 &&
-	    (!r->status[0] || st[0] != '2' || r->status[0] == '2') &&
+	    (st[0] != '2' || r->status[0] == '2' || success_action(r->action)) &&
 	    (strcmp(st + 1, ".0.0") || !r->status[0] || !strcmp(r->status + 1, ".0.0")))
 		str_copy(r->status, sizeof(r->status), st);
-	if (!r->reply[0] && smtp_find_reply(r->diag, rc) == 0)
+	if (!r->reply[0] && smtp_find_reply(r->diag, rc) == 0 &&
+	    (rc[0] != '2' || r->status[0] == '2' || success_action(r->action)))
 		memcpy(r->reply, rc, 4);
 	if (!r->rhost[0])
 		smtp_find_rhost(r->diag, r->rhost, sizeof(r->rhost));
@@ -947,7 +1069,8 @@ static void enrich(struct dsn_rcpt *r, int format)
 		       (!r->status[0] && !r->reply[0] && says_temporary(r->diag));
 	if (!r->action[0])
 		snprintf(r->action, sizeof(r->action), "%s",
-			 r->status[0] == '2' ? "delivered" : r->temporary ? "delayed" : "failed");
+			 r->status[0] == '2' ? "delivered" :
+			 r->temporary && !says_final(r->diag) ? "delayed" : "failed");
 	memset(&in, 0, sizeof(in));
 	in.status = r->status;
 	in.reply = r->reply;
@@ -961,16 +1084,21 @@ static void enrich(struct dsn_rcpt *r, int format)
 	else
 		in.stageless = format != 0;
 	r->reason = reason_classify(&in);
+	reason_last_rule(&r->rule, &r->phrase);
 	rhost_override(r);
 	/* Google Groups refuses posts (not a member, no permission) in the
 	 * poster's language and without any code */
 	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
-	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined")))
+	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined"))) {
 		r->reason = "rejected";
+		r->rule = "d:googlegroups";
+	}
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
-	    smtp_find_status(r->diag, st, sizeof(st)) && bounce_words(r->diag))
+	    smtp_find_status(r->diag, st, sizeof(st)) && bounce_words(r->diag)) {
 		r->reason = "undefined";
+		r->rule = "d:borrowed-boilerplate";
+	}
 	if (!r->status[0])
 		reason_pseudo_status(r->reason, r->temporary, r->status);
 	r->hard = reason_is_hard(r->reason, r->status, r->reply);
@@ -1154,24 +1282,51 @@ static void read_parts(struct dsn *d, struct report *rp)
 	}
 }
 
+/* A copy (malloc'd) of text up to the line that starts the copy of the
+ * original message, or all of it. */
+static char *text_before_orig(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	char *out;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (cut_line(p, (size_t)((nl ? nl : end) - p)))
+			break;
+		p = nl ? nl + 1 : end;
+	}
+	out = xmalloc((size_t)(p - text) + 1);
+	memcpy(out, text, (size_t)(p - text));
+	out[p - text] = '\0';
+	return out;
+}
+
 /* A bounce in prose: recipients from X-Failed-Recipients, the text, an
  * address in brackets, the original's To:, in that order of trust. */
 static void read_prose_bounce(struct dsn *d, struct report *rp)
 {
+	char *lead = NULL;
+
 	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
-	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0);
+	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0, rp->m);
 	if (!d->n)
 		bracketed_addr(d, &rp->cap, rp->human, rp->self);
 	if (!d->n && rp->have_orig)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
-		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1);
+		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1, rp->m);
 	for (size_t i = 0; i < d->n; i++) {
 		if (d->r[i].diag[0])
 			continue;
-		narrow_diag(&d->r[i], rp->human);
+		/* the report's words, not the copy of the original after them
+		 * (its header's version numbers are no status codes) */
+		if (!lead)
+			lead = text_before_orig(rp->human, rp->hlen);
+		narrow_diag(&d->r[i], lead);
 		d->r[i].borrowed = 1;
 	}
+	free(lead);
 }
 
 static int unsubscribe_request(const struct msg *m)
@@ -1223,7 +1378,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		enrich_all = d->kind != DSN_FEEDBACK;
 	} else if (d->n) {
 		d->kind = DSN_BOUNCE;
-		text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1);
+		text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1, rp.m);
 	} else if (bounce_signals(m) || bounce_words(rp.human)) {
 		d->kind = DSN_BOUNCE;
 		read_prose_bounce(d, &rp);

@@ -41,6 +41,9 @@ struct dsn_rcpt {
 	const char *reason;	/* reason.h vocabulary, static */
 	int hard;		/* permanent: retrying will not help */
 	int temporary;		/* 4xx / delayed */
+	const char *rule;	/* the rule that decided reason (reason_last_rule()
+				   ids, "rhost", ...): for measuring, not shown */
+	const char *phrase;	/* the phrase it matched, or NULL */
 	int borrowed;		/* diag is the report's general text, not
 				   words about this recipient */
 };

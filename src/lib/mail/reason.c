@@ -83,7 +83,7 @@ static const char *const p_mailboxfull[] = {
 	"user's mailbox is full", "is over disk quota", "mailbox_full",
 	"user over quota", "storage quota", "exceeds its mailbox quota",
 	"exceeded its storage", "the user has exceeded", "mailbox exceeds allowed size",
-	NULL };
+	"over the allowed quota", "has exceeded quota", NULL };
 static const char *const p_mesgtoobig[] = {
 	"message too big", "message too large", "message is too big",
 	"message is too large", "message size exceeds", "message file too big",
@@ -106,7 +106,8 @@ static const char *const p_suspend[] = {
 	"boite du destinataire archivee", "account is locked",
 	"account has been locked", "temporarily inactive",
 	"disabled or discontinued", "mailbox unavailable or access denied",
-	"account is inactive", "is inactive", "has been deactivated", NULL };
+	"account is inactive", "is inactive", "has been deactivated",
+	"account is temporarily limited", NULL };
 static const char *const p_hasmoved[] = {
 	" has been replaced by ", "has moved", "no longer at this address",
 	"address has changed", NULL };
@@ -164,7 +165,8 @@ static const char *const p_userunknown[] = {
 	"is not an active address", "no such account", "account unavailable",
 	"not listed in domino directory",
 	"not listed in public name & address book", "recipient name is not recognized",
-	NULL };
+	"no mail box", "user is unknown", "recipient is unknown", "mailbox is unknown",
+	"no such e-mail address", "address you entered couldn't be found", NULL };
 static const char *const p_filtered[] = {
 	"user reject", "refused due to recipient preferences",
 	"only accepting mail from specific", "is not accepting any mail",
@@ -217,7 +219,8 @@ static const char *const p_rejected[] = {
 	"isn't allowed to send", "sending to/from an address that has been blacklisted",
 	"can't determine purported responsible address", "does not exist e2110",
 	"domain is invalid", "'send mail as'", "recipient addresses rejected : access denied",
-	NULL };
+	"without a valid sender domain", "denied [bouncedeny]", "valid-address-filter",
+	"your access to submit messages", NULL };
 static const char *const p_hostunknown[] = {
 	"host unknown", "unknown host", "host or domain name not found",
 	"domain does not exist", "no such domain", "domain not found",
@@ -226,7 +229,8 @@ static const char *const p_hostunknown[] = {
 	"unknown domain", "unrouteable address", "unroutable address", "mail domain mentioned in email address is unknown",
 	"the account or domain may not exist", "host not found",
 	"domain name not found", "dns lookup failure",
-	"could not be found", "domain lookup failed", NULL };
+	"could not be found", "domain lookup failed", "domain * does not exist",
+	"domain * not found", NULL };
 static const char *const p_spamdetected[] = {
 	"spam detected", "spam content", "as spam", "is spam", "spam message",
 	"spam score", "spamassassin", "spam filter", "spam policy", "likely spam",
@@ -241,7 +245,8 @@ static const char *const p_spamdetected[] = {
 	"appears to be unsolicited", "detected as", "looks like",
 	"considered as junk", "junk mail", "probable spam",
 	"mail content denied", "greylisted", "message refused by",
-	"message rejected as", "rejected due to suspected", "suspicious", NULL };
+	"message rejected as", "rejected due to suspected", "suspicious",
+	"spam list", "spam block", "(spam)", "be spam", "spam rejection", NULL };
 static const char *const p_speeding[] = {
 	"rate limit", "rate-limit", "ratelimit", "rate limited",
 	"sending rate", "too many messages", "too many emails",
@@ -274,7 +279,8 @@ static const char *const p_blocked[] = {
 	"smtp error from remote mail server after initial connection",
 	"esmtp not accepting connections", "ips with missing ptr",
 	"invalid ip for sending", "has been temporarily blocked",
-	"too many unwanted messages", "messages from * weren't sent", NULL };
+	"too many unwanted messages", "messages from * weren't sent",
+	"not accepted from this ip", NULL };
 static const char *const p_policyviolation[] = {
 	"policy violation", "policy reasons", "local policy", "denied by policy",
 	"organization policy", "organizational settings", "security policies",
@@ -283,7 +289,8 @@ static const char *const p_policyviolation[] = {
 	"header error", "header are not accepted", "low priority",
 	"message bounced due to", "not accepted for policy", "policy rejection",
 	"prohibited attachment", "attachments are not allowed",
-	"solving a captcha", "content presents a potential", "policy", NULL };
+	"solving a captcha", "content presents a potential", "policy",
+	"we do not accept messages containing", NULL };
 static const char *const p_virusdetected[] = {
 	"virus", "malware", "infected", "potentially executable attachment",
 	"executable attachment", NULL };
@@ -337,7 +344,7 @@ static const char *const p_expired[] = {
 	"delivery attempts", "temporarily deferred", "connection timed out",
 	"could not deliver for the last", "retried for",
 	"did not accept our requests to connect", "unable to connect successfully",
-	"failed * attempts",
+	"failed * attempts", "not delivered within",
 	NULL };
 static const char *const p_contenterror[] = {
 	"header size exceeds", "improper use of 8-bit data", "8bit data",
@@ -573,6 +580,8 @@ static const struct { const char *code, *reason; } status_table[] = {
 	{ "5.7.22", "authfailure" }, { "5.7.23", "authfailure" },
 	{ "5.7.24", "authfailure" }, { "5.7.25", "requireptr" },
 	{ "5.7.26", "authfailure" }, { "5.7.27", "notaccept" },
+	/* X.7.28, "mail flood detected" (IANA's registry): a rate limit */
+	{ "4.7.28", "speeding" }, { "5.7.28", "speeding" },
 };
 
 static const struct { const char *reason, *code; } pseudo_table[] = {
@@ -736,14 +745,17 @@ static int ix_match(const struct ipat *e, const char *s, size_t rest)
  * the end), added to hit.  w is the text's first four bytes at s (0 when
  * there are fewer): a pattern of four bytes or more is ruled out by its
  * own four before it is compared. */
-static uint64_t scan_chain(int k, uint32_t w, const char *s, size_t rest, uint64_t hit)
+static uint64_t scan_chain(int k, uint32_t w, const char *s, size_t rest, uint64_t hit,
+			   int *first)
 {
 	for (; k >= 0; k = ix.p[k].next) {
 		const struct ipat *e = &ix.p[k];
 
 		if ((e->pre < 4 || e->head4 == w) && !(hit >> e->list & 1) &&
-		    ix_match(e, s, rest))
+		    ix_match(e, s, rest)) {
 			hit |= 1ull << e->list;
+			first[e->list] = k;
+		}
 	}
 	return hit;
 }
@@ -754,7 +766,22 @@ struct text {
 	char s[TEXT_MAX];
 	size_t len;
 	uint64_t hit;		/* bit L_*: a phrase of that list is in s */
+	int first[L_COUNT];	/* per list hit: the first of its patterns found */
 };
+
+/* Which rule decided the last reason_classify() of this thread: a
+ * measuring aid (reason_last_rule()), never part of any output. */
+static __thread struct {
+	const char *step;	/* "first:userunknown/rcpt", "status", ... */
+	const char *phrase;	/* the pattern that made the step's list hit */
+} trace;
+
+/* Record that step decided (with the phrase of list l, or -1: none). */
+static void traced(const struct text *t, const char *step, int l)
+{
+	trace.step = step;
+	trace.phrase = l >= 0 && t && (t->hit >> l & 1) ? ix.p[t->first[l]].pat : NULL;
+}
 
 static void text_init(struct text *t, const char *s)
 {
@@ -777,16 +804,18 @@ static void text_init(struct text *t, const char *s)
 		int k;
 
 		if (p + 4 <= o && (k = ix.by4[hash4(w)]) >= 0)
-			hit = scan_chain(k, w, at, o - p, hit);
+			hit = scan_chain(k, w, at, o - p, hit, t->first);
 		if (ix.n2 && p + 1 < o && (k = ix.by2[hash2((unsigned char)at[0],
 						  (unsigned char)at[1])]) >= 0)
-			hit = scan_chain(k, w, at, o - p, hit);
+			hit = scan_chain(k, w, at, o - p, hit, t->first);
 		if (ix.shorts >= 0)
-			hit = scan_chain(ix.shorts, w, at, o - p, hit);
+			hit = scan_chain(ix.shorts, w, at, o - p, hit, t->first);
 	}
 	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
-		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre))
+		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre)) {
 			hit |= 1ull << ix.p[k].list;
+			t->first[ix.p[k].list] = k;
+		}
 	t->hit = hit;
 }
 
@@ -836,6 +865,9 @@ static int is(const char *a, const char *b)
 
 /* Does the text say reason? */
 #define M(r) has(t, L_##r)
+/* Return reason r, decided by rule step (with the phrase of list l). */
+#define DECIDE(step, l, r) return (traced(t, step, l), (r))
+#define NONE (-1)
 
 /* The first pass: each reason is true by its status code or its words,
  * with the conditions that keep one reason from taking another's mail
@@ -850,68 +882,89 @@ static const char *first_true(const struct text *t, const char *bs, const char *
 		       is(cmd, "MAIL") || is(cmd, "RCPT");
 
 	if (is(bs, "mailboxfull") || M(mailboxfull))
-		return "mailboxfull";
+		DECIDE("1:mailboxfull", L_mailboxfull, "mailboxfull");
 	if (is(bs, "mesgtoobig") || (!is(bs, "exceedlimit") && M(mesgtoobig)))
-		return "mesgtoobig";
+		DECIDE("1:mesgtoobig", L_mesgtoobig, "mesgtoobig");
 	if (is(bs, "exceedlimit") || M(exceedlimit))
-		return "exceedlimit";
+		DECIDE("1:exceedlimit", L_exceedlimit, "exceedlimit");
 	if (is(bs, "suspend") || M(suspend))
-		return "suspend";
+		DECIDE("1:suspend", L_suspend, "suspend");
 	if (is(bs, "hasmoved") || M(hasmoved))
-		return "hasmoved";
+		DECIDE("1:hasmoved", L_hasmoved, "hasmoved");
 	if (!is(cmd, "CONN") && !is(cmd, "EHLO") && !is(cmd, "HELO") && M(norelaying))
-		return "norelaying";
+		DECIDE("1:norelaying", L_norelaying, "norelaying");
 	if (is(bs, "authfailure") || M(authfailure))
-		return "authfailure";
+		DECIDE("1:authfailure", L_authfailure, "authfailure");
 	if (M(refused))
-		return "filtered";
+		DECIDE("1:refused", L_refused, "filtered");
 	/* a mailbox-status code (5.2.x) with "user unknown" and no sign of
 	 * the RCPT stage: a filter after the envelope was accepted */
 	if (is(bs, "filtered") && !is(cmd, "RCPT") && (M(userunknown) || M(filtered)))
-		return "filtered";
+		DECIDE("1:filtered/5.2.x-not-rcpt", M(userunknown) ? L_userunknown : L_filtered,
+		       "filtered");
+	/* a recipient refused at the end of DATA (the reply says so, as
+	 * Postfix's "in reply to end of DATA command" and Exim's "after end
+	 * of data" do): the envelope was accepted, so the mailbox exists and
+	 * a filter refused the mail, whatever the code.  A transcript's
+	 * ">>> DATA" followed by a RCPT's pipelined refusal is not that. */
+	if (is(cmd, "DATA") && (M(userunknown) || M(filtered)) && !M(hostunknown) &&
+	    (strstr(t->s, "end of data") || strstr(t->s, "after data")))
+		DECIDE("1:filtered/after-data", M(filtered) ? L_filtered : L_userunknown,
+		       "filtered");
 	if (is(bs, "userunknown")) {
 		if (M(filtered))
-			return "filtered";
+			DECIDE("1:filtered/5.1.x-words", L_filtered, "filtered");
 		if (!M(norelaying) && !M(blocked) && !M(mailboxfull) &&
 		    !M(hasmoved) && !M(rejected) && !M(notaccept))
-			return "userunknown";
-	} else if (rcpt_like && M(userunknown) && !M(hostunknown)) {
-		return "userunknown";
+			DECIDE("1:userunknown/5.1.x", L_userunknown, "userunknown");
+	} else if (rcpt_like && M(userunknown) && !M(hostunknown) && !is(bs, "hostunknown")) {
+		DECIDE("1:userunknown/rcpt", L_userunknown, "userunknown");
 	}
 	if (is(bs, "filtered")) {
 		if (M(userunknown) || M(filtered))
-			return "filtered";
-	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL")) {
+			DECIDE("1:filtered/5.2.x", M(filtered) ? L_filtered : L_userunknown,
+			       "filtered");
+	} else if ((cmd || stageless) && !is(cmd, "RCPT") && !is(cmd, "MAIL") &&
+		   !M(hostunknown) && !is(bs, "hostunknown")) {
+		/* (a domain that does not exist is that, at any stage) */
 		if (M(filtered) || M(userunknown))
-			return "filtered";
+			DECIDE("1:filtered/after-rcpt", M(filtered) ? L_filtered : L_userunknown,
+			       "filtered");
 	}
 	if (is(bs, "requireptr") || M(requireptr))
-		return "requireptr";
+		DECIDE("1:requireptr", L_requireptr, "requireptr");
 	if (M(notcompliantrfc))
-		return "notcompliantrfc";
+		DECIDE("1:notcompliantrfc", L_notcompliantrfc, "notcompliantrfc");
 	if (M(badreputation))
-		return "badreputation";
+		DECIDE("1:badreputation", L_badreputation, "badreputation");
 	if (is(bs, "rejected"))
-		return "rejected";
+		DECIDE("1:rejected/status", NONE, "rejected");
 	if ((is(cmd, "MAIL") || (is(cmd, "DATA") && !is(bs, "userunknown")) ||
 	     !bs || is(bs, "securityerror") || is(bs, "systemerror")) && M(rejected))
-		return "rejected";
+		DECIDE("1:rejected", L_rejected, "rejected");
 	/* a domain without a mail exchanger (no MX, null MX, an MX lookup
 	 * that fails) accepts no mail: more precise than its 5.4.4 */
 	if (has(t, L_nomx))
-		return "notaccept";
+		DECIDE("1:notaccept/nomx", L_nomx, "notaccept");
 	/* DNS trouble ("host not found, try again", "DNS Error: ...") is a
 	 * network error, not a domain that does not exist */
 	if ((is(bs, "hostunknown") || M(hostunknown)) && !M(networkerror))
-		return "hostunknown";
+		DECIDE("1:hostunknown", L_hostunknown, "hostunknown");
+	/* the status names a rate limit (X.7.28): the words say why */
+	if (is(bs, "speeding"))
+		DECIDE("1:speeding/status", NONE, "speeding");
 	if (is(bs, "spamdetected") || (!pre_data && M(spamdetected)))
-		return "spamdetected";
+		DECIDE("1:spamdetected", L_spamdetected, "spamdetected");
 	if (is(bs, "toomanyconn") || M(toomanyconn))
-		return "toomanyconn";
+		DECIDE("1:toomanyconn", L_toomanyconn, "toomanyconn");
 	if (M(speeding))
-		return "speeding";
+		DECIDE("1:speeding", L_speeding, "speeding");
 	if (is(bs, "blocked") || M(blocked))
-		return "blocked";
+		DECIDE("1:blocked", L_blocked, "blocked");
+	/* spam words before DATA: no content was seen yet, the receiver
+	 * judged the sender (its address, a list it is on): a block */
+	if (pre_data && M(spamdetected))
+		DECIDE("1:blocked/spam-before-data", L_spamdetected, "blocked");
 	return NULL;
 }
 
@@ -933,6 +986,17 @@ static const char *gmail_state(const struct text *t)
 	return v == 15 || v == 17 || v == 18 ? "filtered" : NULL;
 }
 
+/* The second pass's first match, traced. */
+static const char *second_true(const struct text *t)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(second_pass); i++)
+		if (has(t, second_pass[i].list)) {
+			traced(t, "2:words", second_pass[i].list);
+			return second_pass[i].reason;
+		}
+	return NULL;
+}
+
 const char *reason_classify(const struct reason_in *in)
 {
 	struct text tx, *t = &tx;
@@ -941,41 +1005,47 @@ const char *reason_classify(const struct reason_in *in)
 	const char *cmd = in->command && in->command[0] ? in->command : NULL;
 
 	if (st[0] == '2')
-		return "delivered";
+		DECIDE("0:delivered/2.x.x", NONE, "delivered");
 	text_init(t, in->diag);
 	/* a local program's failure (X-Unix, X-Postfix): the program's own
 	 * words first ("procmail: ... No such user" is not a missing mailbox) */
 	if (in->unix_mailer && has(t, L_mailererror))
-		return "mailererror";
+		DECIDE("0:mailererror/x-unix", L_mailererror, "mailererror");
 	if ((r = gmail_state(t)) != NULL)
-		return r;
+		DECIDE("0:gmail-state", NONE, r);
 	if ((r = first_true(t, bs, cmd, in->stageless)) != NULL)
 		return r;
 	/* the status code, unless it is one a text may make more precise */
 	if (bs && !retryable(bs) && !is(bs, "expired") && !in->unix_mailer)
-		return bs;
-	if ((r = match_rules(t, second_pass, ARRAY_SIZE(second_pass))) != NULL)
+		DECIDE("s:status", NONE, bs);
+	if ((r = second_true(t)) != NULL)
 		return r;
 	if (bs)
-		return bs;
+		DECIDE("s:status/late", NONE, bs);
 	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '6')
-		return "contenterror";
+		DECIDE("c:x.6-class", NONE, "contenterror");
 	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '7')
-		return "securityerror";
+		DECIDE("c:x.7-class", NONE, "securityerror");
 	if (in->unix_mailer)
-		return "mailererror";
+		DECIDE("c:x-unix", NONE, "mailererror");
 	if (in->reply && in->reply[0] && in->reply[1] == '0' && in->reply[2] <= '7' &&
 	    strcmp(in->reply, "500") >= 0)
-		return "syntaxerror";
+		DECIDE("c:reply-50x", NONE, "syntaxerror");
 	if (in->action && (!strcmp(in->action, "delayed") || !strcmp(in->action, "expired")))
-		return "expired";
+		DECIDE("c:action-delayed", NONE, "expired");
 	if (is(cmd, "EHLO") || is(cmd, "HELO") || is(cmd, "CONN"))
-		return "blocked";
+		DECIDE("c:greeting-stage", NONE, "blocked");
 	if (has(t, L_vacation))
-		return "vacation";
+		DECIDE("c:vacation", L_vacation, "vacation");
 	if (t->s[0])
-		return "onhold";
-	return "undefined";
+		DECIDE("c:onhold", NONE, "onhold");
+	DECIDE("c:undefined", NONE, "undefined");
+}
+
+void reason_last_rule(const char **step, const char **phrase)
+{
+	*step = trace.step;
+	*phrase = trace.phrase;
 }
 
 void reason_pseudo_status(const char *reason, int temporary, char out[16])

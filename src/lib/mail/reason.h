@@ -25,6 +25,11 @@ struct reason_in {
 
 /* The reason (a static string) for one recipient; never NULL. */
 const char *reason_classify(const struct reason_in *in);
+/* Which rule decided this thread's last reason_classify(): *step is a
+ * static rule id ("1:userunknown/rcpt", "s:status", ...), *phrase the
+ * phrase whose match made the rule hold (static, or NULL).  A measuring
+ * aid for tests; no output of rblkit shows it. */
+void reason_last_rule(const char **step, const char **phrase);
 /* Reason of a status code alone ("5.2.2" -> "mailboxfull"), or NULL. */
 const char *reason_of_status(const char *status);
 /* The reason named by the text alone, or NULL. */

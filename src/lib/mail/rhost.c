@@ -286,6 +286,12 @@ const char *rhost_reason(const struct rhost_in *in)
 		return NULL;
 	if ((r = orange(in->diag)) != NULL || (r = aup(in->diag)) != NULL)
 		return r;
+	/* Yahoo's "[TSS09] All messages from IP will be permanently
+	 * deferred; Retrying will NOT succeed": the sending address is
+	 * refused, whatever the 4xx (a code of Yahoo's own shape, read from
+	 * any relay's report) */
+	if (strcasestr(in->diag, "[tss09]"))
+		return "blocked";
 	if (host_in(host, "secureserver.net"))
 		return godaddy(in->diag);
 	if (host_in(host, "mimecast.com"))
