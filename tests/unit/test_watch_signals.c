@@ -138,6 +138,37 @@ UNIT_TEST(parse_more_lists)
 	CHECK_EQ_STR(s.relay, "hotmail-com.olc.protection.outlook.com[2603:1036::5]");
 }
 
+/* Lines a real Postfix 3.7.11 wrote to its maillog_file (postlogd) in
+ * tests/integration/test_watch_signals_postfix.py: two signals, no more. */
+static const char real_log[] =
+	"Dec 03 22:24:55 mx postfix/smtpd[16419]: 64C9BAA0307: client=localhost[127.0.0.1]\n"
+	"Dec 03 22:24:55 mx postfix/qmgr[16405]: 64C9BAA0307: from=<alice@test.invalid>, size=486, nrcpt=4 (queue active)\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<bob@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.19, delays=0.05/0.08/0.01/0.06, dsn=5.7.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1 (in reply to RCPT TO command))\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<carol@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.34, delays=0.05/0.08/0.01/0.2, dsn=4.7.1, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 Service unavailable; Client host [127.0.0.1] blocked using Trend Micro Email Reputation database. Please see https://servicecentral.trendmicro.com/en-US/ers/ ERS-QIL (in reply to RCPT TO command))\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<erin@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.39, delays=0.05/0.08/0.01/0.26, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <erin@customer.example>: User unknown (in reply to RCPT TO command))\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<dave@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.39, delays=0.05/0.08/0.01/0.26, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)\n"
+	"Dec 03 22:24:55 mx postfix/bounce[16442]: 64C9BAA0307: sender non-delivery notification: BB3FCAA0310\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: BB3FCAA0310: to=<alice@test.invalid>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.06, delays=0/0/0/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)\n"
+	"Dec 03 22:24:55 mx postfix/qmgr[16405]: BB3FCAA0310: removed\n";
+
+UNIT_TEST(parse_real_postfix_log)
+{
+	struct watch_signal s[4];
+	const char *p = real_log, *nl;
+	int n = 0;
+
+	for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if (n < 4 && watch_log_parse_line(p, (size_t)(nl - p), cat(), 7, &s[n]))
+			n++;
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_STR(s[0].list_id, "spamhaus-zen");
+	CHECK_EQ_STR(s[0].ip, "127.0.0.1");
+	CHECK_EQ_STR(s[0].relay, "127.0.0.1[127.0.0.1]");
+	CHECK_EQ_STR(s[0].rcpt_domain, "customer.example");
+	CHECK_EQ_STR(s[1].list_id, "trendmicro-ers");
+	CHECK(!strncmp(s[1].text, "451 4.7.1 Service unavailable;", 30));
+}
+
 UNIT_TEST(parse_not_ours)
 {
 	struct watch_signal s;
