@@ -136,6 +136,20 @@ UNIT_TEST(parse_more_lists)
 	CHECK_EQ_STR(s.list_id, "microsoft-outlook-com");
 	CHECK_EQ_STR(s.ip, "2001:db8::25");
 	CHECK_EQ_STR(s.relay, "hotmail-com.olc.protection.outlook.com[2603:1036::5]");
+	/* the reason repeated for the queued mail of a blocked destination */
+	CHECK_EQ_INT(parse("Dec  3 22:10:02 mail postfix/smtp[1]: DEF: to=<b@y.example>, "
+			   "relay=none, delay=5, dsn=4.7.1, status=deferred (delivery temporarily "
+			   "suspended: host mx.y.example[192.0.2.1] refused to talk to me: 554 "
+			   "Service unavailable; Client host [203.0.113.9] blocked using "
+			   "bl.spamcop.net)", &s), 1);
+	CHECK_EQ_STR(s.list_id, "spamcop");
+	CHECK_EQ_STR(s.relay, "mx.y.example[192.0.2.1]");
+	/* a multi-line reply, as Postfix joins it */
+	CHECK_EQ_INT(parse("Dec  3 22:10:02 mail postfix/smtp[1]: DEF: host mx.y.example"
+			   "[192.0.2.1] said: 550-5.7.1 [203.0.113.9] Our system has detected 550 "
+			   "5.7.1 that this message is listed at psbl.surriel.com", &s), 1);
+	CHECK_EQ_STR(s.list_id, "psbl");
+	CHECK_EQ_STR(s.ip, "203.0.113.9");
 }
 
 /* Lines a real Postfix 3.7.11 wrote to its maillog_file (postlogd) in
@@ -521,6 +535,39 @@ UNIT_TEST(journal_follow_restart_close)
 	CHECK(pid2 > 0 && kill((pid_t)pid2, 0) < 0 && errno == ESRCH);
 	CHECK_EQ_INT(watch_log_open(&wl, "journal:", cat(), err, sizeof(err)), -1);
 	CHECK_EQ_INT(watch_log_open(&wl, "journal:-b", cat(), err, sizeof(err)), -1);
+}
+
+/* Poll until the error says what; returns 1 when it did (about 10 s). */
+static int wait_error(struct watch_log *wl, const char *what)
+{
+	char err[256] = "";
+	struct got g = { 0 };
+	int i;
+
+	for (i = 0; i < 400; i++) {
+		if (watch_log_poll(wl, collect, &g, err, sizeof(err)) < 0 && strstr(err, what))
+			return 1;
+		usleep(25000);
+	}
+	printf("  last error: %s\n", err);
+	return 0;
+}
+
+UNIT_TEST(journal_dies_young_backs_off)
+{
+	struct watch_log *wl;
+	struct watch_signal_stats st;
+	char err[256];
+
+	fake_journalctl("exit 3");
+	CHECK_EQ_INT(watch_log_open(&wl, "journal", cat(), err, sizeof(err)), 0);
+	if (!wl)
+		return;
+	CHECK(wait_error(wl, "journalctl exited with status 3; starting it again in 1000 ms"));
+	CHECK(wait_error(wl, "journalctl exited with status 3; starting it again in 2000 ms"));
+	watch_log_stats(wl, &st);
+	CHECK_EQ_INT(st.restarts, 1);
+	watch_log_close(wl);
 }
 
 /* ---- the bounce Maildir ---- */

@@ -8,8 +8,9 @@
  * below our position is a copytruncate (read again from 0); a different
  * file at the path is a rename + create (the old one is drained, then
  * the new one read from 0).  journalctl runs on a non-blocking pipe; when
- * it dies it is started again (at most once a second) with --since the
- * time it died, so that the lines in between are not lost.
+ * it dies it is started again with --since the time it died, so that the
+ * lines in between are not lost: after a second, then after twice as long
+ * each time it dies young (within 10 s), up to a minute.
  *
  * SECURITY: untrusted input: log lines carry remote servers' words and
  * whatever a local user can log; a line is at most WATCH_LOG_MAX_LINE
@@ -39,7 +40,9 @@ extern char **environ;
 
 #define WLOG_BUDGET (4u << 20)	/* bytes read per poll at most */
 #define WLOG_CHUNK 65536
-#define WLOG_RESPAWN_MS 1000
+#define WLOG_RESPAWN_MS 1000	/* first wait before starting journalctl again */
+#define WLOG_RESPAWN_MAX 60000	/* the wait doubles while it keeps dying young */
+#define WLOG_YOUNG_MS 10000	/* ... under this age */
 
 struct watch_log {
 	const struct catalog *cat;
@@ -52,6 +55,8 @@ struct watch_log {
 	off_t pos;
 	pid_t pid;		/* journalctl, 0 when not running */
 	uint64_t spawned_ms;
+	uint64_t died_ms;	/* now_ms() when it was reaped */
+	uint64_t wait_ms;	/* before the next start */
 	int64_t died_at;	/* Unix time journalctl was seen dead, 0 */
 	char *line;		/* WATCH_LOG_MAX_LINE bytes */
 	size_t llen;
@@ -303,6 +308,12 @@ static int journal_reap(struct watch_log *wl, int kill_it)
 out:
 	wl->pid = 0;
 	wl->died_at = (int64_t)time(NULL);
+	wl->died_ms = now_ms();
+	if (!wl->wait_ms || wl->died_ms - wl->spawned_ms >= WLOG_YOUNG_MS)
+		wl->wait_ms = WLOG_RESPAWN_MS;
+	else
+		wl->wait_ms = wl->wait_ms < WLOG_RESPAWN_MAX / 2 ? 2 * wl->wait_ms
+								: WLOG_RESPAWN_MAX;
 	return status;
 }
 
@@ -318,15 +329,22 @@ static int journal_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 			return count;
 		/* the end of its output (or a broken pipe): it is gone */
 		status = journal_reap(wl, 1);
-		if (r > 0)
-			snprintf(err, errlen, "journalctl exited (status %d); starting it again",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		if (r > 0 && WIFSIGNALED(status))
+			snprintf(err, errlen, "journalctl was killed by signal %d; starting it "
+				 "again in %llu ms", WTERMSIG(status), (unsigned long long)wl->wait_ms);
+		else if (r > 0)
+			snprintf(err, errlen, "journalctl exited with status %d; starting it "
+				 "again in %llu ms", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+				 (unsigned long long)wl->wait_ms);
 		return -1;
 	}
-	if (now_ms() - wl->spawned_ms < WLOG_RESPAWN_MS)
+	if (now_ms() - wl->died_ms < wl->wait_ms)
 		return count;
-	if (journal_spawn(wl, err, errlen))
+	if (journal_spawn(wl, err, errlen)) {
+		wl->died_ms = now_ms();
+		wl->wait_ms = wl->wait_ms < WLOG_RESPAWN_MAX / 2 ? 2 * wl->wait_ms : WLOG_RESPAWN_MAX;
 		return -1;
+	}
 	wl->st.restarts++;
 	return count;
 }
