@@ -352,6 +352,8 @@ UNIT_TEST(follow_from_end_and_partial_lines)
 	CHECK_EQ_INT(watch_log_open(&wl, tmp("absent"), cat(), err, sizeof(err)), -1);
 	CHECK(strstr(err, "absent") != NULL);
 	CHECK(wl == NULL);
+	CHECK_EQ_INT(watch_log_open(&wl, tmpdir, cat(), err, sizeof(err)), -1);
+	CHECK(strstr(err, "is a directory") != NULL);
 }
 
 UNIT_TEST(follow_rotation_rename)
@@ -439,6 +441,40 @@ UNIT_TEST(follow_long_and_garbage)
 	CHECK_EQ_INT(st.lines, 3);
 	watch_log_close(wl);
 	free(junk);
+	unlink(path);
+}
+
+UNIT_TEST(follow_burst_over_polls)
+{
+	struct watch_log *wl;
+	struct got g = { 0 };
+	char err[256], path[512], *burst;
+	size_t i, n = 6u << 20, k = strlen(OTHER);
+
+	snprintf(path, sizeof(path), "%s", tmp("burst.log"));
+	APPEND(path, "");
+	CHECK_EQ_INT(watch_log_open(&wl, path, cat(), err, sizeof(err)), 0);
+	/* 6 MB of lines, then a signal: a poll reads a bounded part */
+	burst = malloc(n);
+	for (i = 0; i + k <= n; i += k)
+		memcpy(burst + i, OTHER, k);
+	append(path, burst, i);
+	APPEND(path, LINE("203.0.113.8"));
+	CHECK_EQ_INT(pollit(wl, &g), 0);
+	CHECK_EQ_INT(pollit(wl, &g), 1);
+	CHECK_EQ_STR(g.last.ip, "203.0.113.8");
+	/* rotated in the middle of a burst: the old file is read to its end first */
+	append(path, burst, i);
+	APPEND(path, LINE("203.0.113.9"));
+	CHECK(rename(path, tmp("burst.log.1")) == 0);
+	APPEND(path, LINE("203.0.113.10"));
+	CHECK_EQ_INT(pollit(wl, &g), 0);
+	CHECK_EQ_INT(pollit(wl, &g), 2);
+	CHECK_EQ_STR(g.last.ip, "203.0.113.10");
+	CHECK_EQ_INT(g.n, 3);
+	watch_log_close(wl);
+	free(burst);
+	unlink(tmp("burst.log.1"));
 	unlink(path);
 }
 

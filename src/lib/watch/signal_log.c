@@ -154,40 +154,53 @@ static int drain(struct watch_log *wl, int fd, size_t *budget, int *count,
 
 /* ---- a file ---- */
 
-static int file_open(struct watch_log *wl, int at_end, char *err, size_t errlen)
+/* Open the file at wl->path: 0 and *fd, *st, or -1 with err. */
+static int file_open(const struct watch_log *wl, int *fd, struct stat *st,
+		     char *err, size_t errlen)
 {
-	struct stat st;
-	char last;
-	int fd = open(wl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	*fd = open(wl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0 || fstat(*fd, st) < 0) {
 		snprintf(err, errlen, "%s: %s", wl->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		goto fail;
 	}
+	if (S_ISDIR(st->st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a log file", wl->path);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return -1;
+}
+
+/* Read fd from now on (from its end when at_end, else its start). */
+static void file_use(struct watch_log *wl, int fd, const struct stat *st, int at_end)
+{
+	char last;
+
 	if (wl->fd >= 0)
 		close(wl->fd);
 	wl->fd = fd;
-	wl->dev = st.st_dev;
-	wl->ino = st.st_ino;
+	wl->dev = st->st_dev;
+	wl->ino = st->st_ino;
 	wl->pos = 0;
 	wl->llen = 0;
 	wl->skip_to_nl = 0;
-	if (at_end && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (at_end && S_ISREG(st->st_mode) && st->st_size > 0) {
 		wl->pos = lseek(fd, 0, SEEK_END);
 		/* started inside a line: it is an old one */
-		if (pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+		if (pread(fd, &last, 1, st->st_size - 1) == 1 && last != '\n')
 			wl->skip_to_nl = 1;
 	}
-	return 0;
 }
 
 static int file_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 		     char *err, size_t errlen)
 {
 	size_t budget = WLOG_BUDGET;
-	int count = 0, tries;
+	int count = 0, tries, fd;
 	struct stat fst, pst;
 
 	for (tries = 0; tries < 4 && budget; tries++) {
@@ -215,9 +228,19 @@ static int file_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 		}
 		if (pst.st_dev == wl->dev && pst.st_ino == wl->ino)
 			break;
-		/* a new file at the path; the old one was read to its end */
-		if (file_open(wl, 0, err, errlen))
+		/* a new file at the path: open it, then read what the writer
+		 * put in the old one meanwhile, then switch */
+		if (file_open(wl, &fd, &pst, err, errlen))
 			return -1;
+		if (drain(wl, wl->fd, &budget, &count, fn, arg, err, errlen) < 0) {
+			close(fd);
+			return -1;
+		}
+		if (!budget) {		/* the old one is not read to its end yet */
+			close(fd);
+			break;
+		}
+		file_use(wl, fd, &pst, 0);
 		wl->st.rotations++;
 	}
 	return count;
@@ -355,7 +378,8 @@ int watch_log_open(struct watch_log **out, const char *spec,
 		   const struct catalog *cat, char *err, size_t errlen)
 {
 	struct watch_log *wl;
-	int rc = -1;
+	struct stat st;
+	int rc = -1, fd;
 
 	*out = NULL;
 	if (!spec || !*spec || !cat) {
@@ -379,7 +403,8 @@ int watch_log_open(struct watch_log **out, const char *spec,
 		rc = journal_spawn(wl, err, errlen);
 	} else {
 		wl->path = xstrdup(spec);
-		rc = file_open(wl, 1, err, errlen);
+		if ((rc = file_open(wl, &fd, &st, err, errlen)) == 0)
+			file_use(wl, fd, &st, 1);
 	}
 out:
 	if (rc)
