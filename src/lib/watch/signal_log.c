@@ -311,22 +311,28 @@ static int journal_spawn(struct watch_log *wl, char *err, size_t errlen)
 static int journal_reap(struct watch_log *wl, int kill_it)
 {
 	int status = -1, i;
+	pid_t r;
 
 	if (wl->fd >= 0)
 		close(wl->fd);
 	wl->fd = -1;
 	if (wl->pid <= 0)
 		return -1;
+	/* reaped already (a SIGCHLD handler of the daemon may do it):
+	 * gone, and its pid must not be signalled */
+	if (waitpid(wl->pid, &status, WNOHANG) != 0)
+		goto out;
 	if (kill_it)
 		kill(wl->pid, SIGTERM);
 	/* it closed its output or was told to stop: it ends at once */
 	for (i = 0; i < 100; i++) {
-		if (waitpid(wl->pid, &status, WNOHANG) == wl->pid)
+		r = waitpid(wl->pid, &status, WNOHANG);
+		if (r == wl->pid || (r < 0 && errno == ECHILD))
 			goto out;
 		usleep(10000);
 	}
 	kill(wl->pid, SIGKILL);
-	while (waitpid(wl->pid, &status, 0) < 0 && errno == EINTR)
+	while ((r = waitpid(wl->pid, &status, 0)) < 0 && errno == EINTR)
 		;
 out:
 	wl->pid = 0;
