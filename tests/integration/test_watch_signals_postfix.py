@@ -257,9 +257,12 @@ def test_real_postfix_refusals_become_signals(mail):
         assert b[0]["list_id"] == "spamhaus-zen"
         assert b[0]["rcpt_domain"] == "customer.example"
         assert "zen.spamhaus.org" in b[0]["text"]
-        assert not os.listdir(os.path.join(rcv.maildir, "new"))
         # dave's message (not a bounce: no signal) and the bounce, both kept
-        assert len(os.listdir(os.path.join(rcv.maildir, "cur"))) == 2
+        # in cur/ (each is moved just after its signals)
+        assert wait_for(lambda: not os.listdir(os.path.join(rcv.maildir, "new"))
+                        and len(os.listdir(os.path.join(rcv.maildir, "cur"))) == 2), \
+            (os.listdir(os.path.join(rcv.maildir, "new")),
+             os.listdir(os.path.join(rcv.maildir, "cur")))
         time.sleep(0.6)        # two more polls of each: nothing more comes
         assert follower.pending() == [] and bounces.pending() == []
         for s in sig:

@@ -136,6 +136,51 @@ UNIT_TEST(parse_more_lists)
 	CHECK_EQ_STR(s.list_id, "microsoft-outlook-com");
 	CHECK_EQ_STR(s.ip, "2001:db8::25");
 	CHECK_EQ_STR(s.relay, "hotmail-com.olc.protection.outlook.com[2603:1036::5]");
+	/* the reason repeated for the queued mail of a blocked destination */
+	CHECK_EQ_INT(parse("Dec  3 22:10:02 mail postfix/smtp[1]: DEF: to=<b@y.example>, "
+			   "relay=none, delay=5, dsn=4.7.1, status=deferred (delivery temporarily "
+			   "suspended: host mx.y.example[192.0.2.1] refused to talk to me: 554 "
+			   "Service unavailable; Client host [203.0.113.9] blocked using "
+			   "bl.spamcop.net)", &s), 1);
+	CHECK_EQ_STR(s.list_id, "spamcop");
+	CHECK_EQ_STR(s.relay, "mx.y.example[192.0.2.1]");
+	/* a multi-line reply, as Postfix joins it */
+	CHECK_EQ_INT(parse("Dec  3 22:10:02 mail postfix/smtp[1]: DEF: host mx.y.example"
+			   "[192.0.2.1] said: 550-5.7.1 [203.0.113.9] Our system has detected 550 "
+			   "5.7.1 that this message is listed at psbl.surriel.com", &s), 1);
+	CHECK_EQ_STR(s.list_id, "psbl");
+	CHECK_EQ_STR(s.ip, "203.0.113.9");
+}
+
+/* Lines a real Postfix 3.7.11 wrote to its maillog_file (postlogd) in
+ * tests/integration/test_watch_signals_postfix.py: two signals, no more. */
+static const char real_log[] =
+	"Dec 03 22:24:55 mx postfix/smtpd[16419]: 64C9BAA0307: client=localhost[127.0.0.1]\n"
+	"Dec 03 22:24:55 mx postfix/qmgr[16405]: 64C9BAA0307: from=<alice@test.invalid>, size=486, nrcpt=4 (queue active)\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<bob@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.19, delays=0.05/0.08/0.01/0.06, dsn=5.7.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1 (in reply to RCPT TO command))\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<carol@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.34, delays=0.05/0.08/0.01/0.2, dsn=4.7.1, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 Service unavailable; Client host [127.0.0.1] blocked using Trend Micro Email Reputation database. Please see https://servicecentral.trendmicro.com/en-US/ers/ ERS-QIL (in reply to RCPT TO command))\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<erin@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.39, delays=0.05/0.08/0.01/0.26, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <erin@customer.example>: User unknown (in reply to RCPT TO command))\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: 64C9BAA0307: to=<dave@customer.example>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.39, delays=0.05/0.08/0.01/0.26, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)\n"
+	"Dec 03 22:24:55 mx postfix/bounce[16442]: 64C9BAA0307: sender non-delivery notification: BB3FCAA0310\n"
+	"Dec 03 22:24:55 mx postfix/smtp[16437]: BB3FCAA0310: to=<alice@test.invalid>, relay=127.0.0.1[127.0.0.1]:34111, delay=0.06, delays=0/0/0/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)\n"
+	"Dec 03 22:24:55 mx postfix/qmgr[16405]: BB3FCAA0310: removed\n";
+
+UNIT_TEST(parse_real_postfix_log)
+{
+	struct watch_signal s[4];
+	const char *p = real_log, *nl;
+	int n = 0;
+
+	for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if (n < 4 && watch_log_parse_line(p, (size_t)(nl - p), cat(), 7, &s[n]))
+			n++;
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_STR(s[0].list_id, "spamhaus-zen");
+	CHECK_EQ_STR(s[0].ip, "127.0.0.1");
+	CHECK_EQ_STR(s[0].relay, "127.0.0.1[127.0.0.1]");
+	CHECK_EQ_STR(s[0].rcpt_domain, "customer.example");
+	CHECK_EQ_STR(s[1].list_id, "trendmicro-ers");
+	CHECK(!strncmp(s[1].text, "451 4.7.1 Service unavailable;", 30));
 }
 
 UNIT_TEST(parse_not_ours)
@@ -307,6 +352,8 @@ UNIT_TEST(follow_from_end_and_partial_lines)
 	CHECK_EQ_INT(watch_log_open(&wl, tmp("absent"), cat(), err, sizeof(err)), -1);
 	CHECK(strstr(err, "absent") != NULL);
 	CHECK(wl == NULL);
+	CHECK_EQ_INT(watch_log_open(&wl, tmpdir, cat(), err, sizeof(err)), -1);
+	CHECK(strstr(err, "is a directory") != NULL);
 }
 
 UNIT_TEST(follow_rotation_rename)
@@ -394,6 +441,40 @@ UNIT_TEST(follow_long_and_garbage)
 	CHECK_EQ_INT(st.lines, 3);
 	watch_log_close(wl);
 	free(junk);
+	unlink(path);
+}
+
+UNIT_TEST(follow_burst_over_polls)
+{
+	struct watch_log *wl;
+	struct got g = { 0 };
+	char err[256], path[512], *burst;
+	size_t i, n = 6u << 20, k = strlen(OTHER);
+
+	snprintf(path, sizeof(path), "%s", tmp("burst.log"));
+	APPEND(path, "");
+	CHECK_EQ_INT(watch_log_open(&wl, path, cat(), err, sizeof(err)), 0);
+	/* 6 MB of lines, then a signal: a poll reads a bounded part */
+	burst = malloc(n);
+	for (i = 0; i + k <= n; i += k)
+		memcpy(burst + i, OTHER, k);
+	append(path, burst, i);
+	APPEND(path, LINE("203.0.113.8"));
+	CHECK_EQ_INT(pollit(wl, &g), 0);
+	CHECK_EQ_INT(pollit(wl, &g), 1);
+	CHECK_EQ_STR(g.last.ip, "203.0.113.8");
+	/* rotated in the middle of a burst: the old file is read to its end first */
+	append(path, burst, i);
+	APPEND(path, LINE("203.0.113.9"));
+	CHECK(rename(path, tmp("burst.log.1")) == 0);
+	APPEND(path, LINE("203.0.113.10"));
+	CHECK_EQ_INT(pollit(wl, &g), 0);
+	CHECK_EQ_INT(pollit(wl, &g), 2);
+	CHECK_EQ_STR(g.last.ip, "203.0.113.10");
+	CHECK_EQ_INT(g.n, 3);
+	watch_log_close(wl);
+	free(burst);
+	unlink(tmp("burst.log.1"));
 	unlink(path);
 }
 
@@ -490,6 +571,39 @@ UNIT_TEST(journal_follow_restart_close)
 	CHECK(pid2 > 0 && kill((pid_t)pid2, 0) < 0 && errno == ESRCH);
 	CHECK_EQ_INT(watch_log_open(&wl, "journal:", cat(), err, sizeof(err)), -1);
 	CHECK_EQ_INT(watch_log_open(&wl, "journal:-b", cat(), err, sizeof(err)), -1);
+}
+
+/* Poll until the error says what; returns 1 when it did (about 10 s). */
+static int wait_error(struct watch_log *wl, const char *what)
+{
+	char err[256] = "";
+	struct got g = { 0 };
+	int i;
+
+	for (i = 0; i < 400; i++) {
+		if (watch_log_poll(wl, collect, &g, err, sizeof(err)) < 0 && strstr(err, what))
+			return 1;
+		usleep(25000);
+	}
+	printf("  last error: %s\n", err);
+	return 0;
+}
+
+UNIT_TEST(journal_dies_young_backs_off)
+{
+	struct watch_log *wl;
+	struct watch_signal_stats st;
+	char err[256];
+
+	fake_journalctl("exit 3");
+	CHECK_EQ_INT(watch_log_open(&wl, "journal", cat(), err, sizeof(err)), 0);
+	if (!wl)
+		return;
+	CHECK(wait_error(wl, "journalctl exited with status 3; starting it again in 1000 ms"));
+	CHECK(wait_error(wl, "journalctl exited with status 3; starting it again in 2000 ms"));
+	watch_log_stats(wl, &st);
+	CHECK_EQ_INT(st.restarts, 1);
+	watch_log_close(wl);
 }
 
 /* ---- the bounce Maildir ---- */

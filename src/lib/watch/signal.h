@@ -79,7 +79,8 @@ int watch_log_open(struct watch_log **out, const char *spec,
  * the number of signals, or -1 with a reason in err (the file cannot be
  * read any more, journalctl cannot be restarted); the follower stays
  * usable and the next call tries again.  A journalctl that exited is
- * started again here (at most once a second). */
+ * started again here: a second later, twice as long each time it dies
+ * within 10 s of its start, at most a minute. */
 int watch_log_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 		   char *err, size_t errlen);
 

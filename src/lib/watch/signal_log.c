@@ -8,8 +8,9 @@
  * below our position is a copytruncate (read again from 0); a different
  * file at the path is a rename + create (the old one is drained, then
  * the new one read from 0).  journalctl runs on a non-blocking pipe; when
- * it dies it is started again (at most once a second) with --since the
- * time it died, so that the lines in between are not lost.
+ * it dies it is started again with --since the time it died, so that the
+ * lines in between are not lost: after a second, then after twice as long
+ * each time it dies young (within 10 s), up to a minute.
  *
  * SECURITY: untrusted input: log lines carry remote servers' words and
  * whatever a local user can log; a line is at most WATCH_LOG_MAX_LINE
@@ -39,7 +40,9 @@ extern char **environ;
 
 #define WLOG_BUDGET (4u << 20)	/* bytes read per poll at most */
 #define WLOG_CHUNK 65536
-#define WLOG_RESPAWN_MS 1000
+#define WLOG_RESPAWN_MS 1000	/* first wait before starting journalctl again */
+#define WLOG_RESPAWN_MAX 60000	/* the wait doubles while it keeps dying young */
+#define WLOG_YOUNG_MS 10000	/* ... under this age */
 
 struct watch_log {
 	const struct catalog *cat;
@@ -52,6 +55,8 @@ struct watch_log {
 	off_t pos;
 	pid_t pid;		/* journalctl, 0 when not running */
 	uint64_t spawned_ms;
+	uint64_t died_ms;	/* now_ms() when it was reaped */
+	uint64_t wait_ms;	/* before the next start */
 	int64_t died_at;	/* Unix time journalctl was seen dead, 0 */
 	char *line;		/* WATCH_LOG_MAX_LINE bytes */
 	size_t llen;
@@ -149,40 +154,53 @@ static int drain(struct watch_log *wl, int fd, size_t *budget, int *count,
 
 /* ---- a file ---- */
 
-static int file_open(struct watch_log *wl, int at_end, char *err, size_t errlen)
+/* Open the file at wl->path: 0 and *fd, *st, or -1 with err. */
+static int file_open(const struct watch_log *wl, int *fd, struct stat *st,
+		     char *err, size_t errlen)
 {
-	struct stat st;
-	char last;
-	int fd = open(wl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	*fd = open(wl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0 || fstat(*fd, st) < 0) {
 		snprintf(err, errlen, "%s: %s", wl->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		goto fail;
 	}
+	if (S_ISDIR(st->st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a log file", wl->path);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return -1;
+}
+
+/* Read fd from now on (from its end when at_end, else its start). */
+static void file_use(struct watch_log *wl, int fd, const struct stat *st, int at_end)
+{
+	char last;
+
 	if (wl->fd >= 0)
 		close(wl->fd);
 	wl->fd = fd;
-	wl->dev = st.st_dev;
-	wl->ino = st.st_ino;
+	wl->dev = st->st_dev;
+	wl->ino = st->st_ino;
 	wl->pos = 0;
 	wl->llen = 0;
 	wl->skip_to_nl = 0;
-	if (at_end && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (at_end && S_ISREG(st->st_mode) && st->st_size > 0) {
 		wl->pos = lseek(fd, 0, SEEK_END);
 		/* started inside a line: it is an old one */
-		if (pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+		if (pread(fd, &last, 1, st->st_size - 1) == 1 && last != '\n')
 			wl->skip_to_nl = 1;
 	}
-	return 0;
 }
 
 static int file_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 		     char *err, size_t errlen)
 {
 	size_t budget = WLOG_BUDGET;
-	int count = 0, tries;
+	int count = 0, tries, fd;
 	struct stat fst, pst;
 
 	for (tries = 0; tries < 4 && budget; tries++) {
@@ -210,9 +228,19 @@ static int file_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 		}
 		if (pst.st_dev == wl->dev && pst.st_ino == wl->ino)
 			break;
-		/* a new file at the path; the old one was read to its end */
-		if (file_open(wl, 0, err, errlen))
+		/* a new file at the path: open it, then read what the writer
+		 * put in the old one meanwhile, then switch */
+		if (file_open(wl, &fd, &pst, err, errlen))
 			return -1;
+		if (drain(wl, wl->fd, &budget, &count, fn, arg, err, errlen) < 0) {
+			close(fd);
+			return -1;
+		}
+		if (!budget) {		/* the old one is not read to its end yet */
+			close(fd);
+			break;
+		}
+		file_use(wl, fd, &pst, 0);
 		wl->st.rotations++;
 	}
 	return count;
@@ -283,26 +311,38 @@ static int journal_spawn(struct watch_log *wl, char *err, size_t errlen)
 static int journal_reap(struct watch_log *wl, int kill_it)
 {
 	int status = -1, i;
+	pid_t r;
 
 	if (wl->fd >= 0)
 		close(wl->fd);
 	wl->fd = -1;
 	if (wl->pid <= 0)
 		return -1;
+	/* reaped already (a SIGCHLD handler of the daemon may do it):
+	 * gone, and its pid must not be signalled */
+	if (waitpid(wl->pid, &status, WNOHANG) != 0)
+		goto out;
 	if (kill_it)
 		kill(wl->pid, SIGTERM);
 	/* it closed its output or was told to stop: it ends at once */
 	for (i = 0; i < 100; i++) {
-		if (waitpid(wl->pid, &status, WNOHANG) == wl->pid)
+		r = waitpid(wl->pid, &status, WNOHANG);
+		if (r == wl->pid || (r < 0 && errno == ECHILD))
 			goto out;
 		usleep(10000);
 	}
 	kill(wl->pid, SIGKILL);
-	while (waitpid(wl->pid, &status, 0) < 0 && errno == EINTR)
+	while ((r = waitpid(wl->pid, &status, 0)) < 0 && errno == EINTR)
 		;
 out:
 	wl->pid = 0;
 	wl->died_at = (int64_t)time(NULL);
+	wl->died_ms = now_ms();
+	if (!wl->wait_ms || wl->died_ms - wl->spawned_ms >= WLOG_YOUNG_MS)
+		wl->wait_ms = WLOG_RESPAWN_MS;
+	else
+		wl->wait_ms = wl->wait_ms < WLOG_RESPAWN_MAX / 2 ? 2 * wl->wait_ms
+								: WLOG_RESPAWN_MAX;
 	return status;
 }
 
@@ -318,15 +358,22 @@ static int journal_poll(struct watch_log *wl, watch_signal_fn fn, void *arg,
 			return count;
 		/* the end of its output (or a broken pipe): it is gone */
 		status = journal_reap(wl, 1);
-		if (r > 0)
-			snprintf(err, errlen, "journalctl exited (status %d); starting it again",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		if (r > 0 && WIFSIGNALED(status))
+			snprintf(err, errlen, "journalctl was killed by signal %d; starting it "
+				 "again in %llu ms", WTERMSIG(status), (unsigned long long)wl->wait_ms);
+		else if (r > 0)
+			snprintf(err, errlen, "journalctl exited with status %d; starting it "
+				 "again in %llu ms", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+				 (unsigned long long)wl->wait_ms);
 		return -1;
 	}
-	if (now_ms() - wl->spawned_ms < WLOG_RESPAWN_MS)
+	if (now_ms() - wl->died_ms < wl->wait_ms)
 		return count;
-	if (journal_spawn(wl, err, errlen))
+	if (journal_spawn(wl, err, errlen)) {
+		wl->died_ms = now_ms();
+		wl->wait_ms = wl->wait_ms < WLOG_RESPAWN_MAX / 2 ? 2 * wl->wait_ms : WLOG_RESPAWN_MAX;
 		return -1;
+	}
 	wl->st.restarts++;
 	return count;
 }
@@ -337,7 +384,8 @@ int watch_log_open(struct watch_log **out, const char *spec,
 		   const struct catalog *cat, char *err, size_t errlen)
 {
 	struct watch_log *wl;
-	int rc = -1;
+	struct stat st;
+	int rc = -1, fd;
 
 	*out = NULL;
 	if (!spec || !*spec || !cat) {
@@ -361,7 +409,8 @@ int watch_log_open(struct watch_log **out, const char *spec,
 		rc = journal_spawn(wl, err, errlen);
 	} else {
 		wl->path = xstrdup(spec);
-		rc = file_open(wl, 1, err, errlen);
+		if ((rc = file_open(wl, &fd, &st, err, errlen)) == 0)
+			file_use(wl, fd, &st, 1);
 	}
 out:
 	if (rc)
