@@ -125,7 +125,7 @@ static const struct conftab_key keys[] = {
 	{ "session_ttl", CONFTAB_TIME, O(session_ttl), "8h", 60, 604800,
 	  .help = "console session lifetime" },
 	{ "sendmail", CONFTAB_STR, O(sendmail), "/usr/sbin/sendmail",
-	  .help = "the program mail verification sends through (sendmail -t -i)" },
+	  .help = "PROGRAM [ARG ...] mail verification sends through (+ -t -i; no shell)" },
 	{ "mail_from", CONFTAB_STR, O(mail_from), "", .help = "From: of verification mail" },
 	{ "base_url", CONFTAB_STR, O(base_url), "", .help = "the portal's public URL, for links in mail" },
 	{ "confirm_ttl", CONFTAB_TIME, O(confirm_ttl), "24h", 60, 2592000,
