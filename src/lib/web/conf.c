@@ -122,6 +122,9 @@ static const struct conftab_key keys[] = {
 	  .help = "addresses of reverse proxies whose X-Forwarded-For is believed" },
 	{ "cookie_secure", CONFTAB_BOOL, O(cookie_secure), "no",
 	  .help = "mark cookies Secure (yes when served over TLS)" },
+	{ "tls_cert", CONFTAB_STR, O(tls_cert), "",
+	  .help = "serve HTTPS with this PEM certificate (chain); empty: plain HTTP" },
+	{ "tls_key", CONFTAB_STR, O(tls_key), "", .help = "the PEM private key of tls_cert" },
 	{ "session_ttl", CONFTAB_TIME, O(session_ttl), "8h", 60, 604800,
 	  .help = "console session lifetime" },
 	{ "sendmail", CONFTAB_STR, O(sendmail), "/usr/sbin/sendmail",
@@ -137,6 +140,14 @@ static int check(void *conf, char *err, size_t el)
 {
 	struct web_conf *c = conf;
 
+	int cert = c->tls_cert && *c->tls_cert, key = c->tls_key && *c->tls_key;
+
+	if (cert != key) {
+		snprintf(err, el, "tls_cert and tls_key: both or neither");
+		return -1;
+	}
+	if (cert)
+		c->cookie_secure = true;        /* served over TLS: cookies only go back over it */
 	if (!c->zones.n) {
 		snprintf(err, el, "zones: at least one zone is needed");
 		return -1;

@@ -371,6 +371,7 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	struct MHD_Daemon *d = NULL;
 	struct conftab_errors e = { 0 };
 	struct store *st = NULL;
+	char *cert = NULL, *key = NULL;
 	sigset_t set;
 	int fd = -1, sig, rc = -1;
 	const int sigs[] = { SIGINT, SIGTERM };
@@ -393,6 +394,8 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	if (store_open(c->store, 0, &st, err, el))
 		goto out;
 	store_close(st);
+	if (web_tls_load(c, &cert, &key, err, el))
+		goto out;
 	if (listen_parse(c->listen, LISTEN_COLON, NULL, 0, &l, err, el))
 		goto out;
 	if ((fd = listen_bind(&l.a[0], SOCK_STREAM, 0, 128, err, el)) < 0)
@@ -401,17 +404,31 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);       /* sendmail may exit before reading */
 	daemon_block_signals(sigs, 2, &set);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, handle, &srv,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			     MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-			     MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-			     MHD_OPTION_END);
+	{
+		struct MHD_OptionItem o[] = {
+			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+			{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+			{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)c->threads, NULL },
+			{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout, NULL },
+			{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)65536, NULL },
+			{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)1000, NULL },
+			{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log, NULL },
+			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL },
+			{ cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert },
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				     MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0),
+				     0, NULL, NULL, handle, &srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+	}
+	if (!d && cert) {
+		snprintf(err, el, "tls_cert %s, tls_key %s: the HTTPS server could not start: "
+			 "not a certificate and its matching private key (PEM)", c->tls_cert,
+			 c->tls_key);
+		goto out;
+	}
 	if (!d) {
 		snprintf(err, el, "the HTTP server could not start");
 		goto out;
@@ -419,7 +436,8 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	{
 		char a[80];
 
-		log_info("web: listening on %s", listen_format(&l.a[0], a, sizeof(a)));
+		log_info("web: listening on %s%s", listen_format(&l.a[0], a, sizeof(a)),
+			 cert ? " (HTTPS)" : "");
 	}
 	sigwait(&set, &sig);
 	log_info("web: signal %d: stopping", sig);
@@ -430,6 +448,7 @@ out:
 	else if (fd >= 0)
 		close(fd);
 	threads_free();
+	web_tls_free(cert, key);
 	list_conf_free(srv.rules);
 	return rc;
 }

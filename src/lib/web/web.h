@@ -41,7 +41,9 @@ struct web_conf {
 	unsigned rate_login;            /* console log-in attempts per client per window */
 	uint32_t rate_window;
 	struct conftab_list proxies;    /* reverse proxies whose X-Forwarded-For is believed */
-	bool cookie_secure;             /* Secure on cookies (behind TLS) */
+	bool cookie_secure;             /* Secure on cookies (behind TLS; on with tls_cert) */
+	char *tls_cert;                 /* HTTPS of its own: PEM certificate (chain) */
+	char *tls_key;                  /* ... and its PEM private key */
 	uint32_t session_ttl;
 	char *sendmail;                 /* mail verification: the sendmail program */
 	char *mail_from;

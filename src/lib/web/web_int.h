@@ -108,6 +108,15 @@ void web_dns_lookup(struct web_req *r, const struct store_key *k, const char *co
  * remove_wait_ms); 1 when it did. */
 int web_dns_wait_gone(struct web_req *r, const struct store_key *k, const char *zone);
 
+/* ---- TLS (tls.c) ---- */
+
+/* The PEM texts of tls_cert and tls_key (both NULL when TLS is off);
+ * the caller frees them with web_tls_free. 0, or -1 with why (naming
+ * the file) in err: unreadable, not PEM, or no TLS in libmicrohttpd. */
+int web_tls_load(const struct web_conf *c, char **cert, char **key, char *err, size_t errlen);
+/* Wipe the key and free both. */
+void web_tls_free(char *cert, char *key);
+
 /* ---- pages ---- */
 
 /* The query as a lookup key: one address or a domain name; 0 or -1. */
