@@ -108,6 +108,48 @@ void web_dns_lookup(struct web_req *r, const struct store_key *k, const char *co
  * remove_wait_ms); 1 when it did. */
 int web_dns_wait_gone(struct web_req *r, const struct store_key *k, const char *zone);
 
+/* ---- the prologue of the console and the API (guard.c) ---- */
+
+#define WEB_GET 0x1u
+#define WEB_POST 0x2u
+#define WEB_ROUTE_PUBLIC 0x1u           /* no credential needed (the log-in form's POST) */
+
+struct web_route {
+	const char *path;               /* after the prefix: "lookup", "/decide", "" */
+	unsigned methods;               /* WEB_GET | WEB_POST */
+	unsigned need;                  /* the console's least role, or the API's scope bits */
+	const char *name;               /* the scope's name, for the refusal */
+	unsigned flags;                 /* WEB_ROUTE_* */
+};
+
+enum web_deny {
+	WEB_DENY_PATH = 1,              /* no such route */
+	WEB_DENY_STORE,                 /* the store could not be opened */
+	WEB_DENY_WHO,                   /* no valid credential */
+	WEB_DENY_METHOD,                /* the route does not take this method */
+	WEB_DENY_CSRF,                  /* a POST without the right token */
+	WEB_DENY_RIGHTS,                /* the role or scope falls short */
+};
+
+struct web_guard_ops {
+	/* The caller's rights (role or scopes) into *rights: 0, or -1 when
+	 * the request has no valid credential. */
+	int (*who)(struct web_req *r, void *ctx, unsigned *rights);
+	/* Does a POST carry its CSRF token? NULL: no token (API keys). */
+	int (*csrf)(struct web_req *r, void *ctx);
+	/* May rights use rt? */
+	int (*allowed)(unsigned rights, const struct web_route *rt);
+	/* Answer the refusal (rt NULL for WEB_DENY_PATH). */
+	void (*deny)(struct web_req *r, void *ctx, enum web_deny why, const struct web_route *rt);
+};
+
+/* Check r against the routes under prefix in order: route, store,
+ * credential, method, CSRF, rights. The route when every check passed;
+ * NULL when one failed, r then answered by ops->deny. */
+const struct web_route *web_guard(struct web_req *r, const char *prefix,
+				  const struct web_route *routes, size_t n,
+				  const struct web_guard_ops *ops, void *ctx);
+
 /* ---- TLS (tls.c) ---- */
 
 /* The PEM texts of tls_cert and tls_key (both NULL when TLS is off);
