@@ -10,6 +10,7 @@
  *   POST /admin/decide          id, decision=approve|deny, note, csrf
  *   POST /admin/action          zone, key, op=add|remove|extend, reason, ttl, csrf
  *   POST /admin/keys            op=create (name, scopes) | delete (id), csrf
+ *   GET  /admin/check?q=        the check page (check.c)
  *
  * SECURITY: the session cookie is 32 random bytes (HttpOnly,
  * SameSite=Strict, Path=/admin, Secure with cookie_secure); the store
@@ -526,6 +527,7 @@ static const struct web_route admin_routes[] = {
 	{ "/decide", WEB_POST, WEB_OPERATOR, NULL, 0 },
 	{ "/action", WEB_POST, WEB_OPERATOR, NULL, 0 },
 	{ "/keys", WEB_POST, WEB_ADMIN, NULL, 0 },
+	{ "/check", WEB_GET, WEB_VIEWER, NULL, 0 },
 };
 
 static const struct web_guard_ops admin_ops = { session, csrf_ok, role_ok, admin_deny };
@@ -552,6 +554,8 @@ void web_admin(struct web_req *r)
 		decide(&a);
 	} else if (!strcmp(p, "/action")) {
 		action(&a);
+	} else if (!strcmp(p, "/check")) {
+		web_check_page(r);
 	} else {
 		keys(&a);
 	}

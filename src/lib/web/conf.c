@@ -31,6 +31,15 @@ static int f_dns(void *conf, void *field, const char *v, char *err, size_t el)
 	return listen_parse(v, LISTEN_COLON, "53", 0, &l, err, el) ? -1 : 0;
 }
 
+static int f_resolver(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	struct listen_list l;
+
+	if (!strcmp(v, "recursive"))
+		return 0;
+	return listen_parse(v, LISTEN_COLON, "53", 0, &l, err, el) ? -1 : 0;
+}
+
 static int f_dsn(void *conf, void *field, const char *v, char *err, size_t el)
 {
 	if (!strncmp(v, "sqlite:", 7) || !strncmp(v, "postgresql://", 13) ||
@@ -134,6 +143,12 @@ static const struct conftab_key keys[] = {
 	{ "confirm_ttl", CONFTAB_TIME, O(confirm_ttl), "24h", 60, 2592000,
 	  .help = "how long a mailed confirmation link is valid" },
 	{ "user", CONFTAB_STR, O(user), "", .help = "drop privileges to this user after binding" },
+	{ "check_resolver", CONFTAB_STR, O(check_resolver), "recursive", .parse = f_resolver,
+	  .help = "the check page's DNS: recursive (libunbound, from the root) or ADDR[:PORT]" },
+	{ "check_lists", CONFTAB_STR, O(check_lists), "default",
+	  .help = "the check page's lists: default | all | SET, ID or ZONE[@ADDR[:PORT]], ..." },
+	{ "check_timeout", CONFTAB_TIME, O(check_timeout), "15s", 1, 120,
+	  .help = "how long one check on the check page may take" },
 };
 
 static int check(void *conf, char *err, size_t el)

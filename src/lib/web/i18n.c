@@ -77,6 +77,21 @@ static const char *const cat[WEB_NMSG][WEB_NLANG] = {
 	[M_KEYS] = { "API keys", "APIキー" },
 	[M_DONE] = { "Done.", "完了しました。" },
 	[M_NO_RIGHTS] = { "Your role does not allow this.", "この操作を行う権限がありません。" },
+	[M_CHECK_TITLE] = { "Blocklist check", "ブロックリスト一括チェック" },
+	[M_CHECK_LABEL] = { "Addresses, ranges (up to /24), host names or mx:DOMAIN, separated by spaces",
+			    "アドレス、範囲（/24まで）、ホスト名、または mx:ドメイン（スペース区切り）" },
+	[M_CHECK_BUTTON] = { "Check", "チェック" },
+	[M_CHECK_TARGET] = { "Checked", "対象" },
+	[M_CHECK_ALLOWED] = { "allowlisted", "許可リスト掲載" },
+	[M_CHECK_ERROR] = { "could not be checked", "チェックできませんでした" },
+	[M_CHECK_DELIST] = { "How to get off", "解除方法" },
+	[M_CHECK_CLEAN] = { "not listed on %s lists", "%s 件のリストに掲載なし" },
+	[M_CHECK_NO_LIST] = { "no selected list takes this kind of target", "この種類の対象を扱うリストが選択されていません" },
+	[M_CHECK_RANGE] = { "This range is too large: at most a /24.", "範囲が大きすぎます: /24 までです。" },
+	[M_CHECK_TIME_UP] = { "not checked: the time for this check ran out", "未チェック: 制限時間を超えました" },
+	[M_CHECK_LISTS_DOWN] = { "Lists that gave no verdicts", "判定できなかったリスト" },
+	[M_CHECK_DONE] = { "Done: %s listed, %s could not be checked.", "完了: 掲載 %s 件、チェック不能 %s 件。" },
+	[M_CHECK_NO_LISTS] = { "No lists are configured for checks (check_lists).", "チェック対象のリストが設定されていません (check_lists)。" },
 };
 
 const char *web_msg(enum web_lang lang, enum web_msg id)

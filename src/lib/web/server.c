@@ -15,6 +15,7 @@
 #include "base/listen.h"
 #include "base/daemon.h"
 #include "base/util.h"
+#include "dnsbl/catalog.h"
 #include "dnsbl/resolve.h"
 
 #include <arpa/inet.h>
@@ -160,6 +161,40 @@ static enum web_lang pick_lang(struct web_req *r, struct MHD_Connection *c)
 	return l < 0 ? WEB_LANG_EN : (enum web_lang)l;
 }
 
+/* A streamed body: the head made by the page, then what fn gives. */
+struct stream {
+	long (*fn)(void *cls, char *buf, size_t max);
+	void (*free)(void *cls);
+	void *cls;
+	struct web_buf head;
+	size_t off;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	long n;
+
+	if (st->off < st->head.len) {
+		size_t k = st->head.len - st->off < max ? st->head.len - st->off : max;
+
+		memcpy(buf, st->head.p + st->off, k);
+		st->off += k;
+		return (ssize_t)k;
+	}
+	n = st->fn(st->cls, buf, max);
+	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_end(void *cls)
+{
+	struct stream *st = cls;
+
+	st->free(st->cls);
+	web_buf_free(&st->head);
+	free(st);
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_req *r)
 {
 	struct MHD_Response *resp;
@@ -171,8 +206,30 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_req *r)
 		r->ctype = "text/plain; charset=utf-8";
 		H_LIT(&r->out, "internal error\n");
 	}
-	resp = MHD_create_response_from_buffer(r->out.len, r->out.p ? r->out.p : (char *)"",
-					       MHD_RESPMEM_MUST_COPY);
+	if (r->stream && !r->out.err) {
+		struct stream *st = xcalloc(1, sizeof(*st));
+
+		st->fn = r->stream;
+		st->free = r->stream_free;
+		st->cls = r->stream_cls;
+		st->head = r->out;      /* the page head goes out first */
+		r->out = (struct web_buf){ 0 };
+		r->stream = NULL;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st,
+							 stream_end);
+		if (!resp) {
+			stream_end(st);
+			return MHD_NO;
+		}
+	} else {
+		if (r->stream) {        /* the head failed: no stream */
+			r->stream_free(r->stream_cls);
+			r->stream = NULL;
+		}
+		resp = MHD_create_response_from_buffer(r->out.len,
+						       r->out.p ? r->out.p : (char *)"",
+						       MHD_RESPMEM_MUST_COPY);
+	}
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type",
@@ -364,6 +421,62 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("web: %s", buf);
 }
 
+#define CHECK_LISTS_MAX 128
+
+/* The check page's catalogue, lists (check_lists: what check --lists
+ * takes, and ZONE@ADDR[:PORT] as check --zone takes) and resolver. */
+static int check_setup(struct web_server *srv, const struct web_conf *c, char *err, size_t el)
+{
+	char cerr[(CATALOG_MAX_ERRORS + 1) * 256], bad[256], *spec, *save = NULL, *rest;
+	size_t rl = 0;
+	int rc = -1;
+
+	srv->cat = catalog_new();
+	if (catalog_load_all(srv->cat, NULL, 0, cerr, sizeof(cerr))) {
+		cerr[strcspn(cerr, "\n")] = 0;
+		snprintf(err, el, "check_lists: the catalogue: %s", cerr);
+		return -1;
+	}
+	srv->check_lists = xcalloc(CHECK_LISTS_MAX, sizeof(*srv->check_lists));
+	spec = xstrdup(c->check_lists);
+	rest = xcalloc(1, strlen(spec) + 2);
+	for (char *w = strtok_r(spec, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		char *at = strchr(w, '@');
+		struct list *l;
+
+		if (!at) {              /* catalogue words: selected together below */
+			rl += (size_t)sprintf(rest + rl, "%s%s", rl ? "," : "", w);
+			continue;
+		}
+		*at++ = 0;
+		if (!*w || !*at || strlen(w) > 200) {
+			snprintf(err, el, "check_lists: '%s': expected ZONE@ADDR[:PORT]", w);
+			goto out;
+		}
+		l = catalog_add_zone(srv->cat, w, 0);
+		free(l->server);
+		l->server = xstrdup(at);
+		if (srv->ncheck < CHECK_LISTS_MAX)
+			srv->check_lists[srv->ncheck++] = l;
+	}
+	if (rl && catalog_select(srv->cat, rest, LK_IP4 | LK_IP6 | LK_DOMAIN, srv->check_lists,
+				 &srv->ncheck, CHECK_LISTS_MAX, bad, sizeof(bad))) {
+		snprintf(err, el, "check_lists: no list or set named '%s' (rblkit check "
+			 "--list-catalog)", bad);
+		goto out;
+	}
+	catalog_index_build(srv->cat);
+	srv->check_rs = (struct rs_opts){ .mode = RS_FORWARD, .servers = c->check_resolver,
+					  .timeout_ms = 2000, .tries = 2, .window = 256 };
+	if (!strcmp(c->check_resolver, "recursive"))
+		srv->check_rs.mode = RS_RECURSIVE;
+	rc = 0;
+out:
+	free(spec);
+	free(rest);
+	return rc;
+}
+
 int web_run(const struct web_conf *c, char *err, size_t el)
 {
 	struct web_server srv = { .conf = c };
@@ -388,6 +501,8 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	} else {
 		srv.rules = list_conf_load(NULL, &e);
 	}
+	if (check_setup(&srv, c, err, el))
+		goto out;
 	free(srv.rules->store);
 	srv.rules->store = xstrdup(c->store);
 	/* the schema (migrations) once, before the threads open theirs */
@@ -450,5 +565,7 @@ out:
 	threads_free();
 	web_tls_free(cert, key);
 	list_conf_free(srv.rules);
+	free(srv.check_lists);
+	catalog_free(srv.cat);
 	return rc;
 }

@@ -50,6 +50,9 @@ struct web_conf {
 	char *base_url;                 /* for links in mail: https://lookup.example */
 	uint32_t confirm_ttl;           /* a mailed link's life */
 	char *user;                     /* drop privileges to this user after binding */
+	char *check_resolver;           /* the check page: "recursive" or ADDR[:PORT][,...] */
+	char *check_lists;              /* ... its lists, as check --lists takes them */
+	uint32_t check_timeout;         /* ... seconds one check may take */
 };
 
 extern const struct conftab web_conftab;

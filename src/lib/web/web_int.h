@@ -15,12 +15,21 @@
 #include "web/i18n.h"
 #include "web/parse.h"
 #include "web/web.h"
+#include "dnsbl/resolve.h"
 
 #include <stdint.h>
+
+struct catalog;
+struct list;
 
 struct web_server {
 	const struct web_conf *conf;
 	struct list_conf *rules;
+	/* the check page: the catalogue, the lists of check_lists, how to resolve */
+	struct catalog *cat;
+	const struct list **check_lists;
+	size_t ncheck;
+	struct rs_opts check_rs;
 };
 
 /* One per HTTP worker thread, made on its first request. */
@@ -49,6 +58,12 @@ struct web_req {
 	unsigned nhdr;
 	struct { const char *name; char value[256]; } hdr[WEB_HDR_MAX];
 	char csrf[68];                  /* the double-submit token of public forms */
+	/* a streamed body instead of out (sent first): stream() gives the
+	 * next bytes (-1: the end), stream_free() ends it, also when the
+	 * client went away */
+	long (*stream)(void *cls, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream_cls;
 	int lang_set;                   /* the lang cookie is in the headers */
 	int64_t now;
 };
@@ -175,6 +190,8 @@ void web_request_event(struct web_req *r, const char *zone, const char *key, con
 void web_verify_mail(struct web_req *r, const char *zone, const struct store_key *k,
 		     const char *reason);
 void web_api(struct web_req *r);
+/* The check page (/admin/check): streamed rows per target. */
+void web_check_page(struct web_req *r);
 void web_admin(struct web_req *r);
 
 #endif
