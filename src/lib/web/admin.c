@@ -11,6 +11,7 @@
  *   POST /admin/action          zone, key, op=add|remove|extend, reason, ttl, csrf
  *   POST /admin/keys            op=create (name, scopes) | delete (id), csrf
  *   GET  /admin/check?q=        the check page (check.c)
+ *   GET  /admin/watch[?days=N]  the watch dashboard (watch.c)
  *
  * SECURITY: the session cookie is 32 random bytes (HttpOnly,
  * SameSite=Strict, Path=/admin, Secure with cookie_secure); the store
@@ -528,6 +529,7 @@ static const struct web_route admin_routes[] = {
 	{ "/action", WEB_POST, WEB_OPERATOR, NULL, 0 },
 	{ "/keys", WEB_POST, WEB_ADMIN, NULL, 0 },
 	{ "/check", WEB_GET, WEB_VIEWER, NULL, 0 },
+	{ "/watch", WEB_GET, WEB_VIEWER, NULL, 0 },
 };
 
 static const struct web_guard_ops admin_ops = { session, csrf_ok, role_ok, admin_deny };
@@ -556,6 +558,8 @@ void web_admin(struct web_req *r)
 		action(&a);
 	} else if (!strcmp(p, "/check")) {
 		web_check_page(r);
+	} else if (!strcmp(p, "/watch")) {
+		web_watch_page(r);
 	} else {
 		keys(&a);
 	}

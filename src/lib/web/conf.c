@@ -49,6 +49,11 @@ static int f_dsn(void *conf, void *field, const char *v, char *err, size_t el)
 	return -1;
 }
 
+static int f_dsn_or_empty(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	return *v ? f_dsn(conf, field, v, err, el) : 0;
+}
+
 /* "meaning = 127.0.0.2 TEXT": appended as "127.0.0.2=TEXT". */
 static int f_meaning(void *conf, void *field, const char *v, char *err, size_t el)
 {
@@ -147,6 +152,8 @@ static const struct conftab_key keys[] = {
 	  .help = "the check page's DNS: recursive (libunbound, from the root) or ADDR[:PORT]" },
 	{ "check_lists", CONFTAB_STR, O(check_lists), "default",
 	  .help = "the check page's lists: default | all | SET, ID or ZONE[@ADDR[:PORT]], ..." },
+	{ "watch_store", CONFTAB_STR, O(watch_store), "", .parse = f_dsn_or_empty,
+	  .help = "the store of rblkit watch's history for /admin/watch (empty: store)" },
 	{ "check_timeout", CONFTAB_TIME, O(check_timeout), "15s", 1, 120,
 	  .help = "how long one check on the check page may take" },
 };

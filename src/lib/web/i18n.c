@@ -92,6 +92,12 @@ static const char *const cat[WEB_NMSG][WEB_NLANG] = {
 	[M_CHECK_LISTS_DOWN] = { "Lists that gave no verdicts", "判定できなかったリスト" },
 	[M_CHECK_DONE] = { "Done: %s listed, %s could not be checked.", "完了: 掲載 %s 件、チェック不能 %s 件。" },
 	[M_CHECK_NO_LISTS] = { "No lists are configured for checks (check_lists).", "チェック対象のリストが設定されていません (check_lists)。" },
+	[M_WATCH_TITLE] = { "Watch", "監視" },
+	[M_WATCH_COUNTS] = { "Now: %s listings, %s in error.", "現在: 掲載 %s 件、エラー %s 件。" },
+	[M_WATCH_LISTINGS] = { "Current listings", "現在の掲載" },
+	[M_WATCH_ERRORS] = { "Lists in error (no verdicts)", "エラー状態のリスト（判定不能）" },
+	[M_WATCH_TIMELINE] = { "Timeline of transitions", "状態変化のタイムライン" },
+	[M_WATCH_LIST_ITSELF] = { "the list itself (RFC 5782 test point)", "リスト自体（RFC 5782 テストポイント）" },
 };
 
 const char *web_msg(enum web_lang lang, enum web_msg id)

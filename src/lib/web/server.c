@@ -57,6 +57,18 @@ struct conn_state {
 	int too_large;
 };
 
+/* The watch history's own store, when watch_store names another one. */
+static void watch_store(struct web_server *srv, struct web_thread *t)
+{
+	const char *w = srv->conf->watch_store;
+	char err[256];
+
+	if (t->wst || !w || !*w || !strcmp(w, srv->conf->store))
+		return;
+	if (store_open(w, STORE_RDONLY, &t->wst, err, sizeof(err)))
+		log_err("web: watch_store: %s", err);
+}
+
 static struct web_thread *thread_ctx(struct web_server *srv)
 {
 	struct rs_opts o = { .mode = RS_FORWARD, .tries = 1 };
@@ -66,11 +78,13 @@ static struct web_thread *thread_ctx(struct web_server *srv)
 		/* a store that could not be opened is tried again per request */
 		if (!self->st && store_open(srv->conf->store, 0, &self->st, err, sizeof(err)))
 			log_err("web: %s", err);
+		watch_store(srv, self);
 		return self;
 	}
 	self = xcalloc(1, sizeof(*self));
 	if (store_open(srv->conf->store, 0, &self->st, err, sizeof(err)))
 		log_err("web: %s", err);
+	watch_store(srv, self);
 	o.servers = srv->conf->dns;
 	o.timeout_ms = srv->conf->dns_timeout_ms;
 	if (!(self->rs = rs_new(&o, err, sizeof(err))))
@@ -86,6 +100,7 @@ static void threads_free(void)
 {
 	for (size_t i = 0; i < nthreads; i++) {
 		store_close(threads[i]->st);
+		store_close(threads[i]->wst);
 		rs_free(threads[i]->rs);
 		free(threads[i]);
 	}

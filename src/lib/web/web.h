@@ -53,6 +53,7 @@ struct web_conf {
 	char *check_resolver;           /* the check page: "recursive" or ADDR[:PORT][,...] */
 	char *check_lists;              /* ... its lists, as check --lists takes them */
 	uint32_t check_timeout;         /* ... seconds one check may take */
+	char *watch_store;              /* the watch dashboard's store ("": store) */
 };
 
 extern const struct conftab web_conftab;

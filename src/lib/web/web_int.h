@@ -35,6 +35,7 @@ struct web_server {
 /* One per HTTP worker thread, made on its first request. */
 struct web_thread {
 	struct store *st;
+	struct store *wst;              /* watch_store when it is another store (read only) */
 	struct resolver *rs;
 };
 
@@ -192,6 +193,8 @@ void web_verify_mail(struct web_req *r, const char *zone, const struct store_key
 void web_api(struct web_req *r);
 /* The check page (/admin/check): streamed rows per target. */
 void web_check_page(struct web_req *r);
+/* The watch dashboard (/admin/watch). */
+void web_watch_page(struct web_req *r);
 void web_admin(struct web_req *r);
 
 #endif
