@@ -432,6 +432,30 @@ def test_mail_verification_link_removes(tmp_path):
         srv.stop()
 
 
+def test_sendmail_setting_takes_arguments(tmp_path):
+    """sendmail = PROGRAM ARG ...: split on blanks, no shell (Postfix's
+    sendmail -C CONFDIR picks an instance), then -t -i."""
+    dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, "127.0.0.1").returncode == 0
+    argv_file, sm = tmp_path / "argv", tmp_path / "sendmail"
+    sm.write_text(f'#!/bin/sh\nprintf "%s|" "$@" > {argv_file}\ncat > /dev/null\n')
+    sm.chmod(0o755)
+    srv, _ = dns_for(tmp_path, dsn, ["127.0.0.1 :127.0.0.2:listed"])
+    web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}",
+              extra=f"verify = {ZONE}=mail\nsendmail = {sm}  -C /etc/postfix-out;x\n"
+                    "base_url = http://portal.test\n").start()
+    try:
+        c = Client(web)
+        _, _, body = c.get("/?q=127.0.0.1")
+        st, _, body = c.post("/remove", {"zone": ZONE, "q": "127.0.0.1",
+                                         "csrf": c.csrf_from(body)})
+        assert st == 202, body
+        assert argv_file.read_text() == "-C|/etc/postfix-out;x|-t|-i|"
+    finally:
+        web.stop()
+        srv.stop()
+
+
 def test_removal_of_address_listed_by_network_goes_to_review(tmp_path):
     """The store has no listing of the address itself but DNS lists it (a
     network listing): the page must not say "not listed"."""
