@@ -89,6 +89,11 @@ def test_check_page_verdicts_txt_and_delisting_links(tmp_path, lists_server):
         assert "<b>x</b>" not in body and "&lt;b&gt;x&lt;/b&gt;" in body
         assert re.search(r'<p id="check-done">Done: \d+ listed, \d+ could not be checked\.</p>',
                          body)
+        # a word longer than any name: an error row, the rest still checked
+        st, _, body = c.get("/admin/check?q=" + "a" * 300 + "+198.51.100.1")
+        assert any("a" * 40 + "..." in r and "not an IP address or a domain name" in r
+                   for _, r in rows(body, "error"))
+        assert "Done: 0 listed, 2 could not be checked." in body      # the word, the refusal
         # a /24 range: one target per address, each decided
         st, _, body = c.get("/admin/check?q=192.0.2.0%2F30")
         subjects = {re.search(r"<td>(.*?)</td>", r).group(1)

@@ -105,7 +105,15 @@ static void parse_targets(struct check_run *c, const char *q, struct web_buf *b)
 	while (*q && words < CHECK_WORDS) {
 		size_t n = strcspn(q, " \t\r\n,");
 
-		if (n && n < sizeof(w)) {
+		if (n >= sizeof(w)) {   /* no host name is that long: an error row */
+			H_LIT(b, "<tr class=\"error\"><td>");
+			web_textf(b, "%.40s...", q);
+			H_LIT(b, "</td><td colspan=\"5\">");
+			web_text(b, web_msg(c->lang, M_BAD_QUERY));
+			H_LIT(b, "</td></tr>\n");
+			c->errors++;
+			words++;
+		} else if (n) {
 			memcpy(w, q, n);
 			w[n] = 0;
 			words++;
