@@ -10,6 +10,9 @@
 #         per second (wrk -t2 -c32, random listed and unlisted addresses);
 #       - the same at about 1,000 requests/s (wrk, 10 connections each
 #         waiting 10 ms between requests): p50 / p99 latency;
+#       - the lookup pages over HTTPS served by the portal itself (tls_cert,
+#         a self-signed RSA-2048 certificate; a second instance on the same
+#         store), keep-alive connections, when openssl is there;
 #   (b) removal to NXDOMAIN: 20 listed addresses removed through POST
 #       /remove; the page answers only once serve answers NXDOMAIN, so the
 #       page's time is the removal's time to DNS; each is checked with dig
@@ -96,9 +99,9 @@ for f in page api; do
 	echo 'function delay() return 10 end' >> "$D/${f}_paced.lua"
 done
 
-run() {  # name script threads conns
+run() {  # name script threads conns [base URL]
 	local out
-	out=$(wrk -t"$3" -c"$4" -d"${DUR}s" --latency -s "$2" "http://127.0.0.1:$WEBP/")
+	out=$(wrk -t"$3" -c"$4" -d"${DUR}s" --latency -s "$2" "${5:-http://127.0.0.1:$WEBP/}")
 	local rps p50 p99 errs
 	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -111,6 +114,17 @@ run "pages, most" "$D/page.lua" 2 32
 run "API, most" "$D/api.lua" 2 32
 run "pages, ~1000/s" "$D/page_paced.lua" 2 10
 run "API, ~1000/s" "$D/api_paced.lua" 2 10
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-keyout "$D/tls.key" -out "$D/tls.pem" 2>/dev/null
+	WEBS=$(port)
+	sed "s|^listen = .*|listen = 127.0.0.1:$WEBS|" "$D/web.conf" > "$D/web-tls.conf"
+	printf 'tls_cert = %s\ntls_key = %s\n' "$D/tls.pem" "$D/tls.key" >> "$D/web-tls.conf"
+	"$RBLKIT" web --config "$D/web-tls.conf" 2>"$D/web-tls.log" &
+	PIDS+=($!)
+	for i in $(seq 100); do curl -sfk "https://127.0.0.1:$WEBS/style.css" >/dev/null && break; sleep 0.1; done
+	run "pages over HTTPS, most" "$D/page.lua" 2 32 "https://127.0.0.1:$WEBS/"
+fi
 
 echo "== (b) removal to NXDOMAIN, 20 removals"
 python3 - "$WEBP" "$DNSP" "$ZONE" <<'PY'

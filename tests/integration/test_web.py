@@ -300,6 +300,47 @@ def test_api_scopes_and_keys(portal):
     assert st == 400
 
 
+def test_console_and_api_refusals_in_one_order(portal):
+    """The console and the API share one prologue (route, store, credential,
+    method, CSRF, rights): each refusal has its status and words."""
+    web, dsn, _ = portal
+    look = web.cli("--add-key", "reader", "--scopes", "lookup").stdout.strip()
+    assert api(web, "GET", "/api/v1/nothing", key=look) == (404, {"error": "no such API"})
+    assert api(web, "GET", "/api/v2/lookup") == (404, {"error": "no such API"})
+    st, j = api(web, "GET", "/api/v1/search?zone=bl.test")
+    assert st == 401 and "Bearer" in j["error"]
+    assert api(web, "GET", "/api/v1/search?zone=bl.test", key="rk_x_y") == \
+        (401, {"error": "unknown API key"})
+    assert api(web, "POST", "/api/v1/lookup", key=look, body={}) == (405, {"error": "use GET"})
+    assert api(web, "GET", "/api/v1/add", key=look) == (405, {"error": "use POST"})
+    assert api(web, "GET", "/api/v1/search?zone=bl.test", key=look) == \
+        (403, {"error": "this key lacks the scope 'search'"})
+    assert api(web, "POST", "/api/v1/add", key=look, body={}) == \
+        (403, {"error": "this key lacks the scope 'report'"})
+    r = web.cli("--add-user", "op", "--role", "operator", stdin="operator password 1\n")
+    assert r.returncode == 0
+    a = Client(web)
+    st, _, body = a.get("/admin/decide")                     # no session: nothing there
+    assert st == 404
+    st, _, _ = a.post("/admin/decide", {"id": "1", "decision": "deny"})
+    assert st == 403
+    _, _, body = a.get("/admin")
+    st, _, _ = a.post("/admin/login", {"user": "op", "password": "operator password 1",
+                                       "csrf": a.csrf_from(body)})
+    assert st == 303
+    _, _, body = a.get("/admin")
+    csrf = a.csrf_from(body)
+    assert a.get("/admin/decide")[0] == 404                 # GET of a POST route
+    assert a.get("/admin/login")[0] == 404
+    assert a.post("/admin/keys", {"op": "create", "name": "k", "scopes": "lookup"})[0] == 403
+    st, _, body = a.post("/admin/keys", {"op": "create", "name": "k", "scopes": "lookup",
+                                         "csrf": csrf})
+    assert st == 403 and "rk_" not in body                  # an operator manages no keys
+    st, _, body = a.post("/admin/action", {"zone": ZONE, "key": "192.0.2.99", "op": "add",
+                                           "reason": "guard", "csrf": csrf})
+    assert st == 200 and "add bl.test 192.0.2.99: listed" in body
+
+
 def test_check_config_names_file_and_line(tmp_path):
     conf = tmp_path / "web.conf"
     conf.write_text("zones = bl.test\nlisten = nowhere\nthreads = 0\n")
@@ -386,6 +427,30 @@ def test_mail_verification_link_removes(tmp_path):
         assert st == 404
         st, _, _ = c.get("/confirm?t=" + "0" * 64)
         assert st == 404
+    finally:
+        web.stop()
+        srv.stop()
+
+
+def test_sendmail_setting_takes_arguments(tmp_path):
+    """sendmail = PROGRAM ARG ...: split on blanks, no shell (Postfix's
+    sendmail -C CONFDIR picks an instance), then -t -i."""
+    dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, "127.0.0.1").returncode == 0
+    argv_file, sm = tmp_path / "argv", tmp_path / "sendmail"
+    sm.write_text(f'#!/bin/sh\nprintf "%s|" "$@" > {argv_file}\ncat > /dev/null\n')
+    sm.chmod(0o755)
+    srv, _ = dns_for(tmp_path, dsn, ["127.0.0.1 :127.0.0.2:listed"])
+    web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}",
+              extra=f"verify = {ZONE}=mail\nsendmail = {sm}  -C /etc/postfix-out;x\n"
+                    "base_url = http://portal.test\n").start()
+    try:
+        c = Client(web)
+        _, _, body = c.get("/?q=127.0.0.1")
+        st, _, body = c.post("/remove", {"zone": ZONE, "q": "127.0.0.1",
+                                         "csrf": c.csrf_from(body)})
+        assert st == 202, body
+        assert argv_file.read_text() == "-C|/etc/postfix-out;x|-t|-i|"
     finally:
         web.stop()
         srv.stop()

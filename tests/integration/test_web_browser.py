@@ -8,6 +8,7 @@ Skipped, saying why, only when chromium or chromedriver is missing."""
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,8 +75,8 @@ def site(tmp_path):
         srv.stop()
 
 
-def nx(srv):
-    q = dns.message.make_query("5.2.0.192." + ZONE, "A")
+def nx(srv, key=LISTED):
+    q = dns.message.make_query(".".join(reversed(key.split("."))) + "." + ZONE, "A")
     return dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=2).rcode() == dns.rcode.NXDOMAIN
 
 
@@ -146,3 +147,108 @@ def test_lookup_remove_review_approve(browser, site):
             break
         time.sleep(0.05)
     assert nx(srv)
+
+
+# -- mail verification through a real Postfix --------------------------------
+
+# The confirmation goes through Postfix's own sendmail (postdrop -> pickup)
+# of a private instance (postfix_helper.py) whose virtual(8) agent delivers
+# postmaster@ and abuse@ of the PTR domain into a Maildir in its directory.
+MAIL_CF = """
+virtual_mailbox_domains = localhost
+virtual_mailbox_base = {dir}/mail
+virtual_mailbox_maps = inline:{{ postmaster@localhost=box/ abuse@localhost=box/ }}
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+virtual_minimum_uid = 100
+virtual_transport = virtual
+queue_run_delay = 1s
+"""
+
+
+def mail_postfix():
+    import postfix_helper
+
+    class MailboxPostfix(postfix_helper.Postfix):
+        """postfix_helper's instance with the virtual delivery agent."""
+
+        def start(self, timeout=20.0):
+            saved = postfix_helper.MASTER_CF
+            postfix_helper.MASTER_CF = saved + "virtual   unix  -       n       n       -       -       virtual\n"
+            try:
+                return super().start(timeout)
+            finally:
+                postfix_helper.MASTER_CF = saved
+
+    # smtpd's policy check is never asked: the mail comes in by pickup
+    return MailboxPostfix(policy="inet:127.0.0.1:9")
+
+
+def wait_mail(box, pf, timeout=30.0):
+    new = os.path.join(box, "new")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.isdir(new):
+            files = sorted(os.listdir(new))
+            if files:
+                with open(os.path.join(new, files[0]), errors="replace") as f:
+                    return f.read()
+        time.sleep(0.1)
+    raise AssertionError("no mail in the mailbox:\n" + pf.maillog())
+
+
+@pytest.mark.slow
+def test_mail_confirmation_through_postfix(browser, tmp_path):
+    """Removal by mail: Postfix delivers the link to postmaster@ of the
+    PTR domain, the browser follows it and confirms, DNS says NXDOMAIN."""
+    import re
+
+    import postfix_helper
+    from selenium.webdriver.common.by import By
+
+    if os.geteuid() != 0 or not os.access(postfix_helper.POSTFIX, os.X_OK):
+        pytest.skip("needs root and Debian's postfix")
+    key = "127.0.0.1"                       # PTR localhost (/etc/hosts)
+    dsn = f"sqlite:{tmp_path}/list.db"
+    assert rl(dsn, "add", ZONE, key, "--reason", "trap hits").returncode == 0
+    maildir = tempfile.mkdtemp(prefix="rblkit-mail-", dir="/tmp")
+    os.chmod(maildir, 0o755)
+    os.chown(maildir, 65534, 65534)
+    pf = mail_postfix()
+    pf.extra = MAIL_CF.format(dir=maildir)
+    srv = web = None
+    try:
+        pf.start()
+        srv, live = dns_for(tmp_path, dsn, [f"{key} :127.0.0.2:listed"])
+        if not live:
+            pytest.skip("this rblkit serve has no store zones: DNS cannot follow a removal")
+        sendmail = f"/usr/sbin/sendmail -C {pf.dir}/conf"
+        web = Web(tmp_path, dsn, f"127.0.0.1:{srv.port}",
+                  extra=f"verify = {ZONE}=mail\nsendmail = {sendmail}\n"
+                        "mail_from = lookup@bl.test\n")
+        with open(web.conf, "a") as f:
+            f.write(f"base_url = http://127.0.0.1:{web.port}\n")
+        web.start()
+        b = browser
+        lookup(b, web, key)
+        b.find_element(By.NAME, "reason").send_keys("fixed the hacked form")
+        act(b, b.find_element(By.NAME, "remove"))
+        assert "postmaster and abuse addresses of localhost" in \
+            b.find_element(By.CSS_SELECTOR, "p.confirm").text
+        assert not nx(srv, key)
+        mail = wait_mail(os.path.join(maildir, "mail", "box"), pf)
+        assert "Subject: Removal of 127.0.0.1 from bl.test" in mail
+        assert re.search(r"^Delivered-To: (postmaster|abuse)@localhost$", mail, re.M), mail
+        link = re.search(r"http://127\.0\.0\.1:\d+/confirm\?t=[0-9a-f]{64}", mail).group(0)
+        b.get(link)
+        assert not nx(srv, key)             # opening the link changes nothing
+        act(b, b.find_element(By.ID, "confirm"))
+        assert "now answers: not listed" in b.find_element(By.CSS_SELECTOR, "p.result").text
+        assert nx(srv, key)
+    finally:
+        if web:
+            web.stop()
+        if srv:
+            srv.stop()
+        pf.stop()
+        shutil.rmtree(maildir, ignore_errors=True)

@@ -10,6 +10,8 @@
  *   POST /admin/decide          id, decision=approve|deny, note, csrf
  *   POST /admin/action          zone, key, op=add|remove|extend, reason, ttl, csrf
  *   POST /admin/keys            op=create (name, scopes) | delete (id), csrf
+ *   GET  /admin/check?q=        the check page (check.c)
+ *   GET  /admin/watch[?days=N]  the watch dashboard (watch.c)
  *
  * SECURITY: the session cookie is 32 random bytes (HttpOnly,
  * SameSite=Strict, Path=/admin, Secure with cookie_secure); the store
@@ -125,28 +127,36 @@ static void do_login(struct web_req *r)
 	web_header(r, "Set-Cookie", cookie);
 }
 
-/* The session of the request: 1 with a->s and a->u, 0 without one. */
-static int session(struct web_req *r, struct admin *a)
+/* The session of the request: 0 with a->s, a->u and the role in *role,
+ * -1 without one. */
+static int session(struct web_req *r, void *ctx, unsigned *role)
 {
+	struct admin *a = ctx;
 	const char *sid = web_kv_get(&r->cookies, "sid");
 	char d[65];
 
-	a->r = r;
-	if (!sid || strlen(sid) != 64 || !r->t->st)
-		return 0;
+	if (!sid || strlen(sid) != 64)
+		return -1;
 	web_digest(sid, d);
 	if (store_web_session_get(r->t->st, d, r->now, &a->s) ||
 	    store_web_user_get(r->t->st, a->s.user, &a->u))
-		return 0;
-	return 1;
+		return -1;
+	*role = (unsigned)a->u.role;
+	return 0;
 }
 
-static int csrf_ok(struct admin *a)
+static int csrf_ok(struct web_req *r, void *ctx)
 {
-	const char *f = web_kv_get(&a->r->form, "csrf");
+	struct admin *a = ctx;
+	const char *f = web_kv_get(&r->form, "csrf");
 
 	return f && strlen(f) == 64 && strlen(a->s.csrf) == 64 &&
 	       sodium_memcmp(f, a->s.csrf, 64) == 0;
+}
+
+static int role_ok(unsigned role, const struct web_route *rt)
+{
+	return role >= rt->need;
 }
 
 static void csrf_field(struct admin *a)
@@ -496,55 +506,61 @@ static void keys(struct admin *a)
 	}
 }
 
+static void admin_deny(struct web_req *r, void *ctx, enum web_deny why,
+		       const struct web_route *rt)
+{
+	if (why == WEB_DENY_STORE)
+		web_page_msg(r, 503, M_INTERNAL);
+	else if (why == WEB_DENY_WHO && !r->is_post && !strcmp(r->path, "/admin"))
+		login_form(r, 0);
+	else if (why == WEB_DENY_RIGHTS)
+		web_page_msg(r, 403, M_NO_RIGHTS);
+	else if ((why == WEB_DENY_WHO || why == WEB_DENY_CSRF) && r->is_post)
+		web_page_msg(r, 403, M_FORBIDDEN);
+	else                            /* a wrong path or method: nothing is there */
+		web_page_msg(r, 404, M_NOT_FOUND);
+}
+
+static const struct web_route admin_routes[] = {
+	{ "", WEB_GET, WEB_VIEWER, NULL, 0 },
+	{ "/login", WEB_POST, 0, NULL, WEB_ROUTE_PUBLIC },
+	{ "/logout", WEB_POST, WEB_VIEWER, NULL, 0 },
+	{ "/decide", WEB_POST, WEB_OPERATOR, NULL, 0 },
+	{ "/action", WEB_POST, WEB_OPERATOR, NULL, 0 },
+	{ "/keys", WEB_POST, WEB_ADMIN, NULL, 0 },
+	{ "/check", WEB_GET, WEB_VIEWER, NULL, 0 },
+	{ "/watch", WEB_GET, WEB_VIEWER, NULL, 0 },
+};
+
+static const struct web_guard_ops admin_ops = { session, csrf_ok, role_ok, admin_deny };
+
 void web_admin(struct web_req *r)
 {
-	struct admin a;
-	const char *p = r->path;
+	struct admin a = { .r = r };
+	const struct web_route *rt;
+	const char *p;
 
-	if (!r->t->st) {
-		web_page_msg(r, 503, M_INTERNAL);
+	if (!(rt = web_guard(r, "/admin", admin_routes,
+			     sizeof(admin_routes) / sizeof(admin_routes[0]), &admin_ops, &a)))
 		return;
-	}
-	if (!strcmp(p, "/admin/login") && r->is_post) {
+	p = rt->path;
+	if (!strcmp(p, "/login")) {
 		do_login(r);
-		return;
-	}
-	if (!session(r, &a)) {
-		if (r->is_post)
-			web_page_msg(r, 403, M_FORBIDDEN);
-		else if (!strcmp(p, "/admin"))
-			login_form(r, 0);
-		else
-			web_page_msg(r, 404, M_NOT_FOUND);
-		return;
-	}
-	if (!r->is_post) {
-		if (strcmp(p, "/admin"))
-			web_page_msg(r, 404, M_NOT_FOUND);
-		else
-			console(&a, NULL, NULL);
-		return;
-	}
-	if (!csrf_ok(&a)) {
-		web_page_msg(r, 403, M_FORBIDDEN);
-		return;
-	}
-	if (!strcmp(p, "/admin/logout")) {
+	} else if (!*p) {
+		console(&a, NULL, NULL);
+	} else if (!strcmp(p, "/logout")) {
 		store_web_session_del(r->t->st, a.s.id);
 		redirect(r);
 		web_header(r, "Set-Cookie", "sid=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0");
-		return;
-	}
-	if (a.u.role < WEB_OPERATOR || (!strcmp(p, "/admin/keys") && a.u.role < WEB_ADMIN)) {
-		web_page_msg(r, 403, M_NO_RIGHTS);
-		return;
-	}
-	if (!strcmp(p, "/admin/decide"))
+	} else if (!strcmp(p, "/decide")) {
 		decide(&a);
-	else if (!strcmp(p, "/admin/action"))
+	} else if (!strcmp(p, "/action")) {
 		action(&a);
-	else if (!strcmp(p, "/admin/keys"))
+	} else if (!strcmp(p, "/check")) {
+		web_check_page(r);
+	} else if (!strcmp(p, "/watch")) {
+		web_watch_page(r);
+	} else {
 		keys(&a);
-	else
-		web_page_msg(r, 404, M_NOT_FOUND);
+	}
 }

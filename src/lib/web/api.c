@@ -33,49 +33,72 @@ static void jerr(struct web_req *r, unsigned status, const char *msg)
 	H_LIT(&r->out, "}\n");
 }
 
-/* The scopes of the request's key; -1 (answered 401) without a valid one. */
-static long auth(struct web_req *r)
+/* The scopes of the request's key: 0, or -1 without a valid one. */
+static int key_scopes(struct web_req *r, void *ctx, unsigned *scopes)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
 	struct store_web_key k;
 	char id[STORE_WEB_NAME_MAX], digest[65];
 	const char *key, *us;
 
-	if (!h || strncmp(h, "Bearer ", 7)) {
-		jerr(r, 401, "an API key is needed: Authorization: Bearer KEY");
+	if (!h || strncmp(h, "Bearer ", 7))
 		return -1;
-	}
 	key = h + 7;
 	if (strncmp(key, "rk_", 3) || !(us = strchr(key + 3, '_')) || us - key - 3 <= 0 ||
 	    (size_t)(us - key - 3) >= sizeof(id) || strlen(key) > 200)
-		goto bad;
+		return -1;
 	memcpy(id, key + 3, (size_t)(us - key - 3));
 	id[us - key - 3] = 0;
-	if (!r->t->st) {
-		jerr(r, 503, "store unavailable");
-		return -1;
-	}
 	if (store_web_key_get(r->t->st, id, &k))
-		goto bad;
+		return -1;
 	web_digest(key, digest);
 	if (strlen(k.hash) != 64 || sodium_memcmp(digest, k.hash, 64))
-		goto bad;
-	return (long)k.scopes;
-bad:
-	jerr(r, 401, "unknown API key");
-	return -1;
-}
-
-static int need(struct web_req *r, long scopes, unsigned bit, const char *name)
-{
-	char m[80];
-
-	if (scopes & bit)
-		return 1;
-	snprintf(m, sizeof(m), "this key lacks the scope '%s'", name);
-	jerr(r, 403, m);
+		return -1;
+	*scopes = k.scopes;
 	return 0;
 }
+
+static int has_scope(unsigned scopes, const struct web_route *rt)
+{
+	return (scopes & rt->need) != 0;
+}
+
+static void api_deny(struct web_req *r, void *ctx, enum web_deny why, const struct web_route *rt)
+{
+	char m[80];
+	const char *h;
+
+	switch (why) {
+	case WEB_DENY_STORE:
+		jerr(r, 503, "store unavailable");
+		break;
+	case WEB_DENY_WHO:
+		h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+		jerr(r, 401, h && !strncmp(h, "Bearer ", 7) ? "unknown API key"
+			: "an API key is needed: Authorization: Bearer KEY");
+		break;
+	case WEB_DENY_METHOD:
+		jerr(r, 405, r->is_post ? "use GET" : "use POST");
+		break;
+	case WEB_DENY_RIGHTS:
+		snprintf(m, sizeof(m), "this key lacks the scope '%s'", rt->name);
+		jerr(r, 403, m);
+		break;
+	default:
+		jerr(r, 404, "no such API");
+		break;
+	}
+}
+
+static const struct web_route api_routes[] = {
+	{ "lookup", WEB_GET, WEB_SCOPE_LOOKUP, "lookup", 0 },
+	{ "search", WEB_GET, WEB_SCOPE_SEARCH, "search", 0 },
+	{ "report", WEB_POST, WEB_SCOPE_REPORT, "report", 0 },
+	{ "add", WEB_POST, WEB_SCOPE_REPORT, "report", 0 },
+	{ "remove", WEB_POST, WEB_SCOPE_REMOVE, "remove", 0 },
+};
+
+static const struct web_guard_ops api_ops = { key_scopes, NULL, has_scope, api_deny };
 
 static void code_json(struct web_buf *b, uint32_t code)
 {
@@ -306,7 +329,7 @@ static void dry_outcome(struct web_req *r, const char *zone, const char *key, co
 	str_copy(res->note, sizeof(res->note), "dry run: nothing was changed");
 }
 
-static void write_op(struct web_req *r, const char *what, long scopes)
+static void write_op(struct web_req *r, const char *what)
 {
 	struct web_kv kv;
 	char *buf = NULL, err[256], actor[96], why[200];
@@ -373,26 +396,15 @@ static void write_op(struct web_req *r, const char *what, long scopes)
 	outcome_json(r, zone, &res, 0);
 out:
 	free(buf);
-	(void)scopes;
 }
 
 void web_api(struct web_req *r)
 {
-	const char *p = r->path;
-	long scopes;
+	const struct web_route *rt;
 
 	r->ctype = "application/json";
-	if (strncmp(p, "/api/v1/", 8)) {
-		jerr(r, 404, "no such API");
-		return;
-	}
-	p += 8;
-	if (strcmp(p, "lookup") && strcmp(p, "search") && strcmp(p, "report") &&
-	    strcmp(p, "add") && strcmp(p, "remove")) {
-		jerr(r, 404, "no such API");
-		return;
-	}
-	if ((scopes = auth(r)) < 0)
+	if (!(rt = web_guard(r, "/api/v1/", api_routes, sizeof(api_routes) / sizeof(api_routes[0]),
+			     &api_ops, NULL)))
 		return;
 	if (r->srv->conf->rate_lookup) {
 		int over = web_rate_over(r, "api", r->client, r->srv->conf->rate_lookup);
@@ -402,27 +414,10 @@ void web_api(struct web_req *r)
 			return;
 		}
 	}
-	if (!strcmp(p, "lookup") || !strcmp(p, "search")) {
-		if (r->is_post) {
-			jerr(r, 405, "use GET");
-			return;
-		}
-		if (!strcmp(p, "lookup")) {
-			if (need(r, scopes, WEB_SCOPE_LOOKUP, "lookup"))
-				lookup(r);
-		} else if (need(r, scopes, WEB_SCOPE_SEARCH, "search")) {
-			search(r);
-		}
-		return;
-	}
-	if (!r->is_post) {
-		jerr(r, 405, "use POST");
-		return;
-	}
-	if (!strcmp(p, "remove")) {
-		if (need(r, scopes, WEB_SCOPE_REMOVE, "remove"))
-			write_op(r, "remove", scopes);
-	} else if (need(r, scopes, WEB_SCOPE_REPORT, "report")) {
-		write_op(r, p, scopes);
-	}
+	if (!strcmp(rt->path, "lookup"))
+		lookup(r);
+	else if (!strcmp(rt->path, "search"))
+		search(r);
+	else
+		write_op(r, rt->path);
 }

@@ -31,6 +31,15 @@ static int f_dns(void *conf, void *field, const char *v, char *err, size_t el)
 	return listen_parse(v, LISTEN_COLON, "53", 0, &l, err, el) ? -1 : 0;
 }
 
+static int f_resolver(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	struct listen_list l;
+
+	if (!strcmp(v, "recursive"))
+		return 0;
+	return listen_parse(v, LISTEN_COLON, "53", 0, &l, err, el) ? -1 : 0;
+}
+
 static int f_dsn(void *conf, void *field, const char *v, char *err, size_t el)
 {
 	if (!strncmp(v, "sqlite:", 7) || !strncmp(v, "postgresql://", 13) ||
@@ -38,6 +47,11 @@ static int f_dsn(void *conf, void *field, const char *v, char *err, size_t el)
 		return 0;
 	snprintf(err, el, "expected sqlite:PATH or postgresql://...");
 	return -1;
+}
+
+static int f_dsn_or_empty(void *conf, void *field, const char *v, char *err, size_t el)
+{
+	return *v ? f_dsn(conf, field, v, err, el) : 0;
 }
 
 /* "meaning = 127.0.0.2 TEXT": appended as "127.0.0.2=TEXT". */
@@ -122,21 +136,40 @@ static const struct conftab_key keys[] = {
 	  .help = "addresses of reverse proxies whose X-Forwarded-For is believed" },
 	{ "cookie_secure", CONFTAB_BOOL, O(cookie_secure), "no",
 	  .help = "mark cookies Secure (yes when served over TLS)" },
+	{ "tls_cert", CONFTAB_STR, O(tls_cert), "",
+	  .help = "serve HTTPS with this PEM certificate (chain); empty: plain HTTP" },
+	{ "tls_key", CONFTAB_STR, O(tls_key), "", .help = "the PEM private key of tls_cert" },
 	{ "session_ttl", CONFTAB_TIME, O(session_ttl), "8h", 60, 604800,
 	  .help = "console session lifetime" },
 	{ "sendmail", CONFTAB_STR, O(sendmail), "/usr/sbin/sendmail",
-	  .help = "the program mail verification sends through (sendmail -t -i)" },
+	  .help = "PROGRAM [ARG ...] mail verification sends through (+ -t -i; no shell)" },
 	{ "mail_from", CONFTAB_STR, O(mail_from), "", .help = "From: of verification mail" },
 	{ "base_url", CONFTAB_STR, O(base_url), "", .help = "the portal's public URL, for links in mail" },
 	{ "confirm_ttl", CONFTAB_TIME, O(confirm_ttl), "24h", 60, 2592000,
 	  .help = "how long a mailed confirmation link is valid" },
 	{ "user", CONFTAB_STR, O(user), "", .help = "drop privileges to this user after binding" },
+	{ "check_resolver", CONFTAB_STR, O(check_resolver), "recursive", .parse = f_resolver,
+	  .help = "the check page's DNS: recursive (libunbound, from the root) or ADDR[:PORT]" },
+	{ "check_lists", CONFTAB_STR, O(check_lists), "default",
+	  .help = "the check page's lists: default | all | SET, ID or ZONE[@ADDR[:PORT]], ..." },
+	{ "watch_store", CONFTAB_STR, O(watch_store), "", .parse = f_dsn_or_empty,
+	  .help = "the store of rblkit watch's history for /admin/watch (empty: store)" },
+	{ "check_timeout", CONFTAB_TIME, O(check_timeout), "15s", 1, 120,
+	  .help = "how long one check on the check page may take" },
 };
 
 static int check(void *conf, char *err, size_t el)
 {
 	struct web_conf *c = conf;
 
+	int cert = c->tls_cert && *c->tls_cert, key = c->tls_key && *c->tls_key;
+
+	if (cert != key) {
+		snprintf(err, el, "tls_cert and tls_key: both or neither");
+		return -1;
+	}
+	if (cert)
+		c->cookie_secure = true;        /* served over TLS: cookies only go back over it */
 	if (!c->zones.n) {
 		snprintf(err, el, "zones: at least one zone is needed");
 		return -1;

@@ -15,6 +15,7 @@
 #include "base/listen.h"
 #include "base/daemon.h"
 #include "base/util.h"
+#include "dnsbl/catalog.h"
 #include "dnsbl/resolve.h"
 
 #include <arpa/inet.h>
@@ -56,6 +57,18 @@ struct conn_state {
 	int too_large;
 };
 
+/* The watch history's own store, when watch_store names another one. */
+static void watch_store(struct web_server *srv, struct web_thread *t)
+{
+	const char *w = srv->conf->watch_store;
+	char err[256];
+
+	if (t->wst || !w || !*w || !strcmp(w, srv->conf->store))
+		return;
+	if (store_open(w, STORE_RDONLY, &t->wst, err, sizeof(err)))
+		log_err("web: watch_store: %s", err);
+}
+
 static struct web_thread *thread_ctx(struct web_server *srv)
 {
 	struct rs_opts o = { .mode = RS_FORWARD, .tries = 1 };
@@ -65,11 +78,13 @@ static struct web_thread *thread_ctx(struct web_server *srv)
 		/* a store that could not be opened is tried again per request */
 		if (!self->st && store_open(srv->conf->store, 0, &self->st, err, sizeof(err)))
 			log_err("web: %s", err);
+		watch_store(srv, self);
 		return self;
 	}
 	self = xcalloc(1, sizeof(*self));
 	if (store_open(srv->conf->store, 0, &self->st, err, sizeof(err)))
 		log_err("web: %s", err);
+	watch_store(srv, self);
 	o.servers = srv->conf->dns;
 	o.timeout_ms = srv->conf->dns_timeout_ms;
 	if (!(self->rs = rs_new(&o, err, sizeof(err))))
@@ -85,6 +100,7 @@ static void threads_free(void)
 {
 	for (size_t i = 0; i < nthreads; i++) {
 		store_close(threads[i]->st);
+		store_close(threads[i]->wst);
 		rs_free(threads[i]->rs);
 		free(threads[i]);
 	}
@@ -160,6 +176,40 @@ static enum web_lang pick_lang(struct web_req *r, struct MHD_Connection *c)
 	return l < 0 ? WEB_LANG_EN : (enum web_lang)l;
 }
 
+/* A streamed body: the head made by the page, then what fn gives. */
+struct stream {
+	long (*fn)(void *cls, char *buf, size_t max);
+	void (*free)(void *cls);
+	void *cls;
+	struct web_buf head;
+	size_t off;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	long n;
+
+	if (st->off < st->head.len) {
+		size_t k = st->head.len - st->off < max ? st->head.len - st->off : max;
+
+		memcpy(buf, st->head.p + st->off, k);
+		st->off += k;
+		return (ssize_t)k;
+	}
+	n = st->fn(st->cls, buf, max);
+	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_end(void *cls)
+{
+	struct stream *st = cls;
+
+	st->free(st->cls);
+	web_buf_free(&st->head);
+	free(st);
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_req *r)
 {
 	struct MHD_Response *resp;
@@ -171,8 +221,30 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_req *r)
 		r->ctype = "text/plain; charset=utf-8";
 		H_LIT(&r->out, "internal error\n");
 	}
-	resp = MHD_create_response_from_buffer(r->out.len, r->out.p ? r->out.p : (char *)"",
-					       MHD_RESPMEM_MUST_COPY);
+	if (r->stream && !r->out.err) {
+		struct stream *st = xcalloc(1, sizeof(*st));
+
+		st->fn = r->stream;
+		st->free = r->stream_free;
+		st->cls = r->stream_cls;
+		st->head = r->out;      /* the page head goes out first */
+		r->out = (struct web_buf){ 0 };
+		r->stream = NULL;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st,
+							 stream_end);
+		if (!resp) {
+			stream_end(st);
+			return MHD_NO;
+		}
+	} else {
+		if (r->stream) {        /* the head failed: no stream */
+			r->stream_free(r->stream_cls);
+			r->stream = NULL;
+		}
+		resp = MHD_create_response_from_buffer(r->out.len,
+						       r->out.p ? r->out.p : (char *)"",
+						       MHD_RESPMEM_MUST_COPY);
+	}
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type",
@@ -364,6 +436,62 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("web: %s", buf);
 }
 
+#define CHECK_LISTS_MAX 128
+
+/* The check page's catalogue, lists (check_lists: what check --lists
+ * takes, and ZONE@ADDR[:PORT] as check --zone takes) and resolver. */
+static int check_setup(struct web_server *srv, const struct web_conf *c, char *err, size_t el)
+{
+	char cerr[(CATALOG_MAX_ERRORS + 1) * 256], bad[256], *spec, *save = NULL, *rest;
+	size_t rl = 0;
+	int rc = -1;
+
+	srv->cat = catalog_new();
+	if (catalog_load_all(srv->cat, NULL, 0, cerr, sizeof(cerr))) {
+		cerr[strcspn(cerr, "\n")] = 0;
+		snprintf(err, el, "check_lists: the catalogue: %s", cerr);
+		return -1;
+	}
+	srv->check_lists = xcalloc(CHECK_LISTS_MAX, sizeof(*srv->check_lists));
+	spec = xstrdup(c->check_lists);
+	rest = xcalloc(1, strlen(spec) + 2);
+	for (char *w = strtok_r(spec, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		char *at = strchr(w, '@');
+		struct list *l;
+
+		if (!at) {              /* catalogue words: selected together below */
+			rl += (size_t)sprintf(rest + rl, "%s%s", rl ? "," : "", w);
+			continue;
+		}
+		*at++ = 0;
+		if (!*w || !*at || strlen(w) > 200) {
+			snprintf(err, el, "check_lists: '%s': expected ZONE@ADDR[:PORT]", w);
+			goto out;
+		}
+		l = catalog_add_zone(srv->cat, w, 0);
+		free(l->server);
+		l->server = xstrdup(at);
+		if (srv->ncheck < CHECK_LISTS_MAX)
+			srv->check_lists[srv->ncheck++] = l;
+	}
+	if (rl && catalog_select(srv->cat, rest, LK_IP4 | LK_IP6 | LK_DOMAIN, srv->check_lists,
+				 &srv->ncheck, CHECK_LISTS_MAX, bad, sizeof(bad))) {
+		snprintf(err, el, "check_lists: no list or set named '%s' (rblkit check "
+			 "--list-catalog)", bad);
+		goto out;
+	}
+	catalog_index_build(srv->cat);
+	srv->check_rs = (struct rs_opts){ .mode = RS_FORWARD, .servers = c->check_resolver,
+					  .timeout_ms = 2000, .tries = 2, .window = 256 };
+	if (!strcmp(c->check_resolver, "recursive"))
+		srv->check_rs.mode = RS_RECURSIVE;
+	rc = 0;
+out:
+	free(spec);
+	free(rest);
+	return rc;
+}
+
 int web_run(const struct web_conf *c, char *err, size_t el)
 {
 	struct web_server srv = { .conf = c };
@@ -371,6 +499,7 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	struct MHD_Daemon *d = NULL;
 	struct conftab_errors e = { 0 };
 	struct store *st = NULL;
+	char *cert = NULL, *key = NULL;
 	sigset_t set;
 	int fd = -1, sig, rc = -1;
 	const int sigs[] = { SIGINT, SIGTERM };
@@ -387,12 +516,16 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	} else {
 		srv.rules = list_conf_load(NULL, &e);
 	}
+	if (check_setup(&srv, c, err, el))
+		goto out;
 	free(srv.rules->store);
 	srv.rules->store = xstrdup(c->store);
 	/* the schema (migrations) once, before the threads open theirs */
 	if (store_open(c->store, 0, &st, err, el))
 		goto out;
 	store_close(st);
+	if (web_tls_load(c, &cert, &key, err, el))
+		goto out;
 	if (listen_parse(c->listen, LISTEN_COLON, NULL, 0, &l, err, el))
 		goto out;
 	if ((fd = listen_bind(&l.a[0], SOCK_STREAM, 0, 128, err, el)) < 0)
@@ -401,17 +534,31 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);       /* sendmail may exit before reading */
 	daemon_block_signals(sigs, 2, &set);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, handle, &srv,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			     MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-			     MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-			     MHD_OPTION_END);
+	{
+		struct MHD_OptionItem o[] = {
+			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+			{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+			{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)c->threads, NULL },
+			{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout, NULL },
+			{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)65536, NULL },
+			{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)1000, NULL },
+			{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log, NULL },
+			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL },
+			{ cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert },
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				     MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0),
+				     0, NULL, NULL, handle, &srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+	}
+	if (!d && cert) {
+		snprintf(err, el, "tls_cert %s, tls_key %s: the HTTPS server could not start: "
+			 "not a certificate and its matching private key (PEM)", c->tls_cert,
+			 c->tls_key);
+		goto out;
+	}
 	if (!d) {
 		snprintf(err, el, "the HTTP server could not start");
 		goto out;
@@ -419,7 +566,8 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	{
 		char a[80];
 
-		log_info("web: listening on %s", listen_format(&l.a[0], a, sizeof(a)));
+		log_info("web: listening on %s%s", listen_format(&l.a[0], a, sizeof(a)),
+			 cert ? " (HTTPS)" : "");
 	}
 	sigwait(&set, &sig);
 	log_info("web: signal %d: stopping", sig);
@@ -430,6 +578,9 @@ out:
 	else if (fd >= 0)
 		close(fd);
 	threads_free();
+	web_tls_free(cert, key);
 	list_conf_free(srv.rules);
+	free(srv.check_lists);
+	catalog_free(srv.cat);
 	return rc;
 }

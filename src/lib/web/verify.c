@@ -12,8 +12,9 @@
  * SECURITY: the PTR name is DNS data (hostile): only a syntactically
  * valid host name is used, and the message comes from a fixed template
  * with no CR/LF from outside in a header. sendmail runs without a shell
- * (execv), its arguments fixed. The token is 32 random bytes; only its
- * digest is stored; the POST needs the public forms' CSRF token too.
+ * (execv), its arguments the operator's words and -t -i. The token is 32
+ * random bytes; only its digest is stored; the POST needs the public
+ * forms' CSRF token too.
  */
 #include "web/web_int.h"
 #include "base/util.h"
@@ -92,13 +93,45 @@ static int mail_domain(const struct store_key *k, char *dom, size_t len)
 	return 0;
 }
 
+#define SENDMAIL_ARGS 8
+
+/* The sendmail setting "PROGRAM [ARG ...]" (words split on blanks, no
+ * shell, e.g. "/usr/sbin/sendmail -C /etc/postfix-out") into argv, then
+ * -t -i and NULL; words points into copy. 0, or -1 (empty, too many). */
+static int sendmail_argv(const char *sendmail, char *copy, size_t cl, char **argv)
+{
+	int n = 0;
+	char *save = NULL;
+
+	if (strlen(sendmail) >= cl)
+		return -1;
+	str_copy(copy, cl, sendmail);
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n >= SENDMAIL_ARGS)
+			return -1;
+		argv[n++] = w;
+	}
+	if (!n)
+		return -1;
+	argv[n++] = (char *)"-t";
+	argv[n++] = (char *)"-i";
+	argv[n] = NULL;
+	return 0;
+}
+
 /* Run sendmail -t -i with msg on its stdin; 0 when it exited 0. */
 static int send_mail(const char *sendmail, const char *msg)
 {
 	int p[2], st = 0;
 	pid_t pid;
 	size_t n = strlen(msg), off = 0;
+	char copy[1024], *argv[SENDMAIL_ARGS + 3];
 
+	if (sendmail_argv(sendmail, copy, sizeof(copy), argv)) {
+		log_err("web: sendmail: '%s': expected PROGRAM [ARG ...] (at most %d words)",
+			sendmail, SENDMAIL_ARGS);
+		return -1;
+	}
 	if (pipe(p))
 		return -1;
 	if ((pid = fork()) < 0) {
@@ -107,12 +140,10 @@ static int send_mail(const char *sendmail, const char *msg)
 		return -1;
 	}
 	if (pid == 0) {
-		char *const argv[] = { (char *)sendmail, (char *)"-t", (char *)"-i", NULL };
-
 		dup2(p[0], 0);
 		close(p[0]);
 		close(p[1]);
-		execv(sendmail, argv);
+		execv(argv[0], argv);
 		_exit(127);
 	}
 	close(p[0]);

@@ -41,13 +41,19 @@ struct web_conf {
 	unsigned rate_login;            /* console log-in attempts per client per window */
 	uint32_t rate_window;
 	struct conftab_list proxies;    /* reverse proxies whose X-Forwarded-For is believed */
-	bool cookie_secure;             /* Secure on cookies (behind TLS) */
+	bool cookie_secure;             /* Secure on cookies (behind TLS; on with tls_cert) */
+	char *tls_cert;                 /* HTTPS of its own: PEM certificate (chain) */
+	char *tls_key;                  /* ... and its PEM private key */
 	uint32_t session_ttl;
 	char *sendmail;                 /* mail verification: the sendmail program */
 	char *mail_from;
 	char *base_url;                 /* for links in mail: https://lookup.example */
 	uint32_t confirm_ttl;           /* a mailed link's life */
 	char *user;                     /* drop privileges to this user after binding */
+	char *check_resolver;           /* the check page: "recursive" or ADDR[:PORT][,...] */
+	char *check_lists;              /* ... its lists, as check --lists takes them */
+	uint32_t check_timeout;         /* ... seconds one check may take */
+	char *watch_store;              /* the watch dashboard's store ("": store) */
 };
 
 extern const struct conftab web_conftab;

@@ -15,17 +15,27 @@
 #include "web/i18n.h"
 #include "web/parse.h"
 #include "web/web.h"
+#include "dnsbl/resolve.h"
 
 #include <stdint.h>
+
+struct catalog;
+struct list;
 
 struct web_server {
 	const struct web_conf *conf;
 	struct list_conf *rules;
+	/* the check page: the catalogue, the lists of check_lists, how to resolve */
+	struct catalog *cat;
+	const struct list **check_lists;
+	size_t ncheck;
+	struct rs_opts check_rs;
 };
 
 /* One per HTTP worker thread, made on its first request. */
 struct web_thread {
 	struct store *st;
+	struct store *wst;              /* watch_store when it is another store (read only) */
 	struct resolver *rs;
 };
 
@@ -49,6 +59,12 @@ struct web_req {
 	unsigned nhdr;
 	struct { const char *name; char value[256]; } hdr[WEB_HDR_MAX];
 	char csrf[68];                  /* the double-submit token of public forms */
+	/* a streamed body instead of out (sent first): stream() gives the
+	 * next bytes (-1: the end), stream_free() ends it, also when the
+	 * client went away */
+	long (*stream)(void *cls, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream_cls;
 	int lang_set;                   /* the lang cookie is in the headers */
 	int64_t now;
 };
@@ -108,6 +124,57 @@ void web_dns_lookup(struct web_req *r, const struct store_key *k, const char *co
  * remove_wait_ms); 1 when it did. */
 int web_dns_wait_gone(struct web_req *r, const struct store_key *k, const char *zone);
 
+/* ---- the prologue of the console and the API (guard.c) ---- */
+
+#define WEB_GET 0x1u
+#define WEB_POST 0x2u
+#define WEB_ROUTE_PUBLIC 0x1u           /* no credential needed (the log-in form's POST) */
+
+struct web_route {
+	const char *path;               /* after the prefix: "lookup", "/decide", "" */
+	unsigned methods;               /* WEB_GET | WEB_POST */
+	unsigned need;                  /* the console's least role, or the API's scope bits */
+	const char *name;               /* the scope's name, for the refusal */
+	unsigned flags;                 /* WEB_ROUTE_* */
+};
+
+enum web_deny {
+	WEB_DENY_PATH = 1,              /* no such route */
+	WEB_DENY_STORE,                 /* the store could not be opened */
+	WEB_DENY_WHO,                   /* no valid credential */
+	WEB_DENY_METHOD,                /* the route does not take this method */
+	WEB_DENY_CSRF,                  /* a POST without the right token */
+	WEB_DENY_RIGHTS,                /* the role or scope falls short */
+};
+
+struct web_guard_ops {
+	/* The caller's rights (role or scopes) into *rights: 0, or -1 when
+	 * the request has no valid credential. */
+	int (*who)(struct web_req *r, void *ctx, unsigned *rights);
+	/* Does a POST carry its CSRF token? NULL: no token (API keys). */
+	int (*csrf)(struct web_req *r, void *ctx);
+	/* May rights use rt? */
+	int (*allowed)(unsigned rights, const struct web_route *rt);
+	/* Answer the refusal (rt NULL for WEB_DENY_PATH). */
+	void (*deny)(struct web_req *r, void *ctx, enum web_deny why, const struct web_route *rt);
+};
+
+/* Check r against the routes under prefix in order: route, store,
+ * credential, method, CSRF, rights. The route when every check passed;
+ * NULL when one failed, r then answered by ops->deny. */
+const struct web_route *web_guard(struct web_req *r, const char *prefix,
+				  const struct web_route *routes, size_t n,
+				  const struct web_guard_ops *ops, void *ctx);
+
+/* ---- TLS (tls.c) ---- */
+
+/* The PEM texts of tls_cert and tls_key (both NULL when TLS is off);
+ * the caller frees them with web_tls_free. 0, or -1 with why (naming
+ * the file) in err: unreadable, not PEM, or no TLS in libmicrohttpd. */
+int web_tls_load(const struct web_conf *c, char **cert, char **key, char *err, size_t errlen);
+/* Wipe the key and free both. */
+void web_tls_free(char *cert, char *key);
+
 /* ---- pages ---- */
 
 /* The query as a lookup key: one address or a domain name; 0 or -1. */
@@ -124,6 +191,10 @@ void web_request_event(struct web_req *r, const char *zone, const char *key, con
 void web_verify_mail(struct web_req *r, const char *zone, const struct store_key *k,
 		     const char *reason);
 void web_api(struct web_req *r);
+/* The check page (/admin/check): streamed rows per target. */
+void web_check_page(struct web_req *r);
+/* The watch dashboard (/admin/watch). */
+void web_watch_page(struct web_req *r);
 void web_admin(struct web_req *r);
 
 #endif
