@@ -10,7 +10,7 @@ if [ "${1:-test}" = test ]; then
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
 		unbound libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
 		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl postgresql sqlite3 \
-		python3-selenium chromium chromium-driver wrk redis-server"
+		python3-selenium chromium chromium-driver wrk redis-server openssl"
 fi
 missing=""
 for p in $PKGS; do
