@@ -116,7 +116,7 @@ install: rblkit
 	install -D -m 755 rblkit $(DESTDIR)$(PREFIX)/bin/rblkit
 	install -D -m 644 data/lists.conf $(DESTDIR)$(PREFIX)/share/rblkit/lists.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/rblkit
-	install -m 644 README.md docs/*.md examples/policy.conf contrib/*.service \
+	install -m 644 README.md docs/*.md examples/policy.conf contrib/systemd/*.service \
 		$(DESTDIR)$(PREFIX)/share/doc/rblkit/
 
 clean:
