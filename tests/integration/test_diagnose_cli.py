@@ -711,18 +711,19 @@ def test_quiet_names_the_message_of_an_mbox(tmp_path):
 
 
 def test_html_delisting_urls_are_safe_links(tmp_path):
-    """The HTML report links the delisting URL (summary, recipient table);
-    the URL is entity-escaped in the attribute and the text, and a URL
-    that is not http(s) (a catalogue given with --catalog) is no link."""
+    """The HTML report links the delisting URL (summary, what to do next,
+    recipient table); the URL is entity-escaped in the attribute and the
+    text, and a URL that is not http(s) (a catalogue given with --catalog)
+    is no link."""
     f = tmp_path / "b.eml"
     f.write_text(_dsn("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
                       "using bl.spamcop.net"))
     html = run("--html", str(f)).stdout.decode()
     links = re.findall(r'<a href="([^"]*)" rel="noopener noreferrer nofollow">([^<]*)</a>', html)
-    assert len(links) == 2 and all(u == t and u.startswith("https://") for u, t in links), links
+    assert len(links) == 3 and all(u == t and u.startswith("https://") for u, t in links), links
     assert "spamcop" in links[0][0]
     # every href is one of those links: nothing from the mail becomes one
-    assert len(re.findall(r"href=", html)) == 2
+    assert len(re.findall(r"href=", html)) == 3
     cat = tmp_path / "cat.conf"
     cat.write_text("[evil]\nname = Evil BL\nzone = evil.test\nkind = ip4\n"
                    "delist = https://evil.test/?a=1&b=\"><script>x</script>\n"

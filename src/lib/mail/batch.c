@@ -262,12 +262,17 @@ static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
 	return 0;
 }
 
-void batch_begin(enum batch_fmt fmt, FILE *out)
+void batch_begin_lang(enum batch_fmt fmt, FILE *out, enum lang lang)
 {
 	if (fmt == BATCH_JSON)
 		report_json_begin(out);
 	else if (fmt == BATCH_HTML)
-		report_html_begin(out);
+		report_html_begin_lang(out, lang);
+}
+
+void batch_begin(enum batch_fmt fmt, FILE *out)
+{
+	batch_begin_lang(fmt, out, LANG_EN);
 }
 
 void batch_end(enum batch_fmt fmt, FILE *out)
@@ -304,7 +309,7 @@ static void emit(struct ctx *c, const struct report_item *it)
 /* An input or message that could not be read, in its place. */
 static void failed(struct ctx *c, const char *name, unsigned idx, const char *err)
 {
-	struct report_item it = { name, idx, NULL, err, NULL };
+	struct report_item it = { name, idx, NULL, err, NULL, c->o->lang };
 
 	c->errors++;
 	if (c->o->keep) {
@@ -323,7 +328,7 @@ static void read_one(struct ctx *c, const char *name, const char *m, size_t ml,
 {
 	struct diag d;
 	char err[128];
-	struct report_item it = { name, idx, &d, NULL, NULL };
+	struct report_item it = { name, idx, &d, NULL, NULL, c->o->lang };
 
 	if (diag_read(&d, m, ml, c->o->cat, err, sizeof(err)) < 0) {
 		diag_free(&d);
@@ -724,7 +729,7 @@ int batch_run(const struct batch_opts *o, char *const *names, size_t n,
 	if (jobs > BATCH_JOBS_MAX)
 		jobs = BATCH_JOBS_MAX;
 	if (!o->keep)
-		batch_begin(o->fmt, o->out);
+		batch_begin_lang(o->fmt, o->out, o->lang);
 	if (jobs < 2 || o->keep || run_parallel(&c, names, n, jobs) < 0)
 		for (size_t i = 0; i < n; i++)
 			one_file(&c, names[i]);
