@@ -865,7 +865,7 @@ void report_html_begin_lang(FILE *f, enum lang l)
 		"<title>", lang_name(l));
 	html_str(f, lang_msg(l, L_H_TITLE));
 	fputs("</title>\n<style>\n"
-	      "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;padding:0 1em;"
+	      "body{font:14px/1.45 system-ui,\"Hiragino Sans\",\"Noto Sans CJK JP\",\"Yu Gothic\",Meiryo,sans-serif;margin:2em auto;padding:0 1em;"
 	      "max-width:72em;color:#222}\n"
 	      "section{border:1px solid #ccc;border-radius:6px;padding:1em;margin:1em 0;"
 	      "overflow-wrap:anywhere}\n"
@@ -876,7 +876,8 @@ void report_html_begin_lang(FILE *f, enum lang l)
 	      "table{border-collapse:collapse;margin:.5em 0;width:100%;table-layout:fixed}\n"
 	      "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top;"
 	      "overflow-wrap:anywhere;word-break:break-word}\n"
-	      "col.diag{width:34%}col.rcpt{width:16%}\n"
+	      "col.w16{width:16%}col.w9{width:9%}col.w6{width:6%}col.w12{width:12%}"
+	      "col.w7{width:7%}col.w15{width:15%}col.w29{width:29%}\n"
 	      "ol.life{list-style:none;padding:0;margin:.3em 0;border-left:3px solid #9bd}\n"
 	      "ol.life li{padding:1px 0 1px .8em;position:relative}\n"
 	      "ol.life li::before{content:\"\";position:absolute;left:-7px;top:.5em;width:9px;"
@@ -1187,8 +1188,9 @@ static void html_recipients(FILE *f, const struct diag *d, enum lang l)
 		return;
 	fputs("<h3>", f);
 	html_str(f, lang_msg(l, L_H_RECIPIENTS));
-	fputs("</h3>\n<table><colgroup><col class=\"rcpt\"><col><col><col><col><col><col>"
-	      "<col class=\"diag\"></colgroup>\n", f);
+	fputs("</h3>\n<table><colgroup><col class=\"w16\"><col class=\"w9\"><col class=\"w6\">"
+	      "<col class=\"w6\"><col class=\"w12\"><col class=\"w7\"><col class=\"w15\">"
+	      "<col class=\"w29\"></colgroup>\n", f);
 	html_head(f, l, th, ARRAY_SIZE(th));
 	for (size_t i = 0; i < d->dsn.n; i++) {
 		const struct dsn_rcpt *r = &d->dsn.r[i];
