@@ -246,13 +246,17 @@ int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
 	return read_path(NULL, path, buf, cap, len);
 }
 
-/* An input to cut into messages: 0, or -1 with why there are none in err
- * (it cannot be read, or it is empty). */
-static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
-		size_t *len, char *err, size_t errlen)
+/* An input opened as fd (-1: it could not be, errno says why; closed
+ * here unless it is standard input) to cut into messages: 0, or -1 with
+ * why there are none in err (it cannot be read, or it is empty). */
+static int load_fd(int fd, char **buf, size_t *cap, size_t *len, char *err, size_t errlen)
 {
-	if (read_path(dc, path, buf, cap, len)) {
-		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+	int rc = fd < 0 ? -1 : read_all(fd, buf, cap, len), e = errno;
+
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (rc) {
+		snprintf(err, errlen, "cannot read: %s", strerror(e));
 		return -1;
 	}
 	if (!*len) {
@@ -260,6 +264,14 @@ static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
 		return -1;
 	}
 	return 0;
+}
+
+/* load_fd() of path ("-": standard input), opened through dc. */
+static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
+		size_t *len, char *err, size_t errlen)
+{
+	return load_fd(strcmp(path, "-") ? open_input(dc, path) : STDIN_FILENO, buf, cap, len,
+		       err, errlen);
 }
 
 void batch_begin_lang(enum batch_fmt fmt, FILE *out, enum lang lang)
@@ -629,18 +641,16 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 
 	/* a large file is read as it is cut (a small one whole: the same
 	 * errors as one thread gives, e.g. for an empty file) */
-	if (strcmp(path, "-") && (fd = open_input(&c->dc, path)) >= 0) {
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > CHUNK &&
-		    (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
-			split_stream(pl, c, path, fd, (size_t)st.st_size);
-			close(fd);
-			return;
-		}
+	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
+	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > CHUNK && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
+		split_stream(pl, c, path, fd, (size_t)st.st_size);
 		close(fd);
+		return;
 	}
 	in = xcalloc(1, sizeof(*in));
 	in->refs = 1;
-	if (load(&c->dc, path, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
+	if (load_fd(fd, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
 		add_piece(pl, c, &pc, 1, 0);	/* the error in its place */
 		input_release(in);
 		return;
