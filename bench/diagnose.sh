@@ -181,7 +181,7 @@ EOT
 echo "$report"
 
 mratio() { echo "scale=1; $mbox_sis / $1" | bc -l; }
-mmb() { echo "scale=2; $MBOX_BYTES / $REPEAT / 1048576 / $1" | bc -l; }
+mmb() { printf "%.2f" "$(echo "$MBOX_BYTES / $REPEAT / 1048576 / $1" | bc -l)"; }
 mbox_report=$(cat <<EOT
 The corpus $REPEAT times over as one mbox ($((N * REPEAT)) messages, $MBOX_BYTES bytes), one
 run of each reader per round, time per pass (one corpus) = total / $REPEAT, best of $ROUNDS rounds.
