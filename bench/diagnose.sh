@@ -15,8 +15,15 @@
 # thread per CPU).  R rounds (default 3) of the three runs in turn; the
 # best time of each counts.
 #
+# The mbox case: the corpus N times over as one mbox file (each message
+# behind a "From " line, bodies' "From " lines quoted), read by rblkit in
+# one run (default threads, and -j 1 pinned) and by sisimai
+# (Sisimai->make on the mbox), time per pass = total / N; the JSON of
+# the default run must be byte for byte that of -j 1 (checked every run).
+#
 # Output: messages/s and MB/s of each, and the ratios.  --write replaces
-# the diagnose block of bench/RESULTS.md with the results and this command.
+# the diagnose blocks of bench/RESULTS.md (the files, and the mbox) with
+# the results and this command.
 #
 # Environment: RBLKIT (default <repo>/rblkit), PERL (default perl).
 set -euo pipefail
@@ -62,8 +69,41 @@ command -v taskset >/dev/null || PIN=""
 # The names come from a list file (--files-from): thousands of arguments
 # would cost bash and exec several ms per run, which is not rblkit's time.
 LIST=$(mktemp)
-trap 'rm -f "$LIST"' EXIT
+MBOX=$(mktemp)
+OUT1=$(mktemp)
+OUT0=$(mktemp)
+trap 'rm -f "$LIST" "$MBOX" "$OUT1" "$OUT0"' EXIT
 for _ in $(seq "$REPEAT"); do printf '%s\n' "${FILES[@]}"; done >"$LIST"
+# the mbox: REPEAT copies of the corpus, LF line ends
+/usr/bin/python3 - "$MBOX" "$REPEAT" "${FILES[@]}" <<'PYEOF'
+import re, sys
+out, repeat, files = open(sys.argv[1], "wb"), int(sys.argv[2]), sys.argv[3:]
+bodies = []
+for f in files:
+    b = open(f, "rb").read().replace(b"\r\n", b"\n")
+    if b.startswith(b"From "):
+        b = b.split(b"\n", 1)[1]
+    bodies.append(re.sub(rb"(?m)^(>*From )", rb">\1", b).rstrip(b"\n") + b"\n\n")
+for _ in range(repeat):
+    for b in bodies:
+        out.write(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + b)
+PYEOF
+MBOX_BYTES=$(wc -c <"$MBOX")
+rblkit_mbox_pass() {	# $1: jobs, $2: pin command, $3: output file
+	local t0 t1
+	t0=$EPOCHREALTIME
+	$2 "$RBLKIT" diagnose -j "$1" --json "$MBOX" >"$3" || true
+	t1=$EPOCHREALTIME
+	echo "($t1 - $t0) / $REPEAT" | bc -l
+}
+sisimai_mbox_pass() {
+	$PIN $PERL -MSisimai -MTime::HiRes=time -e '
+	my ($repeat, $mbox) = @ARGV;
+	my $t0 = time;
+	my $v = Sisimai->make($mbox, delivered => 1, vacation => 1);
+	printf "%.6f %d\n", (time - $t0) / $repeat, $v ? scalar @$v : 0;
+' "$REPEAT" "$MBOX" 2>/dev/null
+}
 rblkit_pass() {		# $1: jobs, $2: pin command (may be empty)
 	local t0 t1
 	t0=$EPOCHREALTIME
@@ -101,6 +141,15 @@ for _ in $(seq "$ROUNDS"); do
 	sis_t=$(min "$sis_t" "${out% *}")
 	sis_recips=${out#* }
 done
+mbox_one=999 mbox_all=999 mbox_sis=999
+for _ in $(seq "$ROUNDS"); do
+	mbox_one=$(min "$mbox_one" "$(rblkit_mbox_pass 1 "$PIN" "$OUT1")")
+	mbox_all=$(min "$mbox_all" "$(rblkit_mbox_pass 0 "" "$OUT0")")
+	cmp -s "$OUT1" "$OUT0" || { echo "diagnose.sh: the mbox's JSON with threads differs from -j 1" >&2; exit 1; }
+	out=$(sisimai_mbox_pass)
+	mbox_sis=$(min "$mbox_sis" "${out% *}")
+	mbox_recips=${out#* }
+done
 best_rblkit=$best_all
 
 rate() { echo "scale=1; $1 / $2" | bc -l; }
@@ -131,11 +180,34 @@ EOT
 )
 echo "$report"
 
+mratio() { echo "scale=1; $mbox_sis / $1" | bc -l; }
+mmb() { printf "%.2f" "$(echo "$MBOX_BYTES / $REPEAT / 1048576 / $1" | bc -l)"; }
+mbox_report=$(cat <<EOT
+The corpus $REPEAT times over as one mbox ($((N * REPEAT)) messages, $MBOX_BYTES bytes), one
+run of each reader per round, time per pass (one corpus) = total / $REPEAT, best of $ROUNDS rounds.
+
+| reader | CPUs | time per pass | messages/s | MB/s | vs sisimai |
+|---|---|---|---|---|---|
+| rblkit diagnose --json MBOX (default: a thread per CPU) | $NCPU | $(printf '%.4f' "$mbox_all") s | $(rate "$N" "$mbox_all") | $(mmb "$mbox_all") | **$(mratio "$mbox_all")x** |
+| rblkit diagnose --json -j 1 MBOX | 1 (taskset -c 0) | $(printf '%.4f' "$mbox_one") s | $(rate "$N" "$mbox_one") | $(mmb "$mbox_one") | $(mratio "$mbox_one")x |
+| sisimai (Sisimai->make MBOX, $mbox_recips records) | 1 (taskset -c 0) | $(printf '%.4f' "$mbox_sis") s | $(rate "$N" "$mbox_sis") | $(mmb "$mbox_sis") | 1x |
+
+Target: 50x sisimai's messages/s on the mbox, the output byte for byte that
+of -j 1 (compared in every round).  Threads vs -j 1 on the mbox:
+$(printf '%.2f' "$(echo "$mbox_one / $mbox_all" | bc -l)")x; mbox vs files (default threads), time per pass:
+$(printf '%.2f' "$(echo "$mbox_all / $best_all" | bc -l)")x.  Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
+EOT
+)
+echo
+echo "$mbox_report"
+
 if [ "$WRITE" = 1 ]; then
 	res=$REPO/bench/RESULTS.md
 	block=$(printf '<!-- diagnose.sh results: begin (bench/diagnose.sh --write) -->\n## diagnose.sh results\nCommand: `bench/diagnose.sh %s` (%s, %s)\n\n%s\n<!-- diagnose.sh results: end -->' \
 		"$ARGS" "$(date -u +%Y-%m-%d)" "$(uname -m), $(nproc) CPUs" "$report")
-	BLOCK="$block" /usr/bin/python3 - "$res" <<'PYEOF'
+	mblock=$(printf '<!-- diagnose.sh mbox results: begin (bench/diagnose.sh --write) -->\n## diagnose.sh results: one large mbox\nCommand: `bench/diagnose.sh %s` (%s, %s)\n\n%s\n<!-- diagnose.sh mbox results: end -->' \
+		"$ARGS" "$(date -u +%Y-%m-%d)" "$(uname -m), $(nproc) CPUs" "$mbox_report")
+	BLOCK="$block" MBLOCK="$mblock" /usr/bin/python3 - "$res" <<'PYEOF'
 import os, re, sys
 path = sys.argv[1]
 text = open(path).read()
@@ -143,7 +215,15 @@ new = os.environ["BLOCK"]
 pat = re.compile(r"<!-- diagnose\.sh results: begin.*?<!-- diagnose\.sh results: end -->", re.S)
 if not pat.search(text):
     sys.exit("diagnose.sh: no diagnose block in " + path)
-open(path, "w").write(pat.sub(lambda m: new, text, count=1))
+text = pat.sub(lambda m: new, text, count=1)
+# the mbox block: replaced where it is, else added at the end
+mnew = os.environ["MBLOCK"]
+mpat = re.compile(r"<!-- diagnose\.sh mbox results: begin.*?<!-- diagnose\.sh mbox results: end -->", re.S)
+if mpat.search(text):
+    text = mpat.sub(lambda m: mnew, text, count=1)
+else:
+    text = text.rstrip("\n") + "\n\n" + mnew + "\n"
+open(path, "w").write(text)
 PYEOF
 	echo "(written to $res)"
 fi

@@ -10,6 +10,7 @@
 #include "dnsbl/catalog.h"
 #include "cmd.h"
 #include "mail/diagnose.h"
+#include "mail/lang.h"
 #include "dnsbl/dnsbl.h"
 #include "mail/mime.h"
 #include "mail/report.h"
@@ -65,6 +66,9 @@ void cmd_diagnose_help(void)
 "  --html           one self-contained HTML page with a hop timeline\n"
 "  --catalog FILE   read FILE after the built-in catalogue of blocklists\n"
 "  -q               text: the summary line only\n"
+"  --lang en|ja     language of the text and HTML reports (default: ja when\n"
+"                   LC_ALL, LC_MESSAGES or LANG starts with \"ja\"; JSON is\n"
+"                   always English)\n"
 "  --check          look the address receivers judged up on the blocklists\n"
 "                   (the engine of rblkit check; DNS queries leave the host)\n"
 "  --lists SPEC     with --check: sets, ids or zones (default: default)\n"
@@ -223,12 +227,12 @@ static int run_checks(struct run *rn, const struct catalog *cat, const char *spe
 	return 0;
 }
 
-static void emit_held(struct run *rn, enum batch_fmt fmt)
+static void emit_held(struct run *rn, enum batch_fmt fmt, enum lang lang)
 {
 	for (size_t i = 0; i < rn->nheld; i++) {
 		struct held *h = &rn->held[i];
 		struct report_item it = { h->file, h->index, h->ok ? &h->d : NULL,
-					  h->ok ? NULL : h->err, h->chk };
+					  h->ok ? NULL : h->err, h->chk, lang };
 
 		batch_emit(fmt, stdout, &it, i == 0);
 	}
@@ -300,7 +304,7 @@ static int read_list(const char *path, char *const *args, size_t n, char **buf,
 int cmd_diagnose(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_HTML, O_CATALOG, O_CHECK, O_LISTS, O_RESOLVER,
-	       O_RECURSIVE, O_TIMEOUT, O_FILES_FROM };
+	       O_RECURSIVE, O_TIMEOUT, O_FILES_FROM, O_LANG };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "html", no_argument, NULL, O_HTML },
@@ -312,11 +316,12 @@ int cmd_diagnose(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "files-from", required_argument, NULL, O_FILES_FROM },
+		{ "lang", required_argument, NULL, O_LANG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run rn = { 0 };
-	struct batch_opts bo = { .fmt = BATCH_TEXT, .out = stdout };
+	struct batch_opts bo = { .fmt = BATCH_TEXT, .out = stdout, .lang = lang_from_env() };
 	int quiet = 0, check = 0;
 	unsigned fmts = 0;		/* 1 --json, 2 --html, 4 -q */
 	size_t errors;
@@ -355,6 +360,12 @@ int cmd_diagnose(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; fmts |= 4; break;
 		case O_FILES_FROM: files_from = optarg; break;
+		case O_LANG:
+			if (lang_parse(optarg, &bo.lang)) {
+				fprintf(stderr, "rblkit diagnose: --lang: en or ja\n");
+				goto out;
+			}
+			break;
 		case 'j':
 			jobs = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || !*optarg || jobs > BATCH_JOBS_MAX) {
@@ -417,8 +428,8 @@ int cmd_diagnose(int argc, char **argv)
 	if (check) {
 		if (run_checks(&rn, cat, lists, &ro, timeout_s, &ic, &nic, &rs, &eng))
 			goto out;
-		batch_begin(bo.fmt, stdout);
-		emit_held(&rn, bo.fmt);
+		batch_begin_lang(bo.fmt, stdout, bo.lang);
+		emit_held(&rn, bo.fmt, bo.lang);
 		batch_end(bo.fmt, stdout);
 	}
 	rc = errors ? 1 : 0;

@@ -43,11 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			{ "a.example", "REFUSED: \"x\" <y>" }, { "b.example", "timeout" },
 			{ "c.example", "REFUSED: \"x\" <y>" } };
 		static const struct report_check chk = { "192.0.2.1", &hit, 1, 2, 3, errs };
-		struct report_item it = { "fuzz", 0, NULL, NULL, NULL };
+		struct report_item it = { "fuzz", 0, NULL, NULL, NULL, LANG_EN };
 		char sum[512];
 
 		it.index = ++idx;
 		it.chk = idx % 2 ? &chk : NULL;
+		it.lang = idx % 3 ? LANG_EN : LANG_JA;	/* both catalogues */
 		if (diag_read(&d, m, ml, cat, err, sizeof(err)) == 0) {
 			it.d = &d;
 			report_summary(&d, sum, sizeof(sum));

@@ -517,6 +517,51 @@ def test_threads_split_one_big_mbox(tmp_path):
         assert many.stdout == one.stdout
 
 
+def _corpus_mbox(path, copies, big=0):
+    """The corpus as one mbox, copies times over; big: a message of that
+    many bytes in the middle (longer than a chunk of the reader)."""
+    files = sorted(os.path.join(EML, f) for f in os.listdir(EML))
+    n = 0
+    with open(path, "wb") as out:
+        for c in range(copies):
+            for i, f in enumerate(files):
+                with open(f, "rb") as inp:
+                    body = inp.read().replace(b"\r\n", b"\n")
+                if body.startswith(b"From "):
+                    body = body.split(b"\n", 1)[1]
+                out.write(b"From MAILER-DAEMON Thu Jan  1 00:00:%02d 2026\n" % (i % 60))
+                out.write(body.replace(b"\nFrom ", b"\n>From "))
+                out.write(b"\n")
+                n += 1
+                if big and c == 0 and i == len(files) // 2:
+                    out.write(b"From a@b Thu Jan  1 00:00:00 2026\nFrom: a@b\n"
+                              b"Subject: big\n\n" + (b"x" * 77 + b"\n") * (big // 78) +
+                              b"\n")
+                    n += 1
+    return n
+
+
+@pytest.mark.parametrize("fmt", [["--json"], ["-q"], ["--html"], []])
+def test_threads_stream_a_large_mbox(tmp_path, fmt):
+    """An mbox larger than a chunk of the reader (1 MiB) is read and cut
+    a chunk at a time while the threads read its messages: every message
+    is cut where one thread cuts it (messages and "From " lines across
+    chunk ends, one message longer than a chunk), numbered in order, in
+    every format."""
+    box = tmp_path / "large.mbox"
+    n = _corpus_mbox(box, 1, big=3 << 20)
+    assert os.path.getsize(box) > 4 << 20
+    one = run(*fmt, "-j", "1", str(box))
+    if fmt == ["--json"]:
+        items = json.loads(one.stdout)
+        assert [m["index"] for m in items] == list(range(1, n + 1))
+        assert any(m["subject"] == "big" for m in items)
+    for jobs in ("2",):
+        many = run(*fmt, "-j", jobs, str(box))
+        assert many.returncode == one.returncode
+        assert many.stdout == one.stdout, "-j %s differs from -j 1" % jobs
+
+
 def test_files_from_a_list(tmp_path):
     """--files-from reads the names from a file or stdin (for more files
     than a command line takes), after the command line's."""
@@ -666,18 +711,19 @@ def test_quiet_names_the_message_of_an_mbox(tmp_path):
 
 
 def test_html_delisting_urls_are_safe_links(tmp_path):
-    """The HTML report links the delisting URL (summary, recipient table);
-    the URL is entity-escaped in the attribute and the text, and a URL
-    that is not http(s) (a catalogue given with --catalog) is no link."""
+    """The HTML report links the delisting URL (summary, what to do next,
+    recipient table); the URL is entity-escaped in the attribute and the
+    text, and a URL that is not http(s) (a catalogue given with --catalog)
+    is no link."""
     f = tmp_path / "b.eml"
     f.write_text(_dsn("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
                       "using bl.spamcop.net"))
     html = run("--html", str(f)).stdout.decode()
     links = re.findall(r'<a href="([^"]*)" rel="noopener noreferrer nofollow">([^<]*)</a>', html)
-    assert len(links) == 2 and all(u == t and u.startswith("https://") for u, t in links), links
+    assert len(links) == 3 and all(u == t and u.startswith("https://") for u, t in links), links
     assert "spamcop" in links[0][0]
     # every href is one of those links: nothing from the mail becomes one
-    assert len(re.findall(r"href=", html)) == 2
+    assert len(re.findall(r"href=", html)) == 3
     cat = tmp_path / "cat.conf"
     cat.write_text("[evil]\nname = Evil BL\nzone = evil.test\nkind = ip4\n"
                    "delist = https://evil.test/?a=1&b=\"><script>x</script>\n"

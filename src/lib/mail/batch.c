@@ -33,6 +33,7 @@
 #define PIECES_MAX 16		/* runs of messages in one slot */
 #define SLOT_MSGS 16		/* a slot is full at this many messages */
 #define SLOT_BYTES (256u << 10)	/* or this much text */
+#define CHUNK (1u << 20)	/* a larger file is read and cut by chunks */
 
 /* Files of one directory, opened by name in it: the directory's path is
  * looked up once, not for every file (a corpus of thousands of bounces
@@ -58,6 +59,7 @@ struct ctx {
 struct input {
 	char *buf;		/* the whole file */
 	size_t len;
+	size_t cap;		/* streamed: the size of buf */
 	int refs;		/* slots not yet printed, +1 while splitting */
 };
 
@@ -244,13 +246,17 @@ int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
 	return read_path(NULL, path, buf, cap, len);
 }
 
-/* An input to cut into messages: 0, or -1 with why there are none in err
- * (it cannot be read, or it is empty). */
-static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
-		size_t *len, char *err, size_t errlen)
+/* An input opened as fd (-1: it could not be, errno says why; closed
+ * here unless it is standard input) to cut into messages: 0, or -1 with
+ * why there are none in err (it cannot be read, or it is empty). */
+static int load_fd(int fd, char **buf, size_t *cap, size_t *len, char *err, size_t errlen)
 {
-	if (read_path(dc, path, buf, cap, len)) {
-		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+	int rc = fd < 0 ? -1 : read_all(fd, buf, cap, len), e = errno;
+
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (rc) {
+		snprintf(err, errlen, "cannot read: %s", strerror(e));
 		return -1;
 	}
 	if (!*len) {
@@ -260,12 +266,25 @@ static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
 	return 0;
 }
 
-void batch_begin(enum batch_fmt fmt, FILE *out)
+/* load_fd() of path ("-": standard input), opened through dc. */
+static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
+		size_t *len, char *err, size_t errlen)
+{
+	return load_fd(strcmp(path, "-") ? open_input(dc, path) : STDIN_FILENO, buf, cap, len,
+		       err, errlen);
+}
+
+void batch_begin_lang(enum batch_fmt fmt, FILE *out, enum lang lang)
 {
 	if (fmt == BATCH_JSON)
 		report_json_begin(out);
 	else if (fmt == BATCH_HTML)
-		report_html_begin(out);
+		report_html_begin_lang(out, lang);
+}
+
+void batch_begin(enum batch_fmt fmt, FILE *out)
+{
+	batch_begin_lang(fmt, out, LANG_EN);
 }
 
 void batch_end(enum batch_fmt fmt, FILE *out)
@@ -302,7 +321,7 @@ static void emit(struct ctx *c, const struct report_item *it)
 /* An input or message that could not be read, in its place. */
 static void failed(struct ctx *c, const char *name, unsigned idx, const char *err)
 {
-	struct report_item it = { name, idx, NULL, err, NULL };
+	struct report_item it = { name, idx, NULL, err, NULL, c->o->lang };
 
 	c->errors++;
 	if (c->o->keep) {
@@ -321,7 +340,7 @@ static void read_one(struct ctx *c, const char *name, const char *m, size_t ml,
 {
 	struct diag d;
 	char err[128];
-	struct report_item it = { name, idx, &d, NULL, NULL };
+	struct report_item it = { name, idx, &d, NULL, NULL, c->o->lang };
 
 	if (diag_read(&d, m, ml, c->o->cat, err, sizeof(err)) < 0) {
 		diag_free(&d);
@@ -358,7 +377,7 @@ static void read_slot(struct ctx *c, struct slot *sl)
 		const struct piece *pc = &sl->p[k];
 
 		if (pc->err[0])
-			failed(c, pc->name, 1, pc->err);
+			failed(c, pc->name, pc->idx + 1, pc->err);
 		else
 			for (unsigned i = 0; i < pc->nmsg; i++)
 				read_one(c, pc->name, pc->in->buf + pc->off[i],
@@ -517,16 +536,121 @@ static void add_piece(struct pool *pl, struct ctx *c, const struct piece *pc,
 		publish(pl, c);
 }
 
+/* A new chunk of a streamed file with room for at least want bytes
+ * after the keep bytes carried over from old at old_pos (old: NULL or
+ * released here: the splitter's reference). */
+static struct input *next_chunk(struct input *old, size_t old_pos, size_t want)
+{
+	struct input *in = xcalloc(1, sizeof(*in));
+	size_t keep = old ? old->len - old_pos : 0, cap = CHUNK;
+
+	/* a message longer than a chunk: twice its length so far, so that
+	 * it is searched O(length) times in all */
+	while (cap < keep + CHUNK / 2 && cap < BATCH_INPUT_MAX)
+		cap *= 2;
+	if (cap > keep + want)
+		cap = keep + want;
+	in->buf = xmalloc(cap ? cap : 1);
+	in->cap = cap;
+	in->refs = 1;
+	if (keep)
+		memcpy(in->buf, old->buf + old_pos, keep);
+	in->len = keep;
+	input_release(old);
+	return in;
+}
+
+/* Is the message that ends at e of the bytes read so far (len of in)
+ * cut where it is cut in the whole file?  Yes when the "From " line
+ * after it is complete (its end seen): a cut line, or "\nFro" at the
+ * end, may not end the message once the rest is read. */
+static bool cut_final(const struct input *in, size_t e, bool eof)
+{
+	return eof || (e < in->len && memchr(in->buf + e, '\n', in->len - e));
+}
+
+/* A large regular file (size bytes, open as fd), read and cut a chunk
+ * at a time: the threads start on the first messages while the rest is
+ * read, and the text is cut while it is in the cache.  The messages are
+ * the ones one_file() cuts from the whole. */
+static void split_stream(struct pool *pl, struct ctx *c, const char *path, int fd,
+			 size_t size)
+{
+	struct piece pc = { .name = path };
+	struct input *in = NULL;
+	size_t got = 0, pos = 0, p, ml;
+	const char *m;
+	bool eof = false;
+
+	while (!eof) {
+		ssize_t r;
+
+		if (!in || in->len == in->cap) {
+			in = next_chunk(in, pos, size - got);
+			pos = 0;
+		}
+		r = read(fd, in->buf + in->len, in->cap - in->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			snprintf(pc.err, sizeof(pc.err), "cannot read: %s", strerror(errno));
+		if (r > 0) {
+			in->len += (size_t)r;
+			got += (size_t)r;
+		}
+		/* all of the file as fstat() saw it, as read_all() reads */
+		eof = r <= 0 || got == size;
+		pc.in = in;
+		pc.off[0] = pos;
+		p = pos;
+		while (diag_mbox_next(in->buf, in->len, &p, &m, &ml) && cut_final(in, p, eof)) {
+			struct slot *sl = filling(pl, c);
+
+			pc.off[++pc.nmsg] = pos = p;
+			if (sl->msgs + pc.nmsg >= SLOT_MSGS ||
+			    sl->bytes + (pos - pc.off[0]) >= SLOT_BYTES) {
+				add_piece(pl, c, &pc, pc.nmsg, pos - pc.off[0]);
+				pc.idx += pc.nmsg;
+				pc.off[0] = pos;
+				pc.nmsg = 0;
+			}
+		}
+		/* the messages of this chunk go before the next chunk is read */
+		if (pc.nmsg) {
+			add_piece(pl, c, &pc, pc.nmsg, pos - pc.off[0]);
+			pc.idx += pc.nmsg;
+			pc.nmsg = 0;
+		}
+	}
+	input_release(in);
+	if (pc.err[0]) {	/* a read error: in place of the rest */
+		pc.in = NULL;
+		add_piece(pl, c, &pc, 1, 0);
+	}
+}
+
 /* Read one file and cut it into pieces. */
 static void split_file(struct pool *pl, struct ctx *c, const char *path)
 {
 	struct piece pc = { .name = path };
-	struct input *in = xcalloc(1, sizeof(*in));
+	struct input *in;
 	size_t cap = 0, pos = 0, ml;
 	const char *m;
+	struct stat st;
+	int fd;
 
+	/* a large file is read as it is cut (a small one whole: the same
+	 * errors as one thread gives, e.g. for an empty file) */
+	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
+	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > CHUNK && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
+		split_stream(pl, c, path, fd, (size_t)st.st_size);
+		close(fd);
+		return;
+	}
+	in = xcalloc(1, sizeof(*in));
 	in->refs = 1;
-	if (load(&c->dc, path, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
+	if (load_fd(fd, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
 		add_piece(pl, c, &pc, 1, 0);	/* the error in its place */
 		input_release(in);
 		return;
@@ -615,7 +739,7 @@ int batch_run(const struct batch_opts *o, char *const *names, size_t n,
 	if (jobs > BATCH_JOBS_MAX)
 		jobs = BATCH_JOBS_MAX;
 	if (!o->keep)
-		batch_begin(o->fmt, o->out);
+		batch_begin_lang(o->fmt, o->out, o->lang);
 	if (jobs < 2 || o->keep || run_parallel(&c, names, n, jobs) < 0)
 		for (size_t i = 0; i < n; i++)
 			one_file(&c, names[i]);

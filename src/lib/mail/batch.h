@@ -37,6 +37,7 @@ struct batch_opts {
 	enum batch_fmt fmt;
 	const struct catalog *cat;	/* blocklist names; may be NULL */
 	unsigned jobs;			/* threads; 0: one per CPU (at most 8) */
+	enum lang lang;			/* text and HTML; 0: English */
 	FILE *out;
 	batch_keep_fn *keep;		/* not NULL: keep, do not write (one
 					   thread, no begin or end) */
@@ -61,8 +62,9 @@ int batch_run(const struct batch_opts *o, char *const *names, size_t n,
  * (the default).  Set it before batch_run(), not during. */
 void batch_test_faults(int threads_ok, int buffers_ok);
 
-/* The format's frame, and one item (first: the first JSON item), for
- * callers that print what they kept. */
+/* The format's frame (in lang), and one item (first: the first JSON
+ * item), for callers that print what they kept. */
+void batch_begin_lang(enum batch_fmt fmt, FILE *out, enum lang lang);
 void batch_begin(enum batch_fmt fmt, FILE *out);
 void batch_emit(enum batch_fmt fmt, FILE *out, const struct report_item *it, int first);
 void batch_end(enum batch_fmt fmt, FILE *out);

@@ -6,31 +6,73 @@
  * control characters blanked.
  */
 #include "mail/report.h"
+#include "mail/lang.h"
 #include "dnsbl/catalog.h"
 #include "base/json.h"
 #include "base/util.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-const char *report_duration(int64_t s, char *buf, size_t len)
+/* snprintf of the catalogue's format id in lang: the formats are not
+ * literals, the unit test of lang.c checks their arguments. */
+static int lfmt(char *buf, size_t len, enum lang l, enum lang_msg id, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, id);
+	n = vsnprintf(buf, len, lang_msg(l, id), ap);
+	va_end(ap);
+	return n < 0 ? 0 : n;
+}
+
+/* fprintf of the catalogue's format id in lang. */
+static void lprintf(FILE *f, enum lang l, enum lang_msg id, ...)
+{
+	va_list ap;
+
+	va_start(ap, id);
+	vfprintf(f, lang_msg(l, id), ap);
+	va_end(ap);
+}
+
+/* The catalogue's format id in lang, filled in and entity-escaped. */
+static void html_str(FILE *f, const char *s);
+static void lprintf_html(FILE *f, enum lang l, enum lang_msg id, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, id);
+	vsnprintf(buf, sizeof(buf), lang_msg(l, id), ap);
+	va_end(ap);
+	html_str(f, buf);
+}
+
+/* report_duration() in lang. */
+static const char *duration(enum lang l, int64_t s, char *buf, size_t len)
 {
 	const char *sign = s < 0 ? "-" : "";
-	uint64_t a = s < 0 ? (uint64_t)-(s + 1) + 1 : (uint64_t)s;
+	unsigned long long a = s < 0 ? (unsigned long long)-(s + 1) + 1 : (unsigned long long)s;
 
 	if (a >= 86400)
-		snprintf(buf, len, "%s%" PRIu64 " d %02" PRIu64 " h", sign, a / 86400,
-			 a % 86400 / 3600);
+		lfmt(buf, len, l, L_DUR_DH, sign, a / 86400, a % 86400 / 3600);
 	else if (a >= 3600)
-		snprintf(buf, len, "%s%" PRIu64 " h %02" PRIu64 " min", sign, a / 3600,
-			 a % 3600 / 60);
+		lfmt(buf, len, l, L_DUR_HM, sign, a / 3600, a % 3600 / 60);
 	else if (a >= 60)
-		snprintf(buf, len, "%s%" PRIu64 " min %02" PRIu64 " s", sign, a / 60, a % 60);
+		lfmt(buf, len, l, L_DUR_MS, sign, a / 60, a % 60);
 	else
-		snprintf(buf, len, "%s%" PRIu64 " s", sign, a);
+		lfmt(buf, len, l, L_DUR_S, sign, a);
 	return buf;
+}
+
+const char *report_duration(int64_t s, char *buf, size_t len)
+{
+	return duration(LANG_EN, s, buf, len);
 }
 
 /* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC).  The civil date from the day count
@@ -75,50 +117,13 @@ static const char *iso_time(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-static const char *explain(const char *reason, const struct list *bl)
+/* The reason in plain words (the word itself when the catalogue has
+ * none). */
+static const char *explain(enum lang l, const char *reason)
 {
-	static const struct { const char *r, *t; } words[] = {
-		{ "userunknown", "the recipient address does not exist" },
-		{ "hostunknown", "the recipient domain does not exist" },
-		{ "mailboxfull", "the recipient's mailbox is full" },
-		{ "mesgtoobig", "the message is too big" },
-		{ "exceedlimit", "the message exceeds a limit of the receiver" },
-		{ "suspend", "the recipient's account is suspended" },
-		{ "hasmoved", "the recipient has moved" },
-		{ "filtered", "the recipient does not accept this mail" },
-		{ "rejected", "the sender address was refused" },
-		{ "blocked", "the sending IP was refused" },
-		{ "badreputation", "the sending IP or domain has a poor reputation" },
-		{ "requireptr", "the sending IP has no valid reverse DNS (PTR)" },
-		{ "authfailure", "SPF, DKIM or DMARC authentication failed" },
-		{ "spamdetected", "the message was judged to be spam" },
-		{ "virusdetected", "the message was judged to carry a virus" },
-		{ "policyviolation", "the message violates the receiver's policy" },
-		{ "securityerror", "a security check of the receiver failed" },
-		{ "norelaying", "the server refused to relay" },
-		{ "toomanyconn", "too many connections or recipients" },
-		{ "speeding", "sending too fast (rate limited)" },
-		{ "expired", "delivery was given up after retrying too long" },
-		{ "networkerror", "the receiver could not be reached (network or DNS)" },
-		{ "systemerror", "the receiving system failed" },
-		{ "systemfull", "the receiving system is out of space" },
-		{ "notaccept", "the domain accepts no mail" },
-		{ "contenterror", "the message content was refused" },
-		{ "notcompliantrfc", "the message does not follow the mail standards" },
-		{ "mailererror", "the local delivery program failed" },
-		{ "syntaxerror", "an SMTP command was refused" },
-		{ "failedstarttls", "TLS (STARTTLS) could not be set up" },
-		{ "onhold", "the reason could not be determined" },
-		{ "undefined", "the reason could not be determined" },
-		{ "delivered", "delivered" }, { "feedback", "a complaint (feedback report)" },
-		{ "vacation", "an out-of-office reply" },
-	};
+	const char *w = lang_reason(l, reason);
 
-	(void)bl;
-	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-		if (!strcmp(words[i].r, reason))
-			return words[i].t;
-	return reason;
+	return w ? w : reason;
 }
 
 /* Text after the codes at the start of the diagnostic, first words only. */
@@ -177,9 +182,9 @@ static void utf8_cut_tail(char *buf, size_t len)
 }
 
 /* "1 hop", "2 hops" */
-static const char *hops_word(size_t n)
+static const char *hops_word(enum lang l, size_t n)
 {
-	return n == 1 ? "hop" : "hops";
+	return lang_msg(l, n == 1 ? L_HOP : L_HOPS);
 }
 
 /* sisimai's internal codes (x.0.9xx) mean nothing to a reader. */
@@ -188,7 +193,23 @@ static int pseudo_status(const char *st)
 	return strlen(st) == 7 && !strncmp(st + 1, ".0.9", 4);
 }
 
-void report_summary(const struct diag *d, char *buf, size_t len)
+/* The summary of a message that names no recipient. */
+static void summary_message(const struct diag *d, enum lang l, char *buf, size_t len)
+{
+	char dur[48];
+	size_t o;
+
+	o = (size_t)lfmt(buf, len, l, L_SUM_HOPS,
+			 lang_msg(l, d->kind == DSN_BOUNCE ? L_SUM_NO_RCPT : L_SUM_MESSAGE),
+			 d->nhops, hops_word(l, d->nhops));
+	if (o < len && d->has_total)
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_IN,
+				  duration(l, d->total_delay, dur, sizeof(dur)));
+	if (o < len && d->judged_ip[0])
+		lfmt(buf + o, len - o, l, L_SUM_JUDGE, d->judged_ip);
+}
+
+void report_summary_lang(const struct diag *d, enum lang l, char *buf, size_t len)
 {
 	char dur[48], snip[80];
 	const struct dsn_rcpt *r;
@@ -196,60 +217,56 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 	size_t o;
 
 	if (d->kind == DSN_MESSAGE || d->dsn.n == 0) {
-		if (d->judged_ip[0])
-			snprintf(buf, len, "%s: %zu %s%s%s, receivers judge %s",
-				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
-				 "Message", d->nhops, hops_word(d->nhops), d->has_total ? " in " : "",
-				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "",
-				 d->judged_ip);
-		else
-			snprintf(buf, len, "%s: %zu %s%s%s",
-				 d->kind == DSN_BOUNCE ? "Bounce with no recipient found" :
-				 "Message", d->nhops, hops_word(d->nhops), d->has_total ? " in " : "",
-				 d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
+		summary_message(d, l, buf, len);
+		utf8_cut_tail(buf, len);
 		return;
 	}
 	r = &d->dsn.r[0];
 	bl = d->x[0].bl;
 	if (d->kind == DSN_FEEDBACK) {
-		snprintf(buf, len, "Feedback report: a complaint about mail to %s%s",
-			 r->recipient, d->dsn.n > 1 ? " and others" : "");
+		lfmt(buf, len, l, L_SUM_FEEDBACK, r->recipient,
+		     d->dsn.n > 1 ? lang_msg(l, L_SUM_AND_OTHERS) : "");
+		utf8_cut_tail(buf, len);
 		return;
 	}
 	if (d->kind == DSN_AUTOREPLY) {
-		snprintf(buf, len, "Automatic reply from %s (out of office): not a bounce",
-			 r->recipient);
+		lfmt(buf, len, l, L_SUM_AUTOREPLY, r->recipient);
+		utf8_cut_tail(buf, len);
 		return;
 	}
 	snippet(r->diag, r->reply, r->status, snip, sizeof(snip));
-	o = (size_t)snprintf(buf, len, "%s%s%s",
-			     !strcmp(r->reason, "delivered") ? "Delivered" :
-			     r->temporary ? "Deferred" : "Rejected",
-			     r->rhost[0] ? " by " : "", r->rhost);
+	str_copy(buf, len, lang_msg(l, !strcmp(r->reason, "delivered") ? L_SUM_DELIVERED :
+				    r->temporary ? L_SUM_DEFERRED : L_SUM_REJECTED));
+	o = strlen(buf);
+	if (o < len && r->rhost[0])
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_BY, r->rhost);
 	if (o < len && d->x[0].has_delay && d->x[0].delay >= 60)
-		o += (size_t)snprintf(buf + o, len - o, " for %s",
-				      report_duration(d->x[0].delay, dur, sizeof(dur)));
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_FOR,
+				  duration(l, d->x[0].delay, dur, sizeof(dur)));
 	if (o < len && bl)
-		o += (size_t)snprintf(buf + o, len - o, ": %s listed on %s",
-				      !strcmp(r->reason, "spamdetected") ? "content or sender" :
-				      "sending IP or domain", bl->name);
+		o += (size_t)lfmt(buf + o, len - o, l,
+				  !strcmp(r->reason, "spamdetected") ? L_SUM_LISTED_CONTENT :
+				  L_SUM_LISTED_IP, bl->name);
 	else if (o < len && !strcmp(r->reason, "delivered"))
-		o += (size_t)snprintf(buf + o, len - o, ": delivered to %s", r->recipient);
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_DELIVERED_TO, r->recipient);
 	else if (o < len)
-		o += (size_t)snprintf(buf + o, len - o, ": %s", explain(r->reason, bl));
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_EXPLAIN, explain(l, r->reason));
 	if (o < len && (r->reply[0] || (r->status[0] && !pseudo_status(r->status)))) {
 		const char *st = pseudo_status(r->status) ? "" : r->status;
 
-		o += (size_t)snprintf(buf + o, len - o, " (%s%s%s%s%s)", r->reply,
-				      r->reply[0] && st[0] ? " " : "", st,
-				      snip[0] ? " " : "", snip);
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_CODES, r->reply,
+				  r->reply[0] && st[0] ? " " : "", st, snip[0] ? " " : "", snip);
 	}
 	if (o < len && bl && bl->delist)
-		o += (size_t)snprintf(buf + o, len - o, ". Request removal: %s", bl->delist);
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_REMOVAL, bl->delist);
 	if (o < len && d->dsn.n > 1)
-		snprintf(buf + o, len - o, " [+%zu more recipient%s]", d->dsn.n - 1,
-			 d->dsn.n > 2 ? "s" : "");
+		lfmt(buf + o, len - o, l, d->dsn.n > 2 ? L_SUM_MORE : L_SUM_MORE1, d->dsn.n - 1);
 	utf8_cut_tail(buf, len);
+}
+
+void report_summary(const struct diag *d, char *buf, size_t len)
+{
+	report_summary_lang(d, LANG_EN, buf, len);
 }
 
 /* How final a failure is: "hard" (the address itself will never work:
@@ -259,6 +276,12 @@ void report_summary(const struct diag *d, char *buf, size_t len)
 static const char *severity(const struct dsn_rcpt *r)
 {
 	return r->hard ? "hard" : r->temporary ? "soft" : "permanent";
+}
+
+/* The same word in the catalogue. */
+static enum lang_msg severity_id(const struct dsn_rcpt *r)
+{
+	return r->hard ? L_HARD : r->temporary ? L_SOFT : L_PERMANENT;
 }
 
 /* ---- text ---- */
@@ -341,101 +364,203 @@ static void error_line(FILE *f, const struct report_item *it)
 	text_str(f, it->file);
 	if (it->index > 1)
 		fprintf(f, " #%u", it->index);
-	fprintf(f, ": error: %s\n", it->error);
+	lprintf(f, it->lang, L_T_ERROR, it->error);
+}
+
+/* What to do next, in a few steps (NEXT_MAX at most). */
+#define NEXT_MAX 4
+struct next {
+	char step[NEXT_MAX][600];
+	int n;
+};
+
+/* The step for a reason that names no blocklist (L_NMSG: none). */
+static enum lang_msg next_for_reason(const struct dsn_rcpt *r)
+{
+	static const struct { const char *reason; enum lang_msg id; } steps[] = {
+		{ "userunknown", L_NEXT_USERUNKNOWN }, { "hostunknown", L_NEXT_HOSTUNKNOWN },
+		{ "notaccept", L_NEXT_HOSTUNKNOWN }, { "mailboxfull", L_NEXT_MAILBOXFULL },
+		{ "mesgtoobig", L_NEXT_MESGTOOBIG }, { "exceedlimit", L_NEXT_MESGTOOBIG },
+		{ "spamdetected", L_NEXT_CONTENT }, { "contenterror", L_NEXT_CONTENT },
+		{ "policyviolation", L_NEXT_CONTENT }, { "virusdetected", L_NEXT_CONTENT },
+		{ "notcompliantrfc", L_NEXT_CONTENT }, { "filtered", L_NEXT_CONTENT },
+		{ "authfailure", L_NEXT_AUTH }, { "requireptr", L_NEXT_PTR },
+		{ "blocked", L_NEXT_BLOCKED }, { "badreputation", L_NEXT_BLOCKED },
+		{ "securityerror", L_NEXT_BLOCKED }, { "rejected", L_NEXT_BLOCKED },
+		{ "toomanyconn", L_NEXT_RATE }, { "speeding", L_NEXT_RATE },
+		{ "networkerror", L_NEXT_NETWORK }, { "expired", L_NEXT_NETWORK },
+		{ "delivered", L_NMSG }, { "feedback", L_NMSG }, { "vacation", L_NMSG },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
+		if (!strcmp(steps[i].reason, r->reason))
+			return steps[i].id;
+	return r->temporary ? L_NEXT_TEMPORARY : L_NEXT_ASK;
+}
+
+/* What to do next about the first recipient of a report: a listing
+ * first (whose server, which list; stop the source, then the removal
+ * link), else what the reason asks for; then how long the mail waited. */
+static void next_steps(const struct diag *d, enum lang l, struct next *nx)
+{
+	const struct dsn_rcpt *r;
+	const struct list *bl;
+	enum lang_msg id;
+	char dur[48];
+
+	nx->n = 0;
+	if (d->kind != DSN_BOUNCE || !d->dsn.n)
+		return;
+	r = &d->dsn.r[0];
+	bl = d->x[0].bl;
+	if (bl) {
+		if (d->judged_ip[0])
+			lfmt(nx->step[nx->n++], sizeof(nx->step[0]), l, L_NEXT_YOUR_SERVER,
+			     d->judged_ip, bl->name);
+		else
+			lfmt(nx->step[nx->n++], sizeof(nx->step[0]), l, L_NEXT_LISTED, bl->name);
+		str_copy(nx->step[nx->n++], sizeof(nx->step[0]), lang_msg(l, L_NEXT_STOP));
+		if (bl->delist)
+			lfmt(nx->step[nx->n++], sizeof(nx->step[0]), l, L_NEXT_REMOVAL, bl->delist);
+		else
+			lfmt(nx->step[nx->n++], sizeof(nx->step[0]), l, L_NEXT_REMOVAL_ASK,
+			     bl->name);
+	} else if ((id = next_for_reason(r)) != L_NMSG) {
+		str_copy(nx->step[nx->n++], sizeof(nx->step[0]), lang_msg(l, id));
+	}
+	if (nx->n && d->x[0].has_delay && d->x[0].delay >= 60)
+		lfmt(nx->step[nx->n++], sizeof(nx->step[0]), l,
+		     r->temporary ? L_NEXT_RETRIED : L_NEXT_WAITED,
+		     duration(l, d->x[0].delay, dur, sizeof(dur)));
+}
+
+/* "  next: A; B; C." and a newline, when there is something to do. */
+static void text_next(FILE *f, const struct diag *d, enum lang l)
+{
+	struct next nx;
+
+	next_steps(d, l, &nx);
+	if (!nx.n)
+		return;
+	fputs(lang_msg(l, L_T_NEXT), f);
+	for (int i = 0; i < nx.n; i++) {
+		if (i)
+			fputs(lang_msg(l, L_NEXT_SEP), f);
+		text_str(f, nx.step[i]);
+	}
+	fputs(lang_msg(l, L_NEXT_END), f);
+	fputc('\n', f);
+}
+
+static void text_recipient(FILE *f, const struct diag *d, size_t i, enum lang l)
+{
+	const struct dsn_rcpt *r = &d->dsn.r[i];
+	const struct list *bl = d->x[i].bl;
+	char dur[48];
+
+	fputs(lang_msg(l, L_T_RECIPIENT), f);
+	text_str(f, r->recipient);
+	fputc('\n', f);
+	lprintf(f, l, L_T_REASON, r->reason);
+	if (strcmp(r->reason, "delivered") && strcmp(r->reason, "feedback") &&
+	    strcmp(r->reason, "vacation"))
+		fprintf(f, " (%s)", lang_msg(l, severity_id(r)));
+	if (r->action[0]) {
+		fputs(lang_msg(l, L_T_ACTION), f);
+		text_str(f, r->action);	/* the mail's own Action: word */
+	}
+	fputc('\n', f);
+	if (r->status[0] || r->reply[0])
+		lprintf(f, l, L_T_STATUS, r->status[0] ? r->status : "-",
+			r->reply[0] ? r->reply : "-");
+	if (r->rhost[0]) {
+		fputs(lang_msg(l, L_T_REMOTE), f);
+		text_str(f, r->rhost);
+		fputc('\n', f);
+	}
+	if (r->command[0])
+		lprintf(f, l, L_T_COMMAND, r->command);
+	if (d->x[i].has_delay)
+		lprintf(f, l, L_T_QUEUE, duration(l, d->x[i].delay, dur, sizeof(dur)));
+	if (bl) {
+		lprintf(f, l, L_T_BLOCKLIST, bl->name);
+		if (bl->delist)
+			lprintf(f, l, L_T_REMOVAL, bl->delist);
+		fputc('\n', f);
+	}
+	if (r->diag[0]) {
+		fputs(lang_msg(l, L_T_DIAG), f);
+		text_str(f, r->diag);
+		fputc('\n', f);
+	}
+}
+
+static void text_path(FILE *f, const struct diag *d, enum lang l)
+{
+	char t[40], dur[48];
+
+	lprintf(f, l, L_T_PATH, d->nhops, hops_word(l, d->nhops),
+		d->has_total ? lang_msg(l, L_T_PATH_TOTAL) : "",
+		d->has_total ? duration(l, d->total_delay, dur, sizeof(dur)) : "");
+	for (size_t i = 0; i < d->nhops; i++) {
+		const struct rcvd_hop *h = &d->hops[i];
+
+		fprintf(f, "   %2zu %s  %8s  ", i + 1,
+			h->has_t ? iso_time(h->t, t, sizeof(t)) : lang_msg(l, L_T_NO_TIME),
+			h->has_delay ? duration(l, h->delay, dur, sizeof(dur)) : "-");
+		text_str(f, h->from[0] ? h->from : "?");
+		if (h->ip[0])
+			fprintf(f, " [%s]", h->ip);
+		fprintf(f, " -> ");
+		text_str(f, h->by[0] ? h->by : "?");
+		if (h->with[0]) {
+			fprintf(f, " with ");
+			text_str(f, h->with);
+		}
+		if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
+			fputs(lang_msg(l, L_T_JUDGED_MARK), f);
+		if (h->has_delay && h->delay < 0)
+			fputs(lang_msg(l, L_T_SKEW), f);
+		fputc('\n', f);
+	}
 }
 
 void report_text(FILE *f, const struct report_item *it)
 {
 	const struct diag *d = it->d;
-	char buf[1024], t[40], dur[48];
+	enum lang l = it->lang;
+	char buf[1024];
 
 	if (!d) {
 		error_line(f, it);
 		fputc('\n', f);	/* a blank line ends every report */
 		return;
 	}
-	report_summary(d, buf, sizeof(buf));
+	report_summary_lang(d, l, buf, sizeof(buf));
 	text_str(f, buf);
-	fprintf(f, "\n  file: ");
+	fputc('\n', f);
+	text_next(f, d, l);
+	fputs(lang_msg(l, L_T_FILE), f);
 	text_str(f, it->file);
 	if (it->index > 1)
-		fprintf(f, " (message %u)", it->index);
-	fprintf(f, "\n  kind: %s\n", dsn_kind_name(d->kind));
+		lprintf(f, l, L_T_MESSAGE_N, it->index);
+	fputc('\n', f);
+	lprintf(f, l, L_T_KIND, dsn_kind_name(d->kind));
 	if (d->subject[0]) {
-		fprintf(f, "  subject: ");
+		fputs(lang_msg(l, L_T_SUBJECT), f);
 		text_str(f, d->subject);
 		fputc('\n', f);
 	}
-	for (size_t i = 0; i < d->dsn.n; i++) {
-		const struct dsn_rcpt *r = &d->dsn.r[i];
-		const struct list *bl = d->x[i].bl;
-
-		fprintf(f, "  recipient: ");
-		text_str(f, r->recipient);
-		fprintf(f, "\n    reason: %s", r->reason);
-		if (strcmp(r->reason, "delivered") && strcmp(r->reason, "feedback") &&
-		    strcmp(r->reason, "vacation"))
-			fprintf(f, " (%s)", severity(r));
-		fprintf(f, "%s", r->action[0] ? ", action " : "");
-		text_str(f, r->action);	/* the mail's own Action: word */
-		fputc('\n', f);
-		if (r->status[0] || r->reply[0])
-			fprintf(f, "    status: %s  reply: %s\n", r->status[0] ? r->status : "-",
-				r->reply[0] ? r->reply : "-");
-		if (r->rhost[0]) {
-			fprintf(f, "    remote MTA: ");
-			text_str(f, r->rhost);
-			fputc('\n', f);
-		}
-		if (r->command[0])
-			fprintf(f, "    failed command: %s\n", r->command);
-		if (d->x[i].has_delay)
-			fprintf(f, "    time from arrival to report: %s\n",
-				report_duration(d->x[i].delay, dur, sizeof(dur)));
-		if (bl) {
-			fprintf(f, "    blocklist: %s", bl->name);
-			if (bl->delist)
-				fprintf(f, "  removal: %s", bl->delist);
-			fputc('\n', f);
-		}
-		if (r->diag[0]) {
-			fprintf(f, "    diagnostic: ");
-			text_str(f, r->diag);
-			fputc('\n', f);
-		}
-	}
+	for (size_t i = 0; i < d->dsn.n; i++)
+		text_recipient(f, d, i, l);
 	if (d->judged_ip[0])
-		fprintf(f, "  address receivers judge: %s (%s)\n", d->judged_ip,
-			!strcmp(d->judged_src, "rejection") ? "named in the rejection" :
-			"first hop outside the sender's servers");
+		lprintf(f, l, L_T_JUDGED, d->judged_ip,
+			lang_msg(l, !strcmp(d->judged_src, "rejection") ? L_T_JUDGED_REJECTION :
+				 L_T_JUDGED_PATH));
 	if (it->chk)
 		text_check(f, it->chk);
-	if (d->nhops) {
-		fprintf(f, "  path (%zu %s%s%s):\n", d->nhops, hops_word(d->nhops),
-			d->has_total ? ", total " : "",
-			d->has_total ? report_duration(d->total_delay, dur, sizeof(dur)) : "");
-		for (size_t i = 0; i < d->nhops; i++) {
-			const struct rcvd_hop *h = &d->hops[i];
-
-			fprintf(f, "   %2zu %s  %8s  ", i + 1,
-				h->has_t ? iso_time(h->t, t, sizeof(t)) : "(no time)           ",
-				h->has_delay ? report_duration(h->delay, dur, sizeof(dur)) : "-");
-			text_str(f, h->from[0] ? h->from : "?");
-			if (h->ip[0])
-				fprintf(f, " [%s]", h->ip);
-			fprintf(f, " -> ");
-			text_str(f, h->by[0] ? h->by : "?");
-			if (h->with[0]) {
-				fprintf(f, " with ");
-				text_str(f, h->with);
-			}
-			if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
-				fprintf(f, "   <- judged by receivers");
-			if (h->has_delay && h->delay < 0)
-				fprintf(f, "   (clock skew)");
-			fputc('\n', f);
-		}
-	}
+	if (d->nhops)
+		text_path(f, d, l);
 	fputc('\n', f);
 }
 
@@ -447,7 +572,7 @@ void report_text_quiet(FILE *f, const struct report_item *it)
 		error_line(f, it);
 		return;
 	}
-	report_summary(it->d, buf, sizeof(buf));
+	report_summary_lang(it->d, it->lang, buf, sizeof(buf));
 	text_str(f, it->file);
 	if (it->index > 1)
 		fprintf(f, " #%u", it->index);	/* as an error line has it */
@@ -733,17 +858,48 @@ static void html_str(FILE *f, const char *s)
 	html_strn(f, s, SIZE_MAX);
 }
 
+void report_html_begin_lang(FILE *f, enum lang l)
+{
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		"<title>", lang_name(l));
+	html_str(f, lang_msg(l, L_H_TITLE));
+	fputs("</title>\n<style>\n"
+	      "body{font:14px/1.45 system-ui,\"Hiragino Sans\",\"Noto Sans CJK JP\",\"Yu Gothic\",Meiryo,sans-serif;margin:2em auto;padding:0 1em;"
+	      "max-width:72em;color:#222}\n"
+	      "section{border:1px solid #ccc;border-radius:6px;padding:1em;margin:1em 0;"
+	      "overflow-wrap:anywhere}\n"
+	      "h2{font-size:16px;margin:0 0 .5em}h3{font-size:14px;margin:1em 0 .3em}\n"
+	      ".sum{font-weight:600}\n"
+	      ".next{background:#fff8e1;border-left:4px solid #e0a000;padding:.4em 1em;"
+	      "margin:.6em 0}\n.next h3{margin:.2em 0}.next ol{margin:.2em 0;padding-left:1.4em}\n"
+	      "table{border-collapse:collapse;margin:.5em 0;width:100%;table-layout:fixed}\n"
+	      "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top;"
+	      "overflow-wrap:anywhere;word-break:break-word}\n"
+	      "col.w16{width:16%}col.w9{width:9%}col.w6{width:6%}col.w12{width:12%}"
+	      "col.w7{width:7%}col.w15{width:15%}col.w29{width:29%}\n"
+	      "ol.life{list-style:none;padding:0;margin:.3em 0;border-left:3px solid #9bd}\n"
+	      "ol.life li{padding:1px 0 1px .8em;position:relative}\n"
+	      "ol.life li::before{content:\"\";position:absolute;left:-7px;top:.5em;width:9px;"
+	      "height:9px;border-radius:50%;background:#36c}\n"
+	      "ol.life li.wait{color:#a60;font-weight:600}ol.life li.wait::before{background:#a60}\n"
+	      "ol.life li.end::before{background:#b00}ol.life .t{color:#555;"
+	      "font-variant-numeric:tabular-nums;margin-right:.6em}\n"
+	      "svg{max-width:100%;height:auto}\n"
+	      ".skew{color:#b00}.hard{color:#b00}.permanent{color:#b00}.soft{color:#a60}\n"
+	      "@media print{body{margin:0;max-width:none;font-size:10pt;color:#000}"
+	      "section{break-inside:avoid-page;border:0;border-top:1px solid #888;"
+	      "border-radius:0;padding:.5em 0}"
+	      ".next{background:none;border-left:3px solid #000}a{color:#000}"
+	      "svg{display:none}}\n"
+	      "</style></head><body>\n<h1>", f);
+	html_str(f, lang_msg(l, L_H_TITLE));
+	fputs("</h1>\n", f);
+}
+
 void report_html_begin(FILE *f)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<title>rblkit diagnose</title>\n<style>\n"
-	      "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
-	      "section{border:1px solid #ccc;border-radius:6px;padding:1em;margin:1em 0}\n"
-	      "h2{font-size:16px;margin:0 0 .5em}\n.sum{font-weight:600}\n"
-	      "table{border-collapse:collapse;margin:.5em 0}\n"
-	      "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\n"
-	      ".skew{color:#b00}.hard{color:#b00}.permanent{color:#b00}.soft{color:#a60}\n"
-	      "</style></head><body>\n<h1>rblkit diagnose</h1>\n", f);
+	report_html_begin_lang(f, LANG_EN);
 }
 
 void report_html_end(FILE *f)
@@ -751,70 +907,177 @@ void report_html_end(FILE *f)
 	fputs("</body></html>\n", f);
 }
 
+/* One event of a message's life: its time (has_t) and what happened. */
+struct event {
+	int64_t t;
+	int has_t;
+	int wait;		/* a time in the queue, not an instant */
+	int end;		/* the refusal or the report */
+	char what[400];
+};
+
+#define EVENTS_MAX (RCVD_MAX_HOPS + 6)
+
+/* Has the report the original message's path (not only its own)? */
+static int own_path(const struct diag *d)
+{
+	return d->kind == DSN_BOUNCE && !(d->dsn.orig && d->dsn.om.nf > 0);
+}
+
+static struct event *event_add(struct event *ev, size_t *n, int has_t, int64_t t)
+{
+	struct event *e = &ev[*n];
+
+	memset(e, 0, sizeof(*e));
+	e->has_t = has_t;
+	e->t = t;
+	(*n)++;
+	return e;
+}
+
+/* The life of the message, in order: written (the original's Date:),
+ * each hop, arrival at the reporting server, the time in the queue, the
+ * last attempt and the refusal, the report.  Returns the number. */
+static size_t life(const struct diag *d, enum lang l, struct event *ev)
+{
+	const struct msg *om = d->dsn.orig && d->dsn.om.nf > 0 ? &d->dsn.om : NULL;
+	const char *date = om ? msg_get(om, "Date") : NULL;
+	const struct dsn_rcpt *r = d->dsn.n ? &d->dsn.r[0] : NULL;
+	int64_t t;
+	size_t n = 0;
+	char dur[48];
+	struct event *e;
+
+	if (date && rcvd_parse_date(date, &t) == 0)
+		str_copy(event_add(ev, &n, 1, t)->what, sizeof(ev[0].what),
+			 lang_msg(l, L_H_WRITTEN));
+	else if (d->kind == DSN_MESSAGE && d->has_date)
+		str_copy(event_add(ev, &n, 1, d->date)->what, sizeof(ev[0].what),
+			 lang_msg(l, L_H_WRITTEN));
+	for (size_t i = 0; i < d->nhops && !own_path(d); i++) {
+		const struct rcvd_hop *h = &d->hops[i];
+
+		lfmt(event_add(ev, &n, h->has_t, h->t)->what, sizeof(ev[0].what), l, L_H_HOP,
+		     i + 1, h->by[0] ? h->by : "?");
+	}
+	if (d->kind != DSN_BOUNCE || !r)
+		return n;
+	if (d->dsn.has_arrival)
+		str_copy(event_add(ev, &n, 1, d->dsn.arrival)->what, sizeof(ev[0].what),
+			 lang_msg(l, L_H_ARRIVED));
+	if (d->x[0].has_delay) {
+		e = event_add(ev, &n, 0, 0);
+		e->wait = 1;
+		lfmt(e->what, sizeof(e->what), l, L_H_QUEUE,
+		     duration(l, d->x[0].delay, dur, sizeof(dur)));
+	}
+	if (r->has_last_attempt)
+		str_copy(event_add(ev, &n, 1, r->last_attempt)->what, sizeof(ev[0].what),
+			 lang_msg(l, L_H_LAST_ATTEMPT));
+	if (strcmp(r->reason, "delivered")) {
+		e = event_add(ev, &n, 0, 0);
+		e->end = 1;
+		lfmt(e->what, sizeof(e->what), l, r->temporary ? L_H_DEFERRED : L_H_REFUSED,
+		     r->rhost[0] ? r->rhost : "?");
+		if (r->status[0] || r->reply[0]) {
+			size_t o = strlen(e->what);
+
+			snprintf(e->what + o, sizeof(e->what) - o, " (%s%s%s)", r->reply,
+				 r->reply[0] && r->status[0] ? " " : "", r->status);
+		}
+	}
+	if (d->has_date) {
+		e = event_add(ev, &n, 1, d->date);
+		e->end = 1;
+		str_copy(e->what, sizeof(e->what), lang_msg(l, L_H_REPORT));
+	}
+	return n;
+}
+
 /* x of time t on the axis [lo, hi] drawn from X0 over W pixels. */
-#define SVG_X0 240
-#define SVG_W 700
+#define SVG_X0 20
+#define SVG_W 900
 static double svg_x(int64_t t, int64_t lo, int64_t hi)
 {
 	return SVG_X0 + (hi > lo ? (double)(t - lo) * SVG_W / (double)(hi - lo) : 0);
 }
 
-/* A hop timeline: one row per hop (receiving host on the left), a bar
- * from the previous hop's time to this one's (the time the hop took),
- * red when it runs backwards (clock skew), the axis labelled with the
- * first and last times. */
-static void html_svg(FILE *f, const struct diag *d)
+/* The life on one axis (scaled to the page: a viewBox, no fixed width):
+ * a dot per timed event, a bar between consecutive ones (red when time
+ * runs backwards: clock skew), the first and last times at the ends. */
+static void html_svg(FILE *f, const struct event *ev, size_t n)
 {
 	int64_t lo = 0, hi = 0, prev = 0;
 	int any = 0, has_prev = 0;
-	const int h = 56 + 22 * (int)d->nhops;
 	char t1[40], t2[40];
 
-	for (size_t i = 0; i < d->nhops; i++) {
-		if (!d->hops[i].has_t)
+	for (size_t i = 0; i < n; i++) {
+		if (!ev[i].has_t)
 			continue;
-		if (!any || d->hops[i].t < lo)
-			lo = d->hops[i].t;
-		if (!any || d->hops[i].t > hi)
-			hi = d->hops[i].t;
+		if (!any || ev[i].t < lo)
+			lo = ev[i].t;
+		if (!any || ev[i].t > hi)
+			hi = ev[i].t;
 		any = 1;
 	}
 	if (!any)
 		return;
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		"role=\"img\" aria-label=\"hop timeline\" font-family=\"sans-serif\">\n",
-		SVG_X0 + SVG_W + 100, h);
-	fprintf(f, "<line x1=\"%d\" y1=\"24\" x2=\"%d\" y2=\"24\" stroke=\"#888\"/>\n",
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d 56\" "
+		"width=\"%d\" role=\"img\" aria-label=\"timeline\" font-family=\"sans-serif\">\n",
+		SVG_X0 * 2 + SVG_W, SVG_X0 * 2 + SVG_W);
+	fprintf(f, "<line x1=\"%d\" y1=\"36\" x2=\"%d\" y2=\"36\" stroke=\"#888\"/>\n",
 		SVG_X0, SVG_X0 + SVG_W);
-	fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"11\">%s</text>\n", SVG_X0,
+	fprintf(f, "<text x=\"%d\" y=\"14\" font-size=\"12\">%s</text>\n", SVG_X0,
 		iso_time(lo, t1, sizeof(t1)));
-	fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
+	fprintf(f, "<text x=\"%d\" y=\"14\" font-size=\"12\" text-anchor=\"end\">%s</text>\n",
 		SVG_X0 + SVG_W, iso_time(hi, t2, sizeof(t2)));
-	for (size_t i = 0; i < d->nhops; i++) {
-		const struct rcvd_hop *hp = &d->hops[i];
-		int y = 46 + 22 * (int)i;
-		char dur[48], name[40];
-
-		snprintf(name, sizeof(name), "%.32s", hp->by[0] ? hp->by : "?");
-		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%zu ", y + 4, i + 1);
-		html_str(f, name);
-		fputs("</text>\n", f);
-		if (!hp->has_t)
+	for (size_t i = 0; i < n; i++) {
+		if (!ev[i].has_t)
 			continue;
 		if (has_prev)
-			fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-				"stroke=\"%s\" stroke-width=\"6\"/>\n", svg_x(prev, lo, hi), y,
-				svg_x(hp->t, lo, hi), y, hp->t < prev ? "#b00" : "#9bd");
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\"/>\n",
-			svg_x(hp->t, lo, hi), y, hp->has_delay && hp->delay < 0 ? "#b00" : "#36c");
-		if (hp->has_delay)
-			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n",
-				SVG_X0 + SVG_W + 8, y + 4,
-				report_duration(hp->delay, dur, sizeof(dur)));
-		prev = hp->t;
+			fprintf(f, "<line x1=\"%.1f\" y1=\"36\" x2=\"%.1f\" y2=\"36\" "
+				"stroke=\"%s\" stroke-width=\"6\"/>\n", svg_x(prev, lo, hi),
+				svg_x(ev[i].t, lo, hi), ev[i].t < prev ? "#b00" : "#9bd");
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"36\" r=\"5\" fill=\"%s\"/>\n",
+			svg_x(ev[i].t, lo, hi), ev[i].end ? "#b00" : "#36c");
+		prev = ev[i].t;
 		has_prev = 1;
 	}
 	fputs("</svg>\n", f);
+}
+
+/* The timeline: the axis, then the events in order, each with its time
+ * and the time since the event before (signed: clock skew shows). */
+static void html_life(FILE *f, const struct diag *d, enum lang l)
+{
+	struct event ev[EVENTS_MAX];
+	size_t n = life(d, l, ev);
+	int64_t prev = 0;
+	int has_prev = 0;
+	char t[40], dur[48];
+
+	if (!n)
+		return;
+	fputs("<h3>", f);
+	html_str(f, lang_msg(l, L_H_TIMELINE));
+	fputs("</h3>\n", f);
+	html_svg(f, ev, n);
+	fputs("<ol class=\"life\">\n", f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "<li%s>", ev[i].wait ? " class=\"wait\"" : ev[i].end ? " class=\"end\"" : "");
+		if (ev[i].has_t) {
+			fprintf(f, "<span class=\"t\">%s", iso_time(ev[i].t, t, sizeof(t)));
+			if (has_prev)
+				fprintf(f, " (%s%s)", ev[i].t >= prev ? "+" : "",
+					duration(l, ev[i].t - prev, dur, sizeof(dur)));
+			fputs("</span>", f);
+			prev = ev[i].t;
+			has_prev = 1;
+		}
+		html_str(f, ev[i].what);
+		fputs("</li>\n", f);
+	}
+	fputs("</ol>\n", f);
 }
 
 /* A URL worth a link: http or https, printable ASCII without blanks
@@ -902,81 +1165,144 @@ static void html_check(FILE *f, const struct report_check *c)
 	}
 }
 
-static void html_recipients(FILE *f, const struct diag *d)
+/* A table head: the catalogue's words for ids. */
+static void html_head(FILE *f, enum lang l, const enum lang_msg *ids, size_t n)
 {
-	if (d->dsn.n) {
-		fputs("<table><tr><th>recipient</th><th>reason</th><th>status</th><th>reply</th>"
-		      "<th>remote MTA</th><th>command</th><th>blocklist</th><th>diagnostic</th></tr>\n", f);
-		for (size_t i = 0; i < d->dsn.n; i++) {
-			const struct dsn_rcpt *r = &d->dsn.r[i];
-			const struct list *bl = d->x[i].bl;
+	fputs("<tr>", f);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<th>", f);
+		html_str(f, lang_msg(l, ids[i]));
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n", f);
+}
 
-			fputs("<tr><td>", f);
-			html_str(f, r->recipient);
-			fprintf(f, "</td><td class=\"%s\">%s</td><td>", severity(r), r->reason);
-			html_str(f, r->status);
-			fputs("</td><td>", f);
-			html_str(f, r->reply);
-			fputs("</td><td>", f);
-			html_str(f, r->rhost);
-			fputs("</td><td>", f);
-			html_str(f, r->command);
-			fputs("</td><td>", f);
-			if (bl) {
-				html_str(f, bl->name);
-				if (bl->delist) {
-					fputs(" (removal: ", f);
-					html_link(f, bl->delist);
-					fputs(")", f);
-				}
+static void html_recipients(FILE *f, const struct diag *d, enum lang l)
+{
+	static const enum lang_msg th[] = {
+		L_H_TH_RECIPIENT, L_H_TH_REASON, L_H_TH_STATUS, L_H_TH_REPLY, L_H_TH_REMOTE,
+		L_H_TH_COMMAND, L_H_TH_BLOCKLIST, L_H_TH_DIAG,
+	};
+
+	if (!d->dsn.n)
+		return;
+	fputs("<h3>", f);
+	html_str(f, lang_msg(l, L_H_RECIPIENTS));
+	fputs("</h3>\n<table><colgroup><col class=\"w16\"><col class=\"w9\"><col class=\"w6\">"
+	      "<col class=\"w6\"><col class=\"w12\"><col class=\"w7\"><col class=\"w15\">"
+	      "<col class=\"w29\"></colgroup>\n", f);
+	html_head(f, l, th, ARRAY_SIZE(th));
+	for (size_t i = 0; i < d->dsn.n; i++) {
+		const struct dsn_rcpt *r = &d->dsn.r[i];
+		const struct list *bl = d->x[i].bl;
+
+		fputs("<tr><td>", f);
+		html_str(f, r->recipient);
+		fprintf(f, "</td><td class=\"%s\">%s</td><td>", severity(r), r->reason);
+		html_str(f, r->status);
+		fputs("</td><td>", f);
+		html_str(f, r->reply);
+		fputs("</td><td>", f);
+		html_str(f, r->rhost);
+		fputs("</td><td>", f);
+		html_str(f, r->command);
+		fputs("</td><td>", f);
+		if (bl) {
+			html_str(f, bl->name);
+			if (bl->delist) {
+				fputs(" (", f);
+				html_link(f, bl->delist);
+				fputs(")", f);
 			}
-			fputs("</td><td>", f);
-			html_str(f, r->diag);
-			fputs("</td></tr>\n", f);
 		}
-		fputs("</table>\n", f);
-}
+		fputs("</td><td>", f);
+		html_str(f, r->diag);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
 }
 
-static void html_hops(FILE *f, const struct diag *d)
+static void html_hops(FILE *f, const struct diag *d, enum lang l)
 {
+	static const enum lang_msg th[] = {
+		L_H_TH_TIME, L_H_TH_DELAY, L_H_TH_FROM, L_H_TH_IP, L_H_TH_BY, L_H_TH_WITH,
+	};
 	char t[40], dur[48];
 
-	if (d->nhops) {
-		fprintf(f, "<p>path: %zu %s", d->nhops, hops_word(d->nhops));
-		if (d->has_total)
-			fprintf(f, ", total %s", report_duration(d->total_delay, dur, sizeof(dur)));
-		fputs("</p>\n", f);
-		html_svg(f, d);
-		fputs("<table><tr><th>#</th><th>time (UTC)</th><th>delay</th><th>from</th>"
-		      "<th>IP</th><th>by</th><th>with</th></tr>\n", f);
-		for (size_t i = 0; i < d->nhops; i++) {
-			const struct rcvd_hop *h = &d->hops[i];
+	if (!d->nhops)
+		return;
+	fputs("<h3>", f);
+	lprintf_html(f, l, L_H_PATH, d->nhops, hops_word(l, d->nhops));
+	if (d->has_total) {
+		html_str(f, lang_msg(l, L_T_PATH_TOTAL));
+		html_str(f, duration(l, d->total_delay, dur, sizeof(dur)));
+	}
+	fputs("</h3>\n<table><colgroup><col style=\"width:2.5em\"><col style=\"width:11em\">"
+	      "<col style=\"width:7em\"><col><col style=\"width:10em\"><col><col></colgroup>\n"
+	      "<tr><th>#</th>", f);
+	for (size_t i = 0; i < ARRAY_SIZE(th); i++) {
+		fputs("<th>", f);
+		html_str(f, lang_msg(l, th[i]));
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n", f);
+	for (size_t i = 0; i < d->nhops; i++) {
+		const struct rcvd_hop *h = &d->hops[i];
 
-			fprintf(f, "<tr%s><td>%zu</td><td>%s</td><td%s>%s</td><td>",
-				h->ip[0] && !strcmp(h->ip, d->judged_ip) ?
-				" style=\"font-weight:600\"" : "", i + 1,
-				h->has_t ? iso_time(h->t, t, sizeof(t)) : "",
-				h->has_delay && h->delay < 0 ? " class=\"skew\"" : "",
-				h->has_delay ? report_duration(h->delay, dur, sizeof(dur)) : "");
-			html_str(f, h->from);
-			fputs("</td><td>", f);
-			html_str(f, h->ip);
-			if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
-				fputs(" (judged)", f);
-			fputs("</td><td>", f);
-			html_str(f, h->by);
-			fputs("</td><td>", f);
-			html_str(f, h->with);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</table>\n", f);
+		fprintf(f, "<tr%s><td>%zu</td><td>%s</td><td%s>",
+			h->ip[0] && !strcmp(h->ip, d->judged_ip) ? " style=\"font-weight:600\"" : "",
+			i + 1, h->has_t ? iso_time(h->t, t, sizeof(t)) : "",
+			h->has_delay && h->delay < 0 ? " class=\"skew\"" : "");
+		if (h->has_delay)
+			html_str(f, duration(l, h->delay, dur, sizeof(dur)));
+		fputs("</td><td>", f);
+		html_str(f, h->from);
+		fputs("</td><td>", f);
+		html_str(f, h->ip);
+		if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
+			fputs(" (judged)", f);
+		fputs("</td><td>", f);
+		html_str(f, h->by);
+		fputs("</td><td>", f);
+		html_str(f, h->with);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
 }
+
+/* What to do next, first in a report: the steps as a list, a removal
+ * URL of the catalogue as a link. */
+static void html_next(FILE *f, const struct diag *d, enum lang l)
+{
+	struct next nx;
+	const struct list *bl = d->dsn.n ? d->x[0].bl : NULL;
+
+	next_steps(d, l, &nx);
+	if (!nx.n)
+		return;
+	fputs("<div class=\"next\"><h3>", f);
+	html_str(f, lang_msg(l, L_H_NEXT));
+	fputs("</h3><ol>\n", f);
+	for (int i = 0; i < nx.n; i++) {
+		const char *at = bl && bl->delist ? strstr(nx.step[i], bl->delist) : NULL;
+
+		fputs("<li>", f);
+		if (at) {
+			html_strn(f, nx.step[i], (size_t)(at - nx.step[i]));
+			html_link(f, bl->delist);
+			html_str(f, at + strlen(bl->delist));
+		} else {
+			html_str(f, nx.step[i]);
+		}
+		fputs("</li>\n", f);
+	}
+	fputs("</ol></div>\n", f);
 }
 
 void report_html(FILE *f, const struct report_item *it)
 {
 	const struct diag *d = it->d;
+	enum lang l = it->lang;
 	char buf[1024];
 
 	fputs("<section><h2>", f);
@@ -990,24 +1316,32 @@ void report_html(FILE *f, const struct report_item *it)
 		fputs("</p></section>\n", f);
 		return;
 	}
-	report_summary(d, buf, sizeof(buf));
+	/* the story at a glance: what happened, what to do, when */
+	report_summary_lang(d, l, buf, sizeof(buf));
 	fputs("<p class=\"sum\">", f);
 	html_summary(f, d, buf);
-	fprintf(f, "</p>\n<p>kind: %s", dsn_kind_name(d->kind));
-	if (d->subject[0]) {
-		fputs(" &middot; subject: ", f);
-		html_str(f, d->subject);
-	}
 	fputs("</p>\n", f);
-	html_recipients(f, d);
+	html_next(f, d, l);
+	html_life(f, d, l);
+	html_recipients(f, d, l);
 	if (d->judged_ip[0]) {
-		fputs("<p>address receivers judge: ", f);
+		fputs("<p>", f);
+		html_str(f, lang_msg(l, L_H_JUDGED));
 		html_str(f, d->judged_ip);
-		fprintf(f, " (%s)</p>\n", !strcmp(d->judged_src, "rejection") ?
-			"named in the rejection" : "first hop outside the sender's servers");
+		fputs(" (", f);
+		html_str(f, lang_msg(l, !strcmp(d->judged_src, "rejection") ? L_T_JUDGED_REJECTION :
+				       L_T_JUDGED_PATH));
+		fputs(")</p>\n", f);
 	}
 	if (it->chk)
 		html_check(f, it->chk);
-	html_hops(f, d);
-	fputs("</section>\n", f);
+	html_hops(f, d, l);
+	fputs("<p><small>", f);
+	lprintf_html(f, l, L_H_KIND, dsn_kind_name(d->kind));
+	if (d->subject[0]) {
+		fputs(" &middot; ", f);
+		html_str(f, lang_msg(l, L_H_SUBJECT));
+		html_str(f, d->subject);
+	}
+	fputs("</small></p>\n</section>\n", f);
 }

@@ -1,7 +1,9 @@
 /*
  * report.h - a diagnosis written out: text for people (summary first),
  * JSON for programs (schema in docs/diagnose.md), one self-contained HTML
- * page with an inline SVG timeline of the hops.
+ * page: per message what to do next first, then the timeline of its whole
+ * life (written, each hop, the time in the queue, the refusal, the
+ * report).  Text and HTML in English or Japanese (lang.h).
  *
  * SECURITY: everything printed comes from untrusted mail; JSON strings
  * are escaped and forced to valid UTF-8, HTML is entity-escaped, text
@@ -14,6 +16,7 @@
 #include <stdio.h>
 
 #include "mail/diagnose.h"
+#include "mail/lang.h"
 
 /* --check: what the blocklists say about the judged address.  A list
  * answers with one code or several (Spamhaus ZEN: 127.0.0.2 SBL and
@@ -47,10 +50,15 @@ struct report_item {
 	const struct diag *d;	/* NULL when unreadable: see error */
 	const char *error;
 	const struct report_check *chk;	/* NULL: not checked */
+	enum lang lang;		/* of the text and HTML reports (JSON:
+				   English always); 0 is English */
 };
 
-/* The one-line summary of a diagnosis into buf. */
+/* The one-line summary of a diagnosis into buf (cut at len, on a
+ * character boundary): in English, as JSON has it. */
 void report_summary(const struct diag *d, char *buf, size_t len);
+/* The same in lang. */
+void report_summary_lang(const struct diag *d, enum lang lang, char *buf, size_t len);
 
 void report_text(FILE *f, const struct report_item *it);
 /* -q: "FILE: summary" on one line, blanked for a terminal like
@@ -63,7 +71,9 @@ void report_json_end(FILE *f);
 /* Free the buffer the calling thread keeps for report_json (call before
  * a thread that wrote reports ends). */
 void report_thread_cleanup(void);
+/* The page's head, in English or in lang. */
 void report_html_begin(FILE *f);
+void report_html_begin_lang(FILE *f, enum lang lang);
 void report_html(FILE *f, const struct report_item *it);
 void report_html_end(FILE *f);
 
