@@ -5,6 +5,7 @@
  */
 #include "policy/baseline.h"
 #include "policy/domset.h"
+#include "policy/keytab.h"
 #include "policy/ratelimit.h"
 #include "base/util.h"
 
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #define BL_ALPHA_HOUR (1.0 / 168)	/* about a week of hours */
@@ -26,9 +26,7 @@ struct bl_dom {
 };
 
 struct bl_user {
-	char *key;
-	uint32_t hash;
-	struct bl_user *next;
+	struct kt_node kn;	/* kn.key: the sender (keytab.h) */
 	uint32_t hour_start, hour_n, day_start, day_n;
 	double h_mean, h_var, d_mean, d_var;
 	uint32_t alerted_hour, alerted_day;	/* window start of the last alert */
@@ -40,20 +38,14 @@ struct bl_user {
 };
 
 struct bl_table {
-	struct bl_user **bucket;
-	size_t nbuckets, n, max;
-	uint32_t seed;
+	struct kt_table *kt;	/* of struct bl_user */
 };
 
 struct bl_table *bl_new(size_t max_users)
 {
 	struct bl_table *t = xcalloc(1, sizeof(*t));
 
-	t->nbuckets = 1024;
-	t->bucket = xcalloc(t->nbuckets, sizeof(*t->bucket));
-	t->max = max_users;
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		t->seed = (uint32_t)now_ms();
+	t->kt = kt_new(max_users);
 	return t;
 }
 
@@ -61,52 +53,22 @@ void bl_free(struct bl_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct bl_user *u = t->bucket[i], *nx; u; u = nx) {
-			nx = u->next;
-			free(u->key);
-			free(u);
-		}
-	free(t->bucket);
+	kt_free(t->kt, NULL);
 	free(t);
 }
 
 size_t bl_count_users(const struct bl_table *t)
 {
-	return t->n;
-}
-
-static uint32_t bl_hash(const struct bl_table *t, const char *k, size_t n)
-{
-	uint32_t h = 2166136261u ^ t->seed;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static void bl_grow(struct bl_table *t)
-{
-	size_t nb = t->nbuckets * 2;
-	struct bl_user **b = xcalloc(nb, sizeof(*b));
-
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct bl_user *u = t->bucket[i], *nx; u; u = nx) {
-			nx = u->next;
-			u->next = b[u->hash & (nb - 1)];
-			b[u->hash & (nb - 1)] = u;
-		}
-	free(t->bucket);
-	t->bucket = b;
-	t->nbuckets = nb;
+	return kt_count(t->kt);
 }
 
 /* A sender not in the table: the configured default for new senders. */
 static void fresh_user(struct bl_user *u, const struct bl_params *p, uint32_t now)
 {
+	struct kt_node kn = u->kn;
+
 	memset(u, 0, sizeof(*u));
+	u->kn = kn;
 	u->h_mean = p->new_hour;
 	u->h_var = p->new_hour * p->new_hour;
 	u->d_mean = p->new_hour * 24;
@@ -122,24 +84,12 @@ static void fresh_user(struct bl_user *u, const struct bl_params *p, uint32_t no
 static struct bl_user *bl_get(struct bl_table *t, const struct bl_params *p, const char *key,
 			      uint32_t now, bool create)
 {
-	size_t n = strnlen(key, RL_MAX_KEY);
-	uint32_t h = bl_hash(t, key, n);
-	struct bl_user *u;
+	bool created;
+	struct bl_user *u = (struct bl_user *)kt_get(t->kt, key, create ? sizeof(*u) : 0,
+						     &created);
 
-	for (u = t->bucket[h & (t->nbuckets - 1)]; u; u = u->next)
-		if (u->hash == h && !strncmp(u->key, key, n) && u->key[n] == '\0')
-			return u;
-	if (!create || t->n >= t->max)
-		return NULL;
-	if (t->n >= t->nbuckets)
-		bl_grow(t);
-	u = xmalloc(sizeof(*u));
-	fresh_user(u, p, now);
-	u->key = xstrndup(key, n);
-	u->hash = h;
-	u->next = t->bucket[h & (t->nbuckets - 1)];
-	t->bucket[h & (t->nbuckets - 1)] = u;
-	t->n++;
+	if (created)
+		fresh_user(u, p, now);
 	return u;
 }
 
@@ -269,6 +219,7 @@ bool bl_held(struct bl_table *t, const struct bl_params *p, const char *key, uin
 	struct bl_user fresh;
 
 	if (!u) {
+		memset(&fresh, 0, sizeof(fresh));
 		fresh_user(&fresh, p, now);
 		u = &fresh;
 	}
@@ -322,7 +273,7 @@ void bl_recipient(struct bl_table *t, const struct bl_params *p, const char *key
 	at++;
 	n = strnlen(at, BL_MAX_DOMAIN);
 	if (p->dom_factor > 0) {
-		uint32_t h = ds_hash(t->seed, at, n);
+		uint32_t h = ds_hash(kt_seed(t->kt), at, n);
 
 		ds_add(&u->hset, h);
 		ds_add(&u->dset, h);
@@ -416,6 +367,7 @@ void bl_status_shared(FILE *f, const struct bl_params *p, const struct bl_shared
 	struct bl_user u;
 	uint32_t xd[2] = { s->hour_dom, s->day_dom };
 
+	memset(&u, 0, sizeof(u));
 	fresh_user(&u, p, now);
 	u.hour_start = s->hour_start;
 	u.hour_n = s->hour_n;
@@ -448,9 +400,26 @@ void bl_status_shared(FILE *f, const struct bl_params *p, const struct bl_shared
 #define BL_MAGIC1 "rblkit-baselines 1\n"
 #define BL_MAGIC2 "rblkit-baselines 2 "
 
+/* One sender's line of the file f (arg). */
+static void save_one(void *arg, struct kt_node *n)
+{
+	const struct bl_user *u = (const struct bl_user *)n;
+	char hs[DS_TEXT_MAX + 1], ds[DS_TEXT_MAX + 1];
+	FILE *f = arg;
+
+	ds_text(&u->hset, hs);
+	ds_text(&u->dset, ds);
+	fprintf(f, "%u %u %.17g %.17g %u %u %.17g %.17g %u %u %.17g %.17g %.17g %.17g %s %s "
+		"%zu ", u->hour_start, u->hour_n, u->h_mean, u->h_var, u->day_start, u->day_n,
+		u->d_mean, u->d_var, u->alerted_hour, u->alerted_day, u->x_mean, u->x_var,
+		u->y_mean, u->y_var, hs, ds, strlen(u->kn.key));
+	fputs(u->kn.key, f);
+	fputc('\n', f);
+}
+
 int bl_save(struct bl_table *t, const char *path)
 {
-	char tmp[4200], hs[DS_TEXT_MAX + 1], ds[DS_TEXT_MAX + 1];
+	char tmp[4200];
 	FILE *f;
 	int fd, rc = -1, e;
 
@@ -464,19 +433,8 @@ int bl_save(struct bl_table *t, const char *path)
 		close(fd);
 		goto out;
 	}
-	fprintf(f, "%s%u\n", BL_MAGIC2, t->seed);
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct bl_user *u = t->bucket[i]; u; u = u->next) {
-			ds_text(&u->hset, hs);
-			ds_text(&u->dset, ds);
-			fprintf(f, "%u %u %.17g %.17g %u %u %.17g %.17g %u %u %.17g %.17g %.17g "
-				"%.17g %s %s %zu ", u->hour_start, u->hour_n, u->h_mean, u->h_var,
-				u->day_start, u->day_n, u->d_mean, u->d_var, u->alerted_hour,
-				u->alerted_day, u->x_mean, u->x_var, u->y_mean, u->y_var, hs, ds,
-				strlen(u->key));
-			fputs(u->key, f);
-			fputc('\n', f);
-		}
+	fprintf(f, "%s%u\n", BL_MAGIC2, kt_seed(t->kt));
+	kt_foreach(t->kt, save_one, f);
 	if (fflush(f) || fsync(fileno(f))) {
 		fclose(f);
 		goto out;
@@ -509,8 +467,7 @@ static int read_magic(FILE *f, struct bl_table *t)
 	seed = strtoul(line + strlen(BL_MAGIC2), &end, 10);
 	if (end == line + strlen(BL_MAGIC2) || strcmp(end, "\n") || seed > UINT32_MAX)
 		return -1;
-	if (t->n == 0)
-		t->seed = (uint32_t)seed;
+	kt_set_seed(t->kt, (uint32_t)seed);	/* an empty table only */
 	return 2;
 }
 
@@ -567,6 +524,7 @@ long bl_load(struct bl_table *t, const char *path, char *err, size_t errlen)
 		int eof;
 
 		line++;
+		memset(&v, 0, sizeof(v));
 		fresh_user(&v, &none, 0);
 		if (!read_line(f, ver, &v, key, &eof)) {
 			if (eof)
@@ -583,9 +541,7 @@ long bl_load(struct bl_table *t, const char *path, char *err, size_t errlen)
 			v.y_mean = u->y_mean;
 			v.y_var = u->y_var;
 		}
-		v.key = u->key;
-		v.hash = u->hash;
-		v.next = u->next;
+		v.kn = u->kn;
 		memcpy(v.dom, u->dom, sizeof(v.dom));
 		*u = v;
 		n++;

@@ -46,7 +46,7 @@ static int by_count(const void *a, const void *b)
 
 	if (x->sort != y->sort)
 		return x->sort > y->sort ? -1 : 1;
-	return strcmp(x->u->key, y->u->key);
+	return strcmp(x->u->kn.key, y->u->kn.key);
 }
 
 /* The user name with control characters replaced, for the terminal. */
@@ -62,7 +62,7 @@ static const char *clean(const char *s, char *buf, size_t len)
 
 static void print_counts(FILE *f, const struct pcfg *cfg, struct rl_user *u, uint32_t now)
 {
-	const struct rl_limits *l = pcfg_limits_for(cfg, u->key);
+	const struct rl_limits *l = pcfg_limits_for(cfg, u->kn.key);
 
 	for (size_t i = 0; i < l->n; i++) {
 		char per[32];
@@ -107,7 +107,7 @@ void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t, uint32_t n
 				continue;
 			rl_limit_text(&u->blocked_by, lt, sizeof(lt));
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&since, &tm));
-			fprintf(f, "  %s  since %s  limit %s%s\n", clean(u->key, name, sizeof(name)),
+			fprintf(f, "  %s  since %s  limit %s%s\n", clean(u->kn.key, name, sizeof(name)),
 				when, lt, cfg->block_until_reset ? "  (until reset)" : "");
 		}
 	}
@@ -118,7 +118,7 @@ void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t, uint32_t n
 		fprintf(f, "\ntop senders (by messages per %s):\n", per);
 	}
 	for (size_t i = 0; i < c.n && i < top; i++) {
-		fprintf(f, "  %-40s", clean(c.rows[i].u->key, name, sizeof(name)));
+		fprintf(f, "  %-40s", clean(c.rows[i].u->kn.key, name, sizeof(name)));
 		print_counts(f, cfg, c.rows[i].u, now);
 		fprintf(f, "%s\n", c.rows[i].u->blocked ? "  BLOCKED" : "");
 	}
@@ -133,7 +133,7 @@ int pctl_status_user(FILE *f, const struct pcfg *cfg, struct rl_table *t,
 
 	if (!u)
 		return -1;
-	fprintf(f, "%s", clean(u->key, name, sizeof(name)));
+	fprintf(f, "%s", clean(u->kn.key, name, sizeof(name)));
 	print_counts(f, cfg, u, now);
 	if (u->blocked) {
 		char lt[64], when[32];

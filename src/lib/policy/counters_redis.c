@@ -1066,8 +1066,8 @@ int pcs_merge(struct pcs *s, const struct rl_user *u, uint32_t now)
 		return -1;
 #define NUM(v) do { snprintf(num[k], sizeof(num[k]), "%lu", (unsigned long)(v)); \
 		av[n] = num[k++]; lv[n] = strlen(av[n]); n++; } while (0)
-	av[n] = u->key;
-	lv[n++] = strlen(u->key);
+	av[n] = u->kn.key;
+	lv[n++] = strlen(u->kn.key);
 	NUM(now);
 	n++;		/* the count, below */
 	k++;

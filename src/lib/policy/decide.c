@@ -132,13 +132,13 @@ static void alert(struct pd_ctx *x, const struct rl_user *u,
 	char *vars[] = { user, cnt, lim, kind, win };
 
 	rl_period_text(l->period, per, sizeof(per));
-	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->key);
+	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->kn.key);
 	snprintf(cnt, sizeof(cnt), "RBLKIT_COUNT=%u", count);
 	snprintf(lim, sizeof(lim), "RBLKIT_LIMIT=%u", l->max);
 	snprintf(kind, sizeof(kind), "RBLKIT_KIND=%s",
 		 l->kind == RL_MESSAGES ? "messages" : "recipients");
 	snprintf(win, sizeof(win), "RBLKIT_WINDOW=%s", per);
-	run_alert(x, u->key, vars, ARRAY_SIZE(vars));
+	run_alert(x, u->kn.key, vars, ARRAY_SIZE(vars));
 }
 
 void pd_reap(struct pd_ctx *x)
@@ -165,7 +165,7 @@ static void refusal(const struct pd_ctx *x, const struct rl_user *u,
 	snprintf(cnt, sizeof(cnt), "%u", count);
 	snprintf(lim, sizeof(lim), "%u", l->max);
 	rl_period_text(l->period, per, sizeof(per));
-	vars['u'] = u->key;
+	vars['u'] = u->kn.key;
 	vars['c'] = cnt;
 	vars['l'] = lim;
 	vars['k'] = l->kind == RL_MESSAGES ? "messages" : "recipients";
@@ -188,7 +188,7 @@ static void cross(struct pd_ctx *x, struct rl_user *u, const struct rl_limit *l,
 	if (x->pst)
 		pst_block(x->pst, u);
 	rl_limit_text(l, lt, sizeof(lt));
-	log_warn("outbound limit: %s blocked at %u (limit %s)%s", u->key, count, lt,
+	log_warn("outbound limit: %s blocked at %u (limit %s)%s", u->kn.key, count, lt,
 		 again ? "; alert already sent in this window" : "");
 	if (!again)
 		alert(x, u, l, count);
@@ -209,7 +209,7 @@ static void oversize(struct pd_ctx *x, struct rl_user *u, const struct rl_limit 
 	}
 	rl_limit_text(l, lt, sizeof(lt));
 	log_warn("outbound limit: %s: a message of %u recipients refused, it would "
-		 "make %u (limit %s); not blocked%s", u->key, rcpts, count, lt,
+		 "make %u (limit %s); not blocked%s", u->kn.key, rcpts, count, lt,
 		 again ? "; alert already sent in this window" : "");
 	if (!again)
 		alert(x, u, l, count);
@@ -371,8 +371,8 @@ enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 	if (u->blocked) {
 		u->blocked = false;
 		if (x->pst)
-			pst_unblock(x->pst, u->key);
-		log_info("outbound limit: %s is under its limits again", u->key);
+			pst_unblock(x->pst, u->kn.key);
+		log_info("outbound limit: %s is under its limits again", u->kn.key);
 	}
 	/* not blocked, but this message is larger than what is left */
 	idx = rl_check(u, lim, now, 1, rcpts, &count);
@@ -387,7 +387,7 @@ enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 		if (x->pst)
 			pst_add(x->pst, u, x->periods, x->nperiods, now, 1, rcpts);
 		if (x->store)
-			count_pending(x, u->key, now, rcpts);
+			count_pending(x, u->kn.key, now, rcpts);
 		if (x->bl)
 			bl_count_msg(x, key, now);
 	}
@@ -405,7 +405,7 @@ static struct rl_user *local_user(struct pd_ctx *x, const char *key, struct rl_u
 	if (u)
 		return u;
 	memset(tmp, 0, sizeof(*tmp));
-	tmp->key = (char *)key;
+	tmp->kn.key = (char *)key;
 	return tmp;
 }
 
@@ -427,8 +427,8 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 		if (u->blocked && u != &tmp) {
 			u->blocked = false;
 			if (x->pst)
-				pst_unblock(x->pst, u->key);
-			log_info("outbound limit: %s is under its limits again", u->key);
+				pst_unblock(x->pst, u->kn.key);
+			log_info("outbound limit: %s is under its limits again", u->kn.key);
 		}
 		if (w->eom && u != &tmp) {
 			rl_add(u, x->periods, x->nperiods, w->now, 1, w->rcpts);
@@ -449,7 +449,7 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 			if (x->pst && u != &tmp)
 				pst_block(x->pst, u);
 			rl_limit_text(&l, lt, sizeof(lt));
-			log_warn("outbound limit: %s blocked at %u (limit %s, shared)%s", u->key,
+			log_warn("outbound limit: %s blocked at %u (limit %s, shared)%s", u->kn.key,
 				 r->count, lt, r->first ? "" : "; alert already sent in this window");
 		}
 		if (r->first)
@@ -462,7 +462,7 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 		l = lim->lim[r->idx];
 		rl_limit_text(&l, lt, sizeof(lt));
 		log_warn("outbound limit: %s: a message of %u recipients refused, it would "
-			 "make %u (limit %s, shared); not blocked%s", u->key, w->rcpts, count, lt,
+			 "make %u (limit %s, shared); not blocked%s", u->kn.key, w->rcpts, count, lt,
 			 r->first ? "" : "; alert already sent in this window");
 		if (r->first)
 			alert(x, u, &l, count);
