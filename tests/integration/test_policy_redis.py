@@ -423,6 +423,7 @@ def test_link_dropped_in_a_network_namespace(tmp_path):
     assert out["redis"] == "5", out
 
 
+@pytest.mark.slow
 def test_postfix_with_sasl_and_another_daemon_share_one_limit(redis):
     """End to end: a real Postfix (SMTP AUTH by swaks) on daemon a, and
     daemon b (another server's) on the same Redis: 3 messages/hour for
