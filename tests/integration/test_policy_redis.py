@@ -175,25 +175,32 @@ def test_stopped_redis_answers_within_the_timeout_and_recovers(redis):
         assert d.wait_log("merging the counts of 1 users", 10), d.log()
 
 
+# the answers to the SCRIPT LOADs of a connection (one per script of
+# counters_scripts.c): after them the daemon counts the store as up
+SHAS = (b"$40\r\n" + b"a" * 40 + b"\r\n") * 4
+
+
 @pytest.mark.parametrize("reply", [
     pytest.param(lambda n: b"\x00\xffnot resp at all\r\n", id="binary"),
     pytest.param(lambda n: b"$99999999999\r\n", id="huge-bulk"),
     pytest.param(lambda n: b"*99999\r\n", id="huge-array"),
     pytest.param(lambda n: b"+OK\r\n" * 3, id="status-not-sha"),
     pytest.param(lambda n: b"*1\r\n" * 50 + b":1\r\n", id="deep"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b"*6\r\n:9\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n", id="bad-code"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b":1\r\n", id="wrong-type"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b"-ERR boom\r\n", id="error"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b"*6\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n" * 2, id="unasked"),
 ])
 def test_garbage_is_an_error_never_a_crash(reply):
     g = GarbageRedis(reply)
     try:
         with PolicyDaemon(conf(g.url)) as d:
+            if reply(1) == SHAS:	# up first, then the garbage
+                wait_up(d)
             c = d.connect()
             answers = [eom(c) for _ in range(6)]
             assert answers[:5] == ["DUNNO"] * 5, answers
@@ -568,3 +575,19 @@ def test_status_of_a_user_is_the_clusters_view(redis):
     finally:
         for d in ds:
             d.close()
+
+
+def test_garbage_to_status_is_answered_locally():
+    """status USER asks the store; a reply that is not the STATUS script's
+    is an error: this daemon's view is shown, said so, and it stays up."""
+    g = GarbageRedis(lambda n: SHAS if n == 1 else b"*3\r\n:1\r\n$1\r\nx\r\n:2\r\n")
+    try:
+        with PolicyDaemon(conf(g.url)) as d:
+            wait_up(d)
+            r = d.command("status", "u@example.com")
+            assert "outbound_store did not answer: this daemon's share only" in r.stdout, r
+            assert d.wait_log("a status reply that is not the script's"), d.log()
+            assert d.proc.poll() is None
+            assert eom(d.connect()) == "DUNNO"
+    finally:
+        g.close()
