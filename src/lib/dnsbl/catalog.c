@@ -371,6 +371,23 @@ static int key_testpoint(struct list *l, char *val, struct entry_state *es,
 	return 0;
 }
 
+/* "limit = N": the list's published free-use queries a day (0: none). */
+static int key_limit(struct list *l, char *val, struct entry_state *es,
+		     const char **why)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (!isdigit((unsigned char)*val) || *end || errno || v > 1000000000000ULL) {
+		*why = "limit: expected a number of queries a day";
+		return -1;
+	}
+	l->limit = v;
+	return 0;
+}
+
 /* "reduce = registered|none": what a domain list is asked. */
 static int key_reduce(struct list *l, char *val, struct entry_state *es,
 		      const char **why)
@@ -505,6 +522,7 @@ static const struct {
 	{ "txt", key_txt, 0 },
 	{ "testpoint", key_testpoint, 0 },
 	{ "reduce", key_reduce, 0 },
+	{ "limit", key_limit, 0 },
 	{ "lookup", key_lookup, 0 },
 	{ "sets", key_sets, 0 },
 	{ "match", key_match, 0 },

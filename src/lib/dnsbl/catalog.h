@@ -58,6 +58,8 @@ struct list {
 					   domain (NULL: use delist) */
 	char *advice;			/* what a listed sender should do,
 					   shown with the listing */
+	uint64_t limit;			/* published free-use query limit a
+					   day ("limit = N"); 0: none known */
 	char *server;			/* ask this server, not the resolver:
 					   a local mirror, "ADDR[:PORT],..." */
 	char **match;			/* lowercase words naming it in texts */

@@ -137,8 +137,42 @@ static const char *const v1_pg[] = {
 static const char *const v2_sqlite[] = { WEB_TABLES("INTEGER PRIMARY KEY"), NULL };
 static const char *const v2_pg[] = { WEB_TABLES("BIGSERIAL PRIMARY KEY"), NULL };
 
+/* Version 3: the history of `rblkit watch` (store/watch.h): the current
+ * state per (target, list), its transitions, the alerts sent for them
+ * (unique per transition, channel and reminder number: claimed once,
+ * never sent twice), notes that alerts quote, queries spent per day. */
+#define WATCH_TABLES(ID)                                                      \
+	"CREATE TABLE watch_state (list TEXT NOT NULL, target TEXT NOT NULL," \
+	" state BIGINT NOT NULL, since BIGINT NOT NULL, codes TEXT NOT NULL," \
+	" txt TEXT NOT NULL, why TEXT NOT NULL, pending BIGINT NOT NULL,"     \
+	" confirms BIGINT NOT NULL, last_check BIGINT NOT NULL,"              \
+	" reminded BIGINT NOT NULL, PRIMARY KEY (list, target))",             \
+	"CREATE INDEX watch_state_target ON watch_state (target)",            \
+	"CREATE TABLE watch_transitions (id " ID ", time BIGINT NOT NULL,"    \
+	" target TEXT NOT NULL, list TEXT NOT NULL,"                          \
+	" from_state BIGINT NOT NULL, to_state BIGINT NOT NULL,"              \
+	" codes TEXT NOT NULL, txt TEXT NOT NULL, why TEXT NOT NULL)",        \
+	"CREATE INDEX watch_transitions_time ON watch_transitions (time, id)", \
+	"CREATE INDEX watch_transitions_target ON watch_transitions (target, time, id)", \
+	"CREATE TABLE watch_alerts (id " ID ", transition_id BIGINT NOT NULL," \
+	" channel TEXT NOT NULL, seq BIGINT NOT NULL, state BIGINT NOT NULL," \
+	" created BIGINT NOT NULL, done BIGINT NOT NULL,"                     \
+	" attempts BIGINT NOT NULL, detail TEXT NOT NULL,"                    \
+	" UNIQUE (transition_id, channel, seq))",                             \
+	"CREATE INDEX watch_alerts_state ON watch_alerts (state, id)",        \
+	"CREATE TABLE watch_notes (id " ID ", time BIGINT NOT NULL,"          \
+	" source TEXT NOT NULL, subject TEXT NOT NULL, list TEXT NOT NULL,"   \
+	" text TEXT NOT NULL)",                                               \
+	"CREATE INDEX watch_notes_time ON watch_notes (time, id)",            \
+	"CREATE TABLE watch_budget (list TEXT NOT NULL, day BIGINT NOT NULL," \
+	" n BIGINT NOT NULL, PRIMARY KEY (list, day))"
+
+static const char *const v3_sqlite[] = { WATCH_TABLES("INTEGER PRIMARY KEY"), NULL };
+static const char *const v3_pg[] = { WATCH_TABLES("BIGSERIAL PRIMARY KEY"), NULL };
+
 const struct db_migration db_migrations[] = {
 	{ 1, { NULL, v1_sqlite, v1_pg } },
 	{ 2, { NULL, v2_sqlite, v2_pg } },
+	{ 3, { NULL, v3_sqlite, v3_pg } },
 };
 const size_t db_nmigrations = sizeof(db_migrations) / sizeof(db_migrations[0]);

@@ -39,7 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2      /* 2: the web portal's tables (store/web.h) */
+#define STORE_SCHEMA_VERSION 3      /* 2: the web portal's tables (store/web.h);
+				     * 3: the watch history (store/watch.h) */
 
 #define STORE_KEY_MAX 300       /* canonical key text, with NUL */
 #define STORE_ZONE_MAX 256      /* zone name text, with NUL */
