@@ -14,8 +14,16 @@
  * is checked (bl_check) and, when not refused, counted (bl_count), as the
  * daemon does at END-OF-MESSAGE.
  *
+ * Recipient domains: an honest sender writes to its own few domains (2 to
+ * 12, the first ones most), and one message in ten to a domain of a large
+ * pool; the compromised account's spam goes half to 10 big freemail
+ * domains, half to domains of a pool of 100,000. Every message is one RCPT
+ * (bl_recipient) before its check.
+ *
  * Usage: policy_baseline_sim [-f FACTOR] [-m MIN_PER_HOUR] [-n NEW_SENDER]
  *                            [-u USERS] [-s SEED] [-b BURST_PROB]
+ *                            [-F DOMAINS_FACTOR] [-M DOMAINS_MIN]
+ * -F 0 turns the domains off (5 by default, -M 10).
  * -b: the chance per user and day of a burst (an invitation round: the
  * day's volume again, within one hour), 0 by default.
  * Output: one line per measure (honest held, compromise held after N).
@@ -24,6 +32,7 @@
  */
 #include "policy/baseline.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,9 +108,27 @@ static const double profile[24] = {
 
 struct sim {
 	struct bl_table *t;
+	unsigned ndom;		/* the current sender's own domains */
+	bool spam;
 	struct bl_params p;
 	unsigned held, held_users, msgs;
 };
+
+/* The RCPT of one message of key at now. */
+static void recipient(struct sim *s, const char *key, uint32_t now)
+{
+	char r[64];
+
+	if (s->spam)
+		snprintf(r, sizeof(r), "x@%s%u.example", urand() < 0.5 ? "big" : "pool",
+			 urand() < 0.5 ? (unsigned)(urand() * 10) : (unsigned)(urand() * 100000));
+	else if (urand() < 0.1)
+		snprintf(r, sizeof(r), "x@pool%u.example", (unsigned)(urand() * 100000));
+	else	/* the first of its own domains most: min of two draws */
+		snprintf(r, sizeof(r), "x@own%u-%s", (unsigned)(urand() * s->ndom) <
+			 (unsigned)(urand() * s->ndom) ? 0u : (unsigned)(urand() * s->ndom), key);
+	bl_recipient(s->t, &s->p, key, r, now);
+}
 
 /* One sender's messages of one hour; returns how many were refused. */
 static unsigned hour_of(struct sim *s, const char *key, uint32_t start, unsigned n)
@@ -124,6 +151,7 @@ static unsigned hour_of(struct sim *s, const char *key, uint32_t start, unsigned
 		struct bl_verdict v;
 
 		s->msgs++;
+		recipient(s, key, at[i]);
 		if (bl_check(s->t, &s->p, key, at[i], &v))
 			refused++;
 		else
@@ -147,6 +175,8 @@ static unsigned honest(struct sim *s, const char *key, double daily, double burs
 	unsigned refused = 0;
 	double ps = profile_sum();
 
+	s->ndom = 2 + (unsigned)(urand() * 11);
+	s->spam = false;
 	for (int d = 0; d < DAYS; d++) {
 		double f = my_exp(0.5 * gauss()) * (d % 7 >= 5 ? 0.3 : 1);
 		int bh = urand() < burst ? 9 + (int)(urand() * 8) : -1;
@@ -164,12 +194,15 @@ static unsigned honest(struct sim *s, const char *key, double daily, double burs
 
 int main(int argc, char **argv)
 {
-	struct sim s = { .p = { .factor = 5, .min_hour = 30, .min_day = 240, .new_hour = 2 } };
+	struct sim s = { .p = { .factor = 5, .min_hour = 30, .min_day = 240, .new_hour = 2,
+				.dom_factor = 5, .dom_min_hour = 10, .dom_min_day = 80,
+				.dom_new_hour = 1 } };
+	unsigned by_domains = 0;
 	unsigned users = 1000, worst = 0;
 	double burst = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "f:m:n:u:s:b:")) != -1) {
+	while ((c = getopt(argc, argv, "f:m:n:u:s:b:F:M:")) != -1) {
 		switch (c) {
 		case 'f': s.p.factor = atof(optarg); break;
 		case 'm': s.p.min_hour = (uint32_t)atoi(optarg); s.p.min_day = 8 * s.p.min_hour; break;
@@ -177,6 +210,9 @@ int main(int argc, char **argv)
 		case 'u': users = (unsigned)atoi(optarg); break;
 		case 's': rs = strtoull(optarg, NULL, 10) | 1; break;
 		case 'b': burst = atof(optarg); break;
+		case 'F': s.p.dom_factor = atof(optarg); break;
+		case 'M': s.p.dom_min_hour = (uint32_t)atoi(optarg);
+			s.p.dom_min_day = 8 * s.p.dom_min_hour; break;
 		default:
 			fprintf(stderr, "usage: %s [-f factor] [-m min] [-n new] [-u users] [-s seed] "
 				"[-b burst]\n", argv[0]);
@@ -205,12 +241,16 @@ int main(int argc, char **argv)
 
 		snprintf(key, sizeof(key), "victim%d@sim.test", start);
 		honest(&s, key, 20, 0);
+		s.spam = true;
 		for (unsigned i = 0; i < 2000; i++) {
 			struct bl_verdict v;
 			uint32_t at = t0 + i * 9 / 5;	/* 2000 an hour */
 
-			if (bl_check(s.t, &s.p, key, at, &v))
+			recipient(&s, key, at);
+			if (bl_check(s.t, &s.p, key, at, &v)) {
+				by_domains += v.domains;
 				break;
+			}
 			bl_count(s.t, &s.p, key, at);
 			sent++;
 		}
@@ -218,7 +258,9 @@ int main(int argc, char **argv)
 		if (sent > worst)
 			worst = sent;
 	}
-	printf("compromise: worst case held after %u messages (target: within 50)\n", worst);
+	printf("compromise: worst case held after %u messages (target: within 50); "
+	       "%u of 8 held for their recipient domains (domains factor %g, min %u)\n", worst,
+	       by_domains, s.p.dom_factor, s.p.dom_min_hour);
 	bl_free(s.t);
 	return 0;
 }

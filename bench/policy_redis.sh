@@ -157,7 +157,7 @@ RESULT=$(
 	echo "Redis / local throughput: $RATIO (target: at least 0.50); p99 target at 5,000/s: under 2 ms."
 	echo "Three daemons on one Redis, 100 messages/hour, 300 sent at once (100 over each): $EXACT (target: exactly 100)."
 	echo
-	echo "Baseline simulation (bench/policy_baseline_sim.c, factor 5, baseline_min 30, new sender 2/hour):"
+	echo "Baseline simulation (bench/policy_baseline_sim.c, factor 5, baseline_min 30, new sender 2/hour; distinct recipient domains: factor 5, min 10, new sender 1/hour):"
 	echo
 	echo '```'
 	echo "$SIM"

@@ -15,6 +15,10 @@ from postfix_helper import Postfix, PolicyDaemon, swaks
 from test_policy import SPECS, ZONES, base_conf
 
 
+# a real Postfix for the module: CI may leave it out of a sanitizer pass
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def dns():
     d = servers.make_datadir("rblkit-pf-dns-")

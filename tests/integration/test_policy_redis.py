@@ -175,25 +175,32 @@ def test_stopped_redis_answers_within_the_timeout_and_recovers(redis):
         assert d.wait_log("merging the counts of 1 users", 10), d.log()
 
 
+# the answers to the SCRIPT LOADs of a connection (one per script of
+# counters_scripts.c): after them the daemon counts the store as up
+SHAS = (b"$40\r\n" + b"a" * 40 + b"\r\n") * 4
+
+
 @pytest.mark.parametrize("reply", [
     pytest.param(lambda n: b"\x00\xffnot resp at all\r\n", id="binary"),
     pytest.param(lambda n: b"$99999999999\r\n", id="huge-bulk"),
     pytest.param(lambda n: b"*99999\r\n", id="huge-array"),
     pytest.param(lambda n: b"+OK\r\n" * 3, id="status-not-sha"),
     pytest.param(lambda n: b"*1\r\n" * 50 + b":1\r\n", id="deep"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b"*6\r\n:9\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n", id="bad-code"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b":1\r\n", id="wrong-type"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b"-ERR boom\r\n", id="error"),
-    pytest.param(lambda n: (b"$40\r\n" + b"a" * 40 + b"\r\n") * 3 if n == 1
+    pytest.param(lambda n: SHAS if n == 1
                  else b"*6\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n:0\r\n" * 2, id="unasked"),
 ])
 def test_garbage_is_an_error_never_a_crash(reply):
     g = GarbageRedis(reply)
     try:
         with PolicyDaemon(conf(g.url)) as d:
+            if reply(1) == SHAS:	# up first, then the garbage
+                wait_up(d)
             c = d.connect()
             answers = [eom(c) for _ in range(6)]
             assert answers[:5] == ["DUNNO"] * 5, answers
@@ -423,6 +430,7 @@ def test_link_dropped_in_a_network_namespace(tmp_path):
     assert out["redis"] == "5", out
 
 
+@pytest.mark.slow
 def test_postfix_with_sasl_and_another_daemon_share_one_limit(redis):
     """End to end: a real Postfix (SMTP AUTH by swaks) on daemon a, and
     daemon b (another server's) on the same Redis: 3 messages/hour for
@@ -470,3 +478,116 @@ def test_local_baselines_survive_a_restart(tmp_path):
         c = d.connect()
         assert eom(c, "keep me@example.com") == "DUNNO"
         assert "baseline: 12 msgs this hour" in d.command("status", "keep me@example.com").stdout
+
+
+def rcpt_then_eom(c, user, rcpt):
+    """RCPT (checked), then END-OF-MESSAGE when the RCPT was not refused."""
+    a = c.ask(sasl_username=user, client_address="192.0.2.9", recipient=rcpt)
+    return a if a != "DUNNO" else eom(c, user)
+
+
+@pytest.mark.parametrize("store", ["local", "redis"])
+def test_baseline_holds_a_sender_writing_to_many_domains(store, tmp_path):
+    """baseline_domains_factor = 5: a new sender is assumed to write to
+    1 +- 1 domains an hour, held above max(10, 5 * 4) = 20 distinct
+    recipient domains; 30 messages to one domain are not held (the volume
+    threshold is 40). The alert names the measure and the top domains."""
+    alerts = tmp_path / "alerts"
+    extra = ("outbound_baseline = yes\nbaseline_domains_factor = 5\n"
+             f'alert_command = echo "$RBLKIT_EVENT $RBLKIT_KIND $RBLKIT_USER $RBLKIT_COUNT '
+             f'$RBLKIT_LIMIT $RBLKIT_BASELINE $RBLKIT_WINDOW $RBLKIT_DOMAINS" >> {alerts}\n')
+    r = RedisServer().start() if store == "redis" else None
+    try:
+        url = r.url if r else "local"
+        with PolicyDaemon(conf(url, extra).replace("5 messages", "1000 messages")) as d:
+            if r:
+                wait_up(d)
+            c = d.connect()
+            spam = [rcpt_then_eom(c, "spam@example.com",
+                                  f"x{i}@{'gmail.example' if i % 2 else f'd{i}.example'}")
+                    for i in range(44)]
+            # 21 distinct domains at i = 38 (gmail.example and d0, d2, ... d38)
+            assert spam[:38] == ["DUNNO"] * 38, spam
+            assert spam[38] == ("DEFER 4.7.1 Unusual number of recipient domains (21 this "
+                                "hour, normally about 1.0); contact your provider"), spam[38]
+            assert all(a.startswith("DEFER 4.7.1 Unusual number") for a in spam[38:]), spam
+            honest = [rcpt_then_eom(c, "honest@example.com", f"y{i}@one.example")
+                      for i in range(30)]
+            assert honest == ["DUNNO"] * 30
+            assert d.wait_log("outbound baseline: spam@example.com: 21 recipient domains "
+                              "this hour, normally 1.0 +- 1.0 (held above 20); "
+                              "recipient domains: gmail.example:19 "), d.log()
+            st = d.command("status", "spam@example.com").stdout
+            # the refused RCPTs count their domains too (d40, d42): held for the hour
+            assert "; 23 recipient domains this hour (normal 1.0 +- 1.0, held above 20)" in st, st
+            assert "baseline: HELD: 23 recipient domains this hour, above 20" in st, st
+            st = d.command("status", "honest@example.com").stdout
+            assert "; 1 recipient domains this hour" in st and "HELD" not in st, st
+            d.stop()
+        lines = alerts.read_text().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("baseline domains spam@example.com 21 20 1.0 hour "
+                                   "gmail.example:19 "), lines
+        if r:
+            keys = r.cli("--scan", "--pattern", "rblkit:d:3600:*:spam@example.com").split()
+            assert len(keys) == 1
+            assert r.cli("PFCOUNT", keys[0]).strip() == "23"
+            assert 0 < int(r.cli("TTL", keys[0])) <= 3660
+    finally:
+        if r:
+            r.stop()
+
+
+def test_status_of_a_user_is_the_clusters_view(redis):
+    """Three daemons on one Redis, one user through all three: status USER
+    on any of them shows the sum of their counts, the shared baseline and
+    whether it is held; a user counted by another daemon only is shown
+    too, and one nobody counted is an error."""
+    cfg = conf(redis.url, "outbound_baseline = yes\n").replace("5 messages", "100 messages")
+    ds = [PolicyDaemon(cfg) for _ in range(3)]
+    try:
+        for d in ds:
+            d.start()
+            wait_up(d)
+        for i, d in enumerate(ds):
+            c = d.connect()
+            for _ in range(i + 2):	# 2 + 3 + 4 = 9
+                assert eom(c, "all@example.com") == "DUNNO"
+        for d in ds:
+            r = d.command("status", "all@example.com")
+            assert r.returncode == 0, r
+            assert r.stdout.startswith("all@example.com  9/100 msgs/hour  (all daemons: "
+                                       "outbound_store)\n"), r.stdout
+            assert "  baseline: 9 msgs this hour (normal 2.0 +- 2.0, held above 40)" in r.stdout
+            assert "HELD" not in r.stdout
+        c = ds[2].connect()
+        assert eom(c, "only-c@example.com") == "DUNNO"
+        r = ds[0].command("status", "only-c@example.com")
+        assert r.returncode == 0 and r.stdout.startswith("only-c@example.com  1/100"), r
+        r = ds[0].command("status", "nobody@example.com")
+        assert r.returncode == 1 and "not counted by any daemon" in r.stdout + r.stderr, r
+        # held for the cluster: 40 in all, then the next is refused
+        for i in range(31):
+            assert eom(ds[i % 3].connect(), "all@example.com") == "DUNNO"
+        st = ds[1].command("status", "all@example.com").stdout
+        assert st.startswith("all@example.com  40/100 msgs/hour"), st
+        assert "  baseline: HELD: 41 msgs this hour, above 40" in st, st
+    finally:
+        for d in ds:
+            d.close()
+
+
+def test_garbage_to_status_is_answered_locally():
+    """status USER asks the store; a reply that is not the STATUS script's
+    is an error: this daemon's view is shown, said so, and it stays up."""
+    g = GarbageRedis(lambda n: SHAS if n == 1 else b"*3\r\n:1\r\n$1\r\nx\r\n:2\r\n")
+    try:
+        with PolicyDaemon(conf(g.url)) as d:
+            wait_up(d)
+            r = d.command("status", "u@example.com")
+            assert "outbound_store did not answer: this daemon's share only" in r.stdout, r
+            assert d.wait_log("a status reply that is not the script's"), d.log()
+            assert d.proc.poll() is None
+            assert eom(d.connect()) == "DUNNO"
+    finally:
+        g.close()

@@ -3,9 +3,13 @@
  * on simulated time.
  */
 #include "policy/baseline.h"
+#include "policy/domset.h"
 #include "unit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T0 1793577600u		/* a Monday, 00:00 UTC */
 
@@ -108,6 +112,112 @@ UNIT_TEST(table_is_bounded)
 		bl_count(t, &P, key, T0);
 	}
 	CHECK_EQ_INT(bl_count_users(t), 10);
+	bl_free(t);
+}
+
+static const struct bl_params PD = { .factor = 5, .min_hour = 30, .min_day = 240,
+				     .new_hour = 2, .dom_factor = 5, .dom_min_hour = 10,
+				     .dom_min_day = 80, .dom_new_hour = 1 };
+
+UNIT_TEST(domset_exact_then_estimated)
+{
+	struct domset s;
+	char name[32], text[DS_TEXT_MAX + 1];
+	struct domset back;
+
+	ds_clear(&s);
+	for (int i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		ds_add(&s, ds_hash(7, name, strlen(name)));
+		ds_add(&s, ds_hash(7, name, strlen(name)));	/* twice: once */
+	}
+	CHECK_EQ_INT(ds_count(&s), 32);
+	CHECK_EQ_INT(ds_hash(7, "A.Example", 9), ds_hash(7, "a.example", 9));
+	ds_text(&s, text);
+	CHECK(!ds_parse(&back, text, strlen(text)));
+	CHECK_EQ_INT(ds_count(&back), 32);
+	for (int i = 32; i < 1000; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		ds_add(&s, ds_hash(7, name, strlen(name)));
+	}
+	/* 1000 distinct: the HyperLogLog's estimate within 30 % */
+	CHECK(ds_count(&s) > 700 && ds_count(&s) < 1300);
+	ds_text(&s, text);
+	CHECK(!ds_parse(&back, text, strlen(text)));
+	CHECK_EQ_INT(ds_count(&back), ds_count(&s));
+	CHECK(ds_parse(&back, "s123", 4));
+	CHECK(ds_parse(&back, "dzz", 3));
+}
+
+/* n recipients of key at at, at domains dom0..dom(n-1); returns whether
+ * the last check refused. */
+static bool rcpts(struct bl_table *t, const char *key, uint32_t at, unsigned from, unsigned n,
+		  struct bl_verdict *v)
+{
+	char r[64];
+	bool held = false;
+
+	for (unsigned i = from; i < from + n; i++) {
+		snprintf(r, sizeof(r), "x@dom%u.example", i);
+		bl_recipient(t, &PD, key, r, at);
+		held = bl_check(t, &PD, key, at, v);
+		if (!held)
+			bl_count(t, &PD, key, at);
+	}
+	return held;
+}
+
+UNIT_TEST(many_domains_held_before_the_volume)
+{
+	struct bl_table *t = bl_new(100);
+	struct bl_verdict v;
+	char path[] = "/tmp/rblkit-bl-XXXXXX", err[256];
+	int fd = mkstemp(path);
+	struct bl_table *t2 = bl_new(100);
+
+	/* a new sender: 1 +- 1 domains an hour: held above max(10, 5 * 4) = 20 */
+	CHECK(!rcpts(t, "k", T0, 0, 20, &v));
+	CHECK(rcpts(t, "k", T0 + 1, 20, 1, &v));
+	CHECK(v.domains && !v.day && v.alert);
+	CHECK_EQ_INT(v.count, 21);
+	CHECK_EQ_INT(v.threshold, 20);
+	/* held for the hour, also for a domain seen before */
+	CHECK(rcpts(t, "k", T0 + 2, 0, 1, &v));
+	CHECK(!v.alert);
+	/* the same volume to one domain is not held */
+	CHECK(!rcpts(t, "same", T0, 0, 1, &v));
+	for (int i = 0; i < 25; i++) {
+		bl_recipient(t, &PD, "same", "y@one.example", T0 + 3);
+		CHECK(!bl_check(t, &PD, "same", T0 + 3, &v));
+		bl_count(t, &PD, "same", T0 + 3);
+	}
+	/* saved and loaded: the hour's domains are still known */
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(!bl_save(t, path));
+	CHECK_EQ_INT(bl_load(t2, path, err, sizeof(err)), 2);
+	CHECK(bl_held(t2, &PD, "k", T0 + 4, &v) && v.domains);
+	CHECK(!rcpts(t2, "same", T0 + 5, 0, 1, &v));
+	unlink(path);
+	/* off (dom_factor 0): the same domains are never held */
+	CHECK(!bl_held(t, &P, "k", T0 + 5, &v));
+	bl_free(t);
+	bl_free(t2);
+}
+
+UNIT_TEST(old_baselines_file_loads)
+{
+	char path[] = "/tmp/rblkit-bl-XXXXXX", err[256];
+	int fd = mkstemp(path);
+	struct bl_table *t = bl_new(100);
+	struct bl_verdict v;
+	FILE *f = fdopen(fd, "w");
+
+	fprintf(f, "rblkit-baselines 1\n%u 3 2 4 %u 3 48 2304 0 0 1 k\n", T0, T0);
+	fclose(f);
+	CHECK_EQ_INT(bl_load(t, path, err, sizeof(err)), 1);
+	CHECK(!bl_held(t, &PD, "k", T0 + 1, &v));
+	unlink(path);
 	bl_free(t);
 }
 

@@ -104,7 +104,7 @@ UNIT_TEST(table_limits_and_long_keys)
 	memset(key, 'k', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
 	CHECK(rl_get(t, key, true) != NULL);
-	CHECK_EQ_INT(strlen(rl_get(t, key, false)->key), RL_MAX_KEY);
+	CHECK_EQ_INT(strlen(rl_get(t, key, false)->kn.key), RL_MAX_KEY);
 	CHECK(rl_get(t, "d", true) == NULL);	/* full */
 	CHECK_EQ_INT(rl_remove(t, "a"), 0);
 	CHECK_EQ_INT(rl_remove(t, "a"), -1);
@@ -124,7 +124,7 @@ UNIT_TEST(table_grows)
 	}
 	for (int i = 0; i < 5000; i++) {
 		snprintf(k, sizeof(k), "user%d@example.com", i);
-		ok &= rl_get(t, k, false) != NULL && !strcmp(rl_get(t, k, false)->key, k);
+		ok &= rl_get(t, k, false) != NULL && !strcmp(rl_get(t, k, false)->kn.key, k);
 	}
 	CHECK(ok);
 	CHECK_EQ_INT(rl_count(t), 5000);

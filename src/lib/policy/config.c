@@ -389,6 +389,17 @@ static const struct conftab_key keys[] = {
 	  "4.7.1 Unusual sending volume (%c messages this %w, normally about %b); "
 	  "contact your provider",
 	  .help = "text after DEFER/HOLD: %u user, %c count, %b normal, %l threshold, %w window" },
+	{ "baseline_domains_factor", CONFTAB_UINT, O(bl_dom_factor), "0", 0, 1000,
+	  .help = "refused above factor * (normal + 3 sd) distinct recipient domains per "
+	  "hour or day; 0: not checked" },
+	{ "baseline_domains_min", CONFTAB_UINT, O(bl_dom_min), "10", 1, 10000000,
+	  .help = "distinct recipient domains per hour never refused (per day: 8 times it)" },
+	{ "baseline_domains_new_sender", CONFTAB_UINT, O(bl_dom_new), "1", 0, 1000000,
+	  .help = "the normal distinct recipient domains per hour assumed for a new sender" },
+	{ "baseline_domains_reply", CONFTAB_STR, O(bl_dom_reply),
+	  "4.7.1 Unusual number of recipient domains (%c this %w, normally about %b); "
+	  "contact your provider",
+	  .help = "text after DEFER/HOLD for the domains: %u, %c, %b, %l, %w as baseline_reply" },
 	{ "outbound_store", CONFTAB_STR, O(store), "local", .parse = f_store,
 	  .help = "where the outbound counts live: local (state_dir), or "
 	  "redis[s]://[USER:PASSWORD@]HOST:PORT[/DB] shared by several daemons (rediss: TLS)" },

@@ -69,6 +69,9 @@ struct pcfg {
 	bool baseline;			/* outbound_baseline */
 	unsigned bl_factor, bl_min, bl_new;	/* baseline_factor, _min, _new_sender */
 	char *bl_reply;			/* baseline_reply */
+	/* baseline_domains_factor (0: off), _min, _new_sender, _reply */
+	unsigned bl_dom_factor, bl_dom_min, bl_dom_new;
+	char *bl_dom_reply;
 	char *store;			/* outbound_store: "local" or a redis:// URL */
 	unsigned store_timeout_ms;	/* outbound_store_timeout */
 	char *store_ca;			/* outbound_store_ca: PEM file, or NULL */

@@ -46,7 +46,7 @@ static int by_count(const void *a, const void *b)
 
 	if (x->sort != y->sort)
 		return x->sort > y->sort ? -1 : 1;
-	return strcmp(x->u->key, y->u->key);
+	return strcmp(x->u->kn.key, y->u->kn.key);
 }
 
 /* The user name with control characters replaced, for the terminal. */
@@ -62,7 +62,7 @@ static const char *clean(const char *s, char *buf, size_t len)
 
 static void print_counts(FILE *f, const struct pcfg *cfg, struct rl_user *u, uint32_t now)
 {
-	const struct rl_limits *l = pcfg_limits_for(cfg, u->key);
+	const struct rl_limits *l = pcfg_limits_for(cfg, u->kn.key);
 
 	for (size_t i = 0; i < l->n; i++) {
 		char per[32];
@@ -107,7 +107,7 @@ void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t, uint32_t n
 				continue;
 			rl_limit_text(&u->blocked_by, lt, sizeof(lt));
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&since, &tm));
-			fprintf(f, "  %s  since %s  limit %s%s\n", clean(u->key, name, sizeof(name)),
+			fprintf(f, "  %s  since %s  limit %s%s\n", clean(u->kn.key, name, sizeof(name)),
 				when, lt, cfg->block_until_reset ? "  (until reset)" : "");
 		}
 	}
@@ -118,7 +118,7 @@ void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t, uint32_t n
 		fprintf(f, "\ntop senders (by messages per %s):\n", per);
 	}
 	for (size_t i = 0; i < c.n && i < top; i++) {
-		fprintf(f, "  %-40s", clean(c.rows[i].u->key, name, sizeof(name)));
+		fprintf(f, "  %-40s", clean(c.rows[i].u->kn.key, name, sizeof(name)));
 		print_counts(f, cfg, c.rows[i].u, now);
 		fprintf(f, "%s\n", c.rows[i].u->blocked ? "  BLOCKED" : "");
 	}
@@ -133,7 +133,7 @@ int pctl_status_user(FILE *f, const struct pcfg *cfg, struct rl_table *t,
 
 	if (!u)
 		return -1;
-	fprintf(f, "%s", clean(u->key, name, sizeof(name)));
+	fprintf(f, "%s", clean(u->kn.key, name, sizeof(name)));
 	print_counts(f, cfg, u, now);
 	if (u->blocked) {
 		char lt[64], when[32];
@@ -146,6 +146,60 @@ int pctl_status_user(FILE *f, const struct pcfg *cfg, struct rl_table *t,
 			cfg->block_until_reset ? "  (until reset)" : "");
 	}
 	fprintf(f, "\n");
+	return 0;
+}
+
+void pctl_status_limits(const struct pcfg *cfg, const char *user, struct rl_limits *out)
+{
+	const struct rl_limits *l = pcfg_limits_for(cfg, user);
+
+	if (l->n) {
+		*out = *l;
+		return;
+	}
+	/* no limits: what print_counts shows without them */
+	memset(out, 0, sizeof(*out));
+	out->lim[0] = (struct rl_limit){ RL_MESSAGES, 0, 3600 };
+	out->lim[1] = (struct rl_limit){ RL_RECIPIENTS, 0, 86400 };
+	out->n = 2;
+}
+
+int pctl_status_cluster(FILE *f, struct pd_ctx *x, const char *user,
+			const struct pcs_status *st, uint32_t now)
+{
+	const struct rl_limits *l = pcfg_limits_for(x->cfg, user);
+	char name[RL_MAX_KEY + 1], lt[64], per[32];
+	bool any = st->blocked[0] || st->has_baseline;
+	struct bl_params p;
+
+	for (size_t i = 0; i < st->nest; i++)
+		any |= st->est[i] != 0;
+	if (!any)
+		return -1;
+	fprintf(f, "%s", clean(user, name, sizeof(name)));
+	for (size_t i = 0; i < l->n && i < st->nest; i++) {
+		rl_period_text(l->lim[i].period, per, sizeof(per));
+		fprintf(f, "  %u/%u %s/%s", st->est[i], l->lim[i].max,
+			l->lim[i].kind == RL_MESSAGES ? "msgs" : "rcpts", per);
+	}
+	if (!l->n && st->nest == 2)
+		fprintf(f, "  %u msgs/hour  %u rcpts/day", st->est[0], st->est[1]);
+	fprintf(f, "  (all daemons: outbound_store)\n");
+	for (size_t i = 0; i < l->n && i < st->nest; i++) {
+		uint64_t add = 1;
+
+		if ((uint64_t)st->est[i] + add > l->lim[i].max) {
+			rl_limit_text(&l->lim[i], lt, sizeof(lt));
+			fprintf(f, "  BLOCKED  limit %s\n", lt);
+			break;
+		}
+	}
+	if (st->blocked[0])
+		fprintf(f, "  BLOCKED until reset (%s)\n", st->blocked);
+	if (st->has_baseline && x->cfg->baseline) {
+		pd_bl_params(x->cfg, &p);
+		bl_status_shared(f, &p, &st->bl, now);
+	}
 	return 0;
 }
 

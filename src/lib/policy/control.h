@@ -31,6 +31,16 @@ void pctl_status(FILE *f, const struct pcfg *cfg, struct rl_table *t,
 int pctl_status_user(FILE *f, const struct pcfg *cfg, struct rl_table *t,
 		     uint32_t now, const char *user);
 
+/* The windows status USER asks the shared store for: user's limits, or
+ * messages per hour and recipients per day when there are none. */
+void pctl_status_limits(const struct pcfg *cfg, const char *user, struct rl_limits *out);
+
+/* The cluster's view of user (st: what the shared store answered): the
+ * counts of every daemon, a block, the shared baseline. Returns 0, or -1
+ * (nothing printed) when no daemon counted user. */
+int pctl_status_cluster(FILE *f, struct pd_ctx *x, const char *user,
+			const struct pcs_status *st, uint32_t now);
+
 /* The argument of "status": empty or digits give the number of top
  * senders in *top (20 when empty or 0); anything else is a user name
  * (returns -1). */

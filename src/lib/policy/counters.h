@@ -33,11 +33,15 @@
 #define RBLKIT_POLICY_COUNTERS_H
 
 #include "base/evloop.h"
+#include "policy/baseline.h"
 #include "policy/ratelimit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define PCS_TOP_MAX 640
+#define PCS_MAX_DOMAIN 253	/* a longer recipient domain is cut */
 
 /* What a store tells about one request (the script's answer). */
 enum pcs_code {
@@ -57,6 +61,10 @@ struct pcs_result {
 	uint32_t kind, period;	/* PCS_BLOCKED: the limit that blocked */
 	uint32_t threshold;	/* PCS_BASELINE: the count it is held above */
 	double mean, sd;	/* PCS_BASELINE: the normal of that window */
+	/* PCS_BASELINE: kind 1 when the distinct recipient domains crossed;
+	 * top: the window's most frequent recipient domains in the cluster
+	 * ("a.example:9 b.example:2", cleaned), when first */
+	char top[PCS_TOP_MAX];
 };
 
 /* One check-and-add. */
@@ -70,6 +78,10 @@ struct pcs_args {
 	bool until_reset;		/* outbound_block = reset */
 	bool baseline;			/* outbound_baseline: checked (and counted) too */
 	uint32_t bl_factor, bl_min, bl_new;
+	/* distinct recipient domains: baseline_domains_* (factor 0: off),
+	 * and the domain of this RCPT (NULL: none) */
+	uint32_t bl_dom_factor, bl_dom_min, bl_dom_new;
+	const char *domain;
 };
 
 typedef void pcs_cb(void *arg, const struct pcs_result *r);
@@ -114,6 +126,25 @@ int pcs_merge(struct pcs *s, const struct rl_user *u, uint32_t now);
  * of periods. Fire and forget. */
 int pcs_reset(struct pcs *s, const char *key, const uint32_t *periods, size_t n,
 	      uint32_t now);
+
+/* What the store holds for one user (status USER: the cluster's view). */
+struct pcs_status {
+	uint32_t est[RL_MAX_LIMITS];	/* the estimate of each limit asked for */
+	size_t nest;
+	char blocked[32];		/* "KIND:PERIOD" (outbound_block = reset), or "" */
+	bool has_baseline;
+	struct bl_shared bl;		/* when has_baseline; bl.top is top */
+	char top[PCS_TOP_MAX];		/* the hour's top recipient domains */
+};
+/* st is NULL when the store did not answer. */
+typedef void pcs_status_cb(void *arg, const struct pcs_status *st);
+
+/* Ask the store for key's counts (lim's windows), block and baseline, as
+ * every daemon counted them. cb is called later (never from inside), with
+ * NULL on a failure. Returns a handle for pcs_cancel, or NULL when the
+ * store is not up. */
+struct pcs_req *pcs_status(struct pcs *s, const char *key, const struct rl_limits *lim,
+			   pcs_status_cb *cb, void *arg);
 
 /* Requests answered, failed; connections made (for status). */
 void pcs_stats(const struct pcs *s, uint64_t *ok, uint64_t *failed, uint64_t *connects);

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <time.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -33,7 +34,7 @@
 
 #define PCS_IN_MAX (RESP_MAX_BULK + 65536)
 
-enum req_kind { RQ_CHECK, RQ_HANDSHAKE, RQ_LOAD, RQ_FIRE };
+enum req_kind { RQ_CHECK, RQ_HANDSHAKE, RQ_LOAD, RQ_FIRE, RQ_STATUS };
 enum pcs_st { ST_DOWN, ST_CONNECTING, ST_TLS, ST_HANDSHAKE, ST_UP };
 
 struct pcs_req {
@@ -41,7 +42,9 @@ struct pcs_req {
 	enum req_kind kind;
 	int script;		/* RQ_LOAD */
 	pcs_cb *cb;		/* NULL: cancelled */
+	pcs_status_cb *scb;	/* RQ_STATUS; NULL: cancelled */
 	void *arg;
+	size_t nlim;		/* RQ_STATUS: estimates asked for */
 	uint64_t deadline;	/* ev_now ms */
 };
 
@@ -371,6 +374,12 @@ static void fail(struct pcs *s, const char *fmt, const char *detail)
 			s->nfail++;
 			cb(r->arg, &res);
 		}
+		if (r->scb && r->kind == RQ_STATUS) {
+			pcs_status_cb *scb = r->scb;
+
+			r->scb = NULL;
+			scb(r->arg, NULL);
+		}
 		req_release(s, r);
 	}
 	set_up(s, false);
@@ -438,12 +447,96 @@ static int int_elem(const struct resp_reply *rp, const struct resp_node *a, int 
 	return 0;
 }
 
+/* n bytes of s into dst (a NUL after them), control characters and
+ * non-ASCII replaced: the text goes to logs and alert environments. */
+static void clean_copy(char *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || (unsigned char)src[i] >= 0x7f ? '?' : src[i];
+	dst[n] = '\0';
+}
+
+/* A number in a bulk string element (the baseline's fields): 0, or -1
+ * when the element is not a number in [0, 1e24] ('' is def). */
+static int num_elem(const struct resp_reply *rp, const struct resp_node *a, int i, double def,
+		    double *v)
+{
+	const struct resp_node *e = resp_elem(rp, a, i);
+	char buf[64], *end;
+
+	if (!e || e->type != RESP_BULK || e->len >= sizeof(buf))
+		return -1;
+	if (e->len == 0) {
+		*v = def;
+		return 0;
+	}
+	memcpy(buf, e->s, e->len);
+	buf[e->len] = '\0';
+	*v = strtod(buf, &end);
+	return *end || !(*v >= -1 && *v <= 1e24) ? -1 : 0;
+}
+
+/* The STATUS script's answer for nlim limits into st. */
+static int status_result(const struct resp_reply *rp, size_t nlim, struct pcs_status *st)
+{
+	const struct resp_node *a = &rp->n[0], *e;
+	double f[16];
+	long long v;
+
+	memset(st, 0, sizeof(*st));
+	if (a->type != RESP_ARRAY || a->i != (long long)nlim + 18)
+		return -1;
+	for (size_t i = 0; i < nlim; i++) {
+		if (int_elem(rp, a, (int)i, 0, UINT32_MAX, &v))
+			return -1;
+		st->est[i] = (uint32_t)v;
+	}
+	st->nest = nlim;
+	e = resp_elem(rp, a, (int)nlim);
+	if (!e || e->type != RESP_BULK || e->len >= sizeof(st->blocked))
+		return -1;
+	clean_copy(st->blocked, e->s, e->len);
+	/* fields 10..15 (the domains) are missing in a hash of an older
+	 * version: 0 until its next request */
+	for (int j = 0; j < 16; j++)
+		if (num_elem(rp, a, (int)nlim + 1 + j, j < 10 ? -2 : 0, &f[j]))
+			return -1;
+	st->has_baseline = f[0] != -2;
+	e = resp_elem(rp, a, (int)nlim + 17);
+	if (!e || e->type != RESP_BULK || e->len >= sizeof(st->top))
+		return -1;
+	clean_copy(st->top, e->s, e->len);
+	if (!st->has_baseline)
+		return 0;
+	for (int j = 0; j < 16; j++)
+		if (f[j] < 0 && j != 8 && j != 9)
+			return -1;
+	st->bl.hour_start = (uint32_t)f[0];
+	st->bl.hour_n = (uint32_t)f[1];
+	st->bl.h_mean = f[2];
+	st->bl.h_var = f[3];
+	st->bl.day_start = (uint32_t)f[4];
+	st->bl.day_n = (uint32_t)f[5];
+	st->bl.d_mean = f[6];
+	st->bl.d_var = f[7];
+	st->bl.x_mean = f[10] >= 0 ? f[10] : 0;
+	st->bl.x_var = f[11];
+	st->bl.y_mean = f[12];
+	st->bl.y_var = f[13];
+	st->bl.hour_dom = f[14] > UINT32_MAX ? UINT32_MAX : (uint32_t)f[14];
+	st->bl.day_dom = f[15] > UINT32_MAX ? UINT32_MAX : (uint32_t)f[15];
+	st->bl.top = st->top;
+	return 0;
+}
+
 static int check_result(const struct resp_reply *rp, struct pcs_result *res)
 {
 	const struct resp_node *a = &rp->n[0];
 	long long v[9];
 
-	if (a->type != RESP_ARRAY || a->i != 9)
+	const struct resp_node *top;
+
+	if (a->type != RESP_ARRAY || a->i != 10)
 		return -1;
 	if (int_elem(rp, a, 0, 0, 4, &v[0]) || int_elem(rp, a, 1, 0, RL_MAX_LIMITS - 1, &v[1]) ||
 	    int_elem(rp, a, 2, 0, UINT32_MAX, &v[2]) || int_elem(rp, a, 3, 0, 1, &v[3]) ||
@@ -451,6 +544,10 @@ static int check_result(const struct resp_reply *rp, struct pcs_result *res)
 	    int_elem(rp, a, 6, 0, UINT32_MAX, &v[6]) || int_elem(rp, a, 7, 0, 1ll << 50, &v[7]) ||
 	    int_elem(rp, a, 8, 0, 1ll << 50, &v[8]))
 		return -1;
+	top = resp_elem(rp, a, 9);
+	if (!top || top->type != RESP_BULK || top->len >= sizeof(res->top))
+		return -1;
+	clean_copy(res->top, top->s, top->len);
 	res->threshold = (uint32_t)v[6];
 	res->mean = (double)v[7] / 1000;
 	res->sd = (double)v[8] / 1000;
@@ -472,6 +569,8 @@ static int on_reply(struct pcs *s, const struct resp_reply *rp)
 	int script;
 	char detail[128];
 	pcs_cb *cb;
+	pcs_status_cb *scb;
+	size_t nlim;
 	void *arg;
 
 	if (!r) {
@@ -482,6 +581,8 @@ static int on_reply(struct pcs *s, const struct resp_reply *rp)
 	kind = r->kind;
 	script = r->script;
 	cb = r->cb;
+	scb = r->scb;
+	nlim = r->nlim;
 	arg = r->arg;
 	req_release(s, r);
 	if (n->type == RESP_ERROR) {
@@ -495,6 +596,8 @@ static int on_reply(struct pcs *s, const struct resp_reply *rp)
 			s->nfail++;
 			cb(arg, &res);
 		}
+		if (scb && kind == RQ_STATUS)
+			scb(arg, NULL);
 		fail(s, "error reply: ", detail);
 		return -1;
 	}
@@ -514,6 +617,19 @@ static int on_reply(struct pcs *s, const struct resp_reply *rp)
 		s->nok++;
 		if (cb)
 			cb(arg, &res);
+		break;
+	}
+	case RQ_STATUS: {
+		struct pcs_status st;
+
+		if (status_result(rp, nlim, &st)) {
+			if (scb)
+				scb(arg, NULL);
+			fail(s, "a status reply that is not the script's", NULL);
+			return -1;
+		}
+		if (scb)
+			scb(arg, &st);
 		break;
 	}
 	case RQ_LOAD:
@@ -888,6 +1004,11 @@ struct pcs_req *pcs_check(struct pcs *s, const struct pcs_args *a, pcs_cb *cb, v
 	NUM(a->bl_factor);
 	NUM(a->bl_min);
 	NUM(a->bl_new);
+	NUM(a->bl_dom_factor);
+	NUM(a->bl_dom_min);
+	NUM(a->bl_dom_new);
+	av[n] = a->domain ? a->domain : "";
+	lv[n++] = a->domain ? strnlen(a->domain, PCS_MAX_DOMAIN) : 0;
 #undef NUM
 	r = req_new(s, RQ_CHECK);
 	r->cb = cb;
@@ -898,8 +1019,40 @@ struct pcs_req *pcs_check(struct pcs *s, const struct pcs_args *a, pcs_cb *cb, v
 
 void pcs_cancel(struct pcs_req *r)
 {
-	if (r)
+	if (r) {
 		r->cb = NULL;
+		r->scb = NULL;
+	}
+}
+
+struct pcs_req *pcs_status(struct pcs *s, const char *key, const struct rl_limits *lim,
+			   pcs_status_cb *cb, void *arg)
+{
+	char num[2 + 2 * RL_MAX_LIMITS][16];
+	const char *av[3 + 2 * RL_MAX_LIMITS];
+	size_t lv[3 + 2 * RL_MAX_LIMITS];
+	int n = 0, k = 0;
+	struct pcs_req *r;
+
+	if (!pcs_up(s))
+		return NULL;
+#define NUM(v) do { snprintf(num[k], sizeof(num[k]), "%lu", (unsigned long)(v)); \
+		av[n] = num[k++]; lv[n] = strlen(av[n]); n++; } while (0)
+	av[n] = key;
+	lv[n++] = strnlen(key, RL_MAX_KEY);
+	NUM(time(NULL));
+	NUM(lim->n);
+	for (size_t i = 0; i < lim->n && i < RL_MAX_LIMITS; i++) {
+		NUM(lim->lim[i].kind);
+		NUM(lim->lim[i].period);
+	}
+#undef NUM
+	r = req_new(s, RQ_STATUS);
+	r->scb = cb;
+	r->arg = arg;
+	r->nlim = lim->n;
+	eval(s, PCS_SC_STATUS, n, av, lv);
+	return r;
 }
 
 int pcs_merge(struct pcs *s, const struct rl_user *u, uint32_t now)
@@ -913,8 +1066,8 @@ int pcs_merge(struct pcs *s, const struct rl_user *u, uint32_t now)
 		return -1;
 #define NUM(v) do { snprintf(num[k], sizeof(num[k]), "%lu", (unsigned long)(v)); \
 		av[n] = num[k++]; lv[n] = strlen(av[n]); n++; } while (0)
-	av[n] = u->key;
-	lv[n++] = strlen(u->key);
+	av[n] = u->kn.key;
+	lv[n++] = strlen(u->kn.key);
 	NUM(now);
 	n++;		/* the count, below */
 	k++;

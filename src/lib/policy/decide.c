@@ -132,13 +132,13 @@ static void alert(struct pd_ctx *x, const struct rl_user *u,
 	char *vars[] = { user, cnt, lim, kind, win };
 
 	rl_period_text(l->period, per, sizeof(per));
-	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->key);
+	snprintf(user, sizeof(user), "RBLKIT_USER=%s", u->kn.key);
 	snprintf(cnt, sizeof(cnt), "RBLKIT_COUNT=%u", count);
 	snprintf(lim, sizeof(lim), "RBLKIT_LIMIT=%u", l->max);
 	snprintf(kind, sizeof(kind), "RBLKIT_KIND=%s",
 		 l->kind == RL_MESSAGES ? "messages" : "recipients");
 	snprintf(win, sizeof(win), "RBLKIT_WINDOW=%s", per);
-	run_alert(x, u->key, vars, ARRAY_SIZE(vars));
+	run_alert(x, u->kn.key, vars, ARRAY_SIZE(vars));
 }
 
 void pd_reap(struct pd_ctx *x)
@@ -165,7 +165,7 @@ static void refusal(const struct pd_ctx *x, const struct rl_user *u,
 	snprintf(cnt, sizeof(cnt), "%u", count);
 	snprintf(lim, sizeof(lim), "%u", l->max);
 	rl_period_text(l->period, per, sizeof(per));
-	vars['u'] = u->key;
+	vars['u'] = u->kn.key;
 	vars['c'] = cnt;
 	vars['l'] = lim;
 	vars['k'] = l->kind == RL_MESSAGES ? "messages" : "recipients";
@@ -188,7 +188,7 @@ static void cross(struct pd_ctx *x, struct rl_user *u, const struct rl_limit *l,
 	if (x->pst)
 		pst_block(x->pst, u);
 	rl_limit_text(l, lt, sizeof(lt));
-	log_warn("outbound limit: %s blocked at %u (limit %s)%s", u->key, count, lt,
+	log_warn("outbound limit: %s blocked at %u (limit %s)%s", u->kn.key, count, lt,
 		 again ? "; alert already sent in this window" : "");
 	if (!again)
 		alert(x, u, l, count);
@@ -209,7 +209,7 @@ static void oversize(struct pd_ctx *x, struct rl_user *u, const struct rl_limit 
 	}
 	rl_limit_text(l, lt, sizeof(lt));
 	log_warn("outbound limit: %s: a message of %u recipients refused, it would "
-		 "make %u (limit %s); not blocked%s", u->key, rcpts, count, lt,
+		 "make %u (limit %s); not blocked%s", u->kn.key, rcpts, count, lt,
 		 again ? "; alert already sent in this window" : "");
 	if (!again)
 		alert(x, u, l, count);
@@ -239,6 +239,10 @@ void pd_bl_params(const struct pcfg *cfg, struct bl_params *p)
 	p->min_hour = cfg->bl_min;
 	p->min_day = cfg->bl_min * 8;
 	p->new_hour = cfg->bl_new;
+	p->dom_factor = cfg->bl_dom_factor;
+	p->dom_min_hour = cfg->bl_dom_min;
+	p->dom_min_day = cfg->bl_dom_min * 8;
+	p->dom_new_hour = cfg->bl_dom_new;
 }
 
 static void bl_count_msg(struct pd_ctx *x, const char *key, uint32_t now)
@@ -250,15 +254,16 @@ static void bl_count_msg(struct pd_ctx *x, const char *key, uint32_t now)
 }
 
 /* The refusal of a sender far above its normal (v, from the local table
- * or the shared store) into action; the alert when v says so. */
+ * or the shared store) into action; the alert when v says so. top: the
+ * recipient domains the store counted (NULL: this daemon's). */
 static void baseline_act(struct pd_ctx *x, const char *key, const struct bl_verdict *vv,
-			 char *action, size_t len)
+			 const char *top_shared, char *action, size_t len)
 {
 	const char *vars[128] = { 0 };
 	char cnt[16], th[16], mean[32], text[PD_ACTION_MAX];
 	char top[BL_TOP_DOMAINS * (BL_MAX_DOMAIN + 12)];
 	const struct bl_verdict v = *vv;
-	const char *win;
+	const char *win, *what = v.domains ? "recipient domains" : "messages";
 
 	win = v.day ? "day" : "hour";
 	snprintf(cnt, sizeof(cnt), "%u", v.count);
@@ -267,12 +272,15 @@ static void baseline_act(struct pd_ctx *x, const char *key, const struct bl_verd
 	if (v.alert) {
 		char e_ev[] = "RBLKIT_EVENT=baseline";
 		char e_user[RL_MAX_KEY + 16], e_cnt[32], e_lim[32], e_base[48], e_win[32];
-		char e_dom[sizeof(top) + 16];
-		char *ev[] = { e_ev, e_user, e_cnt, e_lim, e_base, e_win, e_dom };
+		char e_dom[sizeof(top) + 16], e_what[48];
+		char *ev[] = { e_ev, e_user, e_cnt, e_lim, e_base, e_win, e_dom, e_what };
 
-		bl_top_domains(x->bl, key, top, sizeof(top));
-		log_warn("outbound baseline: %s: %u messages this %s, normally %.1f +- %.1f "
-			 "(held above %u); recipient domains: %s", key, v.count, win, v.mean,
+		if (top_shared)
+			snprintf(top, sizeof(top), "%s", top_shared);
+		else
+			bl_top_domains(x->bl, key, top, sizeof(top));
+		log_warn("outbound baseline: %s: %u %s this %s, normally %.1f +- %.1f "
+			 "(held above %u); recipient domains: %s", key, v.count, what, win, v.mean,
 			 v.sd, v.threshold, top[0] ? top : "(none seen)");
 		snprintf(e_user, sizeof(e_user), "RBLKIT_USER=%s", key);
 		snprintf(e_cnt, sizeof(e_cnt), "RBLKIT_COUNT=%u", v.count);
@@ -280,6 +288,7 @@ static void baseline_act(struct pd_ctx *x, const char *key, const struct bl_verd
 		snprintf(e_base, sizeof(e_base), "RBLKIT_BASELINE=%.1f", v.mean);
 		snprintf(e_win, sizeof(e_win), "RBLKIT_WINDOW=%s", win);
 		snprintf(e_dom, sizeof(e_dom), "RBLKIT_DOMAINS=%s", top);
+		snprintf(e_what, sizeof(e_what), "RBLKIT_KIND=%s", v.domains ? "domains" : "messages");
 		run_alert(x, key, ev, ARRAY_SIZE(ev));
 	}
 	vars['u'] = key;
@@ -287,7 +296,7 @@ static void baseline_act(struct pd_ctx *x, const char *key, const struct bl_verd
 	vars['l'] = th;
 	vars['b'] = mean;
 	vars['w'] = win;
-	pcfg_expand(x->cfg->bl_reply, vars, text, sizeof(text));
+	pcfg_expand(v.domains ? x->cfg->bl_dom_reply : x->cfg->bl_reply, vars, text, sizeof(text));
 	snprintf(action, len, "%s %s", x->cfg->out_action == OA_HOLD ? "HOLD" : "DEFER", text);
 }
 
@@ -302,7 +311,7 @@ static bool baseline_refuse(struct pd_ctx *x, const char *key, uint32_t now, cha
 	pd_bl_params(x->cfg, &p);
 	if (!bl_check(x->bl, &p, key, now, &v))
 		return false;
-	baseline_act(x, key, &v, action, len);
+	baseline_act(x, key, &v, NULL, action, len);
 	return true;
 }
 
@@ -362,8 +371,8 @@ enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 	if (u->blocked) {
 		u->blocked = false;
 		if (x->pst)
-			pst_unblock(x->pst, u->key);
-		log_info("outbound limit: %s is under its limits again", u->key);
+			pst_unblock(x->pst, u->kn.key);
+		log_info("outbound limit: %s is under its limits again", u->kn.key);
 	}
 	/* not blocked, but this message is larger than what is left */
 	idx = rl_check(u, lim, now, 1, rcpts, &count);
@@ -378,7 +387,7 @@ enum pd_verdict pd_outbound(struct pd_ctx *x, const struct pp_request *req,
 		if (x->pst)
 			pst_add(x->pst, u, x->periods, x->nperiods, now, 1, rcpts);
 		if (x->store)
-			count_pending(x, u->key, now, rcpts);
+			count_pending(x, u->kn.key, now, rcpts);
 		if (x->bl)
 			bl_count_msg(x, key, now);
 	}
@@ -396,7 +405,7 @@ static struct rl_user *local_user(struct pd_ctx *x, const char *key, struct rl_u
 	if (u)
 		return u;
 	memset(tmp, 0, sizeof(*tmp));
-	tmp->key = (char *)key;
+	tmp->kn.key = (char *)key;
 	return tmp;
 }
 
@@ -418,8 +427,8 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 		if (u->blocked && u != &tmp) {
 			u->blocked = false;
 			if (x->pst)
-				pst_unblock(x->pst, u->key);
-			log_info("outbound limit: %s is under its limits again", u->key);
+				pst_unblock(x->pst, u->kn.key);
+			log_info("outbound limit: %s is under its limits again", u->kn.key);
 		}
 		if (w->eom && u != &tmp) {
 			rl_add(u, x->periods, x->nperiods, w->now, 1, w->rcpts);
@@ -440,7 +449,7 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 			if (x->pst && u != &tmp)
 				pst_block(x->pst, u);
 			rl_limit_text(&l, lt, sizeof(lt));
-			log_warn("outbound limit: %s blocked at %u (limit %s, shared)%s", u->key,
+			log_warn("outbound limit: %s blocked at %u (limit %s, shared)%s", u->kn.key,
 				 r->count, lt, r->first ? "" : "; alert already sent in this window");
 		}
 		if (r->first)
@@ -453,7 +462,7 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 		l = lim->lim[r->idx];
 		rl_limit_text(&l, lt, sizeof(lt));
 		log_warn("outbound limit: %s: a message of %u recipients refused, it would "
-			 "make %u (limit %s, shared); not blocked%s", u->key, w->rcpts, count, lt,
+			 "make %u (limit %s, shared); not blocked%s", u->kn.key, w->rcpts, count, lt,
 			 r->first ? "" : "; alert already sent in this window");
 		if (r->first)
 			alert(x, u, &l, count);
@@ -462,10 +471,10 @@ static enum pd_verdict apply_shared(struct pd_ctx *x, struct pd_wait *w,
 	}
 	case PCS_BASELINE: {
 		struct bl_verdict v = { .over = true, .alert = r->first, .day = r->idx == 1,
-					.count = r->count, .mean = r->mean, .sd = r->sd,
-					.threshold = r->threshold };
+					.domains = r->kind == 1, .count = r->count,
+					.mean = r->mean, .sd = r->sd, .threshold = r->threshold };
 
-		baseline_act(x, w->key, &v, action, len);
+		baseline_act(x, w->key, &v, r->top, action, len);
 		return PD_REFUSED;
 	}
 	case PCS_BLOCKED:
@@ -514,7 +523,7 @@ enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req
 		if (!x->bl)
 			x->bl = bl_new(x->cfg->max_users);
 		pd_bl_params(x->cfg, &p);
-		if (st == PS_RCPT)	/* the recipient domains stay local */
+		if (st == PS_RCPT)	/* a local copy, for an outage of the store */
 			bl_recipient(x->bl, &p, key, req->recipient, now);
 		/* with the store up, the shared baseline decides (below) */
 		if (!pcs_up(x->store) && baseline_refuse(x, key, now, action, len))
@@ -536,6 +545,13 @@ enum pd_verdict pd_outbound_async(struct pd_ctx *x, const struct pp_request *req
 	a.bl_factor = x->cfg->bl_factor;
 	a.bl_min = x->cfg->bl_min;
 	a.bl_new = x->cfg->bl_new;
+	a.bl_dom_factor = x->cfg->bl_dom_factor;
+	a.bl_dom_min = x->cfg->bl_dom_min;
+	a.bl_dom_new = x->cfg->bl_dom_new;
+	/* the domain of this RCPT: the cluster's top domains (and, with
+	 * baseline_domains_factor, its distinct domains) */
+	if (st == PS_RCPT && x->cfg->baseline && req->recipient && strrchr(req->recipient, '@'))
+		a.domain = strrchr(req->recipient, '@') + 1;
 	w->x = x;
 	w->req = req;
 	w->key = key;

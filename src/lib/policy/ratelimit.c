@@ -13,13 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 struct rl_table {
-	struct rl_user **bucket;
-	size_t nbuckets;	/* power of two */
-	size_t n, max;
-	uint32_t seed;
+	struct kt_table *kt;	/* of struct rl_user */
 };
 
 static const struct {
@@ -153,118 +149,54 @@ void rl_limit_text(const struct rl_limit *l, char *buf, size_t len)
 
 /* -- the table ------------------------------------------------------- */
 
-/* FNV-1a with a random seed: user names are chosen by remote clients. */
-static uint32_t rl_hash(const struct rl_table *t, const char *k, size_t n)
-{
-	uint32_t h = 2166136261u ^ t->seed;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 struct rl_table *rl_new(size_t max_users)
 {
 	struct rl_table *t = xcalloc(1, sizeof(*t));
 
-	t->nbuckets = 1024;
-	t->bucket = xcalloc(t->nbuckets, sizeof(*t->bucket));
-	t->max = max_users;
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		t->seed = (uint32_t)now_ms();
+	t->kt = kt_new(max_users);
 	return t;
-}
-
-static void rl_free_user(struct rl_user *u)
-{
-	free(u->key);
-	free(u);
 }
 
 void rl_free(struct rl_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct rl_user *u = t->bucket[i], *nx; u; u = nx) {
-			nx = u->next;
-			rl_free_user(u);
-		}
-	free(t->bucket);
+	kt_free(t->kt, NULL);
 	free(t);
-}
-
-static void rl_grow(struct rl_table *t)
-{
-	size_t nb = t->nbuckets * 2;
-	struct rl_user **b = xcalloc(nb, sizeof(*b));
-
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct rl_user *u = t->bucket[i], *nx; u; u = nx) {
-			nx = u->next;
-			u->next = b[u->hash & (nb - 1)];
-			b[u->hash & (nb - 1)] = u;
-		}
-	free(t->bucket);
-	t->bucket = b;
-	t->nbuckets = nb;
 }
 
 struct rl_user *rl_get(struct rl_table *t, const char *key, bool create)
 {
-	size_t n = strnlen(key, RL_MAX_KEY);
-	uint32_t h = rl_hash(t, key, n);
-	struct rl_user *u;
-
-	for (u = t->bucket[h & (t->nbuckets - 1)]; u; u = u->next)
-		if (u->hash == h && !strncmp(u->key, key, n) && u->key[n] == '\0')
-			return u;
-	if (!create || t->n >= t->max)
-		return NULL;
-	if (t->n >= t->nbuckets)
-		rl_grow(t);
-	u = xcalloc(1, sizeof(*u));
-	u->key = xstrndup(key, n);
-	u->hash = h;
-	u->next = t->bucket[h & (t->nbuckets - 1)];
-	t->bucket[h & (t->nbuckets - 1)] = u;
-	t->n++;
-	return u;
+	return (struct rl_user *)kt_get(t->kt, key, create ? sizeof(struct rl_user) : 0, NULL);
 }
 
 size_t rl_count(const struct rl_table *t)
 {
-	return t->n;
+	return kt_count(t->kt);
 }
 
 int rl_remove(struct rl_table *t, const char *key)
 {
-	size_t n = strnlen(key, RL_MAX_KEY);
-	uint32_t h = rl_hash(t, key, n);
+	return kt_remove(t->kt, key, NULL);
+}
 
-	for (struct rl_user **pp = &t->bucket[h & (t->nbuckets - 1)]; *pp;
-	     pp = &(*pp)->next) {
-		struct rl_user *u = *pp;
+struct each {
+	void (*fn)(void *arg, struct rl_user *u);
+	void *arg;
+};
 
-		if (u->hash == h && !strncmp(u->key, key, n) && u->key[n] == '\0') {
-			*pp = u->next;
-			rl_free_user(u);
-			t->n--;
-			return 0;
-		}
-	}
-	return -1;
+static void each_user(void *arg, struct kt_node *n)
+{
+	struct each *e = arg;
+
+	e->fn(e->arg, (struct rl_user *)n);
 }
 
 void rl_foreach(struct rl_table *t, void (*fn)(void *arg, struct rl_user *u), void *arg)
 {
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct rl_user *u = t->bucket[i], *nx; u; u = nx) {
-			nx = u->next;
-			fn(arg, u);
-		}
+	struct each e = { fn, arg };
+
+	kt_foreach(t->kt, each_user, &e);
 }
 
 /* Have all windows of u run out at now? */
@@ -280,24 +212,17 @@ static bool rl_idle(const struct rl_user *u, uint32_t now)
 	return true;
 }
 
+/* A user rl_expire drops: not blocked, every window run out. */
+static bool expired(void *arg, struct kt_node *n)
+{
+	const struct rl_user *u = (const struct rl_user *)n;
+
+	return !u->blocked && rl_idle(u, *(const uint32_t *)arg);
+}
+
 size_t rl_expire(struct rl_table *t, uint32_t now)
 {
-	size_t dropped = 0;
-
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct rl_user **pp = &t->bucket[i]; *pp;) {
-			struct rl_user *u = *pp;
-
-			if (!u->blocked && rl_idle(u, now)) {
-				*pp = u->next;
-				rl_free_user(u);
-				t->n--;
-				dropped++;
-			} else {
-				pp = &u->next;
-			}
-		}
-	return dropped;
+	return kt_sweep(t->kt, expired, &now);
 }
 
 /* -- counting -------------------------------------------------------- */

@@ -15,13 +15,15 @@
 #ifndef RBLKIT_RATELIMIT_H
 #define RBLKIT_RATELIMIT_H
 
+#include "policy/keytab.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define RL_MAX_LIMITS 4		/* limits of one outbound_limits value */
 #define RL_MAX_PERIODS 4	/* distinct windows counted per user */
-#define RL_MAX_KEY 320		/* longer user names are cut here */
+#define RL_MAX_KEY KT_MAX_KEY	/* longer user names are cut here */
 
 enum rl_kind { RL_MESSAGES = 0, RL_RECIPIENTS = 1 };
 
@@ -53,8 +55,7 @@ struct rl_counter {
 };
 
 struct rl_user {
-	char *key;
-	uint32_t hash;
+	struct kt_node kn;		/* kn.key: the user name (keytab.h) */
 	uint32_t last;			/* last change (epoch s) */
 	bool blocked;
 	uint32_t blocked_since;
@@ -64,7 +65,6 @@ struct rl_user {
 	uint32_t over_since;
 	struct rl_limit over_by;
 	struct rl_counter c[RL_MAX_PERIODS];
-	struct rl_user *next;		/* hash chain */
 };
 
 struct rl_table;

@@ -65,6 +65,7 @@ struct conn {
 	struct pp_request req;
 	struct plk_waiter w;
 	struct pd_wait pw;		/* waiting for the shared counter store */
+	struct pcs_req *ctl_req;	/* control: status USER asked the store */
 	struct ev_timer budget;		/* dnsbl_budget, while waiting */
 	struct ev_timer idle;		/* idle_timeout, while not waiting */
 	char instance[64];		/* message that got a PREPEND */
@@ -120,6 +121,8 @@ static void conn_kill(struct conn *c)
 		return;
 	plk_detach(&c->w);
 	pd_cancel(&c->pw);
+	if (c->ctl_req)
+		pcs_cancel(c->ctl_req);
 	wait_unlink(c);
 	ev_timer_stop(s->ev, &c->idle);
 	ev_fd_del(s->ev, c->fd);
@@ -403,6 +406,73 @@ static void write_metrics(const struct srv *s, FILE *f)
 		plk_health_metrics(s->dnsbl, f);
 }
 
+/* The control answer in buf (len bytes, malloc'd) goes out, then the
+ * connection closes. */
+static void control_answer(struct conn *c, char *buf, size_t len)
+{
+	c->big = buf;
+	c->biglen = len;
+	c->bigoff = 0;
+	c->close_after = true;
+	c->inlen = 0;
+	flush(c);
+}
+
+/* The shared store answered "status USER" (st NULL: it did not). */
+static void on_ctl_status(void *arg, const struct pcs_status *st)
+{
+	struct conn *c = arg;
+	const char *user = c->in + 7;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	c->ctl_req = NULL;
+	c->waiting = false;
+	if (!(f = open_memstream(&buf, &len))) {
+		conn_kill(c);
+		return;
+	}
+	if (!st) {
+		pctl_command(&c->s->pd, c->in, f);
+		fprintf(f, "(outbound_store did not answer: this daemon's share only)\n");
+	} else {
+		char *sub = NULL;
+		size_t sl = 0;
+		FILE *g = open_memstream(&sub, &sl);
+
+		if (g && !pctl_status_cluster(g, &c->s->pd, user, st, (uint32_t)time(NULL))) {
+			fclose(g);
+			fprintf(f, "ok\n%s", sub);
+		} else {
+			if (g)
+				fclose(g);
+			fprintf(f, "error: %s is not counted by any daemon\n", user);
+		}
+		free(sub);
+	}
+	fclose(f);
+	control_answer(c, buf, len);
+}
+
+/* "status USER" with the shared store up: ask it (the answer comes in
+ * on_ctl_status). Returns true when asked. */
+static bool control_ask_store(struct conn *c)
+{
+	struct srv *s = c->s;
+	struct rl_limits lim;
+	unsigned top;
+
+	if (strncmp(c->in, "status ", 7) || !c->in[7] || !pctl_status_top(c->in + 7, &top) ||
+	    !pcs_up(s->pd.store))
+		return false;
+	pctl_status_limits(s->cfg, c->in + 7, &lim);
+	if (!(c->ctl_req = pcs_status(s->pd.store, c->in + 7, &lim, on_ctl_status, c)))
+		return false;
+	c->waiting = true;
+	return true;
+}
+
 /* Control socket: one command line, one answer, close. */
 static void handle_control(struct conn *c)
 {
@@ -420,6 +490,8 @@ static void handle_control(struct conn *c)
 	*nl = '\0';
 	if (nl > c->in && nl[-1] == '\r')
 		nl[-1] = '\0';
+	if (control_ask_store(c))
+		return;
 	if (!(f = open_memstream(&buf, &len))) {
 		conn_kill(c);
 		return;
@@ -470,12 +542,7 @@ static void handle_control(struct conn *c)
 		pctl_command(&s->pd, c->in, f);
 	}
 	fclose(f);
-	c->big = buf;
-	c->biglen = len;
-	c->bigoff = 0;
-	c->close_after = true;
-	c->inlen = 0;
-	flush(c);
+	control_answer(c, buf, len);
 }
 
 /* Handle the requests in c's buffer, while it is not waiting. */

@@ -576,7 +576,7 @@ void pst_add(struct pst *p, const struct rl_user *u, const uint32_t *periods,
 	put8(&r, (uint8_t)n);
 	for (size_t i = 0; i < n; i++)
 		put32(&r, periods[i]);
-	put_key(&r, u->key);
+	put_key(&r, u->kn.key);
 	journal(p, &r);
 }
 
@@ -587,7 +587,7 @@ void pst_block(struct pst *p, const struct rl_user *u)
 	rec_begin(&r, R_BLOCK);
 	put32(&r, u->blocked_since);
 	put_limit(&r, &u->blocked_by);
-	put_key(&r, u->key);
+	put_key(&r, u->kn.key);
 	journal(p, &r);
 }
 
@@ -640,7 +640,7 @@ static void snap_user(void *arg, struct rl_user *u)
 			put32(&r, c->prev[k]);
 		}
 	}
-	put_key(&r, u->key);
+	put_key(&r, u->kn.key);
 	if (!(n = rec_end(&r)))
 		return;
 	if (s->n + n > sizeof(s->buf))
