@@ -100,7 +100,7 @@ static void f_release(void *field)
 
 static const struct conftab_key keys[] = {
 	{ "listen", CONFTAB_STR, O(listen), "127.0.0.1:8080", .parse = f_listen,
-	  .help = "HTTP listen address ADDR:PORT ([ADDR6]:PORT); put TLS in a reverse proxy" },
+	  .help = "HTTP listen address ADDR:PORT ([ADDR6]:PORT); HTTPS with tls_cert and tls_key, or TLS in a reverse proxy" },
 	{ "store", CONFTAB_STR, O(store), "sqlite:/var/lib/rblkit/list.db", .parse = f_dsn,
 	  .help = "the listing store: sqlite:PATH or postgresql://user@host:port/db" },
 	{ "dns", CONFTAB_STR, O(dns), "127.0.0.1:53", .parse = f_dns,
