@@ -117,6 +117,29 @@ UNIT_TEST(ipv4_source_not_answered)
 	}
 }
 
+UNIT_TEST(ipv4_broadcast_destination_not_answered)
+{
+	uint8_t f[256];
+	size_t len = frame4(f);
+	struct xdp_pkt p;
+	uint32_t s = 0;
+
+	/* a query to 255.255.255.255 (a wildcard listen address takes it):
+	 * the answer would come from the broadcast address */
+	memset(f + 30, 255, 4);
+	f[24] = f[25] = 0;
+	for (int j = 14; j < 34; j += 2)
+		s += (uint32_t)(f[j] << 8 | f[j + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	f[24] = (uint8_t)(~s >> 8);
+	f[25] = (uint8_t)~s;
+	CHECK(xdp_pkt_parse(f, len, &p) == -1);
+	len = frame4(f);
+	f[36] = f[37] = 0;
+	CHECK(xdp_pkt_parse(f, len, &p) == -1);         /* destination port 0 */
+}
+
 UNIT_TEST(ipv6_zero_checksum_dropped_answer_has_one)
 {
 	uint8_t f[256] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd,

@@ -60,7 +60,9 @@ static uint32_t udp_sum(const uint8_t *src, const uint8_t *dst, size_t alen,
 }
 
 /* A source we must never answer: answers to it would go to many hosts
- * or to none (the socket path's sendmmsg refuses them too). */
+ * or to none (the socket path's sendmmsg refuses them too).  Nor a
+ * destination we cannot answer from (a query to a broadcast or multicast
+ * address, which a wildcard listen address lets through). */
 static int bad_source4(const uint8_t *a)
 {
 	return a[0] == 0 || a[0] >= 224 ||     /* 0/8, multicast, 240/4, broadcast */
@@ -87,7 +89,8 @@ static int parse4(const uint8_t *f, size_t len, struct xdp_pkt *p)
 	if (tot < 28 || tot > len - XDP_PKT_ETH || fold(sum16(0, ip, 20)) != 0xffff)
 		return -1;
 	ulen = get16(udp + 4);
-	if (ulen < 8 || ulen > tot - 20 || bad_source4(ip + 12) || !get16(udp))
+	if (ulen < 8 || ulen > tot - 20 || bad_source4(ip + 12) || bad_source4(ip + 16) ||
+	    !get16(udp) || !get16(udp + 2))
 		return -1;
 	if (get16(udp + 6) && fold(udp_sum(ip + 12, ip + 16, 4, udp, ulen)) != 0xffff)
 		return -1;
@@ -114,7 +117,8 @@ static int parse6(const uint8_t *f, size_t len, struct xdp_pkt *p)
 	if (plen < 8 || plen > len - XDP_PKT_ETH - 40)
 		return -1;
 	ulen = get16(udp + 4);
-	if (ulen < 8 || ulen > plen || bad_source6(ip + 8) || !get16(udp))
+	if (ulen < 8 || ulen > plen || bad_source6(ip + 8) || bad_source6(ip + 24) ||
+	    !get16(udp) || !get16(udp + 2))
 		return -1;
 	/* RFC 8200 8.1: a zero UDP checksum is invalid on IPv6 */
 	if (!get16(udp + 6) || fold(udp_sum(ip + 8, ip + 24, 16, udp, ulen)) != 0xffff)

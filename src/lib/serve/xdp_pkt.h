@@ -34,7 +34,7 @@ struct xdp_pkt {
 /* Read frame (len bytes) into p.  Returns 0 for a clean UDP datagram from
  * a unicast sender, or -1 for one the kernel would drop or that we never
  * answer (short, bad lengths or checksums, fragments, IP options, a
- * multicast, broadcast or unspecified source, source port 0). */
+ * multicast, broadcast or unspecified source or destination, port 0). */
 int xdp_pkt_parse(const uint8_t *frame, size_t len, struct xdp_pkt *p);
 
 /* Turn the query frame read by xdp_pkt_parse() into its answer: the DNS
