@@ -183,7 +183,7 @@ static int clear_stale(struct xdp_server *x, char *err, size_t el)
 {
 	struct bpf_prog_info info;
 	uint32_t id = 0, len = sizeof(info);
-	int fd, rc;
+	int fd;
 
 	if (bpf_xdp_query_id(x->ifindex, 0, &id) || !id)
 		return 0;
@@ -200,9 +200,9 @@ static int clear_stale(struct xdp_server *x, char *err, size_t el)
 			 info.name, id);
 		return -1;
 	}
-	rc = bpf_xdp_detach(x->ifindex, 0, NULL);
-	if (rc == 0)
-		rc = bpf_xdp_detach(x->ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	/* a program attached through a link (a running server) stays */
+	(void)bpf_xdp_detach(x->ifindex, 0, NULL);
+	(void)bpf_xdp_detach(x->ifindex, XDP_FLAGS_SKB_MODE, NULL);
 	if (bpf_xdp_query_id(x->ifindex, 0, &id) == 0 && id) {
 		snprintf(err, el, "%s is served by another rblkit serve --xdp "
 			 "(program id %u)", x->ifname, id);
