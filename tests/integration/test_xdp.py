@@ -247,7 +247,7 @@ def rblkit(pair, zonedir, *extra, xdp="xdps", zones=ZONES):
 def xdp_server(pair, zonedir):
     srv = rblkit(pair, zonedir).wait_ready()
     yield srv
-    srv.stop()
+    assert srv.stop() == 0, srv.stderr()       # a clean exit (and no sanitizer report)
 
 
 # --------------------------------------------------------------------------
@@ -451,6 +451,7 @@ def test_malformed_frames_and_packets(pair, xdp_server):
 # the differential test against rbldnsd, through the XDP path
 
 
+@pytest.mark.slow
 @pytest.mark.rbldnsd
 def test_differential_rbldnsd_through_xdp(pair, rbldnsd_bin, datadir):
     """test_differential's data and queries; rbldnsd and rblkit both in the
