@@ -6,7 +6,8 @@
 #   bench/xdp.sh [--quick] [--duration S] [--repeat N] [--write] [--keep]
 #
 # Environment: RBLKIT (default <repo>/rblkit), RBLDNSD (default rbldnsd on
-# PATH), DNSPERF (default dnsperf).  Needs root (namespaces, XDP).
+# PATH), DNSPERF (default dnsperf), N / NQ (entries, queries: 1M / 200k,
+# quick 100k / 100k).  Needs root (namespaces, XDP).
 #
 # Two network namespaces made here and joined by a veth pair (198.18.0.0/24,
 # RFC 2544's benchmark range, exists only inside them; the host's interfaces
@@ -37,6 +38,7 @@ ZONE=bl.test
 PORT=53
 SRV=198.18.0.1 CLI=198.18.0.2
 
+ORIG_ARGS="$*"
 QUICK=0 WRITE=0 KEEP=0 DURATION="" REPEAT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -50,10 +52,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# N entries and NQ queries may be set in the environment
 if [ "$QUICK" = 1 ]; then
-	N=100000 NQ=100000 DURATION=${DURATION:-4} REPEAT=${REPEAT:-1}
+	N=${N:-100000} NQ=${NQ:-100000} DURATION=${DURATION:-4} REPEAT=${REPEAT:-1}
 else
-	N=1000000 NQ=1000000 DURATION=${DURATION:-10} REPEAT=${REPEAT:-3}
+	N=${N:-1000000} NQ=${NQ:-200000} DURATION=${DURATION:-10} REPEAT=${REPEAT:-3}
 fi
 DP=(-c 8 -T 2 -q 400 -t 2 -O suppress=timeouts,congestion,sendfailed,sockready,unexpected)
 
@@ -212,7 +215,7 @@ TABLE=$(
 	echo "<!-- xdp.sh results: begin (bench/xdp.sh --write) -->"
 	echo "## xdp.sh results: AF_XDP (issue 17)"
 	echo
-	echo "Command: \`bench/xdp.sh$([ "$QUICK" = 1 ] && echo " --quick")\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r))."
+	echo "Command: \`bench/xdp.sh${ORIG_ARGS:+ $ORIG_ARGS}\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r))."
 	echo "$N random /32 in an ip4set, $NQ queries (about half listed, 5 % TXT); veth pair between two"
 	echo "namespaces, server on CPU 0, \`dnsperf ${DP[*]:0:8}\` on CPU 1, ${DURATION} s per run, best of $REPEAT."
 	echo "XDP: ${XDP_MODE:-?}. CPU-s: the server process's time plus irq+softirq of both CPUs (see bench/xdp.sh)."
