@@ -64,7 +64,7 @@ $(BPF_OBJ): src/bpf/xdp_dns.bpf.c
 		$(BPF_CLANG) -O2 -g -Wall -target bpf -I/usr/include/$(shell $(CC) -print-multiarch) \
 			-c -o $@ $<; \
 	else \
-		echo "NOTE: no $(BPF_CLANG): rblkit serve --xdp will not work (apt-get install clang)" >&2; \
+		echo "NOTE: no $(BPF_CLANG): rblkit serve --xdp will not work (apt-get install clang, then make clean)" >&2; \
 		: > $@; \
 	fi
 
