@@ -20,7 +20,7 @@ CFLAGS  ?= -O2 -g
 # Headers are named from src/lib: #include "base/util.h".
 CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -I/usr/include/postgresql -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
-LDLIBS  += -lunbound -lz -lpsl -lsqlite3 -lpq -lmicrohttpd -lsodium -lssl -lcrypto
+LDLIBS  += -lunbound -lz -lpsl -lsqlite3 -lpq -lmicrohttpd -lsodium -lssl -lcrypto -lxdp -lbpf
 
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
@@ -49,6 +49,28 @@ FUZZ_SRC:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 
 all: rblkit
+
+# --- AF_XDP (serve --xdp): the XDP program, built with clang -target bpf and
+# linked in by src/bpf/xdp_obj.S.  Without clang the object is empty: the
+# build works and serve --xdp says at start-up that it was built without it.
+BPF_CLANG ?= clang
+BPF_OBJ := $(BUILD)/bpf/xdp_dns.bpf.o
+LIB_OBJ += $(BUILD)/src/bpf/xdp_obj.o
+
+$(BPF_OBJ): src/bpf/xdp_dns.bpf.c
+	@mkdir -p $(dir $@)
+	@if command -v $(BPF_CLANG) >/dev/null 2>&1; then \
+		echo "$(BPF_CLANG) -target bpf -c -o $@ $<"; \
+		$(BPF_CLANG) -O2 -g -Wall -target bpf -I/usr/include/$(shell $(CC) -print-multiarch) \
+			-c -o $@ $<; \
+	else \
+		echo "NOTE: no $(BPF_CLANG): rblkit serve --xdp will not work (apt-get install clang, then make clean)" >&2; \
+		: > $@; \
+	fi
+
+$(BUILD)/src/bpf/xdp_obj.o: src/bpf/xdp_obj.S $(BPF_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DXDP_OBJ='"$(BPF_OBJ)"' -o $@ $<
 
 # ./rblkit is the plain build; a sanitizer build stays in its own folder
 # (build-asan/rblkit, build-tsan/rblkit) and never replaces it.

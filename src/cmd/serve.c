@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { OPT_ALLOW_TRANSFER = 1000, OPT_NOTIFY };
+enum { OPT_ALLOW_TRANSFER = 1000, OPT_NOTIFY, OPT_XDP, OPT_XDP_FALLBACK };
 
 void cmd_serve_help(void)
 {
@@ -58,6 +58,11 @@ void cmd_serve_help(void)
 "  --notify ADDR[:PORT]  send NOTIFY to this secondary when a reload or a\n"
 "                   store change moves the serial of a zone with an SOA\n"
 "                   (repeatable)\n"
+"  --xdp IFACE[@QUEUES]  answer UDP queries to the -b addresses arriving on\n"
+"                   IFACE through AF_XDP, one thread per receive queue\n"
+"                   (QUEUES: 0-3,6; default all); needs root (docs/serve.md)\n"
+"  --xdp-fallback   when AF_XDP cannot be set up, warn and serve through\n"
+"                   sockets instead of stopping\n"
 "\n"
 "Signals: SIGHUP re-reads the data files (and store zones whole), SIGUSR1 logs per-zone counters,\n"
 "SIGTERM/SIGINT stop.\n");
@@ -190,6 +195,8 @@ static int serve_option(int c, const char *arg, struct server_opts *o, int *vcou
 		}
 		break;
 	}
+	case OPT_XDP: o->xdp = arg; break;
+	case OPT_XDP_FALLBACK: o->xdp_fallback = 1; break;
 	case 'h':
 		cmd_serve_help();
 		return 1;
@@ -212,6 +219,9 @@ static void report(int rc, const char *err)
 	case SERVER_BAD_ADDRESS:
 		log_err("%s (-b and --http take ADDR/PORT, ADDR or /PORT)", err);
 		break;
+	case SERVER_XDP:
+		log_err("--xdp: %s (--xdp-fallback serves through sockets instead)", err);
+		break;
 	default:
 		log_err("%s", err);
 	}
@@ -227,6 +237,8 @@ int cmd_serve(int argc, char **argv)
 		{ "check", no_argument, NULL, 'K' },
 		{ "allow-transfer", required_argument, NULL, OPT_ALLOW_TRANSFER },
 		{ "notify", required_argument, NULL, OPT_NOTIFY },
+		{ "xdp", required_argument, NULL, OPT_XDP },
+		{ "xdp-fallback", no_argument, NULL, OPT_XDP_FALLBACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -15,6 +15,7 @@
 #include "serve/snap.h"
 #include "serve/stats.h"
 #include "serve/tcp.h"
+#include "serve/xdp.h"
 #include "base/daemon.h"
 #include "base/evloop.h"
 #include "base/listen.h"
@@ -46,8 +47,10 @@ struct worker {
 	uint64_t *global;               /* queries to no zone */
 	int fd;
 	int tcp;                        /* 0 UDP, 1 TCP */
+	int xdpq;                       /* AF_XDP: its queue + 1, else 0 */
 	int started;                    /* its thread runs */
 	struct tcp_listener tl;         /* TCP: the listener thread's */
+	struct xdp_run xr;              /* AF_XDP: the queue thread's */
 	const struct server_opts *o;
 };
 
@@ -55,6 +58,7 @@ static struct worker *workers;
 static unsigned nworkers;
 static unsigned nzones;
 static atomic_int stopping;     /* read by the workers */
+static struct xdp_server *xdp;  /* --xdp, or NULL */
 
 /* --- UDP --- */
 
@@ -118,6 +122,21 @@ static void *udp_main(void *arg)
 			sent += r;
 		}
 	}
+	return NULL;
+}
+
+/* --- AF_XDP (xdp.c): one thread per queue --- */
+
+static void *xdp_main(void *arg)
+{
+	struct worker *w = arg;
+
+	w->xr = (struct xdp_run){
+		.rd = &w->rd, .querylog = querylog, .stopping = &stopping,
+		.qc = { .stats = w->stats, .global = w->global, .version = w->o->version,
+			.lazy = w->o->lazy, .xfr_allow = w->o->allow_transfer },
+	};
+	xdp_serve(xdp, (unsigned)w->xdpq - 1, &w->xr);
 	return NULL;
 }
 
@@ -242,6 +261,38 @@ static int open_listeners(const struct server_opts *o, int *threads, unsigned *n
 out:
 	free(ls);
 	return rc;
+}
+
+/* --xdp: AF_XDP on one interface for UDP to the listen addresses, one
+ * worker per queue; with xdp_fallback a failure leaves the sockets alone
+ * to serve. */
+static int open_xdp(const struct server_opts *o, char *err, size_t el)
+{
+	struct sockaddr_storage addrs[64];
+	unsigned n = 0;
+
+	for (unsigned b = 0; b < o->nbinds; b++) {
+		struct listen_list ls;
+
+		if (parse_listen(o->binds[b], o->family, &ls, err, el))
+			return SERVER_BAD_ADDRESS;
+		for (unsigned i = 0; i < ls.n && n < ARRAY_SIZE(addrs); i++)
+			addrs[n++] = ls.a[i].sa;
+	}
+	if (!(xdp = xdp_open(o->xdp, addrs, n, err, el))) {
+		if (!o->xdp_fallback)
+			return SERVER_XDP;
+		log_warn("AF_XDP on %s: %s; serving UDP through sockets instead", o->xdp, err);
+		return SERVER_OK;
+	}
+	for (unsigned q = 0; q < xdp_nqueues(xdp); q++) {
+		if (add_worker(-1, 0, o)) {
+			snprintf(err, el, "too many listener threads");
+			return SERVER_LISTEN;
+		}
+		workers[nworkers - 1].xdpq = (int)q + 1;
+	}
+	return SERVER_OK;
 }
 
 /* --- the metrics listener's sockets (served by stats.c) --- */
@@ -378,7 +429,9 @@ static int start_threads(char *err, size_t el)
 		void *arg = w;
 		int rc;
 
-		if (w->tcp) {
+		if (w->xdpq) {
+			body = xdp_main;
+		} else if (w->tcp) {
 			w->tl = (struct tcp_listener){
 				.fd = w->fd, .rd = &w->rd, .stats = w->stats,
 				.global = w->global, .version = w->o->version,
@@ -396,7 +449,7 @@ static int start_threads(char *err, size_t el)
 			return -1;
 		}
 		w->started = 1;
-		if (!w->tcp)    /* blocked in recvmmsg at exit: never joined */
+		if (!w->tcp && !w->xdpq)        /* blocked in recvmmsg at exit: never joined */
 			pthread_detach(w->tid);
 	}
 	if (nhttp && stats_http_start(http_fds, nhttp, err, el))
@@ -502,7 +555,7 @@ out:
 static void close_listeners(void)
 {
 	for (unsigned i = 0; i < nworkers; i++)
-		if (!workers[i].started)
+		if (!workers[i].started && workers[i].fd >= 0)
 			close(workers[i].fd);
 	for (unsigned i = 0; i < nhttp; i++)
 		close(http_fds[i]);
@@ -562,6 +615,7 @@ int server_run(struct server_opts *o, char *err, size_t el)
 		return rc;
 	}
 	if ((rc = open_listeners(o, &threads, &naddr, err, el)) ||
+	    (o->xdp && (rc = open_xdp(o, err, el))) ||
 	    (o->http && (rc = open_http(o->http, o->family, err, el))))
 		goto fail;
 	if (o->pidfile && !(pf = daemon_pidfile_create(o->pidfile, why, sizeof(why))))
@@ -600,8 +654,10 @@ int server_run(struct server_opts *o, char *err, size_t el)
 		rc = SERVER_OK;
 	atomic_store(&stopping, 1);
 	for (unsigned i = 0; i < nworkers; i++)        /* they stop within 0.1 s */
-		if (workers[i].tcp && workers[i].started)
+		if ((workers[i].tcp || workers[i].xdpq) && workers[i].started)
 			pthread_join(workers[i].tid, NULL);
+	xdp_close(xdp);         /* detaches the XDP program */
+	xdp = NULL;
 	if (querylog)
 		qlog_finish();  /* the lines buffered so far, and any later */
 	if (o->statsfile)
@@ -611,10 +667,14 @@ int server_run(struct server_opts *o, char *err, size_t el)
 		log_info("exiting");
 	return rc;
 fail_started:
-	/* the threads started keep running until the caller ends the process */
+	/* the threads started keep running until the caller ends the process
+	 * (which detaches the XDP program: its link goes with the process) */
 	atomic_store(&stopping, 1);
+	xdp = NULL;
 fail:
 	close_listeners();
+	xdp_close(xdp);
+	xdp = NULL;
 	if (notifier) {
 		notify_stop(notifier);
 		notifier = NULL;

@@ -40,6 +40,8 @@ struct server_opts {
 	struct axfr_acl *allow_transfer;        /* NULL: loopback only */
 	char **notify;          /* --notify "ADDR[:PORT]" targets */
 	unsigned nnotify;
+	const char *xdp;        /* --xdp IFACE[@QUEUES] (xdp.h), or NULL */
+	int xdp_fallback;       /* XDP unavailable: sockets only, with a warning */
 	struct ds_opts ds;
 	struct zone_spec *specs;
 	unsigned nspecs;
@@ -57,6 +59,7 @@ enum server_status {
 	SERVER_PRIVILEGES,      /* the privilege drop failed */
 	SERVER_LOAD,            /* the first load failed */
 	SERVER_START,           /* threads, NOTIFY, query log */
+	SERVER_XDP,             /* AF_XDP could not be set up (no fallback) */
 };
 
 /* Bind, load, drop privileges and serve until SIGTERM/SIGINT; with
