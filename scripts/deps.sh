@@ -4,13 +4,13 @@
 set -e
 # "build": enough to build and run the demo; "test" (default): everything
 # the tests and benchmarks use.
-PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev libssl-dev"
+PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev libssl-dev libbpf-dev libxdp-dev clang"
 if [ "${1:-test}" = test ]; then
 	PKGS="$PKGS python3-dnspython python3-pytest python3-pytest-xdist rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
 		unbound libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
 		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl postgresql sqlite3 \
-		python3-selenium chromium chromium-driver wrk redis-server openssl"
+		python3-selenium chromium chromium-driver wrk redis-server openssl ethtool iproute2 util-linux"
 fi
 missing=""
 for p in $PKGS; do
