@@ -124,8 +124,11 @@ int cmd_web(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		rc = web_conf_check_files(c, err, sizeof(err)) ? 1 : 0;
+		if (rc)
+			fprintf(stderr, "%s: %s\n", config, err);
 		web_conf_free(c);
-		return 0;
+		return rc;
 	}
 	if (user)
 		rc = add_user(c, user, role);

@@ -144,3 +144,19 @@ def test_bad_certificate_or_key_is_a_clear_start_error(tmp_path):
                             extra=f"tls_cert = {cert}\n", name="half").conf],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "tls_cert and tls_key: both or neither" in r.stderr
+
+
+def test_check_config_reads_the_certificate_and_key(tmp_path):
+    """--check-config says what the start would say of the files (it said
+    "ok" of a tls_key that did not exist, and the start then failed)."""
+    cert, key = make_cert(str(tmp_path))
+    missing = str(tmp_path / "nokey.pem")
+
+    def check(extra, name):
+        conf = Web(tmp_path, "sqlite:x", "127.0.0.1:9", extra=extra, name=name).conf
+        return subprocess.run([servers.RBLKIT, "web", "--check-config", "--config", conf],
+                              capture_output=True, text=True, timeout=30)
+    r = check(f"tls_cert = {cert}\ntls_key = {missing}\n", "missing")
+    assert r.returncode == 1 and f"tls_key {missing}: No such file or directory" in r.stderr, r
+    r = check(f"tls_cert = {cert}\ntls_key = {key}\n", "good")
+    assert r.returncode == 0, r

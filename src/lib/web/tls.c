@@ -81,3 +81,13 @@ void web_tls_free(char *cert, char *key)
 	}
 	free(cert);
 }
+
+int web_conf_check_files(const struct web_conf *c, char *err, size_t el)
+{
+	char *cert, *key;
+
+	if (web_tls_load(c, &cert, &key, err, el))
+		return -1;
+	web_tls_free(cert, key);
+	return 0;
+}

@@ -62,6 +62,11 @@ extern const struct conftab web_conftab;
 struct web_conf *web_conf_load(const char *path, struct conftab_errors *e);
 void web_conf_free(struct web_conf *c);
 
+/* What --check-config checks beyond the syntax: the files the
+ * configuration names (tls_cert, tls_key) can be read and hold PEM.
+ * 0, or -1 with why in err. */
+int web_conf_check_files(const struct web_conf *c, char *err, size_t errlen);
+
 /* Run the portal until SIGINT or SIGTERM. Returns 0, or -1 with why in
  * err (the listen address, the store, the rules, DNS set-up). */
 int web_run(const struct web_conf *c, char *err, size_t errlen);
