@@ -127,6 +127,8 @@ int cmd_web(int argc, char **argv)
 		rc = web_conf_check_files(c, err, sizeof(err)) ? 1 : 0;
 		if (rc)
 			fprintf(stderr, "%s: %s\n", config, err);
+		else
+			printf("%s: ok\n", config);
 		web_conf_free(c);
 		return rc;
 	}
