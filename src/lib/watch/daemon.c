@@ -402,6 +402,7 @@ static void batch_finish(struct wd *w, size_t li)
 		goto fail;
 	lr->queries = 0;
 	lr->used = total;
+	lr->next_due = 0;       /* the targets just checked are due again: scan */
 	if (store_commit(w->st))
 		goto fail;
 	batch_free(lr);
@@ -415,6 +416,7 @@ fail:
 	for (size_t i = 0; i < lr->got; i++)
 		w->pairs[li * w->p.nt + lr->tidx[i]].due =
 			(int64_t)(now + (uint64_t)lr->wl->effective * 1000);
+	lr->next_due = 0;
 	batch_free(lr);
 }
 
