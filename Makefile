@@ -57,7 +57,10 @@ ifeq ($(BUILD),build)
 	cp $< $@.tmp && mv -f $@.tmp $@
 endif
 
+# rebuilt from scratch: `ar r` alone keeps the members of removed or
+# renamed sources, and the linker may take a stale one
 $(BUILD)/librblkit.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/rblkit: $(CMD_OBJ) $(BUILD)/librblkit.a

@@ -6,7 +6,7 @@ set -e
 # the tests and benchmarks use.
 PKGS="build-essential zlib1g-dev libunbound-dev libpsl-dev publicsuffix dnsutils libsqlite3-dev libpq-dev libmicrohttpd-dev libsodium-dev libssl-dev"
 if [ "${1:-test}" = test ]; then
-	PKGS="$PKGS python3-dnspython python3-pytest rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
+	PKGS="$PKGS python3-dnspython python3-pytest python3-pytest-xdist rbldnsd nsd knot knot-dnsutils dnsperf clang libclang-rt-14-dev curl \
 		postfix swaks libsisimai-perl monitoring-plugins-contrib policyd-weight bc \
 		unbound libcapture-tiny-perl libdata-validate-domain-perl libdata-validate-ip-perl \
 		libmonitoring-plugin-perl libreadonly-perl libnet-ip-perl postgresql sqlite3 \

@@ -42,8 +42,16 @@ for r in "$BUILD"/replay/fuzz_*; do
 	rm -f /tmp/rblkit-replay.$$
 done
 
-echo "== integration tests ($RBLKIT)"
-out=$(/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1); rc=$?
+# The integration tests mostly wait on the servers they start, so several
+# run at once (pytest-xdist, Debian python3-pytest-xdist): TEST_JOBS=1 runs
+# them one after another, as without xdist.
+TEST_JOBS=${TEST_JOBS:-3}
+par=
+if [ "$TEST_JOBS" -gt 1 ] && /usr/bin/python3 -c 'import xdist' 2>/dev/null; then
+	par="-n $TEST_JOBS"
+fi
+echo "== integration tests ($RBLKIT${par:+, $TEST_JOBS at once})"
+out=$(/usr/bin/python3 -m pytest -q -p no:cacheprovider $par tests/integration 2>&1); rc=$?
 printf '%s\n' "$out" | tail -40
 p=$(printf '%s\n' "$out" | tail -1 | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
 f=$(printf '%s\n' "$out" | tail -1 | grep -oE '[0-9]+ (failed|error|errors)' | awk '{s+=$1} END {print s+0}')
