@@ -565,3 +565,35 @@ def test_a_16_on_30_lists_is_stretched_to_fit_each_budget(rblkit_bin, tmp_path):
             assert stretched
     zen = [r for r in rows if r[0] == "zen.spamhaus.org"][0]
     assert int(zen[4]) == 300000
+
+
+LOGLINE = ("Dec  3 22:10:01 mail postfix/smtp[4242]: 4ThXyZ1abcz3x: to=<bob@example.com>, "
+           "relay=mx.example.com[192.0.2.25]:25, delay=0.41, delays=0.06/0.01/0.2/0.14, "
+           "dsn=5.7.1, status=bounced (host mx.example.com[192.0.2.25] said: 554 5.7.1 "
+           "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; "
+           "https://www.spamhaus.org/query/ip/192.0.2.1 (in reply to RCPT TO command))\n")
+
+
+def test_a_mail_log_rejection_rechecks_at_once_and_is_quoted(lists, watch_factory, tmp_path):
+    """interval = 1h: only the log line explains a check (and an alert)
+    within the test; a hostile line before it changes nothing."""
+    zen = lists.spec("zen.spamhaus.org")
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"],
+                                          "mail_log = %s\n" % log).replace(
+                                              "interval = 1s", "interval = 1h"))
+    w.start()
+    w.wait(lambda st: any(t["target"] == "192.0.2.1" and t["to"] == "clean"
+                          for t in st["transitions"]), "the first verdict")
+    lists.set("zen.spamhaus.org", ["192.0.2.1"])
+    with open(log, "ab") as f:
+        f.write(b"Dec  3 22:10:00 mail postfix/smtp[1]: " + b"\xff\x00\x1b[31m" * 9000 +
+                b" blocked using zen.spamhaus.org\n")
+        f.write(LOGLINE.encode())
+    a = w.wait_alerts(1)
+    assert a[0]["RBLKIT_WATCH_EVENT"] == "listed"
+    assert "log 192.0.2.1: mx.example.com[192.0.2.25]: 554 5.7.1 Service unavailable; " \
+           "Client host [192.0.2.1] blocked using zen.spamhaus.org" in a[0]["RBLKIT_WATCH_NOTES"]
+    assert "names spamhaus-zen for 192.0.2.1" in w.logtext()
+    assert w.proc.poll() is None

@@ -146,7 +146,8 @@ static const struct conftab_key keys[] = {
 	{ "sendmail", CONFTAB_STR, O(sendmail), "/usr/sbin/sendmail", 0, 0, NULL, NULL, NULL, 0,
 	  "the local MTA's sendmail program" },
 	{ "mail_log", CONFTAB_STR, O(mail_log), NULL, 0, 0, NULL, NULL, NULL, 0,
-	  "the Postfix log to follow for rejections naming a list (file, or 'journald')" },
+	  "the Postfix log to follow for rejections naming a list: a file, \"journal\" or "
+	  "\"journal:UNIT\"" },
 	{ "bounce_maildir", CONFTAB_STR, O(bounce_maildir), NULL, 0, 0, NULL, NULL, NULL, 0,
 	  "a Maildir of bounces to read for rejections naming a list" },
 	{ "metrics", CONFTAB_STR, O(metrics), NULL, 0, 0, NULL, NULL, NULL, 0,

@@ -36,6 +36,7 @@
 #include "dnsbl/dnsbl.h"
 #include "store/store.h"
 #include "store/watch.h"
+#include "watch/signal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,7 @@ extern char **environ;
 struct pair {
 	int64_t due;            /* monotonic ms */
 	uint8_t state, pending, confirms;
+	uint8_t hinted;         /* a log line / bounce named the list for it */
 };
 
 /* What one check of one target on one list saw. */
@@ -110,7 +112,14 @@ struct wd {
 	bool sweep;
 	uint64_t last_sweep, last_remind;
 	uint64_t transitions, alerts_spawned;
+	/* the signals (signal.h) */
+	struct watch_log *wlog;
+	struct watch_maildir *wmd;
+	uint64_t last_signal_poll, signals;
 };
+
+static int signals_open(struct wd *w, char *err, size_t el);
+static void signals_close(struct wd *w);
 
 static int64_t now_s(void)
 {
@@ -387,9 +396,19 @@ static void batch_finish(struct wd *w, size_t li)
 
 		lr->checks++;
 		if (o->kind >= 0) {
+			bool probed = lr->probe && lr->state != STORE_WATCH_ERROR;
+
+			/* a rejection naming the list is a witness of its own:
+			 * with it, one probed check confirms the listing */
+			if (p->hinted && probed && o->kind == STORE_WATCH_LISTED &&
+			    p->state != STORE_WATCH_LISTED) {
+				p->pending = STORE_WATCH_LISTED;
+				p->confirms = (uint8_t)(w->c->confirm - 1);
+			}
+			p->hinted = 0;
 			/* a listing counts only from a batch that probed the list */
 			step(&p->state, &p->pending, &p->confirms, o->kind, w->c->confirm,
-			     o->kind != STORE_WATCH_LISTED || (lr->probe && lr->state != STORE_WATCH_ERROR));
+			     o->kind != STORE_WATCH_LISTED || probed);
 			if (record(w, w->p.t[lr->tidx[i]].name, lr->wl->key, &p->state, &p->pending,
 				   &p->confirms, pfrom, o->codes, o->txt, "", false))
 				goto fail;
@@ -482,7 +501,7 @@ static void batch_start(struct wd *w, size_t li, uint64_t now)
 			continue;
 		}
 		lr->tidx[lr->n++] = i;
-		if (p->pending == STORE_WATCH_LISTED && p->state != STORE_WATCH_LISTED)
+		if ((p->pending == STORE_WATCH_LISTED && p->state != STORE_WATCH_LISTED) || p->hinted)
 			lr->probe = true;
 	}
 	lr->next_due = next;
@@ -727,8 +746,11 @@ static void metrics_text(struct wd *w, FILE *f)
 		   "rblkit_watch_transitions_total %" PRIu64 "\n"
 		   "# HELP rblkit_watch_alerts_started_total Alert deliveries started.\n"
 		   "# TYPE rblkit_watch_alerts_started_total counter\n"
-		   "rblkit_watch_alerts_started_total %" PRIu64 "\n",
-		w->transitions, w->alerts_spawned);
+		   "rblkit_watch_alerts_started_total %" PRIu64 "\n"
+		   "# HELP rblkit_watch_signals_total Rejections naming a list (mail log, bounces).\n"
+		   "# TYPE rblkit_watch_signals_total counter\n"
+		   "rblkit_watch_signals_total %" PRIu64 "\n",
+		w->transitions, w->alerts_spawned, w->signals);
 }
 
 static void on_metrics(ev_loop *ev, int fd, unsigned events, void *arg)
@@ -775,6 +797,8 @@ static int runtime_start(struct wd *w, char *err, size_t el)
 	int64_t day = now_s() / 86400;
 
 	hash_build(w);
+	if (signals_open(w, err, el))
+		return -1;
 	w->pairs = xcalloc(w->p.nl * (w->p.nt ? w->p.nt : 1), sizeof(*w->pairs));
 	w->lr = xcalloc(w->p.nl, sizeof(*w->lr));
 	for (size_t li = 0; li < w->p.nl; li++) {
@@ -871,6 +895,7 @@ static int load_states(struct wd *w)
 
 static void runtime_stop(struct wd *w)
 {
+	signals_close(w);
 	for (size_t li = 0; w->lr && li < w->p.nl; li++) {
 		batch_free(&w->lr[li]);
 		if (w->lr[li].rs) {
@@ -886,10 +911,104 @@ static void runtime_stop(struct wd *w)
 	w->hash = NULL;
 }
 
+/* ---- signals: a rejection naming a list ---- */
+
+/* Check target ti on list li at once. */
+static void hint(struct wd *w, size_t li, size_t ti)
+{
+	struct pair *p = &w->pairs[li * w->p.nt + ti];
+
+	p->hinted = 1;
+	if (p->due != INT64_MAX)        /* not in flight */
+		p->due = 0;
+	w->lr[li].next_due = 0;
+}
+
+static void on_signal(void *arg, const struct watch_signal *s)
+{
+	struct wd *w = arg;
+	struct store_watch_note n;
+	long ti = *s->ip ? target_find(w, s->ip) : -1;
+	unsigned hinted = 0;
+
+	w->signals++;
+	memset(&n, 0, sizeof(n));
+	n.time = s->when ? s->when : now_s();
+	str_copy(n.source, sizeof(n.source), s->source);
+	str_copy(n.subject, sizeof(n.subject), *s->ip ? s->ip : s->relay);
+	str_copy(n.list, sizeof(n.list), s->zone);
+	snprintf(n.text, sizeof(n.text), "%.200s%s%.300s", s->relay, *s->relay ? ": " : "", s->text);
+	if (store_watch_note_add(w->st, &n, n.time - 30 * 86400, NULL))
+		log_err("store: %s", store_error(w->st));
+	for (size_t li = 0; li < w->p.nl; li++) {
+		const struct list *l = w->p.l[li].l;
+
+		if (!(l->id && !strcmp(l->id, s->list_id)) &&
+		    !(*s->zone && l->zone && !strcasecmp(l->zone, s->zone)))
+			continue;
+		if (ti >= 0 && applies(w, li, (size_t)ti)) {
+			hint(w, li, (size_t)ti);
+			hinted++;
+			continue;
+		}
+		/* the text does not say which of ours: all of them, unless a
+		 * range makes that a burst the list's budget cannot take */
+		if (w->p.l[li].ntargets > 256)
+			continue;
+		for (size_t i = 0; i < w->p.nt; i++)
+			if (applies(w, li, i)) {
+				hint(w, li, i);
+				hinted++;
+			}
+	}
+	log_info("%s: %s names %s%s%s: %u checks now", s->source, *s->relay ? s->relay : "a rejection",
+		 s->list_id, *s->ip ? " for " : "", s->ip, hinted);
+}
+
+static void poll_signals(struct wd *w, uint64_t now)
+{
+	char err[300];
+
+	if (now - w->last_signal_poll < 250)
+		return;
+	w->last_signal_poll = now;
+	if (w->wlog && watch_log_poll(w->wlog, on_signal, w, err, sizeof(err)) < 0)
+		log_warn("mail_log: %s", err);
+	if (w->wmd && watch_maildir_poll(w->wmd, on_signal, w, err, sizeof(err)) < 0)
+		log_warn("bounce_maildir: %s", err);
+}
+
+static int signals_open(struct wd *w, char *err, size_t el)
+{
+	char e[300];
+
+	if (w->c->mail_log && *w->c->mail_log &&
+	    watch_log_open(&w->wlog, w->c->mail_log, w->p.cat, e, sizeof(e))) {
+		snprintf(err, el, "mail_log %s: %s", w->c->mail_log, e);
+		return -1;
+	}
+	if (w->c->bounce_maildir && *w->c->bounce_maildir &&
+	    watch_maildir_open(&w->wmd, w->c->bounce_maildir, w->p.cat, e, sizeof(e))) {
+		snprintf(err, el, "bounce_maildir %s: %s", w->c->bounce_maildir, e);
+		return -1;
+	}
+	return 0;
+}
+
+static void signals_close(struct wd *w)
+{
+	watch_log_close(w->wlog);
+	watch_maildir_close(w->wmd);
+	w->wlog = NULL;
+	w->wmd = NULL;
+}
+
 static void on_tick(ev_loop *ev, struct ev_timer *t, void *arg)
 {
 	struct wd *w = arg;
 	uint64_t now = now_ms();
+
+	poll_signals(w, now);
 
 	for (size_t li = 0; li < w->p.nl; li++) {
 		if (w->lr[li].eng) {
@@ -971,8 +1090,10 @@ static void log_plan(const struct wd *w)
 			log_info("%s: %u targets within %" PRIu64 " queries a day: every %us instead "
 				 "of %us", l->key, l->ntargets, l->budget, l->effective, l->interval);
 	}
-	if (w->c->mail_log || w->c->bounce_maildir)
-		log_warn("mail_log / bounce_maildir: not read by this build");
+	if (w->wlog)
+		log_info("following %s for rejections naming a list", w->c->mail_log);
+	if (w->wmd)
+		log_info("reading bounces in %s", w->c->bounce_maildir);
 }
 
 int watch_daemon(const char *path, const char *self)
