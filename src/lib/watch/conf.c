@@ -346,7 +346,10 @@ static int plan_budgets(const struct watch_conf *c, struct watch_plan *p, char *
 		uint32_t t;
 
 		wl->interval = c->interval;
-		if ((v = per_list(&c->list_interval, wl)) && parse_time(v, &t)) {
+		const char *te;
+
+		if ((v = per_list(&c->list_interval, wl)) &&
+		    (!(te = parse_time(v, &t)) || *te)) {
 			snprintf(err, el, "list_interval: %s: expected a time (30s, 5m, 1h)", wl->key);
 			return -1;
 		} else if (v) {
@@ -392,9 +395,11 @@ int watch_load(const char *path, struct watch_conf **conf, struct watch_plan *pl
 		snprintf(err, errlen, "%s: watch: nothing to watch (watch = ADDRESS, ...)", path);
 		return -1;
 	}
-	if (!c->alert_command && !c->alert_webhook && !c->alert_mail)
-		log_warn("%s: no alert_command, alert_webhook or alert_mail: changes are only "
-			 "recorded", path);
+	if (c->alert_webhook && strncasecmp(c->alert_webhook, "http://", 7)) {
+		snprintf(err, errlen, "%s: alert_webhook: expected http://HOST[:PORT]/PATH "
+			 "(https is not supported: use a local relay)", path);
+		return -1;
+	}
 	plan->cat = catalog_new();
 	files[0] = c->catalog;
 	if (catalog_load_all(plan->cat, files, c->catalog ? 1 : 0, err, errlen))

@@ -1090,6 +1090,8 @@ static void log_plan(const struct wd *w)
 			log_info("%s: %u targets within %" PRIu64 " queries a day: every %us instead "
 				 "of %us", l->key, l->ntargets, l->budget, l->effective, l->interval);
 	}
+	if (!w->c->alert_command && !w->c->alert_webhook && !w->c->alert_mail)
+		log_warn("no alert_command, alert_webhook or alert_mail: changes are only recorded");
 	if (w->wlog)
 		log_info("following %s for rejections naming a list", w->c->mail_log);
 	if (w->wmd)
