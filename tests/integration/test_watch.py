@@ -597,3 +597,17 @@ def test_a_mail_log_rejection_rechecks_at_once_and_is_quoted(lists, watch_factor
            "Client host [192.0.2.1] blocked using zen.spamhaus.org" in a[0]["RBLKIT_WATCH_NOTES"]
     assert "names spamhaus-zen for 192.0.2.1" in w.logtext()
     assert w.proc.poll() is None
+
+
+def test_a_first_clean_verdict_costs_one_query_per_target(lists, watch_factory):
+    """Start-up on a big range must not cost twice the budget: 'clean' from
+    'unknown' is no news and needs no confirming check (a listing does)."""
+    zen = lists.spec("zen.spamhaus.org")
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"]).replace(
+        "interval = 1s", "interval = 1h")).start()
+    w.wait(lambda st: st["counts"]["clean"] == 2, "the first verdict")
+    time.sleep(1.5)
+    st = w.status()
+    # two test points (the first batch probes) and one query for the target
+    assert list_state(st, zen)["used_today"] == 3, st
+    assert w.alert_files() == []

@@ -383,6 +383,12 @@ static void batch_finish(struct wd *w, size_t li)
 	if ((rc = store_begin(w->st)))
 		goto fail;
 	if (obs >= 0) {
+		/* a first "clean" is no news: it needs no confirmation (and
+		 * costs no second query per target at start-up) */
+		if (lr->state == STORE_WATCH_UNKNOWN && obs == STORE_WATCH_CLEAN) {
+			lr->pending = STORE_WATCH_CLEAN;
+			lr->confirms = (uint8_t)(w->c->confirm - 1);
+		}
 		step(&lr->state, &lr->pending, &lr->confirms, obs, w->c->confirm, true);
 		if (record(w, "", lr->wl->key, &lr->state, &lr->pending, &lr->confirms, from, "",
 			   "", obs == STORE_WATCH_ERROR ? why : "", true))
@@ -403,6 +409,10 @@ static void batch_finish(struct wd *w, size_t li)
 			if (p->hinted && probed && o->kind == STORE_WATCH_LISTED &&
 			    p->state != STORE_WATCH_LISTED) {
 				p->pending = STORE_WATCH_LISTED;
+				p->confirms = (uint8_t)(w->c->confirm - 1);
+			}
+			if (p->state == STORE_WATCH_UNKNOWN && o->kind == STORE_WATCH_CLEAN) {
+				p->pending = STORE_WATCH_CLEAN;
 				p->confirms = (uint8_t)(w->c->confirm - 1);
 			}
 			p->hinted = 0;
