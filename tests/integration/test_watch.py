@@ -611,3 +611,30 @@ def test_a_first_clean_verdict_costs_one_query_per_target(lists, watch_factory):
     # two test points (the first batch probes) and one query for the target
     assert list_state(st, zen)["used_today"] == 3, st
     assert w.alert_files() == []
+
+
+def test_a_reminder_while_listed_is_sent_once_per_period(lists, watch_factory):
+    """reminder = 1 (hour): the listing is made two hours old in the store
+    between two runs; the restarted daemon's first look sends reminder 2,
+    once; a third run sends nothing more."""
+    import sqlite3
+    zen = lists.spec("zen.spamhaus.org")
+    lists.set("zen.spamhaus.org", ["192.0.2.1"])
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"], "reminder = 1\n")).start()
+    w.wait_alerts(1)
+    w.stop()
+    db = sqlite3.connect(os.path.join(w.dir, "watch.db"))
+    db.execute("UPDATE watch_state SET since = since - 7200 WHERE target = '192.0.2.1'")
+    db.commit()
+    db.close()
+    w.start()
+    a = w.wait_alerts(2)
+    assert a[1]["RBLKIT_WATCH_EVENT"] == "reminder"
+    assert a[1]["RBLKIT_WATCH_REMINDER"] == "2"
+    assert a[1]["RBLKIT_WATCH_TRANSITION_ID"] == a[0]["RBLKIT_WATCH_TRANSITION_ID"]
+    assert a[1]["RBLKIT_WATCH_SUBJECT"].startswith("rblkit watch: 192.0.2.1 still listed on")
+    w.wait(lambda st: list_state(st, zen)["used_today"] > 12, "more checks")
+    w.stop()
+    w.start()
+    w.wait(lambda st: list_state(st, zen)["used_today"] > 24, "checks after a restart")
+    assert len(w.alert_files()) == 2
