@@ -20,6 +20,8 @@ int cmd_trap(int argc, char **argv);
 void cmd_trap_help(void);
 int cmd_web(int argc, char **argv);
 void cmd_web_help(void);
+int cmd_watch(int argc, char **argv);
+void cmd_watch_help(void);
 
 /* After a usage error (getopt has named the option): one line, the same
  * in every command, pointing at the command's help.  Returns 2, the exit

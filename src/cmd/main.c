@@ -27,6 +27,8 @@ static const struct {
 	  cmd_trap, cmd_trap_help },
 	{ "web", "the lookup and removal portal, operator console and JSON API",
 	  cmd_web, cmd_web_help },
+	{ "watch", "monitor your own addresses on blocklists: history, alerts",
+	  cmd_watch, cmd_watch_help },
 };
 
 static void usage(FILE *f)

@@ -381,7 +381,7 @@ static int key_limit(struct list *l, char *val, struct entry_state *es,
 	errno = 0;
 	v = strtoull(val, &end, 10);
 	if (!isdigit((unsigned char)*val) || *end || errno || v > 1000000000000ULL) {
-		*why = "limit: expected a number of queries a day";
+		*why = "expected a number of queries a day";
 		return -1;
 	}
 	l->limit = v;

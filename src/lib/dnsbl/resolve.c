@@ -229,6 +229,12 @@ static int open_unbound(struct resolver *rs, char *err, size_t errlen)
 	ub_ctx_set_option(rs->ub, "do-not-query-localhost:", "no");
 	/* Without a trust anchor nothing is validated: skip the module. */
 	ub_ctx_set_option(rs->ub, "module-config:", "iterator");
+	if (rs->o.root_hints &&
+	    (r = ub_ctx_set_option(rs->ub, "root-hints:", rs->o.root_hints)) != 0) {
+		snprintf(err, errlen, "libunbound: root hints %s: %s", rs->o.root_hints,
+			 ub_strerror(r));
+		return -1;
+	}
 	if ((r = ub_ctx_async(rs->ub, 1)) != 0) {
 		snprintf(err, errlen, "libunbound: %s", ub_strerror(r));
 		return -1;

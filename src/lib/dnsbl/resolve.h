@@ -38,6 +38,9 @@ struct rs_opts {
 				   (default 2); lost sends go again within it */
 	unsigned window;	/* most queries in flight, per server and in
 				   all (default 256); the windows start small */
+	const char *root_hints;	/* RS_RECURSIVE: a root hints file instead
+				   of the built-in root servers (NULL);
+				   kept by the caller while rs lives */
 };
 
 enum rs_status {

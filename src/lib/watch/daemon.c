@@ -1,0 +1,1160 @@
+/*
+ * daemon.c - the `rblkit watch` daemon: the scheduler, the state machine
+ * and the metrics listener.
+ *
+ * Each list has a resolver of its own (recursive, the configured
+ * servers, or its ZONE@ADDR server) and at most one batch in flight: a
+ * dnsbl engine over that list alone, given the targets whose check is
+ * due (at most WD_BATCH). Checks of a list are spread over its effective
+ * interval (conf.c); a change seen is checked again after confirm_delay.
+ *
+ * The state machine, per (target, list) and per list (its health, the
+ * row with target ""): a check that disagrees with the confirmed state
+ * makes it pending; `confirm` consecutive checks that agree make it a
+ * transition, recorded with its alerts in one transaction. A listing is
+ * confirmed only by a batch that also asked the list's RFC 5782 test
+ * points, so a list that starts listing everything becomes a list error,
+ * never a listing. Any error of a result (refusal code, an answer outside
+ * 127/8, SERVFAIL, a timeout, a failed probe) is an observation of the
+ * list's health, never of the target.
+ *
+ * Alerts are delivered by child processes (`rblkit watch deliver`,
+ * alert.c), at most WD_CHILDREN at once: a webhook that hangs holds one
+ * child, never the checks.
+ *
+ * SECURITY: runs with the operator's privileges (no port below 1024 is
+ * needed). DNS answers are parsed by resolve.c / dnsbl.c; the TXT and
+ * code texts reach the store as bound parameters. The metrics listener
+ * reads at most one request buffer and answers every request the same.
+ */
+#define _GNU_SOURCE             /* accept4 */
+#include "watch/watch.h"
+
+#include "base/evloop.h"
+#include "base/listen.h"
+#include "base/util.h"
+#include "dnsbl/dnsbl.h"
+#include "store/store.h"
+#include "store/watch.h"
+#include "watch/signal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define WD_BATCH 512            /* targets of one list in one engine */
+#define WD_CHILDREN 16          /* alert deliveries at once */
+#define WD_TICK_MS 100
+
+struct pair {
+	int64_t due;            /* monotonic ms */
+	uint8_t state, pending, confirms;
+	uint8_t hinted;         /* a log line / bounce named the list for it */
+};
+
+/* What one check of one target on one list saw. */
+struct obs {
+	int kind;               /* STORE_WATCH_CLEAN / _LISTED, or -1: no verdict */
+	char codes[STORE_WATCH_CODES_MAX];
+	char txt[STORE_WATCH_TEXT_MAX];
+};
+
+struct lrun {
+	struct wd *w;
+	struct watch_list *wl;
+	struct resolver *rs;
+	/* the batch in flight */
+	struct dnsbl_engine *eng;
+	size_t *tidx;
+	struct obs *obs;
+	size_t n, got;
+	bool probe;
+	char berr[256];         /* first error of the batch */
+	int nerr, nok;
+	/* health (the row with target "") */
+	uint8_t state, pending, confirms;
+	uint64_t probed;        /* monotonic ms of the last probe */
+	uint64_t next_due;
+	/* budget */
+	int64_t day;
+	uint64_t used;
+	bool exhausted;
+	/* metrics */
+	uint64_t checks, queries, errors;
+};
+
+struct wd {
+	const char *path, *self;
+	struct watch_conf *c;
+	struct watch_plan p;
+	struct store *st;
+	ev_loop *ev;
+	struct ev_timer tick;
+	struct pair *pairs;     /* [list * nt + target] */
+	struct lrun *lr;
+	size_t *hash;           /* target name -> index + 1 */
+	size_t hsize;
+	int mfd;
+	struct listen_addr maddr;
+	struct { pid_t pid; int64_t alert; } kids[WD_CHILDREN];
+	unsigned nkids;
+	bool sweep;
+	uint64_t last_sweep, last_remind;
+	uint64_t transitions, alerts_spawned;
+	/* the signals (signal.h) */
+	struct watch_log *wlog;
+	struct watch_maildir *wmd;
+	uint64_t last_signal_poll, signals;
+};
+
+static int signals_open(struct wd *w, char *err, size_t el);
+static void signals_close(struct wd *w);
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- targets by name ---- */
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void hash_build(struct wd *w)
+{
+	w->hsize = 16;
+	while (w->hsize < w->p.nt * 2)
+		w->hsize *= 2;
+	w->hash = xcalloc(w->hsize, sizeof(*w->hash));
+	for (size_t i = 0; i < w->p.nt; i++) {
+		size_t h = fnv(w->p.t[i].name) & (w->hsize - 1);
+
+		while (w->hash[h])
+			h = (h + 1) & (w->hsize - 1);
+		w->hash[h] = i + 1;
+	}
+}
+
+static long target_find(const struct wd *w, const char *name)
+{
+	size_t h = fnv(name) & (w->hsize - 1);
+
+	for (; w->hash[h]; h = (h + 1) & (w->hsize - 1))
+		if (!strcmp(w->p.t[w->hash[h] - 1].name, name))
+			return (long)(w->hash[h] - 1);
+	return -1;
+}
+
+static long list_find(const struct wd *w, const char *key)
+{
+	for (size_t i = 0; i < w->p.nl; i++)
+		if (!strcmp(w->p.l[i].key, key))
+			return (long)i;
+	return -1;
+}
+
+static bool applies(const struct wd *w, size_t li, size_t ti)
+{
+	return (w->p.t[ti].kinds & w->p.l[li].l->kinds) != 0;
+}
+
+/* ---- the state machine ---- */
+
+/* One observation obs of a state (state, pending, confirms) that needs
+ * k agreeing checks. may_finish: this check may complete a change.
+ * Returns 1 when the state changed. */
+static int step(uint8_t *state, uint8_t *pending, uint8_t *confirms, int obs, unsigned k,
+		bool may_finish)
+{
+	if (obs == *state) {
+		*pending = *state;
+		*confirms = 0;
+		return 0;
+	}
+	if (obs == *pending && *confirms < 255)
+		(*confirms)++;
+	else if (obs != *pending) {
+		*pending = (uint8_t)obs;
+		*confirms = 1;
+	}
+	if (!may_finish && *confirms >= k)
+		*confirms = (uint8_t)(k - 1);
+	if (*confirms < k)
+		return 0;
+	*state = (uint8_t)obs;
+	*confirms = 0;
+	return 1;
+}
+
+/* Does a transition from -> to of a target (list: of a list's health)
+ * call for an alert? The first verdict "clean" is no news. */
+static bool alertable(int from, int to, bool list)
+{
+	if (list)
+		return to == STORE_WATCH_ERROR || (from == STORE_WATCH_ERROR && to == STORE_WATCH_CLEAN);
+	return to == STORE_WATCH_LISTED || (from == STORE_WATCH_LISTED && to == STORE_WATCH_CLEAN);
+}
+
+static int add_alerts(struct wd *w, int64_t tid, unsigned seq, int64_t now)
+{
+	static const char *const ch[] = { "command", "webhook", "mail" };
+	const char *set[] = { w->c->alert_command, w->c->alert_webhook, w->c->alert_mail };
+	int rc = 0;
+
+	for (size_t i = 0; i < 3 && rc >= 0; i++)
+		if (set[i] && *set[i]) {
+			rc = store_watch_alert_add(w->st, tid, ch[i], seq, now, NULL);
+			if (rc == STORE_WATCH_EXISTS)
+				rc = 0;
+			w->sweep = true;
+		}
+	return rc < 0 ? -1 : 0;
+}
+
+/* Record the state row of (target, list) after a check, with a
+ * transition and its alerts when the state changed. In the caller's
+ * transaction. */
+static int record(struct wd *w, const char *target, const char *list, const uint8_t *state,
+		  const uint8_t *pending, const uint8_t *confirms, int from, const char *codes,
+		  const char *txt, const char *why, bool list_row)
+{
+	struct store_watch_status s;
+	int64_t now = now_s(), tid = 0;
+	int rc = store_watch_get(w->st, target, list, &s);
+
+	if (rc < 0)
+		return -1;
+	if (rc == STORE_NOTFOUND) {
+		memset(&s, 0, sizeof(s));
+		str_copy(s.target, sizeof(s.target), target);
+		str_copy(s.list, sizeof(s.list), list);
+		s.since = now;
+	}
+	s.pending = *pending;
+	s.confirms = *confirms;
+	s.last_check = now;
+	if (from != *state) {
+		struct store_watch_transition t;
+
+		memset(&t, 0, sizeof(t));
+		t.time = now;
+		str_copy(t.target, sizeof(t.target), target);
+		str_copy(t.list, sizeof(t.list), list);
+		t.from = from;
+		t.to = *state;
+		str_copy(t.codes, sizeof(t.codes), codes ? codes : "");
+		str_copy(t.txt, sizeof(t.txt), txt ? txt : "");
+		str_copy(t.why, sizeof(t.why), why ? why : "");
+		if (store_watch_transition_add(w->st, &t, &tid))
+			return -1;
+		s.state = *state;
+		s.since = now;
+		s.reminded = 0;
+		str_copy(s.codes, sizeof(s.codes), t.codes);
+		str_copy(s.txt, sizeof(s.txt), t.txt);
+		str_copy(s.why, sizeof(s.why), t.why);
+		w->transitions++;
+		log_info("%s%s%s: %s -> %s%s%s%s%s", list_row ? "list " : "", target,
+			 list_row ? list : "", store_watch_state_name(from),
+			 store_watch_state_name(*state), list_row ? "" : " on ", list_row ? "" : list,
+			 why && *why ? ": " : codes && *codes ? " " : "",
+			 why && *why ? why : codes ? codes : "");
+		if (alertable(from, *state, list_row) && add_alerts(w, tid, 0, now))
+			return -1;
+	} else if (*state == STORE_WATCH_LISTED && codes && *codes) {
+		/* still listed: keep the latest codes and TXT */
+		str_copy(s.codes, sizeof(s.codes), codes);
+		str_copy(s.txt, sizeof(s.txt), txt ? txt : "");
+	}
+	return store_watch_put(w->st, &s);
+}
+
+/* ---- batches ---- */
+
+/* Append "what" to a comma list in buf. */
+static void add_word(char *buf, size_t size, const char *what)
+{
+	size_t l = strlen(buf);
+
+	if (strstr(buf, what))
+		return;
+	snprintf(buf + l, size - l, "%s%s", l ? "," : "", what);
+}
+
+/* A finished target of lr's batch: its observation. */
+static void take(struct lrun *lr, struct dnsbl_target *t, struct obs *o)
+{
+	o->kind = STORE_WATCH_CLEAN;
+	if (t->error) {
+		o->kind = -1;
+		return;
+	}
+	for (size_t i = 0; i < t->nresults; i++) {
+		const struct dnsbl_result *r = &t->results[i];
+
+		lr->queries++;
+		if (r->status == DS_ERROR) {
+			if (!lr->nerr++)
+				snprintf(lr->berr, sizeof(lr->berr), "%s: %s", r->subject,
+					 r->error ? r->error : "error");
+			o->kind = -1;
+			continue;
+		}
+		lr->nok++;
+		if (r->status != DS_LISTED || o->kind < 0)
+			continue;
+		o->kind = STORE_WATCH_LISTED;
+		lr->queries += r->ntxt > 0;
+		for (size_t j = 0; j < r->ncodes; j++) {
+			char a[16];
+
+			snprintf(a, sizeof(a), "%u.%u.%u.%u", r->codes[j] >> 24, (r->codes[j] >> 16) & 255,
+				 (r->codes[j] >> 8) & 255, r->codes[j] & 255);
+			add_word(o->codes, sizeof(o->codes), a);
+		}
+		for (size_t j = 0; j < r->ntxt; j++) {
+			size_t l = strlen(o->txt);
+
+			snprintf(o->txt + l, sizeof(o->txt) - l, "%s%s", l ? " | " : "", r->txt[j]);
+		}
+	}
+}
+
+static void batch_free(struct lrun *lr)
+{
+	dnsbl_free(lr->eng);
+	lr->eng = NULL;
+	free(lr->tidx);
+	free(lr->obs);
+	lr->tidx = NULL;
+	lr->obs = NULL;
+	lr->n = lr->got = 0;
+}
+
+/* The batch of list li is done: record what it saw. */
+static void batch_finish(struct wd *w, size_t li)
+{
+	struct lrun *lr = &w->lr[li];
+	const struct list *l = lr->wl->l;
+	uint64_t now = now_ms(), total = 0;
+	int obs = -1, from = lr->state;
+	const char *hwhy = "";
+	char why[300] = "";
+	int rc;
+
+	if (lr->probe) {
+		enum dnsbl_health h = dnsbl_list_health(lr->eng, l, &hwhy);
+
+		lr->probed = now;
+		lr->queries += 2;
+		if (h == DH_OK)
+			obs = STORE_WATCH_CLEAN;
+		else if (h != DH_UNKNOWN) {
+			obs = STORE_WATCH_ERROR;
+			snprintf(why, sizeof(why), "RFC 5782 test points: %s", hwhy && *hwhy ? hwhy : "failed");
+		}
+	}
+	if (lr->nerr) {
+		obs = STORE_WATCH_ERROR;
+		if (!*why)
+			str_copy(why, sizeof(why), lr->berr);
+	} else if (obs < 0 && lr->nok) {
+		obs = STORE_WATCH_CLEAN;
+	}
+	if (obs == STORE_WATCH_ERROR)
+		lr->errors++;
+	if ((rc = store_begin(w->st)))
+		goto fail;
+	if (obs >= 0) {
+		/* a first "clean" is no news: it needs no confirmation (and
+		 * costs no second query per target at start-up) */
+		if (lr->state == STORE_WATCH_UNKNOWN && obs == STORE_WATCH_CLEAN) {
+			lr->pending = STORE_WATCH_CLEAN;
+			lr->confirms = (uint8_t)(w->c->confirm - 1);
+		}
+		step(&lr->state, &lr->pending, &lr->confirms, obs, w->c->confirm, true);
+		if (record(w, "", lr->wl->key, &lr->state, &lr->pending, &lr->confirms, from, "",
+			   "", obs == STORE_WATCH_ERROR ? why : "", true))
+			goto fail;
+	}
+	for (size_t i = 0; i < lr->got; i++) {
+		struct pair *p = &w->pairs[li * w->p.nt + lr->tidx[i]];
+		const struct obs *o = &lr->obs[i];
+		int pfrom = p->state;
+		uint64_t delay = (uint64_t)lr->wl->effective * 1000;
+
+		lr->checks++;
+		if (o->kind >= 0) {
+			bool probed = lr->probe && lr->state != STORE_WATCH_ERROR;
+
+			/* a rejection naming the list is a witness of its own:
+			 * with it, one probed check confirms the listing */
+			if (p->hinted && probed && o->kind == STORE_WATCH_LISTED &&
+			    p->state != STORE_WATCH_LISTED) {
+				p->pending = STORE_WATCH_LISTED;
+				p->confirms = (uint8_t)(w->c->confirm - 1);
+			}
+			if (p->state == STORE_WATCH_UNKNOWN && o->kind == STORE_WATCH_CLEAN) {
+				p->pending = STORE_WATCH_CLEAN;
+				p->confirms = (uint8_t)(w->c->confirm - 1);
+			}
+			p->hinted = 0;
+			/* a listing counts only from a batch that probed the list */
+			step(&p->state, &p->pending, &p->confirms, o->kind, w->c->confirm,
+			     o->kind != STORE_WATCH_LISTED || probed);
+			if (record(w, w->p.t[lr->tidx[i]].name, lr->wl->key, &p->state, &p->pending,
+				   &p->confirms, pfrom, o->codes, o->txt, "", false))
+				goto fail;
+		}
+		if (p->pending != p->state)
+			delay = (uint64_t)w->c->confirm_delay * 1000;
+		p->due = (int64_t)(now + delay);
+	}
+	if (store_watch_budget_add(w->st, lr->wl->key, lr->day, (unsigned)lr->queries, &total))
+		goto fail;
+	lr->queries = 0;
+	lr->used = total;
+	lr->next_due = 0;       /* the targets just checked are due again: scan */
+	if (store_commit(w->st))
+		goto fail;
+	batch_free(lr);
+	return;
+fail:
+	log_err("store: %s", store_error(w->st));
+	store_rollback(w->st);
+	lr->queries = 0;
+	/* checked again at the next interval: the state in memory is ahead
+	 * of the store, which the next successful write catches up */
+	for (size_t i = 0; i < lr->got; i++)
+		w->pairs[li * w->p.nt + lr->tidx[i]].due =
+			(int64_t)(now + (uint64_t)lr->wl->effective * 1000);
+	lr->next_due = 0;
+	batch_free(lr);
+}
+
+/* Hand out what lr's engine finished; finish the batch when all is. */
+static void harvest(struct wd *w, size_t li)
+{
+	struct lrun *lr = &w->lr[li];
+	struct dnsbl_target *t;
+
+	if (!lr->eng)
+		return;
+	while ((t = dnsbl_next_done(lr->eng))) {
+		if (lr->got < lr->n)
+			take(lr, t, &lr->obs[lr->got++]);
+		dnsbl_target_free(t);
+	}
+	if (lr->got == lr->n && !dnsbl_active(lr->eng))
+		batch_finish(w, li);
+}
+
+/* Start a batch of list li with the targets due, if any and the budget
+ * allows. */
+static void batch_start(struct wd *w, size_t li, uint64_t now)
+{
+	struct lrun *lr = &w->lr[li];
+	const struct list *l = lr->wl->l;
+	struct dnsbl_opts o = { .cidr_limit = 1, .max_mx = 10 };
+	uint64_t next = UINT64_MAX;
+	int64_t day = now_s() / 86400;
+	char err[300];
+
+	if (lr->eng || now < lr->next_due)
+		return;
+	if (day != lr->day) {
+		lr->day = day;
+		lr->used = 0;
+		lr->exhausted = false;
+	}
+	if (lr->wl->budget && lr->used >= lr->wl->budget) {
+		if (!lr->exhausted)
+			log_warn("%s: today's budget of %" PRIu64 " queries is used up: no more "
+				 "checks today", lr->wl->key, lr->wl->budget);
+		lr->exhausted = true;
+		lr->next_due = now + 60000;
+		return;
+	}
+	lr->probe = lr->state != STORE_WATCH_CLEAN || lr->probed == 0 ||
+		    now - lr->probed >= (uint64_t)w->c->probe_interval * 1000;
+	lr->tidx = xmalloc(WD_BATCH * sizeof(*lr->tidx));
+	lr->n = 0;
+	for (size_t i = 0; i < w->p.nt; i++) {
+		struct pair *p = &w->pairs[li * w->p.nt + i];
+
+		if (!applies(w, li, i))
+			continue;
+		if ((uint64_t)p->due > now) {
+			if ((uint64_t)p->due < next)
+				next = (uint64_t)p->due;
+			continue;
+		}
+		if (lr->n == WD_BATCH) {
+			next = now;
+			continue;
+		}
+		lr->tidx[lr->n++] = i;
+		if ((p->pending == STORE_WATCH_LISTED && p->state != STORE_WATCH_LISTED) || p->hinted)
+			lr->probe = true;
+	}
+	lr->next_due = next;
+	if (!lr->n) {
+		free(lr->tidx);
+		lr->tidx = NULL;
+		return;
+	}
+	o.no_probe = !lr->probe;
+	lr->eng = dnsbl_new(lr->rs, &l, 1, &o, err, sizeof(err));
+	if (!lr->eng) {
+		log_err("%s: %s", lr->wl->key, err);
+		free(lr->tidx);
+		lr->tidx = NULL;
+		lr->next_due = now + 60000;
+		return;
+	}
+	lr->obs = xcalloc(lr->n, sizeof(*lr->obs));
+	lr->got = 0;
+	lr->nerr = lr->nok = 0;
+	lr->berr[0] = '\0';
+	for (size_t i = 0; i < lr->n; i++) {
+		const struct watch_target *t = &w->p.t[lr->tidx[i]];
+
+		dnsbl_add(lr->eng, t->query, t->mx);
+	}
+	/* targets in flight are not due again until they are back */
+	for (size_t i = 0; i < lr->n; i++)
+		w->pairs[li * w->p.nt + lr->tidx[i]].due = INT64_MAX;
+	harvest(w, li);
+}
+
+/* ---- alerts ---- */
+
+static bool kid_has(const struct wd *w, int64_t alert)
+{
+	for (unsigned i = 0; i < w->nkids; i++)
+		if (w->kids[i].alert == alert)
+			return true;
+	return false;
+}
+
+static void spawn_delivery(struct wd *w, int64_t alert)
+{
+	char id[32];
+	char *argv[] = { (char *)w->self, "watch", "deliver", "--config", (char *)w->path,
+			 "--alert", id, NULL };
+	posix_spawnattr_t attr;
+	sigset_t none, def;
+	pid_t pid;
+	int rc;
+
+	snprintf(id, sizeof(id), "%" PRId64, alert);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, w->self, NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (rc) {
+		log_err("alert %s: cannot start the delivery: %s", id, strerror(rc));
+		return;
+	}
+	w->kids[w->nkids].pid = pid;
+	w->kids[w->nkids].alert = alert;
+	w->nkids++;
+	w->alerts_spawned++;
+}
+
+static int pending_cb(void *arg, const struct store_watch_alert *a)
+{
+	struct wd *w = arg;
+	long pid;
+
+	if (w->nkids >= WD_CHILDREN)
+		return 1;
+	if (kid_has(w, a->id))
+		return 0;
+	/* "sending pid N": a delivery of an earlier run of the daemon may
+	 * still be at it; if it is gone it was cut off mid-way and is not
+	 * sent again (it may have arrived) */
+	if (sscanf(a->detail, "sending pid %ld", &pid) == 1) {
+		if (pid > 0 && kill((pid_t)pid, 0) == 0)
+			return 0;
+		store_watch_alert_done(w->st, a->id, STORE_WATCH_ALERT_FAILED, now_s(),
+				       "interrupted: the daemon restarted during the delivery");
+		return 0;
+	}
+	spawn_delivery(w, a->id);
+	return 0;
+}
+
+static void sweep_alerts(struct wd *w)
+{
+	w->sweep = false;
+	w->last_sweep = now_ms();
+	if (store_watch_alerts_pending(w->st, pending_cb, w) < 0)
+		log_err("store: %s", store_error(w->st));
+}
+
+struct remind {
+	struct wd *w;
+	int64_t now;
+};
+
+static int last_tr(void *arg, const struct store_watch_transition *t)
+{
+	*(int64_t *)arg = t->id;
+	return 0;
+}
+
+static int remind_cb(void *arg, const struct store_watch_status *s)
+{
+	struct remind *r = arg;
+	struct wd *w = r->w;
+	int64_t every = (int64_t)w->c->reminder * 3600, tid = 0;
+	struct store_watch_status u = *s;
+
+	if (r->now - (s->reminded > s->since ? s->reminded : s->since) < every)
+		return 0;
+	if (store_watch_transitions(w->st, s->since, s->target, s->list, 1, last_tr, &tid) < 0 ||
+	    !tid)
+		return 0;
+	u.reminded = r->now;
+	if (store_begin(w->st) == 0) {
+		if (add_alerts(w, tid, (unsigned)((r->now - s->since) / every), r->now) ||
+		    store_watch_put(w->st, &u) || store_commit(w->st))
+			store_rollback(w->st);
+	}
+	return 0;
+}
+
+static void reminders(struct wd *w)
+{
+	struct store_watch_filter f = { .states = 1u << STORE_WATCH_LISTED };
+	struct remind r = { w, now_s() };
+
+	w->last_remind = now_ms();
+	if (!w->c->reminder)
+		return;
+	/* the walk reads, the callback writes: one connection does both in
+	 * SQLite only outside a read transaction, which a walk is not */
+	if (store_watch_states(w->st, &f, remind_cb, &r) < 0)
+		log_err("store: %s", store_error(w->st));
+}
+
+static void on_child(ev_loop *ev, int signo, void *arg)
+{
+	struct wd *w = arg;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (unsigned i = 0; i < w->nkids; i++) {
+			if (w->kids[i].pid != pid)
+				continue;
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				log_warn("alert %" PRId64 ": delivery failed (see the store: "
+					 "rblkit watch status)", w->kids[i].alert);
+			w->kids[i] = w->kids[--w->nkids];
+			break;
+		}
+	}
+	w->sweep = true;
+}
+
+/* ---- metrics ---- */
+
+static void label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void metrics_text(struct wd *w, FILE *f)
+{
+	uint64_t counts[4] = { 0 };
+
+	for (size_t li = 0; li < w->p.nl; li++)
+		for (size_t ti = 0; ti < w->p.nt; ti++)
+			if (applies(w, li, ti))
+				counts[w->pairs[li * w->p.nt + ti].state]++;
+	fputs("# HELP rblkit_watch_listed A target listed on a list (only listed pairs appear).\n"
+	      "# TYPE rblkit_watch_listed gauge\n", f);
+	/* from memory, not the store: a scrape of a /16 on 30 lists must
+	 * not scan two million rows */
+	for (size_t li = 0; li < w->p.nl; li++)
+		for (size_t ti = 0; ti < w->p.nt; ti++) {
+			if (w->pairs[li * w->p.nt + ti].state != STORE_WATCH_LISTED)
+				continue;
+			fputs("rblkit_watch_listed{target=\"", f);
+			label(f, w->p.t[ti].name);
+			fputs("\",list=\"", f);
+			label(f, w->p.l[li].key);
+			fputs("\"} 1\n", f);
+		}
+	fputs("# HELP rblkit_watch_pairs (target, list) pairs by state.\n"
+	      "# TYPE rblkit_watch_pairs gauge\n", f);
+	for (int s = 0; s < 4; s++)
+		fprintf(f, "rblkit_watch_pairs{state=\"%s\"} %" PRIu64 "\n", store_watch_state_name(s),
+			counts[s]);
+#define PER_LIST(name, type, help, expr)                                          \
+	fputs("# HELP rblkit_watch_" name " " help "\n# TYPE rblkit_watch_" name " " type "\n", f); \
+	for (size_t li = 0; li < w->p.nl; li++) {                                \
+		const struct lrun *lr = &w->lr[li];                              \
+		fputs("rblkit_watch_" name "{list=\"", f);                        \
+		label(f, lr->wl->key);                                           \
+		fprintf(f, "\"} %" PRIu64 "\n", (uint64_t)(expr));                \
+	}
+	PER_LIST("list_error", "gauge", "1 while the list is in error (refusal, failed probe, no answer).",
+		 lr->state == STORE_WATCH_ERROR)
+	PER_LIST("checks_total", "counter", "Checks of a target on the list.", lr->checks)
+	PER_LIST("list_errors_total", "counter", "Batches of checks that saw an error of the list.",
+		 lr->errors)
+	PER_LIST("budget_used", "gauge", "Queries sent to the list today (UTC).", lr->used)
+	PER_LIST("budget_queries", "gauge", "Queries a day allowed to the list (0: unlimited).",
+		 lr->wl->budget)
+	PER_LIST("interval_seconds", "gauge", "Effective interval between checks of a target.",
+		 lr->wl->effective)
+#undef PER_LIST
+	fprintf(f, "# HELP rblkit_watch_transitions_total Changes of state recorded.\n"
+		   "# TYPE rblkit_watch_transitions_total counter\n"
+		   "rblkit_watch_transitions_total %" PRIu64 "\n"
+		   "# HELP rblkit_watch_alerts_started_total Alert deliveries started.\n"
+		   "# TYPE rblkit_watch_alerts_started_total counter\n"
+		   "rblkit_watch_alerts_started_total %" PRIu64 "\n"
+		   "# HELP rblkit_watch_signals_total Rejections naming a list (mail log, bounces).\n"
+		   "# TYPE rblkit_watch_signals_total counter\n"
+		   "rblkit_watch_signals_total %" PRIu64 "\n",
+		w->transitions, w->alerts_spawned, w->signals);
+}
+
+static void on_metrics(ev_loop *ev, int fd, unsigned events, void *arg)
+{
+	struct wd *w = arg;
+	struct timeval tv = { 1, 0 };
+	char req[2048], *body = NULL, head[200];
+	size_t blen = 0;
+	FILE *f;
+	int c;
+
+	while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (recv(c, req, sizeof(req), 0) > 0 && (f = open_memstream(&body, &blen))) {
+			metrics_text(w, f);
+			fclose(f);
+			snprintf(head, sizeof(head),
+				 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+				 "Content-Length: %zu\r\nConnection: close\r\n\r\n", blen);
+			if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0)
+				(void)!send(c, body, blen, MSG_NOSIGNAL);
+			free(body);
+			body = NULL;
+		}
+		close(c);
+	}
+}
+
+/* ---- setting up, reloading ---- */
+
+/* Answers for a list's resolver. */
+static void on_rs(ev_loop *ev, int fd, unsigned events, void *arg)
+{
+	struct lrun *lr = arg;
+
+	rs_process(lr->rs);
+	harvest(lr->w, (size_t)(lr - lr->w->lr));
+}
+
+static int runtime_start(struct wd *w, char *err, size_t el)
+{
+	uint64_t now = now_ms();
+	int64_t day = now_s() / 86400;
+
+	hash_build(w);
+	if (signals_open(w, err, el))
+		return -1;
+	w->pairs = xcalloc(w->p.nl * (w->p.nt ? w->p.nt : 1), sizeof(*w->pairs));
+	w->lr = xcalloc(w->p.nl, sizeof(*w->lr));
+	for (size_t li = 0; li < w->p.nl; li++) {
+		struct lrun *lr = &w->lr[li];
+		struct rs_opts ro = { .mode = RS_RECURSIVE, .tries = 2 };
+		size_t k = 0, n = w->p.l[li].ntargets ? w->p.l[li].ntargets : 1;
+
+		lr->wl = &w->p.l[li];
+		ro.timeout_ms = w->c->timeout * 1000;
+		ro.root_hints = w->c->root_hints;
+		if (*lr->wl->server) {
+			ro.mode = RS_FORWARD;
+			ro.servers = lr->wl->server;
+		} else if (strcmp(w->c->resolver, "recursive")) {
+			ro.mode = RS_FORWARD;
+			ro.servers = w->c->resolver;
+		}
+		lr->rs = rs_new(&ro, err, el);
+		if (!lr->rs)
+			return -1;
+		lr->w = w;
+		if (ev_fd_add(w->ev, rs_fd(lr->rs), EV_READ, on_rs, lr) < 0) {
+			snprintf(err, el, "epoll: %s", strerror(errno));
+			return -1;
+		}
+		lr->day = day;
+		store_watch_budget_get(w->st, lr->wl->key, day, &lr->used);
+		/* first checks spread over the interval (or a minute at most) */
+		for (size_t ti = 0; ti < w->p.nt; ti++) {
+			uint64_t span = (uint64_t)lr->wl->effective * 1000;
+
+			if (!applies(w, li, ti))
+				continue;
+			if (span > 60000 && lr->wl->ntargets < 100)
+				span = 60000;
+			w->pairs[li * w->p.nt + ti].due = (int64_t)(now + span * k++ / n);
+		}
+	}
+	return 0;
+}
+
+/* The states the store holds for this plan; rows the plan no longer
+ * watches are dropped (their history stays). */
+struct loadw {
+	struct wd *w;
+	char (*drop)[2][STORE_WATCH_LIST_MAX];
+	size_t ndrop;
+};
+
+static int load_cb(void *arg, const struct store_watch_status *s)
+{
+	struct loadw *lw = arg;
+	struct wd *w = lw->w;
+	long li = list_find(w, s->list), ti = *s->target ? target_find(w, s->target) : -2;
+
+	if (li < 0 || ti == -1 || (ti >= 0 && !applies(w, (size_t)li, (size_t)ti))) {
+		if (lw->ndrop < 4096) {
+			lw->drop = xreallocarray(lw->drop, lw->ndrop + 1, sizeof(*lw->drop));
+			str_copy(lw->drop[lw->ndrop][0], STORE_WATCH_LIST_MAX, s->target);
+			str_copy(lw->drop[lw->ndrop][1], STORE_WATCH_LIST_MAX, s->list);
+			lw->ndrop++;
+		}
+		return 0;
+	}
+	if (ti == -2) {
+		struct lrun *lr = &w->lr[li];
+
+		lr->state = (uint8_t)s->state;
+		lr->pending = (uint8_t)s->pending;
+		lr->confirms = (uint8_t)s->confirms;
+	} else {
+		struct pair *p = &w->pairs[(size_t)li * w->p.nt + (size_t)ti];
+
+		p->state = (uint8_t)s->state;
+		p->pending = (uint8_t)s->pending;
+		p->confirms = (uint8_t)s->confirms;
+	}
+	return 0;
+}
+
+static int load_states(struct wd *w)
+{
+	struct loadw lw = { w, NULL, 0 };
+	int rc = store_watch_states(w->st, NULL, load_cb, &lw);
+
+	for (size_t i = 0; i < lw.ndrop && rc >= 0; i++) {
+		log_info("no longer watched: %s on %s", *lw.drop[i][0] ? lw.drop[i][0] : "(list)",
+			 lw.drop[i][1]);
+		rc = store_watch_del(w->st, lw.drop[i][0], lw.drop[i][1]);
+	}
+	free(lw.drop);
+	return rc < 0 ? -1 : 0;
+}
+
+static void runtime_stop(struct wd *w)
+{
+	signals_close(w);
+	for (size_t li = 0; w->lr && li < w->p.nl; li++) {
+		batch_free(&w->lr[li]);
+		if (w->lr[li].rs) {
+			ev_fd_del(w->ev, rs_fd(w->lr[li].rs));
+			rs_free(w->lr[li].rs);
+		}
+	}
+	free(w->lr);
+	free(w->pairs);
+	free(w->hash);
+	w->lr = NULL;
+	w->pairs = NULL;
+	w->hash = NULL;
+}
+
+/* ---- signals: a rejection naming a list ---- */
+
+/* Check target ti on list li at once. */
+static void hint(struct wd *w, size_t li, size_t ti)
+{
+	struct pair *p = &w->pairs[li * w->p.nt + ti];
+
+	p->hinted = 1;
+	if (p->due != INT64_MAX)        /* not in flight */
+		p->due = 0;
+	w->lr[li].next_due = 0;
+}
+
+static void on_signal(void *arg, const struct watch_signal *s)
+{
+	struct wd *w = arg;
+	struct store_watch_note n;
+	long ti = *s->ip ? target_find(w, s->ip) : -1;
+	unsigned hinted = 0;
+
+	w->signals++;
+	memset(&n, 0, sizeof(n));
+	n.time = s->when ? s->when : now_s();
+	str_copy(n.source, sizeof(n.source), s->source);
+	str_copy(n.subject, sizeof(n.subject), *s->ip ? s->ip : s->relay);
+	str_copy(n.list, sizeof(n.list), s->zone);
+	snprintf(n.text, sizeof(n.text), "%.200s%s%.300s", s->relay, *s->relay ? ": " : "", s->text);
+	if (store_watch_note_add(w->st, &n, n.time - 30 * 86400, NULL))
+		log_err("store: %s", store_error(w->st));
+	for (size_t li = 0; li < w->p.nl; li++) {
+		const struct list *l = w->p.l[li].l;
+
+		if (!(l->id && !strcmp(l->id, s->list_id)) &&
+		    !(*s->zone && l->zone && !strcasecmp(l->zone, s->zone)))
+			continue;
+		if (ti >= 0 && applies(w, li, (size_t)ti)) {
+			hint(w, li, (size_t)ti);
+			hinted++;
+			continue;
+		}
+		/* the text does not say which of ours: all of them, unless a
+		 * range makes that a burst the list's budget cannot take */
+		if (w->p.l[li].ntargets > 256)
+			continue;
+		for (size_t i = 0; i < w->p.nt; i++)
+			if (applies(w, li, i)) {
+				hint(w, li, i);
+				hinted++;
+			}
+	}
+	log_info("%s: %s names %s%s%s: %u checks now", s->source, *s->relay ? s->relay : "a rejection",
+		 s->list_id, *s->ip ? " for " : "", s->ip, hinted);
+}
+
+static void poll_signals(struct wd *w, uint64_t now)
+{
+	char err[300];
+
+	if (now - w->last_signal_poll < 250)
+		return;
+	w->last_signal_poll = now;
+	if (w->wlog && watch_log_poll(w->wlog, on_signal, w, err, sizeof(err)) < 0)
+		log_warn("mail_log: %s", err);
+	if (w->wmd && watch_maildir_poll(w->wmd, on_signal, w, err, sizeof(err)) < 0)
+		log_warn("bounce_maildir: %s", err);
+}
+
+static int signals_open(struct wd *w, char *err, size_t el)
+{
+	char e[300];
+
+	if (w->c->mail_log && *w->c->mail_log &&
+	    watch_log_open(&w->wlog, w->c->mail_log, w->p.cat, e, sizeof(e))) {
+		snprintf(err, el, "mail_log %s: %s", w->c->mail_log, e);
+		return -1;
+	}
+	if (w->c->bounce_maildir && *w->c->bounce_maildir &&
+	    watch_maildir_open(&w->wmd, w->c->bounce_maildir, w->p.cat, e, sizeof(e))) {
+		snprintf(err, el, "bounce_maildir %s: %s", w->c->bounce_maildir, e);
+		return -1;
+	}
+	return 0;
+}
+
+static void signals_close(struct wd *w)
+{
+	watch_log_close(w->wlog);
+	watch_maildir_close(w->wmd);
+	w->wlog = NULL;
+	w->wmd = NULL;
+}
+
+static void on_tick(ev_loop *ev, struct ev_timer *t, void *arg)
+{
+	struct wd *w = arg;
+	uint64_t now = now_ms();
+
+	poll_signals(w, now);
+
+	for (size_t li = 0; li < w->p.nl; li++) {
+		if (w->lr[li].eng) {
+			rs_process(w->lr[li].rs);
+			harvest(w, li);
+		}
+		batch_start(w, li, now);
+	}
+	if (w->sweep || now - w->last_sweep >= 5000)
+		sweep_alerts(w);
+	if (now - w->last_remind >= 60000)
+		reminders(w);
+	ev_timer_start(ev, t, WD_TICK_MS);
+}
+
+static void on_term(ev_loop *ev, int signo, void *arg)
+{
+	log_info("signal %d: stopping", signo);
+	ev_stop(ev);
+}
+
+static void on_hup(ev_loop *ev, int signo, void *arg)
+{
+	struct wd *w = arg;
+	struct watch_conf *c = NULL;
+	struct watch_plan p;
+	struct conftab_errors e;
+	char err[600];
+
+	if (watch_load(w->path, &c, &p, &e, err, sizeof(err))) {
+		conftab_errors_print(&e, stderr);
+		if (*err)
+			log_err("%s", err);
+		log_err("reload failed: the old configuration stays");
+		if (c)
+			conftab_free(&watch_conftab, c);
+		watch_plan_free(&p);
+		return;
+	}
+	if (strcmp(p.dsn, w->p.dsn))
+		log_warn("store: a new DSN takes a restart; keeping %s", w->p.dsn);
+	str_copy(p.dsn, sizeof(p.dsn), w->p.dsn);
+	runtime_stop(w);
+	watch_plan_free(&w->p);
+	conftab_free(&watch_conftab, w->c);
+	w->c = c;
+	w->p = p;
+	if (runtime_start(w, err, sizeof(err)) || load_states(w)) {
+		log_err("reload: %s%s", err, w->st ? store_error(w->st) : "");
+		ev_stop(ev);
+		return;
+	}
+	log_info("reloaded: %zu targets, %zu lists", w->p.nt, w->p.nl);
+}
+
+static int metrics_open(struct wd *w, char *err, size_t el)
+{
+	struct listen_list ll;
+
+	w->mfd = -1;
+	if (!w->c->metrics || !*w->c->metrics)
+		return 0;
+	if (listen_parse(w->c->metrics, LISTEN_COLON, NULL, 0, &ll, err, el) < 0)
+		return -1;
+	w->maddr = ll.a[0];
+	w->mfd = listen_bind(&ll.a[0], SOCK_STREAM, LISTEN_O_NONBLOCK, 16, err, el);
+	if (w->mfd < 0)
+		return -1;
+	return ev_fd_add(w->ev, w->mfd, EV_READ, on_metrics, w) < 0 ? -1 : 0;
+}
+
+static void log_plan(const struct wd *w)
+{
+	log_info("watching %zu targets on %zu lists, store %s", w->p.nt, w->p.nl, w->p.dsn);
+	for (size_t i = 0; i < w->p.nl; i++) {
+		const struct watch_list *l = &w->p.l[i];
+
+		if (l->stretched)
+			log_info("%s: %u targets within %" PRIu64 " queries a day: every %us instead "
+				 "of %us", l->key, l->ntargets, l->budget, l->effective, l->interval);
+	}
+	if (!w->c->alert_command && !w->c->alert_webhook && !w->c->alert_mail)
+		log_warn("no alert_command, alert_webhook or alert_mail: changes are only recorded");
+	if (w->wlog)
+		log_info("following %s for rejections naming a list", w->c->mail_log);
+	if (w->wmd)
+		log_info("reading bounces in %s", w->c->bounce_maildir);
+}
+
+int watch_daemon(const char *path, const char *self)
+{
+	struct wd w;
+	struct conftab_errors e;
+	char err[600];
+	int rc = 1;
+
+	memset(&w, 0, sizeof(w));
+	w.path = path;
+	w.self = self;
+	w.mfd = -1;
+	if (watch_load(path, &w.c, &w.p, &e, err, sizeof(err))) {
+		conftab_errors_print(&e, stderr);
+		if (*err)
+			log_err("%s", err);
+		goto out;
+	}
+	if (!strcasecmp(w.c->log_level, "debug"))
+		log_set_level(LOG_LVL_DEBUG);
+	else if (!strcasecmp(w.c->log_level, "warn"))
+		log_set_level(LOG_LVL_WARN);
+	if (store_open(w.p.dsn, 0, &w.st, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (!(w.ev = ev_new(err, sizeof(err)))) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (runtime_start(&w, err, sizeof(err)) || load_states(&w)) {
+		log_err("%s", *err ? err : store_error(w.st));
+		goto out;
+	}
+	if (metrics_open(&w, err, sizeof(err))) {
+		log_err("metrics %s: %s", w.c->metrics, err);
+		goto out;
+	}
+	ev_signal_add(w.ev, SIGTERM, on_term, &w);
+	ev_signal_add(w.ev, SIGINT, on_term, &w);
+	ev_signal_add(w.ev, SIGHUP, on_hup, &w);
+	ev_signal_add(w.ev, SIGCHLD, on_child, &w);
+	signal(SIGPIPE, SIG_IGN);
+	log_plan(&w);
+	ev_timer_init(&w.tick, on_tick, &w);
+	ev_timer_start(w.ev, &w.tick, 0);
+	w.sweep = true;
+	rc = ev_run(w.ev) < 0 ? 1 : 0;
+out:
+	runtime_stop(&w);
+	if (w.mfd >= 0)
+		listen_close(&w.maddr, w.mfd);
+	if (w.ev)
+		ev_free(w.ev);
+	store_close(w.st);
+	if (w.c)
+		conftab_free(&watch_conftab, w.c);
+	watch_plan_free(&w.p);
+	return rc;
+}
