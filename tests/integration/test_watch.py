@@ -546,6 +546,14 @@ def test_config_errors_name_file_and_line(rblkit_bin, tmp_path):
     assert p.returncode == 1 and "no list or set named 'nosuchlist'" in p.stderr
 
 
+def test_status_before_the_first_start_says_there_is_no_history_yet(rblkit_bin, tmp_path):
+    conf = tmp_path / "w.conf"
+    conf.write_text("watch = 192.0.2.1\nstate_dir = %s\n" % (tmp_path / "state"))
+    p = subprocess.run([rblkit_bin, "watch", "status", "--config", str(conf)],
+                       stderr=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 1 and "no history yet" in p.stderr, p.stderr
+
+
 def test_a_16_on_30_lists_is_stretched_to_fit_each_budget(rblkit_bin, tmp_path):
     conf = tmp_path / "big.conf"
     conf.write_text("watch = 10.1.0.0/16\nlists = all\nstore = sqlite:%s/w.db\n" % tmp_path)

@@ -15,10 +15,12 @@
 #include "store/store.h"
 #include "store/watch.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *when(int64_t t, char *buf, size_t len)
 {
@@ -179,8 +181,19 @@ int watch_status(const char *path, bool json, FILE *out, char *err, size_t errle
 			snprintf(err, errlen, "%s", e.msg[0]);
 		goto out;
 	}
-	if (store_open(p.dsn, STORE_RDONLY, &st, err, errlen))
+	if (store_open(p.dsn, STORE_RDONLY, &st, err, errlen)) {
+		/* the first question of a new user: before the daemon's first
+		 * start there is no history to show, and that is not a fault */
+		if (strncmp(p.dsn, "sqlite:", 7) == 0 && access(p.dsn + 7, F_OK) != 0 &&
+		    errno == ENOENT) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "no history yet: %s does not exist (the daemon creates it "
+				 "at its first start): %s", p.dsn + 7, why);
+		}
 		goto out;
+	}
 	w.st = st;
 	if (store_watch_counts(st, counts)) {
 		snprintf(err, errlen, "%s", store_error(st));
