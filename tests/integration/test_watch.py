@@ -26,6 +26,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -426,6 +427,52 @@ def test_webhook_gets_json_and_a_hanging_one_does_not_stop_watching(lists, watch
     finally:
         httpd.shutdown()
         hang.close()
+
+
+def test_https_webhook_checks_the_certificate(lists, watch_factory, tmp_path):
+    """https:// webhooks (chat and paging services take only those): the
+    certificate is checked for the host; an untrusted one is a failed
+    delivery that says why, never a silent send."""
+    import ssl
+    if not shutil.which("openssl"):
+        pytest.skip("openssl (the command) makes the test certificate")
+    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    zen = lists.spec("zen.spamhaus.org")
+    Hook.got = []
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = "https://127.0.0.1:%d/hook" % httpd.server_port
+    try:
+        lists.set("zen.spamhaus.org", ["192.0.2.1"])
+        good = watch_factory(lambda d: base_conf(
+            d, [zen], ["192.0.2.1"],
+            "alert_webhook = %s\nwebhook_ca = %s\n" % (url, cert)), "good")
+        good.start()
+        bad = watch_factory(lambda d: base_conf(
+            d, [zen], ["192.0.2.1"],
+            "alert_webhook = %s\nwebhook_retries = 0\n" % url), "untrusted")
+        bad.start()
+        deadline = time.monotonic() + WAIT
+        while not Hook.got and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert Hook.got, good.logtext()
+        path, ctype, body = Hook.got[0]
+        assert path == "/hook" and body["event"] == "listed" and body["target"] == "192.0.2.1"
+        st = bad.wait(lambda st: any(a["channel"] == "webhook" and a["state"] == "failed"
+                                     for a in st["alerts_not_sent"]), "the refused webhook",
+                      timeout=60)
+        failed = [a for a in st["alerts_not_sent"] if a["channel"] == "webhook"]
+        assert "certificate not trusted" in failed[0]["detail"], failed
+        assert len(Hook.got) == 1
+    finally:
+        httpd.shutdown()
 
 
 def test_mail_alert_goes_through_sendmail(lists, watch_factory, tmp_path):

@@ -6,8 +6,9 @@
  *
  *   command   /bin/sh -c alert_command, the alert in RBLKIT_WATCH_*
  *             variables (docs/watch.md), stdin /dev/null; exit 0 = sent
- *   webhook   HTTP/1.0 POST of a JSON object to alert_webhook (http://;
- *             https:// is refused at start-up), webhook_timeout per
+ *   webhook   HTTP/1.0 POST of a JSON object to alert_webhook (http://,
+ *             or https:// with the certificate and host name checked
+ *             against the system's CAs or webhook_ca), webhook_timeout per
  *             attempt, webhook_retries more attempts 2, 4, 8 ... s apart;
  *             a 2xx status = sent
  *   mail      sendmail -t -oi with the alert as a plain text message to
@@ -30,6 +31,9 @@
 #include "store/watch.h"
 
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -260,9 +264,11 @@ static int url_split(const char *url, char *host, size_t hl, char *port, size_t 
 {
 	const char *h, *e, *colon;
 
-	if (strncasecmp(url, "http://", 7))
+	int tls = strncasecmp(url, "https://", 8) == 0;
+
+	if (!tls && strncasecmp(url, "http://", 7))
 		return -1;
-	h = url + 7;
+	h = url + (tls ? 8 : 7);
 	e = h + strcspn(h, "/");
 	*path = *e ? e : "/";
 	if (*h == '[') {
@@ -281,8 +287,155 @@ static int url_split(const char *url, char *host, size_t hl, char *port, size_t 
 	if (colon)
 		snprintf(port, pl, "%.*s", (int)(e - colon - 1), colon + 1);
 	else
-		snprintf(port, pl, "80");
+		snprintf(port, pl, tls ? "443" : "80");
 	return 0;
+}
+
+/* ---- one connection, plain or TLS, with one deadline ---- */
+
+struct conn {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	uint64_t deadline;
+};
+
+static int wait_fd(int fd, short events, uint64_t deadline);
+
+/* Drive an SSL call that may want to read or write: 1 done, 0 again
+ * after waiting, -1 failed (why in det). */
+static int tls_step(struct conn *k, int r, const char *what, char *det, size_t dl)
+{
+	int e = SSL_get_error(k->ssl, r);
+	unsigned long q;
+
+	if (r > 0)
+		return 1;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (wait_fd(k->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, k->deadline)) {
+			snprintf(det, dl, "webhook: TLS %s: timed out", what);
+			return -1;
+		}
+		return 0;
+	}
+	q = ERR_get_error();
+	if (e == SSL_ERROR_ZERO_RETURN)
+		snprintf(det, dl, "webhook: TLS %s: closed by the server", what);
+	else if (SSL_get_verify_result(k->ssl) != X509_V_OK)
+		snprintf(det, dl, "webhook: TLS %s: certificate not trusted: %s", what,
+			 X509_verify_cert_error_string(SSL_get_verify_result(k->ssl)));
+	else
+		snprintf(det, dl, "webhook: TLS %s: %s", what,
+			 q ? ERR_reason_error_string(q) : "failed");
+	return -1;
+}
+
+/* TLS over the connected k->fd, the certificate checked for host. */
+static int tls_start(struct conn *k, const char *host, const char *ca, char *det, size_t dl)
+{
+	int r;
+
+	if (!(k->ctx = SSL_CTX_new(TLS_client_method()))) {
+		snprintf(det, dl, "webhook: TLS: out of memory");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(k->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(k->ctx, SSL_VERIFY_PEER, NULL);
+	if (ca ? SSL_CTX_load_verify_locations(k->ctx, ca, NULL) != 1
+	       : SSL_CTX_set_default_verify_paths(k->ctx) != 1) {
+		snprintf(det, dl, "webhook: TLS: cannot load the CAs%s%s", ca ? " of " : "",
+			 ca ? ca : "");
+		return -1;
+	}
+	if (!(k->ssl = SSL_new(k->ctx)) || SSL_set_fd(k->ssl, k->fd) != 1 ||
+	    SSL_set1_host(k->ssl, host) != 1) {
+		snprintf(det, dl, "webhook: TLS: set-up failed");
+		return -1;
+	}
+	SSL_set_hostflags(k->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (!strchr(host, ':') && strspn(host, "0123456789.") != strlen(host))
+		SSL_set_tlsext_host_name(k->ssl, host);         /* SNI: names only */
+	while ((r = tls_step(k, SSL_connect(k->ssl), "handshake", det, dl)) == 0)
+		;
+	return r > 0 ? 0 : -1;
+}
+
+/* Send all of b: 0, or -1 with why in det. */
+static int conn_send(struct conn *k, const char *b, size_t n, unsigned timeout_s,
+		     char *det, size_t dl)
+{
+	size_t sent = 0;
+
+	while (sent < n) {
+		ssize_t w;
+
+		if (k->ssl) {
+			int r = SSL_write(k->ssl, b + sent, (int)(n - sent > INT32_MAX ? INT32_MAX
+								       : n - sent));
+			int st = tls_step(k, r, "send", det, dl);
+
+			if (st < 0)
+				return -1;
+			if (st > 0)
+				sent += (size_t)r;
+			continue;
+		}
+		if (wait_fd(k->fd, POLLOUT, k->deadline)) {
+			snprintf(det, dl, "webhook: timed out sending after %us", timeout_s);
+			return -1;
+		}
+		w = send(k->fd, b + sent, n - sent, MSG_NOSIGNAL);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			snprintf(det, dl, "webhook: send: %s", strerror(errno));
+			return -1;
+		}
+		if (w > 0)
+			sent += (size_t)w;
+	}
+	return 0;
+}
+
+/* Read up to len bytes: the count (0 at the end), or -1 with why in det. */
+static ssize_t conn_recv(struct conn *k, char *b, size_t len, unsigned timeout_s,
+			 char *det, size_t dl)
+{
+	for (;;) {
+		ssize_t r;
+
+		if (k->ssl) {
+			int n = SSL_read(k->ssl, b, (int)(len > INT32_MAX ? INT32_MAX : len));
+			int st;
+
+			if (n <= 0 && SSL_get_error(k->ssl, n) == SSL_ERROR_ZERO_RETURN)
+				return 0;
+			if ((st = tls_step(k, n, "receive", det, dl)) < 0)
+				return -1;
+			if (st > 0)
+				return n;
+			continue;
+		}
+		if (wait_fd(k->fd, POLLIN, k->deadline)) {
+			snprintf(det, dl, "webhook: no answer within %us", timeout_s);
+			return -1;
+		}
+		r = recv(k->fd, b, len, 0);
+		if (r >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR) {
+			snprintf(det, dl, "webhook: recv: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static void conn_close(struct conn *k)
+{
+	if (k->ssl)
+		SSL_free(k->ssl);
+	if (k->ctx)
+		SSL_CTX_free(k->ctx);
+	if (k->fd >= 0)
+		close(k->fd);
 }
 
 /* Wait for fd to be ready for events until deadline (now_ms() value). */
@@ -304,30 +457,30 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 }
 
 /* One POST; 0 on a 2xx status, -1 with why in det. */
-static int post_once(const char *url, const char *body, size_t blen, unsigned timeout_s,
-		     char *det, size_t dl)
+static int post_once(const char *url, const char *ca, const char *body, size_t blen,
+		     unsigned timeout_s, char *det, size_t dl)
 {
 	char host[256], port[16], req[1024], resp[512];
 	const char *path;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-	size_t got = 0, sent = 0, hl;
-	int fd = -1, rc = -1, code = 0, e;
+	struct conn k = { .fd = -1, .deadline = now_ms() + (uint64_t)timeout_s * 1000 };
+	size_t got = 0, hl;
+	int rc = -1, code = 0, e;
 
 	if (url_split(url, host, sizeof(host), port, sizeof(port), &path)) {
-		snprintf(det, dl, "webhook: expected http://HOST[:PORT]/PATH");
+		snprintf(det, dl, "webhook: expected http[s]://HOST[:PORT]/PATH");
 		return -1;
 	}
 	if ((e = getaddrinfo(host, port, &hints, &ai)) || !ai) {
 		snprintf(det, dl, "webhook %s: %s", host, gai_strerror(e));
 		goto out;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)) {
+	k.fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (k.fd < 0 || (connect(k.fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)) {
 		snprintf(det, dl, "webhook: connect: %s", strerror(errno));
 		goto out;
 	}
-	if (wait_fd(fd, POLLOUT, deadline)) {
+	if (wait_fd(k.fd, POLLOUT, k.deadline)) {
 		snprintf(det, dl, "webhook: no connection within %us", timeout_s);
 		goto out;
 	}
@@ -335,12 +488,14 @@ static int post_once(const char *url, const char *body, size_t blen, unsigned ti
 		int err = 0;
 		socklen_t sl = sizeof(err);
 
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		getsockopt(k.fd, SOL_SOCKET, SO_ERROR, &err, &sl);
 		if (err) {
 			snprintf(det, dl, "webhook: connect: %s", strerror(err));
 			goto out;
 		}
 	}
+	if (strncasecmp(url, "https://", 8) == 0 && tls_start(&k, host, ca, det, dl))
+		goto out;
 	hl = (size_t)snprintf(req, sizeof(req),
 			      "POST %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: rblkit-watch/" RBLKIT_VERSION
 			      "\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
@@ -349,39 +504,17 @@ static int post_once(const char *url, const char *body, size_t blen, unsigned ti
 		snprintf(det, dl, "webhook: URL too long");
 		goto out;
 	}
-	while (sent < hl + blen) {
-		const char *b = sent < hl ? req + sent : body + (sent - hl);
-		size_t n = sent < hl ? hl - sent : blen - (sent - hl);
-		ssize_t w;
-
-		if (wait_fd(fd, POLLOUT, deadline)) {
-			snprintf(det, dl, "webhook: timed out sending after %us", timeout_s);
-			goto out;
-		}
-		w = send(fd, b, n, MSG_NOSIGNAL);
-		if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			snprintf(det, dl, "webhook: send: %s", strerror(errno));
-			goto out;
-		}
-		if (w > 0)
-			sent += (size_t)w;
-	}
+	if (conn_send(&k, req, hl, timeout_s, det, dl) ||
+	    conn_send(&k, body, blen, timeout_s, det, dl))
+		goto out;
 	while (got < sizeof(resp) - 1 && !memchr(resp, '\n', got)) {
-		ssize_t r;
+		ssize_t r = conn_recv(&k, resp + got, sizeof(resp) - 1 - got, timeout_s, det, dl);
 
-		if (wait_fd(fd, POLLIN, deadline)) {
-			snprintf(det, dl, "webhook: no answer within %us", timeout_s);
+		if (r < 0)
 			goto out;
-		}
-		r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
 		if (r == 0)
 			break;
-		if (r < 0 && errno != EAGAIN && errno != EINTR) {
-			snprintf(det, dl, "webhook: recv: %s", strerror(errno));
-			goto out;
-		}
-		if (r > 0)
-			got += (size_t)r;
+		got += (size_t)r;
 	}
 	resp[got] = '\0';
 	if (sscanf(resp, "HTTP/%*u.%*u %d", &code) != 1) {
@@ -391,8 +524,7 @@ static int post_once(const char *url, const char *body, size_t blen, unsigned ti
 	snprintf(det, dl, "HTTP %d", code);
 	rc = code >= 200 && code < 300 ? 0 : -1;
 out:
-	if (fd >= 0)
-		close(fd);
+	conn_close(&k);
 	if (ai)
 		freeaddrinfo(ai);
 	return rc;
@@ -423,7 +555,7 @@ static int run_webhook(struct store *st, const struct watch_conf *c, const struc
 			sleep(wait);
 			wait = wait < 64 ? wait * 2 : wait;
 		}
-		if ((rc = post_once(c->alert_webhook, body, blen, c->webhook_timeout, det, dl)) == 0)
+		if ((rc = post_once(c->alert_webhook, c->webhook_ca, body, blen, c->webhook_timeout, det, dl)) == 0)
 			break;
 	}
 	free(body);

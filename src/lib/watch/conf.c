@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #define O(f) offsetof(struct watch_conf, f)
@@ -141,6 +142,8 @@ static const struct conftab_key keys[] = {
 	  "one webhook attempt" },
 	{ "webhook_retries", CONFTAB_UINT, O(webhook_retries), "3", 0, 20, NULL, NULL, NULL, 0,
 	  "attempts after the first, 2, 4, 8 ... s apart" },
+	{ "webhook_ca", CONFTAB_STR, O(webhook_ca), NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "https webhook: trust the CAs in this PEM file instead of the system's" },
 	{ "alert_mail", CONFTAB_STR, O(alert_mail), NULL, 0, 0, NULL, NULL, NULL, 0,
 	  "mail the alert to this address through sendmail" },
 	{ "sendmail", CONFTAB_STR, O(sendmail), "/usr/sbin/sendmail", 0, 0, NULL, NULL, NULL, 0,
@@ -395,9 +398,13 @@ int watch_load(const char *path, struct watch_conf **conf, struct watch_plan *pl
 		snprintf(err, errlen, "%s: watch: nothing to watch (watch = ADDRESS, ...)", path);
 		return -1;
 	}
-	if (c->alert_webhook && strncasecmp(c->alert_webhook, "http://", 7)) {
-		snprintf(err, errlen, "%s: alert_webhook: expected http://HOST[:PORT]/PATH "
-			 "(https is not supported: use a local relay)", path);
+	if (c->alert_webhook && strncasecmp(c->alert_webhook, "http://", 7) &&
+	    strncasecmp(c->alert_webhook, "https://", 8)) {
+		snprintf(err, errlen, "%s: alert_webhook: expected http[s]://HOST[:PORT]/PATH", path);
+		return -1;
+	}
+	if (c->webhook_ca && access(c->webhook_ca, R_OK)) {
+		snprintf(err, errlen, "%s: webhook_ca %s: %s", path, c->webhook_ca, strerror(errno));
 		return -1;
 	}
 	plan->cat = catalog_new();

@@ -55,6 +55,7 @@ struct watch_conf {
 	char *alert_command, *alert_webhook, *alert_mail;
 	uint32_t webhook_timeout;
 	unsigned webhook_retries;
+	char *webhook_ca;               /* https: trust these CAs (PEM) instead of the system's */
 	char *sendmail;
 	char *mail_log, *bounce_maildir;
 	char *metrics;                  /* ADDR:PORT */
