@@ -549,7 +549,7 @@ static int run_webhook(struct store *st, const struct watch_conf *c, const struc
 		if (i) {
 			char note[STORE_WATCH_TEXT_MAX];
 
-			snprintf(note, sizeof(note), "sending pid %ld: attempt %u failed: %s",
+			snprintf(note, sizeof(note), "sending pid %ld: attempt %u failed: %.400s",
 				 (long)getpid(), i, det);
 			store_watch_alert_done(st, a->alert, STORE_WATCH_ALERT_PENDING, time(NULL), note);
 			sleep(wait);
