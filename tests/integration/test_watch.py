@@ -593,6 +593,23 @@ def test_config_errors_name_file_and_line(rblkit_bin, tmp_path):
     assert p.returncode == 1 and "no list or set named 'nosuchlist'" in p.stderr
 
 
+def test_an_edited_file_not_reloaded_does_not_stop_alerts(lists, watch_factory):
+    """The delivery children use the configuration the daemon loaded, not
+    the file as it is now: a broken edit (not reloaded) neither stops an
+    alert nor makes the daemon start deliveries over and over."""
+    zen = lists.spec("zen.spamhaus.org")
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"]))
+    w.start()
+    w.wait(lambda st: any(t["target"] == "192.0.2.1" and t["to"] == "clean"
+                          for t in st["transitions"]), "the first verdict")
+    with open(w.conf, "a") as f:
+        f.write("confirm = banana\n")
+    lists.set("zen.spamhaus.org", ["192.0.2.1"])
+    a = w.wait_alerts(1)
+    assert a[0]["RBLKIT_WATCH_EVENT"] == "listed"
+    assert "delivery failed" not in w.logtext(), w.logtext()
+
+
 def test_status_before_the_first_start_says_there_is_no_history_yet(rblkit_bin, tmp_path):
     conf = tmp_path / "w.conf"
     conf.write_text("watch = 192.0.2.1\nstate_dir = %s\n" % (tmp_path / "state"))

@@ -96,6 +96,8 @@ struct lrun {
 
 struct wd {
 	const char *path, *self;
+	char *snap;                     /* the loaded configuration, for the delivery children */
+	uint64_t sweep_hold;            /* no delivery started before this (after one failed) */
 	struct watch_conf *c;
 	struct watch_plan p;
 	struct store *st;
@@ -557,7 +559,8 @@ static bool kid_has(const struct wd *w, int64_t alert)
 static void spawn_delivery(struct wd *w, int64_t alert)
 {
 	char id[32];
-	char *argv[] = { (char *)w->self, "watch", "deliver", "--config", (char *)w->path,
+	char *argv[] = { (char *)w->self, "watch", "deliver", "--config",
+			 w->snap ? w->snap : (char *)w->path,
 			 "--alert", id, NULL };
 	posix_spawnattr_t attr;
 	sigset_t none, def;
@@ -672,9 +675,13 @@ static void on_child(ev_loop *ev, int signo, void *arg)
 		for (unsigned i = 0; i < w->nkids; i++) {
 			if (w->kids[i].pid != pid)
 				continue;
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
+			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 				log_warn("alert %" PRId64 ": delivery failed (see the store: "
 					 "rblkit watch status)", w->kids[i].alert);
+				/* a child that could not even start (store down):
+				 * not again at once, four times a second */
+				w->sweep_hold = now_ms() + 5000;
+			}
 			w->kids[i] = w->kids[--w->nkids];
 			break;
 		}
@@ -1018,7 +1025,7 @@ static void on_tick(ev_loop *ev, struct ev_timer *t, void *arg)
 		}
 		batch_start(w, li, now);
 	}
-	if (w->sweep || now - w->last_sweep >= 5000)
+	if ((w->sweep || now - w->last_sweep >= 5000) && now >= w->sweep_hold)
 		sweep_alerts(w);
 	if (now - w->last_remind >= 60000)
 		reminders(w);
@@ -1029,6 +1036,47 @@ static void on_term(ev_loop *ev, int signo, void *arg)
 {
 	log_info("signal %d: stopping", signo);
 	ev_stop(ev);
+}
+
+/* The configuration as loaded, copied for the delivery children (they
+ * read it, not the file: an edit not reloaded yet, or a broken one, must
+ * not change how an alert is sent, nor stop it). The copy is checked by
+ * loading it; when the file changed in between, the last copy stays. */
+static void snapshot_conf(struct wd *w)
+{
+	char tmpl[] = "/tmp/rblkit-watch-conf-XXXXXX", buf[8192], err[600];
+	struct watch_conf *c = NULL;
+	struct watch_plan p;
+	struct conftab_errors e;
+	FILE *in = fopen(w->path, "r");
+	int fd = mkstemp(tmpl), ok = in && fd >= 0;
+	size_t n;
+
+	while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok = write(fd, buf, n) == (ssize_t)n;
+	ok = ok && !ferror(in);
+	if (in)
+		fclose(in);
+	if (fd >= 0 && close(fd))
+		ok = 0;
+	memset(&p, 0, sizeof(p));
+	if (ok && watch_load(tmpl, &c, &p, &e, err, sizeof(err)))
+		ok = 0;
+	if (c)
+		conftab_free(&watch_conftab, c);
+	watch_plan_free(&p);
+	if (!ok) {
+		if (fd >= 0)
+			unlink(tmpl);
+		log_warn("%s changed while it was loaded: alerts are sent with the %s", w->path,
+			 w->snap ? "configuration loaded before" : "file as it is then");
+		return;
+	}
+	if (w->snap) {
+		unlink(w->snap);
+		free(w->snap);
+	}
+	w->snap = xstrdup(tmpl);
 }
 
 static void on_hup(ev_loop *ev, int signo, void *arg)
@@ -1062,6 +1110,7 @@ static void on_hup(ev_loop *ev, int signo, void *arg)
 		ev_stop(ev);
 		return;
 	}
+	snapshot_conf(w);
 	log_info("reloaded: %zu targets, %zu lists", w->p.nt, w->p.nl);
 }
 
@@ -1142,12 +1191,17 @@ int watch_daemon(const char *path, const char *self)
 	ev_signal_add(w.ev, SIGCHLD, on_child, &w);
 	signal(SIGPIPE, SIG_IGN);
 	log_plan(&w);
+	snapshot_conf(&w);
 	ev_timer_init(&w.tick, on_tick, &w);
 	ev_timer_start(w.ev, &w.tick, 0);
 	w.sweep = true;
 	rc = ev_run(w.ev) < 0 ? 1 : 0;
 out:
 	runtime_stop(&w);
+	if (w.snap) {
+		unlink(w.snap);
+		free(w.snap);
+	}
 	if (w.mfd >= 0)
 		listen_close(&w.maddr, w.mfd);
 	if (w.ev)
