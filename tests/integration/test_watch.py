@@ -610,6 +610,23 @@ def test_an_edited_file_not_reloaded_does_not_stop_alerts(lists, watch_factory):
     assert "delivery failed" not in w.logtext(), w.logtext()
 
 
+def test_a_target_named_twice_is_watched_once(lists, watch_factory, rblkit_bin, tmp_path):
+    """A range and an address in it: one pair, one alert (there were two)."""
+    zen = lists.spec("zen.spamhaus.org")
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.0/30", "192.0.2.1",
+                                                     "192.0.2.1"]))
+    p = subprocess.run([rblkit_bin, "watch", "--config", w.conf, "--check-config"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 0 and " 4 targets" in p.stdout, p.stdout + p.stderr
+    w.start()
+    w.wait(lambda st: sum(1 for t in st["transitions"] if t["to"] == "clean") >= 4,
+           "the first verdicts")
+    lists.set("zen.spamhaus.org", ["192.0.2.1"])
+    assert len(w.wait_alerts(1)) == 1
+    time.sleep(2.5)                     # several more checks: still one
+    assert len(w.alert_files()) == 1
+
+
 def test_status_before_the_first_start_says_there_is_no_history_yet(rblkit_bin, tmp_path):
     conf = tmp_path / "w.conf"
     conf.write_text("watch = 192.0.2.1\nstate_dir = %s\n" % (tmp_path / "state"))

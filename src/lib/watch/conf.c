@@ -290,7 +290,49 @@ static void add_target(struct watch_plan *p, char *name, bool mx, unsigned kinds
 	p->nt++;
 }
 
-/* Expand one checked target word; duplicates are the operator's. */
+static int by_name(const void *a, const void *b)
+{
+	const struct watch_target *x = *(const struct watch_target *const *)a;
+	const struct watch_target *y = *(const struct watch_target *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* One target per name, the first kept, the order otherwise as written:
+ * a range and an address in it (or a name twice) would be two pairs of
+ * one store row, each sending the same alert. */
+static void plan_dedup(struct watch_plan *p)
+{
+	struct watch_target **v = xreallocarray(NULL, p->nt ? p->nt : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nt; i++)
+		v[i] = &p->t[i];
+	qsort(v, p->nt, sizeof(*v), by_name);
+	for (size_t i = 1, keep = 0; i < p->nt; i++) {
+		if (strcmp(v[i]->name, v[keep]->name)) {
+			keep = i;
+			continue;
+		}
+		free(v[i]->name);
+		v[i]->name = NULL;      /* v[i] is the later one (by_name) */
+	}
+	free(v);
+	for (size_t i = 0; i < p->nt; i++) {
+		if (!p->t[i].name)
+			continue;
+		p->t[n] = p->t[i];
+		if (p->t[n].mx)
+			p->t[n].query = p->t[n].name + 3;
+		else
+			p->t[n].query = p->t[n].name;
+		n++;
+	}
+	p->nt = n;
+}
+
+/* Expand one checked target word (duplicates: plan_dedup). */
 static void plan_target(struct watch_plan *p, const char *w)
 {
 	struct store_key k;
@@ -415,6 +457,7 @@ int watch_load(const char *path, struct watch_conf **conf, struct watch_plan *pl
 		goto bad;
 	for (size_t i = 0; i < c->watch.n; i++)
 		plan_target(plan, c->watch.v[i]);
+	plan_dedup(plan);
 	if (plan_budgets(c, plan, err, errlen))
 		goto bad;
 	if (c->store && *c->store)

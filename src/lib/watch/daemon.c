@@ -295,8 +295,12 @@ static void add_word(char *buf, size_t size, const char *what)
 {
 	size_t l = strlen(buf);
 
-	if (strstr(buf, what))
-		return;
+	size_t wl = strlen(what);
+
+	/* whole words: 127.0.0.2 is not in "127.0.0.20" */
+	for (const char *p = buf; (p = strstr(p, what)); p++)
+		if ((p == buf || p[-1] == ',') && (p[wl] == ',' || p[wl] == '\0'))
+			return;
 	snprintf(buf + l, size - l, "%s%s", l ? "," : "", what);
 }
 
@@ -358,6 +362,8 @@ static void batch_finish(struct wd *w, size_t li)
 	uint64_t now = now_ms(), total = 0;
 	int obs = -1, from = lr->state;
 	const char *hwhy = "";
+	struct pair *saved = NULL;
+	uint8_t lsaved[3];
 	char why[300] = "";
 	int rc;
 
@@ -382,6 +388,15 @@ static void batch_finish(struct wd *w, size_t li)
 	}
 	if (obs == STORE_WATCH_ERROR)
 		lr->errors++;
+	/* the states in memory change with the transaction: kept to be put
+	 * back when it fails, or the next check (from == state) would never
+	 * write the transition, nor send its alert */
+	saved = xcalloc(lr->got ? lr->got : 1, sizeof(*saved));
+	for (size_t i = 0; i < lr->got; i++)
+		saved[i] = w->pairs[li * w->p.nt + lr->tidx[i]];
+	lsaved[0] = lr->state;
+	lsaved[1] = lr->pending;
+	lsaved[2] = lr->confirms;
 	if ((rc = store_begin(w->st)))
 		goto fail;
 	if (obs >= 0) {
@@ -417,10 +432,15 @@ static void batch_finish(struct wd *w, size_t li)
 				p->pending = STORE_WATCH_CLEAN;
 				p->confirms = (uint8_t)(w->c->confirm - 1);
 			}
-			p->hinted = 0;
-			/* a listing counts only from a batch that probed the list */
+			if (probed)
+				p->hinted = 0;
+			/* a listing, and the end of one, count only from a
+			 * batch that probed the list: a list that starts
+			 * listing everything, or answering NXDOMAIN for
+			 * everything, is not believed either way */
 			step(&p->state, &p->pending, &p->confirms, o->kind, w->c->confirm,
-			     o->kind != STORE_WATCH_LISTED || probed);
+			     probed || (o->kind == STORE_WATCH_CLEAN &&
+					p->state != STORE_WATCH_LISTED));
 			if (record(w, w->p.t[lr->tidx[i]].name, lr->wl->key, &p->state, &p->pending,
 				   &p->confirms, pfrom, o->codes, o->txt, "", false))
 				goto fail;
@@ -436,17 +456,26 @@ static void batch_finish(struct wd *w, size_t li)
 	lr->next_due = 0;       /* the targets just checked are due again: scan */
 	if (store_commit(w->st))
 		goto fail;
+	free(saved);
 	batch_free(lr);
 	return;
 fail:
 	log_err("store: %s", store_error(w->st));
 	store_rollback(w->st);
 	lr->queries = 0;
-	/* checked again at the next interval: the state in memory is ahead
-	 * of the store, which the next successful write catches up */
+	/* nothing of this batch happened: the states as they were, checked
+	 * again after confirm_delay (the store may be back by then) */
+	if (saved) {
+		for (size_t i = 0; i < lr->got; i++)
+			w->pairs[li * w->p.nt + lr->tidx[i]] = saved[i];
+		lr->state = lsaved[0];
+		lr->pending = lsaved[1];
+		lr->confirms = lsaved[2];
+	}
 	for (size_t i = 0; i < lr->got; i++)
 		w->pairs[li * w->p.nt + lr->tidx[i]].due =
-			(int64_t)(now + (uint64_t)lr->wl->effective * 1000);
+			(int64_t)(now + (uint64_t)w->c->confirm_delay * 1000 + 1000);
+	free(saved);
 	lr->next_due = 0;
 	batch_free(lr);
 }
@@ -513,8 +542,8 @@ static void batch_start(struct wd *w, size_t li, uint64_t now)
 			continue;
 		}
 		lr->tidx[lr->n++] = i;
-		if ((p->pending == STORE_WATCH_LISTED && p->state != STORE_WATCH_LISTED) || p->hinted)
-			lr->probe = true;
+		if (p->pending != p->state || p->hinted)
+			lr->probe = true;       /* a change is confirmed only by a probed check */
 	}
 	lr->next_due = next;
 	if (!lr->n) {
