@@ -288,6 +288,25 @@ def test_a_list_that_starts_listing_everything_is_not_a_listing(lists, watch_fac
     assert [x["RBLKIT_WATCH_EVENT"] for x in w.alert_files()] == ["list-error"]
 
 
+def test_a_list_that_stops_listing_anything_does_not_delist(lists, watch_factory):
+    """The end of a listing is confirmed with the RFC 5782 probe too: a
+    list emptied mid-run (NXDOMAIN for everything, its test point too) is
+    a list error, never a 'delisted' alert (it was: two checks 5 s apart
+    without the probe delisted every listed target)."""
+    spam = lists.spec("bl.spamcop.net")
+    lists.set("bl.spamcop.net", ["192.0.2.1"])
+    w = watch_factory(lambda d: base_conf(d, [spam], ["192.0.2.1"]).replace(
+        "probe_interval = 1m", "probe_interval = 1h")).start()
+    w.wait(lambda st: pair(st, "192.0.2.1", spam), "the listing")
+    write_data(lists.datadir, "bl.spamcop.net.txt", SOA.format(z="bl.spamcop.net"))
+    lists.srv.proc.send_signal(signal.SIGHUP)
+    w.wait(lambda st: list_state(st, spam)["state"] == "error", "the list error")
+    time.sleep(3)                               # several checks of the target
+    st = w.status()
+    assert pair(st, "192.0.2.1", spam), st
+    assert [x["RBLKIT_WATCH_EVENT"] for x in w.alert_files()] == ["listed", "list-error"]
+
+
 def test_a_resolver_that_never_answers_is_an_error_and_watching_goes_on(lists, watch_factory):
     mute = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     mute.bind(("127.0.0.1", 0))
