@@ -595,6 +595,33 @@ def test_metrics_parse_and_count(lists, watch_factory):
     assert got[("rblkit_watch_pairs", (("state", "listed"),))] == 1
 
 
+def test_silent_metrics_clients_do_not_stall_the_daemon(lists, watch_factory):
+    """Connections that never send a request are read on the loop: a
+    scrape is answered at once beside eight of them (it took 8 s)."""
+    zen = lists.spec("zen.spamhaus.org")
+    port = servers.free_port()
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"],
+                                          "metrics = 127.0.0.1:%d\n" % port)).start()
+    w.wait(lambda st: any(t["target"] == "192.0.2.1" for t in st["transitions"]),
+           "the first verdict")
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+    try:
+        # eight 1 s stalls (the old listener) run past this timeout
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        assert b" 200 " in data.split(b"\r\n")[0] and b"rblkit_watch_" in data
+    finally:
+        for s in idle:
+            s.close()
+    assert w.proc.poll() is None
+
+
 def test_config_errors_name_file_and_line(rblkit_bin, tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("watch = 192.0.2.1\nwatch = 10.0.0.0/8\nconfirm = 0\nbogus = 1\n"

@@ -56,6 +56,7 @@ extern char **environ;
 #define WD_BATCH 512            /* targets of one list in one engine */
 #define WD_CHILDREN 16          /* alert deliveries at once */
 #define WD_TICK_MS 100
+#define WD_METRICS_CONNS 8      /* metrics requests read at once */
 
 struct pair {
 	int64_t due;            /* monotonic ms */
@@ -108,6 +109,13 @@ struct wd {
 	size_t *hash;           /* target name -> index + 1 */
 	size_t hsize;
 	int mfd;
+	struct mconn {                  /* metrics requests being read */
+		struct wd *w;
+		int fd;                 /* -1: free */
+		size_t len;
+		uint64_t since;
+		char buf[2048];
+	} mc[WD_METRICS_CONNS];
 	struct listen_addr maddr;
 	struct { pid_t pid; int64_t alert; } kids[WD_CHILDREN];
 	unsigned nkids;
@@ -790,31 +798,91 @@ static void metrics_text(struct wd *w, FILE *f)
 		w->transitions, w->alerts_spawned, w->signals);
 }
 
+static void mconn_close(struct wd *w, struct mconn *m)
+{
+	ev_fd_del(w->ev, m->fd);
+	close(m->fd);
+	m->fd = -1;
+}
+
+/* The answer to one request; the body is small (a line per list and per
+ * listed pair), so one non-blocking send of each part; a client that
+ * cannot take it at once gets what fitted. */
+static void mconn_answer(struct wd *w, struct mconn *m)
+{
+	char *body = NULL, head[200];
+	size_t blen = 0;
+	FILE *f = open_memstream(&body, &blen);
+
+	if (f) {
+		metrics_text(w, f);
+		fclose(f);
+		snprintf(head, sizeof(head),
+			 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", blen);
+		if (send(m->fd, head, strlen(head), MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+			(void)!send(m->fd, body, blen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(body);
+	}
+	mconn_close(w, m);
+}
+
+static void on_mconn(ev_loop *ev, int fd, unsigned events, void *arg)
+{
+	struct mconn *m = arg;
+	ssize_t r = recv(fd, m->buf + m->len, sizeof(m->buf) - 1 - m->len, MSG_DONTWAIT);
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		mconn_close(m->w, m);
+		return;
+	}
+	m->len += (size_t)r;
+	m->buf[m->len] = '\0';
+	/* the end of the request's head, or as much as is read of one */
+	if (strstr(m->buf, "\r\n\r\n") || strstr(m->buf, "\n\n") || m->len == sizeof(m->buf) - 1)
+		mconn_answer(m->w, m);
+}
+
+/* Requests are read on the loop, never waited for: a client that
+ * connects and says nothing holds a slot for 2 s at most (or until a
+ * newer connection needs it), never the daemon. */
 static void on_metrics(ev_loop *ev, int fd, unsigned events, void *arg)
 {
 	struct wd *w = arg;
-	struct timeval tv = { 1, 0 };
-	char req[2048], *body = NULL, head[200];
-	size_t blen = 0;
-	FILE *f;
 	int c;
 
-	while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (recv(c, req, sizeof(req), 0) > 0 && (f = open_memstream(&body, &blen))) {
-			metrics_text(w, f);
-			fclose(f);
-			snprintf(head, sizeof(head),
-				 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-				 "Content-Length: %zu\r\nConnection: close\r\n\r\n", blen);
-			if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0)
-				(void)!send(c, body, blen, MSG_NOSIGNAL);
-			free(body);
-			body = NULL;
+	while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct mconn *m = NULL;
+
+		for (unsigned i = 0; i < WD_METRICS_CONNS && !m; i++)
+			if (w->mc[i].fd < 0)
+				m = &w->mc[i];
+		if (!m) {
+			/* all taken: the one that has said nothing longest goes */
+			m = &w->mc[0];
+			for (unsigned i = 1; i < WD_METRICS_CONNS; i++)
+				if (w->mc[i].since < m->since)
+					m = &w->mc[i];
+			mconn_close(w, m);
 		}
-		close(c);
+		if (ev_fd_add(ev, c, EV_READ, on_mconn, m) < 0) {
+			close(c);
+			continue;
+		}
+		m->w = w;
+		m->fd = c;
+		m->len = 0;
+		m->since = now_ms();
 	}
+}
+
+static void mconn_expire(struct wd *w, uint64_t now)
+{
+	for (unsigned i = 0; i < WD_METRICS_CONNS; i++)
+		if (w->mc[i].fd >= 0 && now - w->mc[i].since > 2000)
+			mconn_close(w, &w->mc[i]);
 }
 
 /* ---- setting up, reloading ---- */
@@ -1046,6 +1114,7 @@ static void on_tick(ev_loop *ev, struct ev_timer *t, void *arg)
 	uint64_t now = now_ms();
 
 	poll_signals(w, now);
+	mconn_expire(w, now);
 
 	for (size_t li = 0; li < w->p.nl; li++) {
 		if (w->lr[li].eng) {
@@ -1148,6 +1217,8 @@ static int metrics_open(struct wd *w, char *err, size_t el)
 	struct listen_list ll;
 
 	w->mfd = -1;
+	for (unsigned i = 0; i < WD_METRICS_CONNS; i++)
+		w->mc[i].fd = -1;
 	if (!w->c->metrics || !*w->c->metrics)
 		return 0;
 	if (listen_parse(w->c->metrics, LISTEN_COLON, NULL, 0, &ll, err, el) < 0)
@@ -1188,6 +1259,8 @@ int watch_daemon(const char *path, const char *self)
 	w.path = path;
 	w.self = self;
 	w.mfd = -1;
+	for (unsigned i = 0; i < WD_METRICS_CONNS; i++)
+		w.mc[i].fd = -1;
 	if (watch_load(path, &w.c, &w.p, &e, err, sizeof(err))) {
 		conftab_errors_print(&e, stderr);
 		if (*err)
@@ -1231,6 +1304,9 @@ out:
 		unlink(w.snap);
 		free(w.snap);
 	}
+	for (unsigned i = 0; i < WD_METRICS_CONNS; i++)
+		if (w.mc[i].fd >= 0)
+			close(w.mc[i].fd);
 	if (w.mfd >= 0)
 		listen_close(&w.maddr, w.mfd);
 	if (w.ev)
