@@ -622,6 +622,25 @@ def test_silent_metrics_clients_do_not_stall_the_daemon(lists, watch_factory):
     assert w.proc.poll() is None
 
 
+def test_status_says_a_failed_read_never_none(lists, watch_factory):
+    """A history that cannot be read is an error (exit 1), not "listed:
+    (none)" with exit 0."""
+    import sqlite3
+    zen = lists.spec("zen.spamhaus.org")
+    lists.set("zen.spamhaus.org", ["192.0.2.1"])
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"])).start()
+    w.wait(lambda st: pair(st, "192.0.2.1", zen), "the listing")
+    w.stop()
+    db = sqlite3.connect(os.path.join(w.dir, "watch.db"))
+    db.execute("DROP TABLE watch_transitions")
+    db.commit()
+    db.close()
+    p = subprocess.run([w.bin, "watch", "status", "--config", w.conf],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 1 and "reading the history" in p.stderr, (p.stdout, p.stderr)
+    assert p.stdout == ""
+
+
 def test_config_errors_name_file_and_line(rblkit_bin, tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("watch = 192.0.2.1\nwatch = 10.0.0.0/8\nconfirm = 0\nbogus = 1\n"

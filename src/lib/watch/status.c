@@ -40,6 +40,7 @@ struct sw {
 	int n;
 	const struct watch_plan *p;
 	struct store *st;
+	bool failed;                    /* a read of the store failed */
 };
 
 static int listed_cb(void *arg, const struct store_watch_status *s)
@@ -135,9 +136,12 @@ static void lists_out(struct sw *w, const struct watch_plan *p)
 		int rc = store_watch_get(w->st, "", l->key, &s);
 		char b[32];
 
+		if (rc < 0)
+			w->failed = true;
 		if (rc)
 			memset(&s, 0, sizeof(s));
-		store_watch_budget_get(w->st, l->key, day, &used);
+		if (store_watch_budget_get(w->st, l->key, day, &used) < 0)
+			w->failed = true;
 		if (w->json) {
 			fputs(i ? ",{" : "{", w->f);
 			fputs("\"list\":", w->f);
@@ -165,17 +169,27 @@ static void lists_out(struct sw *w, const struct watch_plan *p)
 	}
 }
 
-int watch_status(const char *path, bool json, FILE *out, char *err, size_t errlen)
+int watch_status(const char *path, bool json, FILE *real, char *err, size_t errlen)
 {
+	/* written to memory first: a store read that fails half-way is an
+	 * error (exit 1), never a report that looks complete ("(none)") */
+	char *mb = NULL;
+	size_t ml = 0;
+	FILE *out = open_memstream(&mb, &ml);
 	struct watch_conf *c = NULL;
 	struct watch_plan p;
 	struct conftab_errors e;
 	struct store *st = NULL;
 	struct store_watch_filter lf = { .states = 1u << STORE_WATCH_LISTED };
-	struct sw w = { out, json, 0, &p, NULL };
+	struct sw w = { out, json, 0, &p, NULL, false };
 	uint64_t counts[4];
 	int rc = -1;
 
+	memset(&p, 0, sizeof(p));
+	if (!out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (watch_load(path, &c, &p, &e, err, errlen)) {
 		if (e.total)
 			snprintf(err, errlen, "%s", e.msg[0]);
@@ -215,23 +229,33 @@ int watch_status(const char *path, bool json, FILE *out, char *err, size_t errle
 		fputs("listed:\n", out);
 	}
 	w.n = 0;
-	store_watch_states(st, &lf, listed_cb, &w);
+	if (store_watch_states(st, &lf, listed_cb, &w) < 0)
+		goto fail;
 	if (!json && !w.n)
 		fputs("  (none)\n", out);
 	fputs(json ? "],\"transitions\":[" : "recent changes:\n", out);
 	w.n = 0;
-	store_watch_transitions(st, 0, NULL, NULL, 20, tr_cb, &w);
+	if (store_watch_transitions(st, 0, NULL, NULL, 20, tr_cb, &w) < 0)
+		goto fail;
 	if (!json && !w.n)
 		fputs("  (none)\n", out);
 	fputs(json ? "],\"alerts_not_sent\":[" : "alerts not sent:\n", out);
 	w.n = 0;
-	store_watch_alerts(st, 0, 200, alert_cb, &w);
+	if (store_watch_alerts(st, 0, 200, alert_cb, &w) < 0 || w.failed)
+		goto fail;
 	if (!json && !w.n)
 		fputs("  (none)\n", out);
 	if (json)
 		fputs("]}\n", out);
 	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "reading the history: %s", store_error(st));
 out:
+	fclose(out);
+	if (rc == 0)
+		fwrite(mb, 1, ml, real);
+	free(mb);
 	store_close(st);
 	if (c)
 		conftab_free(&watch_conftab, c);
