@@ -212,6 +212,7 @@ static int run_command(const struct watch_conf *c, const struct alert_text *a, c
 			dup2(fd, 0);
 		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 			setenv(vars[i][0], vars[i][1], 1);
+		signal(SIGPIPE, SIG_DFL);      /* as a shell expects it */
 		execl("/bin/sh", "sh", "-c", c->alert_command, (char *)NULL);
 		_exit(127);
 	}
@@ -597,6 +598,7 @@ static int run_mail(const struct watch_conf *c, const struct alert_text *a, char
 		dup2(pfd[0], 0);
 		close(pfd[0]);
 		close(pfd[1]);
+		signal(SIGPIPE, SIG_DFL);      /* as a shell expects it */
 		execl(c->sendmail, "sendmail", "-t", "-oi", (char *)NULL);
 		_exit(127);
 	}
@@ -659,6 +661,9 @@ int watch_deliver(const char *path, int64_t alert_id)
 	char err[600], det[STORE_WATCH_TEXT_MAX] = "";
 	int rc = 1, ok = -1;
 
+	/* a webhook server that closes early must give an error, not kill
+	 * the delivery half-way (OpenSSL writes with write(2)) */
+	signal(SIGPIPE, SIG_IGN);
 	if (watch_load(path, &c, &p, &e, err, sizeof(err))) {
 		conftab_errors_print(&e, stderr);
 		log_err("%s", err);

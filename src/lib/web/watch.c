@@ -350,12 +350,14 @@ void web_watch_page(struct web_req *r)
 	h2(r, M_WATCH_LISTINGS);
 	H_LIT(b, "<table id=\"listings\">");
 	f.states = 1u << STORE_WATCH_LISTED;
-	store_watch_states(ws, &f, listing_row, r);
+	if (store_watch_states(ws, &f, listing_row, r) < 0)
+		goto failed;
 	H_LIT(b, "</table>");
 	h2(r, M_WATCH_ERRORS);
 	H_LIT(b, "<table id=\"errors\">");
 	f.states = 1u << STORE_WATCH_ERROR;
-	store_watch_states(ws, &f, error_row, r);
+	if (store_watch_states(ws, &f, error_row, r) < 0)
+		goto failed;
 	H_LIT(b, "</table>");
 	h2(r, M_WATCH_TIMELINE);
 	timeline_lanes(&tl);
@@ -365,4 +367,11 @@ void web_watch_page(struct web_req *r)
 	H_LIT(b, "</table>");
 	web_page_end(r);
 	free(tl.t);
+	return;
+failed:
+	/* a page half drawn is not shown: empty tables would say "nothing
+	 * listed" of a history that could not be read */
+	log_err("web: watch: %s", store_error(ws));
+	free(tl.t);
+	web_page_msg(r, 500, M_INTERNAL);       /* drops what was drawn */
 }
