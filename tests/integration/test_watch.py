@@ -753,6 +753,31 @@ def test_a_mail_log_rejection_rechecks_at_once_and_is_quoted(lists, watch_factor
     assert w.proc.poll() is None
 
 
+def test_rejections_in_a_stream_check_at_most_once_a_minute(lists, watch_factory, tmp_path):
+    """A deferred queue retried against a receiver citing the list writes a
+    line every few hundred ms: one check comes of it, not one per line
+    (each was a probed check: the list's day budget went in hours)."""
+    zen = lists.spec("zen.spamhaus.org")
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    w = watch_factory(lambda d: base_conf(d, [zen], ["192.0.2.1"],
+                                          "mail_log = %s\n" % log).replace(
+                                              "interval = 1s", "interval = 1h"))
+    w.start()
+    st = w.wait(lambda st: any(t["target"] == "192.0.2.1" and t["to"] == "clean"
+                               for t in st["transitions"]), "the first verdict")
+    time.sleep(0.5)
+    before = list_state(w.status(), zen)["used_today"]
+    for _ in range(12):
+        with open(log, "a") as f:
+            f.write(LOGLINE)
+        time.sleep(0.3)
+    time.sleep(1)
+    used = list_state(w.status(), zen)["used_today"] - before
+    assert 0 < used <= 4, used          # one check with its probe (and its query)
+    assert w.proc.poll() is None
+
+
 def test_a_first_clean_verdict_costs_one_query_per_target(lists, watch_factory):
     """Start-up on a big range must not cost twice the budget: 'clean' from
     'unknown' is no news and needs no confirming check (a listing does)."""

@@ -62,6 +62,7 @@ struct pair {
 	int64_t due;            /* monotonic ms */
 	uint8_t state, pending, confirms;
 	uint8_t hinted;         /* a log line / bounce named the list for it */
+	uint32_t hint_s;        /* monotonic s of the last check a hint brought forward (0: none) */
 };
 
 /* What one check of one target on one list saw. */
@@ -1018,14 +1019,22 @@ static void runtime_stop(struct wd *w)
 
 /* ---- signals: a rejection naming a list ---- */
 
-/* Check target ti on list li at once. */
+/* Check target ti on list li at once -- at most once a minute per pair:
+ * a queue of deferred mail retried against a receiver that cites the list
+ * gives a line each time, and must not spend the list's daily budget in
+ * hours. A later check is a witness all the same (hinted). */
 static void hint(struct wd *w, size_t li, size_t ti)
 {
 	struct pair *p = &w->pairs[li * w->p.nt + ti];
+	uint32_t now = (uint32_t)(now_ms() / 1000) + 1;        /* never 0 */
 
 	p->hinted = 1;
-	if (p->due != INT64_MAX)        /* not in flight */
-		p->due = 0;
+	if (p->due == INT64_MAX)        /* in flight */
+		return;
+	if (p->hint_s && now - p->hint_s < 60)
+		return;
+	p->hint_s = now;
+	p->due = 0;
 	w->lr[li].next_due = 0;
 }
 
