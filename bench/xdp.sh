@@ -8,7 +8,8 @@
 #
 # --servers runs only those (the table needs sockets); --perf DIR records
 # `perf record -a -g` on both CPUs during each server's last run into
-# DIR/NAME.perf (read with perf report -i ... --sort cpu,comm,sym).
+# DIR/NAME.perf, the server's pid in DIR/NAME.pid (read with perf report
+# -i ... --sort cpu,pid,sym; bench/xdp_perf.py splits it per query).
 #
 # Environment: RBLKIT (default <repo>/rblkit), XDP_ALT ("LABEL=BINARY ...":
 # more rblkit builds run --xdp in the same run, each a row, to compare changes), RBLDNSD (default rbldnsd on
@@ -193,6 +194,7 @@ bench() {
 	for i in $(seq "$REPEAT"); do
 		if [ -n "$PERF" ] && [ "$i" = "$REPEAT" ]; then
 			mkdir -p "$PERF"
+			echo "$SERVER" >"$PERF/$name.pid"
 			perf record -q -a -g -C 0,1 -o "$PERF/$name.perf" -- sleep "$DURATION" \
 				>/dev/null 2>&1 &
 			PERFPID=$!
