@@ -4,8 +4,15 @@
 # limit), same data, same run.  Issue 17.
 #
 #   bench/xdp.sh [--quick] [--duration S] [--repeat N] [--write] [--keep]
+#                [--servers "rbldnsd sockets xdp refuse"] [--perf DIR]
 #
-# Environment: RBLKIT (default <repo>/rblkit), RBLDNSD (default rbldnsd on
+# --servers runs only those (the table needs sockets); --perf DIR records
+# `perf record -a -g` on both CPUs during each server's last run into
+# DIR/NAME.perf, the server's pid in DIR/NAME.pid (read with perf report
+# -i ... --sort cpu,pid,sym; bench/xdp_perf.py splits it per query).
+#
+# Environment: RBLKIT (default <repo>/rblkit), XDP_ALT ("LABEL=BINARY ...":
+# more rblkit builds run --xdp in the same run, each a row, to compare changes), RBLDNSD (default rbldnsd on
 # PATH), DNSPERF (default dnsperf), N / NQ (entries, queries: 1M / 200k,
 # quick 100k / 100k).  Needs root (namespaces, XDP).
 #
@@ -26,6 +33,12 @@
 # other load on the machine (loopback traffic of other processes): each
 # server is measured --repeat times and the best run kept.
 # "queries per CPU-s" = answered queries / that time.
+#
+# The issue's own measure is also printed: the server CPU's (CPU 0's)
+# whole busy time from /proc/stat (user, nice, system, irq, softirq).  On
+# a veth it flatters XDP: the XDP program and the copy into the UMEM run
+# in the softirq of the sending CPU (dnsperf's, CPU 1), so they leave the
+# server CPU's account.  Both are in the table; the first is the honest one.
 set -euo pipefail
 set -m
 
@@ -39,7 +52,7 @@ PORT=53
 SRV=198.18.0.1 CLI=198.18.0.2
 
 ORIG_ARGS="$*"
-QUICK=0 WRITE=0 KEEP=0 DURATION="" REPEAT=""
+QUICK=0 WRITE=0 KEEP=0 DURATION="" REPEAT="" SERVERS="rbldnsd sockets xdp refuse" PERF=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -47,6 +60,8 @@ while [ $# -gt 0 ]; do
 	--repeat) REPEAT=${2:?}; shift ;;
 	--write) WRITE=1 ;;
 	--keep) KEEP=1 ;;
+	--servers) SERVERS=${2:?}; shift ;;
+	--perf) PERF=${2:?}; shift ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "xdp.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
 	esac
@@ -138,12 +153,15 @@ start_server() { # NAME ARGV...
 
 # irq + softirq ticks of CPUs 0 and 1 (the kernel's packet work)
 soft_ticks() { awk '/^cpu[01] / {b += $7 + $8} END {print b}' /proc/stat; }
+# busy ticks of CPU 0 (all but idle and iowait): the issue's measure
+cpu0_ticks() { awk '/^cpu0 / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 proc_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # measure [dnsperf args]: one dnsperf run; prints
-# "qps lost server_cpu% softirq_cpu% queries_per_CPU-s"
+# "qps lost server_cpu% softirq_cpu% queries_per_CPU-s cpu0_busy% queries_per_cpu0-s"
 measure() {
-	local out s0 s1 p0 p1 t0 t1
+	local out s0 s1 p0 p1 t0 t1 c0 c1
+	c0=$(cpu0_ticks)
 	s0=$(soft_ticks)
 	p0=$(proc_ticks "$SERVER")
 	t0=$(date +%s.%N)
@@ -151,16 +169,18 @@ measure() {
 		"${DP[@]}" "$@" >"$WORK/dnsperf.out" 2>&1 || true
 	t1=$(date +%s.%N)
 	s1=$(soft_ticks)
+	c1=$(cpu0_ticks)
 	p1=$(proc_ticks "$SERVER")
-	awk -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v hz="$(getconf CLK_TCK)" \
+	awk -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
 		-v t="$(echo "$t1 - $t0" | bc)" '
 		/Queries completed:/ {done = $3}
 		/Queries lost:/ {lost = $3}
 		/Run time \(s\):/ {rt = $4}
 		END {
 			cost = (s + p) / hz; if (cost <= 0) cost = 0.01
-			printf "%.0f %d %.0f %.0f %.0f\n", done / rt, lost, 100 * p / hz / t,
-				100 * s / hz / t, done / cost
+			c0 = c / hz; if (c0 <= 0) c0 = 0.01
+			printf "%.0f %d %.0f %.0f %.0f %.0f %.0f\n", done / rt, lost, 100 * p / hz / t,
+				100 * s / hz / t, done / cost, 100 * c / hz / t, done / c0
 		}' "$WORK/dnsperf.out"
 }
 
@@ -171,9 +191,17 @@ bench() {
 	shift
 	start_server "$name" "$@"
 	measure -l 1 >/dev/null  # warm-up: caches, neighbours, page faults
-	for _ in $(seq "$REPEAT"); do
+	for i in $(seq "$REPEAT"); do
+		if [ -n "$PERF" ] && [ "$i" = "$REPEAT" ]; then
+			mkdir -p "$PERF"
+			echo "$SERVER" >"$PERF/$name.pid"
+			perf record -q -a -g -C 0,1 -o "$PERF/$name.perf" -- sleep "$DURATION" \
+				>/dev/null 2>&1 &
+			PERFPID=$!
+		fi
 		r=$(measure)
-		log "  $name: qps lost server% softirq% q/CPU-s = $r"
+		[ -n "${PERFPID:-}" ] && { wait "$PERFPID" || true; PERFPID=""; }
+		log "  $name: qps lost server% softirq% q/CPU-s cpu0% q/cpu0-s = $r"
 		if [ -z "$best" ] || [ "$(echo "$r" | cut -d' ' -f5)" -gt "$(echo "$best" | cut -d' ' -f5)" ]; then
 			best=$r
 		fi
@@ -183,15 +211,30 @@ bench() {
 }
 
 USR=(-u nobody)
+want() { [[ " $SERVERS " == *" $1 "* ]]; }
+for s in sockets xdp; do want $s || die "--servers must include $s"; done
+if want rbldnsd; then
 log "rbldnsd"
 bench rbldnsd "$RBLDNSD" "${USR[@]}" -n -b $SRV/$PORT "$ZONE:ip4set:zone.data"
+fi
 log "rblkit serve (sockets)"
 bench sockets "$WORK/rblkit" serve "${USR[@]}" -n --threads 1 -b $SRV/$PORT "$ZONE:ip4set:zone.data"
 log "rblkit serve --xdp"
 bench xdp "$WORK/rblkit" serve "${USR[@]}" -n --threads 1 --xdp xdps -b $SRV/$PORT "$ZONE:ip4set:zone.data"
+ALTS=()
+for a in ${XDP_ALT:-}; do
+	l=${a%%=*} b=${a#*=}
+	[ -x "$b" ] || die "XDP_ALT: no binary $b"
+	cp "$b" "$WORK/rblkit-$l"
+	log "rblkit serve --xdp ($l: $b)"
+	bench "xdp-$l" "$WORK/rblkit-$l" serve "${USR[@]}" -n --threads 1 --xdp xdps -b $SRV/$PORT "$ZONE:ip4set:zone.data"
+	ALTS+=("$l")
+done
 XDP_MODE=$(grep -o "AF_XDP on .*" "$WORK/xdp.log" | head -1 || true)
+if want refuse; then
 log "no-lookup socket server (REFUSED)"
 bench refuse "$WORK/udp_refuse" $SRV $PORT
+fi
 
 # no loss at 80 % of the XDP path's capacity (capacity: its best qps)
 CAP=$(echo "${RES[xdp]}" | cut -d' ' -f1)
@@ -204,12 +247,14 @@ stop_server
 log "  at 80 %: $L80"
 
 row() { # LABEL KEY
+	[ -n "${RES[$2]:-}" ] || return 0
 	local r=${RES[$2]}
 	set -- "$1" $r
-	local base
+	local base base0
 	base=$(echo "${RES[sockets]}" | cut -d' ' -f5)
-	printf '| %s | %s | %s | %s %% | %s %% | %s | %.2f |\n' "$1" "$2" "$3" "$4" "$5" "$6" \
-		"$(echo "$6 / $base" | bc -l)"
+	base0=$(echo "${RES[sockets]}" | cut -d' ' -f7)
+	printf '| %s | %s | %s | %s %% | %s %% | %s | %.2f | %s %% | %s | %.2f |\n' "$1" "$2" "$3" \
+		"$4" "$5" "$6" "$(echo "$6 / $base" | bc -l)" "$7" "$8" "$(echo "$8 / $base0" | bc -l)"
 }
 TABLE=$(
 	echo "<!-- xdp.sh results: begin (bench/xdp.sh --write) -->"
@@ -221,11 +266,15 @@ TABLE=$(
 	echo "XDP: ${XDP_MODE:-?}. CPU-s: the server process's time plus irq+softirq of both CPUs (see bench/xdp.sh)."
 	echo "Load average when it ended: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
-	echo "| server | queries/s | lost | server process CPU | irq+softirq CPU | queries per CPU-s | vs sockets |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "Last three columns: the issue's measure, CPU 0's whole busy time (the server's CPU; on a veth the"
+	echo "XDP redirect runs on the client's CPU and is not in it: see bench/xdp.sh)."
+	echo
+	echo "| server | queries/s | lost | server process CPU | irq+softirq CPU | queries per CPU-s | vs sockets | CPU 0 busy | queries per CPU-0-s | vs sockets |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	row "rbldnsd" rbldnsd
 	row "rblkit serve --threads 1 (sockets)" sockets
 	row "rblkit serve --threads 1 --xdp xdps" xdp
+	for l in "${ALTS[@]}"; do row "rblkit serve --xdp ($l)" "xdp-$l"; done
 	row "no-lookup REFUSED server (socket limit)" refuse
 	echo
 	set -- $L80

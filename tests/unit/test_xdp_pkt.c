@@ -3,10 +3,12 @@
  * dropped, and the answer frame (addresses, ports, lengths, checksums).
  */
 #include "unit.h"
+#include "serve/xdp.h"
 #include "serve/xdp_pkt.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <xdp/xsk.h>
 
 /* A query frame: 02:..:01 <- 02:..:02, 198.18.0.2:40000 -> 198.18.0.1:53,
  * payload "abcd", checksums right. */
@@ -162,6 +164,43 @@ UNIT_TEST(ipv6_zero_checksum_dropped_answer_has_one)
 	CHECK(f[55] == 0x40 && f[21] == 64);            /* back to the first sender */
 	f[65] ^= 1;
 	CHECK(xdp_pkt_parse(f, 66, &p) == -1);          /* payload changed */
+}
+
+/* A fill ring of 4 whose consumer the kernel has not published yet: it
+ * looks full although the kernel took every entry and the frames came
+ * back.  The old refill() ended the server here ("fill ring full"); the
+ * frames must wait and go out once the kernel publishes. */
+UNIT_TEST(fill_ring_full_until_kernel_publishes_holds_frames)
+{
+	uint32_t producer = 4, consumer = 0, flags = 0;
+	uint64_t ring[4] = { 0 }, held[8], back[3] = { 0x1000, 0x2000, 0x3000 };
+	struct xsk_ring_prod fill = {
+		.cached_prod = 4, .cached_cons = 4, .mask = 3, .size = 4,
+		.producer = &producer, .consumer = &consumer, .ring = ring, .flags = &flags,
+	};
+	unsigned n;
+
+	n = xdp_fill_put(&fill, held, 0, back, 2);
+	CHECK_EQ_INT(n, 2);                             /* held, not lost */
+	CHECK_EQ_INT(producer, 4);
+	n = xdp_fill_put(&fill, held, n, back + 2, 1);
+	CHECK_EQ_INT(n, 3);
+	n = xdp_fill_put(&fill, held, n, NULL, 0);      /* still nothing published */
+	CHECK_EQ_INT(n, 3);
+	consumer = 2;                                   /* the kernel publishes 2 */
+	n = xdp_fill_put(&fill, held, n, NULL, 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(producer, 6);
+	CHECK(ring[0] == 0x1000 && ring[1] == 0x2000);  /* in order */
+	consumer = 4;
+	n = xdp_fill_put(&fill, held, n, NULL, 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(producer, 7);
+	CHECK(ring[2] == 0x3000);
+	n = xdp_fill_put(&fill, held, 0, back, 1);      /* room: straight in */
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(producer, 8);
+	CHECK(ring[3] == 0x1000);
 }
 
 UNIT_MAIN()

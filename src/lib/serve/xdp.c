@@ -2,10 +2,13 @@
  * xdp.c - the AF_XDP fast path; see xdp.h.  Frames are read and written
  * by xdp_pkt.c, queries answered by query.c as on the socket path.
  *
- * Each queue has its own UMEM of XDP_FRAMES frames and rings of the same
- * size, so a frame is always in exactly one place (fill ring, the
- * kernel, the RX ring, this thread, the TX ring, the completion ring) and
- * a reserve on the fill or TX ring can never find it full.  A query is
+ * Each queue has its own UMEM of XDP_FRAMES frames, so a frame is always
+ * in exactly one place (fill ring, the kernel, the RX ring, this thread,
+ * the TX ring, the completion ring).  The RX, TX and completion rings
+ * have XDP_FRAMES entries, so a reserve on the TX ring never finds it
+ * full; the fill ring has twice as many, since the kernel publishes what
+ * it consumed from it late (xdp_fill_put() holds frames back in the rare
+ * case it still looks full).  A query is
  * answered in the frame it came in: the answer is written after the
  * headers, the headers are turned round, and the same frame goes out.
  *
@@ -63,6 +66,8 @@ struct xdp_queue {
 	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp, rx;
 	unsigned tx_out;        /* frames sent and not completed */
+	unsigned nheld;         /* frames waiting for room on the fill ring */
+	uint64_t held[XDP_FRAMES];
 	int zerocopy;
 };
 
@@ -300,7 +305,7 @@ static int attach(struct xdp_server *x, char *err, size_t el)
 static int make_socket(struct xdp_server *x, struct xdp_queue *q, int zerocopy)
 {
 	struct xsk_umem_config uc = {
-		.fill_size = XDP_FRAMES, .comp_size = XDP_FRAMES,
+		.fill_size = 2 * XDP_FRAMES, .comp_size = XDP_FRAMES,
 		.frame_size = XDP_FRAME, .frame_headroom = 0,
 	};
 	struct xsk_socket_config sc = {
@@ -409,18 +414,38 @@ void xdp_close(struct xdp_server *x)
 
 /* --- serving --- */
 
-/* Give n frames back to the kernel for receiving. */
+unsigned xdp_fill_put(struct xsk_ring_prod *fill, uint64_t *held, unsigned nheld,
+		      const uint64_t *addr, unsigned n)
+{
+	uint32_t idx, k;
+
+	if (!nheld && n && xsk_ring_prod__reserve(fill, n, &idx) == n) {
+		for (unsigned i = 0; i < n; i++)       /* the usual case */
+			*xsk_ring_prod__fill_addr(fill, idx + i) = xsk_umem__extract_addr(addr[i]);
+		xsk_ring_prod__submit(fill, n);
+		return 0;
+	}
+	if (n)
+		memcpy(held + nheld, addr, n * sizeof(*addr));
+	nheld += n;
+	k = xsk_prod_nb_free(fill, nheld);
+	if (k > nheld)
+		k = nheld;
+	if (!k || xsk_ring_prod__reserve(fill, k, &idx) != k)
+		return nheld;
+	for (uint32_t i = 0; i < k; i++)
+		*xsk_ring_prod__fill_addr(fill, idx + i) = xsk_umem__extract_addr(held[i]);
+	xsk_ring_prod__submit(fill, k);
+	memmove(held, held + k, (nheld - k) * sizeof(*held));
+	return nheld - k;
+}
+
+/* Give n frames back to the kernel for receiving.  q->held has room for
+ * all: the frames it and addr hold are distinct frames of this queue. */
 static void refill(struct xdp_queue *q, const uint64_t *addr, unsigned n)
 {
-	uint32_t idx;
-
-	if (!n)
-		return;
-	if (xsk_ring_prod__reserve(&q->fill, n, &idx) != n)
-		panic("AF_XDP fill ring full: a frame was counted twice");
-	for (unsigned i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = xsk_umem__extract_addr(addr[i]);
-	xsk_ring_prod__submit(&q->fill, n);
+	if (n || q->nheld)
+		q->nheld = xdp_fill_put(&q->fill, q->held, q->nheld, addr, n);
 }
 
 /* Frames whose answers went out go back to the fill ring. */
@@ -517,10 +542,11 @@ void xdp_serve(struct xdp_server *x, unsigned i, struct xdp_run *r)
 		unsigned n;
 
 		reap(q);
+		refill(q, NULL, 0);     /* frames held back, if any */
 		n = xsk_ring_cons__peek(&q->rx, BATCH, &idx);
 		if (!n) {
 			kick(q);
-			(void)poll(&pfd, 1, q->tx_out ? 1 : 100);
+			(void)poll(&pfd, 1, q->tx_out || q->nheld ? 1 : 100);
 			continue;
 		}
 		b->ntx = b->ndrop = 0;

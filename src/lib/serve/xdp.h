@@ -19,6 +19,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "serve/query.h"
@@ -53,6 +54,19 @@ struct xdp_run {
  * (within 0.1 s).  Never fails: a frame that cannot be answered is
  * dropped, as a busy socket server drops. */
 void xdp_serve(struct xdp_server *x, unsigned i, struct xdp_run *r);
+
+struct xsk_ring_prod;
+
+/* Put the n frame addresses at addr on the fill ring, after the nheld
+ * frames that were held back at held[] (room for every frame of the
+ * queue); returns how many are held back now.  The kernel publishes what
+ * it took from the fill ring lazily (at the end of a receive batch), so a
+ * frame can come back through RX, TX and completion while its old fill
+ * entry still counts as used: the ring then looks full although every
+ * frame is accounted for.  Those frames wait in held[] for the next call
+ * instead of being lost or ending the server. */
+unsigned xdp_fill_put(struct xsk_ring_prod *fill, uint64_t *held, unsigned nheld,
+		      const uint64_t *addr, unsigned n);
 
 /* Detach the program and free everything, after the threads stopped. */
 void xdp_close(struct xdp_server *x);
