@@ -87,6 +87,11 @@ int daemon_drop_privileges(const char *user, const char *chroot_dir, const char 
 
 	if (user && (rc = resolve_user(user, &uid, &gid, err, el)))
 		return rc;
+	/* already that user (systemd's User= with -u in the command line,
+	 * setpriv): nothing to drop, and setgroups would need root */
+	if (user && uid != 0 && geteuid() == uid && getuid() == uid && getegid() == gid &&
+	    getgid() == gid)
+		user = NULL;
 	if (user && setgroups(1, &gid) != 0) {
 		rc = -errno;
 		snprintf(err, el, "setgroups: %s", strerror(errno));
