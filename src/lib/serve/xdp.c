@@ -340,14 +340,25 @@ static int open_queue(struct xdp_server *x, struct xdp_queue *q, char *err, size
 		snprintf(err, el, "cannot allocate the AF_XDP frames: %s", strerror(errno));
 		return -1;
 	}
-	q->zerocopy = 1;
-	if (make_socket(x, q, 1)) {
+	/* EBUSY: the queue is still bound to the socket of a run that just
+	 * ended (killed, restarted by systemd): the kernel releases it
+	 * shortly after the process is gone; wait for it, up to 5 s */
+	for (unsigned tries = 0;; tries++) {
+		q->zerocopy = 1;
+		if ((rc = make_socket(x, q, 1)) == 0)
+			break;
 		q->zerocopy = 0;
-		if ((rc = make_socket(x, q, 0))) {
+		if ((rc = make_socket(x, q, 0)) == 0)
+			break;
+		if (rc != -EBUSY || tries == 50) {
 			snprintf(err, el, "cannot open an AF_XDP socket on %s queue %u: %s%s",
 				 x->ifname, q->id, strerror(-rc), cap_hint(-rc));
 			return -1;
 		}
+		if (tries == 0)
+			log_info("AF_XDP on %s queue %u: busy (a socket of an earlier run being "
+				 "released?): waiting up to 5 s", x->ifname, q->id);
+		usleep(100 * 1000);
 	}
 	if ((rc = xsk_socket__update_xskmap(q->xsk, map))) {
 		snprintf(err, el, "cannot register the AF_XDP socket of %s queue %u: %s",
