@@ -810,9 +810,10 @@ static int walk_names(const struct sset *s, const uint8_t *pfx, unsigned plen,
 		const struct sset_layer *from;
 		struct sset_key k;
 
-		if (eu && (eu->len < plen || memcmp(u->pool + eu->off, pfx, plen)))
+		/* plen 0 (all names): pfx may be NULL, which memcmp must never see */
+		if (eu && plen && (eu->len < plen || memcmp(u->pool + eu->off, pfx, plen)))
 			eu = NULL;
-		if (eo && (eo->len < plen || memcmp(o->pool + eo->off, pfx, plen)))
+		if (eo && plen && (eo->len < plen || memcmp(o->pool + eo->off, pfx, plen)))
 			eo = NULL;
 		if (!eu && !eo)
 			return 0;
