@@ -31,6 +31,11 @@ static void list_clear(struct conftab_list *l)
 	l->n = 0;
 }
 
+void conftab_list_release(void *field)
+{
+	list_clear(field);
+}
+
 static int set_list(struct conftab_list *l, const char *v, bool append, char *err, size_t el)
 {
 	if (!append)

@@ -123,6 +123,10 @@ void *conftab_load(const struct conftab *t, const char *path, struct conftab_err
 void *conftab_reload(const struct conftab *t, const char *path, void **cur,
 		     struct conftab_errors *e);
 
+/* The release of a CONFTAB_FUNC key whose parse fills a struct
+ * conftab_list (its own word syntax, the list's storage). */
+void conftab_list_release(void *field);
+
 /* Free conf and what its keys own (strings, lists, FUNC releases). */
 void conftab_free(const struct conftab *t, void *conf);
 

@@ -29,17 +29,6 @@
 
 /* -- value parsers ----------------------------------------------------- */
 
-static void words_free(void *field)
-{
-	struct conftab_list *l = field;
-
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 static void list_push(struct conftab_list *l, const char *s, size_t n)
 {
 	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
@@ -101,11 +90,11 @@ static int f_words(void *field, const char *v, int (*ok)(const char *), const ch
 		}
 		p += n;
 	}
-	words_free(field);
+	conftab_list_release(field);
 	*(struct conftab_list *)field = l;
 	return 0;
 bad:
-	words_free(&l);
+	conftab_list_release(&l);
 	return -1;
 }
 
@@ -224,7 +213,7 @@ static int f_dsn(void *conf, void *field, const char *v, char *err, size_t el)
 /* -- the keys ------------------------------------------------------------ */
 
 #define DAY "86400"
-#define FN(p) .parse = (p), .release = words_free
+#define FN(p) .parse = (p), .release = conftab_list_release
 /* Every rule key, with O(field) the offset of a struct list_rules field
  * in the struct the table fills. */
 #define RULE_KEYS(O)                                                                   \
@@ -371,9 +360,9 @@ static void rules_release(struct list_rules *r)
 	free(r->txt);
 	free(r->mname);
 	free(r->rname);
-	words_free(&r->allow);
-	words_free(&r->allow_dnsbl);
-	words_free(&r->ns);
+	conftab_list_release(&r->allow);
+	conftab_list_release(&r->allow_dnsbl);
+	conftab_list_release(&r->ns);
 }
 
 /* -- sections ------------------------------------------------------------ */

@@ -31,17 +31,6 @@
 
 #define O(f) offsetof(struct watch_conf, f)
 
-static void targets_release(void *field)
-{
-	struct conftab_list *l = field;
-
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 /* One target word: 0, or -1 with why in err. */
 static int target_check(const char *w, char *err, size_t errlen)
 {
@@ -100,7 +89,7 @@ static int targets_parse(void *conf, void *field, const char *v, char *err, size
 }
 
 static const struct conftab_key keys[] = {
-	{ "watch", CONFTAB_FUNC, O(watch), NULL, 0, 0, NULL, targets_parse, targets_release,
+	{ "watch", CONFTAB_FUNC, O(watch), NULL, 0, 0, NULL, targets_parse, conftab_list_release,
 	  CONFTAB_REPEAT, "what to watch: addresses, CIDRs (up to a /16), host names, "
 	  "mx:DOMAIN (repeatable)" },
 	{ "lists", CONFTAB_STR, O(lists), "default", 0, 0, NULL, NULL, NULL, 0,

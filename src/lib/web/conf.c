@@ -87,17 +87,6 @@ static int f_meaning(void *conf, void *field, const char *v, char *err, size_t e
 	return 0;
 }
 
-static void f_release(void *field)
-{
-	struct conftab_list *l = field;
-
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 static const struct conftab_key keys[] = {
 	{ "listen", CONFTAB_STR, O(listen), "127.0.0.1:8080", .parse = f_listen,
 	  .help = "HTTP listen address ADDR:PORT ([ADDR6]:PORT); HTTPS with tls_cert and tls_key, or TLS in a reverse proxy" },
@@ -108,7 +97,7 @@ static const struct conftab_key keys[] = {
 	{ "zones", CONFTAB_LIST, O(zones), NULL, .help = "the zones to look up, in this order" },
 	{ "rules", CONFTAB_STR, O(rules), "",
 	  .help = "list.conf with the zones' rules (self-removal limits); empty: the defaults" },
-	{ "meaning", CONFTAB_FUNC, O(meanings), NULL, .parse = f_meaning, .release = f_release,
+	{ "meaning", CONFTAB_FUNC, O(meanings), NULL, .parse = f_meaning, .release = conftab_list_release,
 	  .flags = CONFTAB_REPEAT,
 	  .help = "CODE TEXT: what a return code means (meaning = 127.0.0.2 spam source); repeatable" },
 	{ "verify", CONFTAB_LIST, O(verify), "", .flags = CONFTAB_REPEAT,
