@@ -502,17 +502,6 @@ def test_notify_is_retried_until_answered(rblkit_server, datadir):
     srv = rblkit_server(["nt.test:ip4set:nt.txt"], datadir,
                         ["-c", "0", "--notify", "127.0.0.1:%d" % fake.getsockname()[1]])
     try:
-        # the NOTIFY of the start (a restarted primary may be newer than its
-        # secondaries): answered, so that what follows is the reload's
-        data, addr = fake.recvfrom(512)
-        first = dns.message.from_wire(data)
-        assert first.opcode() == dns.opcode.NOTIFY and \
-            first.question[0].name.to_text() == "nt.test."
-        reply = bytearray(data[:12])
-        reply[2] |= 0x80
-        fake.sendto(bytes(reply) + data[12:], addr)
-        assert wait_for(lambda: "acknowledged by 127.0.0.1" in srv.stderr_text(), 10), \
-            srv.stderr_text()
         with open(os.path.join(datadir, "nt.txt"), "a") as f:
             f.write("192.0.2.50\n")
         srv.proc.send_signal(1)
@@ -530,7 +519,7 @@ def test_notify_is_retried_until_answered(rblkit_server, datadir):
         reply = bytearray(got[2][:12])
         reply[2] |= 0x80
         fake.sendto(bytes(reply) + got[2][12:], addr)
-        assert wait_for(lambda: srv.stderr_text().count("acknowledged by 127.0.0.1") == 2, 10), \
+        assert wait_for(lambda: "acknowledged by 127.0.0.1" in srv.stderr_text(), 10), \
             srv.stderr_text()
     finally:
         fake.close()

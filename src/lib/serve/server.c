@@ -646,10 +646,6 @@ int server_run(struct server_opts *o, char *err, size_t el)
 		goto fail_started;
 	log_info("serving %u zones on %u addresses with %d threads; ready in %llu ms",
 		 nzones, o->nbinds, threads, (unsigned long long)(now_ms() - t0));
-	/* as Knot at zone load: the secondaries learn at once that a
-	 * (re)started primary may have data newer than theirs */
-	notify_changes(notifier, NULL, zs);
-	notify_release(notifier);
 	if (o->statsfile)
 		stats_write_file(o->statsfile, 1);
 	if (main_loop(o, sigs, sizeof(sigs) / sizeof(sigs[0]), err, el))
