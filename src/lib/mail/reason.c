@@ -73,6 +73,7 @@ static const char *const p_mailboxfull[] = {
 	"mailbox exceeded", "mailbox has exceeded", "mailbox would exceed",
 	"over quota", "over the quota", "overquota", "quota exceeded",
 	"exceeded storage", "quota violation", "disk quota", "disc quota",
+	"box space not enough",
 	"quota usage exceeded", "exceeds * quota", "exceeding * quota",
 	"exceeding their quota", "full mailbox", "mailfolder is full",
 	"not enough storage", "insufficient storage", "does not have enough space",
@@ -90,7 +91,8 @@ static const char *const p_mesgtoobig[] = {
 	"message length exceeds", "max message size", "maximum message size",
 	"exceeded maximum inbound message size", "size limit", "mail size",
 	"exceeds size limit", "taille limite du message atteinte",
-	"message exceeds the maximum", "line limit exceeded", NULL };
+	"message exceeds the maximum", "line limit exceeded", "maximum incoming message size",
+	NULL };
 static const char *const p_exceedlimit[] = {
 	"message header size exceeds limit", "exceeds the local limit",
 	"recipient list exceeds", "too many received headers", NULL };
@@ -166,7 +168,12 @@ static const char *const p_userunknown[] = {
 	"not listed in domino directory",
 	"not listed in public name & address book", "recipient name is not recognized",
 	"no mail box", "user is unknown", "recipient is unknown", "mailbox is unknown",
-	"no such e-mail address", "address you entered couldn't be found", NULL };
+	"no such e-mail address", "address you entered couldn't be found",
+	/* IMail's "Invalid final delivery userid", a directory gateway's
+	 * "does not have a final email delivery point", Exim's local "User
+	 * not known", and the French of "does not exist" */
+	"invalid final delivery userid", "final email delivery point", "user not known",
+	"address is wrong or no longer valid", "n'existe pas", NULL };
 static const char *const p_filtered[] = {
 	"user reject", "refused due to recipient preferences",
 	"only accepting mail from specific", "is not accepting any mail",
