@@ -1010,6 +1010,44 @@ static int failure_line(const char *l, size_t n, const char *a)
 	return 0;
 }
 
+/* A report that lists its recipients as bare local names under "the
+ * following recipients" (AOL's "Your mail to the following recipients
+ * could not be delivered because ...:" then a tab and a screen name):
+ * each is a mailbox of the reporting domain, the domain of the report's
+ * From. */
+static void bare_names(struct dsn *d, size_t *cap, const char *lead, const struct msg *m)
+{
+	const char *from = msg_get(m, "From"), *at, *p;
+	char dom[200], addr[256];
+	size_t dl;
+
+	if (!from || !(at = strrchr(from, '@')) || !(p = strcasestr(lead, "following recipient")))
+		return;
+	dl = strcspn(at + 1, "> \t\"");
+	copy_cut(dom, sizeof(dom), at + 1, dl);
+	if (!internet_domain(at))
+		return;
+	/* the names follow the sentence's colon */
+	if (!(p = strstr(p, ":\n")))
+		return;
+	p++;
+	while (p && *p == '\n') {
+		const char *l = p + 1, *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l), i = 0, k;
+
+		while (i < n && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+		for (k = i; k < n && local_char((unsigned char)l[k]); k++)
+			;
+		if (i == 0 || k == i || k != n || k - i > 64)
+			break;	/* a bare name, indented, and nothing else */
+		snprintf(addr, sizeof(addr), "%.*s@%s", (int)(k - i), l + i, dom);
+		if (!dsn_add(d, cap, addr))
+			break;
+		p = e;
+	}
+}
+
 /* The last resort of a report in prose that lists no recipient line: the
  * addresses its own words name in sentences ("unable to deliver your
  * message to a@b for the following reason", "The following message,
@@ -1288,6 +1326,7 @@ static void enrich(struct dsn_rcpt *r, int format, int verdict)
 	     !strcmp(r->reason, "userunknown"))) {
 		r->reason = "rejected";
 		r->rule = "d:googlegroups";
+		r->phrase = NULL;	/* the format decides, not the words */
 	}
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
@@ -1523,6 +1562,8 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 		bracketed_addr(d, &rp->cap, lead, rp->self, rp->m);
 		if (!d->n)
 			sentence_addrs(d, &rp->cap, lead, rp->self, rp->m);
+		if (!d->n)
+			bare_names(d, &rp->cap, lead, rp->m);
 	}
 	if (!d->n && rp->have_orig)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));

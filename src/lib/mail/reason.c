@@ -119,6 +119,7 @@ static const char *const p_norelaying[] = {
 	"unable to relay", "we do not relay", "not permitted to relay",
 	"insecure mail relay", "as a relay", "relaying mail to ",
 	"not configured to relay", "open relay", "not a gateway",
+	"allowed rcpthosts",
 	"not local host", "relay prohibited", "relaying prohibited",
 	"requires authentication when attempting to send to a non-local", NULL };
 static const char *const p_authfailure[] = {
@@ -831,6 +832,19 @@ static int has(const struct text *t, int list)
 	return (int)(t->hit >> list & 1);
 }
 
+/* Is w (lower case) in the text as a word of its own ("spam", "SPAM:",
+ * "anti-spam", not "spamcop")? */
+static int has_word(const struct text *t, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = t->s; (p = strstr(p, w)) != NULL; p++)
+		if ((p == t->s || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[n]))
+			return 1;
+	return 0;
+}
+
 const char *reason_of_status(const char *status)
 {
 	for (size_t i = 0; status && i < ARRAY_SIZE(status_table); i++)
@@ -1027,6 +1041,12 @@ const char *reason_classify(const struct reason_in *in)
 		DECIDE("s:status", NONE, bs);
 	if ((r = second_true(t)) != NULL)
 		return r;
+	/* the word "spam" in a refusal of the message itself (after DATA,
+	 * or by a filter that names no stage) that no phrase above read:
+	 * "scored 8.4 spam points", "is probably spam", "may consider spam",
+	 * "5.9.8 Spam" (sisimai SpamDetected: the content was judged spam) */
+	if ((!cmd || is(cmd, "DATA")) && has_word(t, "spam"))
+		DECIDE("c:spam-word", NONE, "spamdetected");
 	if (bs)
 		DECIDE("s:status/late", NONE, bs);
 	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '6')
