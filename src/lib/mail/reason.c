@@ -254,7 +254,8 @@ static const char *const p_spamdetected[] = {
 	"considered as junk", "junk mail", "probable spam",
 	"mail content denied", "greylisted", "message refused by",
 	"message rejected as", "rejected due to suspected", "suspicious",
-	"spam list", "spam block", "(spam)", "be spam", "spam rejection", NULL };
+	"spam list", "spam block", "(spam)", "be spam", "spam rejection", "mass mailer",
+	NULL };
 static const char *const p_speeding[] = {
 	"rate limit", "rate-limit", "ratelimit", "rate limited",
 	"sending rate", "too many messages", "too many emails",
