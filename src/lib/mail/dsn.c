@@ -907,7 +907,9 @@ static int bounce_signals(const struct msg *m)
 		return 1;
 	if (from && (strcasestr(from, "mailer-daemon") || strcasestr(from, "postmaster") ||
 		     strcasestr(from, "mail delivery") || strcasestr(from, "mail-daemon") ||
-		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce")))
+		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce") ||
+		     /* Alt-N MDaemon sends its reports as MDaemon@host */
+		     strcasestr(from, "mdaemon@")))
 		return 1;
 	return subject_has(s, subj, ARRAY_SIZE(subj));
 }
@@ -1156,8 +1158,11 @@ enum { VERDICT_NONE, VERDICT_DELAY, VERDICT_FINAL };
 
 static int report_verdict(const struct msg *m, const char *lead)
 {
-	static const char *const delay_subj[] = { "warning", "delay", "not yet been delivered",
-		"not yet delivered", "postponed", "still trying", "still being retried" };
+	/* not "Warning:" alone: MDaemon's failures are "Warning: a@b - User
+	 * unknown!" (sendmail's delays say "could not send message for past") */
+	static const char *const delay_subj[] = { "delay", "not yet been delivered",
+		"not yet delivered", "postponed", "still trying", "still being retried",
+		"could not send message for past" };
 	static const char *const delay_text[] = { "just a warning", "warning only",
 		"warning message only", "you do not need to resend",
 		"you do not need to take any action", "no action is required",
