@@ -223,3 +223,21 @@ def test_html_fits_a_laptop_screen_in_chromium(tmp_path, browser, lang):
     browser.set_window_size(1280, max(900, browser.execute_script(
         "return document.documentElement.scrollHeight")))
     assert browser.save_screenshot(shot) and os.path.getsize(shot) > 10000
+
+
+def test_timeline_counts_the_attempts_the_report_gives():
+    """IMail says how often it tried ("failed 3 attempts"): the timeline
+    gives that count between the queue and the refusal, in English and in
+    Japanese; a report that gives none has no such line."""
+    imail = os.path.join(os.path.dirname(__file__), "..", "corpus", "written", "eml",
+                         "imail-attempts.eml")
+    for lang, want in (("en", "3 delivery attempts (as the report says)"),
+                       ("ja", "配信試行 3 回（報告による）")):
+        html = run("--html", "--lang", lang, imail).stdout.decode()
+        life = html[html.index('<ol class="life">'):html.index("</ol>", html.index('<ol class="life">'))]
+        steps = re.findall(r"<li[^>]*>(.*?)</li>", life)
+        hits = [i for i, s in enumerate(steps) if want in s]
+        assert len(hits) == 1, steps
+        assert any(("refused" in s or "拒否" in s) for s in steps[hits[0] + 1:]), steps
+    html = run("--html", TREND).stdout.decode()
+    assert "delivery attempts" not in html

@@ -1189,6 +1189,52 @@ static int report_verdict(const struct msg *m, const char *lead)
 	return VERDICT_NONE;
 }
 
+/* The number of delivery attempts a report's words give ("This condition
+ * occurred after 30 attempt(s)", "failed 5 attempts", "12 delivery
+ * attempts", "attempted 3 times", "Attempts: 4"), or 0. */
+static int count_attempts(const char *t)
+{
+	for (const char *p = t; (p = strcasestr(p, "attempt")) != NULL; p += 7) {
+		const char *b = p, *a = p + 7;
+		long v;
+		int colon = 0;
+
+		/* a number right after: "attempts: 4", "attempted 3 times" */
+		while (isalpha((unsigned char)*a) || *a == '(' || *a == ')')
+			a++;
+		if (*a == ':') {
+			colon = 1;
+			a++;
+		}
+		while (*a == ' ')
+			a++;
+		if (isdigit((unsigned char)*a) && (v = strtol(a, NULL, 10)) > 0 && v <= 100000) {
+			const char *e = a;
+
+			while (isdigit((unsigned char)*e))
+				e++;
+			if (colon || !strncasecmp(e, " times", 6))
+				return (int)v;
+		}
+		/* a number before, maybe with "delivery": "30 attempt(s)" */
+		while (b > t && b[-1] == ' ')
+			b--;
+		if (b - t >= 9 && !strncasecmp(b - 8, "delivery", 8)) {
+			b -= 8;
+			while (b > t && b[-1] == ' ')
+				b--;
+		}
+		if (b > t && isdigit((unsigned char)b[-1])) {
+			while (b > t && isdigit((unsigned char)b[-1]))
+				b--;
+			if ((b == t || !isalnum((unsigned char)b[-1])) &&
+			    (v = strtol(b, NULL, 10)) > 0 && v <= 100000)
+				return (int)v;
+		}
+	}
+	return 0;
+}
+
 /* A DSN Action that says the mail went on (a 2.x.x is then the outcome). */
 static int success_action(const char *a)
 {
@@ -1654,6 +1700,9 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		char *lead = text_before_orig(rp.human, rp.hlen);
 
 		verdict = report_verdict(m, lead);
+		d->attempts = count_attempts(lead);
+		for (size_t i = 0; !d->attempts && i < d->n; i++)
+			d->attempts = count_attempts(d->r[i].diag);
 		free(lead);
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)

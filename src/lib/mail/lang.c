@@ -183,6 +183,7 @@ static const char *const msgs[L_NMSG][LANG_N] = {
 	[L_H_ARRIVED] = { "arrived at the reporting server (Arrival-Date)",
 			  "報告したサーバーに到着（Arrival-Date）" },
 	[L_H_QUEUE] = { "in the queue for %s", "キューで %s 待機" },
+	[L_H_ATTEMPTS] = { "%d delivery attempts (as the report says)", "配信試行 %d 回（報告による）" },
 	[L_H_LAST_ATTEMPT] = { "last attempt (Last-Attempt-Date)", "最後の配信試行（Last-Attempt-Date）" },
 	[L_H_REPORT] = { "report sent (Date:)", "報告の送信（Date:）" },
 	[L_H_REFUSED] = { "refused by %s", "%s が拒否" },

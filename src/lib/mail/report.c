@@ -971,6 +971,9 @@ static size_t life(const struct diag *d, enum lang l, struct event *ev)
 		lfmt(e->what, sizeof(e->what), l, L_H_QUEUE,
 		     duration(l, d->x[0].delay, dur, sizeof(dur)));
 	}
+	if (d->dsn.attempts > 0)
+		lfmt(event_add(ev, &n, 0, 0)->what, sizeof(ev[0].what), l, L_H_ATTEMPTS,
+		     d->dsn.attempts);
 	if (r->has_last_attempt)
 		str_copy(event_add(ev, &n, 1, r->last_attempt)->what, sizeof(ev[0].what),
 			 lang_msg(l, L_H_LAST_ATTEMPT));
