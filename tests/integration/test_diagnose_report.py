@@ -241,3 +241,19 @@ def test_timeline_counts_the_attempts_the_report_gives():
         assert any(("refused" in s or "拒否" in s) for s in steps[hits[0] + 1:]), steps
     html = run("--html", TREND).stdout.decode()
     assert "delivery attempts" not in html
+
+
+def test_a_delay_warning_in_prose_reads_as_a_delay():
+    """A warning without codes ("has not yet been delivered ... This is just
+    a warning ... We will continue to attempt delivery") is a delay: its
+    summary says deferred and still retrying, soft, action delayed — not a
+    refusal "given up after retrying too long"."""
+    warn = os.path.join(HERE, "..", "corpus", "written", "eml", "prose-warning-continue.eml")
+    out = run(warn).stdout.decode()
+    first = out.splitlines()[0]
+    assert first.startswith("Deferred:") and "still retrying" in first, first
+    assert "given up" not in out and "(soft), action delayed" in out, out
+    ja = run("--lang", "ja", warn).stdout.decode().splitlines()[0]
+    assert ja.startswith("配信遅延") and "再送を続けています" in ja, ja
+    rec = json.loads(run("--json", warn).stdout)[0]["recipients"][0]
+    assert rec["action"] == "delayed" and rec["hard"] is False, rec

@@ -1396,8 +1396,11 @@ static void enrich(struct dsn_rcpt *r, int format, int verdict)
 	 * and status stay the codes' reading (an "expired" 4.x.x either
 	 * way, as sisimai reads them). */
 	if (!had_action && verdict == VERDICT_DELAY && !permanent &&
-	    strcmp(r->action, "delivered"))
+	    strcmp(r->action, "delivered")) {
 		str_copy(r->action, sizeof(r->action), "delayed");
+		r->temporary = 1;	/* the summary says deferred, not refused */
+		r->hard = 0;
+	}
 	else if (!had_action && verdict == VERDICT_FINAL && !strcmp(r->action, "delayed"))
 		str_copy(r->action, sizeof(r->action), "failed");
 }

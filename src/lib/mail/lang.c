@@ -85,6 +85,8 @@ static const char *const msgs[L_NMSG][LANG_N] = {
 			      "接続数か宛先数が多すぎます" },
 	[L_R_SPEEDING] = { "sending too fast (rate limited)",
 			   "送信の速度が速すぎます（流量制限）" },
+	[L_R_STILL_RETRYING] = { "not delivered yet: the sending server is still retrying",
+				 "まだ配信されていません（送信側のサーバーが再送を続けています）" },
 	[L_R_EXPIRED] = { "delivery was given up after retrying too long",
 			  "再送を続けましたが期限切れで配信をあきらめました" },
 	[L_R_NETWORKERROR] = { "the receiver could not be reached (network or DNS)",
