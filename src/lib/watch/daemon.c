@@ -103,6 +103,7 @@ struct wd {
 	struct watch_conf *c;
 	struct watch_plan p;
 	struct store *st;
+	char shown[1024];               /* the store's DSN for the log, no password */
 	ev_loop *ev;
 	struct ev_timer tick;
 	struct pair *pairs;     /* [list * nt + target] */
@@ -135,6 +136,29 @@ static void signals_close(struct wd *w);
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
+}
+
+/* The store's DSN as the log shows it: a password in
+ * "scheme://user:password@" hidden (as store_open's messages do). */
+static void dsn_shown(const char *dsn, char *out, size_t len)
+{
+	const char *s = strstr(dsn, "://"), *at, *colon;
+
+	snprintf(out, len, "%s", dsn);
+	if (!s)
+		return;
+	s += 3;
+	at = strchr(s, '@');
+	colon = memchr(s, ':', at ? (size_t)(at - s) : 0);
+	if (at && colon)
+		snprintf(out, len, "%.*s:***%s", (int)(colon - dsn), dsn, at);
+}
+
+/* A failed store operation, logged with the store it failed on (the
+ * engine's words say why: "database or disk is full"). */
+static void store_failed(const struct wd *w)
+{
+	log_err("store %s: %s", w->shown, store_error(w->st));
 }
 
 /* ---- targets by name ---- */
@@ -469,7 +493,10 @@ static void batch_finish(struct wd *w, size_t li)
 	batch_free(lr);
 	return;
 fail:
-	log_err("store: %s", store_error(w->st));
+	/* a disk full, a store down: the operator must see it, and that
+	 * nothing is lost (a transition of this batch comes again) */
+	log_err("store %s: %s: the checks of %s are not recorded; made again in %us", w->shown,
+		store_error(w->st), lr->wl->key, w->c->confirm_delay + 1);
 	store_rollback(w->st);
 	lr->queries = 0;
 	/* nothing of this batch happened: the states as they were, checked
@@ -654,7 +681,7 @@ static void sweep_alerts(struct wd *w)
 	w->sweep = false;
 	w->last_sweep = now_ms();
 	if (store_watch_alerts_pending(w->st, pending_cb, w) < 0)
-		log_err("store: %s", store_error(w->st));
+		store_failed(w);
 }
 
 struct remind {
@@ -683,8 +710,11 @@ static int remind_cb(void *arg, const struct store_watch_status *s)
 	u.reminded = r->now;
 	if (store_begin(w->st) == 0) {
 		if (add_alerts(w, tid, (unsigned)((r->now - s->since) / every), r->now) ||
-		    store_watch_put(w->st, &u) || store_commit(w->st))
+		    store_watch_put(w->st, &u) || store_commit(w->st)) {
+			/* not reminded: tried again in a minute */
+			store_failed(w);
 			store_rollback(w->st);
+		}
 	}
 	return 0;
 }
@@ -700,7 +730,7 @@ static void reminders(struct wd *w)
 	/* the walk reads, the callback writes: one connection does both in
 	 * SQLite only outside a read transaction, which a walk is not */
 	if (store_watch_states(w->st, &f, remind_cb, &r) < 0)
-		log_err("store: %s", store_error(w->st));
+		store_failed(w);
 }
 
 static void on_child(ev_loop *ev, int signo, void *arg)
@@ -1053,7 +1083,7 @@ static void on_signal(void *arg, const struct watch_signal *s)
 	str_copy(n.list, sizeof(n.list), s->zone);
 	snprintf(n.text, sizeof(n.text), "%.200s%s%.300s", s->relay, *s->relay ? ": " : "", s->text);
 	if (store_watch_note_add(w->st, &n, n.time - 30 * 86400, NULL))
-		log_err("store: %s", store_error(w->st));
+		store_failed(w);
 	for (size_t li = 0; li < w->p.nl; li++) {
 		const struct list *l = w->p.l[li].l;
 
@@ -1205,7 +1235,7 @@ static void on_hup(ev_loop *ev, int signo, void *arg)
 		return;
 	}
 	if (strcmp(p.dsn, w->p.dsn))
-		log_warn("store: a new DSN takes a restart; keeping %s", w->p.dsn);
+		log_warn("store: a new DSN takes a restart; keeping %s", w->shown);
 	str_copy(p.dsn, sizeof(p.dsn), w->p.dsn);
 	runtime_stop(w);
 	watch_plan_free(&w->p);
@@ -1241,7 +1271,7 @@ static int metrics_open(struct wd *w, char *err, size_t el)
 
 static void log_plan(const struct wd *w)
 {
-	log_info("watching %zu targets on %zu lists, store %s", w->p.nt, w->p.nl, w->p.dsn);
+	log_info("watching %zu targets on %zu lists, store %s", w->p.nt, w->p.nl, w->shown);
 	for (size_t i = 0; i < w->p.nl; i++) {
 		const struct watch_list *l = &w->p.l[i];
 
@@ -1280,6 +1310,7 @@ int watch_daemon(const char *path, const char *self)
 		log_set_level(LOG_LVL_DEBUG);
 	else if (!strcasecmp(w.c->log_level, "warn"))
 		log_set_level(LOG_LVL_WARN);
+	dsn_shown(w.p.dsn, w.shown, sizeof(w.shown));
 	if (store_open(w.p.dsn, 0, &w.st, err, sizeof(err))) {
 		log_err("%s", err);
 		goto out;
