@@ -13,6 +13,10 @@ What an operator relies on:
 - a kill -9 and a restart send nothing twice; the delisting that follows
   is one more alert.
 
+- the disk filling during a delivery (the alert command fills it): the
+  alert that was sent is recorded as sent once space is back, never as
+  failed ("interrupted").
+
 A daemon that drops the transition when its write fails (the states in
 memory moved on, the store did not) never alerts this listing: the test
 waits for several failed writes after the listing is served, past the
@@ -173,3 +177,50 @@ def test_a_full_disk_delays_the_alert_and_loses_nothing(lists, watch, small_fs):
     st = w.status()
     assert [(x["from"], x["to"]) for x in st["transitions"] if x["target"] == t] == \
         [("unknown", "clean"), ("clean", "listed"), ("listed", "clean")]
+
+
+FILL_ONCE = """
+# the first alert fills the store's file system once it is written: the
+# delivery cannot record its outcome
+if os.path.exists({mark!r}):
+    os.unlink({mark!r})
+    fd = os.open({filler!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for n in (1 << 16, 4096, 1):
+        try:
+            while os.write(fd, b"\\0" * n):
+                pass
+        except OSError:
+            pass
+    os.close(fd)
+"""
+
+
+def test_a_full_disk_during_a_delivery_does_not_record_a_sent_alert_as_failed(
+        lists, watch, small_fs):
+    """The alert was sent but its outcome could not be written: the
+    delivery keeps it and writes it once it can. (It exited at once, and
+    the daemon then recorded the alert as failed: "interrupted: the
+    daemon restarted during the delivery" -- it had been sent, and the
+    daemon had not restarted.)"""
+    zen = lists.spec("zen.spamhaus.org")
+    t = "192.0.2.1"
+    w = watch([t])
+    mark, filler = os.path.join(w.dir, "fill-once"), os.path.join(small_fs, "filler")
+    with open(os.path.join(w.dir, "alert.sh"), "a") as f:
+        f.write(FILL_ONCE.format(mark=mark, filler=filler))
+    open(mark, "w").close()
+    w.start()
+    w.wait(lambda st: any(x["target"] == t and x["to"] == "clean" for x in st["transitions"]),
+           "the first verdict")
+    before = len(store_errors(w.logtext()))
+    lists.set("zen.spamhaus.org", [t])
+    w.wait_alerts(1)
+    assert events(w) == ["listed"]
+    wait_log(w, lambda s: len(store_errors(s)) > before, "the failed write after the delivery")
+    assert not os.path.exists(mark)
+    os.unlink(filler)
+    st = w.wait(lambda st: st["alerts_not_sent"] == [], "the alert recorded as sent")
+    assert pair(st, t, zen)
+    time.sleep(1)
+    assert events(w) == ["listed"]
+    assert "interrupted" not in w.logtext()

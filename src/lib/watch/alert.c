@@ -649,6 +649,38 @@ static int run_mail(const struct watch_conf *c, const struct alert_text *a, char
 	return -1;
 }
 
+/* Record the outcome of alert id. It exists only in this process: when
+ * the store cannot take it (the disk is full), this tries again, 1, 2, 4
+ * ... 60 s apart for an hour, and the row keeps saying "sending pid N"
+ * meanwhile -- a daemon that found this process gone would record an
+ * alert that was sent as interrupted. */
+static void record_outcome(struct store *st, const struct watch_plan *p, int64_t id, int state,
+			   const char *det)
+{
+	unsigned wait = 1, waited = 0;
+	int rc;
+
+	/* a row gone (STORE_NOTFOUND) is no failure to write */
+	while ((rc = store_watch_alert_done(st, id, state, time(NULL), det)) &&
+	       rc != STORE_NOTFOUND) {
+		if (waited >= 3600) {
+			log_err("store %s: %s: alert %" PRId64 " %s, but that is not recorded",
+				p->shown, store_error(st), id,
+				state == STORE_WATCH_ALERT_OK ? "was sent" : "failed");
+			return;
+		}
+		if (!waited)
+			log_err("store %s: %s: alert %" PRId64 " %s; recorded when the store can "
+				"be written", p->shown, store_error(st), id,
+				state == STORE_WATCH_ALERT_OK ? "was sent" : "failed");
+		sleep(wait);
+		waited += wait;
+		wait = wait < 32 ? wait * 2 : 60;
+	}
+	if (waited)
+		log_info("alert %" PRId64 ": recorded after %us", id, waited);
+}
+
 int watch_deliver(const char *path, int64_t alert_id)
 {
 	struct watch_conf *c = NULL;
@@ -683,7 +715,8 @@ int watch_deliver(const char *path, int64_t alert_id)
 	}
 	snprintf(det, sizeof(det), "sending pid %ld", (long)getpid());
 	if (store_watch_alert_done(st, al.id, STORE_WATCH_ALERT_PENDING, time(NULL), det)) {
-		log_err("store: %s", store_error(st));
+		log_err("store %s: %s: alert %" PRId64 " not sent now", p.shown, store_error(st),
+			al.id);
 		goto out;
 	}
 	word(&p, c, st, &al, &t, a);
@@ -695,9 +728,7 @@ int watch_deliver(const char *path, int64_t alert_id)
 		ok = run_mail(c, a, det, sizeof(det));
 	else
 		snprintf(det, sizeof(det), "channel %s is no longer configured", al.channel);
-	if (store_watch_alert_done(st, al.id, ok ? STORE_WATCH_ALERT_FAILED : STORE_WATCH_ALERT_OK,
-				   time(NULL), det))
-		log_err("store: %s", store_error(st));
+	record_outcome(st, &p, al.id, ok ? STORE_WATCH_ALERT_FAILED : STORE_WATCH_ALERT_OK, det);
 	if (ok)
 		log_warn("alert %" PRId64 " (%s) on %s: %s", al.id, a->subject, al.channel, det);
 	else

@@ -103,7 +103,6 @@ struct wd {
 	struct watch_conf *c;
 	struct watch_plan p;
 	struct store *st;
-	char shown[1024];               /* the store's DSN for the log, no password */
 	ev_loop *ev;
 	struct ev_timer tick;
 	struct pair *pairs;     /* [list * nt + target] */
@@ -138,27 +137,11 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* The store's DSN as the log shows it: a password in
- * "scheme://user:password@" hidden (as store_open's messages do). */
-static void dsn_shown(const char *dsn, char *out, size_t len)
-{
-	const char *s = strstr(dsn, "://"), *at, *colon;
-
-	snprintf(out, len, "%s", dsn);
-	if (!s)
-		return;
-	s += 3;
-	at = strchr(s, '@');
-	colon = memchr(s, ':', at ? (size_t)(at - s) : 0);
-	if (at && colon)
-		snprintf(out, len, "%.*s:***%s", (int)(colon - dsn), dsn, at);
-}
-
 /* A failed store operation, logged with the store it failed on (the
  * engine's words say why: "database or disk is full"). */
 static void store_failed(const struct wd *w)
 {
-	log_err("store %s: %s", w->shown, store_error(w->st));
+	log_err("store %s: %s", w->p.shown, store_error(w->st));
 }
 
 /* ---- targets by name ---- */
@@ -495,7 +478,7 @@ static void batch_finish(struct wd *w, size_t li)
 fail:
 	/* a disk full, a store down: the operator must see it, and that
 	 * nothing is lost (a transition of this batch comes again) */
-	log_err("store %s: %s: the checks of %s are not recorded; made again in %us", w->shown,
+	log_err("store %s: %s: the checks of %s are not recorded; made again in %us", w->p.shown,
 		store_error(w->st), lr->wl->key, w->c->confirm_delay + 1);
 	store_rollback(w->st);
 	lr->queries = 0;
@@ -1235,8 +1218,9 @@ static void on_hup(ev_loop *ev, int signo, void *arg)
 		return;
 	}
 	if (strcmp(p.dsn, w->p.dsn))
-		log_warn("store: a new DSN takes a restart; keeping %s", w->shown);
+		log_warn("store: a new DSN takes a restart; keeping %s", w->p.shown);
 	str_copy(p.dsn, sizeof(p.dsn), w->p.dsn);
+	str_copy(p.shown, sizeof(p.shown), w->p.shown);
 	runtime_stop(w);
 	watch_plan_free(&w->p);
 	conftab_free(&watch_conftab, w->c);
@@ -1271,7 +1255,7 @@ static int metrics_open(struct wd *w, char *err, size_t el)
 
 static void log_plan(const struct wd *w)
 {
-	log_info("watching %zu targets on %zu lists, store %s", w->p.nt, w->p.nl, w->shown);
+	log_info("watching %zu targets on %zu lists, store %s", w->p.nt, w->p.nl, w->p.shown);
 	for (size_t i = 0; i < w->p.nl; i++) {
 		const struct watch_list *l = &w->p.l[i];
 
@@ -1310,7 +1294,6 @@ int watch_daemon(const char *path, const char *self)
 		log_set_level(LOG_LVL_DEBUG);
 	else if (!strcasecmp(w.c->log_level, "warn"))
 		log_set_level(LOG_LVL_WARN);
-	dsn_shown(w.p.dsn, w.shown, sizeof(w.shown));
 	if (store_open(w.p.dsn, 0, &w.st, err, sizeof(err))) {
 		log_err("%s", err);
 		goto out;

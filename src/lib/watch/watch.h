@@ -94,6 +94,7 @@ struct watch_plan {
 	struct watch_list *l;
 	size_t nl;
 	char dsn[1024];
+	char shown[1024];               /* dsn for messages: a password hidden */
 };
 
 /* Load and check path: the configuration, its targets (a CIDR up to a
