@@ -58,7 +58,7 @@ static int check_config(const char *path)
 			fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	printf("%s: ok: %zu targets, %zu lists, store %s\n", path, p.nt, p.nl, p.dsn);
+	printf("%s: ok: %zu targets, %zu lists, store %s\n", path, p.nt, p.nl, p.shown);
 	for (size_t i = 0; i < p.nl; i++)
 		printf("  %-32s %u targets, every %us%s (budget %" PRIu64 " queries a day%s)\n",
 		       p.l[i].key, p.l[i].ntargets, p.l[i].effective,

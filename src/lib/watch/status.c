@@ -215,7 +215,7 @@ int watch_status(const char *path, bool json, FILE *real, char *err, size_t errl
 	}
 	if (json) {
 		fputs("{\"store\":", out);
-		json_str(out, p.dsn);
+		json_str(out, p.shown);
 		fprintf(out, ",\"counts\":{\"unknown\":%" PRIu64 ",\"clean\":%" PRIu64
 			     ",\"listed\":%" PRIu64 ",\"error\":%" PRIu64 "},\"lists\":[",
 			counts[0], counts[1], counts[2], counts[3]);
@@ -224,7 +224,7 @@ int watch_status(const char *path, bool json, FILE *real, char *err, size_t errl
 	} else {
 		fprintf(out, "store %s: %" PRIu64 " listed, %" PRIu64 " clean, %" PRIu64
 			" in error, %" PRIu64 " unknown (lists' own rows included)\nlists:\n",
-			p.dsn, counts[2], counts[1], counts[3], counts[0]);
+			p.shown, counts[2], counts[1], counts[3], counts[0]);
 		lists_out(&w, &p);
 		fputs("listed:\n", out);
 	}
