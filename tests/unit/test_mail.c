@@ -633,6 +633,37 @@ UNIT_TEST(prose_bounce_recipients_and_outcome)
 	mime_thread_cleanup();
 }
 
+/* The last resort of a prose report, the addresses its sentences name:
+ * each line is read for its own words (the words of one line name no
+ * address of the next), and a line of 10000 addresses (220 KB) is read
+ * once, not once per address (it took seconds). */
+UNIT_TEST(prose_sentence_addresses_by_line)
+{
+	static const char head[] = "From: MAILER-DAEMON@mx.example.com\n"
+		"To: n@example.org\nSubject: Undelivered Mail\n\nWe could not deliver mail ";
+	static const char tail[] = "\nPlease see bob@example.com about it.\n"
+		"The mailbox of carol@example.net is unavailable.\n";
+	size_t len = sizeof(head) + 10000 * 32 + sizeof(tail), o;
+	char *t = malloc(len), err[64];
+	struct diag d;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	memcpy(t, head, sizeof(head) - 1);
+	o = sizeof(head) - 1;
+	for (int i = 0; i < 10000; i++)
+		o += (size_t)sprintf(t + o, "from x%05d@b.example ", i);
+	memcpy(t + o, tail, sizeof(tail));
+	CHECK(diag_read(&d, t, o + sizeof(tail) - 1, NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "carol@example.net");
+	diag_free(&d);
+	free(t);
+	mime_thread_cleanup();
+}
+
 /*
  * A measuring hook, not a check: with RBLKIT_RULE_TRACE=LIST (a file of
  * paths, one per line) and RBLKIT_RULE_TRACE_OUT=OUT, every message of

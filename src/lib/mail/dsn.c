@@ -983,15 +983,28 @@ static int role_address(const char *addr)
 	return 0;
 }
 
-/* Does the line [l, l+n) say that delivery to the address at a failed:
- * a word of delivery or of a mailbox's state on it, and no "from"
- * right before the address? */
-static int failure_line(const char *l, size_t n, const char *a)
+/* Does the line [l, l+n) have a word of delivery or of a mailbox's state
+ * ("deliver", "unknown", "quota")?  Only its first 511 bytes are read. */
+static int failure_words(const char *l, size_t n)
 {
 	static const char *const words[] = { "deliver", "addressed", "mailbox", "recipient",
 		"quota", "unknown", "not found", "unavailable", "rejected", "refused",
 		"no such", "does not exist", "doesn't exist", "invalid", "full" };
 	char buf[512];
+
+	copy_cut(buf, sizeof(buf), l, n);
+	lower_str(buf);
+	for (size_t w = 0; w < ARRAY_SIZE(words); w++)
+		if (strstr(buf, words[w]))
+			return 1;
+	return 0;
+}
+
+/* Does the line [l, l+n) say that delivery to the address at a failed:
+ * words is failure_words() of the line, and no "from" may come right
+ * before the address? */
+static int failure_line(const char *l, size_t n, const char *a, int words)
+{
 	size_t k = (size_t)(a - l), i = 0;
 
 	/* the original's header quoted in the report: its To is who it
@@ -1004,12 +1017,7 @@ static int failure_line(const char *l, size_t n, const char *a)
 		return 0;
 	if (k >= 6 && !strncasecmp(a - 6, "from <", 6))
 		return 0;
-	copy_cut(buf, sizeof(buf), l, n);
-	lower_str(buf);
-	for (size_t w = 0; w < ARRAY_SIZE(words); w++)
-		if (strstr(buf, words[w]))
-			return 1;
-	return 0;
+	return words;
 }
 
 /* A report that lists its recipients as bare local names under "the
@@ -1062,22 +1070,29 @@ static void sentence_addrs(struct dsn *d, size_t *cap, const char *lead, const c
 {
 	const char *orig_from = d->om.nf ? msg_get(&d->om, "From") : NULL;
 	const char *rp = d->om.nf ? msg_get(&d->om, "Return-Path") : NULL;
-	size_t n = strlen(lead), o = 0, as, al;
+	size_t n = strlen(lead), o = 0, as, al, ls = 0, le = 0;
+	int words = 0;
 
 	while (o < n && find_addr(lead + o, n - o, &as, &al) == 0) {
 		char addr[256];
-		size_t ls = o + as, le = ls + al;
+		size_t at = o + as;
 
 		skip_proxy_type(lead + o, &as, &al);
 		copy_cut(addr, sizeof(addr), lead + o + as, al);
 		o += as + al;
+		/* the line [ls, le) of the address, found and read once per
+		 * line (addresses come in order): a line of 40k addresses is
+		 * one scan, not one per address */
+		if (at >= le) {
+			for (ls = at; ls > le && lead[ls - 1] != '\n'; ls--)
+				;
+			for (le = at; le < n && lead[le] != '\n'; le++)
+				;
+			words = failure_words(lead + ls, le - ls);
+		}
 		/* the line must say what went wrong with it, and not name it
 		 * as a sender ("not accepting mail from a@b") */
-		while (ls > 0 && lead[ls - 1] != '\n')
-			ls--;
-		while (le < n && lead[le] != '\n')
-			le++;
-		if (!failure_line(lead + ls, le - ls, lead + o - al))
+		if (!failure_line(lead + ls, le - ls, lead + o - al, words))
 			continue;
 		if ((self && !strcasecmp(addr, self)) || role_address(addr) ||
 		    not_a_recipient(d, m, addr) || (orig_from && strcasestr(orig_from, addr)) ||
