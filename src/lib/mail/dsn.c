@@ -1163,6 +1163,17 @@ static int says_temporary(const char *t)
 	return 0;
 }
 
+/* The first place in s where one of the n words is (any case), or NULL. */
+static const char *first_word(const char *s, const char *const *words, size_t n)
+{
+	const char *best = NULL, *p;
+
+	for (size_t i = 0; i < n; i++)
+		if ((p = strcasestr(s, words[i])) != NULL && (!best || p < best))
+			best = p;
+	return best;
+}
+
 /* What a report in prose says of itself as a whole, when its recipients
  * have no Action: a delay warning ("Warning: message has not yet been
  * delivered", "This is just a warning, you do not need to take any
@@ -1189,19 +1200,32 @@ static int report_verdict(const struct msg *m, const char *lead)
 		"undelivered", "returned mail", "returned to sender", "could not be delivered",
 		"non remis", "unzustellbar", "nondeliverable", "non-deliverable" };
 	const char *subj = msg_get(m, "Subject");
+	char *dec = NULL;
+	const char *d, *f;
+	int v = VERDICT_NONE;
 
 	if (says_final(lead))
 		return VERDICT_FINAL;
 	for (size_t i = 0; i < ARRAY_SIZE(delay_text); i++)
 		if (strcasestr(lead, delay_text[i]))
 			return VERDICT_DELAY;
-	if (subject_has(subj, delay_subj, ARRAY_SIZE(delay_subj)))
-		return strcasestr(lead, "permanent") ? VERDICT_FINAL : VERDICT_DELAY;
+	if (!subj)
+		return VERDICT_NONE;
+	if (strstr(subj, "=?"))
+		subj = dec = mime_decode_words(subj, strlen(subj));
 	/* "Mail delivery failed", "Undeliverable: ...", "Returned mail":
-	 * the subjects of final reports (warnings say so in theirs) */
-	if (subject_has(subj, final_subj, ARRAY_SIZE(final_subj)))
-		return VERDICT_FINAL;
-	return VERDICT_NONE;
+	 * the subjects of final reports (warnings say so in theirs).  The
+	 * report's own word comes first, the original's subject after it
+	 * ("Undeliverable: Meeting postponed", "Delivery delayed: Re: failed
+	 * build"): the first word decides */
+	d = first_word(subj, delay_subj, ARRAY_SIZE(delay_subj));
+	f = first_word(subj, final_subj, ARRAY_SIZE(final_subj));
+	if (d && (!f || d < f))
+		v = strcasestr(lead, "permanent") ? VERDICT_FINAL : VERDICT_DELAY;
+	else if (f)
+		v = VERDICT_FINAL;
+	free(dec);
+	return v;
 }
 
 /* A DSN Action that says the mail went on (a 2.x.x is then the outcome). */
