@@ -1001,8 +1001,8 @@ static int failure_words(const char *l, size_t n)
 }
 
 /* Does the line [l, l+n) say that delivery to the address at a failed:
- * words is failure_words() of the line, and no "from" may come right
- * before the address? */
+ * words is failure_words() of the line, no "from" may come right before
+ * the address, nor a word that offers a contact? */
 static int failure_line(const char *l, size_t n, const char *a, int words)
 {
 	size_t k = (size_t)(a - l), i = 0;
@@ -1017,6 +1017,20 @@ static int failure_line(const char *l, size_t n, const char *a, int words)
 		return 0;
 	if (k >= 6 && !strncasecmp(a - 6, "from <", 6))
 		return 0;
+	/* an address the report gives to ask for help ("contact the
+	 * recipient's administrator at a@b", "Questions? Write to a@b") */
+	if (k > 0) {
+		static const char *const contact[] = { "contact", "write to", "questions",
+			"for help", "for assistance" };
+		char pre[512];
+		size_t pl = k < sizeof(pre) ? k : sizeof(pre) - 1;
+
+		copy_cut(pre, sizeof(pre), a - pl, pl);
+		lower_str(pre);
+		for (size_t w = 0; w < ARRAY_SIZE(contact); w++)
+			if (strstr(pre, contact[w]))
+				return 0;
+	}
 	return words;
 }
 
