@@ -664,6 +664,33 @@ UNIT_TEST(prose_sentence_addresses_by_line)
 	mime_thread_cleanup();
 }
 
+/* Bare names under "the following recipients ...:" are mailboxes of the
+ * reporting domain (AOL); a single word under a colon of another
+ * paragraph ("The remote server said:") is not. */
+UNIT_TEST(prose_bare_names_need_the_sentence_colon)
+{
+	const char *t = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+		"To: n@example.org\nSubject: Mail delivery failed\n\n"
+		"Delivery to the following recipient has been delayed and finally failed.\n\n"
+		"The remote server said:\n    Timeout\n\nNo more attempts will be made.\n";
+	const char *aol = "From: Mail Delivery Subsystem <MAILER-DAEMON@aol.com>\n"
+		"To: n@example.org\nSubject: Mail Delivery Problem\n\n"
+		"Your mail to the following recipients could not be delivered because\n"
+		"they are not accepting mail from n@example.org:\n\tkijitora\n\n";
+	char err[64];
+	struct diag d;
+
+	CHECK(diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 0);
+	diag_free(&d);
+	CHECK(diag_read(&d, aol, strlen(aol), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "kijitora@aol.com");
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
 /*
  * A measuring hook, not a check: with RBLKIT_RULE_TRACE=LIST (a file of
  * paths, one per line) and RBLKIT_RULE_TRACE_OUT=OUT, every message of

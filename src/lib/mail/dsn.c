@@ -1051,9 +1051,15 @@ static void bare_names(struct dsn *d, size_t *cap, const char *lead, const struc
 	copy_cut(dom, sizeof(dom), at + 1, dl);
 	if (!internet_domain(at))
 		return;
-	/* the names follow the sentence's colon */
-	if (!(p = strstr(p, ":\n")))
-		return;
+	/* the names follow the sentence's colon, in its paragraph (a colon
+	 * further on ends another sentence: "The remote server said:") */
+	{
+		const char *colon = strstr(p, ":\n"), *para = strstr(p, "\n\n");
+
+		if (!colon || (para && para < colon))
+			return;
+		p = colon;
+	}
 	p++;
 	while (p && *p == '\n') {
 		const char *l = p + 1, *e = strchr(l, '\n');
