@@ -664,6 +664,31 @@ UNIT_TEST(prose_sentence_addresses_by_line)
 	mime_thread_cleanup();
 }
 
+/* A prose report's sentence that offers an address for help names no
+ * recipient; a sentence before it that says "contact" about something
+ * else does not hide the next one's. */
+UNIT_TEST(prose_sentence_contact_addresses)
+{
+	const char *help = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+		"To: n@example.org\nSubject: Mail delivery failed\n\n"
+		"The mailbox is unavailable. Questions? Write to it-help@example.net.\n";
+	const char *conn = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+		"To: n@example.org\nSubject: Mail delivery failed\n\n"
+		"Could not contact the server; delivery to bob@example.net failed.\n";
+	char err[64];
+	struct diag d;
+
+	CHECK(diag_read(&d, help, strlen(help), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 0);
+	diag_free(&d);
+	CHECK(diag_read(&d, conn, strlen(conn), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "bob@example.net");
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
 /* Bare names under "the following recipients ...:" are mailboxes of the
  * reporting domain (AOL); a single word under a colon of another
  * paragraph ("The remote server said:") is not. */

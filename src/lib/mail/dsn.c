@@ -1017,15 +1017,20 @@ static int failure_line(const char *l, size_t n, const char *a, int words)
 		return 0;
 	if (k >= 6 && !strncasecmp(a - 6, "from <", 6))
 		return 0;
-	/* an address the report gives to ask for help ("contact the
-	 * recipient's administrator at a@b", "Questions? Write to a@b") */
-	if (k > 0) {
-		static const char *const contact[] = { "contact", "write to", "questions",
-			"for help", "for assistance" };
+	/* an address the report gives to ask for help, in the sentence
+	 * before it ("For help, contact the recipient's administrator at
+	 * a@b", "Questions? Write to a@b"; not "Could not contact the
+	 * server; delivery to a@b deferred") */
+	{
+		static const char *const contact[] = { "contact", "write to", "for help",
+			"for assistance" };
 		char pre[512];
-		size_t pl = k < sizeof(pre) ? k : sizeof(pre) - 1;
+		size_t b = k;
 
-		copy_cut(pre, sizeof(pre), a - pl, pl);
+		while (b > 0 && k - b < sizeof(pre) - 1 &&
+		       !(b >= 2 && l[b - 1] == ' ' && l[b - 2] && strchr(".?!;", l[b - 2])))
+			b--;
+		copy_cut(pre, sizeof(pre), l + b, k - b);
 		lower_str(pre);
 		for (size_t w = 0; w < ARRAY_SIZE(contact); w++)
 			if (strstr(pre, contact[w]))
