@@ -238,7 +238,7 @@ static const char *const p_hostunknown[] = {
 	"the account or domain may not exist", "host not found",
 	"domain name not found", "dns lookup failure",
 	"could not be found", "domain lookup failed", "domain * does not exist",
-	"domain * not found", NULL };
+	"domain * not found", "domaine * n'existe pas", "domaine n'existe pas", NULL };
 static const char *const p_spamdetected[] = {
 	"spam detected", "spam content", "as spam", "is spam", "spam message",
 	"spam score", "spamassassin", "spam filter", "spam policy", "likely spam",
