@@ -302,6 +302,11 @@ UNIT_TEST(reasons)
 			 "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
 			 "blocked using zen.spamhaus.org"), "blocked");
 	CHECK_EQ_STR(why("5.1.8", "MAIL", "501 5.1.8 Sender address rejected"), "rejected");
+	/* the word "spam" after DATA is the content judged spam; an
+	 * "Anti-Spam" product's name in a signature is no verdict */
+	CHECK_EQ_STR(why("", "DATA", "554 Your message scored 8.4 spam points"), "spamdetected");
+	CHECK_EQ_STR(why("", "", "-- mx.example.net - protected by ExampleCorp Anti-Spam Gateway"),
+		     "onhold");
 	CHECK_EQ_STR(why("4.4.7", "", "delivery time expired"), "expired");
 	CHECK_EQ_STR(why("2.0.0", "", "250 ok"), "delivered");
 	CHECK_EQ_STR(why("", "", ""), "undefined");
