@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1638,14 +1639,20 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
 		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1, rp->m);
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0, first = SIZE_MAX; i < d->n; i++) {
 		if (d->r[i].diag[0])
 			continue;
 		/* the report's words, not the copy of the original after them
-		 * (its header's version numbers are no status codes) */
-		if (!lead)
-			lead = text_before_orig(rp->human, rp->hlen);
-		narrow_diag(&d->r[i], lead);
+		 * (its header's version numbers are no status codes); read
+		 * once, not once for each of 512 recipients */
+		if (first == SIZE_MAX) {
+			if (!lead)
+				lead = text_before_orig(rp->human, rp->hlen);
+			narrow_diag(&d->r[i], lead);
+			first = i;
+		} else {
+			memcpy(d->r[i].diag, d->r[first].diag, sizeof(d->r[i].diag));
+		}
 		d->r[i].borrowed = 1;
 	}
 	free(lead);
