@@ -694,6 +694,34 @@ UNIT_TEST(prose_sentence_contact_addresses)
 	mime_thread_cleanup();
 }
 
+/* Exim writes "(generated from a@b)" right under the address it failed;
+ * under "an undisclosed address" that is the recipient's only name, also
+ * when another recipient came before it. */
+UNIT_TEST(exim_generated_from)
+{
+	const char *t = "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+		"To: n@example.org\nSubject: Mail delivery failed: returning message to sender\n\n"
+		"A message that you sent could not be delivered to one or more of its\n"
+		"recipients. This is a permanent error. The following address(es) failed:\n\n"
+		"  bob@example.net\n    (generated from list@example.org)\n"
+		"    550 5.1.1 <bob@example.net>: User unknown\n"
+		"  an undisclosed address\n    (generated from team@example.org)\n"
+		"    550 5.2.2 <t.hidden@mx.example.net>: Mailbox full\n";
+	char err[64];
+	struct diag d;
+
+	CHECK(diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 2);
+	if (d.dsn.n == 2) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "bob@example.net");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "userunknown");
+		CHECK_EQ_STR(d.dsn.r[1].recipient, "team@example.org");
+		CHECK_EQ_STR(d.dsn.r[1].reason, "mailboxfull");
+	}
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
 /* Bare names under "the following recipients ...:" are mailboxes of the
  * reporting domain (AOL); a single word under a colon of another
  * paragraph ("The remote server said:") is not. */

@@ -614,16 +614,20 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 	char *blk = xmalloc(DSN_DIAG_MAX * 2);
 	char *lead = xmalloc(DSN_DIAG_MAX);
 	size_t blen = 0, llen = 0;	/* strlen of blk and lead */
+	int kind = 0, prev;		/* rcpt_line() of this line, of the last */
 
 	blk[0] = lead[0] = '\0';
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p), as, al;
-		int kind;
 
 		if (cut_line(p, n))
 			break;
-		if ((kind = rcpt_line(p, n, &as, &al)) != 0 && !(kind == 2 && cur >= 0)) {
+		prev = kind;
+		/* "(generated from a@b)" names the recipient unless the line
+		 * above did (Exim writes it right under the address line; under
+		 * "an undisclosed address" it is the only name) */
+		if ((kind = rcpt_line(p, n, &as, &al)) != 0 && !(kind == 2 && prev == 1)) {
 			char addr[256];
 			long r = -1;
 
