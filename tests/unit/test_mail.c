@@ -302,6 +302,11 @@ UNIT_TEST(reasons)
 			 "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
 			 "blocked using zen.spamhaus.org"), "blocked");
 	CHECK_EQ_STR(why("5.1.8", "MAIL", "501 5.1.8 Sender address rejected"), "rejected");
+	/* the word "spam" after DATA is the content judged spam; an
+	 * "Anti-Spam" product's name in a signature is no verdict */
+	CHECK_EQ_STR(why("", "DATA", "554 Your message scored 8.4 spam points"), "spamdetected");
+	CHECK_EQ_STR(why("", "", "-- mx.example.net - protected by ExampleCorp Anti-Spam Gateway"),
+		     "onhold");
 	CHECK_EQ_STR(why("4.4.7", "", "delivery time expired"), "expired");
 	CHECK_EQ_STR(why("2.0.0", "", "250 ok"), "delivered");
 	CHECK_EQ_STR(why("", "", ""), "undefined");
@@ -629,6 +634,117 @@ UNIT_TEST(prose_bounce_recipients_and_outcome)
 		CHECK_EQ_STR(d.dsn.r[0].recipient, "postmaster@mx.example.jp");
 		CHECK_EQ_STR(d.dsn.r[0].reason, "mailboxfull");
 	}
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
+/* The last resort of a prose report, the addresses its sentences name:
+ * each line is read for its own words (the words of one line name no
+ * address of the next), and a line of 10000 addresses (220 KB) is read
+ * once, not once per address (it took seconds). */
+UNIT_TEST(prose_sentence_addresses_by_line)
+{
+	static const char head[] = "From: MAILER-DAEMON@mx.example.com\n"
+		"To: n@example.org\nSubject: Undelivered Mail\n\nWe could not deliver mail ";
+	static const char tail[] = "\nPlease see bob@example.com about it.\n"
+		"The mailbox of carol@example.net is unavailable.\n";
+	size_t len = sizeof(head) + 10000 * 32 + sizeof(tail), o;
+	char *t = malloc(len), err[64];
+	struct diag d;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	memcpy(t, head, sizeof(head) - 1);
+	o = sizeof(head) - 1;
+	for (int i = 0; i < 10000; i++)
+		o += (size_t)sprintf(t + o, "from x%05d@b.example ", i);
+	memcpy(t + o, tail, sizeof(tail));
+	CHECK(diag_read(&d, t, o + sizeof(tail) - 1, NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "carol@example.net");
+	diag_free(&d);
+	free(t);
+	mime_thread_cleanup();
+}
+
+/* A prose report's sentence that offers an address for help names no
+ * recipient; a sentence before it that says "contact" about something
+ * else does not hide the next one's. */
+UNIT_TEST(prose_sentence_contact_addresses)
+{
+	const char *help = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+		"To: n@example.org\nSubject: Mail delivery failed\n\n"
+		"The mailbox is unavailable. Questions? Write to it-help@example.net.\n";
+	const char *conn = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+		"To: n@example.org\nSubject: Mail delivery failed\n\n"
+		"Could not contact the server; delivery to bob@example.net failed.\n";
+	char err[64];
+	struct diag d;
+
+	CHECK(diag_read(&d, help, strlen(help), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 0);
+	diag_free(&d);
+	CHECK(diag_read(&d, conn, strlen(conn), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "bob@example.net");
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
+/* Exim writes "(generated from a@b)" right under the address it failed;
+ * under "an undisclosed address" that is the recipient's only name, also
+ * when another recipient came before it. */
+UNIT_TEST(exim_generated_from)
+{
+	const char *t = "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+		"To: n@example.org\nSubject: Mail delivery failed: returning message to sender\n\n"
+		"A message that you sent could not be delivered to one or more of its\n"
+		"recipients. This is a permanent error. The following address(es) failed:\n\n"
+		"  bob@example.net\n    (generated from list@example.org)\n"
+		"    550 5.1.1 <bob@example.net>: User unknown\n"
+		"  an undisclosed address\n    (generated from team@example.org)\n"
+		"    550 5.2.2 <t.hidden@mx.example.net>: Mailbox full\n";
+	char err[64];
+	struct diag d;
+
+	CHECK(diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 2);
+	if (d.dsn.n == 2) {
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "bob@example.net");
+		CHECK_EQ_STR(d.dsn.r[0].reason, "userunknown");
+		CHECK_EQ_STR(d.dsn.r[1].recipient, "team@example.org");
+		CHECK_EQ_STR(d.dsn.r[1].reason, "mailboxfull");
+	}
+	diag_free(&d);
+	mime_thread_cleanup();
+}
+
+/* Bare names under "the following recipients ...:" are mailboxes of the
+ * reporting domain (AOL); a single word under a colon of another
+ * paragraph ("The remote server said:") is not. */
+UNIT_TEST(prose_bare_names_need_the_sentence_colon)
+{
+	const char *t = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+		"To: n@example.org\nSubject: Mail delivery failed\n\n"
+		"Delivery to the following recipient has been delayed and finally failed.\n\n"
+		"The remote server said:\n    Timeout\n\nNo more attempts will be made.\n";
+	const char *aol = "From: Mail Delivery Subsystem <MAILER-DAEMON@aol.com>\n"
+		"To: n@example.org\nSubject: Mail Delivery Problem\n\n"
+		"Your mail to the following recipients could not be delivered because\n"
+		"they are not accepting mail from n@example.org:\n\tkijitora\n\n";
+	char err[64];
+	struct diag d;
+
+	CHECK(diag_read(&d, t, strlen(t), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 0);
+	diag_free(&d);
+	CHECK(diag_read(&d, aol, strlen(aol), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(d.dsn.n, 1);
+	if (d.dsn.n == 1)
+		CHECK_EQ_STR(d.dsn.r[0].recipient, "kijitora@aol.com");
 	diag_free(&d);
 	mime_thread_cleanup();
 }

@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -613,16 +614,20 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 	char *blk = xmalloc(DSN_DIAG_MAX * 2);
 	char *lead = xmalloc(DSN_DIAG_MAX);
 	size_t blen = 0, llen = 0;	/* strlen of blk and lead */
+	int kind = 0, prev;		/* rcpt_line() of this line, of the last */
 
 	blk[0] = lead[0] = '\0';
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p), as, al;
-		int kind;
 
 		if (cut_line(p, n))
 			break;
-		if ((kind = rcpt_line(p, n, &as, &al)) != 0 && !(kind == 2 && cur >= 0)) {
+		prev = kind;
+		/* "(generated from a@b)" names the recipient unless the line
+		 * above did (Exim writes it right under the address line; under
+		 * "an undisclosed address" it is the only name) */
+		if ((kind = rcpt_line(p, n, &as, &al)) != 0 && !(kind == 2 && prev == 1)) {
 			char addr[256];
 			long r = -1;
 
@@ -983,15 +988,28 @@ static int role_address(const char *addr)
 	return 0;
 }
 
-/* Does the line [l, l+n) say that delivery to the address at a failed:
- * a word of delivery or of a mailbox's state on it, and no "from"
- * right before the address? */
-static int failure_line(const char *l, size_t n, const char *a)
+/* Does the line [l, l+n) have a word of delivery or of a mailbox's state
+ * ("deliver", "unknown", "quota")?  Only its first 511 bytes are read. */
+static int failure_words(const char *l, size_t n)
 {
 	static const char *const words[] = { "deliver", "addressed", "mailbox", "recipient",
 		"quota", "unknown", "not found", "unavailable", "rejected", "refused",
 		"no such", "does not exist", "doesn't exist", "invalid", "full" };
 	char buf[512];
+
+	copy_cut(buf, sizeof(buf), l, n);
+	lower_str(buf);
+	for (size_t w = 0; w < ARRAY_SIZE(words); w++)
+		if (strstr(buf, words[w]))
+			return 1;
+	return 0;
+}
+
+/* Does the line [l, l+n) say that delivery to the address at a failed:
+ * words is failure_words() of the line, no "from" may come right before
+ * the address, nor a word that offers a contact? */
+static int failure_line(const char *l, size_t n, const char *a, int words)
+{
 	size_t k = (size_t)(a - l), i = 0;
 
 	/* the original's header quoted in the report: its To is who it
@@ -1004,12 +1022,26 @@ static int failure_line(const char *l, size_t n, const char *a)
 		return 0;
 	if (k >= 6 && !strncasecmp(a - 6, "from <", 6))
 		return 0;
-	copy_cut(buf, sizeof(buf), l, n);
-	lower_str(buf);
-	for (size_t w = 0; w < ARRAY_SIZE(words); w++)
-		if (strstr(buf, words[w]))
-			return 1;
-	return 0;
+	/* an address the report gives to ask for help, in the sentence
+	 * before it ("For help, contact the recipient's administrator at
+	 * a@b", "Questions? Write to a@b"; not "Could not contact the
+	 * server; delivery to a@b deferred") */
+	{
+		static const char *const contact[] = { "contact", "write to", "for help",
+			"for assistance" };
+		char pre[512];
+		size_t b = k;
+
+		while (b > 0 && k - b < sizeof(pre) - 1 &&
+		       !(b >= 2 && l[b - 1] == ' ' && l[b - 2] && strchr(".?!;", l[b - 2])))
+			b--;
+		copy_cut(pre, sizeof(pre), l + b, k - b);
+		lower_str(pre);
+		for (size_t w = 0; w < ARRAY_SIZE(contact); w++)
+			if (strstr(pre, contact[w]))
+				return 0;
+	}
+	return words;
 }
 
 /* A report that lists its recipients as bare local names under "the
@@ -1029,9 +1061,15 @@ static void bare_names(struct dsn *d, size_t *cap, const char *lead, const struc
 	copy_cut(dom, sizeof(dom), at + 1, dl);
 	if (!internet_domain(at))
 		return;
-	/* the names follow the sentence's colon */
-	if (!(p = strstr(p, ":\n")))
-		return;
+	/* the names follow the sentence's colon, in its paragraph (a colon
+	 * further on ends another sentence: "The remote server said:") */
+	{
+		const char *colon = strstr(p, ":\n"), *para = strstr(p, "\n\n");
+
+		if (!colon || (para && para < colon))
+			return;
+		p = colon;
+	}
 	p++;
 	while (p && *p == '\n') {
 		const char *l = p + 1, *e = strchr(l, '\n');
@@ -1062,22 +1100,29 @@ static void sentence_addrs(struct dsn *d, size_t *cap, const char *lead, const c
 {
 	const char *orig_from = d->om.nf ? msg_get(&d->om, "From") : NULL;
 	const char *rp = d->om.nf ? msg_get(&d->om, "Return-Path") : NULL;
-	size_t n = strlen(lead), o = 0, as, al;
+	size_t n = strlen(lead), o = 0, as, al, ls = 0, le = 0;
+	int words = 0;
 
 	while (o < n && find_addr(lead + o, n - o, &as, &al) == 0) {
 		char addr[256];
-		size_t ls = o + as, le = ls + al;
+		size_t at = o + as;
 
 		skip_proxy_type(lead + o, &as, &al);
 		copy_cut(addr, sizeof(addr), lead + o + as, al);
 		o += as + al;
+		/* the line [ls, le) of the address, found and read once per
+		 * line (addresses come in order): a line of 40k addresses is
+		 * one scan, not one per address */
+		if (at >= le) {
+			for (ls = at; ls > le && lead[ls - 1] != '\n'; ls--)
+				;
+			for (le = at; le < n && lead[le] != '\n'; le++)
+				;
+			words = failure_words(lead + ls, le - ls);
+		}
 		/* the line must say what went wrong with it, and not name it
 		 * as a sender ("not accepting mail from a@b") */
-		while (ls > 0 && lead[ls - 1] != '\n')
-			ls--;
-		while (le < n && lead[le] != '\n')
-			le++;
-		if (!failure_line(lead + ls, le - ls, lead + o - al))
+		if (!failure_line(lead + ls, le - ls, lead + o - al, words))
 			continue;
 		if ((self && !strcasecmp(addr, self)) || role_address(addr) ||
 		    not_a_recipient(d, m, addr) || (orig_from && strcasestr(orig_from, addr)) ||
@@ -1148,6 +1193,17 @@ static int says_temporary(const char *t)
 	return 0;
 }
 
+/* The first place in s where one of the n words is (any case), or NULL. */
+static const char *first_word(const char *s, const char *const *words, size_t n)
+{
+	const char *best = NULL, *p;
+
+	for (size_t i = 0; i < n; i++)
+		if ((p = strcasestr(s, words[i])) != NULL && (!best || p < best))
+			best = p;
+	return best;
+}
+
 /* What a report in prose says of itself as a whole, when its recipients
  * have no Action: a delay warning ("Warning: message has not yet been
  * delivered", "This is just a warning, you do not need to take any
@@ -1174,19 +1230,32 @@ static int report_verdict(const struct msg *m, const char *lead)
 		"undelivered", "returned mail", "returned to sender", "could not be delivered",
 		"non remis", "unzustellbar", "nondeliverable", "non-deliverable" };
 	const char *subj = msg_get(m, "Subject");
+	char *dec = NULL;
+	const char *d, *f;
+	int v = VERDICT_NONE;
 
 	if (says_final(lead))
 		return VERDICT_FINAL;
 	for (size_t i = 0; i < ARRAY_SIZE(delay_text); i++)
 		if (strcasestr(lead, delay_text[i]))
 			return VERDICT_DELAY;
-	if (subject_has(subj, delay_subj, ARRAY_SIZE(delay_subj)))
-		return strcasestr(lead, "permanent") ? VERDICT_FINAL : VERDICT_DELAY;
+	if (!subj)
+		return VERDICT_NONE;
+	if (strstr(subj, "=?"))
+		subj = dec = mime_decode_words(subj, strlen(subj));
 	/* "Mail delivery failed", "Undeliverable: ...", "Returned mail":
-	 * the subjects of final reports (warnings say so in theirs) */
-	if (subject_has(subj, final_subj, ARRAY_SIZE(final_subj)))
-		return VERDICT_FINAL;
-	return VERDICT_NONE;
+	 * the subjects of final reports (warnings say so in theirs).  The
+	 * report's own word comes first, the original's subject after it
+	 * ("Undeliverable: Meeting postponed", "Delivery delayed: Re: failed
+	 * build"): the first word decides */
+	d = first_word(subj, delay_subj, ARRAY_SIZE(delay_subj));
+	f = first_word(subj, final_subj, ARRAY_SIZE(final_subj));
+	if (d && (!f || d < f))
+		v = strcasestr(lead, "permanent") ? VERDICT_FINAL : VERDICT_DELAY;
+	else if (f)
+		v = VERDICT_FINAL;
+	free(dec);
+	return v;
 }
 
 /* The number of delivery attempts a report's words give ("This condition
@@ -1623,14 +1692,20 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
 		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1, rp->m);
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0, first = SIZE_MAX; i < d->n; i++) {
 		if (d->r[i].diag[0])
 			continue;
 		/* the report's words, not the copy of the original after them
-		 * (its header's version numbers are no status codes) */
-		if (!lead)
-			lead = text_before_orig(rp->human, rp->hlen);
-		narrow_diag(&d->r[i], lead);
+		 * (its header's version numbers are no status codes); read
+		 * once, not once for each of 512 recipients */
+		if (first == SIZE_MAX) {
+			if (!lead)
+				lead = text_before_orig(rp->human, rp->hlen);
+			narrow_diag(&d->r[i], lead);
+			first = i;
+		} else {
+			memcpy(d->r[i].diag, d->r[first].diag, sizeof(d->r[i].diag));
+		}
 		d->r[i].borrowed = 1;
 	}
 	free(lead);

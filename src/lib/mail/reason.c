@@ -238,7 +238,7 @@ static const char *const p_hostunknown[] = {
 	"the account or domain may not exist", "host not found",
 	"domain name not found", "dns lookup failure",
 	"could not be found", "domain lookup failed", "domain * does not exist",
-	"domain * not found", NULL };
+	"domain * not found", "domaine * n'existe pas", "domaine n'existe pas", NULL };
 static const char *const p_spamdetected[] = {
 	"spam detected", "spam content", "as spam", "is spam", "spam message",
 	"spam score", "spamassassin", "spam filter", "spam policy", "likely spam",
@@ -834,14 +834,16 @@ static int has(const struct text *t, int list)
 }
 
 /* Is w (lower case) in the text as a word of its own ("spam", "SPAM:",
- * "anti-spam", not "spamcop")? */
+ * not "spamcop"), and not the end of an "anti-" name? */
 static int has_word(const struct text *t, const char *w)
 {
 	size_t n = strlen(w);
 
 	for (const char *p = t->s; (p = strstr(p, w)) != NULL; p++)
 		if ((p == t->s || !isalnum((unsigned char)p[-1])) &&
-		    !isalnum((unsigned char)p[n]))
+		    !isalnum((unsigned char)p[n]) &&
+		    /* "Anti-Spam Gateway", "anti spam": a filter's name, no verdict */
+		    !(p - t->s >= 5 && (!strncmp(p - 5, "anti-", 5) || !strncmp(p - 5, "anti ", 5))))
 			return 1;
 	return 0;
 }
