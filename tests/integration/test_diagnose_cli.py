@@ -904,3 +904,22 @@ def test_japanese_separator_ends_the_diagnostic():
     assert r["reason"] == "userunknown"
     assert "元のメッセージ" not in r["diagnostic"], r["diagnostic"]
     assert r["diagnostic"].endswith("ユーザー不明のため配信できませんでした。")
+
+
+def test_a_text_part_past_the_scan_limit_is_read_up_to_it(tmp_path):
+    """A plain bounce whose one text part is 5 MB (the report's words, then
+    the original copied in as text): the first 256 KiB are read, so the
+    recipient and its reason are found (the part was skipped whole)."""
+    p = tmp_path / "big.eml"
+    p.write_text(
+        "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "Date: Tue, 3 Mar 2026 21:31:07 +0100\nContent-Type: text/plain\n\n"
+        "This is the mail system at host mx.example.org.\n\n"
+        "<bob@example.net>: host mx.example.net[192.0.2.9] said: 550 5.1.1\n"
+        "    <bob@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO\n"
+        "    command)\n\n--- Original message follows.\n\n" +
+        "some quoted text of the original, line by line\n" * 110000)
+    m = run_json(str(p))[1][0]
+    assert [(r["recipient"], r["reason"], r["status"]) for r in m["recipients"]] == \
+        [("bob@example.net", "userunknown", "5.1.1")], m["recipients"]

@@ -761,9 +761,9 @@ static size_t html_text(const char *in, size_t len, char *out)
  * of the original (html only when there is no plain text). Malloc'd. */
 static char *human_text(const struct mime *mm, size_t *len)
 {
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, plen;
 	char *out = NULL;
-	int plain = 0;
+	int plain = 0, last = 0;
 
 	for (size_t i = 0; i < mm->n; i++)
 		if (!strcmp(mm->p[i].type, "text/plain") || !mm->p[i].type[0])
@@ -779,14 +779,28 @@ static char *human_text(const struct mime *mm, size_t *len)
 			continue;
 		if (html && plain)
 			continue;
-		if (n + pt->len + 2 > HUMAN_MAX)
-			break;
-		if (n + pt->len + 2 > cap) {
-			cap = n + pt->len + 2;
+		/* a part past the limit is read up to it (the report's words
+		 * come first; a huge part is most often a copy of the mail),
+		 * cut at a line's end; nothing after it is read */
+		plen = pt->len;
+		if (n + plen + 2 > HUMAN_MAX) {
+			const char *nl;
+
+			if (n + 2 >= HUMAN_MAX)
+				break;
+			plen = HUMAN_MAX - n - 2;
+			if ((nl = memrchr(pt->data, '\n', plen)) != NULL)
+				plen = (size_t)(nl - pt->data);
+			last = 1;
+		}
+		if (n + plen + 2 > cap) {
+			cap = n + plen + 2;
 			out = xrealloc(out, cap);
 		}
-		n += html ? html_text(pt->data, pt->len, out + n) : (memcpy(out + n, pt->data, pt->len), pt->len);
+		n += html ? html_text(pt->data, plen, out + n) : (memcpy(out + n, pt->data, plen), plen);
 		out[n++] = '\n';
+		if (last)
+			break;
 	}
 	if (!out)
 		out = xmalloc(1);
