@@ -33,7 +33,10 @@
 #define PIECES_MAX 16		/* runs of messages in one slot */
 #define SLOT_MSGS 16		/* a slot is full at this many messages */
 #define SLOT_BYTES (256u << 10)	/* or this much text */
-#define CHUNK (1u << 20)	/* a larger file is read and cut by chunks */
+#define STREAM_MIN (1u << 20)	/* a larger file is read and cut as it comes */
+#define CHUNK (256u << 10)	/* threads: a streamed file's piece */
+#define CHUNKS_LIVE 8		/* threads: pieces in memory (and in the cache) */
+#define SPARE_MAX 8		/* chunks kept for reuse */
 #define STREAM_BUF (256u << 10)	/* one thread: read this much at a time */
 
 /* Files of one directory, opened by name in it: the directory's path is
@@ -62,6 +65,7 @@ struct input {
 	size_t len;
 	size_t cap;		/* streamed: the size of buf */
 	int refs;		/* slots not yet printed, +1 while splitting */
+	bool chunk;		/* a piece of a streamed file (next_chunk()) */
 };
 
 /* Messages of in, numbered from idx + 1: message k is the bytes from
@@ -98,6 +102,9 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work;	/* a slot was published, or closed */
 	pthread_cond_t done;	/* a slot is done */
+	struct input *spare[SPARE_MAX];	/* chunks to reuse (warm memory) */
+	int nspare;
+	int chunks;		/* chunks allocated and not freed (main thread) */
 };
 
 /* Test faults (batch_test_faults()): starts and buffers still allowed,
@@ -431,7 +438,7 @@ static void one_file(struct ctx *c, const char *path)
 	/* a large file is read as it is cut, as split_file() does */
 	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
 	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > CHUNK && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
+	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
 		one_stream(c, path, fd, (size_t)st.st_size);
 		close(fd);
 		return;
@@ -516,12 +523,21 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void input_release(struct input *in)
+/* Drop a reference to in (NULL: none); the last one frees it, or keeps
+ * a chunk's memory in pl (may be NULL) for the next chunk: memory
+ * already touched, no page faults.  Only the main thread releases. */
+static void input_release(struct pool *pl, struct input *in)
 {
-	if (in && --in->refs == 0) {
-		free(in->buf);
-		free(in);
+	if (!in || --in->refs > 0)
+		return;
+	if (in->chunk && in->cap == CHUNK && pl->nspare < SPARE_MAX) {
+		pl->spare[pl->nspare++] = in;
+		return;
 	}
+	if (in->chunk)
+		pl->chunks--;
+	free(in->buf);
+	free(in);
 }
 
 /* Print the oldest slot (waiting for it when wait, else only when it is
@@ -565,7 +581,7 @@ static int print_one(struct pool *pl, struct ctx *c, int wait)
 	c->errors += sl->errors;
 	free(sl->text);
 	for (int k = 0; k < sl->np; k++)
-		input_release(sl->p[k].in);
+		input_release(pl, sl->p[k].in);
 	memset(sl, 0, sizeof(*sl));
 	pl->printed++;	/* only this thread reads or writes printed */
 	return 1;
@@ -609,27 +625,37 @@ static void add_piece(struct pool *pl, struct ctx *c, const struct piece *pc,
 		publish(pl, c);
 }
 
-/* A new chunk of a streamed file with room for at least want bytes
- * after the keep bytes carried over from old at old_pos (old: NULL or
- * released here: the splitter's reference). */
-static struct input *next_chunk(struct input *old, size_t old_pos, size_t want)
+/* A new chunk of a streamed file after the keep bytes carried over
+ * from old at old_pos (old: NULL or released here: the splitter's
+ * reference), a spare one of pl when it has room. */
+static struct input *next_chunk(struct pool *pl, struct ctx *c, struct input *old,
+				size_t old_pos)
 {
-	struct input *in = xcalloc(1, sizeof(*in));
+	struct input *in;
 	size_t keep = old ? old->len - old_pos : 0, cap = CHUNK;
 
 	/* a message longer than a chunk: twice its length so far, so that
 	 * it is searched O(length) times in all */
 	while (cap < keep + CHUNK / 2 && cap < BATCH_INPUT_MAX)
 		cap *= 2;
-	if (cap > keep + want)
-		cap = keep + want;
-	in->buf = xmalloc(cap ? cap : 1);
-	in->cap = cap;
+	/* no more text in memory than the threads need: print (and read)
+	 * what is done to free chunks, as long as there is some */
+	while (!pl->nspare && pl->chunks >= CHUNKS_LIVE && print_one(pl, c, 1))
+		;
+	if (cap == CHUNK && pl->nspare) {
+		in = pl->spare[--pl->nspare];
+	} else {
+		pl->chunks++;
+		in = xcalloc(1, sizeof(*in));
+		in->chunk = true;
+		in->buf = xmalloc(cap);
+		in->cap = cap;
+	}
 	in->refs = 1;
 	if (keep)
 		memcpy(in->buf, old->buf + old_pos, keep);
 	in->len = keep;
-	input_release(old);
+	input_release(pl, old);
 	return in;
 }
 
@@ -650,10 +676,12 @@ static void split_stream(struct pool *pl, struct ctx *c, const char *path, int f
 		ssize_t r;
 
 		if (!in || in->len == in->cap) {
-			in = next_chunk(in, pos, size - got);
+			in = next_chunk(pl, c, in, pos);
 			pos = 0;
 		}
-		r = read(fd, in->buf + in->len, in->cap - in->len);
+		/* what fstat() saw, as read_all() reads */
+		r = read(fd, in->buf + in->len,
+			 in->cap - in->len < size - got ? in->cap - in->len : size - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -686,7 +714,7 @@ static void split_stream(struct pool *pl, struct ctx *c, const char *path, int f
 			pc.nmsg = 0;
 		}
 	}
-	input_release(in);
+	input_release(pl, in);
 	if (pc.err[0]) {	/* a read error: in place of the rest */
 		pc.in = NULL;
 		add_piece(pl, c, &pc, 1, 0);
@@ -707,7 +735,7 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	 * errors as one thread gives, e.g. for an empty file) */
 	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
 	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > CHUNK && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
+	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
 		split_stream(pl, c, path, fd, (size_t)st.st_size);
 		close(fd);
 		return;
@@ -716,7 +744,7 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	in->refs = 1;
 	if (load_fd(fd, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
 		add_piece(pl, c, &pc, 1, 0);	/* the error in its place */
-		input_release(in);
+		input_release(NULL, in);
 		return;
 	}
 	/* runs of messages, cut where a slot fills up */
@@ -734,7 +762,7 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 			pc.nmsg = 0;
 		}
 	}
-	input_release(in);	/* the splitter's reference */
+	input_release(NULL, in);	/* the splitter's reference */
 }
 
 /* Read files with jobs threads (and this one) and print the reports in
@@ -779,6 +807,12 @@ static int run_parallel(struct ctx *c, char *const *files, size_t n, unsigned jo
 	for (unsigned k = 0; k < started; k++)
 		pthread_join(tid[k], NULL);
 out:
+	while (pl->nspare) {
+		struct input *in = pl->spare[--pl->nspare];
+
+		free(in->buf);
+		free(in);
+	}
 	pthread_cond_destroy(&pl->done);
 	pthread_cond_destroy(&pl->work);
 	pthread_mutex_destroy(&pl->mu);
