@@ -16,7 +16,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EML = os.path.join(HERE, "..", "corpus", "sisimai", "eml")
-PIECE = 256 << 10       # the first read of a streamed file (src/lib/mail/batch.c)
+PIECE = 256 << 10       # -j 1: the first read of a streamed file (src/lib/mail/batch.c)
+CHUNK = 128 << 10       # threads: the first chunk
 
 
 @pytest.fixture(autouse=True)
@@ -52,30 +53,36 @@ def _big(n, subject):
             (b"y" * 70 + b"\n") * (n // 71) + b"\n")
 
 
+def _pad_to(out, at, head):
+    """A message (head, then filler) after which the next line starts
+    at at - 3: "\nFro" is cut by a read that ends at at."""
+    out += head + b"z" * (at - 5 - len(out) - len(head)) + b"\n\n"
+    assert len(out) == at - 3
+
+
 def _box(mbox):
-    """About 3 MB: an envelope line whose "From " is cut by the end of the
-    first piece, corpus messages, a message of 300 KiB (longer than the
-    first buffer) and one of 1.5 MiB (longer than a piece of the threads
+    """About 3 MB: "From " lines cut by the end of the first read of
+    both readers, corpus messages, a message of 300 KiB (longer than the
+    first buffer) and one of 1.5 MiB (longer than a chunk of the threads
     and than the buffer doubled once).  mbox False: no envelope line at
     the top (mail concatenated: then only an envelope line after an empty
-    line ends the first message, not a body's "From " line)."""
+    line ends the first message, not a body's "From " line, even one cut
+    by a read's end)."""
     bodies = _bodies()
+    out = bytearray()
+    i = 0
     if mbox:
-        out = bytearray()
-        i = 0
-        while len(out) < PIECE - 70000:
-            out += ENV + bodies[i % len(bodies)]
-            i += 1
-        head = ENV + b"From: a@b.example\nSubject: pad\n\n"
+        for at in (CHUNK, PIECE):
+            while len(out) < at - 70000:
+                out += ENV + bodies[i % len(bodies)]
+                i += 1
+            _pad_to(out, at, ENV + b"From: a@b.example\nSubject: pad\n\n")
     else:
-        out = bytearray()
-        i = 0
-        head = (b"From: a@b.example\nSubject: first\n\n" +
-                b"From the desk of nobody at all\n" + b"From here\n\nFrom there\n")
-    # "\nFro" ends the first piece, after an empty line: the envelope
-    # line is complete only in the next piece
-    out += head + b"z" * (PIECE - 5 - len(out) - len(head)) + b"\n\n"
-    assert out[PIECE - 4:] == b"\n" and len(out) == PIECE - 3
+        head = b"From: a@b.example\nSubject: first\n\nFrom here\n\nFrom there\n"
+        line = b"\nFrom the desk of nobody at all\n"
+        out += head + b"z" * (CHUNK - 4 - len(head)) + line
+        assert out[CHUNK - 4:CHUNK] == b"\nFro"
+        _pad_to(out, PIECE, b"")
     out += ENV + _big(300 << 10, b"big300k")
     for k in range(200):
         out += ENV + bodies[(i + k) % len(bodies)]
@@ -83,6 +90,7 @@ def _box(mbox):
     for k in range(400):
         out += ENV + bodies[(i + 200 + k) % len(bodies)]
     assert out[PIECE - 4:PIECE] == b"\nFro"
+    assert mbox is False or out[CHUNK - 4:CHUNK] == b"\nFro"
     return bytes(out)
 
 

@@ -34,8 +34,8 @@
 #define SLOT_MSGS 16		/* a slot is full at this many messages */
 #define SLOT_BYTES (256u << 10)	/* or this much text */
 #define STREAM_MIN (1u << 20)	/* a larger file is read and cut as it comes */
-#define CHUNK (256u << 10)	/* threads: a streamed file's piece */
-#define CHUNKS_LIVE 8		/* threads: pieces in memory (and in the cache) */
+#define CHUNK (128u << 10)	/* threads: a streamed file's piece */
+#define CHUNKS_LIVE 4		/* threads: pieces in memory (and in the cache) */
 #define SPARE_MAX 8		/* chunks kept for reuse */
 #define STREAM_BUF (256u << 10)	/* one thread: read this much at a time */
 
