@@ -372,7 +372,8 @@ static void stream_room(struct ctx *c, size_t *len, size_t *pos)
 {
 	size_t keep = *len - *pos;
 
-	memmove(c->buf, c->buf + *pos, keep);
+	if (keep)	/* (c->buf may still be NULL) */
+		memmove(c->buf, c->buf + *pos, keep);
 	*len = keep;
 	*pos = 0;
 	if (c->cap < STREAM_BUF || (keep > c->cap / 2 && c->cap < BATCH_INPUT_MAX)) {
