@@ -10,6 +10,16 @@
  * At most WINDOW slots are in flight; a file is freed once its last slot
  * is printed.
  *
+ * A file over STREAM_MIN (a large mbox) is read a piece at a time and cut
+ * as it comes, with one thread (into the reused buffer) as with several
+ * (chunks, reused, at most CHUNKS_LIVE in memory): on this kind of
+ * machine a fresh page costs microseconds, so the text goes through a
+ * little memory that stays in the cache, never the whole file in fresh
+ * pages.  Files are read with read(2), never mapped: reading 18 MB into a
+ * reused 256 KiB buffer measured faster than mmap (4 ms against 9-11 ms:
+ * the mapping's first touch of each page) and a file that shrinks while
+ * it is read only ends early, where a mapping would raise SIGBUS.
+ *
  * SECURITY: untrusted mail, read with the caller's privileges; the
  * library below (diagnose.h) bounds every read.
  */
