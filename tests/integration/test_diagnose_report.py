@@ -223,3 +223,37 @@ def test_html_fits_a_laptop_screen_in_chromium(tmp_path, browser, lang):
     browser.set_window_size(1280, max(900, browser.execute_script(
         "return document.documentElement.scrollHeight")))
     assert browser.save_screenshot(shot) and os.path.getsize(shot) > 10000
+
+
+def test_timeline_counts_the_attempts_the_report_gives():
+    """IMail says how often it tried ("failed 3 attempts"): the timeline
+    gives that count between the queue and the refusal, in English and in
+    Japanese; a report that gives none has no such line."""
+    imail = os.path.join(os.path.dirname(__file__), "..", "corpus", "written", "eml",
+                         "imail-attempts.eml")
+    for lang, want in (("en", "3 delivery attempts (as the report says)"),
+                       ("ja", "配信試行 3 回（報告による）")):
+        html = run("--html", "--lang", lang, imail).stdout.decode()
+        life = html[html.index('<ol class="life">'):html.index("</ol>", html.index('<ol class="life">'))]
+        steps = re.findall(r"<li[^>]*>(.*?)</li>", life)
+        hits = [i for i, s in enumerate(steps) if want in s]
+        assert len(hits) == 1, steps
+        assert any(("refused" in s or "拒否" in s) for s in steps[hits[0] + 1:]), steps
+    html = run("--html", TREND).stdout.decode()
+    assert "delivery attempts" not in html
+
+
+def test_a_delay_warning_in_prose_reads_as_a_delay():
+    """A warning without codes ("has not yet been delivered ... This is just
+    a warning ... We will continue to attempt delivery") is a delay: its
+    summary says deferred and still retrying, soft, action delayed — not a
+    refusal "given up after retrying too long"."""
+    warn = os.path.join(HERE, "..", "corpus", "written", "eml", "prose-warning-continue.eml")
+    out = run(warn).stdout.decode()
+    first = out.splitlines()[0]
+    assert first.startswith("Deferred:") and "still retrying" in first, first
+    assert "given up" not in out and "(soft), action delayed" in out, out
+    ja = run("--lang", "ja", warn).stdout.decode().splitlines()[0]
+    assert ja.startswith("配信遅延") and "再送を続けています" in ja, ja
+    rec = json.loads(run("--json", warn).stdout)[0]["recipients"][0]
+    assert rec["action"] == "delayed" and rec["hard"] is False, rec

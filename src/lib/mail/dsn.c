@@ -100,7 +100,9 @@ static int find_addr(const char *p, size_t n, size_t *as, size_t *al)
 			e++;
 		while (e > i + 1 && (p[e - 1] == '.' || p[e - 1] == '-'))
 			e--;
-		while (s < i && p[s] == '.')
+		/* dots, and a quote that opens "'a@b'" or "`a@b'", start no
+		 * address (legal as a local part's first letter, never seen) */
+		while (s < i && (p[s] == '.' || p[s] == '\'' || p[s] == '`'))
 			s++;
 		if (s == i || e == i + 1 || !memchr(p + i + 1, '.', e - i - 1))
 			continue;
@@ -117,6 +119,17 @@ static void lower_str(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* Exchange and Domino write a proxy address with its type, "SMTP=a@b"
+ * (in a DSN field or in an X.400 O/R name in the text): the type is no
+ * part of the address.  Moves the range past it. */
+static void skip_proxy_type(const char *p, size_t *as, size_t *al)
+{
+	if (*al > 5 && !strncasecmp(p + *as, "SMTP=", 5)) {
+		*as += 5;
+		*al -= 5;
+	}
+}
+
 /* An address taken from a field value ("rfc822; <a@b>"): 0 or -1. */
 static int addr_of(const char *v, char *out, size_t len)
 {
@@ -124,12 +137,7 @@ static int addr_of(const char *v, char *out, size_t len)
 
 	if (!v || find_addr(v, strlen(v), &as, &al))
 		return -1;
-	/* Exchange and Domino write a proxy address with its type,
-	 * "SMTP=a@b": the type is no part of the address */
-	if (al > 5 && !strncasecmp(v + as, "SMTP=", 5)) {
-		as += 5;
-		al -= 5;
-	}
+	skip_proxy_type(v, &as, &al);
 	copy_cut(out, len, v + as, al);
 	return 0;
 }
@@ -193,6 +201,12 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 			i++;
 		}
 		r->action[i] = '\0';
+		/* RFC 3464 2.3.3 names five actions; MTAs write others */
+		if (!strcmp(r->action, "failure") || !strcmp(r->action, "error") ||
+		    !strcmp(r->action, "bounced") || !strcmp(r->action, "rejected"))
+			str_copy(r->action, sizeof(r->action), "failed");
+		else if (!strcmp(r->action, "delay") || !strcmp(r->action, "deferred"))
+			str_copy(r->action, sizeof(r->action), "delayed");
 	} else if (!strcasecmp(f->name, "Status")) {
 		char st[16];
 
@@ -228,6 +242,20 @@ static int recipient_of(const char *v, char *out, size_t len)
 	return 0;
 }
 
+/* The domain after at ("@host.example", "@[192.0.2.1]") is one mail can
+ * be sent to from the Internet: a dot or an address literal.  A name
+ * without a dot ("@sims-ms-daemon", Sun Messaging Server's delivery
+ * channel; "@localhost") is a local routing name. */
+static int internet_domain(const char *at)
+{
+	size_t n;
+
+	if (!at || !at[1])
+		return 0;
+	n = strcspn(at + 1, " \t>;(");
+	return at[1] == '[' || memchr(at + 1, '.', n) != NULL;
+}
+
 /* A Final-Recipient (field i of blk) that is no Internet address (an
  * X.400 O/R name, a local name: RFC 3464 2.3.2 allows any address type)
  * is named by the plain address of its Original-Recipient (2.3.1), when
@@ -242,7 +270,7 @@ static int original_address(const struct msg *blk, size_t i, char *out, size_t l
 	/* an RFC 822 address stays (a quoted local part too); a source
 	 * route ("@relay:a@host") or a name without a domain does not */
 	strip_type(blk->f[i].value, type, sizeof(type), &rest);
-	if (!strcmp(type, "RFC822") && strchr(rest, '@') && rest[0] != '@')
+	if (!strcmp(type, "RFC822") && rest[0] != '@' && internet_domain(strchr(rest, '@')))
 		return -1;
 	/* the fields of this recipient: from the previous Final-Recipient
 	 * to the next */
@@ -267,6 +295,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 		struct msg blk;
 		struct dsn_rcpt *r = NULL;
 		ptrdiff_t ri = -1;
+		int by_original = 0;	/* r named by an Original-Recipient only */
 
 		while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
 			p++;
@@ -288,11 +317,16 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 
 				if (r && !strcasecmp(f->name, "Final-Recipient") &&
 				    r->recipient[0] && strcasecmp(r->recipient, addr) &&
-				    !r->status[0] && !r->action[0]) {
-					/* Original- then a different Final-: same one */
+				    (by_original || (!r->status[0] && !r->action[0]))) {
+					/* Original- then a different Final-: the same
+					 * recipient (RFC 3464 2.3.1 puts Original-
+					 * first), named by the Final- address unless
+					 * that is none (original_address() chose) */
 					copy_cut(r->recipient, sizeof(r->recipient), addr, strlen(addr));
+					by_original = 0;
 					continue;
 				}
+				by_original = 0;
 				if (r && !strcasecmp(r->recipient, addr))
 					continue;
 				nr = dsn_add(d, cap, addr);
@@ -303,6 +337,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 				for (size_t k = 0; !r && k < i; k++)
 					ds_field(d, nr, &blk.f[k]);
 				ri = nr - d->r;
+				by_original = !strcasecmp(f->name, "Original-Recipient");
 				continue;
 			}
 			ds_field(d, r, f);
@@ -330,7 +365,8 @@ static int cut_line(const char *l, size_t n)
 		"forwarded message", "text of the original", "original mail",
 		"returned mail", "rfc822 message", "header of the original",
 		"headers of your message", "message header", "the header of the original",
-		"your message reads", "included is a copy" };
+		"your message reads", "included is a copy", "copy of the original",
+		"copy of your message" };
 	char buf[128];
 	size_t i = 0, o = 0;
 
@@ -348,32 +384,64 @@ static int cut_line(const char *l, size_t n)
 		return 0;
 	}
 	/* most lines start with no mark's first letter: decide at once */
-	if (i >= n || !strchr("obtcrmhufyiOBTCRMHUFYI", l[i]))
+	if (i >= n || !strchr("obtcrmhufyisaOBTCRMHUFYISA", l[i]))
 		return 0;
 	for (; i < n && o + 1 < sizeof(buf); i++)
 		buf[o++] = (char)tolower((unsigned char)l[i]);
 	buf[o] = '\0';
 	if (strstr(buf, "was received") || strstr(buf, "could not be"))
 		return 0;
+	/* "---- START OF RETURNED MESSAGE ----", "Begin original message",
+	 * "A copy of the original message below this line:" */
+	{
+		static const char *const lead[] = { "start of ", "begin ", "beginning of ",
+			"a ", "here is a " };
+
+		for (size_t k = 0; k < ARRAY_SIZE(lead); k++)
+			if (!strncmp(buf, lead[k], strlen(lead[k]))) {
+				memmove(buf, buf + strlen(lead[k]), strlen(buf + strlen(lead[k])) + 1);
+				break;
+			}
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
 		if (buf[0] == marks[k][0] && !strncmp(buf, marks[k], strlen(marks[k])))
 			return 1;
 	return !strncasecmp(l, "Received:", 9) || !strncasecmp(l, "Return-Path:", 12);
 }
 
-/* Is this line a recipient line? Sets the address range. */
+/* Is this line a recipient line? Sets the address range.  2: a line that
+ * names the address the sender wrote ("(generated from a@b)"), which is
+ * the recipient only under a line that named none. */
 static int rcpt_line(const char *l, size_t n, size_t *as, size_t *al)
 {
 	size_t i = 0;
 
 	while (i < n && (l[i] == ' ' || l[i] == '\t'))
 		i++;
-	/* list bullets: "  * a@b", "- a@b" */
-	if (i + 1 < n && (l[i] == '*' || l[i] == '-' || l[i] == '+') && l[i + 1] == ' ')
-		for (i++; i < n && l[i] == ' '; i++)
-			;
+	/* list bullets: "  * a@b", "- a@b", "-- a@b" */
+	{
+		size_t b = i;
+
+		while (b < n && b - i < 3 && (l[b] == '*' || l[b] == '-' || l[b] == '+'))
+			b++;
+		if (b > i && b < n && l[b] == ' ')
+			for (i = b; i < n && l[i] == ' '; i++)
+				;
+	}
 	if (find_addr(l, n, as, al))
 		return 0;
+	/* the address the sender wrote, under what it became: Exim's "an
+	 * undisclosed address (generated from a@b)", "(Originally addressed
+	 * to a@b)", "(expanded from <a@b>)" on a line of its own */
+	if (l[i] == '(') {
+		static const char *const via[] = { "(generated from ", "(originally addressed to ",
+			"(expanded from ", "(original recipient " };
+
+		for (size_t k = 0; k < ARRAY_SIZE(via); k++)
+			if (n - i > strlen(via[k]) && !strncasecmp(l + i, via[k], strlen(via[k])) &&
+			    (*as == i + strlen(via[k]) || *as == i + strlen(via[k]) + 1))
+				return 2;
+	}
 	/* sendmail's summary lines: "554 <addr>... reason" */
 	if (n - i > 6 && smtp_reply_at(l, l + i) && l[i + 3] == ' ' && l[i + 4] == '<' &&
 	    *as == i + 5 && n - (*as + *al) >= 4 && !strncmp(l + *as + *al, ">...", 4))
@@ -426,7 +494,7 @@ tail:
 		const char *t = l + *as + *al;
 		size_t rest = n - (*as + *al);
 
-		while (rest && (*t == '>' || *t == ' ' || *t == '\t' || *t == '"' ||
+		while (rest && (*t == '>' || *t == ']' || *t == ' ' || *t == '\t' || *t == '"' ||
 				*t == '\'')) {
 			t++;
 			rest--;
@@ -550,13 +618,15 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p), as, al;
+		int kind;
 
 		if (cut_line(p, n))
 			break;
-		if (rcpt_line(p, n, &as, &al)) {
+		if ((kind = rcpt_line(p, n, &as, &al)) != 0 && !(kind == 2 && cur >= 0)) {
 			char addr[256];
 			long r = -1;
 
+			skip_proxy_type(p, &as, &al);
 			copy_cut(addr, sizeof(addr), p + as, al);
 			if ((self && !strcasecmp(addr, self)) || not_a_recipient(d, m, addr))
 				goto next;
@@ -837,7 +907,9 @@ static int bounce_signals(const struct msg *m)
 		return 1;
 	if (from && (strcasestr(from, "mailer-daemon") || strcasestr(from, "postmaster") ||
 		     strcasestr(from, "mail delivery") || strcasestr(from, "mail-daemon") ||
-		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce")))
+		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce") ||
+		     /* Alt-N MDaemon sends its reports as MDaemon@host */
+		     strcasestr(from, "mdaemon@")))
 		return 1;
 	return subject_has(s, subj, ARRAY_SIZE(subj));
 }
@@ -874,9 +946,12 @@ static void add_addresses(struct dsn *d, size_t *cap, const char *v)
 	}
 }
 
+static int not_a_recipient(const struct dsn *d, const struct msg *m, const char *addr);
+
 /* The first "<address>" of the text that is not self: the recipient a
  * sentence names ("an error delivering your mail to <a@b>"). */
-static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const char *self)
+static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const char *self,
+			   const struct msg *m)
 {
 	for (const char *p = text; (p = strchr(p, '<')) != NULL; p++) {
 		/* stop at the next '<' too: "<<<<..." is one scan, not n */
@@ -886,10 +961,130 @@ static void bracketed_addr(struct dsn *d, size_t *cap, const char *text, const c
 		if (p[1 + n] != '>' || find_addr(p + 1, n, &as, &al) || as != 0 || al != n)
 			continue;
 		copy_cut(addr, sizeof(addr), p + 1, al);
-		if (self && !strcasecmp(addr, self))
+		if ((self && !strcasecmp(addr, self)) || not_a_recipient(d, m, addr))
 			continue;
 		dsn_add(d, cap, addr);
 		return;
+	}
+}
+
+/* Is addr a role address of a mail system (its postmaster, a help desk)
+ * that a report names as a contact, whichever domain it is in? */
+static int role_address(const char *addr)
+{
+	static const char *const roles[] = { "postmaster@", "abuse@", "hostmaster@",
+		"mailer-daemon@", "mailerdaemon@", "helpdesk@", "support@", "webmaster@",
+		"noc@", "root@", "admin@", "administrator@", "mdaemon@", "no-reply@",
+		"noreply@" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
+		if (!strncasecmp(addr, roles[i], strlen(roles[i])))
+			return 1;
+	return 0;
+}
+
+/* Does the line [l, l+n) say that delivery to the address at a failed:
+ * a word of delivery or of a mailbox's state on it, and no "from"
+ * right before the address? */
+static int failure_line(const char *l, size_t n, const char *a)
+{
+	static const char *const words[] = { "deliver", "addressed", "mailbox", "recipient",
+		"quota", "unknown", "not found", "unavailable", "rejected", "refused",
+		"no such", "does not exist", "doesn't exist", "invalid", "full" };
+	char buf[512];
+	size_t k = (size_t)(a - l), i = 0;
+
+	/* the original's header quoted in the report: its To is who it
+	 * was for, as the copy's To is when the report has a copy */
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	if (n - i > 3 && !strncasecmp(l + i, "to:", 3))
+		return 1;
+	if (k >= 5 && !strncasecmp(a - 5, "from ", 5))
+		return 0;
+	if (k >= 6 && !strncasecmp(a - 6, "from <", 6))
+		return 0;
+	copy_cut(buf, sizeof(buf), l, n);
+	lower_str(buf);
+	for (size_t w = 0; w < ARRAY_SIZE(words); w++)
+		if (strstr(buf, words[w]))
+			return 1;
+	return 0;
+}
+
+/* A report that lists its recipients as bare local names under "the
+ * following recipients" (AOL's "Your mail to the following recipients
+ * could not be delivered because ...:" then a tab and a screen name):
+ * each is a mailbox of the reporting domain, the domain of the report's
+ * From. */
+static void bare_names(struct dsn *d, size_t *cap, const char *lead, const struct msg *m)
+{
+	const char *from = msg_get(m, "From"), *at, *p;
+	char dom[200], addr[256];
+	size_t dl;
+
+	if (!from || !(at = strrchr(from, '@')) || !(p = strcasestr(lead, "following recipient")))
+		return;
+	dl = strcspn(at + 1, "> \t\"");
+	copy_cut(dom, sizeof(dom), at + 1, dl);
+	if (!internet_domain(at))
+		return;
+	/* the names follow the sentence's colon */
+	if (!(p = strstr(p, ":\n")))
+		return;
+	p++;
+	while (p && *p == '\n') {
+		const char *l = p + 1, *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l), i = 0, k;
+
+		while (i < n && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+		for (k = i; k < n && local_char((unsigned char)l[k]); k++)
+			;
+		if (i == 0 || k == i || k != n || k - i > 64)
+			break;	/* a bare name, indented, and nothing else */
+		snprintf(addr, sizeof(addr), "%.*s@%s", (int)(k - i), l + i, dom);
+		if (!dsn_add(d, cap, addr))
+			break;
+		p = e;
+	}
+}
+
+/* The last resort of a report in prose that lists no recipient line: the
+ * addresses its own words name in sentences ("unable to deliver your
+ * message to a@b for the following reason", "The following message,
+ * addressed to 'a@b', failed", "Local mailbox a@b is unavailable"),
+ * without the report's addressee, the sender of the original, role
+ * addresses and message ids.  lead is the text before the copy of the
+ * original. */
+static void sentence_addrs(struct dsn *d, size_t *cap, const char *lead, const char *self,
+			   const struct msg *m)
+{
+	const char *orig_from = d->om.nf ? msg_get(&d->om, "From") : NULL;
+	const char *rp = d->om.nf ? msg_get(&d->om, "Return-Path") : NULL;
+	size_t n = strlen(lead), o = 0, as, al;
+
+	while (o < n && find_addr(lead + o, n - o, &as, &al) == 0) {
+		char addr[256];
+		size_t ls = o + as, le = ls + al;
+
+		skip_proxy_type(lead + o, &as, &al);
+		copy_cut(addr, sizeof(addr), lead + o + as, al);
+		o += as + al;
+		/* the line must say what went wrong with it, and not name it
+		 * as a sender ("not accepting mail from a@b") */
+		while (ls > 0 && lead[ls - 1] != '\n')
+			ls--;
+		while (le < n && lead[le] != '\n')
+			le++;
+		if (!failure_line(lead + ls, le - ls, lead + o - al))
+			continue;
+		if ((self && !strcasecmp(addr, self)) || role_address(addr) ||
+		    not_a_recipient(d, m, addr) || (orig_from && strcasestr(orig_from, addr)) ||
+		    (rp && strcasestr(rp, addr)))
+			continue;
+		if (!dsn_add(d, cap, addr))
+			break;
 	}
 }
 
@@ -950,6 +1145,93 @@ static int says_temporary(const char *t)
 	for (int i = 0; words[i]; i++)
 		if (strcasestr(t, words[i]))
 			return 1;
+	return 0;
+}
+
+/* What a report in prose says of itself as a whole, when its recipients
+ * have no Action: a delay warning ("Warning: message has not yet been
+ * delivered", "This is just a warning, you do not need to take any
+ * action", "postponed ... We will continue to try") or a final report
+ * ("I've given up").  Read from the subject and the report's own words
+ * (before the copy of the original). */
+enum { VERDICT_NONE, VERDICT_DELAY, VERDICT_FINAL };
+
+static int report_verdict(const struct msg *m, const char *lead)
+{
+	/* not "Warning:" alone: MDaemon's failures are "Warning: a@b - User
+	 * unknown!" (sendmail's delays say "could not send message for past") */
+	static const char *const delay_subj[] = { "delay", "not yet been delivered",
+		"not yet delivered", "postponed", "still trying", "still being retried",
+		"could not send message for past" };
+	static const char *const delay_text[] = { "just a warning", "warning only",
+		"warning message only", "you do not need to resend",
+		"you do not need to take any action", "no action is required",
+		"will continue to attempt", "will continue to try", "will keep trying",
+		"has not yet been delivered", "has not been delivered yet",
+		"not yet been delivered", "delivery attempts will continue",
+		"has been postponed", "advisory-only", "will be retried until" };
+	static const char *const final_subj[] = { "failure", "failed", "undeliverable",
+		"undelivered", "returned mail", "returned to sender", "could not be delivered",
+		"non remis", "unzustellbar", "nondeliverable", "non-deliverable" };
+	const char *subj = msg_get(m, "Subject");
+
+	if (says_final(lead))
+		return VERDICT_FINAL;
+	for (size_t i = 0; i < ARRAY_SIZE(delay_text); i++)
+		if (strcasestr(lead, delay_text[i]))
+			return VERDICT_DELAY;
+	if (subject_has(subj, delay_subj, ARRAY_SIZE(delay_subj)))
+		return strcasestr(lead, "permanent") ? VERDICT_FINAL : VERDICT_DELAY;
+	/* "Mail delivery failed", "Undeliverable: ...", "Returned mail":
+	 * the subjects of final reports (warnings say so in theirs) */
+	if (subject_has(subj, final_subj, ARRAY_SIZE(final_subj)))
+		return VERDICT_FINAL;
+	return VERDICT_NONE;
+}
+
+/* The number of delivery attempts a report's words give ("This condition
+ * occurred after 30 attempt(s)", "failed 5 attempts", "12 delivery
+ * attempts", "attempted 3 times", "Attempts: 4"), or 0. */
+static int count_attempts(const char *t)
+{
+	for (const char *p = t; (p = strcasestr(p, "attempt")) != NULL; p += 7) {
+		const char *b = p, *a = p + 7;
+		long v;
+		int colon = 0;
+
+		/* a number right after: "attempts: 4", "attempted 3 times" */
+		while (isalpha((unsigned char)*a) || *a == '(' || *a == ')')
+			a++;
+		if (*a == ':') {
+			colon = 1;
+			a++;
+		}
+		while (*a == ' ')
+			a++;
+		if (isdigit((unsigned char)*a) && (v = strtol(a, NULL, 10)) > 0 && v <= 100000) {
+			const char *e = a;
+
+			while (isdigit((unsigned char)*e))
+				e++;
+			if (colon || !strncasecmp(e, " times", 6))
+				return (int)v;
+		}
+		/* a number before, maybe with "delivery": "30 attempt(s)" */
+		while (b > t && b[-1] == ' ')
+			b--;
+		if (b - t >= 9 && !strncasecmp(b - 8, "delivery", 8)) {
+			b -= 8;
+			while (b > t && b[-1] == ' ')
+				b--;
+		}
+		if (b > t && isdigit((unsigned char)b[-1])) {
+			while (b > t && isdigit((unsigned char)b[-1]))
+				b--;
+			if ((b == t || !isalnum((unsigned char)b[-1])) &&
+			    (v = strtol(b, NULL, 10)) > 0 && v <= 100000)
+				return (int)v;
+		}
+	}
 	return 0;
 }
 
@@ -1042,10 +1324,11 @@ static int quotes_address(const char *t)
 
 /* Fill in what the text tells about one bounced recipient; format is
  * what stageless_format() says of the report. */
-static void enrich(struct dsn_rcpt *r, int format)
+static void enrich(struct dsn_rcpt *r, int format, int verdict)
 {
 	char st[16], rc[4];
 	struct reason_in in;
+	int had_action = r->action[0] != '\0', permanent;
 
 	smtp_unwrap(r->diag);
 	/* the code in the server's own words is more specific than the
@@ -1087,11 +1370,14 @@ static void enrich(struct dsn_rcpt *r, int format)
 	reason_last_rule(&r->rule, &r->phrase);
 	rhost_override(r);
 	/* Google Groups refuses posts (not a member, no permission) in the
-	 * poster's language and without any code */
+	 * poster's language and without any code; its text says the group
+	 * "may not exist", which is no unknown user */
 	if (!r->status[0] && !r->reply[0] && ends_with(r->recipient, "@googlegroups.com") &&
-	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined"))) {
+	    (!strcmp(r->reason, "onhold") || !strcmp(r->reason, "undefined") ||
+	     !strcmp(r->reason, "userunknown"))) {
 		r->reason = "rejected";
 		r->rule = "d:googlegroups";
+		r->phrase = NULL;	/* the format decides, not the words */
 	}
 	/* boilerplate that says nothing about this recipient is no reason */
 	if (r->borrowed && !strcmp(r->reason, "onhold") && !r->reply[0] &&
@@ -1099,9 +1385,24 @@ static void enrich(struct dsn_rcpt *r, int format)
 		r->reason = "undefined";
 		r->rule = "d:borrowed-boilerplate";
 	}
+	permanent = r->status[0] == '5' || r->reply[0] == '5';
 	if (!r->status[0])
 		reason_pseudo_status(r->reason, r->temporary, r->status);
 	r->hard = reason_is_hard(r->reason, r->status, r->reply);
+	/* what a report in prose says of itself (report_verdict()) is the
+	 * action of each recipient it gave none: a warning delays every
+	 * recipient no permanent code contradicts, a final report fails a
+	 * temporary error too (it lasted until the MTA gave up).  The reason
+	 * and status stay the codes' reading (an "expired" 4.x.x either
+	 * way, as sisimai reads them). */
+	if (!had_action && verdict == VERDICT_DELAY && !permanent &&
+	    strcmp(r->action, "delivered")) {
+		str_copy(r->action, sizeof(r->action), "delayed");
+		r->temporary = 1;	/* the summary says deferred, not refused */
+		r->hard = 0;
+	}
+	else if (!had_action && verdict == VERDICT_FINAL && !strcmp(r->action, "delayed"))
+		str_copy(r->action, sizeof(r->action), "failed");
 }
 
 /* What one report is made of, collected before it is read. */
@@ -1310,8 +1611,14 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 
 	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
 	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0, rp->m);
-	if (!d->n)
-		bracketed_addr(d, &rp->cap, rp->human, rp->self);
+	if (!d->n) {
+		lead = text_before_orig(rp->human, rp->hlen);
+		bracketed_addr(d, &rp->cap, lead, rp->self, rp->m);
+		if (!d->n)
+			sentence_addrs(d, &rp->cap, lead, rp->self, rp->m);
+		if (!d->n)
+			bare_names(d, &rp->cap, lead, rp->m);
+	}
 	if (!d->n && rp->have_orig)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
@@ -1351,7 +1658,7 @@ static void read_autoreply(struct dsn *d, struct report *rp)
 int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 {
 	struct report rp;
-	int enrich_all = 1, format;
+	int enrich_all = 1, format, verdict = VERDICT_NONE;
 
 	memset(d, 0, sizeof(*d));
 	memset(&rp, 0, sizeof(rp));
@@ -1392,8 +1699,17 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	}
 	if (d->kind == DSN_BOUNCE)
 		exchange_rhost(d, rp.human);
+	if (enrich_all && d->kind == DSN_BOUNCE) {
+		char *lead = text_before_orig(rp.human, rp.hlen);
+
+		verdict = report_verdict(m, lead);
+		d->attempts = count_attempts(lead);
+		for (size_t i = 0; !d->attempts && i < d->n; i++)
+			d->attempts = count_attempts(d->r[i].diag);
+		free(lead);
+	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
-		enrich(&d->r[i], format);
+		enrich(&d->r[i], format, verdict);
 	free(rp.human);
 	return 0;
 }

@@ -60,6 +60,7 @@ struct dsn {
 	char *orig;
 	size_t olen;
 	struct msg om;		/* orig's header section, read (nf 0: none) */
+	int attempts;		/* delivery attempts the report counts, 0: none */
 };
 
 /* Read message m (MIME parts mm) as a report. Always fills d (kind

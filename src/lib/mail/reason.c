@@ -73,6 +73,7 @@ static const char *const p_mailboxfull[] = {
 	"mailbox exceeded", "mailbox has exceeded", "mailbox would exceed",
 	"over quota", "over the quota", "overquota", "quota exceeded",
 	"exceeded storage", "quota violation", "disk quota", "disc quota",
+	"box space not enough",
 	"quota usage exceeded", "exceeds * quota", "exceeding * quota",
 	"exceeding their quota", "full mailbox", "mailfolder is full",
 	"not enough storage", "insufficient storage", "does not have enough space",
@@ -90,7 +91,8 @@ static const char *const p_mesgtoobig[] = {
 	"message length exceeds", "max message size", "maximum message size",
 	"exceeded maximum inbound message size", "size limit", "mail size",
 	"exceeds size limit", "taille limite du message atteinte",
-	"message exceeds the maximum", "line limit exceeded", NULL };
+	"message exceeds the maximum", "line limit exceeded", "maximum incoming message size",
+	NULL };
 static const char *const p_exceedlimit[] = {
 	"message header size exceeds limit", "exceeds the local limit",
 	"recipient list exceeds", "too many received headers", NULL };
@@ -117,6 +119,7 @@ static const char *const p_norelaying[] = {
 	"unable to relay", "we do not relay", "not permitted to relay",
 	"insecure mail relay", "as a relay", "relaying mail to ",
 	"not configured to relay", "open relay", "not a gateway",
+	"allowed rcpthosts",
 	"not local host", "relay prohibited", "relaying prohibited",
 	"requires authentication when attempting to send to a non-local", NULL };
 static const char *const p_authfailure[] = {
@@ -166,7 +169,12 @@ static const char *const p_userunknown[] = {
 	"not listed in domino directory",
 	"not listed in public name & address book", "recipient name is not recognized",
 	"no mail box", "user is unknown", "recipient is unknown", "mailbox is unknown",
-	"no such e-mail address", "address you entered couldn't be found", NULL };
+	"no such e-mail address", "address you entered couldn't be found",
+	/* IMail's "Invalid final delivery userid", a directory gateway's
+	 * "does not have a final email delivery point", Exim's local "User
+	 * not known", and the French of "does not exist" */
+	"invalid final delivery userid", "final email delivery point", "user not known",
+	"address is wrong or no longer valid", "n'existe pas", NULL };
 static const char *const p_filtered[] = {
 	"user reject", "refused due to recipient preferences",
 	"only accepting mail from specific", "is not accepting any mail",
@@ -246,7 +254,8 @@ static const char *const p_spamdetected[] = {
 	"considered as junk", "junk mail", "probable spam",
 	"mail content denied", "greylisted", "message refused by",
 	"message rejected as", "rejected due to suspected", "suspicious",
-	"spam list", "spam block", "(spam)", "be spam", "spam rejection", NULL };
+	"spam list", "spam block", "(spam)", "be spam", "spam rejection", "mass mailer",
+	NULL };
 static const char *const p_speeding[] = {
 	"rate limit", "rate-limit", "ratelimit", "rate limited",
 	"sending rate", "too many messages", "too many emails",
@@ -824,6 +833,19 @@ static int has(const struct text *t, int list)
 	return (int)(t->hit >> list & 1);
 }
 
+/* Is w (lower case) in the text as a word of its own ("spam", "SPAM:",
+ * "anti-spam", not "spamcop")? */
+static int has_word(const struct text *t, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = t->s; (p = strstr(p, w)) != NULL; p++)
+		if ((p == t->s || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[n]))
+			return 1;
+	return 0;
+}
+
 const char *reason_of_status(const char *status)
 {
 	for (size_t i = 0; status && i < ARRAY_SIZE(status_table); i++)
@@ -1020,6 +1042,12 @@ const char *reason_classify(const struct reason_in *in)
 		DECIDE("s:status", NONE, bs);
 	if ((r = second_true(t)) != NULL)
 		return r;
+	/* the word "spam" in a refusal of the message itself (after DATA,
+	 * or by a filter that names no stage) that no phrase above read:
+	 * "scored 8.4 spam points", "is probably spam", "may consider spam",
+	 * "5.9.8 Spam" (sisimai SpamDetected: the content was judged spam) */
+	if ((!cmd || is(cmd, "DATA")) && has_word(t, "spam"))
+		DECIDE("c:spam-word", NONE, "spamdetected");
 	if (bs)
 		DECIDE("s:status/late", NONE, bs);
 	if ((st[0] == '4' || st[0] == '5') && st[1] == '.' && st[2] == '6')

@@ -117,13 +117,15 @@ static const char *iso_time(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* The reason in plain words (the word itself when the catalogue has
- * none). */
-static const char *explain(enum lang l, const char *reason)
+/* The reason of r in plain words (the word itself when the catalogue has
+ * none).  "expired" in a report that still retries is no giving up. */
+static const char *explain(enum lang l, const struct dsn_rcpt *r)
 {
-	const char *w = lang_reason(l, reason);
+	const char *w = lang_reason(l, r->reason);
 
-	return w ? w : reason;
+	if (!strcmp(r->reason, "expired") && !strcmp(r->action, "delayed"))
+		return lang_msg(l, L_R_STILL_RETRYING);
+	return w ? w : r->reason;
 }
 
 /* Text after the codes at the start of the diagnostic, first words only. */
@@ -250,7 +252,7 @@ void report_summary_lang(const struct diag *d, enum lang l, char *buf, size_t le
 	else if (o < len && !strcmp(r->reason, "delivered"))
 		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_DELIVERED_TO, r->recipient);
 	else if (o < len)
-		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_EXPLAIN, explain(l, r->reason));
+		o += (size_t)lfmt(buf + o, len - o, l, L_SUM_EXPLAIN, explain(l, r));
 	if (o < len && (r->reply[0] || (r->status[0] && !pseudo_status(r->status)))) {
 		const char *st = pseudo_status(r->status) ? "" : r->status;
 
@@ -971,6 +973,9 @@ static size_t life(const struct diag *d, enum lang l, struct event *ev)
 		lfmt(e->what, sizeof(e->what), l, L_H_QUEUE,
 		     duration(l, d->x[0].delay, dur, sizeof(dur)));
 	}
+	if (d->dsn.attempts > 0)
+		lfmt(event_add(ev, &n, 0, 0)->what, sizeof(ev[0].what), l, L_H_ATTEMPTS,
+		     d->dsn.attempts);
 	if (r->has_last_attempt)
 		str_copy(event_add(ev, &n, 1, r->last_attempt)->what, sizeof(ev[0].what),
 			 lang_msg(l, L_H_LAST_ATTEMPT));
