@@ -125,19 +125,31 @@ static const char *iconv_name(const char *cs)
 	return cs;
 }
 
-/* No byte of 0x80 or more and no ESC (ISO-2022 shifts): eight bytes at
- * a time. */
+/* No byte of 0x80 or more and no ESC (ISO-2022 shifts): 32 bytes, then
+ * eight, at a time. */
 static int plain_ascii(const char *in, size_t len)
 {
 	const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull,
 		       esc = 0x1b1b1b1b1b1b1b1bull;
 	size_t i = 0;
 
+	for (; i + 32 <= len; i += 32) {
+		uint64_t w[4], acc = 0;
+
+		memcpy(w, in + i, 32);
+		for (int k = 0; k < 4; k++) {
+			uint64_t x = w[k] ^ esc;	/* a zero byte where w has ESC */
+
+			acc |= w[k] | ((x - ones) & ~x);
+		}
+		if (acc & hi)
+			break;
+	}
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w, x;
 
 		memcpy(&w, in + i, 8);
-		x = w ^ esc;		/* a zero byte where w has ESC */
+		x = w ^ esc;
 		if ((w | ((x - ones) & ~x)) & hi)
 			break;
 	}
