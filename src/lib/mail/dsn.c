@@ -861,23 +861,46 @@ static int bounce_words(const char *human)
 	return hit;
 }
 
+/* t in lower case (ASCII: the C locale's tolower), for the caller to
+ * free: one copy, then plain strstr() for lower-case words, which is
+ * many times faster than a strcasestr() per word over a long report. */
+static char *lower_dup(const char *t)
+{
+	size_t n = strlen(t);
+	char *lo = xmalloc(n + 1);
+
+	for (size_t i = 0; i <= n; i++)
+		lo[i] = (char)tolower((unsigned char)t[i]);
+	return lo;
+}
+
+/* Does lo (lower case) contain one of the n lower-case words? */
+static int has_word(const char *lo, const char *const *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lo, w[i]))
+			return 1;
+	return 0;
+}
+
 /* Does subject s (NULL: none) contain one of the n words, as written or
  * once its encoded words are decoded (Japanese subjects always are)? */
 static int subject_has(const char *s, const char *const *words, size_t n)
 {
-	char *dec;
-	int hit = 0;
+	char *dec, *lo;
+	int hit;
 
 	if (!s)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (strcasestr(s, words[i]))
-			return 1;
-	if (!strstr(s, "=?"))
-		return 0;
+	lo = lower_dup(s);
+	hit = has_word(lo, words, n);
+	free(lo);
+	if (hit || !strstr(s, "=?"))
+		return hit;
 	dec = mime_decode_words(s, strlen(s));
-	for (size_t i = 0; !hit && i < n; i++)
-		hit = strcasestr(dec, words[i]) != NULL;
+	lo = lower_dup(dec);
+	hit = has_word(lo, words, n);
+	free(lo);
 	free(dec);
 	return hit;
 }
@@ -1117,28 +1140,6 @@ static int ends_with(const char *s, const char *suffix)
 	size_t n = strlen(s), k = strlen(suffix);
 
 	return n >= k && !strcasecmp(s + n - k, suffix);
-}
-
-/* t in lower case (ASCII: the C locale's tolower), for the caller to
- * free: one copy, then plain strstr() for lower-case words, which is
- * many times faster than a strcasestr() per word over a long report. */
-static char *lower_dup(const char *t)
-{
-	size_t n = strlen(t);
-	char *lo = xmalloc(n + 1);
-
-	for (size_t i = 0; i <= n; i++)
-		lo[i] = (char)tolower((unsigned char)t[i]);
-	return lo;
-}
-
-/* Does lo (lower case) contain one of the n lower-case words? */
-static int has_word(const char *lo, const char *const *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strstr(lo, w[i]))
-			return 1;
-	return 0;
 }
 
 /* says_final() of lo, a text in lower case. */
