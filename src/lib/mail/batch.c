@@ -10,6 +10,16 @@
  * At most WINDOW slots are in flight; a file is freed once its last slot
  * is printed.
  *
+ * A file over STREAM_MIN (a large mbox) is read a piece at a time and cut
+ * as it comes, with one thread (into the reused buffer) as with several
+ * (chunks, reused, at most CHUNKS_LIVE in memory): on this kind of
+ * machine a fresh page costs microseconds, so the text goes through a
+ * little memory that stays in the cache, never the whole file in fresh
+ * pages.  Files are read with read(2), never mapped: reading 18 MB into a
+ * reused 256 KiB buffer measured faster than mmap (4 ms against 9-11 ms:
+ * the mapping's first touch of each page) and a file that shrinks while
+ * it is read only ends early, where a mapping would raise SIGBUS.
+ *
  * SECURITY: untrusted mail, read with the caller's privileges; the
  * library below (diagnose.h) bounds every read.
  */
@@ -33,7 +43,11 @@
 #define PIECES_MAX 16		/* runs of messages in one slot */
 #define SLOT_MSGS 16		/* a slot is full at this many messages */
 #define SLOT_BYTES (256u << 10)	/* or this much text */
-#define CHUNK (1u << 20)	/* a larger file is read and cut by chunks */
+#define STREAM_MIN (1u << 20)	/* a larger file is read and cut as it comes */
+#define CHUNK (128u << 10)	/* threads: a streamed file's piece */
+#define CHUNKS_LIVE 4		/* threads: pieces in memory (and in the cache) */
+#define SPARE_MAX 8		/* chunks kept for reuse */
+#define STREAM_BUF (256u << 10)	/* one thread: read this much at a time */
 
 /* Files of one directory, opened by name in it: the directory's path is
  * looked up once, not for every file (a corpus of thousands of bounces
@@ -61,6 +75,7 @@ struct input {
 	size_t len;
 	size_t cap;		/* streamed: the size of buf */
 	int refs;		/* slots not yet printed, +1 while splitting */
+	bool chunk;		/* a piece of a streamed file (next_chunk()) */
 };
 
 /* Messages of in, numbered from idx + 1: message k is the bytes from
@@ -97,6 +112,9 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work;	/* a slot was published, or closed */
 	pthread_cond_t done;	/* a slot is done */
+	struct input *spare[SPARE_MAX];	/* chunks to reuse (warm memory) */
+	int nspare;
+	int chunks;		/* chunks allocated and not freed (main thread) */
 };
 
 /* Test faults (batch_test_faults()): starts and buffers still allowed,
@@ -266,14 +284,6 @@ static int load_fd(int fd, char **buf, size_t *cap, size_t *len, char *err, size
 	return 0;
 }
 
-/* load_fd() of path ("-": standard input), opened through dc. */
-static int load(struct dircache *dc, const char *path, char **buf, size_t *cap,
-		size_t *len, char *err, size_t errlen)
-{
-	return load_fd(strcmp(path, "-") ? open_input(dc, path) : STDIN_FILENO, buf, cap, len,
-		       err, errlen);
-}
-
 void batch_begin_lang(enum batch_fmt fmt, FILE *out, enum lang lang)
 {
 	if (fmt == BATCH_JSON)
@@ -355,6 +365,77 @@ static void read_one(struct ctx *c, const char *name, const char *m, size_t ml,
 	diag_free(&d);
 }
 
+/* Is the message that ends at e of the len bytes of buf read so far
+ * cut where it is cut in the whole file?  Yes when the "From " line
+ * after it is complete (its end seen): a cut line, or "\nFro" at the
+ * end, may not end the message once the rest is read. */
+static bool cut_final(const char *buf, size_t len, size_t e, bool eof)
+{
+	return eof || (e < len && memchr(buf + e, '\n', len - e));
+}
+
+/* Room in c->buf for more of a streamed file whose unread text is from
+ * *pos to *len: that text moved to the start, and the buffer doubled
+ * when it would be more than half full (a long message is then searched
+ * O(its length) times in all, as next_chunk() grows). */
+static void stream_room(struct ctx *c, size_t *len, size_t *pos)
+{
+	size_t keep = *len - *pos;
+
+	if (keep)	/* (c->buf may still be NULL) */
+		memmove(c->buf, c->buf + *pos, keep);
+	*len = keep;
+	*pos = 0;
+	if (c->cap < STREAM_BUF || (keep > c->cap / 2 && c->cap < BATCH_INPUT_MAX)) {
+		size_t cap = c->cap < STREAM_BUF ? STREAM_BUF : c->cap * 2;
+
+		c->cap = cap > BATCH_INPUT_MAX ? BATCH_INPUT_MAX : cap;
+		c->buf = xrealloc(c->buf, c->cap);
+	}
+}
+
+/* A large regular file (size bytes, open as fd) read by this thread
+ * alone: a piece at a time into the reused buffer (warm memory that
+ * stays in the cache: no page faults for fresh memory, no second trip
+ * to RAM), each message read as soon as it is cut.  The messages, their
+ * numbers and a read error in place of the rest are those of
+ * split_stream(). */
+static void one_stream(struct ctx *c, const char *path, int fd, size_t size)
+{
+	size_t len = 0, pos = 0, got = 0, p, ml;
+	unsigned idx = 0;
+	const char *m;
+	bool eof = false;
+	char err[160];
+
+	err[0] = '\0';
+	while (!eof) {
+		size_t want;
+		ssize_t r;
+
+		if (len == c->cap || c->cap < STREAM_BUF)
+			stream_room(c, &len, &pos);
+		want = c->cap - len < size - got ? c->cap - len : size - got;
+		r = read(fd, c->buf + len, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			snprintf(err, sizeof(err), "cannot read: %s", strerror(errno));
+		if (r > 0) {
+			len += (size_t)r;
+			got += (size_t)r;
+		}
+		eof = r <= 0 || got == size;
+		p = pos;
+		while (diag_mbox_next(c->buf, len, &p, &m, &ml) && cut_final(c->buf, len, p, eof)) {
+			pos = p;
+			read_one(c, path, m, ml, ++idx);
+		}
+	}
+	if (err[0])
+		failed(c, path, idx + 1, err);
+}
+
 /* One input read by this thread alone. */
 static void one_file(struct ctx *c, const char *path)
 {
@@ -362,8 +443,18 @@ static void one_file(struct ctx *c, const char *path)
 	unsigned idx = 0;
 	const char *m;
 	char err[256];
+	struct stat st;
+	int fd;
 
-	if (load(&c->dc, path, &c->buf, &c->cap, &len, err, sizeof(err))) {
+	/* a large file is read as it is cut, as split_file() does */
+	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
+	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
+		one_stream(c, path, fd, (size_t)st.st_size);
+		close(fd);
+		return;
+	}
+	if (load_fd(fd, &c->buf, &c->cap, &len, err, sizeof(err))) {
 		failed(c, path, 1, err);
 		return;
 	}
@@ -443,12 +534,21 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void input_release(struct input *in)
+/* Drop a reference to in (NULL: none); the last one frees it, or keeps
+ * a chunk's memory in pl (may be NULL) for the next chunk: memory
+ * already touched, no page faults.  Only the main thread releases. */
+static void input_release(struct pool *pl, struct input *in)
 {
-	if (in && --in->refs == 0) {
-		free(in->buf);
-		free(in);
+	if (!in || --in->refs > 0)
+		return;
+	if (in->chunk && in->cap == CHUNK && pl->nspare < SPARE_MAX) {
+		pl->spare[pl->nspare++] = in;
+		return;
 	}
+	if (in->chunk)
+		pl->chunks--;
+	free(in->buf);
+	free(in);
 }
 
 /* Print the oldest slot (waiting for it when wait, else only when it is
@@ -492,7 +592,7 @@ static int print_one(struct pool *pl, struct ctx *c, int wait)
 	c->errors += sl->errors;
 	free(sl->text);
 	for (int k = 0; k < sl->np; k++)
-		input_release(sl->p[k].in);
+		input_release(pl, sl->p[k].in);
 	memset(sl, 0, sizeof(*sl));
 	pl->printed++;	/* only this thread reads or writes printed */
 	return 1;
@@ -536,37 +636,38 @@ static void add_piece(struct pool *pl, struct ctx *c, const struct piece *pc,
 		publish(pl, c);
 }
 
-/* A new chunk of a streamed file with room for at least want bytes
- * after the keep bytes carried over from old at old_pos (old: NULL or
- * released here: the splitter's reference). */
-static struct input *next_chunk(struct input *old, size_t old_pos, size_t want)
+/* A new chunk of a streamed file after the keep bytes carried over
+ * from old at old_pos (old: NULL or released here: the splitter's
+ * reference), a spare one of pl when it has room. */
+static struct input *next_chunk(struct pool *pl, struct ctx *c, struct input *old,
+				size_t old_pos)
 {
-	struct input *in = xcalloc(1, sizeof(*in));
+	struct input *in;
 	size_t keep = old ? old->len - old_pos : 0, cap = CHUNK;
 
 	/* a message longer than a chunk: twice its length so far, so that
 	 * it is searched O(length) times in all */
 	while (cap < keep + CHUNK / 2 && cap < BATCH_INPUT_MAX)
 		cap *= 2;
-	if (cap > keep + want)
-		cap = keep + want;
-	in->buf = xmalloc(cap ? cap : 1);
-	in->cap = cap;
+	/* no more text in memory than the threads need: print (and read)
+	 * what is done to free chunks, as long as there is some */
+	while (!pl->nspare && pl->chunks >= CHUNKS_LIVE && print_one(pl, c, 1))
+		;
+	if (cap == CHUNK && pl->nspare) {
+		in = pl->spare[--pl->nspare];
+	} else {
+		pl->chunks++;
+		in = xcalloc(1, sizeof(*in));
+		in->chunk = true;
+		in->buf = xmalloc(cap);
+		in->cap = cap;
+	}
 	in->refs = 1;
 	if (keep)
 		memcpy(in->buf, old->buf + old_pos, keep);
 	in->len = keep;
-	input_release(old);
+	input_release(pl, old);
 	return in;
-}
-
-/* Is the message that ends at e of the bytes read so far (len of in)
- * cut where it is cut in the whole file?  Yes when the "From " line
- * after it is complete (its end seen): a cut line, or "\nFro" at the
- * end, may not end the message once the rest is read. */
-static bool cut_final(const struct input *in, size_t e, bool eof)
-{
-	return eof || (e < in->len && memchr(in->buf + e, '\n', in->len - e));
 }
 
 /* A large regular file (size bytes, open as fd), read and cut a chunk
@@ -586,10 +687,12 @@ static void split_stream(struct pool *pl, struct ctx *c, const char *path, int f
 		ssize_t r;
 
 		if (!in || in->len == in->cap) {
-			in = next_chunk(in, pos, size - got);
+			in = next_chunk(pl, c, in, pos);
 			pos = 0;
 		}
-		r = read(fd, in->buf + in->len, in->cap - in->len);
+		/* what fstat() saw, as read_all() reads */
+		r = read(fd, in->buf + in->len,
+			 in->cap - in->len < size - got ? in->cap - in->len : size - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -603,7 +706,7 @@ static void split_stream(struct pool *pl, struct ctx *c, const char *path, int f
 		pc.in = in;
 		pc.off[0] = pos;
 		p = pos;
-		while (diag_mbox_next(in->buf, in->len, &p, &m, &ml) && cut_final(in, p, eof)) {
+		while (diag_mbox_next(in->buf, in->len, &p, &m, &ml) && cut_final(in->buf, in->len, p, eof)) {
 			struct slot *sl = filling(pl, c);
 
 			pc.off[++pc.nmsg] = pos = p;
@@ -622,7 +725,7 @@ static void split_stream(struct pool *pl, struct ctx *c, const char *path, int f
 			pc.nmsg = 0;
 		}
 	}
-	input_release(in);
+	input_release(pl, in);
 	if (pc.err[0]) {	/* a read error: in place of the rest */
 		pc.in = NULL;
 		add_piece(pl, c, &pc, 1, 0);
@@ -643,7 +746,7 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	 * errors as one thread gives, e.g. for an empty file) */
 	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
 	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > CHUNK && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
+	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
 		split_stream(pl, c, path, fd, (size_t)st.st_size);
 		close(fd);
 		return;
@@ -652,7 +755,7 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	in->refs = 1;
 	if (load_fd(fd, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
 		add_piece(pl, c, &pc, 1, 0);	/* the error in its place */
-		input_release(in);
+		input_release(NULL, in);
 		return;
 	}
 	/* runs of messages, cut where a slot fills up */
@@ -670,7 +773,7 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 			pc.nmsg = 0;
 		}
 	}
-	input_release(in);	/* the splitter's reference */
+	input_release(NULL, in);	/* the splitter's reference */
 }
 
 /* Read files with jobs threads (and this one) and print the reports in
@@ -715,6 +818,12 @@ static int run_parallel(struct ctx *c, char *const *files, size_t n, unsigned jo
 	for (unsigned k = 0; k < started; k++)
 		pthread_join(tid[k], NULL);
 out:
+	while (pl->nspare) {
+		struct input *in = pl->spare[--pl->nspare];
+
+		free(in->buf);
+		free(in);
+	}
 	pthread_cond_destroy(&pl->done);
 	pthread_cond_destroy(&pl->work);
 	pthread_mutex_destroy(&pl->mu);

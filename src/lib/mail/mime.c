@@ -125,19 +125,31 @@ static const char *iconv_name(const char *cs)
 	return cs;
 }
 
-/* No byte of 0x80 or more and no ESC (ISO-2022 shifts): eight bytes at
- * a time. */
+/* No byte of 0x80 or more and no ESC (ISO-2022 shifts): 32 bytes, then
+ * eight, at a time. */
 static int plain_ascii(const char *in, size_t len)
 {
 	const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull,
 		       esc = 0x1b1b1b1b1b1b1b1bull;
 	size_t i = 0;
 
+	for (; i + 32 <= len; i += 32) {
+		uint64_t w[4], acc = 0;
+
+		memcpy(w, in + i, 32);
+		for (int k = 0; k < 4; k++) {
+			uint64_t x = w[k] ^ esc;	/* a zero byte where w has ESC */
+
+			acc |= w[k] | ((x - ones) & ~x);
+		}
+		if (acc & hi)
+			break;
+	}
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w, x;
 
 		memcpy(&w, in + i, 8);
-		x = w ^ esc;		/* a zero byte where w has ESC */
+		x = w ^ esc;
 		if ((w | ((x - ones) & ~x)) & hi)
 			break;
 	}
@@ -147,24 +159,59 @@ static int plain_ascii(const char *in, size_t len)
 	return 1;
 }
 
-/* Valid UTF-8 copy of in: bad bytes become U+FFFD. */
+/* How many bytes at in are ASCII: eight at a time. */
+static size_t ascii_run(const char *in, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, in + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < len && (unsigned char)in[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* Valid UTF-8 copy of in: bad bytes become U+FFFD.  Two passes, runs of
+ * ASCII copied whole: the first counts the bad bytes, so that the copy
+ * is allocated at its size (not three times the text: fresh pages). */
 static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 {
-	char *out = xmalloc(len * 3 + 1);
-	size_t o = 0, i = 0;
+	size_t bad = 0, o = 0, i, n;
+	char *out;
 
-	while (i < len) {
-		size_t n = utf8_len((const unsigned char *)in + i, len - i);
+	for (i = 0; i < len; i += n) {
+		i += ascii_run(in + i, len - i);
+		if (i == len)
+			break;
+		n = utf8_len((const unsigned char *)in + i, len - i);
+		if (!n) {
+			bad++;
+			n = 1;
+		}
+	}
+	out = xmalloc(len + 2 * bad + 1);
+	for (i = 0; i < len; i += n) {
+		size_t a = ascii_run(in + i, len - i);
 
+		memcpy(out + o, in + i, a);
+		o += a;
+		i += a;
+		if (i == len)
+			break;
+		n = utf8_len((const unsigned char *)in + i, len - i);
 		if (!n) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
-			i++;
-			continue;
+			n = 1;
+		} else {
+			memcpy(out + o, in + i, n);
+			o += n;
 		}
-		memcpy(out + o, in + i, n);
-		o += n;
-		i += n;
 	}
 	out[o] = '\0';
 	*outlen = o;
