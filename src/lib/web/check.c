@@ -323,8 +323,7 @@ static void check_unref(struct check_run *c)
 	pthread_mutex_unlock(&c->mu);
 	if (left)
 		return;
-	/* the resolver first: ending its lookups runs callbacks of the engine */
-	rs_free(c->rs);
+	rs_free(c->rs);                 /* when the thread never started */
 	dnsbl_free(c->eng);
 	for (size_t i = 0; i < c->n; i++)
 		free(c->target[i]);
@@ -446,6 +445,13 @@ static void *check_main(void *arg)
 		if (hand_over(c, e))
 			break;
 	}
+	/* the resolver and the engine here, not on MHD's thread when the
+	 * response goes last; the resolver first: ending its lookups runs
+	 * callbacks of the engine */
+	rs_free(c->rs);
+	c->rs = NULL;
+	dnsbl_free(c->eng);
+	c->eng = NULL;
 	pthread_mutex_lock(&runs_lock);
 	if (c->prev_run)
 		c->prev_run->next_run = c->next_run;
