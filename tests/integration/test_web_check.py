@@ -190,3 +190,120 @@ def test_check_lists_unknown_is_a_start_error(tmp_path):
     with pytest.raises(RuntimeError) as e:
         web.start()
     assert "check_lists: no list or set named 'no-such-list'" in str(e.value)
+
+
+def start_check(web, sid, q):
+    """A check on a raw connection, read until its head (the table) is in:
+    the check runs. The socket and what came so far; None on a 503."""
+    s = socket.create_connection(("127.0.0.1", web.port), timeout=60)
+    s.sendall(b"GET /admin/check?q=" + q.encode() + b" HTTP/1.1\r\nHost: x\r\nCookie: sid="
+              + sid.encode() + b"\r\n\r\n")
+    got = b""
+    while b'<table id="results">' not in got and b"\r\n\r\n" not in got:
+        d = s.recv(65536)
+        assert d, got
+        got += d
+    if got.startswith(b"HTTP/1.1 503"):
+        s.close()
+        return None
+    while b'<table id="results">' not in got:
+        d = s.recv(65536)
+        assert d, got
+        got += d
+    assert got.startswith(b"HTTP/1.1 200"), got
+    return s, got
+
+
+def pending(s):
+    """What the server sent on s and the test did not read yet (no wait)."""
+    s.setblocking(False)
+    got = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+    except BlockingIOError:
+        pass
+    s.setblocking(True)
+    return got
+
+
+def status_of(web, path, cookie=b""):
+    """The status line and headers of a GET (the body is not read)."""
+    with socket.create_connection(("127.0.0.1", web.port), timeout=60) as s:
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  + cookie + b"\r\n")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            d = s.recv(65536)
+            assert d, got
+            got += d
+    return got.partition(b"\r\n\r\n")[0].decode()
+
+
+def stop_cleanly(web):
+    web.proc.terminate()
+    rc = web.proc.wait(30)
+    err = web.stderr()
+    assert rc == 0, err
+    assert "Sanitizer" not in err and "suspended connections" not in err, err
+
+
+def test_a_running_check_does_not_hold_the_portal(tmp_path, lists_server):
+    """With one worker thread, a check waiting on a list that never answers
+    runs beside the portal: the public pages answer while the check is
+    still running (they used to wait for its end, up to check_timeout, as
+    the check ran on the worker thread). The portal stops at once and
+    cleanly with the check running, its page cut (not finished)."""
+    silent = ProbeOnlyServer("dead.example")
+    web, c = console(tmp_path, lists_server.port, f"dead.example@127.0.0.1:{silent.port}",
+                     extra="threads = 1\ncheck_timeout = 30s\n")
+    try:
+        # the list's query times out after 2 x 2 s: that is when the check ends
+        s, got = start_check(web, c.cookie("sid"), "192.0.2.1")
+        # on the same (only) thread as the check's connection
+        st, _, body = Client(web).get("/")
+        assert st == 200 and 'name="q"' in body
+        got += pending(s)
+        assert b"check-done" not in got and not got.endswith(b"0\r\n\r\n"), got
+        s.close()
+        # a long check (16 targets at a time): the portal stops with it running
+        s, got = start_check(web, c.cookie("sid"), "192.0.2.0%2F24")
+        stop_cleanly(web)
+        got += s.recv(65536)
+        s.close()
+        assert b"check-done" not in got and not got.endswith(b"0\r\n\r\n"), got
+    finally:
+        web.stop()
+        silent.close()
+
+
+def test_check_max_and_a_client_that_goes_away(tmp_path, lists_server):
+    """check_max = 1: while a check runs a second one gets 503 with
+    Retry-After (check_timeout), the form still 200. A client that goes
+    away mid-check ends its check and frees its place long before
+    check_timeout (its socket hangs up while the connection waits)."""
+    silent = ProbeOnlyServer("dead.example")
+    web, c = console(tmp_path, lists_server.port, f"dead.example@127.0.0.1:{silent.port}",
+                     extra="threads = 1\ncheck_timeout = 60s\ncheck_max = 1\n")
+    try:
+        sid = c.cookie("sid")
+        ck = b"Cookie: sid=" + sid.encode() + b"\r\n"
+        s, got = start_check(web, sid, "192.0.2.0%2F24")
+        head = status_of(web, "/admin/check?q=192.0.2.2", ck)
+        assert head.startswith("HTTP/1.1 503"), head
+        assert "\r\nRetry-After: 60\r\n" in head + "\r\n", head
+        assert status_of(web, "/admin/check", ck).startswith("HTTP/1.1 200")
+        s.close()
+        for _ in range(200):
+            head = status_of(web, "/admin/check?q=192.0.2.3", ck)
+            if not head.startswith("HTTP/1.1 503"):
+                break
+            threading.Event().wait(0.05)
+        assert head.startswith("HTTP/1.1 200"), head
+        stop_cleanly(web)
+    finally:
+        web.stop()
+        silent.close()

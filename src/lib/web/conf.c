@@ -145,6 +145,8 @@ static const struct conftab_key keys[] = {
 	  .help = "the store of rblkit watch's history for /admin/watch (empty: store)" },
 	{ "check_timeout", CONFTAB_TIME, O(check_timeout), "15s", 1, 120,
 	  .help = "how long one check on the check page may take" },
+	{ "check_max", CONFTAB_UINT, O(check_max), "0", 0, 4096,
+	  .help = "checks running at once (more: 503); 0: twice threads" },
 };
 
 static int check(void *conf, char *err, size_t el)

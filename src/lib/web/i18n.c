@@ -92,6 +92,7 @@ static const char *const cat[WEB_NMSG][WEB_NLANG] = {
 	[M_CHECK_LISTS_DOWN] = { "Lists that gave no verdicts", "判定できなかったリスト" },
 	[M_CHECK_DONE] = { "Done: %s listed, %s could not be checked.", "完了: 掲載 %s 件、チェック不能 %s 件。" },
 	[M_CHECK_NO_LISTS] = { "No lists are configured for checks (check_lists).", "チェック対象のリストが設定されていません (check_lists)。" },
+	[M_CHECK_BUSY] = { "Too many checks are running. Please try again in a moment.", "実行中のチェックが多すぎます。しばらくしてから再度お試しください。" },
 	[M_WATCH_TITLE] = { "Watch", "監視" },
 	[M_WATCH_COUNTS] = { "Now: %s listings, %s in error.", "現在: 掲載 %s 件、エラー %s 件。" },
 	[M_WATCH_LISTINGS] = { "Current listings", "現在の掲載" },

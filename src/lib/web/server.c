@@ -198,7 +198,27 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return (ssize_t)k;
 	}
 	n = st->fn(st->cls, buf, max);
+	if (n == WEB_STREAM_ERROR)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+void web_conn_suspend(void *conn)
+{
+	MHD_suspend_connection(conn);
+}
+
+void web_conn_resume(void *conn)
+{
+	MHD_resume_connection(conn);
+}
+
+int web_conn_fd(void *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+		MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return ci ? ci->connect_fd : -1;
 }
 
 static void stream_end(void *cls)
@@ -549,8 +569,10 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 			{ MHD_OPTION_END, 0, NULL },
 		};
 
+		/* suspend/resume: the check page's threads (check.c) */
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				     MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0),
+				     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+				     (cert ? MHD_USE_TLS : 0),
 				     0, NULL, NULL, handle, &srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	}
 	if (!d && cert) {
@@ -573,6 +595,9 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	log_info("web: signal %d: stopping", sig);
 	rc = 0;
 out:
+	/* MHD must not stop with a connection suspended: the checks end
+	 * first, and resume theirs */
+	web_check_stop_all();
 	if (d)
 		MHD_stop_daemon(d);
 	else if (fd >= 0)

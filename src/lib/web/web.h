@@ -53,6 +53,7 @@ struct web_conf {
 	char *check_resolver;           /* the check page: "recursive" or ADDR[:PORT][,...] */
 	char *check_lists;              /* ... its lists, as check --lists takes them */
 	uint32_t check_timeout;         /* ... seconds one check may take */
+	unsigned check_max;             /* ... checks at once (0: threads * 2) */
 	char *watch_store;              /* the watch dashboard's store ("": store) */
 };
 

@@ -60,14 +60,32 @@ struct web_req {
 	struct { const char *name; char value[256]; } hdr[WEB_HDR_MAX];
 	char csrf[68];                  /* the double-submit token of public forms */
 	/* a streamed body instead of out (sent first): stream() gives the
-	 * next bytes (-1: the end), stream_free() ends it, also when the
-	 * client went away */
+	 * next bytes, WEB_STREAM_END, WEB_STREAM_ERROR (the body is cut:
+	 * the connection is closed), or 0 after web_conn_suspend() (someone
+	 * calls web_conn_resume() when there is more); stream_free() ends
+	 * it, also when the client went away: MHD is done with the
+	 * connection then */
 	long (*stream)(void *cls, char *buf, size_t max);
 	void (*stream_free)(void *cls);
 	void *stream_cls;
 	int lang_set;                   /* the lang cookie is in the headers */
 	int64_t now;
 };
+
+#define WEB_STREAM_END (-1)
+#define WEB_STREAM_ERROR (-2)
+
+/* A streamed response's connection (conn: struct MHD_Connection *):
+ * suspend it, only from the stream() callback; resume it, from any
+ * thread, once per suspend, while MHD has not freed the stream; its
+ * socket (-1: unknown). */
+void web_conn_suspend(void *conn);
+void web_conn_resume(void *conn);
+int web_conn_fd(void *conn);
+/* The check page (check.c): stop the running checks and wait until
+ * their threads are done with them (their connections resumed); new
+ * checks are refused from then on. Before MHD_stop_daemon(). */
+void web_check_stop_all(void);
 
 /* Add a response header (name a literal). */
 void web_header(struct web_req *r, const char *name, const char *value);
