@@ -1531,6 +1531,7 @@ struct report {
 	char self[256];		/* the report's addressee: never a recipient */
 	int have_orig;
 	size_t cap;		/* allocation of d->r */
+	char *lead;		/* human up to the copy of the original (report_lead()) */
 };
 
 /* The delivery-status parts (the report's own, else a forwarded one),
@@ -1701,6 +1702,17 @@ static void read_parts(struct dsn *d, struct report *rp)
 
 /* A copy (malloc'd) of text up to the line that starts the copy of the
  * original message, or all of it. */
+static char *text_before_orig(const char *text, size_t len);
+
+/* The report's own words, before the copy of the original: cut once per
+ * report, freed with it. */
+static const char *report_lead(struct report *rp)
+{
+	if (!rp->lead)
+		rp->lead = text_before_orig(rp->human, rp->hlen);
+	return rp->lead;
+}
+
 static char *text_before_orig(const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
@@ -1723,17 +1735,14 @@ static char *text_before_orig(const char *text, size_t len)
  * address in brackets, the original's To:, in that order of trust. */
 static void read_prose_bounce(struct dsn *d, struct report *rp)
 {
-	char *lead = NULL;
-
 	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
 	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0, rp->m);
 	if (!d->n) {
-		lead = text_before_orig(rp->human, rp->hlen);
-		bracketed_addr(d, &rp->cap, lead, rp->self, rp->m);
+		bracketed_addr(d, &rp->cap, report_lead(rp), rp->self, rp->m);
 		if (!d->n)
-			sentence_addrs(d, &rp->cap, lead, rp->self, rp->m);
+			sentence_addrs(d, &rp->cap, report_lead(rp), rp->self, rp->m);
 		if (!d->n)
-			bare_names(d, &rp->cap, lead, rp->m);
+			bare_names(d, &rp->cap, report_lead(rp), rp->m);
 	}
 	if (!d->n && rp->have_orig)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
@@ -1746,16 +1755,13 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 		 * (its header's version numbers are no status codes); read
 		 * once, not once for each of 512 recipients */
 		if (first == SIZE_MAX) {
-			if (!lead)
-				lead = text_before_orig(rp->human, rp->hlen);
-			narrow_diag(&d->r[i], lead);
+			narrow_diag(&d->r[i], report_lead(rp));
 			first = i;
 		} else {
 			memcpy(d->r[i].diag, d->r[first].diag, sizeof(d->r[i].diag));
 		}
 		d->r[i].borrowed = 1;
 	}
-	free(lead);
 }
 
 static int unsubscribe_request(const struct msg *m)
@@ -1822,16 +1828,14 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	if (d->kind == DSN_BOUNCE)
 		exchange_rhost(d, rp.human);
 	if (enrich_all && d->kind == DSN_BOUNCE) {
-		char *lead = text_before_orig(rp.human, rp.hlen);
-
-		verdict = report_verdict(m, lead);
-		d->attempts = count_attempts(lead);
+		verdict = report_verdict(m, report_lead(&rp));
+		d->attempts = count_attempts(report_lead(&rp));
 		for (size_t i = 0; !d->attempts && i < d->n; i++)
 			d->attempts = count_attempts(d->r[i].diag);
-		free(lead);
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
 		enrich(&d->r[i], format, verdict);
+	free(rp.lead);
 	free(rp.human);
 	return 0;
 }

@@ -232,8 +232,7 @@ int store_rend(struct store *st, int rc)
 
 /* ---- opening and the schema ---- */
 
-/* dsn for messages, with a password in "scheme://user:password@" hidden. */
-static void dsn_display(const char *dsn, char *out, size_t len)
+void store_dsn_shown(const char *dsn, char *out, size_t len)
 {
 	const char *s = strstr(dsn, "://"), *at, *colon;
 
@@ -372,7 +371,7 @@ int store_open(const char *dsn, unsigned flags, struct store **out, char *err, s
 	int rc = -1;
 
 	*out = NULL;
-	dsn_display(dsn ? dsn : "", shown, sizeof(shown));
+	store_dsn_shown(dsn ? dsn : "", shown, sizeof(shown));
 	ops = dsn ? engine_of(dsn) : NULL;
 	if (!ops) {
 		snprintf(err, errlen,

@@ -175,6 +175,10 @@ struct store_evidence {
 
 struct store;
 
+/* dsn as messages show it: a password in "scheme://user:password@" is
+ * written "***".  Writes at most len bytes to out, always terminated. */
+void store_dsn_shown(const char *dsn, char *out, size_t len);
+
 /* Open the store named by dsn, creating the schema or migrating it to
  * STORE_SCHEMA_VERSION. flags: STORE_RDONLY (no schema changes; fails on
  * a store without schema). Waits up to 5 s for a lock. Returns 0, or -1

@@ -411,23 +411,6 @@ static int plan_budgets(const struct watch_conf *c, struct watch_plan *p, char *
 	return 0;
 }
 
-/* The store's DSN as the log shows it: a password in
- * "scheme://user:password@" hidden (as store_open's
- * messages do). */
-static void dsn_shown(const char *dsn, char *out, size_t len)
-{
-	const char *s = strstr(dsn, "://"), *at, *colon;
-
-	snprintf(out, len, "%s", dsn);
-	if (!s)
-		return;
-	s += 3;
-	at = strchr(s, '@');
-	colon = memchr(s, ':', at ? (size_t)(at - s) : 0);
-	if (at && colon)
-		snprintf(out, len, "%.*s:***%s", (int)(colon - dsn), dsn, at);
-}
-
 int watch_load(const char *path, struct watch_conf **conf, struct watch_plan *plan,
 	       struct conftab_errors *e, char *err, size_t errlen)
 {
@@ -470,7 +453,7 @@ int watch_load(const char *path, struct watch_conf **conf, struct watch_plan *pl
 		str_copy(plan->dsn, sizeof(plan->dsn), c->store);
 	else
 		snprintf(plan->dsn, sizeof(plan->dsn), "sqlite:%s/watch.db", c->state_dir);
-	dsn_shown(plan->dsn, plan->shown, sizeof(plan->shown));
+	store_dsn_shown(plan->dsn, plan->shown, sizeof(plan->shown));
 	return 0;
 bad:
 	{
