@@ -51,7 +51,7 @@ if [ "$TEST_JOBS" -gt 1 ] && /usr/bin/python3 -c 'import xdist' 2>/dev/null; the
 	par="-n $TEST_JOBS"
 fi
 echo "== integration tests ($RBLKIT${par:+, $TEST_JOBS at once})"
-out=$(/usr/bin/python3 -m pytest -q -p no:cacheprovider $par tests/integration 2>&1); rc=$?
+out=$(/usr/bin/python3 -m pytest -q -rfE -p no:cacheprovider $par tests/integration 2>&1); rc=$?
 printf '%s\n' "$out" | tail -40
 p=$(printf '%s\n' "$out" | tail -1 | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
 f=$(printf '%s\n' "$out" | tail -1 | grep -oE '[0-9]+ (failed|error|errors)' | awk '{s+=$1} END {print s+0}')

@@ -353,9 +353,7 @@ zone:
 
     def log_text(self):
         parts = []
-        self._log.flush()
-        self._log.seek(0)
-        parts.append(self._log.read().decode("utf-8", "replace"))
+        parts.append(servers.read_log(self._log))
         nsdlog = os.path.join(self.dir, "nsd.log")
         if os.path.exists(nsdlog):
             with open(nsdlog, errors="replace") as f:

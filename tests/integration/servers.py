@@ -79,6 +79,23 @@ def make_readable(path):
             os.chmod(os.path.join(root, f), 0o644)
 
 
+def read_log(f):
+    """Everything a child has written so far to the file f (its stdout or
+    stderr).  The child writes through the same open file, so one offset is
+    shared: a seek+read here would move it under a write in flight, and the
+    child would overwrite the start of its own log.  pread moves nothing."""
+    if f is None:
+        return ""
+    fd, off, parts = f.fileno(), 0, []
+    while True:
+        b = os.pread(fd, 1 << 16, off)
+        if not b:
+            break
+        parts.append(b)
+        off += len(b)
+    return b"".join(parts).decode("utf-8", "replace")
+
+
 class ServerError(RuntimeError):
     pass
 
@@ -170,11 +187,7 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def _read(self, f):
-        if f is None:
-            return ""
-        f.flush()
-        f.seek(0)
-        return f.read().decode("utf-8", "replace")
+        return read_log(f)
 
     def stderr_text(self):
         return self._read(self._err)

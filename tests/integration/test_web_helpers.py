@@ -63,9 +63,7 @@ class Web:
                 time.sleep(0.05)
 
     def stderr(self):
-        self.err.flush()
-        self.err.seek(0)
-        return self.err.read()
+        return servers.read_log(self.err)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

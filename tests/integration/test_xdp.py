@@ -200,8 +200,7 @@ class NsServer:
         raise RuntimeError("server not answering:\n" + self.stderr())
 
     def stderr(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace")
+        return servers.read_log(self.err)
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
