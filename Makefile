@@ -20,7 +20,11 @@ CFLAGS  ?= -O2 -g
 # Headers are named from src/lib: #include "base/util.h".
 CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -I/usr/include/postgresql -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
-LDLIBS  += -lunbound -lz -lpsl -lsqlite3 -lpq -lmicrohttpd -lsodium -lssl -lcrypto -lxdp -lbpf
+LDLIBS  += -lz -lpsl -lsodium -lxdp -lbpf
+# libpq, libsqlite3, libmicrohttpd, libunbound and libssl are opened at
+# first use (src/lib/base/dynlib.h); their headers are still needed to build.
+# The unit tests look into an SQLite store themselves.
+UNIT_LDLIBS := -lsqlite3
 
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
@@ -98,7 +102,7 @@ $(BUILD)/%.o: %.S data/lists.conf
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librblkit.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librblkit.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librblkit.a $(LDLIBS) $(UNIT_LDLIBS)
 
 # Fuzz targets built with a small driver that replays a corpus (no clang needed).
 $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/librblkit.a

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include "dnsbl/resolve_int.h"
 #include "base/dname.h"
+#include "base/dynlib.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -44,6 +45,37 @@
 #include <time.h>
 #include <unistd.h>
 #include <unbound.h>
+
+/* libunbound is opened when a resolver recurses itself (base/dynlib.h):
+ * the stub path (our own UDP client) and the commands without DNS do not
+ * pay for it and its OpenSSL. */
+#define UB_FUNCS(X) \
+	X(ub_cancel) \
+	X(ub_ctx_async) \
+	X(ub_ctx_create) \
+	X(ub_ctx_delete) \
+	X(ub_ctx_set_option) \
+	X(ub_ctx_set_stub) \
+	X(ub_fd) \
+	X(ub_process) \
+	X(ub_resolve_async) \
+	X(ub_resolve_free) \
+	X(ub_strerror)
+static struct { UB_FUNCS(DYNLIB_SLOT) } ub;
+static const char *const ub_names[] = { UB_FUNCS(DYNLIB_NAME) };
+static struct dynlib ub_lib = DYNLIB_INIT("libunbound.so.8", "libunbound8", ub_names, &ub);
+DYNLIB_CHECK(ub, ub_names);
+#define ub_cancel ub.ub_cancel
+#define ub_ctx_async ub.ub_ctx_async
+#define ub_ctx_create ub.ub_ctx_create
+#define ub_ctx_delete ub.ub_ctx_delete
+#define ub_ctx_set_option ub.ub_ctx_set_option
+#define ub_ctx_set_stub ub.ub_ctx_set_stub
+#define ub_fd ub.ub_fd
+#define ub_process ub.ub_process
+#define ub_resolve_async ub.ub_resolve_async
+#define ub_resolve_free ub.ub_resolve_free
+#define ub_strerror ub.ub_strerror
 
 static uint64_t now_us(void)
 {
@@ -219,6 +251,8 @@ static int open_socks(struct resolver *rs, unsigned first, char *err, size_t err
 static int open_unbound(struct resolver *rs, char *err, size_t errlen)
 {
 	int r;
+	if (dynlib_load(&ub_lib, err, errlen) < 0)
+		return -1;
 	rs->ub = ub_ctx_create();
 	if (!rs->ub) {
 		snprintf(err, errlen, "libunbound: cannot create a context");

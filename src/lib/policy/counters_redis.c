@@ -15,6 +15,7 @@
 #include "policy/counters.h"
 #include "policy/counters_scripts.h"
 #include "policy/resp.h"
+#include "base/openssl.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -27,9 +28,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <time.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #define PCS_IN_MAX (RESP_MAX_BULK + 65536)
@@ -848,9 +846,11 @@ static void try_connect(struct pcs *s)
  * certificate checked against ca (a PEM file) or the system's CAs. */
 static SSL_CTX *tls_ctx(const char *ca, char *err, size_t errlen)
 {
-	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *c;
 
-	if (!c) {
+	if (openssl_load(err, errlen) < 0)
+		return NULL;
+	if (!(c = SSL_CTX_new(TLS_client_method()))) {
 		snprintf(err, errlen, "TLS: cannot make a context");
 		return NULL;
 	}
@@ -924,7 +924,8 @@ void pcs_free(struct pcs *s)
 		return;
 	if (s->fd >= 0)
 		close_conn(s);
-	SSL_CTX_free(s->tls);
+	if (s->tls)		/* without TLS libssl was never opened */
+		SSL_CTX_free(s->tls);
 	ev_timer_stop(s->ev, &s->timer);
 	while ((r = req_pop(s)))
 		free(r);

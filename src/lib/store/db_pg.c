@@ -49,12 +49,69 @@
  * Runs with the daemon's privileges.
  */
 #include "store/db.h"
+#include "base/dynlib.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* libpq is opened when a PostgreSQL store is (base/dynlib.h): the commands
+ * that never touch one do not pay for it and its Kerberos, LDAP and GnuTLS. */
+#define PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdStatus) \
+	X(PQcmdTuples) \
+	X(PQconnectdbParams) \
+	X(PQerrorMessage) \
+	X(PQexec) \
+	X(PQfinish) \
+	X(PQfreemem) \
+	X(PQgetResult) \
+	X(PQgetisnull) \
+	X(PQgetlength) \
+	X(PQgetvalue) \
+	X(PQnfields) \
+	X(PQprepare) \
+	X(PQreset) \
+	X(PQresultErrorField) \
+	X(PQresultStatus) \
+	X(PQsendQueryParams) \
+	X(PQsendQueryPrepared) \
+	X(PQsetNoticeProcessor) \
+	X(PQsetSingleRowMode) \
+	X(PQstatus) \
+	X(PQtransactionStatus) \
+	X(PQunescapeBytea)
+static struct { PQ_FUNCS(DYNLIB_SLOT) } pq;
+static const char *const pq_names[] = { PQ_FUNCS(DYNLIB_NAME) };
+static struct dynlib pq_lib = DYNLIB_INIT("libpq.so.5", "libpq5", pq_names, &pq);
+DYNLIB_CHECK(pq, pq_names);
+#define PQclear pq.PQclear
+#define PQcmdStatus pq.PQcmdStatus
+#define PQcmdTuples pq.PQcmdTuples
+#define PQconnectdbParams pq.PQconnectdbParams
+#define PQerrorMessage pq.PQerrorMessage
+#define PQexec pq.PQexec
+#define PQfinish pq.PQfinish
+#define PQfreemem pq.PQfreemem
+#define PQgetResult pq.PQgetResult
+#define PQgetisnull pq.PQgetisnull
+#define PQgetlength pq.PQgetlength
+#define PQgetvalue pq.PQgetvalue
+#define PQnfields pq.PQnfields
+#define PQprepare pq.PQprepare
+#define PQreset pq.PQreset
+#define PQresultErrorField pq.PQresultErrorField
+#define PQresultStatus pq.PQresultStatus
+#define PQsendQueryParams pq.PQsendQueryParams
+#define PQsendQueryPrepared pq.PQsendQueryPrepared
+#define PQsetNoticeProcessor pq.PQsetNoticeProcessor
+#define PQsetSingleRowMode pq.PQsetSingleRowMode
+#define PQstatus pq.PQstatus
+#define PQtransactionStatus pq.PQtransactionStatus
+#define PQunescapeBytea pq.PQunescapeBytea
 
 #define PG_BUCKETS 64           /* statement cache hash buckets */
 #define PG_MAXSTMT 512          /* prepared statements kept; then run unprepared */
@@ -748,6 +805,8 @@ static int pg_open(const char *dsn, unsigned flags, struct db **out, char *err, 
 	struct db_pg *pg;
 
 	*out = NULL;
+	if (dynlib_load(&pq_lib, err, errlen) < 0)
+		return -1;
 	if (!(pg = calloc(1, sizeof(*pg))) || !(pg->dsn = mask_dsn(dsn))) {
 		snprintf(err, errlen, "postgresql: out of memory");
 		free(pg);

@@ -15,11 +15,65 @@
  * path is operator configuration. Runs with the daemon's privileges.
  */
 #include "store/db.h"
+#include "base/dynlib.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* libsqlite3 is opened when an SQLite store is (base/dynlib.h). */
+#define SQ3_FUNCS(X) \
+	X(sqlite3_bind_blob) \
+	X(sqlite3_bind_int64) \
+	X(sqlite3_bind_null) \
+	X(sqlite3_bind_parameter_count) \
+	X(sqlite3_bind_text) \
+	X(sqlite3_busy_timeout) \
+	X(sqlite3_changes64) \
+	X(sqlite3_clear_bindings) \
+	X(sqlite3_close) \
+	X(sqlite3_column_blob) \
+	X(sqlite3_column_bytes) \
+	X(sqlite3_column_int64) \
+	X(sqlite3_column_text) \
+	X(sqlite3_column_type) \
+	X(sqlite3_errmsg) \
+	X(sqlite3_exec) \
+	X(sqlite3_extended_result_codes) \
+	X(sqlite3_finalize) \
+	X(sqlite3_get_autocommit) \
+	X(sqlite3_open_v2) \
+	X(sqlite3_prepare_v3) \
+	X(sqlite3_reset) \
+	X(sqlite3_step)
+static struct { SQ3_FUNCS(DYNLIB_SLOT) } sq3;
+static const char *const sq3_names[] = { SQ3_FUNCS(DYNLIB_NAME) };
+static struct dynlib sq3_lib = DYNLIB_INIT("libsqlite3.so.0", "libsqlite3-0", sq3_names, &sq3);
+DYNLIB_CHECK(sq3, sq3_names);
+#define sqlite3_bind_blob sq3.sqlite3_bind_blob
+#define sqlite3_bind_int64 sq3.sqlite3_bind_int64
+#define sqlite3_bind_null sq3.sqlite3_bind_null
+#define sqlite3_bind_parameter_count sq3.sqlite3_bind_parameter_count
+#define sqlite3_bind_text sq3.sqlite3_bind_text
+#define sqlite3_busy_timeout sq3.sqlite3_busy_timeout
+#define sqlite3_changes64 sq3.sqlite3_changes64
+#define sqlite3_clear_bindings sq3.sqlite3_clear_bindings
+#define sqlite3_close sq3.sqlite3_close
+#define sqlite3_column_blob sq3.sqlite3_column_blob
+#define sqlite3_column_bytes sq3.sqlite3_column_bytes
+#define sqlite3_column_int64 sq3.sqlite3_column_int64
+#define sqlite3_column_text sq3.sqlite3_column_text
+#define sqlite3_column_type sq3.sqlite3_column_type
+#define sqlite3_errmsg sq3.sqlite3_errmsg
+#define sqlite3_exec sq3.sqlite3_exec
+#define sqlite3_extended_result_codes sq3.sqlite3_extended_result_codes
+#define sqlite3_finalize sq3.sqlite3_finalize
+#define sqlite3_get_autocommit sq3.sqlite3_get_autocommit
+#define sqlite3_open_v2 sq3.sqlite3_open_v2
+#define sqlite3_prepare_v3 sq3.sqlite3_prepare_v3
+#define sqlite3_reset sq3.sqlite3_reset
+#define sqlite3_step sq3.sqlite3_step
 
 #define STMT_CACHE 128          /* distinct statements of store.c, with room */
 #define STMT_PROBE 8
@@ -269,6 +323,8 @@ static int sq_open(const char *dsn, unsigned flags, struct db **out, char *err, 
 	int i, oflags = SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
+	if (dynlib_load(&sq3_lib, err, errlen) < 0)
+		return -1;
 	if (!strncmp(path, "sqlite:", 7))
 		path += 7;
 	if (!*path) {

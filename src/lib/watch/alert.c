@@ -26,14 +26,12 @@
 #include "watch/watch.h"
 
 #include "base/json.h"
+#include "base/openssl.h"
 #include "base/util.h"
 #include "store/store.h"
 #include "store/watch.h"
 
 #include <errno.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -336,6 +334,8 @@ static int tls_start(struct conn *k, const char *host, const char *ca, char *det
 {
 	int r;
 
+	if (openssl_load(det, dl) < 0)
+		return -1;
 	if (!(k->ctx = SSL_CTX_new(TLS_client_method()))) {
 		snprintf(det, dl, "webhook: TLS: out of memory");
 		return -1;

@@ -15,10 +15,10 @@
  * JSON escaper only.
  */
 #include "web/web_int.h"
+#include "web/mhd.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>

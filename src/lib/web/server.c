@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "web/web_int.h"
+#include "web/mhd.h"
 #include "base/listen.h"
 #include "base/daemon.h"
 #include "base/util.h"
@@ -20,7 +21,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -528,6 +528,8 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 		snprintf(err, el, "libsodium cannot start");
 		return -1;
 	}
+	if (web_mhd_load(err, el))
+		return -1;
 	if (c->rules && *c->rules) {
 		if (!(srv.rules = list_conf_load(c->rules, &e))) {
 			snprintf(err, el, "%s", e.n ? e.msg[0] : "rules: cannot read");
