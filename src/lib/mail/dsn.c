@@ -368,8 +368,9 @@ static int cut_line(const char *l, size_t n)
 		"headers of your message", "message header", "the header of the original",
 		"your message reads", "included is a copy", "copy of the original",
 		"copy of your message" };
-	char buf[128];
+	char buf[128], *b = buf;
 	size_t i = 0, o = 0;
+	int mark = 0;
 
 	while (i < n && (l[i] == '-' || l[i] == '=' || l[i] == ' ' || l[i] == '*' ||
 			 l[i] == '_' || l[i] == '>' || l[i] == '[' || l[i] == '|'))
@@ -390,8 +391,6 @@ static int cut_line(const char *l, size_t n)
 	for (; i < n && o + 1 < sizeof(buf); i++)
 		buf[o++] = (char)tolower((unsigned char)l[i]);
 	buf[o] = '\0';
-	if (strstr(buf, "was received") || strstr(buf, "could not be"))
-		return 0;
 	/* "---- START OF RETURNED MESSAGE ----", "Begin original message",
 	 * "A copy of the original message below this line:" */
 	{
@@ -400,14 +399,17 @@ static int cut_line(const char *l, size_t n)
 
 		for (size_t k = 0; k < ARRAY_SIZE(lead); k++)
 			if (!strncmp(buf, lead[k], strlen(lead[k]))) {
-				memmove(buf, buf + strlen(lead[k]), strlen(buf + strlen(lead[k])) + 1);
+				b += strlen(lead[k]);
 				break;
 			}
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
-		if (buf[0] == marks[k][0] && !strncmp(buf, marks[k], strlen(marks[k])))
-			return 1;
-	return !strncasecmp(l, "Received:", 9) || !strncasecmp(l, "Return-Path:", 12);
+	for (size_t k = 0; k < ARRAY_SIZE(marks) && !mark; k++)
+		mark = b[0] == marks[k][0] && !strncmp(b, marks[k], strlen(marks[k]));
+	if (!mark && strncasecmp(l, "Received:", 9) && strncasecmp(l, "Return-Path:", 12))
+		return 0;
+	/* "The original message was received at ..." (sendmail) starts the
+	 * report; "... could not be delivered" is the report's own line */
+	return !strstr(buf, "was received") && !strstr(buf, "could not be");
 }
 
 /* Is this line a recipient line? Sets the address range.  2: a line that
@@ -1240,13 +1242,14 @@ static int says_temporary(const char *t)
 	return r;
 }
 
-/* The first place in s where one of the n words is (any case), or NULL. */
-static const char *first_word(const char *s, const char *const *words, size_t n)
+/* The first place in lo (lower case) where one of the n lower-case words
+ * is, or NULL. */
+static const char *first_word(const char *lo, const char *const *words, size_t n)
 {
 	const char *best = NULL, *p;
 
 	for (size_t i = 0; i < n; i++)
-		if ((p = strcasestr(s, words[i])) != NULL && (!best || p < best))
+		if ((p = strstr(lo, words[i])) != NULL && (!best || p < best))
 			best = p;
 	return best;
 }
@@ -1256,10 +1259,10 @@ static const char *first_word(const char *s, const char *const *words, size_t n)
  * delivered", "This is just a warning, you do not need to take any
  * action", "postponed ... We will continue to try") or a final report
  * ("I've given up").  Read from the subject and the report's own words
- * (before the copy of the original). */
+ * before the copy of the original (lo: in lower case). */
 enum { VERDICT_NONE, VERDICT_DELAY, VERDICT_FINAL };
 
-static int report_verdict(const struct msg *m, const char *lead)
+static int report_verdict(const struct msg *m, const char *lo)
 {
 	/* not "Warning:" alone: MDaemon's failures are "Warning: a@b - User
 	 * unknown!" (sendmail's delays say "could not send message for past") */
@@ -1277,7 +1280,7 @@ static int report_verdict(const struct msg *m, const char *lead)
 		"undelivered", "returned mail", "returned to sender", "could not be delivered",
 		"non remis", "unzustellbar", "nondeliverable", "non-deliverable" };
 	const char *subj = msg_get(m, "Subject");
-	char *lo = lower_dup(lead), *dec = NULL;
+	char *dec = NULL, *slo;
 	const char *d, *f;
 	int v = VERDICT_NONE;
 
@@ -1293,24 +1296,26 @@ static int report_verdict(const struct msg *m, const char *lead)
 		 * theirs).  The report's own word comes first, the original's
 		 * subject after it ("Undeliverable: Meeting postponed",
 		 * "Delivery delayed: Re: failed build"): the first word decides */
-		d = first_word(subj, delay_subj, ARRAY_SIZE(delay_subj));
-		f = first_word(subj, final_subj, ARRAY_SIZE(final_subj));
+		slo = lower_dup(subj);
+		d = first_word(slo, delay_subj, ARRAY_SIZE(delay_subj));
+		f = first_word(slo, final_subj, ARRAY_SIZE(final_subj));
 		if (d && (!f || d < f))
 			v = strstr(lo, "permanent") ? VERDICT_FINAL : VERDICT_DELAY;
 		else if (f)
 			v = VERDICT_FINAL;
+		free(slo);
 		free(dec);
 	}
-	free(lo);
 	return v;
 }
 
 /* The number of delivery attempts a report's words give ("This condition
  * occurred after 30 attempt(s)", "failed 5 attempts", "12 delivery
- * attempts", "attempted 3 times", "Attempts: 4"), or 0. */
+ * attempts", "attempted 3 times", "Attempts: 4"), or 0.  t is in lower
+ * case. */
 static int count_attempts(const char *t)
 {
-	for (const char *p = t; (p = strcasestr(p, "attempt")) != NULL; p += 7) {
+	for (const char *p = t; (p = strstr(p, "attempt")) != NULL; p += 7) {
 		const char *b = p, *a = p + 7;
 		long v;
 		int colon = 0;
@@ -1532,6 +1537,7 @@ struct report {
 	int have_orig;
 	size_t cap;		/* allocation of d->r */
 	char *lead;		/* human up to the copy of the original (report_lead()) */
+	char *lead_lo;		/* the same in lower case (report_lead_lo()) */
 };
 
 /* The delivery-status parts (the report's own, else a forwarded one),
@@ -1713,6 +1719,14 @@ static const char *report_lead(struct report *rp)
 	return rp->lead;
 }
 
+/* report_lead() in lower case, for the searches of lower-case words. */
+static const char *report_lead_lo(struct report *rp)
+{
+	if (!rp->lead_lo)
+		rp->lead_lo = lower_dup(report_lead(rp));
+	return rp->lead_lo;
+}
+
 static char *text_before_orig(const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
@@ -1828,14 +1842,19 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	if (d->kind == DSN_BOUNCE)
 		exchange_rhost(d, rp.human);
 	if (enrich_all && d->kind == DSN_BOUNCE) {
-		verdict = report_verdict(m, report_lead(&rp));
-		d->attempts = count_attempts(report_lead(&rp));
-		for (size_t i = 0; !d->attempts && i < d->n; i++)
-			d->attempts = count_attempts(d->r[i].diag);
+		verdict = report_verdict(m, report_lead_lo(&rp));
+		d->attempts = count_attempts(report_lead_lo(&rp));
+		for (size_t i = 0; !d->attempts && i < d->n; i++) {
+			char *lo = lower_dup(d->r[i].diag);
+
+			d->attempts = count_attempts(lo);
+			free(lo);
+		}
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
 		enrich(&d->r[i], format, verdict);
 	free(rp.lead);
+	free(rp.lead_lo);
 	free(rp.human);
 	return 0;
 }
