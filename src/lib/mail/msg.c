@@ -181,6 +181,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		nlen = sizeof(f->name) - 1;
 	memcpy(f->name, start, nlen);
 	f->name[nlen] = '\0';
+	f->nlen = nlen;
 	f->value = val;
 	f->vlen = vl;
 	return p;
@@ -233,10 +234,12 @@ void msg_free(struct msg *m)
 const char *msg_get(const struct msg *m, const char *name)
 {
 	int c0 = tolower((unsigned char)name[0]);
+	size_t n = strlen(name);
 
-	/* the first letter rules out most fields without a call */
+	/* the length and the first letter rule out most fields without a
+	 * call */
 	for (size_t i = 0; i < m->nf; i++)
-		if (tolower((unsigned char)m->f[i].name[0]) == c0 &&
+		if (m->f[i].nlen == n && tolower((unsigned char)m->f[i].name[0]) == c0 &&
 		    !strcasecmp(m->f[i].name, name))
 			return m->f[i].value;
 	return NULL;

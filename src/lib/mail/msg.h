@@ -22,6 +22,7 @@
 
 struct msg_field {
 	char name[64];		/* as written, NUL-terminated, cut at 63 */
+	size_t nlen;		/* strlen(name) */
 	char *value;		/* unfolded, leading/trailing space trimmed */
 	size_t vlen;
 };

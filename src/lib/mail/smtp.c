@@ -209,7 +209,8 @@ void smtp_find_command(const char *text, char *out, size_t len)
 	{
 		const char *sent = NULL;
 
-		for (p = t; *p && !best; p++) {
+		/* no reply quoted ("<<< 550 ..."): the walk finds nothing */
+		for (p = strstr(t, "<<< ") ? t : ""; *p && !best; p++) {
 			if (p != t && p[-1] != ' ' && p[-1] != '\n')
 				continue;
 			if (*p != 'w' && *p != '>' && *p != '<')
