@@ -15,7 +15,8 @@ static int dynlib_open(struct dynlib *dl)
 	void *h = dlopen(dl->soname, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		const char *why = dlerror();
-		snprintf(dl->err, sizeof(dl->err), "%s is not installed (Debian package %s): %s",
+		snprintf(dl->err, sizeof(dl->err),
+			 "%s cannot be loaded (is the Debian package %s installed?): %s",
 			 dl->soname, dl->package, why != NULL ? why : "dlopen failed");
 		return -1;
 	}

@@ -54,8 +54,8 @@ struct dynlib {
 		       #table ": one function pointer per name")
 
 /* Open the library and fill the table.  0 when every function was found
- * (now or before); -1 otherwise, with the reason in err ("libpq.so.5 is
- * not installed (Debian package libpq5): ...").  A failure is remembered:
+ * (now or before); -1 otherwise, with the reason in err ("libpq.so.5
+ * cannot be loaded (is the Debian package libpq5 installed?): ...").  A failure is remembered:
  * later calls fail the same way without trying again. */
 int dynlib_load(struct dynlib *dl, char *err, size_t errlen);
 
