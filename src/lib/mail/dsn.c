@@ -1842,7 +1842,13 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	if (d->kind == DSN_BOUNCE)
 		exchange_rhost(d, rp.human);
 	if (enrich_all && d->kind == DSN_BOUNCE) {
-		verdict = report_verdict(m, report_lead_lo(&rp));
+		size_t k = 0;
+
+		/* the verdict speaks only for recipients without an Action */
+		while (k < d->n && d->r[k].action[0])
+			k++;
+		if (k < d->n)
+			verdict = report_verdict(m, report_lead_lo(&rp));
 		d->attempts = count_attempts(report_lead_lo(&rp));
 		for (size_t i = 0; !d->attempts && i < d->n; i++) {
 			char *lo = lower_dup(d->r[i].diag);
