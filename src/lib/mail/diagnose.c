@@ -106,9 +106,13 @@ static void decoded(const struct msg *m, const char *name, char *out, size_t len
 	out[0] = '\0';
 	if (!v)
 		return;
-	dv = mime_decode_words(v, strlen(v));
-	str_copy(out, len, dv);
-	free(dv);
+	if (!strstr(v, "=?")) {		/* no encoded word: as it is */
+		str_copy(out, len, v);
+	} else {
+		dv = mime_decode_words(v, strlen(v));
+		str_copy(out, len, dv);
+		free(dv);
+	}
 	for (size_t n = strlen(out); n && (unsigned char)out[n - 1] <= ' '; n--)
 		out[n - 1] = '\0';
 }

@@ -81,13 +81,19 @@ struct msg_block {
 	char data[];
 };
 
-/* Room for n bytes, taken from the newest block (or a new one). */
-static char *block_take(struct msg *m, size_t n)
+/* Room for n bytes, taken from the newest block (or a new one).  rest
+ * is the text left to read, which bounds every value still to come: a
+ * short text (a delivery-status block, a small part) gets a block its
+ * size, not BLOCK_SIZE. */
+static char *block_take(struct msg *m, size_t n, size_t rest)
 {
 	struct msg_block *b = m->blocks;
 
 	if (!b || b->cap - b->used < n) {
-		size_t cap = n > BLOCK_SIZE ? n : BLOCK_SIZE;
+		size_t cap = rest < BLOCK_SIZE ? rest : BLOCK_SIZE;
+
+		if (cap < n)
+			cap = n;
 
 		b = xmalloc(sizeof(*b) + cap);
 		b->used = 0;
@@ -139,7 +145,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 			q = e2;
 		}
 		bound = (raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1;
-		val = block_take(m, bound);
+		val = block_take(m, bound, (size_t)(end - start) + 1);
 	}
 	for (;;) {
 		size_t n = (size_t)(le - v);
@@ -173,7 +179,8 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 	}
 	block_trim(m, bound - (vl + 1));
 	if (m->nf == *cap) {
-		*cap = *cap ? *cap * 2 : 32;
+		/* a short text has a few fields: no 3 KB array for it */
+		*cap = *cap ? *cap * 2 : end - start < 2048 ? 8 : 32;
 		m->f = xreallocarray(m->f, *cap, sizeof(*m->f));
 	}
 	f = &m->f[m->nf++];
