@@ -20,9 +20,10 @@ CFLAGS  ?= -O2 -g
 # Headers are named from src/lib: #include "base/util.h".
 CFLAGS  += -std=gnu11 $(WARN) -pthread -Isrc/lib -I/usr/include/postgresql -DRBLKIT_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread -Wl,-z,relro -Wl,-z,now
-LDLIBS  += -lz -lpsl -lsodium -lxdp -lbpf
-# libpq, libsqlite3, libmicrohttpd, libunbound and libssl are opened at
-# first use (src/lib/base/dynlib.h); their headers are still needed to build.
+LDLIBS  += -lz
+# libpq, libsqlite3, libmicrohttpd, libsodium, libunbound, libssl, libxdp
+# and libpsl are opened at first use (src/lib/base/dynlib.h); their headers
+# are still needed to build.
 # The unit tests look into an SQLite store themselves.
 UNIT_LDLIBS := -lsqlite3
 

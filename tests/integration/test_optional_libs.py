@@ -1,7 +1,9 @@
 """The large client libraries are opened when a command needs them
 (src/lib/base/dynlib.h): libpq for a PostgreSQL store, libsqlite3 for an
-SQLite store, libmicrohttpd for `rblkit web`, libunbound for `check
---recursive`, libssl for TLS to Redis and webhooks.
+SQLite store, libmicrohttpd and libsodium for `rblkit web`, libunbound for `check
+--recursive`, libssl for TLS to Redis and webhooks, libxdp (and libbpf)
+for `serve --xdp`, libpsl for the registered domain of a name (without
+it the name is asked as given: tests/integration/test_psl.py).
 
 Each test breaks one or all of them in a mount namespace of its own (a bind
 mount of /dev/null over the library file: "file too short", as a removed or
@@ -35,6 +37,9 @@ LIBS = {  # soname: Debian package
     "libmicrohttpd.so.12": "libmicrohttpd12",
     "libunbound.so.8": "libunbound8",
     "libssl.so.3": "libssl3",
+    "libxdp.so.1": "libxdp1",
+    "libpsl.so.5": "libpsl5",
+    "libsodium.so.23": "libsodium23",
 }
 
 pytestmark = pytest.mark.skipif(
@@ -105,6 +110,17 @@ def test_web_names_libmicrohttpd(tmp_path):
     assert_names(p, "libmicrohttpd.so.12")
 
 
+def test_web_names_libsodium(tmp_path):
+    conf = tmp_path / "web.conf"
+    conf.write_text(f"listen = 127.0.0.1:{servers.free_port()}\nstore = sqlite:{tmp_path}/s.db\n"
+                    "dns = 127.0.0.1:1\nzones = bl.test\n")
+    p = run_without(["libsodium.so.23"], [RBLKIT, "web", "--config", str(conf)])
+    assert_names(p, "libsodium.so.23")
+    p = run_without(["libsodium.so.23"], [RBLKIT, "web", "--config", str(conf),
+                                          "--add-key", "ci", "--scopes", "lookup"])
+    assert_names(p, "libsodium.so.23")
+
+
 def test_recursive_check_names_libunbound():
     # fails before its first query: nothing leaves the host
     p = run_without(["libunbound.so.8"], [RBLKIT, "check", "--recursive", "127.0.0.2"])
@@ -123,6 +139,22 @@ def test_diagnose_and_serve_need_none_of_them(tmp_path):
     # serve: load a zone and check it (the same code path as serving)
     zone = tmp_path / "bl.txt"
     zone.write_text(":127.0.0.2:Listed $\n192.0.2.1\n")
-    p = run_without(list(LIBS), [RBLKIT, "serve", "--check", "-b", "127.0.0.1:1",
-                                 f"bl.test:ip4set:{zone}"])
+    p = run_without(list(LIBS), [RBLKIT, "serve", "--check", f"bl.test:ip4set:{zone}"])
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_serve_xdp_names_libxdp_and_falls_back(tmp_path):
+    zone = tmp_path / "bl.txt"
+    zone.write_text(":127.0.0.2:Listed $\n127.0.0.2\n192.0.2.1\n")
+    port = servers.free_port()
+    argv = [RBLKIT, "serve", "-b", f"127.0.0.1/{port}", "--xdp", "lo",
+            f"bl.test:ip4set:{zone}"]
+    p = run_without(["libxdp.so.1"], argv)
+    assert_names(p, "libxdp.so.1")
+    assert "--xdp-fallback" in p.stderr, p.stderr
+    # with --xdp-fallback it serves through sockets: it starts, says why,
+    # and runs until stopped (timeout ends it)
+    p = run_without(["libxdp.so.1"], ["timeout", "3"] + argv + ["--xdp-fallback"])
+    assert p.returncode == 124, p.stderr
+    assert "libxdp.so.1 cannot be loaded" in p.stderr and "through sockets" in p.stderr, p.stderr
+    assert "serving 1 zones" in p.stderr, p.stderr

@@ -103,3 +103,20 @@ def test_catalogue_entry_decides(dns_server, tmp_path):
     cat.write_text("[spamhaus-dbl]\nreduce = sometimes\n")
     p = run_check(dns_server, "--catalog", str(cat), "mail.foo.example.co.uk")
     assert p.returncode != 0 and "reduce: use registered or none" in p.stderr
+
+
+def test_without_libpsl_names_are_asked_as_given(dns_server):
+    # libpsl is opened at the first lookup (src/lib/base/dynlib.h): without
+    # it the check still runs, asks the name as given and says why once
+    import test_optional_libs as ol
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare(1) for a mount namespace")
+    where = "127.0.0.1:%d" % dns_server.port
+    p = ol.run_without(["libpsl.so.5"], [servers.RBLKIT, "check", "--resolver", where,
+                                         "--zone", "dbl.spamhaus.org@" + where, "--json",
+                                         "mail.foo.example.co.uk"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    res = [(r["subject"], r["status"]) for r in json.loads(p.stdout)[0]["results"]]
+    assert res == [("mail.foo.example.co.uk", "clean")]
+    assert p.stderr.count("no public suffix list") == 1, p.stderr
+    assert "libpsl.so.5 cannot be loaded (is the Debian package libpsl5 installed?)" in p.stderr

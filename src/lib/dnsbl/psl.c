@@ -12,6 +12,7 @@
  * file is the system's.
  */
 #include "dnsbl/psl.h"
+#include "base/dynlib.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,26 @@
 #include <libpsl.h>
 #include <pthread.h>
 #include <string.h>
+
+/* libpsl is opened at the first lookup (base/dynlib.h); without it the
+ * names are asked as given, as without suffix data, and the warning
+ * says which library is missing. */
+#define PSL_FUNCS(X) \
+	X(psl_builtin) \
+	X(psl_free) \
+	X(psl_latest) \
+	X(psl_load_file) \
+	X(psl_registrable_domain)
+static struct { PSL_FUNCS(DYNLIB_SLOT) } pslf;
+static const char *const psl_names[] = { PSL_FUNCS(DYNLIB_NAME) };
+static struct dynlib psl_lib = DYNLIB_INIT("libpsl.so.5", "libpsl5", psl_names, &pslf);
+DYNLIB_CHECK(pslf, psl_names);
+#define psl_builtin pslf.psl_builtin
+#define psl_free pslf.psl_free
+#define psl_latest pslf.psl_latest
+#define psl_load_file pslf.psl_load_file
+#define psl_registrable_domain pslf.psl_registrable_domain
+static char psl_err[256];		/* why libpsl is not there, or "" */
 
 static const psl_ctx_t *ctx;		/* NULL: no data */
 static psl_ctx_t *ctx_owned;		/* to psl_free(): a loaded file */
@@ -28,7 +49,8 @@ static pthread_once_t warn_once = PTHREAD_ONCE_INIT;
 
 static void drop(void)
 {
-	psl_free(ctx_owned);
+	if (ctx_owned)
+		psl_free(ctx_owned);
 	ctx_owned = NULL;
 	ctx = NULL;
 	source = REGDOM_NONE;
@@ -54,6 +76,8 @@ static void use(psl_ctx_t *l, bool builtin)
 static void load_default(void)
 {
 	drop();
+	if (dynlib_load(&psl_lib, psl_err, sizeof(psl_err)) < 0)
+		return;
 	use(psl_latest(NULL), true);
 }
 
@@ -67,6 +91,8 @@ enum regdom_source regdom_reload(const char *path, bool builtin)
 {
 	pthread_once(&load_once, load_default);
 	drop();
+	if (psl_err[0])
+		return source;
 	if (!path && builtin)
 		load_default();
 	else
@@ -86,8 +112,12 @@ const char *regdom_source_text(enum regdom_source s)
 
 static void warn_no_data(void)
 {
-	log_warn("no public suffix list (install Debian's publicsuffix): domain lists "
-		 "that want the registered domain are asked the names as given");
+	if (psl_err[0])
+		log_warn("no public suffix list (%s): domain lists that want the registered "
+			 "domain are asked the names as given", psl_err);
+	else
+		log_warn("no public suffix list (install Debian's publicsuffix): domain lists "
+			 "that want the registered domain are asked the names as given");
 }
 
 /* An IP literal, or a name whose last label is all digits (no TLD is):

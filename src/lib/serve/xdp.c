@@ -21,6 +21,7 @@
 #include "serve/xdp.h"
 #include "serve/qlog.h"
 #include "serve/xdp_pkt.h"
+#include "base/dynlib.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -38,6 +39,53 @@
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
+
+/* libxdp (and the libbpf it brings) is opened when --xdp is given
+ * (base/dynlib.h): serving from sockets, and every other command, does
+ * not map them.  dlsym on libxdp's handle finds libbpf's functions too. */
+#define XDL_FUNCS(X) \
+	X(xsk_umem__create) \
+	X(xsk_umem__delete) \
+	X(xsk_socket__create) \
+	X(xsk_socket__delete) \
+	X(xsk_socket__fd) \
+	X(xsk_socket__update_xskmap) \
+	X(libbpf_set_print) \
+	X(bpf_xdp_query_id) \
+	X(bpf_xdp_detach) \
+	X(bpf_object__find_map_fd_by_name) \
+	X(bpf_link_create) \
+	X(bpf_program__fd) \
+	X(bpf_prog_get_fd_by_id) \
+	X(bpf_object__open_mem) \
+	X(bpf_object__load) \
+	X(bpf_object__find_program_by_name) \
+	X(bpf_object__close) \
+	X(bpf_obj_get_info_by_fd) \
+	X(bpf_map_update_elem)
+static struct { XDL_FUNCS(DYNLIB_SLOT) } xdl;
+static const char *const xdl_names[] = { XDL_FUNCS(DYNLIB_NAME) };
+static struct dynlib xdl_lib = DYNLIB_INIT("libxdp.so.1", "libxdp1", xdl_names, &xdl);
+DYNLIB_CHECK(xdl, xdl_names);
+#define xsk_umem__create xdl.xsk_umem__create
+#define xsk_umem__delete xdl.xsk_umem__delete
+#define xsk_socket__create xdl.xsk_socket__create
+#define xsk_socket__delete xdl.xsk_socket__delete
+#define xsk_socket__fd xdl.xsk_socket__fd
+#define xsk_socket__update_xskmap xdl.xsk_socket__update_xskmap
+#define libbpf_set_print xdl.libbpf_set_print
+#define bpf_xdp_query_id xdl.bpf_xdp_query_id
+#define bpf_xdp_detach xdl.bpf_xdp_detach
+#define bpf_object__find_map_fd_by_name xdl.bpf_object__find_map_fd_by_name
+#define bpf_link_create xdl.bpf_link_create
+#define bpf_program__fd xdl.bpf_program__fd
+#define bpf_prog_get_fd_by_id xdl.bpf_prog_get_fd_by_id
+#define bpf_object__open_mem xdl.bpf_object__open_mem
+#define bpf_object__load xdl.bpf_object__load
+#define bpf_object__find_program_by_name xdl.bpf_object__find_program_by_name
+#define bpf_object__close xdl.bpf_object__close
+#define bpf_obj_get_info_by_fd xdl.bpf_obj_get_info_by_fd
+#define bpf_map_update_elem xdl.bpf_map_update_elem
 
 #define XDP_FRAMES 2048         /* per queue; also every ring's size */
 #define XDP_FRAME XSK_UMEM__DEFAULT_FRAME_SIZE  /* 4096 */
@@ -380,6 +428,8 @@ struct xdp_server *xdp_open(const char *spec, const struct sockaddr_storage *add
 	unsigned zc = 0;
 
 	x->link_fd = -1;
+	if (dynlib_load(&xdl_lib, err, el) < 0)
+		goto fail;
 	if (parse_spec(x, spec, err, el) || clear_stale(x, err, el) ||
 	    load_program(x, addrs, n, err, el))
 		goto fail;
@@ -419,7 +469,8 @@ void xdp_close(struct xdp_server *x)
 		if (q->area)
 			munmap(q->area, (size_t)XDP_FRAMES * XDP_FRAME);
 	}
-	bpf_object__close(x->obj);
+	if (x->obj)
+		bpf_object__close(x->obj);
 	free(x);
 }
 

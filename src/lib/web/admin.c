@@ -20,10 +20,10 @@
  * password look the same. Redirects go to the fixed path /admin only.
  */
 #include "web/web_int.h"
+#include "web/sodium.h"
 #include "base/util.h"
 
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

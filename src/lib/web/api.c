@@ -16,10 +16,10 @@
  */
 #include "web/web_int.h"
 #include "web/mhd.h"
+#include "web/sodium.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -10,10 +10,10 @@
  * (our own reading of the peer, not a header unless from a proxy).
  */
 #include "web/web_int.h"
+#include "web/sodium.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "web/web_int.h"
 #include "web/mhd.h"
+#include "web/sodium.h"
 #include "base/listen.h"
 #include "base/daemon.h"
 #include "base/util.h"
@@ -24,7 +25,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,10 +524,8 @@ int web_run(const struct web_conf *c, char *err, size_t el)
 	int fd = -1, sig, rc = -1;
 	const int sigs[] = { SIGINT, SIGTERM };
 
-	if (sodium_init() < 0) {
-		snprintf(err, el, "libsodium cannot start");
+	if (web_sodium_load(err, el) < 0)
 		return -1;
-	}
 	if (web_mhd_load(err, el))
 		return -1;
 	if (c->rules && *c->rules) {

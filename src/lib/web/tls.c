@@ -9,10 +9,10 @@
  */
 #include "web/web_int.h"
 #include "web/mhd.h"
+#include "web/sodium.h"
 #include "base/util.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +86,8 @@ int web_conf_check_files(const struct web_conf *c, char *err, size_t el)
 {
 	char *cert, *key;
 
-	if (web_mhd_load(err, el) || web_tls_load(c, &cert, &key, err, el))
+	if (web_mhd_load(err, el) || web_sodium_load(err, el) ||
+	    web_tls_load(c, &cert, &key, err, el))
 		return -1;
 	web_tls_free(cert, key);
 	return 0;

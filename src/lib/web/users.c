@@ -8,9 +8,9 @@
  * form; they are never stored or logged, only hashed.
  */
 #include "web/web_int.h"
+#include "web/sodium.h"
 #include "base/util.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -83,10 +83,8 @@ int web_add_user(const struct web_conf *c, const char *name, int role, const cha
 	struct store *st = NULL;
 	int rc = -1;
 
-	if (sodium_init() < 0) {
-		snprintf(err, el, "libsodium cannot start");
+	if (web_sodium_load(err, el) < 0)
 		return -1;
-	}
 	if (!user_name_ok(name)) {
 		snprintf(err, el, "user name '%.64s': letters, digits, . _ - @ only, up to 63", name);
 		return -1;
@@ -139,10 +137,8 @@ int web_add_key(const struct web_conf *c, const char *name, unsigned scopes, cha
 	struct store *st = NULL;
 	int rc = -1;
 
-	if (sodium_init() < 0) {
-		snprintf(err, el, "libsodium cannot start");
+	if (web_sodium_load(err, el) < 0)
 		return -1;
-	}
 	web_key_make(scopes, name, key, keylen, &k);
 	if (store_open(c->store, 0, &st, err, el))
 		return -1;
