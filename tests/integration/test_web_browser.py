@@ -83,13 +83,25 @@ def nx(srv, key=LISTED):
 def act(b, el, how="click"):
     """Click (or submit) el and wait until the next page has replaced this
     one: a form submitted by script does not wait for the navigation."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def replaced(_):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException:
+            # chromedriver asked in the middle of the navigation answers
+            # "unhandled inspector error" (seen under load): ask again;
+            # a page that never changes still ends in a timeout
+            return False
 
     old = b.find_element(By.TAG_NAME, "html")
     el.click() if how == "click" else el.submit()
-    WebDriverWait(b, 20).until(EC.staleness_of(old))
+    WebDriverWait(b, 20).until(replaced)
 
 
 def lookup(b, web, q):
