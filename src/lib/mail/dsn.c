@@ -607,9 +607,11 @@ static int has_words(const char *t)
 	return 0;
 }
 
-/* Scan the human-readable text for recipients and their blocks. */
-static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
-		      const char *self, int only_known, const struct msg *m)
+/* Scan the human-readable text for recipients and their blocks, up to
+ * the line that starts the copy of the original (cut_line()).  Returns
+ * that line's offset (len: none), where text_before_orig() cuts too. */
+static size_t text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
+			const char *self, int only_known, const struct msg *m)
 {
 	const char *p = text, *end = text + len;
 	long cur = -1;		/* index, not pointer: d->r may be reallocated */
@@ -699,6 +701,7 @@ next:
 	}
 	free(blk);
 	free(lead);
+	return (size_t)(p - text);
 }
 
 /* ---- putting it together ---- */
@@ -1537,6 +1540,7 @@ struct report {
 	int have_orig;
 	size_t cap;		/* allocation of d->r */
 	char *lead;		/* human up to the copy of the original (report_lead()) */
+	size_t lead_len;	/* its length when text_scan() found it, else SIZE_MAX */
 	char *lead_lo;		/* the same in lower case (report_lead_lo()) */
 };
 
@@ -1715,7 +1719,8 @@ static char *text_before_orig(const char *text, size_t len);
 static const char *report_lead(struct report *rp)
 {
 	if (!rp->lead)
-		rp->lead = text_before_orig(rp->human, rp->hlen);
+		rp->lead = rp->lead_len <= rp->hlen ? xstrndup(rp->human, rp->lead_len)
+						    : text_before_orig(rp->human, rp->hlen);
 	return rp->lead;
 }
 
@@ -1750,7 +1755,7 @@ static char *text_before_orig(const char *text, size_t len)
 static void read_prose_bounce(struct dsn *d, struct report *rp)
 {
 	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
-	text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0, rp->m);
+	rp->lead_len = text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0, rp->m);
 	if (!d->n) {
 		bracketed_addr(d, &rp->cap, report_lead(rp), rp->self, rp->m);
 		if (!d->n)
@@ -1761,7 +1766,7 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 	if (!d->n && rp->have_orig)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
-		text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1, rp->m);
+		rp->lead_len = text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1, rp->m);
 	for (size_t i = 0, first = SIZE_MAX; i < d->n; i++) {
 		if (d->r[i].diag[0])
 			continue;
@@ -1804,6 +1809,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 
 	memset(d, 0, sizeof(*d));
 	memset(&rp, 0, sizeof(rp));
+	rp.lead_len = SIZE_MAX;
 	rp.m = m;
 	rp.mm = mm;
 	rp.human = human_text(mm, &rp.hlen);
@@ -1827,7 +1833,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		enrich_all = d->kind != DSN_FEEDBACK;
 	} else if (d->n) {
 		d->kind = DSN_BOUNCE;
-		text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1, rp.m);
+		rp.lead_len = text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1, rp.m);
 	} else if (bounce_signals(m) || bounce_words(rp.human)) {
 		d->kind = DSN_BOUNCE;
 		read_prose_bounce(d, &rp);
