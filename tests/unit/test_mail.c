@@ -929,7 +929,7 @@ UNIT_TEST(batch_threads_that_cannot_start)
 
 	CHECK(batch_mbox(dir, path, sizeof(path)) != NULL);
 	CHECK_EQ_INT(batch_into(1, path, &one, &lone, &u1, err, sizeof(err)), 0);
-	batch_test_faults(1, -1);	/* 1 of 3 starts */
+	batch_test_faults(1, -1);	/* 1 of the 2 workers starts */
 	CHECK_EQ_INT(batch_into(3, path, &some, &lsome, &u2, err, sizeof(err)), 0);
 	batch_test_faults(0, -1);	/* none starts */
 	CHECK_EQ_INT(batch_into(3, path, &none, &lnone, &u3, err, sizeof(err)), 0);
