@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -231,6 +232,31 @@ static __thread struct {
 } cd_cache[CD_CACHE];
 static __thread unsigned cd_next;
 
+/* iconv_open() and iconv_close() load and unload glibc's converter
+ * modules (dlopen, dlclose), each under ld.so's own lock, which
+ * ThreadSanitizer cannot see: a thread that exits (closing its cache)
+ * while another opens a converter was reported as a race in ld.so's
+ * memory.  They are serialised here too, where it can see it; the
+ * conversions themselves run unlocked. */
+static pthread_mutex_t cd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static iconv_t cd_open(const char *name)
+{
+	iconv_t cd;
+
+	pthread_mutex_lock(&cd_lock);
+	cd = iconv_open("UTF-8", name);
+	pthread_mutex_unlock(&cd_lock);
+	return cd;
+}
+
+static void cd_close(iconv_t cd)
+{
+	pthread_mutex_lock(&cd_lock);
+	iconv_close(cd);
+	pthread_mutex_unlock(&cd_lock);
+}
+
 static iconv_t cd_get(const char *name)
 {
 	iconv_t cd;
@@ -241,12 +267,12 @@ static iconv_t cd_get(const char *name)
 			iconv(cd_cache[k].cd, NULL, NULL, NULL, NULL);	/* reset */
 			return cd_cache[k].cd;
 		}
-	cd = iconv_open("UTF-8", name);
+	cd = cd_open(name);
 	if (cd == (iconv_t)-1 || strlen(name) >= sizeof(cd_cache[0].name))
 		return cd;	/* not kept: the caller closes it */
 	k = cd_next++ % CD_CACHE;
 	if (cd_cache[k].name[0])
-		iconv_close(cd_cache[k].cd);
+		cd_close(cd_cache[k].cd);
 	str_copy(cd_cache[k].name, sizeof(cd_cache[k].name), name);
 	cd_cache[k].cd = cd;
 	return cd;
@@ -257,14 +283,14 @@ static void cd_put(const char *name, iconv_t cd)
 	for (unsigned k = 0; k < CD_CACHE; k++)
 		if (cd_cache[k].name[0] && cd_cache[k].cd == cd && !strcmp(cd_cache[k].name, name))
 			return;
-	iconv_close(cd);
+	cd_close(cd);
 }
 
 void mime_thread_cleanup(void)
 {
 	for (unsigned k = 0; k < CD_CACHE; k++)
 		if (cd_cache[k].name[0]) {
-			iconv_close(cd_cache[k].cd);
+			cd_close(cd_cache[k].cd);
 			cd_cache[k].name[0] = '\0';
 		}
 }
