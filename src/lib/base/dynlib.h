@@ -15,9 +15,7 @@
  *
  *	#define PQ_FUNCS(X) X(PQexec) X(PQclear)
  *	static struct { PQ_FUNCS(DYNLIB_SLOT) } pq;
- *	static const char *const pq_names[] = { PQ_FUNCS(DYNLIB_NAME) };
- *	static struct dynlib pq_lib = DYNLIB_INIT("libpq.so.5", "libpq5", pq_names, &pq);
- *	DYNLIB_CHECK(pq, pq_names);
+ *	DYNLIB_DEFINE(pq_lib, pq, PQ_FUNCS, "libpq.so.5", "libpq5");
  *	#define PQexec pq.PQexec		(one line per function)
  *
  *	if (dynlib_load(&pq_lib, err, errlen) < 0) ... err says what is missing
@@ -46,17 +44,20 @@ struct dynlib {
 
 #define DYNLIB_SLOT(f) __typeof__(f) *f;
 #define DYNLIB_NAME(f) #f,
-#define DYNLIB_INIT(so, pkg, names, table) \
-	{ (so), (pkg), (names), (table), sizeof(names) / sizeof((names)[0]), 0, "" }
-/* The table is filled as an array of pointers: one per name, no padding. */
-#define DYNLIB_CHECK(table, names) \
-	_Static_assert(sizeof(table) == sizeof(names) / sizeof((names)[0]) * sizeof(void *), \
-		       #table ": one function pointer per name")
+/* struct dynlib lib for the table filled from the names of FUNCS, which
+ * is filled as an array of pointers: one per name, no padding. */
+#define DYNLIB_DEFINE(lib, table, FUNCS, so, pkg) \
+	static const char *const lib##_names[] = { FUNCS(DYNLIB_NAME) }; \
+	_Static_assert(sizeof(table) == sizeof(lib##_names) / sizeof(lib##_names[0]) * \
+		       sizeof(void *), #table ": one function pointer per name"); \
+	static struct dynlib lib = { (so), (pkg), lib##_names, &(table), \
+		sizeof(lib##_names) / sizeof(lib##_names[0]), 0, "" }
 
 /* Open the library and fill the table.  0 when every function was found
  * (now or before); -1 otherwise, with the reason in err ("libpq.so.5
- * cannot be loaded (is the Debian package libpq5 installed?): ...").  A failure is remembered:
- * later calls fail the same way without trying again. */
+ * cannot be loaded (is the Debian package libpq5 installed?): ...").
+ * A failure is remembered: later calls fail the same way without trying
+ * again. */
 int dynlib_load(struct dynlib *dl, char *err, size_t errlen);
 
 #endif

@@ -5,12 +5,9 @@
 
 struct openssl_api openssl_api;
 
-static const char *const openssl_names[] = { OPENSSL_FUNCS(DYNLIB_NAME) };
 /* dlsym on libssl's handle finds libcrypto's functions too: it is libssl's
  * dependency, loaded with it */
-static struct dynlib openssl_lib = DYNLIB_INIT("libssl.so.3", "libssl3", openssl_names,
-					       &openssl_api);
-DYNLIB_CHECK(openssl_api, openssl_names);
+DYNLIB_DEFINE(openssl_lib, openssl_api, OPENSSL_FUNCS, "libssl.so.3", "libssl3");
 
 int openssl_load(char *err, size_t errlen)
 {

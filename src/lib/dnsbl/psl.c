@@ -31,9 +31,7 @@
 	X(psl_load_file) \
 	X(psl_registrable_domain)
 static struct { PSL_FUNCS(DYNLIB_SLOT) } pslf;
-static const char *const psl_names[] = { PSL_FUNCS(DYNLIB_NAME) };
-static struct dynlib psl_lib = DYNLIB_INIT("libpsl.so.5", "libpsl5", psl_names, &pslf);
-DYNLIB_CHECK(pslf, psl_names);
+DYNLIB_DEFINE(psl_lib, pslf, PSL_FUNCS, "libpsl.so.5", "libpsl5");
 #define psl_builtin pslf.psl_builtin
 #define psl_free pslf.psl_free
 #define psl_latest pslf.psl_latest

@@ -62,9 +62,7 @@
 	X(ub_resolve_free) \
 	X(ub_strerror)
 static struct { UB_FUNCS(DYNLIB_SLOT) } ub;
-static const char *const ub_names[] = { UB_FUNCS(DYNLIB_NAME) };
-static struct dynlib ub_lib = DYNLIB_INIT("libunbound.so.8", "libunbound8", ub_names, &ub);
-DYNLIB_CHECK(ub, ub_names);
+DYNLIB_DEFINE(ub_lib, ub, UB_FUNCS, "libunbound.so.8", "libunbound8");
 #define ub_cancel ub.ub_cancel
 #define ub_ctx_async ub.ub_ctx_async
 #define ub_ctx_create ub.ub_ctx_create

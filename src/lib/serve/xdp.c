@@ -64,9 +64,7 @@
 	X(bpf_obj_get_info_by_fd) \
 	X(bpf_map_update_elem)
 static struct { XDL_FUNCS(DYNLIB_SLOT) } xdl;
-static const char *const xdl_names[] = { XDL_FUNCS(DYNLIB_NAME) };
-static struct dynlib xdl_lib = DYNLIB_INIT("libxdp.so.1", "libxdp1", xdl_names, &xdl);
-DYNLIB_CHECK(xdl, xdl_names);
+DYNLIB_DEFINE(xdl_lib, xdl, XDL_FUNCS, "libxdp.so.1", "libxdp1");
 #define xsk_umem__create xdl.xsk_umem__create
 #define xsk_umem__delete xdl.xsk_umem__delete
 #define xsk_socket__create xdl.xsk_socket__create

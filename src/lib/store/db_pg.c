@@ -85,9 +85,7 @@
 	X(PQtransactionStatus) \
 	X(PQunescapeBytea)
 static struct { PQ_FUNCS(DYNLIB_SLOT) } pq;
-static const char *const pq_names[] = { PQ_FUNCS(DYNLIB_NAME) };
-static struct dynlib pq_lib = DYNLIB_INIT("libpq.so.5", "libpq5", pq_names, &pq);
-DYNLIB_CHECK(pq, pq_names);
+DYNLIB_DEFINE(pq_lib, pq, PQ_FUNCS, "libpq.so.5", "libpq5");
 #define PQclear pq.PQclear
 #define PQcmdStatus pq.PQcmdStatus
 #define PQcmdTuples pq.PQcmdTuples

@@ -48,9 +48,7 @@
 	X(sqlite3_reset) \
 	X(sqlite3_step)
 static struct { SQ3_FUNCS(DYNLIB_SLOT) } sq3;
-static const char *const sq3_names[] = { SQ3_FUNCS(DYNLIB_NAME) };
-static struct dynlib sq3_lib = DYNLIB_INIT("libsqlite3.so.0", "libsqlite3-0", sq3_names, &sq3);
-DYNLIB_CHECK(sq3, sq3_names);
+DYNLIB_DEFINE(sq3_lib, sq3, SQ3_FUNCS, "libsqlite3.so.0", "libsqlite3-0");
 #define sqlite3_bind_blob sq3.sqlite3_bind_blob
 #define sqlite3_bind_int64 sq3.sqlite3_bind_int64
 #define sqlite3_bind_null sq3.sqlite3_bind_null

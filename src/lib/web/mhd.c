@@ -5,10 +5,7 @@
 
 struct web_mhd web_mhd;
 
-static const char *const mhd_names[] = { MHD_FUNCS(DYNLIB_NAME) };
-static struct dynlib mhd_lib = DYNLIB_INIT("libmicrohttpd.so.12", "libmicrohttpd12",
-					   mhd_names, &web_mhd);
-DYNLIB_CHECK(web_mhd, mhd_names);
+DYNLIB_DEFINE(mhd_lib, web_mhd, MHD_FUNCS, "libmicrohttpd.so.12", "libmicrohttpd12");
 
 int web_mhd_load(char *err, size_t errlen)
 {

@@ -7,10 +7,7 @@
 
 struct web_sodium web_sodium;
 
-static const char *const sodium_names[] = { SODIUM_FUNCS(DYNLIB_NAME) };
-static struct dynlib sodium_lib = DYNLIB_INIT("libsodium.so.23", "libsodium23", sodium_names,
-					      &web_sodium);
-DYNLIB_CHECK(web_sodium, sodium_names);
+DYNLIB_DEFINE(sodium_lib, web_sodium, SODIUM_FUNCS, "libsodium.so.23", "libsodium23");
 
 int web_sodium_load(char *err, size_t errlen)
 {
