@@ -183,4 +183,10 @@ struct db_migration {
 extern const struct db_migration db_migrations[];
 extern const size_t db_nmigrations;
 
+/* dsn with the password of a URI ("//user:pw@") or of a conninfo or a
+ * URI's query ("password=pw") replaced by "***", into out (len bytes,
+ * always terminated): the one writer of a DSN for messages (db_pg.c;
+ * store_dsn_shown() for the layers above). */
+void db_dsn_shown(const char *dsn, char *out, size_t len);
+
 #endif

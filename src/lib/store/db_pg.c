@@ -189,32 +189,29 @@ static void first_line(const char *msg, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)n, p);
 }
 
-/* dsn with the password of a URI ("//user:pw@") or of a conninfo
- * ("password=pw") replaced by "***"; malloc'd, NULL when out of memory. */
+void db_dsn_shown(const char *dsn, char *out, size_t len)
+{
+	const char *s, *at, *colon, *pw;
+
+	if ((s = strstr(dsn, "://")) && (at = strchr(s + 3, '@')) &&
+	    (colon = memchr(s + 3, ':', (size_t)(at - s - 3))) &&
+	    !memchr(s + 3, '/', (size_t)(at - s - 3)))
+		snprintf(out, len, "%.*s***%s", (int)(colon + 1 - dsn), dsn, at);
+	else if ((pw = strstr(dsn, "password=")))
+		snprintf(out, len, "%.*s***%s", (int)(pw + 9 - dsn), dsn,
+			 pw + 9 + strcspn(pw + 9, " &"));
+	else
+		snprintf(out, len, "%s", dsn);
+}
+
+/* db_dsn_shown() of dsn, malloc'd (NULL when out of memory). */
 static char *mask_dsn(const char *dsn)
 {
-	size_t len = strlen(dsn);
-	char *m = malloc(len + 4), *o = m;
-	const char *s = dsn, *at, *colon, *pw;
+	size_t len = strlen(dsn) + 4;	/* "***" for a shorter password */
+	char *m = malloc(len);
 
-	if (!m)
-		return NULL;
-	if ((s = strstr(dsn, "://")) && (at = strchr(s + 3, '@')) &&
-	    (colon = memchr(s + 3, ':', (size_t)(at - s - 3))) && !memchr(s + 3, '/', (size_t)(at - s - 3))) {
-		memcpy(o, dsn, (size_t)(colon + 1 - dsn));
-		o += colon + 1 - dsn;
-		o += sprintf(o, "***");
-		strcpy(o, at);
-		return m;
-	}
-	if ((pw = strstr(dsn, "password="))) {
-		memcpy(o, dsn, (size_t)(pw + 9 - dsn));
-		o += pw + 9 - dsn;
-		o += sprintf(o, "***");
-		strcpy(o, pw + 9 + strcspn(pw + 9, " &"));
-		return m;
-	}
-	memcpy(m, dsn, len + 1);
+	if (m)
+		db_dsn_shown(dsn, m, len);
 	return m;
 }
 

@@ -234,16 +234,7 @@ int store_rend(struct store *st, int rc)
 
 void store_dsn_shown(const char *dsn, char *out, size_t len)
 {
-	const char *s = strstr(dsn, "://"), *at, *colon;
-
-	snprintf(out, len, "%s", dsn);
-	if (!s)
-		return;
-	s += 3;
-	at = strchr(s, '@');
-	colon = memchr(s, ':', at ? (size_t)(at - s) : 0);
-	if (at && colon)
-		snprintf(out, len, "%.*s:***%s", (int)(colon - dsn), dsn, at);
+	db_dsn_shown(dsn, out, len);
 }
 
 static const struct db_ops *engine_of(const char *dsn)

@@ -175,8 +175,9 @@ struct store_evidence {
 
 struct store;
 
-/* dsn as messages show it: a password in "scheme://user:password@" is
- * written "***".  Writes at most len bytes to out, always terminated. */
+/* dsn as messages show it: a password in "scheme://user:password@" or
+ * in "password=..." (a conninfo, or a URI's query) is written "***".
+ * Writes at most len bytes to out, always terminated. */
 void store_dsn_shown(const char *dsn, char *out, size_t len);
 
 /* Open the store named by dsn, creating the schema or migrating it to
