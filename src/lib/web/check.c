@@ -433,6 +433,15 @@ static int hand_over(struct check_run *c, enum check_end end)
 	return gone ? -1 : 0;
 }
 
+/* Give back a place among the running checks (slot_take()). */
+static void slot_give(void)
+{
+	pthread_mutex_lock(&runs_lock);
+	nruns--;
+	pthread_cond_broadcast(&runs_cond);
+	pthread_mutex_unlock(&runs_lock);
+}
+
 static void *check_main(void *arg)
 {
 	struct check_run *c = arg;
@@ -463,10 +472,7 @@ static void *check_main(void *arg)
 	check_unref(c);
 	/* the slot last: web_check_stop_all() returns when every thread is
 	 * past its last use of a check */
-	pthread_mutex_lock(&runs_lock);
-	nruns--;
-	pthread_cond_broadcast(&runs_cond);
-	pthread_mutex_unlock(&runs_lock);
+	slot_give();
 	return NULL;
 }
 
@@ -531,14 +537,6 @@ static int slot_take(const struct web_server *srv)
 	return rc;
 }
 
-static void slot_give(void)
-{
-	pthread_mutex_lock(&runs_lock);
-	nruns--;
-	pthread_cond_broadcast(&runs_cond);
-	pthread_mutex_unlock(&runs_lock);
-}
-
 /* Start c's thread (c's slot taken); -1 when it could not start. */
 static int check_start(struct check_run *c)
 {
@@ -588,6 +586,16 @@ static void check_form(struct web_req *r, struct web_buf *b, const char *q)
 	H_LIT(b, "</a></p></form>\n");
 }
 
+/* 503 with Retry-After: check_max checks run already. */
+static void check_busy(struct web_req *r)
+{
+	char after[16];
+
+	snprintf(after, sizeof(after), "%u", r->srv->conf->check_timeout);
+	web_page_msg(r, 503, M_CHECK_BUSY);
+	web_header(r, "Retry-After", after);
+}
+
 void web_check_page(struct web_req *r)
 {
 	const struct web_server *srv = r->srv;
@@ -595,16 +603,15 @@ void web_check_page(struct web_req *r)
 	struct check_run *c;
 	struct dnsbl_opts o = { .cidr_limit = CHECK_TARGETS, .max_mx = 10 };
 	char err[256];
+	int run = q && *q && strlen(q) <= 2000 && srv->ncheck;
 
-	if (q && *q && strlen(q) <= 2000 && srv->ncheck && slot_take(srv)) {
-		snprintf(err, sizeof(err), "%u", srv->conf->check_timeout);
-		web_page_msg(r, 503, M_CHECK_BUSY);
-		web_header(r, "Retry-After", err);
+	if (run && slot_take(srv)) {
+		check_busy(r);
 		return;
 	}
 	web_page_begin(r, web_msg(r->lang, M_CHECK_TITLE));
 	check_form(r, &r->out, q);
-	if (!q || !*q || strlen(q) > 2000 || !srv->ncheck) {
+	if (!run) {
 		if (!srv->ncheck) {
 			H_LIT(&r->out, "<p class=\"error\">");
 			web_text(&r->out, web_msg(r->lang, M_CHECK_NO_LISTS));
@@ -647,9 +654,7 @@ void web_check_page(struct web_req *r)
 		c->refs = 1;
 		check_unref(c);
 		slot_give();
-		snprintf(err, sizeof(err), "%u", srv->conf->check_timeout);
-		web_page_msg(r, 503, M_CHECK_BUSY);
-		web_header(r, "Retry-After", err);
+		check_busy(r);
 		return;
 	}
 	r->stream = check_read;
