@@ -1318,7 +1318,7 @@ static int report_verdict(const struct msg *m, const char *lo)
  * case. */
 static int count_attempts(const char *t)
 {
-	for (const char *p = t; (p = strstr(p, "attempt")) != NULL; p += 7) {
+	for (const char *p = t, *next; (p = strstr(p, "attempt")) != NULL; p = next) {
 		const char *b = p, *a = p + 7;
 		long v;
 		int colon = 0;
@@ -1326,6 +1326,11 @@ static int count_attempts(const char *t)
 		/* a number right after: "attempts: 4", "attempted 3 times" */
 		while (isalpha((unsigned char)*a) || *a == '(' || *a == ')')
 			a++;
+		/* an "attempt" later in this run of letters ends at the same
+		 * place and has a letter before it: it can say nothing this
+		 * one does not.  Searching on after the run keeps a text of
+		 * one long run ("attemptattempt...") linear */
+		next = a;
 		if (*a == ':') {
 			colon = 1;
 			a++;
