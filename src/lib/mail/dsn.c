@@ -607,11 +607,10 @@ static int has_words(const char *t)
 	return 0;
 }
 
-/* Scan the human-readable text for recipients and their blocks, up to
- * the line that starts the copy of the original (cut_line()).  Returns
- * that line's offset (len: none), where text_before_orig() cuts too. */
-static size_t text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
-			const char *self, int only_known, const struct msg *m)
+/* Scan the human-readable text for recipients and their blocks: the
+ * report's words, before the copy of the original (lead_len()). */
+static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
+		      const char *self, int only_known, const struct msg *m)
 {
 	const char *p = text, *end = text + len;
 	long cur = -1;		/* index, not pointer: d->r may be reallocated */
@@ -625,8 +624,6 @@ static size_t text_scan(struct dsn *d, size_t *cap, const char *text, size_t len
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p), as, al;
 
-		if (cut_line(p, n))
-			break;
 		prev = kind;
 		/* "(generated from a@b)" names the recipient unless the line
 		 * above did (Exim writes it right under the address line; under
@@ -701,7 +698,6 @@ next:
 	}
 	free(blk);
 	free(lead);
-	return (size_t)(p - text);
 }
 
 /* ---- putting it together ---- */
@@ -1545,7 +1541,7 @@ struct report {
 	int have_orig;
 	size_t cap;		/* allocation of d->r */
 	char *lead;		/* human up to the copy of the original (report_lead()) */
-	size_t lead_len;	/* its length when text_scan() found it, else SIZE_MAX */
+	size_t lead_len;	/* its length (lead_len()), SIZE_MAX until found */
 	char *lead_lo;		/* the same in lower case (report_lead_lo()) */
 };
 
@@ -1715,17 +1711,31 @@ static void read_parts(struct dsn *d, struct report *rp)
 	}
 }
 
-/* A copy (malloc'd) of text up to the line that starts the copy of the
- * original message, or all of it. */
-static char *text_before_orig(const char *text, size_t len);
+/* The length of the report's own words: up to the line that starts the
+ * copy of the original message (cut_line()), or all of it; found once
+ * per report. */
+static size_t lead_len(struct report *rp)
+{
+	const char *p = rp->human, *end = rp->human + rp->hlen;
 
-/* The report's own words, before the copy of the original: cut once per
- * report, freed with it. */
+	if (rp->lead_len != SIZE_MAX)
+		return rp->lead_len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (cut_line(p, (size_t)((nl ? nl : end) - p)))
+			break;
+		p = nl ? nl + 1 : end;
+	}
+	rp->lead_len = (size_t)(p - rp->human);
+	return rp->lead_len;
+}
+
+/* The report's own words as a string, freed with the report. */
 static const char *report_lead(struct report *rp)
 {
 	if (!rp->lead)
-		rp->lead = rp->lead_len <= rp->hlen ? xstrndup(rp->human, rp->lead_len)
-						    : text_before_orig(rp->human, rp->hlen);
+		rp->lead = xstrndup(rp->human, lead_len(rp));
 	return rp->lead;
 }
 
@@ -1737,30 +1747,12 @@ static const char *report_lead_lo(struct report *rp)
 	return rp->lead_lo;
 }
 
-static char *text_before_orig(const char *text, size_t len)
-{
-	const char *p = text, *end = text + len;
-	char *out;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (cut_line(p, (size_t)((nl ? nl : end) - p)))
-			break;
-		p = nl ? nl + 1 : end;
-	}
-	out = xmalloc((size_t)(p - text) + 1);
-	memcpy(out, text, (size_t)(p - text));
-	out[p - text] = '\0';
-	return out;
-}
-
 /* A bounce in prose: recipients from X-Failed-Recipients, the text, an
  * address in brackets, the original's To:, in that order of trust. */
 static void read_prose_bounce(struct dsn *d, struct report *rp)
 {
 	add_addresses(d, &rp->cap, msg_get(rp->m, "X-Failed-Recipients"));
-	rp->lead_len = text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, d->n > 0, rp->m);
+	text_scan(d, &rp->cap, rp->human, lead_len(rp), rp->self, d->n > 0, rp->m);
 	if (!d->n) {
 		bracketed_addr(d, &rp->cap, report_lead(rp), rp->self, rp->m);
 		if (!d->n)
@@ -1771,7 +1763,7 @@ static void read_prose_bounce(struct dsn *d, struct report *rp)
 	if (!d->n && rp->have_orig)
 		add_addresses(d, &rp->cap, msg_get(&d->om, "To"));
 	if (d->n && !d->r[0].diag[0])
-		rp->lead_len = text_scan(d, &rp->cap, rp->human, rp->hlen, rp->self, 1, rp->m);
+		text_scan(d, &rp->cap, rp->human, lead_len(rp), rp->self, 1, rp->m);
 	for (size_t i = 0, first = SIZE_MAX; i < d->n; i++) {
 		if (d->r[i].diag[0])
 			continue;
@@ -1838,7 +1830,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 		enrich_all = d->kind != DSN_FEEDBACK;
 	} else if (d->n) {
 		d->kind = DSN_BOUNCE;
-		rp.lead_len = text_scan(d, &rp.cap, rp.human, rp.hlen, rp.self, 1, rp.m);
+		text_scan(d, &rp.cap, rp.human, lead_len(&rp), rp.self, 1, rp.m);
 	} else if (bounce_signals(m) || bounce_words(rp.human)) {
 		d->kind = DSN_BOUNCE;
 		read_prose_bounce(d, &rp);
