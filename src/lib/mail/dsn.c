@@ -866,8 +866,7 @@ static int bounce_words(const char *human)
 	if (n > 8192)
 		n = 8192;
 	low = xstrndup(human, n);
-	for (char *c = low; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+	lower_str(low);
 	{
 		/* a quoted SMTP dialogue: a failure reply and the envelope */
 		char rc[4];
@@ -886,11 +885,9 @@ static int bounce_words(const char *human)
  * many times faster than a strcasestr() per word over a long report. */
 static char *lower_dup(const char *t)
 {
-	size_t n = strlen(t);
-	char *lo = xmalloc(n + 1);
+	char *lo = xstrdup(t);
 
-	for (size_t i = 0; i <= n; i++)
-		lo[i] = (char)tolower((unsigned char)t[i]);
+	lower_str(lo);
 	return lo;
 }
 
@@ -1037,10 +1034,7 @@ static int failure_words(const char *l, size_t n)
 
 	copy_cut(buf, sizeof(buf), l, n);
 	lower_str(buf);
-	for (size_t w = 0; w < ARRAY_SIZE(words); w++)
-		if (strstr(buf, words[w]))
-			return 1;
-	return 0;
+	return has_word(buf, words, ARRAY_SIZE(words));
 }
 
 /* Does the line [l, l+n) say that delivery to the address at a failed:
@@ -1075,9 +1069,8 @@ static int failure_line(const char *l, size_t n, const char *a, int words)
 			b--;
 		copy_cut(pre, sizeof(pre), l + b, k - b);
 		lower_str(pre);
-		for (size_t w = 0; w < ARRAY_SIZE(contact); w++)
-			if (strstr(pre, contact[w]))
-				return 0;
+		if (has_word(pre, contact, ARRAY_SIZE(contact)))
+			return 0;
 	}
 	return words;
 }
