@@ -397,6 +397,38 @@ static void stream_room(struct ctx *c, size_t *len, size_t *pos)
 	}
 }
 
+/* Open path ("-": standard input) for one_file() and split_file(); -1
+ * (errno set) when it cannot be opened.  *stream is the size of a file to
+ * read a piece at a time as it is cut (a regular file over STREAM_MIN,
+ * within BATCH_INPUT_MAX), else 0: read whole. */
+static int open_for_reading(struct dircache *dc, const char *path, size_t *stream)
+{
+	int fd = strcmp(path, "-") ? open_input(dc, path) : STDIN_FILENO;
+	struct stat st;
+
+	*stream = 0;
+	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX)
+		*stream = (size_t)st.st_size;
+	return fd;
+}
+
+/* One piece of a streamed file: at most room bytes and no more than the
+ * left of what fstat() saw (as read_all() reads), EINTR retried; on an
+ * error its words in err. */
+static ssize_t read_piece(int fd, char *buf, size_t room, size_t left, char *err,
+			  size_t errlen)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, room < left ? room : left);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+	return r;
+}
+
 /* A large regular file (size bytes, open as fd) read by this thread
  * alone: a piece at a time into the reused buffer (warm memory that
  * stays in the cache: no page faults for fresh memory, no second trip
@@ -413,17 +445,11 @@ static void one_stream(struct ctx *c, const char *path, int fd, size_t size)
 
 	err[0] = '\0';
 	while (!eof) {
-		size_t want;
 		ssize_t r;
 
 		if (len == c->cap || c->cap < STREAM_BUF)
 			stream_room(c, &len, &pos);
-		want = c->cap - len < size - got ? c->cap - len : size - got;
-		r = read(fd, c->buf + len, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			snprintf(err, sizeof(err), "cannot read: %s", strerror(errno));
+		r = read_piece(fd, c->buf + len, c->cap - len, size - got, err, sizeof(err));
 		if (r > 0) {
 			len += (size_t)r;
 			got += (size_t)r;
@@ -446,14 +472,13 @@ static void one_file(struct ctx *c, const char *path)
 	unsigned idx = 0;
 	const char *m;
 	char err[256];
-	struct stat st;
+	size_t stream;
 	int fd;
 
 	/* a large file is read as it is cut, as split_file() does */
-	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
-	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
-		one_stream(c, path, fd, (size_t)st.st_size);
+	fd = open_for_reading(&c->dc, path, &stream);
+	if (stream) {
+		one_stream(c, path, fd, stream);
 		close(fd);
 		return;
 	}
@@ -693,13 +718,8 @@ static void split_stream(struct pool *pl, struct ctx *c, const char *path, int f
 			in = next_chunk(pl, c, in, pos);
 			pos = 0;
 		}
-		/* what fstat() saw, as read_all() reads */
-		r = read(fd, in->buf + in->len,
-			 in->cap - in->len < size - got ? in->cap - in->len : size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			snprintf(pc.err, sizeof(pc.err), "cannot read: %s", strerror(errno));
+		r = read_piece(fd, in->buf + in->len, in->cap - in->len, size - got, pc.err,
+			       sizeof(pc.err));
 		if (r > 0) {
 			in->len += (size_t)r;
 			got += (size_t)r;
@@ -742,15 +762,14 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	struct input *in;
 	size_t cap = 0, pos = 0, ml;
 	const char *m;
-	struct stat st;
+	size_t stream;
 	int fd;
 
 	/* a large file is read as it is cut (a small one whole: the same
 	 * errors as one thread gives, e.g. for an empty file) */
-	fd = strcmp(path, "-") ? open_input(&c->dc, path) : STDIN_FILENO;
-	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX) {
-		split_stream(pl, c, path, fd, (size_t)st.st_size);
+	fd = open_for_reading(&c->dc, path, &stream);
+	if (stream) {
+		split_stream(pl, c, path, fd, stream);
 		close(fd);
 		return;
 	}
