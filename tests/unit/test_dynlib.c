@@ -41,6 +41,7 @@ UNIT_TEST(missing_library_says_which_package)
 	CHECK(strstr(err, "Debian package librblkit-none9 installed?") != NULL);
 	CHECK(none.zlibVersion == NULL);
 	/* remembered: the same answer without trying again */
+	CHECK(none_lib.state == -1);
 	err[0] = '\0';
 	CHECK(dynlib_load(&none_lib, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "librblkit-none.so.9") != NULL);
