@@ -2,7 +2,7 @@
  * openssl.h - OpenSSL (libssl, libcrypto), opened at the first TLS
  * connection (base/dynlib.h).
  *
- * The TLS clients (watch's webhooks and SMTP, policy's Redis) include this
+ * The TLS clients (watch's webhooks, policy's Redis) include this
  * header instead of <openssl/ssl.h>: the names below, and OpenSSL's macros
  * built on them (SSL_CTX_set_min_proto_version is SSL_CTX_ctrl), then call
  * through the table that openssl_load() fills.  The commands that never
