@@ -3,7 +3,7 @@
  *
  * rblkit is one binary for every command; most commands need none of the
  * large client libraries (libpq pulls in Kerberos, LDAP, SASL and GnuTLS;
- * libmicrohttpd GnuTLS; libunbound and the Redis/SMTP TLS code OpenSSL).
+ * libmicrohttpd GnuTLS; libunbound and the Redis/webhook TLS code OpenSSL).
  * Linked at build time they cost every run ~10 ms of mapping and symbol
  * binding before main(): a fifth of a diagnose run over a large mbox, and
  * a package that needs libpq5 installed to answer `rblkit --version`.
