@@ -51,14 +51,14 @@ static size_t append_at(char *dst, size_t o, size_t dlen, const char *src, size_
 	if (o && dst[o - 1] != ' ')
 		dst[o++] = ' ';
 
-	for (size_t i = 0; i < n && o + 1 < dlen; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		if (c < 32 || c == 127)
-			c = ' ';
-		if (c == ' ' && (o == 0 || dst[o - 1] == ' '))
-			continue;
-		dst[o++] = (char)c;
+	for (const unsigned char *s = (const unsigned char *)src, *e = s + n;
+	     s < e && o + 1 < dlen; s++) {
+		/* most bytes are copied as they are; a blank or a control
+		 * byte is one blank, never two and never the first */
+		if (*s > ' ' && *s != 127)
+			dst[o++] = (char)*s;
+		else if (o && dst[o - 1] != ' ')
+			dst[o++] = ' ';
 	}
 	dst[o] = '\0';
 	while (o && dst[o - 1] == ' ')
@@ -355,22 +355,42 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 
 /* ---- plain-text reports ---- */
 
-/* Does the (lower-cased, trimmed) line start the copy of the original? */
+/* Does l (n bytes) start with w (lower case, wn bytes), whatever the
+ * case? */
+static int starts_ci(const char *l, size_t n, const char *w, size_t wn)
+{
+	if (n < wn)
+		return 0;
+	for (size_t k = 0; k < wn; k++)
+		if (tolower((unsigned char)l[k]) != w[k])
+			return 0;
+	return 1;
+}
+
+/* Does the (trimmed) line start the copy of the original?  The marks
+ * are compared in place, whatever their case: most lines are no mark,
+ * and a lower-case copy of each line cost more than all the rest. */
 static int cut_line(const char *l, size_t n)
 {
-	static const char *const marks[] = { "original message", "original-message",
-		"below this line is a copy", "this is a copy of the message",
-		"copy of the message", "the original message", "returned message",
-		"message headers follow", "headers of the original",
-		"undelivered message", "unsent message", "content-type: message/rfc822",
-		"forwarded message", "text of the original", "original mail",
-		"returned mail", "rfc822 message", "header of the original",
-		"headers of your message", "message header", "the header of the original",
-		"your message reads", "included is a copy", "copy of the original",
-		"copy of your message" };
-	char buf[128], *b = buf;
-	size_t i = 0, o = 0;
-	int mark = 0;
+#define W(s) { s, sizeof(s) - 1 }
+	static const struct { const char *w; size_t n; } marks[] = {
+		W("original message"), W("original-message"),
+		W("below this line is a copy"), W("this is a copy of the message"),
+		W("copy of the message"), W("the original message"), W("returned message"),
+		W("message headers follow"), W("headers of the original"),
+		W("undelivered message"), W("unsent message"), W("content-type: message/rfc822"),
+		W("forwarded message"), W("text of the original"), W("original mail"),
+		W("returned mail"), W("rfc822 message"), W("header of the original"),
+		W("headers of your message"), W("message header"), W("the header of the original"),
+		W("your message reads"), W("included is a copy"), W("copy of the original"),
+		W("copy of your message") },
+	/* "---- START OF RETURNED MESSAGE ----", "Begin original message",
+	 * "A copy of the original message below this line:" */
+	lead[] = { W("start of "), W("begin "), W("beginning of "), W("a "), W("here is a ") };
+#undef W
+	char buf[128];
+	size_t i = 0, o = 0, b;
+	int mark = 0, c;
 
 	while (i < n && (l[i] == '-' || l[i] == '=' || l[i] == ' ' || l[i] == '*' ||
 			 l[i] == '_' || l[i] == '>' || l[i] == '[' || l[i] == '|'))
@@ -388,25 +408,27 @@ static int cut_line(const char *l, size_t n)
 	/* most lines start with no mark's first letter: decide at once */
 	if (i >= n || !strchr("obtcrmhufyisaOBTCRMHUFYISA", l[i]))
 		return 0;
+	b = i;
+	c = tolower((unsigned char)l[i]);
+	for (size_t k = 0; k < ARRAY_SIZE(lead); k++)
+		if (c == lead[k].w[0] && starts_ci(l + i, n - i, lead[k].w, lead[k].n)) {
+			b += lead[k].n;
+			break;
+		}
+	/* (a line is read to 127 bytes at most, as the copy below) */
+	if (b < n) {
+		size_t left = (n < i + 127 ? n : i + 127) - b;
+
+		c = tolower((unsigned char)l[b]);
+		for (size_t k = 0; k < ARRAY_SIZE(marks) && !mark; k++)
+			mark = c == marks[k].w[0] &&
+			       starts_ci(l + b, left, marks[k].w, marks[k].n);
+	}
+	if (!mark && strncasecmp(l, "Received:", 9) && strncasecmp(l, "Return-Path:", 12))
+		return 0;
 	for (; i < n && o + 1 < sizeof(buf); i++)
 		buf[o++] = (char)tolower((unsigned char)l[i]);
 	buf[o] = '\0';
-	/* "---- START OF RETURNED MESSAGE ----", "Begin original message",
-	 * "A copy of the original message below this line:" */
-	{
-		static const char *const lead[] = { "start of ", "begin ", "beginning of ",
-			"a ", "here is a " };
-
-		for (size_t k = 0; k < ARRAY_SIZE(lead); k++)
-			if (!strncmp(buf, lead[k], strlen(lead[k]))) {
-				b += strlen(lead[k]);
-				break;
-			}
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(marks) && !mark; k++)
-		mark = b[0] == marks[k][0] && !strncmp(b, marks[k], strlen(marks[k]));
-	if (!mark && strncasecmp(l, "Received:", 9) && strncasecmp(l, "Return-Path:", 12))
-		return 0;
 	/* "The original message was received at ..." (sendmail) starts the
 	 * report; "... could not be delivered" is the report's own line */
 	return !strstr(buf, "was received") && !strstr(buf, "could not be");
