@@ -1,14 +1,19 @@
 /*
- * util.c - logging, fatal errors, checked allocation.
+ * util.c - logging, fatal errors, checked allocation, small string
+ * helpers.
  *
- * SECURITY: no untrusted input.
+ * SECURITY: the string helpers read untrusted text, NUL-terminated or of
+ * a given length, never past either.
  */
+#define _GNU_SOURCE		/* strcasestr */
 #include "base/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <pthread.h>
@@ -130,6 +135,27 @@ char *xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+/* glibc's strcasestr() prepares the needle (a two-way search) for some
+ * hundreds of instructions before it reads the text: more than a header
+ * value or an address takes to scan whole.  A short h is compared at
+ * each place its first letter matches; a longer one (where a crafted
+ * text could make that slow) goes to strcasestr(), linear at worst. */
+char *str_casestr(const char *h, const char *n)
+{
+	size_t nl = strlen(n);
+	int first;
+
+	if (!nl)
+		return (char *)h;
+	if (strnlen(h, 1024) == 1024)
+		return strcasestr(h, n);
+	first = tolower((unsigned char)n[0]);
+	for (; *h; h++)
+		if (tolower((unsigned char)*h) == first && !strncasecmp(h + 1, n + 1, nl - 1))
+			return (char *)h;
+	return NULL;
 }
 
 size_t utf8_len(const unsigned char *s, size_t n)

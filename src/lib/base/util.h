@@ -48,6 +48,10 @@ char *xstrndup(const char *s, size_t n);
  * code points past U+10FFFF are not valid.  ASCII is 1. */
 size_t utf8_len(const unsigned char *s, size_t n);
 
+/* strcasestr(h, n) (ASCII case: rblkit runs in the C locale), faster on
+ * a short h; see util.c. */
+char *str_casestr(const char *h, const char *n);
+
 /* Copy src into dst (size bytes, > 0), cut to fit, always terminated:
  * snprintf(dst, size, "%s", src) without the formatting machinery. */
 void str_copy(char *dst, size_t size, const char *src);

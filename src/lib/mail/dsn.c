@@ -606,13 +606,13 @@ static int not_a_recipient(const struct dsn *d, const struct msg *m, const char 
 	const char *from = m ? msg_get(m, "From") : NULL, *at = strchr(addr, '@'), *fat, *v;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
-		if (ids[i] && strcasestr(ids[i], addr))
+		if (ids[i] && str_casestr(ids[i], addr))
 			return 1;
 	if (!at || !from || !(fat = strrchr(from, '@')))
 		return 0;
 	/* the original was sent to it: a recipient, whoever it is */
-	if (d->om.nf && (((v = msg_get(&d->om, "To")) && strcasestr(v, addr)) ||
-			 ((v = msg_get(&d->om, "Cc")) && strcasestr(v, addr))))
+	if (d->om.nf && (((v = msg_get(&d->om, "To")) && str_casestr(v, addr)) ||
+			 ((v = msg_get(&d->om, "Cc")) && str_casestr(v, addr))))
 		return 0;
 	for (int i = 0; contacts[i]; i++)
 		if (!strncasecmp(addr, contacts[i], strlen(contacts[i])))
@@ -967,11 +967,11 @@ static int bounce_signals(const struct msg *m)
 	if (ct && mime_param(ct, "report-type", rt, sizeof(rt), 1) == 0 &&
 	    !strcmp(rt, "delivery-status"))
 		return 1;
-	if (from && (strcasestr(from, "mailer-daemon") || strcasestr(from, "postmaster") ||
-		     strcasestr(from, "mail delivery") || strcasestr(from, "mail-daemon") ||
-		     strcasestr(from, "mailerdaemon") || strcasestr(from, "double-bounce") ||
+	if (from && (str_casestr(from, "mailer-daemon") || str_casestr(from, "postmaster") ||
+		     str_casestr(from, "mail delivery") || str_casestr(from, "mail-daemon") ||
+		     str_casestr(from, "mailerdaemon") || str_casestr(from, "double-bounce") ||
 		     /* Alt-N MDaemon sends its reports as MDaemon@host */
-		     strcasestr(from, "mdaemon@")))
+		     str_casestr(from, "mdaemon@")))
 		return 1;
 	return subject_has(s, subj, ARRAY_SIZE(subj));
 }
@@ -1178,8 +1178,8 @@ static void sentence_addrs(struct dsn *d, size_t *cap, const char *lead, const c
 		if (!failure_line(lead + ls, le - ls, lead + o - al, words))
 			continue;
 		if ((self && !strcasecmp(addr, self)) || role_address(addr) ||
-		    not_a_recipient(d, m, addr) || (orig_from && strcasestr(orig_from, addr)) ||
-		    (rp && strcasestr(rp, addr)))
+		    not_a_recipient(d, m, addr) || (orig_from && str_casestr(orig_from, addr)) ||
+		    (rp && str_casestr(rp, addr)))
 			continue;
 		if (!dsn_add(d, cap, addr))
 			break;
