@@ -51,14 +51,21 @@ static size_t append_at(char *dst, size_t o, size_t dlen, const char *src, size_
 	if (o && dst[o - 1] != ' ')
 		dst[o++] = ' ';
 
-	for (const unsigned char *s = (const unsigned char *)src, *e = s + n;
-	     s < e && o + 1 < dlen; s++) {
-		/* most bytes are copied as they are; a blank or a control
-		 * byte is one blank, never two and never the first */
-		if (*s > ' ' && *s != 127)
-			dst[o++] = (char)*s;
-		else if (o && dst[o - 1] != ' ')
-			dst[o++] = ' ';
+	for (const unsigned char *s = (const unsigned char *)src, *end = s + n;
+	     s < end && o + 1 < dlen;) {
+		/* a byte in gives at most one out: this many fit for sure */
+		size_t room = dlen - 1 - o;
+		const unsigned char *e = (size_t)(end - s) < room ? end : s + room;
+
+		for (; s < e; s++) {
+			/* most bytes are copied as they are; a blank or a
+			 * control byte is one blank, never two and never the
+			 * first */
+			if (*s > ' ' && *s != 127)
+				dst[o++] = (char)*s;
+			else if (o && dst[o - 1] != ' ')
+				dst[o++] = ' ';
+		}
 	}
 	dst[o] = '\0';
 	while (o && dst[o - 1] == ' ')
