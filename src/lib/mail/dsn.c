@@ -1333,10 +1333,11 @@ static int report_verdict(const struct msg *m, const char *lo)
 /* The number of delivery attempts a report's words give ("This condition
  * occurred after 30 attempt(s)", "failed 5 attempts", "12 delivery
  * attempts", "attempted 3 times", "Attempts: 4"), or 0.  t is in lower
- * case. */
-static int count_attempts(const char *t)
+ * case when lower is set (a plain search), else in any. */
+static int count_attempts(const char *t, int lower)
 {
-	for (const char *p = t, *next; (p = strstr(p, "attempt")) != NULL; p = next) {
+	for (const char *p = t, *next;
+	     (p = lower ? strstr(p, "attempt") : str_casestr(p, "attempt")) != NULL; p = next) {
 		const char *b = p, *a = p + 7;
 		long v;
 		int colon = 0;
@@ -1874,13 +1875,9 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 			k++;
 		if (k < d->n)
 			verdict = report_verdict(m, report_lead_lo(&rp));
-		d->attempts = count_attempts(report_lead_lo(&rp));
-		for (size_t i = 0; !d->attempts && i < d->n; i++) {
-			char *lo = lower_dup(d->r[i].diag);
-
-			d->attempts = count_attempts(lo);
-			free(lo);
-		}
+		d->attempts = count_attempts(report_lead_lo(&rp), 1);
+		for (size_t i = 0; !d->attempts && i < d->n; i++)
+			d->attempts = count_attempts(d->r[i].diag, 0);
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
 		enrich(&d->r[i], format, verdict);
