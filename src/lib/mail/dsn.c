@@ -43,6 +43,10 @@ static void copy_cut(char *dst, size_t dlen, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
+/* Is field f named n (a string literal), whatever the case?  The length
+ * rules out most names without a call. */
+#define NAMED(f, n) ((f)->nlen == sizeof(n) - 1 && !strcasecmp((f)->name, n))
+
 /* dsn_append() to dst, whose length o is known; returns the new one. */
 static size_t append_at(char *dst, size_t o, size_t dlen, const char *src, size_t n)
 {
@@ -193,14 +197,14 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 	const char *rest;
 	char type[16];
 
-	if (!strcasecmp(f->name, "Reporting-MTA")) {
+	if (NAMED(f, "Reporting-MTA")) {
 		strip_type(f->value, type, sizeof(type), &rest);
 		copy_cut(d->reporting_mta, sizeof(d->reporting_mta), rest, strlen(rest));
-	} else if (!strcasecmp(f->name, "Arrival-Date")) {
+	} else if (NAMED(f, "Arrival-Date")) {
 		d->has_arrival = rcvd_parse_date(f->value, &d->arrival) == 0;
 	} else if (!r) {
 		return;
-	} else if (!strcasecmp(f->name, "Action")) {
+	} else if (NAMED(f, "Action")) {
 		size_t i = 0;
 
 		while (f->value[i] && !isspace((unsigned char)f->value[i]) &&
@@ -215,19 +219,19 @@ static void ds_field(struct dsn *d, struct dsn_rcpt *r, const struct msg_field *
 			str_copy(r->action, sizeof(r->action), "failed");
 		else if (!strcmp(r->action, "delay") || !strcmp(r->action, "deferred"))
 			str_copy(r->action, sizeof(r->action), "delayed");
-	} else if (!strcasecmp(f->name, "Status")) {
+	} else if (NAMED(f, "Status")) {
 		char st[16];
 
 		if (smtp_find_status(f->value, st, sizeof(st)) == 0)
 			str_copy(r->status, sizeof(r->status), st);
-	} else if (!strcasecmp(f->name, "Remote-MTA")) {
+	} else if (NAMED(f, "Remote-MTA")) {
 		strip_type(f->value, type, sizeof(type), &rest);
 		copy_cut(r->rhost, sizeof(r->rhost), rest, strcspn(rest, " ;[("));
-	} else if (!strcasecmp(f->name, "Diagnostic-Code")) {
+	} else if (NAMED(f, "Diagnostic-Code")) {
 		strip_type(f->value, r->diag_type, sizeof(r->diag_type), &rest);
 		r->diag[0] = '\0';
 		dsn_append(r->diag, sizeof(r->diag), rest, strlen(rest));
-	} else if (!strcasecmp(f->name, "Last-Attempt-Date")) {
+	} else if (NAMED(f, "Last-Attempt-Date")) {
 		r->has_last_attempt = rcvd_parse_date(f->value, &r->last_attempt) == 0;
 	}
 }
@@ -273,7 +277,7 @@ static int original_address(const struct msg *blk, size_t i, char *out, size_t l
 	const char *rest;
 	char type[16];
 
-	if (strcasecmp(blk->f[i].name, "Final-Recipient"))
+	if (!NAMED(&blk->f[i], "Final-Recipient"))
 		return -1;
 	/* an RFC 822 address stays (a quoted local part too); a source
 	 * route ("@relay:a@host") or a name without a domain does not */
@@ -282,12 +286,12 @@ static int original_address(const struct msg *blk, size_t i, char *out, size_t l
 		return -1;
 	/* the fields of this recipient: from the previous Final-Recipient
 	 * to the next */
-	for (size_t k = i; k-- > 0 && strcasecmp(blk->f[k].name, "Final-Recipient");)
-		if (!strcasecmp(blk->f[k].name, "Original-Recipient") &&
+	for (size_t k = i; k-- > 0 && !NAMED(&blk->f[k], "Final-Recipient");)
+		if (NAMED(&blk->f[k], "Original-Recipient") &&
 		    addr_of(blk->f[k].value, out, len) == 0)
 			return 0;
-	for (size_t k = i + 1; k < blk->nf && strcasecmp(blk->f[k].name, "Final-Recipient"); k++)
-		if (!strcasecmp(blk->f[k].name, "Original-Recipient") &&
+	for (size_t k = i + 1; k < blk->nf && !NAMED(&blk->f[k], "Final-Recipient"); k++)
+		if (NAMED(&blk->f[k], "Original-Recipient") &&
 		    addr_of(blk->f[k].value, out, len) == 0)
 			return 0;
 	return -1;
@@ -317,13 +321,13 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 			/* d->r moves when it grows: take r afresh each time */
 			r = ri >= 0 ? &d->r[ri] : NULL;
 
-			if ((!strcasecmp(f->name, "Final-Recipient") ||
-			     (!strcasecmp(f->name, "Original-Recipient") && !r)) &&
+			if ((NAMED(f, "Final-Recipient") ||
+			     (NAMED(f, "Original-Recipient") && !r)) &&
 			    (original_address(&blk, i, addr, sizeof(addr)) == 0 ||
 			     recipient_of(f->value, addr, sizeof(addr)) == 0)) {
 				struct dsn_rcpt *nr;
 
-				if (r && !strcasecmp(f->name, "Final-Recipient") &&
+				if (r && NAMED(f, "Final-Recipient") &&
 				    r->recipient[0] && strcasecmp(r->recipient, addr) &&
 				    (by_original || (!r->status[0] && !r->action[0]))) {
 					/* Original- then a different Final-: the same
@@ -345,7 +349,7 @@ static void ds_parse(struct dsn *d, size_t *cap, const char *text, size_t len)
 				for (size_t k = 0; !r && k < i; k++)
 					ds_field(d, nr, &blk.f[k]);
 				ri = nr - d->r;
-				by_original = !strcasecmp(f->name, "Original-Recipient");
+				by_original = NAMED(f, "Original-Recipient");
 				continue;
 			}
 			ds_field(d, r, f);
@@ -1202,8 +1206,8 @@ static void feedback(struct dsn *d, size_t *cap, const struct mime *mm, const st
 			continue;
 		msg_parse(&fb, mm->p[i].data, mm->p[i].len);
 		for (size_t k = 0; k < fb.nf; k++)
-			if (!strcasecmp(fb.f[k].name, "Original-Rcpt-To") ||
-			    !strcasecmp(fb.f[k].name, "Removal-Recipient"))
+			if (NAMED(&fb.f[k], "Original-Rcpt-To") ||
+			    NAMED(&fb.f[k], "Removal-Recipient"))
 				add_addresses(d, cap, fb.f[k].value);
 		msg_free(&fb);
 	}
