@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,33 @@ char *str_casestr(const char *h, const char *n)
 		if (tolower((unsigned char)*h) == first && !strncasecmp(h + 1, n + 1, nl - 1))
 			return (char *)h;
 	return NULL;
+}
+
+/* Eight bytes at a time: a text is lower-cased whole before several
+ * plain searches of it, and a byte at a time that copy cost more than
+ * the searches. */
+void ascii_lower_copy(char *dst, const char *src, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, low, from_a, past_z;
+
+		memcpy(&w, src + i, 8);
+		/* per byte, no carry into the next: the top bit of from_a is
+		 * set where the low seven bits are 'A' or more, of past_z
+		 * where they are past 'Z' */
+		low = w & ~hi;
+		from_a = low + (0x80 - 'A') * ones;
+		past_z = low + (0x7f - 'Z') * ones;
+		/* an ASCII byte (top bit clear) in A..Z gains 0x20 */
+		w |= (from_a & ~past_z & ~w & hi) >> 2;
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < n; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[n] = '\0';
 }
 
 size_t utf8_len(const unsigned char *s, size_t n)

@@ -52,6 +52,10 @@ size_t utf8_len(const unsigned char *s, size_t n);
  * a short h; see util.c. */
 char *str_casestr(const char *h, const char *n);
 
+/* dst = the n bytes at src with A..Z lower-cased (tolower() in the C
+ * locale), terminated (dst has n + 1 bytes; dst == src is allowed). */
+void ascii_lower_copy(char *dst, const char *src, size_t n);
+
 /* Copy src into dst (size bytes, > 0), cut to fit, always terminated:
  * snprintf(dst, size, "%s", src) without the formatting machinery. */
 void str_copy(char *dst, size_t size, const char *src);

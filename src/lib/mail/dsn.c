@@ -127,8 +127,7 @@ static int find_addr(const char *p, size_t n, size_t *as, size_t *al)
 
 static void lower_str(char *s)
 {
-	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
+	ascii_lower_copy(s, s, strlen(s));
 }
 
 /* Exchange and Domino write a proxy address with its type, "SMTP=a@b"
@@ -918,9 +917,10 @@ static int bounce_words(const char *human)
  * many times faster than a strcasestr() per word over a long report. */
 static char *lower_dup(const char *t)
 {
-	char *lo = xstrdup(t);
+	size_t n = strlen(t);
+	char *lo = xmalloc(n + 1);
 
-	lower_str(lo);
+	ascii_lower_copy(lo, t, n);
 	return lo;
 }
 
