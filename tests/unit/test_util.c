@@ -3,10 +3,12 @@
  * forged or carry terminal escapes; xstrndup stops at the NUL; the one
  * JSON string writer and its rule for bytes that are not UTF-8.
  */
+#define _GNU_SOURCE		/* strcasestr, the reference */
 #include "unit.h"
 #include "base/json.h"
 #include "base/util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +127,49 @@ UNIT_TEST(utf8_sequences)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_EQ_INT(utf8_len((const unsigned char *)cases[i].s, cases[i].n),
 			     cases[i].want);
+}
+
+/* ascii_lower_copy() is tolower() (the C locale) on every byte value, at
+ * every place of an eight-byte word and in the tail, copied or in place. */
+UNIT_TEST(ascii_lower_copy_is_tolower)
+{
+	char src[20], dst[21], want[21];
+
+	for (int c = 0; c < 256; c++)
+		for (size_t at = 0; at < sizeof(src); at++) {
+			memset(src, 'Q', sizeof(src));
+			src[at] = (char)c;
+			for (size_t i = 0; i < sizeof(src); i++)
+				want[i] = (char)tolower((unsigned char)src[i]);
+			want[sizeof(src)] = '\0';
+			ascii_lower_copy(dst, src, sizeof(src));
+			CHECK(!memcmp(dst, want, sizeof(want)));
+			ascii_lower_copy(src, src, sizeof(src) - 1);
+			CHECK(!memcmp(src, want, sizeof(src) - 1));
+		}
+}
+
+/* str_casestr() finds what strcasestr() finds, on short texts (its own
+ * search) and long ones (handed over), including an empty needle. */
+UNIT_TEST(str_casestr_is_strcasestr)
+{
+	static const char alphabet[] = "aAbB@.x";
+	char h[1500], n[8];
+	unsigned seed = 12345;
+
+	CHECK(str_casestr("abc", "") != NULL);
+	CHECK_EQ_STR(str_casestr("Message-ID: <X@Host.Example>", "x@host"), "X@Host.Example>");
+	CHECK(str_casestr("abc", "abcd") == NULL);
+	for (int round = 0; round < 3000; round++) {
+		size_t hl = round % 3 ? (size_t)rand_r(&seed) % 60 : 1000 + (size_t)rand_r(&seed) % 400;
+		size_t nl = 1 + (size_t)rand_r(&seed) % 4;
+
+		for (size_t i = 0; i < hl; i++)
+			h[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		h[hl] = '\0';
+		for (size_t i = 0; i < nl; i++)
+			n[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		n[nl] = '\0';
+		CHECK(str_casestr(h, n) == strcasestr(h, n));
+	}
 }
