@@ -179,90 +179,113 @@ static const char *response_of(const char *q)
 	return !strncmp(e, " response", 9) || !strncmp(e, " command", 8) ? c : NULL;
 }
 
+/* The command a transcript in t (lower case) shows failing: with a reply
+ * quoted ("<<< 550 ..."), the command the first 4xx/5xx reply answered,
+ * or the connection itself when the reply came before anything was sent
+ * (after "while talking to"); else the first command sent (">>> X"). */
+static const char *transcript_command(const char *t)
+{
+	const char *p, *sent = NULL;
+
+	/* no reply quoted: the walk finds nothing */
+	for (p = strstr(t, "<<< ") ? t : ""; *p; p++) {
+		if (p != t && p[-1] != ' ' && p[-1] != '\n')
+			continue;
+		if (*p != 'w' && *p != '>' && *p != '<')
+			continue;
+		if (!strncmp(p, "while talking to", 16))
+			sent = NULL;
+		else if (!strncmp(p, ">>> ", 4))
+			sent = cmd_at(p + 4) ? cmd_at(p + 4) : "";
+		else if (!strncmp(p, "<<< ", 4) && (p[4] == '4' || p[4] == '5') &&
+			 smtp_reply_at(t, p + 4) && (!sent || *sent))
+			return sent ? sent : "CONN";
+	}
+	for (p = t; (p = strstr(p, ">>> ")) != NULL; p += 4)
+		if (cmd_at(p + 4))
+			return cmd_at(p + 4);
+	return NULL;
+}
+
+/* Words that some phrases below contain: a phrase is searched for only
+ * when its word occurs, and " command" also decides whether a "DATA
+ * command" can be there at all. */
+enum { NEED_BUT = 1, NEED_COMMAND = 2 };
+
+/* The command t (lower case) names: a phrase (the first in the list that
+ * occurs), else the first "RCPT TO response" / "DATA command", else the
+ * first "in reply to X", "after X", "[X" or ">>> X". */
+static const char *named_command(const char *t)
+{
+	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
+	static const struct {
+		const char *words, *cmd;
+		unsigned need;
+	} phrases[] = {
+		/* qmail-remote's own words */
+		{ "does not like recipient", "RCPT", 0 },
+		{ "but sender was rejected", "MAIL", NEED_BUT },
+		{ "but greeting failed", "CONN", NEED_BUT },
+		{ "but my name was rejected", "EHLO", NEED_BUT },
+		{ "failed on data command", "DATA", NEED_COMMAND },
+		{ "failed after i sent the message", "DATA", 0 },
+		/* Postfix: the server refused the connection; 1&1: the body */
+		{ "refused to talk to me", "CONN", 0 },
+		{ "for text command", "DATA", NEED_COMMAND },
+		{ "smtp command data", "DATA", NEED_COMMAND },
+		{ "smtp command rcpt", "RCPT", NEED_COMMAND },
+		{ "smtp command mail", "MAIL", NEED_COMMAND },
+	};
+	const unsigned have = (strstr(t, "but ") ? NEED_BUT : 0) |
+			      (strstr(t, " command") ? NEED_COMMAND : 0);
+	const char *first = NULL, *c = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(phrases); i++)
+		if (!(phrases[i].need & ~have) && strstr(t, phrases[i].words))
+			return phrases[i].cmd;
+	/* response_of() needs " command" or " response" after the word */
+	if ((have & NEED_COMMAND) || strstr(t, " response"))
+		for (const char *q = t; *q; q++) {
+			const char ch = *q;
+
+			/* t is lower case: a letter is a..z */
+			if ((q == t || q[-1] < 'a' || q[-1] > 'z') &&
+			    (ch == 'r' || ch == 'm' || ch == 'd' || ch == 'e' || ch == 'h' ||
+			     ch == 's' || ch == 'a' || ch == 'c') &&
+			    (c = response_of(q)) != NULL)
+				return c;
+		}
+	/* the intros start with different characters: at most one is at
+	 * any place, and the first place wins */
+	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
+		const size_t k = strlen(intro[i]);
+
+		for (const char *q = t; (q = strstr(q, intro[i])) != NULL && (!first || q < first); q++)
+			if (cmd_at(q + k)) {
+				first = q;
+				c = cmd_at(q + k);
+				break;
+			}
+	}
+	return c;
+}
+
 /* The SMTP command that failed: the last one a transcript sent (">>> "),
  * else the one the text names ("in reply to RCPT TO command", "after end
  * of data", "RCPT TO response", "[RCPT_TO]"). */
 void smtp_find_command(const char *text, char *out, size_t len)
 {
-	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
-	static const struct { const char *words, *cmd; } phrases[] = {
-		/* qmail-remote's own words */
-		{ "does not like recipient", "RCPT" }, { "but sender was rejected", "MAIL" },
-		{ "but greeting failed", "CONN" }, { "but my name was rejected", "EHLO" },
-		{ "failed on data command", "DATA" }, { "failed after i sent the message", "DATA" },
-		/* Postfix: the server refused the connection; 1&1: the body */
-		{ "refused to talk to me", "CONN" }, { "for text command", "DATA" },
-		{ "smtp command data", "DATA" }, { "smtp command rcpt", "RCPT" },
-		{ "smtp command mail", "MAIL" },
-	};
 	char t[4096];		/* a recipient's block is at most this long */
-	const char *p, *best = NULL;
+	const char *best;
 	size_t n = 0;
 
 	/* one lower-case copy, then plain searches */
 	for (; text[n] && n + 1 < sizeof(t); n++)
 		t[n] = (char)tolower((unsigned char)text[n]);
 	t[n] = '\0';
-	/* a transcript (">>> sent", "<<< received"): the command the first
-	 * 4xx/5xx reply answered; a failing reply before anything was sent
-	 * (after "while talking to") answered the connection itself */
-	{
-		const char *sent = NULL;
-
-		/* no reply quoted ("<<< 550 ..."): the walk finds nothing */
-		for (p = strstr(t, "<<< ") ? t : ""; *p && !best; p++) {
-			if (p != t && p[-1] != ' ' && p[-1] != '\n')
-				continue;
-			if (*p != 'w' && *p != '>' && *p != '<')
-				continue;
-			if (!strncmp(p, "while talking to", 16))
-				sent = NULL;
-			else if (!strncmp(p, ">>> ", 4))
-				sent = cmd_at(p + 4) ? cmd_at(p + 4) : "";
-			else if (!strncmp(p, "<<< ", 4) && (p[4] == '4' || p[4] == '5') &&
-				 smtp_reply_at(t, p + 4))
-				best = sent && *sent ? sent : sent ? NULL : "CONN";
-		}
-		for (p = t; !best && (p = strstr(p, ">>> ")) != NULL; p += 4)
-			if (cmd_at(p + 4))
-				best = cmd_at(p + 4);
-	}
-	/* then, in this order: a phrase (the first in the list that occurs),
-	 * the first "RCPT TO response" / "DATA command", the first "in reply
-	 * to X", "after X", "[X", ">>> X" (the last two found in one pass) */
-	if (!best) {
-		unsigned phr = 0;
-		const char *resp = NULL, *intro_cmd = NULL;
-
-		for (size_t i = 0; i < ARRAY_SIZE(phrases) && !phr; i++)
-			if (strstr(t, phrases[i].words))
-				phr |= 1u << i;
-		for (const char *q = t; *q && !phr && !resp; q++) {
-			const char c = *q;
-
-			/* t is lower case: a letter is a..z */
-			if (!resp && (q == t || q[-1] < 'a' || q[-1] > 'z') &&
-			    (c == 'r' || c == 'm' || c == 'd' || c == 'e' || c == 'h' ||
-			     c == 's' || c == 'a' || c == 'c'))
-				resp = response_of(q);
-			if (!intro_cmd && (c == 'i' || c == 'a' || c == '[' || c == '>'))
-				for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
-					size_t k;
-
-					if (intro[i][0] != c || (intro[i][1] && q[1] != intro[i][1]))
-						continue;
-					k = strlen(intro[i]);
-					if (!strncmp(q, intro[i], k) &&
-					    (intro_cmd = cmd_at(q + k)) != NULL)
-						break;
-				}
-		}
-		for (size_t i = 0; !best && i < ARRAY_SIZE(phrases); i++)
-			if (phr >> i & 1)
-				best = phrases[i].cmd;
-		if (!best)
-			best = resp ? resp : intro_cmd;
-	}
+	best = transcript_command(t);
+	if (!best)
+		best = named_command(t);
 	if (best)
 		str_copy(out, len, best);
 }
