@@ -214,10 +214,11 @@ enum { NEED_BUT = 1, NEED_COMMAND = 2 };
 
 /* The command t (lower case) names: a phrase (the first in the list that
  * occurs), else the first "RCPT TO response" / "DATA command", else the
- * first "in reply to X", "after X", "[X" or ">>> X". */
+ * first "in reply to X", "after X" or "[X".  Called only when
+ * transcript_command() found nothing: there is no ">>> X" to look for. */
 static const char *named_command(const char *t)
 {
-	static const char *const intro[] = { "in reply to ", "after ", "[", ">>> " };
+	static const char *const intro[] = { "in reply to ", "after ", "[" };
 	static const struct {
 		const char *words, *cmd;
 		unsigned need;
