@@ -136,10 +136,10 @@ static const char *code_lookup(const struct code *t, size_t n, const char *code)
 	return NULL;
 }
 
-/* Is host the domain suffix or a name under it? */
-static int host_in(const char *host, const char *suffix)
+/* Is host (n bytes) the domain suffix or a name under it? */
+static int host_in(const char *host, size_t n, const char *suffix)
 {
-	size_t n = host ? strlen(host) : 0, k = strlen(suffix);
+	size_t k = strlen(suffix);
 
 	if (n < k || strcasecmp(host + n - k, suffix))
 		return 0;
@@ -154,19 +154,23 @@ static int word_start(const char *text, const char *p)
 /* Orange / La Poste: (LPN|LPNAAA|OFR|OUK)(_ddd|ddd[-_]ddd) as a word. */
 static const char *orange(const char *diag)
 {
-	static const char *const pre[] = { "LPNAAA", "LPN", "OFR", "OUK", NULL };
+	static const struct {
+		const char *s;
+		size_t len;
+	} pre[] = { { "LPNAAA", 6 }, { "LPN", 3 }, { "OFR", 3 }, { "OUK", 3 } };
 
 	for (const char *p = diag; *p; p++) {
-		/* every prefix starts with L or O: skip the rest cheaply */
-		if ((*p | 0x20) != 'l' && (*p | 0x20) != 'o')
+		const char c0 = *p | 0x20, c1 = p[1] | 0x20;
+
+		/* the prefixes start "lp", "of", "ou": one test here for the
+		 * letters l and o, which are everywhere in text */
+		if (!(c0 == 'l' && c1 == 'p') && !(c0 == 'o' && (c1 == 'f' || c1 == 'u')))
 			continue;
-		for (int i = 0; pre[i]; i++) {
-			size_t k = strlen(pre[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
+			const size_t k = pre[i].len;
 			const char *q = p + k, *d;
 
-			/* the second letter before the call: 'l' and 'o' are
-			 * everywhere in text */
-			if ((p[1] | 0x20) != (pre[i][1] | 0x20) || strncasecmp(p, pre[i], k) ||
+			if ((p[1] | 0x20) != (pre[i].s[1] | 0x20) || strncasecmp(p, pre[i].s, k) ||
 			    !word_start(diag, p))
 				continue;
 			if (q[0] == '_')
@@ -215,6 +219,19 @@ static const char *aup(const char *diag)
 				return spectrum_ranges[i].reason;
 	}
 	return NULL;
+}
+
+/* Does diag hold "[code]" (code: lower case, without the brackets), in
+ * any case?  The same as strcasestr() of "[code]", but a bracket is rare
+ * in a reply: a search for it is most of the work. */
+static int has_bracketed(const char *diag, const char *code)
+{
+	const size_t n = strlen(code);
+
+	for (const char *p = diag; (p = strchr(p, '[')) != NULL; p++)
+		if (!strncasecmp(p + 1, code, n) && p[n + 1] == ']')
+			return 1;
+	return 0;
 }
 
 /* GoDaddy: a blank, "IB" and three digits. */
@@ -271,7 +288,7 @@ static const char *docomo(const struct rhost_in *in)
  * have a ... account" is a missing mailbox, not a content filter. */
 static const char *yahoo(const char *diag)
 {
-	if (strcasestr(diag, "[tss04]"))
+	if (has_bracketed(diag, "tss04"))
 		return "rejected";
 	if (strcasestr(diag, "delivery error: dd this user doesn't have a"))
 		return "userunknown";
@@ -281,6 +298,7 @@ static const char *yahoo(const char *diag)
 const char *rhost_reason(const struct rhost_in *in)
 {
 	const char *r, *host = in->rhost ? in->rhost : "";
+	const size_t hl = strlen(host);
 
 	if (!in->diag || !in->diag[0])
 		return NULL;
@@ -290,15 +308,15 @@ const char *rhost_reason(const struct rhost_in *in)
 	 * deferred; Retrying will NOT succeed": the sending address is
 	 * refused, whatever the 4xx (a code of Yahoo's own shape, read from
 	 * any relay's report) */
-	if (strcasestr(in->diag, "[tss09]"))
+	if (has_bracketed(in->diag, "tss09"))
 		return "blocked";
-	if (host_in(host, "secureserver.net"))
+	if (host_in(host, hl, "secureserver.net"))
 		return godaddy(in->diag);
-	if (host_in(host, "mimecast.com"))
+	if (host_in(host, hl, "mimecast.com"))
 		return mimecast(in->diag, in->reply);
-	if (host_in(host, "docomo.ne.jp"))
+	if (host_in(host, hl, "docomo.ne.jp"))
 		return docomo(in);
-	if (host_in(host, "yahoodns.net") || host_in(host, "yahoo.com"))
+	if (host_in(host, hl, "yahoodns.net") || host_in(host, hl, "yahoo.com"))
 		return yahoo(in->diag);
 	return NULL;
 }
