@@ -158,12 +158,21 @@ static const char *orange(const char *diag)
 		const char *s;
 		size_t len;
 	} pre[] = { { "LPNAAA", 6 }, { "LPN", 3 }, { "OFR", 3 }, { "OUK", 3 } };
+	/* the first '_' or '-' at or after p: a code has one 3, 6 or 9
+	 * bytes past its start, so no code starts more than 9 before it */
+	const char *sep = strpbrk(diag, "_-");
 
-	for (const char *p = diag; *p; p++) {
-		const char c0 = *p | 0x20, c1 = p[1] | 0x20;
+	for (const char *p = diag; sep && *p; p++) {
+		char c0, c1;
 
+		if (p > sep && (sep = strpbrk(p, "_-")) == NULL)
+			break;
+		if (sep - p > 9)
+			p = sep - 9;
 		/* the prefixes start "lp", "of", "ou": one test here for the
 		 * letters l and o, which are everywhere in text */
+		c0 = *p | 0x20;
+		c1 = p[1] | 0x20;
 		if (!(c0 == 'l' && c1 == 'p') && !(c0 == 'o' && (c1 == 'f' || c1 == 'u')))
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
