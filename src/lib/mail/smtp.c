@@ -78,20 +78,21 @@ size_t smtp_status_at(const char *text, const char *p)
 
 int smtp_find_status(const char *text, char *out, size_t len)
 {
-	const char *first = NULL, *paired = NULL;
+	const char *first = NULL, *paired = NULL, *from = text;
 	size_t fl = 0, pl = 0;
 
-	for (const char *p = text; *p; p++) {
+	/* a code has a '.' right after its class digit: only the byte
+	 * before a '.' can start one, and no code starts inside another */
+	for (const char *dot = *text ? strchr(text + 1, '.') : NULL; dot; dot = strchr(dot + 1, '.')) {
+		const char *p = dot - 1;
 		size_t n;
 
-		/* a code starts with its class digit: the rest is skipped
-		 * without a call */
-		if ((*p != '2' && *p != '4' && *p != '5') || !(n = smtp_status_at(text, p)))
+		if (p < from || (*p != '2' && *p != '4' && *p != '5') ||
+		    !(n = smtp_status_at(text, p)))
 			continue;
-		if (*p == '2' && first) {
-			p += n - 1;
+		from = p + n;
+		if (*p == '2' && first)
 			continue;
-		}
 		/* "550 5.1.1", "550-5.1.1": the last such pair is the reply
 		 * that ended the attempt */
 		{
@@ -110,7 +111,6 @@ int smtp_find_status(const char *text, char *out, size_t len)
 			first = p;
 			fl = n;
 		}
-		p += n - 1;
 	}
 	if (paired) {
 		first = paired;
