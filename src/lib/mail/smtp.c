@@ -143,8 +143,9 @@ int smtp_find_reply(const char *text, char out[4])
 {
 	const char *best = NULL;
 
-	for (const char *p = text; *p; p++) {
-		if ((*p != '2' && *p != '4' && *p != '5') || !smtp_reply_at(text, p))
+	/* a code starts with its class digit: strpbrk() skips the rest */
+	for (const char *p = text; (p = strpbrk(p, "245")) != NULL; p++) {
+		if (!smtp_reply_at(text, p))
 			continue;
 		/* "550 5.1.1": the code with the same class as a status */
 		if (p[3] && smtp_status_at(text, p + 4) && p[4] == p[0]) {
