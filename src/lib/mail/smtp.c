@@ -386,7 +386,18 @@ void smtp_unwrap(char *s)
 	}
 	o = 4 + (sl ? sl + 1 : 0);
 	for (size_t i = o; i < n;) {
-		if (s[i] == code[0] && !strncmp(s + i, code, 3) && (s[i + 3] == '-' ||
+		/* the bytes before the next one that can start a code move
+		 * as they are, in one piece */
+		const char *c = memchr(s + i, code[0], n - i);
+		const size_t m = c ? (size_t)(c - s) - i : n - i;
+
+		if (o < i)
+			memmove(s + o, s + i, m);
+		o += m;
+		i += m;
+		if (i == n)
+			break;
+		if (!strncmp(s + i, code, 3) && (s[i + 3] == '-' ||
 		    s[i + 3] == ' ') && (i == 0 || s[i - 1] == ' ') && smtp_reply_at(s, s + i)) {
 			size_t k = i + 4;
 
