@@ -319,6 +319,9 @@ const char *rhost_reason(const struct rhost_in *in)
 	 * any relay's report) */
 	if (has_bracketed(in->diag, "tss09"))
 		return "blocked";
+	/* the rest is by the host's family: no host, no family */
+	if (!hl)
+		return NULL;
 	if (host_in(host, hl, "secureserver.net"))
 		return godaddy(in->diag);
 	if (host_in(host, hl, "mimecast.com"))
