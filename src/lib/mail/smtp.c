@@ -216,11 +216,10 @@ static const char *transcript_command(const char *t)
 {
 	const char *p, *sent = NULL;
 
-	/* no reply quoted: the walk finds nothing */
-	for (p = strstr(t, "<<< ") ? t : ""; *p; p++) {
+	/* no reply quoted: the walk finds nothing; else it stops only where
+	 * "while", ">>> " or "<<< " can start */
+	for (p = strstr(t, "<<< ") ? t : ""; (p = strpbrk(p, "w><")) != NULL; p++) {
 		if (p != t && p[-1] != ' ' && p[-1] != '\n')
-			continue;
-		if (*p != 'w' && *p != '>' && *p != '<')
 			continue;
 		if (!strncmp(p, "while talking to", 16))
 			sent = NULL;
