@@ -11,7 +11,6 @@
 #include "base/util.h"
 
 #include <ctype.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,33 +20,6 @@ static void cut_copy(char *dst, size_t dlen, const char *src, size_t n)
 	if (n >= dlen)
 		n = dlen - 1;
 	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-/* dst = the n bytes at src, ASCII letters lower-cased, terminated: what
- * tolower() does in the C locale rblkit runs in, eight bytes at a time
- * (the texts searched below are copied so, whole, at every call). */
-static void lower_copy(char *dst, const char *src, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, low, from_a, past_z;
-
-		memcpy(&w, src + i, 8);
-		/* per byte, no carry into the next: the top bit of from_a is
-		 * set where the low seven bits are 'A' or more, of past_z
-		 * where they are past 'Z' */
-		low = w & ~hi;
-		from_a = low + (0x80 - 'A') * ones;
-		past_z = low + (0x7f - 'Z') * ones;
-		/* an ASCII byte (top bit clear) in A..Z gains 0x20 */
-		w |= (from_a & ~past_z & ~w & hi) >> 2;
-		memcpy(dst + i, &w, 8);
-	}
-	for (; i < n; i++)
-		dst[i] = (char)tolower((unsigned char)src[i]);
 	dst[n] = '\0';
 }
 
@@ -308,7 +280,7 @@ void smtp_find_command(const char *text, char *out, size_t len)
 	const char *best;
 
 	/* one lower-case copy, then plain searches */
-	lower_copy(t, text, strnlen(text, sizeof(t) - 1));
+	ascii_lower_copy(t, text, strnlen(text, sizeof(t) - 1));
 	best = transcript_command(t);
 	if (!best)
 		best = named_command(t);
@@ -338,7 +310,7 @@ void smtp_find_rhost(const char *t, char *out, size_t len)
 	/* one lower-case copy for the five searches; a longer text (not
 	 * one of ours: a recipient's words are shorter) is searched as is */
 	if (n < sizeof(buf)) {
-		lower_copy(buf, t, n);
+		ascii_lower_copy(buf, t, n);
 		low = buf;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
