@@ -41,8 +41,9 @@ static const unsigned char name_char[256] = {
 };
 
 /* Length of the field name at p if the line is "name:" (WSP before the
- * colon allowed, as obsolete syntax), else 0. */
-static size_t field_name_len(const char *p, size_t len)
+ * colon allowed, as obsolete syntax), else 0.  When colon is not NULL it
+ * is set to the colon, so that the caller need not search for it again. */
+static size_t field_name_len(const char *p, size_t len, const char **colon)
 {
 	size_t i = 0, n;
 
@@ -55,12 +56,16 @@ static size_t field_name_len(const char *p, size_t len)
 		return 0;
 	while (i < len && (p[i] == ' ' || p[i] == '\t'))
 		i++;
-	return i < len && p[i] == ':' ? n : 0;
+	if (i == len || p[i] != ':')
+		return 0;
+	if (colon)
+		*colon = p + i;
+	return n;
 }
 
 int msg_looks_like_header(const char *p, size_t len)
 {
-	return field_name_len(p, len) > 0;
+	return field_name_len(p, len, NULL) > 0;
 }
 
 static const char *line_end(const char *p, const char *end)
@@ -112,17 +117,17 @@ static void block_trim(struct msg *m, size_t unused)
 }
 
 /* Append the unfolded value of one field (first line at p, ending at le,
- * name length nlen) and return the start of the next line. */
+ * name length nlen, colon at colon) and return the start of the next
+ * line. */
 static const char *add_field(struct msg *m, size_t *cap, const char *p,
-			     const char *le, const char *end, size_t nlen)
+			     const char *colon, const char *le, const char *end,
+			     size_t nlen)
 {
-	const char *start = p;
-	const char *v = memchr(p, ':', (size_t)(le - p));
+	const char *start = p, *v = colon + 1;
 	struct msg_field *f;
 	char *val;
 	size_t vl = 0, bound;
 
-	v = v ? v + 1 : le;
 	if (m->nf >= MSG_MAX_HEADERS) {	/* skip it before allocating */
 		m->cut = 1;
 		do {
@@ -203,7 +208,7 @@ int msg_parse(struct msg *m, const char *text, size_t len)
 	if (len >= 5 && !memcmp(p, "From ", 5))
 		p = line_end(p, end) < end ? line_end(p, end) + 1 : end;
 	while (p < end) {
-		const char *le;
+		const char *le, *colon;
 		size_t nlen;
 
 		if (*p == '\n') {
@@ -211,7 +216,7 @@ int msg_parse(struct msg *m, const char *text, size_t len)
 			break;
 		}
 		le = line_end(p, end);
-		nlen = field_name_len(p, (size_t)(le - p));
+		nlen = field_name_len(p, (size_t)(le - p), &colon);
 		if (!nlen) {
 			if (*p == ' ' || *p == '\t') {	/* stray continuation */
 				p = le < end ? le + 1 : end;
@@ -219,7 +224,7 @@ int msg_parse(struct msg *m, const char *text, size_t len)
 			}
 			break;		/* not a header: the body starts here */
 		}
-		p = add_field(m, &cap, p, le, end, nlen);
+		p = add_field(m, &cap, p, colon, le, end, nlen);
 	}
 	m->body = p;
 	m->blen = (size_t)(end - p);
