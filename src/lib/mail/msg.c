@@ -151,6 +151,12 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		}
 		bound = (raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1;
 		val = block_take(m, bound, (size_t)(end - start) + 1);
+		/* a value that is not cut can skip its leading blanks now
+		 * rather than move itself over them at the end (a cut one
+		 * counts them against MSG_MAX_FIELD, as it always has) */
+		if (raw < MSG_MAX_FIELD)
+			while (v < le && (*v == ' ' || *v == '\t'))
+				v++;
 	}
 	for (;;) {
 		size_t n = (size_t)(le - v);
@@ -179,8 +185,10 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 
 		while (s < vl && (val[s] == ' ' || val[s] == '\t'))
 			s++;
-		memmove(val, val + s, vl - s + 1);
-		vl -= s;
+		if (s) {
+			memmove(val, val + s, vl - s + 1);
+			vl -= s;
+		}
 	}
 	block_trim(m, bound - (vl + 1));
 	if (m->nf == *cap) {
