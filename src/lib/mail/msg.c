@@ -8,9 +8,13 @@
 #include "base/util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 char *msg_normalize(const char *text, size_t len, size_t *outlen)
 {
@@ -75,39 +79,125 @@ static const char *line_end(const char *p, const char *end)
 	return nl ? nl : end;
 }
 
-/* The field values of a message are kept in a few large blocks, not a
- * malloc each: a message has dozens of fields, and every part and
- * attached message is a message too. */
+/* The field values of a message, and its array of fields, are kept in a
+ * few large blocks, not a malloc each: a message has dozens of fields,
+ * and every part and attached message is a message too. */
 #define BLOCK_SIZE 8192
 
 struct msg_block {
 	struct msg_block *next;
 	size_t used, cap;
-	char data[];
+	_Alignas(struct msg_field) char data[];
 };
 
-/* Room for n bytes, taken from the newest block (or a new one).  rest
- * is the text left to read, which bounds every value still to come: a
- * short text (a delivery-status block, a small part) gets a block its
- * size, not BLOCK_SIZE. */
-static char *block_take(struct msg *m, size_t n, size_t rest)
+/* msg_free() keeps a few blocks of BLOCK_SIZE for the thread's next
+ * messages: a mailbox is thousands of messages, parts and status blocks
+ * parsed one after another, and a malloc and a free per block were a
+ * noticeable share of reading it.  The blocks a thread keeps are freed
+ * when it ends (the key's destructor). */
+#define SPARE_MAX 8
+
+static __thread struct msg_block *spare;
+static __thread unsigned nspare;
+static __thread int spare_registered;	/* the key is set: spare_free runs */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spare_free(void *unused)
+{
+	while (spare) {
+		struct msg_block *b = spare;
+
+		spare = b->next;
+#ifdef __SANITIZE_ADDRESS__
+		ASAN_UNPOISON_MEMORY_REGION(b->data, b->cap);
+#endif
+		free(b);
+	}
+	nspare = 0;
+	spare_registered = 0;
+}
+
+static void spare_key_create(void)
+{
+	if (pthread_key_create(&spare_key, spare_free))
+		spare_key = (pthread_key_t)-1;	/* none: blocks are not kept */
+}
+
+/* Keep b for a later message of this thread; 0 if it is not kept. */
+static int spare_put(struct msg_block *b)
+{
+	if (b->cap != BLOCK_SIZE || nspare >= SPARE_MAX)
+		return 0;
+	if (!spare_registered) {
+		/* any value but NULL has the destructor run at thread end */
+		pthread_once(&spare_once, spare_key_create);
+		if (spare_key == (pthread_key_t)-1 ||
+		    pthread_setspecific(spare_key, &spare_registered))
+			return 0;
+		spare_registered = 1;
+	}
+	b->next = spare;
+	spare = b;
+	nspare++;
+#ifdef __SANITIZE_ADDRESS__
+	/* a value used after msg_free() is still caught */
+	ASAN_POISON_MEMORY_REGION(b->data, b->cap);
+#endif
+	return 1;
+}
+
+/* A block of at least n bytes: a kept one when it is large enough. */
+static struct msg_block *block_new(size_t n)
+{
+	struct msg_block *b = spare;
+
+	if (b && n <= BLOCK_SIZE) {
+		spare = b->next;
+		nspare--;
+#ifdef __SANITIZE_ADDRESS__
+		ASAN_UNPOISON_MEMORY_REGION(b->data, b->cap);
+#endif
+		return b;
+	}
+	if (n < BLOCK_SIZE)
+		n = BLOCK_SIZE;
+	b = xmalloc(sizeof(*b) + n);
+	b->cap = n;
+	return b;
+}
+
+/* Room for n bytes aligned to align (a power of two), taken from the
+ * newest block (or a new one). */
+static inline void *block_take(struct msg *m, size_t n, size_t align)
 {
 	struct msg_block *b = m->blocks;
+	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
 
-	if (!b || b->cap - b->used < n) {
-		size_t cap = rest < BLOCK_SIZE ? rest : BLOCK_SIZE;
-
-		if (cap < n)
-			cap = n;
-
-		b = xmalloc(sizeof(*b) + cap);
-		b->used = 0;
-		b->cap = cap;
+	if (!b || at > b->cap || b->cap - at < n) {
+		b = block_new(n);
 		b->next = m->blocks;
 		m->blocks = b;
+		at = 0;
 	}
-	b->used += n;
-	return b->data + b->used - n;
+	b->used = at + n;
+	return b->data + at;
+}
+
+/* Room for one more field in m->f: when the array is full, a copy twice
+ * its size is taken from the blocks (the old one stays there, unused,
+ * until msg_free; the array never outgrows MSG_MAX_HEADERS fields).
+ * rest is the text left to read. */
+static void fields_grow(struct msg *m, size_t *cap, size_t rest)
+{
+	/* a short text has a few fields: no 3 KB array for it */
+	size_t ncap = *cap ? *cap * 2 : rest <= 2048 ? 8 : 32;
+	struct msg_field *f = block_take(m, ncap * sizeof(*f), _Alignof(struct msg_field));
+
+	if (m->nf)
+		memcpy(f, m->f, m->nf * sizeof(*f));
+	m->f = f;
+	*cap = ncap;
 }
 
 /* Give back the end of the last block_take(): only used bytes stay. */
@@ -136,6 +226,8 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		} while (p < end && (*p == ' ' || *p == '\t'));
 		return p;
 	}
+	if (m->nf == *cap)
+		fields_grow(m, cap, (size_t)(end - start) + 1);
 	{
 		/* the unfolded value is at most the field's raw size: measure
 		 * it first (bounded by MSG_MAX_FIELD) and allocate that */
@@ -150,7 +242,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 			q = e2;
 		}
 		bound = (raw < MSG_MAX_FIELD ? raw : MSG_MAX_FIELD) + 1;
-		val = block_take(m, bound, (size_t)(end - start) + 1);
+		val = block_take(m, bound, 1);
 		/* a value that is not cut can skip its leading blanks now
 		 * rather than move itself over them at the end (a cut one
 		 * counts them against MSG_MAX_FIELD, as it always has) */
@@ -191,11 +283,6 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		}
 	}
 	block_trim(m, bound - (vl + 1));
-	if (m->nf == *cap) {
-		/* a short text has a few fields: no 3 KB array for it */
-		*cap = *cap ? *cap * 2 : end - start < 2048 ? 8 : 32;
-		m->f = xreallocarray(m->f, *cap, sizeof(*m->f));
-	}
 	f = &m->f[m->nf++];
 	if (nlen >= sizeof(f->name))
 		nlen = sizeof(f->name) - 1;
@@ -245,9 +332,9 @@ void msg_free(struct msg *m)
 		struct msg_block *b = m->blocks;
 
 		m->blocks = b->next;
-		free(b);
+		if (!spare_put(b))
+			free(b);
 	}
-	free(m->f);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -32,7 +32,7 @@ struct msg_block;
 struct msg {
 	struct msg_field *f;
 	size_t nf;
-	struct msg_block *blocks;	/* where the values are kept */
+	struct msg_block *blocks;	/* where the fields and values are kept */
 	const char *body;	/* points into the text given to msg_parse */
 	size_t blen;
 	int cut;		/* a limit was hit (fields dropped or cut) */
