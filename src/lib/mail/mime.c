@@ -179,7 +179,8 @@ static size_t ascii_run(const char *in, size_t len)
 
 /* Valid UTF-8 copy of in: bad bytes become U+FFFD.  Two passes, runs of
  * ASCII copied whole: the first counts the bad bytes, so that the copy
- * is allocated at its size (not three times the text: fresh pages). */
+ * is allocated at its size (not three times the text: fresh pages); when
+ * there are none, the second is a plain copy. */
 static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 {
 	size_t bad = 0, o = 0, i, n;
@@ -196,6 +197,13 @@ static char *utf8_clean(const char *in, size_t len, size_t *outlen)
 		}
 	}
 	out = xmalloc(len + 2 * bad + 1);
+	if (!bad) {
+		/* valid already (most text that is not ASCII): one copy */
+		memcpy(out, in, len);
+		out[len] = '\0';
+		*outlen = len;
+		return out;
+	}
 	for (i = 0; i < len; i += n) {
 		size_t a = ascii_run(in + i, len - i);
 
