@@ -346,7 +346,8 @@ static int valid_utf8(const char *in, size_t len)
 	return ok;
 }
 
-char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outlen)
+/* mime_to_utf8() of text known not to be plain ASCII. */
+static char *to_utf8(const char *in, size_t len, const char *charset, size_t *outlen)
 {
 	/* what mail labelled as Japanese often really is */
 	static const char *const japanese[] = { "EUC-JP-MS", "CP932", "ISO-2022-JP-2" };
@@ -354,13 +355,6 @@ char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outl
 	char *out;
 	size_t bad = 0;
 
-	if (plain_ascii(in, len)) {
-		out = xmalloc(len + 1);
-		memcpy(out, in, len);
-		out[len] = '\0';
-		*outlen = len;
-		return out;
-	}
 	if (!name && memchr(in, 0x1b, len))
 		name = "ISO-2022-JP-2";	/* unlabelled Japanese mail */
 	if (!name || !(out = convert(in, len, name, outlen, &bad)))
@@ -388,6 +382,19 @@ char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outl
 			}
 		}
 	}
+	return out;
+}
+
+char *mime_to_utf8(const char *in, size_t len, const char *charset, size_t *outlen)
+{
+	char *out;
+
+	if (!plain_ascii(in, len))
+		return to_utf8(in, len, charset, outlen);
+	out = xmalloc(len + 1);
+	memcpy(out, in, len);
+	out[len] = '\0';
+	*outlen = len;
 	return out;
 }
 
@@ -558,13 +565,15 @@ static int media(const char *type)
 	       !strncmp(type, "font/", 5) || !strncmp(type, "model/", 6);
 }
 
+/* Add the body of m (Content-Type value ct, NULL if none) as a leaf part
+ * of the given type. */
 static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
-		     const char *type, int depth, int nested)
+		     const char *ct, const char *type, int depth, int nested)
 {
 	const char *cte = msg_get(m, "Content-Transfer-Encoding");
-	const char *ct = msg_get(m, "Content-Type");
-	char cs[40] = "", *raw;
-	size_t n;
+	const char *text = m->body;	/* the part's bytes once decoded */
+	char cs[40] = "", *raw = NULL;
+	size_t n = m->blen;
 	struct mime_part *pt;
 
 	if (mm->n >= MIME_MAX_PARTS || m->blen > MIME_MAX_BYTES - mm->bytes) {
@@ -585,15 +594,15 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 		pt->len = 0;
 		return;
 	}
-	raw = xmalloc(m->blen + 4);
-	if (cte && !strncasecmp(cte, "base64", 6))
+	if (cte && !strncasecmp(cte, "base64", 6)) {
+		raw = xmalloc(m->blen + 4);
 		n = mime_b64_decode(m->body, m->blen, raw);
-	else if (cte && !strncasecmp(cte, "quoted-printable", 16))
+	} else if (cte && !strncasecmp(cte, "quoted-printable", 16)) {
+		raw = xmalloc(m->blen + 4);
 		n = mime_qp_decode(m->body, m->blen, raw);
-	else {
-		memcpy(raw, m->body, m->blen);
-		n = m->blen;
 	}
+	if (raw)
+		text = raw;
 	if (textual(type)) {
 		mime_param(ct, "charset", cs, sizeof(cs), 1);
 		if (cte && !strncasecmp(cte, "base64", 6)) {
@@ -602,21 +611,25 @@ static void add_leaf(struct mime *mm, size_t *cap, const struct msg *m,
 			char *t = msg_normalize(raw, n, &nl);
 
 			free(raw);
-			raw = t;
+			text = raw = t;
 			n = nl;
 		}
-		/* plain ASCII is what mime_to_utf8() would copy: kept as it is */
-		if (!plain_ascii(raw, n)) {
-			pt->data = mime_to_utf8(raw, n, cs, &pt->len);
+		/* plain ASCII is what mime_to_utf8() would copy: kept as it is;
+		 * other text is converted from where it is, not from a copy */
+		if (!plain_ascii(text, n)) {
+			pt->data = to_utf8(text, n, cs, &pt->len);
 			free(raw);
-			raw = NULL;
+			goto out;
 		}
 	}
-	if (raw) {
-		raw[n] = '\0';
-		pt->data = raw;
-		pt->len = n;
+	if (!raw) {		/* not transfer-encoded: a copy of the body */
+		raw = xmalloc(n + 1);
+		memcpy(raw, text, n);
 	}
+	raw[n] = '\0';
+	pt->data = raw;
+	pt->len = n;
+out:
 	/* UTF-8 conversion can grow a part past its raw size */
 	mm->bytes = pt->len < MIME_MAX_BYTES - mm->bytes ? mm->bytes + pt->len :
 		    MIME_MAX_BYTES;
@@ -666,7 +679,7 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
 	    !(first = find_boundary(m->body, end, b, bl, &last))) {
 		size_t before = mm->n;
 
-		add_leaf(mm, cap, m, strncmp(type, "multipart/", 10) ? type : "text/plain",
+		add_leaf(mm, cap, m, ct, strncmp(type, "multipart/", 10) ? type : "text/plain",
 			 depth, nested);
 		/* an attached message is a leaf and, one level down, its parts:
 		 * a forwarded bounce carries its report inside */
