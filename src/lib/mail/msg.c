@@ -7,7 +7,6 @@
 #include "mail/msg.h"
 #include "base/util.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +268,8 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		while (v < le && (*v == ' ' || *v == '\t'))
 			v++;
 	}
-	while (vl && isspace((unsigned char)val[vl - 1]))
+	/* isspace() of the C locale, without a call per field */
+	while (vl && (val[vl - 1] == ' ' || (val[vl - 1] >= '\t' && val[vl - 1] <= '\r')))
 		vl--;
 	val[vl] = '\0';
 	{
@@ -340,13 +340,15 @@ void msg_free(struct msg *m)
 
 const char *msg_get(const struct msg *m, const char *name)
 {
-	int c0 = tolower((unsigned char)name[0]);
+	/* the length and the first letter rule out most fields without a
+	 * call; the letter is compared with its 0x20 bit set, which makes
+	 * upper and lower case alike (other bytes that it pairs up are
+	 * told apart by strcasecmp) */
+	int c0 = (unsigned char)name[0] | 0x20;
 	size_t n = strlen(name);
 
-	/* the length and the first letter rule out most fields without a
-	 * call */
 	for (size_t i = 0; i < m->nf; i++)
-		if (m->f[i].nlen == n && tolower((unsigned char)m->f[i].name[0]) == c0 &&
+		if (m->f[i].nlen == n && ((unsigned char)m->f[i].name[0] | 0x20) == c0 &&
 		    !strcasecmp(m->f[i].name, name))
 			return m->f[i].value;
 	return NULL;
