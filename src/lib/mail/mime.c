@@ -422,20 +422,35 @@ int mime_param(const char *value, const char *name, char *out, size_t outlen,
 		p++;
 		while (*p == ' ')
 			p++;
+		/* the value is copied a run at a time: the runs end where
+		 * strcspn finds the next byte that matters (a boundary is
+		 * tens of bytes) */
 		if (*p == '"') {
-			for (p++; *p && *p != '"' && o + 1 < outlen; p++) {
-				if (*p == '\\' && p[1])
+			for (p++; o + 1 < outlen;) {
+				size_t run = strcspn(p, "\"\\");
+
+				if (run > outlen - 1 - o)
+					run = outlen - 1 - o;
+				memcpy(out + o, p, run);
+				o += run;
+				p += run;
+				if (o + 1 >= outlen || *p != '\\')
+					break;	/* full, the closing quote or the end */
+				if (p[1])	/* a quoted pair: the byte after it */
 					p++;
-				out[o++] = *p;
+				out[o++] = *p++;
 			}
 		} else {
-			for (; *p && *p != ';' && !isspace((unsigned char)*p) &&
-			       o + 1 < outlen; p++)
-				out[o++] = *p;
+			/* up to a ';' or white space (isspace of the C locale) */
+			o = strcspn(p, "; \t\n\v\f\r");
+			if (o > outlen - 1)
+				o = outlen - 1;
+			memcpy(out, p, o);
 		}
 		out[o] = '\0';
 		for (size_t i = 0; lower && i < o; i++)
-			out[i] = (char)tolower((unsigned char)out[i]);
+			if (out[i] >= 'A' && out[i] <= 'Z')
+				out[i] = (char)(out[i] - 'A' + 'a');
 		return 0;
 	}
 	return -1;
