@@ -594,23 +594,30 @@ struct jbuf {
 
 static __thread struct jbuf jb_tls;
 
-static void jb_room(struct jbuf *b, size_t more)
+/* The buffer doubles, so that a message costs few reallocations. */
+static void jb_grow(struct jbuf *b, size_t more)
 {
-	if (b->n + more <= b->cap)
-		return;
 	while (b->n + more > b->cap)
 		b->cap = b->cap ? b->cap * 2 : 16384;
 	b->s = xrealloc(b->s, b->cap);
 }
 
-static void jb_putn(struct jbuf *b, const char *s, size_t n)
+/* Inline, as are the two below: a report is some hundred appends, most
+ * of a literal whose length and copy the compiler then works out. */
+static inline void jb_room(struct jbuf *b, size_t more)
+{
+	if (b->n + more > b->cap)
+		jb_grow(b, more);
+}
+
+static inline void jb_putn(struct jbuf *b, const char *s, size_t n)
 {
 	jb_room(b, n);
 	memcpy(b->s + b->n, s, n);
 	b->n += n;
 }
 
-static void jb_put(struct jbuf *b, const char *s)
+static inline void jb_put(struct jbuf *b, const char *s)
 {
 	jb_putn(b, s, strlen(s));
 }
