@@ -75,6 +75,14 @@ const char *report_duration(int64_t s, char *buf, size_t len)
 	return duration(LANG_EN, s, buf, len);
 }
 
+/* v (0 to 99) as two digits at o; returns the end. */
+static char *digits2(char *o, int v)
+{
+	o[0] = (char)('0' + v / 10);
+	o[1] = (char)('0' + v % 10);
+	return o + 2;
+}
+
 /* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC).  The civil date from the day count
  * (Howard Hinnant's civil_from_days) for years 1000 to 9999, without
  * gmtime_r() and strftime(): JSON and text write one for every hop. */
@@ -95,19 +103,21 @@ static const char *iso_time(int64_t t, char *buf, size_t len)
 
 	if (y >= 1000 && y <= 9999 && len >= 21) {
 		/* digits by hand: snprintf() costs more than the rest */
-		int v[6] = { (int)y, (int)m, (int)d, (int)(secs / 3600),
-			     (int)(secs / 60 % 60), (int)(secs % 60) };
 		char *o = buf;
 
-		for (int k = 0; k < 6; k++) {
-			if (k == 0) {
-				*o++ = (char)('0' + v[0] / 1000);
-				*o++ = (char)('0' + v[0] / 100 % 10);
-			}
-			*o++ = (char)('0' + v[k] / 10 % 10);
-			*o++ = (char)('0' + v[k] % 10);
-			*o++ = "--T::Z"[k];
-		}
+		o = digits2(o, (int)(y / 100));
+		o = digits2(o, (int)(y % 100));
+		*o++ = '-';
+		o = digits2(o, (int)m);
+		*o++ = '-';
+		o = digits2(o, (int)d);
+		*o++ = 'T';
+		o = digits2(o, (int)(secs / 3600));
+		*o++ = ':';
+		o = digits2(o, (int)(secs / 60 % 60));
+		*o++ = ':';
+		o = digits2(o, (int)(secs % 60));
+		*o++ = 'Z';
 		*o = '\0';
 		return buf;
 	}
@@ -657,6 +667,26 @@ static void json_digits(struct jbuf *b, uint64_t v, int neg)
 	jb_putn(b, o, (size_t)(t + sizeof(t) - o));
 }
 
+/* t as a JSON string (iso_time), null when !has.  Written without
+ * jb_str(): iso_time() writes digits, '-', 'T', ':' and 'Z' only,
+ * nothing to escape, and JSON has a time for every hop. */
+static void json_time(struct jbuf *b, int has, int64_t t)
+{
+	char buf[40];
+	size_t n;
+
+	if (!has) {
+		jb_putn(b, "null", 4);
+		return;
+	}
+	n = strlen(iso_time(t, buf, sizeof(buf)));
+	jb_room(b, n + 2);
+	b->s[b->n++] = '"';
+	memcpy(b->s + b->n, buf, n);
+	b->n += n;
+	b->s[b->n++] = '"';
+}
+
 static void json_int(struct jbuf *b, int has, int64_t v)
 {
 	if (!has)
@@ -766,7 +796,7 @@ static void json_check(struct jbuf *b, const struct report_check *c)
 static void json_item(struct jbuf *b, const struct report_item *it, int first)
 {
 	const struct diag *d = it->d;
-	char t[40], sum[1024];
+	char sum[1024];
 
 	jb_put(b, first ? "\n  {" : ",\n  {");
 	jb_put(b, "\"file\": ");
@@ -787,7 +817,7 @@ static void json_item(struct jbuf *b, const struct report_item *it, int first)
 	jb_put(b, ", \"subject\": ");
 	jb_str(b, nz(d->subject));
 	jb_put(b, ", \"date\": ");
-	jb_str(b, d->has_date ? iso_time(d->date, t, sizeof(t)) : NULL);
+	json_time(b, d->has_date, d->date);
 	jb_put(b, ", \"total_delay_s\": ");
 	json_int(b, d->has_total, d->total_delay);
 	jb_put(b, ", \"judged_ip\": ");
@@ -815,7 +845,7 @@ static void json_item(struct jbuf *b, const struct report_item *it, int first)
 		jb_put(b, ", \"ip\": ");
 		jb_str(b, nz(h->ip));
 		jb_put(b, ", \"time\": ");
-		jb_str(b, h->has_t ? iso_time(h->t, t, sizeof(t)) : NULL);
+		json_time(b, h->has_t, h->t);
 		jb_put(b, ", \"delay_s\": ");
 		json_int(b, h->has_delay, h->delay);
 		jb_put(b, "}");
