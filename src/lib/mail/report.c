@@ -12,10 +12,114 @@
 #include "base/util.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* n bytes of s at buf + *o, as far as there is room for them and a NUL
+ * (len bytes in all); *o counts them all, as snprintf() counts. */
+static void fmt_put(char *buf, size_t len, size_t *o, const char *s, size_t n)
+{
+	if (*o + 1 < len)
+		memcpy(buf + *o, s, n < len - 1 - *o ? n : len - 1 - *o);
+	*o += n;
+}
+
+/* v in decimal at the end of num[24], at least width digits (zeros
+ * first); returns where it starts. */
+static char *fmt_num(char num[24], unsigned long long v, int width)
+{
+	char *p = num + 24;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+		width--;
+	} while (v || width > 0);
+	return p;
+}
+
+/* vsnprintf() for the catalogue's formats, which use %s, %d, %u, %zu,
+ * %llu and %02llu only: printf's general machinery cost more than all
+ * the rest of a summary, and there is one for every message.  The same
+ * bytes and return value as vsnprintf(); -1 for any other conversion
+ * (the caller then asks vsnprintf() itself). */
+static int fmt_simple(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	size_t o = 0;
+	const char *p = fmt, *pct;
+
+	for (;;) {
+		char num[24], *d;
+		unsigned long long v;
+		int width = 0;
+
+		for (pct = p; *pct && *pct != '%'; pct++)
+			;
+		if (!*pct)
+			break;
+		fmt_put(buf, len, &o, p, (size_t)(pct - p));
+		p = pct + 1;
+		if (p[0] == '0' && p[1] == '2') {
+			width = 2;
+			p += 2;
+		}
+		if (p[0] == 's' && !width) {
+			const char *a = va_arg(ap, const char *);
+
+			if (!a)
+				a = "(null)";	/* as glibc has it */
+			fmt_put(buf, len, &o, a, strlen(a));
+			p++;
+			continue;
+		}
+		if (p[0] == 'd' && !width) {
+			int i = va_arg(ap, int);
+
+			d = fmt_num(num, i < 0 ? -(unsigned long long)i : (unsigned long long)i, 0);
+			if (i < 0)
+				*--d = '-';
+			fmt_put(buf, len, &o, d, (size_t)(num + sizeof(num) - d));
+			p++;
+			continue;
+		}
+		if (p[0] == 'u') {
+			v = va_arg(ap, unsigned);
+			p += 1;
+		} else if (p[0] == 'z' && p[1] == 'u') {
+			v = va_arg(ap, size_t);
+			p += 2;
+		} else if (p[0] == 'l' && p[1] == 'l' && p[2] == 'u') {
+			v = va_arg(ap, unsigned long long);
+			p += 3;
+		} else {
+			return -1;
+		}
+		d = fmt_num(num, v, width);
+		fmt_put(buf, len, &o, d, (size_t)(num + sizeof(num) - d));
+	}
+	fmt_put(buf, len, &o, p, (size_t)(pct - p));
+	if (len)
+		buf[o < len ? o : len - 1] = '\0';
+	return o > INT_MAX ? -1 : (int)o;
+}
+
+/* fmt_simple(), or vsnprintf() where it does not know the format; the
+ * length of the whole, 0 on an error. */
+static int fmt_lang(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = fmt_simple(buf, len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		n = vsnprintf(buf, len, fmt, ap);
+	return n < 0 ? 0 : n;
+}
 
 /* snprintf of the catalogue's format id in lang: the formats are not
  * literals, the unit test of lang.c checks their arguments. */
@@ -25,18 +129,28 @@ static int lfmt(char *buf, size_t len, enum lang l, enum lang_msg id, ...)
 	int n;
 
 	va_start(ap, id);
-	n = vsnprintf(buf, len, lang_msg(l, id), ap);
+	n = fmt_lang(buf, len, lang_msg(l, id), ap);
 	va_end(ap);
-	return n < 0 ? 0 : n;
+	return n;
 }
 
-/* fprintf of the catalogue's format id in lang. */
+/* fprintf of the catalogue's format id in lang (through a buffer; a
+ * line too long for it goes to vfprintf()). */
 static void lprintf(FILE *f, enum lang l, enum lang_msg id, ...)
 {
-	va_list ap;
+	char buf[1024];
+	const char *fmt = lang_msg(l, id);
+	va_list ap, cp;
+	int n;
 
 	va_start(ap, id);
-	vfprintf(f, lang_msg(l, id), ap);
+	va_copy(cp, ap);
+	n = fmt_simple(buf, sizeof(buf), fmt, cp);
+	va_end(cp);
+	if (n >= 0 && (size_t)n < sizeof(buf))
+		fwrite(buf, 1, (size_t)n, f);
+	else
+		vfprintf(f, fmt, ap);
 	va_end(ap);
 }
 
@@ -48,7 +162,7 @@ static void lprintf_html(FILE *f, enum lang l, enum lang_msg id, ...)
 	va_list ap;
 
 	va_start(ap, id);
-	vsnprintf(buf, sizeof(buf), lang_msg(l, id), ap);
+	fmt_lang(buf, sizeof(buf), lang_msg(l, id), ap);
 	va_end(ap);
 	html_str(f, buf);
 }
