@@ -416,15 +416,22 @@ static enum lang_msg severity_id(const struct dsn_rcpt *r)
  * UTF-8 (U+0080..U+009F; U+009B is CSI) become blanks. */
 static void text_str(FILE *f, const char *s)
 {
+	const char *run = s;	/* bytes that go out as they are, one fwrite() */
+
 	for (; s && *s; s++) {
-		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
-		    (unsigned char)s[1] <= 0x9f) {
-			fputc(' ', f);
-			s++;
+		unsigned char c = (unsigned char)s[0];
+		int c1 = c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f;
+
+		if (c >= 32 && c != 127 && !c1)
 			continue;
-		}
-		fputc((unsigned char)*s < 32 || *s == 127 ? ' ' : *s, f);
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), f);
+		fputc(' ', f);
+		s += c1;	/* the two bytes of a C1 control are one blank */
+		run = s + 1;
 	}
+	if (s > run)
+		fwrite(run, 1, (size_t)(s - run), f);
 }
 
 /* A blocklist's answer (an A record, host order) as text, into ip. */
@@ -993,17 +1000,29 @@ void report_thread_cleanup(void)
 /* The first n bytes of s (or up to its end), entity-escaped. */
 static void html_strn(FILE *f, const char *s, size_t n)
 {
+	const char *run = s;	/* bytes that go out as they are, one fwrite() */
+
 	for (; s && n && *s; s++, n--) {
+		const char *e;
+
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
+		case '<': e = "&lt;"; break;
+		case '>': e = "&gt;"; break;
+		case '&': e = "&amp;"; break;
+		case '"': e = "&quot;"; break;
+		case '\'': e = "&#39;"; break;
 		default:
-			fputc((unsigned char)*s < 32 ? ' ' : *s, f);
+			if ((unsigned char)*s >= 32)
+				continue;
+			e = " ";
 		}
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), f);
+		fputs(e, f);
+		run = s + 1;
 	}
+	if (s > run)
+		fwrite(run, 1, (size_t)(s - run), f);
 }
 
 static void html_str(FILE *f, const char *s)
