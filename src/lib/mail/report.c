@@ -1073,32 +1073,42 @@ void report_thread_cleanup(void)
 
 /* ---- HTML ---- */
 
+/* A byte that HTML text and attributes take as it is: not one of the
+ * five with an entity, not a control byte (nor the NUL at the end).
+ * Most bytes of mail (letters, UTF-8) are above '>', one comparison. */
+static int html_plain(unsigned char c)
+{
+	return c > '>' || (c >= ' ' && c != '<' && c != '&' && c != '"' && c != '\'' &&
+			   c != '>');
+}
+
 /* The first n bytes of s (or up to its end), entity-escaped. */
 static void html_strn(FILE *f, const char *s, size_t n)
 {
-	const char *run = s;	/* bytes that go out as they are, one fwrite() */
+	if (!s)
+		return;
+	for (;;) {
+		const char *run = s;	/* bytes that go out as they are */
 
-	for (; s && n && *s; s++, n--) {
-		const char *e;
-
-		switch (*s) {
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '&': e = "&amp;"; break;
-		case '"': e = "&quot;"; break;
-		case '\'': e = "&#39;"; break;
-		default:
-			if ((unsigned char)*s >= 32)
-				continue;
-			e = " ";
+		while (n && html_plain((unsigned char)*s)) {
+			s++;
+			n--;
 		}
 		if (s > run)
 			fwrite(run, 1, (size_t)(s - run), f);
-		fputs(e, f);
-		run = s + 1;
+		if (!n || !*s)
+			return;
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(' ', f);	/* a control byte */
+		}
+		s++;
+		n--;
 	}
-	if (s > run)
-		fwrite(run, 1, (size_t)(s - run), f);
 }
 
 static void html_str(FILE *f, const char *s)
