@@ -488,26 +488,38 @@ static enum lang_msg severity_id(const struct dsn_rcpt *r)
 
 /* ---- text ---- */
 
+/* A byte text_str() writes as it is (0xc2 may begin a C1 control). */
+static int text_plain(unsigned char c)
+{
+	return c >= ' ' && c != 127 && c != 0xc2;
+}
+
 /* Mail text for a terminal: C0 controls, DEL and the C1 controls in
  * UTF-8 (U+0080..U+009F; U+009B is CSI) become blanks. */
 static void text_str(FILE *f, const char *s)
 {
-	const char *run = s;	/* bytes that go out as they are, one fwrite() */
+	const char *run = s;	/* bytes that go out as they are */
 
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)s[0];
-		int c1 = c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f;
+	if (!s)
+		return;
+	for (;;) {
+		unsigned char c;
 
-		if (c >= 32 && c != 127 && !c1)
+		while (text_plain((unsigned char)*s))
+			s++;
+		c = (unsigned char)*s;
+		if (c == 0xc2 && ((unsigned char)s[1] < 0x80 || (unsigned char)s[1] > 0x9f)) {
+			s++;	/* U+00A0 and up: not a control */
 			continue;
+		}
 		if (s > run)
 			fwrite(run, 1, (size_t)(s - run), f);
+		if (!c)
+			return;
 		fputc(' ', f);
-		s += c1;	/* the two bytes of a C1 control are one blank */
-		run = s + 1;
+		s += c == 0xc2 ? 2 : 1;
+		run = s;
 	}
-	if (s > run)
-		fwrite(run, 1, (size_t)(s - run), f);
 }
 
 /* A blocklist's answer (an A record, host order) as text, into ip. */
