@@ -333,7 +333,7 @@ static void snippet(const char *diag, const char *reply, const char *status,
 		    char *out, size_t len)
 {
 	const char *p = diag;
-	size_t n;
+	size_t n, all, o = 0;
 
 	while (*p == ' ' || *p == '#')
 		p++;
@@ -352,7 +352,7 @@ static void snippet(const char *diag, const char *reply, const char *status,
 		while (*p == ' ' || *p == ':' || *p == '.' || *p == ',')
 			p++;
 	}
-	n = strlen(p);
+	n = all = strlen(p);
 	if (n > 60) {
 		n = 60;
 		while (n > 30 && p[n] != ' ')
@@ -361,7 +361,12 @@ static void snippet(const char *diag, const char *reply, const char *status,
 		while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
 			n--;
 	}
-	snprintf(out, len, "%.*s%s", (int)n, p, strlen(p) > n ? "..." : "");
+	/* snprintf(out, len, "%.*s%s", n, p, "..." if cut) without printf */
+	fmt_put(out, len, &o, p, n);
+	if (all > n)
+		fmt_put(out, len, &o, "...", 3);
+	if (len)
+		out[o < len ? o : len - 1] = '\0';
 }
 
 /* A summary cut by the size of its buffer (len bytes) ends where it was
