@@ -196,6 +196,20 @@ static void fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
 		vfprintf(f, fmt, ap);
 }
 
+/* snprintf() for report.c's own formats (which the compiler checks). */
+static int fmt_snprintf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fmt_snprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = fmt_lang(buf, len, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 /* fprintf() for report.c's own formats (which the compiler checks). */
 static void fmt_out(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fmt_out(FILE *f, const char *fmt, ...)
@@ -530,7 +544,7 @@ static void text_str(FILE *f, const char *s)
 /* A blocklist's answer (an A record, host order) as text, into ip. */
 static const char *code_str(uint32_t a, char ip[16])
 {
-	snprintf(ip, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+	fmt_snprintf(ip, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
 	return ip;
 }
 
@@ -1260,8 +1274,8 @@ static size_t life(const struct diag *d, enum lang l, struct event *ev)
 		if (r->status[0] || r->reply[0]) {
 			size_t o = strlen(e->what);
 
-			snprintf(e->what + o, sizeof(e->what) - o, " (%s%s%s)", r->reply,
-				 r->reply[0] && r->status[0] ? " " : "", r->status);
+			fmt_snprintf(e->what + o, sizeof(e->what) - o, " (%s%s%s)", r->reply,
+				     r->reply[0] && r->status[0] ? " " : "", r->status);
 		}
 	}
 	if (d->has_date) {
