@@ -8,6 +8,7 @@
 #include "mail/report.h"
 #include "mail/lang.h"
 #include "dnsbl/catalog.h"
+#include "base/fmt.h"
 #include "base/json.h"
 #include "base/util.h"
 
@@ -19,206 +20,12 @@
 #include <string.h>
 #include <time.h>
 
-/* n bytes of s at buf + *o, as far as there is room for them and a NUL
- * (len bytes in all); *o counts them all, as snprintf() counts. */
-static void fmt_put(char *buf, size_t len, size_t *o, const char *s, size_t n)
-{
-	if (*o + 1 < len)
-		memcpy(buf + *o, s, n < len - 1 - *o ? n : len - 1 - *o);
-	*o += n;
-}
-
-/* v in decimal, ending at end; returns where it starts. */
-static char *fmt_num(char *end, unsigned long long v)
-{
-	do
-		*--end = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	return end;
-}
-
-/* d, finite and 0 <= d < 2^53, in tenths, rounded as printf's "%.1f"
- * rounds: to the nearest, a tie to the even one.  Exact: d is m * 2^e
- * (integers), so 10 * d is m * 10 / 2^-e, and what is left below the
- * point is compared with a half in integers. */
-static unsigned long long fmt_tenths(double d)
-{
-	uint64_t bits, m, x, rest, half;
-	int e;
-
-	memcpy(&bits, &d, sizeof(bits));
-	e = (int)(bits >> 52 & 0x7ff);
-	m = bits & (((uint64_t)1 << 52) - 1);
-	if (e)
-		m |= (uint64_t)1 << 52;
-	else
-		e = 1;		/* subnormal */
-	e -= 1075;		/* d = m * 2^e */
-	if (e >= 0)
-		return (m << e) * 10;
-	if (e < -60)
-		return 0;	/* below 2^-8: rounds to 0.0 */
-	x = m * 10;		/* below 2^57 */
-	rest = x & (((uint64_t)1 << -e) - 1);
-	half = (uint64_t)1 << (-e - 1);
-	x >>= -e;
-	return x + (rest > half || (rest == half && (x & 1)));
-}
-
-/* The conversion at p (just after a '%') as text: *s, *n (digits go
- * into num[40]).  Returns the bytes of p it takes, 0 for one that
- * fmt_simple() does not know. */
-static size_t fmt_conv(const char *p, va_list *ap, char num[40], const char **s, size_t *n)
-{
-	const char *q = p;
-	char *end = num + 40, *d;
-	unsigned long long v;
-	int zero = 0, width = 0, k;
-
-	if (*q == '0') {
-		zero = 1;
-		q++;
-	}
-	while (*q >= '0' && *q <= '9' && width < 100)
-		width = width * 10 + (*q++ - '0');
-	if (q[0] == 's' && !zero) {
-		*s = va_arg(*ap, const char *);
-		if (!*s)
-			*s = "(null)";	/* as glibc has it */
-		*n = strlen(*s);
-		if ((size_t)width > *n) {	/* blanks first: rare, in num */
-			if (width > 40)
-				return 0;
-			memset(num, ' ', (size_t)width - *n);
-			memcpy(num + width - *n, *s, *n);
-			*s = num;
-			*n = (size_t)width;
-		}
-		return (size_t)(q + 1 - p);
-	}
-	if (q[0] == 'd' && !zero) {
-		int i = va_arg(*ap, int);
-
-		d = fmt_num(end, i < 0 ? -(unsigned long long)i : (unsigned long long)i);
-		if (i < 0)
-			*--d = '-';
-		q += 1;
-	} else if (q[0] == '.' && q[1] == '1' && q[2] == 'f') {
-		double f = va_arg(*ap, double);
-
-		if (!(f >= 0 && f < 9007199254740992.0) || signbit(f))
-			return 0;	/* not needed: printf's */
-		v = fmt_tenths(f);
-		*--end = (char)('0' + v % 10);
-		*--end = '.';
-		d = fmt_num(end, v / 10);
-		q += 3;
-	} else {
-		if (q[0] == 'u') {
-			v = va_arg(*ap, unsigned);
-			q += 1;
-		} else if (q[0] == 'z' && q[1] == 'u') {
-			v = va_arg(*ap, size_t);
-			q += 2;
-		} else if (q[0] == 'l' && q[1] == 'l' && q[2] == 'u') {
-			v = va_arg(*ap, unsigned long long);
-			q += 3;
-		} else {
-			return 0;
-		}
-		d = fmt_num(end, v);
-	}
-	if (zero && *d == '-')
-		return 0;	/* not needed: zeros after the sign */
-	for (k = (int)(num + 40 - d); k < width && d > num; k++)
-		*--d = zero ? '0' : ' ';
-	if (k < width)
-		return 0;
-	*s = d;
-	*n = (size_t)(num + 40 - d);
-	return (size_t)(q - p);
-}
-
-/* vsnprintf() for report.c's formats and the catalogue's: they use %s,
- * %d, %u, %zu, %llu and %.1f, with a width or zeros in front at most,
- * and printf's general machinery cost more than all the rest of a
- * report.  The same bytes and return value as vsnprintf(); -1 for any
- * other conversion (the caller then asks vsnprintf() itself). */
-static int fmt_simple(char *buf, size_t len, const char *fmt, va_list ap)
-{
-	size_t o = 0, n, used;
-	const char *p = fmt, *pct, *s;
-	char num[40];
-	va_list cp;
-
-	va_copy(cp, ap);
-	for (;;) {
-		for (pct = p; *pct && *pct != '%'; pct++)
-			;
-		fmt_put(buf, len, &o, p, (size_t)(pct - p));
-		if (!*pct)
-			break;
-		if (!(used = fmt_conv(pct + 1, &cp, num, &s, &n))) {
-			va_end(cp);
-			return -1;
-		}
-		fmt_put(buf, len, &o, s, n);
-		p = pct + 1 + used;
-	}
-	va_end(cp);
-	if (len)
-		buf[o < len ? o : len - 1] = '\0';
-	return o > INT_MAX ? -1 : (int)o;
-}
-
-/* fmt_simple(), or vsnprintf() where it does not know the format (ap
- * is as it was: fmt_simple() reads a copy); the length of the whole, 0
- * on an error. */
+/* fmt_vsnprintf(), 0 on an error (an output too long for an int). */
 static int fmt_lang(char *buf, size_t len, const char *fmt, va_list ap)
 {
-	int n = fmt_simple(buf, len, fmt, ap);
+	int n = fmt_vsnprintf(buf, len, fmt, ap);
 
-	if (n < 0)
-		n = vsnprintf(buf, len, fmt, ap);
 	return n < 0 ? 0 : n;
-}
-
-/* vfprintf() through fmt_simple() and a buffer; a line too long for
- * it, or a format it does not know, goes to vfprintf() itself. */
-static void fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
-{
-	char buf[1024];
-	int n = fmt_simple(buf, sizeof(buf), fmt, ap);
-
-	if (n >= 0 && (size_t)n < sizeof(buf))
-		fwrite(buf, 1, (size_t)n, f);
-	else
-		vfprintf(f, fmt, ap);
-}
-
-/* snprintf() for report.c's own formats (which the compiler checks). */
-static int fmt_snprintf(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fmt_snprintf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = fmt_lang(buf, len, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-/* fprintf() for report.c's own formats (which the compiler checks). */
-static void fmt_out(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fmt_out(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fmt_vfprintf(f, fmt, ap);
-	va_end(ap);
 }
 
 /* snprintf of the catalogue's format id in lang: the formats are not
@@ -376,11 +183,17 @@ static void snippet(const char *diag, const char *reply, const char *status,
 			n--;
 	}
 	/* snprintf(out, len, "%.*s%s", n, p, "..." if cut) without printf */
-	fmt_put(out, len, &o, p, n);
-	if (all > n)
-		fmt_put(out, len, &o, "...", 3);
-	if (len)
-		out[o < len ? o : len - 1] = '\0';
+	if (len) {
+		o = n < len - 1 ? n : len - 1;
+		memcpy(out, p, o);
+		if (all > n) {
+			size_t d = len - 1 - o < 3 ? len - 1 - o : 3;
+
+			memcpy(out + o, "...", d);
+			o += d;
+		}
+		out[o] = '\0';
+	}
 }
 
 /* A summary cut by the size of its buffer (len bytes) ends where it was
@@ -563,7 +376,7 @@ static void text_check_errors(FILE *f, const struct report_check *c)
 		fputs(" (", f);
 		for (k = i; k < c->nerror; k++)
 			if (!strcmp(c->errs[k].error, c->errs[i].error))
-				fmt_out(f, "%s%s", n++ ? ", " : "", c->errs[k].zone);
+				fmt_fprintf(f, "%s%s", n++ ? ", " : "", c->errs[k].zone);
 		fputs(")\n", f);
 	}
 }
@@ -572,27 +385,27 @@ static void text_check(FILE *f, const struct report_check *c)
 {
 	char ip[16];
 
-	fmt_out(f, "  check of %s: listed on %zu list%s, clean on %zu, %zu error%s\n",
+	fmt_fprintf(f, "  check of %s: listed on %zu list%s, clean on %zu, %zu error%s\n",
 		c->ip, c->nhits, c->nhits == 1 ? "" : "s", c->nclean, c->nerror,
 		c->nerror == 1 ? "" : "s");
 	for (size_t i = 0; i < c->nhits; i++) {
 		const struct report_hit *h = &c->hits[i];
 
-		fmt_out(f, "    listed on %s (%s)", h->list, h->zone);
+		fmt_fprintf(f, "    listed on %s (%s)", h->list, h->zone);
 		for (size_t k = 0; k < h->ncodes; k++) {
-			fmt_out(f, "%s%s", k ? "; " : ": ", code_str(h->codes[k], ip));
+			fmt_fprintf(f, "%s%s", k ? "; " : ": ", code_str(h->codes[k], ip));
 			if (h->meanings[k]) {
 				fputc(' ', f);
 				text_str(f, h->meanings[k]);
 			}
 		}
 		if (h->txt) {
-			fmt_out(f, " \"");
+			fmt_fprintf(f, " \"");
 			text_str(f, h->txt);
 			fputc('"', f);
 		}
 		if (h->delist)
-			fmt_out(f, "  removal: %s", h->delist);
+			fmt_fprintf(f, "  removal: %s", h->delist);
 		fputc('\n', f);
 	}
 	text_check_errors(f, c);
@@ -603,7 +416,7 @@ static void error_line(FILE *f, const struct report_item *it)
 {
 	text_str(f, it->file);
 	if (it->index > 1)
-		fmt_out(f, " #%u", it->index);
+		fmt_fprintf(f, " #%u", it->index);
 	lprintf(f, it->lang, L_T_ERROR, it->error);
 }
 
@@ -704,7 +517,7 @@ static void text_recipient(FILE *f, const struct diag *d, size_t i, enum lang l)
 	lprintf(f, l, L_T_REASON, r->reason);
 	if (strcmp(r->reason, "delivered") && strcmp(r->reason, "feedback") &&
 	    strcmp(r->reason, "vacation"))
-		fmt_out(f, " (%s)", lang_msg(l, severity_id(r)));
+		fmt_fprintf(f, " (%s)", lang_msg(l, severity_id(r)));
 	if (r->action[0]) {
 		fputs(lang_msg(l, L_T_ACTION), f);
 		text_str(f, r->action);	/* the mail's own Action: word */
@@ -745,16 +558,16 @@ static void text_path(FILE *f, const struct diag *d, enum lang l)
 	for (size_t i = 0; i < d->nhops; i++) {
 		const struct rcvd_hop *h = &d->hops[i];
 
-		fmt_out(f, "   %2zu %s  %8s  ", i + 1,
+		fmt_fprintf(f, "   %2zu %s  %8s  ", i + 1,
 			h->has_t ? iso_time(h->t, t, sizeof(t)) : lang_msg(l, L_T_NO_TIME),
 			h->has_delay ? duration(l, h->delay, dur, sizeof(dur)) : "-");
 		text_str(f, h->from[0] ? h->from : "?");
 		if (h->ip[0])
-			fmt_out(f, " [%s]", h->ip);
-		fmt_out(f, " -> ");
+			fmt_fprintf(f, " [%s]", h->ip);
+		fmt_fprintf(f, " -> ");
 		text_str(f, h->by[0] ? h->by : "?");
 		if (h->with[0]) {
-			fmt_out(f, " with ");
+			fmt_fprintf(f, " with ");
 			text_str(f, h->with);
 		}
 		if (h->ip[0] && !strcmp(h->ip, d->judged_ip))
@@ -815,7 +628,7 @@ void report_text_quiet(FILE *f, const struct report_item *it)
 	report_summary_lang(it->d, it->lang, buf, sizeof(buf));
 	text_str(f, it->file);
 	if (it->index > 1)
-		fmt_out(f, " #%u", it->index);	/* as an error line has it */
+		fmt_fprintf(f, " #%u", it->index);	/* as an error line has it */
 	fputs(": ", f);
 	text_str(f, buf);
 	fputc('\n', f);
@@ -1149,7 +962,7 @@ static void html_str(FILE *f, const char *s)
 
 void report_html_begin_lang(FILE *f, enum lang l)
 {
-	fmt_out(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
+	fmt_fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		"<title>", lang_name(l));
 	html_str(f, lang_msg(l, L_H_TITLE));
@@ -1314,23 +1127,23 @@ static void html_svg(FILE *f, const struct event *ev, size_t n)
 	}
 	if (!any)
 		return;
-	fmt_out(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d 56\" "
+	fmt_fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d 56\" "
 		"width=\"%d\" role=\"img\" aria-label=\"timeline\" font-family=\"sans-serif\">\n",
 		SVG_X0 * 2 + SVG_W, SVG_X0 * 2 + SVG_W);
-	fmt_out(f, "<line x1=\"%d\" y1=\"36\" x2=\"%d\" y2=\"36\" stroke=\"#888\"/>\n",
+	fmt_fprintf(f, "<line x1=\"%d\" y1=\"36\" x2=\"%d\" y2=\"36\" stroke=\"#888\"/>\n",
 		SVG_X0, SVG_X0 + SVG_W);
-	fmt_out(f, "<text x=\"%d\" y=\"14\" font-size=\"12\">%s</text>\n", SVG_X0,
+	fmt_fprintf(f, "<text x=\"%d\" y=\"14\" font-size=\"12\">%s</text>\n", SVG_X0,
 		iso_time(lo, t1, sizeof(t1)));
-	fmt_out(f, "<text x=\"%d\" y=\"14\" font-size=\"12\" text-anchor=\"end\">%s</text>\n",
+	fmt_fprintf(f, "<text x=\"%d\" y=\"14\" font-size=\"12\" text-anchor=\"end\">%s</text>\n",
 		SVG_X0 + SVG_W, iso_time(hi, t2, sizeof(t2)));
 	for (size_t i = 0; i < n; i++) {
 		if (!ev[i].has_t)
 			continue;
 		if (has_prev)
-			fmt_out(f, "<line x1=\"%.1f\" y1=\"36\" x2=\"%.1f\" y2=\"36\" "
+			fmt_fprintf(f, "<line x1=\"%.1f\" y1=\"36\" x2=\"%.1f\" y2=\"36\" "
 				"stroke=\"%s\" stroke-width=\"6\"/>\n", svg_x(prev, lo, hi),
 				svg_x(ev[i].t, lo, hi), ev[i].t < prev ? "#b00" : "#9bd");
-		fmt_out(f, "<circle cx=\"%.1f\" cy=\"36\" r=\"5\" fill=\"%s\"/>\n",
+		fmt_fprintf(f, "<circle cx=\"%.1f\" cy=\"36\" r=\"5\" fill=\"%s\"/>\n",
 			svg_x(ev[i].t, lo, hi), ev[i].end ? "#b00" : "#36c");
 		prev = ev[i].t;
 		has_prev = 1;
@@ -1356,11 +1169,11 @@ static void html_life(FILE *f, const struct diag *d, enum lang l)
 	html_svg(f, ev, n);
 	fputs("<ol class=\"life\">\n", f);
 	for (size_t i = 0; i < n; i++) {
-		fmt_out(f, "<li%s>", ev[i].wait ? " class=\"wait\"" : ev[i].end ? " class=\"end\"" : "");
+		fmt_fprintf(f, "<li%s>", ev[i].wait ? " class=\"wait\"" : ev[i].end ? " class=\"end\"" : "");
 		if (ev[i].has_t) {
-			fmt_out(f, "<span class=\"t\">%s", iso_time(ev[i].t, t, sizeof(t)));
+			fmt_fprintf(f, "<span class=\"t\">%s", iso_time(ev[i].t, t, sizeof(t)));
 			if (has_prev)
-				fmt_out(f, " (%s%s)", ev[i].t >= prev ? "+" : "",
+				fmt_fprintf(f, " (%s%s)", ev[i].t >= prev ? "+" : "",
 					duration(l, ev[i].t - prev, dur, sizeof(dur)));
 			fputs("</span>", f);
 			prev = ev[i].t;
@@ -1422,7 +1235,7 @@ static void html_check(FILE *f, const struct report_check *c)
 
 	fputs("<p>check of ", f);
 	html_str(f, c->ip);
-	fmt_out(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", c->nhits, c->nclean,
+	fmt_fprintf(f, ": listed on %zu, clean on %zu, %zu errors</p>\n", c->nhits, c->nclean,
 		c->nerror);
 	for (size_t i = 0; i < c->nhits; i++) {
 		const struct report_hit *h = &c->hits[i];
@@ -1430,7 +1243,7 @@ static void html_check(FILE *f, const struct report_check *c)
 		fputs("<p class=\"hard\">listed on ", f);
 		html_str(f, h->list);
 		for (size_t k = 0; k < h->ncodes; k++) {
-			fmt_out(f, "%s%s", k ? "; " : ": ", code_str(h->codes[k], ip));
+			fmt_fprintf(f, "%s%s", k ? "; " : ": ", code_str(h->codes[k], ip));
 			if (h->meanings[k]) {
 				fputc(' ', f);
 				html_str(f, h->meanings[k]);
@@ -1490,7 +1303,7 @@ static void html_recipients(FILE *f, const struct diag *d, enum lang l)
 
 		fputs("<tr><td>", f);
 		html_str(f, r->recipient);
-		fmt_out(f, "</td><td class=\"%s\">%s</td><td>", severity(r), r->reason);
+		fmt_fprintf(f, "</td><td class=\"%s\">%s</td><td>", severity(r), r->reason);
 		html_str(f, r->status);
 		fputs("</td><td>", f);
 		html_str(f, r->reply);
@@ -1541,7 +1354,7 @@ static void html_hops(FILE *f, const struct diag *d, enum lang l)
 	for (size_t i = 0; i < d->nhops; i++) {
 		const struct rcvd_hop *h = &d->hops[i];
 
-		fmt_out(f, "<tr%s><td>%zu</td><td>%s</td><td%s>",
+		fmt_fprintf(f, "<tr%s><td>%zu</td><td>%s</td><td%s>",
 			h->ip[0] && !strcmp(h->ip, d->judged_ip) ? " style=\"font-weight:600\"" : "",
 			i + 1, h->has_t ? iso_time(h->t, t, sizeof(t)) : "",
 			h->has_delay && h->delay < 0 ? " class=\"skew\"" : "");
@@ -1600,7 +1413,7 @@ void report_html(FILE *f, const struct report_item *it)
 	fputs("<section><h2>", f);
 	html_str(f, it->file);
 	if (it->index > 1)
-		fmt_out(f, " #%u", it->index);
+		fmt_fprintf(f, " #%u", it->index);
 	fputs("</h2>\n", f);
 	if (!d) {
 		fputs("<p class=\"hard\">error: ", f);
