@@ -626,21 +626,27 @@ static int retryable(const char *r)
 
 /*
  * Matching.  Every pattern of every list is indexed by its first four
- * bytes (by two when it has only two or three before a '*'; shorter and
- * anchored ones are kept apart).  A text is scanned once: at each place,
+ * bytes (the few with fewer before a '*', none today, are compared at
+ * every place; anchored ones are kept apart).  A text is scanned once: at each place,
  * the patterns that begin with the bytes found there are compared, and
  * each one that matches sets its list's bit.  The rules then only test
  * bits.
  */
 #define B4 4096u		/* buckets by four bytes, a power of two */
-#define B2 512u			/* by two */
+
+#define HEAD 16			/* bytes of a pattern compared as two words */
 
 struct ipat {
 	const char *pat;	/* without a leading '^' */
 	size_t pre;		/* bytes before the '*', or all */
 	const char *post;	/* after the '*', or NULL: no star */
 	size_t postlen;
-	uint32_t head4;		/* the first four bytes, when pre >= 4 */
+	/* The first HEAD bytes before the '*' (fewer when pre is shorter;
+	 * zero after them) and a mask of 0xff over those bytes: many
+	 * patterns share their first four bytes ("mailbox ...", "recipient
+	 * ..."), and two word compares rule most of them out, or match a
+	 * short pattern whole, without a call to memcmp. */
+	uint64_t head[2], mask[2];
 	int list;
 	int next;		/* in the same chain, -1 at the end */
 };
@@ -648,9 +654,8 @@ struct ipat {
 static struct {
 	struct ipat *p;
 	size_t n;
-	int by4[B4], by2[B2];
-	size_t n2;		/* patterns in by2 (none, with today's lists) */
-	int shorts;		/* fewer than two bytes before a '*' */
+	int by4[B4];
+	int shorts;		/* fewer than four bytes before a '*' */
 	unsigned char fold[256];	/* lower case; blanks to ' ' */
 	int anchored;		/* '^': at the start of the text only */
 } ix;
@@ -664,14 +669,33 @@ static uint32_t load4(const char *s)
 	return v;
 }
 
+static uint64_t load8(const char *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, 8);
+	return v;
+}
+
 static unsigned hash4(uint32_t v)
 {
 	return (v * 2654435761u) >> 20;		/* 12 bits: B4 */
 }
 
-static unsigned hash2(unsigned char a, unsigned char b)
+/* Fill e->head and e->mask from e->pat and e->pre. */
+static void ix_head(struct ipat *e)
 {
-	return ((unsigned)a * 131u + b) & (B2 - 1);
+	size_t h = e->pre < HEAD ? e->pre : HEAD;
+	char hb[HEAD] = { 0 }, mb[HEAD] = { 0 };
+
+	/* bytes, not shifts: the words compare in the order they are loaded
+	 * from the text, whatever the machine's byte order */
+	memcpy(hb, e->pat, h);
+	memset(mb, 0xff, h);
+	e->head[0] = load8(hb);
+	e->head[1] = load8(hb + 8);
+	e->mask[0] = load8(mb);
+	e->mask[1] = load8(mb + 8);
 }
 
 static void ix_add(const char *pat, int list)
@@ -694,16 +718,9 @@ static void ix_add(const char *pat, int list)
 			e->post = star + 1;
 			e->postlen = strlen(star + 1);
 		}
-		if (e->pre >= 4) {
-			e->head4 = load4(pat);
-			chain = &ix.by4[hash4(e->head4)];
-		} else if (e->pre >= 2) {
-			chain = &ix.by2[hash2((unsigned char)pat[0], (unsigned char)pat[1])];
-			ix.n2++;
-		} else {
-			chain = &ix.shorts;
-		}
+		chain = e->pre >= 4 ? &ix.by4[hash4(load4(pat))] : &ix.shorts;
 	}
+	ix_head(e);
 	e->next = *chain;
 	*chain = (int)ix.n++;
 }
@@ -720,7 +737,6 @@ static void ix_build(void)
 	}
 	ix.p = xcalloc(n, sizeof(*ix.p));
 	memset(ix.by4, 0xff, sizeof(ix.by4));
-	memset(ix.by2, 0xff, sizeof(ix.by2));
 	ix.shorts = ix.anchored = -1;
 	for (int c = 0; c < 256; c++)
 		ix.fold[c] = isspace(c) ? ' ' : (unsigned char)tolower(c);
@@ -733,12 +749,16 @@ static void ix_build(void)
 }
 
 /* Does pattern e match at s (rest bytes to the end)?  "a * b": "a ",
- * then a word (a run of non-blanks, at least one), then " b". */
-static int ix_match(const struct ipat *e, const char *s, size_t rest)
+ * then a word (a run of non-blanks, at least one), then " b".  w is the
+ * text's HEAD bytes at s, read from a text padded with HEAD zero bytes:
+ * a pattern (which has no NUL) longer than the rest fails on the zeros. */
+static int ix_match(const struct ipat *e, const uint64_t w[2], const char *s, size_t rest)
 {
 	size_t q;
 
-	if (e->pre > rest || s[0] != e->pat[0] || memcmp(s, e->pat, e->pre))
+	if ((w[0] & e->mask[0]) != e->head[0] || (w[1] & e->mask[1]) != e->head[1])
+		return 0;
+	if (e->pre > HEAD && (e->pre > rest || memcmp(s + HEAD, e->pat + HEAD, e->pre - HEAD)))
 		return 0;
 	if (!e->post)
 		return 1;
@@ -751,17 +771,15 @@ static int ix_match(const struct ipat *e, const char *s, size_t rest)
 }
 
 /* The lists of the patterns of chain k that match at s (rest bytes to
- * the end), added to hit.  w is the text's first four bytes at s (0 when
- * there are fewer): a pattern of four bytes or more is ruled out by its
- * own four before it is compared. */
-static uint64_t scan_chain(int k, uint32_t w, const char *s, size_t rest, uint64_t hit,
-			   int *first)
+ * the end, then HEAD zero bytes), added to hit. */
+static uint64_t scan_chain(int k, const char *s, size_t rest, uint64_t hit, int *first)
 {
+	const uint64_t w[2] = { load8(s), load8(s + 8) };
+
 	for (; k >= 0; k = ix.p[k].next) {
 		const struct ipat *e = &ix.p[k];
 
-		if ((e->pre < 4 || e->head4 == w) && !(hit >> e->list & 1) &&
-		    ix_match(e, s, rest)) {
+		if (!(hit >> e->list & 1) && ix_match(e, w, s, rest)) {
 			hit |= 1ull << e->list;
 			first[e->list] = k;
 		}
@@ -772,7 +790,7 @@ static uint64_t scan_chain(int k, uint32_t w, const char *s, size_t rest, uint64
 /* A text being classified: lower-cased, blanks squeezed, and the lists
  * it has a phrase of. */
 struct text {
-	char s[TEXT_MAX];
+	char s[TEXT_MAX + HEAD];	/* NUL-padded: see ix_match() */
 	size_t len;
 	uint64_t hit;		/* bit L_*: a phrase of that list is in s */
 	int first[L_COUNT];	/* per list hit: the first of its patterns found */
@@ -794,31 +812,33 @@ static void traced(const struct text *t, const char *step, int l)
 
 static void text_init(struct text *t, const char *s)
 {
+	const unsigned char *in = (const unsigned char *)(s ? s : "");
 	size_t o = 0;
 	uint64_t hit = 0;
+	char last = '\0';
+	int shorts;
 
 	pthread_once(&ix_once, ix_build);
-	for (; s && *s && o + 1 < TEXT_MAX; s++) {
-		char c = (char)ix.fold[(unsigned char)*s];
+	shorts = ix.shorts;
+	for (; *in && o + 1 < TEXT_MAX; in++) {
+		char c = (char)ix.fold[*in];
 
-		if (c == ' ' && o && t->s[o - 1] == ' ')
+		if (c == ' ' && last == ' ')
 			continue;
-		t->s[o++] = c;
+		t->s[o++] = last = c;
 	}
-	t->s[o] = '\0';
+	memset(t->s + o, 0, HEAD);
 	t->len = o;
 	for (size_t p = 0; p < o; p++) {
 		const char *at = t->s + p;
-		uint32_t w = p + 4 <= o ? load4(at) : 0;
 		int k;
 
-		if (p + 4 <= o && (k = ix.by4[hash4(w)]) >= 0)
-			hit = scan_chain(k, w, at, o - p, hit, t->first);
-		if (ix.n2 && p + 1 < o && (k = ix.by2[hash2((unsigned char)at[0],
-						  (unsigned char)at[1])]) >= 0)
-			hit = scan_chain(k, w, at, o - p, hit, t->first);
-		if (ix.shorts >= 0)
-			hit = scan_chain(ix.shorts, w, at, o - p, hit, t->first);
+		/* near the end the four bytes take in padding: no pattern
+		 * of four or more matches there, whatever chain they pick */
+		if ((k = ix.by4[hash4(load4(at))]) >= 0)
+			hit = scan_chain(k, at, o - p, hit, t->first);
+		if (shorts >= 0)
+			hit = scan_chain(shorts, at, o - p, hit, t->first);
 	}
 	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
 		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre)) {
