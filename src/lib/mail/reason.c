@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TEXT_MAX 4096
@@ -537,7 +538,11 @@ static const char *const *const ja_lists[L_COUNT] = {
 	[L_refused] = ja_refused,
 };
 
-static const struct { const char *code, *reason; } status_table[] = {
+struct status_reason {
+	const char *code, *reason;
+};
+
+static const struct status_reason status_table[] = {
 	{ "4.1.6", "hasmoved" }, { "4.1.7", "rejected" }, { "4.1.8", "rejected" },
 	{ "4.1.9", "systemerror" }, { "4.2.1", "suspend" },
 	{ "4.2.2", "mailboxfull" }, { "4.2.3", "exceedlimit" },
@@ -658,6 +663,10 @@ static struct {
 	int shorts;		/* fewer than four bytes before a '*' */
 	unsigned char fold[256];	/* lower case; blanks to ' ' */
 	int anchored;		/* '^': at the start of the text only */
+	/* status_table in strcmp order, for a binary search (the table
+	 * itself stays in the order a reader looks a code up in; each code
+	 * is in it once) */
+	const struct status_reason *by_code[ARRAY_SIZE(status_table)];
 } ix;
 static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
 
@@ -725,6 +734,13 @@ static void ix_add(const char *pat, int list)
 	*chain = (int)ix.n++;
 }
 
+static int code_cmp(const void *a, const void *b)
+{
+	const struct status_reason *const *x = a, *const *y = b;
+
+	return strcmp((*x)->code, (*y)->code);
+}
+
 static void ix_build(void)
 {
 	size_t n = 0;
@@ -738,6 +754,9 @@ static void ix_build(void)
 	ix.p = xcalloc(n, sizeof(*ix.p));
 	memset(ix.by4, 0xff, sizeof(ix.by4));
 	ix.shorts = ix.anchored = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(status_table); i++)
+		ix.by_code[i] = &status_table[i];
+	qsort(ix.by_code, ARRAY_SIZE(status_table), sizeof(ix.by_code[0]), code_cmp);
 	for (int c = 0; c < 256; c++)
 		ix.fold[c] = isspace(c) ? ' ' : (unsigned char)tolower(c);
 	for (int l = 0; l < L_COUNT; l++) {
@@ -868,12 +887,23 @@ static int has_word(const struct text *t, const char *w)
 	return 0;
 }
 
+static int code_key_cmp(const void *key, const void *elem)
+{
+	const struct status_reason *const *e = elem;
+
+	return strcmp(key, (*e)->code);
+}
+
 const char *reason_of_status(const char *status)
 {
-	for (size_t i = 0; status && i < ARRAY_SIZE(status_table); i++)
-		if (!strcmp(status, status_table[i].code))
-			return status_table[i].reason;
-	return NULL;
+	const struct status_reason *const *e;
+
+	if (!status)
+		return NULL;
+	pthread_once(&ix_once, ix_build);
+	e = bsearch(status, ix.by_code, ARRAY_SIZE(status_table), sizeof(ix.by_code[0]),
+		    code_key_cmp);
+	return e ? (*e)->reason : NULL;
 }
 
 static const char *match_rules(const struct text *t, const struct rule *r, size_t n)
