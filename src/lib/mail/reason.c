@@ -829,9 +829,11 @@ static void traced(const struct text *t, const char *step, int l)
 	trace.phrase = l >= 0 && t && (t->hit >> l & 1) ? ix.p[t->first[l]].pat : NULL;
 }
 
-static void text_init(struct text *t, const char *s)
+/* Fold s into t and scan it; returns the bytes of s read (all of them,
+ * unless the text was cut at TEXT_MAX). */
+static size_t text_init(struct text *t, const char *s)
 {
-	const unsigned char *in = (const unsigned char *)(s ? s : "");
+	const unsigned char *in = (const unsigned char *)s;
 	size_t o = 0;
 	uint64_t hit = 0;
 	char last = '\0';
@@ -865,6 +867,33 @@ static void text_init(struct text *t, const char *s)
 			t->first[ix.p[k].list] = k;
 		}
 	t->hit = hit;
+	return (size_t)((const char *)in - s);
+}
+
+/* The last text this thread read, with the words it was read from:
+ * dsn.c asks reason_of_text() about a recipient's words and then
+ * reason_classify() reads the same words again. */
+static __thread struct {
+	struct text t;
+	char raw[TEXT_MAX];	/* the words, when they fit (else raw_ok 0) */
+	int raw_ok;
+} memo;
+
+/* s (NULL: "") folded and scanned, from memo when it holds the same
+ * words.  The text is this thread's until its next call. */
+static const struct text *text_of(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		s = "";
+	if (memo.raw_ok && !strcmp(memo.raw, s))
+		return &memo.t;
+	n = text_init(&memo.t, s);
+	memo.raw_ok = !s[n] && n < sizeof(memo.raw);
+	if (memo.raw_ok)
+		memcpy(memo.raw, s, n + 1);
+	return &memo.t;
 }
 
 static int has(const struct text *t, int list)
@@ -916,20 +945,16 @@ static const char *match_rules(const struct text *t, const struct rule *r, size_
 
 const char *reason_of_text(const char *text)
 {
-	struct text t;
+	const struct text *t = text_of(text);
 	const char *r;
 
-	text_init(&t, text);
-	r = match_rules(&t, first_pass, ARRAY_SIZE(first_pass));
-	return r ? r : match_rules(&t, second_pass, ARRAY_SIZE(second_pass));
+	r = match_rules(t, first_pass, ARRAY_SIZE(first_pass));
+	return r ? r : match_rules(t, second_pass, ARRAY_SIZE(second_pass));
 }
 
 int reason_is_vacation(const char *text)
 {
-	struct text t;
-
-	text_init(&t, text);
-	return has(&t, L_vacation);
+	return has(text_of(text), L_vacation);
 }
 
 static int is(const char *a, const char *b)
@@ -1073,14 +1098,14 @@ static const char *second_true(const struct text *t)
 
 const char *reason_classify(const struct reason_in *in)
 {
-	struct text tx, *t = &tx;
+	const struct text *t = NULL;
 	const char *st = in->status ? in->status : "";
 	const char *bs = reason_of_status(st), *r;
 	const char *cmd = in->command && in->command[0] ? in->command : NULL;
 
 	if (st[0] == '2')
 		DECIDE("0:delivered/2.x.x", NONE, "delivered");
-	text_init(t, in->diag);
+	t = text_of(in->diag);
 	/* a local program's failure (X-Unix, X-Postfix): the program's own
 	 * words first ("procmail: ... No such user" is not a missing mailbox) */
 	if (in->unix_mailer && has(t, L_mailererror))
