@@ -30,11 +30,19 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 
 static int month_of(const char *s)
 {
-	static const char *const mon[] = { "jan", "feb", "mar", "apr", "may", "jun",
+	static const char mon[12][4] = { "jan", "feb", "mar", "apr", "may", "jun",
 		"jul", "aug", "sep", "oct", "nov", "dec" };
+	char lo[3];
 
+	/* lower-cased once, not by a strncasecmp per month; a NUL or any
+	 * byte that is not a letter ends the name, as it did there */
+	for (int i = 0; i < 3; i++) {
+		if (!isalpha((unsigned char)s[i]))
+			return 0;
+		lo[i] = (char)tolower((unsigned char)s[i]);
+	}
 	for (int i = 0; i < 12; i++)
-		if (!strncasecmp(s, mon[i], 3))
+		if (lo[0] == mon[i][0] && lo[1] == mon[i][1] && lo[2] == mon[i][2])
 			return i + 1;
 	return 0;
 }
