@@ -146,10 +146,12 @@ int rcvd_parse_date(const char *s, int64_t *t)
 	return 0;
 }
 
-/* Copy the word after keyword kw (" by ", "with ") into out. */
-static void word_after(const char *v, const char *kw, char *out, size_t len)
+/* Copy the word after keyword kw ("by ", "from ") into out; returns
+ * where kw is (the first at the start of v or after a blank or a ')'),
+ * or NULL when it is nowhere. */
+static const char *word_after(const char *v, const char *kw, char *out, size_t len)
 {
-	const char *p = v;
+	const char *p = v, *at;
 	size_t kl = strlen(kw), o = 0;
 
 	out[0] = '\0';
@@ -159,11 +161,13 @@ static void word_after(const char *v, const char *kw, char *out, size_t len)
 		p += kl;
 	}
 	if (!p)
-		return;
+		return NULL;
+	at = p;
 	p = skip_blank(p + kl);
 	while (*p && !isspace((unsigned char)*p) && *p != ';' && *p != '(' && o + 1 < len)
 		out[o++] = *p++;
 	out[o] = '\0';
+	return at;
 }
 
 /* Is [s, s+n) a word that starts the next clause of a Received field? */
@@ -326,7 +330,7 @@ static void client_ip(const char *v, const char *end, char *out, size_t len)
 
 void rcvd_parse(const char *value, struct rcvd_hop *hop)
 {
-	const char *semi = strrchr(value, ';'), *by;
+	const char *semi = strrchr(value, ';'), *by, *by_kw;
 
 	memset(hop, 0, sizeof(*hop));
 	if (semi && rcvd_parse_date(semi + 1, &hop->t) == 0)
@@ -334,12 +338,20 @@ void rcvd_parse(const char *value, struct rcvd_hop *hop)
 	/* "(qmail 123 invoked by uid 0)": a local hand-over, no hosts */
 	if (value[0] == '(')
 		return;
-	word_after(value, "by ", hop->by, sizeof(hop->by));
+	by_kw = word_after(value, "by ", hop->by, sizeof(hop->by));
 	with_clause(value, hop->with, sizeof(hop->with));
 	if (strncasecmp(value, "from", 4))
 		return;
 	word_after(value, "from ", hop->from, sizeof(hop->from));
-	by = strcasestr(value, " by ");
+	/* the first " by ": the "by " found above when a space is before
+	 * it (a " by " before that would have been found instead); none
+	 * when there is no "by " at all; else after that one */
+	if (!by_kw)
+		by = NULL;
+	else if (by_kw > value && by_kw[-1] == ' ')
+		by = by_kw - 1;
+	else
+		by = strcasestr(by_kw + 1, " by ");
 	if (!by)
 		by = semi ? semi : value + strlen(value);
 	client_ip(value, by, hop->ip, sizeof(hop->ip));
