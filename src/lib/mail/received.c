@@ -259,6 +259,20 @@ static void with_clause(const char *v, char *out, size_t len)
 	}
 }
 
+/* Bytes by their part in an address literal, looked up once per byte
+ * rather than through isalnum() and isxdigit() calls (which, in the C
+ * locale rblkit runs in, say the same of ASCII and no more). */
+enum {
+	IN_WORD = 1,		/* letter, digit, '.', ':': no address starts after it */
+	IN_ADDR = 2,		/* hex digit, '.', ':': may be in an address */
+};
+static const unsigned char addr_class[256] = {
+	['0' ... '9'] = IN_WORD | IN_ADDR,
+	['a' ... 'f'] = IN_WORD | IN_ADDR, ['A' ... 'F'] = IN_WORD | IN_ADDR,
+	['g' ... 'z'] = IN_WORD, ['G' ... 'Z'] = IN_WORD,
+	['.'] = IN_WORD | IN_ADDR, [':'] = IN_WORD | IN_ADDR,
+};
+
 /* First IP address literal in [v, end): "[1.2.3.4]", "(1.2.3.4)",
  * "[IPv6:..]" or a bare dotted quad. */
 static void first_ip(const char *v, const char *end, char *out, size_t len)
@@ -270,12 +284,12 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 		const char *q = p;
 		unsigned char a[16];
 
-		if (p > v && (isalnum((unsigned char)p[-1]) || p[-1] == '.' || p[-1] == ':'))
+		if (p > v && (addr_class[(unsigned char)p[-1]] & IN_WORD))
 			continue;
 		if ((*q | 0x20) == 'i' && !strncasecmp(q, "ipv6:", 5))
 			q += 5;
 		while (q < end && n + 1 < sizeof(buf) &&
-		       (isxdigit((unsigned char)*q) || *q == '.' || *q == ':'))
+		       (addr_class[(unsigned char)*q] & IN_ADDR))
 			buf[n++] = *q++;
 		buf[n] = '\0';
 		if (n < 7)
