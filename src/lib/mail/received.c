@@ -210,7 +210,10 @@ static void with_clause(const char *v, char *out, size_t len)
 	int depth = 0;
 
 	out[0] = '\0';
-	for (; *p; p++) {
+	for (;; p++) {
+		p += strcspn(p, "()wW");	/* the only bytes that matter here */
+		if (!*p)
+			break;
 		if (*p == '(')
 			depth++;
 		else if (*p == ')' && depth)
