@@ -35,11 +35,12 @@ static int month_of(const char *s)
 	char lo[3];
 
 	/* lower-cased once, not by a strncasecmp per month; a NUL or any
-	 * byte that is not a letter ends the name, as it did there */
+	 * byte that is not an ASCII letter (the C locale's isalpha()) ends
+	 * the name, as it did there */
 	for (int i = 0; i < 3; i++) {
-		if (!isalpha((unsigned char)s[i]))
+		lo[i] = (char)(s[i] | 0x20);
+		if (lo[i] < 'a' || lo[i] > 'z')
 			return 0;
-		lo[i] = (char)tolower((unsigned char)s[i]);
 	}
 	for (int i = 0; i < 12; i++)
 		if (lo[0] == mon[i][0] && lo[1] == mon[i][1] && lo[2] == mon[i][2])
@@ -86,16 +87,18 @@ static const char *skip_blank(const char *s)
 	return s;
 }
 
-/* Up to maxd digits into *v; returns the end or NULL. */
+/* Up to maxd digits into *v; returns the end or NULL.  (ASCII digits:
+ * isdigit() in the C locale, without its call per byte.) */
 static const char *num(const char *s, int maxd, long *v)
 {
+	long x = 0;
 	int n = 0;
 
-	*v = 0;
-	while (isdigit((unsigned char)*s) && n < maxd) {
-		*v = *v * 10 + (*s++ - '0');
+	while (*s >= '0' && *s <= '9' && n < maxd) {
+		x = x * 10 + (*s++ - '0');
 		n++;
 	}
+	*v = x;
 	return n ? s : NULL;
 }
 
