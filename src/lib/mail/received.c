@@ -155,21 +155,28 @@ int rcvd_parse_date(const char *s, int64_t *t)
 static const char *word_after(const char *v, const char *kw, char *out, size_t len)
 {
 	const char *p = v, *at;
-	size_t kl = strlen(kw), o = 0;
+	size_t kl = strlen(kw), n;
 
 	out[0] = '\0';
-	while ((p = strcasestr(p, kw)) != NULL) {
-		if (p == v || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ')')
-			break;
-		p += kl;
+	/* the value opens with a clause as a rule ("from ..."): there, no
+	 * search is needed */
+	if (strncasecmp(v, kw, kl)) {
+		while ((p = strcasestr(p, kw)) != NULL) {
+			if (p[-1] == ' ' || p[-1] == '\t' || p[-1] == ')')
+				break;
+			p += kl;
+		}
+		if (!p)
+			return NULL;
 	}
-	if (!p)
-		return NULL;
 	at = p;
 	p = skip_blank(p + kl);
-	while (*p && !isspace((unsigned char)*p) && *p != ';' && *p != '(' && o + 1 < len)
-		out[o++] = *p++;
-	out[o] = '\0';
+	/* the word ends at a blank (isspace() in the C locale), ';' or '(' */
+	n = strcspn(p, " \t\n\v\f\r;(");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
 	return at;
 }
 
