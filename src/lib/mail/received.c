@@ -392,7 +392,10 @@ size_t rcvd_chain(const struct msg *m, struct rcvd_hop *hops, size_t max)
 	const char *date = msg_get(m, "Date");
 
 	for (size_t i = m->nf; i-- > 0 && n < max;) {
-		if (strcasecmp(m->f[i].name, "Received"))
+		const char *name = m->f[i].name;
+
+		/* the first letter rules out most fields without a call */
+		if ((name[0] | 0x20) != 'r' || strcasecmp(name, "Received"))
 			continue;
 		rcvd_parse(m->f[i].value, &hops[n++]);
 	}
