@@ -632,10 +632,10 @@ static int retryable(const char *r)
 /*
  * Matching.  Every pattern of every list is indexed by its first four
  * bytes (the few with fewer before a '*', none today, are compared at
- * every place; anchored ones are kept apart).  A text is scanned once: at each place,
- * the patterns that begin with the bytes found there are compared, and
- * each one that matches sets its list's bit.  The rules then only test
- * bits.
+ * every place: each chain ends in theirs; anchored ones are kept apart).
+ * A text is scanned once: at each place, the patterns that begin with the
+ * bytes found there are compared, and each one that matches sets its
+ * list's bit.  The rules then only test bits.
  */
 #define B4 4096u		/* buckets by four bytes, a power of two */
 
@@ -660,7 +660,8 @@ static struct {
 	struct ipat *p;
 	size_t n;
 	int by4[B4];
-	int shorts;		/* fewer than four bytes before a '*' */
+	int shorts;		/* fewer than four bytes before a '*'; the
+				   tail of every by4 chain */
 	unsigned char fold[256];	/* lower case; blanks to ' ' */
 	int anchored;		/* '^': at the start of the text only */
 	/* status_table in strcmp order, for a binary search (the table
@@ -765,6 +766,17 @@ static void ix_build(void)
 		for (size_t i = 0; ja_lists[l] && ja_lists[l][i]; i++)
 			ix_add(ja_lists[l][i], l);
 	}
+	/* the short patterns are tried at every place, after the bucket's
+	 * own: every chain, an empty one too, ends in theirs, and a place
+	 * costs one walk */
+	if (ix.shorts >= 0)
+		for (size_t h = 0; h < B4; h++) {
+			int *k = &ix.by4[h];
+
+			while (*k >= 0)
+				k = &ix.p[*k].next;
+			*k = ix.shorts;
+		}
 }
 
 /* Does pattern e match at s (rest bytes to the end)?  "a * b": "a ",
@@ -837,10 +849,8 @@ static size_t text_init(struct text *t, const char *s)
 	size_t o = 0;
 	uint64_t hit = 0;
 	char last = '\0';
-	int shorts;
 
 	pthread_once(&ix_once, ix_build);
-	shorts = ix.shorts;
 	for (; *in && o + 1 < TEXT_MAX; in++) {
 		char c = (char)ix.fold[*in];
 
@@ -858,8 +868,6 @@ static size_t text_init(struct text *t, const char *s)
 		 * of four or more matches there, whatever chain they pick */
 		if ((k = ix.by4[hash4(load4(at))]) >= 0)
 			hit = scan_chain(k, at, o - p, hit, t->first);
-		if (shorts >= 0)
-			hit = scan_chain(shorts, at, o - p, hit, t->first);
 	}
 	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
 		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre)) {
