@@ -149,28 +149,37 @@ int rcvd_parse_date(const char *s, int64_t *t)
 	return 0;
 }
 
-/* Copy the word after keyword kw ("by ", "from ") into out; returns
- * where kw is (the first at the start of v or after a blank or a ')'),
- * or NULL when it is nowhere. */
+/* The first keyword kw (lower case, starting with a letter: "by ",
+ * "from "), in any case, at the start of v or after a blank or a ')';
+ * NULL when there is none.  The places to compare are found by kw's
+ * first letter with strcspn(), which libc vectorises (strcasestr() it
+ * does not, and it prepares its search anew at every call). */
+static const char *keyword(const char *v, const char *kw)
+{
+	const char first[] = { kw[0], (char)(kw[0] - 'a' + 'A'), '\0' };
+	size_t kl = strlen(kw);
+
+	for (const char *p = v;; p++) {
+		p += strcspn(p, first);
+		if (!*p)
+			return NULL;
+		if (!strncasecmp(p, kw, kl) &&
+		    (p == v || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ')'))
+			return p;
+	}
+}
+
+/* Copy the word after keyword kw (see keyword()) into out; returns where
+ * kw is, or NULL when it is nowhere. */
 static const char *word_after(const char *v, const char *kw, char *out, size_t len)
 {
-	const char *p = v, *at;
-	size_t kl = strlen(kw), n;
+	const char *p, *at;
+	size_t n;
 
 	out[0] = '\0';
-	/* the value opens with a clause as a rule ("from ..."): there, no
-	 * search is needed */
-	if (strncasecmp(v, kw, kl)) {
-		while ((p = strcasestr(p, kw)) != NULL) {
-			if (p[-1] == ' ' || p[-1] == '\t' || p[-1] == ')')
-				break;
-			p += kl;
-		}
-		if (!p)
-			return NULL;
-	}
-	at = p;
-	p = skip_blank(p + kl);
+	if (!(at = keyword(v, kw)))
+		return NULL;
+	p = skip_blank(at + strlen(kw));
 	/* the word ends at a blank (isspace() in the C locale), ';' or '(' */
 	n = strcspn(p, " \t\n\v\f\r;(");
 	if (n >= len)
