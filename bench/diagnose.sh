@@ -88,19 +88,7 @@ OUTF=$(mktemp)
 trap 'rm -f "$LIST" "$MBOX" "$OUT1" "$OUT0" "$OUTF"' EXIT
 for _ in $(seq "$REPEAT"); do printf '%s\n' "${FILES[@]}"; done >"$LIST"
 # the mbox: REPEAT copies of the corpus, LF line ends
-/usr/bin/python3 - "$MBOX" "$REPEAT" "${FILES[@]}" <<'PYEOF'
-import re, sys
-out, repeat, files = open(sys.argv[1], "wb"), int(sys.argv[2]), sys.argv[3:]
-bodies = []
-for f in files:
-    b = open(f, "rb").read().replace(b"\r\n", b"\n")
-    if b.startswith(b"From "):
-        b = b.split(b"\n", 1)[1]
-    bodies.append(re.sub(rb"(?m)^(>*From )", rb">\1", b).rstrip(b"\n") + b"\n\n")
-for _ in range(repeat):
-    for b in bodies:
-        out.write(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + b)
-PYEOF
+/usr/bin/python3 "$BENCH/make_mbox.py" "$MBOX" "$REPEAT" "${FILES[@]}"
 MBOX_BYTES=$(wc -c <"$MBOX")
 rblkit_mbox_pass() {	# $1: jobs, $2: pin command, $3: output (/dev/null or a file)
 	local t0 t1

@@ -10,15 +10,19 @@
 #     DIR given, and the sisimai corpus 3 times over as one mbox (read a
 #     piece at a time, as large mboxes are).
 # Prints "same", or a line per difference and exits 1.  Used for every
-# speed change of issue 16 (bench/RESULTS.md); run it from the repository.
+# speed change of issue 16 (bench/RESULTS.md).
 set -u
 [ $# -ge 2 ] || { echo "usage: bench/diagnose_same.sh OLD NEW [DIR...]" >&2; exit 2; }
-OLD=$1 NEW=$2
+# the binaries as given, from here; the corpora from the repository
+OLD=$(realpath "$1") NEW=$(realpath "$2")
 shift 2
+EXTRA=()
+for d in "$@"; do EXTRA+=("$(realpath "$d")"); done
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 rc=0
-SETS=(tests/corpus/sisimai/eml tests/corpus/written tests/fuzz/corpus/mail "$@")
+SETS=(tests/corpus/sisimai/eml tests/corpus/written tests/fuzz/corpus/mail "${EXTRA[@]}")
 FL=$(/usr/bin/python3 -c 'import flufl.bounce, os; print(os.path.dirname(flufl.bounce.__file__))' 2>/dev/null)
 [ -n "$FL" ] && [ -d "$FL/tests/data" ] && SETS+=("$FL/tests/data")
 
@@ -48,21 +52,8 @@ done
 
 # the corpus as one mbox, 3 times over (as bench/diagnose.sh builds it)
 find tests/corpus/sisimai/eml -type f | sort >"$T/list"
-/usr/bin/python3 - "$T/mbox" 3 "$T/list" <<'PYEOF'
-import re, sys
-out, repeat = open(sys.argv[1], "wb"), int(sys.argv[2])
-bodies = []
-for f in open(sys.argv[3]).read().split("\n"):
-    if not f:
-        continue
-    b = open(f, "rb").read().replace(b"\r\n", b"\n")
-    if b.startswith(b"From "):
-        b = b.split(b"\n", 1)[1]
-    bodies.append(re.sub(rb"(?m)^(>*From )", rb">\1", b).rstrip(b"\n") + b"\n\n")
-for _ in range(repeat):
-    for b in bodies:
-        out.write(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + b)
-PYEOF
+mapfile -t FILES <"$T/list"
+/usr/bin/python3 bench/make_mbox.py "$T/mbox" 3 "${FILES[@]}"
 for fmt in --json ""; do
 	for j in "-j 1" ""; do
 		# shellcheck disable=SC2086
