@@ -195,21 +195,24 @@ static void dircache_close(struct dircache *dc)
 
 /* The whole of fd into *buf (grown as needed, kept for the next file:
  * *cap is its size), its length in *len.  A regular file is read with
- * one read(2) of its size; a pipe or terminal in a loop to its end.  -1
- * with errno on error or past BATCH_INPUT_MAX. */
-static int read_all(int fd, char **buf, size_t *cap, size_t *len)
+ * one read(2) of its size; a pipe or terminal in a loop to its end.  st
+ * is fd's fstat() when the caller has it (NULL: asked here).  -1 with
+ * errno on error or past BATCH_INPUT_MAX. */
+static int read_all(int fd, const struct stat *st, char **buf, size_t *cap, size_t *len)
 {
-	struct stat st;
+	struct stat own;
 	size_t n = 0, want = SIZE_MAX;	/* a regular file: its size */
 
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
-		want = (size_t)st.st_size;
-		if ((uint64_t)st.st_size > BATCH_INPUT_MAX) {
+	if (!st)
+		st = fstat(fd, &own) == 0 ? &own : NULL;
+	if (st && S_ISREG(st->st_mode) && st->st_size >= 0) {
+		want = (size_t)st->st_size;
+		if ((uint64_t)st->st_size > BATCH_INPUT_MAX) {
 			errno = EFBIG;
 			return -1;
 		}
-		if ((size_t)st.st_size + 1 > *cap) {
-			*cap = (size_t)st.st_size + 1;
+		if ((size_t)st->st_size + 1 > *cap) {
+			*cap = (size_t)st->st_size + 1;
 			free(*buf);
 			*buf = xmalloc(*cap);
 		}
@@ -254,7 +257,7 @@ static int read_path(struct dircache *dc, const char *path, char **buf, size_t *
 
 	if (fd < 0)
 		return -1;
-	rc = read_all(fd, buf, cap, len);
+	rc = read_all(fd, NULL, buf, cap, len);
 	e = errno;
 	if (own)
 		close(fd);
@@ -268,11 +271,13 @@ int batch_read(const char *path, char **buf, size_t *cap, size_t *len)
 }
 
 /* An input opened as fd (-1: it could not be, errno says why; closed
- * here unless it is standard input) to cut into messages: 0, or -1 with
- * why there are none in err (it cannot be read, or it is empty). */
-static int load_fd(int fd, char **buf, size_t *cap, size_t *len, char *err, size_t errlen)
+ * here unless it is standard input; st: its fstat(), or NULL) to cut
+ * into messages: 0, or -1 with why there are none in err (it cannot be
+ * read, or it is empty). */
+static int load_fd(int fd, const struct stat *st, char **buf, size_t *cap, size_t *len,
+		   char *err, size_t errlen)
 {
-	int rc = fd < 0 ? -1 : read_all(fd, buf, cap, len), e = errno;
+	int rc = fd < 0 ? -1 : read_all(fd, st, buf, cap, len), e = errno;
 
 	if (fd > STDIN_FILENO)
 		close(fd);
@@ -400,16 +405,22 @@ static void stream_room(struct ctx *c, size_t *len, size_t *pos)
 /* Open path ("-": standard input) for one_file() and split_file(); -1
  * (errno set) when it cannot be opened.  *stream is the size of a file to
  * read a piece at a time as it is cut (a regular file over STREAM_MIN,
- * within BATCH_INPUT_MAX), else 0: read whole. */
-static int open_for_reading(struct dircache *dc, const char *path, size_t *stream)
+ * within BATCH_INPUT_MAX), else 0: read whole.  *st is its fstat(), for
+ * read_all() (st_mode 0 when there is none: it asks itself). */
+static int open_for_reading(struct dircache *dc, const char *path, size_t *stream,
+			    struct stat *st)
 {
 	int fd = strcmp(path, "-") ? open_input(dc, path) : STDIN_FILENO;
-	struct stat st;
 
 	*stream = 0;
-	if (fd >= 0 && fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > STREAM_MIN && (uint64_t)st.st_size <= BATCH_INPUT_MAX)
-		*stream = (size_t)st.st_size;
+	st->st_mode = 0;
+	if (fd < 0 || fd == STDIN_FILENO || fstat(fd, st) != 0) {
+		st->st_mode = 0;
+		return fd;
+	}
+	if (S_ISREG(st->st_mode) && st->st_size > STREAM_MIN &&
+	    (uint64_t)st->st_size <= BATCH_INPUT_MAX)
+		*stream = (size_t)st->st_size;
 	return fd;
 }
 
@@ -473,16 +484,17 @@ static void one_file(struct ctx *c, const char *path)
 	const char *m;
 	char err[256];
 	size_t stream;
+	struct stat st;
 	int fd;
 
 	/* a large file is read as it is cut, as split_file() does */
-	fd = open_for_reading(&c->dc, path, &stream);
+	fd = open_for_reading(&c->dc, path, &stream, &st);
 	if (stream) {
 		one_stream(c, path, fd, stream);
 		close(fd);
 		return;
 	}
-	if (load_fd(fd, &c->buf, &c->cap, &len, err, sizeof(err))) {
+	if (load_fd(fd, st.st_mode ? &st : NULL, &c->buf, &c->cap, &len, err, sizeof(err))) {
 		failed(c, path, 1, err);
 		return;
 	}
@@ -763,11 +775,12 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	size_t cap = 0, pos = 0, ml;
 	const char *m;
 	size_t stream;
+	struct stat st;
 	int fd;
 
 	/* a large file is read as it is cut (a small one whole: the same
 	 * errors as one thread gives, e.g. for an empty file) */
-	fd = open_for_reading(&c->dc, path, &stream);
+	fd = open_for_reading(&c->dc, path, &stream, &st);
 	if (stream) {
 		split_stream(pl, c, path, fd, stream);
 		close(fd);
@@ -775,7 +788,8 @@ static void split_file(struct pool *pl, struct ctx *c, const char *path)
 	}
 	in = xcalloc(1, sizeof(*in));
 	in->refs = 1;
-	if (load_fd(fd, &in->buf, &cap, &in->len, pc.err, sizeof(pc.err))) {
+	if (load_fd(fd, st.st_mode ? &st : NULL, &in->buf, &cap, &in->len, pc.err,
+		    sizeof(pc.err))) {
 		add_piece(pl, c, &pc, 1, 0);	/* the error in its place */
 		input_release(NULL, in);
 		return;
