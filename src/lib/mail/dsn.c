@@ -639,6 +639,52 @@ static int has_words(const char *t)
 	return 0;
 }
 
+/* The text before the first recipient's block, kept as the runs of
+ * lines it is made of and copied into one line only when asked for: most
+ * reports never need it (their recipients have words and a code of
+ * their own), and copying every line of it cost more than the rest of
+ * text_scan().  Appending the lines "a" and "b" one by one gives what
+ * appending "a\nb" does (the newline is a blank), so a run of adjacent
+ * lines is one span. */
+struct lead_text {
+	char buf[DSN_DIAG_MAX];
+	size_t len;		/* strlen of buf */
+	struct { const char *p; size_t n; } run[16];
+	size_t nrun;		/* runs not yet in buf */
+};
+
+static void lead_flush(struct lead_text *lt)
+{
+	for (size_t i = 0; i < lt->nrun; i++)
+		lt->len = append_at(lt->buf, lt->len, sizeof(lt->buf), lt->run[i].p, lt->run[i].n);
+	lt->nrun = 0;
+}
+
+/* Add the line [p, p+n) to the lead. */
+static void lead_add(struct lead_text *lt, const char *p, size_t n)
+{
+	if (lt->nrun) {
+		const char *e = lt->run[lt->nrun - 1].p + lt->run[lt->nrun - 1].n;
+
+		if (e + 1 == p) {	/* the line right after the run */
+			lt->run[lt->nrun - 1].n += n + 1;
+			return;
+		}
+	}
+	if (lt->nrun == ARRAY_SIZE(lt->run))
+		lead_flush(lt);
+	lt->run[lt->nrun].p = p;
+	lt->run[lt->nrun].n = n;
+	lt->nrun++;
+}
+
+/* The lead as one line (empty when it has no words). */
+static const char *lead_get(struct lead_text *lt)
+{
+	lead_flush(lt);
+	return lt->buf;
+}
+
 /* Scan the human-readable text for recipients and their blocks: the
  * report's words, before the copy of the original (lead_len()). */
 static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
@@ -648,11 +694,13 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 	long cur = -1;		/* index, not pointer: d->r may be reallocated */
 	/* 6 KiB on the stack: two large mallocs a report less */
 	char blk[DSN_DIAG_MAX * 2];
-	char lead[DSN_DIAG_MAX];
-	size_t blen = 0, llen = 0;	/* strlen of blk and lead */
+	struct lead_text lead;
+	const char *lt = NULL;		/* lead_get(&lead), once asked for */
+	size_t blen = 0;		/* strlen of blk */
 	int kind = 0, prev;		/* rcpt_line() of this line, of the last */
 
-	blk[0] = lead[0] = '\0';
+	blk[0] = lead.buf[0] = '\0';
+	lead.len = lead.nrun = 0;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p), as, al;
@@ -707,7 +755,7 @@ static void text_scan(struct dsn *d, size_t *cap, const char *text, size_t len,
 		if (cur >= 0)
 			blen = append_at(blk, blen, sizeof(blk), p, n);
 		else
-			llen = append_at(lead, llen, sizeof(lead), p, n);
+			lead_add(&lead, p, n);
 next:
 		p = nl ? nl + 1 : end;
 	}
@@ -717,16 +765,21 @@ next:
 	for (size_t i = 0; i < d->n; i++) {
 		char rc[4], st[16];
 
-		if (!lead[0])
-			break;
+		int words = has_words(d->r[i].diag);
+
 		/* or, when their words carry no code, the lead's codes; a
-		 * block of only rules ("-----") has no words */
-		if (has_words(d->r[i].diag) && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
-					smtp_find_status(d->r[i].diag, st, sizeof(st)) == 0 ||
-					reason_of_text(d->r[i].diag) ||
-					smtp_find_reply(lead, rc)))
+		 * block of only rules ("-----") has no words.  A code of
+		 * their own decides without the lead's copy. */
+		if (words && (smtp_find_reply(d->r[i].diag, rc) == 0 ||
+			      smtp_find_status(d->r[i].diag, st, sizeof(st)) == 0))
 			continue;
-		narrow_diag(&d->r[i], lead);
+		if (!lt)
+			lt = lead_get(&lead);
+		if (!lt[0])
+			break;
+		if (words && (reason_of_text(d->r[i].diag) || smtp_find_reply(lt, rc)))
+			continue;
+		narrow_diag(&d->r[i], lt);
 		d->r[i].borrowed = 1;
 	}
 }
