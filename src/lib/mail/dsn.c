@@ -894,33 +894,6 @@ static char *human_text(const struct mime *mm, size_t *len)
 	return out;
 }
 
-/* The copy of the original message inside plain text: the first header
- * line after the line that announces it. */
-static const char *inline_orig(const char *text, size_t len, size_t *olen)
-{
-	const char *p = text, *end = text + len;
-	int cut = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((nl ? nl : end) - p);
-
-		if (!cut && cut_line(p, n)) {
-			cut = 1;
-			if (!msg_looks_like_header(p, n) || !strncasecmp(p, "content-type", 12)) {
-				p = nl ? nl + 1 : end;
-				continue;
-			}
-		}
-		if (cut && msg_looks_like_header(p, n) && strncasecmp(p, "content-", 8)) {
-			*olen = (size_t)(end - p);
-			return p;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return NULL;
-}
-
 static int report_type(const struct msg *m, const char *type)
 {
 	char rt[40];
@@ -1737,6 +1710,54 @@ static void exchange_rhost(struct dsn *d, const char *human)
 	}
 }
 
+/* The length of the report's own words: up to the line that starts the
+ * copy of the original message (cut_line()), or all of it; found once
+ * per report. */
+static size_t lead_len(struct report *rp)
+{
+	const char *p = rp->human, *end = rp->human + rp->hlen;
+
+	if (rp->lead_len != SIZE_MAX)
+		return rp->lead_len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (cut_line(p, (size_t)((nl ? nl : end) - p)))
+			break;
+		p = nl ? nl + 1 : end;
+	}
+	rp->lead_len = (size_t)(p - rp->human);
+	return rp->lead_len;
+}
+
+/* The copy of the original message inside plain text: the first header
+ * line from the line that announces it (the one lead_len() stops at). */
+static const char *inline_orig(struct report *rp, size_t *olen)
+{
+	const char *p = rp->human + lead_len(rp), *end = rp->human + rp->hlen;
+	const char *nl;
+	size_t n;
+
+	if (p >= end)
+		return NULL;	/* no line announces one */
+	nl = memchr(p, '\n', (size_t)(end - p));
+	n = (size_t)((nl ? nl : end) - p);
+	/* the announcing line is the copy's first only when it is a
+	 * header line itself ("Content-Type: message/rfc822" is not) */
+	if (!msg_looks_like_header(p, n) || !strncasecmp(p, "content-type", 12))
+		p = nl ? nl + 1 : end;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl ? nl : end) - p);
+		if (msg_looks_like_header(p, n) && strncasecmp(p, "content-", 8)) {
+			*olen = (size_t)(end - p);
+			return p;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return NULL;
+}
+
 static void read_parts(struct dsn *d, struct report *rp)
 {
 	const struct mime *mm = rp->mm;
@@ -1767,7 +1788,7 @@ static void read_parts(struct dsn *d, struct report *rp)
 		i = k;		/* each part once: the run is read */
 	}
 	if (!orig)
-		orig = inline_orig(rp->human, rp->hlen, &olen);
+		orig = inline_orig(rp, &olen);
 	if (orig) {
 		d->orig = xmalloc(olen + 1);
 		memcpy(d->orig, orig, olen);
@@ -1788,26 +1809,6 @@ static void read_parts(struct dsn *d, struct report *rp)
 			ds_parse(d, &rp->cap, st, rp->hlen - (size_t)(st - rp->human));
 		}
 	}
-}
-
-/* The length of the report's own words: up to the line that starts the
- * copy of the original message (cut_line()), or all of it; found once
- * per report. */
-static size_t lead_len(struct report *rp)
-{
-	const char *p = rp->human, *end = rp->human + rp->hlen;
-
-	if (rp->lead_len != SIZE_MAX)
-		return rp->lead_len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (cut_line(p, (size_t)((nl ? nl : end) - p)))
-			break;
-		p = nl ? nl + 1 : end;
-	}
-	rp->lead_len = (size_t)(p - rp->human);
-	return rp->lead_len;
 }
 
 /* The report's own words as a string, freed with the report. */
