@@ -1359,6 +1359,22 @@ static int report_verdict(const struct msg *m, const char *lo)
 	return v;
 }
 
+/* report_verdict() of a report, read when a recipient first needs it:
+ * most recipients have an Action or a permanent code, which the verdict
+ * cannot change, and then its dozens of searches are not made. */
+struct verdict {
+	const struct msg *m;
+	const char *lo;		/* the report's lead in lower case */
+	int v;			/* VERDICT_*, or -1 until read */
+};
+
+static int verdict_of(struct verdict *vd)
+{
+	if (vd->v < 0)
+		vd->v = report_verdict(vd->m, vd->lo);
+	return vd->v;
+}
+
 /* The number of delivery attempts a report's words give ("This condition
  * occurred after 30 attempt(s)", "failed 5 attempts", "12 delivery
  * attempts", "attempted 3 times", "Attempts: 4"), or 0.  t is in lower
@@ -1500,8 +1516,8 @@ static int quotes_address(const char *t)
 }
 
 /* Fill in what the text tells about one bounced recipient; format is
- * what stageless_format() says of the report. */
-static void enrich(struct dsn_rcpt *r, int format, int verdict)
+ * what stageless_format() says of the report, vd what it says of itself. */
+static void enrich(struct dsn_rcpt *r, int format, struct verdict *vd)
 {
 	char st[16], rc[4];
 	struct reason_in in;
@@ -1572,13 +1588,14 @@ static void enrich(struct dsn_rcpt *r, int format, int verdict)
 	 * temporary error too (it lasted until the MTA gave up).  The reason
 	 * and status stay the codes' reading (an "expired" 4.x.x either
 	 * way, as sisimai reads them). */
-	if (!had_action && verdict == VERDICT_DELAY && !permanent &&
-	    strcmp(r->action, "delivered")) {
+	if (had_action || (permanent && strcmp(r->action, "delayed")))
+		return;		/* nothing the verdict says changes it */
+	if (verdict_of(vd) == VERDICT_DELAY && !permanent && strcmp(r->action, "delivered")) {
 		str_copy(r->action, sizeof(r->action), "delayed");
 		r->temporary = 1;	/* the summary says deferred, not refused */
 		r->hard = 0;
 	}
-	else if (!had_action && verdict == VERDICT_FINAL && !strcmp(r->action, "delayed"))
+	else if (verdict_of(vd) == VERDICT_FINAL && !strcmp(r->action, "delayed"))
 		str_copy(r->action, sizeof(r->action), "failed");
 }
 
@@ -1882,7 +1899,8 @@ static void read_autoreply(struct dsn *d, struct report *rp)
 int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 {
 	struct report rp;
-	int enrich_all = 1, format, verdict = VERDICT_NONE;
+	int enrich_all = 1, format;
+	struct verdict vd = { m, NULL, VERDICT_NONE };
 
 	memset(d, 0, sizeof(*d));
 	memset(&rp, 0, sizeof(rp));
@@ -1925,19 +1943,16 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	if (d->kind == DSN_BOUNCE)
 		exchange_rhost(d, rp.human);
 	if (enrich_all && d->kind == DSN_BOUNCE) {
-		size_t k = 0;
-
-		/* the verdict speaks only for recipients without an Action */
-		while (k < d->n && d->r[k].action[0])
-			k++;
-		if (k < d->n)
-			verdict = report_verdict(m, report_lead_lo(&rp));
+		/* the verdict speaks only for recipients without an Action:
+		 * enrich() reads it for those */
+		vd.lo = report_lead_lo(&rp);
+		vd.v = -1;
 		d->attempts = count_attempts(report_lead_lo(&rp), 1);
 		for (size_t i = 0; !d->attempts && i < d->n; i++)
 			d->attempts = count_attempts(d->r[i].diag, 0);
 	}
 	for (size_t i = 0; enrich_all && i < d->n; i++)
-		enrich(&d->r[i], format, verdict);
+		enrich(&d->r[i], format, &vd);
 	free(rp.lead);
 	free(rp.lead_lo);
 	free(rp.human);
