@@ -371,9 +371,14 @@ static int starts_ci(const char *l, size_t n, const char *w, size_t wn)
 {
 	if (n < wn)
 		return 0;
-	for (size_t k = 0; k < wn; k++)
-		if (tolower((unsigned char)l[k]) != w[k])
+	/* w is ASCII: A..Z is all tolower() changes in the C locale, and
+	 * without its call per byte */
+	for (size_t k = 0; k < wn; k++) {
+		unsigned char c = (unsigned char)l[k];
+
+		if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != (unsigned char)w[k])
 			return 0;
+	}
 	return 1;
 }
 
@@ -383,17 +388,23 @@ static int starts_ci(const char *l, size_t n, const char *w, size_t wn)
 static int cut_line(const char *l, size_t n)
 {
 #define W(s) { s, sizeof(s) - 1 }
+	/* in the order of their first letters: the search stops past the
+	 * line's */
 	static const struct { const char *w; size_t n; } marks[] = {
-		W("original message"), W("original-message"),
-		W("below this line is a copy"), W("this is a copy of the message"),
-		W("copy of the message"), W("the original message"), W("returned message"),
-		W("message headers follow"), W("headers of the original"),
-		W("undelivered message"), W("unsent message"), W("content-type: message/rfc822"),
-		W("forwarded message"), W("text of the original"), W("original mail"),
-		W("returned mail"), W("rfc822 message"), W("header of the original"),
-		W("headers of your message"), W("message header"), W("the header of the original"),
-		W("your message reads"), W("included is a copy"), W("copy of the original"),
-		W("copy of your message") },
+		W("below this line is a copy"),
+		W("copy of the message"), W("content-type: message/rfc822"),
+		W("copy of the original"), W("copy of your message"),
+		W("forwarded message"),
+		W("headers of the original"), W("header of the original"),
+		W("headers of your message"),
+		W("included is a copy"),
+		W("message headers follow"), W("message header"),
+		W("original message"), W("original-message"), W("original mail"),
+		W("returned message"), W("returned mail"), W("rfc822 message"),
+		W("this is a copy of the message"), W("the original message"),
+		W("text of the original"), W("the header of the original"),
+		W("undelivered message"), W("unsent message"),
+		W("your message reads") },
 	/* "---- START OF RETURNED MESSAGE ----", "Begin original message",
 	 * "A copy of the original message below this line:" */
 	lead[] = { W("start of "), W("begin "), W("beginning of "), W("a "), W("here is a ") };
@@ -430,11 +441,13 @@ static int cut_line(const char *l, size_t n)
 		size_t left = (n < i + 127 ? n : i + 127) - b;
 
 		c = tolower((unsigned char)l[b]);
-		for (size_t k = 0; k < ARRAY_SIZE(marks) && !mark; k++)
+		for (size_t k = 0; k < ARRAY_SIZE(marks) && marks[k].w[0] <= c && !mark; k++)
 			mark = c == marks[k].w[0] &&
 			       starts_ci(l + b, left, marks[k].w, marks[k].n);
 	}
-	if (!mark && strncasecmp(l, "Received:", 9) && strncasecmp(l, "Return-Path:", 12))
+	/* (the first letter first: most lines are neither header) */
+	if (!mark && ((l[0] != 'R' && l[0] != 'r') ||
+		      (strncasecmp(l, "Received:", 9) && strncasecmp(l, "Return-Path:", 12))))
 		return 0;
 	for (; i < n && o + 1 < sizeof(buf); i++)
 		buf[o++] = (char)tolower((unsigned char)l[i]);
