@@ -1713,7 +1713,14 @@ static void exchange_rhost(struct dsn *d, const char *human)
 	static const char ret[] = "Remote Server returned", at[] = "Remote Server at ";
 	static const char label[] = "Remote server:";
 	const char *p = human;
+	size_t i = 0;
 
+	/* it names the host of a recipient without one: when all have one
+	 * (a DSN's Remote-MTA), the text is not searched */
+	while (i < d->n && d->r[i].rhost[0])
+		i++;
+	if (i == d->n)
+		return;
 	while ((p = line_ci(p, "\nRemote Server")) != NULL) {
 		const char *l = ++p, *h = NULL, *a;
 		size_t hl = 0, alen;
