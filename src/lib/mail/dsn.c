@@ -1625,6 +1625,8 @@ struct report {
 	char *lead;		/* human up to the copy of the original (report_lead()) */
 	size_t lead_len;	/* its length (lead_len()), SIZE_MAX until found */
 	char *lead_lo;		/* the same in lower case (report_lead_lo()) */
+	int fb_searched;	/* fb_line is known (field_lines() ran) */
+	const char *fb_line;	/* the text's "\nFeedback-Type:" line, or NULL */
 };
 
 /* The delivery-status parts (the report's own, else a forwarded one),
@@ -1651,6 +1653,29 @@ static const char *line_ci(const char *s, const char *w)
 			b = strstr(b + 1, lo);
 	}
 	return NULL;
+}
+
+/* The first "\nFinal-Recipient:" and "\nFeedback-Type:" lines of the
+ * text s, whatever their case (NULL: none), in one pass: both start with
+ * an F, and the second is searched to the end of nearly every report
+ * (feedback is rare), so finding the first with it costs almost nothing. */
+static void field_lines(const char *s, const char **fr, const char **ft)
+{
+	const char *a = strstr(s, "\nF"), *b = strstr(s, "\nf");
+
+	*fr = *ft = NULL;
+	while ((a || b) && !(*fr && *ft)) {
+		const char *p = !b || (a && a < b) ? a : b;
+
+		if (!*fr && !strncasecmp(p + 1, "Final-Recipient:", 16))
+			*fr = p;
+		else if (!*ft && !strncasecmp(p + 1, "Feedback-Type:", 14))
+			*ft = p;
+		if (p == a)
+			a = strstr(a + 1, "\nF");
+		else
+			b = strstr(b + 1, "\nf");
+	}
 }
 
 /* Is [s, s+n) a bare host name: labels of letters, digits and hyphens,
@@ -1836,8 +1861,10 @@ static void read_parts(struct dsn *d, struct report *rp)
 	}
 	if (!d->n) {
 		/* delivery-status fields written into the text */
-		const char *f = line_ci(rp->human, "\nFinal-Recipient:");
+		const char *f;
 
+		field_lines(rp->human, &f, &rp->fb_line);
+		rp->fb_searched = 1;
 		if (f && bounce_signals(rp->m)) {
 			const char *st = f;
 
@@ -1931,7 +1958,7 @@ int dsn_read(struct dsn *d, const struct msg *m, const struct mime *mm)
 	addr_of(msg_get(m, "To"), rp.self, sizeof(rp.self));
 	format = stageless_format(m, rp.human);
 	read_parts(d, &rp);
-	if (rp.fb || line_ci(rp.human, "\nFeedback-Type:") ||
+	if (rp.fb || (rp.fb_searched ? rp.fb_line : line_ci(rp.human, "\nFeedback-Type:")) ||
 	    report_type(m, "feedback-report")) {
 		d->kind = DSN_FEEDBACK;
 		feedback(d, &rp.cap, mm, rp.have_orig ? &d->om : NULL);
