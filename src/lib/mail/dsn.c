@@ -1485,26 +1485,32 @@ static int starts(const char *s, const char *prefix)
 
 static int stageless_format(const struct msg *m, const char *human)
 {
-	static const char *const gateway_fields[] = { "X-AHMAILID", "X-MX-Bounce",
-		"X-MXL-Hash", "X-MXL-NoteHash", "X-ZohoMail", "X-AWS-Outgoing", NULL };
 	const char *from = msg_get(m, "From"), *subj = msg_get(m, "Subject");
-	const char *v;
+	const char *nai = NULL, *mailer = NULL;	/* the first of each, as msg_get() */
+	int gateway = 0, sef = 0;
 
-	if (msg_get(m, "X-YMailISG"))
-		return FORMAT_QUOTES_RCPT;
-	/* Postfix adds "(in reply to ... command)" to every remote reply:
-	 * where it is missing, the stage is unknown */
-	for (const char *p = human; (p = strstr(p, "This is the ")) != NULL; p++)
-		if (!strncmp(p + 12, "Postfix program at host", 23) ||
-		    !strncmp(p + 12, "mail system at host", 19))
-			return FORMAT_STAGELESS;
-	for (int i = 0; gateway_fields[i]; i++)
-		if (msg_get(m, gateway_fields[i]))
-			return FORMAT_STAGELESS;
-	if ((v = msg_get(m, "X-NAI-Header")) && strstr(v, "Modified by McAfee"))
-		return FORMAT_STAGELESS;
-	if (msg_get(m, "X-SEF-Processed") && (v = msg_get(m, "X-Mailer")) &&
-	    !strcmp(v, "SurfControl E-mail Filter"))
+	/* the gateways' fields all start with X-: one pass over those, not
+	 * a msg_get() over all fields for each of ten names */
+	for (size_t i = 0; i < m->nf; i++) {
+		const struct msg_field *f = &m->f[i];
+
+		if (f->name[0] != 'X' && f->name[0] != 'x')
+			continue;
+		if (NAMED(f, "X-YMailISG"))
+			return FORMAT_QUOTES_RCPT;
+		if (NAMED(f, "X-AHMAILID") || NAMED(f, "X-MX-Bounce") || NAMED(f, "X-MXL-Hash") ||
+		    NAMED(f, "X-MXL-NoteHash") || NAMED(f, "X-ZohoMail") ||
+		    NAMED(f, "X-AWS-Outgoing"))
+			gateway = 1;
+		else if (NAMED(f, "X-NAI-Header"))
+			nai = nai ? nai : f->value;
+		else if (NAMED(f, "X-SEF-Processed"))
+			sef = 1;
+		else if (NAMED(f, "X-Mailer"))
+			mailer = mailer ? mailer : f->value;
+	}
+	if (gateway || (nai && strstr(nai, "Modified by McAfee")) ||
+	    (sef && mailer && !strcmp(mailer, "SurfControl E-mail Filter")))
 		return FORMAT_STAGELESS;
 	/* two Japanese providers' plain notices (sisimai's X1 and X2) */
 	if (starts(subj, "Returned Mail: ") && starts(from, "\"Mail Deliver System\" "))
@@ -1513,6 +1519,13 @@ static int stageless_format(const struct msg *m, const char *human)
 	    (starts(subj, "Delivery failure") || starts(subj, "failure delivery") ||
 	     starts(subj, "failed delivery")))
 		return FORMAT_STAGELESS;
+	/* Postfix adds "(in reply to ... command)" to every remote reply:
+	 * where it is missing, the stage is unknown.  (Searched last: the
+	 * text is long, the header fields decide at once.) */
+	for (const char *p = human; (p = strstr(p, "This is the ")) != NULL; p++)
+		if (!strncmp(p + 12, "Postfix program at host", 23) ||
+		    !strncmp(p + 12, "mail system at host", 19))
+			return FORMAT_STAGELESS;
 	return 0;
 }
 
