@@ -45,15 +45,22 @@ static const unsigned char name_char[256] = {
 
 /* Length of the field name at p if the line is "name:" (WSP before the
  * colon allowed, as obsolete syntax), else 0.  When colon is not NULL it
- * is set to the colon, so that the caller need not search for it again. */
-static size_t field_name_len(const char *p, size_t len, const char **colon)
+ * is set to the colon, so that the caller need not search for it again.
+ * has_nl says that p[len] is the '\n' that ends the line. */
+static size_t field_name_len(const char *p, size_t len, int has_nl, const char **colon)
 {
 	size_t i = 0, n;
 
 	/* a name is printable ASCII without ':' (the table); the line's
-	 * end is a byte outside it */
-	while (i < len && name_char[(unsigned char)p[i]])
-		i++;
+	 * end is a byte outside it.  When the line ends with a '\n' at
+	 * p[len] (every line but a last one without it), that byte stops
+	 * the loop, so it need not also count the bytes left. */
+	if (has_nl)
+		while (name_char[(unsigned char)p[i]])
+			i++;
+	else
+		while (i < len && name_char[(unsigned char)p[i]])
+			i++;
 	n = i;
 	if (n == 0)
 		return 0;
@@ -68,7 +75,7 @@ static size_t field_name_len(const char *p, size_t len, const char **colon)
 
 int msg_looks_like_header(const char *p, size_t len)
 {
-	return field_name_len(p, len, NULL) > 0;
+	return field_name_len(p, len, 0, NULL) > 0;
 }
 
 static const char *line_end(const char *p, const char *end)
@@ -311,7 +318,7 @@ int msg_parse(struct msg *m, const char *text, size_t len)
 			break;
 		}
 		le = line_end(p, end);
-		nlen = field_name_len(p, (size_t)(le - p), &colon);
+		nlen = field_name_len(p, (size_t)(le - p), le < end, &colon);
 		if (!nlen) {
 			if (*p == ' ' || *p == '\t') {	/* stray continuation */
 				p = le < end ? le + 1 : end;
