@@ -102,7 +102,7 @@ static const char *num(const char *s, int maxd, long *v)
 	return n ? s : NULL;
 }
 
-int rcvd_parse_date(const char *s, int64_t *t)
+static int parse_date(const char *s, int64_t *t)
 {
 	long day, year, hh, mm, ss = 0;
 	int mon, ok = 1, off;
@@ -146,6 +146,32 @@ int rcvd_parse_date(const char *s, int64_t *t)
 	off = zone_offset(s, &ok);
 	*t = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
 	     hh * 3600 + mm * 60 + ss - off;
+	return 0;
+}
+
+/* The last date this thread parsed, and its time: diagnose reads the
+ * Date field of the original message twice (for the path's delays and
+ * for its span), with no other date parsed in between. */
+static __thread char last_date[64];
+static __thread int64_t last_t;
+
+int rcvd_parse_date(const char *s, int64_t *t)
+{
+	size_t n;
+
+	if (last_date[0] && !strcmp(s, last_date)) {
+		*t = last_t;
+		return 0;
+	}
+	if (parse_date(s, t) < 0)
+		return -1;
+	/* kept only when it fits, as a date does (a longer value is
+	 * parsed each time) */
+	n = strlen(s);
+	if (n > 0 && n < sizeof(last_date)) {
+		memcpy(last_date, s, n + 1);
+		last_t = *t;
+	}
 	return 0;
 }
 
