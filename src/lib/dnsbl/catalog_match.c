@@ -38,10 +38,14 @@ struct catalog_index {
 };
 
 /* ASCII letters and digits, as isalnum() in the C locale, without the
- * locale lookup */
+ * locale lookup; a table, as the scan asks it of every byte of a text */
+static const unsigned char alnum_tab[256] = {
+	['0' ... '9'] = 1, ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1,
+};
+
 static int alnum(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return alnum_tab[c];
 }
 
 static unsigned char lower(unsigned char c)
@@ -132,7 +136,10 @@ static const struct cm_word *try_chain(const struct catalog_index *x, int32_t k,
 	for (; k >= 0; k = x->words[k].next) {
 		const struct cm_word *e = &x->words[k];
 
-		if (e->len > rest || memcmp(s, e->w, e->len) ||
+		/* the last byte first: it rules out most words of the
+		 * bucket (whose first two bytes often match) without a call */
+		if (e->len > rest || s[e->len - 1] != (unsigned char)e->w[e->len - 1] ||
+		    memcmp(s, e->w, e->len) ||
 		    (e->len < rest && alnum(s[e->len])))
 			continue;
 		if (better(e, best))
