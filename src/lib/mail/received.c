@@ -340,13 +340,15 @@ static void first_ip(const char *v, const char *end, char *out, size_t len)
 		       (addr_class[(unsigned char)*q] & IN_ADDR))
 			buf[n++] = *q++;
 		buf[n] = '\0';
-		if (n < 7)
-			continue;
-		if (inet_pton(AF_INET, buf, a) == 1 ||
-		    (strchr(buf, ':') && inet_pton(AF_INET6, buf, a) == 1)) {
+		if (n >= 7 && (inet_pton(AF_INET, buf, a) == 1 ||
+			       (strchr(buf, ':') && inet_pton(AF_INET6, buf, a) == 1))) {
 			str_copy(out, len, buf);
 			return;
 		}
+		/* every byte read from p to q is in a word, so no address
+		 * starts before q: go on from there */
+		if (q > p)
+			p = q - 1;
 	}
 }
 
