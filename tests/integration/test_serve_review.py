@@ -207,6 +207,14 @@ def test_accept_without_descriptors_does_not_spin(rblkit_server, datadir):
         for s in held:
             s.close()
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
-    assert "rblkit_queries_total" in _scrape(port, 5)
+    try:
+        page = _scrape(port, 5)
+    except OSError as e:
+        # (seen once under ThreadSanitizer on a loaded machine: say what
+        # the server said)
+        raise AssertionError("no scrape after the descriptors came back: %s "
+                             "(server running: %s)\n%s"
+                             % (e, srv.running(), srv.stderr_text())) from e
+    assert "rblkit_queries_total" in page
     assert a_values(srv.query(rev4("127.0.0.2", "bl.test"), "A", tcp=True)) == \
         ["127.0.0.2"]
