@@ -841,25 +841,50 @@ static void traced(const struct text *t, const char *step, int l)
 	trace.phrase = l >= 0 && t && (t->hit >> l & 1) ? ix.p[t->first[l]].pat : NULL;
 }
 
-/* Fold s into t and scan it; returns the bytes of s read (all of them,
- * unless the text was cut at TEXT_MAX). */
-static size_t text_init(struct text *t, const char *s)
+/* Fold s into t->s: lower case, each run of blanks one ' ', at most
+ * TEXT_MAX - 1 bytes.  Sets t->len; returns the bytes of s read (all of
+ * them, unless the text was cut). */
+static size_t text_fold(struct text *t, const char *s)
 {
 	const unsigned char *in = (const unsigned char *)s;
-	size_t o = 0;
-	uint64_t hit = 0;
-	char last = '\0';
+	size_t n = strnlen(s, TEXT_MAX - 1), i, o;
+	const char *two;
+	char last = ' ';
 
-	pthread_once(&ix_once, ix_build);
-	for (; *in && o + 1 < TEXT_MAX; in++) {
-		char c = (char)ix.fold[*in];
+	/* a byte for a byte until two blanks meet, which most texts never
+	 * have (their senders folded the lines already): a loop without a
+	 * test per byte */
+	for (i = 0; i < n; i++)
+		t->s[i] = (char)ix.fold[in[i]];
+	t->s[n] = '\0';
+	if ((two = strstr(t->s, "  ")) == NULL) {
+		t->len = n;
+		return n;
+	}
+	/* from the first blank of the two on, squeezed, and read on past
+	 * n as long as squeezing leaves room */
+	for (o = i = (size_t)(two - t->s) + 1; in[i] && o + 1 < TEXT_MAX; i++) {
+		char c = (char)ix.fold[in[i]];
 
 		if (c == ' ' && last == ' ')
 			continue;
 		t->s[o++] = last = c;
 	}
-	memset(t->s + o, 0, HEAD);
 	t->len = o;
+	return i;
+}
+
+/* Fold s into t and scan it; returns the bytes of s read (all of them,
+ * unless the text was cut at TEXT_MAX). */
+static size_t text_init(struct text *t, const char *s)
+{
+	size_t n, o;
+	uint64_t hit = 0;
+
+	pthread_once(&ix_once, ix_build);
+	n = text_fold(t, s);
+	o = t->len;
+	memset(t->s + o, 0, HEAD);
 	for (size_t p = 0; p < o; p++) {
 		const char *at = t->s + p;
 		int k;
@@ -875,7 +900,7 @@ static size_t text_init(struct text *t, const char *s)
 			t->first[ix.p[k].list] = k;
 		}
 	t->hit = hit;
-	return (size_t)((const char *)in - s);
+	return n;
 }
 
 /* The last text this thread read, with the words it was read from:
