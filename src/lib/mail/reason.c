@@ -630,16 +630,28 @@ static int retryable(const char *r)
 }
 
 /*
- * Matching.  Every pattern of every list is indexed by its first four
- * bytes (the few with fewer before a '*', none today, are compared at
- * every place: each chain ends in theirs; anchored ones are kept apart).
- * A text is scanned once: at each place, the patterns that begin with the
- * bytes found there are compared, and each one that matches sets its
- * list's bit.  The rules then only test bits.
+ * Matching.  Patterns are looked up by their first bytes, in levels: a
+ * pattern with 4 to 7 bytes before any '*' by its first four, one with 8
+ * to 15 by its first eight, a longer one by its first sixteen.  At each
+ * place of a text, a hash of the four bytes there picks a slot of the
+ * first level: the slot holds that level's patterns to compare, and says
+ * whether a longer pattern begins with four bytes of the same hash; only
+ * then is a slot of the next level looked up, by eight bytes, and from
+ * that one by sixteen.  Bounce texts are full of words that dozens of
+ * patterns begin with ("message ", "recipient", "mailbox "): a place
+ * costs a look-up per level, not a compare per pattern of the word.
+ * Patterns with fewer than four bytes before a '*' (none today) are
+ * compared at every place, anchored ones at the start only.  Each one
+ * that matches sets its list's bit; the rules then only test bits.
  */
-#define B4 4096u		/* buckets by four bytes, a power of two */
+#define LEVELS 3
+static const size_t level_len[LEVELS] = { 4, 8, 16 };
 
-#define HEAD 16			/* bytes of a pattern compared as two words */
+#define SLOT_BITS 12
+#define SLOTS (1u << SLOT_BITS)	/* per level */
+
+#define HEAD 16			/* bytes of a pattern compared as two words,
+				   the last level's length */
 
 struct ipat {
 	const char *pat;	/* without a leading '^' */
@@ -647,23 +659,31 @@ struct ipat {
 	const char *post;	/* after the '*', or NULL: no star */
 	size_t postlen;
 	/* The first HEAD bytes before the '*' (fewer when pre is shorter;
-	 * zero after them) and a mask of 0xff over those bytes: many
-	 * patterns share their first four bytes ("mailbox ...", "recipient
-	 * ..."), and two word compares rule most of them out, or match a
-	 * short pattern whole, without a call to memcmp. */
+	 * zero after them) and a mask of 0xff over those bytes: two word
+	 * compares rule out the patterns of a slot that another pattern's
+	 * bytes hashed into, or match a short pattern whole, without a call
+	 * to memcmp. */
 	uint64_t head[2], mask[2];
 	int list;
-	int next;		/* in the same chain, -1 at the end */
+	int level;		/* of its slot; -1: short or anchored */
+	uint16_t next;		/* in the same chain, 0 at the end */
 };
 
+/* A slot is a word: 0 when there is nothing to look at from it, so that
+ * most places of a text cost one test. */
+#define SLOT_CHAIN 0xffffu	/* its chain of patterns, 0: none; every
+				   first-level chain ends in the short ones */
+#define SLOT_DEEPER (1u << 16)	/* a longer pattern's bytes hash here too:
+				   look at the next level */
+
 static struct {
-	struct ipat *p;
+	struct ipat *p;		/* p[0] is none: 0 ends a chain, and an empty
+				   slot is all zero */
 	size_t n;
-	int by4[B4];
-	int shorts;		/* fewer than four bytes before a '*'; the
-				   tail of every by4 chain */
+	uint32_t slot[LEVELS][SLOTS];
+	uint16_t shorts;	/* fewer than four bytes before a '*' */
 	unsigned char fold[256];	/* lower case; blanks to ' ' */
-	int anchored;		/* '^': at the start of the text only */
+	uint16_t anchored;	/* '^': at the start of the text only */
 	/* status_table in strcmp order, for a binary search (the table
 	 * itself stays in the order a reader looks a code up in; each code
 	 * is in it once) */
@@ -687,9 +707,17 @@ static uint64_t load8(const char *s)
 	return v;
 }
 
-static unsigned hash4(uint32_t v)
+/* The slot of level lv for the first level_len[lv] bytes at s (which
+ * has HEAD bytes to read); a pattern's own bytes give the same. */
+static unsigned slot_of(const char *s, int lv)
 {
-	return (v * 2654435761u) >> 20;		/* 12 bits: B4 */
+	uint32_t v = load4(s);
+
+	if (lv >= 1)
+		v += load4(s + 4) * 0x85ebca6bu;
+	if (lv >= 2)
+		v += load4(s + 8) * 0xc2b2ae35u + load4(s + 12) * 0x27d4eb2fu;
+	return (v * 2654435761u) >> (32 - SLOT_BITS);
 }
 
 /* Fill e->head and e->mask from e->pat and e->pre. */
@@ -708,17 +736,39 @@ static void ix_head(struct ipat *e)
 	e->mask[1] = load8(mb + 8);
 }
 
+/* Put e (four bytes or more before any '*', head filled) in the chain of
+ * its level's slot, and mark the slots above that lead down to it. */
+static void ix_level(struct ipat *e, uint16_t k)
+{
+	char hb[HEAD];
+	uint32_t *sl;
+
+	memcpy(hb, &e->head[0], 8);
+	memcpy(hb + 8, &e->head[1], 8);
+	e->level = 0;
+	while (e->level + 1 < LEVELS && e->pre >= level_len[e->level + 1])
+		e->level++;
+	for (int lv = 0; lv < e->level; lv++)
+		ix.slot[lv][slot_of(hb, lv)] |= SLOT_DEEPER;
+	sl = &ix.slot[e->level][slot_of(hb, e->level)];
+	e->next = (uint16_t)(*sl & SLOT_CHAIN);
+	*sl = (*sl & ~SLOT_CHAIN) | k;
+}
+
 static void ix_add(const char *pat, int list)
 {
-	struct ipat *e = &ix.p[ix.n];
+	uint16_t k = (uint16_t)ix.n++;
+	struct ipat *e = &ix.p[k];
 	const char *star;
-	int *chain;
+	uint16_t *chain;
 
 	e->list = list;
+	e->level = -1;
 	if (pat[0] == '^') {
 		/* anchored: a literal, a '*' included */
 		e->pat = pat + 1;
 		e->pre = strlen(pat + 1);
+		ix_head(e);
 		chain = &ix.anchored;
 	} else {
 		e->pat = pat;
@@ -728,11 +778,15 @@ static void ix_add(const char *pat, int list)
 			e->post = star + 1;
 			e->postlen = strlen(star + 1);
 		}
-		chain = e->pre >= 4 ? &ix.by4[hash4(load4(pat))] : &ix.shorts;
+		ix_head(e);
+		if (e->pre >= level_len[0]) {
+			ix_level(e, k);
+			return;
+		}
+		chain = &ix.shorts;
 	}
-	ix_head(e);
 	e->next = *chain;
-	*chain = (int)ix.n++;
+	*chain = k;
 }
 
 static int code_cmp(const void *a, const void *b)
@@ -744,7 +798,7 @@ static int code_cmp(const void *a, const void *b)
 
 static void ix_build(void)
 {
-	size_t n = 0;
+	size_t n = 1;
 
 	for (int l = 0; l < L_COUNT; l++) {
 		for (size_t i = 0; lists[l] && lists[l][i]; i++)
@@ -752,9 +806,10 @@ static void ix_build(void)
 		for (size_t i = 0; ja_lists[l] && ja_lists[l][i]; i++)
 			n++;
 	}
+	if (n > UINT16_MAX)
+		panic("reason: %zu patterns, more than a chain can number", n);
 	ix.p = xcalloc(n, sizeof(*ix.p));
-	memset(ix.by4, 0xff, sizeof(ix.by4));
-	ix.shorts = ix.anchored = -1;
+	ix.n = 1;
 	for (size_t i = 0; i < ARRAY_SIZE(status_table); i++)
 		ix.by_code[i] = &status_table[i];
 	qsort(ix.by_code, ARRAY_SIZE(status_table), sizeof(ix.by_code[0]), code_cmp);
@@ -766,16 +821,20 @@ static void ix_build(void)
 		for (size_t i = 0; ja_lists[l] && ja_lists[l][i]; i++)
 			ix_add(ja_lists[l][i], l);
 	}
-	/* the short patterns are tried at every place, after the bucket's
-	 * own: every chain, an empty one too, ends in theirs, and a place
-	 * costs one walk */
-	if (ix.shorts >= 0)
-		for (size_t h = 0; h < B4; h++) {
-			int *k = &ix.by4[h];
+	/* the short patterns are tried at every place, after the first
+	 * level's own: a place costs one walk */
+	if (ix.shorts)
+		for (size_t h = 0; h < SLOTS; h++) {
+			uint32_t *sl = &ix.slot[0][h];
+			int k = *sl & SLOT_CHAIN;
 
-			while (*k >= 0)
-				k = &ix.p[*k].next;
-			*k = ix.shorts;
+			if (!k)
+				*sl |= ix.shorts;
+			else {
+				while (ix.p[k].next)
+					k = ix.p[k].next;
+				ix.p[k].next = ix.shorts;
+			}
 		}
 }
 
@@ -801,23 +860,6 @@ static int ix_match(const struct ipat *e, const uint64_t w[2], const char *s, si
 	return e->postlen <= rest - q && !memcmp(s + q, e->post, e->postlen);
 }
 
-/* The lists of the patterns of chain k that match at s (rest bytes to
- * the end, then HEAD zero bytes), added to hit. */
-static uint64_t scan_chain(int k, const char *s, size_t rest, uint64_t hit, int *first)
-{
-	const uint64_t w[2] = { load8(s), load8(s + 8) };
-
-	for (; k >= 0; k = ix.p[k].next) {
-		const struct ipat *e = &ix.p[k];
-
-		if (!(hit >> e->list & 1) && ix_match(e, w, s, rest)) {
-			hit |= 1ull << e->list;
-			first[e->list] = k;
-		}
-	}
-	return hit;
-}
-
 /* A text being classified: lower-cased, blanks squeezed, and the lists
  * it has a phrase of. */
 struct text {
@@ -826,6 +868,45 @@ struct text {
 	uint64_t hit;		/* bit L_*: a phrase of that list is in s */
 	int first[L_COUNT];	/* per list hit: the first of its patterns found */
 };
+
+/* Does pattern a go before pattern b when both match at one place?  The
+ * one the scan has always tried first there: listed later, a short one
+ * after all others (reason_last_rule() names it). */
+static int tried_before(int a, int b)
+{
+	int short_a = ix.p[a].level < 0, short_b = ix.p[b].level < 0;
+
+	return short_a != short_b ? short_b : a > b;
+}
+
+/* Pattern k matched: its list's bit added to hit, which holds the lists
+ * found at this place so far (and no list found at an earlier one). */
+static uint64_t found(struct text *t, uint64_t hit, int k)
+{
+	int l = ix.p[k].list;
+
+	if (!(hit >> l & 1) || tried_before(k, t->first[l]))
+		t->first[l] = k;
+	return hit | 1ull << l;
+}
+
+/* The lists with a pattern that matches at s (rest bytes to the end, then
+ * HEAD zero bytes) added to hit; sl is the first level's slot for s. */
+static uint64_t scan_at(struct text *t, const char *s, size_t rest, uint32_t sl, uint64_t hit)
+{
+	const uint64_t w[2] = { load8(s), load8(s + 8) };
+	/* a list found at an earlier place has its first phrase */
+	const uint64_t done = hit;
+
+	for (int lv = 0;;) {
+		for (int k = sl & SLOT_CHAIN; k; k = ix.p[k].next)
+			if (!(done >> ix.p[k].list & 1) && ix_match(&ix.p[k], w, s, rest))
+				hit = found(t, hit, k);
+		if (!(sl & SLOT_DEEPER) || ++lv == LEVELS)
+			return hit;
+		sl = ix.slot[lv][slot_of(s, lv)];
+	}
+}
 
 /* Which rule decided the last reason_classify() of this thread: a
  * measuring aid (reason_last_rule()), never part of any output. */
@@ -886,15 +967,14 @@ static size_t text_init(struct text *t, const char *s)
 	o = t->len;
 	memset(t->s + o, 0, HEAD);
 	for (size_t p = 0; p < o; p++) {
-		const char *at = t->s + p;
-		int k;
+		uint32_t sl = ix.slot[0][slot_of(t->s + p, 0)];
 
-		/* near the end the four bytes take in padding: no pattern
-		 * of four or more matches there, whatever chain they pick */
-		if ((k = ix.by4[hash4(load4(at))]) >= 0)
-			hit = scan_chain(k, at, o - p, hit, t->first);
+		/* near the end the bytes hashed take in padding: no pattern of
+		 * that length matches there, whatever slot they pick */
+		if (sl)
+			hit = scan_at(t, t->s + p, o - p, sl, hit);
 	}
-	for (int k = ix.anchored; k >= 0; k = ix.p[k].next)
+	for (int k = ix.anchored; k; k = ix.p[k].next)
 		if (ix.p[k].pre <= o && !memcmp(t->s, ix.p[k].pat, ix.p[k].pre)) {
 			hit |= 1ull << ix.p[k].list;
 			t->first[ix.p[k].list] = k;
