@@ -934,7 +934,9 @@ static size_t text_fold(struct text *t, const char *s)
 
 	/* a byte for a byte until two blanks meet, which most texts never
 	 * have (their senders folded the lines already): a loop without a
-	 * test per byte */
+	 * test per byte, unrolled as the compiler does not at -O2 (a text
+	 * is a hundred bytes or more) */
+#pragma GCC unroll 8
 	for (i = 0; i < n; i++)
 		t->s[i] = (char)ix.fold[in[i]];
 	t->s[n] = '\0';
