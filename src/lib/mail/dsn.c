@@ -1638,57 +1638,49 @@ struct report {
 	char *lead;		/* human up to the copy of the original (report_lead()) */
 	size_t lead_len;	/* its length (lead_len()), SIZE_MAX until found */
 	char *lead_lo;		/* the same in lower case (report_lead_lo()) */
-	int fb_searched;	/* fb_line is known (field_lines() ran) */
+	int fb_searched;	/* fb_line is known (read_parts() searched) */
 	const char *fb_line;	/* the text's "\nFeedback-Type:" line, or NULL */
 };
 
-/* The delivery-status parts (the report's own, else a forwarded one),
- * the feedback part and the copy of the original message. */
-/* strcasestr(s, w) for a w that starts with a newline: only the line
- * starts with w's first letter are compared. */
-static const char *line_ci(const char *s, const char *w)
+/* strcasestr(s, w[k]) for each of the nw words w[k], all of which start
+ * with a newline and the same letter: found[k] is the first place of
+ * w[k] in s, or NULL.  Only the line starts with that letter, in either
+ * case, are compared (two searches for a newline and the letter, in
+ * step), and one pass finds every word: a search that runs to the end
+ * of nearly every report ("\nFeedback-Type:") costs little more with
+ * another word in it. */
+static void lines_ci(const char *s, const char *const *w, const char **found, size_t nw)
 {
-	/* the line starts with w's first letter in either case: two
-	 * searches for a newline and that letter, in step */
-	const char up[3] = { '\n', (char)toupper((unsigned char)w[1]), '\0' };
-	const char lo[3] = { '\n', (char)tolower((unsigned char)w[1]), '\0' };
-	size_t n = strlen(w + 1);
+	const char up[3] = { '\n', (char)toupper((unsigned char)w[0][1]), '\0' };
+	const char lo[3] = { '\n', (char)tolower((unsigned char)w[0][1]), '\0' };
 	const char *a = strstr(s, up), *b = up[1] != lo[1] ? strstr(s, lo) : NULL;
+	size_t left = nw;
 
-	while (a || b) {
+	for (size_t k = 0; k < nw; k++)
+		found[k] = NULL;
+	while ((a || b) && left) {
 		const char *p = !b || (a && a < b) ? a : b;
 
-		if (!strncasecmp(p + 1, w + 1, n))
-			return p;
+		for (size_t k = 0; k < nw; k++)
+			if (!found[k] && !strncasecmp(p + 1, w[k] + 1, strlen(w[k] + 1))) {
+				found[k] = p;
+				left--;
+				break;
+			}
 		if (p == a)
 			a = strstr(a + 1, up);
 		else
 			b = strstr(b + 1, lo);
 	}
-	return NULL;
 }
 
-/* The first "\nFinal-Recipient:" and "\nFeedback-Type:" lines of the
- * text s, whatever their case (NULL: none), in one pass: both start with
- * an F, and the second is searched to the end of nearly every report
- * (feedback is rare), so finding the first with it costs almost nothing. */
-static void field_lines(const char *s, const char **fr, const char **ft)
+/* strcasestr(s, w) for a w that starts with a newline (lines_ci()). */
+static const char *line_ci(const char *s, const char *w)
 {
-	const char *a = strstr(s, "\nF"), *b = strstr(s, "\nf");
+	const char *found;
 
-	*fr = *ft = NULL;
-	while ((a || b) && !(*fr && *ft)) {
-		const char *p = !b || (a && a < b) ? a : b;
-
-		if (!*fr && !strncasecmp(p + 1, "Final-Recipient:", 16))
-			*fr = p;
-		else if (!*ft && !strncasecmp(p + 1, "Feedback-Type:", 14))
-			*ft = p;
-		if (p == a)
-			a = strstr(a + 1, "\nF");
-		else
-			b = strstr(b + 1, "\nf");
-	}
+	lines_ci(s, &w, &found, 1);
+	return found;
 }
 
 /* Is [s, s+n) a bare host name: labels of letters, digits and hyphens,
@@ -1833,6 +1825,8 @@ static const char *inline_orig(struct report *rp, size_t *olen)
 	return NULL;
 }
 
+/* The delivery-status parts (the report's own, else a forwarded one),
+ * the feedback part and the copy of the original message. */
 static void read_parts(struct dsn *d, struct report *rp)
 {
 	const struct mime *mm = rp->mm;
@@ -1874,9 +1868,12 @@ static void read_parts(struct dsn *d, struct report *rp)
 	}
 	if (!d->n) {
 		/* delivery-status fields written into the text */
-		const char *f;
+		static const char *const fields[] = { "\nFinal-Recipient:", "\nFeedback-Type:" };
+		const char *found[2], *f;
 
-		field_lines(rp->human, &f, &rp->fb_line);
+		lines_ci(rp->human, fields, found, 2);
+		f = found[0];
+		rp->fb_line = found[1];
 		rp->fb_searched = 1;
 		if (f && bounce_signals(rp->m)) {
 			const char *st = f;
