@@ -413,7 +413,6 @@ static int open_for_reading(struct dircache *dc, const char *path, size_t *strea
 	int fd = strcmp(path, "-") ? open_input(dc, path) : STDIN_FILENO;
 
 	*stream = 0;
-	st->st_mode = 0;
 	if (fd < 0 || fd == STDIN_FILENO || fstat(fd, st) != 0) {
 		st->st_mode = 0;
 		return fd;
