@@ -52,6 +52,19 @@ size_t utf8_len(const unsigned char *s, size_t n);
  * a short h; see util.c. */
 char *str_casestr(const char *h, const char *n);
 
+/* tolower() and isspace() of the C locale rblkit runs in (ASCII only),
+ * inline: the mail parsers ask them of every byte, where the libc call
+ * costs more than the test. */
+static inline unsigned char ascii_tolower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static inline int ascii_isspace(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* dst = the n bytes at src with A..Z lower-cased (tolower() in the C
  * locale), terminated (dst has n + 1 bytes; dst == src is allowed). */
 void ascii_lower_copy(char *dst, const char *src, size_t n);

@@ -48,11 +48,6 @@ static int alnum(unsigned char c)
 	return alnum_tab[c];
 }
 
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
-}
-
 static unsigned bucket(unsigned char a, unsigned char b)
 {
 	return ((unsigned)a * 131u + b) & (BUCKETS - 1);
@@ -162,7 +157,7 @@ const struct list *catalog_match_text(const struct catalog *cat,
 	x = cat->index;
 	s = len <= sizeof(stackbuf) ? stackbuf : xmalloc(len);
 	for (size_t i = 0; i < len; i++)
-		s[i] = lower((unsigned char)text[i]);
+		s[i] = ascii_tolower((unsigned char)text[i]);
 	for (size_t p = 0; p < len; p++) {
 		if (p && alnum(s[p - 1]))
 			continue;

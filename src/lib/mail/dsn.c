@@ -371,14 +371,9 @@ static int starts_ci(const char *l, size_t n, const char *w, size_t wn)
 {
 	if (n < wn)
 		return 0;
-	/* w is ASCII: A..Z is all tolower() changes in the C locale, and
-	 * without its call per byte */
-	for (size_t k = 0; k < wn; k++) {
-		unsigned char c = (unsigned char)l[k];
-
-		if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != (unsigned char)w[k])
+	for (size_t k = 0; k < wn; k++)
+		if (ascii_tolower((unsigned char)l[k]) != (unsigned char)w[k])
 			return 0;
-	}
 	return 1;
 }
 

@@ -449,8 +449,7 @@ int mime_param(const char *value, const char *name, char *out, size_t outlen,
 		}
 		out[o] = '\0';
 		for (size_t i = 0; lower && i < o; i++)
-			if (out[i] >= 'A' && out[i] <= 'Z')
-				out[i] = (char)(out[i] - 'A' + 'a');
+			out[i] = (char)ascii_tolower((unsigned char)out[i]);
 		return 0;
 	}
 	return -1;
@@ -695,14 +694,12 @@ static void walk(struct mime *mm, size_t *cap, const struct msg *m, int depth,
 	if (ct) {
 		size_t i;
 
-		/* ASCII (the C locale's isspace and tolower), without a call
-		 * per byte */
 		for (i = 0; i + 1 < sizeof(type); i++) {
 			unsigned char c = (unsigned char)ct[i];
 
-			if (!c || c == ';' || c == ' ' || (c >= '\t' && c <= '\r'))
+			if (!c || c == ';' || ascii_isspace(c))
 				break;
-			type[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			type[i] = (char)ascii_tolower(c);
 		}
 		type[i] = '\0';
 	}

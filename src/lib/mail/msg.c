@@ -275,8 +275,7 @@ static const char *add_field(struct msg *m, size_t *cap, const char *p,
 		while (v < le && (*v == ' ' || *v == '\t'))
 			v++;
 	}
-	/* isspace() of the C locale, without a call per field */
-	while (vl && (val[vl - 1] == ' ' || (val[vl - 1] >= '\t' && val[vl - 1] <= '\r')))
+	while (vl && ascii_isspace((unsigned char)val[vl - 1]))
 		vl--;
 	val[vl] = '\0';
 	{
