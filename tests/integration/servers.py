@@ -12,6 +12,7 @@ Environment:
 """
 
 import os
+import random
 import shlex
 import signal
 import socket
@@ -39,19 +40,35 @@ _TRANSPORT_KW = ("source", "source_port", "ignore_unexpected", "one_rr_per_rrset
                  "ignore_trailing", "raise_on_truncation", "timeout")
 
 
+def _below_ephemeral():
+    """The range free_port() picks from: below the kernel's ephemeral
+    ports (ip_local_port_range), which every outgoing connection of every
+    test takes its local port from.  A port from bind(port 0) is one of
+    those, and between free_port() and the server's own bind another
+    test's connection could take it (seen: Knot "cannot bind ... address
+    already in use" under pytest -n 3)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return (10000, low - 1) if low > 11000 else (1024, 65535)
+
+
 def free_port():
-    """Return a port that is currently free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(100):
+    """Return a port that is currently free for both UDP and TCP on
+    127.0.0.1, chosen at random below the ephemeral range."""
+    lo, hi = _below_ephemeral()
+    for _ in range(200):
+        port = random.randint(lo, hi)
         tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            tcp.bind((LOOPBACK, 0))
-            port = tcp.getsockname()[1]
-            try:
-                udp.bind((LOOPBACK, port))
-            except OSError:
-                continue
+            tcp.bind((LOOPBACK, port))
+            udp.bind((LOOPBACK, port))
             return port
+        except OSError:
+            continue
         finally:
             tcp.close()
             udp.close()
